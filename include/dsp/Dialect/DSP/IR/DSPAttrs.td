@@ -1,0 +1,99 @@
+//===- DSPAttrs.td - dsp attributes ------------------------*- tablegen -*-===//
+
+#ifndef DSP_DIALECT_DSPATTRS_TD
+#define DSP_DIALECT_DSPATTRS_TD
+
+include "dsp/Dialect/DSP/IR/DSPBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def DSP_ShardKind : I32EnumAttr<"ShardKind", "how a value is held by the ranks", [
+    I32EnumAttrCase<"Replicated", 0, "replicated">,
+    I32EnumAttrCase<"Split", 1, "split">,
+    I32EnumAttrCase<"Partial", 2, "partial">
+  ]> {
+  let cppNamespace = "::mlir::dsp";
+  let genSpecializedAttr = 0;
+}
+
+def DSP_ReduceKind : I32EnumAttr<"ReduceKind", "combining function of a collective", [
+    I32EnumAttrCase<"Sum", 0, "sum">,
+    I32EnumAttrCase<"Max", 1, "max">
+  ]> {
+  let cppNamespace = "::mlir::dsp";
+}
+
+class DSP_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<DSP_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def DSP_GroupAttr : DSP_Attr<"Group", "group"> {
+  let summary = "The device group a module runs on";
+  let description = [{
+    A one-dimensional group of `ranks` devices that take part in every
+    collective. It is attached to the module as `dsp.group`:
+
+    ```mlir
+    module attributes {dsp.group = #dsp.group<ranks = 4>} { ... }
+    ```
+  }];
+  let parameters = (ins "int64_t":$ranks);
+  let assemblyFormat = "`<` `ranks` `=` $ranks `>`";
+  let genVerifyDecl = 1;
+}
+
+def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
+  let summary = "How one tensor value is distributed over the device group";
+  let description = [{
+    One of:
+
+    - `#dsp.shard<replicated>`: every rank holds the whole value;
+    - `#dsp.shard<partial>`: every rank holds a summand; the value is their
+      sum (pending all-reduce);
+    - `#dsp.shard<dim = D>`: dim `D` is split into equal contiguous blocks,
+      one per rank;
+    - `#dsp.shard<dim = D, factors = [F0, F1, ...], factor = I>`: dim `D` is
+      viewed as the row-major compound of the factors (their product is the
+      dim size) and factor `I` is split, e.g. `[B, T*S, C]` split on T is
+      `#dsp.shard<dim = 1, factors = [8, 16], factor = 0>`;
+    - `pad = P` on a split: the split extent is padded with `P` zero
+      elements at its end so that it divides evenly by the rank count.
+  }];
+  let parameters = (ins
+    "ShardKind":$kind,
+    DefaultValuedParameter<"int64_t", "-1">:$dim,
+    OptionalArrayRefParameter<"int64_t">:$factors,
+    DefaultValuedParameter<"int64_t", "0">:$factor,
+    DefaultValuedParameter<"int64_t", "0">:$pad
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "int64_t":$dim, CArg<"int64_t", "0">:$pad), [{
+      return $_get($_ctxt, ShardKind::Split, dim, ::llvm::ArrayRef<int64_t>(),
+                   0, pad);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    static ShardingAttr getReplicated(::mlir::MLIRContext *context) {
+      return get(context, ShardKind::Replicated, -1, {}, 0, 0);
+    }
+    static ShardingAttr getPartial(::mlir::MLIRContext *context) {
+      return get(context, ShardKind::Partial, -1, {}, 0, 0);
+    }
+    bool isReplicated() const { return getKind() == ShardKind::Replicated; }
+    bool isPartial() const { return getKind() == ShardKind::Partial; }
+    bool isSplit() const { return getKind() == ShardKind::Split; }
+    /// Size of the split extent (the factor, or the whole dim) before
+    /// padding, for a value of `type`.
+    int64_t getSplitExtent(::mlir::RankedTensorType type) const;
+    /// Checks this sharding against the type of the value it describes and
+    /// the rank count of the group (0 when the module has no group yet).
+    ::mlir::LogicalResult
+    verifyFor(::mlir::RankedTensorType type, int64_t ranks,
+              ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError)
+        const;
+  }];
+}
+
+#endif // DSP_DIALECT_DSPATTRS_TD

@@ -1,0 +1,42 @@
+//===- DSPBase.td - The dsp dialect ------------------------*- tablegen -*-===//
+
+#ifndef DSP_DIALECT_DSPBASE_TD
+#define DSP_DIALECT_DSPBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def DSP_Dialect : Dialect {
+  let name = "dsp";
+  let cppNamespace = "::mlir::dsp";
+  let summary = "Sequence tensors with shard annotations for dynamic sequence parallelism";
+  let description = [{
+    The `dsp` dialect models a multi-dimensional transformer as ONNX-grained
+    compute ops on statically shaped tensors, plus the collectives that move
+    data between the ranks of a device group.
+
+    Types stay global: a value's sharding lives in the `dsp.sharding`
+    attribute of the op that defines it (one `#dsp.shard` per result), as
+    Shardy's `sdy.sharding` does. Every op answers the
+    `ShardingRuleOpInterface`, which maps each tensor dim onto factors of kind
+    parallel, reduction or mixing.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// Registers the attributes; defined next to their storage classes.
+    void registerAttributes();
+
+    /// Name of the discardable attribute that holds one `#dsp.shard` per
+    /// result of an op.
+    static constexpr ::llvm::StringLiteral kShardingAttrName = "dsp.sharding";
+    /// Name of the module attribute that holds the `#dsp.group`.
+    static constexpr ::llvm::StringLiteral kGroupAttrName = "dsp.group";
+  }];
+}
+
+class DSP_Op<string mnemonic, list<Trait> traits = []>
+    : Op<DSP_Dialect, mnemonic, traits>;
+
+#endif // DSP_DIALECT_DSPBASE_TD

@@ -1,0 +1,37 @@
+//===- DSPOps.h - dsp operations --------------------------------*- C++ -*-===//
+
+#ifndef DSP_DIALECT_DSP_IR_DSPOPS_H
+#define DSP_DIALECT_DSP_IR_DSPOPS_H
+
+#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
+#include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Dialect/DSP/IR/ShardingRule.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dsp/Dialect/DSP/IR/DSPInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dsp/Dialect/DSP/IR/DSPOps.h.inc"
+
+namespace mlir::dsp {
+/// Returns the numpy broadcast of two shapes, or failure if they are
+/// incompatible.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
+                                                ArrayRef<int64_t> rhs);
+/// Returns the `#dsp.shard` of result `index` of `op`, or null if `op` carries
+/// no sharding.
+ShardingAttr getResultSharding(Operation *op, unsigned index);
+/// Returns the sharding of `value`, or null if its definition carries none.
+ShardingAttr getSharding(Value value);
+/// Sets the `dsp.sharding` attribute of `op`, one entry per result.
+void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings);
+/// Returns the rank count of the module's `#dsp.group`, or 0 if it has none.
+int64_t getGroupRanks(Operation *op);
+} // namespace mlir::dsp
+
+#endif // DSP_DIALECT_DSP_IR_DSPOPS_H

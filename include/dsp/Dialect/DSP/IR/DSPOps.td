@@ -1,0 +1,466 @@
+//===- DSPOps.td - dsp operations --------------------------*- tablegen -*-===//
+
+#ifndef DSP_DIALECT_DSPOPS_TD
+#define DSP_DIALECT_DSPOPS_TD
+
+include "dsp/Dialect/DSP/IR/DSPBase.td"
+include "dsp/Dialect/DSP/IR/DSPAttrs.td"
+include "dsp/Dialect/DSP/IR/DSPInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def DSP_FloatTensor : StaticShapeTensorOf<[F32, F16, BF16]>;
+def DSP_IntTensor : StaticShapeTensorOf<[I64, I32]>;
+def DSP_BoolTensor : StaticShapeTensorOf<[I1]>;
+def DSP_NumericTensor : StaticShapeTensorOf<[F32, F16, BF16, I64, I32]>;
+def DSP_Tensor : StaticShapeTensorOf<[F32, F16, BF16, I64, I32, I1]>;
+
+// Ops with their own factor mapping declare it; the others list the plain
+// interface, whose default rule runs them replicated.
+def DSP_RuleInterface : DeclareOpInterfaceMethods<DSP_ShardingRuleOpInterface,
+                                                  ["getShardingRule"]>;
+
+//===----------------------------------------------------------------------===//
+// Constants and weights
+//===----------------------------------------------------------------------===//
+
+def DSP_ConstantOp : DSP_Op<"constant", [ConstantLike, Pure,
+    AllTypesMatch<["value", "output"]>, DSP_RuleInterface]> {
+  let summary = "A tensor whose value is known at compile time";
+  let description = [{
+    Holds small folded constants (`dense<...>`) and model weights, which the
+    importer keeps as `dense_resource<...>` blobs so that their bytes are
+    neither copied nor printed.
+
+    ```mlir
+    %0 = dsp.constant dense<[1, 2]> : tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+      build($_builder, $_state, value.getType(), value);
+    }]>
+  ];
+}
+
+def DSP_WeightOp : DSP_Op<"weight", [Pure, DSP_RuleInterface]> {
+  let summary = "A named model weight whose bytes are not loaded";
+  let description = [{
+    A weight known only by name and type, as imported in shape-only mode
+    (`--no-weights`): enough to plan a full-size model without reading its
+    weights. A program cannot be emitted from a module that holds one.
+
+    ```mlir
+    %w = dsp.weight "blocks.0.attn.qkv.weight" : tensor<1152x3456xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$name attr-dict `:` type($output)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+class DSP_ElementwiseOp<string mnemonic, list<Trait> traits = []>
+    : DSP_Op<mnemonic, traits # [Pure, DSP_RuleInterface]> {
+  let extraClassDefinition = [{
+    ::mlir::dsp::ShardingRule $cppClass::getShardingRule() {
+      return ::mlir::dsp::ShardingRule::getElementwise(*this);
+    }
+  }];
+}
+
+class DSP_UnaryOp<string mnemonic, list<Trait> traits = []>
+    : DSP_ElementwiseOp<mnemonic, traits # [SameOperandsAndResultType]> {
+  let summary = "Elementwise `" # mnemonic # "`";
+  let arguments = (ins DSP_FloatTensor:$input);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def DSP_NegOp : DSP_UnaryOp<"neg">;
+def DSP_ExpOp : DSP_UnaryOp<"exp">;
+def DSP_LogOp : DSP_UnaryOp<"log">;
+def DSP_SqrtOp : DSP_UnaryOp<"sqrt">;
+def DSP_ReciprocalOp : DSP_UnaryOp<"reciprocal">;
+def DSP_AbsOp : DSP_UnaryOp<"abs">;
+def DSP_ErfOp : DSP_UnaryOp<"erf">;
+def DSP_TanhOp : DSP_UnaryOp<"tanh">;
+def DSP_SigmoidOp : DSP_UnaryOp<"sigmoid">;
+def DSP_ReluOp : DSP_UnaryOp<"relu">;
+def DSP_SinOp : DSP_UnaryOp<"sin">;
+def DSP_CosOp : DSP_UnaryOp<"cos">;
+def DSP_SiluOp : DSP_UnaryOp<"silu"> {
+  let description = "`x * sigmoid(x)`.";
+}
+
+def DSP_GeluOp : DSP_UnaryOp<"gelu"> {
+  let description = [{
+    `0.5 x (1 + erf(x / sqrt(2)))`, or with `approximate = "tanh"`
+    `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+  }];
+  let arguments = (ins DSP_FloatTensor:$input,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let hasVerifier = 1;
+}
+
+def DSP_IsNaNOp : DSP_ElementwiseOp<"isnan", [SameOperandsAndResultShape]> {
+  let summary = "Elementwise NaN test";
+  let arguments = (ins DSP_FloatTensor:$input);
+  let results = (outs DSP_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def DSP_NotOp : DSP_ElementwiseOp<"not", [SameOperandsAndResultType]> {
+  let summary = "Elementwise logical not";
+  let arguments = (ins DSP_BoolTensor:$input);
+  let results = (outs DSP_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def DSP_CastOp : DSP_ElementwiseOp<"cast", [SameOperandsAndResultShape]> {
+  let summary = "Elementwise conversion to the result's element type";
+  let description = [{
+    Floats convert to integers by truncation toward zero; any value converts
+    to `i1` as `x != 0`.
+  }];
+  let arguments = (ins DSP_Tensor:$input);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+class DSP_BinaryOp<string mnemonic, Type operandType, Type resultType,
+                   bit returnsBool, list<Trait> traits = []>
+    : DSP_ElementwiseOp<mnemonic, traits # [InferTypeOpAdaptor]> {
+  let summary = "Elementwise `" # mnemonic # "` with numpy broadcasting";
+  let arguments = (ins operandType:$lhs, operandType:$rhs);
+  let results = (outs resultType:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::dsp::ShardingRule $cppClass::getShardingRule() {
+      return ::mlir::dsp::ShardingRule::getElementwise(*this);
+    }
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, ::std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::dsp::detail::inferBroadcastResult(
+          location, adaptor.getOperands(),
+          }] # !if(returnsBool, "::mlir::IntegerType::get(context, 1)",
+                   "::mlir::getElementTypeOrSelf(adaptor.getLhs().getType())") # [{,
+          inferred);
+    }
+  }];
+}
+
+class DSP_ArithOp<string mnemonic, list<Trait> traits = []>
+    : DSP_BinaryOp<mnemonic, DSP_NumericTensor, DSP_NumericTensor, 0,
+                   traits # [AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+class DSP_CompareOp<string mnemonic>
+    : DSP_BinaryOp<mnemonic, DSP_NumericTensor, DSP_BoolTensor, 1,
+                   [AllElementTypesMatch<["lhs", "rhs"]>]>;
+class DSP_LogicalOp<string mnemonic>
+    : DSP_BinaryOp<mnemonic, DSP_BoolTensor, DSP_BoolTensor, 1>;
+
+def DSP_AddOp : DSP_ArithOp<"add", [Commutative]>;
+def DSP_SubOp : DSP_ArithOp<"sub">;
+def DSP_MulOp : DSP_ArithOp<"mul", [Commutative]>;
+def DSP_DivOp : DSP_ArithOp<"div">;
+def DSP_PowOp : DSP_ArithOp<"pow">;
+def DSP_MaxOp : DSP_ArithOp<"max", [Commutative]>;
+def DSP_MinOp : DSP_ArithOp<"min", [Commutative]>;
+def DSP_EqualOp : DSP_CompareOp<"equal">;
+def DSP_LessOp : DSP_CompareOp<"less">;
+def DSP_LessEqualOp : DSP_CompareOp<"less_equal">;
+def DSP_GreaterOp : DSP_CompareOp<"greater">;
+def DSP_GreaterEqualOp : DSP_CompareOp<"greater_equal">;
+def DSP_AndOp : DSP_LogicalOp<"and">;
+def DSP_OrOp : DSP_LogicalOp<"or">;
+def DSP_XorOp : DSP_LogicalOp<"xor">;
+
+def DSP_WhereOp : DSP_ElementwiseOp<"where", [InferTypeOpAdaptor,
+    AllElementTypesMatch<["true_value", "false_value", "output"]>]> {
+  let summary = "Elementwise select with numpy broadcasting";
+  let arguments = (ins DSP_BoolTensor:$condition, DSP_Tensor:$true_value,
+                       DSP_Tensor:$false_value);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:`
+    type($condition) `,` type($true_value) `,` type($false_value) `->`
+    type($output)
+  }];
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions and normalizations
+//===----------------------------------------------------------------------===//
+
+def DSP_MatMulOp : DSP_Op<"matmul", [Pure, InferTypeOpAdaptor,
+    AllElementTypesMatch<["lhs", "rhs", "output"]>, DSP_RuleInterface]> {
+  let summary = "Batched matrix product with broadcast batch dims";
+  let description = [{
+    ONNX MatMul on operands of rank 2 or more: `[..., M, K] x [..., K, N]`
+    gives `[..., M, N]`, batch dims broadcast as numpy does.
+  }];
+  let arguments = (ins DSP_FloatTensor:$lhs, DSP_FloatTensor:$rhs);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+}
+
+def DSP_LayerNormOp : DSP_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+    DSP_RuleInterface]> {
+  let summary = "Layer normalization over the trailing dims from `axis`";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * scale + bias`, with mean and
+    population variance over dims `axis ..< rank`; `scale` and `bias` have
+    the shape of those dims.
+  }];
+  let arguments = (ins DSP_FloatTensor:$input, DSP_FloatTensor:$scale,
+                       Optional<DSP_FloatTensor>:$bias,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       F64Attr:$epsilon);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def DSP_SoftmaxOp : DSP_Op<"softmax", [Pure, SameOperandsAndResultType,
+    DSP_RuleInterface]> {
+  let summary = "Softmax along one axis";
+  let description = "A slice that is all `-inf` gives zeros.";
+  let arguments = (ins DSP_FloatTensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
+    DSP_RuleInterface]> {
+  let summary = "Fused scaled dot-product attention";
+  let description = [{
+    Operands have explicit axes `[batch, heads, sequence, head_dim]`:
+    query `[B, H, Lq, D]`, key `[B, H, Lk, D]`, value `[B, H, Lk, Dv]`, and an
+    optional additive float mask broadcastable to `[B, H, Lq, Lk]`. The
+    result `[B, H, Lq, Dv]` is `softmax(query . key^T * scale + mask) . value`
+    over `Lk`; a query row whose scores are all `-inf` gives zeros.
+
+    Batch, heads and the query sequence are parallel factors, the key
+    sequence is mixing and the head dim a reduction: sharding the heads is
+    the Ulysses switch, sharding the batch or query sequence is local.
+  }];
+  let arguments = (ins DSP_FloatTensor:$query, DSP_FloatTensor:$key,
+                       DSP_FloatTensor:$value, Optional<DSP_FloatTensor>:$mask,
+                       F64Attr:$scale);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def DSP_ConvOp : DSP_Op<"conv", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {
+  let summary = "N-d convolution (ONNX Conv)";
+  let description = [{
+    Input `[N, C, D1, ...]`, weight `[M, C / group, K1, ...]`, optional bias
+    `[M]`. `pads` holds all begins, then all ends.
+  }];
+  let arguments = (ins DSP_FloatTensor:$input, DSP_FloatTensor:$weight,
+                       Optional<DSP_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class DSP_ReduceOp<string mnemonic> : DSP_Op<mnemonic, [Pure,
+    InferTypeOpAdaptor, DSP_RuleInterface]> {
+  let summary = "Reduction `" # mnemonic # "` over `axes`";
+  let arguments = (ins DSP_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *, ::std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred) {
+      return ::mlir::dsp::detail::inferReduction(
+          location, adaptor.getInput(), adaptor.getAxes(),
+          adaptor.getKeepdims(), inferred);
+    }
+  }];
+}
+
+def DSP_ReduceSumOp : DSP_ReduceOp<"reduce_sum">;
+def DSP_ReduceMeanOp : DSP_ReduceOp<"reduce_mean">;
+def DSP_ReduceMaxOp : DSP_ReduceOp<"reduce_max">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def DSP_ReshapeOp : DSP_Op<"reshape", [Pure, SameOperandsAndResultElementType,
+    DSP_ShardingRuleOpInterface]> {
+  let summary = "Row-major reshape to the result type";
+  let arguments = (ins DSP_Tensor:$input);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def DSP_TransposeOp : DSP_Op<"transpose", [Pure, InferTypeOpAdaptor,
+    DSP_RuleInterface]> {
+  let summary = "Permutes dims: result dim i is input dim `perm[i]`";
+  let arguments = (ins DSP_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = [{
+    $input `perm` $perm attr-dict `:` type($input) `->` type($output)
+  }];
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def DSP_ConcatOp : DSP_Op<"concat", [Pure, InferTypeOpAdaptor,
+    DSP_ShardingRuleOpInterface]> {
+  let summary = "Concatenation along `axis`";
+  let arguments = (ins Variadic<DSP_Tensor>:$inputs,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasFolder = 1;
+}
+
+def DSP_SliceOp : DSP_Op<"slice", [Pure, InferTypeOpAdaptor,
+    DSP_ShardingRuleOpInterface]> {
+  let summary = "Strided slice with one start, limit and stride per dim";
+  let description = [{
+    Element `i` of result dim `d` is input element
+    `starts[d] + i * strides[d]`, for `i < ceil((limits[d] - starts[d]) /
+    strides[d])`. A negative stride walks down from `starts[d]`.
+  }];
+  let arguments = (ins DSP_Tensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$limits, DenseI64ArrayAttr:$strides);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+def DSP_GatherOp : DSP_Op<"gather", [Pure, InferTypeOpAdaptor,
+    DSP_ShardingRuleOpInterface]> {
+  let summary = "ONNX Gather along `axis`";
+  let description = [{
+    The result is `data.shape[:axis] + indices.shape + data.shape[axis+1:]`;
+    negative indices count from the end.
+  }];
+  let arguments = (ins DSP_Tensor:$data, DSP_IntTensor:$indices,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = [{
+    $data `,` $indices attr-dict `:` type($data) `,` type($indices) `->` type($output)
+  }];
+  let hasFolder = 1;
+}
+
+def DSP_ExpandOp : DSP_Op<"expand", [Pure, SameOperandsAndResultElementType,
+    DSP_ShardingRuleOpInterface]> {
+  let summary = "Broadcasts the input to the result shape";
+  let arguments = (ins DSP_Tensor:$input);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def DSP_TileOp : DSP_Op<"tile", [Pure, InferTypeOpAdaptor, DSP_ShardingRuleOpInterface]> {
+  let summary = "Repeats the input `repeats[d]` times along each dim d";
+  let arguments = (ins DSP_Tensor:$input, DenseI64ArrayAttr:$repeats);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+class DSP_CollectiveOp<string mnemonic, list<Trait> traits = []>
+    : DSP_Op<mnemonic, traits # [SameOperandsAndResultType,
+                                 DSP_ShardingRuleOpInterface]> {
+  let results = (outs DSP_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
+  let summary = "Switches the split dim from `concat_dim` to `split_dim`";
+  let description = [{
+    Each rank splits its block along `split_dim` into one piece per rank,
+    sends piece j to rank j, and concatenates what it receives along
+    `concat_dim`: a value split on `concat_dim` becomes split on
+    `split_dim`. Types are global, so the result type equals the operand
+    type.
+  }];
+  let arguments = (ins DSP_Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$split_dim,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim);
+  let assemblyFormat = [{
+    $input `split` $split_dim `concat` $concat_dim attr-dict `:` type($output)
+  }];
+}
+
+def DSP_AllGatherOp : DSP_CollectiveOp<"all_gather"> {
+  let summary = "Gathers a value split on `dim` onto every rank";
+  let arguments = (ins DSP_Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
+  let assemblyFormat = "$input `dim` $dim attr-dict `:` type($output)";
+}
+
+def DSP_AllReduceOp : DSP_CollectiveOp<"all_reduce"> {
+  let summary = "Combines the partial values of all ranks";
+  let arguments = (ins DSP_Tensor:$input,
+                       DSP_ReduceKind:$reduction);
+  let assemblyFormat = "$input $reduction attr-dict `:` type($output)";
+}
+
+def DSP_ReduceScatterOp : DSP_CollectiveOp<"reduce_scatter"> {
+  let summary = "Combines partial values and leaves them split on `dim`";
+  let arguments = (ins DSP_Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
+                       DSP_ReduceKind:$reduction);
+  let assemblyFormat = [{
+    $input `dim` $dim $reduction attr-dict `:` type($output)
+  }];
+}
+
+def DSP_LocalSliceOp : DSP_CollectiveOp<"local_slice"> {
+  let summary = "Keeps this rank's block of a replicated value along `dim`";
+  let description = "No communication: each rank drops what it does not own.";
+  let arguments = (ins DSP_Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
+  let assemblyFormat = "$input `dim` $dim attr-dict `:` type($output)";
+}
+
+#endif // DSP_DIALECT_DSPOPS_TD

@@ -1,0 +1,58 @@
+//===- ShardingRule.h - Factor mappings of dsp ops --------------*- C++ -*-===//
+
+#ifndef DSP_DIALECT_DSP_IR_SHARDINGRULE_H
+#define DSP_DIALECT_DSP_IR_SHARDINGRULE_H
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::dsp {
+
+enum class FactorKind { Parallel, Reduction, Mixing };
+
+/// The factor mapping of one op: which factors make up each tensor dim and
+/// how the op treats each factor. See ShardingRuleOpInterface.
+class ShardingRule {
+public:
+  struct Factor {
+    int64_t size;
+    FactorKind kind;
+  };
+  /// Factor indices composing one tensor dim, major to minor.
+  using DimFactors = SmallVector<int64_t, 1>;
+  using TensorFactors = SmallVector<DimFactors, 4>;
+
+  int64_t addFactor(int64_t size, FactorKind kind);
+  void addOperand(TensorFactors dims) { operands.push_back(std::move(dims)); }
+  void addResult(TensorFactors dims) { results.push_back(std::move(dims)); }
+
+  ArrayRef<Factor> getFactors() const { return factors; }
+  ArrayRef<TensorFactors> getOperands() const { return operands; }
+  ArrayRef<TensorFactors> getResults() const { return results; }
+
+  /// Each dim of each operand and result is its own mixing factor: the op
+  /// runs only on replicated values.
+  static ShardingRule getReplicatedOnly(Operation *op);
+  /// Every result dim is a parallel factor; operands are broadcast against
+  /// the result as numpy does.
+  static ShardingRule getElementwise(Operation *op);
+
+  /// Checks that the rule covers every operand and result with factor
+  /// products equal to the dim sizes.
+  LogicalResult verify(Operation *op) const;
+
+  /// Prints `([a, b], [b]) -> ([a, b]) {a = 4 parallel, b = 8 mixing}`.
+  void print(raw_ostream &os) const;
+
+private:
+  SmallVector<Factor> factors;
+  SmallVector<TensorFactors> operands;
+  SmallVector<TensorFactors> results;
+};
+
+StringRef stringifyFactorKind(FactorKind kind);
+
+} // namespace mlir::dsp
+
+#endif // DSP_DIALECT_DSP_IR_SHARDINGRULE_H

@@ -1,0 +1,160 @@
+//===- DSPAttrs.cpp - dsp attributes --------------------------------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
+#include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+#include "dsp/Dialect/DSP/IR/DSPEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dsp/Dialect/DSP/IR/DSPAttrs.cpp.inc"
+
+void DSPDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dsp/Dialect/DSP/IR/DSPAttrs.cpp.inc"
+      >();
+}
+
+LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t ranks) {
+  if (ranks < 1)
+    return emitError() << "a device group needs at least one rank, got "
+                       << ranks;
+  return success();
+}
+
+LogicalResult
+ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     ShardKind kind, int64_t dim, ArrayRef<int64_t> factors,
+                     int64_t factor, int64_t pad) {
+  if (kind != ShardKind::Split) {
+    if (dim != -1 || !factors.empty() || factor != 0 || pad != 0)
+      return emitError() << "a " << stringifyShardKind(kind)
+                         << " sharding takes no dim, factors or pad";
+    return success();
+  }
+  if (dim < 0)
+    return emitError() << "split dim must be non-negative, got " << dim;
+  if (pad < 0)
+    return emitError() << "pad must be non-negative, got " << pad;
+  if (factors.empty()) {
+    if (factor != 0)
+      return emitError() << "'factor' needs 'factors'";
+    return success();
+  }
+  if (factors.size() < 2)
+    return emitError() << "'factors' must list at least two factors";
+  if (llvm::any_of(factors, [](int64_t f) { return f < 1; }))
+    return emitError() << "every factor must be positive";
+  if (factor < 0 || factor >= static_cast<int64_t>(factors.size()))
+    return emitError() << "factor index " << factor << " is out of range for "
+                       << factors.size() << " factors";
+  return success();
+}
+
+int64_t ShardingAttr::getSplitExtent(RankedTensorType type) const {
+  if (!getFactors().empty())
+    return getFactors()[getFactor()];
+  return type.getDimSize(getDim());
+}
+
+LogicalResult ShardingAttr::verifyFor(
+    RankedTensorType type, int64_t ranks,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  if (!isSplit())
+    return success();
+  if (getDim() >= type.getRank())
+    return emitError() << "split dim " << getDim() << " is out of range for "
+                       << type;
+  if (!getFactors().empty()) {
+    int64_t product = 1;
+    for (int64_t f : getFactors())
+      product *= f;
+    if (product != type.getDimSize(getDim()))
+      return emitError() << "factors multiply to " << product
+                         << " but dim " << getDim() << " of " << type
+                         << " has size " << type.getDimSize(getDim());
+  }
+  if (ranks > 0) {
+    int64_t padded = getSplitExtent(type) + getPad();
+    if (padded % ranks != 0)
+      return emitError() << "split extent " << getSplitExtent(type)
+                         << " with pad " << getPad()
+                         << " does not divide evenly over " << ranks
+                         << " ranks";
+    if (getPad() >= ranks)
+      return emitError() << "pad " << getPad() << " must be less than the "
+                         << ranks << " ranks";
+  }
+  return success();
+}
+
+Attribute ShardingAttr::parse(AsmParser &parser, Type) {
+  MLIRContext *context = parser.getContext();
+  if (parser.parseLess())
+    return {};
+  if (succeeded(parser.parseOptionalKeyword("replicated"))) {
+    if (parser.parseGreater())
+      return {};
+    return getReplicated(context);
+  }
+  if (succeeded(parser.parseOptionalKeyword("partial"))) {
+    if (parser.parseGreater())
+      return {};
+    return getPartial(context);
+  }
+  int64_t dim = 0, factor = 0, pad = 0;
+  SmallVector<int64_t> factors;
+  if (parser.parseKeyword("dim") || parser.parseEqual() ||
+      parser.parseInteger(dim))
+    return {};
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    if (parser.parseKeyword(&key) || parser.parseEqual())
+      return {};
+    if (key == "factors") {
+      if (parser.parseCommaSeparatedList(
+              AsmParser::Delimiter::Square, [&]() -> ParseResult {
+                return parser.parseInteger(factors.emplace_back());
+              }))
+        return {};
+    } else if (key == "factor") {
+      if (parser.parseInteger(factor))
+        return {};
+    } else if (key == "pad") {
+      if (parser.parseInteger(pad))
+        return {};
+    } else {
+      parser.emitError(parser.getCurrentLocation())
+          << "expected 'factors', 'factor' or 'pad', got '" << key << "'";
+      return {};
+    }
+  }
+  if (parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(parser.getNameLoc()); },
+                    context, ShardKind::Split, dim, factors, factor, pad);
+}
+
+void ShardingAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  if (!isSplit()) {
+    printer << stringifyShardKind(getKind()) << ">";
+    return;
+  }
+  printer << "dim = " << getDim();
+  if (!getFactors().empty()) {
+    printer << ", factors = [";
+    llvm::interleaveComma(getFactors(), printer);
+    printer << "], factor = " << getFactor();
+  }
+  if (getPad() != 0)
+    printer << ", pad = " << getPad();
+  printer << ">";
+}

@@ -1,0 +1,500 @@
+//===- DSPFolders.cpp - dsp folders and canonicalization patterns ---------===//
+//
+// The folders evaluate ops on small constants, which is how the shape
+// computations of exported models (Shape -> Gather -> Concat -> Reshape)
+// disappear once every shape is static.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+namespace {
+/// Constants larger than this stay ops: folding them would copy weights.
+constexpr int64_t kMaxFoldElements = 1 << 16;
+
+DenseElementsAttr foldable(Attribute attr) {
+  auto dense = dyn_cast_if_present<DenseElementsAttr>(attr);
+  if (!dense || dense.getNumElements() > kMaxFoldElements)
+    return nullptr;
+  return dense;
+}
+
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/// Builds a constant of `type` whose element at each result index is the
+/// input element at `sourceIndex(resultIndex)` (a flat index).
+DenseElementsAttr
+mapElements(DenseElementsAttr input, RankedTensorType type,
+            function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex) {
+  if (type.getNumElements() > kMaxFoldElements)
+    return nullptr;
+  if (input.isSplat())
+    return DenseElementsAttr::get(type, input.getSplatValue<Attribute>());
+  SmallVector<Attribute> source(input.getValues<Attribute>());
+  SmallVector<Attribute> result;
+  result.reserve(type.getNumElements());
+  SmallVector<int64_t> index(type.getRank(), 0);
+  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+    result.push_back(source[sourceIndex(index)]);
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < type.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  return DenseElementsAttr::get(type, result);
+}
+
+/// Flat index into `shape` of the element that broadcasts to `index` of a
+/// larger shape.
+int64_t broadcastSource(ArrayRef<int64_t> index, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  size_t offset = index.size() - shape.size();
+  int64_t flat = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1)
+      flat += index[d + offset] * strides[d];
+  return flat;
+}
+
+bool isSplatOf(Attribute attr, double value) {
+  auto dense = dyn_cast_if_present<DenseElementsAttr>(attr);
+  if (!dense || !dense.isSplat())
+    return false;
+  Type elementType = dense.getElementType();
+  if (isa<FloatType>(elementType))
+    return dense.getSplatValue<APFloat>().convertToDouble() == value;
+  if (elementType.isInteger(1))
+    return false;
+  return dense.getSplatValue<APInt>().getSExtValue() ==
+         static_cast<int64_t>(value);
+}
+
+/// The elements of a constant as doubles, int64s or bools.
+template <typename T> SmallVector<T> elementsAs(DenseElementsAttr attr) {
+  SmallVector<T> result;
+  result.reserve(attr.getNumElements());
+  Type elementType = attr.getElementType();
+  if (isa<FloatType>(elementType)) {
+    for (const APFloat &v : attr.getValues<APFloat>())
+      result.push_back(static_cast<T>(v.convertToDouble()));
+  } else if (elementType.isInteger(1)) {
+    for (bool v : attr.getValues<bool>())
+      result.push_back(static_cast<T>(v));
+  } else {
+    for (const APInt &v : attr.getValues<APInt>())
+      result.push_back(static_cast<T>(v.getSExtValue()));
+  }
+  return result;
+}
+
+/// A constant of `type` from doubles (converted to the element type).
+DenseElementsAttr fromDoubles(RankedTensorType type, ArrayRef<double> values) {
+  Type elementType = type.getElementType();
+  if (auto floatType = dyn_cast<FloatType>(elementType)) {
+    SmallVector<APFloat> result;
+    for (double v : values) {
+      APFloat f(v);
+      bool lost;
+      f.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                &lost);
+      result.push_back(f);
+    }
+    return DenseElementsAttr::get(type, result);
+  }
+  if (elementType.isInteger(1)) {
+    SmallVector<bool> result;
+    for (double v : values)
+      result.push_back(v != 0);
+    return DenseElementsAttr::get(type, result);
+  }
+  SmallVector<APInt> result;
+  for (double v : values)
+    result.push_back(APInt(elementType.getIntOrFloatBitWidth(),
+                           static_cast<int64_t>(v), /*isSigned=*/true));
+  return DenseElementsAttr::get(type, result);
+}
+
+/// Evaluates an elementwise op over broadcast constant operands. Integers
+/// are computed as int64 and floats as double, so `fn` takes doubles that
+/// hold exact integers for integer ops.
+OpFoldResult foldElementwise(Operation *op, ArrayRef<Attribute> operands,
+                             function_ref<double(ArrayRef<double>)> fn) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  if (type.getNumElements() > kMaxFoldElements)
+    return {};
+  SmallVector<SmallVector<double>> values;
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Attribute attr : operands) {
+    DenseElementsAttr dense = foldable(attr);
+    if (!dense)
+      return {};
+    Type elementType = dense.getElementType();
+    if (!elementType.isF32() && !elementType.isInteger())
+      return {};
+    values.push_back(elementsAs<double>(dense));
+    shapes.push_back(dense.getType().getShape());
+  }
+  SmallVector<double> result;
+  SmallVector<double> arguments(operands.size());
+  SmallVector<int64_t> index(type.getRank(), 0);
+  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+    for (size_t i = 0; i < operands.size(); ++i)
+      arguments[i] = values[i][broadcastSource(index, shapes[i])];
+    result.push_back(fn(arguments));
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < type.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  return fromDoubles(type, result);
+}
+
+bool isIntegerOp(Operation *op) {
+  return getElementTypeOrSelf(op->getOperand(0).getType()).isInteger();
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Folders
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getOutput().getType())
+    return getInput();
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [&](ArrayRef<double> v) {
+                           // Float to integer truncates toward zero.
+                           return getOutput().getType().getElementType().isInteger(1)
+                                      ? static_cast<double>(v[0] != 0)
+                                      : v[0];
+                         });
+}
+
+/// `x op c` is `x` when `c` is a splat identity that does not broadcast `x`.
+static OpFoldResult foldIdentity(Operation *op, Attribute rhs,
+                                 double identity) {
+  if (op->getOperand(0).getType() == op->getResult(0).getType() &&
+      isSplatOf(rhs, identity))
+    return op->getOperand(0);
+  return {};
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 0))
+    return x;
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](ArrayRef<double> v) { return v[0] + v[1]; });
+}
+
+OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 0))
+    return x;
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](ArrayRef<double> v) { return v[0] - v[1]; });
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 1))
+    return x;
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](ArrayRef<double> v) { return v[0] * v[1]; });
+}
+
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 1))
+    return x;
+  bool integer = isIntegerOp(*this);
+  // Integer division by zero is left to run time, where it is reported.
+  if (integer) {
+    auto rhs = foldable(adaptor.getRhs());
+    if (!rhs || llvm::is_contained(elementsAs<int64_t>(rhs), 0))
+      return {};
+  }
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [&](ArrayRef<double> v) {
+                           return integer ? std::trunc(v[0] / v[1])
+                                          : v[0] / v[1];
+                         });
+}
+
+OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return std::pow(v[0], v[1]);
+  });
+}
+
+OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return std::max(v[0], v[1]);
+  });
+}
+
+OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return std::min(v[0], v[1]);
+  });
+}
+
+OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] == v[1]);
+  });
+}
+
+OpFoldResult LessOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] < v[1]);
+  });
+}
+
+OpFoldResult LessEqualOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] <= v[1]);
+  });
+}
+
+OpFoldResult GreaterOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] > v[1]);
+  });
+}
+
+OpFoldResult GreaterEqualOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] >= v[1]);
+  });
+}
+
+OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] != 0 && v[1] != 0);
+  });
+}
+
+OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>(v[0] != 0 || v[1] != 0);
+  });
+}
+
+OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return static_cast<double>((v[0] != 0) != (v[1] != 0));
+  });
+}
+
+OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
+  auto condition = dyn_cast_if_present<DenseElementsAttr>(
+      adaptor.getCondition());
+  if (condition && condition.isSplat()) {
+    Value chosen = condition.getSplatValue<bool>() ? getTrueValue()
+                                                   : getFalseValue();
+    if (chosen.getType() == getOutput().getType())
+      return chosen;
+  }
+  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
+    return v[0] != 0 ? v[1] : v[2];
+  });
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getOutput().getType())
+    return getInput();
+  if (DenseElementsAttr input = foldable(adaptor.getInput()))
+    return input.reshape(getOutput().getType());
+  return {};
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> perm = getPerm();
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  SmallVector<int64_t> strides =
+      rowMajorStrides(getInput().getType().getShape());
+  return mapElements(input, getOutput().getType(),
+                     [&](ArrayRef<int64_t> index) {
+                       int64_t flat = 0;
+                       for (size_t d = 0; d < perm.size(); ++d)
+                         flat += index[d] * strides[perm[d]];
+                       return flat;
+                     });
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
+  if (getInputs().size() == 1)
+    return getInputs().front();
+  SmallVector<DenseElementsAttr> inputs;
+  for (Attribute attr : adaptor.getInputs()) {
+    DenseElementsAttr dense = foldable(attr);
+    if (!dense)
+      return {};
+    inputs.push_back(dense);
+  }
+  auto type = getOutput().getType();
+  int64_t axis = getAxis();
+  if (type.getNumElements() > kMaxFoldElements)
+    return {};
+  SmallVector<Attribute> result;
+  SmallVector<SmallVector<Attribute>> sources;
+  for (DenseElementsAttr input : inputs)
+    sources.emplace_back(input.getValues<Attribute>());
+  // Walk the result as [outer, axis, inner] blocks.
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  for (int64_t d = axis + 1; d < type.getRank(); ++d)
+    inner *= type.getDimSize(d);
+  for (int64_t o = 0; o < outer; ++o)
+    for (auto [input, source] : llvm::zip(inputs, sources)) {
+      int64_t block = input.getType().getDimSize(axis) * inner;
+      for (int64_t i = 0; i < block; ++i)
+        result.push_back(source[o * block + i]);
+    }
+  return DenseElementsAttr::get(type, result);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getOutput().getType() &&
+      llvm::all_of(getStrides(), [](int64_t s) { return s == 1; }))
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  SmallVector<int64_t> strides =
+      rowMajorStrides(getInput().getType().getShape());
+  return mapElements(input, getOutput().getType(),
+                     [&](ArrayRef<int64_t> index) {
+                       int64_t flat = 0;
+                       for (size_t d = 0; d < index.size(); ++d)
+                         flat += (getStarts()[d] + index[d] * getStrides()[d]) *
+                                 strides[d];
+                       return flat;
+                     });
+}
+
+OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
+  DenseElementsAttr data = foldable(adaptor.getData());
+  DenseElementsAttr indices = foldable(adaptor.getIndices());
+  if (!data || !indices)
+    return {};
+  auto dataType = getData().getType();
+  int64_t axis = getAxis(), axisSize = dataType.getDimSize(axis);
+  SmallVector<int64_t> positions = elementsAs<int64_t>(indices);
+  for (int64_t &p : positions) {
+    if (p < -axisSize || p >= axisSize)
+      return {};
+    if (p < 0)
+      p += axisSize;
+  }
+  SmallVector<int64_t> dataStrides = rowMajorStrides(dataType.getShape());
+  SmallVector<int64_t> indexStrides =
+      rowMajorStrides(getIndices().getType().getShape());
+  int64_t indexRank = getIndices().getType().getRank();
+  return mapElements(data, getOutput().getType(), [&](ArrayRef<int64_t> index) {
+    int64_t flat = 0, position = 0;
+    for (int64_t d = 0; d < axis; ++d)
+      flat += index[d] * dataStrides[d];
+    for (int64_t d = 0; d < indexRank; ++d)
+      position += index[axis + d] * indexStrides[d];
+    flat += positions[position] * dataStrides[axis];
+    for (int64_t d = axis + 1; d < dataType.getRank(); ++d)
+      flat += index[d + indexRank - 1] * dataStrides[d];
+    return flat;
+  });
+}
+
+OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getOutput().getType())
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  return mapElements(input, getOutput().getType(),
+                     [&](ArrayRef<int64_t> index) {
+                       return broadcastSource(index, shape);
+                     });
+}
+
+OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
+  if (llvm::all_of(getRepeats(), [](int64_t r) { return r == 1; }))
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  return mapElements(input, getOutput().getType(),
+                     [&](ArrayRef<int64_t> index) {
+                       int64_t flat = 0;
+                       for (size_t d = 0; d < shape.size(); ++d)
+                         flat += (index[d] % shape[d]) * strides[d];
+                       return flat;
+                     });
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// reshape(reshape(x)) -> reshape(x).
+struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto producer = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!producer)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(),
+                                           producer.getInput());
+    return success();
+  }
+};
+
+/// transpose(transpose(x)) -> transpose(x) with the composed permutation.
+struct ComposeTransposes : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto producer = op.getInput().getDefiningOp<TransposeOp>();
+    if (!producer)
+      return failure();
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(producer.getPerm()[p]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, producer.getInput(), perm);
+    return success();
+  }
+};
+} // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                            MLIRContext *context) {
+  patterns.add<ComposeReshapes>(context);
+}
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                              MLIRContext *context) {
+  patterns.add<ComposeTransposes>(context);
+}

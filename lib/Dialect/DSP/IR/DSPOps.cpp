@@ -1,0 +1,473 @@
+//===- DSPOps.cpp - dsp operations: type inference and verifiers ----------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+namespace mlir::dsp::detail {
+LogicalResult inferBroadcastResult(std::optional<Location> location,
+                                   ValueRange operands, Type elementType,
+                                   SmallVectorImpl<Type> &inferred);
+LogicalResult inferReduction(std::optional<Location> location, Value input,
+                             ArrayRef<int64_t> axes, bool keepdims,
+                             SmallVectorImpl<Type> &inferred);
+} // namespace mlir::dsp::detail
+
+#define GET_OP_CLASSES
+#include "dsp/Dialect/DSP/IR/DSPOps.cpp.inc"
+
+#include "dsp/Dialect/DSP/IR/DSPInterfaces.cpp.inc"
+
+namespace {
+RankedTensorType tensorType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
+}
+
+/// Checks that `values` is a permutation of 0 ..< rank.
+bool isPermutation(ArrayRef<int64_t> values, int64_t rank) {
+  if (static_cast<int64_t>(values.size()) != rank)
+    return false;
+  SmallVector<bool> seen(rank, false);
+  for (int64_t v : values) {
+    if (v < 0 || v >= rank || seen[v])
+      return false;
+    seen[v] = true;
+  }
+  return true;
+}
+} // namespace
+
+FailureOr<SmallVector<int64_t>> mlir::dsp::broadcastShapes(
+    ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t l = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t r = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (l != r && l != 1 && r != 1)
+      return failure();
+    result[i] = l == 1 ? r : l;
+  }
+  return result;
+}
+
+LogicalResult mlir::dsp::detail::inferBroadcastResult(
+    std::optional<Location> location, ValueRange operands, Type elementType,
+    SmallVectorImpl<Type> &inferred) {
+  SmallVector<int64_t> shape;
+  for (Value operand : operands) {
+    auto type = tensorType(operand);
+    auto broadcast = broadcastShapes(shape, type.getShape());
+    if (failed(broadcast))
+      return emitOptionalError(location, "operand shapes ",
+                               shapeString(shape), " and ",
+                               shapeString(type.getShape()),
+                               " do not broadcast");
+    shape = *broadcast;
+  }
+  inferred.push_back(RankedTensorType::get(shape, elementType));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  return detail::inferBroadcastResult(
+      location, adaptor.getOperands(),
+      getElementTypeOrSelf(adaptor.getTrueValue().getType()), inferred);
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions and normalizations
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto lhs = tensorType(adaptor.getLhs());
+  auto rhs = tensorType(adaptor.getRhs());
+  if (lhs.getRank() < 2 || rhs.getRank() < 2)
+    return emitOptionalError(location, "operands must have rank 2 or more");
+  ArrayRef<int64_t> l = lhs.getShape(), r = rhs.getShape();
+  if (l.back() != r[r.size() - 2])
+    return emitOptionalError(location, "contracting dims differ: lhs ",
+                             shapeString(l), " and rhs ", shapeString(r));
+  auto batch = broadcastShapes(l.drop_back(2), r.drop_back(2));
+  if (failed(batch))
+    return emitOptionalError(location, "batch dims of ", shapeString(l),
+                             " and ", shapeString(r), " do not broadcast");
+  SmallVector<int64_t> shape = *batch;
+  shape.push_back(l[l.size() - 2]);
+  shape.push_back(r.back());
+  inferred.push_back(RankedTensorType::get(shape, lhs.getElementType()));
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto type = tensorType(getInput());
+  if (static_cast<int64_t>(getAxis()) >= type.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range for "
+                                << type;
+  ArrayRef<int64_t> normalized = type.getShape().drop_front(getAxis());
+  auto checkParameter = [&](Value parameter, StringRef name) -> LogicalResult {
+    if (!parameter)
+      return success();
+    auto parameterType = tensorType(parameter);
+    if (parameterType.getShape() != normalized ||
+        parameterType.getElementType() != type.getElementType())
+      return emitOpError() << name << " must have type "
+                           << RankedTensorType::get(normalized,
+                                                    type.getElementType())
+                           << ", got " << parameterType;
+    return success();
+  };
+  return failure(failed(checkParameter(getScale(), "scale")) ||
+                 failed(checkParameter(getBias(), "bias")));
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (static_cast<int64_t>(getAxis()) >= getInput().getType().getRank())
+    return emitOpError("axis ")
+           << getAxis() << " is out of range for " << getInput().getType();
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto query = tensorType(adaptor.getQuery());
+  auto key = tensorType(adaptor.getKey());
+  auto value = tensorType(adaptor.getValue());
+  if (query.getRank() != 4 || key.getRank() != 4 || value.getRank() != 4)
+    return emitOptionalError(
+        location, "query, key and value must be [batch, heads, sequence, "
+                  "head_dim] tensors");
+  ArrayRef<int64_t> q = query.getShape(), k = key.getShape(),
+                    v = value.getShape();
+  if (q[0] != k[0] || q[0] != v[0] || q[1] != k[1] || q[1] != v[1])
+    return emitOptionalError(location, "batch and heads differ: query ",
+                             shapeString(q), ", key ", shapeString(k),
+                             ", value ", shapeString(v));
+  if (q[3] != k[3])
+    return emitOptionalError(location, "query head_dim ", q[3],
+                             " differs from key head_dim ", k[3]);
+  if (k[2] != v[2])
+    return emitOptionalError(location, "key sequence ", k[2],
+                             " differs from value sequence ", v[2]);
+  if (adaptor.getMask()) {
+    SmallVector<int64_t> scores = {q[0], q[1], q[2], k[2]};
+    auto mask = tensorType(adaptor.getMask());
+    auto broadcast = broadcastShapes(mask.getShape(), scores);
+    if (failed(broadcast) || ArrayRef<int64_t>(*broadcast) != ArrayRef<int64_t>(scores))
+      return emitOptionalError(location, "mask ",
+                               shapeString(mask.getShape()),
+                               " does not broadcast to the scores ",
+                               shapeString(scores));
+  }
+  inferred.push_back(
+      RankedTensorType::get({q[0], q[1], q[2], v[3]}, query.getElementType()));
+  return success();
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  auto input = tensorType(adaptor.getInput());
+  auto weight = tensorType(adaptor.getWeight());
+  int64_t spatial = input.getRank() - 2;
+  if (spatial < 1 || weight.getRank() != input.getRank())
+    return emitOptionalError(location, "input ", input, " and weight ", weight,
+                             " must both be [N, C, spatial...] tensors");
+  ArrayRef<int64_t> strides = adaptor.getStrides(), pads = adaptor.getPads(),
+                    dilations = adaptor.getDilations();
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial)
+    return emitOptionalError(location, "expected ", spatial,
+                             " strides and dilations and ", 2 * spatial,
+                             " pads");
+  int64_t group = adaptor.getGroup();
+  int64_t channels = input.getDimSize(1), outChannels = weight.getDimSize(0);
+  if (group < 1 || outChannels % group != 0 ||
+      weight.getDimSize(1) * group != channels)
+    return emitOptionalError(location, "weight ", weight, " does not fit ",
+                             channels, " input channels in ", group,
+                             " groups");
+  if (adaptor.getBias() &&
+      tensorType(adaptor.getBias()).getShape() != ArrayRef<int64_t>{outChannels})
+    return emitOptionalError(location, "bias must have shape [", outChannels,
+                             "]");
+  SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
+  for (int64_t i = 0; i < spatial; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 ||
+        pads[i + spatial] < 0)
+      return emitOptionalError(location, "strides and dilations must be "
+                                         "positive and pads non-negative");
+    int64_t extent = input.getDimSize(i + 2) + pads[i] + pads[i + spatial] -
+                     dilations[i] * (weight.getDimSize(i + 2) - 1) - 1;
+    if (extent < 0)
+      return emitOptionalError(location, "kernel does not fit spatial dim ",
+                               i);
+    shape.push_back(extent / strides[i] + 1);
+  }
+  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+LogicalResult mlir::dsp::detail::inferReduction(std::optional<Location> location,
+                                    Value input, ArrayRef<int64_t> axes,
+                                    bool keepdims,
+                                    SmallVectorImpl<Type> &inferred) {
+  auto type = tensorType(input);
+  for (auto [i, axis] : llvm::enumerate(axes))
+    if (axis < 0 || axis >= type.getRank() || (i > 0 && axes[i - 1] >= axis))
+      return emitOptionalError(location, "axes must be sorted, unique and in "
+                                         "range for ",
+                               type);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!llvm::is_contained(axes, d))
+      shape.push_back(type.getDimSize(d));
+    else if (keepdims)
+      shape.push_back(1);
+  }
+  inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getNumElements() !=
+      getOutput().getType().getNumElements())
+    return emitOpError("cannot reshape ")
+           << getInput().getType() << " into " << getOutput().getType()
+           << ": element counts differ";
+  return success();
+}
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> location,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto type = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPerm();
+  if (!isPermutation(perm, type.getRank()))
+    return emitOptionalError(location, "perm ", shapeString(perm),
+                             " is not a permutation of the dims of ", type);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(type.getDimSize(p));
+  inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  if (adaptor.getInputs().empty())
+    return emitOptionalError(location, "needs at least one input");
+  auto first = tensorType(adaptor.getInputs().front());
+  int64_t axis = adaptor.getAxis();
+  if (axis >= first.getRank())
+    return emitOptionalError(location, "axis ", axis, " is out of range for ",
+                             first);
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value input : adaptor.getInputs()) {
+    auto type = tensorType(input);
+    if (type.getRank() != first.getRank() ||
+        type.getElementType() != first.getElementType())
+      return emitOptionalError(location, "inputs ", first, " and ", type,
+                               " differ in rank or element type");
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (d != axis && type.getDimSize(d) != first.getDimSize(d))
+        return emitOptionalError(location, "inputs ", first, " and ", type,
+                                 " differ in dim ", d);
+    shape[axis] += type.getDimSize(axis);
+  }
+  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  auto type = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> starts = adaptor.getStarts(), limits = adaptor.getLimits(),
+                    strides = adaptor.getStrides();
+  int64_t rank = type.getRank();
+  if (static_cast<int64_t>(starts.size()) != rank ||
+      static_cast<int64_t>(limits.size()) != rank ||
+      static_cast<int64_t>(strides.size()) != rank)
+    return emitOptionalError(location, "expected ", rank,
+                             " starts, limits and strides");
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = type.getDimSize(d), start = starts[d], limit = limits[d],
+            stride = strides[d];
+    bool valid = stride > 0 ? 0 <= start && start <= limit && limit <= size
+                 : stride < 0 ? -1 <= limit && limit <= start && start < size
+                              : false;
+    // An empty walk down may start anywhere in range, e.g. [0, -1) in a
+    // dim of size 0.
+    if (stride < 0 && start == limit && limit >= -1 && start <= size)
+      valid = true;
+    if (!valid)
+      return emitOptionalError(location, "dim ", d, ": start ", start,
+                               ", limit ", limit, ", stride ", stride,
+                               " do not fit size ", size);
+    int64_t distance = stride > 0 ? limit - start : start - limit;
+    int64_t step = stride > 0 ? stride : -stride;
+    shape.push_back((distance + step - 1) / step);
+  }
+  inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  auto data = tensorType(adaptor.getData());
+  auto indices = tensorType(adaptor.getIndices());
+  int64_t axis = adaptor.getAxis();
+  if (axis >= data.getRank())
+    return emitOptionalError(location, "axis ", axis, " is out of range for ",
+                             data);
+  SmallVector<int64_t> shape(data.getShape().take_front(axis));
+  llvm::append_range(shape, indices.getShape());
+  llvm::append_range(shape, data.getShape().drop_front(axis + 1));
+  inferred.push_back(RankedTensorType::get(shape, data.getElementType()));
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  auto input = getInput().getType();
+  auto output = getOutput().getType();
+  auto broadcast = broadcastShapes(input.getShape(), output.getShape());
+  if (failed(broadcast) || ArrayRef<int64_t>(*broadcast) != output.getShape())
+    return emitOpError("cannot broadcast ") << input << " to " << output;
+  return success();
+}
+
+LogicalResult TileOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> location,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  auto type = tensorType(adaptor.getInput());
+  ArrayRef<int64_t> repeats = adaptor.getRepeats();
+  if (static_cast<int64_t>(repeats.size()) != type.getRank() ||
+      llvm::any_of(repeats, [](int64_t r) { return r < 0; }))
+    return emitOptionalError(location, "expected ", type.getRank(),
+                             " non-negative repeats");
+  SmallVector<int64_t> shape;
+  for (auto [size, repeat] : llvm::zip(type.getShape(), repeats))
+    shape.push_back(size * repeat);
+  inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+/// Checks that `dims` are dims of the operand and, when the op carries a
+/// sharding, that it is the one the collective produces.
+static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
+                                      function_ref<bool(ShardingAttr)> produces,
+                                      StringRef expected) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  for (int64_t dim : dims)
+    if (dim >= type.getRank())
+      return op->emitOpError("dim ") << dim << " is out of range for " << type;
+  if (ShardingAttr sharding = getResultSharding(op, 0))
+    if (!produces(sharding))
+      return op->emitOpError("result must be ")
+             << expected << ", but its sharding is " << sharding;
+  return success();
+}
+
+LogicalResult AllToAllOp::verify() {
+  if (getSplitDim() == getConcatDim())
+    return emitOpError("split_dim and concat_dim must differ");
+  return verifyCollective(
+      *this, {static_cast<int64_t>(getSplitDim()),
+              static_cast<int64_t>(getConcatDim())},
+      [&](ShardingAttr s) {
+        return s.isSplit() && s.getDim() == static_cast<int64_t>(getSplitDim());
+      },
+      "split on split_dim");
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifyCollective(*this, {static_cast<int64_t>(getDim())},
+                          [](ShardingAttr s) { return s.isReplicated(); },
+                          "replicated");
+}
+
+LogicalResult AllReduceOp::verify() {
+  return verifyCollective(*this, {},
+                          [](ShardingAttr s) { return s.isReplicated(); },
+                          "replicated");
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  return verifyCollective(
+      *this, {static_cast<int64_t>(getDim())},
+      [&](ShardingAttr s) {
+        return s.isSplit() && s.getDim() == static_cast<int64_t>(getDim());
+      },
+      "split on dim");
+}
+
+LogicalResult LocalSliceOp::verify() {
+  return verifyCollective(
+      *this, {static_cast<int64_t>(getDim())},
+      [&](ShardingAttr s) {
+        return s.isSplit() && s.getDim() == static_cast<int64_t>(getDim());
+      },
+      "split on dim");
+}

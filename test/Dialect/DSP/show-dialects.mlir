@@ -1,0 +1,3 @@
+// RUN: dsp-opt --show-dialects | FileCheck %s
+// CHECK: Available Dialects:
+// CHECK-SAME: dsp

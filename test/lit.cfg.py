@@ -1,0 +1,26 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "DSP"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.dsp_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(["dsp-opt", "dsp-run"], [config.dsp_tools_dir])
+
+# The real models live beside the checkout; tests that need them are
+# unsupported (and say so) where they are absent.
+models_dir = os.environ.get(
+    "DSP_MODELS_DIR",
+    os.path.join(config.dsp_source_dir, "..", "shared", "models"))
+config.substitutions.append(("%models", models_dir))
+if os.path.isdir(models_dir):
+    config.available_features.add("models")
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))

@@ -1,0 +1,209 @@
+//===- dsp-opt.cpp - The DSP compiler driver ------------------------------===//
+//
+// mlir-opt's flags and habits (pass pipelines, -split-input-file,
+// -verify-diagnostics, --mlir-print-ir-*, --verify-roundtrip) on a driver of
+// its own, so that it can also read .onnx models and emit programs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Transforms/Passes.h"
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Debug/CLOptionsSetup.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Support/ToolUtilities.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace llvm;
+
+namespace {
+enum class EmitKind { MLIR, Bytecode, Program };
+
+struct DriverOptions {
+  cl::opt<std::string> inputFilename{cl::Positional,
+                                     cl::desc("<input .mlir or .onnx file>"),
+                                     cl::init("-")};
+  cl::opt<std::string> outputFilename{"o", cl::desc("Output filename"),
+                                      cl::value_desc("filename"),
+                                      cl::init("-")};
+  cl::opt<EmitKind> emit{
+      "emit", cl::desc("What to write"), cl::init(EmitKind::MLIR),
+      cl::values(clEnumValN(EmitKind::MLIR, "mlir", "textual MLIR"),
+                 clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
+                 clEnumValN(EmitKind::Program, "program",
+                            "a .dspx program for dsp-run"))};
+};
+
+/// Everything one input (or one split chunk of it) needs.
+struct Driver {
+  const DriverOptions &options;
+  const MlirOptMainConfig &config;
+  DialectRegistry &registry;
+
+  /// Parses, transforms and writes one MLIR buffer.
+  LogicalResult processMLIRChunk(std::unique_ptr<MemoryBuffer> buffer,
+                                 raw_ostream &os) const;
+  /// Runs the pass pipeline on `module` and writes it as asked.
+  LogicalResult compile(ModuleOp module, raw_ostream &os) const;
+  LogicalResult verifyRoundtrip(ModuleOp module, MLIRContext &context) const;
+};
+
+LogicalResult Driver::verifyRoundtrip(ModuleOp module,
+                                      MLIRContext &context) const {
+  // Custom form printed, parsed back and compared in generic form, as
+  // mlir-opt does; then the same through bytecode.
+  auto generic = [](Operation *op) {
+    std::string text;
+    raw_string_ostream os(text);
+    op->print(os, OpPrintingFlags().printGenericOpForm().enableDebugInfo());
+    return text;
+  };
+  std::string expected = generic(module);
+  std::string custom;
+  {
+    raw_string_ostream os(custom);
+    module->print(os, OpPrintingFlags().enableDebugInfo());
+  }
+  ParserConfig parserConfig(&context);
+  OwningOpRef<Operation *> reparsed =
+      parseSourceString<Operation *>(custom, parserConfig, "roundtrip");
+  if (!reparsed || generic(*reparsed) != expected)
+    return module->emitError("the textual round trip changed the IR");
+  std::string bytecode;
+  {
+    raw_string_ostream os(bytecode);
+    if (failed(writeBytecodeToFile(module, os)))
+      return module->emitError("could not write bytecode for the round trip");
+  }
+  OwningOpRef<Operation *> decoded =
+      parseSourceString<Operation *>(bytecode, parserConfig, "roundtrip");
+  if (!decoded || generic(*decoded) != expected)
+    return module->emitError("the bytecode round trip changed the IR");
+  return success();
+}
+
+LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
+  MLIRContext &context = *module.getContext();
+  if (config.shouldVerifyRoundtrip() &&
+      failed(verifyRoundtrip(module, context)))
+    return failure();
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
+  pm.enableVerifier(config.shouldVerifyPasses());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (failed(config.setupPassPipeline(pm)) || failed(pm.run(module)))
+    return failure();
+  switch (options.emit) {
+  case EmitKind::MLIR:
+    module->print(os);
+    os << "\n";
+    return success();
+  case EmitKind::Bytecode:
+    return writeBytecodeToFile(module, os);
+  case EmitKind::Program:
+    return module->emitError("program emission is not available yet");
+  }
+  llvm_unreachable("unknown emit kind");
+}
+
+LogicalResult Driver::processMLIRChunk(std::unique_ptr<MemoryBuffer> buffer,
+                                       raw_ostream &os) const {
+  auto sourceMgr = std::make_shared<SourceMgr>();
+  sourceMgr->AddNewSourceBuffer(std::move(buffer), SMLoc());
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
+  context.printOpOnDiagnostic(!config.shouldVerifyDiagnostics());
+
+  auto run = [&]() -> LogicalResult {
+    FallbackAsmResourceMap fallbackResourceMap;
+    ParserConfig parserConfig(&context, config.shouldVerifyOnParsing(),
+                              &fallbackResourceMap);
+    OwningOpRef<ModuleOp> module =
+        parseSourceFile<ModuleOp>(sourceMgr, parserConfig);
+    if (!module)
+      return failure();
+    return compile(*module, os);
+  };
+
+  if (!config.shouldVerifyDiagnostics()) {
+    SourceMgrDiagnosticHandler handler(*sourceMgr, &context);
+    return run();
+  }
+  SourceMgrDiagnosticVerifierHandler handler(*sourceMgr, &context,
+                                             config.verifyDiagnosticsLevel());
+  (void)run();
+  return handler.verify();
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM initLLVM(argc, argv);
+  DialectRegistry registry;
+  registry.insert<dsp::DSPDialect, func::FuncDialect>();
+  registerTransformsPasses();
+  dsp::registerDSPPasses();
+
+  MlirOptMainConfig::registerCLOptions(registry);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  DriverOptions options;
+  cl::ParseCommandLineOptions(argc, argv, "DSP compiler driver\n");
+
+  // The pass pipeline flags come with MlirOptMainConfig's own options.
+  const MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects()) {
+    outs() << "Available Dialects: ";
+    interleave(registry.getDialectNames(), outs(), ",");
+    outs() << "\n";
+    return EXIT_SUCCESS;
+  }
+  if (config.shouldListPasses()) {
+    printRegisteredPasses();
+    return EXIT_SUCCESS;
+  }
+
+  std::string errorMessage;
+  std::unique_ptr<MemoryBuffer> input =
+      openInputFile(options.inputFilename, &errorMessage);
+  if (!input) {
+    errs() << "dsp-opt: " << errorMessage << "\n";
+    return EXIT_FAILURE;
+  }
+  std::unique_ptr<ToolOutputFile> output =
+      openOutputFile(options.outputFilename, &errorMessage);
+  if (!output) {
+    errs() << "dsp-opt: " << errorMessage << "\n";
+    return EXIT_FAILURE;
+  }
+
+  Driver driver{options, config, registry};
+  auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &os) {
+    return driver.processMLIRChunk(std::move(chunk), os);
+  };
+  if (failed(splitAndProcessBuffer(std::move(input), chunkFn, output->os(),
+                                   config.inputSplitMarker(),
+                                   config.outputSplitMarker())))
+    return EXIT_FAILURE;
+  output->keep();
+  return EXIT_SUCCESS;
+}
