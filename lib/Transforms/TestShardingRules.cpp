@@ -8,8 +8,7 @@ namespace mlir::dsp {
 #include "dsp/Transforms/Passes.h.inc"
 
 namespace {
-struct TestShardingRules
-    : impl::TestShardingRulesBase<TestShardingRules> {
+struct TestShardingRules : impl::TestShardingRulesBase<TestShardingRules> {
   void runOnOperation() override {
     getOperation()->walk([&](ShardingRuleOpInterface op) {
       ShardingRule rule = op.getShardingRule();

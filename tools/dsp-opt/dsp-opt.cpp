@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Import/OnnxImporter.h"
 #include "dsp/Transforms/Passes.h"
+#include "dsp/Transforms/Pipelines.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Debug/CLOptionsSetup.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,9 +38,8 @@ namespace {
 enum class EmitKind { MLIR, Bytecode, Program };
 
 struct DriverOptions {
-  cl::opt<std::string> inputFilename{cl::Positional,
-                                     cl::desc("<input .mlir or .onnx file>"),
-                                     cl::init("-")};
+  cl::opt<std::string> inputFilename{
+      cl::Positional, cl::desc("<input .mlir or .onnx file>"), cl::init("-")};
   cl::opt<std::string> outputFilename{"o", cl::desc("Output filename"),
                                       cl::value_desc("filename"),
                                       cl::init("-")};
@@ -48,7 +49,25 @@ struct DriverOptions {
                  clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
                  clEnumValN(EmitKind::Program, "program",
                             "a .dspx program for dsp-run"))};
+  cl::opt<bool> noWeights{
+      "no-weights",
+      cl::desc("Import ONNX weights as shape-only dsp.weight ops (plan "
+               "full-size models without reading their weights)"),
+      cl::init(false)};
+  cl::list<std::string> inputShapes{
+      "input-shape",
+      cl::desc("Static shape of a graph input with symbolic dims, "
+               "NAME:D0xD1x... (repeatable)"),
+      cl::value_desc("name:shape")};
+  cl::opt<bool> noImportCleanup{
+      "no-import-cleanup",
+      cl::desc("Keep the ONNX import as read: no folding or fusion"),
+      cl::init(false)};
 };
+
+bool isOnnxFile(StringRef path) {
+  return path.ends_with(".onnx") || path.ends_with(".onnxtxt");
+}
 
 /// Everything one input (or one split chunk of it) needs.
 struct Driver {
@@ -59,6 +78,8 @@ struct Driver {
   /// Parses, transforms and writes one MLIR buffer.
   LogicalResult processMLIRChunk(std::unique_ptr<MemoryBuffer> buffer,
                                  raw_ostream &os) const;
+  /// Imports, transforms and writes one ONNX model.
+  LogicalResult processOnnx(raw_ostream &os) const;
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
   LogicalResult verifyRoundtrip(ModuleOp module, MLIRContext &context) const;
@@ -109,6 +130,8 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   if (failed(applyPassManagerCLOptions(pm)))
     return failure();
   applyDefaultTimingPassManagerCLOptions(pm);
+  if (isOnnxFile(options.inputFilename) && !options.noImportCleanup)
+    dsp::buildImportCleanupPipeline(pm);
   if (failed(config.setupPassPipeline(pm)) || failed(pm.run(module)))
     return failure();
   switch (options.emit) {
@@ -122,6 +145,54 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     return module->emitError("program emission is not available yet");
   }
   llvm_unreachable("unknown emit kind");
+}
+
+/// Prints ONNX import diagnostics as `file: node 'name': message`; the
+/// model is binary, so there is no source line to show.
+void printOnnxDiagnostic(Diagnostic &diagnostic) {
+  raw_ostream &os = errs();
+  Location loc = diagnostic.getLocation();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    os << "'" << name.getName().getValue() << "': ";
+  else if (auto file = dyn_cast<FileLineColLoc>(loc))
+    os << file.getFilename().getValue() << ": ";
+  switch (diagnostic.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    os << "error: ";
+    break;
+  case DiagnosticSeverity::Warning:
+    os << "warning: ";
+    break;
+  case DiagnosticSeverity::Note:
+    os << "note: ";
+    break;
+  case DiagnosticSeverity::Remark:
+    os << "remark: ";
+    break;
+  }
+  os << diagnostic << "\n";
+}
+
+LogicalResult Driver::processOnnx(raw_ostream &os) const {
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  ScopedDiagnosticHandler handler(&context, [](Diagnostic &diagnostic) {
+    printOnnxDiagnostic(diagnostic);
+    return success();
+  });
+  dsp::OnnxImportOptions importOptions;
+  importOptions.loadWeights = !options.noWeights;
+  std::string error;
+  if (failed(
+          dsp::parseInputShapes(options.inputShapes, importOptions, error))) {
+    errs() << "dsp-opt: " << error << "\n";
+    return failure();
+  }
+  OwningOpRef<ModuleOp> module =
+      dsp::importOnnxFile(context, options.inputFilename, importOptions);
+  if (!module)
+    return failure();
+  return compile(*module, os);
 }
 
 LogicalResult Driver::processMLIRChunk(std::unique_ptr<MemoryBuffer> buffer,
@@ -160,6 +231,7 @@ int main(int argc, char **argv) {
   registry.insert<dsp::DSPDialect, func::FuncDialect>();
   registerTransformsPasses();
   dsp::registerDSPPasses();
+  dsp::registerPipelines();
 
   MlirOptMainConfig::registerCLOptions(registry);
   registerAsmPrinterCLOptions();
@@ -183,6 +255,20 @@ int main(int argc, char **argv) {
   }
 
   std::string errorMessage;
+  Driver driver{options, config, registry};
+  if (isOnnxFile(options.inputFilename)) {
+    std::unique_ptr<ToolOutputFile> output =
+        openOutputFile(options.outputFilename, &errorMessage);
+    if (!output) {
+      errs() << "dsp-opt: " << errorMessage << "\n";
+      return EXIT_FAILURE;
+    }
+    if (failed(driver.processOnnx(output->os())))
+      return EXIT_FAILURE;
+    output->keep();
+    return EXIT_SUCCESS;
+  }
+
   std::unique_ptr<MemoryBuffer> input =
       openInputFile(options.inputFilename, &errorMessage);
   if (!input) {
@@ -196,7 +282,6 @@ int main(int argc, char **argv) {
     return EXIT_FAILURE;
   }
 
-  Driver driver{options, config, registry};
   auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &os) {
     return driver.processMLIRChunk(std::move(chunk), os);
   };

@@ -29,10 +29,10 @@ LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-LogicalResult
-ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     ShardKind kind, int64_t dim, ArrayRef<int64_t> factors,
-                     int64_t factor, int64_t pad) {
+LogicalResult ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   ShardKind kind, int64_t dim,
+                                   ArrayRef<int64_t> factors, int64_t factor,
+                                   int64_t pad) {
   if (kind != ShardKind::Split) {
     if (dim != -1 || !factors.empty() || factor != 0 || pad != 0)
       return emitError() << "a " << stringifyShardKind(kind)
@@ -64,9 +64,9 @@ int64_t ShardingAttr::getSplitExtent(RankedTensorType type) const {
   return type.getDimSize(getDim());
 }
 
-LogicalResult ShardingAttr::verifyFor(
-    RankedTensorType type, int64_t ranks,
-    function_ref<InFlightDiagnostic()> emitError) const {
+LogicalResult
+ShardingAttr::verifyFor(RankedTensorType type, int64_t ranks,
+                        function_ref<InFlightDiagnostic()> emitError) const {
   if (!isSplit())
     return success();
   if (getDim() >= type.getRank())
@@ -77,9 +77,9 @@ LogicalResult ShardingAttr::verifyFor(
     for (int64_t f : getFactors())
       product *= f;
     if (product != type.getDimSize(getDim()))
-      return emitError() << "factors multiply to " << product
-                         << " but dim " << getDim() << " of " << type
-                         << " has size " << type.getDimSize(getDim());
+      return emitError() << "factors multiply to " << product << " but dim "
+                         << getDim() << " of " << type << " has size "
+                         << type.getDimSize(getDim());
   }
   if (ranks > 0) {
     int64_t padded = getSplitExtent(type) + getPad();

@@ -31,11 +31,11 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attribute) {
   if (attribute.getName() == kGroupAttrName) {
     if (!isa<ModuleOp>(op))
-      return op->emitError() << "'" << kGroupAttrName
-                             << "' belongs on the module";
+      return op->emitError()
+             << "'" << kGroupAttrName << "' belongs on the module";
     if (!isa<GroupAttr>(attribute.getValue()))
-      return op->emitError() << "'" << kGroupAttrName
-                             << "' must be a #dsp.group";
+      return op->emitError()
+             << "'" << kGroupAttrName << "' must be a #dsp.group";
     return success();
   }
   if (attribute.getName() == kShardingAttrName) {
@@ -67,11 +67,34 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                          << "'";
 }
 
+static LogicalResult verifyNameAttribute(Operation *op,
+                                         NamedAttribute attribute) {
+  if (attribute.getName() != DSPDialect::kNameAttrName)
+    return op->emitError() << "unknown dsp argument or result attribute '"
+                           << attribute.getName() << "'";
+  if (!isa<StringAttr>(attribute.getValue()))
+    return op->emitError() << "'" << DSPDialect::kNameAttrName
+                           << "' must be a string";
+  return success();
+}
+
+LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                   unsigned,
+                                                   NamedAttribute attribute) {
+  return verifyNameAttribute(op, attribute);
+}
+
+LogicalResult
+DSPDialect::verifyRegionResultAttribute(Operation *op, unsigned, unsigned,
+                                        NamedAttribute attribute) {
+  return verifyNameAttribute(op, attribute);
+}
+
 namespace mlir::dsp {
 
 int64_t getGroupRanks(Operation *op) {
-  auto module = isa<ModuleOp>(op) ? cast<ModuleOp>(op)
-                                  : op->getParentOfType<ModuleOp>();
+  auto module =
+      isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
   if (!module)
     return 0;
   auto group = module->getAttrOfType<GroupAttr>(DSPDialect::kGroupAttrName);

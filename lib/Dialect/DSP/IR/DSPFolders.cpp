@@ -178,13 +178,12 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getOutput().getType())
     return getInput();
-  return foldElementwise(*this, adaptor.getOperands(),
-                         [&](ArrayRef<double> v) {
-                           // Float to integer truncates toward zero.
-                           return getOutput().getType().getElementType().isInteger(1)
-                                      ? static_cast<double>(v[0] != 0)
-                                      : v[0];
-                         });
+  return foldElementwise(*this, adaptor.getOperands(), [&](ArrayRef<double> v) {
+    // Float to integer truncates toward zero.
+    return getOutput().getType().getElementType().isInteger(1)
+               ? static_cast<double>(v[0] != 0)
+               : v[0];
+  });
 }
 
 /// `x op c` is `x` when `c` is a splat identity that does not broadcast `x`.
@@ -227,11 +226,9 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
     if (!rhs || llvm::is_contained(elementsAs<int64_t>(rhs), 0))
       return {};
   }
-  return foldElementwise(*this, adaptor.getOperands(),
-                         [&](ArrayRef<double> v) {
-                           return integer ? std::trunc(v[0] / v[1])
-                                          : v[0] / v[1];
-                         });
+  return foldElementwise(*this, adaptor.getOperands(), [&](ArrayRef<double> v) {
+    return integer ? std::trunc(v[0] / v[1]) : v[0] / v[1];
+  });
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
@@ -301,11 +298,11 @@ OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
-  auto condition = dyn_cast_if_present<DenseElementsAttr>(
-      adaptor.getCondition());
+  auto condition =
+      dyn_cast_if_present<DenseElementsAttr>(adaptor.getCondition());
   if (condition && condition.isSplat()) {
-    Value chosen = condition.getSplatValue<bool>() ? getTrueValue()
-                                                   : getFalseValue();
+    Value chosen =
+        condition.getSplatValue<bool>() ? getTrueValue() : getFalseValue();
     if (chosen.getType() == getOutput().getType())
       return chosen;
   }
@@ -382,14 +379,13 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     return {};
   SmallVector<int64_t> strides =
       rowMajorStrides(getInput().getType().getShape());
-  return mapElements(input, getOutput().getType(),
-                     [&](ArrayRef<int64_t> index) {
-                       int64_t flat = 0;
-                       for (size_t d = 0; d < index.size(); ++d)
-                         flat += (getStarts()[d] + index[d] * getStrides()[d]) *
-                                 strides[d];
-                       return flat;
-                     });
+  return mapElements(
+      input, getOutput().getType(), [&](ArrayRef<int64_t> index) {
+        int64_t flat = 0;
+        for (size_t d = 0; d < index.size(); ++d)
+          flat += (getStarts()[d] + index[d] * getStrides()[d]) * strides[d];
+        return flat;
+      });
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
@@ -430,10 +426,9 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (!input)
     return {};
   ArrayRef<int64_t> shape = getInput().getType().getShape();
-  return mapElements(input, getOutput().getType(),
-                     [&](ArrayRef<int64_t> index) {
-                       return broadcastSource(index, shape);
-                     });
+  return mapElements(
+      input, getOutput().getType(),
+      [&](ArrayRef<int64_t> index) { return broadcastSource(index, shape); });
 }
 
 OpFoldResult TileOp::fold(FoldAdaptor adaptor) {

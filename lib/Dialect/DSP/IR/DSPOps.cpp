@@ -52,8 +52,8 @@ bool isPermutation(ArrayRef<int64_t> values, int64_t rank) {
 }
 } // namespace
 
-FailureOr<SmallVector<int64_t>> mlir::dsp::broadcastShapes(
-    ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
+FailureOr<SmallVector<int64_t>>
+mlir::dsp::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
   size_t rank = std::max(lhs.size(), rhs.size());
   SmallVector<int64_t> result(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -66,17 +66,17 @@ FailureOr<SmallVector<int64_t>> mlir::dsp::broadcastShapes(
   return result;
 }
 
-LogicalResult mlir::dsp::detail::inferBroadcastResult(
-    std::optional<Location> location, ValueRange operands, Type elementType,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+mlir::dsp::detail::inferBroadcastResult(std::optional<Location> location,
+                                        ValueRange operands, Type elementType,
+                                        SmallVectorImpl<Type> &inferred) {
   SmallVector<int64_t> shape;
   for (Value operand : operands) {
     auto type = tensorType(operand);
     auto broadcast = broadcastShapes(shape, type.getShape());
     if (failed(broadcast))
-      return emitOptionalError(location, "operand shapes ",
-                               shapeString(shape), " and ",
-                               shapeString(type.getShape()),
+      return emitOptionalError(location, "operand shapes ", shapeString(shape),
+                               " and ", shapeString(type.getShape()),
                                " do not broadcast");
     shape = *broadcast;
   }
@@ -95,7 +95,8 @@ LogicalResult GeluOp::verify() {
   return success();
 }
 
-LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> location,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &inferred) {
   return detail::inferBroadcastResult(
@@ -141,8 +142,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
 LogicalResult LayerNormOp::verify() {
   auto type = tensorType(getInput());
   if (static_cast<int64_t>(getAxis()) >= type.getRank())
-    return emitOpError("axis ") << getAxis() << " is out of range for "
-                                << type;
+    return emitOpError("axis ") << getAxis() << " is out of range for " << type;
   ArrayRef<int64_t> normalized = type.getShape().drop_front(getAxis());
   auto checkParameter = [&](Value parameter, StringRef name) -> LogicalResult {
     if (!parameter)
@@ -194,9 +194,9 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     SmallVector<int64_t> scores = {q[0], q[1], q[2], k[2]};
     auto mask = tensorType(adaptor.getMask());
     auto broadcast = broadcastShapes(mask.getShape(), scores);
-    if (failed(broadcast) || ArrayRef<int64_t>(*broadcast) != ArrayRef<int64_t>(scores))
-      return emitOptionalError(location, "mask ",
-                               shapeString(mask.getShape()),
+    if (failed(broadcast) ||
+        ArrayRef<int64_t>(*broadcast) != ArrayRef<int64_t>(scores))
+      return emitOptionalError(location, "mask ", shapeString(mask.getShape()),
                                " does not broadcast to the scores ",
                                shapeString(scores));
   }
@@ -228,10 +228,9 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
   if (group < 1 || outChannels % group != 0 ||
       weight.getDimSize(1) * group != channels)
     return emitOptionalError(location, "weight ", weight, " does not fit ",
-                             channels, " input channels in ", group,
-                             " groups");
-  if (adaptor.getBias() &&
-      tensorType(adaptor.getBias()).getShape() != ArrayRef<int64_t>{outChannels})
+                             channels, " input channels in ", group, " groups");
+  if (adaptor.getBias() && tensorType(adaptor.getBias()).getShape() !=
+                               ArrayRef<int64_t>{outChannels})
     return emitOptionalError(location, "bias must have shape [", outChannels,
                              "]");
   SmallVector<int64_t> shape = {input.getDimSize(0), outChannels};
@@ -243,23 +242,23 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
     int64_t extent = input.getDimSize(i + 2) + pads[i] + pads[i + spatial] -
                      dilations[i] * (weight.getDimSize(i + 2) - 1) - 1;
     if (extent < 0)
-      return emitOptionalError(location, "kernel does not fit spatial dim ",
-                               i);
+      return emitOptionalError(location, "kernel does not fit spatial dim ", i);
     shape.push_back(extent / strides[i] + 1);
   }
   inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
 }
 
-LogicalResult mlir::dsp::detail::inferReduction(std::optional<Location> location,
-                                    Value input, ArrayRef<int64_t> axes,
-                                    bool keepdims,
-                                    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+mlir::dsp::detail::inferReduction(std::optional<Location> location, Value input,
+                                  ArrayRef<int64_t> axes, bool keepdims,
+                                  SmallVectorImpl<Type> &inferred) {
   auto type = tensorType(input);
   for (auto [i, axis] : llvm::enumerate(axes))
     if (axis < 0 || axis >= type.getRank() || (i > 0 && axes[i - 1] >= axis))
-      return emitOptionalError(location, "axes must be sorted, unique and in "
-                                         "range for ",
+      return emitOptionalError(location,
+                               "axes must be sorted, unique and in "
+                               "range for ",
                                type);
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -271,7 +270,6 @@ LogicalResult mlir::dsp::detail::inferReduction(std::optional<Location> location
   inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
   return success();
 }
-
 
 //===----------------------------------------------------------------------===//
 // Data movement
@@ -348,7 +346,7 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
   for (int64_t d = 0; d < rank; ++d) {
     int64_t size = type.getDimSize(d), start = starts[d], limit = limits[d],
             stride = strides[d];
-    bool valid = stride > 0 ? 0 <= start && start <= limit && limit <= size
+    bool valid = stride > 0   ? 0 <= start && start <= limit && limit <= size
                  : stride < 0 ? -1 <= limit && limit <= start && start < size
                               : false;
     // An empty walk down may start anywhere in range, e.g. [0, -1) in a
@@ -434,8 +432,9 @@ LogicalResult AllToAllOp::verify() {
   if (getSplitDim() == getConcatDim())
     return emitOpError("split_dim and concat_dim must differ");
   return verifyCollective(
-      *this, {static_cast<int64_t>(getSplitDim()),
-              static_cast<int64_t>(getConcatDim())},
+      *this,
+      {static_cast<int64_t>(getSplitDim()),
+       static_cast<int64_t>(getConcatDim())},
       [&](ShardingAttr s) {
         return s.isSplit() && s.getDim() == static_cast<int64_t>(getSplitDim());
       },
@@ -443,15 +442,14 @@ LogicalResult AllToAllOp::verify() {
 }
 
 LogicalResult AllGatherOp::verify() {
-  return verifyCollective(*this, {static_cast<int64_t>(getDim())},
-                          [](ShardingAttr s) { return s.isReplicated(); },
-                          "replicated");
+  return verifyCollective(
+      *this, {static_cast<int64_t>(getDim())},
+      [](ShardingAttr s) { return s.isReplicated(); }, "replicated");
 }
 
 LogicalResult AllReduceOp::verify() {
-  return verifyCollective(*this, {},
-                          [](ShardingAttr s) { return s.isReplicated(); },
-                          "replicated");
+  return verifyCollective(
+      *this, {}, [](ShardingAttr s) { return s.isReplicated(); }, "replicated");
 }
 
 LogicalResult ReduceScatterOp::verify() {

@@ -74,21 +74,20 @@ LogicalResult ShardingRule::verify(Operation *op) const {
   auto check = [&](ArrayRef<TensorFactors> tensors, ValueRange values,
                    StringRef what) -> LogicalResult {
     if (tensors.size() != values.size())
-      return op->emitError() << "sharding rule covers " << tensors.size()
-                             << " " << what << "s, the op has "
-                             << values.size();
+      return op->emitError() << "sharding rule covers " << tensors.size() << " "
+                             << what << "s, the op has " << values.size();
     for (auto [index, dims, value] : llvm::enumerate(tensors, values)) {
       ArrayRef<int64_t> shape = shapeOf(value);
       if (dims.size() != shape.size())
-        return op->emitError() << "sharding rule gives " << what << " "
-                               << index << " " << dims.size()
-                               << " dims, it has " << shape.size();
+        return op->emitError()
+               << "sharding rule gives " << what << " " << index << " "
+               << dims.size() << " dims, it has " << shape.size();
       for (auto [d, dimFactors] : llvm::enumerate(dims)) {
         int64_t product = 1;
         for (int64_t f : dimFactors) {
           if (f < 0 || f >= static_cast<int64_t>(factors.size()))
-            return op->emitError() << "sharding rule names unknown factor "
-                                   << f;
+            return op->emitError()
+                   << "sharding rule names unknown factor " << f;
           product *= factors[f].size;
         }
         if (product != shape[d] && !(dimFactors.empty() && shape[d] == 1))
@@ -155,9 +154,7 @@ static ShardingRule parallelResultRule(Operation *op) {
   return rule;
 }
 
-ShardingRule ConstantOp::getShardingRule() {
-  return parallelResultRule(*this);
-}
+ShardingRule ConstantOp::getShardingRule() { return parallelResultRule(*this); }
 
 ShardingRule WeightOp::getShardingRule() { return parallelResultRule(*this); }
 
@@ -190,8 +187,8 @@ ShardingRule LayerNormOp::getShardingRule() {
   ShardingRule::TensorFactors input, normalized;
   for (auto [d, size] : llvm::enumerate(shapeOf(getInput()))) {
     bool mixed = static_cast<int64_t>(d) >= static_cast<int64_t>(getAxis());
-    int64_t f = rule.addFactor(size, mixed ? FactorKind::Mixing
-                                           : FactorKind::Parallel);
+    int64_t f =
+        rule.addFactor(size, mixed ? FactorKind::Mixing : FactorKind::Parallel);
     input.push_back({f});
     if (mixed)
       normalized.push_back({f});
@@ -208,9 +205,8 @@ ShardingRule SoftmaxOp::getShardingRule() {
   ShardingRule rule;
   ShardingRule::TensorFactors dims;
   for (auto [d, size] : llvm::enumerate(shapeOf(getInput())))
-    dims.push_back({rule.addFactor(size, d == getAxis()
-                                             ? FactorKind::Mixing
-                                             : FactorKind::Parallel)});
+    dims.push_back({rule.addFactor(
+        size, d == getAxis() ? FactorKind::Mixing : FactorKind::Parallel)});
   rule.addOperand(dims);
   rule.addResult(dims);
   return rule;

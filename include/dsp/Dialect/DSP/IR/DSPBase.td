@@ -24,6 +24,8 @@ def DSP_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     /// Registers the attributes; defined next to their storage classes.
     void registerAttributes();
@@ -33,6 +35,9 @@ def DSP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kShardingAttrName = "dsp.sharding";
     /// Name of the module attribute that holds the `#dsp.group`.
     static constexpr ::llvm::StringLiteral kGroupAttrName = "dsp.group";
+    /// Name of the argument and result attribute that keeps the model's
+    /// input and output names.
+    static constexpr ::llvm::StringLiteral kNameAttrName = "dsp.name";
   }];
 }
 

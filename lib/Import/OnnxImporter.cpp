@@ -1,0 +1,1133 @@
+//===- OnnxImporter.cpp - ONNX models into the dsp dialect ----------------===//
+//
+// Walks the (topologically sorted) ONNX graph once and builds dsp ops with
+// createOrFold, so that shape computations on constants fold while the graph
+// is read. Result types come from the ops' own inference. Each ONNX operator
+// is mapped according to the opset the model imports, by the rules of the
+// version that defines it there (axes as attribute or input, Softmax's
+// coercion to 2-D before opset 13, ...).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Import/OnnxImporter.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+namespace {
+constexpr int64_t kMinOpset = 11;
+constexpr int64_t kMaxOpset = 18;
+constexpr int64_t kMaxIrVersion = 10;
+/// Initializers up to this many elements are kept inline as dense
+/// constants so that shape computations fold; larger ones are blobs.
+constexpr int64_t kInlineElements = 64;
+
+/// The error of one node, reported once at the importer's boundary.
+struct ImportError {
+  std::string message;
+};
+
+class Importer {
+public:
+  Importer(MLIRContext &context, StringRef path,
+           const OnnxImportOptions &options)
+      : context(context), builder(&context), path(path.str()),
+        options(options) {}
+
+  OwningOpRef<ModuleOp> run(onnx::ModelProto &model);
+
+private:
+  using Values = SmallVector<Value>;
+
+  void checkVersions(const onnx::ModelProto &model);
+  void importInitializer(onnx::TensorProto &tensor);
+  void importNode(const onnx::NodeProto &node, int64_t index);
+  Values mapNode(const onnx::NodeProto &node);
+
+  [[noreturn]] void fail(const Twine &message) {
+    throw ImportError{message.str()};
+  }
+
+  // Values and attributes.
+  Value input(const onnx::NodeProto &node, int index);
+  Value optionalInput(const onnx::NodeProto &node, int index);
+  SmallVector<int64_t> constantInts(Value value, StringRef what);
+  std::optional<SmallVector<int64_t>>
+  optionalConstantInts(const onnx::NodeProto &node, int index);
+  const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
+                                        StringRef name);
+  int64_t intAttr(const onnx::NodeProto &node, StringRef name,
+                  int64_t defaultValue);
+  float floatAttr(const onnx::NodeProto &node, StringRef name,
+                  float defaultValue);
+  std::string stringAttr(const onnx::NodeProto &node, StringRef name,
+                         StringRef defaultValue);
+  std::optional<SmallVector<int64_t>> intsAttr(const onnx::NodeProto &node,
+                                               StringRef name);
+  /// Axes given as attribute before `inputSince` and as input from then on.
+  std::optional<SmallVector<int64_t>> axes(const onnx::NodeProto &node,
+                                           int64_t inputSince, int inputIndex);
+  int64_t normalizeAxis(int64_t axis, int64_t rank);
+
+  // Types and tensors.
+  Type elementType(int32_t onnxType, StringRef what);
+  ElementsAttr tensorAttr(onnx::TensorProto &tensor, bool allowBlob);
+  RankedTensorType typeOf(Value value) {
+    return cast<RankedTensorType>(value.getType());
+  }
+  Value constant(ElementsAttr value) {
+    return ConstantOp::create(builder, location, value);
+  }
+  Value scalar(float value, Type elementType) {
+    auto type = RankedTensorType::get({}, elementType);
+    return constant(
+        DenseElementsAttr::get(type, builder.getFloatAttr(elementType, value)));
+  }
+
+  // Op builders.
+  template <typename Op, typename... Args> Value fold(Args &&...args) {
+    return builder.createOrFold<Op>(location, std::forward<Args>(args)...);
+  }
+  Value reshape(Value value, ArrayRef<int64_t> shape) {
+    auto type = RankedTensorType::get(shape, typeOf(value).getElementType());
+    return fold<ReshapeOp>(type, value);
+  }
+  Value unary(const onnx::NodeProto &node);
+  Value binary(const onnx::NodeProto &node);
+  Value variadic(const onnx::NodeProto &node);
+  Value matmul(Value lhs, Value rhs);
+  Value gemm(const onnx::NodeProto &node);
+  Value softmax(const onnx::NodeProto &node);
+  Value reshapeNode(const onnx::NodeProto &node);
+  Value slice(const onnx::NodeProto &node);
+  Values split(const onnx::NodeProto &node);
+  Value squeeze(const onnx::NodeProto &node);
+  Value unsqueeze(const onnx::NodeProto &node);
+  Value flatten(const onnx::NodeProto &node);
+  Value expand(const onnx::NodeProto &node);
+  Value conv(const onnx::NodeProto &node);
+  Value reduce(const onnx::NodeProto &node);
+  Value constantNode(const onnx::NodeProto &node);
+  Value constantOfShape(const onnx::NodeProto &node);
+  Value shapeNode(const onnx::NodeProto &node);
+  Value castNode(const onnx::NodeProto &node);
+
+  MLIRContext &context;
+  OpBuilder builder;
+  std::string path;
+  const OnnxImportOptions &options;
+  Location location = UnknownLoc::get(&context);
+  int64_t opset = 0;
+  llvm::StringMap<Value> values;
+  /// Keeps the external data files mapped while the module references them.
+  llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Model, versions, graph inputs and initializers
+//===----------------------------------------------------------------------===//
+
+void Importer::checkVersions(const onnx::ModelProto &model) {
+  if (model.ir_version() > kMaxIrVersion)
+    fail("IR version " + Twine(model.ir_version()) +
+         " is newer than the supported " + Twine(kMaxIrVersion));
+  for (const auto &entry : model.opset_import()) {
+    if (entry.domain().empty() || entry.domain() == "ai.onnx")
+      opset = entry.version();
+  }
+  if (opset == 0)
+    fail("the model imports no default-domain opset");
+  if (opset < kMinOpset || opset > kMaxOpset)
+    fail("opset " + Twine(opset) + " is outside the supported range " +
+         Twine(kMinOpset) + " to " + Twine(kMaxOpset));
+}
+
+Type Importer::elementType(int32_t onnxType, StringRef what) {
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT:
+    return builder.getF32Type();
+  case onnx::TensorProto::FLOAT16:
+    return builder.getF16Type();
+  case onnx::TensorProto::BFLOAT16:
+    return builder.getBF16Type();
+  case onnx::TensorProto::INT64:
+    return builder.getI64Type();
+  case onnx::TensorProto::INT32:
+    return builder.getI32Type();
+  case onnx::TensorProto::BOOL:
+    return builder.getI1Type();
+  default:
+    fail(what + " has element type " +
+         onnx::TensorProto::DataType_Name(
+             static_cast<onnx::TensorProto::DataType>(onnxType)) +
+         ", which is not supported (float, float16, bfloat16, int64, int32, "
+         "bool are)");
+  }
+}
+
+ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
+  std::string what = "initializer '" + tensor.name() + "'";
+  Type type = elementType(tensor.data_type(), what);
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    fail(what + " has a negative dim");
+  auto tensorType = RankedTensorType::get(shape, type);
+  int64_t count = tensorType.getNumElements();
+  size_t elementBytes =
+      type.isInteger(1) ? 1 : type.getIntOrFloatBitWidth() / 8;
+  size_t bytes = static_cast<size_t>(count) * elementBytes;
+
+  // Raw bytes: inline, or in an external file next to the model.
+  ArrayRef<char> raw;
+  std::shared_ptr<void> owner;
+  bool external = tensor.data_location() == onnx::TensorProto::EXTERNAL;
+  if (external) {
+    std::string location;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    for (const auto &entry : tensor.external_data()) {
+      if (entry.key() == "location")
+        location = entry.value();
+      else if (entry.key() == "offset")
+        offset = std::stoull(entry.value());
+      else if (entry.key() == "length")
+        length = std::stoull(entry.value());
+    }
+    if (location.empty())
+      fail(what + " is external but names no location");
+    if (llvm::sys::path::is_absolute(location))
+      fail(what + " has an absolute external data location '" + location +
+           "'; locations must be relative to the model's directory");
+    for (auto it = llvm::sys::path::begin(location),
+              end = llvm::sys::path::end(location);
+         it != end; ++it)
+      if (*it == "..")
+        fail(what + " has external data location '" + location +
+             "' that leaves the model's directory");
+    if (length && *length != bytes)
+      fail(what + " declares " + Twine(*length) +
+           " bytes of external data, "
+           "its shape needs " +
+           Twine(bytes));
+    SmallString<256> file(llvm::sys::path::parent_path(path));
+    llvm::sys::path::append(file, location);
+    auto &mapped = externalFiles[file];
+    if (!mapped) {
+      auto buffer =
+          llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+      if (!buffer)
+        fail(what + ": cannot open external data file '" + file +
+             "': " + buffer.getError().message());
+      mapped = std::move(*buffer);
+    }
+    if (offset + bytes > mapped->getBufferSize())
+      fail(what + ": external data file '" + file + "' holds " +
+           Twine(mapped->getBufferSize()) + " bytes, the tensor needs " +
+           Twine(bytes) + " from offset " + Twine(offset));
+    raw = ArrayRef<char>(mapped->getBufferStart() + offset, bytes);
+    owner = mapped;
+  } else if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != bytes)
+      fail(what + " holds " + Twine(tensor.raw_data().size()) +
+           " raw bytes, its shape needs " + Twine(bytes));
+    // Take the bytes out of the protobuf message instead of copying them.
+    auto data =
+        std::make_shared<std::string>(std::move(*tensor.mutable_raw_data()));
+    raw = ArrayRef<char>(data->data(), data->size());
+    owner = data;
+  }
+
+  if (!raw.empty() || count == 0) {
+    if (allowBlob && count > kInlineElements &&
+        reinterpret_cast<uintptr_t>(raw.data()) % elementBytes == 0) {
+      AsmResourceBlob blob(
+          raw, elementBytes,
+          [owner](void *, size_t, size_t) mutable { owner.reset(); },
+          /*dataIsMutable=*/false);
+      return DenseResourceElementsAttr::get(tensorType, tensor.name(),
+                                            std::move(blob));
+    }
+    bool detectedSplat = false;
+    if (!DenseElementsAttr::isValidRawBuffer(tensorType, raw, detectedSplat))
+      fail(what + " has raw data that does not fit its type");
+    if (type.isInteger(1)) {
+      SmallVector<bool> bits;
+      for (char c : raw)
+        bits.push_back(c != 0);
+      return DenseElementsAttr::get(tensorType, bits);
+    }
+    return DenseElementsAttr::getFromRawBuffer(tensorType, raw);
+  }
+
+  // Typed fields.
+  auto checkCount = [&](int64_t n) {
+    if (n != count)
+      fail(what + " holds " + Twine(n) + " values, its shape needs " +
+           Twine(count));
+  };
+  switch (tensor.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    checkCount(tensor.float_data_size());
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<float>(tensor.float_data().data(), count));
+  case onnx::TensorProto::INT64:
+    checkCount(tensor.int64_data_size());
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<int64_t>(tensor.int64_data().data(), count));
+  case onnx::TensorProto::INT32:
+    checkCount(tensor.int32_data_size());
+    return DenseElementsAttr::get(
+        tensorType, ArrayRef<int32_t>(tensor.int32_data().data(), count));
+  case onnx::TensorProto::BOOL: {
+    checkCount(tensor.int32_data_size());
+    SmallVector<bool> bits;
+    for (int32_t v : tensor.int32_data())
+      bits.push_back(v != 0);
+    return DenseElementsAttr::get(tensorType, bits);
+  }
+  default:
+    fail(what + " stores its values in a form that is not supported; use "
+                "raw_data");
+  }
+}
+
+void Importer::importInitializer(onnx::TensorProto &tensor) {
+  location = NameLoc::get(builder.getStringAttr(tensor.name()));
+  bool shapeOnly =
+      !options.loadWeights && tensor.data_type() == onnx::TensorProto::FLOAT;
+  if (shapeOnly) {
+    int64_t count = 1;
+    for (int64_t d : tensor.dims())
+      count *= d;
+    if (count > kInlineElements) {
+      SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+      auto type = RankedTensorType::get(shape, builder.getF32Type());
+      values[tensor.name()] =
+          WeightOp::create(builder, location, type, tensor.name());
+      return;
+    }
+  }
+  values[tensor.name()] = constant(tensorAttr(tensor, /*allowBlob=*/true));
+}
+
+OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
+  checkVersions(model);
+  Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  onnx::GraphProto &graph = *model.mutable_graph();
+
+  llvm::StringSet<> initializerNames;
+  for (const auto &tensor : graph.initializer())
+    initializerNames.insert(tensor.name());
+
+  // Signature.
+  SmallVector<Type> inputTypes;
+  SmallVector<std::string> inputNames;
+  for (const auto &input : graph.input()) {
+    if (initializerNames.contains(input.name()))
+      continue;
+    std::string what = "graph input '" + input.name() + "'";
+    if (!input.type().has_tensor_type())
+      fail(what + " is not a tensor");
+    const auto &tensorType = input.type().tensor_type();
+    SmallVector<int64_t> shape;
+    auto given = options.inputShapes.find(input.name());
+    if (given != options.inputShapes.end()) {
+      shape.assign(given->second.begin(), given->second.end());
+      if (static_cast<int>(shape.size()) != tensorType.shape().dim_size())
+        fail(what + " has rank " + Twine(tensorType.shape().dim_size()) +
+             " but --input-shape gives " + Twine(shape.size()) + " dims");
+    } else {
+      for (const auto &dim : tensorType.shape().dim()) {
+        if (!dim.has_dim_value() || dim.dim_value() < 0)
+          fail(what + " has symbolic dim '" + dim.dim_param() +
+               "'; give static shapes with --input-shape=" + input.name() +
+               ":D0xD1x... (e.g. --input-shape=" + input.name() +
+               ":1x8x3x32x32)");
+        shape.push_back(dim.dim_value());
+      }
+    }
+    inputTypes.push_back(RankedTensorType::get(
+        shape, elementType(tensorType.elem_type(), what)));
+    inputNames.push_back(input.name());
+  }
+  for (const auto &entry : options.inputShapes)
+    if (!llvm::is_contained(inputNames, entry.getKey()))
+      fail("--input-shape names '" + entry.getKey() +
+           "', which is not a graph input");
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto function = func::FuncOp::create(builder, fileLoc, "main",
+                                       builder.getFunctionType(inputTypes, {}));
+  Block *body = function.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  for (auto [index, name] : llvm::enumerate(inputNames)) {
+    values[name] = body->getArgument(index);
+    function.setArgAttr(index, "dsp.name", builder.getStringAttr(name));
+  }
+
+  for (auto &tensor : *graph.mutable_initializer())
+    importInitializer(tensor);
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    importNode(node, index);
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const auto &output : graph.output()) {
+    auto it = values.find(output.name());
+    if (it == values.end())
+      fail("graph output '" + output.name() + "' is produced by no node");
+    results.push_back(it->second);
+    resultTypes.push_back(it->second.getType());
+  }
+  location = fileLoc;
+  func::ReturnOp::create(builder, fileLoc, results);
+  function.setType(builder.getFunctionType(inputTypes, resultTypes));
+  for (auto [index, output] : llvm::enumerate(graph.output()))
+    function.setResultAttr(index, "dsp.name",
+                           builder.getStringAttr(output.name()));
+  return module;
+}
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+void Importer::importNode(const onnx::NodeProto &node, int64_t index) {
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
+  location = NameLoc::get(builder.getStringAttr(name));
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    fail("node '" + name + "' (" + node.op_type() + ") is in domain '" +
+         node.domain() + "', only the default ONNX domain is supported");
+  Values outputs;
+  try {
+    outputs = mapNode(node);
+  } catch (ImportError &error) {
+    fail("node '" + name + "' (" + node.op_type() + ", opset " + Twine(opset) +
+         "): " + error.message);
+  }
+  for (auto [i, output] : llvm::enumerate(node.output())) {
+    if (output.empty())
+      continue;
+    if (i >= outputs.size())
+      fail("node '" + name + "' (" + node.op_type() + "): output " + Twine(i) +
+           " ('" + output + "') is not supported");
+    values[output] = outputs[i];
+  }
+}
+
+Value Importer::input(const onnx::NodeProto &node, int index) {
+  Value value = optionalInput(node, index);
+  if (!value)
+    fail("input " + Twine(index) + " is missing");
+  return value;
+}
+
+Value Importer::optionalInput(const onnx::NodeProto &node, int index) {
+  if (index >= node.input_size() || node.input(index).empty())
+    return nullptr;
+  auto it = values.find(node.input(index));
+  if (it == values.end())
+    fail("input '" + node.input(index) + "' is not defined before use");
+  return it->second;
+}
+
+SmallVector<int64_t> Importer::constantInts(Value value, StringRef what) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) ||
+      !attr.getElementType().isInteger())
+    fail(what + " must be a constant integer tensor once shapes are static");
+  SmallVector<int64_t> result;
+  for (const APInt &v : attr.getValues<APInt>())
+    result.push_back(v.getSExtValue());
+  return result;
+}
+
+std::optional<SmallVector<int64_t>>
+Importer::optionalConstantInts(const onnx::NodeProto &node, int index) {
+  Value value = optionalInput(node, index);
+  if (!value)
+    return std::nullopt;
+  return constantInts(value, "input " + std::to_string(index));
+}
+
+const onnx::AttributeProto *Importer::attribute(const onnx::NodeProto &node,
+                                                StringRef name) {
+  for (const auto &attr : node.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+int64_t Importer::intAttr(const onnx::NodeProto &node, StringRef name,
+                          int64_t defaultValue) {
+  const auto *attr = attribute(node, name);
+  return attr ? attr->i() : defaultValue;
+}
+
+float Importer::floatAttr(const onnx::NodeProto &node, StringRef name,
+                          float defaultValue) {
+  const auto *attr = attribute(node, name);
+  return attr ? attr->f() : defaultValue;
+}
+
+std::string Importer::stringAttr(const onnx::NodeProto &node, StringRef name,
+                                 StringRef defaultValue) {
+  const auto *attr = attribute(node, name);
+  return attr ? attr->s() : defaultValue.str();
+}
+
+std::optional<SmallVector<int64_t>>
+Importer::intsAttr(const onnx::NodeProto &node, StringRef name) {
+  const auto *attr = attribute(node, name);
+  if (!attr)
+    return std::nullopt;
+  return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+}
+
+std::optional<SmallVector<int64_t>> Importer::axes(const onnx::NodeProto &node,
+                                                   int64_t inputSince,
+                                                   int inputIndex) {
+  if (opset >= inputSince) {
+    if (attribute(node, "axes"))
+      fail("takes axes as an input from opset " + Twine(inputSince) +
+           ", not as an attribute");
+    return optionalConstantInts(node, inputIndex);
+  }
+  return intsAttr(node, "axes");
+}
+
+int64_t Importer::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    fail("axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
+  StringRef op = node.op_type();
+  if (op == "Identity" || op == "Dropout")
+    return {input(node, 0)};
+  if (op == "Split")
+    return split(node);
+  using Mapper = Value (Importer::*)(const onnx::NodeProto &);
+  Mapper mapper =
+      llvm::StringSwitch<Mapper>(op)
+          .Cases({"Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Abs", "Erf",
+                  "Tanh", "Sigmoid", "Relu", "Sin", "Cos", "IsNaN", "Not"},
+                 &Importer::unary)
+          .Cases({"Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less",
+                  "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or",
+                  "Xor", "Where"},
+                 &Importer::binary)
+          .Cases({"Max", "Min", "Sum"}, &Importer::variadic)
+          .Case("Gemm", &Importer::gemm)
+          .Case("Softmax", &Importer::softmax)
+          .Case("Reshape", &Importer::reshapeNode)
+          .Case("Slice", &Importer::slice)
+          .Case("Squeeze", &Importer::squeeze)
+          .Case("Unsqueeze", &Importer::unsqueeze)
+          .Case("Flatten", &Importer::flatten)
+          .Case("Expand", &Importer::expand)
+          .Case("Conv", &Importer::conv)
+          .Cases({"ReduceMean", "ReduceSum", "ReduceMax"}, &Importer::reduce)
+          .Case("Constant", &Importer::constantNode)
+          .Case("ConstantOfShape", &Importer::constantOfShape)
+          .Case("Shape", &Importer::shapeNode)
+          .Case("Cast", &Importer::castNode)
+          .Default(nullptr);
+  if (mapper)
+    return {(this->*mapper)(node)};
+
+  if (op == "MatMul")
+    return {matmul(input(node, 0), input(node, 1))};
+  if (op == "Transpose") {
+    Value x = input(node, 0);
+    int64_t rank = typeOf(x).getRank();
+    SmallVector<int64_t> perm =
+        intsAttr(node, "perm")
+            .value_or(
+                llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank))));
+    return {fold<TransposeOp>(x, perm)};
+  }
+  if (op == "Concat") {
+    Values inputs;
+    for (int i = 0; i < node.input_size(); ++i)
+      inputs.push_back(input(node, i));
+    int64_t axis =
+        normalizeAxis(intAttr(node, "axis", 0), typeOf(inputs[0]).getRank());
+    return {fold<ConcatOp>(inputs, axis)};
+  }
+  if (op == "Gather") {
+    Value data = input(node, 0);
+    int64_t axis =
+        normalizeAxis(intAttr(node, "axis", 0), typeOf(data).getRank());
+    return {fold<GatherOp>(data, input(node, 1), axis)};
+  }
+  if (op == "Tile") {
+    SmallVector<int64_t> repeats = constantInts(input(node, 1), "repeats");
+    return {fold<TileOp>(input(node, 0), repeats)};
+  }
+  if (op == "LayerNormalization") {
+    if (node.output_size() > 1 &&
+        llvm::any_of(llvm::drop_begin(node.output()),
+                     [](const std::string &o) { return !o.empty(); }))
+      fail("only the normalized output is supported, not Mean or "
+           "InvStdDev");
+    Value x = input(node, 0);
+    int64_t axis =
+        normalizeAxis(intAttr(node, "axis", -1), typeOf(x).getRank());
+    return {fold<LayerNormOp>(
+        x, input(node, 1), optionalInput(node, 2),
+        builder.getI64IntegerAttr(axis),
+        builder.getF64FloatAttr(floatAttr(node, "epsilon", 1e-5f)))};
+  }
+  fail("unsupported operator; the supported operators and opsets are listed "
+       "in docs/supported-ops.md");
+}
+
+Value Importer::unary(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  StringRef op = node.op_type();
+  if (op == "IsNaN")
+    return fold<IsNaNOp>(
+        RankedTensorType::get(typeOf(x).getShape(), builder.getI1Type()), x);
+  if (op == "Not")
+    return fold<NotOp>(x);
+  if (!isa<FloatType>(typeOf(x).getElementType()))
+    fail("operand must be a float tensor, got " +
+         std::string(llvm::formatv("{0}", x.getType())));
+  using Builder = std::function<Value(Value)>;
+  auto make = [&](auto tag) -> Builder {
+    using Op = decltype(tag);
+    return [this](Value v) { return fold<Op>(v); };
+  };
+  Builder build = llvm::StringSwitch<Builder>(op)
+                      .Case("Neg", make(NegOp()))
+                      .Case("Exp", make(ExpOp()))
+                      .Case("Log", make(LogOp()))
+                      .Case("Sqrt", make(SqrtOp()))
+                      .Case("Reciprocal", make(ReciprocalOp()))
+                      .Case("Abs", make(AbsOp()))
+                      .Case("Erf", make(ErfOp()))
+                      .Case("Tanh", make(TanhOp()))
+                      .Case("Sigmoid", make(SigmoidOp()))
+                      .Case("Relu", make(ReluOp()))
+                      .Case("Sin", make(SinOp()))
+                      .Case("Cos", make(CosOp()));
+  return build(x);
+}
+
+Value Importer::binary(const onnx::NodeProto &node) {
+  StringRef op = node.op_type();
+  if (op == "Where")
+    return fold<WhereOp>(input(node, 0), input(node, 1), input(node, 2));
+  Value lhs = input(node, 0), rhs = input(node, 1);
+  if (typeOf(lhs).getElementType() != typeOf(rhs).getElementType())
+    fail("operand element types differ");
+  if (op == "Add")
+    return fold<AddOp>(lhs, rhs);
+  if (op == "Sub")
+    return fold<SubOp>(lhs, rhs);
+  if (op == "Mul")
+    return fold<MulOp>(lhs, rhs);
+  if (op == "Div")
+    return fold<DivOp>(lhs, rhs);
+  if (op == "Pow")
+    return fold<PowOp>(lhs, rhs);
+  if (op == "Equal")
+    return fold<EqualOp>(lhs, rhs);
+  if (op == "Less")
+    return fold<LessOp>(lhs, rhs);
+  if (op == "LessOrEqual")
+    return fold<LessEqualOp>(lhs, rhs);
+  if (op == "Greater")
+    return fold<GreaterOp>(lhs, rhs);
+  if (op == "GreaterOrEqual")
+    return fold<GreaterEqualOp>(lhs, rhs);
+  if (op == "And")
+    return fold<AndOp>(lhs, rhs);
+  if (op == "Or")
+    return fold<OrOp>(lhs, rhs);
+  return fold<XorOp>(lhs, rhs);
+}
+
+Value Importer::variadic(const onnx::NodeProto &node) {
+  Value result = input(node, 0);
+  for (int i = 1; i < node.input_size(); ++i) {
+    Value next = input(node, i);
+    if (node.op_type() == "Max")
+      result = fold<MaxOp>(result, next);
+    else if (node.op_type() == "Min")
+      result = fold<MinOp>(result, next);
+    else
+      result = fold<AddOp>(result, next);
+  }
+  return result;
+}
+
+Value Importer::matmul(Value lhs, Value rhs) {
+  // ONNX promotes 1-D operands to matrices and drops the added dim after.
+  ArrayRef<int64_t> l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
+  if (l.empty() || r.empty())
+    fail("MatMul operands must have rank 1 or more");
+  bool vectorLhs = l.size() == 1, vectorRhs = r.size() == 1;
+  if (vectorLhs)
+    lhs = reshape(lhs, {1, l[0]});
+  if (vectorRhs)
+    rhs = reshape(rhs, {r[0], 1});
+  ArrayRef<int64_t> l2 = typeOf(lhs).getShape(), r2 = typeOf(rhs).getShape();
+  if (l2.back() != r2[r2.size() - 2])
+    fail("MatMul contracting dims differ: " + Twine(l2.back()) + " and " +
+         Twine(r2[r2.size() - 2]));
+  Value product = fold<MatMulOp>(lhs, rhs);
+  if (!vectorLhs && !vectorRhs)
+    return product;
+  SmallVector<int64_t> shape(typeOf(product).getShape());
+  if (vectorRhs)
+    shape.pop_back();
+  if (vectorLhs)
+    shape.erase(shape.end() - (vectorRhs ? 1 : 2));
+  return reshape(product, shape);
+}
+
+Value Importer::gemm(const onnx::NodeProto &node) {
+  Value a = input(node, 0), b = input(node, 1);
+  if (typeOf(a).getRank() != 2 || typeOf(b).getRank() != 2)
+    fail("Gemm operands must be matrices");
+  if (intAttr(node, "transA", 0))
+    a = fold<TransposeOp>(a, ArrayRef<int64_t>{1, 0});
+  if (intAttr(node, "transB", 0))
+    b = fold<TransposeOp>(b, ArrayRef<int64_t>{1, 0});
+  Type type = typeOf(a).getElementType();
+  Value result = fold<MatMulOp>(a, b);
+  float alpha = floatAttr(node, "alpha", 1.0f);
+  if (alpha != 1.0f)
+    result = fold<MulOp>(result, scalar(alpha, type));
+  if (Value c = optionalInput(node, 2)) {
+    float beta = floatAttr(node, "beta", 1.0f);
+    if (beta != 1.0f)
+      c = fold<MulOp>(c, scalar(beta, type));
+    result = fold<AddOp>(result, c);
+  }
+  return result;
+}
+
+Value Importer::softmax(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  RankedTensorType type = typeOf(x);
+  int64_t rank = type.getRank();
+  if (opset >= 13) {
+    int64_t axis = normalizeAxis(intAttr(node, "axis", -1), rank);
+    return fold<SoftmaxOp>(x, axis);
+  }
+  // Before opset 13 the input is coerced to 2-D at `axis`: the softmax runs
+  // over all trailing dims together.
+  int64_t axis = normalizeAxis(intAttr(node, "axis", 1), rank);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : inner) *= type.getDimSize(d);
+  Value flat = reshape(x, {outer, inner});
+  return reshape(fold<SoftmaxOp>(flat, int64_t{1}), type.getShape());
+}
+
+Value Importer::reshapeNode(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  RankedTensorType type = typeOf(x);
+  SmallVector<int64_t> shape = constantInts(input(node, 1), "shape");
+  bool allowZero = intAttr(node, "allowzero", 0) != 0;
+  int64_t known = 1, inferred = -1;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= type.getRank())
+        fail("shape entry " + Twine(i) + " copies a dim the input lacks");
+      d = type.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        fail("shape has more than one -1");
+      inferred = i;
+      continue;
+    }
+    if (d < 0)
+      fail("shape entry " + Twine(d) + " is invalid");
+    known *= d;
+  }
+  if (inferred >= 0) {
+    if (known == 0 || type.getNumElements() % known != 0)
+      fail("cannot infer the -1 dim of the new shape");
+    shape[inferred] = type.getNumElements() / known;
+  }
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  if (count != type.getNumElements())
+    fail("cannot reshape " + Twine(type.getNumElements()) + " elements into " +
+         Twine(count));
+  return reshape(x, shape);
+}
+
+Value Importer::slice(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  SmallVector<int64_t> starts = constantInts(input(node, 1), "starts");
+  SmallVector<int64_t> ends = constantInts(input(node, 2), "ends");
+  SmallVector<int64_t> axes = optionalConstantInts(node, 3).value_or(
+      llvm::to_vector(llvm::seq<int64_t>(0, starts.size())));
+  SmallVector<int64_t> steps = optionalConstantInts(node, 4).value_or(
+      SmallVector<int64_t>(starts.size(), 1));
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    fail("starts, ends, axes and steps must have the same length");
+  SmallVector<int64_t> sliceStarts(rank, 0), limits(shape), strides(rank, 1);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t axis = normalizeAxis(axes[i], rank), size = shape[axis];
+    int64_t step = steps[i];
+    if (step == 0)
+      fail("step must not be 0");
+    // Clamp as ONNX does: into [0, size] for positive steps and
+    // [-1, size - 1] for negative ones.
+    auto clamp = [&](int64_t v, int64_t lo, int64_t hi) {
+      if (v < 0)
+        v = v < std::numeric_limits<int64_t>::min() / 2 ? lo : v + size;
+      return std::clamp(v, lo, hi);
+    };
+    int64_t start =
+        step > 0 ? clamp(starts[i], 0, size) : clamp(starts[i], -1, size - 1);
+    int64_t end =
+        step > 0 ? clamp(ends[i], 0, size) : clamp(ends[i], -1, size - 1);
+    if (step > 0 && end < start)
+      end = start;
+    if (step < 0 && end > start)
+      end = start;
+    sliceStarts[axis] = start;
+    limits[axis] = end;
+    strides[axis] = step;
+  }
+  return fold<SliceOp>(x, sliceStarts, limits, strides);
+}
+
+Importer::Values Importer::split(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  int64_t axis = normalizeAxis(intAttr(node, "axis", 0), rank);
+  std::optional<SmallVector<int64_t>> sizes =
+      opset >= 13 ? optionalConstantInts(node, 1) : intsAttr(node, "split");
+  if (!sizes) {
+    int64_t parts = node.output_size();
+    if (opset >= 18 && attribute(node, "num_outputs"))
+      parts = intAttr(node, "num_outputs", parts);
+    int64_t chunk = (shape[axis] + parts - 1) / parts;
+    sizes.emplace();
+    for (int64_t offset = 0; offset < shape[axis]; offset += chunk)
+      sizes->push_back(std::min(chunk, shape[axis] - offset));
+  }
+  int64_t total = 0;
+  for (int64_t s : *sizes)
+    total += s;
+  if (total != shape[axis])
+    fail("split sizes add up to " + Twine(total) + ", the axis has " +
+         Twine(shape[axis]));
+  Values results;
+  int64_t offset = 0;
+  for (int64_t size : *sizes) {
+    SmallVector<int64_t> starts(rank, 0), limits(shape), strides(rank, 1);
+    starts[axis] = offset;
+    limits[axis] = offset + size;
+    results.push_back(fold<SliceOp>(x, starts, limits, strides));
+    offset += size;
+  }
+  return results;
+}
+
+Value Importer::squeeze(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  std::optional<SmallVector<int64_t>> squeezed = axes(node, 13, 1);
+  SmallVector<int64_t> result;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool drop = squeezed ? llvm::any_of(*squeezed,
+                                        [&](int64_t a) {
+                                          return normalizeAxis(a, rank) == d;
+                                        })
+                         : shape[d] == 1;
+    if (drop && shape[d] != 1)
+      fail("cannot squeeze dim " + Twine(d) + " of size " + Twine(shape[d]));
+    if (!drop)
+      result.push_back(shape[d]);
+  }
+  return reshape(x, result);
+}
+
+Value Importer::unsqueeze(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  std::optional<SmallVector<int64_t>> inserted = axes(node, 13, 1);
+  if (!inserted)
+    fail("needs axes");
+  int64_t rank = shape.size() + inserted->size();
+  SmallVector<bool> isNew(rank, false);
+  for (int64_t a : *inserted) {
+    int64_t axis = normalizeAxis(a, rank);
+    if (isNew[axis])
+      fail("axes repeat " + Twine(axis));
+    isNew[axis] = true;
+  }
+  SmallVector<int64_t> result;
+  const int64_t *next = shape.begin();
+  for (int64_t d = 0; d < rank; ++d)
+    result.push_back(isNew[d] ? 1 : *next++);
+  return reshape(x, result);
+}
+
+Value Importer::flatten(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  int64_t axis = intAttr(node, "axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    fail("axis " + Twine(axis) + " is out of range");
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : inner) *= shape[d];
+  return reshape(x, {outer, inner});
+}
+
+Value Importer::expand(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  SmallVector<int64_t> shape = constantInts(input(node, 1), "shape");
+  auto broadcast = broadcastShapes(typeOf(x).getShape(), shape);
+  if (failed(broadcast))
+    fail("cannot expand the input to the given shape");
+  auto type = RankedTensorType::get(*broadcast, typeOf(x).getElementType());
+  return fold<ExpandOp>(type, x);
+}
+
+Value Importer::conv(const onnx::NodeProto &node) {
+  Value x = input(node, 0), w = input(node, 1);
+  int64_t spatial = typeOf(x).getRank() - 2;
+  if (spatial < 1)
+    fail("input must have at least one spatial dim");
+  std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID")
+    fail("auto_pad '" + autoPad + "' is not supported; give explicit pads");
+  SmallVector<int64_t> ones(spatial, 1);
+  SmallVector<int64_t> strides = intsAttr(node, "strides").value_or(ones);
+  SmallVector<int64_t> dilations = intsAttr(node, "dilations").value_or(ones);
+  SmallVector<int64_t> pads =
+      autoPad == "VALID" ? SmallVector<int64_t>(2 * spatial, 0)
+                         : intsAttr(node, "pads")
+                               .value_or(SmallVector<int64_t>(2 * spatial, 0));
+  if (auto kernel = intsAttr(node, "kernel_shape"))
+    if (ArrayRef<int64_t>(*kernel) != typeOf(w).getShape().drop_front(2))
+      fail("kernel_shape differs from the weight's shape");
+  return fold<ConvOp>(x, w, optionalInput(node, 2), strides, pads, dilations,
+                      intAttr(node, "group", 1));
+}
+
+Value Importer::reduce(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  int64_t rank = typeOf(x).getRank();
+  StringRef op = node.op_type();
+  // ReduceSum took axes as an input from opset 13, the others from 18.
+  std::optional<SmallVector<int64_t>> given =
+      axes(node, op == "ReduceSum" ? 13 : 18, 1);
+  bool keepdims = intAttr(node, "keepdims", 1) != 0;
+  SmallVector<int64_t> reduced;
+  if (!given || given->empty()) {
+    if (intAttr(node, "noop_with_empty_axes", 0))
+      return x;
+    reduced = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  } else {
+    for (int64_t a : *given)
+      reduced.push_back(normalizeAxis(a, rank));
+    llvm::sort(reduced);
+    reduced.erase(llvm::unique(reduced), reduced.end());
+  }
+  if (op == "ReduceMean")
+    return fold<ReduceMeanOp>(x, reduced, keepdims);
+  if (op == "ReduceSum")
+    return fold<ReduceSumOp>(x, reduced, keepdims);
+  return fold<ReduceMaxOp>(x, reduced, keepdims);
+}
+
+Value Importer::constantNode(const onnx::NodeProto &node) {
+  if (node.attribute_size() != 1)
+    fail("must have exactly one value attribute");
+  const onnx::AttributeProto &attr = node.attribute(0);
+  StringRef name = attr.name();
+  if (name == "value") {
+    onnx::TensorProto tensor = attr.t();
+    return constant(tensorAttr(tensor, /*allowBlob=*/false));
+  }
+  if (name == "value_float")
+    return scalar(attr.f(), builder.getF32Type());
+  if (name == "value_int")
+    return constant(
+        DenseElementsAttr::get(RankedTensorType::get({}, builder.getI64Type()),
+                               builder.getI64IntegerAttr(attr.i())));
+  if (name == "value_floats") {
+    SmallVector<float> data(attr.floats().begin(), attr.floats().end());
+    return constant(DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(data.size())},
+                              builder.getF32Type()),
+        ArrayRef<float>(data)));
+  }
+  if (name == "value_ints") {
+    SmallVector<int64_t> data(attr.ints().begin(), attr.ints().end());
+    return constant(DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(data.size())},
+                              builder.getI64Type()),
+        ArrayRef<int64_t>(data)));
+  }
+  fail("value attribute '" + name + "' is not supported");
+}
+
+Value Importer::constantOfShape(const onnx::NodeProto &node) {
+  SmallVector<int64_t> shape = constantInts(input(node, 0), "shape");
+  ElementsAttr value;
+  if (const auto *attr = attribute(node, "value")) {
+    onnx::TensorProto tensor = attr->t();
+    value = tensorAttr(tensor, /*allowBlob=*/false);
+  } else {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({1}, builder.getF32Type()), 0.0f);
+  }
+  auto dense = cast<DenseElementsAttr>(value);
+  auto type = RankedTensorType::get(shape, dense.getElementType());
+  return constant(
+      DenseElementsAttr::get(type, dense.getSplatValue<Attribute>()));
+}
+
+Value Importer::shapeNode(const onnx::NodeProto &node) {
+  ArrayRef<int64_t> shape = typeOf(input(node, 0)).getShape();
+  int64_t rank = shape.size();
+  // Shape's start and end (opset 15) clamp like Slice.
+  auto clampIndex = [&](int64_t v) {
+    return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank);
+  };
+  int64_t start = clampIndex(intAttr(node, "start", 0));
+  int64_t end = clampIndex(intAttr(node, "end", rank));
+  SmallVector<int64_t> dims(shape.begin() + start,
+                            shape.begin() + std::max(start, end));
+  return constant(DenseElementsAttr::get(
+      RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                            builder.getI64Type()),
+      ArrayRef<int64_t>(dims)));
+}
+
+Value Importer::castNode(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  Type to = elementType(intAttr(node, "to", 0), "the Cast target");
+  return fold<CastOp>(RankedTensorType::get(typeOf(x).getShape(), to), x);
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+static bool readModel(StringRef path, onnx::ModelProto &model,
+                      std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
+                                                   /*RequiresNullTerminator=*/
+                                                   path.ends_with(".onnxtxt"));
+  if (!buffer) {
+    error = "cannot read the model: " + buffer.getError().message();
+    return false;
+  }
+  StringRef bytes = (*buffer)->getBuffer();
+  if (path.ends_with(".onnxtxt")) {
+    onnx::OnnxParser parser(bytes.data());
+    auto status = parser.Parse(model);
+    if (!status.IsOK()) {
+      error = "cannot parse the textual model: " + status.ErrorMessage();
+      return false;
+    }
+    return true;
+  }
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    error = "not a valid ONNX model (malformed or truncated protobuf)";
+    return false;
+  }
+  if (!model.has_graph()) {
+    error = "not a valid ONNX model (it has no graph)";
+    return false;
+  }
+  return true;
+}
+
+OwningOpRef<ModuleOp>
+mlir::dsp::importOnnxFile(MLIRContext &context, StringRef path,
+                          const OnnxImportOptions &options) {
+  context.loadDialect<DSPDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
+  try {
+    onnx::ModelProto model;
+    std::string error;
+    if (!readModel(path, model, error)) {
+      emitError(fileLoc) << error;
+      return nullptr;
+    }
+    Importer importer(context, path, options);
+    return importer.run(model);
+  } catch (ImportError &error) {
+    emitError(fileLoc) << error.message;
+  } catch (std::exception &error) {
+    emitError(fileLoc) << "the ONNX library reported: " << error.what();
+  }
+  return nullptr;
+}
+
+LogicalResult mlir::dsp::parseInputShapes(ArrayRef<std::string> specs,
+                                          OnnxImportOptions &options,
+                                          std::string &error) {
+  for (StringRef spec : specs) {
+    auto [name, dims] = spec.rsplit(':');
+    if (name.empty() || dims.empty()) {
+      error = "--input-shape expects NAME:D0xD1x..., got '" + spec.str() + "'";
+      return failure();
+    }
+    std::vector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef part : parts) {
+      int64_t d;
+      if (part.getAsInteger(10, d) || d < 0) {
+        error = "--input-shape '" + spec.str() + "': '" + part.str() +
+                "' is not a dim size";
+        return failure();
+      }
+      shape.push_back(d);
+    }
+    options.inputShapes[name] = std::move(shape);
+  }
+  return success();
+}
