@@ -82,11 +82,10 @@ struct Driver {
   LogicalResult processOnnx(raw_ostream &os) const;
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
-  LogicalResult verifyRoundtrip(ModuleOp module, MLIRContext &context) const;
+  LogicalResult verifyRoundtrip(ModuleOp module) const;
 };
 
-LogicalResult Driver::verifyRoundtrip(ModuleOp module,
-                                      MLIRContext &context) const {
+LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   // Custom form printed, parsed back and compared in generic form, as
   // mlir-opt does; then the same through bytecode.
   auto generic = [](Operation *op) {
@@ -101,7 +100,11 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module,
     raw_string_ostream os(custom);
     module->print(os, OpPrintingFlags().enableDebugInfo());
   }
-  ParserConfig parserConfig(&context);
+  // A fresh context, so that resource blobs keep their names when parsed.
+  MLIRContext roundtripContext(registry);
+  roundtripContext.allowUnregisteredDialects(
+      config.shouldAllowUnregisteredDialects());
+  ParserConfig parserConfig(&roundtripContext);
   OwningOpRef<Operation *> reparsed =
       parseSourceString<Operation *>(custom, parserConfig, "roundtrip");
   if (!reparsed || generic(*reparsed) != expected)
@@ -112,8 +115,12 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module,
     if (failed(writeBytecodeToFile(module, os)))
       return module->emitError("could not write bytecode for the round trip");
   }
+  MLIRContext bytecodeContext(registry);
+  bytecodeContext.allowUnregisteredDialects(
+      config.shouldAllowUnregisteredDialects());
+  ParserConfig bytecodeConfig(&bytecodeContext);
   OwningOpRef<Operation *> decoded =
-      parseSourceString<Operation *>(bytecode, parserConfig, "roundtrip");
+      parseSourceString<Operation *>(bytecode, bytecodeConfig, "roundtrip");
   if (!decoded || generic(*decoded) != expected)
     return module->emitError("the bytecode round trip changed the IR");
   return success();
@@ -122,7 +129,7 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module,
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   MLIRContext &context = *module.getContext();
   if (config.shouldVerifyRoundtrip() &&
-      failed(verifyRoundtrip(module, context)))
+      failed(verifyRoundtrip(module)))
     return failure();
   PassManager pm(&context, ModuleOp::getOperationName(),
                  OpPassManager::Nesting::Implicit);
