@@ -2,6 +2,12 @@
 
 #include "dsp/Runtime/ProgramFile.h"
 
+#include <google/protobuf/stubs/common.h>
+#if GOOGLE_PROTOBUF_VERSION < 4022000
+#include <google/protobuf/stubs/logging.h>
+#define DSP_HAVE_PROTOBUF_LOG_SILENCER 1
+#endif
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -291,6 +297,11 @@ std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
                   ") overlaps the program or lies outside the file (" +
                   std::to_string(fileSize) +
                   " bytes); the file is truncated or corrupt");
+#ifdef DSP_HAVE_PROTOBUF_LOG_SILENCER
+  // A corrupt file is reported once, by the error below, not also by
+  // protobuf's own logging (invalid UTF-8 in a string field, ...).
+  google::protobuf::LogSilencer silencer;
+#endif
   if (!file->program_.ParseFromArray(bytes + header.programOffset,
                                      static_cast<int>(header.programSize)))
     return reject("the program section is corrupt (protobuf parse failed)");

@@ -255,7 +255,7 @@ struct OpSignature {
 };
 
 bool checkUnary(InstructionChecker &c, DType in, DType out) {
-  return c.attributesKnown({}) && c.dtypeIn(0, {in}) && c.dtypeIn(-1, {out}) &&
+  return c.dtypeIn(0, {in}) && c.dtypeIn(-1, {out}) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
@@ -604,17 +604,20 @@ const std::map<std::string, OpSignature> &opSignatures() {
     using dsp::program::F32;
     std::map<std::string, OpSignature> table;
     auto unaryF32 = [](InstructionChecker &c) {
-      return checkUnary(c, F32, F32);
+      return c.attributesKnown({}) && checkUnary(c, F32, F32);
     };
     for (const char *op :
          {"neg", "exp", "log", "sqrt", "reciprocal", "abs", "erf", "tanh",
           "sigmoid", "relu", "sin", "cos", "silu"})
       table[op] = {1, 1, unaryF32};
     table["gelu"] = {1, 1, checkGelu};
-    table["isnan"] = {
-        1, 1, [](InstructionChecker &c) { return checkUnary(c, F32, BOOL); }};
-    table["not"] = {
-        1, 1, [](InstructionChecker &c) { return checkUnary(c, BOOL, BOOL); }};
+    table["isnan"] = {1, 1, [](InstructionChecker &c) {
+                        return c.attributesKnown({}) &&
+                               checkUnary(c, F32, BOOL);
+                      }};
+    table["not"] = {1, 1, [](InstructionChecker &c) {
+                      return c.attributesKnown({}) && checkUnary(c, BOOL, BOOL);
+                    }};
     table["cast"] = {1, 1, checkCast};
     for (const char *op : {"add", "sub", "mul", "div", "pow", "max", "min"})
       table[op] = {2, 2, checkArithmetic};
