@@ -1,0 +1,85 @@
+//===- Backend.h - Device abstraction used by the executor ------*- C++ -*-===//
+//
+// The executor (Session) only talks to this interface: it asks a backend for
+// memory, for the device address of the weights and for one Kernel per
+// instruction, then runs the kernels in program order. A backend owns its
+// execution stream: Kernel::run enqueues work on it (the CPU backend runs it
+// immediately on the session's thread pool) and synchronize() waits for all
+// enqueued work. Collectives will be kernels that reach a communicator
+// through the backend, so adding them does not change the executor.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_BACKEND_H
+#define DSP_RUNTIME_BACKEND_H
+
+#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Runtime/Status.h"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace runtime {
+
+/// Device addresses of one instruction's operands, in instruction order.
+struct KernelArgs {
+  const void *const *inputs;
+  void *output;
+  /// At least Kernel::workspaceBytes() of device scratch memory.
+  void *workspace;
+};
+
+/// One instruction compiled for a backend. Shapes and attributes are fixed
+/// at creation, so run() only needs addresses.
+class Kernel {
+public:
+  virtual ~Kernel() = default;
+  /// Scratch memory run() needs; the session allocates the maximum over all
+  /// kernels once.
+  virtual size_t workspaceBytes() const { return 0; }
+  /// Enqueues the instruction on the backend's stream. Data-dependent
+  /// failures (an index out of range) are reported here.
+  virtual Status run(const KernelArgs &args) = 0;
+};
+
+struct BackendOptions {
+  /// Threads the backend may use for this session (>= 1).
+  unsigned threads = 1;
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  virtual const char *name() const = 0;
+
+  virtual Status allocate(size_t bytes, void **buffer) = 0;
+  virtual void deallocate(void *buffer) = 0;
+  virtual Status copyToDevice(void *device, const void *host, size_t bytes) = 0;
+  virtual Status copyToHost(void *host, const void *device, size_t bytes) = 0;
+
+  /// The device address of the file's weight blob. Backends sharing a
+  /// device may share it; the CPU backend uses the mapping itself.
+  virtual Status importWeights(const format::ProgramFile &file,
+                               const void **weights) = 0;
+
+  /// Creates the kernel for `instruction` of a validated program.
+  virtual Status createKernel(const dsp::program::Program &program,
+                              const dsp::program::Instruction &instruction,
+                              std::unique_ptr<Kernel> &kernel) = 0;
+
+  /// Waits until every enqueued kernel and copy has finished.
+  virtual Status synchronize() = 0;
+};
+
+/// Creates the backend called `name` ("cpu"); an error names the backends
+/// built in.
+Status createBackend(const std::string &name, const BackendOptions &options,
+                     std::unique_ptr<Backend> &backend);
+
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_BACKEND_H

@@ -1,0 +1,136 @@
+//===- ProgramFile.h - Reading and writing .dspx program files --*- C++ -*-===//
+//
+// A .dspx file is a 64-byte header, a serialized dsp.program.Program message
+// and a 64-byte aligned weight blob; docs/program-format.md has the layout,
+// the validation rules and the compatibility policy.
+//
+// The Program message classes are generated from
+// lib/Runtime/Format/Program.proto into the build tree; include them as
+// "dsp/Runtime/Format/Program.pb.h" (target DSPProgramFormat adds the
+// include directory).
+//
+// Nothing here throws: every failure is reported as an error message.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_PROGRAMFILE_H
+#define DSP_RUNTIME_PROGRAMFILE_H
+
+#include "dsp/Runtime/Format/Program.pb.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace format {
+
+constexpr char kMagic[8] = {'D', 'S', 'P', 'X', 0, 0, 0, 0};
+constexpr uint32_t kMajorVersion = 1;
+constexpr uint32_t kMinorVersion = 0;
+constexpr uint64_t kHeaderBytes = 64;
+/// Alignment of the weight blob in the file and of every weight in the blob.
+constexpr uint64_t kWeightAlignment = 64;
+
+/// The fixed header at the start of every program file (little-endian).
+struct FileHeader {
+  uint32_t majorVersion = 0;
+  uint32_t minorVersion = 0;
+  uint64_t programOffset = 0;
+  uint64_t programSize = 0;
+  uint64_t weightsOffset = 0;
+  uint64_t weightsSize = 0;
+};
+
+/// The bytes of one WEIGHT tensor handed to the writer. `data == nullptr`
+/// means `bytes` zero bytes, written as a hole in the file.
+struct WeightData {
+  uint32_t tensor;
+  const void *data;
+  size_t bytes;
+};
+
+/// Assigns the blob offset and size of every tensor in `weights` (each must
+/// be a WEIGHT tensor whose shape matches `bytes`), sets the format version,
+/// validates the program and writes the file. Weights are streamed, never
+/// copied. Returns "" on success, otherwise an error message.
+std::string writeProgramFile(const std::string &path,
+                             dsp::program::Program &program,
+                             const std::vector<WeightData> &weights);
+
+/// Checks everything the runtime relies on: tensor table, buffer plan
+/// (ranges and liveness), graph signature and every instruction's operands,
+/// attributes and shapes. `weightsSize` is the size of the weight blob.
+/// Returns "" if the program is valid, otherwise the first problem found.
+std::string validateProgram(const dsp::program::Program &program,
+                            uint64_t weightsSize);
+
+/// Byte size of one element of `dtype`; 0 for DTYPE_UNSPECIFIED or unknown.
+size_t elementSize(dsp::program::DType dtype);
+/// Short lower-case name of `dtype` ("f32", "i64", ...).
+const char *dtypeName(dsp::program::DType dtype);
+/// "[2,3,4]".
+std::string shapeString(const std::vector<int64_t> &shape);
+
+/// The shape of a tensor as a vector.
+std::vector<int64_t> tensorShape(const dsp::program::Tensor &tensor);
+/// Multidirectional (numpy) broadcast of `a` and `b` into `result`; false if
+/// the shapes are incompatible.
+bool broadcastShapes(const std::vector<int64_t> &a,
+                     const std::vector<int64_t> &b,
+                     std::vector<int64_t> &result);
+
+/// Attribute lookups for instructions that passed validation.
+const dsp::program::Attribute *
+findAttribute(const dsp::program::Instruction &instruction,
+              const std::string &name);
+/// The values of an `ints` attribute; empty if absent.
+std::vector<int64_t> intsAttribute(const dsp::program::Instruction &instruction,
+                                   const std::string &name);
+/// The single value of a `floats` attribute, or `defaultValue` if absent.
+double floatAttribute(const dsp::program::Instruction &instruction,
+                      const std::string &name, double defaultValue);
+/// The value of a `str` attribute, or `defaultValue` if absent.
+std::string stringAttribute(const dsp::program::Instruction &instruction,
+                            const std::string &name,
+                            const std::string &defaultValue);
+
+/// A validated program file mapped into memory. The weights stay mapped for
+/// the object's lifetime and are shared by everything holding it.
+class ProgramFile {
+public:
+  /// Maps and validates `path`. On failure returns null and sets `error` to
+  /// a message that starts with the file name.
+  static std::shared_ptr<const ProgramFile> open(const std::string &path,
+                                                 std::string &error);
+  ~ProgramFile();
+  ProgramFile(const ProgramFile &) = delete;
+  ProgramFile &operator=(const ProgramFile &) = delete;
+
+  const dsp::program::Program &program() const { return program_; }
+  const FileHeader &header() const { return header_; }
+  const std::string &path() const { return path_; }
+  /// Start of the weight blob; WEIGHT tensor offsets are relative to it.
+  const uint8_t *weights() const { return weights_; }
+  /// Address of a WEIGHT tensor's bytes.
+  const void *weightData(uint32_t tensor) const {
+    return weights_ + program_.tensors(tensor).offset();
+  }
+
+private:
+  ProgramFile() = default;
+
+  std::string path_;
+  FileHeader header_;
+  dsp::program::Program program_;
+  void *mapping_ = nullptr;
+  size_t mappingBytes_ = 0;
+  const uint8_t *weights_ = nullptr;
+};
+
+} // namespace format
+} // namespace dsp
+
+#endif // DSP_RUNTIME_PROGRAMFILE_H

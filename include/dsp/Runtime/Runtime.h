@@ -1,0 +1,137 @@
+//===- Runtime.h - Loading and running DSP programs -------------*- C++ -*-===//
+//
+// Load a program file once (ProgramFile::open, weights mapped and shared),
+// create any number of sessions on it, then per session: bind inputs, run,
+// read outputs, as often as needed. A session allocates its activation arena
+// and scratch memory once, at creation. A session is used by one thread at a
+// time; distinct sessions may run concurrently.
+//
+// See docs/runtime.md for an example.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_RUNTIME_H
+#define DSP_RUNTIME_RUNTIME_H
+
+#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Runtime/Status.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace runtime {
+
+class Backend;
+class Kernel;
+
+struct SessionOptions {
+  /// Backend name; "cpu" is the one built in.
+  std::string backend = "cpu";
+  /// Threads this session may use; 0 means one per hardware thread. When
+  /// several sessions run at once (ranks as threads), give each a share.
+  unsigned threads = 0;
+};
+
+/// A graph input or output as the caller sees it.
+struct TensorInfo {
+  std::string name;
+  dsp::program::DType dtype = dsp::program::DTYPE_UNSPECIFIED;
+  std::vector<int64_t> shape;
+  size_t bytes = 0;
+};
+
+struct OpStatistics {
+  uint64_t count = 0;
+  double totalMilliseconds = 0;
+};
+
+struct Statistics {
+  uint64_t runs = 0;
+  /// Per op kind ("matmul", ...): executions and time, over all runs.
+  std::map<std::string, OpStatistics> ops;
+  uint64_t arenaBytes = 0;
+  /// Kernel scratch memory.
+  uint64_t workspaceBytes = 0;
+  /// Copies of the bound inputs.
+  uint64_t inputBytes = 0;
+  /// Everything the session allocated: arena + workspace + inputs. The
+  /// mapped weights are shared and not counted.
+  uint64_t peakMemoryBytes = 0;
+};
+
+class Session {
+public:
+  /// Creates a session on a loaded program. On failure returns null and sets
+  /// `error`.
+  static std::unique_ptr<Session>
+  create(std::shared_ptr<const format::ProgramFile> program,
+         const SessionOptions &options, std::string &error);
+  /// Loads `path` and creates a session on it.
+  static std::unique_ptr<Session> open(const std::string &path,
+                                       const SessionOptions &options,
+                                       std::string &error);
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  size_t numInputs() const { return inputs_.size(); }
+  size_t numOutputs() const { return outputs_.size(); }
+  const TensorInfo &inputInfo(size_t index) const { return inputs_[index]; }
+  const TensorInfo &outputInfo(size_t index) const { return outputs_[index]; }
+  /// Index of the input or output called `name`, or -1.
+  int findInput(const std::string &name) const;
+  int findOutput(const std::string &name) const;
+
+  /// Copies `data` as graph input `index`. The dtype and shape must match
+  /// the input exactly; the binding stays until replaced.
+  Status bindInput(size_t index, dsp::program::DType dtype,
+                   const std::vector<int64_t> &shape, const void *data,
+                   size_t bytes);
+  Status bindInput(const std::string &name, dsp::program::DType dtype,
+                   const std::vector<int64_t> &shape, const void *data,
+                   size_t bytes);
+
+  /// Runs the program once on the bound inputs.
+  Status run();
+
+  /// Copies graph output `index` of the last run into `data` (exactly
+  /// outputInfo(index).bytes bytes).
+  Status readOutput(size_t index, void *data, size_t bytes) const;
+
+  const Statistics &statistics() const { return statistics_; }
+  const format::ProgramFile &programFile() const { return *file_; }
+
+private:
+  Session() = default;
+  Status initialize(const SessionOptions &options);
+  const void *tensorAddress(uint32_t tensor) const;
+
+  std::shared_ptr<const format::ProgramFile> file_;
+  std::unique_ptr<Backend> backend_;
+  const void *weights_ = nullptr;
+  void *arena_ = nullptr;
+  void *workspace_ = nullptr;
+  std::vector<TensorInfo> inputs_, outputs_;
+  std::vector<std::vector<uint8_t>> boundInputs_;
+  std::vector<bool> inputBound_;
+
+  struct Step {
+    std::unique_ptr<Kernel> kernel;
+    std::vector<const void *> inputs;
+    void *output;
+    size_t opKind;
+  };
+  std::vector<Step> steps_;
+  std::vector<std::string> opKinds_;
+  std::vector<OpStatistics> opStatistics_;
+  Statistics statistics_;
+};
+
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_RUNTIME_H

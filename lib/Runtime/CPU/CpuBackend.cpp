@@ -1,0 +1,123 @@
+//===- CpuBackend.cpp - The cpu backend -----------------------------------===//
+//
+// Host memory, synchronous execution on a per-session thread pool, and the
+// op name -> kernel factory table.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <cblas.h>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace dsp {
+namespace runtime {
+
+namespace {
+
+using Factory = std::unique_ptr<Kernel> (*)(const cpu::KernelContext &);
+
+const std::map<std::string, Factory> &kernelFactories() {
+  static const std::map<std::string, Factory> factories = [] {
+    std::map<std::string, Factory> table;
+    for (const char *op : {"neg", "exp", "log", "sqrt", "reciprocal", "abs",
+                           "erf", "tanh", "sigmoid", "relu", "sin", "cos",
+                           "silu", "gelu", "isnan", "not", "cast"})
+      table[op] = cpu::createUnaryKernel;
+    for (const char *op :
+         {"add", "sub", "mul", "div", "pow", "max", "min", "equal", "less",
+          "less_equal", "greater", "greater_equal", "and", "or", "xor"})
+      table[op] = cpu::createBinaryKernel;
+    table["where"] = cpu::createWhereKernel;
+    table["matmul"] = cpu::createMatmulKernel;
+    table["layer_norm"] = cpu::createLayerNormKernel;
+    table["softmax"] = cpu::createSoftmaxKernel;
+    table["attention"] = cpu::createAttentionKernel;
+    table["reshape"] = cpu::createReshapeKernel;
+    table["transpose"] = cpu::createTransposeKernel;
+    table["concat"] = cpu::createConcatKernel;
+    table["slice"] = cpu::createSliceKernel;
+    table["gather"] = cpu::createGatherKernel;
+    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"})
+      table[op] = cpu::createReduceKernel;
+    table["conv"] = cpu::createConvKernel;
+    table["expand"] = cpu::createExpandKernel;
+    table["tile"] = cpu::createTileKernel;
+    return table;
+  }();
+  return factories;
+}
+
+class CpuBackend : public Backend {
+public:
+  explicit CpuBackend(unsigned threads) : pool_(threads) {
+    // The pool parallelizes GEMMs by tiles; OpenBLAS threads on top would
+    // oversubscribe the cores, all the more with several sessions.
+    static std::once_flag singleThreadedBlas;
+    std::call_once(singleThreadedBlas, [] { openblas_set_num_threads(1); });
+  }
+
+  const char *name() const override { return "cpu"; }
+
+  Status allocate(size_t bytes, void **buffer) override {
+    // 64-byte alignment suits every dtype and vector width.
+    *buffer = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!*buffer)
+      return Status::error("cannot allocate " + std::to_string(bytes) +
+                           " bytes of host memory");
+    return Status::success();
+  }
+
+  void deallocate(void *buffer) override { std::free(buffer); }
+
+  Status copyToDevice(void *device, const void *host, size_t bytes) override {
+    std::memcpy(device, host, bytes);
+    return Status::success();
+  }
+
+  Status copyToHost(void *host, const void *device, size_t bytes) override {
+    std::memcpy(host, device, bytes);
+    return Status::success();
+  }
+
+  Status importWeights(const format::ProgramFile &file,
+                       const void **weights) override {
+    *weights = file.weights();
+    return Status::success();
+  }
+
+  Status createKernel(const dsp::program::Program &program,
+                      const dsp::program::Instruction &instruction,
+                      std::unique_ptr<Kernel> &kernel) override {
+    auto factory = kernelFactories().find(instruction.op());
+    if (factory != kernelFactories().end())
+      kernel = factory->second(cpu::KernelContext{program, instruction, pool_});
+    if (!kernel)
+      return Status::error("the cpu backend has no kernel for op '" +
+                           instruction.op() + "' with these dtypes");
+    return Status::success();
+  }
+
+  Status synchronize() override { return Status::success(); }
+
+private:
+  cpu::ThreadPool pool_;
+};
+
+} // namespace
+
+Status createBackend(const std::string &name, const BackendOptions &options,
+                     std::unique_ptr<Backend> &backend) {
+  if (name == "cpu") {
+    backend = std::make_unique<CpuBackend>(std::max(options.threads, 1u));
+    return Status::success();
+  }
+  return Status::error("backend '" + name +
+                       "' is not built in (available: cpu)");
+}
+
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,271 @@
+//===- Elementwise.cpp - Unary, binary and select kernels -----------------===//
+//
+// Kernels are templates over the element types and the scalar function, so
+// further dtypes (f16, bf16) only add instantiations.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StridedLoop.h"
+
+#include <cmath>
+#include <cstring>
+
+using dsp::program::DType;
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+namespace {
+
+constexpr int64_t kElementwiseGrain = 1 << 14;
+
+template <typename In, typename Out, typename Fn>
+std::unique_ptr<Kernel> makeUnary(const KernelContext &context, Fn fn) {
+  int64_t count = elementCount(context.outputShape());
+  ThreadPool &pool = context.pool;
+  return makeKernel([count, &pool, fn](const KernelArgs &args) {
+    const In *in = static_cast<const In *>(args.inputs[0]);
+    Out *out = static_cast<Out *>(args.output);
+    pool.parallelFor(count, kElementwiseGrain,
+                     [&](int64_t begin, int64_t end, unsigned) {
+                       for (int64_t i = begin; i < end; ++i)
+                         out[i] = fn(in[i]);
+                     });
+    return Status::success();
+  });
+}
+
+template <typename Out>
+std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
+  auto convert = [](auto value) {
+    if constexpr (std::is_same_v<Out, bool>)
+      return static_cast<Out>(value != 0);
+    else
+      return static_cast<Out>(value);
+  };
+  switch (context.input(0).dtype()) {
+  case dsp::program::F32:
+    return makeUnary<float, Out>(context, convert);
+  case dsp::program::I64:
+    return makeUnary<int64_t, Out>(context, convert);
+  default:
+    return makeUnary<bool, Out>(context, convert);
+  }
+}
+
+std::unique_ptr<Kernel> makeCast(const KernelContext &context) {
+  switch (context.output().dtype()) {
+  case dsp::program::F32:
+    return makeCastTo<float>(context);
+  case dsp::program::I64:
+    return makeCastTo<int64_t>(context);
+  default:
+    return makeCastTo<bool>(context);
+  }
+}
+
+float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+} // namespace
+
+std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context) {
+  const std::string &op = context.op();
+  if (op == "cast")
+    return makeCast(context);
+  if (op == "isnan")
+    return makeUnary<float, bool>(context,
+                                  [](float x) { return std::isnan(x); });
+  if (op == "not")
+    return makeUnary<bool, bool>(context, [](bool x) { return !x; });
+  using F = float;
+  if (op == "neg")
+    return makeUnary<F, F>(context, [](F x) { return -x; });
+  if (op == "exp")
+    return makeUnary<F, F>(context, [](F x) { return std::exp(x); });
+  if (op == "log")
+    return makeUnary<F, F>(context, [](F x) { return std::log(x); });
+  if (op == "sqrt")
+    return makeUnary<F, F>(context, [](F x) { return std::sqrt(x); });
+  if (op == "reciprocal")
+    return makeUnary<F, F>(context, [](F x) { return 1.0f / x; });
+  if (op == "abs")
+    return makeUnary<F, F>(context, [](F x) { return std::fabs(x); });
+  if (op == "erf")
+    return makeUnary<F, F>(context, [](F x) { return std::erf(x); });
+  if (op == "tanh")
+    return makeUnary<F, F>(context, [](F x) { return std::tanh(x); });
+  if (op == "sigmoid")
+    return makeUnary<F, F>(context, sigmoid);
+  if (op == "relu")
+    return makeUnary<F, F>(context, [](F x) { return x > 0 ? x : 0.0f; });
+  if (op == "sin")
+    return makeUnary<F, F>(context, [](F x) { return std::sin(x); });
+  if (op == "cos")
+    return makeUnary<F, F>(context, [](F x) { return std::cos(x); });
+  if (op == "silu")
+    return makeUnary<F, F>(context, [](F x) { return x * sigmoid(x); });
+  if (op == "gelu") {
+    if (format::stringAttribute(context.instruction, "approximate", "none") ==
+        "tanh")
+      return makeUnary<F, F>(context, [](F x) {
+        const F kSqrt2OverPi = 0.7978845608028654f;
+        return 0.5f * x *
+               (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+      });
+    return makeUnary<F, F>(context, [](F x) {
+      return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+    });
+  }
+  return nullptr;
+}
+
+namespace {
+
+template <typename In, typename Out, typename Fn>
+std::unique_ptr<Kernel> makeBinary(const KernelContext &context, Fn fn) {
+  StridedPlan plan = makeBroadcastPlan(
+      context.outputShape(), {context.inputShape(0), context.inputShape(1)});
+  ThreadPool &pool = context.pool;
+  return makeKernel([plan, &pool, fn](const KernelArgs &args) {
+    const In *a = static_cast<const In *>(args.inputs[0]);
+    const In *b = static_cast<const In *>(args.inputs[1]);
+    Out *out = static_cast<Out *>(args.output);
+    const int64_t sa = plan.innerStride(0), sb = plan.innerStride(1);
+    forEachRun(pool, plan, [&](int64_t o, const int64_t *in, int64_t length) {
+      const In *pa = a + in[0];
+      const In *pb = b + in[1];
+      Out *po = out + o;
+      // Separate loops for the common stride patterns let them vectorize.
+      if (sa == 1 && sb == 1)
+        for (int64_t i = 0; i < length; ++i)
+          po[i] = fn(pa[i], pb[i]);
+      else if (sa == 1 && sb == 0)
+        for (int64_t i = 0; i < length; ++i)
+          po[i] = fn(pa[i], *pb);
+      else if (sa == 0 && sb == 1)
+        for (int64_t i = 0; i < length; ++i)
+          po[i] = fn(*pa, pb[i]);
+      else
+        for (int64_t i = 0; i < length; ++i)
+          po[i] = fn(pa[i * sa], pb[i * sb]);
+    });
+    return Status::success();
+  });
+}
+
+int64_t integerPower(int64_t base, int64_t exponent) {
+  if (exponent < 0)
+    return base == 1 ? 1 : base == -1 ? (exponent % 2 ? -1 : 1) : 0;
+  int64_t result = 1;
+  while (exponent > 0) {
+    if (exponent & 1)
+      result *= base;
+    base *= base;
+    exponent >>= 1;
+  }
+  return result;
+}
+
+template <typename T>
+std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
+  const std::string &op = context.op();
+  if (op == "add")
+    return makeBinary<T, T>(context, [](T a, T b) { return a + b; });
+  if (op == "sub")
+    return makeBinary<T, T>(context, [](T a, T b) { return a - b; });
+  if (op == "mul")
+    return makeBinary<T, T>(context, [](T a, T b) { return a * b; });
+  if (op == "max")
+    return makeBinary<T, T>(context, [](T a, T b) { return a > b ? a : b; });
+  if (op == "min")
+    return makeBinary<T, T>(context, [](T a, T b) { return a < b ? a : b; });
+  if (op == "div") {
+    if constexpr (std::is_integral_v<T>)
+      // Integer division by zero has no value; define it as 0 rather than
+      // trapping.
+      return makeBinary<T, T>(context,
+                              [](T a, T b) { return b == 0 ? T(0) : a / b; });
+    else
+      return makeBinary<T, T>(context, [](T a, T b) { return a / b; });
+  }
+  if (op == "pow") {
+    if constexpr (std::is_integral_v<T>)
+      return makeBinary<T, T>(context, integerPower);
+    else
+      return makeBinary<T, T>(context, [](T a, T b) { return std::pow(a, b); });
+  }
+  if (op == "equal")
+    return makeBinary<T, bool>(context, [](T a, T b) { return a == b; });
+  if (op == "less")
+    return makeBinary<T, bool>(context, [](T a, T b) { return a < b; });
+  if (op == "less_equal")
+    return makeBinary<T, bool>(context, [](T a, T b) { return a <= b; });
+  if (op == "greater")
+    return makeBinary<T, bool>(context, [](T a, T b) { return a > b; });
+  if (op == "greater_equal")
+    return makeBinary<T, bool>(context, [](T a, T b) { return a >= b; });
+  return nullptr;
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context) {
+  const std::string &op = context.op();
+  if (op == "and")
+    return makeBinary<bool, bool>(context,
+                                  [](bool a, bool b) { return a && b; });
+  if (op == "or")
+    return makeBinary<bool, bool>(context,
+                                  [](bool a, bool b) { return a || b; });
+  if (op == "xor")
+    return makeBinary<bool, bool>(context,
+                                  [](bool a, bool b) { return a != b; });
+  if (context.input(0).dtype() == dsp::program::I64)
+    return makeArithmetic<int64_t>(context);
+  return makeArithmetic<float>(context);
+}
+
+namespace {
+
+template <typename T>
+std::unique_ptr<Kernel> makeWhere(const KernelContext &context) {
+  StridedPlan plan = makeBroadcastPlan(
+      context.outputShape(),
+      {context.inputShape(0), context.inputShape(1), context.inputShape(2)});
+  ThreadPool &pool = context.pool;
+  return makeKernel([plan, &pool](const KernelArgs &args) {
+    const bool *condition = static_cast<const bool *>(args.inputs[0]);
+    const T *x = static_cast<const T *>(args.inputs[1]);
+    const T *y = static_cast<const T *>(args.inputs[2]);
+    T *out = static_cast<T *>(args.output);
+    const int64_t sc = plan.innerStride(0), sx = plan.innerStride(1),
+                  sy = plan.innerStride(2);
+    forEachRun(pool, plan, [&](int64_t o, const int64_t *in, int64_t length) {
+      for (int64_t i = 0; i < length; ++i)
+        out[o + i] =
+            condition[in[0] + i * sc] ? x[in[1] + i * sx] : y[in[2] + i * sy];
+    });
+    return Status::success();
+  });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createWhereKernel(const KernelContext &context) {
+  // Selection only moves bytes, so dispatch on the element size.
+  switch (format::elementSize(context.output().dtype())) {
+  case 1:
+    return makeWhere<uint8_t>(context);
+  case 2:
+    return makeWhere<uint16_t>(context);
+  case 4:
+    return makeWhere<uint32_t>(context);
+  default:
+    return makeWhere<uint64_t>(context);
+  }
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp

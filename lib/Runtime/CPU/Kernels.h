@@ -1,0 +1,87 @@
+//===- Kernels.h - CPU kernel factories -------------------------*- C++ -*-===//
+//
+// Every factory receives an instruction that passed validation, so shapes,
+// dtypes and attributes are known to be consistent; it precomputes what the
+// kernel needs and returns a kernel that only reads addresses at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_CPU_KERNELS_H
+#define DSP_RUNTIME_CPU_KERNELS_H
+
+#include "ThreadPool.h"
+#include "dsp/Runtime/Backend.h"
+
+#include <functional>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+using Shape = std::vector<int64_t>;
+
+struct KernelContext {
+  const dsp::program::Program &program;
+  const dsp::program::Instruction &instruction;
+  ThreadPool &pool;
+
+  const std::string &op() const { return instruction.op(); }
+  int numInputs() const { return instruction.inputs_size(); }
+  const dsp::program::Tensor &input(int i) const {
+    return program.tensors(instruction.inputs(i));
+  }
+  const dsp::program::Tensor &output() const {
+    return program.tensors(instruction.outputs(0));
+  }
+  Shape inputShape(int i) const { return format::tensorShape(input(i)); }
+  Shape outputShape() const { return format::tensorShape(output()); }
+};
+
+/// A kernel whose run() is a function object.
+class FunctionKernel : public Kernel {
+public:
+  using Function = std::function<Status(const KernelArgs &)>;
+  FunctionKernel(Function function, size_t workspaceBytes = 0)
+      : function_(std::move(function)), workspaceBytes_(workspaceBytes) {}
+  size_t workspaceBytes() const override { return workspaceBytes_; }
+  Status run(const KernelArgs &args) override { return function_(args); }
+
+private:
+  Function function_;
+  size_t workspaceBytes_;
+};
+
+inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
+                                          size_t workspaceBytes = 0) {
+  return std::make_unique<FunctionKernel>(std::move(function), workspaceBytes);
+}
+
+int64_t elementCount(const Shape &shape);
+
+// Factories, grouped by source file. Each handles the ops listed.
+// Elementwise.cpp: unary ops, cast, isnan, not, binary ops, where.
+std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createWhereKernel(const KernelContext &context);
+// DataMovement.cpp: reshape, transpose, slice, expand, tile, concat, gather.
+std::unique_ptr<Kernel> createReshapeKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createTransposeKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createSliceKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createExpandKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createTileKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createConcatKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context);
+// Normalization.cpp: layer_norm, softmax, reduce_sum/mean/max.
+std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
+// Linear.cpp: matmul, attention, conv.
+std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_CPU_KERNELS_H

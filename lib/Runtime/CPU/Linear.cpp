@@ -1,0 +1,347 @@
+//===- Linear.cpp - matmul, attention and conv ----------------------------===//
+//
+// All three reduce to single-threaded SGEMM calls on independent tiles that
+// the session's thread pool runs in parallel; OpenBLAS itself is kept at one
+// thread (see CpuBackend.cpp) so the pool alone decides how many cores a
+// session uses.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StridedLoop.h"
+
+#include <cblas.h>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// C[m, n] = alpha * A[m, k] * op(B) + beta * C, row-major, where op(B) is
+/// B[k, n] or, with `transposeB`, B[n, k] transposed.
+void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+          float *c, int64_t ldc) {
+  if (m == 0 || n == 0)
+    return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+              static_cast<int>(ldc));
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
+  Shape a = context.inputShape(0), b = context.inputShape(1);
+  Shape out = context.outputShape();
+  const int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+  Shape batch(out.begin(), out.end() - 2);
+  Shape aBatch(a.begin(), a.end() - 2), bBatch(b.begin(), b.end() - 2);
+  int64_t batchCount = elementCount(batch);
+
+  // Offsets of each output batch's A and B matrices, after broadcasting.
+  std::vector<int64_t> aOffsets, bOffsets;
+  int64_t rows = m;
+  if (elementCount(bBatch) == 1 && elementCount(aBatch) == batchCount) {
+    // B is shared by every batch: one GEMM with the batches stacked as rows.
+    rows = m * batchCount;
+    batchCount = 1;
+    aOffsets = {0};
+    bOffsets = {0};
+  } else {
+    StridedPlan broadcast = makeBroadcastPlan(batch, {aBatch, bBatch});
+    for (int64_t i = 0; i < batchCount; ++i) {
+      int64_t aIndex = 0, bIndex = 0, rest = i;
+      for (int d = static_cast<int>(broadcast.shape.size()) - 1; d >= 0; --d) {
+        int64_t coordinate = rest % broadcast.shape[d];
+        rest /= broadcast.shape[d];
+        aIndex += coordinate * broadcast.strides[0][d];
+        bIndex += coordinate * broadcast.strides[1][d];
+      }
+      aOffsets.push_back(aIndex * m * k);
+      bOffsets.push_back(bIndex * k * n);
+    }
+  }
+
+  // Split each GEMM into row (and, for few rows, column) blocks until every
+  // thread has work; tiny products stay on one thread.
+  ThreadPool &pool = context.pool;
+  int64_t threads = pool.size();
+  int64_t rowBlocks = 1, columnBlocks = 1;
+  if (batchCount < threads && rows * n * k >= (1 << 15)) {
+    int64_t wanted = ceilDiv(threads, batchCount);
+    rowBlocks = std::max<int64_t>(1, std::min(wanted, ceilDiv(rows, 32)));
+    columnBlocks = std::max<int64_t>(
+        1, std::min(ceilDiv(wanted, rowBlocks), ceilDiv(n, 64)));
+  }
+  int64_t rowStep = ceilDiv(rows, rowBlocks);
+  int64_t columnStep = ceilDiv(n, columnBlocks);
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const float *aData = static_cast<const float *>(args.inputs[0]);
+    const float *bData = static_cast<const float *>(args.inputs[1]);
+    float *cData = static_cast<float *>(args.output);
+    int64_t tasks = batchCount * rowBlocks * columnBlocks;
+    pool.parallelFor(tasks, 1, [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t task = begin; task < end; ++task) {
+        int64_t batchIndex = task / (rowBlocks * columnBlocks);
+        int64_t row = (task / columnBlocks) % rowBlocks * rowStep;
+        int64_t column = task % columnBlocks * columnStep;
+        int64_t rowCount = std::min(rowStep, rows - row);
+        int64_t columnCount = std::min(columnStep, n - column);
+        if (rowCount <= 0 || columnCount <= 0)
+          continue;
+        gemm(false, rowCount, columnCount, k, 1.0f,
+             aData + aOffsets[batchIndex] + row * k, k,
+             bData + bOffsets[batchIndex] + column, n, 0.0f,
+             cData + batchIndex * rows * n + row * n + column, n);
+      }
+    });
+    return Status::success();
+  });
+}
+
+std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
+  // Flash-attention style: each task owns a block of query rows and streams
+  // over blocks of keys, keeping a running max and sum per row (online
+  // softmax), so only a queryBlock x keyBlock tile of scores ever exists.
+  Shape q = context.inputShape(0), v = context.inputShape(2);
+  const int64_t batch = q[0], heads = q[1], queries = q[2], depth = q[3];
+  const int64_t keys = context.inputShape(1)[2], valueDepth = v[3];
+  const float scale = static_cast<float>(
+      format::floatAttribute(context.instruction, "scale", 1.0));
+  const bool hasMask = context.numInputs() == 4;
+  Shape maskStrides(4, 0);
+  if (hasMask) {
+    Shape mask = context.inputShape(3);
+    Shape strides = contiguousStrides(mask);
+    for (size_t d = 0; d < mask.size(); ++d)
+      if (mask[d] != 1)
+        maskStrides[4 - mask.size() + d] = strides[d];
+  }
+
+  ThreadPool &pool = context.pool;
+  const int64_t keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
+  int64_t queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
+  while (queryBlock > 16 &&
+         batch * heads * ceilDiv(queries, queryBlock) < 2 * pool.size())
+    queryBlock /= 2;
+  const int64_t queryBlocks = ceilDiv(queries, queryBlock);
+  // Per worker: scores/probabilities, accumulator, running max and sum.
+  const size_t workerFloats =
+      queryBlock * keyBlock + queryBlock * valueDepth + 2 * queryBlock;
+
+  return makeKernel(
+      [=, &pool](const KernelArgs &args) {
+        const float *qData = static_cast<const float *>(args.inputs[0]);
+        const float *kData = static_cast<const float *>(args.inputs[1]);
+        const float *vData = static_cast<const float *>(args.inputs[2]);
+        const float *maskData =
+            hasMask ? static_cast<const float *>(args.inputs[3]) : nullptr;
+        float *outData = static_cast<float *>(args.output);
+        float *workspace = static_cast<float *>(args.workspace);
+        const float negativeInfinity = -std::numeric_limits<float>::infinity();
+        pool.parallelFor(
+            batch * heads * queryBlocks, 1,
+            [&](int64_t begin, int64_t end, unsigned worker) {
+              float *scores = workspace + worker * workerFloats;
+              float *accumulator = scores + queryBlock * keyBlock;
+              float *rowMax = accumulator + queryBlock * valueDepth;
+              float *rowSum = rowMax + queryBlock;
+              for (int64_t task = begin; task < end; ++task) {
+                int64_t bh = task / queryBlocks;
+                int64_t b = bh / heads, h = bh % heads;
+                int64_t firstQuery = task % queryBlocks * queryBlock;
+                int64_t rows = std::min(queryBlock, queries - firstQuery);
+                const float *qBlock =
+                    qData + (bh * queries + firstQuery) * depth;
+                const float *kHead = kData + bh * keys * depth;
+                const float *vHead = vData + bh * keys * valueDepth;
+                std::fill(accumulator, accumulator + rows * valueDepth, 0.0f);
+                std::fill(rowMax, rowMax + rows, negativeInfinity);
+                std::fill(rowSum, rowSum + rows, 0.0f);
+                for (int64_t firstKey = 0; firstKey < keys;
+                     firstKey += keyBlock) {
+                  int64_t columns = std::min(keyBlock, keys - firstKey);
+                  gemm(true, rows, columns, depth, scale, qBlock, depth,
+                       kHead + firstKey * depth, depth, 0.0f, scores, keyBlock);
+                  for (int64_t r = 0; r < rows; ++r) {
+                    float *s = scores + r * keyBlock;
+                    if (maskData) {
+                      const float *maskRow = maskData + b * maskStrides[0] +
+                                             h * maskStrides[1] +
+                                             (firstQuery + r) * maskStrides[2] +
+                                             firstKey * maskStrides[3];
+                      for (int64_t c = 0; c < columns; ++c)
+                        s[c] += maskRow[c * maskStrides[3]];
+                    }
+                    float blockMax = negativeInfinity;
+                    for (int64_t c = 0; c < columns; ++c)
+                      blockMax = std::max(blockMax, s[c]);
+                    float newMax = std::max(rowMax[r], blockMax);
+                    if (newMax == negativeInfinity) {
+                      // Everything so far is masked: contribute nothing.
+                      std::fill(s, s + columns, 0.0f);
+                      continue;
+                    }
+                    float correction = std::exp(rowMax[r] - newMax);
+                    float sum = 0;
+                    for (int64_t c = 0; c < columns; ++c) {
+                      s[c] = std::exp(s[c] - newMax);
+                      sum += s[c];
+                    }
+                    rowSum[r] = rowSum[r] * correction + sum;
+                    rowMax[r] = newMax;
+                    float *acc = accumulator + r * valueDepth;
+                    for (int64_t c = 0; c < valueDepth; ++c)
+                      acc[c] *= correction;
+                  }
+                  gemm(false, rows, valueDepth, columns, 1.0f, scores, keyBlock,
+                       vHead + firstKey * valueDepth, valueDepth, 1.0f,
+                       accumulator, valueDepth);
+                }
+                float *outBlock =
+                    outData + (bh * queries + firstQuery) * valueDepth;
+                for (int64_t r = 0; r < rows; ++r) {
+                  // A fully masked row has no mass and yields zeros.
+                  float inverse = rowSum[r] > 0 ? 1.0f / rowSum[r] : 0.0f;
+                  for (int64_t c = 0; c < valueDepth; ++c)
+                    outBlock[r * valueDepth + c] =
+                        accumulator[r * valueDepth + c] * inverse;
+                }
+              }
+            });
+        return Status::success();
+      },
+      pool.size() * workerFloats * sizeof(float));
+}
+
+std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
+  // im2col + GEMM per (image, group, block of output positions). Inputs with
+  // fewer than 3 spatial dims are treated as 3-D with leading size-1 dims.
+  Shape x = context.inputShape(0), w = context.inputShape(1);
+  Shape out = context.outputShape();
+  const size_t spatial = x.size() - 2;
+  Shape stridesAttr = format::intsAttribute(context.instruction, "strides");
+  Shape dilationsAttr = format::intsAttribute(context.instruction, "dilations");
+  Shape padsAttr = format::intsAttribute(context.instruction, "pads");
+  const int64_t group = format::intsAttribute(context.instruction, "group")[0];
+  int64_t in[3], kernel[3], output[3], stride[3], dilation[3], pad[3];
+  for (int d = 0; d < 3; ++d) {
+    int source = d - (3 - static_cast<int>(spatial));
+    bool present = source >= 0;
+    in[d] = present ? x[2 + source] : 1;
+    kernel[d] = present ? w[2 + source] : 1;
+    output[d] = present ? out[2 + source] : 1;
+    stride[d] = present ? stridesAttr[source] : 1;
+    dilation[d] = present ? dilationsAttr[source] : 1;
+    pad[d] = present ? padsAttr[source] : 0;
+  }
+  const int64_t images = x[0], channels = x[1], filters = w[0];
+  const int64_t groupChannels = channels / group,
+                groupFilters = filters / group;
+  const int64_t kernelVolume = kernel[0] * kernel[1] * kernel[2];
+  const int64_t patch = groupChannels * kernelVolume;
+  const int64_t inputVolume = in[0] * in[1] * in[2];
+  const int64_t positions = output[0] * output[1] * output[2];
+  // A 1x1 conv with unit strides and no padding reads the input directly.
+  bool pointwise = kernelVolume == 1;
+  for (size_t d = 0; d < spatial; ++d)
+    pointwise = pointwise && stridesAttr[d] == 1 && padsAttr[d] == 0 &&
+                padsAttr[d + spatial] == 0;
+  // Keep each worker's column buffer around 4 MiB.
+  const int64_t block =
+      std::clamp<int64_t>((int64_t(1) << 20) / std::max<int64_t>(patch, 1), 16,
+                          std::max<int64_t>(positions, 1));
+  const int64_t blocks = ceilDiv(positions, block);
+  const bool hasBias = context.numInputs() == 3;
+  ThreadPool &pool = context.pool;
+  size_t workspaceBytes =
+      pointwise ? 0 : pool.size() * patch * block * sizeof(float);
+
+  return makeKernel(
+      [=, &pool](const KernelArgs &args) {
+        const float *xData = static_cast<const float *>(args.inputs[0]);
+        const float *wData = static_cast<const float *>(args.inputs[1]);
+        const float *bias =
+            hasBias ? static_cast<const float *>(args.inputs[2]) : nullptr;
+        float *outData = static_cast<float *>(args.output);
+        pool.parallelFor(
+            images * group * blocks, 1,
+            [&](int64_t begin, int64_t end, unsigned worker) {
+              float *columns =
+                  static_cast<float *>(args.workspace) + worker * patch * block;
+              for (int64_t task = begin; task < end; ++task) {
+                int64_t image = task / (group * blocks);
+                int64_t g = task / blocks % group;
+                int64_t first = task % blocks * block;
+                int64_t count = std::min(block, positions - first);
+                const float *xGroup =
+                    xData +
+                    (image * channels + g * groupChannels) * inputVolume;
+                const float *matrix = xGroup + first;
+                int64_t ldb = positions;
+                if (!pointwise) {
+                  for (int64_t r = 0; r < patch; ++r) {
+                    int64_t c = r / kernelVolume, kk = r % kernelVolume;
+                    int64_t kz = kk / (kernel[1] * kernel[2]);
+                    int64_t ky = kk / kernel[2] % kernel[1];
+                    int64_t kx = kk % kernel[2];
+                    const float *channel = xGroup + c * inputVolume;
+                    float *row = columns + r * count;
+                    int64_t p = first;
+                    int64_t oz = p / (output[1] * output[2]);
+                    int64_t oy = p / output[2] % output[1];
+                    int64_t ox = p % output[2];
+                    for (int64_t j = 0; j < count; ++j) {
+                      int64_t iz = oz * stride[0] - pad[0] + kz * dilation[0];
+                      int64_t iy = oy * stride[1] - pad[1] + ky * dilation[1];
+                      int64_t ix = ox * stride[2] - pad[2] + kx * dilation[2];
+                      bool inside = iz >= 0 && iz < in[0] && iy >= 0 &&
+                                    iy < in[1] && ix >= 0 && ix < in[2];
+                      row[j] = inside ? channel[(iz * in[1] + iy) * in[2] + ix]
+                                      : 0.0f;
+                      if (++ox == output[2]) {
+                        ox = 0;
+                        if (++oy == output[1]) {
+                          oy = 0;
+                          ++oz;
+                        }
+                      }
+                    }
+                  }
+                  matrix = columns;
+                  ldb = count;
+                }
+                float *result =
+                    outData + (image * filters + g * groupFilters) * positions +
+                    first;
+                gemm(false, groupFilters, count, patch, 1.0f,
+                     wData + g * groupFilters * patch, patch, matrix, ldb, 0.0f,
+                     result, positions);
+                if (bias)
+                  for (int64_t f = 0; f < groupFilters; ++f)
+                    for (int64_t j = 0; j < count; ++j)
+                      result[f * positions + j] += bias[g * groupFilters + f];
+              }
+            });
+        return Status::success();
+      },
+      workspaceBytes);
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,163 @@
+//===- Normalization.cpp - layer_norm, softmax and reductions -------------===//
+
+#include "StridedLoop.h"
+
+#include <cmath>
+#include <limits>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
+  int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
+  Shape x = context.inputShape(0);
+  int64_t rows = elementCount(Shape(x.begin(), x.begin() + axis));
+  int64_t columns = elementCount(Shape(x.begin() + axis, x.end()));
+  float epsilon = static_cast<float>(
+      format::floatAttribute(context.instruction, "epsilon", 0));
+  bool hasBias = context.numInputs() == 3;
+  ThreadPool &pool = context.pool;
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const float *in = static_cast<const float *>(args.inputs[0]);
+    const float *scale = static_cast<const float *>(args.inputs[1]);
+    const float *bias =
+        hasBias ? static_cast<const float *>(args.inputs[2]) : nullptr;
+    float *out = static_cast<float *>(args.output);
+    int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(columns, 1));
+    pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t row = begin; row < end; ++row) {
+        const float *x = in + row * columns;
+        float *y = out + row * columns;
+        // Two passes in double: stable for large rows with a large mean.
+        double sum = 0;
+        for (int64_t c = 0; c < columns; ++c)
+          sum += x[c];
+        double mean = sum / columns;
+        double squares = 0;
+        for (int64_t c = 0; c < columns; ++c)
+          squares += (x[c] - mean) * (x[c] - mean);
+        float inverse =
+            static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
+        float meanF = static_cast<float>(mean);
+        for (int64_t c = 0; c < columns; ++c)
+          y[c] = (x[c] - meanF) * inverse * scale[c] + (bias ? bias[c] : 0.0f);
+      }
+    });
+    return Status::success();
+  });
+}
+
+std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context) {
+  // View the input as [outer, length, inner]; each (outer, inner) pair is
+  // one softmax over `length` elements `inner` apart.
+  int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
+  Shape x = context.inputShape(0);
+  int64_t outer = elementCount(Shape(x.begin(), x.begin() + axis));
+  int64_t length = x[axis];
+  int64_t inner = elementCount(Shape(x.begin() + axis + 1, x.end()));
+  ThreadPool &pool = context.pool;
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const float *in = static_cast<const float *>(args.inputs[0]);
+    float *out = static_cast<float *>(args.output);
+    int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(length, 1));
+    pool.parallelFor(
+        outer * inner, grain, [&](int64_t begin, int64_t end, unsigned) {
+          for (int64_t task = begin; task < end; ++task) {
+            int64_t base = (task / inner) * length * inner + task % inner;
+            const float *x = in + base;
+            float *y = out + base;
+            float maximum = -std::numeric_limits<float>::infinity();
+            for (int64_t i = 0; i < length; ++i)
+              maximum = std::max(maximum, x[i * inner]);
+            if (maximum == -std::numeric_limits<float>::infinity()) {
+              // Every element is masked out: no probability mass anywhere.
+              for (int64_t i = 0; i < length; ++i)
+                y[i * inner] = 0.0f;
+              continue;
+            }
+            float sum = 0;
+            for (int64_t i = 0; i < length; ++i) {
+              y[i * inner] = std::exp(x[i * inner] - maximum);
+              sum += y[i * inner];
+            }
+            float inverse = 1.0f / sum;
+            for (int64_t i = 0; i < length; ++i)
+              y[i * inner] *= inverse;
+          }
+        });
+    return Status::success();
+  });
+}
+
+std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
+  // Each output element reduces the input over the reduced dims: a strided
+  // loop over `reducedShape`, starting where the kept coordinates point.
+  Shape in = context.inputShape(0);
+  Shape axes = format::intsAttribute(context.instruction, "axes");
+  Shape inStrides = contiguousStrides(in);
+  Shape keptShape, keptStrides, reducedShape, reducedStrides;
+  for (size_t d = 0; d < in.size(); ++d) {
+    bool reduced =
+        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    (reduced ? reducedShape : keptShape).push_back(in[d]);
+    (reduced ? reducedStrides : keptStrides).push_back(inStrides[d]);
+  }
+  StridedPlan reduction;
+  reduction.shape = reducedShape;
+  reduction.numInputs = 1;
+  reduction.strides[0] = reducedStrides;
+  coalesce(reduction);
+  int64_t outputs = elementCount(keptShape);
+  int64_t reducedCount = elementCount(reducedShape);
+  enum class Kind { Sum, Mean, Max };
+  Kind kind = context.op() == "reduce_sum"    ? Kind::Sum
+              : context.op() == "reduce_mean" ? Kind::Mean
+                                              : Kind::Max;
+  // The mean's divisor is a parameter so padded dims can override it.
+  double divisor = static_cast<double>(reducedCount);
+  ThreadPool &pool = context.pool;
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const float *input = static_cast<const float *>(args.inputs[0]);
+    float *out = static_cast<float *>(args.output);
+    const int rank = static_cast<int>(reduction.shape.size());
+    const int64_t inner = reduction.shape.back();
+    const int64_t innerStride = reduction.innerStride(0);
+    int64_t grain =
+        std::max<int64_t>(1, 4096 / std::max<int64_t>(reducedCount, 1));
+    pool.parallelFor(outputs, grain, [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t o = begin; o < end; ++o) {
+        int64_t base = 0, rest = o;
+        for (int d = static_cast<int>(keptShape.size()) - 1; d >= 0; --d) {
+          base += (rest % keptShape[d]) * keptStrides[d];
+          rest /= keptShape[d];
+        }
+        double sum = 0;
+        float maximum = -std::numeric_limits<float>::infinity();
+        for (int64_t r = 0; r < reducedCount; r += inner) {
+          int64_t offset = base, coordinates = r;
+          for (int d = rank - 1; d >= 0; --d) {
+            offset +=
+                (coordinates % reduction.shape[d]) * reduction.strides[0][d];
+            coordinates /= reduction.shape[d];
+          }
+          const float *x = input + offset;
+          if (kind == Kind::Max)
+            for (int64_t i = 0; i < inner; ++i)
+              maximum = std::max(maximum, x[i * innerStride]);
+          else
+            for (int64_t i = 0; i < inner; ++i)
+              sum += x[i * innerStride];
+        }
+        out[o] = kind == Kind::Max    ? maximum
+                 : kind == Kind::Mean ? static_cast<float>(sum / divisor)
+                                      : static_cast<float>(sum);
+      }
+    });
+    return Status::success();
+  });
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,127 @@
+//===- StridedLoop.h - Parallel loops over strided operands -----*- C++ -*-===//
+//
+// Broadcasting, transposes, slices, expands and tiles all read their inputs
+// through per-dim element strides (0 for a broadcast dim, negative for a
+// reversed slice) while writing a contiguous output. A StridedPlan describes
+// that; forEachRun walks it in parallel, handing the callback runs along the
+// innermost dim so inner loops stay simple and vectorizable.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_CPU_STRIDEDLOOP_H
+#define DSP_RUNTIME_CPU_STRIDEDLOOP_H
+
+#include "Kernels.h"
+
+#include <algorithm>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+constexpr int kMaxStridedInputs = 3;
+
+struct StridedPlan {
+  /// The output shape, coalesced; never empty.
+  Shape shape;
+  int numInputs = 0;
+  Shape strides[kMaxStridedInputs];
+  int64_t offsets[kMaxStridedInputs] = {0, 0, 0};
+  int64_t total = 1;
+
+  int64_t innerStride(int input) const { return strides[input].back(); }
+};
+
+/// Row-major strides of `shape`.
+inline Shape contiguousStrides(const Shape &shape) {
+  Shape strides(shape.size());
+  int64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+/// Drops size-1 dims and merges dims every operand walks contiguously.
+inline void coalesce(StridedPlan &plan) {
+  Shape shape;
+  Shape strides[kMaxStridedInputs];
+  for (size_t d = 0; d < plan.shape.size(); ++d) {
+    if (plan.shape[d] == 1)
+      continue;
+    bool mergeable = !shape.empty();
+    for (int k = 0; mergeable && k < plan.numInputs; ++k)
+      mergeable = strides[k].back() == plan.strides[k][d] * plan.shape[d];
+    if (mergeable) {
+      shape.back() *= plan.shape[d];
+      for (int k = 0; k < plan.numInputs; ++k)
+        strides[k].back() = plan.strides[k][d];
+      continue;
+    }
+    shape.push_back(plan.shape[d]);
+    for (int k = 0; k < plan.numInputs; ++k)
+      strides[k].push_back(plan.strides[k][d]);
+  }
+  if (shape.empty()) {
+    shape.push_back(1);
+    for (int k = 0; k < plan.numInputs; ++k)
+      strides[k].push_back(0);
+  }
+  plan.shape = shape;
+  for (int k = 0; k < plan.numInputs; ++k)
+    plan.strides[k] = strides[k];
+  plan.total = elementCount(shape);
+}
+
+/// A plan reading each input broadcast (numpy rules) to `outShape`.
+inline StridedPlan makeBroadcastPlan(const Shape &outShape,
+                                     const std::vector<Shape> &inShapes) {
+  StridedPlan plan;
+  plan.shape = outShape;
+  plan.numInputs = static_cast<int>(inShapes.size());
+  for (int k = 0; k < plan.numInputs; ++k) {
+    const Shape &in = inShapes[k];
+    Shape inStrides = contiguousStrides(in);
+    plan.strides[k].assign(outShape.size(), 0);
+    size_t lead = outShape.size() - in.size();
+    for (size_t d = 0; d < in.size(); ++d)
+      plan.strides[k][lead + d] = in[d] == 1 ? 0 : inStrides[d];
+  }
+  coalesce(plan);
+  return plan;
+}
+
+/// Calls fn(outIndex, inIndices, length) for runs of consecutive output
+/// elements along the innermost dim; input k's element i of the run is at
+/// inIndices[k] + i * plan.innerStride(k).
+template <typename Fn>
+void forEachRun(ThreadPool &pool, const StridedPlan &plan, Fn &&fn) {
+  const int rank = static_cast<int>(plan.shape.size());
+  const int64_t inner = plan.shape.back();
+  pool.parallelFor(
+      plan.total, 1 << 14, [&](int64_t begin, int64_t end, unsigned) {
+        int64_t index = begin;
+        while (index < end) {
+          int64_t in[kMaxStridedInputs];
+          for (int k = 0; k < plan.numInputs; ++k)
+            in[k] = plan.offsets[k];
+          int64_t rest = index;
+          for (int d = rank - 1; d >= 0; --d) {
+            int64_t coordinate = rest % plan.shape[d];
+            rest /= plan.shape[d];
+            for (int k = 0; k < plan.numInputs; ++k)
+              in[k] += coordinate * plan.strides[k][d];
+          }
+          int64_t length = std::min(end - index, inner - index % inner);
+          fn(index, in, length);
+          index += length;
+        }
+      });
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_CPU_STRIDEDLOOP_H

@@ -1,0 +1,58 @@
+//===- ThreadPool.h - Fork-join parallel loops for CPU kernels --*- C++ -*-===//
+
+#ifndef DSP_RUNTIME_CPU_THREADPOOL_H
+#define DSP_RUNTIME_CPU_THREADPOOL_H
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+/// A fixed set of worker threads owned by one session. The calling thread
+/// takes part in every loop, so a pool of size N starts N - 1 threads.
+class ThreadPool {
+public:
+  /// Body of a parallel loop: items [begin, end), run by worker `worker` in
+  /// [0, size()), which indexes per-worker scratch memory.
+  using Body = std::function<void(int64_t begin, int64_t end, unsigned worker)>;
+
+  explicit ThreadPool(unsigned threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
+
+  /// Runs `body` over [0, count) split into chunks of at least `grain`
+  /// items and returns when all are done. Nested calls run serially.
+  void parallelFor(int64_t count, int64_t grain, const Body &body);
+
+private:
+  void workerLoop(unsigned worker);
+  void runChunks(unsigned worker);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  unsigned busyWorkers_ = 0;
+
+  // The current loop.
+  const Body *body_ = nullptr;
+  int64_t count_ = 0;
+  int64_t numChunks_ = 0;
+  int64_t nextChunk_ = 0;
+};
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_CPU_THREADPOOL_H

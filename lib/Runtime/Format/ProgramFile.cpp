@@ -1,0 +1,326 @@
+//===- ProgramFile.cpp - Reading and writing .dspx program files ----------===//
+
+#include "dsp/Runtime/ProgramFile.h"
+
+#include <google/protobuf/stubs/common.h>
+#if GOOGLE_PROTOBUF_VERSION < 4022000
+#include <google/protobuf/stubs/logging.h>
+#define DSP_HAVE_PROTOBUF_LOG_SILENCER 1
+#endif
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using dsp::program::DType;
+using dsp::program::Program;
+using dsp::program::TensorKind;
+
+namespace dsp {
+namespace format {
+
+namespace {
+
+uint64_t alignUp(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+
+// The header is little-endian whatever the host is.
+void storeLE(uint8_t *dst, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    dst[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+uint64_t loadLE(const uint8_t *src, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i)
+    value |= static_cast<uint64_t>(src[i]) << (8 * i);
+  return value;
+}
+
+void encodeHeader(const FileHeader &header, uint8_t out[kHeaderBytes]) {
+  std::memset(out, 0, kHeaderBytes);
+  std::memcpy(out, kMagic, sizeof(kMagic));
+  storeLE(out + 8, header.majorVersion, 4);
+  storeLE(out + 12, header.minorVersion, 4);
+  storeLE(out + 16, header.programOffset, 8);
+  storeLE(out + 24, header.programSize, 8);
+  storeLE(out + 32, header.weightsOffset, 8);
+  storeLE(out + 40, header.weightsSize, 8);
+}
+
+constexpr uint64_t kReservedHeaderStart = 48;
+
+std::string systemError(const std::string &what) {
+  return what + ": " + std::strerror(errno);
+}
+
+// Writes all of `bytes`, retrying short writes; large writes are split so a
+// single call never exceeds what write(2) accepts.
+bool writeAll(int fd, const void *data, size_t bytes) {
+  const char *cursor = static_cast<const char *>(data);
+  constexpr size_t kChunk = size_t(1) << 30;
+  while (bytes > 0) {
+    ssize_t written = ::write(fd, cursor, std::min(bytes, kChunk));
+    if (written < 0) {
+      if (errno == EINTR)
+        continue;
+      return false;
+    }
+    cursor += written;
+    bytes -= static_cast<size_t>(written);
+  }
+  return true;
+}
+
+} // namespace
+
+size_t elementSize(DType dtype) {
+  switch (dtype) {
+  case dsp::program::F32:
+  case dsp::program::I32:
+    return 4;
+  case dsp::program::F16:
+  case dsp::program::BF16:
+    return 2;
+  case dsp::program::I64:
+    return 8;
+  case dsp::program::BOOL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+const char *dtypeName(DType dtype) {
+  switch (dtype) {
+  case dsp::program::F32:
+    return "f32";
+  case dsp::program::F16:
+    return "f16";
+  case dsp::program::BF16:
+    return "bf16";
+  case dsp::program::I64:
+    return "i64";
+  case dsp::program::I32:
+    return "i32";
+  case dsp::program::BOOL:
+    return "bool";
+  default:
+    return "unspecified";
+  }
+}
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      text += ",";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+std::string writeProgramFile(const std::string &path, Program &program,
+                             const std::vector<WeightData> &weights) {
+  const int numTensors = program.tensors_size();
+  std::vector<bool> hasData(numTensors, false);
+  uint64_t blobSize = 0;
+  for (const WeightData &weight : weights) {
+    if (weight.tensor >= static_cast<uint32_t>(numTensors))
+      return path + ": weight data for tensor " +
+             std::to_string(weight.tensor) + ", but the program has " +
+             std::to_string(numTensors) + " tensors";
+    dsp::program::Tensor &tensor = *program.mutable_tensors(weight.tensor);
+    if (tensor.kind() != dsp::program::WEIGHT)
+      return path + ": weight data given for tensor '" + tensor.name() +
+             "', which is not a WEIGHT tensor";
+    if (hasData[weight.tensor])
+      return path + ": weight data given twice for tensor '" + tensor.name() +
+             "'";
+    hasData[weight.tensor] = true;
+    blobSize = alignUp(blobSize, kWeightAlignment);
+    tensor.set_offset(blobSize);
+    tensor.set_bytes(weight.bytes);
+    blobSize += weight.bytes;
+  }
+  for (int i = 0; i < numTensors; ++i)
+    if (program.tensors(i).kind() == dsp::program::WEIGHT && !hasData[i])
+      return path + ": weight tensor '" + program.tensors(i).name() +
+             "' has no data";
+  program.set_format_version(kMajorVersion);
+  std::string problem = validateProgram(program, blobSize);
+  if (!problem.empty())
+    return path + ": " + problem;
+
+  std::string serialized;
+  if (!program.SerializeToString(&serialized))
+    return path + ": the program message is too large to serialize";
+
+  FileHeader header;
+  header.majorVersion = kMajorVersion;
+  header.minorVersion = kMinorVersion;
+  header.programOffset = kHeaderBytes;
+  header.programSize = serialized.size();
+  header.weightsOffset =
+      alignUp(kHeaderBytes + serialized.size(), kWeightAlignment);
+  header.weightsSize = blobSize;
+  uint8_t headerBytes[kHeaderBytes];
+  encodeHeader(header, headerBytes);
+
+  // Write next to the destination and rename, so a failed write never
+  // leaves a truncated program behind.
+  const std::string temporary = path + ".partial";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0)
+    return systemError(path + ": cannot create " + temporary);
+  auto fail = [&](const std::string &what) {
+    std::string message = systemError(path + ": " + what);
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return message;
+  };
+  if (!writeAll(fd, headerBytes, kHeaderBytes) ||
+      !writeAll(fd, serialized.data(), serialized.size()))
+    return fail("cannot write the program");
+  for (const WeightData &weight : weights) {
+    if (!weight.data || weight.bytes == 0)
+      continue; // Zeros: leave a hole, the final size fills it.
+    off_t position = static_cast<off_t>(
+        header.weightsOffset + program.tensors(weight.tensor).offset());
+    if (::lseek(fd, position, SEEK_SET) != position)
+      return fail("cannot seek in the weight blob");
+    if (!writeAll(fd, weight.data, weight.bytes))
+      return fail("cannot write weight '" +
+                  program.tensors(weight.tensor).name() + "'");
+  }
+  // Holes (padding, zero weights) read back as zeros.
+  if (::ftruncate(fd, static_cast<off_t>(header.weightsOffset + blobSize)) != 0)
+    return fail("cannot size the file");
+  if (::close(fd) != 0) {
+    std::string message = systemError(path + ": cannot finish writing");
+    ::unlink(temporary.c_str());
+    return message;
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::string message = systemError(path + ": cannot rename " + temporary);
+    ::unlink(temporary.c_str());
+    return message;
+  }
+  return "";
+}
+
+std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
+                                                     std::string &error) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) {
+    error = systemError(path + ": cannot open");
+    return nullptr;
+  }
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    error = systemError(path + ": cannot stat");
+    ::close(fd);
+    return nullptr;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    error = path + ": not a regular file";
+    ::close(fd);
+    return nullptr;
+  }
+  const uint64_t fileSize = static_cast<uint64_t>(info.st_size);
+  if (fileSize < kHeaderBytes) {
+    error = path + ": file is " + std::to_string(fileSize) +
+            " bytes, too short for the 64-byte header";
+    ::close(fd);
+    return nullptr;
+  }
+  void *mapping = ::mmap(nullptr, fileSize, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (mapping == MAP_FAILED) {
+    error = systemError(path + ": cannot map");
+    return nullptr;
+  }
+  std::shared_ptr<ProgramFile> file(new ProgramFile());
+  file->path_ = path;
+  file->mapping_ = mapping;
+  file->mappingBytes_ = fileSize;
+  auto reject = [&](const std::string &problem) {
+    error = path + ": " + problem;
+    return nullptr;
+  };
+
+  const uint8_t *bytes = static_cast<const uint8_t *>(mapping);
+  if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0)
+    return reject("not a DSP program file (bad magic)");
+  FileHeader &header = file->header_;
+  header.majorVersion = static_cast<uint32_t>(loadLE(bytes + 8, 4));
+  header.minorVersion = static_cast<uint32_t>(loadLE(bytes + 12, 4));
+  header.programOffset = loadLE(bytes + 16, 8);
+  header.programSize = loadLE(bytes + 24, 8);
+  header.weightsOffset = loadLE(bytes + 32, 8);
+  header.weightsSize = loadLE(bytes + 40, 8);
+  std::string version = std::to_string(header.majorVersion) + "." +
+                        std::to_string(header.minorVersion);
+  if (header.majorVersion != kMajorVersion)
+    return reject("format version " + version +
+                  " is not supported (this runtime reads version " +
+                  std::to_string(kMajorVersion) +
+                  ".x); recompile the model with a matching dsp-opt");
+  if (header.minorVersion <= kMinorVersion)
+    for (uint64_t i = kReservedHeaderStart; i < kHeaderBytes; ++i)
+      if (bytes[i] != 0)
+        return reject("header byte " + std::to_string(i) +
+                      " is reserved and must be zero in version " + version);
+  if (header.programOffset < kHeaderBytes || header.programOffset > fileSize ||
+      header.programSize > fileSize - header.programOffset)
+    return reject("program section [" + std::to_string(header.programOffset) +
+                  ", +" + std::to_string(header.programSize) +
+                  ") lies outside the file (" + std::to_string(fileSize) +
+                  " bytes); the file is truncated or corrupt");
+  if (header.programSize > static_cast<uint64_t>(INT_MAX))
+    return reject("program section is larger than 2 GiB");
+  if (header.weightsOffset % kWeightAlignment != 0)
+    return reject("weight blob offset " + std::to_string(header.weightsOffset) +
+                  " is not 64-byte aligned");
+  if (header.weightsOffset < header.programOffset + header.programSize ||
+      header.weightsOffset > fileSize ||
+      header.weightsSize > fileSize - header.weightsOffset)
+    return reject("weight blob [" + std::to_string(header.weightsOffset) +
+                  ", +" + std::to_string(header.weightsSize) +
+                  ") overlaps the program or lies outside the file (" +
+                  std::to_string(fileSize) +
+                  " bytes); the file is truncated or corrupt");
+#ifdef DSP_HAVE_PROTOBUF_LOG_SILENCER
+  // A corrupt file is reported once, by the error below, not also by
+  // protobuf's own logging (invalid UTF-8 in a string field, ...).
+  google::protobuf::LogSilencer silencer;
+#endif
+  if (!file->program_.ParseFromArray(bytes + header.programOffset,
+                                     static_cast<int>(header.programSize)))
+    return reject("the program section is corrupt (protobuf parse failed)");
+  if (file->program_.format_version() != header.majorVersion)
+    return reject("program format_version " +
+                  std::to_string(file->program_.format_version()) +
+                  " does not match the header's major version " +
+                  std::to_string(header.majorVersion));
+  std::string problem = validateProgram(file->program_, header.weightsSize);
+  if (!problem.empty())
+    return reject(problem);
+  file->weights_ = bytes + header.weightsOffset;
+  return file;
+}
+
+ProgramFile::~ProgramFile() {
+  if (mapping_)
+    ::munmap(mapping_, mappingBytes_);
+}
+
+} // namespace format
+} // namespace dsp

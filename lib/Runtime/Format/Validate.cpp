@@ -1,0 +1,884 @@
+//===- Validate.cpp - Validation of dsp.program.Program messages ----------===//
+//
+// The runtime trusts nothing it did not check here: after validateProgram
+// accepts a program, every tensor index, byte range, attribute and shape the
+// kernels use is known to be consistent.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Runtime/ProgramFile.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+using dsp::program::Attribute;
+using dsp::program::DType;
+using dsp::program::Instruction;
+using dsp::program::Program;
+using dsp::program::Tensor;
+using dsp::program::TensorKind;
+
+namespace dsp {
+namespace format {
+
+using Shape = std::vector<int64_t>;
+
+std::vector<int64_t> tensorShape(const Tensor &tensor) {
+  return Shape(tensor.shape().begin(), tensor.shape().end());
+}
+
+bool broadcastShapes(const Shape &a, const Shape &b, Shape &result) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return false;
+    out[i] = da == 1 ? db : da;
+  }
+  result = std::move(out);
+  return true;
+}
+
+const Attribute *findAttribute(const Instruction &instruction,
+                               const std::string &name) {
+  for (const Attribute &attribute : instruction.attributes())
+    if (attribute.name() == name)
+      return &attribute;
+  return nullptr;
+}
+
+std::vector<int64_t> intsAttribute(const Instruction &instruction,
+                                   const std::string &name) {
+  const Attribute *attribute = findAttribute(instruction, name);
+  if (!attribute || !attribute->has_ints())
+    return {};
+  return Shape(attribute->ints().values().begin(),
+               attribute->ints().values().end());
+}
+
+double floatAttribute(const Instruction &instruction, const std::string &name,
+                      double defaultValue) {
+  const Attribute *attribute = findAttribute(instruction, name);
+  if (!attribute || !attribute->has_floats() ||
+      attribute->floats().values_size() != 1)
+    return defaultValue;
+  return attribute->floats().values(0);
+}
+
+std::string stringAttribute(const Instruction &instruction,
+                            const std::string &name,
+                            const std::string &defaultValue) {
+  const Attribute *attribute = findAttribute(instruction, name);
+  if (!attribute || attribute->value_case() != Attribute::kStr)
+    return defaultValue;
+  return attribute->str();
+}
+
+namespace {
+
+// Elements beyond this are rejected so byte counts never overflow.
+constexpr int64_t kMaxElements = int64_t(1) << 56;
+
+// Checks one instruction. Every check records the first problem and returns
+// false, so op checkers read as a chain of conditions.
+class InstructionChecker {
+public:
+  InstructionChecker(const Program &program, const Instruction &instruction)
+      : program(program), instruction(instruction) {}
+
+  std::string problem;
+
+  bool fail(const std::string &message) {
+    if (problem.empty())
+      problem = message;
+    return false;
+  }
+
+  int numInputs() const { return instruction.inputs_size(); }
+  const Tensor &input(int i) const {
+    return program.tensors(instruction.inputs(i));
+  }
+  const Tensor &output() const {
+    return program.tensors(instruction.outputs(0));
+  }
+  Shape inputShape(int i) const { return tensorShape(input(i)); }
+  Shape outputShape() const { return tensorShape(output()); }
+
+  static std::string describe(int index) {
+    return index < 0 ? std::string("output") : "input " + std::to_string(index);
+  }
+  const Tensor &operand(int index) const {
+    return index < 0 ? output() : input(index);
+  }
+
+  /// `index` < 0 names the output.
+  bool dtypeIn(int index, std::initializer_list<DType> allowed) {
+    DType dtype = operand(index).dtype();
+    if (std::find(allowed.begin(), allowed.end(), dtype) != allowed.end())
+      return true;
+    std::string names;
+    for (DType candidate : allowed)
+      names += std::string(names.empty() ? "" : " or ") + dtypeName(candidate);
+    return fail(describe(index) + " has dtype " + dtypeName(dtype) +
+                ", expected " + names);
+  }
+
+  bool sameDtype(int index, int reference) {
+    if (operand(index).dtype() == operand(reference).dtype())
+      return true;
+    return fail(describe(index) + " has dtype " +
+                dtypeName(operand(index).dtype()) + ", expected " +
+                dtypeName(operand(reference).dtype()) + " like " +
+                describe(reference));
+  }
+
+  bool outputShapeIs(const Shape &expected) {
+    if (outputShape() == expected)
+      return true;
+    return fail("output has shape " + shapeString(outputShape()) +
+                ", expected " + shapeString(expected));
+  }
+
+  bool rankAtLeast(int index, size_t rank) {
+    Shape shape = tensorShape(operand(index));
+    if (shape.size() >= rank)
+      return true;
+    return fail(describe(index) + " has shape " + shapeString(shape) +
+                ", expected rank >= " + std::to_string(rank));
+  }
+
+  bool rankIs(int index, size_t rank) {
+    Shape shape = tensorShape(operand(index));
+    if (shape.size() == rank)
+      return true;
+    return fail(describe(index) + " has shape " + shapeString(shape) +
+                ", expected rank " + std::to_string(rank));
+  }
+
+  const Attribute *attribute(const std::string &name, bool required,
+                             Attribute::ValueCase kind) {
+    const Attribute *found = findAttribute(instruction, name);
+    if (!found) {
+      if (required)
+        fail("missing attribute '" + name + "'");
+      return nullptr;
+    }
+    if (found->value_case() != kind) {
+      const char *kindName = kind == Attribute::kInts     ? "ints"
+                             : kind == Attribute::kFloats ? "floats"
+                                                          : "str";
+      fail("attribute '" + name + "' must be " + kindName);
+      return nullptr;
+    }
+    return found;
+  }
+
+  bool ints(const std::string &name, Shape &values) {
+    const Attribute *found = attribute(name, true, Attribute::kInts);
+    if (!found)
+      return false;
+    values.assign(found->ints().values().begin(), found->ints().values().end());
+    return true;
+  }
+
+  bool intsOfLength(const std::string &name, size_t length, Shape &values) {
+    if (!ints(name, values))
+      return false;
+    if (values.size() == length)
+      return true;
+    return fail("attribute '" + name + "' has " +
+                std::to_string(values.size()) + " values, expected " +
+                std::to_string(length));
+  }
+
+  bool singleInt(const std::string &name, int64_t &value) {
+    Shape values;
+    if (!intsOfLength(name, 1, values))
+      return false;
+    value = values[0];
+    return true;
+  }
+
+  /// A single non-negative int below `limit` (an axis).
+  bool axis(const std::string &name, size_t limit, int64_t &value) {
+    if (!singleInt(name, value))
+      return false;
+    if (value >= 0 && static_cast<size_t>(value) < limit)
+      return true;
+    return fail("attribute '" + name + "' is " + std::to_string(value) +
+                ", expected a value in [0, " + std::to_string(limit) + ")");
+  }
+
+  bool singleFloat(const std::string &name, bool required, double &value) {
+    const Attribute *found = attribute(name, required, Attribute::kFloats);
+    if (!found)
+      return problem.empty();
+    if (found->floats().values_size() != 1)
+      return fail("attribute '" + name + "' has " +
+                  std::to_string(found->floats().values_size()) +
+                  " values, expected 1");
+    value = found->floats().values(0);
+    return true;
+  }
+
+  /// Every attribute is one the op knows, and none is given twice.
+  bool attributesKnown(std::initializer_list<const char *> known) {
+    std::set<std::string> seen;
+    for (const Attribute &attribute : instruction.attributes()) {
+      if (!seen.insert(attribute.name()).second)
+        return fail("attribute '" + attribute.name() + "' is given twice");
+      bool isKnown = false;
+      for (const char *name : known)
+        isKnown |= attribute.name() == name;
+      if (!isKnown)
+        return fail("unknown attribute '" + attribute.name() + "'");
+    }
+    return true;
+  }
+
+private:
+  const Program &program;
+  const Instruction &instruction;
+};
+
+using Checker = std::function<bool(InstructionChecker &)>;
+
+struct OpSignature {
+  int minInputs;
+  int maxInputs;
+  Checker check;
+};
+
+bool checkUnary(InstructionChecker &c, DType in, DType out) {
+  return c.dtypeIn(0, {in}) && c.dtypeIn(-1, {out}) &&
+         c.outputShapeIs(c.inputShape(0));
+}
+
+bool checkBroadcast(InstructionChecker &c) {
+  Shape shape = c.inputShape(0);
+  for (int i = 1; i < c.numInputs(); ++i)
+    if (!broadcastShapes(shape, c.inputShape(i), shape))
+      return c.fail("input " + std::to_string(i) + " has shape " +
+                    shapeString(c.inputShape(i)) +
+                    ", which does not broadcast with " + shapeString(shape));
+  return c.outputShapeIs(shape);
+}
+
+bool checkArithmetic(InstructionChecker &c) {
+  return c.attributesKnown({}) &&
+         c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
+         c.sameDtype(1, 0) && c.sameDtype(-1, 0) && checkBroadcast(c);
+}
+
+bool checkComparison(InstructionChecker &c) {
+  return c.attributesKnown({}) &&
+         c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
+         c.sameDtype(1, 0) && c.dtypeIn(-1, {dsp::program::BOOL}) &&
+         checkBroadcast(c);
+}
+
+bool checkLogical(InstructionChecker &c) {
+  return c.attributesKnown({}) && c.dtypeIn(0, {dsp::program::BOOL}) &&
+         c.dtypeIn(1, {dsp::program::BOOL}) &&
+         c.dtypeIn(-1, {dsp::program::BOOL}) && checkBroadcast(c);
+}
+
+bool checkWhere(InstructionChecker &c) {
+  return c.attributesKnown({}) && c.dtypeIn(0, {dsp::program::BOOL}) &&
+         c.sameDtype(2, 1) && c.sameDtype(-1, 1) && checkBroadcast(c);
+}
+
+bool checkGelu(InstructionChecker &c) {
+  if (!c.attributesKnown({"approximate"}) ||
+      !checkUnary(c, dsp::program::F32, dsp::program::F32))
+    return false;
+  const Attribute *approximate =
+      c.attribute("approximate", false, Attribute::kStr);
+  if (!c.problem.empty())
+    return false;
+  if (approximate && approximate->str() != "none" &&
+      approximate->str() != "tanh")
+    return c.fail("attribute 'approximate' is '" + approximate->str() +
+                  "', expected 'none' or 'tanh'");
+  return true;
+}
+
+bool checkCast(InstructionChecker &c) {
+  auto types = {dsp::program::F32, dsp::program::I64, dsp::program::BOOL};
+  return c.attributesKnown({}) && c.dtypeIn(0, types) && c.dtypeIn(-1, types) &&
+         c.outputShapeIs(c.inputShape(0));
+}
+
+bool checkMatmul(InstructionChecker &c) {
+  if (!c.attributesKnown({}) || !c.dtypeIn(0, {dsp::program::F32}) ||
+      !c.sameDtype(1, 0) || !c.sameDtype(-1, 0) || !c.rankAtLeast(0, 2) ||
+      !c.rankAtLeast(1, 2))
+    return false;
+  Shape a = c.inputShape(0), b = c.inputShape(1);
+  int64_t k = a[a.size() - 1];
+  if (b[b.size() - 2] != k)
+    return c.fail("input 1 has shape " + shapeString(b) +
+                  ", expected inner dim " + std::to_string(k) +
+                  " to match input 0 " + shapeString(a));
+  Shape batch;
+  if (!broadcastShapes(Shape(a.begin(), a.end() - 2),
+                       Shape(b.begin(), b.end() - 2), batch))
+    return c.fail("batch dims of " + shapeString(a) + " and " + shapeString(b) +
+                  " do not broadcast");
+  batch.push_back(a[a.size() - 2]);
+  batch.push_back(b[b.size() - 1]);
+  return c.outputShapeIs(batch);
+}
+
+bool checkLayerNorm(InstructionChecker &c) {
+  int64_t axis;
+  double epsilon;
+  if (!c.attributesKnown({"axis", "epsilon"}) ||
+      !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+      !c.axis("axis", c.inputShape(0).size(), axis) ||
+      !c.singleFloat("epsilon", true, epsilon) ||
+      !c.outputShapeIs(c.inputShape(0)))
+    return false;
+  Shape x = c.inputShape(0);
+  Shape normalized(x.begin() + axis, x.end());
+  for (int i = 1; i < c.numInputs(); ++i) {
+    if (!c.sameDtype(i, 0))
+      return false;
+    if (c.inputShape(i) != normalized)
+      return c.fail("input " + std::to_string(i) + " has shape " +
+                    shapeString(c.inputShape(i)) + ", expected " +
+                    shapeString(normalized));
+  }
+  return true;
+}
+
+bool checkSoftmax(InstructionChecker &c) {
+  int64_t axis;
+  return c.attributesKnown({"axis"}) && c.dtypeIn(0, {dsp::program::F32}) &&
+         c.sameDtype(-1, 0) && c.axis("axis", c.inputShape(0).size(), axis) &&
+         c.outputShapeIs(c.inputShape(0));
+}
+
+bool checkAttention(InstructionChecker &c) {
+  double scale;
+  if (!c.attributesKnown({"scale"}) || !c.singleFloat("scale", true, scale))
+    return false;
+  for (int i = 0; i < c.numInputs(); ++i)
+    if (!c.dtypeIn(i, {dsp::program::F32}))
+      return false;
+  if (!c.sameDtype(-1, 0) || !c.rankIs(0, 4) || !c.rankIs(1, 4) ||
+      !c.rankIs(2, 4))
+    return false;
+  Shape q = c.inputShape(0), k = c.inputShape(1), v = c.inputShape(2);
+  if (k[0] != q[0] || k[1] != q[1] || k[3] != q[3])
+    return c.fail("input 1 (keys) has shape " + shapeString(k) +
+                  ", expected [" + std::to_string(q[0]) + "," +
+                  std::to_string(q[1]) + ",Lk," + std::to_string(q[3]) + "]");
+  if (v[0] != q[0] || v[1] != q[1] || v[2] != k[2])
+    return c.fail("input 2 (values) has shape " + shapeString(v) +
+                  ", expected [" + std::to_string(q[0]) + "," +
+                  std::to_string(q[1]) + "," + std::to_string(k[2]) + ",Dv]");
+  if (c.numInputs() == 4) {
+    Shape mask = c.inputShape(3);
+    Shape scores = {q[0], q[1], q[2], k[2]};
+    Shape broadcast;
+    if (mask.size() > 4 || !broadcastShapes(mask, scores, broadcast) ||
+        broadcast != scores)
+      return c.fail("input 3 (mask) has shape " + shapeString(mask) +
+                    ", which does not broadcast to the scores " +
+                    shapeString(scores));
+  }
+  return c.outputShapeIs({q[0], q[1], q[2], v[3]});
+}
+
+int64_t elementCount(const Shape &shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+bool checkReshape(InstructionChecker &c) {
+  if (!c.attributesKnown({}) || !c.sameDtype(-1, 0))
+    return false;
+  if (elementCount(c.inputShape(0)) != elementCount(c.outputShape()))
+    return c.fail("output shape " + shapeString(c.outputShape()) +
+                  " has a different element count than input shape " +
+                  shapeString(c.inputShape(0)));
+  return true;
+}
+
+bool checkTranspose(InstructionChecker &c) {
+  Shape in = c.inputShape(0), perm;
+  if (!c.attributesKnown({"perm"}) || !c.sameDtype(-1, 0) ||
+      !c.intsOfLength("perm", in.size(), perm))
+    return false;
+  std::vector<bool> used(in.size(), false);
+  Shape out(in.size());
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] < 0 || perm[i] >= static_cast<int64_t>(in.size()) ||
+        used[perm[i]])
+      return c.fail("attribute 'perm' " + shapeString(perm) +
+                    " is not a permutation of " + std::to_string(in.size()) +
+                    " dims");
+    used[perm[i]] = true;
+    out[i] = in[perm[i]];
+  }
+  return c.outputShapeIs(out);
+}
+
+bool checkConcat(InstructionChecker &c) {
+  Shape first = c.inputShape(0);
+  int64_t axis;
+  if (!c.attributesKnown({"axis"}) || !c.sameDtype(-1, 0) ||
+      !c.axis("axis", first.size(), axis))
+    return false;
+  Shape out = first;
+  for (int i = 1; i < c.numInputs(); ++i) {
+    Shape shape = c.inputShape(i);
+    if (!c.sameDtype(i, 0))
+      return false;
+    bool compatible = shape.size() == first.size();
+    for (size_t d = 0; compatible && d < shape.size(); ++d)
+      compatible = static_cast<int64_t>(d) == axis || shape[d] == first[d];
+    if (!compatible)
+      return c.fail("input " + std::to_string(i) + " has shape " +
+                    shapeString(shape) + ", which does not concatenate with " +
+                    shapeString(first) + " along axis " + std::to_string(axis));
+    out[axis] += shape[axis];
+  }
+  return c.outputShapeIs(out);
+}
+
+bool checkSlice(InstructionChecker &c) {
+  Shape in = c.inputShape(0), starts, limits, strides;
+  if (!c.attributesKnown({"starts", "limits", "strides"}) ||
+      !c.sameDtype(-1, 0) || !c.intsOfLength("starts", in.size(), starts) ||
+      !c.intsOfLength("limits", in.size(), limits) ||
+      !c.intsOfLength("strides", in.size(), strides))
+    return false;
+  Shape out(in.size());
+  for (size_t d = 0; d < in.size(); ++d) {
+    std::string dim = "dim " + std::to_string(d) + ": ";
+    if (strides[d] == 0)
+      return c.fail(dim + "stride is 0");
+    int64_t span = limits[d] - starts[d];
+    int64_t count = strides[d] > 0 ? (span + strides[d] - 1) / strides[d]
+                                   : (span + strides[d] + 1) / strides[d];
+    out[d] = std::max<int64_t>(count, 0);
+    if (out[d] == 0)
+      continue;
+    int64_t last = starts[d] + (out[d] - 1) * strides[d];
+    if (starts[d] < 0 || starts[d] >= in[d] || last < 0 || last >= in[d])
+      return c.fail(dim + "elements " + std::to_string(starts[d]) + ".." +
+                    std::to_string(last) + " lie outside [0, " +
+                    std::to_string(in[d]) + ")");
+  }
+  return c.outputShapeIs(out);
+}
+
+bool checkGather(InstructionChecker &c) {
+  Shape data = c.inputShape(0), indices = c.inputShape(1);
+  int64_t axis;
+  if (!c.attributesKnown({"axis"}) || !c.dtypeIn(1, {dsp::program::I64}) ||
+      !c.sameDtype(-1, 0) || !c.axis("axis", data.size(), axis))
+    return false;
+  Shape out(data.begin(), data.begin() + axis);
+  out.insert(out.end(), indices.begin(), indices.end());
+  out.insert(out.end(), data.begin() + axis + 1, data.end());
+  return c.outputShapeIs(out);
+}
+
+bool checkReduce(InstructionChecker &c) {
+  Shape in = c.inputShape(0), axes;
+  int64_t keepdims;
+  if (!c.attributesKnown({"axes", "keepdims"}) ||
+      !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+      !c.ints("axes", axes) || !c.singleInt("keepdims", keepdims))
+    return false;
+  if (keepdims != 0 && keepdims != 1)
+    return c.fail("attribute 'keepdims' is " + std::to_string(keepdims) +
+                  ", expected 0 or 1");
+  for (size_t i = 0; i < axes.size(); ++i)
+    if (axes[i] < 0 || axes[i] >= static_cast<int64_t>(in.size()) ||
+        (i > 0 && axes[i] <= axes[i - 1]))
+      return c.fail("attribute 'axes' " + shapeString(axes) +
+                    " must be sorted, distinct and in [0, " +
+                    std::to_string(in.size()) + ")");
+  Shape out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
+    if (!reduced)
+      out.push_back(in[d]);
+    else if (keepdims)
+      out.push_back(1);
+  }
+  return c.outputShapeIs(out);
+}
+
+bool checkConv(InstructionChecker &c) {
+  if (!c.attributesKnown({"strides", "dilations", "pads", "group"}))
+    return false;
+  for (int i = 0; i < c.numInputs(); ++i)
+    if (!c.dtypeIn(i, {dsp::program::F32}))
+      return false;
+  if (!c.sameDtype(-1, 0))
+    return false;
+  Shape x = c.inputShape(0), w = c.inputShape(1);
+  if (x.size() < 3 || x.size() > 5)
+    return c.fail("input 0 has shape " + shapeString(x) +
+                  ", expected rank 3 to 5 (N, C and 1 to 3 spatial dims)");
+  if (!c.rankIs(1, x.size()))
+    return false;
+  size_t spatial = x.size() - 2;
+  Shape strides, dilations, pads;
+  int64_t group;
+  if (!c.intsOfLength("strides", spatial, strides) ||
+      !c.intsOfLength("dilations", spatial, dilations) ||
+      !c.intsOfLength("pads", 2 * spatial, pads) ||
+      !c.singleInt("group", group))
+    return false;
+  if (group < 1 || x[1] % group != 0 || w[0] % group != 0)
+    return c.fail("group " + std::to_string(group) +
+                  " must divide the input channels " + std::to_string(x[1]) +
+                  " and the output channels " + std::to_string(w[0]));
+  if (w[1] * group != x[1])
+    return c.fail("input 1 (weights) has shape " + shapeString(w) +
+                  ", expected " + std::to_string(x[1] / group) +
+                  " input channels per group");
+  if (c.numInputs() == 3 && c.inputShape(2) != Shape{w[0]})
+    return c.fail("input 2 (bias) has shape " + shapeString(c.inputShape(2)) +
+                  ", expected [" + std::to_string(w[0]) + "]");
+  Shape out = {x[0], w[0]};
+  for (size_t d = 0; d < spatial; ++d) {
+    if (strides[d] < 1 || dilations[d] < 1 || pads[d] < 0 ||
+        pads[d + spatial] < 0)
+      return c.fail("spatial dim " + std::to_string(d) +
+                    ": strides and dilations must be >= 1 and pads >= 0");
+    int64_t extent = x[d + 2] + pads[d] + pads[d + spatial] -
+                     dilations[d] * (w[d + 2] - 1) - 1;
+    if (extent < 0)
+      return c.fail("spatial dim " + std::to_string(d) + ": the kernel (" +
+                    std::to_string(w[d + 2]) +
+                    ") is larger than the padded input");
+    out.push_back(extent / strides[d] + 1);
+  }
+  return c.outputShapeIs(out);
+}
+
+bool checkExpand(InstructionChecker &c) {
+  Shape broadcast;
+  if (!c.attributesKnown({}) || !c.sameDtype(-1, 0))
+    return false;
+  if (!broadcastShapes(c.inputShape(0), c.outputShape(), broadcast) ||
+      broadcast != c.outputShape())
+    return c.fail("input 0 has shape " + shapeString(c.inputShape(0)) +
+                  ", which does not broadcast to the output shape " +
+                  shapeString(c.outputShape()));
+  return true;
+}
+
+bool checkTile(InstructionChecker &c) {
+  Shape in = c.inputShape(0), repeats;
+  if (!c.attributesKnown({"repeats"}) || !c.sameDtype(-1, 0) ||
+      !c.intsOfLength("repeats", in.size(), repeats))
+    return false;
+  Shape out(in.size());
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (repeats[d] < 0)
+      return c.fail("attribute 'repeats' " + shapeString(repeats) +
+                    " has a negative value");
+    out[d] = in[d] * repeats[d];
+  }
+  return c.outputShapeIs(out);
+}
+
+const std::map<std::string, OpSignature> &opSignatures() {
+  static const std::map<std::string, OpSignature> signatures = [] {
+    using dsp::program::BOOL;
+    using dsp::program::F32;
+    std::map<std::string, OpSignature> table;
+    auto unaryF32 = [](InstructionChecker &c) {
+      return c.attributesKnown({}) && checkUnary(c, F32, F32);
+    };
+    for (const char *op :
+         {"neg", "exp", "log", "sqrt", "reciprocal", "abs", "erf", "tanh",
+          "sigmoid", "relu", "sin", "cos", "silu"})
+      table[op] = {1, 1, unaryF32};
+    table["gelu"] = {1, 1, checkGelu};
+    table["isnan"] = {1, 1, [](InstructionChecker &c) {
+                        return c.attributesKnown({}) &&
+                               checkUnary(c, F32, BOOL);
+                      }};
+    table["not"] = {1, 1, [](InstructionChecker &c) {
+                      return c.attributesKnown({}) && checkUnary(c, BOOL, BOOL);
+                    }};
+    table["cast"] = {1, 1, checkCast};
+    for (const char *op : {"add", "sub", "mul", "div", "pow", "max", "min"})
+      table[op] = {2, 2, checkArithmetic};
+    for (const char *op :
+         {"equal", "less", "less_equal", "greater", "greater_equal"})
+      table[op] = {2, 2, checkComparison};
+    for (const char *op : {"and", "or", "xor"})
+      table[op] = {2, 2, checkLogical};
+    table["where"] = {3, 3, checkWhere};
+    table["matmul"] = {2, 2, checkMatmul};
+    table["layer_norm"] = {2, 3, checkLayerNorm};
+    table["softmax"] = {1, 1, checkSoftmax};
+    table["attention"] = {3, 4, checkAttention};
+    table["reshape"] = {1, 1, checkReshape};
+    table["transpose"] = {1, 1, checkTranspose};
+    table["concat"] = {1, INT32_MAX, checkConcat};
+    table["slice"] = {1, 1, checkSlice};
+    table["gather"] = {2, 2, checkGather};
+    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"})
+      table[op] = {1, 1, checkReduce};
+    table["conv"] = {2, 3, checkConv};
+    table["expand"] = {1, 1, checkExpand};
+    table["tile"] = {1, 1, checkTile};
+    return table;
+  }();
+  return signatures;
+}
+
+std::string describeTensor(const Program &program, uint32_t index) {
+  return "tensor " + std::to_string(index) + " ('" +
+         program.tensors(index).name() + "')";
+}
+
+std::string checkTensors(const Program &program, uint64_t weightsSize) {
+  for (int i = 0; i < program.tensors_size(); ++i) {
+    const Tensor &tensor = program.tensors(i);
+    std::string what = describeTensor(program, i);
+    if (!dsp::program::DType_IsValid(tensor.dtype()) ||
+        tensor.dtype() == dsp::program::DTYPE_UNSPECIFIED)
+      return what + ": dtype is not set";
+    if (!dsp::program::TensorKind_IsValid(tensor.kind()) ||
+        tensor.kind() == dsp::program::KIND_UNSPECIFIED)
+      return what + ": kind is not set";
+    int64_t elements = 1;
+    for (int64_t dim : tensor.shape()) {
+      if (dim < 0)
+        return what + ": shape " + shapeString(tensorShape(tensor)) +
+               " has a negative dim";
+      if (dim > 0 && elements > kMaxElements / dim)
+        return what + ": shape " + shapeString(tensorShape(tensor)) +
+               " has too many elements";
+      elements *= dim;
+    }
+    uint64_t expected =
+        static_cast<uint64_t>(elements) * elementSize(tensor.dtype());
+    if (tensor.bytes() != expected)
+      return what + ": bytes is " + std::to_string(tensor.bytes()) +
+             ", expected " + std::to_string(expected) + " for " +
+             dtypeName(tensor.dtype()) + " " + shapeString(tensorShape(tensor));
+    if (tensor.kind() == dsp::program::WEIGHT) {
+      if (tensor.offset() % kWeightAlignment != 0)
+        return what + ": weight offset " + std::to_string(tensor.offset()) +
+               " is not 64-byte aligned";
+      if (tensor.offset() > weightsSize ||
+          tensor.bytes() > weightsSize - tensor.offset())
+        return what + ": weight bytes [" + std::to_string(tensor.offset()) +
+               ", +" + std::to_string(tensor.bytes()) +
+               ") lie outside the weight blob (" + std::to_string(weightsSize) +
+               " bytes)";
+      continue;
+    }
+    if (tensor.offset() % elementSize(tensor.dtype()) != 0)
+      return what + ": arena offset " + std::to_string(tensor.offset()) +
+             " is not aligned to its element size";
+    if (tensor.offset() > program.arena_bytes() ||
+        tensor.bytes() > program.arena_bytes() - tensor.offset())
+      return what + ": arena bytes [" + std::to_string(tensor.offset()) +
+             ", +" + std::to_string(tensor.bytes()) +
+             ") lie outside the arena (" +
+             std::to_string(program.arena_bytes()) + " bytes)";
+  }
+  return "";
+}
+
+std::string checkSignature(const Program &program) {
+  const uint32_t numTensors = program.tensors_size();
+  std::set<uint32_t> listedInputs, listedOutputs;
+  std::set<std::string> inputNames, outputNames;
+  for (uint32_t index : program.inputs()) {
+    if (index >= numTensors)
+      return "graph input " + std::to_string(index) +
+             " is not a tensor index (the program has " +
+             std::to_string(numTensors) + " tensors)";
+    if (program.tensors(index).kind() != dsp::program::INPUT)
+      return "graph input " + describeTensor(program, index) +
+             " is not of kind INPUT";
+    if (!listedInputs.insert(index).second ||
+        !inputNames.insert(program.tensors(index).name()).second)
+      return "graph input " + describeTensor(program, index) +
+             " is listed twice or shares its name with another input";
+  }
+  for (uint32_t index : program.outputs()) {
+    if (index >= numTensors)
+      return "graph output " + std::to_string(index) +
+             " is not a tensor index (the program has " +
+             std::to_string(numTensors) + " tensors)";
+    if (!listedOutputs.insert(index).second ||
+        !outputNames.insert(program.tensors(index).name()).second)
+      return "graph output " + describeTensor(program, index) +
+             " is listed twice or shares its name with another output";
+  }
+  for (uint32_t i = 0; i < numTensors; ++i) {
+    TensorKind kind = program.tensors(i).kind();
+    if (kind == dsp::program::INPUT && !listedInputs.count(i))
+      return describeTensor(program, i) +
+             " is of kind INPUT but not a graph input";
+    if (kind == dsp::program::OUTPUT && !listedOutputs.count(i))
+      return describeTensor(program, i) +
+             " is of kind OUTPUT but not a graph output";
+  }
+  return "";
+}
+
+struct LiveRange {
+  uint32_t tensor;
+  int64_t first; // -1: live from the start of the run.
+  int64_t last;
+};
+
+std::string checkLiveness(const Program &program,
+                          const std::vector<LiveRange> &ranges) {
+  std::vector<LiveRange> sorted;
+  for (const LiveRange &range : ranges)
+    if (program.tensors(range.tensor).bytes() > 0)
+      sorted.push_back(range);
+  std::sort(sorted.begin(), sorted.end(),
+            [&](const LiveRange &a, const LiveRange &b) {
+              return program.tensors(a.tensor).offset() <
+                     program.tensors(b.tensor).offset();
+            });
+  auto describeRange = [&](const LiveRange &range) {
+    const Tensor &tensor = program.tensors(range.tensor);
+    return describeTensor(program, range.tensor) + " (arena [" +
+           std::to_string(tensor.offset()) + ", " +
+           std::to_string(tensor.offset() + tensor.bytes()) +
+           "), live over instructions " + std::to_string(range.first) + ".." +
+           std::to_string(range.last) + ")";
+  };
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const Tensor &a = program.tensors(sorted[i].tensor);
+    uint64_t end = a.offset() + a.bytes();
+    for (size_t j = i + 1;
+         j < sorted.size() && program.tensors(sorted[j].tensor).offset() < end;
+         ++j)
+      if (sorted[i].first <= sorted[j].last &&
+          sorted[j].first <= sorted[i].last)
+        return "buffer plan error: " + describeRange(sorted[i]) + " and " +
+               describeRange(sorted[j]) +
+               " overlap in the arena while both are live";
+  }
+  return "";
+}
+
+} // namespace
+
+std::string validateProgram(const Program &program, uint64_t weightsSize) {
+  if (program.format_version() != kMajorVersion)
+    return "program format_version is " +
+           std::to_string(program.format_version()) + ", expected " +
+           std::to_string(kMajorVersion);
+  if (program.ranks() < 1)
+    return "program ranks is 0, expected at least 1";
+  std::string problem = checkTensors(program, weightsSize);
+  if (problem.empty())
+    problem = checkSignature(program);
+  if (!problem.empty())
+    return problem;
+
+  const uint32_t numTensors = program.tensors_size();
+  const int64_t numInstructions = program.instructions_size();
+  constexpr int64_t kNotWritten = -2;
+  std::vector<int64_t> writer(numTensors, kNotWritten);
+  std::vector<int64_t> lastReader(numTensors, kNotWritten);
+  for (uint32_t index : program.inputs())
+    writer[index] = -1;
+
+  for (int64_t i = 0; i < numInstructions; ++i) {
+    const Instruction &instruction = program.instructions(i);
+    std::string where = "instruction " + std::to_string(i) + " (" +
+                        instruction.op() +
+                        (instruction.location().empty()
+                             ? std::string()
+                             : " at '" + instruction.location() + "'") +
+                        "): ";
+    auto signature = opSignatures().find(instruction.op());
+    if (signature == opSignatures().end())
+      return where + "unknown op '" + instruction.op() + "'";
+    const OpSignature &op = signature->second;
+    if (instruction.inputs_size() < op.minInputs ||
+        instruction.inputs_size() > op.maxInputs)
+      return where + "has " + std::to_string(instruction.inputs_size()) +
+             " inputs, expected " +
+             (op.minInputs == op.maxInputs ? std::to_string(op.minInputs)
+              : op.maxInputs == INT32_MAX
+                  ? "at least " + std::to_string(op.minInputs)
+                  : std::to_string(op.minInputs) + " to " +
+                        std::to_string(op.maxInputs));
+    if (instruction.outputs_size() != 1)
+      return where + "has " + std::to_string(instruction.outputs_size()) +
+             " outputs, expected 1";
+    for (int j = 0; j < instruction.inputs_size(); ++j) {
+      uint32_t index = instruction.inputs(j);
+      if (index >= numTensors)
+        return where + "input " + std::to_string(j) + " is tensor " +
+               std::to_string(index) + ", but the program has " +
+               std::to_string(numTensors) + " tensors";
+      if (program.tensors(index).kind() != dsp::program::WEIGHT &&
+          writer[index] == kNotWritten)
+        return where + "input " + std::to_string(j) + " reads " +
+               describeTensor(program, index) +
+               " before any instruction writes it";
+      lastReader[index] = i;
+    }
+    uint32_t result = instruction.outputs(0);
+    if (result >= numTensors)
+      return where + "output is tensor " + std::to_string(result) +
+             ", but the program has " + std::to_string(numTensors) + " tensors";
+    TensorKind kind = program.tensors(result).kind();
+    if (kind != dsp::program::INTERMEDIATE && kind != dsp::program::OUTPUT)
+      return where + "writes " + describeTensor(program, result) +
+             ", which is an input or a weight";
+    if (writer[result] != kNotWritten)
+      return where + "writes " + describeTensor(program, result) +
+             ", already written by instruction " +
+             std::to_string(writer[result]);
+    writer[result] = i;
+    InstructionChecker checker(program, instruction);
+    if (!op.check(checker))
+      return where + checker.problem;
+  }
+
+  std::vector<LiveRange> ranges;
+  for (uint32_t t = 0; t < numTensors; ++t) {
+    const Tensor &tensor = program.tensors(t);
+    bool isGraphOutput =
+        std::find(program.outputs().begin(), program.outputs().end(), t) !=
+        program.outputs().end();
+    if (tensor.kind() == dsp::program::WEIGHT)
+      continue;
+    if (writer[t] == kNotWritten) {
+      if (isGraphOutput)
+        return describeTensor(program, t) +
+               " is a graph output but no instruction writes it";
+      continue;
+    }
+    ranges.push_back(
+        {t, writer[t],
+         isGraphOutput ? numInstructions : std::max(writer[t], lastReader[t])});
+  }
+  return checkLiveness(program, ranges);
+}
+
+} // namespace format
+} // namespace dsp

@@ -1,0 +1,262 @@
+//===- Session.cpp - The executor -----------------------------------------===//
+//
+// Runs a validated program's instructions in order on one backend. All
+// memory is allocated at creation: the arena in which the compiler's buffer
+// plan places every non-weight tensor, the largest kernel workspace and the
+// copies of the inputs. A run copies the bound inputs into the arena (the
+// plan may reuse an input's bytes once it is dead), then runs each kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Runtime/Runtime.h"
+
+#include "dsp/Runtime/Backend.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+using dsp::program::Instruction;
+using dsp::program::Program;
+using dsp::program::Tensor;
+
+namespace dsp {
+namespace runtime {
+
+namespace {
+
+TensorInfo describe(const Tensor &tensor) {
+  TensorInfo info;
+  info.name = tensor.name();
+  info.dtype = tensor.dtype();
+  info.shape = format::tensorShape(tensor);
+  info.bytes = tensor.bytes();
+  return info;
+}
+
+std::string location(size_t index, const Instruction &instruction) {
+  return "instruction " + std::to_string(index) + " (" + instruction.op() +
+         (instruction.location().empty()
+              ? std::string()
+              : " at '" + instruction.location() + "'") +
+         ")";
+}
+
+} // namespace
+
+std::unique_ptr<Session>
+Session::create(std::shared_ptr<const format::ProgramFile> program,
+                const SessionOptions &options, std::string &error) {
+  std::unique_ptr<Session> session(new Session());
+  session->file_ = std::move(program);
+  Status status = session->initialize(options);
+  if (!status) {
+    error = session->file_->path() + ": " + status.message();
+    return nullptr;
+  }
+  return session;
+}
+
+std::unique_ptr<Session> Session::open(const std::string &path,
+                                       const SessionOptions &options,
+                                       std::string &error) {
+  std::shared_ptr<const format::ProgramFile> file =
+      format::ProgramFile::open(path, error);
+  if (!file)
+    return nullptr;
+  return create(std::move(file), options, error);
+}
+
+Status Session::initialize(const SessionOptions &options) {
+  BackendOptions backendOptions;
+  backendOptions.threads =
+      options.threads ? options.threads
+                      : std::max(1u, std::thread::hardware_concurrency());
+  Status status = createBackend(options.backend, backendOptions, backend_);
+  if (!status)
+    return status;
+  const Program &program = file_->program();
+  if (!(status = backend_->importWeights(*file_, &weights_)))
+    return status;
+  // Allocate at least one byte so every tensor address is a valid pointer.
+  if (!(status = backend_->allocate(
+            std::max<uint64_t>(program.arena_bytes(), 1), &arena_)))
+    return status;
+
+  size_t workspaceBytes = 0;
+  for (int i = 0; i < program.instructions_size(); ++i) {
+    const Instruction &instruction = program.instructions(i);
+    Step step;
+    status = backend_->createKernel(program, instruction, step.kernel);
+    if (!status)
+      return Status::error(location(i, instruction) + ": " + status.message());
+    workspaceBytes = std::max(workspaceBytes, step.kernel->workspaceBytes());
+    for (uint32_t input : instruction.inputs())
+      step.inputs.push_back(tensorAddress(input));
+    step.output = const_cast<void *>(tensorAddress(instruction.outputs(0)));
+    auto kind = std::find(opKinds_.begin(), opKinds_.end(), instruction.op());
+    step.opKind = kind - opKinds_.begin();
+    if (kind == opKinds_.end())
+      opKinds_.push_back(instruction.op());
+    steps_.push_back(std::move(step));
+  }
+  opStatistics_.resize(opKinds_.size());
+  if (workspaceBytes &&
+      !(status = backend_->allocate(workspaceBytes, &workspace_)))
+    return status;
+
+  for (uint32_t index : program.inputs())
+    inputs_.push_back(describe(program.tensors(index)));
+  for (uint32_t index : program.outputs())
+    outputs_.push_back(describe(program.tensors(index)));
+  boundInputs_.resize(inputs_.size());
+  inputBound_.assign(inputs_.size(), false);
+  uint64_t inputBytes = 0;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    boundInputs_[i].resize(inputs_[i].bytes);
+    inputBytes += inputs_[i].bytes;
+  }
+  statistics_.arenaBytes = program.arena_bytes();
+  statistics_.workspaceBytes = workspaceBytes;
+  statistics_.inputBytes = inputBytes;
+  statistics_.peakMemoryBytes =
+      statistics_.arenaBytes + workspaceBytes + inputBytes;
+  return Status::success();
+}
+
+Session::~Session() {
+  if (!backend_)
+    return;
+  if (arena_)
+    backend_->deallocate(arena_);
+  if (workspace_)
+    backend_->deallocate(workspace_);
+}
+
+const void *Session::tensorAddress(uint32_t tensor) const {
+  const Tensor &info = file_->program().tensors(tensor);
+  const uint8_t *base = info.kind() == dsp::program::WEIGHT
+                            ? static_cast<const uint8_t *>(weights_)
+                            : static_cast<const uint8_t *>(arena_);
+  return base + info.offset();
+}
+
+int Session::findInput(const std::string &name) const {
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    if (inputs_[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+int Session::findOutput(const std::string &name) const {
+  for (size_t i = 0; i < outputs_.size(); ++i)
+    if (outputs_[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+Status Session::bindInput(size_t index, dsp::program::DType dtype,
+                          const std::vector<int64_t> &shape, const void *data,
+                          size_t bytes) {
+  if (index >= inputs_.size())
+    return Status::error("input index " + std::to_string(index) +
+                         " is out of range: the program has " +
+                         std::to_string(inputs_.size()) + " inputs");
+  const TensorInfo &input = inputs_[index];
+  std::string what =
+      "input " + std::to_string(index) + " ('" + input.name + "')";
+  if (dtype != input.dtype)
+    return Status::error(what + " expects dtype " +
+                         format::dtypeName(input.dtype) + ", got " +
+                         format::dtypeName(dtype));
+  if (shape != input.shape)
+    return Status::error(what + " expects shape " +
+                         format::shapeString(input.shape) + ", got " +
+                         format::shapeString(shape));
+  if (bytes != input.bytes || (!data && bytes))
+    return Status::error(what + " expects " + std::to_string(input.bytes) +
+                         " bytes of data, got " + std::to_string(bytes));
+  // Kernels read bool elements as C++ bool, for which only 0 and 1 are
+  // valid.
+  if (dtype == dsp::program::BOOL)
+    for (size_t i = 0; i < bytes; ++i)
+      if (static_cast<const uint8_t *>(data)[i] > 1)
+        return Status::error(
+            what + " element " + std::to_string(i) + " is " +
+            std::to_string(static_cast<const uint8_t *>(data)[i]) +
+            ", expected 0 or 1 for bool");
+  if (bytes)
+    std::copy_n(static_cast<const uint8_t *>(data), bytes,
+                boundInputs_[index].data());
+  inputBound_[index] = true;
+  return Status::success();
+}
+
+Status Session::bindInput(const std::string &name, dsp::program::DType dtype,
+                          const std::vector<int64_t> &shape, const void *data,
+                          size_t bytes) {
+  int index = findInput(name);
+  if (index < 0) {
+    std::string names;
+    for (const TensorInfo &input : inputs_)
+      names += (names.empty() ? "'" : ", '") + input.name + "'";
+    return Status::error("the program has no input named '" + name +
+                         "' (inputs: " + (names.empty() ? "none" : names) +
+                         ")");
+  }
+  return bindInput(static_cast<size_t>(index), dtype, shape, data, bytes);
+}
+
+Status Session::run() {
+  const Program &program = file_->program();
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (!inputBound_[i])
+      return Status::error("input " + std::to_string(i) + " ('" +
+                           inputs_[i].name + "') is not bound");
+    void *destination = const_cast<void *>(tensorAddress(program.inputs(i)));
+    Status status = backend_->copyToDevice(destination, boundInputs_[i].data(),
+                                           inputs_[i].bytes);
+    if (!status)
+      return status;
+  }
+  using Clock = std::chrono::steady_clock;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step &step = steps_[i];
+    KernelArgs args{step.inputs.data(), step.output, workspace_};
+    Clock::time_point start = Clock::now();
+    Status status = step.kernel->run(args);
+    if (!status)
+      return Status::error(location(i, program.instructions(i)) + ": " +
+                           status.message());
+    OpStatistics &stats = opStatistics_[step.opKind];
+    stats.count += 1;
+    stats.totalMilliseconds +=
+        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+  Status status = backend_->synchronize();
+  if (!status)
+    return status;
+  statistics_.runs += 1;
+  for (size_t kind = 0; kind < opKinds_.size(); ++kind)
+    statistics_.ops[opKinds_[kind]] = opStatistics_[kind];
+  return Status::success();
+}
+
+Status Session::readOutput(size_t index, void *data, size_t bytes) const {
+  if (index >= outputs_.size())
+    return Status::error("output index " + std::to_string(index) +
+                         " is out of range: the program has " +
+                         std::to_string(outputs_.size()) + " outputs");
+  if (bytes != outputs_[index].bytes)
+    return Status::error("output " + std::to_string(index) + " ('" +
+                         outputs_[index].name + "') has " +
+                         std::to_string(outputs_[index].bytes) +
+                         " bytes, the buffer " + std::to_string(bytes));
+  if (statistics_.runs == 0)
+    return Status::error("no output to read: the program has not run");
+  return backend_->copyToHost(
+      data, tensorAddress(file_->program().outputs(index)), bytes);
+}
+
+} // namespace runtime
+} // namespace dsp

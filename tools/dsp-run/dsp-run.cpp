@@ -1,0 +1,400 @@
+//===- dsp-run.cpp - Run a DSP program on .npy inputs ---------------------===//
+//
+// A thin client of the runtime API: bind inputs from .npy files, run, write
+// or check outputs, report statistics. Every failure prints one line on
+// stderr and exits with status 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Runtime/Npy.h"
+#include "dsp/Runtime/Runtime.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+
+using dsp::runtime::Session;
+using dsp::runtime::Status;
+using dsp::runtime::TensorInfo;
+
+namespace {
+
+const char kUsage[] =
+    "usage: dsp-run MODEL.dspx [options]\n"
+    "\n"
+    "Runs a DSP program on inputs read from .npy files.\n"
+    "\n"
+    "  --input=@FILE | --input=NAME=@FILE\n"
+    "        bind an input; positional ones bind in graph-input order\n"
+    "  --output=@FILE | --output=NAME=@FILE\n"
+    "        write an output (positional: graph-output order)\n"
+    "  --expected-output=@FILE | --expected-output=NAME=@FILE\n"
+    "        compare an output with a reference; exit 1 on mismatch\n"
+    "  --atol=X          absolute tolerance (default 1e-4)\n"
+    "  --rtol=X          relative tolerance (default 0)\n"
+    "  --repeat=N        run N times (default 1)\n"
+    "  --threads=N       threads for the session (default: all cores)\n"
+    "  --backend=NAME    backend (default cpu)\n"
+    "  --print-statistics  print time per op kind, peak memory, run count\n"
+    "  --stats-json=FILE   write the statistics as JSON\n"
+    "  --help            show this help\n";
+
+/// A FILE or NAME=FILE argument; positional ones have an empty name.
+struct FileArgument {
+  std::string name;
+  std::string path;
+};
+
+struct Options {
+  std::string model;
+  std::vector<FileArgument> inputs, outputs, expected;
+  double atol = 1e-4, rtol = 0;
+  long repeat = 1;
+  unsigned threads = 0;
+  std::string backend = "cpu";
+  bool printStatistics = false;
+  std::string statsJson;
+};
+
+[[noreturn]] void die(const std::string &message) {
+  std::cerr << "dsp-run: error: " << message << "\n";
+  std::exit(1);
+}
+
+FileArgument parseFileArgument(const std::string &flag,
+                               const std::string &value) {
+  if (!value.empty() && value[0] == '@')
+    return {"", value.substr(1)};
+  size_t split = value.find("=@");
+  if (split == std::string::npos || split == 0)
+    die(flag + " expects @FILE or NAME=@FILE, got '" + value + "'");
+  return {value.substr(0, split), value.substr(split + 2)};
+}
+
+double parseNumber(const std::string &flag, const std::string &value) {
+  char *end = nullptr;
+  double number = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !std::isfinite(number) || number < 0)
+    die(flag + " expects a non-negative number, got '" + value + "'");
+  return number;
+}
+
+long parseCount(const std::string &flag, const std::string &value,
+                long minimum) {
+  char *end = nullptr;
+  long number = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || number < minimum || number > 1000000)
+    die(flag + " expects an integer >= " + std::to_string(minimum) + ", got '" +
+        value + "'");
+  return number;
+}
+
+Options parseOptions(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string argument = argv[i];
+    if (argument == "--help" || argument == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (argument.rfind("--", 0) != 0) {
+      if (!options.model.empty())
+        die("more than one program given ('" + options.model + "' and '" +
+            argument + "')");
+      options.model = argument;
+      continue;
+    }
+    size_t equals = argument.find('=');
+    std::string flag = argument.substr(0, equals);
+    std::string value =
+        equals == std::string::npos ? "" : argument.substr(equals + 1);
+    bool hasValue = equals != std::string::npos;
+    if (flag == "--print-statistics" && !hasValue) {
+      options.printStatistics = true;
+      continue;
+    }
+    if (!hasValue)
+      die("unknown option '" + argument + "' (see --help)");
+    if (flag == "--input")
+      options.inputs.push_back(parseFileArgument(flag, value));
+    else if (flag == "--output")
+      options.outputs.push_back(parseFileArgument(flag, value));
+    else if (flag == "--expected-output")
+      options.expected.push_back(parseFileArgument(flag, value));
+    else if (flag == "--atol")
+      options.atol = parseNumber(flag, value);
+    else if (flag == "--rtol")
+      options.rtol = parseNumber(flag, value);
+    else if (flag == "--repeat")
+      options.repeat = parseCount(flag, value, 1);
+    else if (flag == "--threads")
+      options.threads = static_cast<unsigned>(parseCount(flag, value, 1));
+    else if (flag == "--backend")
+      options.backend = value;
+    else if (flag == "--stats-json")
+      options.statsJson = value;
+    else
+      die("unknown option '" + argument + "' (see --help)");
+  }
+  if (options.model.empty())
+    die("no program given (usage: dsp-run MODEL.dspx [options], see --help)");
+  return options;
+}
+
+/// Resolves FILE / NAME=FILE arguments to graph indices: positional ones in
+/// order, named ones by name. `kind` is "input" or "output".
+std::vector<size_t> resolve(const std::vector<FileArgument> &arguments,
+                            const Session &session, bool inputs,
+                            const std::string &flag) {
+  size_t count = inputs ? session.numInputs() : session.numOutputs();
+  const char *kind = inputs ? "input" : "output";
+  std::vector<size_t> indices;
+  size_t positional = 0;
+  for (const FileArgument &argument : arguments) {
+    if (argument.name.empty()) {
+      if (positional >= count)
+        die(flag + " @" + argument.path + ": the program has only " +
+            std::to_string(count) + " " + kind + (count == 1 ? "" : "s"));
+      indices.push_back(positional++);
+      continue;
+    }
+    int index = inputs ? session.findInput(argument.name)
+                       : session.findOutput(argument.name);
+    if (index < 0) {
+      std::string names;
+      for (size_t i = 0; i < count; ++i)
+        names += (i ? ", '" : "'") +
+                 (inputs ? session.inputInfo(i) : session.outputInfo(i)).name +
+                 "'";
+      die(flag + ": the program has no " + kind + " named '" + argument.name +
+          "' (" + kind + "s: " + (names.empty() ? "none" : names) + ")");
+    }
+    indices.push_back(static_cast<size_t>(index));
+  }
+  return indices;
+}
+
+std::string describe(const char *kind, size_t index, const TensorInfo &info) {
+  return std::string(kind) + " " + std::to_string(index) + " ('" + info.name +
+         "')";
+}
+
+double element(const std::vector<uint8_t> &data, dsp::program::DType dtype,
+               size_t i) {
+  switch (dtype) {
+  case dsp::program::F32: {
+    float value;
+    std::memcpy(&value, data.data() + 4 * i, 4);
+    return value;
+  }
+  case dsp::program::I64: {
+    int64_t value;
+    std::memcpy(&value, data.data() + 8 * i, 8);
+    return static_cast<double>(value);
+  }
+  default:
+    return data[i];
+  }
+}
+
+std::string indexString(size_t flat, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> coordinates(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    coordinates[d] = static_cast<int64_t>(flat % shape[d]);
+    flat /= shape[d];
+  }
+  return dsp::format::shapeString(coordinates);
+}
+
+/// Compares output `index` with the reference in `path`; exits 1 on any
+/// difference beyond tolerance, otherwise prints the max abs error.
+void checkOutput(const Session &session, size_t index,
+                 const std::vector<uint8_t> &got, const std::string &path,
+                 const Options &options) {
+  const TensorInfo &info = session.outputInfo(index);
+  std::string what = describe("output", index, info);
+  dsp::npy::Array expected;
+  std::string error = dsp::npy::read(path, expected);
+  if (!error.empty())
+    die(error);
+  if (expected.dtype != info.dtype || expected.shape != info.shape)
+    die(what + " is " + dsp::format::dtypeName(info.dtype) + " " +
+        dsp::format::shapeString(info.shape) + " but the reference " + path +
+        " is " + dsp::format::dtypeName(expected.dtype) + " " +
+        dsp::format::shapeString(expected.shape));
+  size_t count =
+      got.size() / std::max<size_t>(dsp::format::elementSize(info.dtype), 1);
+  double maxError = 0;
+  double worstExcess = -std::numeric_limits<double>::infinity();
+  size_t worst = 0;
+  for (size_t i = 0; i < count; ++i) {
+    double value = element(got, info.dtype, i);
+    double reference = element(expected.data, info.dtype, i);
+    // Equal values (infinities included) and NaN against NaN match; NaN
+    // against a number is an infinite error.
+    double difference = 0;
+    if (value != reference && !(std::isnan(value) && std::isnan(reference)))
+      difference = std::isnan(value) || std::isnan(reference)
+                       ? std::numeric_limits<double>::infinity()
+                       : std::fabs(value - reference);
+    double excess =
+        difference - (options.atol + options.rtol * std::fabs(reference));
+    maxError = std::max(maxError, difference);
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (worstExcess > 0) {
+    double value = element(got, info.dtype, worst);
+    double reference = element(expected.data, info.dtype, worst);
+    std::ostringstream message;
+    message.precision(9);
+    message << what << " does not match " << path << ": worst element "
+            << indexString(worst, info.shape) << " got " << value
+            << ", expected " << reference << " (abs error "
+            << std::fabs(value - reference) << ", atol " << options.atol
+            << ", rtol " << options.rtol << ")";
+    die(message.str());
+  }
+  std::cout << what << ": max abs error " << maxError << " (atol "
+            << options.atol << ", rtol " << options.rtol << ")\n";
+}
+
+std::string jsonString(const std::string &text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      quoted += escaped;
+      continue;
+    }
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+void writeStatsJson(const Session &session, const Options &options) {
+  const dsp::runtime::Statistics &stats = session.statistics();
+  std::ostringstream json;
+  json << "{\n  \"backend\": " << jsonString(options.backend)
+       << ",\n  \"runs\": " << stats.runs << ",\n  \"ops\": {";
+  bool first = true;
+  for (const auto &[op, opStats] : stats.ops) {
+    json << (first ? "\n" : ",\n") << "    " << jsonString(op)
+         << ": {\"count\": " << opStats.count
+         << ", \"total_ms\": " << opStats.totalMilliseconds << "}";
+    first = false;
+  }
+  json << (first ? "" : "\n  ")
+       << "},\n  \"peak_memory_bytes\": " << stats.peakMemoryBytes
+       << ",\n  \"arena_bytes\": " << stats.arenaBytes
+       << ",\n  \"workspace_bytes\": " << stats.workspaceBytes
+       << ",\n  \"input_bytes\": " << stats.inputBytes
+       << ",\n  \"collectives\": [],\n  \"totals\": {\"bytes_per_rank\": "
+          "0}\n}\n";
+  std::ofstream file(options.statsJson);
+  file << json.str();
+  if (!file)
+    die(options.statsJson + ": cannot write the statistics");
+}
+
+void printStatistics(const Session &session) {
+  const dsp::runtime::Statistics &stats = session.statistics();
+  std::printf("runs: %llu\n", static_cast<unsigned long long>(stats.runs));
+  std::printf("peak memory: %llu bytes (arena %llu, workspace %llu, inputs "
+              "%llu)\n",
+              static_cast<unsigned long long>(stats.peakMemoryBytes),
+              static_cast<unsigned long long>(stats.arenaBytes),
+              static_cast<unsigned long long>(stats.workspaceBytes),
+              static_cast<unsigned long long>(stats.inputBytes));
+  std::printf("%-16s %10s %14s %14s\n", "op", "count", "total ms",
+              "ms per run");
+  for (const auto &[op, opStats] : stats.ops)
+    std::printf("%-16s %10llu %14.3f %14.3f\n", op.c_str(),
+                static_cast<unsigned long long>(opStats.count),
+                opStats.totalMilliseconds,
+                stats.runs ? opStats.totalMilliseconds / stats.runs : 0.0);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options = parseOptions(argc, argv);
+  dsp::runtime::SessionOptions sessionOptions;
+  sessionOptions.backend = options.backend;
+  sessionOptions.threads = options.threads;
+  std::string error;
+  std::unique_ptr<Session> session =
+      Session::open(options.model, sessionOptions, error);
+  if (!session)
+    die(error);
+
+  std::vector<size_t> inputIndices =
+      resolve(options.inputs, *session, true, "--input");
+  std::vector<bool> bound(session->numInputs(), false);
+  for (size_t i = 0; i < inputIndices.size(); ++i) {
+    size_t index = inputIndices[i];
+    if (bound[index])
+      die(describe("input", index, session->inputInfo(index)) +
+          " is bound twice");
+    dsp::npy::Array array;
+    error = dsp::npy::read(options.inputs[i].path, array);
+    if (!error.empty())
+      die(error);
+    Status status = session->bindInput(index, array.dtype, array.shape,
+                                       array.data.data(), array.data.size());
+    if (!status)
+      die(options.inputs[i].path + ": " + status.message());
+    bound[index] = true;
+  }
+  for (size_t i = 0; i < bound.size(); ++i)
+    if (!bound[i])
+      die("the program has " + std::to_string(session->numInputs()) +
+          " inputs but " + std::to_string(inputIndices.size()) +
+          " were given; " + describe("input", i, session->inputInfo(i)) +
+          " is missing (add --input=" + session->inputInfo(i).name + "=@FILE)");
+
+  std::vector<size_t> outputIndices =
+      resolve(options.outputs, *session, false, "--output");
+  std::vector<size_t> expectedIndices =
+      resolve(options.expected, *session, false, "--expected-output");
+
+  for (long run = 0; run < options.repeat; ++run) {
+    Status status = session->run();
+    if (!status)
+      die(options.model + ": " + status.message());
+  }
+
+  auto readOutput = [&](size_t index) {
+    std::vector<uint8_t> data(session->outputInfo(index).bytes);
+    Status status = session->readOutput(index, data.data(), data.size());
+    if (!status)
+      die(status.message());
+    return data;
+  };
+  for (size_t i = 0; i < outputIndices.size(); ++i) {
+    const TensorInfo &info = session->outputInfo(outputIndices[i]);
+    std::vector<uint8_t> data = readOutput(outputIndices[i]);
+    error = dsp::npy::write(options.outputs[i].path, info.dtype, info.shape,
+                            data.data(), data.size());
+    if (!error.empty())
+      die(error);
+  }
+  for (size_t i = 0; i < expectedIndices.size(); ++i)
+    checkOutput(*session, expectedIndices[i], readOutput(expectedIndices[i]),
+                options.expected[i].path, options);
+
+  if (options.printStatistics)
+    printStatistics(*session);
+  if (!options.statsJson.empty())
+    writeStatsJson(*session, options);
+  return 0;
+}

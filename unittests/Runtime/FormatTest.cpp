@@ -1,0 +1,334 @@
+//===- FormatTest.cpp - Program file writer, reader and validator ---------===//
+
+#include "TestUtil.h"
+
+#include <fstream>
+#include <iterator>
+
+using namespace dsp::test;
+using dsp::format::ProgramFile;
+using dsp::program::F32;
+using dsp::program::I64;
+
+namespace {
+
+std::vector<char> readBytes(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::vector<char>(std::istreambuf_iterator<char>(file), {});
+}
+
+void writeBytes(const std::string &path, const std::vector<char> &bytes) {
+  // Unlinking is much cheaper than truncating on some file systems.
+  std::remove(path.c_str());
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(bytes.data(), bytes.size());
+}
+
+/// x [2,3] -> matmul with a weight, add a bias, relu, gather rows.
+ProgramBuilder smallModel() {
+  ProgramBuilder builder;
+  uint32_t x = builder.input("x", F32, {2, 3});
+  uint32_t w = builder.weight("w", f32({3, 4}, randomFloats(12, 1)));
+  uint32_t b = builder.weight("b", f32({4}, {0.5f, -0.5f, 1, -1}));
+  uint32_t rows = builder.weight("rows", i64({3}, {1, 0, -1}));
+  uint32_t y = builder.op("matmul", {x, w}, F32, {2, 4});
+  y = builder.op("add", {y, b}, F32, {2, 4});
+  y = builder.op("relu", {y}, F32, {2, 4});
+  y = builder.op("gather", {y, rows}, F32, {3, 4}, {ints("axis", {0})});
+  builder.output(y);
+  return builder;
+}
+
+TEST(FormatTest, RoundTrip) {
+  ProgramBuilder builder = smallModel();
+  std::string path = temporaryPath("roundtrip.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  std::string error;
+  std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
+  ASSERT_TRUE(file) << error;
+  EXPECT_EQ(file->header().majorVersion, 1u);
+  EXPECT_EQ(file->header().minorVersion, 0u);
+  EXPECT_EQ(file->header().programOffset, 64u);
+  EXPECT_EQ(file->header().weightsOffset % 64, 0u);
+  const dsp::program::Program &program = file->program();
+  EXPECT_EQ(program.format_version(), 1u);
+  EXPECT_EQ(program.instructions_size(), 4);
+  EXPECT_EQ(program.instructions(0).op(), "matmul");
+  for (const dsp::program::Tensor &tensor : program.tensors())
+    if (tensor.kind() == dsp::program::WEIGHT)
+      EXPECT_EQ(tensor.offset() % 64, 0u);
+  const float *bias = static_cast<const float *>(file->weightData(2));
+  EXPECT_EQ(bias[0], 0.5f);
+  EXPECT_EQ(bias[3], -1.0f);
+  const int64_t *rows = static_cast<const int64_t *>(file->weightData(3));
+  EXPECT_EQ(rows[2], -1);
+}
+
+TEST(FormatTest, WriterRejectsBadWeights) {
+  ProgramBuilder builder = smallModel();
+  std::vector<float> data(5);
+  dsp::format::WeightData wrongSize = {1, data.data(), 20};
+  std::string error = dsp::format::writeProgramFile(
+      temporaryPath("bad.dspx"), builder.program, {wrongSize});
+  EXPECT_NE(error, "");
+}
+
+std::string openError(const std::string &path) {
+  std::string error;
+  std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
+  EXPECT_FALSE(file);
+  return error;
+}
+
+TEST(FormatTest, HeaderChecks) {
+  ProgramBuilder builder = smallModel();
+  std::string path = temporaryPath("header.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  std::vector<char> good = readBytes(path);
+  std::string broken = temporaryPath("header_broken.dspx");
+
+  std::vector<char> bytes = good;
+  bytes[0] = 'X';
+  writeBytes(broken, bytes);
+  EXPECT_NE(openError(broken).find("bad magic"), std::string::npos);
+
+  bytes = good;
+  bytes[8] = 2; // major version 2
+  writeBytes(broken, bytes);
+  std::string error = openError(broken);
+  EXPECT_NE(error.find("format version 2.0 is not supported"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(error.rfind(broken, 0), 0u) << "names the file: " << error;
+
+  bytes = good;
+  bytes[12] = 7; // a newer minor version is accepted
+  writeBytes(broken, bytes);
+  std::string ignored;
+  EXPECT_TRUE(ProgramFile::open(broken, ignored)) << ignored;
+
+  bytes.assign(good.begin(), good.begin() + good.size() - 8);
+  writeBytes(broken, bytes);
+  EXPECT_NE(openError(broken).find("truncated"), std::string::npos);
+
+  writeBytes(broken, std::vector<char>(good.begin(), good.begin() + 20));
+  EXPECT_NE(openError(broken).find("too short"), std::string::npos);
+
+  EXPECT_NE(openError(temporaryPath("does_not_exist.dspx")).find("cannot open"),
+            std::string::npos);
+}
+
+std::string validate(const dsp::program::Program &program) {
+  return dsp::format::validateProgram(program, 1 << 20);
+}
+
+TEST(FormatTest, ValidatorNamesTheProblem) {
+  ProgramBuilder builder;
+  uint32_t a = builder.input("a", F32, {4, 5});
+  uint32_t b = builder.input("b", F32, {4, 5});
+  builder.output(builder.op("matmul", {a, b}, F32, {4, 5}));
+  builder.program.set_format_version(1);
+  std::string error = validate(builder.program);
+  EXPECT_NE(error.find("instruction 0 (matmul at 'node_1'): input 1 has shape "
+                       "[4,5], expected inner dim 5"),
+            std::string::npos)
+      << error;
+
+  dsp::program::Program program = builder.program;
+  program.mutable_instructions(0)->set_op("frobnicate");
+  EXPECT_NE(validate(program).find("unknown op 'frobnicate'"),
+            std::string::npos);
+
+  program = builder.program;
+  program.mutable_instructions(0)->add_inputs(99);
+  EXPECT_NE(validate(program).find("has 3 inputs, expected 2"),
+            std::string::npos);
+
+  program = builder.program;
+  program.mutable_instructions(0)->set_inputs(1, 99);
+  EXPECT_NE(validate(program).find("tensor 99"), std::string::npos);
+
+  program = builder.program;
+  program.mutable_tensors(0)->set_bytes(12);
+  EXPECT_NE(validate(program).find("bytes is 12, expected 80"),
+            std::string::npos);
+
+  program = builder.program;
+  program.mutable_tensors(1)->set_offset(program.arena_bytes() - 8);
+  EXPECT_NE(validate(program).find("outside the arena"), std::string::npos);
+
+  program = builder.program;
+  program.mutable_tensors(0)->set_dtype(dsp::program::DTYPE_UNSPECIFIED);
+  EXPECT_NE(validate(program).find("dtype is not set"), std::string::npos);
+
+  program = builder.program;
+  program.add_inputs(2);
+  EXPECT_NE(validate(program).find("not of kind INPUT"), std::string::npos);
+}
+
+TEST(FormatTest, ValidatorChecksAttributes) {
+  ProgramBuilder builder;
+  uint32_t x = builder.input("x", F32, {2, 3});
+  builder.output(builder.op("transpose", {x}, F32, {3, 2}));
+  builder.program.set_format_version(1);
+  EXPECT_NE(validate(builder.program).find("missing attribute 'perm'"),
+            std::string::npos);
+  *builder.program.mutable_instructions(0)->add_attributes() =
+      ints("perm", {1, 1});
+  EXPECT_NE(validate(builder.program).find("not a permutation"),
+            std::string::npos);
+  *builder.program.mutable_instructions(0)->mutable_attributes(0) =
+      floats("perm", {1, 0});
+  EXPECT_NE(validate(builder.program).find("must be ints"), std::string::npos);
+  *builder.program.mutable_instructions(0)->mutable_attributes(0) =
+      ints("perm", {1, 0});
+  EXPECT_EQ(validate(builder.program), "");
+  *builder.program.mutable_instructions(0)->add_attributes() =
+      ints("colour", {1});
+  EXPECT_NE(validate(builder.program).find("unknown attribute 'colour'"),
+            std::string::npos);
+
+  ProgramBuilder slice;
+  uint32_t y = slice.input("y", F32, {5});
+  slice.output(slice.op(
+      "slice", {y}, F32, {3},
+      {ints("starts", {0}), ints("limits", {5}), ints("strides", {2})}));
+  slice.program.set_format_version(1);
+  EXPECT_EQ(validate(slice.program), "");
+  slice.program.mutable_tensors(1)->set_bytes(8);
+  slice.program.mutable_tensors(1)->set_shape(0, 2);
+  EXPECT_NE(validate(slice.program).find("expected [3]"), std::string::npos);
+}
+
+TEST(FormatTest, LivenessCheck) {
+  // a -> b -> c: a is dead once b exists, so c may reuse a's bytes but b
+  // may not.
+  ProgramBuilder builder;
+  uint32_t a = builder.input("a", F32, {16});
+  uint32_t b = builder.op("neg", {a}, F32, {16});
+  uint32_t c = builder.op("exp", {b}, F32, {16});
+  builder.output(c);
+  builder.program.set_format_version(1);
+  dsp::program::Program program = builder.program;
+  program.mutable_tensors(c)->set_offset(program.tensors(a).offset());
+  EXPECT_EQ(validate(program), "");
+
+  program = builder.program;
+  program.mutable_tensors(b)->set_offset(program.tensors(a).offset() + 8);
+  std::string error = validate(program);
+  EXPECT_NE(error.find("overlap in the arena while both are live"),
+            std::string::npos)
+      << error;
+
+  // Outputs stay live to the end: nothing may reuse them.
+  ProgramBuilder longer;
+  uint32_t x = longer.input("x", F32, {16});
+  uint32_t y = longer.op("neg", {x}, F32, {16});
+  uint32_t z = longer.op("exp", {x}, F32, {16});
+  longer.output(y);
+  longer.output(z);
+  longer.program.set_format_version(1);
+  longer.program.mutable_tensors(z)->set_offset(
+      longer.program.tensors(y).offset());
+  EXPECT_NE(validate(longer.program).find("overlap"), std::string::npos);
+
+  // A tensor read before it is written.
+  program = builder.program;
+  std::swap(*program.mutable_instructions(0), *program.mutable_instructions(1));
+  EXPECT_NE(validate(program).find("before any instruction writes it"),
+            std::string::npos);
+}
+
+TEST(FormatTest, FuzzedFilesNeverCrash) {
+  ProgramBuilder builder = smallModel();
+  std::string path = temporaryPath("fuzz_source.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  const std::vector<char> good = readBytes(path);
+  std::string fuzzed = temporaryPath("fuzzed.dspx");
+  std::mt19937 generator(1234);
+  int loaded = 0, rejected = 0;
+  std::vector<float> x = randomFloats(6, 9);
+  for (int iteration = 0; iteration < 3000; ++iteration) {
+    std::vector<char> bytes = good;
+    switch (iteration % 3) {
+    case 0: // truncate
+      bytes.resize(generator() % bytes.size());
+      break;
+    case 1: // flip bits in the header or the program message
+      for (int flips = 1 + generator() % 4; flips > 0; --flips)
+        bytes[generator() % std::min<size_t>(bytes.size(), 400)] ^=
+            static_cast<char>(1 << (generator() % 8));
+      break;
+    default: // random bytes anywhere
+      for (int flips = 1 + generator() % 8; flips > 0; --flips)
+        bytes[generator() % bytes.size()] = static_cast<char>(generator());
+      break;
+    }
+    writeBytes(fuzzed, bytes);
+    std::string error;
+    std::shared_ptr<const ProgramFile> file = ProgramFile::open(fuzzed, error);
+    if (!file) {
+      EXPECT_EQ(error.rfind(fuzzed + ": ", 0), 0u) << error;
+      ++rejected;
+      continue;
+    }
+    // Whatever passes validation must run without crashing.
+    ++loaded;
+    dsp::runtime::SessionOptions options;
+    options.threads = 2;
+    auto session = dsp::runtime::Session::create(file, options, error);
+    ASSERT_TRUE(session) << error;
+    for (size_t i = 0; i < session->numInputs(); ++i) {
+      const dsp::runtime::TensorInfo &info = session->inputInfo(i);
+      std::vector<uint8_t> zeros(info.bytes);
+      ASSERT_TRUE(
+          session
+              ->bindInput(i, info.dtype, info.shape, zeros.data(), info.bytes)
+              .ok());
+    }
+    (void)session->run();
+  }
+  EXPECT_GT(rejected, 1000);
+  EXPECT_GT(loaded, 0);
+}
+
+TEST(FormatTest, WeightsBeyondTwoGiB) {
+  // 2.1 GiB of zero weights written as a hole, then a small weight placed
+  // past 2^31 in the blob; the run only touches a few elements of each.
+  const int64_t bigCount = (int64_t(21) << 30) / 10 / 4;
+  ProgramBuilder builder;
+  uint32_t big = builder.zeroWeight("big", F32, {bigCount});
+  uint32_t tail = builder.weight("tail", f32({4}, {10, 11, 12, 13}));
+  uint32_t indices = builder.input("indices", I64, {3});
+  uint32_t picked =
+      builder.op("gather", {tail, indices}, F32, {3}, {ints("axis", {0})});
+  uint32_t end = builder.op("slice", {big}, F32, {2},
+                            {ints("starts", {bigCount - 2}),
+                             ints("limits", {bigCount}), ints("strides", {1})});
+  uint32_t sum = builder.op(
+      "add",
+      {picked, builder.op("reduce_sum", {end}, F32, {1},
+                          {ints("axes", {0}), ints("keepdims", {1})})},
+      F32, {3});
+  builder.output(sum);
+  std::string path = temporaryPath("huge.dspx");
+  ASSERT_EQ(builder.write(path), "");
+
+  std::string error;
+  std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
+  ASSERT_TRUE(file) << error;
+  EXPECT_GT(file->program().tensors(tail).offset(), uint64_t(1) << 31);
+  auto session = dsp::runtime::Session::create(file, {}, error);
+  ASSERT_TRUE(session) << error;
+  std::vector<int64_t> chosen = {3, 0, -2};
+  ASSERT_TRUE(session->bindInput("indices", I64, {3}, chosen.data(), 24).ok());
+  ASSERT_TRUE(session->run().ok());
+  std::vector<float> result(3);
+  ASSERT_TRUE(session->readOutput(0, result.data(), 12).ok());
+  EXPECT_EQ(result, (std::vector<float>{13, 10, 12}));
+  session.reset();
+  file.reset();
+  std::remove(path.c_str());
+}
+
+} // namespace

@@ -1,0 +1,662 @@
+//===- KernelTest.cpp - CPU kernels against reference computations --------===//
+
+#include "TestUtil.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace dsp::test;
+using dsp::program::BOOL;
+using dsp::program::F32;
+using dsp::program::I64;
+
+namespace {
+
+const float kInf = std::numeric_limits<float>::infinity();
+
+/// Flat index into `in` of output element `flat` under numpy broadcasting.
+int64_t broadcastIndex(int64_t flat, const Shape &out, const Shape &in) {
+  int64_t index = 0, stride = 1;
+  for (size_t d = 0; d < out.size(); ++d) {
+    size_t od = out.size() - 1 - d;
+    int64_t coordinate = flat % out[od];
+    flat /= out[od];
+    if (d < in.size()) {
+      int64_t dim = in[in.size() - 1 - d];
+      index += (dim == 1 ? 0 : coordinate) * stride;
+      stride *= dim;
+    }
+  }
+  return index;
+}
+
+TEST(KernelTest, UnaryF32) {
+  std::vector<float> x = {-2.5f, -1.0f, -0.1f, 0.0f, 0.3f, 1.0f, 2.0f, 4.5f};
+  HostTensor in = f32({2, 4}, x);
+  struct Case {
+    const char *op;
+    float (*reference)(float);
+  };
+  const Case cases[] = {
+      {"neg", [](float v) { return -v; }},
+      {"exp", [](float v) { return std::exp(v); }},
+      {"abs", [](float v) { return std::fabs(v); }},
+      {"erf", [](float v) { return std::erf(v); }},
+      {"tanh", [](float v) { return std::tanh(v); }},
+      {"sigmoid", [](float v) { return 1 / (1 + std::exp(-v)); }},
+      {"relu", [](float v) { return v > 0 ? v : 0; }},
+      {"sin", [](float v) { return std::sin(v); }},
+      {"cos", [](float v) { return std::cos(v); }},
+      {"silu", [](float v) { return v / (1 + std::exp(-v)); }},
+      {"reciprocal", [](float v) { return 1 / v; }},
+  };
+  for (const Case &c : cases) {
+    std::vector<float> expected;
+    for (float v : x)
+      expected.push_back(c.reference(v));
+    SCOPED_TRACE(c.op);
+    expectNear(runOp(c.op, {in}, F32, {2, 4}).floats(), expected);
+  }
+  std::vector<float> positive = {0.5f, 1.0f, 4.0f, 9.0f};
+  HostTensor p = f32({4}, positive);
+  expectNear(runOp("log", {p}, F32, {4}).floats(),
+             {std::log(0.5f), 0.0f, std::log(4.0f), std::log(9.0f)});
+  expectNear(runOp("sqrt", {p}, F32, {4}).floats(),
+             {std::sqrt(0.5f), 1.0f, 2.0f, 3.0f});
+}
+
+TEST(KernelTest, Gelu) {
+  std::vector<float> x = randomFloats(100, 1, -4, 4);
+  std::vector<float> exact, tanhApprox;
+  for (float v : x) {
+    exact.push_back(0.5f * v * (1 + std::erf(v / std::sqrt(2.0f))));
+    tanhApprox.push_back(
+        0.5f * v *
+        (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715f * v * v * v))));
+  }
+  expectNear(
+      runOp("gelu", {f32({100}, x)}, F32, {100}, {str("approximate", "none")})
+          .floats(),
+      exact);
+  expectNear(
+      runOp("gelu", {f32({100}, x)}, F32, {100}, {str("approximate", "tanh")})
+          .floats(),
+      tanhApprox);
+}
+
+TEST(KernelTest, IsNanNotCast) {
+  HostTensor x = f32({4}, {1.5f, NAN, -2.7f, 0.0f});
+  HostTensor nan = runOp("isnan", {x}, BOOL, {4});
+  EXPECT_EQ(nan.bytes, (std::vector<uint8_t>{0, 1, 0, 0}));
+  HostTensor negated = runOp("not", {nan}, BOOL, {4});
+  EXPECT_EQ(negated.bytes, (std::vector<uint8_t>{1, 0, 1, 1}));
+
+  HostTensor finite = f32({4}, {1.5f, -0.5f, -2.7f, 0.0f});
+  HostTensor truncated = runOp("cast", {finite}, I64, {4});
+  EXPECT_EQ(std::vector<int64_t>(truncated.as<int64_t>(),
+                                 truncated.as<int64_t>() + 4),
+            (std::vector<int64_t>{1, 0, -2, 0}));
+  EXPECT_EQ(runOp("cast", {finite}, BOOL, {4}).bytes,
+            (std::vector<uint8_t>{1, 1, 1, 0}));
+  HostTensor integers = i64({3}, {0, 5, -3});
+  EXPECT_EQ(runOp("cast", {integers}, BOOL, {3}).bytes,
+            (std::vector<uint8_t>{0, 1, 1}));
+  expectNear(runOp("cast", {integers}, F32, {3}).floats(), {0, 5, -3});
+  expectNear(runOp("cast", {boolean({2}, {1, 0})}, F32, {2}).floats(), {1, 0});
+}
+
+TEST(KernelTest, BinaryBroadcastF32) {
+  Shape aShape = {2, 3, 1}, bShape = {4}, out = {2, 3, 4};
+  std::vector<float> a = randomFloats(6, 2, 0.5f, 2),
+                     b = randomFloats(4, 3, 0.5f, 2);
+  struct Case {
+    const char *op;
+    float (*reference)(float, float);
+  };
+  const Case cases[] = {
+      {"add", [](float x, float y) { return x + y; }},
+      {"sub", [](float x, float y) { return x - y; }},
+      {"mul", [](float x, float y) { return x * y; }},
+      {"div", [](float x, float y) { return x / y; }},
+      {"pow", [](float x, float y) { return std::pow(x, y); }},
+      {"max", [](float x, float y) { return std::max(x, y); }},
+      {"min", [](float x, float y) { return std::min(x, y); }},
+  };
+  for (const Case &c : cases) {
+    std::vector<float> expected;
+    for (int64_t i = 0; i < count(out); ++i)
+      expected.push_back(c.reference(a[broadcastIndex(i, out, aShape)],
+                                     b[broadcastIndex(i, out, bShape)]));
+    SCOPED_TRACE(c.op);
+    expectNear(runOp(c.op, {f32(aShape, a), f32(bShape, b)}, F32, out).floats(),
+               expected);
+    // The other operand order exercises the other stride pattern.
+    std::vector<float> swapped;
+    for (int64_t i = 0; i < count(out); ++i)
+      swapped.push_back(c.reference(b[broadcastIndex(i, out, bShape)],
+                                    a[broadcastIndex(i, out, aShape)]));
+    expectNear(runOp(c.op, {f32(bShape, b), f32(aShape, a)}, F32, out).floats(),
+               swapped);
+  }
+}
+
+TEST(KernelTest, LargeBroadcastIsParallel) {
+  Shape aShape = {64, 1, 130}, bShape = {7, 1}, out = {64, 7, 130};
+  std::vector<float> a = randomFloats(count(aShape), 4),
+                     b = randomFloats(count(bShape), 5);
+  std::vector<float> expected;
+  for (int64_t i = 0; i < count(out); ++i)
+    expected.push_back(a[broadcastIndex(i, out, aShape)] *
+                       b[broadcastIndex(i, out, bShape)]);
+  expectNear(runOp("mul", {f32(aShape, a), f32(bShape, b)}, F32, out).floats(),
+             expected);
+}
+
+TEST(KernelTest, BinaryI64AndComparisons) {
+  HostTensor a = i64({2, 3}, {7, -7, 9, 2, 0, -5});
+  HostTensor b = i64({3}, {2, 2, -4});
+  HostTensor quotient = runOp("div", {a, b}, I64, {2, 3});
+  EXPECT_EQ(
+      std::vector<int64_t>(quotient.as<int64_t>(), quotient.as<int64_t>() + 6),
+      (std::vector<int64_t>{3, -3, -2, 1, 0, 1}));
+  HostTensor power = runOp("pow", {a, i64({1}, {2})}, I64, {2, 3});
+  EXPECT_EQ(std::vector<int64_t>(power.as<int64_t>(), power.as<int64_t>() + 6),
+            (std::vector<int64_t>{49, 49, 81, 4, 0, 25}));
+  EXPECT_EQ(runOp("less", {a, b}, BOOL, {2, 3}).bytes,
+            (std::vector<uint8_t>{0, 1, 0, 0, 1, 1}));
+  EXPECT_EQ(runOp("greater_equal", {a, b}, BOOL, {2, 3}).bytes,
+            (std::vector<uint8_t>{1, 0, 1, 1, 0, 0}));
+  HostTensor x = f32({3}, {1, 2, 3}), y = f32({3}, {1, 3, 2});
+  EXPECT_EQ(runOp("equal", {x, y}, BOOL, {3}).bytes,
+            (std::vector<uint8_t>{1, 0, 0}));
+  EXPECT_EQ(runOp("less_equal", {x, y}, BOOL, {3}).bytes,
+            (std::vector<uint8_t>{1, 1, 0}));
+  EXPECT_EQ(runOp("greater", {x, y}, BOOL, {3}).bytes,
+            (std::vector<uint8_t>{0, 0, 1}));
+  HostTensor p = boolean({2, 2}, {0, 0, 1, 1}), q = boolean({2}, {0, 1});
+  EXPECT_EQ(runOp("and", {p, q}, BOOL, {2, 2}).bytes,
+            (std::vector<uint8_t>{0, 0, 0, 1}));
+  EXPECT_EQ(runOp("or", {p, q}, BOOL, {2, 2}).bytes,
+            (std::vector<uint8_t>{0, 1, 1, 1}));
+  EXPECT_EQ(runOp("xor", {p, q}, BOOL, {2, 2}).bytes,
+            (std::vector<uint8_t>{0, 1, 1, 0}));
+}
+
+TEST(KernelTest, WhereBroadcastsAllThree) {
+  HostTensor condition = boolean({2, 1}, {1, 0});
+  HostTensor x = f32({3}, {1, 2, 3});
+  HostTensor y = f32({1}, {-1});
+  expectNear(runOp("where", {condition, x, y}, F32, {2, 3}).floats(),
+             {1, 2, 3, -1, -1, -1});
+  HostTensor xi = i64({1}, {5}), yi = i64({2, 1}, {7, 8});
+  HostTensor selected = runOp("where", {condition, xi, yi}, I64, {2, 1});
+  EXPECT_EQ(selected.as<int64_t>()[0], 5);
+  EXPECT_EQ(selected.as<int64_t>()[1], 8);
+}
+
+std::vector<float> referenceMatmul(const std::vector<float> &a,
+                                   const Shape &aShape,
+                                   const std::vector<float> &b,
+                                   const Shape &bShape, const Shape &out) {
+  int64_t m = out[out.size() - 2], n = out.back(), k = aShape.back();
+  Shape batch(out.begin(), out.end() - 2);
+  Shape aBatch(aShape.begin(), aShape.end() - 2),
+      bBatch(bShape.begin(), bShape.end() - 2);
+  std::vector<float> result(count(out));
+  for (int64_t t = 0; t < count(batch); ++t) {
+    int64_t ai = broadcastIndex(t, batch, aBatch),
+            bi = broadcastIndex(t, batch, bBatch);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        for (int64_t p = 0; p < k; ++p)
+          sum += a[ai * m * k + i * k + p] * b[bi * k * n + p * n + j];
+        result[t * m * n + i * n + j] = static_cast<float>(sum);
+      }
+  }
+  return result;
+}
+
+TEST(KernelTest, Matmul) {
+  struct Case {
+    Shape a, b, out;
+  };
+  const Case cases[] = {
+      {{2, 1, 3, 4}, {5, 4, 6}, {2, 5, 3, 6}}, // batch broadcast both ways
+      {{2, 7, 4}, {4, 5}, {2, 7, 5}},          // shared weights
+      {{100, 50}, {50, 70}, {100, 70}},        // split over threads
+      {{1, 3}, {3, 300}, {1, 300}},            // split over columns
+      {{3, 2, 9}, {1, 9, 4}, {3, 2, 4}},
+  };
+  unsigned seed = 10;
+  for (const Case &c : cases) {
+    std::vector<float> a = randomFloats(count(c.a), seed++),
+                       b = randomFloats(count(c.b), seed++);
+    expectNear(runOp("matmul", {f32(c.a, a), f32(c.b, b)}, F32, c.out).floats(),
+               referenceMatmul(a, c.a, b, c.b, c.out), 1e-4f);
+  }
+}
+
+std::vector<float>
+referenceAttention(const std::vector<float> &q, const std::vector<float> &k,
+                   const std::vector<float> &v, const std::vector<float> *mask,
+                   const Shape &maskShape, int64_t batch, int64_t heads,
+                   int64_t lq, int64_t lk, int64_t d, int64_t dv, float scale) {
+  std::vector<float> out(batch * heads * lq * dv);
+  Shape scores = {batch, heads, lq, lk};
+  for (int64_t bh = 0; bh < batch * heads; ++bh)
+    for (int64_t i = 0; i < lq; ++i) {
+      std::vector<double> s(lk);
+      double maximum = -INFINITY;
+      for (int64_t j = 0; j < lk; ++j) {
+        double dot = 0;
+        for (int64_t c = 0; c < d; ++c)
+          dot += q[(bh * lq + i) * d + c] * k[(bh * lk + j) * d + c];
+        s[j] = dot * scale;
+        if (mask)
+          s[j] += (*mask)[broadcastIndex((bh * lq + i) * lk + j, scores,
+                                         maskShape)];
+        maximum = std::max(maximum, s[j]);
+      }
+      if (maximum == -INFINITY)
+        continue; // fully masked: zeros
+      double sum = 0;
+      for (double &value : s)
+        sum += value = std::exp(value - maximum);
+      for (int64_t c = 0; c < dv; ++c) {
+        double acc = 0;
+        for (int64_t j = 0; j < lk; ++j)
+          acc += s[j] * v[(bh * lk + j) * dv + c];
+        out[(bh * lq + i) * dv + c] = static_cast<float>(acc / sum);
+      }
+    }
+  return out;
+}
+
+TEST(KernelTest, AttentionMatchesNaiveSoftmax) {
+  const int64_t batch = 2, heads = 2, lq = 150, lk = 300, d = 16, dv = 8;
+  const float scale = 0.25f;
+  std::vector<float> q = randomFloats(batch * heads * lq * d, 20),
+                     k = randomFloats(batch * heads * lk * d, 21),
+                     v = randomFloats(batch * heads * lk * dv, 22);
+  Shape out = {batch, heads, lq, dv};
+  HostTensor qt = f32({batch, heads, lq, d}, q),
+             kt = f32({batch, heads, lk, d}, k),
+             vt = f32({batch, heads, lk, dv}, v);
+  expectNear(
+      runOp("attention", {qt, kt, vt}, F32, out, {floats("scale", {scale})})
+          .floats(),
+      referenceAttention(q, k, v, nullptr, {}, batch, heads, lq, lk, d, dv,
+                         scale),
+      1e-4f);
+
+  // A mask broadcast over batch and heads: causal-ish with random values, a
+  // fully masked row 7, and a row masked everywhere but the last key block.
+  Shape maskShape = {lq, lk};
+  std::vector<float> mask = randomFloats(lq * lk, 23, -2, 2);
+  for (int64_t i = 0; i < lq; ++i)
+    for (int64_t j = 0; j < lk; ++j)
+      if (j > 2 * i + 5 || i == 7 || (i == 9 && j < 290))
+        mask[i * lk + j] = -kInf;
+  std::vector<float> expected = referenceAttention(
+      q, k, v, &mask, maskShape, batch, heads, lq, lk, d, dv, scale);
+  std::vector<float> got =
+      runOp("attention", {qt, kt, vt, f32(maskShape, mask)}, F32, out,
+            {floats("scale", {scale})})
+          .floats();
+  expectNear(got, expected, 1e-4f);
+  for (int64_t c = 0; c < dv; ++c)
+    EXPECT_EQ(got[7 * dv + c], 0.0f);
+}
+
+TEST(KernelTest, AttentionLongSequence) {
+  const int64_t lq = 64, lk = 4100, d = 8, dv = 4;
+  std::vector<float> q = randomFloats(lq * d, 30, -3, 3),
+                     k = randomFloats(lk * d, 31, -3, 3),
+                     v = randomFloats(lk * dv, 32);
+  Shape mask = {1, 1, 1, lk};
+  std::vector<float> maskValues(lk, 0.0f);
+  for (int64_t j = 0; j < lk; j += 3)
+    maskValues[j] = -kInf;
+  expectNear(
+      runOp("attention",
+            {f32({1, 1, lq, d}, q), f32({1, 1, lk, d}, k),
+             f32({1, 1, lk, dv}, v), f32(mask, maskValues)},
+            F32, {1, 1, lq, dv}, {floats("scale", {0.5})})
+          .floats(),
+      referenceAttention(q, k, v, &maskValues, mask, 1, 1, lq, lk, d, dv, 0.5f),
+      1e-4f);
+}
+
+/// ONNX Conv with 1 to 3 spatial dims, computed directly.
+std::vector<float> referenceConv(const std::vector<float> &x, const Shape &xs,
+                                 const std::vector<float> &w, const Shape &ws,
+                                 const std::vector<float> *bias,
+                                 const Shape &strides, const Shape &dilations,
+                                 const Shape &pads, int64_t group,
+                                 const Shape &out) {
+  size_t spatial = xs.size() - 2;
+  auto dim3 = [&](const Shape &s, size_t offset, int64_t fill) {
+    Shape r(3, fill);
+    for (size_t i = 0; i < spatial; ++i)
+      r[3 - spatial + i] = s[offset + i];
+    return r;
+  };
+  Shape in = dim3(xs, 2, 1), kernel = dim3(ws, 2, 1), o = dim3(out, 2, 1);
+  Shape st = dim3(strides, 0, 1), di = dim3(dilations, 0, 1),
+        pb = dim3(pads, 0, 0);
+  int64_t cg = xs[1] / group, mg = ws[0] / group;
+  std::vector<float> result(count(out));
+  for (int64_t n = 0; n < xs[0]; ++n)
+    for (int64_t m = 0; m < ws[0]; ++m)
+      for (int64_t z = 0; z < o[0]; ++z)
+        for (int64_t y = 0; y < o[1]; ++y)
+          for (int64_t xx = 0; xx < o[2]; ++xx) {
+            double sum = bias ? (*bias)[m] : 0;
+            int64_t g = m / mg;
+            for (int64_t c = 0; c < cg; ++c)
+              for (int64_t kz = 0; kz < kernel[0]; ++kz)
+                for (int64_t ky = 0; ky < kernel[1]; ++ky)
+                  for (int64_t kx = 0; kx < kernel[2]; ++kx) {
+                    int64_t iz = z * st[0] - pb[0] + kz * di[0];
+                    int64_t iy = y * st[1] - pb[1] + ky * di[1];
+                    int64_t ix = xx * st[2] - pb[2] + kx * di[2];
+                    if (iz < 0 || iz >= in[0] || iy < 0 || iy >= in[1] ||
+                        ix < 0 || ix >= in[2])
+                      continue;
+                    int64_t channel = g * cg + c;
+                    sum +=
+                        x[(((n * xs[1] + channel) * in[0] + iz) * in[1] + iy) *
+                              in[2] +
+                          ix] *
+                        w[(((m * cg + c) * kernel[0] + kz) * kernel[1] + ky) *
+                              kernel[2] +
+                          kx];
+                  }
+            result[(((n * ws[0] + m) * o[0] + z) * o[1] + y) * o[2] + xx] =
+                static_cast<float>(sum);
+          }
+  return result;
+}
+
+struct ConvCase {
+  Shape x, w, strides, dilations, pads;
+  int64_t group;
+  bool bias;
+  Shape out;
+};
+
+void checkConv(const ConvCase &c, unsigned seed) {
+  std::vector<float> x = randomFloats(count(c.x), seed),
+                     w = randomFloats(count(c.w), seed + 1),
+                     b = randomFloats(c.w[0], seed + 2);
+  std::vector<HostTensor> inputs = {f32(c.x, x), f32(c.w, w)};
+  if (c.bias)
+    inputs.push_back(f32({c.w[0]}, b));
+  expectNear(runOp("conv", inputs, F32, c.out,
+                   {ints("strides", c.strides), ints("dilations", c.dilations),
+                    ints("pads", c.pads), ints("group", {c.group})})
+                 .floats(),
+             referenceConv(x, c.x, w, c.w, c.bias ? &b : nullptr, c.strides,
+                           c.dilations, c.pads, c.group, c.out),
+             1e-4f);
+}
+
+TEST(KernelTest, Conv2D) {
+  // Strides, asymmetric pads, dilation, groups and bias.
+  checkConv({{2, 4, 7, 9},
+             {6, 2, 3, 3},
+             {2, 1},
+             {1, 2},
+             {1, 0, 0, 2},
+             2,
+             true,
+             {2, 6, 3, 7}},
+            40);
+  // Pointwise, depthwise.
+  checkConv({{1, 3, 5, 5},
+             {4, 3, 1, 1},
+             {1, 1},
+             {1, 1},
+             {0, 0, 0, 0},
+             1,
+             false,
+             {1, 4, 5, 5}},
+            41);
+  checkConv({{1, 4, 6, 6},
+             {4, 1, 3, 3},
+             {1, 1},
+             {1, 1},
+             {1, 1, 1, 1},
+             4,
+             true,
+             {1, 4, 6, 6}},
+            42);
+  // Patch embedding: kernel = stride.
+  checkConv({{2, 3, 32, 32},
+             {8, 3, 8, 8},
+             {8, 8},
+             {1, 1},
+             {0, 0, 0, 0},
+             1,
+             true,
+             {2, 8, 4, 4}},
+            43);
+}
+
+TEST(KernelTest, Conv1DAnd3D) {
+  checkConv({{2, 3, 11}, {5, 3, 3}, {2}, {1}, {1, 1}, 1, true, {2, 5, 6}}, 50);
+  // Video patch embedding: tubelets of 2x4x4.
+  checkConv({{1, 3, 4, 8, 8},
+             {6, 3, 2, 4, 4},
+             {2, 4, 4},
+             {1, 1, 1},
+             {0, 0, 0, 0, 0, 0},
+             1,
+             true,
+             {1, 6, 2, 2, 2}},
+            51);
+  checkConv({{1, 4, 3, 5, 6},
+             {2, 2, 2, 3, 2},
+             {1, 2, 1},
+             {2, 1, 1},
+             {1, 1, 0, 0, 0, 1},
+             2,
+             false,
+             {1, 2, 2, 2, 6}},
+            52);
+}
+
+TEST(KernelTest, GatherNegativeIndices) {
+  std::vector<float> data(3 * 4 * 2);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<float>(i);
+  HostTensor indices = i64({2, 2}, {0, -1, 2, -4});
+  HostTensor out = runOp("gather", {f32({3, 4, 2}, data), indices}, F32,
+                         {3, 2, 2, 2}, {ints("axis", {1})});
+  std::vector<float> expected;
+  const int64_t resolved[] = {0, 3, 2, 0};
+  for (int64_t a = 0; a < 3; ++a)
+    for (int64_t j : resolved)
+      for (int64_t c = 0; c < 2; ++c)
+        expected.push_back(data[(a * 4 + j) * 2 + c]);
+  expectNear(out.floats(), expected);
+}
+
+TEST(KernelTest, GatherOutOfRangeIsAnError) {
+  ProgramBuilder builder;
+  uint32_t data = builder.weight("table", f32({4}, {1, 2, 3, 4}));
+  uint32_t indices = builder.input("indices", I64, {2});
+  builder.output(
+      builder.op("gather", {data, indices}, F32, {2}, {ints("axis", {0})}));
+  std::string path = temporaryPath("gather_range.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  std::string error;
+  auto session = dsp::runtime::Session::open(path, {}, error);
+  ASSERT_TRUE(session) << error;
+  std::vector<int64_t> bad = {1, -5};
+  ASSERT_TRUE(session->bindInput(0, I64, {2}, bad.data(), 16).ok());
+  dsp::runtime::Status status = session->run();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("index -5"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("gather"), std::string::npos);
+}
+
+TEST(KernelTest, SliceNegativeSteps) {
+  std::vector<float> data(4 * 6);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<float>(i);
+  // Rows 3, 1; columns 5, 2.
+  HostTensor out = runOp("slice", {f32({4, 6}, data)}, F32, {2, 2},
+                         {ints("starts", {3, 5}), ints("limits", {0, 0}),
+                          ints("strides", {-2, -3})});
+  expectNear(out.floats(), {23, 20, 11, 8});
+  // Forward with a step, and an empty dim.
+  expectNear(runOp("slice", {f32({4, 6}, data)}, F32, {2, 3},
+                   {ints("starts", {1, 0}), ints("limits", {3, 6}),
+                    ints("strides", {1, 2})})
+                 .floats(),
+             {6, 8, 10, 12, 14, 16});
+  EXPECT_TRUE(runOp("slice", {f32({4, 6}, data)}, F32, {0, 6},
+                    {ints("starts", {2, 0}), ints("limits", {2, 6}),
+                     ints("strides", {1, 1})})
+                  .bytes.empty());
+}
+
+TEST(KernelTest, Reductions) {
+  Shape in = {3, 4, 5};
+  std::vector<float> x = randomFloats(60, 60);
+  std::vector<float> sum(4, 0), maximum(4, -kInf);
+  for (int64_t a = 0; a < 3; ++a)
+    for (int64_t b = 0; b < 4; ++b)
+      for (int64_t c = 0; c < 5; ++c) {
+        sum[b] += x[(a * 4 + b) * 5 + c];
+        maximum[b] = std::max(maximum[b], x[(a * 4 + b) * 5 + c]);
+      }
+  std::vector<float> mean;
+  for (float s : sum)
+    mean.push_back(s / 15);
+  auto attrs = [](int64_t keep) {
+    return std::vector<dsp::program::Attribute>{ints("axes", {0, 2}),
+                                                ints("keepdims", {keep})};
+  };
+  expectNear(runOp("reduce_sum", {f32(in, x)}, F32, {4}, attrs(0)).floats(),
+             sum);
+  expectNear(
+      runOp("reduce_mean", {f32(in, x)}, F32, {1, 4, 1}, attrs(1)).floats(),
+      mean);
+  expectNear(runOp("reduce_max", {f32(in, x)}, F32, {4}, attrs(0)).floats(),
+             maximum);
+  // Last-axis mean, the layer-norm-like pattern.
+  std::vector<float> rowMean(12, 0);
+  for (int64_t r = 0; r < 12; ++r) {
+    for (int64_t c = 0; c < 5; ++c)
+      rowMean[r] += x[r * 5 + c];
+    rowMean[r] /= 5;
+  }
+  expectNear(runOp("reduce_mean", {f32(in, x)}, F32, {3, 4, 1},
+                   {ints("axes", {2}), ints("keepdims", {1})})
+                 .floats(),
+             rowMean);
+}
+
+TEST(KernelTest, SoftmaxMiddleAxisAndMaskedRow) {
+  Shape in = {2, 3, 4};
+  std::vector<float> x = randomFloats(24, 70, -3, 3);
+  // Column (0, *, 1) is all -inf.
+  for (int64_t j = 0; j < 3; ++j)
+    x[j * 4 + 1] = -kInf;
+  std::vector<float> expected(24);
+  for (int64_t a = 0; a < 2; ++a)
+    for (int64_t c = 0; c < 4; ++c) {
+      float m = -kInf;
+      for (int64_t j = 0; j < 3; ++j)
+        m = std::max(m, x[(a * 3 + j) * 4 + c]);
+      double s = 0;
+      for (int64_t j = 0; j < 3; ++j)
+        s += m == -kInf ? 0 : std::exp(x[(a * 3 + j) * 4 + c] - m);
+      for (int64_t j = 0; j < 3; ++j)
+        expected[(a * 3 + j) * 4 + c] =
+            m == -kInf ? 0 : std::exp(x[(a * 3 + j) * 4 + c] - m) / s;
+    }
+  expectNear(
+      runOp("softmax", {f32(in, x)}, F32, in, {ints("axis", {1})}).floats(),
+      expected);
+}
+
+TEST(KernelTest, LayerNorm) {
+  Shape in = {3, 2, 8};
+  std::vector<float> x = randomFloats(48, 80, -5, 5),
+                     scale = randomFloats(16, 81), bias = randomFloats(16, 82);
+  std::vector<float> expected(48), noBias(48);
+  for (int64_t r = 0; r < 3; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < 16; ++c)
+      mean += x[r * 16 + c];
+    mean /= 16;
+    for (int64_t c = 0; c < 16; ++c)
+      var += (x[r * 16 + c] - mean) * (x[r * 16 + c] - mean);
+    var /= 16;
+    for (int64_t c = 0; c < 16; ++c) {
+      double normalized = (x[r * 16 + c] - mean) / std::sqrt(var + 1e-5);
+      expected[r * 16 + c] = normalized * scale[c] + bias[c];
+      noBias[r * 16 + c] = normalized * scale[c];
+    }
+  }
+  auto attrs = std::vector<dsp::program::Attribute>{ints("axis", {1}),
+                                                    floats("epsilon", {1e-5})};
+  expectNear(runOp("layer_norm",
+                   {f32(in, x), f32({2, 8}, scale), f32({2, 8}, bias)}, F32, in,
+                   attrs)
+                 .floats(),
+             expected, 1e-4f);
+  expectNear(
+      runOp("layer_norm", {f32(in, x), f32({2, 8}, scale)}, F32, in, attrs)
+          .floats(),
+      noBias, 1e-4f);
+}
+
+TEST(KernelTest, DataMovement) {
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i);
+  HostTensor t = f32({2, 3, 4}, x);
+  expectNear(runOp("reshape", {t}, F32, {4, 6}).floats(), x);
+
+  std::vector<float> transposed;
+  for (int64_t c = 0; c < 4; ++c)
+    for (int64_t a = 0; a < 2; ++a)
+      for (int64_t b = 0; b < 3; ++b)
+        transposed.push_back(x[(a * 3 + b) * 4 + c]);
+  expectNear(runOp("transpose", {t}, F32, {4, 2, 3}, {ints("perm", {2, 0, 1})})
+                 .floats(),
+             transposed);
+
+  HostTensor y = f32({2, 1, 4}, {100, 101, 102, 103, 104, 105, 106, 107});
+  std::vector<float> concatenated;
+  for (int64_t a = 0; a < 2; ++a) {
+    for (int64_t i = 0; i < 12; ++i)
+      concatenated.push_back(x[a * 12 + i]);
+    for (int64_t i = 0; i < 4; ++i)
+      concatenated.push_back(100 + a * 4 + i);
+  }
+  expectNear(
+      runOp("concat", {t, y}, F32, {2, 4, 4}, {ints("axis", {1})}).floats(),
+      concatenated);
+  expectNear(runOp("concat", {y}, F32, {2, 1, 4}, {ints("axis", {0})}).floats(),
+             y.floats());
+
+  expectNear(runOp("expand", {f32({3, 1}, {1, 2, 3})}, F32, {2, 3, 2}).floats(),
+             {1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3});
+  expectNear(
+      runOp("tile", {f32({2, 2}, {1, 2, 3, 4})}, F32, {4, 6},
+            {ints("repeats", {2, 3})})
+          .floats(),
+      {1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4});
+  HostTensor flags = boolean({2}, {1, 0});
+  EXPECT_EQ(runOp("tile", {flags}, BOOL, {4}, {ints("repeats", {2})}).bytes,
+            (std::vector<uint8_t>{1, 0, 1, 0}));
+}
+
+} // namespace

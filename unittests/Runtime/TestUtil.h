@@ -1,0 +1,250 @@
+//===- TestUtil.h - Building and running small programs in tests -*- C++
+//-*-===//
+
+#ifndef DSP_UNITTESTS_RUNTIME_TESTUTIL_H
+#define DSP_UNITTESTS_RUNTIME_TESTUTIL_H
+
+#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Runtime/Runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace test {
+
+using program::DType;
+using Shape = std::vector<int64_t>;
+
+inline int64_t count(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// A host tensor: dtype, shape and raw bytes.
+struct HostTensor {
+  DType dtype = program::F32;
+  Shape shape;
+  std::vector<uint8_t> bytes;
+
+  template <typename T> const T *as() const {
+    return reinterpret_cast<const T *>(bytes.data());
+  }
+  std::vector<float> floats() const {
+    if (bytes.size() != count(shape) * sizeof(float))
+      return {};
+    return std::vector<float>(as<float>(), as<float>() + count(shape));
+  }
+};
+
+template <typename T>
+HostTensor makeTensor(DType dtype, Shape shape, const std::vector<T> &values) {
+  HostTensor tensor{dtype, std::move(shape), {}};
+  tensor.bytes.resize(values.size() * sizeof(T));
+  std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
+  return tensor;
+}
+inline HostTensor f32(Shape shape, const std::vector<float> &values) {
+  return makeTensor(program::F32, std::move(shape), values);
+}
+inline HostTensor i64(Shape shape, const std::vector<int64_t> &values) {
+  return makeTensor(program::I64, std::move(shape), values);
+}
+inline HostTensor boolean(Shape shape, const std::vector<uint8_t> &values) {
+  return makeTensor(program::BOOL, std::move(shape), values);
+}
+
+inline std::vector<float> randomFloats(size_t n, unsigned seed, float low = -1,
+                                       float high = 1) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> distribution(low, high);
+  std::vector<float> values(n);
+  for (float &value : values)
+    value = distribution(generator);
+  return values;
+}
+
+inline program::Attribute ints(const std::string &name,
+                               const std::vector<int64_t> &values) {
+  program::Attribute attribute;
+  attribute.set_name(name);
+  for (int64_t value : values)
+    attribute.mutable_ints()->add_values(value);
+  return attribute;
+}
+inline program::Attribute floats(const std::string &name,
+                                 const std::vector<double> &values) {
+  program::Attribute attribute;
+  attribute.set_name(name);
+  for (double value : values)
+    attribute.mutable_floats()->add_values(value);
+  return attribute;
+}
+inline program::Attribute str(const std::string &name,
+                              const std::string &value) {
+  program::Attribute attribute;
+  attribute.set_name(name);
+  attribute.set_str(value);
+  return attribute;
+}
+
+/// Builds programs whose arena gives every tensor its own bytes.
+class ProgramBuilder {
+public:
+  ProgramBuilder() {
+    program.set_ranks(1);
+    program.set_producer("unittests");
+  }
+
+  uint32_t tensor(const std::string &name, DType dtype, const Shape &shape,
+                  program::TensorKind kind) {
+    program::Tensor *tensor = program.add_tensors();
+    tensor->set_name(name);
+    tensor->set_dtype(dtype);
+    tensor->set_kind(kind);
+    for (int64_t dim : shape)
+      tensor->add_shape(dim);
+    uint64_t bytes = count(shape) * format::elementSize(dtype);
+    tensor->set_bytes(bytes);
+    if (kind != program::WEIGHT) {
+      tensor->set_offset(arena);
+      arena += (bytes + 63) / 64 * 64;
+      program.set_arena_bytes(arena);
+    }
+    return program.tensors_size() - 1;
+  }
+
+  uint32_t input(const std::string &name, DType dtype, const Shape &shape) {
+    uint32_t index = tensor(name, dtype, shape, program::INPUT);
+    program.add_inputs(index);
+    return index;
+  }
+
+  /// A weight whose bytes the builder keeps; empty `bytes` with a non-empty
+  /// shape writes zeros.
+  uint32_t weight(const std::string &name, const HostTensor &value) {
+    uint32_t index = tensor(name, value.dtype, value.shape, program::WEIGHT);
+    storage.push_back(value.bytes);
+    weights.push_back({index, nullptr, value.bytes.size()});
+    return index;
+  }
+
+  uint32_t zeroWeight(const std::string &name, DType dtype,
+                      const Shape &shape) {
+    uint32_t index = tensor(name, dtype, shape, program::WEIGHT);
+    storage.emplace_back();
+    weights.push_back(
+        {index, nullptr, count(shape) * format::elementSize(dtype)});
+    return index;
+  }
+
+  uint32_t op(const std::string &name, const std::vector<uint32_t> &inputs,
+              DType dtype, const Shape &shape,
+              const std::vector<program::Attribute> &attributes = {}) {
+    uint32_t result = tensor(name + "_out" + std::to_string(counter++), dtype,
+                             shape, program::INTERMEDIATE);
+    program::Instruction *instruction = program.add_instructions();
+    instruction->set_op(name);
+    instruction->set_location("node_" + std::to_string(counter));
+    for (uint32_t input : inputs)
+      instruction->add_inputs(input);
+    instruction->add_outputs(result);
+    for (const program::Attribute &attribute : attributes)
+      *instruction->add_attributes() = attribute;
+    return result;
+  }
+
+  void output(uint32_t index) {
+    if (program.tensors(index).kind() == program::INTERMEDIATE)
+      program.mutable_tensors(index)->set_kind(program::OUTPUT);
+    program.add_outputs(index);
+  }
+
+  /// Writes the program; returns "" or the writer's error.
+  std::string write(const std::string &path) {
+    std::vector<format::WeightData> data = weights;
+    for (size_t i = 0; i < data.size(); ++i)
+      data[i].data = storage[i].empty() ? nullptr : storage[i].data();
+    return format::writeProgramFile(path, program, data);
+  }
+
+  program::Program program;
+
+private:
+  std::vector<format::WeightData> weights;
+  std::vector<std::vector<uint8_t>> storage;
+  uint64_t arena = 0;
+  int counter = 0;
+};
+
+inline std::string temporaryPath(const std::string &name) {
+  return ::testing::TempDir() + "dsp_" + name;
+}
+
+/// Runs a one-instruction program: `inputs` become graph inputs, the op's
+/// result the only output. Fails the test on any error.
+inline HostTensor runOp(const std::string &op,
+                        const std::vector<HostTensor> &inputs, DType dtype,
+                        const Shape &shape,
+                        const std::vector<program::Attribute> &attributes = {},
+                        unsigned threads = 3) {
+  ProgramBuilder builder;
+  std::vector<uint32_t> operands;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    operands.push_back(builder.input("in" + std::to_string(i), inputs[i].dtype,
+                                     inputs[i].shape));
+  builder.output(builder.op(op, operands, dtype, shape, attributes));
+  std::string path = temporaryPath(op + ".dspx");
+  std::string error = builder.write(path);
+  EXPECT_EQ(error, "");
+  runtime::SessionOptions options;
+  options.threads = threads;
+  std::unique_ptr<runtime::Session> session =
+      runtime::Session::open(path, options, error);
+  EXPECT_TRUE(session) << error;
+  HostTensor result{dtype, shape, {}};
+  if (!session)
+    return result;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    runtime::Status status =
+        session->bindInput(i, inputs[i].dtype, inputs[i].shape,
+                           inputs[i].bytes.data(), inputs[i].bytes.size());
+    EXPECT_TRUE(status.ok()) << status.message();
+  }
+  runtime::Status status = session->run();
+  EXPECT_TRUE(status.ok()) << status.message();
+  result.bytes.resize(session->outputInfo(0).bytes);
+  status = session->readOutput(0, result.bytes.data(), result.bytes.size());
+  EXPECT_TRUE(status.ok()) << status.message();
+  return result;
+}
+
+inline void expectNear(const std::vector<float> &got,
+                       const std::vector<float> &expected,
+                       float tolerance = 1e-5f) {
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "at " << i;
+      continue;
+    }
+    if (std::isinf(expected[i])) {
+      EXPECT_EQ(got[i], expected[i]) << "at " << i;
+      continue;
+    }
+    ASSERT_NEAR(got[i], expected[i],
+                tolerance * std::max(1.0f, std::fabs(expected[i])))
+        << "at element " << i;
+  }
+}
+
+} // namespace test
+} // namespace dsp
+
+#endif // DSP_UNITTESTS_RUNTIME_TESTUTIL_H
