@@ -63,8 +63,8 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
     }
     return success();
   }
-  return op->emitError() << "unknown dsp attribute '" << attribute.getName()
-                         << "'";
+  return op->emitError() << "unknown dsp attribute '"
+                         << attribute.getName().getValue() << "'";
 }
 
 static LogicalResult verifyNameAttribute(Operation *op,

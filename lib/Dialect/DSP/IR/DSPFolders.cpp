@@ -12,6 +12,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include <cmath>
+#include <type_traits>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -101,67 +102,114 @@ template <typename T> SmallVector<T> elementsAs(DenseElementsAttr attr) {
   return result;
 }
 
-/// A constant of `type` from doubles (converted to the element type).
-DenseElementsAttr fromDoubles(RankedTensorType type, ArrayRef<double> values) {
+/// A constant of `type` from doubles or int64s (converted to the element
+/// type; integers wrap to the element width).
+template <typename T>
+DenseElementsAttr fromValues(RankedTensorType type, ArrayRef<T> values) {
   Type elementType = type.getElementType();
   if (auto floatType = dyn_cast<FloatType>(elementType)) {
     SmallVector<APFloat> result;
-    for (double v : values) {
-      APFloat f(v);
+    for (T v : values) {
       bool lost;
-      f.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                &lost);
-      result.push_back(f);
+      if constexpr (std::is_floating_point_v<T>) {
+        APFloat f(v);
+        f.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                  &lost);
+        result.push_back(f);
+      } else {
+        APFloat f(floatType.getFloatSemantics());
+        f.convertFromAPInt(APInt(64, v, /*isSigned=*/true), /*IsSigned=*/true,
+                           APFloat::rmNearestTiesToEven);
+        result.push_back(f);
+      }
     }
     return DenseElementsAttr::get(type, result);
   }
   if (elementType.isInteger(1)) {
     SmallVector<bool> result;
-    for (double v : values)
+    for (T v : values)
       result.push_back(v != 0);
     return DenseElementsAttr::get(type, result);
   }
   SmallVector<APInt> result;
-  for (double v : values)
+  for (T v : values)
     result.push_back(APInt(elementType.getIntOrFloatBitWidth(),
-                           static_cast<int64_t>(v), /*isSigned=*/true));
+                           static_cast<int64_t>(v), /*isSigned=*/true,
+                           /*implicitTrunc=*/true));
   return DenseElementsAttr::get(type, result);
 }
 
-/// Evaluates an elementwise op over broadcast constant operands. Integers
-/// are computed as int64 and floats as double, so `fn` takes doubles that
-/// hold exact integers for integer ops.
-OpFoldResult foldElementwise(Operation *op, ArrayRef<Attribute> operands,
-                             function_ref<double(ArrayRef<double>)> fn) {
-  auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  if (type.getNumElements() > kMaxFoldElements)
-    return {};
-  SmallVector<SmallVector<double>> values;
+/// Two's complement arithmetic on int64 (wrapping, as the runtime does);
+/// plain arithmetic on doubles.
+template <typename T> T add(T a, T b) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  else
+    return a + b;
+}
+template <typename T> T sub(T a, T b) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+  else
+    return a - b;
+}
+template <typename T> T mul(T a, T b) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+  else
+    return a * b;
+}
+
+template <typename T, typename Fn>
+OpFoldResult evaluateElementwise(RankedTensorType type,
+                                 ArrayRef<DenseElementsAttr> operands, Fn fn) {
+  SmallVector<SmallVector<T>> values;
   SmallVector<ArrayRef<int64_t>> shapes;
-  for (Attribute attr : operands) {
-    DenseElementsAttr dense = foldable(attr);
-    if (!dense)
-      return {};
-    Type elementType = dense.getElementType();
-    if (!elementType.isF32() && !elementType.isInteger())
-      return {};
-    values.push_back(elementsAs<double>(dense));
+  for (DenseElementsAttr dense : operands) {
+    values.push_back(elementsAs<T>(dense));
     shapes.push_back(dense.getType().getShape());
   }
-  SmallVector<double> result;
-  SmallVector<double> arguments(operands.size());
+  SmallVector<T> result;
+  SmallVector<T> arguments(operands.size());
   SmallVector<int64_t> index(type.getRank(), 0);
   for (int64_t n = 0; n < type.getNumElements(); ++n) {
     for (size_t i = 0; i < operands.size(); ++i)
       arguments[i] = values[i][broadcastSource(index, shapes[i])];
-    result.push_back(fn(arguments));
+    result.push_back(static_cast<T>(fn(ArrayRef<T>(arguments))));
     for (int64_t d = type.getRank() - 1; d >= 0; --d) {
       if (++index[d] < type.getDimSize(d))
         break;
       index[d] = 0;
     }
   }
-  return fromDoubles(type, result);
+  return fromValues<T>(type, result);
+}
+
+/// Evaluates an elementwise op over broadcast constant operands. `fn` is
+/// called with the operands of one element as an ArrayRef<double> when an
+/// operand is a float, and as an ArrayRef<int64_t> otherwise, so that
+/// integers are computed exactly as int64.
+template <typename Fn>
+OpFoldResult foldElementwise(Operation *op, ArrayRef<Attribute> operands,
+                             Fn fn) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  if (type.getNumElements() > kMaxFoldElements)
+    return {};
+  SmallVector<DenseElementsAttr> dense;
+  bool floating = false;
+  for (Attribute attr : operands) {
+    DenseElementsAttr operand = foldable(attr);
+    if (!operand)
+      return {};
+    Type elementType = operand.getElementType();
+    if (!elementType.isF32() && !elementType.isInteger())
+      return {};
+    floating |= elementType.isF32();
+    dense.push_back(operand);
+  }
+  if (floating)
+    return evaluateElementwise<double>(type, dense, fn);
+  return evaluateElementwise<int64_t>(type, dense, fn);
 }
 
 bool isIntegerOp(Operation *op) {
@@ -178,10 +226,11 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getOutput().getType())
     return getInput();
-  return foldElementwise(*this, adaptor.getOperands(), [&](ArrayRef<double> v) {
+  return foldElementwise(*this, adaptor.getOperands(), [&](auto v) {
+    using T = typename decltype(v)::value_type;
     // Float to integer truncates toward zero.
     return getOutput().getType().getElementType().isInteger(1)
-               ? static_cast<double>(v[0] != 0)
+               ? static_cast<T>(v[0] != 0)
                : v[0];
   });
 }
@@ -199,21 +248,21 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 0))
     return x;
   return foldElementwise(*this, adaptor.getOperands(),
-                         [](ArrayRef<double> v) { return v[0] + v[1]; });
+                         [](auto v) { return add(v[0], v[1]); });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 0))
     return x;
   return foldElementwise(*this, adaptor.getOperands(),
-                         [](ArrayRef<double> v) { return v[0] - v[1]; });
+                         [](auto v) { return sub(v[0], v[1]); });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 1))
     return x;
   return foldElementwise(*this, adaptor.getOperands(),
-                         [](ArrayRef<double> v) { return v[0] * v[1]; });
+                         [](auto v) { return mul(v[0], v[1]); });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
@@ -226,75 +275,89 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
     if (!rhs || llvm::is_contained(elementsAs<int64_t>(rhs), 0))
       return {};
   }
-  return foldElementwise(*this, adaptor.getOperands(), [&](ArrayRef<double> v) {
-    return integer ? std::trunc(v[0] / v[1]) : v[0] / v[1];
+  return foldElementwise(*this, adaptor.getOperands(), [](auto v) {
+    using T = typename decltype(v)::value_type;
+    // Integer division truncates toward zero;
+    // INT64_MIN / -1 wraps.
+    if constexpr (std::is_integral_v<T>)
+      return v[1] == -1 ? sub<T>(0, v[0]) : v[0] / v[1];
+    else
+      return v[0] / v[1];
   });
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return std::pow(v[0], v[1]);
+  // A negative integer exponent has no integer result; leave it to run time.
+  if (isIntegerOp(*this)) {
+    auto rhs = foldable(adaptor.getRhs());
+    if (!rhs ||
+        llvm::any_of(elementsAs<int64_t>(rhs), [](int64_t e) { return e < 0; }))
+      return {};
+  }
+  return foldElementwise(*this, adaptor.getOperands(), [](auto v) {
+    using T = typename decltype(v)::value_type;
+    if constexpr (std::is_integral_v<T>) {
+      T result = 1, base = v[0];
+      for (T e = v[1]; e > 0; e >>= 1) {
+        if (e & 1)
+          result = mul(result, base);
+        base = mul(base, base);
+      }
+      return result;
+    } else {
+      return std::pow(v[0], v[1]);
+    }
   });
 }
 
 OpFoldResult MaxOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return std::max(v[0], v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return std::max(v[0], v[1]); });
 }
 
 OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return std::min(v[0], v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return std::min(v[0], v[1]); });
 }
 
 OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] == v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] == v[1]; });
 }
 
 OpFoldResult LessOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] < v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] < v[1]; });
 }
 
 OpFoldResult LessEqualOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] <= v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] <= v[1]; });
 }
 
 OpFoldResult GreaterOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] > v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] > v[1]; });
 }
 
 OpFoldResult GreaterEqualOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] >= v[1]);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] >= v[1]; });
 }
 
 OpFoldResult AndOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] != 0 && v[1] != 0);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] != 0 && v[1] != 0; });
 }
 
 OpFoldResult OrOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>(v[0] != 0 || v[1] != 0);
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] != 0 || v[1] != 0; });
 }
 
 OpFoldResult XorOp::fold(FoldAdaptor adaptor) {
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return static_cast<double>((v[0] != 0) != (v[1] != 0));
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return ((v[0] != 0) != (v[1] != 0)); });
 }
 
 OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
@@ -306,9 +369,8 @@ OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
     if (chosen.getType() == getOutput().getType())
       return chosen;
   }
-  return foldElementwise(*this, adaptor.getOperands(), [](ArrayRef<double> v) {
-    return v[0] != 0 ? v[1] : v[2];
-  });
+  return foldElementwise(*this, adaptor.getOperands(),
+                         [](auto v) { return v[0] != 0 ? v[1] : v[2]; });
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {

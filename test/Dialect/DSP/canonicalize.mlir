@@ -1,0 +1,573 @@
+// RUN: dsp-opt %s -canonicalize -split-input-file | FileCheck %s
+
+// The folders and canonicalization patterns of the dsp dialect.
+
+// Constant evaluation of float arithmetic.
+// CHECK-LABEL: func.func @add_sub_mul_div_f32()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[3.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<3xf32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[-1.000000e+00, 2.000000e+00, -1.200000e+01]> : tensor<3xf32>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[2.000000e+00, 1.250000e+00, -3.200000e+01]> : tensor<3xf32>
+// CHECK-NEXT:    %[[CONSTANT3:.*]] = dsp.constant dense<[5.000000e-01, 5.000000e+00, -5.000000e-01]> : tensor<3xf32>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]], %[[CONSTANT3]] : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+func.func @add_sub_mul_div_f32() -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %a = dsp.constant dense<[1.0, 2.5, -4.0]> : tensor<3xf32>
+  %b = dsp.constant dense<[2.0, 0.5, 8.0]> : tensor<3xf32>
+  %0 = dsp.add %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  %1 = dsp.sub %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  %2 = dsp.mul %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  %3 = dsp.div %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return %0, %1, %2, %3 : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Operands broadcast as numpy does.
+// CHECK-LABEL: func.func @broadcast_add_i64()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}2, 3, 4], [11, 12, 13]]> : tensor<2x3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<2x3xi64>
+func.func @broadcast_add_i64() -> tensor<2x3xi64> {
+  %a = dsp.constant dense<[[1], [10]]> : tensor<2x1xi64>
+  %b = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %0 = dsp.add %a, %b : tensor<2x1xi64>, tensor<3xi64> -> tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}
+
+// -----
+
+// Integer division truncates toward zero.
+// CHECK-LABEL: func.func @div_integer_truncates()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[3, -3, -3, 3]> : tensor<4xi64>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<4xi64>
+func.func @div_integer_truncates() -> tensor<4xi64> {
+  %a = dsp.constant dense<[7, -7, 7, -7]> : tensor<4xi64>
+  %b = dsp.constant dense<[2, 2, -2, -2]> : tensor<4xi64>
+  %0 = dsp.div %a, %b : tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
+  return %0 : tensor<4xi64>
+}
+
+// -----
+
+// Integer division by zero is left to run time.
+// CHECK-LABEL: func.func @div_integer_by_zero()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[7, 8]> : tensor<2xi32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[2, 0]> : tensor<2xi32>
+// CHECK-NEXT:    %[[DIV:.*]] = dsp.div %[[CONSTANT]], %[[CONSTANT1]] : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+// CHECK-NEXT:    return %[[DIV]] : tensor<2xi32>
+func.func @div_integer_by_zero() -> tensor<2xi32> {
+  %a = dsp.constant dense<[7, 8]> : tensor<2xi32>
+  %b = dsp.constant dense<[2, 0]> : tensor<2xi32>
+  %0 = dsp.div %a, %b : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// -----
+
+// Float division by zero gives infinities.
+// CHECK-LABEL: func.func @div_float_by_zero()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[0x7F800000, 0xFF800000]> : tensor<2xf32>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<2xf32>
+func.func @div_float_by_zero() -> tensor<2xf32> {
+  %a = dsp.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %b = dsp.constant dense<0.0> : tensor<2xf32>
+  %0 = dsp.div %a, %b : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pow_max_min()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[8.000000e+00, 9.000000e+00, 2.000000e+00]> : tensor<3xf32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[4, 5, -3]> : tensor<3xi64>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[1, 2, -3]> : tensor<3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]] : tensor<3xf32>, tensor<3xi64>, tensor<3xi64>
+func.func @pow_max_min() -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>) {
+  %a = dsp.constant dense<[2.0, 3.0, 4.0]> : tensor<3xf32>
+  %b = dsp.constant dense<[3.0, 2.0, 0.5]> : tensor<3xf32>
+  %0 = dsp.pow %a, %b : tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  %c = dsp.constant dense<[1, 5, -3]> : tensor<3xi64>
+  %d = dsp.constant dense<[4, 2, -3]> : tensor<3xi64>
+  %1 = dsp.max %c, %d : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  %2 = dsp.min %c, %d : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  return %0, %1, %2 : tensor<3xf32>, tensor<3xi64>, tensor<3xi64>
+}
+
+// -----
+
+// Comparisons give i1.
+// CHECK-LABEL: func.func @compares()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[false, true, false]> : tensor<3xi1>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[true, false, false]> : tensor<3xi1>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[true, true, false]> : tensor<3xi1>
+// CHECK-NEXT:    %[[CONSTANT3:.*]] = dsp.constant dense<[false, false, true]> : tensor<3xi1>
+// CHECK-NEXT:    %[[CONSTANT4:.*]] = dsp.constant dense<[false, true, true]> : tensor<3xi1>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]], %[[CONSTANT3]], %[[CONSTANT4]] : tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>
+func.func @compares() -> (tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>) {
+  %a = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %b = dsp.constant dense<2> : tensor<i64>
+  %0 = dsp.equal %a, %b : tensor<3xi64>, tensor<i64> -> tensor<3xi1>
+  %1 = dsp.less %a, %b : tensor<3xi64>, tensor<i64> -> tensor<3xi1>
+  %2 = dsp.less_equal %a, %b : tensor<3xi64>, tensor<i64> -> tensor<3xi1>
+  %3 = dsp.greater %a, %b : tensor<3xi64>, tensor<i64> -> tensor<3xi1>
+  %4 = dsp.greater_equal %a, %b : tensor<3xi64>, tensor<i64> -> tensor<3xi1>
+  return %0, %1, %2, %3, %4 : tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi1>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @logical()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[true, false, false, false]> : tensor<4xi1>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[true, true, true, false]> : tensor<4xi1>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[false, true, true, false]> : tensor<4xi1>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]] : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+func.func @logical() -> (tensor<4xi1>, tensor<4xi1>, tensor<4xi1>) {
+  %a = dsp.constant dense<[true, true, false, false]> : tensor<4xi1>
+  %b = dsp.constant dense<[true, false, true, false]> : tensor<4xi1>
+  %0 = dsp.and %a, %b : tensor<4xi1>, tensor<4xi1> -> tensor<4xi1>
+  %1 = dsp.or %a, %b : tensor<4xi1>, tensor<4xi1> -> tensor<4xi1>
+  %2 = dsp.xor %a, %b : tensor<4xi1>, tensor<4xi1> -> tensor<4xi1>
+  return %0, %1, %2 : tensor<4xi1>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// A splat condition picks an operand of the result type.
+// CHECK-LABEL: func.func @where_splat_condition(
+// CHECK-SAME:      %[[T:[^:]*]]: tensor<4xf32>, %[[F:[^:]*]]: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+// CHECK-NEXT:    return %[[T]], %[[F]] : tensor<4xf32>, tensor<4xf32>
+func.func @where_splat_condition(%t: tensor<4xf32>, %f: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %true = dsp.constant dense<true> : tensor<4xi1>
+  %false = dsp.constant dense<false> : tensor<i1>
+  %0 = dsp.where %true, %t, %f : tensor<4xi1>, tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  %1 = dsp.where %false, %t, %f : tensor<i1>, tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// ... but not one that the where would broadcast.
+// CHECK-LABEL: func.func @where_splat_condition_broadcast(
+// CHECK-SAME:      %[[T:[^:]*]]: tensor<4xf32>, %[[F:[^:]*]]: tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<true> : tensor<i1>
+// CHECK-NEXT:    %[[WHERE:.*]] = dsp.where %[[CONSTANT]], %[[T]], %[[F]] : tensor<i1>, tensor<4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+// CHECK-NEXT:    return %[[WHERE]] : tensor<2x4xf32>
+func.func @where_splat_condition_broadcast(%t: tensor<4xf32>, %f: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %true = dsp.constant dense<true> : tensor<i1>
+  %0 = dsp.where %true, %t, %f : tensor<i1>, tensor<4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// All-constant operands are evaluated, with broadcasting.
+// CHECK-LABEL: func.func @where_constants()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}1, 2, 3], [-1, -1, -1]]> : tensor<2x3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<2x3xi64>
+func.func @where_constants() -> tensor<2x3xi64> {
+  %c = dsp.constant dense<[[true], [false]]> : tensor<2x1xi1>
+  %t = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %f = dsp.constant dense<-1> : tensor<i64>
+  %0 = dsp.where %c, %t, %f : tensor<2x1xi1>, tensor<3xi64>, tensor<i64> -> tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}
+
+// -----
+
+// Float to integer truncates toward zero; anything to i1 is x != 0.
+// CHECK-LABEL: func.func @cast()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[2, -2, 0, 0]> : tensor<4xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[true, true, false, true]> : tensor<4xi1>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[1.000000e+00, 0.000000e+00, -3.000000e+00]> : tensor<3xf32>
+// CHECK-NEXT:    %[[CONSTANT3:.*]] = dsp.constant dense<[1.000000e+00, 5.000000e-01, -2.000000e+00]> : tensor<3xf16>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]], %[[CONSTANT3]] : tensor<4xi64>, tensor<4xi1>, tensor<3xf32>, tensor<3xf16>
+func.func @cast() -> (tensor<4xi64>, tensor<4xi1>, tensor<3xf32>, tensor<3xf16>) {
+  %a = dsp.constant dense<[2.7, -2.7, 0.0, 0.5]> : tensor<4xf32>
+  %0 = dsp.cast %a : tensor<4xf32> -> tensor<4xi64>
+  %1 = dsp.cast %a : tensor<4xf32> -> tensor<4xi1>
+  %b = dsp.constant dense<[1, 0, -3]> : tensor<3xi32>
+  %2 = dsp.cast %b : tensor<3xi32> -> tensor<3xf32>
+  %c = dsp.constant dense<[1.0, 0.5, -2.0]> : tensor<3xf32>
+  %3 = dsp.cast %c : tensor<3xf32> -> tensor<3xf16>
+  return %0, %1, %2, %3 : tensor<4xi64>, tensor<4xi1>, tensor<3xf32>, tensor<3xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cast_same_type(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<4xf32>) -> tensor<4xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<4xf32>
+func.func @cast_same_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = dsp.cast %x : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// x + 0, x * 1, x - 0 and x / 1 are x when the constant does not broadcast x.
+// CHECK-LABEL: func.func @identities(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x4xf32>, %[[I:[^:]*]]: tensor<3xi64>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<3xi64>, tensor<2x4xf32>)
+// CHECK-NEXT:    return %[[X]], %[[X]], %[[X]], %[[X]], %[[I]], %[[X]] : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<3xi64>, tensor<2x4xf32>
+func.func @identities(%x: tensor<2x4xf32>, %i: tensor<3xi64>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<3xi64>, tensor<2x4xf32>) {
+  %zero = dsp.constant dense<0.0> : tensor<4xf32>
+  %one = dsp.constant dense<1.0> : tensor<2x4xf32>
+  %izero = dsp.constant dense<0> : tensor<i64>
+  %0 = dsp.add %x, %zero : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  %1 = dsp.mul %x, %one : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  %2 = dsp.sub %x, %zero : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  %3 = dsp.div %x, %one : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  %4 = dsp.add %izero, %i : tensor<i64>, tensor<3xi64> -> tensor<3xi64>
+  %5 = dsp.mul %one, %x : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<3xi64>, tensor<2x4xf32>
+}
+
+// -----
+
+// An identity constant that broadcasts x to a larger type does not fold.
+// CHECK-LABEL: func.func @identity_broadcast_not_folded(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<0.000000e+00> : tensor<2x4xf32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<1.000000e+00> : tensor<2x1xf32>
+// CHECK-NEXT:    %[[ADD:.*]] = dsp.add %[[X]], %[[CONSTANT]] : tensor<4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+// CHECK-NEXT:    %[[DIV:.*]] = dsp.div %[[X]], %[[CONSTANT1]] : tensor<4xf32>, tensor<2x1xf32> -> tensor<2x4xf32>
+// CHECK-NEXT:    return %[[ADD]], %[[DIV]] : tensor<2x4xf32>, tensor<2x4xf32>
+func.func @identity_broadcast_not_folded(%x: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %zero = dsp.constant dense<0.0> : tensor<2x4xf32>
+  %one = dsp.constant dense<1.0> : tensor<2x1xf32>
+  %0 = dsp.add %x, %zero : tensor<4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  %1 = dsp.div %x, %one : tensor<4xf32>, tensor<2x1xf32> -> tensor<2x4xf32>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// 0 - x is not x.
+// CHECK-LABEL: func.func @sub_zero_lhs_not_folded(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<4xf32>) -> tensor<4xf32>
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<0.000000e+00> : tensor<4xf32>
+// CHECK-NEXT:    %[[SUB:.*]] = dsp.sub %[[CONSTANT]], %[[X]] : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+// CHECK-NEXT:    return %[[SUB]] : tensor<4xf32>
+func.func @sub_zero_lhs_not_folded(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = dsp.constant dense<0.0> : tensor<4xf32>
+  %0 = dsp.sub %zero, %x : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reshape_constant()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}1, 2], [3, 4], [5, 6]]> : tensor<3x2xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<2.000000e+00> : tensor<2x2xf32>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]] : tensor<3x2xi64>, tensor<2x2xf32>
+func.func @reshape_constant() -> (tensor<3x2xi64>, tensor<2x2xf32>) {
+  %a = dsp.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %0 = dsp.reshape %a : tensor<2x3xi64> -> tensor<3x2xi64>
+  %b = dsp.constant dense<2.0> : tensor<4xf32>
+  %1 = dsp.reshape %b : tensor<4xf32> -> tensor<2x2xf32>
+  return %0, %1 : tensor<3x2xi64>, tensor<2x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reshape_same_type(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3xf32>
+func.func @reshape_same_type(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.reshape %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// reshape(reshape(x)) is one reshape of x.
+// CHECK-LABEL: func.func @reshape_of_reshape(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>) -> tensor<4x6xf32>
+// CHECK-NEXT:    %[[RESHAPE:.*]] = dsp.reshape %[[X]] : tensor<2x3x4xf32> -> tensor<4x6xf32>
+// CHECK-NEXT:    return %[[RESHAPE]] : tensor<4x6xf32>
+func.func @reshape_of_reshape(%x: tensor<2x3x4xf32>) -> tensor<4x6xf32> {
+  %0 = dsp.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %1 = dsp.reshape %0 : tensor<6x4xf32> -> tensor<4x6xf32>
+  return %1 : tensor<4x6xf32>
+}
+
+// -----
+
+// ... which folds away when it gives back the type of x.
+// CHECK-LABEL: func.func @reshape_of_reshape_back(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3x4xf32>
+func.func @reshape_of_reshape_back(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = dsp.reshape %x : tensor<2x3x4xf32> -> tensor<24xf32>
+  %1 = dsp.reshape %0 : tensor<24xf32> -> tensor<2x3x4xf32>
+  return %1 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose_identity(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3xf32>
+func.func @transpose_identity(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.transpose %x perm [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose_constant()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}1, 4], [2, 5], [3, 6]]> : tensor<3x2xi64>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<3x2xi64>
+func.func @transpose_constant() -> tensor<3x2xi64> {
+  %a = dsp.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %0 = dsp.transpose %a perm [1, 0] : tensor<2x3xi64> -> tensor<3x2xi64>
+  return %0 : tensor<3x2xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose_constant_3d()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[\[}}0, 2], [4, 6]], {{\[\[}}1, 3], [5, 7]]]> : tensor<2x2x2xi32>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<2x2x2xi32>
+func.func @transpose_constant_3d() -> tensor<2x2x2xi32> {
+  %a = dsp.constant dense<[[[0, 1], [2, 3]], [[4, 5], [6, 7]]]> : tensor<2x2x2xi32>
+  %0 = dsp.transpose %a perm [2, 0, 1] : tensor<2x2x2xi32> -> tensor<2x2x2xi32>
+  return %0 : tensor<2x2x2xi32>
+}
+
+// -----
+
+// transpose(transpose(x)) is one transpose with the composed permutation.
+// CHECK-LABEL: func.func @transpose_of_transpose(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>) -> tensor<3x4x2xf32>
+// CHECK-NEXT:    %[[TRANSPOSE:.*]] = dsp.transpose %[[X]] perm [1, 2, 0] : tensor<2x3x4xf32> -> tensor<3x4x2xf32>
+// CHECK-NEXT:    return %[[TRANSPOSE]] : tensor<3x4x2xf32>
+func.func @transpose_of_transpose(%x: tensor<2x3x4xf32>) -> tensor<3x4x2xf32> {
+  %0 = dsp.transpose %x perm [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %1 = dsp.transpose %0 perm [2, 0, 1] : tensor<4x2x3xf32> -> tensor<3x4x2xf32>
+  return %1 : tensor<3x4x2xf32>
+}
+
+// -----
+
+// ... which folds away when the composition is the identity.
+// CHECK-LABEL: func.func @transpose_of_transpose_identity(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3x4xf32>
+func.func @transpose_of_transpose_identity(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = dsp.transpose %x perm [1, 2, 0] : tensor<2x3x4xf32> -> tensor<3x4x2xf32>
+  %1 = dsp.transpose %0 perm [2, 0, 1] : tensor<3x4x2xf32> -> tensor<2x3x4xf32>
+  return %1 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @concat_constants()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}1, 3, 4], [2, 5, 6]]> : tensor<2x3xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[1, 2, 7, 7]> : tensor<4xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]] : tensor<2x3xi64>, tensor<4xi64>
+func.func @concat_constants() -> (tensor<2x3xi64>, tensor<4xi64>) {
+  %a = dsp.constant dense<[[1], [2]]> : tensor<2x1xi64>
+  %b = dsp.constant dense<[[3, 4], [5, 6]]> : tensor<2x2xi64>
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<2x1xi64>, tensor<2x2xi64>) -> tensor<2x3xi64>
+  %c = dsp.constant dense<[1, 2]> : tensor<2xi64>
+  %d = dsp.constant dense<7> : tensor<2xi64>
+  %1 = dsp.concat %c, %d {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  return %0, %1 : tensor<2x3xi64>, tensor<4xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @concat_single(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3xf32>
+func.func @concat_single(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.concat %x {axis = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Slices of constants, with strides and negative strides; a full slice is x.
+// CHECK-LABEL: func.func @slice(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<4xf32>) -> (tensor<2x2xi64>, tensor<3xi64>, tensor<3xi64>, tensor<4xf32>)
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}5, 7], [9, 11]]> : tensor<2x2xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[4, 2, 0]> : tensor<3xi64>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[3, 2, 1]> : tensor<3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]], %[[X]] : tensor<2x2xi64>, tensor<3xi64>, tensor<3xi64>, tensor<4xf32>
+func.func @slice(%x: tensor<4xf32>) -> (tensor<2x2xi64>, tensor<3xi64>, tensor<3xi64>, tensor<4xf32>) {
+  %a = dsp.constant dense<[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]> : tensor<3x4xi64>
+  %0 = dsp.slice %a {limits = array<i64: 3, 4>, starts = array<i64: 1, 1>, strides = array<i64: 1, 2>} : tensor<3x4xi64> -> tensor<2x2xi64>
+  %b = dsp.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi64>
+  %1 = dsp.slice %b {limits = array<i64: -1>, starts = array<i64: 4>, strides = array<i64: -2>} : tensor<5xi64> -> tensor<3xi64>
+  %2 = dsp.slice %b {limits = array<i64: 0>, starts = array<i64: 3>, strides = array<i64: -1>} : tensor<5xi64> -> tensor<3xi64>
+  %3 = dsp.slice %x {limits = array<i64: 4>, starts = array<i64: 0>, strides = array<i64: 1>} : tensor<4xf32> -> tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<2x2xi64>, tensor<3xi64>, tensor<3xi64>, tensor<4xf32>
+}
+
+// -----
+
+// Gathers of constants; negative indices count from the end.
+// CHECK-LABEL: func.func @gather()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}3, 1], [6, 4]]> : tensor<2x2xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<{{\[\[\[}}4, 5, 6], [1, 2, 3]], {{\[\[}}4, 5, 6], [1, 2, 3]]]> : tensor<2x2x3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]] : tensor<2x2xi64>, tensor<2x2x3xi64>
+func.func @gather() -> (tensor<2x2xi64>, tensor<2x2x3xi64>) {
+  %a = dsp.constant dense<[[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+  %i = dsp.constant dense<[-1, 0]> : tensor<2xi64>
+  %0 = dsp.gather %a, %i {axis = 1 : i64} : tensor<2x3xi64>, tensor<2xi64> -> tensor<2x2xi64>
+  %j = dsp.constant dense<[[1, 0], [1, -2]]> : tensor<2x2xi32>
+  %1 = dsp.gather %a, %j {axis = 0 : i64} : tensor<2x3xi64>, tensor<2x2xi32> -> tensor<2x2x3xi64>
+  return %0, %1 : tensor<2x2xi64>, tensor<2x2x3xi64>
+}
+
+// -----
+
+// An index out of range is not folded.
+// CHECK-LABEL: func.func @gather_out_of_range()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<3> : tensor<1xi64>
+// CHECK-NEXT:    %[[GATHER:.*]] = dsp.gather %[[CONSTANT]], %[[CONSTANT1]] {axis = 0 : i64} : tensor<3xi64>, tensor<1xi64> -> tensor<1xi64>
+// CHECK-NEXT:    return %[[GATHER]] : tensor<1xi64>
+func.func @gather_out_of_range() -> tensor<1xi64> {
+  %a = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %i = dsp.constant dense<3> : tensor<1xi64>
+  %0 = dsp.gather %a, %i {axis = 0 : i64} : tensor<3xi64>, tensor<1xi64> -> tensor<1xi64>
+  return %0 : tensor<1xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @expand()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[\[}}1, 1, 1], [2, 2, 2]], {{\[\[}}1, 1, 1], [2, 2, 2]]]> : tensor<2x2x3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<2x2x3xi64>
+func.func @expand() -> tensor<2x2x3xi64> {
+  %a = dsp.constant dense<[[1], [2]]> : tensor<2x1xi64>
+  %0 = dsp.expand %a : tensor<2x1xi64> -> tensor<2x2x3xi64>
+  return %0 : tensor<2x2x3xi64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @expand_same_type(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[X]] : tensor<2x3xf32>
+func.func @expand_same_type(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.expand %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @tile(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>) -> (tensor<4x4xi64>, tensor<2x3xf32>)
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<{{\[\[}}1, 2, 1, 2], [3, 4, 3, 4], [1, 2, 1, 2], [3, 4, 3, 4]]> : tensor<4x4xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[X]] : tensor<4x4xi64>, tensor<2x3xf32>
+func.func @tile(%x: tensor<2x3xf32>) -> (tensor<4x4xi64>, tensor<2x3xf32>) {
+  %a = dsp.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+  %0 = dsp.tile %a {repeats = array<i64: 2, 2>} : tensor<2x2xi64> -> tensor<4x4xi64>
+  %1 = dsp.tile %x {repeats = array<i64: 1, 1>} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %0, %1 : tensor<4x4xi64>, tensor<2x3xf32>
+}
+
+// -----
+
+// Constants above 65536 elements are never evaluated.
+// CHECK-LABEL: func.func @too_large_to_fold()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<1.000000e+00> : tensor<65537xf32>
+// CHECK-NEXT:    %[[ADD:.*]] = dsp.add %[[CONSTANT]], %[[CONSTANT]] : tensor<65537xf32>, tensor<65537xf32> -> tensor<65537xf32>
+// CHECK-NEXT:    %[[RESHAPE:.*]] = dsp.reshape %[[CONSTANT]] : tensor<65537xf32> -> tensor<1x65537xf32>
+// CHECK-NEXT:    return %[[ADD]], %[[RESHAPE]] : tensor<65537xf32>, tensor<1x65537xf32>
+func.func @too_large_to_fold() -> (tensor<65537xf32>, tensor<1x65537xf32>) {
+  %a = dsp.constant dense<1.0> : tensor<65537xf32>
+  %0 = dsp.add %a, %a : tensor<65537xf32>, tensor<65537xf32> -> tensor<65537xf32>
+  %1 = dsp.reshape %a : tensor<65537xf32> -> tensor<1x65537xf32>
+  return %0, %1 : tensor<65537xf32>, tensor<1x65537xf32>
+}
+
+// -----
+
+// 65536 elements still fold.
+// CHECK-LABEL: func.func @largest_folded()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<2.000000e+00> : tensor<65536xf32>
+// CHECK-NEXT:    return %[[CONSTANT]] : tensor<65536xf32>
+func.func @largest_folded() -> tensor<65536xf32> {
+  %a = dsp.constant dense<1.0> : tensor<65536xf32>
+  %0 = dsp.add %a, %a : tensor<65536xf32>, tensor<65536xf32> -> tensor<65536xf32>
+  return %0 : tensor<65536xf32>
+}
+
+// -----
+
+// Integers fold exactly as int64, beyond the 2^53 that a double holds.
+// CHECK-LABEL: func.func @int64_exact()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[9223372036854775807, 9007199254740993]> : tensor<2xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<false> : tensor<2xi1>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[0, 9007199254740993]> : tensor<2xi64>
+// CHECK-NEXT:    %[[CONSTANT3:.*]] = dsp.constant dense<[9223372036854775806, 9007199254740992]> : tensor<2xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]], %[[CONSTANT3]] : tensor<2xi64>, tensor<2xi1>, tensor<2xi64>, tensor<2xi64>
+func.func @int64_exact() -> (tensor<2xi64>, tensor<2xi1>, tensor<2xi64>, tensor<2xi64>) {
+  %a = dsp.constant dense<[9223372036854775807, 9007199254740993]> : tensor<2xi64>
+  %b = dsp.constant dense<[0, 9007199254740992]> : tensor<2xi64>
+  %0 = dsp.max %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  %1 = dsp.equal %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi1>
+  %c = dsp.constant dense<[false, true]> : tensor<2xi1>
+  %2 = dsp.where %c, %a, %b : tensor<2xi1>, tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  %one = dsp.constant dense<1> : tensor<i64>
+  %3 = dsp.sub %a, %one : tensor<2xi64>, tensor<i64> -> tensor<2xi64>
+  return %0, %1, %2, %3 : tensor<2xi64>, tensor<2xi1>, tensor<2xi64>, tensor<2xi64>
+}
+
+// -----
+
+// Integer arithmetic wraps to the element width.
+// CHECK-LABEL: func.func @integer_wraparound()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[-2147483648, 2147483647]> : tensor<2xi32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[-9223372036854775808, -9223372036854775807]> : tensor<2xi64>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[2147483647, -2147483648]> : tensor<2xi32>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]] : tensor<2xi32>, tensor<2xi64>, tensor<2xi32>
+func.func @integer_wraparound() -> (tensor<2xi32>, tensor<2xi64>, tensor<2xi32>) {
+  %a = dsp.constant dense<[2147483647, -2147483648]> : tensor<2xi32>
+  %b = dsp.constant dense<[1, -1]> : tensor<2xi32>
+  %0 = dsp.add %a, %b : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+  %c = dsp.constant dense<[-9223372036854775808, 9223372036854775807]> : tensor<2xi64>
+  %d = dsp.constant dense<-1> : tensor<i64>
+  %1 = dsp.div %c, %d : tensor<2xi64>, tensor<i64> -> tensor<2xi64>
+  %2 = dsp.div %a, %b : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+  return %0, %1, %2 : tensor<2xi32>, tensor<2xi64>, tensor<2xi32>
+}
+
+// -----
+
+// Integer pow is exact; a negative integer exponent is not folded.
+// CHECK-LABEL: func.func @pow_integer()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[2, -1]> : tensor<2xi64>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[2, 1]> : tensor<2xi64>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[1024, -27, 1, 4052555153018976267]> : tensor<4xi64>
+// CHECK-NEXT:    %[[POW:.*]] = dsp.pow %[[CONSTANT1]], %[[CONSTANT]] : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+// CHECK-NEXT:    return %[[CONSTANT2]], %[[POW]] : tensor<4xi64>, tensor<2xi64>
+func.func @pow_integer() -> (tensor<4xi64>, tensor<2xi64>) {
+  %a = dsp.constant dense<[2, -3, 5, 3]> : tensor<4xi64>
+  %b = dsp.constant dense<[10, 3, 0, 39]> : tensor<4xi64>
+  %0 = dsp.pow %a, %b : tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
+  %c = dsp.constant dense<[2, 1]> : tensor<2xi64>
+  %d = dsp.constant dense<[2, -1]> : tensor<2xi64>
+  %1 = dsp.pow %c, %d : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  return %0, %1 : tensor<4xi64>, tensor<2xi64>
+}
+
+// -----
+
+// Integers cast to floats round to nearest even (-16777217 becomes
+// -16777216, printed 0xCB800000); cast to narrower integers they wrap.
+// CHECK-LABEL: func.func @cast_integer()
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[9.00719925E+15, 0xCB800000]> : tensor<2xf32>
+// CHECK-NEXT:    %[[CONSTANT1:.*]] = dsp.constant dense<[1, -1]> : tensor<2xi32>
+// CHECK-NEXT:    %[[CONSTANT2:.*]] = dsp.constant dense<[1, 0, 1]> : tensor<3xi64>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[CONSTANT1]], %[[CONSTANT2]] : tensor<2xf32>, tensor<2xi32>, tensor<3xi64>
+func.func @cast_integer() -> (tensor<2xf32>, tensor<2xi32>, tensor<3xi64>) {
+  %a = dsp.constant dense<[9007199254740993, -16777217]> : tensor<2xi64>
+  %0 = dsp.cast %a : tensor<2xi64> -> tensor<2xf32>
+  %b = dsp.constant dense<[4294967297, -1]> : tensor<2xi64>
+  %1 = dsp.cast %b : tensor<2xi64> -> tensor<2xi32>
+  %c = dsp.constant dense<[true, false, true]> : tensor<3xi1>
+  %2 = dsp.cast %c : tensor<3xi1> -> tensor<3xi64>
+  return %0, %1, %2 : tensor<2xf32>, tensor<2xi32>, tensor<3xi64>
+}
