@@ -8,6 +8,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
 #include "dsp/Import/OnnxImporter.h"
+#include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
 #include "dsp/Transforms/Pipelines.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -128,8 +129,7 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
 
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   MLIRContext &context = *module.getContext();
-  if (config.shouldVerifyRoundtrip() &&
-      failed(verifyRoundtrip(module)))
+  if (config.shouldVerifyRoundtrip() && failed(verifyRoundtrip(module)))
     return failure();
   PassManager pm(&context, ModuleOp::getOperationName(),
                  OpPassManager::Nesting::Implicit);
@@ -149,7 +149,7 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   case EmitKind::Bytecode:
     return writeBytecodeToFile(module, os);
   case EmitKind::Program:
-    return module->emitError("program emission is not available yet");
+    return dsp::emitProgram(module, options.outputFilename);
   }
   llvm_unreachable("unknown emit kind");
 }
@@ -263,7 +263,20 @@ int main(int argc, char **argv) {
 
   std::string errorMessage;
   Driver driver{options, config, registry};
+  if (options.emit == EmitKind::Program) {
+    // The program writer streams weights to the file itself.
+    if (options.outputFilename == "-") {
+      errs() << "dsp-opt: --emit=program needs an output file (-o)\n";
+      return EXIT_FAILURE;
+    }
+    if (!config.inputSplitMarker().empty()) {
+      errs() << "dsp-opt: --emit=program takes one module, not split input\n";
+      return EXIT_FAILURE;
+    }
+  }
   if (isOnnxFile(options.inputFilename)) {
+    if (options.emit == EmitKind::Program)
+      return failed(driver.processOnnx(nulls())) ? EXIT_FAILURE : EXIT_SUCCESS;
     std::unique_ptr<ToolOutputFile> output =
         openOutputFile(options.outputFilename, &errorMessage);
     if (!output) {
@@ -281,6 +294,13 @@ int main(int argc, char **argv) {
   if (!input) {
     errs() << "dsp-opt: " << errorMessage << "\n";
     return EXIT_FAILURE;
+  }
+  if (options.emit == EmitKind::Program) {
+    auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &os) {
+      return driver.processMLIRChunk(std::move(chunk), os);
+    };
+    return failed(chunkFn(std::move(input), nulls())) ? EXIT_FAILURE
+                                                      : EXIT_SUCCESS;
   }
   std::unique_ptr<ToolOutputFile> output =
       openOutputFile(options.outputFilename, &errorMessage);
