@@ -4,6 +4,7 @@
 
 #include "dsp/Runtime/Runtime.h"
 
+#include <exception>
 #include <new>
 
 using dsp::runtime::Session;
@@ -27,6 +28,18 @@ dsp_status report(const Status &status) {
   return status ? DSP_OK : fail(status.message());
 }
 
+/// Runs `body`, turning any exception (allocation failure) into an error so
+/// none crosses the C boundary.
+template <typename Body> dsp_status guarded(const char *function, Body &&body) {
+  try {
+    return body();
+  } catch (const std::exception &exception) {
+    return fail(std::string(function) + ": " + exception.what());
+  } catch (...) {
+    return fail(std::string(function) + ": unexpected failure");
+  }
+}
+
 void fillInfo(const TensorInfo &tensor, dsp_tensor_info *info) {
   info->name = tensor.name.c_str();
   info->dtype = static_cast<dsp_dtype>(tensor.dtype);
@@ -44,22 +57,25 @@ const char *dsp_last_error(void) { return lastError.c_str(); }
 dsp_status dsp_session_open(const char *path,
                             const dsp_session_options *options,
                             dsp_session **session) {
-  if (!path || !session)
-    return fail("dsp_session_open: path and session must not be null");
-  dsp::runtime::SessionOptions sessionOptions;
-  if (options) {
-    if (options->backend)
-      sessionOptions.backend = options->backend;
-    sessionOptions.threads = options->threads;
-  }
-  std::string error;
-  std::unique_ptr<Session> created = Session::open(path, sessionOptions, error);
-  if (!created)
-    return fail(error);
-  *session = new (std::nothrow) dsp_session{std::move(created)};
-  if (!*session)
-    return fail("dsp_session_open: out of memory");
-  return DSP_OK;
+  return guarded(__func__, [&] {
+    if (!path || !session)
+      return fail("dsp_session_open: path and session must not be null");
+    dsp::runtime::SessionOptions sessionOptions;
+    if (options) {
+      if (options->backend)
+        sessionOptions.backend = options->backend;
+      sessionOptions.threads = options->threads;
+    }
+    std::string error;
+    std::unique_ptr<Session> created =
+        Session::open(path, sessionOptions, error);
+    if (!created)
+      return fail(error);
+    *session = new (std::nothrow) dsp_session{std::move(created)};
+    if (!*session)
+      return fail("dsp_session_open: out of memory");
+    return DSP_OK;
+  });
 }
 
 void dsp_session_close(dsp_session *session) { delete session; }
@@ -90,58 +106,71 @@ dsp_status dsp_session_output_info(const dsp_session *session, size_t index,
 
 dsp_status dsp_session_find_input(const dsp_session *session, const char *name,
                                   size_t *index) {
-  if (!session || !name || !index)
-    return fail("dsp_session_find_input: null argument");
-  int found = session->session->findInput(name);
-  if (found < 0)
-    return fail(std::string("the program has no input named '") + name + "'");
-  *index = static_cast<size_t>(found);
-  return DSP_OK;
+  return guarded(__func__, [&] {
+    if (!session || !name || !index)
+      return fail("dsp_session_find_input: null argument");
+    int found = session->session->findInput(name);
+    if (found < 0)
+      return fail(std::string("the program has no input named '") + name + "'");
+    *index = static_cast<size_t>(found);
+    return DSP_OK;
+  });
 }
 
 dsp_status dsp_session_find_output(const dsp_session *session, const char *name,
                                    size_t *index) {
-  if (!session || !name || !index)
-    return fail("dsp_session_find_output: null argument");
-  int found = session->session->findOutput(name);
-  if (found < 0)
-    return fail(std::string("the program has no output named '") + name + "'");
-  *index = static_cast<size_t>(found);
-  return DSP_OK;
+  return guarded(__func__, [&] {
+    if (!session || !name || !index)
+      return fail("dsp_session_find_output: null argument");
+    int found = session->session->findOutput(name);
+    if (found < 0)
+      return fail(std::string("the program has no output named '") + name +
+                  "'");
+    *index = static_cast<size_t>(found);
+    return DSP_OK;
+  });
 }
 
 dsp_status dsp_session_bind_input(dsp_session *session, size_t index,
                                   dsp_dtype dtype, const int64_t *shape,
                                   size_t rank, const void *data, size_t bytes) {
-  if (!session || (!shape && rank))
-    return fail("dsp_session_bind_input: null argument");
-  return report(session->session->bindInput(
-      index, static_cast<dsp::program::DType>(dtype),
-      std::vector<int64_t>(shape, shape + rank), data, bytes));
+  return guarded(__func__, [&] {
+    if (!session || (!shape && rank))
+      return fail("dsp_session_bind_input: null argument");
+    return report(session->session->bindInput(
+        index, static_cast<dsp::program::DType>(dtype),
+        std::vector<int64_t>(shape, shape + rank), data, bytes));
+  });
 }
 
 dsp_status dsp_session_bind_input_by_name(dsp_session *session,
                                           const char *name, dsp_dtype dtype,
                                           const int64_t *shape, size_t rank,
                                           const void *data, size_t bytes) {
-  if (!session || !name || (!shape && rank))
-    return fail("dsp_session_bind_input_by_name: null argument");
-  return report(session->session->bindInput(
-      std::string(name), static_cast<dsp::program::DType>(dtype),
-      std::vector<int64_t>(shape, shape + rank), data, bytes));
+  return guarded(__func__, [&] {
+    if (!session || !name || (!shape && rank))
+      return fail("dsp_session_bind_input_by_name: null argument");
+    return report(session->session->bindInput(
+        std::string(name), static_cast<dsp::program::DType>(dtype),
+        std::vector<int64_t>(shape, shape + rank), data, bytes));
+  });
 }
 
 dsp_status dsp_session_run(dsp_session *session) {
-  if (!session)
-    return fail("dsp_session_run: null session");
-  return report(session->session->run());
+  return guarded(__func__, [&] {
+    if (!session)
+      return fail("dsp_session_run: null session");
+    return report(session->session->run());
+  });
 }
 
 dsp_status dsp_session_read_output(const dsp_session *session, size_t index,
                                    void *data, size_t bytes) {
-  if (!session || (!data && bytes))
-    return fail("dsp_session_read_output: null argument");
-  return report(session->session->readOutput(index, data, bytes));
+  return guarded(__func__, [&] {
+    if (!session || (!data && bytes))
+      return fail("dsp_session_read_output: null argument");
+    return report(session->session->readOutput(index, data, bytes));
+  });
 }
 
 dsp_status dsp_session_statistics(const dsp_session *session,

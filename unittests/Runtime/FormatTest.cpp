@@ -54,9 +54,11 @@ TEST(FormatTest, RoundTrip) {
   EXPECT_EQ(program.format_version(), 1u);
   EXPECT_EQ(program.instructions_size(), 4);
   EXPECT_EQ(program.instructions(0).op(), "matmul");
-  for (const dsp::program::Tensor &tensor : program.tensors())
-    if (tensor.kind() == dsp::program::WEIGHT)
+  for (const dsp::program::Tensor &tensor : program.tensors()) {
+    if (tensor.kind() == dsp::program::WEIGHT) {
       EXPECT_EQ(tensor.offset() % 64, 0u);
+    }
+  }
   const float *bias = static_cast<const float *>(file->weightData(2));
   EXPECT_EQ(bias[0], 0.5f);
   EXPECT_EQ(bias[3], -1.0f);

@@ -336,8 +336,8 @@ bool checkMatmul(InstructionChecker &c) {
 }
 
 bool checkLayerNorm(InstructionChecker &c) {
-  int64_t axis;
-  double epsilon;
+  int64_t axis = 0;
+  double epsilon = 0;
   if (!c.attributesKnown({"axis", "epsilon"}) ||
       !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
       !c.axis("axis", c.inputShape(0).size(), axis) ||
@@ -358,14 +358,14 @@ bool checkLayerNorm(InstructionChecker &c) {
 }
 
 bool checkSoftmax(InstructionChecker &c) {
-  int64_t axis;
+  int64_t axis = 0;
   return c.attributesKnown({"axis"}) && c.dtypeIn(0, {dsp::program::F32}) &&
          c.sameDtype(-1, 0) && c.axis("axis", c.inputShape(0).size(), axis) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkAttention(InstructionChecker &c) {
-  double scale;
+  double scale = 0;
   if (!c.attributesKnown({"scale"}) || !c.singleFloat("scale", true, scale))
     return false;
   for (int i = 0; i < c.numInputs(); ++i)
@@ -434,7 +434,7 @@ bool checkTranspose(InstructionChecker &c) {
 
 bool checkConcat(InstructionChecker &c) {
   Shape first = c.inputShape(0);
-  int64_t axis;
+  int64_t axis = 0;
   if (!c.attributesKnown({"axis"}) || !c.sameDtype(-1, 0) ||
       !c.axis("axis", first.size(), axis))
     return false;
@@ -484,7 +484,7 @@ bool checkSlice(InstructionChecker &c) {
 
 bool checkGather(InstructionChecker &c) {
   Shape data = c.inputShape(0), indices = c.inputShape(1);
-  int64_t axis;
+  int64_t axis = 0;
   if (!c.attributesKnown({"axis"}) || !c.dtypeIn(1, {dsp::program::I64}) ||
       !c.sameDtype(-1, 0) || !c.axis("axis", data.size(), axis))
     return false;
@@ -496,7 +496,7 @@ bool checkGather(InstructionChecker &c) {
 
 bool checkReduce(InstructionChecker &c) {
   Shape in = c.inputShape(0), axes;
-  int64_t keepdims;
+  int64_t keepdims = 0;
   if (!c.attributesKnown({"axes", "keepdims"}) ||
       !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
       !c.ints("axes", axes) || !c.singleInt("keepdims", keepdims))
@@ -537,7 +537,7 @@ bool checkConv(InstructionChecker &c) {
     return false;
   size_t spatial = x.size() - 2;
   Shape strides, dilations, pads;
-  int64_t group;
+  int64_t group = 0;
   if (!c.intsOfLength("strides", spatial, strides) ||
       !c.intsOfLength("dilations", spatial, dilations) ||
       !c.intsOfLength("pads", 2 * spatial, pads) ||
