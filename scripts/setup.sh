@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on Debian 12 (run as root; safe to
+# run again): Debian packages, then PyPI packages into the project's own
+# virtual environment at .venv.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  build-essential cmake ninja-build git ca-certificates python3 python3-venv
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+  libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
+  libopenblas-dev libopenmpi-dev openmpi-bin libgtest-dev
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's /usr/bin/python3 refuses pip, so PyPI packages go into .venv.
+if [ ! -x "$root/.venv/bin/python" ]; then
+  /usr/bin/python3 -m venv "$root/.venv"
+fi
+"$root/.venv/bin/pip" install -q --disable-pip-version-check \
+  -r "$root/scripts/requirements.txt"
