@@ -27,6 +27,65 @@ def AssignGroup : Pass<"dsp-assign-group", "::mlir::ModuleOp"> {
   ];
 }
 
+def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
+  let summary = "Chooses the sharding of every value by an exact cost minimum";
+  let description = [{
+    Gives every op result a `dsp.sharding`, every op the shardings it needs
+    of its operands (`dsp.operand_shardings`), and every function argument
+    the block each rank reads. For each op, a strategy shards one factor of
+    its sharding rule (or none): its operands and result follow from the
+    rule, and its compute cost is its FLOPs on the busiest rank. Where a
+    producer's sharding differs from what a consumer needs, the edge costs
+    the collective that converts it (alpha-beta, see CostModel.h). The
+    total over the whole function is minimized exactly (bucket elimination
+    over the op graph, see ExactSolver.h). Factors that do not divide by
+    the rank count are padded.
+
+    Strategies restrict the choices:
+    - `auto`: any factor that is not mixing, heads included;
+    - `dsp`: sequence and batch factors only: no factor linked to a weight
+      dim (contractions, projections' columns) or to attention heads;
+      attention may still shard its query sequence with K and V gathered;
+    - `ulysses`: like `dsp` outside attention; attention shards its heads,
+      so Q, K and V switch to heads and the output back, around every
+      attention;
+    - `megatron-sp`: like `dsp` outside attention; attention shards its
+      heads, the projections into it shard their columns (all-gathering the
+      sequence) and the projection out of it its rows (reduce-scattering
+      the partial sums);
+    - `none`: everything replicated.
+    The `ranks` option creates the module's device group; a module that has
+    a group of another size is an error.
+  }];
+  let options = [
+    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
+           "Number of ranks in the device group">,
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"auto\"",
+           "auto, dsp, ulysses, megatron-sp or none">,
+    Option<"preset", "preset", "std::string", /*default=*/"\"nvlink\"",
+           "Link preset: nvlink (H100 intra-node) or infiniband (inter-node)">,
+    Option<"latencyUs", "latency-us", "double", /*default=*/"-1",
+           "Latency of a collective in microseconds (default: the preset's)">,
+    Option<"busBandwidthGBs", "bus-bandwidth", "double", /*default=*/"-1",
+           "Bus bandwidth in GB/s (default: the preset's)">,
+    Option<"tflops", "tflops", "double", /*default=*/"400",
+           "Compute rate of one rank in TFLOP/s">
+  ];
+}
+
+def InsertReshards : Pass<"dsp-insert-reshards", "::mlir::ModuleOp"> {
+  let summary = "Inserts the collectives that make shardings match";
+  let description = [{
+    For every operand whose producer's sharding differs from the one its op
+    needs (`dsp.operand_shardings`), inserts the converting collective: a
+    switch of split dim or factor is a `dsp.all_to_all`, split to replicated
+    an `all_gather`, replicated to split a `local_slice` (no communication),
+    partial to replicated an `all_reduce`, partial to split a
+    `reduce_scatter`. Function results are made replicated. Equal
+    conversions of one value are shared. Removes `dsp.operand_shardings`.
+  }];
+}
+
 def FuseAttention : Pass<"dsp-fuse-attention"> {
   let summary = "Fuses exported attention subgraphs into dsp.attention";
   let description = [{

@@ -58,6 +58,36 @@ LogicalResult ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+ShardingAttr ShardingAttr::getSplit(MLIRContext *context, int64_t dim,
+                                   int64_t outer, int64_t size, int64_t inner,
+                                   int64_t pad) {
+  if (outer == 1 && inner == 1)
+    return get(context, ShardKind::Split, dim, {}, 0, pad);
+  SmallVector<int64_t> factors;
+  if (outer > 1)
+    factors.push_back(outer);
+  int64_t index = factors.size();
+  factors.push_back(size);
+  if (inner > 1)
+    factors.push_back(inner);
+  return get(context, ShardKind::Split, dim, factors, index, pad);
+}
+
+int64_t ShardingAttr::getOuter() const {
+  int64_t product = 1;
+  for (int64_t f : getFactors().take_front(getFactor()))
+    product *= f;
+  return product;
+}
+
+int64_t ShardingAttr::getInner() const {
+  int64_t product = 1;
+  if (!getFactors().empty())
+    for (int64_t f : getFactors().drop_front(getFactor() + 1))
+      product *= f;
+  return product;
+}
+
 int64_t ShardingAttr::getSplitExtent(RankedTensorType type) const {
   if (!getFactors().empty())
     return getFactors()[getFactor()];

@@ -4,6 +4,7 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -38,26 +39,35 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
              << "'" << kGroupAttrName << "' must be a #dsp.group";
     return success();
   }
-  if (attribute.getName() == kShardingAttrName) {
+  if (attribute.getName() == kCostModelAttrName) {
+    if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attribute.getValue()))
+      return op->emitError() << "'" << kCostModelAttrName
+                             << "' must be a dictionary on the module";
+    return success();
+  }
+  bool results = attribute.getName() == kShardingAttrName;
+  if (results || attribute.getName() == kOperandShardingsAttrName) {
+    ValueRange values = results ? ValueRange(op->getResults())
+                                : ValueRange(op->getOperands());
+    StringRef what = results ? "result" : "operand";
     auto shardings = dyn_cast<ArrayAttr>(attribute.getValue());
-    if (!shardings || shardings.size() != op->getNumResults())
+    if (!shardings || shardings.size() != values.size())
       return op->emitError()
-             << "'" << kShardingAttrName
-             << "' must be an array with one #dsp.shard per result ("
-             << op->getNumResults() << ")";
+             << "'" << attribute.getName().getValue() << "' must be an array with one "
+             << "#dsp.shard per " << what << " (" << values.size() << ")";
     int64_t ranks = getGroupRanks(op);
     for (auto [index, entry] : llvm::enumerate(shardings)) {
       auto sharding = dyn_cast<ShardingAttr>(entry);
       if (!sharding)
-        return op->emitError() << "'" << kShardingAttrName << "' entry "
+        return op->emitError() << "'" << attribute.getName().getValue() << "' entry "
                                << index << " is not a #dsp.shard";
-      auto type = dyn_cast<RankedTensorType>(op->getResult(index).getType());
+      auto type = dyn_cast<RankedTensorType>(values[index].getType());
       if (!type)
-        return op->emitError() << "result " << index
+        return op->emitError() << what << " " << index
                                << " is not a ranked tensor, so it cannot be "
                                   "sharded";
       if (failed(sharding.verifyFor(type, ranks, [&] {
-            return op->emitError() << "result " << index << ": ";
+            return op->emitError() << what << " " << index << ": ";
           })))
         return failure();
     }
@@ -71,7 +81,7 @@ static LogicalResult verifyNameAttribute(Operation *op,
                                          NamedAttribute attribute) {
   if (attribute.getName() != DSPDialect::kNameAttrName)
     return op->emitError() << "unknown dsp argument or result attribute '"
-                           << attribute.getName() << "'";
+                           << attribute.getName().getValue() << "'";
   if (!isa<StringAttr>(attribute.getValue()))
     return op->emitError() << "'" << DSPDialect::kNameAttrName
                            << "' must be a string";
@@ -79,8 +89,23 @@ static LogicalResult verifyNameAttribute(Operation *op,
 }
 
 LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
-                                                   unsigned,
+                                                   unsigned argIndex,
                                                    NamedAttribute attribute) {
+  // An argument's sharding: the block of it that each rank reads.
+  if (attribute.getName() == kShardingAttrName) {
+    auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    if (!sharding || !function)
+      return op->emitError() << "an argument's '" << kShardingAttrName
+                             << "' must be one #dsp.shard";
+    auto type = dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
+    if (!type)
+      return op->emitError() << "argument " << argIndex
+                             << " is not a ranked tensor";
+    return sharding.verifyFor(type, getGroupRanks(op), [&] {
+      return op->emitError() << "argument " << argIndex << ": ";
+    });
+  }
   return verifyNameAttribute(op, attribute);
 }
 
@@ -109,9 +134,15 @@ ShardingAttr getResultSharding(Operation *op, unsigned index) {
 }
 
 ShardingAttr getSharding(Value value) {
-  auto result = dyn_cast<OpResult>(value);
-  if (!result)
-    return nullptr;
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    auto function =
+        dyn_cast<FunctionOpInterface>(argument.getOwner()->getParentOp());
+    if (!function)
+      return nullptr;
+    return function.getArgAttrOfType<ShardingAttr>(
+        argument.getArgNumber(), DSPDialect::kShardingAttrName);
+  }
+  auto result = cast<OpResult>(value);
   return getResultSharding(result.getOwner(), result.getResultNumber());
 }
 

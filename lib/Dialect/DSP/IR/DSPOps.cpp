@@ -429,8 +429,13 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
 }
 
 LogicalResult AllToAllOp::verify() {
-  if (getSplitDim() == getConcatDim())
-    return emitOpError("split_dim and concat_dim must differ");
+  // Within one dim, only a switch between two factors of it moves data.
+  if (getSplitDim() == getConcatDim()) {
+    ShardingAttr sharding = getResultSharding(*this, 0);
+    if (!sharding || sharding.getFactors().empty())
+      return emitOpError("split_dim and concat_dim may be equal only when "
+                         "the result is split on a factor of that dim");
+  }
   return verifyCollective(
       *this,
       {static_cast<int64_t>(getSplitDim()),

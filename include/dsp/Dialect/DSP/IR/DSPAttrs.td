@@ -81,6 +81,15 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
     static ShardingAttr getPartial(::mlir::MLIRContext *context) {
       return get(context, ShardKind::Partial, -1, {}, 0, 0);
     }
+    /// A split of the factor of size `size` that sits between `outer` and
+    /// `inner` in dim `dim` (outer * size * inner is the dim size).
+    static ShardingAttr getSplit(::mlir::MLIRContext *context, int64_t dim,
+                                 int64_t outer, int64_t size, int64_t inner,
+                                 int64_t pad);
+    /// The product of the factors before and after the split one (1 and 1
+    /// for a whole-dim split).
+    int64_t getOuter() const;
+    int64_t getInner() const;
     bool isReplicated() const { return getKind() == ShardKind::Replicated; }
     bool isPartial() const { return getKind() == ShardKind::Partial; }
     bool isSplit() const { return getKind() == ShardKind::Split; }

@@ -38,6 +38,15 @@ def DSP_Dialect : Dialect {
     /// Name of the argument and result attribute that keeps the model's
     /// input and output names.
     static constexpr ::llvm::StringLiteral kNameAttrName = "dsp.name";
+    /// Name of the op attribute that holds, after sharding propagation, the
+    /// sharding each operand must have (one `#dsp.shard` per operand); reshard
+    /// insertion makes the producers match and removes it.
+    static constexpr ::llvm::StringLiteral kOperandShardingsAttrName =
+        "dsp.operand_shardings";
+    /// Name of the module attribute that records the cost model a plan was
+    /// made with (a dictionary of latency_s, bus_bandwidth, flops_per_second).
+    static constexpr ::llvm::StringLiteral kCostModelAttrName =
+        "dsp.cost_model";
   }];
 }
 

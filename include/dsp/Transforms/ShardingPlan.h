@@ -1,0 +1,40 @@
+//===- ShardingPlan.h - Reshards, their bytes, and the plan report -*- C++ -*-//
+
+#ifndef DSP_TRANSFORMS_SHARDINGPLAN_H
+#define DSP_TRANSFORMS_SHARDINGPLAN_H
+
+#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
+#include "dsp/Transforms/CostModel.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+
+namespace mlir::dsp {
+
+/// The collective that turns sharding `from` into `to`, or none when no data
+/// moves (equal shardings, or replicated to split: a local slice).
+std::optional<CollectiveKind> collectiveFor(ShardingAttr from, ShardingAttr to);
+
+/// Bytes of a value of `type` as a collective between `from` and `to` moves
+/// it: the global size with the pads of the split sides.
+uint64_t reshardBytes(RankedTensorType type, ShardingAttr from,
+                      ShardingAttr to);
+
+/// The cost model as a module attribute, and back.
+DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
+CostModel costModelOf(ModuleOp module);
+
+/// The plan of a sharded module with explicit collectives: one entry per
+/// collective (kind, location, shape, dtype, bytes_per_rank, modeled
+/// seconds), totals, compute FLOPs and the sharding of each compute stage.
+/// The schema is in docs/plan-report.md; dsp-run's --stats-json uses the
+/// same names.
+llvm::json::Object buildPlanReport(ModuleOp module);
+/// A readable table of the report.
+void printPlanSummary(const llvm::json::Object &report, raw_ostream &os);
+/// The plan as a Graphviz graph: stages coloured by sharded dim,
+/// collectives as labelled edges.
+void printPlanDot(ModuleOp module, raw_ostream &os);
+
+} // namespace mlir::dsp
+
+#endif // DSP_TRANSFORMS_SHARDINGPLAN_H
