@@ -746,6 +746,12 @@ Value Importer::softmax(const onnx::NodeProto &node) {
   // Before opset 13 the input is coerced to 2-D at `axis`: the softmax runs
   // over all trailing dims together.
   int64_t axis = normalizeAxis(intAttr(node, "axis", 1), rank);
+  // When the dims after `axis` are all 1 (axis -1 above all), the 2-D
+  // softmax is the one over `axis`: import it as such, so that it reads
+  // like opset 13's (and attention fuses).
+  if (llvm::all_of(type.getShape().drop_front(axis + 1),
+                   [](int64_t d) { return d == 1; }))
+    return fold<SoftmaxOp>(x, axis);
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d)
     (d < axis ? outer : inner) *= type.getDimSize(d);

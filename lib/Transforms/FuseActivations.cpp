@@ -4,6 +4,7 @@
 #include "dsp/Transforms/Passes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include <cmath>
@@ -125,9 +126,12 @@ struct FuseActivations : impl::FuseActivationsBase<FuseActivations> {
       if (isScalarOp(op))
         roots.push_back(op);
     });
-    // Later roots cover more of a subgraph; try them first.
+    // Later roots cover more of a subgraph; try them first. A fusion erases
+    // ops that come earlier in `roots`; they are skipped by address, never
+    // dereferenced.
+    llvm::DenseSet<Operation *> erased;
     for (Operation *root : llvm::reverse(roots)) {
-      if (!root->getBlock())
+      if (erased.contains(root))
         continue;
       auto type = dyn_cast<RankedTensorType>(root->getResult(0).getType());
       if (!type || !isa<FloatType>(type.getElementType()))
@@ -163,8 +167,10 @@ struct FuseActivations : impl::FuseActivationsBase<FuseActivations> {
                                  activation == Activation::GeluTanh ? "tanh"
                                                                     : "none");
         root->getResult(0).replaceAllUsesWith(fused);
-        for (Operation *op : llvm::reverse(ops))
+        for (Operation *op : llvm::reverse(ops)) {
+          erased.insert(op);
           op->erase();
+        }
         break;
       }
     }

@@ -98,6 +98,10 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
     double scale = 1.0;
     Value mask;
     double maskScale = 1.0;
+    // A where mask: its op, which operand keeps the scores, and the fill.
+    WhereOp maskWhere;
+    bool maskKeepsTrue = false;
+    double maskFill = 0.0;
     while (true) {
       if (!hasOneUse(scores))
         return failure();
@@ -112,7 +116,7 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
         mask = lhsIsScores ? add.getRhs() : add.getLhs();
       } else if (auto where = scores.getDefiningOp<WhereOp>()) {
         // where(c, s, fill) or where(c, fill, s): an additive mask of 0
-        // where s is kept and fill elsewhere.
+        // where s is kept and fill elsewhere, built once the match holds.
         std::optional<double> fill = splatFloat(where.getFalseValue());
         bool keepsTrue = fill.has_value();
         if (!keepsTrue)
@@ -120,21 +124,10 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
         if (!fill)
           return failure();
         scores = keepsTrue ? where.getTrueValue() : where.getFalseValue();
-        Type elementType = getElementTypeOrSelf(scores.getType());
-        auto scalarType = RankedTensorType::get({}, elementType);
-        Value zero = ConstantOp::create(
-            rewriter, loc,
-            DenseElementsAttr::get(scalarType,
-                                   rewriter.getFloatAttr(elementType, 0.0)));
-        Value filler = ConstantOp::create(
-            rewriter, loc,
-            DenseElementsAttr::get(scalarType,
-                                   rewriter.getFloatAttr(elementType, *fill)));
-        mask = keepsTrue
-                   ? rewriter.createOrFold<WhereOp>(loc, where.getCondition(),
-                                                    zero, filler)
-                   : rewriter.createOrFold<WhereOp>(loc, where.getCondition(),
-                                                    filler, zero);
+        maskWhere = where;
+        maskKeepsTrue = keepsTrue;
+        maskFill = *fill;
+        mask = where.getCondition();
       } else {
         return failure();
       }
@@ -155,11 +148,35 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
         queryType.getShape().drop_back(2) != keyType.getShape().drop_back(2) ||
         queryType.getShape().drop_back(2) != valueType.getShape().drop_back(2))
       return failure();
-    if (mask && !isa<FloatType>(getElementTypeOrSelf(mask.getType())))
+    // The mask must not widen the scores: the attention's result has the
+    // shape of q . k^T, and so must the softmax.
+    ArrayRef<int64_t> scoreShape = product.getType().getShape();
+    if (softmax.getType().getShape() != scoreShape)
       return failure();
-    ArrayRef<int64_t> scoreShape = softmax.getType().getShape();
+    if (mask && !maskWhere &&
+        !isa<FloatType>(getElementTypeOrSelf(mask.getType())))
+      return failure();
     if (mask && !broadcastsTo(mask, scoreShape))
       return failure();
+
+    // Everything matched: from here on the IR changes.
+    if (maskWhere) {
+      Type elementType = getElementTypeOrSelf(scores.getType());
+      auto scalarType = RankedTensorType::get({}, elementType);
+      Value zero = ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(scalarType,
+                                 rewriter.getFloatAttr(elementType, 0.0)));
+      Value filler = ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(scalarType,
+                                 rewriter.getFloatAttr(elementType, maskFill)));
+      mask = maskKeepsTrue
+                 ? rewriter.createOrFold<WhereOp>(loc, maskWhere.getCondition(),
+                                                  zero, filler)
+                 : rewriter.createOrFold<WhereOp>(loc, maskWhere.getCondition(),
+                                                  filler, zero);
+    }
     if (mask && splatFloat(mask) == 0.0)
       mask = nullptr;
 
