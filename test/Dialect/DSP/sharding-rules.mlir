@@ -118,28 +118,128 @@ func.func @constant_weight() -> (tensor<2x3xi64>, tensor<4x8xf32>) {
   return %0, %1 : tensor<2x3xi64>, tensor<4x8xf32>
 }
 
-// Ops without a rule of their own run replicated: every dim of every
-// operand and result is its own mixing factor.
-func.func @replicated_default(%x: tensor<2x4x8xf32>, %y: tensor<2x4x8xf32>) -> (tensor<8x8xf32>, tensor<2x8x8xf32>, tensor<2x4x8xf32>) {
-  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([d, e]) {a = 2 mixing, b = 4 mixing, c = 8 mixing, d = 8 mixing, e = 8 mixing}}}
-  %0 = dsp.reshape %x : tensor<2x4x8xf32> -> tensor<8x8xf32>
-  // expected-remark @below {{sharding rule: ([a, b, c], [d, e, f]) -> ([g, h, i]) {a = 2 mixing, b = 4 mixing, c = 8 mixing, d = 2 mixing, e = 4 mixing, f = 8 mixing, g = 2 mixing, h = 8 mixing, i = 8 mixing}}}
-  %1 = dsp.concat %x, %y {axis = 1 : i64} : (tensor<2x4x8xf32>, tensor<2x4x8xf32>) -> tensor<2x8x8xf32>
-  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([d, e, f]) {a = 2 mixing, b = 4 mixing, c = 8 mixing, d = 2 mixing, e = 4 mixing, f = 8 mixing}}}
-  %2 = dsp.all_gather %x dim 1 : tensor<2x4x8xf32>
-  return %0, %1, %2 : tensor<8x8xf32>, tensor<2x8x8xf32>, tensor<2x4x8xf32>
+// Reshapes map onto the common refinement of the two shapes: a dim split
+// or merged maps onto a compound factor, all parallel.
+func.func @reshape_split(%x: tensor<2x128x64xf32>) -> tensor<2x8x16x64xf32> {
+  // expected-remark @below {{sharding rule: ([a, b*c, d]) -> ([a, b, c, d]) {a = 2 parallel, b = 8 parallel, c = 16 parallel, d = 64 parallel}}}
+  %0 = dsp.reshape %x : tensor<2x128x64xf32> -> tensor<2x8x16x64xf32>
+  return %0 : tensor<2x8x16x64xf32>
 }
 
-func.func @replicated_default_data_movement(%x: tensor<2x4xf32>, %i: tensor<3xi64>) -> (tensor<2x2xf32>, tensor<2x3xf32>, tensor<3x2x4xf32>, tensor<4x4xf32>, tensor<2x4xf32>) {
-  // expected-remark @below {{sharding rule: ([a, b]) -> ([c, d]) {a = 2 mixing, b = 4 mixing, c = 2 mixing, d = 2 mixing}}}
-  %0 = dsp.slice %x {limits = array<i64: 2, 4>, starts = array<i64: 0, 0>, strides = array<i64: 1, 2>} : tensor<2x4xf32> -> tensor<2x2xf32>
-  // expected-remark @below {{sharding rule: ([a, b], [c]) -> ([d, e]) {a = 2 mixing, b = 4 mixing, c = 3 mixing, d = 2 mixing, e = 3 mixing}}}
-  %1 = dsp.gather %x, %i {axis = 1 : i64} : tensor<2x4xf32>, tensor<3xi64> -> tensor<2x3xf32>
-  // expected-remark @below {{sharding rule: ([a, b]) -> ([c, d, e]) {a = 2 mixing, b = 4 mixing, c = 3 mixing, d = 2 mixing, e = 4 mixing}}}
-  %2 = dsp.expand %x : tensor<2x4xf32> -> tensor<3x2x4xf32>
-  // expected-remark @below {{sharding rule: ([a, b]) -> ([c, d]) {a = 2 mixing, b = 4 mixing, c = 4 mixing, d = 4 mixing}}}
-  %3 = dsp.tile %x {repeats = array<i64: 2, 1>} : tensor<2x4xf32> -> tensor<4x4xf32>
+// Neither shape refines the other: 4 = 4, then 6 = 2 * 3 and 8 = 4 * 2.
+func.func @reshape_refine_both(%x: tensor<4x6xf32>) -> tensor<8x3xf32> {
+  // expected-remark @below {{sharding rule: ([a, b*c]) -> ([a*b, c]) {a = 4 parallel, b = 2 parallel, c = 3 parallel}}}
+  %0 = dsp.reshape %x : tensor<4x6xf32> -> tensor<8x3xf32>
+  return %0 : tensor<8x3xf32>
+}
+
+// The fused QKV projection [B, N, 3*H*D] split into [B, N, 3, H, D].
+func.func @reshape_fused_qkv(%x: tensor<2x16x192xf32>) -> tensor<2x16x3x4x16xf32> {
+  // expected-remark @below {{sharding rule: ([a, b, c*d*e]) -> ([a, b, c, d, e]) {a = 2 parallel, b = 16 parallel, c = 3 parallel, d = 4 parallel, e = 16 parallel}}}
+  %0 = dsp.reshape %x : tensor<2x16x192xf32> -> tensor<2x16x3x4x16xf32>
+  return %0 : tensor<2x16x3x4x16xf32>
+}
+
+// Divided space-time attention with the frame index innermost in the token
+// order (token = patch * T + frame, S = 16 patches, T = 8 frames): the frames
+// factor is 8 in every rule of the chain, so a sharding on T carries through.
+func.func @reshape_timesformer(%x: tensor<1x128x64xf32>) -> tensor<8x16x64xf32> {
+  // expected-remark @below {{sharding rule: ([a, b*c, d]) -> ([a, b, c, d]) {a = 1 parallel, b = 16 parallel, c = 8 parallel, d = 64 parallel}}}
+  %0 = dsp.reshape %x : tensor<1x128x64xf32> -> tensor<1x16x8x64xf32>
+  // expected-remark @below {{sharding rule: ([a, b, c, d]) -> ([a, c, b, d]) {a = 1 parallel, b = 16 parallel, c = 8 parallel, d = 64 parallel}}}
+  %1 = dsp.transpose %0 perm [0, 2, 1, 3] : tensor<1x16x8x64xf32> -> tensor<1x8x16x64xf32>
+  // expected-remark @below {{sharding rule: ([1, a, b, c]) -> ([a, b, c]) {a = 8 parallel, b = 16 parallel, c = 64 parallel}}}
+  %2 = dsp.reshape %1 : tensor<1x8x16x64xf32> -> tensor<8x16x64xf32>
+  return %2 : tensor<8x16x64xf32>
+}
+
+// Size-1 dims that are dropped, inserted or inside a group map onto no
+// factor.
+func.func @reshape_unit_dims(%x: tensor<1x4xf32>, %y: tensor<4x1x6xf32>) -> (tensor<4x1xf32>, tensor<2x12xf32>) {
+  // expected-remark @below {{sharding rule: ([1, a]) -> ([a, 1]) {a = 4 parallel}}}
+  %0 = dsp.reshape %x : tensor<1x4xf32> -> tensor<4x1xf32>
+  // expected-remark @below {{sharding rule: ([a*b, 1, c]) -> ([a, b*c]) {a = 2 parallel, b = 2 parallel, c = 6 parallel}}}
+  %1 = dsp.reshape %y : tensor<4x1x6xf32> -> tensor<2x12xf32>
+  return %0, %1 : tensor<4x1xf32>, tensor<2x12xf32>
+}
+
+// [6, 5] -> [5, 6] has no common factor: the group mixes, each side with
+// its own factors, while the next group [4] -> [2, 2] stays parallel.
+func.func @reshape_unrefinable(%x: tensor<6x5x4xf32>) -> tensor<5x6x2x2xf32> {
+  // expected-remark @below {{sharding rule: ([a, b, e*f]) -> ([c, d, e, f]) {a = 6 mixing, b = 5 mixing, c = 5 mixing, d = 6 mixing, e = 2 parallel, f = 2 parallel}}}
+  %0 = dsp.reshape %x : tensor<6x5x4xf32> -> tensor<5x6x2x2xf32>
+  return %0 : tensor<5x6x2x2xf32>
+}
+
+// Partly refinable groups: a factor lines up at the major end ([4, 3] ->
+// [6, 2] share the leading 2) or at the minor end ([3, 4] -> [2, 6] share
+// the trailing 2); what lies between mixes.
+func.func @reshape_partly_refinable(%x: tensor<4x3xf32>, %y: tensor<3x4xf32>) -> (tensor<6x2xf32>, tensor<2x6xf32>) {
+  // expected-remark @below {{sharding rule: ([a*b, c]) -> ([a*d, e]) {a = 2 parallel, b = 2 mixing, c = 3 mixing, d = 3 mixing, e = 2 mixing}}}
+  %0 = dsp.reshape %x : tensor<4x3xf32> -> tensor<6x2xf32>
+  // expected-remark @below {{sharding rule: ([a, b*e]) -> ([c, d*e]) {a = 3 mixing, b = 2 mixing, c = 2 mixing, d = 3 mixing, e = 2 parallel}}}
+  %1 = dsp.reshape %y : tensor<3x4xf32> -> tensor<2x6xf32>
+  return %0, %1 : tensor<6x2xf32>, tensor<2x6xf32>
+}
+
+// Concat: the other dims are shared; the axis of each input and of the
+// result is its own mixing factor.
+func.func @concat(%x: tensor<2x4x8xf32>, %y: tensor<2x3x8xf32>, %cls: tensor<1x64xf32>, %p: tensor<4x64xf32>, %q: tensor<2x64xf32>) -> (tensor<2x7x8xf32>, tensor<7x64xf32>) {
+  // expected-remark @below {{sharding rule: ([a, b, c], [a, d, c]) -> ([a, e, c]) {a = 2 parallel, b = 4 mixing, c = 8 parallel, d = 3 mixing, e = 7 mixing}}}
+  %0 = dsp.concat %x, %y {axis = 1 : i64} : (tensor<2x4x8xf32>, tensor<2x3x8xf32>) -> tensor<2x7x8xf32>
+  // expected-remark @below {{sharding rule: ([a, b], [c, b], [d, b]) -> ([e, b]) {a = 1 mixing, b = 64 parallel, c = 4 mixing, d = 2 mixing, e = 7 mixing}}}
+  %1 = dsp.concat %cls, %p, %q {axis = 0 : i64} : (tensor<1x64xf32>, tensor<4x64xf32>, tensor<2x64xf32>) -> tensor<7x64xf32>
+  return %0, %1 : tensor<2x7x8xf32>, tensor<7x64xf32>
+}
+
+// Slice: a dim taken whole is shared; a sliced, strided or reversed dim
+// mixes, with its own factors on each side.
+func.func @slice(%x: tensor<1x129x64xf32>, %y: tensor<2x4xf32>) -> (tensor<1x1x64xf32>, tensor<1x128x64xf32>, tensor<2x2xf32>, tensor<2x4xf32>) {
+  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([a, d, c]) {a = 1 parallel, b = 129 mixing, c = 64 parallel, d = 1 mixing}}}
+  %0 = dsp.slice %x {limits = array<i64: 1, 1, 64>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>} : tensor<1x129x64xf32> -> tensor<1x1x64xf32>
+  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([a, d, c]) {a = 1 parallel, b = 129 mixing, c = 64 parallel, d = 128 mixing}}}
+  %1 = dsp.slice %x {limits = array<i64: 1, 129, 64>, starts = array<i64: 0, 1, 0>, strides = array<i64: 1, 1, 1>} : tensor<1x129x64xf32> -> tensor<1x128x64xf32>
+  // expected-remark @below {{sharding rule: ([a, b]) -> ([a, c]) {a = 2 parallel, b = 4 mixing, c = 2 mixing}}}
+  %2 = dsp.slice %y {limits = array<i64: 2, 4>, starts = array<i64: 0, 0>, strides = array<i64: 1, 2>} : tensor<2x4xf32> -> tensor<2x2xf32>
+  // expected-remark @below {{sharding rule: ([a, b]) -> ([a, c]) {a = 2 parallel, b = 4 mixing, c = 4 mixing}}}
+  %3 = dsp.slice %y {limits = array<i64: 2, -1>, starts = array<i64: 0, 3>, strides = array<i64: 1, -1>} : tensor<2x4xf32> -> tensor<2x4xf32>
+  return %0, %1, %2, %3 : tensor<1x1x64xf32>, tensor<1x128x64xf32>, tensor<2x2xf32>, tensor<2x4xf32>
+}
+
+// Gather: data dims off the axis and the indices dims are parallel and
+// shared with the result dims they become; the data axis mixes.
+func.func @gather(%x: tensor<4x8xf32>, %i: tensor<i64>, %y: tensor<2x10x8xf32>, %j: tensor<3x5xi64>) -> (tensor<8xf32>, tensor<2x3x5x8xf32>) {
+  // expected-remark @below {{sharding rule: ([a, b], []) -> ([b]) {a = 4 mixing, b = 8 parallel}}}
+  %0 = dsp.gather %x, %i {axis = 0 : i64} : tensor<4x8xf32>, tensor<i64> -> tensor<8xf32>
+  // expected-remark @below {{sharding rule: ([a, b, c], [d, e]) -> ([a, d, e, c]) {a = 2 parallel, b = 10 mixing, c = 8 parallel, d = 3 parallel, e = 5 parallel}}}
+  %1 = dsp.gather %y, %j {axis = 1 : i64} : tensor<2x10x8xf32>, tensor<3x5xi64> -> tensor<2x3x5x8xf32>
+  return %0, %1 : tensor<8xf32>, tensor<2x3x5x8xf32>
+}
+
+// Expand broadcasts as elementwise ops do: an expanded size-1 dim maps onto
+// no factor ("1"), a new leading dim appears only in the result.
+func.func @expand(%x: tensor<4x1xf32>, %y: tensor<2x4xf32>) -> (tensor<2x4x8xf32>, tensor<3x2x4xf32>) {
+  // expected-remark @below {{sharding rule: ([b, 1]) -> ([a, b, c]) {a = 2 parallel, b = 4 parallel, c = 8 parallel}}}
+  %0 = dsp.expand %x : tensor<4x1xf32> -> tensor<2x4x8xf32>
+  // expected-remark @below {{sharding rule: ([b, c]) -> ([a, b, c]) {a = 3 parallel, b = 2 parallel, c = 4 parallel}}}
+  %1 = dsp.expand %y : tensor<2x4xf32> -> tensor<3x2x4xf32>
+  return %0, %1 : tensor<2x4x8xf32>, tensor<3x2x4xf32>
+}
+
+// Tile: a dim repeated once is shared; a repeated dim mixes, with its own
+// factors on each side.
+func.func @tile(%x: tensor<2x4xf32>) -> tensor<4x4xf32> {
+  // expected-remark @below {{sharding rule: ([a, c]) -> ([b, c]) {a = 2 mixing, b = 4 mixing, c = 4 parallel}}}
+  %0 = dsp.tile %x {repeats = array<i64: 2, 1>} : tensor<2x4xf32> -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
+
+// Collectives have no rule of their own and run replicated: every dim of
+// every operand and result is its own mixing factor.
+func.func @replicated_default(%x: tensor<2x4x8xf32>, %y: tensor<2x4xf32>) -> (tensor<2x4x8xf32>, tensor<2x4xf32>) {
+  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([d, e, f]) {a = 2 mixing, b = 4 mixing, c = 8 mixing, d = 2 mixing, e = 4 mixing, f = 8 mixing}}}
+  %0 = dsp.all_gather %x dim 1 : tensor<2x4x8xf32>
   // expected-remark @below {{sharding rule: ([a, b]) -> ([c, d]) {a = 2 mixing, b = 4 mixing, c = 2 mixing, d = 4 mixing}}}
-  %4 = dsp.all_to_all %x split 1 concat 0 : tensor<2x4xf32>
-  return %0, %1, %2, %3, %4 : tensor<2x2xf32>, tensor<2x3xf32>, tensor<3x2x4xf32>, tensor<4x4xf32>, tensor<2x4xf32>
+  %1 = dsp.all_to_all %y split 1 concat 0 : tensor<2x4xf32>
+  return %0, %1 : tensor<2x4x8xf32>, tensor<2x4xf32>
 }

@@ -3,6 +3,8 @@
 #include "dsp/Dialect/DSP/IR/ShardingRule.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 
+#include <numeric>
+
 using namespace mlir;
 using namespace mlir::dsp;
 
@@ -319,4 +321,256 @@ ShardingRule ReduceMeanOp::getShardingRule() {
 
 ShardingRule ReduceMaxOp::getShardingRule() {
   return reductionRule(*this, getAxes(), getKeepdims(), FactorKind::Mixing);
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The factors that line up in both shapes of one reshape group, found by
+/// walking the input and output sizes in step from one end.
+struct CommonFactorWalk {
+  /// The input dim, output dim and size of each common factor, in the order
+  /// the walk met them.
+  SmallVector<std::tuple<size_t, size_t, int64_t>> common;
+  /// Where the walk stopped and what it left of the dims it stopped in.
+  size_t inputDim = 0, outputDim = 0;
+  int64_t inputLeft = 1, outputLeft = 1;
+  bool complete = false;
+};
+} // namespace
+
+/// Walks `input` and `output` (sizes > 1, equal products) from their first
+/// dims. The gcd of what is left of the two current dims has the same stride
+/// on both sides, so it is a common factor; the walk stops where the sizes
+/// left are coprime, as no factor lines up there.
+static CommonFactorWalk walkCommonFactors(ArrayRef<int64_t> input,
+                                          ArrayRef<int64_t> output) {
+  CommonFactorWalk walk;
+  size_t i = 0, j = 0;
+  int64_t inputLeft = input.front(), outputLeft = output.front();
+  for (;;) {
+    int64_t size = std::gcd(inputLeft, outputLeft);
+    if (size == 1)
+      break;
+    walk.common.push_back({i, j, size});
+    inputLeft /= size;
+    outputLeft /= size;
+    if (inputLeft == 1 && ++i < input.size())
+      inputLeft = input[i];
+    if (outputLeft == 1 && ++j < output.size())
+      outputLeft = output[j];
+  }
+  walk.inputDim = i;
+  walk.outputDim = j;
+  walk.inputLeft = inputLeft;
+  walk.outputLeft = outputLeft;
+  walk.complete = i == input.size();
+  return walk;
+}
+
+/// Maps one minimal group of reshape dims (sizes > 1 whose products are
+/// equal, with no shorter prefixes of equal products) onto factors: common
+/// parallel factors walked from the major end, then from the minor end, and
+/// for what lies between, where no factor lines up, a mixing factor per dim
+/// and side.
+static void addReshapeGroup(ShardingRule &rule, ArrayRef<int64_t> inputSizes,
+                            ArrayRef<int64_t> outputSizes,
+                            ArrayRef<ShardingRule::DimFactors *> inputDims,
+                            ArrayRef<ShardingRule::DimFactors *> outputDims) {
+  CommonFactorWalk major = walkCommonFactors(inputSizes, outputSizes);
+  for (auto [i, j, size] : major.common) {
+    int64_t f = rule.addFactor(size, FactorKind::Parallel);
+    inputDims[i]->push_back(f);
+    outputDims[j]->push_back(f);
+  }
+  if (major.complete)
+    return;
+
+  // What the major walk left, minor dim first.
+  auto rest = [](ArrayRef<int64_t> sizes, size_t dim, int64_t left) {
+    SmallVector<int64_t> reversed(llvm::reverse(sizes.drop_front(dim + 1)));
+    reversed.push_back(left);
+    return reversed;
+  };
+  SmallVector<int64_t> inputRest =
+      rest(inputSizes, major.inputDim, major.inputLeft);
+  SmallVector<int64_t> outputRest =
+      rest(outputSizes, major.outputDim, major.outputLeft);
+  CommonFactorWalk minor = walkCommonFactors(inputRest, outputRest);
+
+  // The middle: the dims neither walk covered, and the parts the minor walk
+  // left of the dims it stopped in.
+  auto addMiddle = [&](ArrayRef<int64_t> restSizes, size_t stopDim,
+                       int64_t stopLeft, size_t firstDim,
+                       ArrayRef<ShardingRule::DimFactors *> dims) {
+    for (size_t r = restSizes.size(); r-- > stopDim;) {
+      int64_t size = r == stopDim ? stopLeft : restSizes[r];
+      if (size > 1)
+        dims[firstDim + restSizes.size() - 1 - r]->push_back(
+            rule.addFactor(size, FactorKind::Mixing));
+    }
+  };
+  addMiddle(inputRest, minor.inputDim, minor.inputLeft, major.inputDim,
+            inputDims);
+  addMiddle(outputRest, minor.outputDim, minor.outputLeft, major.outputDim,
+            outputDims);
+
+  // The minor walk met its factors minor first.
+  for (auto [i, j, size] : llvm::reverse(minor.common)) {
+    int64_t f = rule.addFactor(size, FactorKind::Parallel);
+    inputDims[major.inputDim + inputRest.size() - 1 - i]->push_back(f);
+    outputDims[major.outputDim + outputRest.size() - 1 - j]->push_back(f);
+  }
+}
+
+/// A row-major reshape keeps the linear order of the elements, so the
+/// factors of the common refinement of the two shapes are parallel: each
+/// rank's block of such a factor holds the same elements on both sides.
+ShardingRule ReshapeOp::getShardingRule() {
+  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
+  // An empty tensor has no elements to line up.
+  if (llvm::is_contained(input, 0) || llvm::is_contained(output, 0))
+    return ShardingRule::getReplicatedOnly(*this);
+
+  ShardingRule rule;
+  ShardingRule::TensorFactors inputDims(input.size()),
+      outputDims(output.size());
+  size_t i = 0, j = 0;
+  while (i < input.size() || j < output.size()) {
+    // Size-1 dims between groups: paired ones share a factor of size 1,
+    // unpaired ones (inserted or dropped) map onto no factor.
+    bool inputUnit = i < input.size() && input[i] == 1;
+    bool outputUnit = j < output.size() && output[j] == 1;
+    if (inputUnit && outputUnit) {
+      int64_t f = rule.addFactor(1, FactorKind::Parallel);
+      inputDims[i++].push_back(f);
+      outputDims[j++].push_back(f);
+      continue;
+    }
+    if (inputUnit || outputUnit) {
+      i += inputUnit;
+      j += outputUnit;
+      continue;
+    }
+
+    // The shortest runs of dims from here whose products are equal; size-1
+    // dims inside them map onto no factor.
+    SmallVector<int64_t> groupInput, groupOutput;
+    SmallVector<ShardingRule::DimFactors *> groupInputDims, groupOutputDims;
+    int64_t inputProduct = 1, outputProduct = 1;
+    do {
+      if (inputProduct <= outputProduct) {
+        if (input[i] > 1) {
+          groupInput.push_back(input[i]);
+          groupInputDims.push_back(&inputDims[i]);
+        }
+        inputProduct *= input[i++];
+      } else {
+        if (output[j] > 1) {
+          groupOutput.push_back(output[j]);
+          groupOutputDims.push_back(&outputDims[j]);
+        }
+        outputProduct *= output[j++];
+      }
+    } while (inputProduct != outputProduct);
+    addReshapeGroup(rule, groupInput, groupOutput, groupInputDims,
+                    groupOutputDims);
+  }
+  rule.addOperand(inputDims);
+  rule.addResult(outputDims);
+  return rule;
+}
+
+/// Every dim but the axis is shared by the inputs and the result; along the
+/// axis each input lands at its own offset of the result.
+ShardingRule ConcatOp::getShardingRule() {
+  ShardingRule rule;
+  int64_t axis = getAxis();
+  ShardingRule::TensorFactors shared;
+  for (auto [d, size] : llvm::enumerate(shapeOf(getInputs().front())))
+    shared.push_back({rule.addFactor(size, static_cast<int64_t>(d) == axis
+                                               ? FactorKind::Mixing
+                                               : FactorKind::Parallel)});
+  auto withOwnAxis = [&](Value value) {
+    ShardingRule::TensorFactors dims = shared;
+    dims[axis] = {rule.addFactor(shapeOf(value)[axis], FactorKind::Mixing)};
+    return dims;
+  };
+  rule.addOperand(shared);
+  for (Value input : getInputs().drop_front())
+    rule.addOperand(withOwnAxis(input));
+  rule.addResult(withOwnAxis(getOutput()));
+  return rule;
+}
+
+/// A dim taken whole is copied as is; any other dim moves elements to new
+/// positions.
+ShardingRule SliceOp::getShardingRule() {
+  ShardingRule rule;
+  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
+  ShardingRule::TensorFactors inputDims, outputDims;
+  SmallVector<bool> whole;
+  for (auto [d, size] : llvm::enumerate(input)) {
+    whole.push_back(getStarts()[d] == 0 && getLimits()[d] == size &&
+                    getStrides()[d] == 1);
+    inputDims.push_back({rule.addFactor(
+        size, whole.back() ? FactorKind::Parallel : FactorKind::Mixing)});
+  }
+  for (auto [d, size] : llvm::enumerate(output))
+    outputDims.push_back(whole[d] ? inputDims[d]
+                                  : ShardingRule::DimFactors{rule.addFactor(
+                                        size, FactorKind::Mixing)});
+  rule.addOperand(inputDims);
+  rule.addResult(outputDims);
+  return rule;
+}
+
+/// The result is `data[:axis] + indices + data[axis+1:]`: every result dim
+/// comes from one data or indices dim unchanged; the data axis is looked up
+/// at arbitrary positions.
+ShardingRule GatherOp::getShardingRule() {
+  ShardingRule rule;
+  int64_t axis = getAxis();
+  ShardingRule::TensorFactors dataDims, indicesDims;
+  for (auto [d, size] : llvm::enumerate(shapeOf(getData())))
+    dataDims.push_back({rule.addFactor(size, static_cast<int64_t>(d) == axis
+                                                 ? FactorKind::Mixing
+                                                 : FactorKind::Parallel)});
+  for (int64_t size : shapeOf(getIndices()))
+    indicesDims.push_back({rule.addFactor(size, FactorKind::Parallel)});
+  ShardingRule::TensorFactors outputDims(dataDims.begin(),
+                                         dataDims.begin() + axis);
+  llvm::append_range(outputDims, indicesDims);
+  outputDims.append(dataDims.begin() + axis + 1, dataDims.end());
+  rule.addOperand(dataDims);
+  rule.addOperand(indicesDims);
+  rule.addResult(outputDims);
+  return rule;
+}
+
+/// Broadcasting as elementwise ops do: a dim of size 1 expanded to n maps
+/// onto no factor.
+ShardingRule ExpandOp::getShardingRule() {
+  return ShardingRule::getElementwise(*this);
+}
+
+/// A dim repeated once is copied as is; a repeated dim holds the input at
+/// several offsets.
+ShardingRule TileOp::getShardingRule() {
+  ShardingRule rule;
+  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
+  ShardingRule::TensorFactors inputDims, outputDims;
+  for (auto [d, size] : llvm::enumerate(input)) {
+    bool copied = getRepeats()[d] == 1;
+    int64_t f = rule.addFactor(size, copied ? FactorKind::Parallel
+                                            : FactorKind::Mixing);
+    inputDims.push_back({f});
+    outputDims.push_back(
+        {copied ? f : rule.addFactor(output[d], FactorKind::Mixing)});
+  }
+  rule.addOperand(inputDims);
+  rule.addResult(outputDims);
+  return rule;
 }

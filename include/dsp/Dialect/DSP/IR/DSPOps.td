@@ -322,7 +322,7 @@ def DSP_ReduceMaxOp : DSP_ReduceOp<"reduce_max">;
 //===----------------------------------------------------------------------===//
 
 def DSP_ReshapeOp : DSP_Op<"reshape", [Pure, SameOperandsAndResultElementType,
-    DSP_ShardingRuleOpInterface]> {
+    DSP_RuleInterface]> {
   let summary = "Row-major reshape to the result type";
   let arguments = (ins DSP_Tensor:$input);
   let results = (outs DSP_Tensor:$output);
@@ -345,7 +345,7 @@ def DSP_TransposeOp : DSP_Op<"transpose", [Pure, InferTypeOpAdaptor,
 }
 
 def DSP_ConcatOp : DSP_Op<"concat", [Pure, InferTypeOpAdaptor,
-    DSP_ShardingRuleOpInterface]> {
+    DSP_RuleInterface]> {
   let summary = "Concatenation along `axis`";
   let arguments = (ins Variadic<DSP_Tensor>:$inputs,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
@@ -355,7 +355,7 @@ def DSP_ConcatOp : DSP_Op<"concat", [Pure, InferTypeOpAdaptor,
 }
 
 def DSP_SliceOp : DSP_Op<"slice", [Pure, InferTypeOpAdaptor,
-    DSP_ShardingRuleOpInterface]> {
+    DSP_RuleInterface]> {
   let summary = "Strided slice with one start, limit and stride per dim";
   let description = [{
     Element `i` of result dim `d` is input element
@@ -370,7 +370,7 @@ def DSP_SliceOp : DSP_Op<"slice", [Pure, InferTypeOpAdaptor,
 }
 
 def DSP_GatherOp : DSP_Op<"gather", [Pure, InferTypeOpAdaptor,
-    DSP_ShardingRuleOpInterface]> {
+    DSP_RuleInterface]> {
   let summary = "ONNX Gather along `axis`";
   let description = [{
     The result is `data.shape[:axis] + indices.shape + data.shape[axis+1:]`;
@@ -386,7 +386,7 @@ def DSP_GatherOp : DSP_Op<"gather", [Pure, InferTypeOpAdaptor,
 }
 
 def DSP_ExpandOp : DSP_Op<"expand", [Pure, SameOperandsAndResultElementType,
-    DSP_ShardingRuleOpInterface]> {
+    DSP_RuleInterface]> {
   let summary = "Broadcasts the input to the result shape";
   let arguments = (ins DSP_Tensor:$input);
   let results = (outs DSP_Tensor:$output);
@@ -395,7 +395,7 @@ def DSP_ExpandOp : DSP_Op<"expand", [Pure, SameOperandsAndResultElementType,
   let hasFolder = 1;
 }
 
-def DSP_TileOp : DSP_Op<"tile", [Pure, InferTypeOpAdaptor, DSP_ShardingRuleOpInterface]> {
+def DSP_TileOp : DSP_Op<"tile", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {
   let summary = "Repeats the input `repeats[d]` times along each dim d";
   let arguments = (ins DSP_Tensor:$input, DenseI64ArrayAttr:$repeats);
   let results = (outs DSP_Tensor:$output);
