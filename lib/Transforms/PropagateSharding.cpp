@@ -270,7 +270,17 @@ PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
     }
     allowed.push_back(index);
   }
-  if (headsOnly || megatronColumns || megatronRows)
+  // Distribute every op that has a sequence or batch factor.
+  bool hasSequenceFactor = llvm::any_of(allowed, [&](int64_t f) {
+    for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
+      if (auto place = placeOf(rule, dims, f))
+        if (classes.isModel(op->getOperand(i), *place))
+          return false;
+    auto place = placeOf(rule, rule.getResults()[0], f);
+    return !place || !classes.isModel(op->getResult(0), *place);
+  });
+  if (headsOnly || megatronColumns || megatronRows ||
+      (hasSequenceFactor && !allowReplication))
     strategies.clear();
 
   for (int64_t f : allowed) {

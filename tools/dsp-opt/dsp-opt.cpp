@@ -11,6 +11,9 @@
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
 #include "dsp/Transforms/Pipelines.h"
+#include "dsp/Transforms/ShardingPlan.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Debug/CLOptionsSetup.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -60,6 +63,16 @@ struct DriverOptions {
       cl::desc("Static shape of a graph input with symbolic dims, "
                "NAME:D0xD1x... (repeatable)"),
       cl::value_desc("name:shape")};
+  cl::opt<std::string> reportFile{
+      "dsp-report", cl::desc("Write the sharding plan as JSON"),
+      cl::value_desc("filename"), cl::init("")};
+  cl::opt<bool> summary{"dsp-summary",
+                        cl::desc("Print the sharding plan as a table on "
+                                 "stderr"),
+                        cl::init(false)};
+  cl::opt<std::string> dotFile{
+      "dsp-plan-dot", cl::desc("Write the sharding plan as a Graphviz graph"),
+      cl::value_desc("filename"), cl::init("")};
   cl::opt<bool> noImportCleanup{
       "no-import-cleanup",
       cl::desc("Keep the ONNX import as read: no folding or fusion"),
@@ -84,6 +97,8 @@ struct Driver {
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
   LogicalResult verifyRoundtrip(ModuleOp module) const;
+  /// Writes the plan report, summary and graph that were asked for.
+  LogicalResult writePlan(ModuleOp module) const;
 };
 
 LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
@@ -127,6 +142,36 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   return success();
 }
 
+LogicalResult Driver::writePlan(ModuleOp module) const {
+  if (options.reportFile.empty() && !options.summary &&
+      options.dotFile.empty())
+    return success();
+  auto writeFile = [&](StringRef path,
+                       llvm::function_ref<void(raw_ostream &)> write)
+      -> LogicalResult {
+    std::string error;
+    std::unique_ptr<ToolOutputFile> file = openOutputFile(path, &error);
+    if (!file)
+      return module.emitError("cannot write '") << path << "': " << error;
+    write(file->os());
+    file->keep();
+    return success();
+  };
+  json::Object report = dsp::buildPlanReport(module);
+  if (options.summary)
+    dsp::printPlanSummary(report, errs());
+  if (!options.dotFile.empty() &&
+      failed(writeFile(options.dotFile,
+                       [&](raw_ostream &os) { dsp::printPlanDot(module, os); })))
+    return failure();
+  if (!options.reportFile.empty() &&
+      failed(writeFile(options.reportFile, [&](raw_ostream &os) {
+        os << formatv("{0:2}", json::Value(std::move(report))) << "\n";
+      })))
+    return failure();
+  return success();
+}
+
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   MLIRContext &context = *module.getContext();
   if (config.shouldVerifyRoundtrip() && failed(verifyRoundtrip(module)))
@@ -140,6 +185,8 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   if (isOnnxFile(options.inputFilename) && !options.noImportCleanup)
     dsp::buildImportCleanupPipeline(pm);
   if (failed(config.setupPassPipeline(pm)) || failed(pm.run(module)))
+    return failure();
+  if (failed(writePlan(module)))
     return failure();
   switch (options.emit) {
   case EmitKind::MLIR:

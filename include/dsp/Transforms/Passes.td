@@ -14,19 +14,6 @@ def TestShardingRules : Pass<"dsp-test-sharding-rules"> {
   }];
 }
 
-def AssignGroup : Pass<"dsp-assign-group", "::mlir::ModuleOp"> {
-  let summary = "Attaches the device group (#dsp.group) to the module";
-  let description = [{
-    Sets `dsp.group = #dsp.group<ranks = N>` on the module. A module that
-    already has a group of another size is an error: its shardings were
-    made for that size.
-  }];
-  let options = [
-    Option<"ranks", "ranks", "int64_t", /*default=*/"1",
-           "Number of ranks in the device group">
-  ];
-}
-
 def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
   let summary = "Chooses the sharding of every value by an exact cost minimum";
   let description = [{
@@ -54,6 +41,13 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
       sequence) and the projection out of it its rows (reduce-scattering
       the partial sums);
     - `none`: everything replicated.
+    An op that has a sequence or batch factor (one not linked to weights or
+    heads) is always distributed unless `allow-replication` is set: that is
+    the promise of sequence parallelism (each rank holds and computes 1/N of
+    the activations), and on small models the alpha term of any collective
+    would otherwise outweigh the work it distributes. Ops without such a
+    factor (a single CLS token, say) may run replicated.
+
     The `ranks` option creates the module's device group; a module that has
     a group of another size is an error.
   }];
@@ -69,7 +63,11 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     Option<"busBandwidthGBs", "bus-bandwidth", "double", /*default=*/"-1",
            "Bus bandwidth in GB/s (default: the preset's)">,
     Option<"tflops", "tflops", "double", /*default=*/"400",
-           "Compute rate of one rank in TFLOP/s">
+           "Compute rate of one rank in TFLOP/s">,
+    Option<"allowReplication", "allow-replication", "bool", /*default=*/"false",
+           "Let an op that has a sequence or batch factor run replicated when "
+           "the cost model finds that cheaper (by default such ops are always "
+           "distributed, so each rank holds and computes 1/N of them)">
   ];
 }
 

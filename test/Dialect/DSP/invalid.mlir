@@ -460,7 +460,7 @@ func.func @gelu_approximate(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
 // -----
 
 func.func @all_to_all_same_dims(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  // expected-error @below {{'dsp.all_to_all' op split_dim and concat_dim may be equal only when the result is split on a factor of that dim}}
+  // expected-error @below {{'dsp.all_to_all' op split_dim and concat_dim may be equal only when the operand or the result is split on a factor of that dim}}
   %0 = dsp.all_to_all %x split 1 concat 1 : tensor<4x8xf32>
   return %0 : tensor<4x8xf32>
 }

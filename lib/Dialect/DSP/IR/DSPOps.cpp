@@ -431,10 +431,14 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
 LogicalResult AllToAllOp::verify() {
   // Within one dim, only a switch between two factors of it moves data.
   if (getSplitDim() == getConcatDim()) {
-    ShardingAttr sharding = getResultSharding(*this, 0);
-    if (!sharding || sharding.getFactors().empty())
+    ShardingAttr result = getResultSharding(*this, 0);
+    ShardingAttr input = getSharding(getInput());
+    bool factored = (result && !result.getFactors().empty()) ||
+                    (input && !input.getFactors().empty());
+    if (!factored)
       return emitOpError("split_dim and concat_dim may be equal only when "
-                         "the result is split on a factor of that dim");
+                         "the operand or the result is split on a factor of "
+                         "that dim");
   }
   return verifyCollective(
       *this,
