@@ -11,6 +11,8 @@ void dsp::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseAttention());
   pm.addPass(createFuseActivations());
+  // After the fusions, which match the exported subgraphs whole.
+  pm.addPass(createSinkConcat());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

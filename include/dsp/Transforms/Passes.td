@@ -112,4 +112,53 @@ def FuseActivations : Pass<"dsp-fuse-activations"> {
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def SinkConcat : Pass<"dsp-sink-concat"> {
+  let summary = "Runs ops that read a concat once per piece";
+  let description = [{
+    A token stream such as TimeSformer's `[B, 1 + S*T, C]`, a CLS token
+    concatenated in front of the patch tokens, cannot be sharded on a
+    factor of the patches alone. This pass splits such streams: an op with
+    an operand made by `dsp.concat` along axis k is rewritten into one op
+    per concat input when its sharding rule maps that operand's dim k onto
+    a single parallel factor f that forms a whole dim of every operand and
+    result it appears in. Each operand with f is sliced to the piece's
+    range along its dim of f, operands without f (weights, a bias `[C]`, a
+    broadcast `[1, 1, C]`) are passed unchanged, and the results are
+    concatenated along their dim of f:
+
+    ```mlir
+    %x = dsp.concat %cls, %patches {axis = 1 : i64}
+        : (tensor<1x1x64xf32>, tensor<1x128x64xf32>) -> tensor<1x129x64xf32>
+    %y = dsp.gelu %x : tensor<1x129x64xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %0 = dsp.gelu %cls : tensor<1x1x64xf32>
+    %1 = dsp.gelu %patches : tensor<1x128x64xf32>
+    %y = dsp.concat %0, %1 {axis = 1 : i64}
+        : (tensor<1x1x64xf32>, tensor<1x128x64xf32>) -> tensor<1x129x64xf32>
+    ```
+
+    Slices of a concat fold to its pieces and slices of small constants
+    (a position embedding `[1, 1 + S*T, C]`) to constants, so several
+    operands that are concats with the same split points are split
+    together. The rewrite repeats until no op can be split, which moves
+    each concat down to the first op that mixes the tokens. Elementwise
+    ops, `gelu`, `matmul` (batch and row dims), `layer_norm` (dims before
+    `axis`), `softmax` (dims other than `axis`), `attention` (query
+    sequence), a `reshape` whose rule keeps the dim whole on both sides and
+    a `slice` along a dim it keeps whole are split. An op is left whole
+    where f is mixing or a reduction (attention keys along the concat
+    axis), where f is part of a compound dim (a patch-embedding `conv`), or
+    where another operand is a concat along f with different split points.
+
+    Concats of consecutive slices of one value merge back into one slice,
+    and a gather along the concat axis whose constant indices fall in one
+    input reads that input.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 #endif // DSP_TRANSFORMS_PASSES_TD

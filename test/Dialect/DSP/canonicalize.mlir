@@ -571,3 +571,150 @@ func.func @cast_integer() -> (tensor<2xf32>, tensor<2xi32>, tensor<3xi64>) {
   %2 = dsp.cast %c : tensor<3xi1> -> tensor<3xi64>
   return %0, %1, %2 : tensor<2xf32>, tensor<2xi32>, tensor<3xi64>
 }
+
+// -----
+
+// A slice along a concat's axis that covers exactly one input is that
+// input, whichever input it is.
+// CHECK-LABEL: func.func @slice_concat_whole_input(
+// CHECK-SAME:      %[[A:.*]]: tensor<1x1x4xf32>, %[[B:.*]]: tensor<1x6x4xf32>, %[[C:.*]]: tensor<1x2x4xf32>)
+// CHECK-NEXT:    return %[[A]], %[[B]], %[[C]] : tensor<1x1x4xf32>, tensor<1x6x4xf32>, tensor<1x2x4xf32>
+func.func @slice_concat_whole_input(%a: tensor<1x1x4xf32>, %b: tensor<1x6x4xf32>, %c: tensor<1x2x4xf32>) -> (tensor<1x1x4xf32>, tensor<1x6x4xf32>, tensor<1x2x4xf32>) {
+  %0 = dsp.concat %a, %b, %c {axis = 1 : i64} : (tensor<1x1x4xf32>, tensor<1x6x4xf32>, tensor<1x2x4xf32>) -> tensor<1x9x4xf32>
+  %1 = dsp.slice %0 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 1, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x9x4xf32> -> tensor<1x1x4xf32>
+  %2 = dsp.slice %0 {starts = array<i64: 0, 1, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x9x4xf32> -> tensor<1x6x4xf32>
+  %3 = dsp.slice %0 {starts = array<i64: 0, 7, 0>, limits = array<i64: 1, 9, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x9x4xf32> -> tensor<1x2x4xf32>
+  return %1, %2, %3 : tensor<1x1x4xf32>, tensor<1x6x4xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+// A slice inside one input slices that input, shifted; the slicing of the
+// other dims, strided or not, is kept.
+// CHECK-LABEL: func.func @slice_concat_inside_input(
+// CHECK-SAME:      %[[A:.*]]: tensor<1x1x4xf32>, %[[B:.*]]: tensor<1x6x4xf32>)
+// CHECK-NEXT:    %[[SLICE:.*]] = dsp.slice %[[B]] {limits = array<i64: 1, 5, 4>, starts = array<i64: 0, 2, 0>, strides = array<i64: 1, 1, 1>} : tensor<1x6x4xf32> -> tensor<1x3x4xf32>
+// CHECK-NEXT:    %[[SLICE1:.*]] = dsp.slice %[[B]] {limits = array<i64: 1, 6, 0>, starts = array<i64: 0, 0, 3>, strides = array<i64: 1, 1, -2>} : tensor<1x6x4xf32> -> tensor<1x6x2xf32>
+// CHECK-NEXT:    return %[[SLICE]], %[[SLICE1]] : tensor<1x3x4xf32>, tensor<1x6x2xf32>
+func.func @slice_concat_inside_input(%a: tensor<1x1x4xf32>, %b: tensor<1x6x4xf32>) -> (tensor<1x3x4xf32>, tensor<1x6x2xf32>) {
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<1x1x4xf32>, tensor<1x6x4xf32>) -> tensor<1x7x4xf32>
+  %1 = dsp.slice %0 {starts = array<i64: 0, 3, 0>, limits = array<i64: 1, 6, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x3x4xf32>
+  %2 = dsp.slice %0 {starts = array<i64: 0, 1, 3>, limits = array<i64: 1, 7, 0>, strides = array<i64: 1, 1, -2>} : tensor<1x7x4xf32> -> tensor<1x6x2xf32>
+  return %1, %2 : tensor<1x3x4xf32>, tensor<1x6x2xf32>
+}
+
+// -----
+
+// Slices across two inputs, strided along the concat axis, or along
+// another axis stay.
+// CHECK-LABEL: func.func @slice_concat_kept(
+// CHECK-SAME:      %[[A:.*]]: tensor<1x1x4xf32>, %[[B:.*]]: tensor<1x6x4xf32>)
+// CHECK-NEXT:    %[[CONCAT:.*]] = dsp.concat %[[A]], %[[B]] {axis = 1 : i64}
+// CHECK-NEXT:    %[[SLICE:.*]] = dsp.slice %[[CONCAT]] {limits = array<i64: 1, 3, 4>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[SLICE1:.*]] = dsp.slice %[[CONCAT]] {limits = array<i64: 1, 7, 4>, starts = array<i64: 0, 1, 0>, strides = array<i64: 1, 2, 1>}
+// CHECK-NEXT:    %[[SLICE2:.*]] = dsp.slice %[[CONCAT]] {limits = array<i64: 1, 7, 2>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    return %[[SLICE]], %[[SLICE1]], %[[SLICE2]]
+func.func @slice_concat_kept(%a: tensor<1x1x4xf32>, %b: tensor<1x6x4xf32>) -> (tensor<1x3x4xf32>, tensor<1x3x4xf32>, tensor<1x7x2xf32>) {
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<1x1x4xf32>, tensor<1x6x4xf32>) -> tensor<1x7x4xf32>
+  %1 = dsp.slice %0 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 3, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x3x4xf32>
+  %2 = dsp.slice %0 {starts = array<i64: 0, 1, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 2, 1>} : tensor<1x7x4xf32> -> tensor<1x3x4xf32>
+  %3 = dsp.slice %0 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 7, 2>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x7x2xf32>
+  return %1, %2, %3 : tensor<1x3x4xf32>, tensor<1x3x4xf32>, tensor<1x7x2xf32>
+}
+
+// -----
+
+// A gather along a concat's axis whose constant indices fall in one input
+// gathers from that input with the indices shifted; a negative index
+// counts from the end of the concat.
+// CHECK-LABEL: func.func @gather_concat(
+// CHECK-SAME:      %[[A:.*]]: tensor<2x1x4xf32>, %[[B:.*]]: tensor<2x6x4xf32>)
+// CHECK-DAG:     %[[ZERO:.*]] = dsp.constant dense<0> : tensor<i64>
+// CHECK-DAG:     %[[SHIFTED:.*]] = dsp.constant dense<[4, 0, 5]> : tensor<3xi64>
+// CHECK-DAG:     %[[GATHER:.*]] = dsp.gather %[[A]], %[[ZERO]] {axis = 1 : i64} : tensor<2x1x4xf32>, tensor<i64> -> tensor<2x4xf32>
+// CHECK-DAG:     %[[GATHER1:.*]] = dsp.gather %[[B]], %[[SHIFTED]] {axis = 1 : i64} : tensor<2x6x4xf32>, tensor<3xi64> -> tensor<2x3x4xf32>
+// CHECK:         return %[[GATHER]], %[[GATHER1]]
+func.func @gather_concat(%a: tensor<2x1x4xf32>, %b: tensor<2x6x4xf32>) -> (tensor<2x4xf32>, tensor<2x3x4xf32>) {
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<2x1x4xf32>, tensor<2x6x4xf32>) -> tensor<2x7x4xf32>
+  %i = dsp.constant dense<0> : tensor<i64>
+  %1 = dsp.gather %0, %i {axis = 1 : i64} : tensor<2x7x4xf32>, tensor<i64> -> tensor<2x4xf32>
+  %j = dsp.constant dense<[5, 1, -1]> : tensor<3xi64>
+  %2 = dsp.gather %0, %j {axis = 1 : i64} : tensor<2x7x4xf32>, tensor<3xi64> -> tensor<2x3x4xf32>
+  return %1, %2 : tensor<2x4xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
+// Gathers whose indices span two inputs, are not constant, or run along
+// another axis stay.
+// CHECK-LABEL: func.func @gather_concat_kept(
+// CHECK-SAME:      %[[A:.*]]: tensor<2x1x4xf32>, %[[B:.*]]: tensor<2x6x4xf32>, %[[I:.*]]: tensor<i64>)
+// CHECK-DAG:     %[[SPAN:.*]] = dsp.constant dense<[0, 1]> : tensor<2xi64>
+// CHECK-DAG:     %[[ONE:.*]] = dsp.constant dense<1> : tensor<i64>
+// CHECK-DAG:     %[[CONCAT:.*]] = dsp.concat %[[A]], %[[B]] {axis = 1 : i64}
+// CHECK-DAG:     %[[GATHER:.*]] = dsp.gather %[[CONCAT]], %[[SPAN]] {axis = 1 : i64}
+// CHECK-DAG:     %[[GATHER1:.*]] = dsp.gather %[[CONCAT]], %[[I]] {axis = 1 : i64}
+// CHECK-DAG:     %[[GATHER2:.*]] = dsp.gather %[[CONCAT]], %[[ONE]] {axis = 2 : i64}
+// CHECK:         return %[[GATHER]], %[[GATHER1]], %[[GATHER2]]
+func.func @gather_concat_kept(%a: tensor<2x1x4xf32>, %b: tensor<2x6x4xf32>, %i: tensor<i64>) -> (tensor<2x2x4xf32>, tensor<2x4xf32>, tensor<2x7xf32>) {
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<2x1x4xf32>, tensor<2x6x4xf32>) -> tensor<2x7x4xf32>
+  %span = dsp.constant dense<[0, 1]> : tensor<2xi64>
+  %1 = dsp.gather %0, %span {axis = 1 : i64} : tensor<2x7x4xf32>, tensor<2xi64> -> tensor<2x2x4xf32>
+  %2 = dsp.gather %0, %i {axis = 1 : i64} : tensor<2x7x4xf32>, tensor<i64> -> tensor<2x4xf32>
+  %one = dsp.constant dense<1> : tensor<i64>
+  %3 = dsp.gather %0, %one {axis = 2 : i64} : tensor<2x7x4xf32>, tensor<i64> -> tensor<2x7xf32>
+  return %1, %2, %3 : tensor<2x2x4xf32>, tensor<2x4xf32>, tensor<2x7xf32>
+}
+
+// -----
+
+// Consecutive slices of one value concatenated along the sliced axis are
+// one slice, or the value itself when they cover all of it.
+// CHECK-LABEL: func.func @concat_consecutive_slices(
+// CHECK-SAME:      %[[X:.*]]: tensor<2x9x4xf32>)
+// CHECK-NEXT:    %[[SLICE:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 8, 3>, starts = array<i64: 0, 1, 0>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x7x3xf32>
+// CHECK-NEXT:    return %[[X]], %[[SLICE]] : tensor<2x9x4xf32>, tensor<2x7x3xf32>
+func.func @concat_consecutive_slices(%x: tensor<2x9x4xf32>) -> (tensor<2x9x4xf32>, tensor<2x7x3xf32>) {
+  %0 = dsp.slice %x {starts = array<i64: 0, 0, 0>, limits = array<i64: 2, 1, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x1x4xf32>
+  %1 = dsp.slice %x {starts = array<i64: 0, 1, 0>, limits = array<i64: 2, 9, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x8x4xf32>
+  %2 = dsp.concat %0, %1 {axis = 1 : i64} : (tensor<2x1x4xf32>, tensor<2x8x4xf32>) -> tensor<2x9x4xf32>
+  %3 = dsp.slice %x {starts = array<i64: 0, 1, 0>, limits = array<i64: 2, 3, 3>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x2x3xf32>
+  %4 = dsp.slice %x {starts = array<i64: 0, 3, 0>, limits = array<i64: 2, 4, 3>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x1x3xf32>
+  %5 = dsp.slice %x {starts = array<i64: 0, 4, 0>, limits = array<i64: 2, 8, 3>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x4x3xf32>
+  %6 = dsp.concat %3, %4, %5 {axis = 1 : i64} : (tensor<2x2x3xf32>, tensor<2x1x3xf32>, tensor<2x4x3xf32>) -> tensor<2x7x3xf32>
+  return %2, %6 : tensor<2x9x4xf32>, tensor<2x7x3xf32>
+}
+
+// -----
+
+// A run of consecutive slices among other inputs merges; slices with a gap,
+// of other values, sliced alike on other dims or not, or concatenated along
+// another axis stay.
+// CHECK-LABEL: func.func @concat_slices_kept(
+// CHECK-SAME:      %[[X:.*]]: tensor<2x9x4xf32>, %[[Y:.*]]: tensor<2x9x4xf32>, %[[A:.*]]: tensor<2x1x4xf32>)
+// CHECK-NEXT:    %[[S0:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 2, 4>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[S1:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 4, 4>, starts = array<i64: 0, 3, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[C0:.*]] = dsp.concat %[[S0]], %[[S1]] {axis = 1 : i64}
+// CHECK-NEXT:    %[[S2:.*]] = dsp.slice %[[Y]] {limits = array<i64: 2, 4, 4>, starts = array<i64: 0, 2, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[C1:.*]] = dsp.concat %[[S0]], %[[S2]] {axis = 1 : i64}
+// CHECK-NEXT:    %[[S3:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 4, 3>, starts = array<i64: 0, 2, 1>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[S4:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 2, 2>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[C2:.*]] = dsp.concat %[[S4]], %[[S3]] {axis = 1 : i64}
+// CHECK-NEXT:    %[[C3:.*]] = dsp.concat %[[S0]], %[[S0]] {axis = 0 : i64}
+// CHECK-NEXT:    %[[S5:.*]] = dsp.slice %[[X]] {limits = array<i64: 2, 6, 4>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[C4:.*]] = dsp.concat %[[A]], %[[S5]], %[[A]] {axis = 1 : i64}
+// CHECK-NEXT:    return %[[C0]], %[[C1]], %[[C2]], %[[C3]], %[[C4]]
+func.func @concat_slices_kept(%x: tensor<2x9x4xf32>, %y: tensor<2x9x4xf32>, %a: tensor<2x1x4xf32>) -> (tensor<2x3x4xf32>, tensor<2x4x4xf32>, tensor<2x4x2xf32>, tensor<4x2x4xf32>, tensor<2x8x4xf32>) {
+  %0 = dsp.slice %x {starts = array<i64: 0, 0, 0>, limits = array<i64: 2, 2, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x2x4xf32>
+  %1 = dsp.slice %x {starts = array<i64: 0, 3, 0>, limits = array<i64: 2, 4, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x1x4xf32>
+  %gap = dsp.concat %0, %1 {axis = 1 : i64} : (tensor<2x2x4xf32>, tensor<2x1x4xf32>) -> tensor<2x3x4xf32>
+  %2 = dsp.slice %y {starts = array<i64: 0, 2, 0>, limits = array<i64: 2, 4, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x2x4xf32>
+  %other = dsp.concat %0, %2 {axis = 1 : i64} : (tensor<2x2x4xf32>, tensor<2x2x4xf32>) -> tensor<2x4x4xf32>
+  %3 = dsp.slice %x {starts = array<i64: 0, 2, 1>, limits = array<i64: 2, 4, 3>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x2x2xf32>
+  %4 = dsp.slice %x {starts = array<i64: 0, 0, 0>, limits = array<i64: 2, 2, 2>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x2x2xf32>
+  %narrow = dsp.concat %4, %3 {axis = 1 : i64} : (tensor<2x2x2xf32>, tensor<2x2x2xf32>) -> tensor<2x4x2xf32>
+  %axis = dsp.concat %0, %0 {axis = 0 : i64} : (tensor<2x2x4xf32>, tensor<2x2x4xf32>) -> tensor<4x2x4xf32>
+  %5 = dsp.slice %x {starts = array<i64: 0, 2, 0>, limits = array<i64: 2, 6, 4>, strides = array<i64: 1, 1, 1>} : tensor<2x9x4xf32> -> tensor<2x4x4xf32>
+  %run = dsp.concat %a, %0, %5, %a {axis = 1 : i64} : (tensor<2x1x4xf32>, tensor<2x2x4xf32>, tensor<2x4x4xf32>, tensor<2x1x4xf32>) -> tensor<2x8x4xf32>
+  return %gap, %other, %narrow, %axis, %run : tensor<2x3x4xf32>, tensor<2x4x4xf32>, tensor<2x4x2xf32>, tensor<4x2x4xf32>, tensor<2x8x4xf32>
+}

@@ -11,6 +11,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -432,10 +433,47 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   return DenseElementsAttr::get(type, result);
 }
 
+/// The input of `concat` that holds the range [start, limit) of the concat
+/// axis, and that input's offset along it; a null value if the range spans
+/// several inputs.
+static std::pair<Value, int64_t>
+concatInputHolding(ConcatOp concat, int64_t start, int64_t limit) {
+  int64_t axis = concat.getAxis(), offset = 0;
+  for (Value input : concat.getInputs()) {
+    int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+    if (offset <= start && limit <= offset + size)
+      return {input, offset};
+    offset += size;
+  }
+  return {Value(), 0};
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  // A slice that stays within one input of a concat reads that input; the
+  // slice is rewritten in place and folds away below if it is then whole.
+  bool updated = false;
+  if (auto concat = getInput().getDefiningOp<ConcatOp>()) {
+    int64_t axis = concat.getAxis();
+    SmallVector<int64_t> starts(getStarts()), limits(getLimits());
+    auto [input, offset] =
+        getStrides()[axis] == 1
+            ? concatInputHolding(concat, starts[axis], limits[axis])
+            : std::pair<Value, int64_t>();
+    if (input) {
+      starts[axis] -= offset;
+      limits[axis] -= offset;
+      getInputMutable().assign(input);
+      setStarts(starts);
+      setLimits(limits);
+      updated = true;
+    }
+  }
   if (getInput().getType() == getOutput().getType() &&
       llvm::all_of(getStrides(), [](int64_t s) { return s == 1; }))
     return getInput();
+  // The adaptor still holds the attribute of the former input.
+  if (updated)
+    return getOutput();
   DenseElementsAttr input = foldable(adaptor.getInput());
   if (!input)
     return {};
@@ -544,7 +582,111 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
     return success();
   }
 };
+
+/// gather(concat(a, b, ...), indices) along the concat axis, where the
+/// constant indices all fall within one input, gathers from that input.
+struct GatherFromConcatInput : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    auto concat = op.getData().getDefiningOp<ConcatOp>();
+    Attribute attr;
+    if (!concat || concat.getAxis() != op.getAxis() ||
+        !matchPattern(op.getIndices(), m_Constant(&attr)))
+      return failure();
+    DenseElementsAttr indices = foldable(attr);
+    if (!indices || indices.getNumElements() == 0)
+      return failure();
+    int64_t axis = op.getAxis();
+    int64_t axisSize = concat.getType().getDimSize(axis);
+    SmallVector<int64_t> positions = elementsAs<int64_t>(indices);
+    for (int64_t &p : positions) {
+      if (p < -axisSize || p >= axisSize)
+        return failure();
+      if (p < 0)
+        p += axisSize;
+    }
+    auto [low, high] = std::minmax_element(positions.begin(), positions.end());
+    auto [input, offset] = concatInputHolding(concat, *low, *high + 1);
+    if (!input)
+      return failure();
+    for (int64_t &p : positions)
+      p -= offset;
+    Value shifted = ConstantOp::create(
+        rewriter, op.getLoc(),
+        fromValues<int64_t>(cast<RankedTensorType>(indices.getType()),
+                            ArrayRef<int64_t>(positions)));
+    rewriter.replaceOpWithNewOp<GatherOp>(op, op.getType(), input, shifted,
+                                          axis);
+    return success();
+  }
+};
+
+/// Whether `next` continues `slice` along `axis`: a slice of the same value
+/// that starts where `slice` ends and slices the other dims alike.
+bool continuesSlice(SliceOp slice, Value next, int64_t axis) {
+  auto nextSlice = next.getDefiningOp<SliceOp>();
+  if (!nextSlice || nextSlice.getInput() != slice.getInput() ||
+      nextSlice.getStrides() != slice.getStrides() ||
+      nextSlice.getStarts()[axis] != slice.getLimits()[axis])
+    return false;
+  for (int64_t d = 0, e = slice.getStarts().size(); d < e; ++d)
+    if (d != axis && (nextSlice.getStarts()[d] != slice.getStarts()[d] ||
+                      nextSlice.getLimits()[d] != slice.getLimits()[d]))
+      return false;
+  return true;
+}
+
+/// concat(slice(x, [a, b)), slice(x, [b, c))) along the sliced axis is
+/// slice(x, [a, c)), or x itself when that is all of x. Runs of such
+/// slices among other inputs merge alike.
+struct MergeConsecutiveSlices : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t axis = op.getAxis();
+    OperandRange all = op.getInputs();
+    SmallVector<Value> inputs;
+    bool merged = false;
+    for (size_t i = 0, e = all.size(); i < e;) {
+      auto first = all[i].getDefiningOp<SliceOp>();
+      size_t end = i + 1;
+      if (first && first.getStrides()[axis] == 1)
+        while (end < e && continuesSlice(all[end - 1].getDefiningOp<SliceOp>(),
+                                         all[end], axis))
+          ++end;
+      if (end == i + 1) {
+        inputs.push_back(all[i++]);
+        continue;
+      }
+      SmallVector<int64_t> limits(first.getLimits());
+      limits[axis] = all[end - 1].getDefiningOp<SliceOp>().getLimits()[axis];
+      inputs.push_back(rewriter.createOrFold<SliceOp>(
+          op.getLoc(), first.getInput(), first.getStarts(), limits,
+          first.getStrides()));
+      merged = true;
+      i = end;
+    }
+    if (!merged)
+      return failure();
+    if (inputs.size() == 1)
+      rewriter.replaceOp(op, inputs.front());
+    else
+      rewriter.replaceOpWithNewOp<ConcatOp>(op, op.getType(), inputs, axis);
+    return success();
+  }
+};
 } // namespace
+
+void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<MergeConsecutiveSlices>(context);
+}
+
+void GatherOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<GatherFromConcatInput>(context);
+}
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                             MLIRContext *context) {

@@ -352,6 +352,7 @@ def DSP_ConcatOp : DSP_Op<"concat", [Pure, InferTypeOpAdaptor,
   let results = (outs DSP_Tensor:$output);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def DSP_SliceOp : DSP_Op<"slice", [Pure, InferTypeOpAdaptor,
@@ -383,6 +384,7 @@ def DSP_GatherOp : DSP_Op<"gather", [Pure, InferTypeOpAdaptor,
     $data `,` $indices attr-dict `:` type($data) `,` type($indices) `->` type($output)
   }];
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def DSP_ExpandOp : DSP_Op<"expand", [Pure, SameOperandsAndResultElementType,

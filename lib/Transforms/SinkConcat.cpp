@@ -1,0 +1,198 @@
+//===- SinkConcat.cpp - Split ops along the pieces of a concat ------------===//
+//
+// A token stream [B, 1 + S*T, C] made by concatenating a CLS token to the
+// patch tokens cannot be sharded on a factor of the patches alone. Ops that
+// treat the tokens independently are therefore run once per piece, which
+// moves the concat down to where the pieces must meet.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Dialect/DSP/IR/ShardingRule.h"
+#include "dsp/Transforms/Passes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::dsp {
+#define GEN_PASS_DEF_SINKCONCAT
+#include "dsp/Transforms/Passes.h.inc"
+
+namespace {
+/// Finds the dim of a tensor that `factor` makes up on its own, or -1 when
+/// the factor is not in the tensor. Fails when the factor is part of a
+/// compound dim or of several dims: a piece of it is then no block of the
+/// tensor.
+FailureOr<int64_t> wholeDimOf(const ShardingRule::TensorFactors &dims,
+                              int64_t factor) {
+  int64_t found = -1;
+  for (auto [d, dimFactors] : llvm::enumerate(dims)) {
+    if (!llvm::is_contained(dimFactors, factor))
+      continue;
+    if (dimFactors.size() != 1 || found != -1)
+      return failure();
+    found = d;
+  }
+  return found;
+}
+
+SmallVector<int64_t> dimSizes(ConcatOp concat) {
+  SmallVector<int64_t> sizes;
+  for (Value input : concat.getInputs())
+    sizes.push_back(
+        cast<RankedTensorType>(input.getType()).getDimSize(concat.getAxis()));
+  return sizes;
+}
+
+/// The rule the pass reads for a slice: the dims it keeps whole are
+/// parallel, the dims it cuts mixing. A slice that only cuts other dims
+/// then runs per piece too, which lets a gather or slice of the result
+/// reach the piece it reads.
+ShardingRule sliceRule(SliceOp slice) {
+  ShardingRule rule;
+  ShardingRule::TensorFactors input, output;
+  ArrayRef<int64_t> shape = slice.getInput().getType().getShape();
+  for (auto [d, size] : llvm::enumerate(shape)) {
+    if (slice.getStarts()[d] == 0 && slice.getLimits()[d] == size &&
+        slice.getStrides()[d] == 1) {
+      int64_t f = rule.addFactor(size, FactorKind::Parallel);
+      input.push_back({f});
+      output.push_back({f});
+      continue;
+    }
+    input.push_back({rule.addFactor(size, FactorKind::Mixing)});
+    output.push_back(
+        {rule.addFactor(slice.getType().getDimSize(d), FactorKind::Mixing)});
+  }
+  rule.addOperand(input);
+  rule.addResult(output);
+  return rule;
+}
+
+/// Rewrites an op that reads a concat into one op per concat piece when the
+/// concat axis is a parallel factor of the op's sharding rule.
+struct SplitAlongConcat : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(ShardingRuleOpInterface ruleOp,
+                                PatternRewriter &rewriter) const override {
+    Operation *op = ruleOp;
+    // Moving a concat through a concat gains nothing.
+    if (isa<ConcatOp>(op) || op->getNumResults() == 0 ||
+        op->getNumRegions() != 0)
+      return failure();
+    auto slice = dyn_cast<SliceOp>(op);
+    ShardingRule rule = slice ? sliceRule(slice) : ruleOp.getShardingRule();
+    if (rule.getOperands().size() != op->getNumOperands() ||
+        rule.getResults().size() != op->getNumResults())
+      return failure();
+    for (auto [index, operand] : llvm::enumerate(op->getOperands()))
+      if (auto concat = operand.getDefiningOp<ConcatOp>())
+        if (succeeded(split(op, rule, index, concat, rewriter)))
+          return success();
+    return failure();
+  }
+
+private:
+  LogicalResult split(Operation *op, const ShardingRule &rule, size_t index,
+                      ConcatOp concat, PatternRewriter &rewriter) const {
+    if (concat.getInputs().size() < 2)
+      return failure();
+    const ShardingRule::DimFactors &axisFactors =
+        rule.getOperands()[index][concat.getAxis()];
+    if (axisFactors.size() != 1)
+      return failure();
+    int64_t factor = axisFactors.front();
+    if (rule.getFactors()[factor].kind != FactorKind::Parallel)
+      return failure();
+    SmallVector<int64_t> sizes = dimSizes(concat);
+
+    SmallVector<int64_t> operandDims, resultDims;
+    for (auto [operand, dims] :
+         llvm::zip_equal(op->getOperands(), rule.getOperands())) {
+      FailureOr<int64_t> dim = wholeDimOf(dims, factor);
+      if (failed(dim))
+        return failure();
+      // Another concat along the factor must split at the same points, or
+      // the pieces would not line up.
+      if (auto other = operand.getDefiningOp<ConcatOp>())
+        if (*dim >= 0 && static_cast<int64_t>(other.getAxis()) == *dim &&
+            dimSizes(other) != sizes)
+          return failure();
+      operandDims.push_back(*dim);
+    }
+    for (const ShardingRule::TensorFactors &dims : rule.getResults()) {
+      FailureOr<int64_t> dim = wholeDimOf(dims, factor);
+      if (failed(dim) || *dim < 0)
+        return failure();
+      resultDims.push_back(*dim);
+    }
+
+    Location loc = op->getLoc();
+    SmallVector<SmallVector<Value>> pieces(op->getNumResults());
+    int64_t offset = 0;
+    for (int64_t size : sizes) {
+      // Slices of the concats fold to their pieces, slices of small
+      // constants to constants.
+      SmallVector<Value> operands;
+      for (auto [operand, dim] :
+           llvm::zip_equal(op->getOperands(), operandDims)) {
+        if (dim < 0) {
+          operands.push_back(operand);
+          continue;
+        }
+        ArrayRef<int64_t> shape =
+            cast<RankedTensorType>(operand.getType()).getShape();
+        SmallVector<int64_t> starts(shape.size(), 0), limits(shape),
+            strides(shape.size(), 1);
+        starts[dim] = offset;
+        limits[dim] = offset + size;
+        operands.push_back(rewriter.createOrFold<SliceOp>(loc, operand, starts,
+                                                          limits, strides));
+      }
+      Operation *piece = rewriter.clone(*op);
+      rewriter.modifyOpInPlace(piece, [&] {
+        piece->setOperands(operands);
+        // A slice names the extent of the dims it keeps whole.
+        if (auto slice = dyn_cast<SliceOp>(piece)) {
+          SmallVector<int64_t> limits(slice.getLimits());
+          limits[operandDims.front()] = size;
+          slice.setLimits(limits);
+        }
+        for (auto [result, dim] :
+             llvm::zip_equal(piece->getResults(), resultDims)) {
+          auto type = cast<RankedTensorType>(result.getType());
+          SmallVector<int64_t> shape(type.getShape());
+          shape[dim] = size;
+          result.setType(type.clone(shape));
+        }
+      });
+      for (auto [result, values] : llvm::zip_equal(piece->getResults(), pieces))
+        values.push_back(result);
+      offset += size;
+    }
+
+    SmallVector<Value> results;
+    for (auto [result, values, dim] :
+         llvm::zip_equal(op->getResults(), pieces, resultDims))
+      results.push_back(
+          ConcatOp::create(rewriter, loc, result.getType(), values, dim));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct SinkConcat : impl::SinkConcatBase<SinkConcat> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<SplitAlongConcat>(context);
+    // The folds that drop the slices of concats and merge them back.
+    ConcatOp::getCanonicalizationPatterns(patterns, context);
+    GatherOp::getCanonicalizationPatterns(patterns, context);
+    // Every rewrite moves a concat toward the uses, so this ends; a sweep
+    // limit that is reached leaves correct, partly split IR.
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+  }
+};
+} // namespace
+} // namespace mlir::dsp
