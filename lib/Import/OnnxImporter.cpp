@@ -936,15 +936,38 @@ Value Importer::conv(const onnx::NodeProto &node) {
   if (spatial < 1)
     fail("input must have at least one spatial dim");
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID")
-    fail("auto_pad '" + autoPad + "' is not supported; give explicit pads");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    fail("auto_pad '" + autoPad + "' is not valid");
   SmallVector<int64_t> ones(spatial, 1);
   SmallVector<int64_t> strides = intsAttr(node, "strides").value_or(ones);
   SmallVector<int64_t> dilations = intsAttr(node, "dilations").value_or(ones);
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    fail("strides and dilations need one value per spatial dim");
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }))
+    fail("strides must be positive");
   SmallVector<int64_t> pads =
-      autoPad == "VALID" ? SmallVector<int64_t>(2 * spatial, 0)
-                         : intsAttr(node, "pads")
-                               .value_or(SmallVector<int64_t>(2 * spatial, 0));
+      autoPad == "NOTSET" ? intsAttr(node, "pads")
+                                .value_or(SmallVector<int64_t>(2 * spatial, 0))
+                          : SmallVector<int64_t>(2 * spatial, 0);
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Pad so that each output dim is ceil(input / stride); the odd pad goes
+    // at the end for SAME_UPPER and at the beginning for SAME_LOWER.
+    ArrayRef<int64_t> in = typeOf(x).getShape().drop_front(2);
+    ArrayRef<int64_t> kernel = typeOf(w).getShape().drop_front(2);
+    if (static_cast<int64_t>(kernel.size()) != spatial)
+      fail("the weight must have the input's rank");
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t out = (in[i] + strides[i] - 1) / strides[i];
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * strides[i] +
+                                   (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      int64_t small = total / 2, large = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      pads[spatial + i] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  }
   if (auto kernel = intsAttr(node, "kernel_shape"))
     if (ArrayRef<int64_t>(*kernel) != typeOf(w).getShape().drop_front(2))
       fail("kernel_shape differs from the weight's shape");
