@@ -120,6 +120,7 @@ private:
   Value reshapeNode(const onnx::NodeProto &node);
   Value slice(const onnx::NodeProto &node);
   Values split(const onnx::NodeProto &node);
+  Values layerNorm(const onnx::NodeProto &node);
   Value squeeze(const onnx::NodeProto &node);
   Value unsqueeze(const onnx::NodeProto &node);
   Value flatten(const onnx::NodeProto &node);
@@ -590,20 +591,8 @@ Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
     SmallVector<int64_t> repeats = constantInts(input(node, 1), "repeats");
     return {fold<TileOp>(input(node, 0), repeats)};
   }
-  if (op == "LayerNormalization") {
-    if (node.output_size() > 1 &&
-        llvm::any_of(llvm::drop_begin(node.output()),
-                     [](const std::string &o) { return !o.empty(); }))
-      fail("only the normalized output is supported, not Mean or "
-           "InvStdDev");
-    Value x = input(node, 0);
-    int64_t axis =
-        normalizeAxis(intAttr(node, "axis", -1), typeOf(x).getRank());
-    return {fold<LayerNormOp>(
-        x, input(node, 1), optionalInput(node, 2),
-        builder.getI64IntegerAttr(axis),
-        builder.getF64FloatAttr(floatAttr(node, "epsilon", 1e-5f)))};
-  }
+  if (op == "LayerNormalization")
+    return layerNorm(node);
   fail("unsupported operator; the supported operators and opsets are listed "
        "in docs/supported-ops.md");
 }
@@ -751,6 +740,38 @@ Value Importer::softmax(const onnx::NodeProto &node) {
     (d < axis ? outer : inner) *= type.getDimSize(d);
   Value flat = reshape(x, {outer, inner});
   return reshape(fold<SoftmaxOp>(flat, int64_t{1}), type.getShape());
+}
+
+Importer::Values Importer::layerNorm(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  int64_t rank = typeOf(x).getRank();
+  int64_t axis = normalizeAxis(intAttr(node, "axis", -1), rank);
+  float epsilon = floatAttr(node, "epsilon", 1e-5f);
+  Values results = {fold<LayerNormOp>(x, input(node, 1), optionalInput(node, 2),
+                                      builder.getI64IntegerAttr(axis),
+                                      builder.getF64FloatAttr(epsilon))};
+  auto used = [&](int index) {
+    return index < node.output_size() && !node.output(index).empty();
+  };
+  if (!used(1) && !used(2))
+    return results;
+  // Mean and InvStdDev keep the normalized dims as 1s; computed apart from
+  // the fused op, which does not expose them. They have the stash type,
+  // float32 unless stash_type says otherwise.
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
+  Type type = elementType(intAttr(node, "stash_type", onnx::TensorProto::FLOAT),
+                          "stash_type");
+  if (typeOf(x).getElementType() != type)
+    x = fold<CastOp>(RankedTensorType::get(typeOf(x).getShape(), type), x);
+  Value mean = fold<ReduceMeanOp>(x, axes, true);
+  Value centered = fold<SubOp>(x, mean);
+  Value variance =
+      fold<ReduceMeanOp>(fold<MulOp>(centered, centered), axes, true);
+  Value invStdDev = fold<ReciprocalOp>(
+      fold<SqrtOp>(fold<AddOp>(variance, scalar(epsilon, type))));
+  results.push_back(mean);
+  results.push_back(invStdDev);
+  return results;
 }
 
 Value Importer::reshapeNode(const onnx::NodeProto &node) {
