@@ -121,6 +121,7 @@ private:
   Value slice(const onnx::NodeProto &node);
   Values split(const onnx::NodeProto &node);
   Values layerNorm(const onnx::NodeProto &node);
+  Values dropout(const onnx::NodeProto &node);
   Value squeeze(const onnx::NodeProto &node);
   Value unsqueeze(const onnx::NodeProto &node);
   Value flatten(const onnx::NodeProto &node);
@@ -529,8 +530,10 @@ int64_t Importer::normalizeAxis(int64_t axis, int64_t rank) {
 
 Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
   StringRef op = node.op_type();
-  if (op == "Identity" || op == "Dropout")
+  if (op == "Identity")
     return {input(node, 0)};
+  if (op == "Dropout")
+    return dropout(node);
   if (op == "Split")
     return split(node);
   using Mapper = Value (Importer::*)(const onnx::NodeProto &);
@@ -771,6 +774,34 @@ Importer::Values Importer::layerNorm(const onnx::NodeProto &node) {
       fold<SqrtOp>(fold<AddOp>(variance, scalar(epsilon, type))));
   results.push_back(mean);
   results.push_back(invStdDev);
+  return results;
+}
+
+Importer::Values Importer::dropout(const onnx::NodeProto &node) {
+  // Inference: the output is the input and the mask all true. Before opset
+  // 12 the ratio is an attribute and there is no training mode.
+  Value x = input(node, 0);
+  if (opset >= 12) {
+    if (std::optional<SmallVector<int64_t>> training =
+            optionalConstantInts(node, 2);
+        training && llvm::any_of(*training, [](int64_t t) { return t != 0; })) {
+      Value ratio = optionalInput(node, 1);
+      DenseElementsAttr value;
+      bool zero = ratio && matchPattern(ratio, m_Constant(&value)) &&
+                  isa<FloatType>(value.getElementType()) &&
+                  llvm::all_of(value.getValues<APFloat>(),
+                               [](const APFloat &r) { return r.isZero(); });
+      if (!zero)
+        fail("training mode with a nonzero ratio drops random elements; "
+             "only inference (or a ratio of 0) is supported");
+    }
+  }
+  Values results = {x};
+  if (node.output_size() > 1 && !node.output(1).empty()) {
+    auto type =
+        RankedTensorType::get(typeOf(x).getShape(), builder.getI1Type());
+    results.push_back(constant(DenseElementsAttr::get(type, true)));
+  }
   return results;
 }
 
