@@ -120,6 +120,8 @@ private:
   Value reshapeNode(const onnx::NodeProto &node);
   Value slice(const onnx::NodeProto &node);
   Values split(const onnx::NodeProto &node);
+  Values layerNorm(const onnx::NodeProto &node);
+  Values dropout(const onnx::NodeProto &node);
   Value squeeze(const onnx::NodeProto &node);
   Value unsqueeze(const onnx::NodeProto &node);
   Value flatten(const onnx::NodeProto &node);
@@ -528,8 +530,10 @@ int64_t Importer::normalizeAxis(int64_t axis, int64_t rank) {
 
 Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
   StringRef op = node.op_type();
-  if (op == "Identity" || op == "Dropout")
+  if (op == "Identity")
     return {input(node, 0)};
+  if (op == "Dropout")
+    return dropout(node);
   if (op == "Split")
     return split(node);
   using Mapper = Value (Importer::*)(const onnx::NodeProto &);
@@ -590,20 +594,8 @@ Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
     SmallVector<int64_t> repeats = constantInts(input(node, 1), "repeats");
     return {fold<TileOp>(input(node, 0), repeats)};
   }
-  if (op == "LayerNormalization") {
-    if (node.output_size() > 1 &&
-        llvm::any_of(llvm::drop_begin(node.output()),
-                     [](const std::string &o) { return !o.empty(); }))
-      fail("only the normalized output is supported, not Mean or "
-           "InvStdDev");
-    Value x = input(node, 0);
-    int64_t axis =
-        normalizeAxis(intAttr(node, "axis", -1), typeOf(x).getRank());
-    return {fold<LayerNormOp>(
-        x, input(node, 1), optionalInput(node, 2),
-        builder.getI64IntegerAttr(axis),
-        builder.getF64FloatAttr(floatAttr(node, "epsilon", 1e-5f)))};
-  }
+  if (op == "LayerNormalization")
+    return layerNorm(node);
   fail("unsupported operator; the supported operators and opsets are listed "
        "in docs/supported-ops.md");
 }
@@ -757,6 +749,66 @@ Value Importer::softmax(const onnx::NodeProto &node) {
     (d < axis ? outer : inner) *= type.getDimSize(d);
   Value flat = reshape(x, {outer, inner});
   return reshape(fold<SoftmaxOp>(flat, int64_t{1}), type.getShape());
+}
+
+Importer::Values Importer::layerNorm(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  int64_t rank = typeOf(x).getRank();
+  int64_t axis = normalizeAxis(intAttr(node, "axis", -1), rank);
+  float epsilon = floatAttr(node, "epsilon", 1e-5f);
+  Values results = {fold<LayerNormOp>(x, input(node, 1), optionalInput(node, 2),
+                                      builder.getI64IntegerAttr(axis),
+                                      builder.getF64FloatAttr(epsilon))};
+  auto used = [&](int index) {
+    return index < node.output_size() && !node.output(index).empty();
+  };
+  if (!used(1) && !used(2))
+    return results;
+  // Mean and InvStdDev keep the normalized dims as 1s; computed apart from
+  // the fused op, which does not expose them. They have the stash type,
+  // float32 unless stash_type says otherwise.
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
+  Type type = elementType(intAttr(node, "stash_type", onnx::TensorProto::FLOAT),
+                          "stash_type");
+  if (typeOf(x).getElementType() != type)
+    x = fold<CastOp>(RankedTensorType::get(typeOf(x).getShape(), type), x);
+  Value mean = fold<ReduceMeanOp>(x, axes, true);
+  Value centered = fold<SubOp>(x, mean);
+  Value variance =
+      fold<ReduceMeanOp>(fold<MulOp>(centered, centered), axes, true);
+  Value invStdDev = fold<ReciprocalOp>(
+      fold<SqrtOp>(fold<AddOp>(variance, scalar(epsilon, type))));
+  results.push_back(mean);
+  results.push_back(invStdDev);
+  return results;
+}
+
+Importer::Values Importer::dropout(const onnx::NodeProto &node) {
+  // Inference: the output is the input and the mask all true. Before opset
+  // 12 the ratio is an attribute and there is no training mode.
+  Value x = input(node, 0);
+  if (opset >= 12) {
+    if (std::optional<SmallVector<int64_t>> training =
+            optionalConstantInts(node, 2);
+        training && llvm::any_of(*training, [](int64_t t) { return t != 0; })) {
+      Value ratio = optionalInput(node, 1);
+      DenseElementsAttr value;
+      bool zero = ratio && matchPattern(ratio, m_Constant(&value)) &&
+                  isa<FloatType>(value.getElementType()) &&
+                  llvm::all_of(value.getValues<APFloat>(),
+                               [](const APFloat &r) { return r.isZero(); });
+      if (!zero)
+        fail("training mode with a nonzero ratio drops random elements; "
+             "only inference (or a ratio of 0) is supported");
+    }
+  }
+  Values results = {x};
+  if (node.output_size() > 1 && !node.output(1).empty()) {
+    auto type =
+        RankedTensorType::get(typeOf(x).getShape(), builder.getI1Type());
+    results.push_back(constant(DenseElementsAttr::get(type, true)));
+  }
+  return results;
 }
 
 Value Importer::reshapeNode(const onnx::NodeProto &node) {
@@ -942,15 +994,38 @@ Value Importer::conv(const onnx::NodeProto &node) {
   if (spatial < 1)
     fail("input must have at least one spatial dim");
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID")
-    fail("auto_pad '" + autoPad + "' is not supported; give explicit pads");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    fail("auto_pad '" + autoPad + "' is not valid");
   SmallVector<int64_t> ones(spatial, 1);
   SmallVector<int64_t> strides = intsAttr(node, "strides").value_or(ones);
   SmallVector<int64_t> dilations = intsAttr(node, "dilations").value_or(ones);
+  if (static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(dilations.size()) != spatial)
+    fail("strides and dilations need one value per spatial dim");
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }))
+    fail("strides must be positive");
   SmallVector<int64_t> pads =
-      autoPad == "VALID" ? SmallVector<int64_t>(2 * spatial, 0)
-                         : intsAttr(node, "pads")
-                               .value_or(SmallVector<int64_t>(2 * spatial, 0));
+      autoPad == "NOTSET" ? intsAttr(node, "pads")
+                                .value_or(SmallVector<int64_t>(2 * spatial, 0))
+                          : SmallVector<int64_t>(2 * spatial, 0);
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Pad so that each output dim is ceil(input / stride); the odd pad goes
+    // at the end for SAME_UPPER and at the beginning for SAME_LOWER.
+    ArrayRef<int64_t> in = typeOf(x).getShape().drop_front(2);
+    ArrayRef<int64_t> kernel = typeOf(w).getShape().drop_front(2);
+    if (static_cast<int64_t>(kernel.size()) != spatial)
+      fail("the weight must have the input's rank");
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t out = (in[i] + strides[i] - 1) / strides[i];
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * strides[i] +
+                                   (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      int64_t small = total / 2, large = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      pads[spatial + i] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  }
   if (auto kernel = intsAttr(node, "kernel_shape"))
     if (ArrayRef<int64_t>(*kernel) != typeOf(w).getShape().drop_front(2))
       fail("kernel_shape differs from the weight's shape");

@@ -50,6 +50,7 @@ private:
                           StringRef name);
   LogicalResult addWeight(ConstantOp op);
   LogicalResult addInstruction(Operation *op);
+  uint32_t addCopy(uint32_t source, Location loc);
   void planBuffers();
 
   func::FuncOp function;
@@ -187,6 +188,27 @@ LogicalResult Emitter::addInstruction(Operation *op) {
   return success();
 }
 
+/// Copies tensor `source` into a new intermediate tensor with a `reshape` to
+/// the same shape, and returns the new tensor's id.
+uint32_t Emitter::addCopy(uint32_t source, Location loc) {
+  int64_t index = program.instructions_size();
+  uint32_t id = program.tensors_size();
+  program::Tensor *copy = program.add_tensors();
+  *copy = program.tensors(source);
+  copy->set_name("");
+  copy->set_kind(program::INTERMEDIATE);
+  copy->clear_offset();
+  firstUse.push_back(index);
+  lastUse.push_back(index);
+  program::Instruction *instruction = program.add_instructions();
+  instruction->set_op("reshape");
+  instruction->set_location(locationName(loc));
+  instruction->add_inputs(source);
+  instruction->add_outputs(id);
+  lastUse[source] = index;
+  return id;
+}
+
 void Emitter::planBuffers() {
   // First fit over lifetimes: each arena tensor, in order of definition,
   // takes the lowest aligned offset that overlaps no tensor whose lifetime
@@ -253,14 +275,12 @@ LogicalResult Emitter::run(StringRef path) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       for (auto [index, value] : llvm::enumerate(ret.getOperands())) {
         uint32_t id = ids.at(value);
+        // A result that is an input, a weight or an earlier result (an
+        // identity or constant model) gets a buffer of its own, so that each
+        // output has its own tensor and name.
+        if (program.tensors(id).kind() != program::INTERMEDIATE)
+          id = addCopy(id, value.getLoc());
         program::Tensor *tensor = program.mutable_tensors(id);
-        // A result that is an input or a weight needs a buffer of its own.
-        if (tensor->kind() != program::INTERMEDIATE) {
-          return ret.emitError("result ")
-                 << index
-                 << " is a graph input or a constant; the program "
-                    "format needs results computed by an op";
-        }
         tensor->set_kind(program::OUTPUT);
         auto name = function.getResultAttrOfType<StringAttr>(
             index, DSPDialect::kNameAttrName);
