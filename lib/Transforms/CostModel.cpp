@@ -52,8 +52,8 @@ uint64_t CostModel::bytesPerRank(CollectiveKind kind, uint64_t bytes) const {
 double CostModel::collectiveSeconds(CollectiveKind kind, uint64_t bytes) const {
   if (ranks <= 1)
     return 0;
-  return latency + static_cast<double>(bytesPerRank(kind, bytes)) /
-                       busBandwidth;
+  return latency +
+         static_cast<double>(bytesPerRank(kind, bytes)) / busBandwidth;
 }
 
 static double elements(Value value) {

@@ -85,7 +85,7 @@ CostGraph::solve(std::string &error, uint64_t maxTableEntries) const {
 
   struct Step {
     int variable;
-    std::vector<int> scope; // the other variables of the combined table
+    std::vector<int> scope;  // the other variables of the combined table
     std::vector<int> argmin; // best choice of `variable` per scope entry
   };
   std::vector<Step> steps;

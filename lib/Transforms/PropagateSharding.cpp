@@ -10,7 +10,6 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
-#include <cmath>
 
 namespace mlir::dsp {
 #define GEN_PASS_DEF_PROPAGATESHARDING
@@ -71,23 +70,40 @@ public:
   void link(Value a, FactorPlace pa, Value b, FactorPlace pb) {
     classes.unionSets(id(a, pa), id(b, pb));
   }
-  void seed(Value value, FactorPlace place) { seeds.push_back(id(value, place)); }
-  /// Places of one dim of one value that overlap share a class: sharding one
-  /// moves the other.
-  void linkOverlaps() {
+  void seed(Value value, FactorPlace place) {
+    seeds.push_back(id(value, place));
+  }
+  /// Places of one dim of one value that start at the same element share a
+  /// class: sharding a compound factor in blocks splits its major part
+  /// first, so sharding either one splits the same leading factor.
+  void linkSameStart() {
     for (auto &[dim, places] : byDim)
-      for (size_t i = 0; i < places.size(); ++i)
-        for (size_t j = i + 1; j < places.size(); ++j) {
-          auto [oi, si, ii] = places[i].second;
-          auto [oj, sj, ij] = places[j].second;
-          double lo = std::max(std::log2(double(oi)), std::log2(double(oj)));
-          double hi = std::min(std::log2(double(oi * si)),
-                               std::log2(double(oj * sj)));
-          if (hi - lo > 1e-9)
+      for (size_t i = 1; i < places.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (std::get<0>(places[i].second) == std::get<0>(places[j].second)) {
             classes.unionSets(places[i].first, places[j].first);
-        }
+            break;
+          }
     for (unsigned s : seeds)
       modelLeaders.insert(classes.getLeaderValue(s));
+  }
+  /// Records `place` on `value` (no link): a part that a neighbour names.
+  bool addPlace(Value value, FactorPlace place) {
+    size_t before = ids.size();
+    id(value, place);
+    return ids.size() != before;
+  }
+
+  /// The places the rules of all ops name in one dim of one value: (outer,
+  /// size, inner).
+  SmallVector<std::tuple<int64_t, int64_t, int64_t>> placesOn(Value value,
+                                                              int64_t dim) {
+    SmallVector<std::tuple<int64_t, int64_t, int64_t>> places;
+    auto it = byDim.find({value, dim});
+    if (it != byDim.end())
+      for (auto &entry : it->second)
+        places.push_back(entry.second);
+    return places;
   }
   bool isModel(Value value, FactorPlace place) {
     return modelLeaders.contains(classes.getLeaderValue(id(value, place)));
@@ -107,9 +123,9 @@ private:
 
   DenseMap<Key, unsigned> ids;
   llvm::EquivalenceClasses<unsigned> classes;
-  DenseMap<std::pair<Value, int64_t>,
-           std::vector<std::pair<unsigned, std::tuple<int64_t, int64_t,
-                                                      int64_t>>>>
+  DenseMap<
+      std::pair<Value, int64_t>,
+      std::vector<std::pair<unsigned, std::tuple<int64_t, int64_t, int64_t>>>>
       byDim;
   SmallVector<unsigned> seeds;
   llvm::DenseSet<unsigned> modelLeaders;
@@ -121,7 +137,31 @@ bool isWeight(Value value) {
 
 /// Ops that only move or rescale data between a projection and attention.
 bool isPassThrough(Operation *op) {
-  return isa<ReshapeOp, TransposeOp, AddOp, MulOp, GatherOp, SliceOp>(op);
+  return isa<ReshapeOp, TransposeOp, AddOp, MulOp, GatherOp, SliceOp, ConcatOp>(
+      op);
+}
+
+/// The data-movement ops between attention and the projections into and out
+/// of it: ulysses and megatron-sp may shard heads there.
+DenseSet<Operation *> attentionPaths(Block &body) {
+  DenseSet<Operation *> path;
+  for (auto attention : body.getOps<AttentionOp>()) {
+    SmallVector<Value> worklist(attention->getOperands());
+    while (!worklist.empty()) {
+      Operation *def = worklist.pop_back_val().getDefiningOp();
+      if (!def || !isPassThrough(def) || !path.insert(def).second)
+        continue;
+      llvm::append_range(worklist, def->getOperands());
+    }
+    SmallVector<Operation *> users(attention->getUsers());
+    while (!users.empty()) {
+      Operation *user = users.pop_back_val();
+      if (!isa<ReshapeOp, TransposeOp>(user) || !path.insert(user).second)
+        continue;
+      llvm::append_range(users, user->getUsers());
+    }
+  }
+  return path;
 }
 
 /// A matmul whose result reaches an attention operand through data
@@ -159,8 +199,7 @@ bool consumesAttention(MatMulOp matmul) {
   return false;
 }
 
-struct PropagateSharding
-    : impl::PropagateShardingBase<PropagateSharding> {
+struct PropagateSharding : impl::PropagateShardingBase<PropagateSharding> {
   using PropagateShardingBase::PropagateShardingBase;
 
   void runOnOperation() override;
@@ -169,27 +208,31 @@ private:
   LogicalResult setUpCostModel(ModuleOp module);
   SmallVector<OpStrategy> strategiesOf(Operation *op, const ShardingRule &rule,
                                        Strategy mode, FactorClasses &classes);
+
+  /// Under ulysses and megatron-sp, the ops between attention and its
+  /// projections.
+  DenseSet<Operation *> headPath;
   ShardingAttr placeSharding(Value value, std::optional<FactorPlace> place,
                              bool partial);
   /// The cost of turning `from` into `to` on `value`.
   double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to);
 
-  CostModel model;
+  CostModel costModel;
 };
 } // namespace
 
 LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
-  model.ranks = ranks;
-  if (!model.applyPreset(preset))
+  costModel.ranks = ranks;
+  if (!costModel.applyPreset(preset))
     return module.emitError("unknown link preset '")
            << preset << "'; use nvlink or infiniband";
   if (latencyUs >= 0)
-    model.latency = latencyUs * 1e-6;
+    costModel.latency = latencyUs * 1e-6;
   if (busBandwidthGBs > 0)
-    model.busBandwidth = busBandwidthGBs * 1e9;
+    costModel.busBandwidth = busBandwidthGBs * 1e9;
   if (tflops <= 0)
     return module.emitError("tflops must be positive");
-  model.flopsPerSecond = tflops * 1e12;
+  costModel.flopsPerSecond = tflops * 1e12;
   return success();
 }
 
@@ -201,6 +244,12 @@ ShardingAttr PropagateSharding::placeSharding(Value value,
     return partial ? ShardingAttr::getPartial(context)
                    : ShardingAttr::getReplicated(context);
   int64_t padded = (place->size + ranks - 1) / ranks * ranks;
+  // Blocks of an evenly split factor hold the minor factors whole: the
+  // layout is that of a split of the factor and everything inside it, so
+  // that is the one name it gets.
+  if (padded == place->size)
+    return ShardingAttr::getSplit(context, place->dim, place->outer,
+                                  place->size * place->inner, 1, 0);
   return ShardingAttr::getSplit(context, place->dim, place->outer, place->size,
                                 place->inner, padded - place->size);
 }
@@ -210,96 +259,118 @@ double PropagateSharding::reshardSeconds(Value value, ShardingAttr from,
   std::optional<CollectiveKind> kind = collectiveFor(from, to);
   if (!kind)
     return 0;
-  return model.collectiveSeconds(
+  return costModel.collectiveSeconds(
       *kind, reshardBytes(cast<RankedTensorType>(value.getType()), from, to));
 }
 
 SmallVector<OpStrategy>
 PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
                                 Strategy mode, FactorClasses &classes) {
-  SmallVector<OpStrategy> strategies;
   double flops = opFlops(op);
   MLIRContext *context = op->getContext();
   OpStrategy replicated;
   for (size_t i = 0; i < op->getNumOperands(); ++i)
     replicated.operands.push_back(ShardingAttr::getReplicated(context));
   replicated.result = ShardingAttr::getReplicated(context);
-  replicated.seconds = model.computeSeconds(flops);
-  strategies.push_back(replicated);
+  replicated.seconds = costModel.computeSeconds(flops);
   if (mode == Strategy::None || ranks == 1)
-    return strategies;
+    return {replicated};
 
-  // The factors an op of this kind may shard under the strategy.
-  SmallVector<int64_t> allowed;
+  // Every value an op touches, with the factors of the rule in it.
+  SmallVector<std::pair<Value, const ShardingRule::TensorFactors *>> tensors;
+  for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
+    tensors.push_back({op->getOperand(i), &dims});
+  tensors.push_back({op->getResult(0), &rule.getResults()[0]});
+
   auto attention = dyn_cast<AttentionOp>(op);
   auto matmul = dyn_cast<MatMulOp>(op);
-  bool headsOnly = attention && (mode == Strategy::Ulysses ||
-                                 mode == Strategy::MegatronSP);
+  bool headsOnly =
+      attention && (mode == Strategy::Ulysses || mode == Strategy::MegatronSP);
   bool megatronColumns =
       matmul && mode == Strategy::MegatronSP && feedsAttention(matmul);
   bool megatronRows =
       matmul && mode == Strategy::MegatronSP && consumesAttention(matmul);
+  // Heads travel between the projections and attention: where the switch
+  // to heads happens on that path is the solver's choice.
+  if ((mode == Strategy::MegatronSP || mode == Strategy::Ulysses) &&
+      headPath.contains(op))
+    mode = Strategy::Auto;
+  int64_t resultRank =
+      cast<RankedTensorType>(op->getResult(0).getType()).getRank();
+
+  SmallVector<OpStrategy> strategies;
+  bool hasSequenceFactor = false;
   for (auto [f, factor] : llvm::enumerate(rule.getFactors())) {
     if (factor.kind == FactorKind::Mixing || factor.size < 2)
       continue;
     int64_t index = f;
-    auto inResult = placeOf(rule, rule.getResults()[0], index);
-    if (headsOnly) {
-      // The heads are dim 1 of the attention's operands.
-      auto place = placeOf(rule, rule.getOperands()[0], index);
-      if (!place || place->dim != 1)
+    // The factor whole, and each part of it that a neighbour's rule names
+    // (the heads inside a fused QKV projection's columns, say): (outer
+    // within the factor, size).
+    llvm::SetVector<std::pair<int64_t, int64_t>> splits;
+    splits.insert({1, factor.size});
+    for (auto [value, dims] : tensors) {
+      auto place = placeOf(rule, *dims, index);
+      if (!place)
         continue;
-    } else if (megatronColumns) {
-      int64_t lastDim =
-          cast<RankedTensorType>(op->getResult(0).getType()).getRank() - 1;
-      if (!inResult || inResult->dim != lastDim)
-        continue;
-    } else if (megatronRows) {
-      if (factor.kind != FactorKind::Reduction)
-        continue;
-    } else if (mode != Strategy::Auto) {
-      // Sequence and batch factors only.
-      bool model = false;
-      for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
-        if (auto place = placeOf(rule, dims, index))
-          model |= classes.isModel(op->getOperand(i), *place);
-      if (inResult)
-        model |= classes.isModel(op->getResult(0), *inResult);
-      if (model)
-        continue;
+      for (auto [outer, size, inner] : classes.placesOn(value, place->dim)) {
+        if (size < 2 || outer % place->outer != 0)
+          continue;
+        int64_t within = outer / place->outer;
+        if (place->size % (within * size) == 0)
+          splits.insert({within, size});
+      }
     }
-    allowed.push_back(index);
-  }
-  // Distribute every op that has a sequence or batch factor.
-  bool hasSequenceFactor = llvm::any_of(allowed, [&](int64_t f) {
-    for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
-      if (auto place = placeOf(rule, dims, f))
-        if (classes.isModel(op->getOperand(i), *place))
-          return false;
-    auto place = placeOf(rule, rule.getResults()[0], f);
-    return !place || !classes.isModel(op->getResult(0), *place);
-  });
-  if (headsOnly || megatronColumns || megatronRows ||
-      (hasSequenceFactor && !allowReplication))
-    strategies.clear();
+    for (auto [within, size] : splits) {
+      // The split's place in each tensor the factor appears in.
+      auto subPlace = [&, within = within,
+                       size = size](const ShardingRule::TensorFactors &dims)
+          -> std::optional<FactorPlace> {
+        auto place = placeOf(rule, dims, index);
+        if (!place)
+          return std::nullopt;
+        return FactorPlace{place->dim, place->outer * within, size,
+                           place->size / (within * size) * place->inner};
+      };
+      auto inResult = subPlace(rule.getResults()[0]);
+      bool weightOrHead = false;
+      for (auto [value, dims] : tensors)
+        if (auto place = subPlace(*dims))
+          weightOrHead |= classes.isModel(value, *place);
+      if (headsOnly) {
+        auto place = subPlace(rule.getOperands()[0]);
+        if (!place || place->dim != 1)
+          continue;
+      } else if (megatronColumns) {
+        if (!inResult || inResult->dim != resultRank - 1)
+          continue;
+      } else if (megatronRows) {
+        if (factor.kind != FactorKind::Reduction)
+          continue;
+      } else if (mode != Strategy::Auto && weightOrHead) {
+        continue;
+      }
+      hasSequenceFactor |= !weightOrHead;
 
-  for (int64_t f : allowed) {
-    OpStrategy strategy;
-    strategy.factor = f;
-    for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
-      strategy.operands.push_back(
-          placeSharding(op->getOperand(i), placeOf(rule, dims, f), false));
-    bool reduction = rule.getFactors()[f].kind == FactorKind::Reduction;
-    strategy.result = placeSharding(
-        op->getResult(0), placeOf(rule, rule.getResults()[0], f), reduction);
-    int64_t size = rule.getFactors()[f].size;
-    int64_t padded = (size + ranks - 1) / ranks * ranks;
-    strategy.seconds = model.computeSeconds(flops * double(padded) / size /
-                                            double(ranks));
-    strategies.push_back(std::move(strategy));
+      OpStrategy strategy;
+      strategy.factor = index;
+      for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
+        strategy.operands.push_back(
+            placeSharding(op->getOperand(i), subPlace(dims), false));
+      strategy.result = placeSharding(op->getResult(0), inResult,
+                                      factor.kind == FactorKind::Reduction);
+      int64_t padded = (size + ranks - 1) / ranks * ranks;
+      strategy.seconds = costModel.computeSeconds(flops * double(padded) /
+                                                  size / double(ranks));
+      strategies.push_back(std::move(strategy));
+    }
   }
-  if (strategies.empty())
-    strategies.push_back(replicated);
+  // Distribute every op that has a sequence or batch factor; the
+  // restricted ops of the classic strategies have no other choice.
+  bool forced = headsOnly || megatronColumns || megatronRows ||
+                (hasSequenceFactor && !allowReplication);
+  if (!forced || strategies.empty())
+    strategies.insert(strategies.begin(), replicated);
   return strategies;
 }
 
@@ -325,7 +396,8 @@ void PropagateSharding::runOnOperation() {
     return signalPassFailure();
   MLIRContext *context = &getContext();
   module->setAttr(DSPDialect::kGroupAttrName, GroupAttr::get(context, ranks));
-  module->setAttr(DSPDialect::kCostModelAttrName, costModelAttr(context, model));
+  module->setAttr(DSPDialect::kCostModelAttrName,
+                  costModelAttr(context, costModel));
 
   for (auto function : module.getOps<func::FuncOp>()) {
     if (function.isExternal())
@@ -335,6 +407,8 @@ void PropagateSharding::runOnOperation() {
       return signalPassFailure();
     }
     Block &body = function.getBody().front();
+    if (*mode == Strategy::MegatronSP || *mode == Strategy::Ulysses)
+      headPath = attentionPaths(body);
 
     // The ops to plan, their rules, and the classes of their factors.
     SmallVector<Operation *> ops;
@@ -370,8 +444,7 @@ void PropagateSharding::runOnOperation() {
       }
       auto seedOperand = [&](unsigned operand, int64_t dim) {
         auto type = cast<RankedTensorType>(op.getOperand(operand).getType());
-        classes.seed(op.getOperand(operand),
-                     {dim, 1, type.getDimSize(dim), 1});
+        classes.seed(op.getOperand(operand), {dim, 1, type.getDimSize(dim), 1});
       };
       if (auto matmul = dyn_cast<MatMulOp>(op)) {
         int64_t rank = matmul.getRhs().getType().getRank();
@@ -383,14 +456,44 @@ void PropagateSharding::runOnOperation() {
         seedOperand(0, 3);
         seedOperand(2, 3);
       } else if (isa<ConvOp>(op)) {
-        for (int64_t d = 0; d < cast<ConvOp>(op).getWeight().getType().getRank();
-             ++d)
+        for (int64_t d = 0;
+             d < cast<ConvOp>(op).getWeight().getType().getRank(); ++d)
           seedOperand(1, d);
       }
       ops.push_back(&op);
       rules.try_emplace(&op, std::move(rule));
     }
-    classes.linkOverlaps();
+    // A part of a factor that one neighbour names is a part of that factor
+    // in every tensor the factor spans: a projection's columns learn the
+    // heads its consumer's reshape splits them into.
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (Operation *op : ops) {
+        const ShardingRule &rule = rules.find(op)->second;
+        SmallVector<std::pair<Value, const ShardingRule::TensorFactors *>>
+            tensors;
+        for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
+          tensors.push_back({op->getOperand(i), &dims});
+        tensors.push_back({op->getResult(0), &rule.getResults()[0]});
+        for (size_t f = 0; f < rule.getFactors().size(); ++f) {
+          llvm::SetVector<std::pair<int64_t, int64_t>> parts;
+          for (auto [value, dims] : tensors)
+            if (auto place = placeOf(rule, *dims, f))
+              for (auto [outer, size, inner] :
+                   classes.placesOn(value, place->dim))
+                if (size >= 2 && outer % place->outer == 0 &&
+                    place->size % (outer / place->outer * size) == 0)
+                  parts.insert({outer / place->outer, size});
+          for (auto [value, dims] : tensors)
+            if (auto place = placeOf(rule, *dims, f))
+              for (auto [within, size] : parts)
+                changed |= classes.addPlace(
+                    value, {place->dim, place->outer * within, size,
+                            place->size / (within * size) * place->inner});
+        }
+      }
+    }
+    classes.linkSameStart();
 
     // Variables: one per op (its strategies) and per argument (its block).
     CostGraph graph;
@@ -417,8 +520,8 @@ void PropagateSharding::runOnOperation() {
         for (const OpStrategy &s : it->second)
           choices.insert(s.operands[use.getOperandNumber()]);
       }
-      argumentChoices[argument] = SmallVector<ShardingAttr>(choices.begin(),
-                                                            choices.end());
+      argumentChoices[argument] =
+          SmallVector<ShardingAttr>(choices.begin(), choices.end());
     }
     DenseMap<Value, int> argumentVariable;
     for (BlockArgument argument : body.getArguments())

@@ -118,7 +118,8 @@ bool isComputeOp(Operation *op) {
 /// pads included, or all of it when nothing is sharded.
 double flopsPerRank(Operation *op, int64_t ranks) {
   double flops = opFlops(op);
-  auto shareOf = [&](Value value, ShardingAttr sharding) -> std::optional<double> {
+  auto shareOf = [&](Value value,
+                     ShardingAttr sharding) -> std::optional<double> {
     if (!sharding || sharding.isReplicated())
       return std::nullopt;
     auto type = cast<RankedTensorType>(value.getType());

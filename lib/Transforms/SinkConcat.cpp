@@ -43,31 +43,6 @@ SmallVector<int64_t> dimSizes(ConcatOp concat) {
   return sizes;
 }
 
-/// The rule the pass reads for a slice: the dims it keeps whole are
-/// parallel, the dims it cuts mixing. A slice that only cuts other dims
-/// then runs per piece too, which lets a gather or slice of the result
-/// reach the piece it reads.
-ShardingRule sliceRule(SliceOp slice) {
-  ShardingRule rule;
-  ShardingRule::TensorFactors input, output;
-  ArrayRef<int64_t> shape = slice.getInput().getType().getShape();
-  for (auto [d, size] : llvm::enumerate(shape)) {
-    if (slice.getStarts()[d] == 0 && slice.getLimits()[d] == size &&
-        slice.getStrides()[d] == 1) {
-      int64_t f = rule.addFactor(size, FactorKind::Parallel);
-      input.push_back({f});
-      output.push_back({f});
-      continue;
-    }
-    input.push_back({rule.addFactor(size, FactorKind::Mixing)});
-    output.push_back(
-        {rule.addFactor(slice.getType().getDimSize(d), FactorKind::Mixing)});
-  }
-  rule.addOperand(input);
-  rule.addResult(output);
-  return rule;
-}
-
 /// Rewrites an op that reads a concat into one op per concat piece when the
 /// concat axis is a parallel factor of the op's sharding rule.
 struct SplitAlongConcat : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
@@ -76,12 +51,13 @@ struct SplitAlongConcat : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
   LogicalResult matchAndRewrite(ShardingRuleOpInterface ruleOp,
                                 PatternRewriter &rewriter) const override {
     Operation *op = ruleOp;
-    // Moving a concat through a concat gains nothing.
-    if (isa<ConcatOp>(op) || op->getNumResults() == 0 ||
+    // Moving a concat through a concat gains nothing. Attention stays
+    // whole: each query piece would read all the keys again, and a
+    // sequence-parallel plan shards attention on other factors anyway.
+    if (isa<ConcatOp, AttentionOp>(op) || op->getNumResults() == 0 ||
         op->getNumRegions() != 0)
       return failure();
-    auto slice = dyn_cast<SliceOp>(op);
-    ShardingRule rule = slice ? sliceRule(slice) : ruleOp.getShardingRule();
+    ShardingRule rule = ruleOp.getShardingRule();
     if (rule.getOperands().size() != op->getNumOperands() ||
         rule.getResults().size() != op->getNumResults())
       return failure();

@@ -12,8 +12,6 @@
 #include "dsp/Transforms/Passes.h"
 #include "dsp/Transforms/Pipelines.h"
 #include "dsp/Transforms/ShardingPlan.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/JSON.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Debug/CLOptionsSetup.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,7 +29,9 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -63,9 +63,9 @@ struct DriverOptions {
       cl::desc("Static shape of a graph input with symbolic dims, "
                "NAME:D0xD1x... (repeatable)"),
       cl::value_desc("name:shape")};
-  cl::opt<std::string> reportFile{
-      "dsp-report", cl::desc("Write the sharding plan as JSON"),
-      cl::value_desc("filename"), cl::init("")};
+  cl::opt<std::string> reportFile{"dsp-report",
+                                  cl::desc("Write the sharding plan as JSON"),
+                                  cl::value_desc("filename"), cl::init("")};
   cl::opt<bool> summary{"dsp-summary",
                         cl::desc("Print the sharding plan as a table on "
                                  "stderr"),
@@ -143,12 +143,11 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
 }
 
 LogicalResult Driver::writePlan(ModuleOp module) const {
-  if (options.reportFile.empty() && !options.summary &&
-      options.dotFile.empty())
+  if (options.reportFile.empty() && !options.summary && options.dotFile.empty())
     return success();
-  auto writeFile = [&](StringRef path,
-                       llvm::function_ref<void(raw_ostream &)> write)
-      -> LogicalResult {
+  auto writeFile =
+      [&](StringRef path,
+          llvm::function_ref<void(raw_ostream &)> write) -> LogicalResult {
     std::string error;
     std::unique_ptr<ToolOutputFile> file = openOutputFile(path, &error);
     if (!file)
@@ -161,8 +160,9 @@ LogicalResult Driver::writePlan(ModuleOp module) const {
   if (options.summary)
     dsp::printPlanSummary(report, errs());
   if (!options.dotFile.empty() &&
-      failed(writeFile(options.dotFile,
-                       [&](raw_ostream &os) { dsp::printPlanDot(module, os); })))
+      failed(writeFile(options.dotFile, [&](raw_ostream &os) {
+        dsp::printPlanDot(module, os);
+      })))
     return failure();
   if (!options.reportFile.empty() &&
       failed(writeFile(options.reportFile, [&](raw_ostream &os) {

@@ -59,8 +59,8 @@ LogicalResult ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 ShardingAttr ShardingAttr::getSplit(MLIRContext *context, int64_t dim,
-                                   int64_t outer, int64_t size, int64_t inner,
-                                   int64_t pad) {
+                                    int64_t outer, int64_t size, int64_t inner,
+                                    int64_t pad) {
   if (outer == 1 && inner == 1)
     return get(context, ShardKind::Split, dim, {}, 0, pad);
   SmallVector<int64_t> factors;

@@ -47,20 +47,21 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
   }
   bool results = attribute.getName() == kShardingAttrName;
   if (results || attribute.getName() == kOperandShardingsAttrName) {
-    ValueRange values = results ? ValueRange(op->getResults())
-                                : ValueRange(op->getOperands());
+    ValueRange values =
+        results ? ValueRange(op->getResults()) : ValueRange(op->getOperands());
     StringRef what = results ? "result" : "operand";
     auto shardings = dyn_cast<ArrayAttr>(attribute.getValue());
     if (!shardings || shardings.size() != values.size())
       return op->emitError()
-             << "'" << attribute.getName().getValue() << "' must be an array with one "
+             << "'" << attribute.getName().getValue()
+             << "' must be an array with one "
              << "#dsp.shard per " << what << " (" << values.size() << ")";
     int64_t ranks = getGroupRanks(op);
     for (auto [index, entry] : llvm::enumerate(shardings)) {
       auto sharding = dyn_cast<ShardingAttr>(entry);
       if (!sharding)
-        return op->emitError() << "'" << attribute.getName().getValue() << "' entry "
-                               << index << " is not a #dsp.shard";
+        return op->emitError() << "'" << attribute.getName().getValue()
+                               << "' entry " << index << " is not a #dsp.shard";
       auto type = dyn_cast<RankedTensorType>(values[index].getType());
       if (!type)
         return op->emitError() << what << " " << index
@@ -98,10 +99,11 @@ LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
     if (!sharding || !function)
       return op->emitError() << "an argument's '" << kShardingAttrName
                              << "' must be one #dsp.shard";
-    auto type = dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
+    auto type =
+        dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
     if (!type)
-      return op->emitError() << "argument " << argIndex
-                             << " is not a ranked tensor";
+      return op->emitError()
+             << "argument " << argIndex << " is not a ranked tensor";
     return sharding.verifyFor(type, getGroupRanks(op), [&] {
       return op->emitError() << "argument " << argIndex << ": ";
     });
