@@ -109,6 +109,17 @@ std::optional<CollectiveKind> kindOf(Operation *op) {
   return std::nullopt;
 }
 
+/// True if everything `op` computes only reaches the function results,
+/// through data movement.
+bool feedsOnlyResults(Operation *op) {
+  return llvm::all_of(op->getUsers(), [](Operation *user) {
+    if (isa<func::ReturnOp>(user))
+      return true;
+    return isa<ConcatOp, ReshapeOp, TransposeOp>(user) &&
+           feedsOnlyResults(user);
+  });
+}
+
 bool isComputeOp(Operation *op) {
   return isa<DSPDialect>(op->getDialect()) && !kindOf(op) &&
          !isa<ConstantOp, WeightOp, LocalSliceOp>(op);
@@ -138,7 +149,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   CostModel model = costModelOf(module);
   llvm::json::Array collectives;
   llvm::json::Array stages;
-  uint64_t totalBytes = 0;
+  uint64_t totalBytes = 0, outputBytes = 0;
   double commSeconds = 0, flopsTotal = 0, flopsBusiest = 0;
   std::map<std::string, int64_t> counts;
   module.walk([&](Operation *op) {
@@ -154,6 +165,11 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       llvm::json::Array shape;
       for (int64_t d : type.getShape())
         shape.push_back(d);
+      // The gathers of the function results happen once per run, outside
+      // the model's stages.
+      bool output = feedsOnlyResults(op);
+      if (output)
+        outputBytes += perRank;
       collectives.push_back(llvm::json::Object{
           {"kind", stringifyCollectiveKind(*kind)},
           {"location", locationText(op->getLoc())},
@@ -164,6 +180,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
           {"bytes", static_cast<int64_t>(bytes)},
           {"bytes_per_rank", static_cast<int64_t>(perRank)},
           {"seconds", seconds},
+          {"output", output},
       });
       totalBytes += perRank;
       commSeconds += seconds;
@@ -201,11 +218,13 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
                           {"flops_per_second", model.flopsPerSecond}}},
       {"collectives", std::move(collectives)},
       {"totals",
-       llvm::json::Object{{"bytes_per_rank", static_cast<int64_t>(totalBytes)},
-                          {"communication_seconds", commSeconds},
-                          {"compute_seconds", computeSeconds},
-                          {"modeled_seconds", commSeconds + computeSeconds},
-                          {"count", std::move(countObject)}}},
+       llvm::json::Object{
+           {"bytes_per_rank", static_cast<int64_t>(totalBytes)},
+           {"output_bytes_per_rank", static_cast<int64_t>(outputBytes)},
+           {"communication_seconds", commSeconds},
+           {"compute_seconds", computeSeconds},
+           {"modeled_seconds", commSeconds + computeSeconds},
+           {"count", std::move(countObject)}}},
       {"compute", llvm::json::Object{{"flops_total", flopsTotal},
                                      {"flops_per_rank", flopsBusiest}}},
       {"stages", std::move(stages)},
@@ -245,9 +264,11 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
   double flopsTotal = *compute.getNumber("flops_total");
   double flopsRank = *compute.getNumber("flops_per_rank");
   os << llvm::format(
-      "  bytes per rank: %lld\n  communication: %.2f us, compute: %.2f us\n"
+      "  bytes per rank: %lld (gathering the results: %lld)\n"
+      "  communication: %.2f us, compute: %.2f us\n"
       "  FLOPs: %.4g total, %.4g on the busiest rank (%.2f of total/ranks)\n",
       static_cast<long long>(*totals.getInteger("bytes_per_rank")),
+      static_cast<long long>(*totals.getInteger("output_bytes_per_rank")),
       *totals.getNumber("communication_seconds") * 1e6,
       *totals.getNumber("compute_seconds") * 1e6, flopsTotal, flopsRank,
       flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
