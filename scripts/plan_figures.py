@@ -16,11 +16,14 @@ import subprocess
 import tempfile
 
 
-def plan(dsp_opt, model, ranks, strategy, work):
+def plan(dsp_opt, model, ranks, strategy, work, shape_only):
     report = os.path.join(work, f"{strategy}.json")
-    subprocess.run([dsp_opt, model,
-                    f"--dsp-pipeline=ranks={ranks} strategy={strategy}",
-                    f"--dsp-report={report}", "-o", os.devnull], check=True)
+    command = [dsp_opt, model,
+               f"--dsp-pipeline=ranks={ranks} strategy={strategy}",
+               f"--dsp-report={report}", "-o", os.devnull]
+    if shape_only:
+        command.append("--no-weights")
+    subprocess.run(command, check=True)
     with open(report) as f:
         return json.load(f)
 
@@ -34,12 +37,16 @@ def main():
     parser.add_argument("--stream-bytes", type=int, required=True,
                         help="bytes of the token stream the all-to-alls "
                              "switch (pads included)")
+    parser.add_argument("--no-weights", action="store_true",
+                        help="plan without reading the weights (full-size "
+                             "models)")
     args = parser.parse_args()
 
     n, layers, m = args.ranks, args.layers, args.stream_bytes
     optimum = 2 * layers * m * (n - 1) // (n * n)
     with tempfile.TemporaryDirectory() as work:
-        reports = {s: plan(args.dsp_opt, args.model, n, s, work)
+        reports = {s: plan(args.dsp_opt, args.model, n, s, work,
+                           args.no_weights)
                    for s in ("auto", "dsp", "ulysses", "megatron-sp")}
     def inner(r):
         t = r["totals"]

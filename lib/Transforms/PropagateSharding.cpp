@@ -18,6 +18,11 @@ namespace mlir::dsp {
 namespace {
 enum class Strategy { Auto, Dsp, Ulysses, MegatronSP, None };
 
+/// Values this many times smaller than the largest activation (text tokens,
+/// a CLS token) are side streams: distributing them is the cost model's
+/// choice, not a rule.
+constexpr int64_t kSideStreamRatio = 16;
+
 std::optional<Strategy> parseStrategy(StringRef name) {
   return llvm::StringSwitch<std::optional<Strategy>>(name)
       .Case("auto", Strategy::Auto)
@@ -209,6 +214,9 @@ private:
   SmallVector<OpStrategy> strategiesOf(Operation *op, const ShardingRule &rule,
                                        Strategy mode, FactorClasses &classes);
 
+  /// Elements of the largest activation of the function being planned.
+  int64_t largestActivation = 0;
+
   /// Under ulysses and megatron-sp, the ops between attention and its
   /// projections.
   DenseSet<Operation *> headPath;
@@ -367,8 +375,12 @@ PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
   }
   // Distribute every op that has a sequence or batch factor; the
   // restricted ops of the classic strategies have no other choice.
+  bool sideStream =
+      cast<RankedTensorType>(op->getResult(0).getType()).getNumElements() *
+          kSideStreamRatio <
+      largestActivation;
   bool forced = headsOnly || megatronColumns || megatronRows ||
-                (hasSequenceFactor && !allowReplication);
+                (hasSequenceFactor && !sideStream && !allowReplication);
   if (!forced || strategies.empty())
     strategies.insert(strategies.begin(), replicated);
   return strategies;
@@ -409,6 +421,15 @@ void PropagateSharding::runOnOperation() {
     Block &body = function.getBody().front();
     if (*mode == Strategy::MegatronSP || *mode == Strategy::Ulysses)
       headPath = attentionPaths(body);
+    largestActivation = 0;
+    body.walk([&](Operation *op) {
+      if (isa<ConstantOp, WeightOp>(op))
+        return;
+      for (Value result : op->getResults())
+        if (auto type = dyn_cast<RankedTensorType>(result.getType()))
+          largestActivation =
+              std::max(largestActivation, type.getNumElements());
+    });
 
     // The ops to plan, their rules, and the classes of their factors.
     SmallVector<Operation *> ops;

@@ -46,7 +46,9 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     the promise of sequence parallelism (each rank holds and computes 1/N of
     the activations), and on small models the alpha term of any collective
     would otherwise outweigh the work it distributes. Ops without such a
-    factor (a single CLS token, say) may run replicated.
+    factor, and side streams (results at least 16 times smaller than the
+    largest activation: text tokens, a CLS token), run replicated when the
+    cost model finds that cheaper.
 
     The `ranks` option creates the module's device group; a module that has
     a group of another size is an error.
