@@ -27,5 +27,12 @@ fi
 if [ ! -x "$root/.venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$root/.venv"
 fi
-"$root/.venv/bin/pip" install -q --disable-pip-version-check \
-  -r "$root/scripts/requirements.txt"
+# Reinstall only when the requirements changed, so a set-up machine needs no
+# network.
+stamp="$root/.venv/requirements.sha256"
+wanted=$(sha256sum "$root/scripts/requirements.txt" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  "$root/.venv/bin/pip" install -q --disable-pip-version-check \
+    -r "$root/scripts/requirements.txt"
+  echo "$wanted" > "$stamp"
+fi

@@ -309,8 +309,10 @@ LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {
   if (ranks > 1)
     return module.emitError("the module targets ")
            << ranks
-           << " ranks; multi-rank programs need sharding propagation, "
-              "which is not part of this compiler yet";
+           << " ranks; emitting programs for more than one rank needs SPMD "
+              "lowering to per-rank shapes, which this compiler does not have "
+              "yet (plans for N ranks can be inspected with --dsp-summary and "
+              "--dsp-report)";
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
     return module.emitError("a program needs a func.func @main with one block");
