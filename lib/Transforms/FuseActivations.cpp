@@ -20,14 +20,6 @@ bool isScalarOp(Operation *op) {
              NegOp>(op);
 }
 
-std::optional<double> splatValue(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
-
 /// The ops of a scalar subgraph from `root` back to `input`, in def-before-
 /// use order; empty if some path reaches anything but `input`, splat
 /// constants or scalar ops.
@@ -39,7 +31,7 @@ SmallVector<Operation *> collectSubgraph(Operation *root, Value input) {
     if (!ops.insert(op))
       continue;
     for (Value operand : op->getOperands()) {
-      if (operand == input || splatValue(operand))
+      if (operand == input || getSplatFloat(operand))
         continue;
       Operation *def = operand.getDefiningOp();
       if (!def || !isScalarOp(def) || operand.getType() != input.getType())
@@ -65,7 +57,7 @@ double evaluate(ArrayRef<Operation *> ops, Value input, double x) {
   DenseMap<Value, double> values;
   values[input] = x;
   auto get = [&](Value v) {
-    if (auto c = splatValue(v))
+    if (auto c = getSplatFloat(v))
       return *c;
     return values.lookup(v);
   };
@@ -142,7 +134,7 @@ struct FuseActivations : impl::FuseActivationsBase<FuseActivations> {
         SmallVector<Operation *> next;
         for (Operation *op : frontier)
           for (Value operand : op->getOperands()) {
-            if (operand.getType() == type && !splatValue(operand))
+            if (operand.getType() == type && !getSplatFloat(operand))
               candidates.insert(operand);
             if (Operation *def = operand.getDefiningOp();
                 def && isScalarOp(def))

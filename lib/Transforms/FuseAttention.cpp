@@ -12,20 +12,11 @@ namespace mlir::dsp {
 #include "dsp/Transforms/Passes.h.inc"
 
 namespace {
-/// The value of a splat float constant, if `value` is one.
-std::optional<double> splatFloat(Value value) {
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
-      !isa<FloatType>(attr.getElementType()))
-    return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
-}
-
 /// A scalar (single-element) float constant.
 std::optional<double> scalarFloat(Value value) {
   if (cast<RankedTensorType>(value.getType()).getNumElements() != 1)
     return std::nullopt;
-  return splatFloat(value);
+  return getSplatFloat(value);
 }
 
 bool hasOneUse(Value value) { return value.hasOneUse(); }
@@ -77,7 +68,7 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
     // Optional NaN guard: where(isnan(p), 0, p).
     if (auto guard = probabilities.getDefiningOp<WhereOp>()) {
       auto isnan = guard.getCondition().getDefiningOp<IsNaNOp>();
-      auto zero = splatFloat(guard.getTrueValue());
+      auto zero = getSplatFloat(guard.getTrueValue());
       if (!isnan || !zero || *zero != 0 ||
           isnan.getInput() != guard.getFalseValue() ||
           !hasOneUse(guard.getOutput()) || !hasOneUse(isnan.getOutput()))
@@ -117,10 +108,10 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
       } else if (auto where = scores.getDefiningOp<WhereOp>()) {
         // where(c, s, fill) or where(c, fill, s): an additive mask of 0
         // where s is kept and fill elsewhere, built once the match holds.
-        std::optional<double> fill = splatFloat(where.getFalseValue());
+        std::optional<double> fill = getSplatFloat(where.getFalseValue());
         bool keepsTrue = fill.has_value();
         if (!keepsTrue)
-          fill = splatFloat(where.getTrueValue());
+          fill = getSplatFloat(where.getTrueValue());
         if (!fill)
           return failure();
         scores = keepsTrue ? where.getTrueValue() : where.getFalseValue();
@@ -177,7 +168,7 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
                  : rewriter.createOrFold<WhereOp>(loc, maskWhere.getCondition(),
                                                   filler, zero);
     }
-    if (mask && splatFloat(mask) == 0.0)
+    if (mask && getSplatFloat(mask) == 0.0)
       mask = nullptr;
 
     // k from k^T; canonicalization folds this into the transpose that made

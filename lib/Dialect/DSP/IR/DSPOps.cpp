@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -51,6 +52,14 @@ bool isPermutation(ArrayRef<int64_t> values, int64_t rank) {
   return true;
 }
 } // namespace
+
+std::optional<double> mlir::dsp::getSplatFloat(Value value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(value, m_Constant(&attr)) || !attr.isSplat() ||
+      !isa<FloatType>(attr.getElementType()))
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
 
 FailureOr<SmallVector<int64_t>>
 mlir::dsp::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {

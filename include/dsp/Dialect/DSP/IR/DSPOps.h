@@ -30,6 +30,8 @@ ShardingAttr getResultSharding(Operation *op, unsigned index);
 ShardingAttr getSharding(Value value);
 /// Sets the `dsp.sharding` attribute of `op`, one entry per result.
 void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings);
+/// The value of `value` if it is a constant float splat.
+std::optional<double> getSplatFloat(Value value);
 /// Returns the rank count of the module's `#dsp.group`, or 0 if it has none.
 int64_t getGroupRanks(Operation *op);
 } // namespace mlir::dsp
