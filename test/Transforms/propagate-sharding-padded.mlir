@@ -3,6 +3,18 @@
 
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards | FileCheck %s
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s
+// RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=BYTES
+
+// Bytes move with their pads. The switch of [6, 4, 16, 16] f32 (24576 B)
+// from T padded to 8 carries 24576 * 8/6 = 32768 B: 32768 * 3/16 = 6144 per
+// rank. The result [1, 6, 16, 64] is split on S (even): 24576 * 3/4 =
+// 18432. The mean's all_reduce of [1, 64] f32 (256 B): 2 * 256 * 3/4 = 384.
+// BYTES-LABEL: Plan for 4 ranks
+// BYTES:       all_to_all {{.*}} 6x4x16x16 6144
+// BYTES:       all_gather {{.*}} 1x6x16x64 18432
+// BYTES-LABEL: Plan for 4 ranks
+// BYTES:       all_reduce {{.*}} 1x64 384
+// BYTES:       bytes per rank: 384{{$}}
 
 // The ST-DiT block with T = 6: spatial attention shards its batch B*T = 6
 // padded to 8; the switch to S (16, even) moves the padded block.
