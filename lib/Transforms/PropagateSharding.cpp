@@ -389,7 +389,7 @@ PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
 void PropagateSharding::runOnOperation() {
   ModuleOp module = getOperation();
   if (ranks < 1) {
-    module.emitError() << "ranks must be at least 1, got " << ranks;
+    module.emitError() << "ranks must be at least 1, got " << int64_t(ranks);
     return signalPassFailure();
   }
   std::optional<Strategy> mode = parseStrategy(strategy);
@@ -401,7 +401,8 @@ void PropagateSharding::runOnOperation() {
   int64_t existing = getGroupRanks(module);
   if (existing != 0 && existing != ranks) {
     module.emitError() << "the module already has a device group of "
-                       << existing << " ranks; cannot plan it for " << ranks;
+                       << existing << " ranks; cannot plan it for "
+                       << int64_t(ranks);
     return signalPassFailure();
   }
   if (failed(setUpCostModel(module)))

@@ -1,0 +1,48 @@
+// Bad options and a module planned for another group size are errors that
+// name the offending value.
+
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=fsdp" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STRATEGY
+// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 strategy=fsdp" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STRATEGY
+// STRATEGY: error: unknown strategy 'fsdp'; use auto, dsp, ulysses, megatron-sp or none
+
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 preset=ethernet" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRESET
+// PRESET: error: unknown link preset 'ethernet'; use nvlink or infiniband
+
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ZERO
+// ZERO: error: ranks must be at least 1, got 0{{$}}
+
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=-2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: error: ranks must be at least 1, got -2{{$}}
+
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 tflops=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TFLOPS
+// TFLOPS: error: tflops must be positive
+
+// The second module was planned for 2 ranks already; the first has no
+// group and is planned.
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4" 2>&1 >/dev/null | FileCheck %s --check-prefix=GROUP
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4" 2>/dev/null | FileCheck %s --check-prefix=PLANNED
+// GROUP:      error: the module already has a device group of 2 ranks; cannot plan it for 4{{$}}
+// GROUP-NEXT: module attributes {dsp.group = #dsp.group<ranks = 2>}
+// GROUP-NOT:  error:
+// PLANNED:     module attributes {{{.*}}dsp.group = #dsp.group<ranks = 4>}
+// PLANNED:     func.func @f
+// PLANNED-NOT: func.func @planned
+
+// The same group size is accepted.
+// RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2" | FileCheck %s --check-prefix=SAME
+// SAME-COUNT-2: dsp.group = #dsp.group<ranks = 2>
+// SAME-NOT:     error
+
+func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = dsp.neg %x : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 2>} {
+  func.func @planned(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+    %0 = dsp.neg %x : tensor<4x8xf32>
+    return %0 : tensor<4x8xf32>
+  }
+}
