@@ -533,8 +533,8 @@ void PropagateSharding::runOnOperation() {
     // An argument may be read in any block its users want, at no cost.
     DenseMap<Value, SmallVector<ShardingAttr>> argumentChoices;
     for (BlockArgument argument : body.getArguments()) {
+      // Replicated comes last, so that ties go to reading only a block.
       llvm::SetVector<ShardingAttr> choices;
-      choices.insert(ShardingAttr::getReplicated(context));
       for (OpOperand &use : argument.getUses()) {
         auto it = opStrategies.find(use.getOwner());
         if (it == opStrategies.end())
@@ -542,6 +542,8 @@ void PropagateSharding::runOnOperation() {
         for (const OpStrategy &s : it->second)
           choices.insert(s.operands[use.getOperandNumber()]);
       }
+      choices.remove(ShardingAttr::getReplicated(context));
+      choices.insert(ShardingAttr::getReplicated(context));
       argumentChoices[argument] =
           SmallVector<ShardingAttr>(choices.begin(), choices.end());
     }

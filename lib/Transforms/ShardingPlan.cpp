@@ -4,6 +4,7 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/Format.h"
+#include <map>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -259,8 +260,11 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
   const llvm::json::Object &totals = *report.getObject("totals");
   const llvm::json::Object &compute = *report.getObject("compute");
   os << "\nTotals\n";
+  std::map<std::string, int64_t> counts;
   for (const auto &[kind, count] : *totals.getObject("count"))
-    os << "  " << kind.str() << ": " << *count.getAsInteger() << "\n";
+    counts[kind.str()] = *count.getAsInteger();
+  for (const auto &[kind, count] : counts)
+    os << "  " << kind << ": " << count << "\n";
   double flopsTotal = *compute.getNumber("flops_total");
   double flopsRank = *compute.getNumber("flops_per_rank");
   os << llvm::format(

@@ -21,59 +21,52 @@
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=none" --dsp-insert-reshards --dsp-report=%t.none.json -o /dev/null
 // RUN: FileCheck %s --check-prefix=NONE < %t.none.json
 
-// auto and dsp, 4 ranks: one all_to_all of x (32768 * 3/16 = 6144), the
-// text K and V gathered (2 * 2048 * 3/4 = 2 * 1536) and the result
-// gathered (32768 * 3/4 = 24576): 6144 + 3072 + 24576 = 33792. Every op is
-// split 4 ways without pads, so the busiest rank does a quarter of the
-// FLOPs: 20521984 / 4 = 5130496.
+// auto and dsp, 4 ranks: one all_to_all of x (32768 * 3/16 = 6144) and the
+// result gathered (32768 * 3/4 = 24576): 30720. The text K and V
+// projections, a side stream, run replicated: cheaper than gathering them.
+// All else is split 4 ways without pads; the busiest rank does a quarter of
+// the rest plus the two replicated projections [1, 8, 64] x [64, 64]:
+// (20521984 - 2 * 65536) / 4 + 2 * 65536 = 5229568.
 // AUTO:      "bytes": 32768,
 // AUTO-NEXT: "bytes_per_rank": 6144,
 // AUTO:      "kind": "all_to_all",
-// AUTO:      "bytes": 2048,
-// AUTO-NEXT: "bytes_per_rank": 1536,
-// AUTO:      "kind": "all_gather",
-// AUTO:      "bytes": 2048,
-// AUTO-NEXT: "bytes_per_rank": 1536,
-// AUTO:      "kind": "all_gather",
 // AUTO:      "bytes": 32768,
 // AUTO-NEXT: "bytes_per_rank": 24576,
 // AUTO:      "kind": "all_gather",
 // AUTO:      "compute": {
-// AUTO-NEXT:   "flops_per_rank": 5130496,
+// AUTO-NEXT:   "flops_per_rank": 5229568,
 // AUTO-NEXT:   "flops_total": 20521984
 // AUTO:      "totals": {
-// AUTO-NEXT:   "bytes_per_rank": 33792,
+// AUTO-NEXT:   "bytes_per_rank": 30720,
 // AUTO:        "count": {
-// AUTO-NEXT:     "all_gather": 3,
+// AUTO-NEXT:     "all_gather": 1,
 // AUTO-NEXT:     "all_to_all": 1
 // AUTO-NEXT:   },
 
 // SUMMARY:      Totals
-// SUMMARY-DAG:    {{^}}  all_gather: 3{{$}}
-// SUMMARY-DAG:    {{^}}  all_to_all: 1{{$}}
-// SUMMARY:        {{^}}  bytes per rank: 33792{{$}}
+// SUMMARY-NEXT:   {{^}}  all_gather: 1{{$}}
+// SUMMARY-NEXT:   {{^}}  all_to_all: 1{{$}}
+// SUMMARY-NEXT:   {{^}}  bytes per rank: 30720 (gathering the results: 24576){{$}}
 
-// auto, 2 ranks: 32768 * 1/4 + 2 * 2048 * 1/2 + 32768 * 1/2
-// = 8192 + 2048 + 16384 = 26624.
+// auto, 2 ranks: 32768 * 1/4 + 32768 * 1/2 = 8192 + 16384 = 24576.
 // AUTO2:      "bytes": 32768,
 // AUTO2-NEXT: "bytes_per_rank": 8192,
 // AUTO2:      "kind": "all_to_all",
 // AUTO2:      "totals": {
-// AUTO2-NEXT:   "bytes_per_rank": 26624,
+// AUTO2-NEXT:   "bytes_per_rank": 24576,
 
 // ulysses, 4 ranks: spatial: the fused QKV (98304 * 3/16 = 18432) and the
 // output (6144); temporal: Q, K, V and the output (4 * 6144 = 24576);
-// cross: Q and the output (2 * 6144), the text K and V (2 * 2048 * 3/16 =
-// 2 * 384); the result gathered (24576).
-// 18432 + 6144 + 24576 + 12288 + 768 + 24576 = 86784.
+// cross: Q and the output (2 * 6144), the text K and V replicated; the
+// result gathered (24576). 18432 + 6144 + 24576 + 12288 + 24576 = 86016.
 // ULY:      "bytes": 98304,
 // ULY-NEXT: "bytes_per_rank": 18432,
 // ULY:      "kind": "all_to_all",
 // ULY:      "totals": {
-// ULY-NEXT:   "bytes_per_rank": 86784,
+// ULY-NEXT:   "bytes_per_rank": 86016,
 // ULY:        "count": {
 // ULY-NEXT:     "all_gather": 1,
-// ULY-NEXT:     "all_to_all": 10
+// ULY-NEXT:     "all_to_all": 8
 // ULY-NEXT:   },
 
 // megatron-sp, 4 ranks: an all_gather of x into each of the three

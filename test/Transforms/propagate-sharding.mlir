@@ -37,8 +37,10 @@
 
 // Ulysses switches to heads around every attention: Q, K and V in (one
 // all_to_all for the fused QKV of the spatial attention, one each for the
-// separate projections) and the output back. Temporal attention's own
-// sequence T is the one split outside attention, so no other switch.
+// separate projections; the cross attention's text K and V are a side
+// stream computed replicated, so only its Q moves) and the output back.
+// Temporal attention's own sequence T is the one split outside attention,
+// so no other switch.
 // ULY-LABEL: func.func @stdit_block(
 // ULY:         dsp.matmul {{.*}} -> tensor<8x16x192xf32>
 // ULY-NEXT:    dsp.reshape
@@ -48,17 +50,13 @@
 // ULY-COUNT-1: dsp.all_to_all
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.matmul {{.*}} -> tensor<8x16x64xf32>
-// ULY-NOT:     dsp.all_to_all
-// ULY:         dsp.matmul {{.*}} -> tensor<16x8x64xf32>
 // ULY-COUNT-3: dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<16x4x8x16xf32>
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]{{.*}} -> tensor<16x4x8x16xf32>
 // ULY-COUNT-1: dsp.all_to_all
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.matmul {{.*}} -> tensor<16x8x64xf32>
-// ULY-NOT:     dsp.all_to_all
-// ULY:         dsp.matmul {{.*}} -> tensor<1x128x64xf32>
-// ULY-COUNT-3: dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]}
+// ULY-COUNT-1: dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]}
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]{{.*}} -> tensor<1x4x128x16xf32>
 // ULY-COUNT-1: dsp.all_to_all
