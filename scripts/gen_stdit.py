@@ -10,9 +10,9 @@ to an exported model:
   the bias.
 * Attention is ``qkv`` projection, ``Reshape`` to ``[N, L, 3, H, D]``,
   ``Transpose`` to ``[3, N, H, L, D]``, ``Split`` + ``Squeeze`` (``unbind``),
-  ``Transpose`` of k, ``MatMul`` q·kᵀ, ``Mul`` by the scale, ``Softmax`` over
-  the last axis, ``MatMul`` with v, ``Transpose`` + ``Reshape`` to merge the
-  heads, and the output projection.
+  ``Transpose`` of k, ``MatMul`` q·kᵀ, ``Mul`` by the scale, ``Softmax``
+  over the last axis, ``MatMul`` with v, ``Transpose`` + ``Reshape`` to
+  merge the heads, and the output projection.
 * GELU is decomposed (``Pow``/``Tanh`` for the tanh approximation that
   Open-Sora uses, or ``Div``/``Erf`` for the exact form).
 
@@ -31,8 +31,9 @@ are left out: they mix no tokens and do not change how the model shards.
 Examples::
 
     # the committed example, with its reference input and output
-    python scripts/gen_stdit.py --layers 2 --frames 8 --patches 16 \\
-        --hidden 64 --heads 4 --text-len 8 --reference -o examples/stdit_tiny.onnx
+    python scripts/gen_stdit.py --layers 2 --batch 1 --frames 8 \\
+        --patches 16 --hidden 32 --heads 4 --text-len 8 --seed 0 \\
+        --reference -o examples/stdit_tiny.onnx
 
     # a full-size model for shape-only planning (dsp-opt --no-weights);
     # the zero weights are written sparsely and cost no disk
@@ -105,7 +106,7 @@ class GraphBuilder:
         return out
 
     def shape(self, name, dims):
-        """An int64 shape initializer (as exporters write for static shapes)."""
+        """An int64 shape initializer, as exporters write static shapes."""
         self.initializers.append((name, np.asarray(dims, dtype=np.int64)))
         return name
 
