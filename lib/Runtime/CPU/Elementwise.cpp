@@ -7,7 +7,9 @@
 
 #include "StridedLoop.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 using dsp::program::DType;
@@ -67,6 +69,72 @@ std::unique_ptr<Kernel> makeCast(const KernelContext &context) {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
+/// `c ? a : b` as bit operations, so that loops using it stay branch-free
+/// and vectorize.
+inline float select(bool c, float a, float b) {
+  int32_t mask = -static_cast<int32_t>(c), ia, ib;
+  std::memcpy(&ia, &a, sizeof(ia));
+  std::memcpy(&ib, &b, sizeof(ib));
+  int32_t bits = (ia & mask) | (ib & ~mask);
+  float result;
+  std::memcpy(&result, &bits, sizeof(result));
+  return result;
+}
+
+/// exp(x) for x clamped to [-87, 87] (larger |x| saturates to e^+-87): the
+/// classic range reduction x = n ln2 + r, |r| <= ln2 / 2, and a degree-6
+/// polynomial for e^r (relative error below 1e-7). Branch-free and without
+/// library calls, so loops over it vectorize.
+inline float expClamped(float x) {
+  x = select(x < -87.0f, -87.0f, x);
+  x = select(x > 87.0f, 87.0f, x);
+  // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
+  const float kRound = 12582912.0f;
+  const int32_t kRoundBits = 0x4B400000;
+  float shifted = x * 1.44269504088896341f + kRound;
+  float fn = shifted - kRound;
+  int32_t n;
+  std::memcpy(&n, &shifted, sizeof(n));
+  n -= kRoundBits;
+  // r = x - n ln2, with ln2 split in two for precision.
+  float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float er = p * r * r + r + 1.0f;
+  int32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return er * scale;
+}
+
+/// GELU, tanh form: 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)) with
+/// u = sqrt(2/pi) (x + 0.044715 x^3); an exact identity, no cancellation.
+inline float geluTanh(float x) {
+  const float k2Sqrt2OverPi = 1.5957691216057308f;
+  float u2 = k2Sqrt2OverPi * (x + 0.044715f * x * x * x);
+  return x / (1.0f + expClamped(-u2));
+}
+
+/// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), with erf from Abramowitz
+/// and Stegun 7.1.26 (absolute error <= 1.5e-7): for z = |x| / sqrt 2,
+/// 1 - erf(z) = q = t (a1 + t (a2 + ... + t a5)) e^(-z^2), t = 1 / (1 + p z).
+/// 1 + erf(x / sqrt 2) is q for x < 0 (no cancellation) and 2 - q else.
+inline float geluErf(float x) {
+  float z = std::fabs(x) * 0.7071067811865476f;
+  float t = 1.0f / (1.0f + 0.3275911f * z);
+  float poly = 1.061405429f;
+  poly = poly * t - 1.453152027f;
+  poly = poly * t + 1.421413741f;
+  poly = poly * t - 0.284496736f;
+  poly = poly * t + 0.254829592f;
+  float q = poly * t * expClamped(-z * z);
+  return 0.5f * x * select(x < 0.0f, q, 2.0f - q);
+}
+
 } // namespace
 
 std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context) {
@@ -108,14 +176,8 @@ std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context) {
   if (op == "gelu") {
     if (format::stringAttribute(context.instruction, "approximate", "none") ==
         "tanh")
-      return makeUnary<F, F>(context, [](F x) {
-        const F kSqrt2OverPi = 0.7978845608028654f;
-        return 0.5f * x *
-               (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
-      });
-    return makeUnary<F, F>(context, [](F x) {
-      return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
-    });
+      return makeUnary<F, F>(context, [](F x) { return geluTanh(x); });
+    return makeUnary<F, F>(context, [](F x) { return geluErf(x); });
   }
   return nullptr;
 }
