@@ -5,11 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FastMath.h"
 #include "StridedLoop.h"
 
-#include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
 
 using dsp::program::DType;
@@ -69,48 +68,6 @@ std::unique_ptr<Kernel> makeCast(const KernelContext &context) {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-/// `c ? a : b` as bit operations, so that loops using it stay branch-free
-/// and vectorize.
-inline float select(bool c, float a, float b) {
-  int32_t mask = -static_cast<int32_t>(c), ia, ib;
-  std::memcpy(&ia, &a, sizeof(ia));
-  std::memcpy(&ib, &b, sizeof(ib));
-  int32_t bits = (ia & mask) | (ib & ~mask);
-  float result;
-  std::memcpy(&result, &bits, sizeof(result));
-  return result;
-}
-
-/// exp(x) for x clamped to [-87, 87] (larger |x| saturates to e^+-87): the
-/// classic range reduction x = n ln2 + r, |r| <= ln2 / 2, and a degree-6
-/// polynomial for e^r (relative error below 1e-7). Branch-free and without
-/// library calls, so loops over it vectorize.
-inline float expClamped(float x) {
-  x = select(x < -87.0f, -87.0f, x);
-  x = select(x > 87.0f, 87.0f, x);
-  // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
-  const float kRound = 12582912.0f;
-  const int32_t kRoundBits = 0x4B400000;
-  float shifted = x * 1.44269504088896341f + kRound;
-  float fn = shifted - kRound;
-  int32_t n;
-  std::memcpy(&n, &shifted, sizeof(n));
-  n -= kRoundBits;
-  // r = x - n ln2, with ln2 split in two for precision.
-  float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float er = p * r * r + r + 1.0f;
-  int32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return er * scale;
-}
-
 /// GELU, tanh form: 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)) with
 /// u = sqrt(2/pi) (x + 0.044715 x^3); an exact identity, no cancellation.
 inline float geluTanh(float x) {
@@ -132,7 +89,7 @@ inline float geluErf(float x) {
   poly = poly * t - 0.284496736f;
   poly = poly * t + 0.254829592f;
   float q = poly * t * expClamped(-z * z);
-  return 0.5f * x * select(x < 0.0f, q, 2.0f - q);
+  return 0.5f * x * blend(x < 0.0f, q, 2.0f - q);
 }
 
 } // namespace
