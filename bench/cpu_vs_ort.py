@@ -83,6 +83,33 @@ def wait_for_low_load(max_load, max_wait_s):
         time.sleep(20)
 
 
+def busy_cores(seconds=1.0):
+    """Cores' worth of CPU time the machine spent busy over `seconds`."""
+    def sample():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return sum(values), idle
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    busy = 1.0 - (idle1 - idle0) / max(1, total1 - total0)
+    return busy * os.cpu_count()
+
+
+def wait_for_idle(max_busy, max_wait_s):
+    """Waits until other processes use less than `max_busy` cores (the load
+    average lags by a minute; this looks at the last second). Returns the
+    busy cores seen last."""
+    deadline = time.time() + max_wait_s
+    while True:
+        busy = busy_cores()
+        if busy < max_busy or time.time() > deadline:
+            return busy
+        time.sleep(5)
+
+
 class Model:
     """A model file with its inputs (name -> .npy path; an empty name binds
     positionally) and reference output."""
@@ -116,8 +143,9 @@ class Model:
                 for name, path in self.inputs.items()]
 
 
-def time_ort(model, threads, warmup, runs, profile_dir):
-    """Median ms per run of ONNX Runtime, and ms per run per node type."""
+def time_ort(model, threads, warmup, runs, profile_dir, profile):
+    """Median ms per run of ONNX Runtime, and (if `profile`) ms per run per
+    node type."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -134,6 +162,8 @@ def time_ort(model, threads, warmup, runs, profile_dir):
         elapsed = (time.perf_counter() - start) * 1e3
         if i >= warmup:
             times.append(elapsed)
+    if not profile:
+        return statistics.median(times), min(times), {}
 
     # Per node type, from a separate profiled session (profiling slows the
     # runs, so it does not feed the medians).
@@ -310,6 +340,10 @@ def parse_args(argv):
                         help="warm-up runs, dropped (default 3)")
     parser.add_argument("--runs", type=int, default=20,
                         help="timed runs (default 20)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="measure each model and thread count this many "
+                             "times and report the fastest round's median "
+                             "(default 3)")
     parser.add_argument("--models", default=None,
                         help="comma-separated subset of model names")
     parser.add_argument("--no-stdit-bench", action="store_true",
@@ -317,6 +351,10 @@ def parse_args(argv):
     parser.add_argument("--max-load", type=float, default=1.5,
                         help="wait until the 1-minute load average is below "
                              "this (default 1.5)")
+    parser.add_argument("--max-busy", type=float, default=0.3,
+                        help="before each measurement, wait until the "
+                             "machine was busy for less than this many "
+                             "cores over the last second (default 0.3)")
     parser.add_argument("--max-wait", type=float, default=900,
                         help="give up after this many seconds of waiting")
     parser.add_argument("--doc", default=os.path.join(ROOT, "docs",
@@ -369,16 +407,26 @@ def main(argv=None):
 
         load_before = wait_for_low_load(args.max_load, args.max_wait)
         results = []
+        busy_seen = []
         for model in models:
             for threads in thread_counts:
-                ort_ms, ort_min, ort_ops = time_ort(
-                    model, threads, args.warmup, args.runs, work)
-                dsp_ms, dsp_min, error, dsp_ops = time_dsp(
-                    model, programs[model.name], bin_dir, threads,
-                    args.warmup, args.runs, work)
+                # Each round measures both runtimes back to back; other work
+                # on the machine can only add time, so the fastest round's
+                # median is the least disturbed.
+                ort_ms = dsp_ms = float("inf")
+                for round_index in range(args.rounds):
+                    busy_seen.append(
+                        wait_for_idle(args.max_busy, args.max_wait))
+                    first = round_index == 0
+                    ort = time_ort(model, threads, args.warmup, args.runs,
+                                   work, profile=first)
+                    dsp = time_dsp(model, programs[model.name], bin_dir,
+                                   threads, args.warmup, args.runs, work)
+                    if first:
+                        ort_ops, error, dsp_ops = ort[2], dsp[2], dsp[3]
+                    ort_ms, dsp_ms = min(ort_ms, ort[0]), min(dsp_ms, dsp[0])
                 results.append(dict(model=model.name, threads=threads,
                                     ort_ms=ort_ms, dsp_ms=dsp_ms,
-                                    ort_min=ort_min, dsp_min=dsp_min,
                                     error=error, ort_ops=ort_ops,
                                     dsp_ops=dsp_ops))
                 print(f"{model.name:26} threads {threads}: ORT "
@@ -395,11 +443,16 @@ def main(argv=None):
                             text=True).stdout.strip() or "unknown"
     settings = [
         f"measured {date} at commit `{commit}`; 1-minute load average "
-        f"{load_before:.2f} before, {load_after:.2f} after (2 cores shared "
-        f"with other work, so expect a few percent of noise)",
+        f"{load_before:.2f} before, {load_after:.2f} after; before each "
+        f"model and thread count, other processes used at most "
+        f"{max(busy_seen):.2f} cores (sampled over 1 s; the machine is "
+        f"shared, so expect a few percent of noise)",
         f"{args.warmup} warm-up runs then {args.runs} timed runs per "
         f"runtime, model and thread count, in one process; the median is "
-        f"reported",
+        f"taken; {args.rounds} such rounds, each measuring both runtimes "
+        f"back to back, and the fastest round's median is reported (other "
+        f"work on the machine only adds time); the per-op breakdown is "
+        f"from the first round",
         "ONNX Runtime: `intra_op_num_threads` = threads, "
         "`inter_op_num_threads` = 1, sequential, ORT_ENABLE_ALL; time "
         "around `session.run` (inputs already in memory)",
