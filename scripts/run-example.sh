@@ -13,7 +13,18 @@ trap 'rm -rf "$work"' EXIT
 echo "== import and compile $example.onnx"
 "$bin/dsp-opt" "$example.onnx" --dsp-pipeline="ranks=1" --emit=program \
   -o "$work/model.dspx"
+# Inputs: EXAMPLE.input.npy (a model with one input) or one
+# EXAMPLE.input.NAME.npy per input, bound by name.
+inputs=()
+if [ -f "$example.input.npy" ]; then
+  inputs+=(--input=@"$example.input.npy")
+fi
+for file in "$example".input.*.npy; do
+  [ -f "$file" ] || continue
+  name=${file#"$example.input."}
+  inputs+=(--input="${name%.npy}=@$file")
+done
 echo "== run and check against the reference output"
-"$bin/dsp-run" "$work/model.dspx" --input=@"$example.input.npy" \
+"$bin/dsp-run" "$work/model.dspx" "${inputs[@]}" \
   --expected-output=@"$example.output.npy" --atol=1e-4 --repeat=3 \
   --print-statistics

@@ -9,6 +9,8 @@
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/Runtime.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 using dsp::runtime::Session;
 using dsp::runtime::Status;
@@ -40,6 +43,7 @@ const char kUsage[] =
     "  --threads=N       threads for the session (default: all cores)\n"
     "  --backend=NAME    backend (default cpu)\n"
     "  --print-statistics  print time per op kind, peak memory, run count\n"
+    "                      and the wall time of the runs\n"
     "  --stats-json=FILE   write the statistics as JSON\n"
     "  --help            show this help\n";
 
@@ -281,11 +285,15 @@ std::string jsonString(const std::string &text) {
   return quoted + "\"";
 }
 
-void writeStatsJson(const Session &session, const Options &options) {
+void writeStatsJson(const Session &session, const Options &options,
+                    const std::vector<double> &runMilliseconds) {
   const dsp::runtime::Statistics &stats = session.statistics();
   std::ostringstream json;
   json << "{\n  \"backend\": " << jsonString(options.backend)
-       << ",\n  \"runs\": " << stats.runs << ",\n  \"ops\": {";
+       << ",\n  \"runs\": " << stats.runs << ",\n  \"run_ms\": [";
+  for (size_t i = 0; i < runMilliseconds.size(); ++i)
+    json << (i ? ", " : "") << runMilliseconds[i];
+  json << "],\n  \"ops\": {";
   bool first = true;
   for (const auto &[op, opStats] : stats.ops) {
     json << (first ? "\n" : ",\n") << "    " << jsonString(op)
@@ -306,9 +314,19 @@ void writeStatsJson(const Session &session, const Options &options) {
     die(options.statsJson + ": cannot write the statistics");
 }
 
-void printStatistics(const Session &session) {
+void printStatistics(const Session &session,
+                     const std::vector<double> &runMilliseconds) {
   const dsp::runtime::Statistics &stats = session.statistics();
   std::printf("runs: %llu\n", static_cast<unsigned long long>(stats.runs));
+  if (!runMilliseconds.empty()) {
+    std::vector<double> sorted = runMilliseconds;
+    std::sort(sorted.begin(), sorted.end());
+    size_t n = sorted.size();
+    double median =
+        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    std::printf("run time: median %.3f ms, min %.3f ms, first %.3f ms\n",
+                median, sorted.front(), runMilliseconds.front());
+  }
   std::printf("peak memory: %llu bytes (arena %llu, workspace %llu, inputs "
               "%llu)\n",
               static_cast<unsigned long long>(stats.peakMemoryBytes),
@@ -367,8 +385,15 @@ int main(int argc, char **argv) {
   std::vector<size_t> expectedIndices =
       resolve(options.expected, *session, false, "--expected-output");
 
+  // Wall time of each run: the instructions and the copy of the bound
+  // inputs into the arena, no file I/O.
+  std::vector<double> runMilliseconds;
   for (long run = 0; run < options.repeat; ++run) {
+    auto start = std::chrono::steady_clock::now();
     Status status = session->run();
+    runMilliseconds.push_back(std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count());
     if (!status)
       die(options.model + ": " + status.message());
   }
@@ -393,8 +418,8 @@ int main(int argc, char **argv) {
                 options.expected[i].path, options);
 
   if (options.printStatistics)
-    printStatistics(*session);
+    printStatistics(*session, runMilliseconds);
   if (!options.statsJson.empty())
-    writeStatsJson(*session, options);
+    writeStatsJson(*session, options, runMilliseconds);
   return 0;
 }

@@ -257,13 +257,14 @@ TEST(ApiTest, DspRunCommandLine) {
       << printed;
   EXPECT_NE(printed.find("max abs error 0"), std::string::npos) << printed;
   EXPECT_NE(printed.find("runs: 3"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("run time: median "), std::string::npos) << printed;
   dsp::npy::Array written;
   ASSERT_EQ(dsp::npy::read(out, written), "");
   EXPECT_EQ(written.shape, (Shape{2, 3}));
   std::string json = readText(stats);
-  for (const char *key : {"\"runs\": 3", "\"ops\"", "\"add\": {\"count\": 3",
-                          "\"peak_memory_bytes\"", "\"collectives\": []",
-                          "\"bytes_per_rank\": 0"})
+  for (const char *key : {"\"runs\": 3", "\"run_ms\": [", "\"ops\"",
+                          "\"add\": {\"count\": 3", "\"peak_memory_bytes\"",
+                          "\"collectives\": []", "\"bytes_per_rank\": 0"})
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
 
   EXPECT_EQ(runTool(model + " --input=@" + x + " --input=@" + offset +

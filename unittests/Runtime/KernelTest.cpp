@@ -84,6 +84,34 @@ TEST(KernelTest, Gelu) {
       tanhApprox);
 }
 
+// The GELU kernels use their own exp and erf approximations: check them over
+// the whole useful range, tails included, against double precision.
+TEST(KernelTest, GeluWideRange) {
+  std::vector<float> x;
+  for (int i = -30000; i <= 30000; i += 7)
+    x.push_back(i * 1e-3f);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 200.0f, -200.0f})
+    x.push_back(v);
+  size_t n = x.size();
+  for (const char *form : {"none", "tanh"}) {
+    std::vector<float> got =
+        runOp("gelu", {f32({static_cast<int64_t>(n)}, x)}, F32,
+              {static_cast<int64_t>(n)}, {str("approximate", form)})
+            .floats();
+    ASSERT_EQ(got.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      double v = x[i];
+      double expected = std::string(form) == "tanh"
+                            ? 0.5 * v *
+                                  (1 + std::tanh(std::sqrt(2 / M_PI) *
+                                                 (v + 0.044715 * v * v * v)))
+                            : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+      EXPECT_NEAR(got[i], expected, 4e-7 + 2e-7 * std::fabs(expected))
+          << form << " at x = " << v;
+    }
+  }
+}
+
 TEST(KernelTest, IsNanNotCast) {
   HostTensor x = f32({4}, {1.5f, NAN, -2.7f, 0.0f});
   HostTensor nan = runOp("isnan", {x}, BOOL, {4});

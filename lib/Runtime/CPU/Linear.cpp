@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FastMath.h"
 #include "StridedLoop.h"
 
 #include <cblas.h>
@@ -188,20 +189,40 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                         s[c] += maskRow[c * maskStrides[3]];
                     }
                     float blockMax = negativeInfinity;
-                    for (int64_t c = 0; c < columns; ++c)
-                      blockMax = std::max(blockMax, s[c]);
+                    {
+                      float partialMax[8];
+                      std::fill(partialMax, partialMax + 8, negativeInfinity);
+                      int64_t c = 0;
+                      for (; c + 8 <= columns; c += 8)
+                        for (int lane = 0; lane < 8; ++lane)
+                          partialMax[lane] =
+                              std::max(partialMax[lane], s[c + lane]);
+                      for (; c < columns; ++c)
+                        blockMax = std::max(blockMax, s[c]);
+                      for (float m : partialMax)
+                        blockMax = std::max(blockMax, m);
+                    }
                     float newMax = std::max(rowMax[r], blockMax);
                     if (newMax == negativeInfinity) {
                       // Everything so far is masked: contribute nothing.
                       std::fill(s, s + columns, 0.0f);
                       continue;
                     }
-                    float correction = std::exp(rowMax[r] - newMax);
+                    float correction = expOrZero(rowMax[r] - newMax);
+                    // The exponentials vectorize; the sum keeps 8 partial
+                    // sums so that it is no single dependency chain.
+                    for (int64_t c = 0; c < columns; ++c)
+                      s[c] = expOrZero(s[c] - newMax);
+                    float partial[8] = {};
+                    int64_t c = 0;
+                    for (; c + 8 <= columns; c += 8)
+                      for (int lane = 0; lane < 8; ++lane)
+                        partial[lane] += s[c + lane];
                     float sum = 0;
-                    for (int64_t c = 0; c < columns; ++c) {
-                      s[c] = std::exp(s[c] - newMax);
+                    for (; c < columns; ++c)
                       sum += s[c];
-                    }
+                    for (float p : partial)
+                      sum += p;
                     rowSum[r] = rowSum[r] * correction + sum;
                     rowMax[r] = newMax;
                     float *acc = accumulator + r * valueDepth;

@@ -1,7 +1,9 @@
 //===- Normalization.cpp - layer_norm, softmax and reductions -------------===//
 
+#include "FastMath.h"
 #include "StridedLoop.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -30,18 +32,39 @@ std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
         const float *x = in + row * columns;
         float *y = out + row * columns;
         // Two passes in double: stable for large rows with a large mean.
+        // Each keeps 8 partial sums, so that it is no single dependency
+        // chain and vectorizes.
+        double partial[8] = {};
+        int64_t c = 0;
+        for (; c + 8 <= columns; c += 8)
+          for (int lane = 0; lane < 8; ++lane)
+            partial[lane] += x[c + lane];
         double sum = 0;
-        for (int64_t c = 0; c < columns; ++c)
+        for (; c < columns; ++c)
           sum += x[c];
+        for (double p : partial)
+          sum += p;
         double mean = sum / columns;
+        std::fill(partial, partial + 8, 0.0);
+        for (c = 0; c + 8 <= columns; c += 8)
+          for (int lane = 0; lane < 8; ++lane) {
+            double d = x[c + lane] - mean;
+            partial[lane] += d * d;
+          }
         double squares = 0;
-        for (int64_t c = 0; c < columns; ++c)
+        for (; c < columns; ++c)
           squares += (x[c] - mean) * (x[c] - mean);
+        for (double p : partial)
+          squares += p;
         float inverse =
             static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
         float meanF = static_cast<float>(mean);
-        for (int64_t c = 0; c < columns; ++c)
-          y[c] = (x[c] - meanF) * inverse * scale[c] + (bias ? bias[c] : 0.0f);
+        if (bias)
+          for (int64_t c = 0; c < columns; ++c)
+            y[c] = (x[c] - meanF) * inverse * scale[c] + bias[c];
+        else
+          for (int64_t c = 0; c < columns; ++c)
+            y[c] = (x[c] - meanF) * inverse * scale[c];
       }
     });
     return Status::success();
@@ -78,7 +101,7 @@ std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context) {
             }
             float sum = 0;
             for (int64_t i = 0; i < length; ++i) {
-              y[i * inner] = std::exp(x[i * inner] - maximum);
+              y[i * inner] = expOrZero(x[i * inner] - maximum);
               sum += y[i * inner];
             }
             float inverse = 1.0f / sum;

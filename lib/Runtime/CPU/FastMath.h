@@ -1,0 +1,69 @@
+//===- FastMath.h - Branch-free float math that vectorizes ------*- C++ -*-===//
+//
+// Scalar functions without branches or library calls, so that GCC and Clang
+// vectorize the loops that call them (libm's expf, tanhf and erff do not).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_CPU_FASTMATH_H
+#define DSP_RUNTIME_CPU_FASTMATH_H
+
+#include <cstdint>
+#include <cstring>
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+/// `c ? a : b` as bit operations, so that loops using it stay branch-free
+/// and vectorize.
+inline float blend(bool c, float a, float b) {
+  int32_t mask = -static_cast<int32_t>(c), ia, ib;
+  std::memcpy(&ia, &a, sizeof(ia));
+  std::memcpy(&ib, &b, sizeof(ib));
+  int32_t bits = (ia & mask) | (ib & ~mask);
+  float result;
+  std::memcpy(&result, &bits, sizeof(result));
+  return result;
+}
+
+/// exp(x) for x clamped to [-87, 87] (larger |x| saturates to e^+-87): the
+/// classic range reduction x = n ln2 + r, |r| <= ln2 / 2, and a degree-6
+/// polynomial for e^r (relative error below 1e-7). Branch-free and without
+/// library calls, so loops over it vectorize.
+inline float expClamped(float x) {
+  x = blend(x < -87.0f, -87.0f, x);
+  x = blend(x > 87.0f, 87.0f, x);
+  // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
+  const float kRound = 12582912.0f;
+  const int32_t kRoundBits = 0x4B400000;
+  float shifted = x * 1.44269504088896341f + kRound;
+  float fn = shifted - kRound;
+  int32_t n;
+  std::memcpy(&n, &shifted, sizeof(n));
+  n -= kRoundBits;
+  // r = x - n ln2, with ln2 split in two for precision.
+  float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float er = p * r * r + r + 1.0f;
+  int32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return er * scale;
+}
+
+/// e^x, and exactly 0 for x below -87 (and for -inf), as softmax needs.
+inline float expOrZero(float x) {
+  return blend(x < -87.0f, 0.0f, expClamped(x));
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_CPU_FASTMATH_H
