@@ -35,10 +35,17 @@ uint64_t mlir::dsp::reshardBytes(RankedTensorType type, ShardingAttr from,
   Type element = type.getElementType();
   uint64_t width =
       element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
-  double bytes = double(type.getNumElements()) * double(width);
-  // Each split side carries its pads; a partial side has none.
-  return static_cast<uint64_t>(bytes * padRatio(type, from) *
-                               padRatio(type, to));
+  // Each split side carries its pads; a partial side has none. Whole
+  // numbers throughout: the split extent divides the element count, and a
+  // floating-point ratio may land just below the padded size.
+  uint64_t elements = type.getNumElements();
+  for (ShardingAttr sharding : {from, to}) {
+    if (!sharding.isSplit() || sharding.getPad() == 0)
+      continue;
+    uint64_t extent = sharding.getSplitExtent(type);
+    elements = elements * (extent + sharding.getPad()) / extent;
+  }
+  return elements * width;
 }
 
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
