@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: sets up and builds, then compiles the example model with
-# dsp-opt, runs it with dsp-run and checks it against the reference output.
+# The main job: sets up and builds, prints the example model's sharding plan
+# for 4 ranks, then compiles it with dsp-opt for one rank, runs it with
+# dsp-run and checks it against the reference output.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -10,7 +11,11 @@ example="$root/examples/${1:-stdit_tiny}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "== import and compile $example.onnx"
+echo "== the plan for 4 ranks (dynamic sequence parallelism, auto strategy)"
+"$bin/dsp-opt" "$example.onnx" --dsp-pipeline="ranks=4 strategy=auto" \
+  --dsp-summary -o /dev/null
+
+echo "== import and compile $example.onnx for one rank"
 "$bin/dsp-opt" "$example.onnx" --dsp-pipeline="ranks=1" --emit=program \
   -o "$work/model.dspx"
 # Inputs: EXAMPLE.input.npy (a model with one input) or one
