@@ -73,8 +73,8 @@ Status Communicator::exchange(const std::vector<SendBuffer> &sends,
 
 Status Communicator::beginCollective(const std::string &kind) {
   uint64_t index = collectives_++;
-  if (options_.fault.kind == FaultPlan::None ||
-      options_.fault.rank != rank_ || options_.fault.after != index)
+  if (options_.fault.kind == FaultPlan::None || options_.fault.rank != rank_ ||
+      options_.fault.after != index)
     return Status::success();
   switch (options_.fault.kind) {
   case FaultPlan::Stall:
@@ -162,9 +162,9 @@ protected:
       mailbox.pop_front();
       if (message->bytes != receive.bytes)
         return Status::error("rank " + std::to_string(receive.peer) + " sent " +
-                             std::to_string(message->bytes) +
-                             " bytes, rank " + std::to_string(rank_) +
-                             " expected " + std::to_string(receive.bytes));
+                             std::to_string(message->bytes) + " bytes, rank " +
+                             std::to_string(rank_) + " expected " +
+                             std::to_string(receive.bytes));
       lock.unlock();
       std::memcpy(receive.data, message->data, receive.bytes);
       lock.lock();

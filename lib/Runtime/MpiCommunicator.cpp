@@ -132,8 +132,8 @@ Status createMpiCommunicator(const CommunicatorOptions &options,
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   MPI_Comm host;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank,
-                      MPI_INFO_NULL, &host);
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL,
+                      &host);
   MPI_Comm_size(host, &ranksOnHost);
   MPI_Comm_free(&host);
   communicator =

@@ -85,10 +85,9 @@ struct Options {
 Communicator *mpiCommunicator = nullptr;
 
 [[noreturn]] void die(const std::string &message) {
-  std::string rank = mpiCommunicator
-                         ? "rank " + std::to_string(mpiCommunicator->rank()) +
-                               ": "
-                         : "";
+  std::string rank =
+      mpiCommunicator ? "rank " + std::to_string(mpiCommunicator->rank()) + ": "
+                      : "";
   std::cerr << "dsp-run: error: " << rank << message << std::endl;
   if (mpiCommunicator)
     mpiCommunicator->abort(message);
@@ -362,8 +361,8 @@ void writeStatsJson(const Session &session,
     for (const RankSummary &rank : ranks)
       bytes = std::max(bytes, rank.collectiveBytes[i]);
     total += bytes;
-    json << (i ? ",\n" : "\n") << "    {\"kind\": "
-         << jsonString(stats.collectives[i].kind)
+    json << (i ? ",\n" : "\n")
+         << "    {\"kind\": " << jsonString(stats.collectives[i].kind)
          << ", \"location\": " << jsonString(stats.collectives[i].location)
          << ", \"bytes_per_rank\": " << bytes << "}";
   }
@@ -399,8 +398,8 @@ std::vector<RankSummary> gatherSummaries(Communicator &communicator,
   std::vector<RankSummary> summaries = {own};
   for (int rank = 1; rank < communicator.size(); ++rank)
     summaries.push_back(
-        {all[rank][0], std::vector<uint64_t>(all[rank].begin() + 1,
-                                             all[rank].end())});
+        {all[rank][0],
+         std::vector<uint64_t>(all[rank].begin() + 1, all[rank].end())});
   return summaries;
 }
 
@@ -421,7 +420,6 @@ void printStatistics(const Session &session) {
                 opStats.totalMilliseconds,
                 stats.runs ? opStats.totalMilliseconds / stats.runs : 0.0);
 }
-
 
 /// Binds input `index` of every session from `array`, the global value:
 /// each rank gets its own block.
@@ -446,8 +444,7 @@ void bindInput(std::vector<std::unique_ptr<Session>> &sessions,
     die(path + ": " + describe("input", index, info) + " expects shape " +
         dsp::format::shapeString(info.globalShape) + " (each of the " +
         std::to_string(communicators[0]->size()) + " ranks reads its " +
-        layout.str() + " block), got " +
-        dsp::format::shapeString(array.shape));
+        layout.str() + " block), got " + dsp::format::shapeString(array.shape));
   std::vector<uint8_t> block(info.bytes);
   for (size_t i = 0; i < sessions.size(); ++i) {
     if (array.dtype == info.dtype)
@@ -509,9 +506,9 @@ runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
   progress->changed.wait(lock, [&] {
     return progress->finished == all || !progress->failure.empty();
   });
-  abandoned = !progress->changed.wait_for(
-      lock, std::chrono::duration<double>(grace),
-      [&] { return progress->finished == all; });
+  abandoned =
+      !progress->changed.wait_for(lock, std::chrono::duration<double>(grace),
+                                  [&] { return progress->finished == all; });
   lock.unlock();
   for (std::thread &thread : threads)
     if (abandoned)
@@ -559,11 +556,10 @@ int main(int argc, char **argv) {
   dsp::runtime::SessionOptions sessionOptions;
   sessionOptions.backend = options.backend;
   sessionOptions.threads =
-      options.threads
-          ? options.threads
-          : std::max(1u, std::thread::hardware_concurrency() /
-                             static_cast<unsigned>(
-                                 communicators[0]->ranksOnHost()));
+      options.threads ? options.threads
+                      : std::max(1u, std::thread::hardware_concurrency() /
+                                         static_cast<unsigned>(
+                                             communicators[0]->ranksOnHost()));
   std::vector<std::unique_ptr<Session>> sessions;
   for (const auto &communicator : communicators) {
     sessionOptions.communicator = communicator;

@@ -115,8 +115,7 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
   EXPECT_EQ(error, "");
   auto file = dsp::format::ProgramFile::open(path, error);
   EXPECT_TRUE(file) << error;
-  auto communicators =
-      dsp::runtime::createLocalCommunicators(ranks, options);
+  auto communicators = dsp::runtime::createLocalCommunicators(ranks, options);
   std::vector<std::unique_ptr<Session>> sessions;
   for (int rank = 0; rank < ranks; ++rank) {
     dsp::runtime::SessionOptions sessionOptions;
@@ -181,8 +180,7 @@ TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
       Layout layout = layoutCase(a, ranks);
       SCOPED_TRACE(std::to_string(ranks) + " ranks, " + layout.str());
       Shape local = layout.localShape(kShape, ranks);
-      std::vector<std::vector<float>> blocks, replicas(ranks, global),
-          dirty;
+      std::vector<std::vector<float>> blocks, replicas(ranks, global), dirty;
       for (int r = 0; r < ranks; ++r) {
         blocks.push_back(block(global, kShape, layout, ranks, r));
         // Pads full of garbage, which zero_pad must clear.
@@ -193,8 +191,8 @@ TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
           if (ones[i] == 0.0f)
             dirty.back()[i] = 99.0f;
       }
-      RankResults gathered =
-          runCollective("all_gather", ranks, kShape, layout, replicated, blocks);
+      RankResults gathered = runCollective("all_gather", ranks, kShape, layout,
+                                           replicated, blocks);
       RankResults sliced = runCollective("local_slice", ranks, kShape,
                                          replicated, layout, replicas);
       RankResults padded =
@@ -227,10 +225,10 @@ TEST(CollectiveTest, ReduceScatterAndAllReduce) {
       summands.push_back(values);
     }
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
-    RankResults reducedSum = runCollective("all_reduce", ranks, kShape,
-                                           partial, replicated, summands, "sum");
-    RankResults reducedMax = runCollective("all_reduce", ranks, kShape,
-                                           partial, replicated, summands, "max");
+    RankResults reducedSum = runCollective("all_reduce", ranks, kShape, partial,
+                                           replicated, summands, "sum");
+    RankResults reducedMax = runCollective("all_reduce", ranks, kShape, partial,
+                                           replicated, summands, "max");
     uint64_t ringBytes = 2 * (ranks - 1) * ceilDiv(count(kShape), ranks) * 4;
     for (int r = 0; r < ranks; ++r) {
       ASSERT_EQ(reducedSum.errors[r], "");
@@ -241,8 +239,8 @@ TEST(CollectiveTest, ReduceScatterAndAllReduce) {
     for (int b = 0; b < 3; ++b) {
       Layout to = layoutCase(b, ranks);
       SCOPED_TRACE(to.str());
-      RankResults scattered = runCollective("reduce_scatter", ranks, kShape,
-                                            partial, to, summands);
+      RankResults scattered =
+          runCollective("reduce_scatter", ranks, kShape, partial, to, summands);
       Shape local = to.localShape(kShape, ranks);
       for (int r = 0; r < ranks; ++r) {
         ASSERT_EQ(scattered.errors[r], "");
@@ -258,10 +256,10 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
   builder.program.set_ranks(4);
   Layout from = split(1, 1, 6, 1, 4), to = split(0, 1, 4, 1, 4);
   uint32_t x = builder.input("x", F32, {4, 2, 8});
-  builder.output(builder.op("all_to_all", {x}, F32, {1, 6, 8},
-                            {ints("from", from.encode()),
-                             ints("to", to.encode()),
-                             ints("global_shape", {4, 6, 8})}));
+  builder.output(
+      builder.op("all_to_all", {x}, F32, {1, 6, 8},
+                 {ints("from", from.encode()), ints("to", to.encode()),
+                  ints("global_shape", {4, 6, 8})}));
   EXPECT_EQ(builder.write(temporaryPath("valid_a2a.dspx")), "");
 
   auto expectProblem = [](ProgramBuilder copy, const std::string &problem) {
@@ -273,7 +271,10 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
   wrongShape.program.mutable_tensors(0)->set_bytes(4 * 3 * 8 * 4);
   expectProblem(wrongShape, "input 0 has shape [4,3,8], expected [4,2,8]");
   ProgramBuilder badPad = builder;
-  badPad.program.mutable_instructions(0)->mutable_attributes(0)->mutable_ints()->set_values(5, 1);
+  badPad.program.mutable_instructions(0)
+      ->mutable_attributes(0)
+      ->mutable_ints()
+      ->set_values(5, 1);
   expectProblem(badPad, "size+pad must be a multiple of the 4 ranks");
   ProgramBuilder sameDim = builder;
   *sameDim.program.mutable_instructions(0)->mutable_attributes(1) =
@@ -314,8 +315,8 @@ TEST(CollectiveTest, MissingRankTimesOut) {
   CommunicatorOptions options;
   options.timeoutSeconds = 0.5;
   auto start = std::chrono::steady_clock::now();
-  RankResults results = runCollective("all_to_all", 4, shape, from, to,
-                                      inputs, "", options, /*skip=*/3);
+  RankResults results = runCollective("all_to_all", 4, shape, from, to, inputs,
+                                      "", options, /*skip=*/3);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   for (int r : {0, 1, 2})
     EXPECT_NE(results.errors[r].find("rank 3"), std::string::npos)
@@ -369,21 +370,21 @@ PipelineModel writePipelineModel(int ranks) {
   Shape summedLocal = {bLocal[0], 6, 1};
   uint32_t summed = builder.op("reduce_sum", {switched}, F32, summedLocal,
                                {ints("axes", {2}), ints("keepdims", {1})});
-  builder.output(builder.op("all_gather", {summed}, F32, {4, 6, 1},
-                            {ints("from", b.encode()),
-                             ints("to", replicated.encode()),
-                             ints("global_shape", {4, 6, 1})}));
+  builder.output(
+      builder.op("all_gather", {summed}, F32, {4, 6, 1},
+                 {ints("from", b.encode()), ints("to", replicated.encode()),
+                  ints("global_shape", {4, 6, 1})}));
   uint32_t shifted = builder.op("add", {x, two}, F32, xLocal);
-  uint32_t cleared = builder.op("zero_pad", {shifted}, F32, xLocal,
-                                {ints("from", t.encode()),
-                                 ints("global_shape", global)});
+  uint32_t cleared =
+      builder.op("zero_pad", {shifted}, F32, xLocal,
+                 {ints("from", t.encode()), ints("global_shape", global)});
   uint32_t partial = builder.op("reduce_sum", {cleared}, F32, {4, 1, 8},
                                 {ints("axes", {1}), ints("keepdims", {1})});
-  builder.output(builder.op("all_reduce", {partial}, F32, {4, 1, 8},
-                            {ints("from", ofKind(Layout::Partial).encode()),
-                             ints("to", replicated.encode()),
-                             ints("global_shape", {4, 1, 8}),
-                             str("reduction", "sum")}));
+  builder.output(
+      builder.op("all_reduce", {partial}, F32, {4, 1, 8},
+                 {ints("from", ofKind(Layout::Partial).encode()),
+                  ints("to", replicated.encode()),
+                  ints("global_shape", {4, 1, 8}), str("reduction", "sum")}));
   PipelineModel model;
   model.path = temporaryPath("pipeline" + std::to_string(ranks) + ".dspx");
   EXPECT_EQ(builder.write(model.path), "");
@@ -407,12 +408,9 @@ std::string writePipelineData() {
   std::string xPath = temporaryPath("pipeline_x.npy"),
               yPath = temporaryPath("pipeline_y.npy"),
               zPath = temporaryPath("pipeline_z.npy");
-  EXPECT_EQ(dsp::npy::write(xPath, F32, {4, 6, 8}, x.data(), x.size() * 4),
-            "");
-  EXPECT_EQ(dsp::npy::write(yPath, F32, {4, 6, 1}, y.data(), y.size() * 4),
-            "");
-  EXPECT_EQ(dsp::npy::write(zPath, F32, {4, 1, 8}, z.data(), z.size() * 4),
-            "");
+  EXPECT_EQ(dsp::npy::write(xPath, F32, {4, 6, 8}, x.data(), x.size() * 4), "");
+  EXPECT_EQ(dsp::npy::write(yPath, F32, {4, 6, 1}, y.data(), y.size() * 4), "");
+  EXPECT_EQ(dsp::npy::write(zPath, F32, {4, 1, 8}, z.data(), z.size() * 4), "");
   return " --input=@" + xPath + " --expected-output=@" + yPath +
          " --expected-output=@" + zPath + " --atol=1e-4";
 }
@@ -433,8 +431,7 @@ void expectStats(const std::string &statsPath, const PipelineModel &model,
         "\"bytes_per_rank\": " +
             std::to_string(model.allReduce),
         "\"totals\": {\"bytes_per_rank\": " +
-            std::to_string(model.allToAll + model.allGather +
-                           model.allReduce) +
+            std::to_string(model.allToAll + model.allGather + model.allReduce) +
             "}"})
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
   size_t peaks = json.find("\"peak_memory_bytes\": [");
@@ -469,9 +466,9 @@ TEST(CollectiveTest, DspRunLocalFaultsStopEveryRank) {
                                 kind + " " + DSP_RUN_PATH + " " + model.path +
                                 arguments + " --comm-timeout=1",
                             output);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     EXPECT_EQ(status, 1) << output;
     EXPECT_LT(seconds, 6) << output;
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
@@ -481,8 +478,9 @@ TEST(CollectiveTest, DspRunLocalFaultsStopEveryRank) {
 
 #ifdef DSP_MPIEXEC
 std::string mpirun(int ranks) {
-  return std::string("OMPI_ALLOW_RUN_AS_ROOT=1 "
-                     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader ") +
+  return std::string(
+             "OMPI_ALLOW_RUN_AS_ROOT=1 "
+             "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader ") +
          DSP_MPIEXEC + " --oversubscribe -np " + std::to_string(ranks) + " " +
          DSP_RUN_PATH + " ";
 }
@@ -521,9 +519,9 @@ TEST(CollectiveTest, DspRunMpiFaultsStopEveryRank) {
                                 kind + " " + mpirun(4) + model.path +
                                 arguments + " --comm=mpi --comm-timeout=1",
                             output);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     EXPECT_NE(status, 0) << output;
     EXPECT_LT(seconds, 15) << output;
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;

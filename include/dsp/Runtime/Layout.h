@@ -28,8 +28,7 @@ struct Layout {
   int64_t dim = 0, outer = 1, size = 1, inner = 1, pad = 0;
 
   /// Decodes six ints; returns "" or what is wrong with them.
-  static std::string decode(const std::vector<int64_t> &values,
-                            Layout &layout);
+  static std::string decode(const std::vector<int64_t> &values, Layout &layout);
   std::vector<int64_t> encode() const;
   /// "replicated", "partial" or "split(dim=1,outer=1,size=6,inner=4,pad=2)".
   std::string str() const;

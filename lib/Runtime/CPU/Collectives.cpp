@@ -71,9 +71,9 @@ Combine combineFor(dsp::program::DType dtype) {
 std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
   // The chunk a rank sends equals the piece its peer receives: A's dim as
   // the A-block, B's dim as the B-block.
-  size_t chunk = bytesOf(g.from.localShape(g.to.localShape(g.global, g.ranks),
-                                           g.ranks),
-                         g.elementSize);
+  size_t chunk =
+      bytesOf(g.from.localShape(g.to.localShape(g.global, g.ranks), g.ranks),
+              g.elementSize);
   size_t ranks = g.ranks;
   return makeKernel(
       [g, chunk, ranks](const KernelArgs &args) {
@@ -95,9 +95,9 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
           if (source < 0)
             format::extractBlock(in, g.inShape, g.elementSize, g.to, g.ranks,
                                  peer, sendPack + peer * chunk);
-          sends.push_back(
-              {peer, source < 0 ? sendPack + peer * chunk : in + source,
-               chunk});
+          sends.push_back({peer,
+                           source < 0 ? sendPack + peer * chunk : in + source,
+                           chunk});
           int64_t target = format::contiguousBlockOffset(
               g.outShape, g.elementSize, g.from, g.ranks, peer);
           receivedInPlace[peer] = target >= 0;
@@ -143,7 +143,8 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
           if (target < 0)
             unpack.push_back(peer);
           receives.push_back(
-              {peer, target < 0 ? g.workspace(args, peer * block) : out + target,
+              {peer,
+               target < 0 ? g.workspace(args, peer * block) : out + target,
                block});
         }
         status = g.communicator.exchange(sends, receives);
@@ -184,16 +185,16 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
           if (source < 0)
             format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks,
                                  peer, sendPack + peer * block);
-          sends.push_back(
-              {peer, source < 0 ? sendPack + peer * block : in + source,
-               block});
+          sends.push_back({peer,
+                           source < 0 ? sendPack + peer * block : in + source,
+                           block});
           receives.push_back({peer, receivePack + peer * block, block});
         }
         status = g.communicator.exchange(sends, receives);
         if (!status)
           return status;
-        format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks,
-                             g.rank, receivePack + g.rank * block);
+        format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks, g.rank,
+                             receivePack + g.rank * block);
         std::memcpy(args.output, receivePack, block);
         for (int peer = 1; peer < g.ranks; ++peer)
           combine(args.output, receivePack + peer * block, elements, false);
@@ -217,7 +218,8 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, Combine combine,
         Status status = g.communicator.beginCollective("all_reduce");
         if (!status)
           return status;
-        int n = g.ranks, next = (g.rank + 1) % n, previous = (g.rank + n - 1) % n;
+        int n = g.ranks, next = (g.rank + 1) % n,
+            previous = (g.rank + n - 1) % n;
         uint8_t *buffer = g.workspace(args, 0);
         uint8_t *incoming = g.workspace(args, n * chunk);
         std::memcpy(buffer, args.inputs[0], bytes);

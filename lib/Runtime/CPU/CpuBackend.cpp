@@ -98,8 +98,8 @@ public:
                       std::unique_ptr<Kernel> &kernel) override {
     auto factory = kernelFactories().find(instruction.op());
     if (factory != kernelFactories().end())
-      kernel = factory->second(cpu::KernelContext{program, instruction, pool_,
-                                                   communicator_});
+      kernel = factory->second(
+          cpu::KernelContext{program, instruction, pool_, communicator_});
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");

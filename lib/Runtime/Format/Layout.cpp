@@ -8,8 +8,7 @@
 namespace dsp {
 namespace format {
 
-std::string Layout::decode(const std::vector<int64_t> &values,
-                           Layout &layout) {
+std::string Layout::decode(const std::vector<int64_t> &values, Layout &layout) {
   if (values.size() != 6)
     return "a layout has 6 ints [kind, dim, outer, size, inner, pad], got " +
            std::to_string(values.size());
@@ -37,8 +36,8 @@ std::string Layout::str() const {
     return "replicated";
   if (kind == Partial)
     return "partial";
-  return "split(dim=" + std::to_string(dim) + ",outer=" +
-         std::to_string(outer) + ",size=" + std::to_string(size) +
+  return "split(dim=" + std::to_string(dim) +
+         ",outer=" + std::to_string(outer) + ",size=" + std::to_string(size) +
          ",inner=" + std::to_string(inner) + ",pad=" + std::to_string(pad) +
          ")";
 }

@@ -643,10 +643,11 @@ bool checkCollective(InstructionChecker &c) {
   const std::string &op = c.op();
   bool zeroPad = op == "zero_pad";
   bool allReduce = op == "all_reduce";
-  bool known = zeroPad     ? c.attributesKnown({"from", "global_shape"})
-               : allReduce ? c.attributesKnown(
-                                 {"from", "to", "global_shape", "reduction"})
-                           : c.attributesKnown({"from", "to", "global_shape"});
+  bool known =
+      zeroPad ? c.attributesKnown({"from", "global_shape"})
+      : allReduce
+          ? c.attributesKnown({"from", "to", "global_shape", "reduction"})
+          : c.attributesKnown({"from", "to", "global_shape"});
   Shape global;
   if (!known || !c.sameDtype(-1, 0) || !c.ints("global_shape", global))
     return false;
@@ -767,7 +768,8 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   Layout layout;
   std::string problem = Layout::decode(
       Shape(tensor.layout().begin(), tensor.layout().end()), layout);
-  if (problem.empty() && global.size() != static_cast<size_t>(tensor.shape_size()))
+  if (problem.empty() &&
+      global.size() != static_cast<size_t>(tensor.shape_size()))
     problem = "global_shape " + shapeString(global) +
               " does not have the rank of shape " +
               shapeString(tensorShape(tensor));
@@ -777,7 +779,8 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
     problem = layout.check(global, program.ranks());
   if (!problem.empty())
     return "layout: " + problem;
-  if (tensor.kind() == dsp::program::OUTPUT && layout.kind != Layout::Replicated)
+  if (tensor.kind() == dsp::program::OUTPUT &&
+      layout.kind != Layout::Replicated)
     return "an OUTPUT tensor must be replicated, its layout is " +
            layout.str() + " (gather it in the program)";
   Shape local = layout.localShape(global, program.ranks());
