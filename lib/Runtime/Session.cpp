@@ -11,6 +11,7 @@
 #include "dsp/Runtime/Runtime.h"
 
 #include "dsp/Runtime/Backend.h"
+#include "dsp/Runtime/Communicator.h"
 
 #include <algorithm>
 #include <chrono>
@@ -31,6 +32,11 @@ TensorInfo describe(const Tensor &tensor) {
   info.dtype = tensor.dtype();
   info.shape = format::tensorShape(tensor);
   info.bytes = tensor.bytes();
+  info.layout.assign(tensor.layout().begin(), tensor.layout().end());
+  info.globalShape.assign(tensor.global_shape().begin(),
+                          tensor.global_shape().end());
+  if (info.globalShape.empty())
+    info.globalShape = info.shape;
   return info;
 }
 
@@ -40,6 +46,11 @@ std::string location(size_t index, const Instruction &instruction) {
               ? std::string()
               : " at '" + instruction.location() + "'") +
          ")";
+}
+
+bool communicates(const std::string &op) {
+  return op == "all_to_all" || op == "all_gather" || op == "reduce_scatter" ||
+         op == "all_reduce";
 }
 
 } // namespace
@@ -68,14 +79,29 @@ std::unique_ptr<Session> Session::open(const std::string &path,
 }
 
 Status Session::initialize(const SessionOptions &options) {
+  const Program &program = file_->program();
+  communicator_ = options.communicator;
+  if (!communicator_) {
+    if (program.ranks() != 1)
+      return Status::error(
+          "the program runs on " + std::to_string(program.ranks()) +
+          " ranks; give the session a communicator of that size (dsp-run "
+          "--comm=local or --comm=mpi)");
+    communicator_ = createLocalCommunicators(1, CommunicatorOptions())[0];
+  }
+  if (static_cast<uint32_t>(communicator_->size()) != program.ranks())
+    return Status::error("the program runs on " +
+                         std::to_string(program.ranks()) +
+                         " ranks, the communicator has " +
+                         std::to_string(communicator_->size()));
   BackendOptions backendOptions;
+  backendOptions.communicator = communicator_.get();
   backendOptions.threads =
       options.threads ? options.threads
                       : std::max(1u, std::thread::hardware_concurrency());
   Status status = createBackend(options.backend, backendOptions, backend_);
   if (!status)
     return status;
-  const Program &program = file_->program();
   if (!(status = backend_->importWeights(*file_, &weights_)))
     return status;
   // Allocate at least one byte so every tensor address is a valid pointer.
@@ -98,6 +124,12 @@ Status Session::initialize(const SessionOptions &options) {
     step.opKind = kind - opKinds_.begin();
     if (kind == opKinds_.end())
       opKinds_.push_back(instruction.op());
+    step.collective = -1;
+    if (communicates(instruction.op())) {
+      step.collective = static_cast<int>(statistics_.collectives.size());
+      statistics_.collectives.push_back(
+          {instruction.op(), instruction.location(), 0});
+    }
     steps_.push_back(std::move(step));
   }
   opStatistics_.resize(opKinds_.size());
@@ -224,10 +256,14 @@ Status Session::run() {
     Step &step = steps_[i];
     KernelArgs args{step.inputs.data(), step.output, workspace_};
     Clock::time_point start = Clock::now();
+    uint64_t bytesBefore = communicator_->bytesSent();
     Status status = step.kernel->run(args);
     if (!status)
       return Status::error(location(i, program.instructions(i)) + ": " +
                            status.message());
+    if (step.collective >= 0)
+      statistics_.collectives[step.collective].bytesPerRank =
+          communicator_->bytesSent() - bytesBefore;
     OpStatistics &stats = opStatistics_[step.opKind];
     stats.count += 1;
     stats.totalMilliseconds +=
@@ -237,6 +273,9 @@ Status Session::run() {
   if (!status)
     return status;
   statistics_.runs += 1;
+  statistics_.bytesPerRank = 0;
+  for (const CollectiveStatistics &collective : statistics_.collectives)
+    statistics_.bytesPerRank += collective.bytesPerRank;
   for (size_t kind = 0; kind < opKinds_.size(); ++kind)
     statistics_.ops[opKinds_[kind]] = opStatistics_[kind];
   return Status::success();

@@ -4,22 +4,34 @@
 // or check outputs, report statistics. Every failure prints one line on
 // stderr and exits with status 1.
 //
+// A program compiled for N > 1 ranks runs as N sessions: threads of this
+// process (--comm=local) or one per MPI process (--comm=mpi under mpirun).
+// Each rank binds its own block of every input; rank 0's copy of the
+// (replicated) outputs is written and checked.
+//
 //===----------------------------------------------------------------------===//
 
+#include "dsp/Runtime/Communicator.h"
+#include "dsp/Runtime/Layout.h"
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/Runtime.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
+using dsp::runtime::Communicator;
 using dsp::runtime::Session;
 using dsp::runtime::Status;
 using dsp::runtime::TensorInfo;
@@ -40,8 +52,14 @@ const char kUsage[] =
     "  --atol=X          absolute tolerance (default 1e-4)\n"
     "  --rtol=X          relative tolerance (default 0)\n"
     "  --repeat=N        run N times (default 1)\n"
-    "  --threads=N       threads for the session (default: all cores)\n"
+    "  --threads=N       threads per rank (default: the cores divided by the\n"
+    "                    ranks on this host, at least 1)\n"
     "  --backend=NAME    backend (default cpu)\n"
+    "  --comm=local|mpi  how the ranks of a multi-rank program communicate:\n"
+    "                    threads of this process (default) or MPI processes\n"
+    "                    (mpirun -np N dsp-run ... --comm=mpi)\n"
+    "  --comm-timeout=SECONDS  the longest a rank waits for another\n"
+    "                    (default 60); then every rank stops\n"
     "  --print-statistics  print time per op kind, peak memory, run count\n"
     "                      and the wall time of the runs\n"
     "  --stats-json=FILE   write the statistics as JSON\n"
@@ -60,12 +78,22 @@ struct Options {
   long repeat = 1;
   unsigned threads = 0;
   std::string backend = "cpu";
+  std::string comm = "local";
+  double commTimeout = 60;
   bool printStatistics = false;
   std::string statsJson;
 };
 
+/// Under mpi, this process's rank: a failure names it and ends the job.
+Communicator *mpiCommunicator = nullptr;
+
 [[noreturn]] void die(const std::string &message) {
-  std::cerr << "dsp-run: error: " << message << "\n";
+  std::string rank =
+      mpiCommunicator ? "rank " + std::to_string(mpiCommunicator->rank()) + ": "
+                      : "";
+  std::cerr << "dsp-run: error: " << rank << message << std::endl;
+  if (mpiCommunicator)
+    mpiCommunicator->abort(message);
   std::exit(1);
 }
 
@@ -139,6 +167,12 @@ Options parseOptions(int argc, char **argv) {
       options.threads = static_cast<unsigned>(parseCount(flag, value, 1));
     else if (flag == "--backend")
       options.backend = value;
+    else if (flag == "--comm" && (value == "local" || value == "mpi"))
+      options.comm = value;
+    else if (flag == "--comm")
+      die("--comm expects local or mpi, got '" + value + "'");
+    else if (flag == "--comm-timeout")
+      options.commTimeout = parseNumber(flag, value);
     else if (flag == "--stats-json")
       options.statsJson = value;
     else
@@ -285,12 +319,32 @@ std::string jsonString(const std::string &text) {
   return quoted + "\"";
 }
 
-void writeStatsJson(const Session &session, const Options &options,
+/// What rank 0 reports about every rank.
+struct RankSummary {
+  uint64_t peakMemoryBytes = 0;
+  std::vector<uint64_t> collectiveBytes;
+};
+
+RankSummary summarize(const Session &session) {
+  RankSummary summary;
+  summary.peakMemoryBytes = session.statistics().peakMemoryBytes;
+  for (const auto &collective : session.statistics().collectives)
+    summary.collectiveBytes.push_back(collective.bytesPerRank);
+  return summary;
+}
+
+/// Rank 0's statistics plus every rank's peak memory; a collective's
+/// bytes_per_rank is the most any rank sent, as the compiler's report has it.
+void writeStatsJson(const Session &session,
+                    const std::vector<RankSummary> &ranks,
+                    const std::string &comm, const Options &options,
                     const std::vector<double> &runMilliseconds) {
   const dsp::runtime::Statistics &stats = session.statistics();
   std::ostringstream json;
   json << "{\n  \"backend\": " << jsonString(options.backend)
-       << ",\n  \"runs\": " << stats.runs << ",\n  \"run_ms\": [";
+       << ",\n  \"comm\": " << jsonString(comm)
+       << ",\n  \"ranks\": " << ranks.size() << ",\n  \"runs\": " << stats.runs
+       << ",\n  \"run_ms\": [";
   for (size_t i = 0; i < runMilliseconds.size(); ++i)
     json << (i ? ", " : "") << runMilliseconds[i];
   json << "],\n  \"ops\": {";
@@ -301,17 +355,59 @@ void writeStatsJson(const Session &session, const Options &options,
          << ", \"total_ms\": " << opStats.totalMilliseconds << "}";
     first = false;
   }
-  json << (first ? "" : "\n  ")
-       << "},\n  \"peak_memory_bytes\": " << stats.peakMemoryBytes
-       << ",\n  \"arena_bytes\": " << stats.arenaBytes
+  json << (first ? "" : "\n  ") << "},\n  \"peak_memory_bytes\": [";
+  for (size_t rank = 0; rank < ranks.size(); ++rank)
+    json << (rank ? ", " : "") << ranks[rank].peakMemoryBytes;
+  json << "],\n  \"arena_bytes\": " << stats.arenaBytes
        << ",\n  \"workspace_bytes\": " << stats.workspaceBytes
        << ",\n  \"input_bytes\": " << stats.inputBytes
-       << ",\n  \"collectives\": [],\n  \"totals\": {\"bytes_per_rank\": "
-          "0}\n}\n";
+       << ",\n  \"collectives\": [";
+  uint64_t total = 0;
+  for (size_t i = 0; i < stats.collectives.size(); ++i) {
+    uint64_t bytes = 0;
+    for (const RankSummary &rank : ranks)
+      bytes = std::max(bytes, rank.collectiveBytes[i]);
+    total += bytes;
+    json << (i ? ",\n" : "\n")
+         << "    {\"kind\": " << jsonString(stats.collectives[i].kind)
+         << ", \"location\": " << jsonString(stats.collectives[i].location)
+         << ", \"bytes_per_rank\": " << bytes << "}";
+  }
+  json << (stats.collectives.empty() ? "" : "\n  ")
+       << "],\n  \"totals\": {\"bytes_per_rank\": " << total << "}\n}\n";
   std::ofstream file(options.statsJson);
   file << json.str();
   if (!file)
     die(options.statsJson + ": cannot write the statistics");
+}
+
+/// Sends every rank's summary to rank 0 (mpi: one process per rank).
+std::vector<RankSummary> gatherSummaries(Communicator &communicator,
+                                         const RankSummary &own) {
+  size_t words = 1 + own.collectiveBytes.size();
+  std::vector<uint64_t> mine = {own.peakMemoryBytes};
+  mine.insert(mine.end(), own.collectiveBytes.begin(),
+              own.collectiveBytes.end());
+  if (communicator.rank() != 0) {
+    Status status = communicator.exchange({{0, mine.data(), words * 8}}, {});
+    if (!status)
+      die(status.message());
+    return {};
+  }
+  std::vector<std::vector<uint64_t>> all(communicator.size(),
+                                         std::vector<uint64_t>(words));
+  std::vector<dsp::runtime::ReceiveBuffer> receives;
+  for (int rank = 1; rank < communicator.size(); ++rank)
+    receives.push_back({rank, all[rank].data(), words * 8});
+  Status status = communicator.exchange({}, receives);
+  if (!status)
+    die(status.message());
+  std::vector<RankSummary> summaries = {own};
+  for (int rank = 1; rank < communicator.size(); ++rank)
+    summaries.push_back(
+        {all[rank][0],
+         std::vector<uint64_t>(all[rank].begin() + 1, all[rank].end())});
+  return summaries;
 }
 
 void printStatistics(const Session &session,
@@ -342,71 +438,240 @@ void printStatistics(const Session &session,
                 stats.runs ? opStats.totalMilliseconds / stats.runs : 0.0);
 }
 
+/// Binds input `index` of every session from `array`, the global value:
+/// each rank gets its own block.
+void bindInput(std::vector<std::unique_ptr<Session>> &sessions,
+               const std::vector<std::shared_ptr<Communicator>> &communicators,
+               size_t index, const dsp::npy::Array &array,
+               const std::string &path) {
+  const TensorInfo &info = sessions[0]->inputInfo(index);
+  dsp::format::Layout layout;
+  if (!info.layout.empty())
+    dsp::format::Layout::decode(info.layout, layout);
+  if (layout.kind == dsp::format::Layout::Replicated) {
+    for (auto &session : sessions) {
+      Status status = session->bindInput(index, array.dtype, array.shape,
+                                         array.data.data(), array.data.size());
+      if (!status)
+        die(path + ": " + status.message());
+    }
+    return;
+  }
+  if (array.shape != info.globalShape)
+    die(path + ": " + describe("input", index, info) + " expects shape " +
+        dsp::format::shapeString(info.globalShape) + " (each of the " +
+        std::to_string(communicators[0]->size()) + " ranks reads its " +
+        layout.str() + " block), got " + dsp::format::shapeString(array.shape));
+  std::vector<uint8_t> block(info.bytes);
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (array.dtype == info.dtype)
+      dsp::format::extractBlock(array.data.data(), array.shape,
+                                dsp::format::elementSize(array.dtype), layout,
+                                communicators[i]->size(),
+                                communicators[i]->rank(), block.data());
+    Status status = sessions[i]->bindInput(index, array.dtype, info.shape,
+                                           block.data(), block.size());
+    if (!status)
+      die(path + ": " + status.message());
+  }
+}
+
+/// Runs `session` once and appends the run's wall time to `milliseconds`.
+Status timedRun(Session &session, std::vector<double> &milliseconds) {
+  auto start = std::chrono::steady_clock::now();
+  Status status = session.run();
+  milliseconds.push_back(std::chrono::duration<double, std::milli>(
+                             std::chrono::steady_clock::now() - start)
+                             .count());
+  return status;
+}
+
+/// Runs every local rank `repeat` times, one thread each. Returns "" or the
+/// first failure. A failing rank stops the others through its communicator;
+/// a rank that never returns (a stalled one) is given up on `grace` after
+/// the first failure, and `abandoned` is set.
+std::string
+runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
+              const std::vector<std::shared_ptr<Communicator>> &communicators,
+              long repeat, const std::string &model, double grace,
+              bool &abandoned, std::vector<double> &runMilliseconds) {
+  struct Progress {
+    std::mutex mutex;
+    std::condition_variable changed;
+    size_t finished = 0;
+    std::string failure;
+    std::vector<double> rank0Milliseconds;
+  };
+  // Shared with threads that may outlive this call.
+  auto progress = std::make_shared<Progress>();
+  std::vector<std::thread> threads;
+  for (size_t rank = 0; rank < sessions.size(); ++rank)
+    threads.emplace_back([progress, &session = *sessions[rank],
+                          communicator = communicators[rank], repeat, model,
+                          rank] {
+      std::string message;
+      try {
+        std::vector<double> ignored;
+        std::vector<double> &times =
+            rank == 0 ? progress->rank0Milliseconds : ignored;
+        for (long run = 0; run < repeat && message.empty(); ++run) {
+          Status status = timedRun(session, times);
+          if (!status)
+            message = model + ": " + status.message();
+        }
+      } catch (const std::exception &exception) {
+        message = std::string("exception: ") + exception.what();
+      }
+      // A rank that exited says nothing, like a dead process.
+      bool report = !message.empty() && !communicator->exited();
+      if (report)
+        communicator->abort(message);
+      std::lock_guard<std::mutex> lock(progress->mutex);
+      if (report && progress->failure.empty())
+        progress->failure = "rank " + std::to_string(rank) + ": " + message;
+      ++progress->finished;
+      progress->changed.notify_all();
+    });
+  std::unique_lock<std::mutex> lock(progress->mutex);
+  size_t all = threads.size();
+  progress->changed.wait(lock, [&] {
+    return progress->finished == all || !progress->failure.empty();
+  });
+  abandoned =
+      !progress->changed.wait_for(lock, std::chrono::duration<double>(grace),
+                                  [&] { return progress->finished == all; });
+  lock.unlock();
+  for (std::thread &thread : threads)
+    if (abandoned)
+      thread.detach();
+    else
+      thread.join();
+  if (!abandoned)
+    runMilliseconds = progress->rank0Milliseconds;
+  return progress->failure;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   Options options = parseOptions(argc, argv);
+  std::string error;
+  std::shared_ptr<const dsp::format::ProgramFile> file =
+      dsp::format::ProgramFile::open(options.model, error);
+  if (!file)
+    die(error);
+  int ranks = static_cast<int>(file->program().ranks());
+
+  dsp::runtime::CommunicatorOptions commOptions;
+  commOptions.timeoutSeconds = options.commTimeout;
+  const char *fault = std::getenv("DSP_FAULT");
+  error = dsp::runtime::FaultPlan::parse(fault ? fault : "", commOptions.fault);
+  if (!error.empty())
+    die("DSP_FAULT: " + error);
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  if (options.comm == "mpi") {
+    std::shared_ptr<Communicator> communicator;
+    Status status =
+        dsp::runtime::createMpiCommunicator(commOptions, communicator);
+    if (!status)
+      die(status.message());
+    mpiCommunicator = communicator.get();
+    if (communicator->size() != ranks)
+      die(options.model + " runs on " + std::to_string(ranks) +
+          " ranks, but mpirun started " + std::to_string(communicator->size()) +
+          " processes (use mpirun -np " + std::to_string(ranks) + ")");
+    communicators.push_back(communicator);
+  } else {
+    communicators = dsp::runtime::createLocalCommunicators(ranks, commOptions);
+  }
+
+  // Rank threads share the cores: each gets its part unless told.
   dsp::runtime::SessionOptions sessionOptions;
   sessionOptions.backend = options.backend;
-  sessionOptions.threads = options.threads;
-  std::string error;
-  std::unique_ptr<Session> session =
-      Session::open(options.model, sessionOptions, error);
-  if (!session)
-    die(error);
+  sessionOptions.threads =
+      options.threads ? options.threads
+                      : std::max(1u, std::thread::hardware_concurrency() /
+                                         static_cast<unsigned>(
+                                             communicators[0]->ranksOnHost()));
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (const auto &communicator : communicators) {
+    sessionOptions.communicator = communicator;
+    sessions.push_back(Session::create(file, sessionOptions, error));
+    if (!sessions.back())
+      die(error);
+  }
+  Session &session = *sessions[0];
 
   std::vector<size_t> inputIndices =
-      resolve(options.inputs, *session, true, "--input");
-  std::vector<bool> bound(session->numInputs(), false);
+      resolve(options.inputs, session, true, "--input");
+  std::vector<bool> bound(session.numInputs(), false);
   for (size_t i = 0; i < inputIndices.size(); ++i) {
     size_t index = inputIndices[i];
     if (bound[index])
-      die(describe("input", index, session->inputInfo(index)) +
+      die(describe("input", index, session.inputInfo(index)) +
           " is bound twice");
     dsp::npy::Array array;
     error = dsp::npy::read(options.inputs[i].path, array);
     if (!error.empty())
       die(error);
-    Status status = session->bindInput(index, array.dtype, array.shape,
-                                       array.data.data(), array.data.size());
-    if (!status)
-      die(options.inputs[i].path + ": " + status.message());
+    bindInput(sessions, communicators, index, array, options.inputs[i].path);
     bound[index] = true;
   }
   for (size_t i = 0; i < bound.size(); ++i)
     if (!bound[i])
-      die("the program has " + std::to_string(session->numInputs()) +
+      die("the program has " + std::to_string(session.numInputs()) +
           " inputs but " + std::to_string(inputIndices.size()) +
-          " were given; " + describe("input", i, session->inputInfo(i)) +
-          " is missing (add --input=" + session->inputInfo(i).name + "=@FILE)");
+          " were given; " + describe("input", i, session.inputInfo(i)) +
+          " is missing (add --input=" + session.inputInfo(i).name + "=@FILE)");
 
   std::vector<size_t> outputIndices =
-      resolve(options.outputs, *session, false, "--output");
+      resolve(options.outputs, session, false, "--output");
   std::vector<size_t> expectedIndices =
-      resolve(options.expected, *session, false, "--expected-output");
+      resolve(options.expected, session, false, "--expected-output");
 
-  // Wall time of each run: the instructions and the copy of the bound
-  // inputs into the arena, no file I/O.
+  // Wall time of each run of rank 0: the instructions and the copy of the
+  // bound inputs into the arena, no file I/O.
   std::vector<double> runMilliseconds;
-  for (long run = 0; run < options.repeat; ++run) {
-    auto start = std::chrono::steady_clock::now();
-    Status status = session->run();
-    runMilliseconds.push_back(std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count());
-    if (!status)
-      die(options.model + ": " + status.message());
+  if (mpiCommunicator) {
+    for (long run = 0; run < options.repeat; ++run) {
+      Status status = timedRun(session, runMilliseconds);
+      if (!status)
+        die(options.model + ": " + status.message());
+    }
+  } else {
+    bool abandoned = false;
+    error =
+        runLocalRanks(sessions, communicators, options.repeat, options.model,
+                      options.commTimeout, abandoned, runMilliseconds);
+    if (!error.empty()) {
+      std::cerr << "dsp-run: error: " << error << std::endl;
+      // Threads that never returned cannot be joined: leave without
+      // running destructors under them.
+      if (abandoned)
+        std::_Exit(1);
+      return 1;
+    }
+  }
+
+  std::vector<RankSummary> summaries;
+  if (mpiCommunicator) {
+    summaries = gatherSummaries(*mpiCommunicator, summarize(session));
+    if (mpiCommunicator->rank() != 0)
+      return 0;
+  } else {
+    for (const auto &rankSession : sessions)
+      summaries.push_back(summarize(*rankSession));
   }
 
   auto readOutput = [&](size_t index) {
-    std::vector<uint8_t> data(session->outputInfo(index).bytes);
-    Status status = session->readOutput(index, data.data(), data.size());
+    std::vector<uint8_t> data(session.outputInfo(index).bytes);
+    Status status = session.readOutput(index, data.data(), data.size());
     if (!status)
       die(status.message());
     return data;
   };
   for (size_t i = 0; i < outputIndices.size(); ++i) {
-    const TensorInfo &info = session->outputInfo(outputIndices[i]);
+    const TensorInfo &info = session.outputInfo(outputIndices[i]);
     std::vector<uint8_t> data = readOutput(outputIndices[i]);
     error = dsp::npy::write(options.outputs[i].path, info.dtype, info.shape,
                             data.data(), data.size());
@@ -414,12 +679,13 @@ int main(int argc, char **argv) {
       die(error);
   }
   for (size_t i = 0; i < expectedIndices.size(); ++i)
-    checkOutput(*session, expectedIndices[i], readOutput(expectedIndices[i]),
+    checkOutput(session, expectedIndices[i], readOutput(expectedIndices[i]),
                 options.expected[i].path, options);
 
   if (options.printStatistics)
-    printStatistics(*session, runMilliseconds);
+    printStatistics(session, runMilliseconds);
   if (!options.statsJson.empty())
-    writeStatsJson(*session, options, runMilliseconds);
+    writeStatsJson(session, summaries, communicators[0]->name(), options,
+                   runMilliseconds);
   return 0;
 }

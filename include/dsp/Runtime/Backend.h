@@ -5,8 +5,8 @@
 // instruction, then runs the kernels in program order. A backend owns its
 // execution stream: Kernel::run enqueues work on it (the CPU backend runs it
 // immediately on the session's thread pool) and synchronize() waits for all
-// enqueued work. Collectives will be kernels that reach a communicator
-// through the backend, so adding them does not change the executor.
+// enqueued work. Collectives are kernels that reach the rank's communicator
+// through the backend, so the executor does not know about them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +23,8 @@
 
 namespace dsp {
 namespace runtime {
+
+class Communicator;
 
 /// Device addresses of one instruction's operands, in instruction order.
 struct KernelArgs {
@@ -48,6 +50,8 @@ public:
 struct BackendOptions {
   /// Threads the backend may use for this session (>= 1).
   unsigned threads = 1;
+  /// The rank's communicator, used by collective kernels; never null.
+  Communicator *communicator = nullptr;
 };
 
 class Backend {

@@ -26,6 +26,7 @@ namespace dsp {
 namespace runtime {
 
 class Backend;
+class Communicator;
 class Kernel;
 
 struct SessionOptions {
@@ -34,19 +35,37 @@ struct SessionOptions {
   /// Threads this session may use; 0 means one per hardware thread. When
   /// several sessions run at once (ranks as threads), give each a share.
   unsigned threads = 0;
+  /// This rank's communicator; its size must equal the program's ranks.
+  /// Null runs a single-rank program on a group of one.
+  std::shared_ptr<Communicator> communicator;
 };
 
 /// A graph input or output as the caller sees it.
 struct TensorInfo {
   std::string name;
   dsp::program::DType dtype = dsp::program::DTYPE_UNSPECIFIED;
+  /// The block this rank binds or reads.
   std::vector<int64_t> shape;
   size_t bytes = 0;
+  /// How the ranks hold the graph value (six ints, see Layout.h; empty:
+  /// replicated) and its global shape (equal to `shape` if replicated).
+  std::vector<int64_t> layout;
+  std::vector<int64_t> globalShape;
 };
 
 struct OpStatistics {
   uint64_t count = 0;
   double totalMilliseconds = 0;
+};
+
+/// One collective instruction (all_to_all, all_gather, reduce_scatter,
+/// all_reduce) as executed by this rank.
+struct CollectiveStatistics {
+  std::string kind;
+  std::string location;
+  /// Bytes this rank handed to the transport for other ranks in one
+  /// execution (the last run); data it kept is not counted.
+  uint64_t bytesPerRank = 0;
 };
 
 struct Statistics {
@@ -61,6 +80,10 @@ struct Statistics {
   /// Everything the session allocated: arena + workspace + inputs. The
   /// mapped weights are shared and not counted.
   uint64_t peakMemoryBytes = 0;
+  /// Every collective instruction in program order, and the sum of their
+  /// bytes per rank (one run).
+  std::vector<CollectiveStatistics> collectives;
+  uint64_t bytesPerRank = 0;
 };
 
 class Session {
@@ -111,6 +134,7 @@ private:
   const void *tensorAddress(uint32_t tensor) const;
 
   std::shared_ptr<const format::ProgramFile> file_;
+  std::shared_ptr<Communicator> communicator_;
   std::unique_ptr<Backend> backend_;
   const void *weights_ = nullptr;
   void *arena_ = nullptr;
@@ -124,6 +148,8 @@ private:
     std::vector<const void *> inputs;
     void *output;
     size_t opKind;
+    /// Index into statistics_.collectives, or -1.
+    int collective;
   };
   std::vector<Step> steps_;
   std::vector<std::string> opKinds_;

@@ -46,6 +46,9 @@ const std::map<std::string, Factory> &kernelFactories() {
     table["conv"] = cpu::createConvKernel;
     table["expand"] = cpu::createExpandKernel;
     table["tile"] = cpu::createTileKernel;
+    for (const char *op : {"all_to_all", "all_gather", "reduce_scatter",
+                           "all_reduce", "local_slice", "zero_pad"})
+      table[op] = cpu::createCollectiveKernel;
     return table;
   }();
   return factories;
@@ -53,7 +56,8 @@ const std::map<std::string, Factory> &kernelFactories() {
 
 class CpuBackend : public Backend {
 public:
-  explicit CpuBackend(unsigned threads) : pool_(threads) {
+  CpuBackend(unsigned threads, Communicator &communicator)
+      : pool_(threads), communicator_(communicator) {
     // The pool parallelizes GEMMs by tiles; OpenBLAS threads on top would
     // oversubscribe the cores, all the more with several sessions.
     static std::once_flag singleThreadedBlas;
@@ -94,7 +98,8 @@ public:
                       std::unique_ptr<Kernel> &kernel) override {
     auto factory = kernelFactories().find(instruction.op());
     if (factory != kernelFactories().end())
-      kernel = factory->second(cpu::KernelContext{program, instruction, pool_});
+      kernel = factory->second(
+          cpu::KernelContext{program, instruction, pool_, communicator_});
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");
@@ -105,6 +110,7 @@ public:
 
 private:
   cpu::ThreadPool pool_;
+  Communicator &communicator_;
 };
 
 } // namespace
@@ -112,7 +118,8 @@ private:
 Status createBackend(const std::string &name, const BackendOptions &options,
                      std::unique_ptr<Backend> &backend) {
   if (name == "cpu") {
-    backend = std::make_unique<CpuBackend>(std::max(options.threads, 1u));
+    backend = std::make_unique<CpuBackend>(std::max(options.threads, 1u),
+                                           *options.communicator);
     return Status::success();
   }
   return Status::error("backend '" + name +

@@ -16,6 +16,9 @@
 
 namespace dsp {
 namespace runtime {
+
+class Communicator;
+
 namespace cpu {
 
 using Shape = std::vector<int64_t>;
@@ -24,6 +27,8 @@ struct KernelContext {
   const dsp::program::Program &program;
   const dsp::program::Instruction &instruction;
   ThreadPool &pool;
+  /// The rank's communicator (a group of one for single-rank programs).
+  Communicator &communicator;
 
   const std::string &op() const { return instruction.op(); }
   int numInputs() const { return instruction.inputs_size(); }
@@ -79,6 +84,9 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
+// Collectives.cpp: all_to_all, all_gather, reduce_scatter, all_reduce,
+// local_slice, zero_pad.
+std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context);
 
 } // namespace cpu
 } // namespace runtime

@@ -8,6 +8,8 @@
 
 #include "dsp/Runtime/ProgramFile.h"
 
+#include "dsp/Runtime/Layout.h"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -100,6 +102,8 @@ public:
   }
 
   int numInputs() const { return instruction.inputs_size(); }
+  const std::string &op() const { return instruction.op(); }
+  int64_t ranks() const { return program.ranks(); }
   const Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));
   }
@@ -598,6 +602,103 @@ bool checkTile(InstructionChecker &c) {
   return c.outputShapeIs(out);
 }
 
+/// A global shape from an ints attribute or tensor field: no negative dim,
+/// no element count beyond kMaxElements.
+std::string checkGlobalShape(const Shape &shape) {
+  int64_t elements = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return "global shape " + shapeString(shape) + " has a negative dim";
+    if (dim > 0 && elements > kMaxElements / dim)
+      return "global shape " + shapeString(shape) + " has too many elements";
+    elements *= dim;
+  }
+  return "";
+}
+
+/// Decodes the layout in ints attribute `name` and checks it against the
+/// global shape and the program's rank count.
+bool layoutAttribute(InstructionChecker &c, const std::string &name,
+                     const Shape &global, Layout &layout) {
+  Shape values;
+  if (!c.intsOfLength(name, 6, values))
+    return false;
+  std::string problem = Layout::decode(values, layout);
+  if (problem.empty())
+    problem = layout.check(global, c.ranks());
+  if (!problem.empty())
+    return c.fail("attribute '" + name + "': " + problem);
+  return true;
+}
+
+const char *layoutKindName(Layout::Kind kind) {
+  return kind == Layout::Split     ? "split"
+         : kind == Layout::Partial ? "partial"
+                                   : "replicated";
+}
+
+/// Collectives and their local companions: the operand is the block the
+/// `from` layout gives each rank, the result the block of `to`.
+bool checkCollective(InstructionChecker &c) {
+  const std::string &op = c.op();
+  bool zeroPad = op == "zero_pad";
+  bool allReduce = op == "all_reduce";
+  bool known =
+      zeroPad ? c.attributesKnown({"from", "global_shape"})
+      : allReduce
+          ? c.attributesKnown({"from", "to", "global_shape", "reduction"})
+          : c.attributesKnown({"from", "to", "global_shape"});
+  Shape global;
+  if (!known || !c.sameDtype(-1, 0) || !c.ints("global_shape", global))
+    return false;
+  std::string problem = checkGlobalShape(global);
+  if (!problem.empty())
+    return c.fail("attribute 'global_shape': " + problem);
+  Layout from, to;
+  if (!layoutAttribute(c, "from", global, from) ||
+      (!zeroPad && !layoutAttribute(c, "to", global, to)))
+    return false;
+  if (zeroPad)
+    to = from;
+
+  static const std::map<std::string, std::pair<Layout::Kind, Layout::Kind>>
+      kinds = {{"all_to_all", {Layout::Split, Layout::Split}},
+               {"all_gather", {Layout::Split, Layout::Replicated}},
+               {"reduce_scatter", {Layout::Partial, Layout::Split}},
+               {"all_reduce", {Layout::Partial, Layout::Replicated}},
+               {"local_slice", {Layout::Replicated, Layout::Split}},
+               {"zero_pad", {Layout::Split, Layout::Split}}};
+  const auto &expected = kinds.at(op);
+  if (from.kind != expected.first)
+    return c.fail("attribute 'from' is " + from.str() + ", expected " +
+                  layoutKindName(expected.first));
+  if (to.kind != expected.second)
+    return c.fail("attribute 'to' is " + to.str() + ", expected " +
+                  layoutKindName(expected.second));
+  if (op == "all_to_all" && from.dim == to.dim)
+    return c.fail("attributes 'from' and 'to' split the same dim " +
+                  std::to_string(from.dim) + ", expected different dims");
+  if ((op == "reduce_scatter" || allReduce) &&
+      !c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}))
+    return false;
+  if (allReduce) {
+    const Attribute *reduction =
+        c.attribute("reduction", false, Attribute::kStr);
+    if (!c.problem.empty())
+      return false;
+    if (reduction && reduction->str() != "sum" && reduction->str() != "max")
+      return c.fail("attribute 'reduction' is '" + reduction->str() +
+                    "', expected 'sum' or 'max'");
+  }
+  Shape in = from.localShape(global, c.ranks());
+  if (c.inputShape(0) != in)
+    return c.fail("input 0 has shape " + shapeString(c.inputShape(0)) +
+                  ", expected " + shapeString(in) + " (the " + from.str() +
+                  " block of " + shapeString(global) + " on " +
+                  std::to_string(c.ranks()) + " ranks)");
+  return c.outputShapeIs(to.localShape(global, c.ranks()));
+}
+
 const std::map<std::string, OpSignature> &opSignatures() {
   static const std::map<std::string, OpSignature> signatures = [] {
     using dsp::program::BOOL;
@@ -641,6 +742,9 @@ const std::map<std::string, OpSignature> &opSignatures() {
     table["conv"] = {2, 3, checkConv};
     table["expand"] = {1, 1, checkExpand};
     table["tile"] = {1, 1, checkTile};
+    for (const char *op : {"all_to_all", "all_gather", "reduce_scatter",
+                           "all_reduce", "local_slice", "zero_pad"})
+      table[op] = {1, 1, checkCollective};
     return table;
   }();
   return signatures;
@@ -649,6 +753,43 @@ const std::map<std::string, OpSignature> &opSignatures() {
 std::string describeTensor(const Program &program, uint32_t index) {
   return "tensor " + std::to_string(index) + " ('" +
          program.tensors(index).name() + "')";
+}
+
+/// The optional layout of a graph input or output: `shape` must be the
+/// block of `global_shape` one rank holds. Outputs are replicated, so the
+/// caller can read any rank's copy.
+std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
+  if (tensor.layout_size() == 0 && tensor.global_shape_size() == 0)
+    return "";
+  if (tensor.kind() != dsp::program::INPUT &&
+      tensor.kind() != dsp::program::OUTPUT)
+    return "only INPUT and OUTPUT tensors have a layout";
+  Shape global(tensor.global_shape().begin(), tensor.global_shape().end());
+  Layout layout;
+  std::string problem = Layout::decode(
+      Shape(tensor.layout().begin(), tensor.layout().end()), layout);
+  if (problem.empty() &&
+      global.size() != static_cast<size_t>(tensor.shape_size()))
+    problem = "global_shape " + shapeString(global) +
+              " does not have the rank of shape " +
+              shapeString(tensorShape(tensor));
+  if (problem.empty())
+    problem = checkGlobalShape(global);
+  if (problem.empty())
+    problem = layout.check(global, program.ranks());
+  if (!problem.empty())
+    return "layout: " + problem;
+  if (tensor.kind() == dsp::program::OUTPUT &&
+      layout.kind != Layout::Replicated)
+    return "an OUTPUT tensor must be replicated, its layout is " +
+           layout.str() + " (gather it in the program)";
+  Shape local = layout.localShape(global, program.ranks());
+  if (local != tensorShape(tensor))
+    return "shape " + shapeString(tensorShape(tensor)) + " is not the " +
+           layout.str() + " block " + shapeString(local) + " of " +
+           shapeString(global) + " on " + std::to_string(program.ranks()) +
+           " ranks";
+  return "";
 }
 
 std::string checkTensors(const Program &program, uint64_t weightsSize) {
@@ -677,6 +818,9 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
       return what + ": bytes is " + std::to_string(tensor.bytes()) +
              ", expected " + std::to_string(expected) + " for " +
              dtypeName(tensor.dtype()) + " " + shapeString(tensorShape(tensor));
+    std::string problem = checkTensorLayout(program, tensor);
+    if (!problem.empty())
+      return what + ": " + problem;
     if (tensor.kind() == dsp::program::WEIGHT) {
       if (tensor.offset() % kWeightAlignment != 0)
         return what + ": weight offset " + std::to_string(tensor.offset()) +
@@ -728,6 +872,10 @@ std::string checkSignature(const Program &program) {
         !outputNames.insert(program.tensors(index).name()).second)
       return "graph output " + describeTensor(program, index) +
              " is listed twice or shares its name with another output";
+    const Tensor &tensor = program.tensors(index);
+    if (tensor.layout_size() > 0 && tensor.layout(0) != Layout::Replicated)
+      return "graph output " + describeTensor(program, index) +
+             " must be replicated (gather it in the program)";
   }
   for (uint32_t i = 0; i < numTensors; ++i) {
     TensorKind kind = program.tensors(i).kind();

@@ -1,0 +1,134 @@
+//===- Communicator.h - How ranks exchange bytes ----------------*- C++ -*-===//
+//
+// A communicator connects the N ranks of a multi-rank program. Its only
+// data primitive is exchange(): a group of point-to-point sends and receives
+// that completes as a whole, the shape of ncclGroupStart/ncclSend/ncclRecv/
+// ncclGroupEnd, so a stream-ordered NCCL communicator implements it by
+// enqueueing on the backend's stream. The collectives (all_to_all,
+// all_gather, ...) are built once on top of it (lib/Runtime/Collectives.cpp).
+//
+// Nothing waits forever: every exchange has a deadline (the timeout), and a
+// rank that fails calls abort(), which makes every other rank's pending and
+// later calls fail with "rank K failed: ...".
+//
+// Implementations: "local" (ranks are threads of one process) and "mpi"
+// (ranks are Open MPI processes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_COMMUNICATOR_H
+#define DSP_RUNTIME_COMMUNICATOR_H
+
+#include "dsp/Runtime/Status.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace runtime {
+
+/// A fault injected at the start of a collective, for tests. Parsed from
+/// "rank=K,after=C,kind=error|stall|exit": rank K fails in the collective
+/// that follows its first C collectives. error returns an error, stall
+/// sleeps forever, exit ends the rank without telling anyone (the process
+/// for mpi, the thread for local).
+struct FaultPlan {
+  enum Kind { None, Error, Stall, Exit };
+  Kind kind = None;
+  int rank = 0;
+  uint64_t after = 0;
+
+  /// Parses `text` (empty: no fault); returns "" or what is wrong.
+  static std::string parse(const std::string &text, FaultPlan &plan);
+};
+
+struct CommunicatorOptions {
+  /// The longest any exchange waits for its peers.
+  double timeoutSeconds = 60;
+  FaultPlan fault;
+};
+
+/// Bytes handed to the transport for `peer`.
+struct SendBuffer {
+  int peer;
+  const void *data;
+  size_t bytes;
+};
+
+/// Bytes expected from `peer`, written to `data`.
+struct ReceiveBuffer {
+  int peer;
+  void *data;
+  size_t bytes;
+};
+
+class Communicator {
+public:
+  Communicator(int rank, int size, const CommunicatorOptions &options)
+      : rank_(rank), size_(size), options_(options) {}
+  virtual ~Communicator() = default;
+  Communicator(const Communicator &) = delete;
+  Communicator &operator=(const Communicator &) = delete;
+
+  virtual const char *name() const = 0;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  double timeoutSeconds() const { return options_.timeoutSeconds; }
+  /// Ranks that share this host's cores (to size thread pools).
+  virtual int ranksOnHost() const = 0;
+
+  /// Posts every send and receive, then waits until all completed. Messages
+  /// between two ranks match in posting order; a receive must expect
+  /// exactly the bytes sent. No peer may be this rank. Fails when the
+  /// timeout passes or another rank failed; the error names the rank.
+  Status exchange(const std::vector<SendBuffer> &sends,
+                  const std::vector<ReceiveBuffer> &receives);
+
+  /// Tells every rank that this one failed with `message` and stops them:
+  /// local ranks fail their pending and later calls; mpi ends the job.
+  virtual void abort(const std::string &message) = 0;
+
+  /// Called by each collective as it starts (`kind` names it in errors):
+  /// counts collectives and applies the injected fault, if any.
+  Status beginCollective(const std::string &kind);
+
+  /// Bytes this rank handed to the transport for other ranks so far.
+  uint64_t bytesSent() const { return bytesSent_; }
+
+  /// True once an injected exit fault ended this rank: its runner must stop
+  /// without reporting, as a dead rank would.
+  bool exited() const { return exited_; }
+
+protected:
+  virtual Status transfer(const std::vector<SendBuffer> &sends,
+                          const std::vector<ReceiveBuffer> &receives) = 0;
+  /// Ends this rank abruptly (injected exit fault).
+  virtual void exitRank() = 0;
+
+  const int rank_, size_;
+  const CommunicatorOptions options_;
+  std::atomic<bool> exited_{false};
+
+private:
+  std::atomic<uint64_t> bytesSent_{0};
+  uint64_t collectives_ = 0;
+};
+
+/// Creates the `size` communicators of one local group: rank i is element
+/// i, to be used by one thread each.
+std::vector<std::shared_ptr<Communicator>>
+createLocalCommunicators(int size, const CommunicatorOptions &options);
+
+/// Initializes MPI (once per process) and returns the communicator of
+/// MPI_COMM_WORLD. Fails if the runtime was built without MPI.
+Status createMpiCommunicator(const CommunicatorOptions &options,
+                             std::shared_ptr<Communicator> &communicator);
+
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_COMMUNICATOR_H

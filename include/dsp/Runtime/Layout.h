@@ -1,0 +1,72 @@
+//===- Layout.h - How N ranks hold a global tensor --------------*- C++ -*-===//
+//
+// The vocabulary shared by the compiler's SPMD lowering and the runtime's
+// collectives. A global tensor is held by N ranks either replicated, partial
+// (each rank holds a summand of the full tensor) or split along one dim d:
+// dim d is viewed as [outer, size, inner] row-major and rank r holds, for
+// every outer and inner index, the size-positions [r*b, (r+1)*b) where the
+// block b = (size + pad) / N. Positions >= size are pad. A layout is encoded
+// as six ints [kind, dim, outer, size, inner, pad]; dim..pad only matter for
+// a split. docs/runtime.md describes the collectives built on this.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_LAYOUT_H
+#define DSP_RUNTIME_LAYOUT_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dsp {
+namespace format {
+
+struct Layout {
+  enum Kind : int64_t { Replicated = 0, Split = 1, Partial = 2 };
+  Kind kind = Replicated;
+  int64_t dim = 0, outer = 1, size = 1, inner = 1, pad = 0;
+
+  /// Decodes six ints; returns "" or what is wrong with them.
+  static std::string decode(const std::vector<int64_t> &values, Layout &layout);
+  std::vector<int64_t> encode() const;
+  /// "replicated", "partial" or "split(dim=1,outer=1,size=6,inner=4,pad=2)".
+  std::string str() const;
+
+  /// Checks a split against the global shape it describes and the rank
+  /// count; returns "" or the problem.
+  std::string check(const std::vector<int64_t> &globalShape,
+                    int64_t ranks) const;
+  /// Size-positions per rank (split only).
+  int64_t block(int64_t ranks) const { return (size + pad) / ranks; }
+  /// The shape each rank holds: a split replaces dim d by outer*block*inner.
+  std::vector<int64_t> localShape(const std::vector<int64_t> &globalShape,
+                                  int64_t ranks) const;
+};
+
+/// Copies block `rank` of a split out of `full`, a tensor of `fullShape`
+/// whose dim `layout.dim` is whole (outer*size*inner), into `block`, whose
+/// dim is outer*b*inner; pad positions become zero.
+void extractBlock(const void *full, const std::vector<int64_t> &fullShape,
+                  size_t elementSize, const Layout &layout, int64_t ranks,
+                  int64_t rank, void *block);
+/// The inverse: writes the non-pad positions of block `rank` into `full`.
+void insertBlock(const void *block, const std::vector<int64_t> &fullShape,
+                 size_t elementSize, const Layout &layout, int64_t ranks,
+                 int64_t rank, void *full);
+/// Sets the pad positions of block `rank` (a tensor of the local shape of
+/// `fullShape`) to zero.
+void zeroBlockPad(void *block, const std::vector<int64_t> &fullShape,
+                  size_t elementSize, const Layout &layout, int64_t ranks,
+                  int64_t rank);
+/// Byte offset of block `rank` in `full` if the block is one contiguous run
+/// there without pad (nothing outside the split dim's outer part varies
+/// faster than it); -1 otherwise. Lets collectives send or receive in place.
+int64_t contiguousBlockOffset(const std::vector<int64_t> &fullShape,
+                              size_t elementSize, const Layout &layout,
+                              int64_t ranks, int64_t rank);
+
+} // namespace format
+} // namespace dsp
+
+#endif // DSP_RUNTIME_LAYOUT_H

@@ -1,0 +1,296 @@
+//===- Collectives.cpp - Collectives over layouts -------------------------===//
+//
+// The collectives of multi-rank programs, written once over
+// Communicator::exchange so every communicator runs the same algorithm and
+// hands the transport the same bytes:
+//
+//   all_to_all      (N-1) chunks of the A-block with B's dim padded
+//   all_gather      (N-1) copies of the padded local block
+//   reduce_scatter  (N-1) B-blocks
+//   all_reduce      ring: 2 (N-1) chunks of ceil(elements / N) elements
+//
+// Pieces that are one contiguous run without pad (the split dim outermost)
+// are sent from, or received into, the tensors themselves; the rest go
+// through the kernel's workspace.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include "dsp/Runtime/Communicator.h"
+#include "dsp/Runtime/Layout.h"
+
+#include <algorithm>
+#include <cstring>
+
+using dsp::format::Layout;
+
+namespace dsp {
+namespace runtime {
+namespace cpu {
+
+namespace {
+
+/// What every collective kernel knows about its instruction.
+struct Geometry {
+  Communicator &communicator;
+  int rank, ranks;
+  size_t elementSize;
+  Shape global, inShape, outShape;
+  Layout from, to;
+  uint8_t *workspace(const KernelArgs &args, size_t offset) const {
+    return static_cast<uint8_t *>(args.workspace) + offset;
+  }
+};
+
+size_t bytesOf(const Shape &shape, size_t elementSize) {
+  return static_cast<size_t>(elementCount(shape)) * elementSize;
+}
+
+/// `into[i] = reduce(into[i], from[i])` over `count` elements.
+template <typename T>
+void combine(void *into, const void *from, size_t count, bool max) {
+  T *target = static_cast<T *>(into);
+  const T *source = static_cast<const T *>(from);
+  if (max)
+    for (size_t i = 0; i < count; ++i)
+      target[i] = std::max(target[i], source[i]);
+  else
+    for (size_t i = 0; i < count; ++i)
+      target[i] += source[i];
+}
+
+using Combine = void (*)(void *, const void *, size_t, bool);
+
+Combine combineFor(dsp::program::DType dtype) {
+  return dtype == dsp::program::I64 ? combine<int64_t> : combine<float>;
+}
+
+/// Chunk j of the A-block (B's dim padded) goes to rank j; the pieces from
+/// all ranks are assembled along A's dim, whose pad is dropped.
+std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
+  // The chunk a rank sends equals the piece its peer receives: A's dim as
+  // the A-block, B's dim as the B-block.
+  size_t chunk =
+      bytesOf(g.from.localShape(g.to.localShape(g.global, g.ranks), g.ranks),
+              g.elementSize);
+  size_t ranks = g.ranks;
+  return makeKernel(
+      [g, chunk, ranks](const KernelArgs &args) {
+        Status status = g.communicator.beginCollective("all_to_all");
+        if (!status)
+          return status;
+        const uint8_t *in = static_cast<const uint8_t *>(args.inputs[0]);
+        uint8_t *out = static_cast<uint8_t *>(args.output);
+        uint8_t *sendPack = g.workspace(args, 0);
+        uint8_t *receivePack = g.workspace(args, ranks * chunk);
+        std::vector<SendBuffer> sends;
+        std::vector<ReceiveBuffer> receives;
+        std::vector<bool> receivedInPlace(ranks, false);
+        for (int peer = 0; peer < g.ranks; ++peer) {
+          if (peer == g.rank)
+            continue;
+          int64_t source = format::contiguousBlockOffset(
+              g.inShape, g.elementSize, g.to, g.ranks, peer);
+          if (source < 0)
+            format::extractBlock(in, g.inShape, g.elementSize, g.to, g.ranks,
+                                 peer, sendPack + peer * chunk);
+          sends.push_back({peer,
+                           source < 0 ? sendPack + peer * chunk : in + source,
+                           chunk});
+          int64_t target = format::contiguousBlockOffset(
+              g.outShape, g.elementSize, g.from, g.ranks, peer);
+          receivedInPlace[peer] = target >= 0;
+          receives.push_back(
+              {peer, target < 0 ? receivePack + peer * chunk : out + target,
+               chunk});
+        }
+        status = g.communicator.exchange(sends, receives);
+        if (!status)
+          return status;
+        uint8_t *own = receivePack + g.rank * chunk;
+        format::extractBlock(in, g.inShape, g.elementSize, g.to, g.ranks,
+                             g.rank, own);
+        receivedInPlace[g.rank] = false;
+        for (int peer = 0; peer < g.ranks; ++peer)
+          if (!receivedInPlace[peer])
+            format::insertBlock(receivePack + peer * chunk, g.outShape,
+                                g.elementSize, g.from, g.ranks, peer, out);
+        return Status::success();
+      },
+      2 * ranks * chunk);
+}
+
+/// Every rank sends its padded block to every other; each block lands at
+/// its place in the global tensor, pad dropped.
+std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
+  size_t block = bytesOf(g.inShape, g.elementSize);
+  return makeKernel(
+      [g, block](const KernelArgs &args) {
+        Status status = g.communicator.beginCollective("all_gather");
+        if (!status)
+          return status;
+        uint8_t *out = static_cast<uint8_t *>(args.output);
+        std::vector<SendBuffer> sends;
+        std::vector<ReceiveBuffer> receives;
+        std::vector<int> unpack;
+        for (int peer = 0; peer < g.ranks; ++peer) {
+          if (peer == g.rank)
+            continue;
+          sends.push_back({peer, args.inputs[0], block});
+          int64_t target = format::contiguousBlockOffset(
+              g.global, g.elementSize, g.from, g.ranks, peer);
+          if (target < 0)
+            unpack.push_back(peer);
+          receives.push_back(
+              {peer,
+               target < 0 ? g.workspace(args, peer * block) : out + target,
+               block});
+        }
+        status = g.communicator.exchange(sends, receives);
+        if (!status)
+          return status;
+        format::insertBlock(args.inputs[0], g.global, g.elementSize, g.from,
+                            g.ranks, g.rank, out);
+        for (int peer : unpack)
+          format::insertBlock(g.workspace(args, peer * block), g.global,
+                              g.elementSize, g.from, g.ranks, peer, out);
+        return Status::success();
+      },
+      g.ranks * block);
+}
+
+/// Rank j receives every rank's B-chunk j of its summand and adds them, in
+/// rank order so the result does not depend on arrival order.
+std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
+                                            Combine combine) {
+  size_t block = bytesOf(g.outShape, g.elementSize);
+  size_t elements = block / g.elementSize;
+  size_t ranks = g.ranks;
+  return makeKernel(
+      [g, block, elements, ranks, combine](const KernelArgs &args) {
+        Status status = g.communicator.beginCollective("reduce_scatter");
+        if (!status)
+          return status;
+        const uint8_t *in = static_cast<const uint8_t *>(args.inputs[0]);
+        uint8_t *sendPack = g.workspace(args, 0);
+        uint8_t *receivePack = g.workspace(args, ranks * block);
+        std::vector<SendBuffer> sends;
+        std::vector<ReceiveBuffer> receives;
+        for (int peer = 0; peer < g.ranks; ++peer) {
+          if (peer == g.rank)
+            continue;
+          int64_t source = format::contiguousBlockOffset(
+              g.global, g.elementSize, g.to, g.ranks, peer);
+          if (source < 0)
+            format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks,
+                                 peer, sendPack + peer * block);
+          sends.push_back({peer,
+                           source < 0 ? sendPack + peer * block : in + source,
+                           block});
+          receives.push_back({peer, receivePack + peer * block, block});
+        }
+        status = g.communicator.exchange(sends, receives);
+        if (!status)
+          return status;
+        format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks, g.rank,
+                             receivePack + g.rank * block);
+        std::memcpy(args.output, receivePack, block);
+        for (int peer = 1; peer < g.ranks; ++peer)
+          combine(args.output, receivePack + peer * block, elements, false);
+        return Status::success();
+      },
+      2 * ranks * block);
+}
+
+/// Ring all-reduce over the tensor padded to N chunks: N-1 steps of
+/// reduce-scatter leave rank r with the reduced chunk r+1, N-1 steps of
+/// all-gather pass the reduced chunks on. Every element is reduced on one
+/// rank only, so all ranks end with identical bits.
+std::unique_ptr<Kernel> createAllReduce(const Geometry &g, Combine combine,
+                                        bool max) {
+  size_t elements = static_cast<size_t>(elementCount(g.global));
+  size_t chunkElements = (elements + g.ranks - 1) / g.ranks;
+  size_t chunk = chunkElements * g.elementSize;
+  size_t bytes = elements * g.elementSize;
+  return makeKernel(
+      [g, combine, max, chunk, chunkElements, bytes](const KernelArgs &args) {
+        Status status = g.communicator.beginCollective("all_reduce");
+        if (!status)
+          return status;
+        int n = g.ranks, next = (g.rank + 1) % n,
+            previous = (g.rank + n - 1) % n;
+        uint8_t *buffer = g.workspace(args, 0);
+        uint8_t *incoming = g.workspace(args, n * chunk);
+        std::memcpy(buffer, args.inputs[0], bytes);
+        std::memset(buffer + bytes, 0, n * chunk - bytes);
+        auto at = [&](int index) { return buffer + ((index + n) % n) * chunk; };
+        for (int step = 0; step + 1 < n; ++step) {
+          status = g.communicator.exchange({{next, at(g.rank - step), chunk}},
+                                           {{previous, incoming, chunk}});
+          if (!status)
+            return status;
+          combine(at(g.rank - step - 1), incoming, chunkElements, max);
+        }
+        for (int step = 0; step + 1 < n; ++step) {
+          status =
+              g.communicator.exchange({{next, at(g.rank + 1 - step), chunk}},
+                                      {{previous, at(g.rank - step), chunk}});
+          if (!status)
+            return status;
+        }
+        std::memcpy(args.output, buffer, bytes);
+        return Status::success();
+      },
+      (g.ranks + 1) * chunk);
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context) {
+  Communicator &communicator = context.communicator;
+  const dsp::program::Instruction &instruction = context.instruction;
+  Geometry g{communicator,
+             communicator.rank(),
+             communicator.size(),
+             format::elementSize(context.input(0).dtype()),
+             format::intsAttribute(instruction, "global_shape"),
+             context.inputShape(0),
+             context.outputShape(),
+             {},
+             {}};
+  const std::string &op = context.op();
+  // Validated: the layouts decode and fit the global shape (zero_pad has
+  // only `from`).
+  Layout::decode(format::intsAttribute(instruction, "from"), g.from);
+  if (op != "zero_pad")
+    Layout::decode(format::intsAttribute(instruction, "to"), g.to);
+  Combine combine = combineFor(context.input(0).dtype());
+  if (op == "all_to_all")
+    return createAllToAll(g);
+  if (op == "all_gather")
+    return createAllGather(g);
+  if (op == "reduce_scatter")
+    return createReduceScatter(g, combine);
+  if (op == "all_reduce")
+    return createAllReduce(
+        g, combine,
+        format::stringAttribute(instruction, "reduction", "sum") == "max");
+  if (op == "local_slice")
+    return makeKernel([g](const KernelArgs &args) {
+      format::extractBlock(args.inputs[0], g.global, g.elementSize, g.to,
+                           g.ranks, g.rank, args.output);
+      return Status::success();
+    });
+  size_t bytes = bytesOf(g.outShape, g.elementSize);
+  return makeKernel([g, bytes](const KernelArgs &args) {
+    std::memcpy(args.output, args.inputs[0], bytes);
+    format::zeroBlockPad(args.output, g.global, g.elementSize, g.from, g.ranks,
+                         g.rank);
+    return Status::success();
+  });
+}
+
+} // namespace cpu
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,221 @@
+//===- Communicator.cpp - Fault plans and the local communicator ----------===//
+//
+// The local communicator: ranks are threads sharing one mailbox table. A
+// send posts the sender's address (no copy); the receiver copies straight
+// from it and marks the message done, and the sender's exchange returns once
+// all its messages are done. Because every rank posts all its sends before
+// waiting on anything, an exchange never deadlocks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Runtime/Communicator.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace dsp {
+namespace runtime {
+
+std::string FaultPlan::parse(const std::string &text, FaultPlan &plan) {
+  plan = FaultPlan();
+  if (text.empty())
+    return "";
+  plan.kind = Error;
+  std::istringstream fields(text);
+  std::string field;
+  while (std::getline(fields, field, ',')) {
+    size_t equals = field.find('=');
+    std::string key = field.substr(0, equals);
+    std::string value =
+        equals == std::string::npos ? "" : field.substr(equals + 1);
+    char *end = nullptr;
+    long number = std::strtol(value.c_str(), &end, 10);
+    bool isNumber = !value.empty() && *end == '\0' && number >= 0;
+    if (key == "rank" && isNumber)
+      plan.rank = static_cast<int>(number);
+    else if (key == "after" && isNumber)
+      plan.after = static_cast<uint64_t>(number);
+    else if (key == "kind" && value == "error")
+      plan.kind = Error;
+    else if (key == "kind" && value == "stall")
+      plan.kind = Stall;
+    else if (key == "kind" && value == "exit")
+      plan.kind = Exit;
+    else
+      return "fault '" + text + "': cannot read '" + field +
+             "' (expected rank=K,after=C,kind=error|stall|exit)";
+  }
+  return "";
+}
+
+Status Communicator::exchange(const std::vector<SendBuffer> &sends,
+                              const std::vector<ReceiveBuffer> &receives) {
+  uint64_t bytes = 0;
+  for (const SendBuffer &send : sends) {
+    if (send.peer < 0 || send.peer >= size_ || send.peer == rank_)
+      return Status::error("rank " + std::to_string(rank_) +
+                           " cannot send to rank " + std::to_string(send.peer));
+    bytes += send.bytes;
+  }
+  for (const ReceiveBuffer &receive : receives)
+    if (receive.peer < 0 || receive.peer >= size_ || receive.peer == rank_)
+      return Status::error("rank " + std::to_string(rank_) +
+                           " cannot receive from rank " +
+                           std::to_string(receive.peer));
+  bytesSent_ += bytes;
+  return transfer(sends, receives);
+}
+
+Status Communicator::beginCollective(const std::string &kind) {
+  uint64_t index = collectives_++;
+  if (options_.fault.kind == FaultPlan::None || options_.fault.rank != rank_ ||
+      options_.fault.after != index)
+    return Status::success();
+  switch (options_.fault.kind) {
+  case FaultPlan::Stall:
+    // A hung rank: the others must notice by their deadline.
+    for (;;)
+      std::this_thread::sleep_for(std::chrono::hours(1));
+  case FaultPlan::Exit:
+    exited_ = true;
+    exitRank();
+    return Status::error("rank " + std::to_string(rank_) +
+                         " exited (injected fault in " + kind + ")");
+  default:
+    return Status::error("injected fault in " + kind + " (DSP_FAULT)");
+  }
+}
+
+namespace {
+
+/// What the threads of one local group share.
+struct LocalGroup {
+  explicit LocalGroup(int size)
+      : size(size), mailboxes(static_cast<size_t>(size) * size) {}
+
+  struct Message {
+    const void *data;
+    size_t bytes;
+    bool done = false;
+  };
+
+  const int size;
+  std::mutex mutex;
+  std::condition_variable changed;
+  /// The first failure, "rank K failed: ..."; empty while all is well.
+  std::string failure;
+  /// Messages posted from rank s to rank d, in order, at [s * size + d].
+  std::vector<std::deque<std::shared_ptr<Message>>> mailboxes;
+};
+
+class LocalCommunicator : public Communicator {
+public:
+  LocalCommunicator(int rank, std::shared_ptr<LocalGroup> group,
+                    const CommunicatorOptions &options)
+      : Communicator(rank, group->size, options), group_(std::move(group)) {}
+
+  const char *name() const override { return "local"; }
+  int ranksOnHost() const override { return size_; }
+
+  void abort(const std::string &message) override {
+    std::lock_guard<std::mutex> lock(group_->mutex);
+    if (group_->failure.empty())
+      group_->failure = "rank " + std::to_string(rank_) + " failed: " + message;
+    group_->changed.notify_all();
+  }
+
+protected:
+  Status transfer(const std::vector<SendBuffer> &sends,
+                  const std::vector<ReceiveBuffer> &receives) override {
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(timeoutSeconds()));
+    LocalGroup &group = *group_;
+    std::unique_lock<std::mutex> lock(group.mutex);
+    if (!group.failure.empty())
+      return Status::error(group.failure);
+    // Shared ownership: a receiver may still mark a message done after this
+    // rank gave up on it.
+    std::vector<std::shared_ptr<LocalGroup::Message>> posted;
+    for (const SendBuffer &send : sends) {
+      posted.push_back(std::make_shared<LocalGroup::Message>(
+          LocalGroup::Message{send.data, send.bytes}));
+      group.mailboxes[rank_ * group.size + send.peer].push_back(posted.back());
+    }
+    group.changed.notify_all();
+
+    for (const ReceiveBuffer &receive : receives) {
+      auto &mailbox = group.mailboxes[receive.peer * group.size + rank_];
+      if (!group.changed.wait_until(lock, deadline, [&] {
+            return !mailbox.empty() || !group.failure.empty();
+          }))
+        return timeout(receive.peer, "to send");
+      if (!group.failure.empty())
+        return Status::error(group.failure);
+      std::shared_ptr<LocalGroup::Message> message = mailbox.front();
+      mailbox.pop_front();
+      if (message->bytes != receive.bytes)
+        return Status::error("rank " + std::to_string(receive.peer) + " sent " +
+                             std::to_string(message->bytes) + " bytes, rank " +
+                             std::to_string(rank_) + " expected " +
+                             std::to_string(receive.bytes));
+      lock.unlock();
+      std::memcpy(receive.data, message->data, receive.bytes);
+      lock.lock();
+      message->done = true;
+      group.changed.notify_all();
+    }
+
+    for (size_t i = 0; i < posted.size(); ++i) {
+      const LocalGroup::Message &message = *posted[i];
+      if (!group.changed.wait_until(lock, deadline, [&] {
+            return message.done || !group.failure.empty();
+          }))
+        return timeout(sends[i].peer, "to receive");
+      if (!group.failure.empty())
+        return Status::error(group.failure);
+    }
+    return Status::success();
+  }
+
+  void exitRank() override {}
+
+private:
+  Status timeout(int peer, const char *what) const {
+    std::ostringstream message;
+    message << "timed out after " << timeoutSeconds() << " s waiting for rank "
+            << peer << " " << what;
+    return Status::error(message.str());
+  }
+
+  std::shared_ptr<LocalGroup> group_;
+};
+
+} // namespace
+
+std::vector<std::shared_ptr<Communicator>>
+createLocalCommunicators(int size, const CommunicatorOptions &options) {
+  auto group = std::make_shared<LocalGroup>(size);
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  for (int rank = 0; rank < size; ++rank)
+    communicators.push_back(
+        std::make_shared<LocalCommunicator>(rank, group, options));
+  return communicators;
+}
+
+#ifndef DSP_HAVE_MPI
+Status createMpiCommunicator(const CommunicatorOptions &,
+                             std::shared_ptr<Communicator> &) {
+  return Status::error("this runtime was built without MPI; rebuild it with "
+                       "an MPI installation or use --comm=local");
+}
+#endif
+
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,532 @@
+//===- CollectiveTest.cpp - Communicators, collectives, multi-rank runs ---===//
+
+#include "TestUtil.h"
+
+#include "dsp/Runtime/Communicator.h"
+#include "dsp/Runtime/Layout.h"
+#include "dsp/Runtime/Npy.h"
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <sys/wait.h>
+#include <thread>
+
+using namespace dsp::test;
+using dsp::format::Layout;
+using dsp::program::F32;
+using dsp::runtime::Communicator;
+using dsp::runtime::CommunicatorOptions;
+using dsp::runtime::Session;
+using dsp::runtime::Status;
+
+namespace {
+
+Layout split(int64_t dim, int64_t outer, int64_t size, int64_t inner,
+             int64_t ranks) {
+  Layout layout;
+  layout.kind = Layout::Split;
+  layout.dim = dim;
+  layout.outer = outer;
+  layout.size = size;
+  layout.inner = inner;
+  layout.pad = (ranks - size % ranks) % ranks;
+  return layout;
+}
+
+Layout ofKind(Layout::Kind kind) {
+  Layout layout;
+  layout.kind = kind;
+  return layout;
+}
+
+std::vector<float> block(const std::vector<float> &global, const Shape &shape,
+                         const Layout &layout, int64_t ranks, int64_t rank) {
+  if (layout.kind != Layout::Split)
+    return global;
+  std::vector<float> local(count(layout.localShape(shape, ranks)));
+  dsp::format::extractBlock(global.data(), shape, 4, layout, ranks, rank,
+                            local.data());
+  return local;
+}
+
+/// What each rank computed and sent.
+struct RankResults {
+  std::vector<std::vector<float>> outputs;
+  std::vector<uint64_t> bytes;
+  std::vector<std::string> errors;
+};
+
+/// Runs every session on its own thread; a failing rank aborts the group,
+/// as dsp-run does. `skip` ranks never run (a rank that vanished).
+RankResults runRanks(std::vector<std::unique_ptr<Session>> &sessions,
+                     std::vector<std::shared_ptr<Communicator>> &communicators,
+                     int skip = -1) {
+  RankResults results;
+  size_t n = sessions.size();
+  results.outputs.resize(n);
+  results.bytes.resize(n);
+  results.errors.resize(n);
+  std::vector<std::thread> threads;
+  for (size_t rank = 0; rank < n; ++rank)
+    threads.emplace_back([&, rank] {
+      if (static_cast<int>(rank) == skip)
+        return;
+      Status status = sessions[rank]->run();
+      if (!status) {
+        results.errors[rank] = status.message();
+        if (!communicators[rank]->exited())
+          communicators[rank]->abort(status.message());
+        return;
+      }
+      results.outputs[rank].resize(sessions[rank]->outputInfo(0).bytes / 4);
+      EXPECT_TRUE(sessions[rank]
+                      ->readOutput(0, results.outputs[rank].data(),
+                                   results.outputs[rank].size() * 4)
+                      .ok());
+      results.bytes[rank] = sessions[rank]->statistics().bytesPerRank;
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  return results;
+}
+
+/// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
+/// r's operand.
+RankResults runCollective(const std::string &op, int ranks, const Shape &global,
+                          const Layout &from, const Layout &to,
+                          const std::vector<std::vector<float>> &inputs,
+                          const std::string &reduction = "",
+                          const CommunicatorOptions &options = {},
+                          int skip = -1) {
+  ProgramBuilder builder;
+  builder.program.set_ranks(ranks);
+  std::vector<dsp::program::Attribute> attributes = {
+      ints("from", from.encode()), ints("global_shape", global)};
+  if (op != "zero_pad")
+    attributes.push_back(ints("to", to.encode()));
+  if (!reduction.empty())
+    attributes.push_back(str("reduction", reduction));
+  uint32_t x = builder.input("x", F32, from.localShape(global, ranks));
+  builder.output(
+      builder.op(op, {x}, F32, to.localShape(global, ranks), attributes));
+  std::string path = temporaryPath(op + "_collective.dspx");
+  std::string error = builder.write(path);
+  EXPECT_EQ(error, "");
+  auto file = dsp::format::ProgramFile::open(path, error);
+  EXPECT_TRUE(file) << error;
+  auto communicators = dsp::runtime::createLocalCommunicators(ranks, options);
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int rank = 0; rank < ranks; ++rank) {
+    dsp::runtime::SessionOptions sessionOptions;
+    sessionOptions.threads = 1;
+    sessionOptions.communicator = communicators[rank];
+    sessions.push_back(Session::create(file, sessionOptions, error));
+    EXPECT_TRUE(sessions.back()) << error;
+    const std::vector<float> &input = inputs[rank];
+    EXPECT_TRUE(sessions.back()
+                    ->bindInput(0, F32, from.localShape(global, ranks),
+                                input.data(), input.size() * 4)
+                    .ok());
+  }
+  return runRanks(sessions, communicators, skip);
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// The layouts exercised: the split dim outermost (contiguous blocks), in
+/// the middle with pads (T=6 on 4 ranks), and a factor inside a dim.
+const Shape kShape = {4, 6, 12, 3};
+Layout layoutCase(int which, int64_t ranks) {
+  switch (which) {
+  case 0:
+    return split(0, 1, 4, 1, ranks);
+  case 1:
+    return split(1, 1, 6, 1, ranks);
+  default:
+    return split(2, 2, 3, 2, ranks); // 12 = outer 2 * size 3 * inner 2
+  }
+}
+
+TEST(CollectiveTest, AllToAllMatchesTheGlobalReference) {
+  std::vector<float> global = randomFloats(count(kShape), 1);
+  for (int ranks = 1; ranks <= 8; ++ranks)
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) {
+        if (a == b)
+          continue;
+        Layout from = layoutCase(a, ranks), to = layoutCase(b, ranks);
+        SCOPED_TRACE(std::to_string(ranks) + " ranks, " + from.str() + " -> " +
+                     to.str());
+        std::vector<std::vector<float>> inputs;
+        for (int r = 0; r < ranks; ++r)
+          inputs.push_back(block(global, kShape, from, ranks, r));
+        RankResults results =
+            runCollective("all_to_all", ranks, kShape, from, to, inputs);
+        Shape chunk = from.localShape(to.localShape(kShape, ranks), ranks);
+        for (int r = 0; r < ranks; ++r) {
+          ASSERT_EQ(results.errors[r], "");
+          EXPECT_EQ(results.outputs[r], block(global, kShape, to, ranks, r));
+          EXPECT_EQ(results.bytes[r], uint64_t((ranks - 1) * count(chunk) * 4));
+        }
+      }
+}
+
+TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
+  std::vector<float> global = randomFloats(count(kShape), 2);
+  Layout replicated = ofKind(Layout::Replicated);
+  for (int ranks = 1; ranks <= 8; ++ranks)
+    for (int a = 0; a < 3; ++a) {
+      Layout layout = layoutCase(a, ranks);
+      SCOPED_TRACE(std::to_string(ranks) + " ranks, " + layout.str());
+      Shape local = layout.localShape(kShape, ranks);
+      std::vector<std::vector<float>> blocks, replicas(ranks, global), dirty;
+      for (int r = 0; r < ranks; ++r) {
+        blocks.push_back(block(global, kShape, layout, ranks, r));
+        // Pads full of garbage, which zero_pad must clear.
+        dirty.push_back(blocks.back());
+        std::vector<float> ones(dirty.back().size(), 7.0f);
+        dsp::format::zeroBlockPad(ones.data(), kShape, 4, layout, ranks, r);
+        for (size_t i = 0; i < ones.size(); ++i)
+          if (ones[i] == 0.0f)
+            dirty.back()[i] = 99.0f;
+      }
+      RankResults gathered = runCollective("all_gather", ranks, kShape, layout,
+                                           replicated, blocks);
+      RankResults sliced = runCollective("local_slice", ranks, kShape,
+                                         replicated, layout, replicas);
+      RankResults padded =
+          runCollective("zero_pad", ranks, kShape, layout, layout, dirty);
+      for (int r = 0; r < ranks; ++r) {
+        ASSERT_EQ(gathered.errors[r], "");
+        EXPECT_EQ(gathered.outputs[r], global);
+        EXPECT_EQ(gathered.bytes[r], uint64_t((ranks - 1) * count(local) * 4));
+        EXPECT_EQ(sliced.outputs[r], blocks[r]);
+        EXPECT_EQ(sliced.bytes[r], 0u);
+        EXPECT_EQ(padded.outputs[r], blocks[r]);
+      }
+    }
+}
+
+TEST(CollectiveTest, ReduceScatterAndAllReduce) {
+  Layout partial = ofKind(Layout::Partial),
+         replicated = ofKind(Layout::Replicated);
+  for (int ranks = 1; ranks <= 8; ++ranks) {
+    std::vector<std::vector<float>> summands;
+    std::vector<float> sum(count(kShape), 0.0f), max(count(kShape), -INFINITY);
+    for (int r = 0; r < ranks; ++r) {
+      // Small integers: every summation order gives the same floats.
+      std::vector<float> values = randomFloats(count(kShape), 10 + r, -8, 8);
+      for (size_t i = 0; i < values.size(); ++i) {
+        values[i] = std::round(values[i]);
+        sum[i] += values[i];
+        max[i] = std::max(max[i], values[i]);
+      }
+      summands.push_back(values);
+    }
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    RankResults reducedSum = runCollective("all_reduce", ranks, kShape, partial,
+                                           replicated, summands, "sum");
+    RankResults reducedMax = runCollective("all_reduce", ranks, kShape, partial,
+                                           replicated, summands, "max");
+    uint64_t ringBytes = 2 * (ranks - 1) * ceilDiv(count(kShape), ranks) * 4;
+    for (int r = 0; r < ranks; ++r) {
+      ASSERT_EQ(reducedSum.errors[r], "");
+      EXPECT_EQ(reducedSum.outputs[r], sum);
+      EXPECT_EQ(reducedMax.outputs[r], max);
+      EXPECT_EQ(reducedSum.bytes[r], ringBytes);
+    }
+    for (int b = 0; b < 3; ++b) {
+      Layout to = layoutCase(b, ranks);
+      SCOPED_TRACE(to.str());
+      RankResults scattered =
+          runCollective("reduce_scatter", ranks, kShape, partial, to, summands);
+      Shape local = to.localShape(kShape, ranks);
+      for (int r = 0; r < ranks; ++r) {
+        ASSERT_EQ(scattered.errors[r], "");
+        EXPECT_EQ(scattered.outputs[r], block(sum, kShape, to, ranks, r));
+        EXPECT_EQ(scattered.bytes[r], uint64_t((ranks - 1) * count(local) * 4));
+      }
+    }
+  }
+}
+
+TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
+  ProgramBuilder builder;
+  builder.program.set_ranks(4);
+  Layout from = split(1, 1, 6, 1, 4), to = split(0, 1, 4, 1, 4);
+  uint32_t x = builder.input("x", F32, {4, 2, 8});
+  builder.output(
+      builder.op("all_to_all", {x}, F32, {1, 6, 8},
+                 {ints("from", from.encode()), ints("to", to.encode()),
+                  ints("global_shape", {4, 6, 8})}));
+  EXPECT_EQ(builder.write(temporaryPath("valid_a2a.dspx")), "");
+
+  auto expectProblem = [](ProgramBuilder copy, const std::string &problem) {
+    std::string error = copy.write(temporaryPath("invalid_a2a.dspx"));
+    EXPECT_NE(error.find(problem), std::string::npos) << error;
+  };
+  ProgramBuilder wrongShape = builder;
+  wrongShape.program.mutable_tensors(0)->set_shape(1, 3);
+  wrongShape.program.mutable_tensors(0)->set_bytes(4 * 3 * 8 * 4);
+  expectProblem(wrongShape, "input 0 has shape [4,3,8], expected [4,2,8]");
+  ProgramBuilder badPad = builder;
+  badPad.program.mutable_instructions(0)
+      ->mutable_attributes(0)
+      ->mutable_ints()
+      ->set_values(5, 1);
+  expectProblem(badPad, "size+pad must be a multiple of the 4 ranks");
+  ProgramBuilder sameDim = builder;
+  *sameDim.program.mutable_instructions(0)->mutable_attributes(1) =
+      ints("to", from.encode());
+  expectProblem(sameDim, "split the same dim 1");
+  ProgramBuilder badKind = builder;
+  badKind.program.mutable_instructions(0)->set_op("all_gather");
+  expectProblem(badKind, "attribute 'to' is split(dim=0");
+}
+
+TEST(CollectiveTest, FailingRankStopsEveryRank) {
+  Shape shape = {8, 4};
+  Layout from = split(0, 1, 8, 1, 4), to = split(1, 1, 4, 1, 4);
+  std::vector<std::vector<float>> inputs(4, std::vector<float>(8));
+  CommunicatorOptions options;
+  options.timeoutSeconds = 30;
+  ASSERT_EQ(dsp::runtime::FaultPlan::parse("rank=2,after=0,kind=error",
+                                           options.fault),
+            "");
+  auto start = std::chrono::steady_clock::now();
+  RankResults results =
+      runCollective("all_to_all", 4, shape, from, to, inputs, "", options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(results.errors[2].find("injected fault in all_to_all"),
+            std::string::npos)
+      << results.errors[2];
+  for (int r : {0, 1, 3})
+    EXPECT_NE(results.errors[r].find("rank 2 failed: "), std::string::npos)
+        << results.errors[r];
+
+  EXPECT_NE(dsp::runtime::FaultPlan::parse("rank=x", options.fault), "");
+}
+
+TEST(CollectiveTest, MissingRankTimesOut) {
+  Shape shape = {8, 4};
+  Layout from = split(0, 1, 8, 1, 4), to = split(1, 1, 4, 1, 4);
+  std::vector<std::vector<float>> inputs(4, std::vector<float>(8));
+  CommunicatorOptions options;
+  options.timeoutSeconds = 0.5;
+  auto start = std::chrono::steady_clock::now();
+  RankResults results = runCollective("all_to_all", 4, shape, from, to, inputs,
+                                      "", options, /*skip=*/3);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  for (int r : {0, 1, 2})
+    EXPECT_NE(results.errors[r].find("rank 3"), std::string::npos)
+        << results.errors[r];
+}
+
+//===----------------------------------------------------------------------===//
+// dsp-run on hand-built multi-rank programs
+//===----------------------------------------------------------------------===//
+
+int runCommand(const std::string &command, std::string &output) {
+  std::string path = temporaryPath("collective_command.txt");
+  int status = std::system((command + " > " + path + " 2>&1").c_str());
+  std::ifstream file(path);
+  output.assign(std::istreambuf_iterator<char>(file), {});
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string readText(const std::string &path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+/// x [4,6,8] split on dim 1 (T=6, padded) → y: 2x, all_to_all to dim 0,
+/// sum over dim 2, all_gather; z: (x+2) with pads zeroed, sum over the split
+/// dim (partial), all_reduce.
+struct PipelineModel {
+  std::string path;
+  uint64_t allToAll, allGather, allReduce;
+};
+
+PipelineModel writePipelineModel(int ranks) {
+  Shape global = {4, 6, 8};
+  Layout t = split(1, 1, 6, 1, ranks), b = split(0, 1, 4, 1, ranks);
+  Layout replicated = ofKind(Layout::Replicated);
+  ProgramBuilder builder;
+  builder.program.set_ranks(ranks);
+  Shape xLocal = t.localShape(global, ranks);
+  uint32_t x = builder.input("x", F32, xLocal);
+  for (int64_t value : t.encode())
+    builder.program.mutable_tensors(x)->add_layout(value);
+  for (int64_t dim : global)
+    builder.program.mutable_tensors(x)->add_global_shape(dim);
+  uint32_t two = builder.weight("two", f32({1}, {2.0f}));
+  uint32_t doubled = builder.op("mul", {x, two}, F32, xLocal);
+  Shape bLocal = b.localShape(global, ranks);
+  uint32_t switched =
+      builder.op("all_to_all", {doubled}, F32, bLocal,
+                 {ints("from", t.encode()), ints("to", b.encode()),
+                  ints("global_shape", global)});
+  Shape summedLocal = {bLocal[0], 6, 1};
+  uint32_t summed = builder.op("reduce_sum", {switched}, F32, summedLocal,
+                               {ints("axes", {2}), ints("keepdims", {1})});
+  builder.output(
+      builder.op("all_gather", {summed}, F32, {4, 6, 1},
+                 {ints("from", b.encode()), ints("to", replicated.encode()),
+                  ints("global_shape", {4, 6, 1})}));
+  uint32_t shifted = builder.op("add", {x, two}, F32, xLocal);
+  uint32_t cleared =
+      builder.op("zero_pad", {shifted}, F32, xLocal,
+                 {ints("from", t.encode()), ints("global_shape", global)});
+  uint32_t partial = builder.op("reduce_sum", {cleared}, F32, {4, 1, 8},
+                                {ints("axes", {1}), ints("keepdims", {1})});
+  builder.output(
+      builder.op("all_reduce", {partial}, F32, {4, 1, 8},
+                 {ints("from", ofKind(Layout::Partial).encode()),
+                  ints("to", replicated.encode()),
+                  ints("global_shape", {4, 1, 8}), str("reduction", "sum")}));
+  PipelineModel model;
+  model.path = temporaryPath("pipeline" + std::to_string(ranks) + ".dspx");
+  EXPECT_EQ(builder.write(model.path), "");
+  int64_t n = ranks;
+  model.allToAll = (n - 1) * b.block(n) * t.block(n) * 8 * 4;
+  model.allGather = (n - 1) * b.block(n) * 6 * 4;
+  model.allReduce = 2 * (n - 1) * ceilDiv(32, n) * 4;
+  return model;
+}
+
+/// Writes x and the two expected outputs; returns the dsp-run arguments.
+std::string writePipelineData() {
+  std::vector<float> x = randomFloats(4 * 6 * 8, 5), y(4 * 6), z(4 * 8, 0.0f);
+  for (int i = 0; i < 4; ++i)
+    for (int t = 0; t < 6; ++t)
+      for (int c = 0; c < 8; ++c) {
+        float value = x[(i * 6 + t) * 8 + c];
+        y[i * 6 + t] += 2 * value;
+        z[i * 8 + c] += value + 2;
+      }
+  std::string xPath = temporaryPath("pipeline_x.npy"),
+              yPath = temporaryPath("pipeline_y.npy"),
+              zPath = temporaryPath("pipeline_z.npy");
+  EXPECT_EQ(dsp::npy::write(xPath, F32, {4, 6, 8}, x.data(), x.size() * 4), "");
+  EXPECT_EQ(dsp::npy::write(yPath, F32, {4, 6, 1}, y.data(), y.size() * 4), "");
+  EXPECT_EQ(dsp::npy::write(zPath, F32, {4, 1, 8}, z.data(), z.size() * 4), "");
+  return " --input=@" + xPath + " --expected-output=@" + yPath +
+         " --expected-output=@" + zPath + " --atol=1e-4";
+}
+
+void expectStats(const std::string &statsPath, const PipelineModel &model,
+                 int ranks, const std::string &comm) {
+  std::string json = readText(statsPath);
+  for (const std::string &key :
+       {std::string("\"comm\": \"") + comm + "\"",
+        "\"ranks\": " + std::to_string(ranks),
+        "\"kind\": \"all_to_all\", \"location\": \"node_2\", "
+        "\"bytes_per_rank\": " +
+            std::to_string(model.allToAll),
+        "\"kind\": \"all_gather\", \"location\": \"node_4\", "
+        "\"bytes_per_rank\": " +
+            std::to_string(model.allGather),
+        "\"kind\": \"all_reduce\", \"location\": \"node_8\", "
+        "\"bytes_per_rank\": " +
+            std::to_string(model.allReduce),
+        "\"totals\": {\"bytes_per_rank\": " +
+            std::to_string(model.allToAll + model.allGather + model.allReduce) +
+            "}"})
+    EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
+  size_t peaks = json.find("\"peak_memory_bytes\": [");
+  ASSERT_NE(peaks, std::string::npos) << json;
+  std::string array = json.substr(peaks, json.find(']', peaks) - peaks);
+  EXPECT_EQ(std::count(array.begin(), array.end(), ','), ranks - 1) << array;
+}
+
+TEST(CollectiveTest, DspRunLocalRanks) {
+  std::string arguments = writePipelineData();
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    PipelineModel model = writePipelineModel(ranks);
+    std::string stats = temporaryPath("pipeline_stats.json"), output;
+    EXPECT_EQ(runCommand(std::string(DSP_RUN_PATH) + " " + model.path +
+                             arguments + " --stats-json=" + stats,
+                         output),
+              0)
+        << output;
+    expectStats(stats, model, ranks, "local");
+  }
+}
+
+TEST(CollectiveTest, DspRunLocalFaultsStopEveryRank) {
+  std::string arguments = writePipelineData();
+  PipelineModel model = writePipelineModel(4);
+  for (const char *kind : {"error", "stall", "exit"}) {
+    SCOPED_TRACE(kind);
+    std::string output;
+    auto start = std::chrono::steady_clock::now();
+    int status = runCommand(std::string("DSP_FAULT=rank=1,after=1,kind=") +
+                                kind + " " + DSP_RUN_PATH + " " + model.path +
+                                arguments + " --comm-timeout=1",
+                            output);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    EXPECT_EQ(status, 1) << output;
+    EXPECT_LT(seconds, 6) << output;
+    EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
+    EXPECT_NE(output.find("all_gather"), std::string::npos) << output;
+  }
+}
+
+#ifdef DSP_MPIEXEC
+std::string mpirun(int ranks) {
+  return std::string(
+             "OMPI_ALLOW_RUN_AS_ROOT=1 "
+             "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader ") +
+         DSP_MPIEXEC + " --oversubscribe -np " + std::to_string(ranks) + " " +
+         DSP_RUN_PATH + " ";
+}
+#endif
+
+TEST(CollectiveTest, DspRunMpiRanks) {
+#ifndef DSP_MPIEXEC
+  GTEST_SKIP() << "mpirun was not found when the tests were configured";
+#else
+  std::string arguments = writePipelineData();
+  for (int ranks : {2, 4}) {
+    SCOPED_TRACE(std::to_string(ranks) + " processes");
+    PipelineModel model = writePipelineModel(ranks);
+    std::string stats = temporaryPath("pipeline_mpi_stats.json"), output;
+    EXPECT_EQ(runCommand(mpirun(ranks) + model.path + arguments +
+                             " --comm=mpi --stats-json=" + stats,
+                         output),
+              0)
+        << output;
+    expectStats(stats, model, ranks, "mpi");
+  }
+#endif
+}
+
+TEST(CollectiveTest, DspRunMpiFaultsStopEveryRank) {
+#ifndef DSP_MPIEXEC
+  GTEST_SKIP() << "mpirun was not found when the tests were configured";
+#else
+  std::string arguments = writePipelineData();
+  PipelineModel model = writePipelineModel(4);
+  for (const char *kind : {"error", "stall", "exit"}) {
+    SCOPED_TRACE(kind);
+    std::string output;
+    auto start = std::chrono::steady_clock::now();
+    int status = runCommand(std::string("DSP_FAULT=rank=1,after=1,kind=") +
+                                kind + " " + mpirun(4) + model.path +
+                                arguments + " --comm=mpi --comm-timeout=1",
+                            output);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    EXPECT_NE(status, 0) << output;
+    EXPECT_LT(seconds, 15) << output;
+    EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
+  }
+#endif
+}
+
+} // namespace
