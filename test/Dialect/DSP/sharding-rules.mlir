@@ -59,12 +59,13 @@ func.func @softmax(%x: tensor<2x4x16xf32>) -> tensor<2x4x16xf32> {
   return %0 : tensor<2x4x16xf32>
 }
 
-// Batch, heads and query sequence are parallel, the key sequence mixes, the
-// head dim is a reduction; the mask is broadcast onto the scores.
+// Batch, heads and query sequence are parallel; the key sequence and the
+// head dim of query and key mix (the softmax is not linear); the mask is
+// broadcast onto the scores.
 func.func @attention(%q: tensor<2x8x16x64xf32>, %k: tensor<2x8x32x64xf32>, %v: tensor<2x8x32x48xf32>, %m: tensor<1x16x1xf32>) -> (tensor<2x8x16x48xf32>, tensor<2x8x16x48xf32>) {
-  // expected-remark @below {{sharding rule: ([a, b, c, e], [a, b, d, e], [a, b, d, f]) -> ([a, b, c, f]) {a = 2 parallel, b = 8 parallel, c = 16 parallel, d = 32 mixing, e = 64 reduction, f = 48 parallel}}}
+  // expected-remark @below {{sharding rule: ([a, b, c, e], [a, b, d, e], [a, b, d, f]) -> ([a, b, c, f]) {a = 2 parallel, b = 8 parallel, c = 16 parallel, d = 32 mixing, e = 64 mixing, f = 48 parallel}}}
   %0 = dsp.attention %q, %k, %v {scale = 0.125 : f64} : (tensor<2x8x16x64xf32>, tensor<2x8x32x64xf32>, tensor<2x8x32x48xf32>) -> tensor<2x8x16x48xf32>
-  // expected-remark @below {{sharding rule: ([a, b, c, e], [a, b, d, e], [a, b, d, f], [1, c, 1]) -> ([a, b, c, f]) {a = 2 parallel, b = 8 parallel, c = 16 parallel, d = 32 mixing, e = 64 reduction, f = 48 parallel}}}
+  // expected-remark @below {{sharding rule: ([a, b, c, e], [a, b, d, e], [a, b, d, f], [1, c, 1]) -> ([a, b, c, f]) {a = 2 parallel, b = 8 parallel, c = 16 parallel, d = 32 mixing, e = 64 mixing, f = 48 parallel}}}
   %1 = dsp.attention %q, %k, %v mask %m {scale = 0.125 : f64} : (tensor<2x8x16x64xf32>, tensor<2x8x32x64xf32>, tensor<2x8x32x48xf32>, tensor<1x16x1xf32>) -> tensor<2x8x16x48xf32>
   return %0, %1 : tensor<2x8x16x48xf32>, tensor<2x8x16x48xf32>
 }

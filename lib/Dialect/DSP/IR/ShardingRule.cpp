@@ -222,7 +222,9 @@ ShardingRule AttentionOp::getShardingRule() {
   int64_t heads = rule.addFactor(q[1], FactorKind::Parallel);
   int64_t querySeq = rule.addFactor(q[2], FactorKind::Parallel);
   int64_t keySeq = rule.addFactor(k[2], FactorKind::Mixing);
-  int64_t headDim = rule.addFactor(q[3], FactorKind::Reduction);
+  // The scores sum over the head dim, but the softmax after them is not
+  // linear: a shard of the head dim gives no partial of the result.
+  int64_t headDim = rule.addFactor(q[3], FactorKind::Mixing);
   int64_t valueDim = rule.addFactor(v[3], FactorKind::Parallel);
   rule.addOperand({{batch}, {heads}, {querySeq}, {headDim}});
   rule.addOperand({{batch}, {heads}, {keySeq}, {headDim}});

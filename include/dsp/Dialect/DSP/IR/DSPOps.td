@@ -264,9 +264,11 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
     result `[B, H, Lq, Dv]` is `softmax(query . key^T * scale + mask) . value`
     over `Lk`; a query row whose scores are all `-inf` gives zeros.
 
-    Batch, heads and the query sequence are parallel factors, the key
-    sequence is mixing and the head dim a reduction: sharding the heads is
-    the Ulysses switch, sharding the batch or query sequence is local.
+    Batch, heads and the query sequence are parallel factors; the key
+    sequence and the head dim of query and key are mixing (the softmax
+    between the two products is not linear, so neither leaves a partial
+    sum): sharding the heads is the Ulysses switch, sharding the batch or
+    query sequence is local.
   }];
   let arguments = (ins DSP_FloatTensor:$query, DSP_FloatTensor:$key,
                        DSP_FloatTensor:$value, Optional<DSP_FloatTensor>:$mask,
