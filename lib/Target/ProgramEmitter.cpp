@@ -7,6 +7,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include <cstring>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -39,21 +41,80 @@ uint64_t bytesOf(RankedTensorType type) {
   return static_cast<uint64_t>(type.getNumElements()) * width;
 }
 
+/// A value's sharding; constants are whole on every rank.
+ShardingAttr shardingOf(Value value) {
+  if (ShardingAttr sharding = getSharding(value))
+    return sharding;
+  return ShardingAttr::getReplicated(value.getContext());
+}
+
+/// The six ints of the runtime's Layout (include/dsp/Runtime/Layout.h):
+/// [kind, dim, outer, size, inner, pad].
+SmallVector<int64_t> layoutInts(ShardingAttr sharding, RankedTensorType type) {
+  if (sharding.isReplicated())
+    return {0, 0, 1, 1, 1, 0};
+  if (sharding.isPartial())
+    return {2, 0, 1, 1, 1, 0};
+  return {1,
+          sharding.getDim(),
+          sharding.getOuter(),
+          sharding.getSplitExtent(type),
+          sharding.getInner(),
+          sharding.getPad()};
+}
+
+/// The block of `shape` one of `ranks` ranks holds under `sharding`.
+SmallVector<int64_t> blockShape(ArrayRef<int64_t> shape, ShardingAttr sharding,
+                                RankedTensorType type, int64_t ranks) {
+  SmallVector<int64_t> local(shape);
+  if (sharding.isSplit()) {
+    int64_t block = (sharding.getSplitExtent(type) + sharding.getPad()) / ranks;
+    local[sharding.getDim()] =
+        sharding.getOuter() * block * sharding.getInner();
+  }
+  return local;
+}
+
+void setInts(program::Instruction *instruction, StringRef name,
+             ArrayRef<int64_t> values) {
+  program::Attribute *attribute = instruction->add_attributes();
+  attribute->set_name(name.str());
+  for (int64_t v : values)
+    attribute->mutable_ints()->add_values(v);
+}
+
 /// The program under construction.
 class Emitter {
 public:
-  explicit Emitter(func::FuncOp function) : function(function) {}
+  Emitter(func::FuncOp function, int64_t ranks)
+      : function(function), ranks(ranks) {}
   LogicalResult run(StringRef path);
 
 private:
   LogicalResult addTensor(Value value, program::TensorKind kind,
                           StringRef name);
+  /// A tensor the lowering adds (no IR value): an intermediate of `shape`.
+  uint32_t addIntermediate(program::DType dtype, ArrayRef<int64_t> shape);
+  /// A weight that holds `data`, e.g. a scale the lowering needs.
+  uint32_t addScalarWeight(float value);
   LogicalResult addWeight(ConstantOp op);
   LogicalResult addInstruction(Operation *op);
+  /// Appends an instruction and records the lifetimes of its tensors.
+  program::Instruction *appendInstruction(StringRef op,
+                                          ArrayRef<uint32_t> inputs,
+                                          ArrayRef<uint32_t> outputs,
+                                          Location loc);
   uint32_t addCopy(uint32_t source, Location loc);
   void planBuffers();
 
+  // Multi-rank lowering: per-rank shapes, collectives, pads.
+  SmallVector<int64_t> localShape(Value value);
+  LogicalResult addCollective(Operation *op);
+  /// The operand ids of `op`, with pads zeroed where `op` sums over them.
+  SmallVector<uint32_t> operandIds(Operation *op);
+
   func::FuncOp function;
+  int64_t ranks;
   program::Program program;
   DenseMap<Value, uint32_t> ids;
   std::vector<format::WeightData> weights;
@@ -78,10 +139,19 @@ LogicalResult Emitter::addTensor(Value value, program::TensorKind kind,
   program::Tensor *tensor = program.add_tensors();
   tensor->set_name(name.str());
   tensor->set_dtype(*dtype);
-  for (int64_t d : type.getShape())
+  SmallVector<int64_t> shape = localShape(value);
+  for (int64_t d : shape)
     tensor->add_shape(d);
   tensor->set_kind(kind);
-  tensor->set_bytes(bytesOf(type));
+  tensor->set_bytes(
+      bytesOf(RankedTensorType::get(shape, type.getElementType())));
+  // Each rank of a multi-rank program reads its own block of an input.
+  if (ranks > 1 && kind == program::INPUT) {
+    for (int64_t v : layoutInts(shardingOf(value), type))
+      tensor->add_layout(v);
+    for (int64_t d : type.getShape())
+      tensor->add_global_shape(d);
+  }
   firstUse.push_back(-1);
   lastUse.push_back(-1);
   return success();
@@ -140,24 +210,123 @@ LogicalResult Emitter::addWeight(ConstantOp op) {
   return success();
 }
 
-LogicalResult Emitter::addInstruction(Operation *op) {
+program::Instruction *Emitter::appendInstruction(StringRef op,
+                                                 ArrayRef<uint32_t> inputs,
+                                                 ArrayRef<uint32_t> outputs,
+                                                 Location loc) {
   int64_t index = program.instructions_size();
   program::Instruction *instruction = program.add_instructions();
-  instruction->set_op(op->getName().stripDialect().str());
-  instruction->set_location(locationName(op->getLoc()));
-  for (Value operand : op->getOperands()) {
-    uint32_t id = ids.at(operand);
+  instruction->set_op(op.str());
+  instruction->set_location(locationName(loc));
+  for (uint32_t id : inputs) {
     instruction->add_inputs(id);
     lastUse[id] = index;
   }
+  for (uint32_t id : outputs) {
+    instruction->add_outputs(id);
+    if (firstUse[id] < 0)
+      firstUse[id] = index;
+    lastUse[id] = std::max(lastUse[id], index);
+  }
+  return instruction;
+}
+
+SmallVector<int64_t> Emitter::localShape(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (ranks == 1)
+    return SmallVector<int64_t>(type.getShape());
+  return blockShape(type.getShape(), shardingOf(value), type, ranks);
+}
+
+uint32_t Emitter::addIntermediate(program::DType dtype,
+                                  ArrayRef<int64_t> shape) {
+  uint32_t id = program.tensors_size();
+  program::Tensor *tensor = program.add_tensors();
+  tensor->set_dtype(dtype);
+  tensor->set_kind(program::INTERMEDIATE);
+  uint64_t elements = 1;
+  for (int64_t d : shape) {
+    tensor->add_shape(d);
+    elements *= d;
+  }
+  tensor->set_bytes(elements * (dtype == program::F32    ? 4
+                                : dtype == program::I64  ? 8
+                                : dtype == program::I32  ? 4
+                                : dtype == program::BOOL ? 1
+                                                         : 2));
+  firstUse.push_back(-1);
+  lastUse.push_back(-1);
+  return id;
+}
+
+uint32_t Emitter::addScalarWeight(float value) {
+  uint32_t id = program.tensors_size();
+  program::Tensor *tensor = program.add_tensors();
+  tensor->set_dtype(program::F32);
+  tensor->set_kind(program::WEIGHT);
+  tensor->set_bytes(sizeof(float));
+  firstUse.push_back(-1);
+  lastUse.push_back(-1);
+  std::vector<char> data(sizeof(float));
+  std::memcpy(data.data(), &value, sizeof(float));
+  expanded.push_back(std::move(data));
+  weights.push_back({id, expanded.back().data(), sizeof(float)});
+  return id;
+}
+
+SmallVector<uint32_t> Emitter::operandIds(Operation *op) {
+  SmallVector<uint32_t> inputs;
+  for (Value operand : op->getOperands())
+    inputs.push_back(ids.at(operand));
+  ShardingAttr result =
+      op->getNumResults() == 1 ? getResultSharding(op, 0) : ShardingAttr();
+  if (ranks == 1 || !result || !result.isPartial())
+    return inputs;
+  // The op sums over a split factor: its pads must add nothing, whatever the
+  // ops before them left there.
+  for (auto [index, operand] : llvm::enumerate(op->getOperands())) {
+    ShardingAttr sharding = shardingOf(operand);
+    if (!sharding.isSplit() || sharding.getPad() == 0)
+      continue;
+    auto type = cast<RankedTensorType>(operand.getType());
+    const program::Tensor &tensor = program.tensors(inputs[index]);
+    uint32_t zeroed = addIntermediate(
+        tensor.dtype(),
+        SmallVector<int64_t>(tensor.shape().begin(), tensor.shape().end()));
+    program::Instruction *instruction =
+        appendInstruction("zero_pad", {inputs[index]}, {zeroed}, op->getLoc());
+    setInts(instruction, "from", layoutInts(sharding, type));
+    setInts(instruction, "global_shape", type.getShape());
+    inputs[index] = zeroed;
+  }
+  return inputs;
+}
+
+LogicalResult Emitter::addInstruction(Operation *op) {
+  SmallVector<uint32_t> inputs = operandIds(op);
+  SmallVector<uint32_t> outputs;
   for (Value result : op->getResults()) {
     if (failed(addTensor(result, program::INTERMEDIATE, "")))
       return failure();
-    uint32_t id = ids[result];
-    instruction->add_outputs(id);
-    firstUse[id] = index;
-    lastUse[id] = std::max(lastUse[id], index);
+    outputs.push_back(ids[result]);
   }
+  // A mean over a split factor is a partial sum on each rank: each rank
+  // sums its block and scales by the true count, pads excluded.
+  auto mean = dyn_cast<ReduceMeanOp>(op);
+  ShardingAttr resultSharding =
+      op->getNumResults() == 1 ? getResultSharding(op, 0) : ShardingAttr();
+  bool partialMean =
+      ranks > 1 && mean && resultSharding && resultSharding.isPartial();
+  uint32_t sum = 0;
+  if (partialMean) {
+    const program::Tensor &out = program.tensors(outputs[0]);
+    sum = addIntermediate(out.dtype(), SmallVector<int64_t>(out.shape().begin(),
+                                                            out.shape().end()));
+  }
+  program::Instruction *instruction = appendInstruction(
+      partialMean ? "reduce_sum" : op->getName().stripDialect(), inputs,
+      partialMean ? ArrayRef<uint32_t>{sum} : ArrayRef<uint32_t>(outputs),
+      op->getLoc());
   // Inherent attributes, with the defaults of those left unset.
   NamedAttrList attributes(op->getAttrDictionary());
   if (auto registered = op->getRegisteredInfo())
@@ -184,6 +353,103 @@ LogicalResult Emitter::addInstruction(Operation *op) {
       return op->emitError("cannot emit attribute '")
              << named.getName() << "' = " << value;
     }
+  }
+  // A slice keeps a split dim whole: its limit is the block's extent.
+  if (auto slice = dyn_cast<SliceOp>(op); slice && ranks > 1) {
+    SmallVector<int64_t> limits(slice.getLimits());
+    SmallVector<int64_t> local = localShape(slice.getInput());
+    ShardingAttr sharding = shardingOf(slice.getInput());
+    if (sharding.isSplit())
+      limits[sharding.getDim()] = local[sharding.getDim()];
+    for (program::Attribute &attribute : *instruction->mutable_attributes())
+      if (attribute.name() == "limits") {
+        attribute.mutable_ints()->clear_values();
+        for (int64_t v : limits)
+          attribute.mutable_ints()->add_values(v);
+      }
+  }
+  if (partialMean) {
+    int64_t count = 1;
+    for (int64_t axis : mean.getAxes())
+      count *= mean.getInput().getType().getDimSize(axis);
+    appendInstruction("mul", {sum, addScalarWeight(1.0f / count)}, outputs,
+                      op->getLoc());
+  }
+  return success();
+}
+
+LogicalResult Emitter::addCollective(Operation *op) {
+  Value input = op->getOperand(0), output = op->getResult(0);
+  auto type = cast<RankedTensorType>(output.getType());
+  ShardingAttr from = shardingOf(input), to = shardingOf(output);
+  if (failed(addTensor(output, program::INTERMEDIATE, "")))
+    return failure();
+  uint32_t in = ids.at(input), out = ids[output];
+  program::DType dtype = program.tensors(in).dtype();
+  StringRef name = op->getName().stripDialect();
+
+  if (isa<AllToAllOp>(op) && from.getDim() == to.getDim()) {
+    // A switch between two factors of one dim: view the dim as its factors,
+    // so that the runtime's all_to_all moves between two dims.
+    int64_t dim = from.getDim(), extent = type.getDimSize(dim);
+    std::set<int64_t> cuts = {1, extent};
+    for (ShardingAttr s : {from, to}) {
+      cuts.insert(s.getOuter());
+      cuts.insert(s.getOuter() * s.getSplitExtent(type));
+    }
+    SmallVector<int64_t> chain(cuts.begin(), cuts.end()), parts;
+    for (size_t i = 1; i < chain.size(); ++i) {
+      if (chain[i] % chain[i - 1] != 0)
+        return op->emitError("cannot switch between ")
+               << from << " and " << to << ": their factors do not nest";
+      parts.push_back(chain[i] / chain[i - 1]);
+    }
+    SmallVector<int64_t> expandedShape(type.getShape().take_front(dim));
+    llvm::append_range(expandedShape, parts);
+    llvm::append_range(expandedShape, type.getShape().drop_front(dim + 1));
+    auto expandedType =
+        RankedTensorType::get(expandedShape, type.getElementType());
+    // Each side splits the first of the parts its factor spans; that is
+    // the same blocks when the factor divides evenly, and only then may it
+    // span several parts.
+    auto expandedSharding = [&](ShardingAttr s) -> FailureOr<ShardingAttr> {
+      int64_t first = llvm::find(chain, s.getOuter()) - chain.begin();
+      int64_t last = llvm::find(chain, s.getOuter() * s.getSplitExtent(type)) -
+                     chain.begin();
+      if (last - first > 1 && (parts[first] % ranks != 0 || s.getPad() != 0))
+        return failure();
+      return ShardingAttr::getSplit(op->getContext(), dim + first, 1,
+                                    parts[first], 1,
+                                    last - first > 1 ? 0 : s.getPad());
+    };
+    FailureOr<ShardingAttr> expandedFrom = expandedSharding(from);
+    FailureOr<ShardingAttr> expandedTo = expandedSharding(to);
+    if (failed(expandedFrom) || failed(expandedTo))
+      return op->emitError("cannot lower the switch from ")
+             << from << " to " << to << " for " << ranks << " ranks";
+    uint32_t viewIn = addIntermediate(
+        dtype, blockShape(expandedShape, *expandedFrom, expandedType, ranks));
+    uint32_t viewOut = addIntermediate(
+        dtype, blockShape(expandedShape, *expandedTo, expandedType, ranks));
+    appendInstruction("reshape", {in}, {viewIn}, op->getLoc());
+    program::Instruction *instruction =
+        appendInstruction("all_to_all", {viewIn}, {viewOut}, op->getLoc());
+    setInts(instruction, "from", layoutInts(*expandedFrom, expandedType));
+    setInts(instruction, "to", layoutInts(*expandedTo, expandedType));
+    setInts(instruction, "global_shape", expandedShape);
+    appendInstruction("reshape", {viewOut}, {out}, op->getLoc());
+    return success();
+  }
+
+  program::Instruction *instruction =
+      appendInstruction(name, {in}, {out}, op->getLoc());
+  setInts(instruction, "from", layoutInts(from, type));
+  setInts(instruction, "to", layoutInts(to, type));
+  setInts(instruction, "global_shape", type.getShape());
+  if (auto reduce = dyn_cast<AllReduceOp>(op)) {
+    program::Attribute *attribute = instruction->add_attributes();
+    attribute->set_name("reduction");
+    attribute->set_str(stringifyReduceKind(reduce.getReduction()).str());
   }
   return success();
 }
@@ -248,7 +514,7 @@ void Emitter::planBuffers() {
 
 LogicalResult Emitter::run(StringRef path) {
   program.set_format_version(format::kMajorVersion);
-  program.set_ranks(1);
+  program.set_ranks(ranks);
   program.set_producer("dsp-opt");
 
   for (BlockArgument argument : function.getArguments()) {
@@ -282,6 +548,14 @@ LogicalResult Emitter::run(StringRef path) {
           id = addCopy(id, value.getLoc());
         program::Tensor *tensor = program.mutable_tensors(id);
         tensor->set_kind(program::OUTPUT);
+        if (ranks > 1) {
+          auto type = cast<RankedTensorType>(value.getType());
+          for (int64_t v : layoutInts(
+                   ShardingAttr::getReplicated(value.getContext()), type))
+            tensor->add_layout(v);
+          for (int64_t d : type.getShape())
+            tensor->add_global_shape(d);
+        }
         auto name = function.getResultAttrOfType<StringAttr>(
             index, DSPDialect::kNameAttrName);
         tensor->set_name(name ? name.str() : "output" + std::to_string(index));
@@ -292,8 +566,17 @@ LogicalResult Emitter::run(StringRef path) {
     if (!isa<DSPDialect>(op.getDialect()))
       return op.emitError("cannot emit an op outside the dsp dialect");
     if (isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
-            LocalSliceOp>(op))
-      return op.emitError("collectives need a multi-rank program");
+            LocalSliceOp>(op)) {
+      if (ranks == 1)
+        return op.emitError("collectives need a multi-rank program");
+      if (failed(addCollective(&op)))
+        return failure();
+      continue;
+    }
+    if (ranks > 1 && !getResultSharding(&op, 0))
+      return op.emitError("a multi-rank program needs every op sharded; run "
+                          "--dsp-propagate-sharding and --dsp-insert-reshards "
+                          "(or --dsp-pipeline) first");
     if (failed(addInstruction(&op)))
       return failure();
   }
@@ -305,17 +588,10 @@ LogicalResult Emitter::run(StringRef path) {
 }
 
 LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {
-  int64_t ranks = getGroupRanks(module);
-  if (ranks > 1)
-    return module.emitError("the module targets ")
-           << ranks
-           << " ranks; emitting programs for more than one rank needs SPMD "
-              "lowering to per-rank shapes, which this compiler does not have "
-              "yet (plans for N ranks can be inspected with --dsp-summary and "
-              "--dsp-report)";
+  int64_t ranks = std::max<int64_t>(getGroupRanks(module), 1);
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
     return module.emitError("a program needs a func.func @main with one block");
-  Emitter emitter(function);
+  Emitter emitter(function, ranks);
   return emitter.run(path);
 }

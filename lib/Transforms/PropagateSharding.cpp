@@ -268,7 +268,8 @@ double PropagateSharding::reshardSeconds(Value value, ShardingAttr from,
   if (!kind)
     return 0;
   return costModel.collectiveSeconds(
-      *kind, reshardBytes(cast<RankedTensorType>(value.getType()), from, to));
+      *kind, collectiveBytes(cast<RankedTensorType>(value.getType()), from, to,
+                             ranks));
 }
 
 SmallVector<OpStrategy>

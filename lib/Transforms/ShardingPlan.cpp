@@ -48,6 +48,17 @@ uint64_t mlir::dsp::reshardBytes(RankedTensorType type, ShardingAttr from,
   return elements * width;
 }
 
+uint64_t mlir::dsp::collectiveBytes(RankedTensorType type, ShardingAttr from,
+                                    ShardingAttr to, int64_t ranks) {
+  uint64_t bytes = reshardBytes(type, from, to);
+  if (!(from.isPartial() && to.isReplicated()) || ranks <= 1)
+    return bytes;
+  uint64_t elements = type.getNumElements();
+  uint64_t width = bytes / std::max<uint64_t>(elements, 1);
+  uint64_t n = static_cast<uint64_t>(ranks);
+  return (elements + n - 1) / n * n * width;
+}
+
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
                                         const CostModel &model) {
   Builder builder(context);
@@ -167,7 +178,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       ShardingAttr to = getResultSharding(op, 0);
       if (!from || !to)
         return;
-      uint64_t bytes = reshardBytes(type, from, to);
+      uint64_t bytes = collectiveBytes(type, from, to, model.ranks);
       uint64_t perRank = model.bytesPerRank(*kind, bytes);
       double seconds = model.collectiveSeconds(*kind, bytes);
       llvm::json::Array shape;
@@ -318,8 +329,8 @@ void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {
         if (std::optional<CollectiveKind> kind = kindOf(producer)) {
           auto type = cast<RankedTensorType>(producer->getResult(0).getType());
           uint64_t bytes =
-              reshardBytes(type, getSharding(producer->getOperand(0)),
-                           getResultSharding(producer, 0));
+              collectiveBytes(type, getSharding(producer->getOperand(0)),
+                              getResultSharding(producer, 0), model.ranks);
           label = (stringifyCollectiveKind(*kind) + "\\n" +
                    Twine(model.bytesPerRank(*kind, bytes)) + " B/rank")
                       .str();

@@ -26,4 +26,4 @@ module attributes {dsp.group = #dsp.group<ranks = 4>} {
   }
 }
 // GROUP-END
-// GROUP: error: the module targets 4 ranks; emitting programs for more than one rank needs SPMD lowering
+// GROUP: error: a multi-rank program needs every op sharded; run --dsp-propagate-sharding and --dsp-insert-reshards (or --dsp-pipeline) first

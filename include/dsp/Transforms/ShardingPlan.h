@@ -19,6 +19,12 @@ std::optional<CollectiveKind> collectiveFor(ShardingAttr from, ShardingAttr to);
 uint64_t reshardBytes(RankedTensorType type, ShardingAttr from,
                       ShardingAttr to);
 
+/// Bytes a collective from `from` to `to` hands to the transport, as the
+/// runtime moves them: reshardBytes, except that an all_reduce runs as a
+/// ring over the buffer padded to a multiple of `ranks` elements.
+uint64_t collectiveBytes(RankedTensorType type, ShardingAttr from,
+                         ShardingAttr to, int64_t ranks);
+
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
 CostModel costModelOf(ModuleOp module);
