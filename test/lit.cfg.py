@@ -24,3 +24,19 @@ config.substitutions.append(("%models", models_dir))
 if os.path.isdir(models_dir):
     config.available_features.add("models")
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%dsp_src", config.dsp_source_dir))
+
+# A Python with numpy, onnx and onnxruntime (the project's .venv) generates
+# models at test time.
+if config.dsp_python and os.access(config.dsp_python, os.X_OK):
+    config.substitutions.append(("%dsp_python", config.dsp_python))
+    config.available_features.add("python-onnx")
+
+# Open MPI runs as root only when told so; tests use loopback transports.
+for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
+                    ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
+                    ("OMPI_MCA_btl", "self,vader")):
+    config.environment[name] = value
+import shutil
+if shutil.which("mpirun"):
+    config.available_features.add("mpi")

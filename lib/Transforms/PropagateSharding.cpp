@@ -534,17 +534,23 @@ void PropagateSharding::runOnOperation() {
     // An argument may be read in any block its users want, at no cost.
     DenseMap<Value, SmallVector<ShardingAttr>> argumentChoices;
     for (BlockArgument argument : body.getArguments()) {
-      // Replicated comes last, so that ties go to reading only a block.
+      // Each rank reads only its block of an input: whole reads are for
+      // side streams and inputs no user can take in blocks.
       llvm::SetVector<ShardingAttr> choices;
       for (OpOperand &use : argument.getUses()) {
         auto it = opStrategies.find(use.getOwner());
         if (it == opStrategies.end())
           continue;
         for (const OpStrategy &s : it->second)
-          choices.insert(s.operands[use.getOperandNumber()]);
+          if (s.operands[use.getOperandNumber()].isSplit())
+            choices.insert(s.operands[use.getOperandNumber()]);
       }
-      choices.remove(ShardingAttr::getReplicated(context));
-      choices.insert(ShardingAttr::getReplicated(context));
+      bool sideStream =
+          cast<RankedTensorType>(argument.getType()).getNumElements() *
+              kSideStreamRatio <
+          largestActivation;
+      if (choices.empty() || sideStream || allowReplication)
+        choices.insert(ShardingAttr::getReplicated(context));
       argumentChoices[argument] =
           SmallVector<ShardingAttr>(choices.begin(), choices.end());
     }

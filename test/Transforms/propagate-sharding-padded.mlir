@@ -10,16 +10,20 @@
 // rank. The result [1, 6, 16, 64] is split on S (even): 24576 * 3/4 =
 // 18432. The mean's all_reduce of [1, 64] f32 (256 B): 2 * 256 * 3/4 = 384.
 // BYTES-LABEL: Plan for 4 ranks
+// BYTES:       all_to_all {{.*}} 1x6x16x64 6144
 // BYTES:       all_to_all {{.*}} 6x4x16x16 6144
 // BYTES:       all_gather {{.*}} 1x6x16x64 18432
 // BYTES-LABEL: Plan for 4 ranks
 // BYTES:       all_reduce {{.*}} 1x64 384
 // BYTES:       bytes per rank: 384 (gathering the results: 0){{$}}
 
-// The ST-DiT block with T = 6: spatial attention shards its batch B*T = 6
-// padded to 8; the switch to S (16, even) moves the padded block.
+// The ST-DiT block with T = 6: each rank reads its block of x split on S
+// (16, even); spatial attention shards its batch B*T = 6 padded to 8, and
+// both switches move the padded block.
 // CHECK-LABEL: func.func @uneven_block(
-// CHECK:         dsp.layer_norm {{.*}}{{{.*}}dsp.sharding = [#dsp.shard<dim = 1, pad = 2>]{{.*}} -> tensor<1x6x16x64xf32>
+// CHECK-SAME:      {dsp.sharding = #dsp.shard<dim = 2>}
+// CHECK:         dsp.layer_norm {{.*}}{{{.*}}dsp.sharding = [#dsp.shard<dim = 2>]{{.*}} -> tensor<1x6x16x64xf32>
+// CHECK-NEXT:    dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1, pad = 2>]} : tensor<1x6x16x64xf32>
 // CHECK:         dsp.matmul {{.*}} {dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]} : tensor<6x16x64xf32>, tensor<64x192xf32> -> tensor<6x16x192xf32>
 // CHECK-NOT:     dsp.all_to_all
 // CHECK:         %[[SPATIAL:.*]] = dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]{{.*}} -> tensor<6x4x16x16xf32>
@@ -29,7 +33,8 @@
 // CHECK-NOT:     dsp.all_to_all
 // CHECK:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 2, factors = [6, 16], factor = 1>]{{.*}} -> tensor<1x4x96x16xf32>
 // CHECK-NOT:     dsp.all_to_all
-// CHECK:         return
+// CHECK:         dsp.all_gather %{{.*}} dim 2
+// CHECK-NEXT:    return
 
 func.func @uneven_block(%x: tensor<1x6x16x64xf32>, %y: tensor<1x8x64xf32>) -> tensor<1x6x16x64xf32> {
   %b0_g1 = dsp.constant dense<1.0> : tensor<64xf32>

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Compiles models for N ranks under each strategy, runs them with dsp-run
+and checks that they match their reference output and that the bytes each
+collective moved, as counted by the transport, equal the plan's figures.
+
+Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
+         [--ranks 1 2 ...] [--strategies auto ...] [--mpi]
+Inputs and the reference output are NAME.input.npy and NAME.output.npy
+next to the model. With --mpi the ranks are Open MPI processes.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+
+def check(args, model, ranks, strategy):
+    stem = os.path.splitext(model)[0]
+    tag = f"{os.path.basename(stem)} ranks={ranks} {strategy}"
+    program = os.path.join(args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.dspx")
+    plan = program + ".plan.json"
+    stats = program + ".stats.json"
+    compile_ = subprocess.run(
+        [args.dsp_opt, model, f"--dsp-pipeline=ranks={ranks} strategy={strategy}",
+         f"--dsp-report={plan}", "--emit=program", "-o", program],
+        capture_output=True, text=True)
+    if compile_.returncode != 0:
+        return f"{tag}: dsp-opt failed: {compile_.stderr.strip()}"
+    run = [args.dsp_run, program, f"--input=@{stem}.input.npy",
+           f"--expected-output=@{stem}.output.npy", "--atol=1e-4",
+           f"--stats-json={stats}", "--comm-timeout=60"]
+    if args.mpi:
+        run = ["mpirun", "--oversubscribe", "-np", str(ranks)] + run + ["--comm=mpi"]
+    result = subprocess.run(run, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"{tag}: dsp-run failed: {(result.stderr or result.stdout).strip()}"
+    with open(plan) as f:
+        planned = json.load(f)
+    with open(stats) as f:
+        measured = json.load(f)
+    want = [(c["kind"], c["bytes_per_rank"]) for c in planned["collectives"]]
+    got = [(c["kind"], c["bytes_per_rank"]) for c in measured["collectives"]]
+    if sorted(want) != sorted(got) or \
+            planned["totals"]["bytes_per_rank"] != measured["totals"]["bytes_per_rank"]:
+        return (f"{tag}: planned collectives {want} (total "
+                f"{planned['totals']['bytes_per_rank']}) but measured {got} "
+                f"(total {measured['totals']['bytes_per_rank']})")
+    print(f"{tag}: {result.stdout.strip()}; "
+          f"{measured['totals']['bytes_per_rank']} bytes per rank as planned")
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dsp_opt")
+    parser.add_argument("dsp_run")
+    parser.add_argument("work")
+    parser.add_argument("--model", action="append", required=True)
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4, 8])
+    parser.add_argument("--strategies", nargs="+",
+                        default=["auto", "dsp", "ulysses", "megatron-sp"])
+    parser.add_argument("--mpi", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    failures = [problem for model in args.model for ranks in args.ranks
+                for strategy in args.strategies
+                if (problem := check(args, model, ranks, strategy))]
+    for problem in failures:
+        print(f"error: {problem}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
