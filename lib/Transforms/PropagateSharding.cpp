@@ -7,7 +7,6 @@
 #include "dsp/Transforms/ShardingPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/EquivalenceClasses.h"
-#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -57,10 +56,9 @@ std::optional<FactorPlace> placeOf(const ShardingRule &rule,
   return std::nullopt;
 }
 
-/// One way to run an op: the factor it shards (none: -1), what it needs of
-/// its operands and what its result becomes.
+/// One way to run an op: what it needs of its operands, what its result
+/// becomes, and its compute time.
 struct OpStrategy {
-  int64_t factor = -1;
   SmallVector<ShardingAttr> operands;
   ShardingAttr result;
   double seconds = 0;
@@ -362,7 +360,6 @@ PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
       hasSequenceFactor |= !weightOrHead;
 
       OpStrategy strategy;
-      strategy.factor = index;
       for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
         strategy.operands.push_back(
             placeSharding(op->getOperand(i), subPlace(dims), false));
