@@ -7,7 +7,8 @@
 //   all_to_all      M (N-1) / N^2   (a rank keeps 1/N of its block)
 //   all_gather      M (N-1) / N
 //   reduce_scatter  M (N-1) / N
-//   all_reduce      2 M (N-1) / N
+//   all_reduce      2 M (N-1) / N  (M padded to a multiple of N elements
+//                                   by the caller, as the ring moves it)
 // Compute costs FLOPs of the busiest rank at `flopsPerSecond`, so work that
 // every rank repeats is never free.
 //
