@@ -611,6 +611,14 @@ func.func @shard_unknown_key(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+func.func @shard_repeated_key(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{'factors' is given twice}}
+  %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<dim = 1, factors = [2], factors = [4], factor = 1>]} : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
 func.func @shard_no_dim(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   // expected-error @below {{expected 'dim'}}
   %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<split>]} : tensor<4x8xf32>

@@ -4,6 +4,7 @@
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -144,10 +145,16 @@ Attribute ShardingAttr::parse(AsmParser &parser, Type) {
   if (parser.parseKeyword("dim") || parser.parseEqual() ||
       parser.parseInteger(dim))
     return {};
+  llvm::StringSet<> seen;
   while (succeeded(parser.parseOptionalComma())) {
     StringRef key;
+    SMLoc keyLoc = parser.getCurrentLocation();
     if (parser.parseKeyword(&key) || parser.parseEqual())
       return {};
+    if (!seen.insert(key).second) {
+      parser.emitError(keyLoc) << "'" << key << "' is given twice";
+      return {};
+    }
     if (key == "factors") {
       if (parser.parseCommaSeparatedList(
               AsmParser::Delimiter::Square, [&]() -> ParseResult {
