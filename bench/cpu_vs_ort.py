@@ -302,15 +302,16 @@ def markdown(results, machine, settings):
     return "\n".join(lines)
 
 
-def write_doc(path, section):
-    """Replaces the generated section of `path` (or appends it)."""
+def write_doc(path, section, begin=BEGIN, end=END):
+    """Replaces the section of `path` between `begin` and `end` (or appends
+    it)."""
     text = ""
     if os.path.exists(path):
         with open(path) as f:
             text = f.read()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + section + tail
     else:
         if not text:

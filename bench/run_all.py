@@ -520,19 +520,6 @@ NOTES_VOLUME = [
 ]
 
 
-def write_section(path, text):
-    """Replaces the run_all section of `path` (or appends it)."""
-    with open(path) as f:
-        doc = f.read()
-    if BEGIN in doc and END in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -619,8 +606,10 @@ def main(argv=None):
     plot_compile(compile_results,
                  os.path.join(args.figures, "compile_time.png"))
     machine = cpu_vs_ort.machine_description(bin_dir)
-    write_section(args.doc, section(args, models, skipped, compile_results,
-                                    overhead, machine))
+    cpu_vs_ort.write_doc(args.doc,
+                         section(args, models, skipped, compile_results,
+                                 overhead, machine),
+                         BEGIN, END)
     print(f"wrote {rel(args.doc)} and {rel(args.figures)}/*.png")
     return 0
 
