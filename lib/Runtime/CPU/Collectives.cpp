@@ -66,6 +66,18 @@ Combine combineFor(dsp::program::DType dtype) {
   return dtype == dsp::program::I64 ? combine<int64_t> : combine<float>;
 }
 
+/// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
+/// layout, sent in place when contiguous, else packed into `pack`.
+SendBuffer sendBlock(const Geometry &g, const uint8_t *in, const Shape &shape,
+                     int peer, uint8_t *pack, size_t bytes) {
+  int64_t source =
+      format::contiguousBlockOffset(shape, g.elementSize, g.to, g.ranks, peer);
+  if (source >= 0)
+    return {peer, in + source, bytes};
+  format::extractBlock(in, shape, g.elementSize, g.to, g.ranks, peer, pack);
+  return {peer, pack, bytes};
+}
+
 /// Chunk j of the A-block (B's dim padded) goes to rank j; the pieces from
 /// all ranks are assembled along A's dim, whose pad is dropped.
 std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
@@ -90,14 +102,8 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
         for (int peer = 0; peer < g.ranks; ++peer) {
           if (peer == g.rank)
             continue;
-          int64_t source = format::contiguousBlockOffset(
-              g.inShape, g.elementSize, g.to, g.ranks, peer);
-          if (source < 0)
-            format::extractBlock(in, g.inShape, g.elementSize, g.to, g.ranks,
-                                 peer, sendPack + peer * chunk);
-          sends.push_back({peer,
-                           source < 0 ? sendPack + peer * chunk : in + source,
-                           chunk});
+          sends.push_back(sendBlock(g, in, g.inShape, peer,
+                                    sendPack + peer * chunk, chunk));
           int64_t target = format::contiguousBlockOffset(
               g.outShape, g.elementSize, g.from, g.ranks, peer);
           receivedInPlace[peer] = target >= 0;
@@ -180,14 +186,8 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
         for (int peer = 0; peer < g.ranks; ++peer) {
           if (peer == g.rank)
             continue;
-          int64_t source = format::contiguousBlockOffset(
-              g.global, g.elementSize, g.to, g.ranks, peer);
-          if (source < 0)
-            format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks,
-                                 peer, sendPack + peer * block);
-          sends.push_back({peer,
-                           source < 0 ? sendPack + peer * block : in + source,
-                           block});
+          sends.push_back(
+              sendBlock(g, in, g.global, peer, sendPack + peer * block, block));
           receives.push_back({peer, receivePack + peer * block, block});
         }
         status = g.communicator.exchange(sends, receives);
