@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
@@ -29,6 +30,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -128,6 +130,10 @@ private:
   Value expand(const onnx::NodeProto &node);
   Value conv(const onnx::NodeProto &node);
   Value reduce(const onnx::NodeProto &node);
+  Value einsum(const onnx::NodeProto &node);
+  Value scatterND(const onnx::NodeProto &node);
+  Value scatterRows(Value data, Value updates, ArrayRef<int64_t> targets,
+                    bool accumulate);
   Value constantNode(const onnx::NodeProto &node);
   Value constantOfShape(const onnx::NodeProto &node);
   Value shapeNode(const onnx::NodeProto &node);
@@ -458,6 +464,12 @@ Value Importer::optionalInput(const onnx::NodeProto &node, int index) {
 }
 
 SmallVector<int64_t> Importer::constantInts(Value value, StringRef what) {
+  // Large int64 initializers (index tensors) are kept as blobs.
+  ElementsAttr elements;
+  if (matchPattern(value, m_Constant(&elements)))
+    if (auto blob = dyn_cast<DenseI64ResourceElementsAttr>(elements))
+      if (std::optional<ArrayRef<int64_t>> data = blob.tryGetAsArrayRef())
+        return SmallVector<int64_t>(*data);
   DenseElementsAttr attr;
   if (!matchPattern(value, m_Constant(&attr)) ||
       !attr.getElementType().isInteger())
@@ -557,6 +569,8 @@ Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
           .Case("Expand", &Importer::expand)
           .Case("Conv", &Importer::conv)
           .Cases({"ReduceMean", "ReduceSum", "ReduceMax"}, &Importer::reduce)
+          .Case("Einsum", &Importer::einsum)
+          .Case("ScatterND", &Importer::scatterND)
           .Case("Constant", &Importer::constantNode)
           .Case("ConstantOfShape", &Importer::constantOfShape)
           .Case("Shape", &Importer::shapeNode)
@@ -1057,6 +1071,306 @@ Value Importer::reduce(const onnx::NodeProto &node) {
   if (op == "ReduceSum")
     return fold<ReduceSumOp>(x, reduced, keepdims);
   return fold<ReduceMaxOp>(x, reduced, keepdims);
+}
+
+Value Importer::einsum(const onnx::NodeProto &node) {
+  std::string equation;
+  for (char c : stringAttr(node, "equation", ""))
+    if (c != ' ')
+      equation.push_back(c);
+  size_t arrow = equation.find("->");
+  StringRef lhs = StringRef(equation).substr(0, arrow);
+  SmallVector<StringRef> terms;
+  lhs.split(terms, ',');
+  if (static_cast<int>(terms.size()) != node.input_size())
+    fail("equation '" + equation + "' has " + Twine(terms.size()) +
+         " operand terms for " + Twine(node.input_size()) + " inputs");
+  if (terms.size() > 2)
+    fail("only one or two operands are supported");
+
+  // Labels are letters; the dims an ellipsis covers get the characters
+  // '0', '1', ... aligned to the right, as broadcasting aligns them.
+  Values operands;
+  SmallVector<std::string> labels;
+  int64_t ellipsisRank = 0;
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    operands.push_back(input(node, i));
+    int64_t rank = typeOf(operands.back()).getRank();
+    size_t dots = term.find("...");
+    int64_t named = term.size() - (dots == StringRef::npos ? 0 : 3);
+    if (dots != StringRef::npos)
+      ellipsisRank = std::max(ellipsisRank, rank - named);
+    StringRef named0 = term, named1;
+    if (dots != StringRef::npos) {
+      named0 = term.substr(0, dots);
+      named1 = term.substr(dots + 3);
+    }
+    if (!llvm::all_of((named0 + named1).str(),
+                      [](char c) { return llvm::isAlpha(c); }))
+      fail("term '" + term + "' of equation '" + equation +
+           "' must be letters and at most one ellipsis");
+    if (named > rank || (dots == StringRef::npos && named != rank))
+      fail("term '" + term + "' does not match operand " + Twine(i) +
+           " of rank " + Twine(rank));
+  }
+  auto expand = [&](StringRef term, int64_t rank) {
+    std::string result;
+    size_t dots = term.find("...");
+    if (dots == StringRef::npos)
+      return term.str();
+    int64_t covered = rank - (static_cast<int64_t>(term.size()) - 3);
+    result = term.substr(0, dots).str();
+    for (int64_t d = ellipsisRank - covered; d < ellipsisRank; ++d)
+      result.push_back(static_cast<char>('0' + d));
+    return result + term.substr(dots + 3).str();
+  };
+  if (ellipsisRank > 10)
+    fail("an ellipsis may cover at most 10 dims");
+  std::map<char, int64_t> sizes;
+  std::map<char, int> uses;
+  for (auto [i, term] : llvm::enumerate(terms)) {
+    labels.push_back(expand(term, typeOf(operands[i]).getRank()));
+    for (auto [d, label] : llvm::enumerate(labels.back())) {
+      if (llvm::count(labels.back(), label) > 1)
+        fail("repeated subscript '" + Twine(label) +
+             "' in one operand "
+             "(a diagonal) is not supported");
+      ++uses[label];
+      int64_t size = typeOf(operands[i]).getDimSize(d);
+      auto [it, inserted] = sizes.try_emplace(label, size);
+      if (!inserted && it->second != size) {
+        if (it->second != 1 && size != 1)
+          fail("subscript '" + Twine(label) + "' has sizes " +
+               Twine(it->second) + " and " + Twine(size));
+        it->second = std::max(it->second, size);
+      }
+    }
+  }
+  std::string output;
+  if (arrow == std::string::npos) {
+    // Implicit output: the ellipsis dims, then the labels used once, sorted.
+    for (int64_t d = 0; d < ellipsisRank; ++d)
+      output.push_back(static_cast<char>('0' + d));
+    for (auto [label, count] : uses)
+      if (count == 1 && llvm::isAlpha(label))
+        output.push_back(label);
+  } else {
+    StringRef out = StringRef(equation).substr(arrow + 2);
+    if (out.contains("...")) {
+      output = out.substr(0, out.find("...")).str();
+      for (int64_t d = 0; d < ellipsisRank; ++d)
+        output.push_back(static_cast<char>('0' + d));
+      output += out.substr(out.find("...") + 3).str();
+    } else {
+      output = out.str();
+    }
+  }
+  for (char label : output)
+    if (!uses.count(label) || llvm::count(output, label) > 1)
+      fail("output subscript '" + Twine(label) +
+           "' must appear once in the output and in an operand");
+  auto sizeOf = [&](char label) { return sizes.at(label); };
+
+  // Sums the labels only one operand has and the output lacks, and
+  // broadcasts size-1 dims; returns the operand and its remaining labels.
+  auto prepare = [&](Value value, std::string own, StringRef other) {
+    SmallVector<int64_t> summed;
+    std::string kept;
+    for (auto [d, label] : llvm::enumerate(own)) {
+      if (!StringRef(output).contains(label) && !other.contains(label))
+        summed.push_back(d);
+      else
+        kept.push_back(label);
+    }
+    if (!summed.empty())
+      value = fold<ReduceSumOp>(value, summed, /*keepdims=*/false);
+    SmallVector<int64_t> full;
+    for (char label : kept)
+      full.push_back(sizeOf(label));
+    if (ArrayRef<int64_t>(full) != typeOf(value).getShape())
+      value = fold<ExpandOp>(
+          RankedTensorType::get(full, typeOf(value).getElementType()), value);
+    return std::make_pair(value, kept);
+  };
+  auto permute = [&](Value value, StringRef from, StringRef to) {
+    SmallVector<int64_t> perm;
+    for (char label : to)
+      perm.push_back(from.find(label));
+    return fold<TransposeOp>(value, perm);
+  };
+
+  if (operands.size() == 1) {
+    auto [value, kept] = prepare(operands[0], labels[0], "");
+    return permute(value, kept, output);
+  }
+  auto [a, aLabels] = prepare(operands[0], labels[0], labels[1]);
+  auto [b, bLabels] = prepare(operands[1], labels[1], labels[0]);
+  std::string batch, rows, cols, contracted;
+  for (char label : output) {
+    bool inA = StringRef(aLabels).contains(label);
+    bool inB = StringRef(bLabels).contains(label);
+    (inA && inB ? batch : inA ? rows : cols).push_back(label);
+  }
+  for (char label : aLabels)
+    if (StringRef(bLabels).contains(label) &&
+        !StringRef(output).contains(label))
+      contracted.push_back(label);
+  auto product = [&](StringRef group) {
+    int64_t n = 1;
+    for (char label : group)
+      n *= sizeOf(label);
+    return n;
+  };
+  SmallVector<int64_t> batchShape;
+  for (char label : batch)
+    batchShape.push_back(sizeOf(label));
+  auto matrix = [&](Value value, StringRef from, StringRef first,
+                    StringRef second) {
+    Value permuted = permute(value, from, batch + first.str() + second.str());
+    SmallVector<int64_t> shape(batchShape);
+    shape.push_back(product(first));
+    shape.push_back(product(second));
+    return reshape(permuted, shape);
+  };
+  Value result = matmul(matrix(a, aLabels, rows, contracted),
+                        matrix(b, bLabels, contracted, cols));
+  SmallVector<int64_t> shape(batchShape);
+  for (char label : rows + cols)
+    shape.push_back(sizeOf(label));
+  return permute(reshape(result, shape), batch + rows + cols, output);
+}
+
+Value Importer::scatterND(const onnx::NodeProto &node) {
+  std::string reduction = stringAttr(node, "reduction", "none");
+  if (reduction != "none" && reduction != "add")
+    fail("reduction '" + reduction + "' is not supported (only none and add)");
+  Value data = input(node, 0), updates = input(node, 2);
+  ArrayRef<int64_t> shape = typeOf(data).getShape();
+  ArrayRef<int64_t> indexShape = typeOf(input(node, 1)).getShape();
+  SmallVector<int64_t> indices = constantInts(input(node, 1), "indices");
+  if (indexShape.empty() || indexShape.back() < 1 ||
+      indexShape.back() > static_cast<int64_t>(shape.size()))
+    fail("indices must have a last dim between 1 and the data's rank");
+  int64_t depth = indexShape.back();
+  int64_t count = static_cast<int64_t>(indices.size()) / depth;
+  SmallVector<int64_t> prefix(shape.take_front(depth));
+  SmallVector<int64_t> rowShape{count};
+  rowShape.append(shape.begin() + depth, shape.end());
+  if (typeOf(updates).getNumElements() != llvm::product_of(rowShape) ||
+      typeOf(updates).getElementType() != typeOf(data).getElementType())
+    fail("updates must have the shape indices.shape[:-1] + data.shape[" +
+         Twine(depth) + ":] and the data's element type");
+  SmallVector<int64_t> lows(depth, std::numeric_limits<int64_t>::max());
+  SmallVector<int64_t> highs(depth, std::numeric_limits<int64_t>::min());
+  SmallVector<int64_t> targets; // the flat prefix position of each update
+  for (int64_t n = 0; n < count; ++n) {
+    int64_t flat = 0;
+    for (int64_t d = 0; d < depth; ++d) {
+      int64_t &index = indices[n * depth + d];
+      if (index < -shape[d] || index >= shape[d])
+        fail("index " + Twine(index) + " is out of range for dim " + Twine(d) +
+             " of size " + Twine(shape[d]));
+      if (index < 0)
+        index += shape[d];
+      lows[d] = std::min(lows[d], index);
+      highs[d] = std::max(highs[d], index + 1);
+      flat = flat * shape[d] + index;
+    }
+    targets.push_back(flat);
+  }
+  SmallVector<int64_t> box;
+  for (int64_t d = 0; d < depth; ++d)
+    box.push_back(highs[d] - lows[d]);
+  // A slice assignment (`x[a:b, c:d] = u`, the updates filling one box of
+  // the data in row-major order) becomes slices and concats, which shard
+  // like the data; other scatters are gathers with constant indices.
+  bool isBox =
+      reduction == "none" && count > 0 && count == llvm::product_of(box);
+  SmallVector<int64_t> position(lows);
+  for (int64_t n = 0; isBox && n < count; ++n) {
+    for (int64_t d = 0; d < depth; ++d)
+      isBox &= indices[n * depth + d] == position[d];
+    for (int64_t d = depth - 1; d >= 0; --d) {
+      if (++position[d] < highs[d])
+        break;
+      position[d] = lows[d];
+    }
+  }
+  if (!isBox)
+    return scatterRows(data, updates, targets, reduction == "add");
+
+  SmallVector<int64_t> blockShape(box);
+  blockShape.append(shape.begin() + depth, shape.end());
+  Value block = reshape(updates, blockShape);
+  // Replaces the block dim by dim: along dim d, the data before and after
+  // the block's range surround the data of the range with the inner dims
+  // replaced.
+  std::function<Value(Value, int64_t)> insert = [&](Value into,
+                                                    int64_t d) -> Value {
+    if (d == depth)
+      return block;
+    ArrayRef<int64_t> dims = typeOf(into).getShape();
+    auto part = [&](int64_t low, int64_t high) {
+      SmallVector<int64_t> starts(dims.size(), 0), limits(dims);
+      SmallVector<int64_t> strides(dims.size(), 1);
+      starts[d] = low;
+      limits[d] = high;
+      return fold<SliceOp>(into, starts, limits, strides);
+    };
+    Values pieces;
+    if (lows[d] > 0)
+      pieces.push_back(part(0, lows[d]));
+    pieces.push_back(insert(part(lows[d], highs[d]), d + 1));
+    if (highs[d] < dims[d])
+      pieces.push_back(part(highs[d], dims[d]));
+    return pieces.size() == 1 ? pieces[0] : fold<ConcatOp>(pieces, d);
+  };
+  return insert(data, 0);
+}
+
+Value Importer::scatterRows(Value data, Value updates,
+                            ArrayRef<int64_t> targets, bool accumulate) {
+  // Rows are the data's elements at one prefix position (the dims the
+  // indices address); each update is one row.
+  ArrayRef<int64_t> shape = typeOf(data).getShape();
+  int64_t count = targets.size();
+  int64_t rowSize =
+      typeOf(updates).getNumElements() / std::max<int64_t>(count, 1);
+  int64_t rows = typeOf(data).getNumElements() / std::max<int64_t>(rowSize, 1);
+  Type elementType = typeOf(data).getElementType();
+  Value data2d = reshape(data, {rows, rowSize});
+  Value updates2d = reshape(updates, {count, rowSize});
+  Value result;
+  if (accumulate) {
+    // Duplicates add up: data + onehot[rows, count] . updates.
+    if (rows * count > (1 << 22))
+      fail("a scatter-add of " + Twine(count) + " updates into " + Twine(rows) +
+           " rows is too large to import");
+    SmallVector<float> onehot(rows * count, 0.0f);
+    for (auto [n, row] : llvm::enumerate(targets))
+      onehot[row * count + n] += 1.0f;
+    auto type = RankedTensorType::get({rows, count}, builder.getF32Type());
+    Value weights = constant(DenseElementsAttr::get(type, ArrayRef(onehot)));
+    if (elementType != builder.getF32Type())
+      weights = fold<CastOp>(RankedTensorType::get({rows, count}, elementType),
+                             weights);
+    result = fold<AddOp>(data2d, fold<MatMulOp>(weights, updates2d));
+  } else {
+    // The last update of a row wins, as in the ONNX reference.
+    SmallVector<int64_t> source(rows, 0);
+    SmallVector<bool> written(rows, false);
+    for (auto [n, row] : llvm::enumerate(targets)) {
+      source[row] = n;
+      written[row] = true;
+    }
+    Value index = constant(DenseElementsAttr::get(
+        RankedTensorType::get({rows}, builder.getI64Type()), ArrayRef(source)));
+    Value mask = constant(DenseElementsAttr::get(
+        RankedTensorType::get({rows, 1}, builder.getI1Type()),
+        ArrayRef(written)));
+    result = fold<WhereOp>(mask, fold<GatherOp>(updates2d, index, 0), data2d);
+  }
+  return reshape(result, shape);
 }
 
 Value Importer::constantNode(const onnx::NodeProto &node) {

@@ -52,7 +52,7 @@ SUPPORTED_OPS = frozenset("""
     Gemm MatMul Softmax LayerNormalization Conv
     ReduceMean ReduceSum ReduceMax
     Reshape Slice Squeeze Unsqueeze Flatten Expand Transpose Concat Gather Tile
-    Constant ConstantOfShape Shape Cast
+    Constant ConstantOfShape Shape Cast Einsum ScatterND
 """.split())
 MIN_OPSET, MAX_OPSET = 11, 18
 MAX_IR_VERSION = 10
@@ -71,6 +71,7 @@ FROZEN_OPERANDS = {
     "ReduceSum": {1},
     "ReduceMax": {1},
     "Split": {1},
+    "ScatterND": {1},
     "Dropout": {1, 2},  # ratio, training_mode
 }
 
@@ -120,6 +121,13 @@ def check_scope(model):
     if unsupported:
         raise Skip("operator", "unsupported operator " +
                    ", ".join(unsupported))
+
+    for node in graph.node:
+        for attr in node.attribute:
+            if (node.op_type, attr.name) == ("ScatterND", "reduction") and \
+                    attr.s not in (b"none", b"add"):
+                raise Skip("attribute", f"ScatterND reduction "
+                           f"{attr.s.decode()} is not supported")
 
     graph_inputs = {i.name for i in graph.input}
     frozen, indices = set(), set()

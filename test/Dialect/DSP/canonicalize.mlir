@@ -718,3 +718,44 @@ func.func @concat_slices_kept(%x: tensor<2x9x4xf32>, %y: tensor<2x9x4xf32>, %a: 
   %run = dsp.concat %a, %0, %5, %a {axis = 1 : i64} : (tensor<2x1x4xf32>, tensor<2x2x4xf32>, tensor<2x4x4xf32>, tensor<2x1x4xf32>) -> tensor<2x8x4xf32>
   return %gap, %other, %narrow, %axis, %run : tensor<2x3x4xf32>, tensor<2x4x4xf32>, tensor<2x4x2xf32>, tensor<4x2x4xf32>, tensor<2x8x4xf32>
 }
+
+// -----
+
+// Float unary ops on constants evaluate (in double, rounded once).
+// CHECK-LABEL: func.func @unary_f32()
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[-4.000000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[54.5981483, 0.36787945]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[1.38629436, -1.38629436]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[2.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[2.500000e-01, 4.000000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[4.000000e+00, 1.000000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[1.000000e+00, -0.842700779]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[0.999329328, -0.761594176]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[0.982013761, 0.268941432]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[4.000000e+00, 0.000000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[-0.756802499, -0.841470957]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[-0.653643608, 0.540302277]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[3.92805505, -0.268941432]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[3.9998734, -0.158655256]> : tensor<2xf32>
+// CHECK-NEXT:    %{{.*}} = dsp.constant dense<[3.99992967, -0.158808008]> : tensor<2xf32>
+// CHECK-NEXT:    return
+func.func @unary_f32() -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) {
+  %a = dsp.constant dense<[4.0, -1.0]> : tensor<2xf32>
+  %p = dsp.constant dense<[4.0, 0.25]> : tensor<2xf32>
+  %0 = dsp.neg %a : tensor<2xf32>
+  %1 = dsp.exp %a : tensor<2xf32>
+  %2 = dsp.log %p : tensor<2xf32>
+  %3 = dsp.sqrt %p : tensor<2xf32>
+  %4 = dsp.reciprocal %p : tensor<2xf32>
+  %5 = dsp.abs %a : tensor<2xf32>
+  %6 = dsp.erf %a : tensor<2xf32>
+  %7 = dsp.tanh %a : tensor<2xf32>
+  %8 = dsp.sigmoid %a : tensor<2xf32>
+  %9 = dsp.relu %a : tensor<2xf32>
+  %10 = dsp.sin %a : tensor<2xf32>
+  %11 = dsp.cos %a : tensor<2xf32>
+  %12 = dsp.silu %a : tensor<2xf32>
+  %13 = dsp.gelu %a : tensor<2xf32>
+  %14 = dsp.gelu %a {approximate = "tanh"} : tensor<2xf32>
+  return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14 : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+}

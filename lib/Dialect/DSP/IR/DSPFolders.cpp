@@ -236,6 +236,77 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   });
 }
 
+/// Float unary ops evaluate in double and round to the element type once.
+template <typename Fn>
+static OpFoldResult foldUnary(Operation *op, Attribute input, Fn fn) {
+  return foldElementwise(op, {input}, [&](auto v) {
+    using T = typename decltype(v)::value_type;
+    return static_cast<T>(fn(static_cast<double>(v[0])));
+  });
+}
+
+static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(), [](double x) { return -x; });
+}
+OpFoldResult ExpOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::exp(x); });
+}
+OpFoldResult LogOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::log(x); });
+}
+OpFoldResult SqrtOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::sqrt(x); });
+}
+OpFoldResult ReciprocalOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(), [](double x) { return 1.0 / x; });
+}
+OpFoldResult AbsOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::fabs(x); });
+}
+OpFoldResult ErfOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::erf(x); });
+}
+OpFoldResult TanhOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::tanh(x); });
+}
+OpFoldResult SigmoidOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(), sigmoid);
+}
+OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return x > 0 ? x : 0.0; });
+}
+OpFoldResult SinOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::sin(x); });
+}
+OpFoldResult CosOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return std::cos(x); });
+}
+OpFoldResult SiluOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(*this, adaptor.getInput(),
+                   [](double x) { return x * sigmoid(x); });
+}
+OpFoldResult GeluOp::fold(FoldAdaptor adaptor) {
+  bool tanhForm = getApproximate() == "tanh";
+  return foldUnary(*this, adaptor.getInput(), [tanhForm](double x) {
+    if (tanhForm)
+      return 0.5 * x *
+             (1.0 +
+              std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+  });
+}
+
 /// `x op c` is `x` when `c` is a splat identity that does not broadcast `x`.
 static OpFoldResult foldIdentity(Operation *op, Attribute rhs,
                                  double identity) {

@@ -87,6 +87,7 @@ class DSP_UnaryOp<string mnemonic, list<Trait> traits = []>
   let arguments = (ins DSP_FloatTensor:$input);
   let results = (outs DSP_FloatTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasFolder = 1;
 }
 
 def DSP_NegOp : DSP_UnaryOp<"neg">;

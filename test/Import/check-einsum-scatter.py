@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Builds one-node Einsum and ScatterND models, runs them through dsp-opt
+and dsp-run and compares with numpy. Prints one line per case.
+
+Usage: check-einsum-scatter.py DSP_OPT DSP_RUN WORK_DIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+EINSUM = [
+    ("nhwpqc->nchpwq", [(1, 2, 3, 2, 2, 4)]),  # Latte's unpatchify
+    ("ij->ji", [(3, 4)]),
+    ("ij->", [(3, 4)]),
+    ("ij", [(3, 4)]),
+    ("ji", [(3, 4)]),
+    ("bij->bj", [(2, 3, 4)]),
+    ("ij,jk->ik", [(3, 4), (4, 5)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+    ("bhqk,bhkd->bqhd", [(2, 3, 4, 6), (2, 3, 6, 5)]),
+    ("i,i->", [(7,), (7,)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("ij,jk", [(3, 4), (4, 5)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("b...d,bd->b...", [(2, 3, 4, 5), (2, 5)]),
+    ("bij,bjk->bik", [(1, 3, 4), (2, 4, 5)]),
+    ("xyz,zw->wyx", [(2, 3, 4), (4, 6)]),
+    ("abc,c->", [(2, 3, 4), (4,)]),
+    ("ab,cd->", [(2, 3), (4, 5)]),
+]
+
+# (data shape, indices, updates shape, reduction)
+SCATTER = [
+    ((4, 6, 3), [[[0, 2], [0, 3], [0, 4]], [[1, 2], [1, 3], [1, 4]]],
+     (2, 3, 3), "none"),                                     # a box
+    ((5, 4), [[1], [2], [3]], (3, 4), "none"),               # rows 1:4
+    ((5, 4), [[4], [0]], (2, 4), "none"),                    # not a box
+    ((5, 4), [[1], [1]], (2, 4), "none"),                    # duplicate
+    ((5, 4), [[-1], [0], [-1]], (3, 4), "add"),              # adds up
+    ((2, 3, 4), [[0, 1, 2], [1, 2, 3]], (2,), "none"),       # elements
+]
+
+
+def run(model, inputs, expected, work, name):
+    path = os.path.join(work, name + ".onnx")
+    onnx.save(model, path)
+    program = os.path.join(work, name + ".dspx")
+    compiled = subprocess.run([sys.argv[1], path, "--dsp-pipeline=ranks=1",
+                               "--emit=program", "-o", program],
+                              capture_output=True, text=True)
+    if compiled.returncode != 0:
+        return f"dsp-opt failed: {compiled.stderr.strip()}"
+    flags = []
+    for key, value in inputs.items():
+        np.save(os.path.join(work, f"{name}.{key}.npy"), value)
+        flags.append(f"--input={key}=@{os.path.join(work, name)}.{key}.npy")
+    np.save(os.path.join(work, name + ".expected.npy"), expected)
+    result = subprocess.run([sys.argv[2], program, *flags,
+                             f"--expected-output=@{work}/{name}.expected.npy",
+                             "--atol=1e-5", "--rtol=1e-5"],
+                            capture_output=True, text=True)
+    return (result.stdout.strip() if result.returncode == 0 else
+            f"dsp-run failed: {(result.stderr or result.stdout).strip()}")
+
+
+def main():
+    work = sys.argv[3]
+    os.makedirs(work, exist_ok=True)
+    rng = np.random.default_rng(0)
+    failures = 0
+    for n, (equation, shapes) in enumerate(EINSUM):
+        operands = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        names = [f"x{i}" for i in range(len(shapes))]
+        expected = np.array(np.einsum(equation, *operands), np.float32,
+                            order="C")
+        node = helper.make_node("Einsum", names, ["y"], equation=equation)
+        graph = helper.make_graph(
+            [node], "einsum",
+            [helper.make_tensor_value_info(k, TensorProto.FLOAT, s)
+             for k, s in zip(names, shapes)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                           expected.shape)])
+        model = helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 17)], ir_version=8)
+        line = run(model, dict(zip(names, operands)), expected, work,
+                   f"einsum{n}")
+        failures += "max abs error" not in line
+        print(f"einsum '{equation}': {line}")
+    for n, (shape, indices, update_shape, reduction) in enumerate(SCATTER):
+        data = rng.standard_normal(shape).astype(np.float32)
+        updates = rng.standard_normal(update_shape).astype(np.float32)
+        index = np.array(indices, np.int64)
+        expected = data.copy()
+        for position in np.ndindex(index.shape[:-1]):
+            target = tuple(index[position])
+            if reduction == "add":
+                expected[target] += updates[position]
+            else:
+                expected[target] = updates[position]
+        node = helper.make_node("ScatterND", ["data", "indices", "updates"],
+                                ["y"], reduction=reduction)
+        graph = helper.make_graph(
+            [node], "scatter",
+            [helper.make_tensor_value_info("data", TensorProto.FLOAT, shape),
+             helper.make_tensor_value_info("updates", TensorProto.FLOAT,
+                                           update_shape)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+            [numpy_helper.from_array(index, "indices")])
+        model = helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 18)], ir_version=8)
+        line = run(model, {"data": data, "updates": updates}, expected, work,
+                   f"scatter{n}")
+        failures += "max abs error" not in line
+        print(f"scatternd {reduction} {index.shape}: {line}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
