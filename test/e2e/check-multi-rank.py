@@ -5,14 +5,23 @@ collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--mpi]
-Inputs and the reference output are NAME.input.npy and NAME.output.npy
-next to the model. With --mpi the ranks are Open MPI processes.
+Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
+per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
 """
 import argparse
+import glob
 import json
 import os
 import subprocess
 import sys
+
+
+def input_flags(stem):
+    if os.path.exists(f"{stem}.input.npy"):
+        return [f"--input=@{stem}.input.npy"]
+    prefix = f"{stem}.input."
+    return [f"--input={path[len(prefix):-len('.npy')]}=@{path}"
+            for path in sorted(glob.glob(glob.escape(prefix) + "*.npy"))]
 
 
 def check(args, model, ranks, strategy):
@@ -27,8 +36,9 @@ def check(args, model, ranks, strategy):
         capture_output=True, text=True)
     if compile_.returncode != 0:
         return f"{tag}: dsp-opt failed: {compile_.stderr.strip()}"
-    run = [args.dsp_run, program, f"--input=@{stem}.input.npy",
-           f"--expected-output=@{stem}.output.npy", "--atol=1e-4",
+    run = [args.dsp_run, program, *input_flags(stem),
+           f"--expected-output=@{stem}.output.npy", f"--atol={args.atol}",
+           f"--rtol={args.rtol}",
            f"--stats-json={stats}", "--comm-timeout=60"]
     if args.mpi:
         run = ["mpirun", "--oversubscribe", "-np", str(ranks)] + run + ["--comm=mpi"]
@@ -61,6 +71,8 @@ def main():
     parser.add_argument("--strategies", nargs="+",
                         default=["auto", "dsp", "ulysses", "megatron-sp"])
     parser.add_argument("--mpi", action="store_true")
+    parser.add_argument("--atol", default="1e-4")
+    parser.add_argument("--rtol", default="0")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     failures = [problem for model in args.model for ranks in args.ranks
