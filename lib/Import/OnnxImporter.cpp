@@ -42,6 +42,9 @@ constexpr int64_t kMaxIrVersion = 10;
 /// Initializers up to this many elements are kept inline as dense
 /// constants so that shape computations fold; larger ones are blobs.
 constexpr int64_t kInlineElements = 64;
+/// Integer initializers hold indices and shapes (an exporter's aranges),
+/// which fold: they stay dense up to the folders' own limit.
+constexpr int64_t kInlineIntegerElements = 1 << 16;
 
 /// The error of one node, reported once at the importer's boundary.
 struct ImportError {
@@ -267,7 +270,9 @@ ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
   }
 
   if (!raw.empty() || count == 0) {
-    if (allowBlob && count > kInlineElements &&
+    int64_t inlineLimit =
+        isa<IntegerType>(type) ? kInlineIntegerElements : kInlineElements;
+    if (allowBlob && count > inlineLimit &&
         reinterpret_cast<uintptr_t>(raw.data()) % elementBytes == 0) {
       AsmResourceBlob blob(
           raw, elementBytes,
@@ -1074,6 +1079,8 @@ Value Importer::reduce(const onnx::NodeProto &node) {
 }
 
 Value Importer::einsum(const onnx::NodeProto &node) {
+  if (opset < 12)
+    fail("Einsum exists from opset 12");
   std::string equation;
   for (char c : stringAttr(node, "equation", ""))
     if (c != ' ')
