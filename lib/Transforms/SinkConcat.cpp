@@ -13,6 +13,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <map>
+
 namespace mlir::dsp {
 #define GEN_PASS_DEF_SINKCONCAT
 #include "dsp/Transforms/Passes.h.inc"
@@ -157,16 +159,123 @@ private:
   }
 };
 
+/// Rewrites an op whose result is read only by slices along a parallel
+/// factor, in ranges that do not overlap, into one op per range that reads
+/// the matching ranges of its operands: the mirror of SplitAlongConcat,
+/// which moves a split of the tokens up to where they were produced (the
+/// split of a joint text and video stream after attention).
+struct SplitAboveSlices : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(ShardingRuleOpInterface ruleOp,
+                                PatternRewriter &rewriter) const override {
+    Operation *op = ruleOp;
+    // Slices of constants fold on their own.
+    if (isa<ConcatOp, AttentionOp, SliceOp>(op) || op->getNumOperands() == 0 ||
+        op->getNumResults() != 1 || op->getNumRegions() != 0 || op->use_empty())
+      return failure();
+    ShardingRule rule = ruleOp.getShardingRule();
+    if (rule.getOperands().size() != op->getNumOperands() ||
+        rule.getResults().size() != 1)
+      return failure();
+    Value result = op->getResult(0);
+    auto type = cast<RankedTensorType>(result.getType());
+
+    // Every user is a unit-stride slice along one dim, whole elsewhere.
+    int64_t dim = -1;
+    SmallVector<SliceOp> slices;
+    for (Operation *user : result.getUsers()) {
+      auto slice = dyn_cast<SliceOp>(user);
+      if (!slice)
+        return failure();
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        bool whole = slice.getStarts()[d] == 0 &&
+                     slice.getLimits()[d] == type.getDimSize(d);
+        if (whole || slice.getStrides()[d] != 1)
+          continue;
+        if (dim != -1 && dim != d)
+          return failure();
+        dim = d;
+      }
+      if (llvm::any_of(slice.getStrides(), [](int64_t s) { return s != 1; }))
+        return failure();
+      slices.push_back(slice);
+    }
+    if (dim < 0)
+      return failure();
+    // Distinct ranges, which must not overlap; equal slices share a piece.
+    SmallVector<std::pair<int64_t, int64_t>> ranges;
+    for (SliceOp slice : slices)
+      ranges.emplace_back(slice.getStarts()[dim], slice.getLimits()[dim]);
+    llvm::sort(ranges);
+    ranges.erase(llvm::unique(ranges), ranges.end());
+    for (size_t i = 1; i < ranges.size(); ++i)
+      if (ranges[i].first < ranges[i - 1].second)
+        return failure();
+
+    const ShardingRule::DimFactors &dimFactors = rule.getResults()[0][dim];
+    if (dimFactors.size() != 1)
+      return failure();
+    int64_t factor = dimFactors.front();
+    if (rule.getFactors()[factor].kind != FactorKind::Parallel)
+      return failure();
+    SmallVector<int64_t> operandDims;
+    for (const ShardingRule::TensorFactors &dims : rule.getOperands()) {
+      FailureOr<int64_t> operandDim = wholeDimOf(dims, factor);
+      if (failed(operandDim))
+        return failure();
+      operandDims.push_back(*operandDim);
+    }
+
+    // All pieces first, then the slices: replacing a slice frees it, and a
+    // slice created after that may take its place in memory.
+    Location loc = op->getLoc();
+    std::map<std::pair<int64_t, int64_t>, Value> pieces;
+    for (auto [start, limit] : ranges) {
+      SmallVector<Value> operands;
+      for (auto [operand, operandDim] :
+           llvm::zip_equal(op->getOperands(), operandDims)) {
+        if (operandDim < 0) {
+          operands.push_back(operand);
+          continue;
+        }
+        ArrayRef<int64_t> shape =
+            cast<RankedTensorType>(operand.getType()).getShape();
+        SmallVector<int64_t> starts(shape.size(), 0), limits(shape),
+            strides(shape.size(), 1);
+        starts[operandDim] = start;
+        limits[operandDim] = limit;
+        operands.push_back(rewriter.createOrFold<SliceOp>(loc, operand, starts,
+                                                          limits, strides));
+      }
+      Operation *piece = rewriter.clone(*op);
+      SmallVector<int64_t> shape(type.getShape());
+      shape[dim] = limit - start;
+      rewriter.modifyOpInPlace(piece, [&] {
+        piece->setOperands(operands);
+        piece->getResult(0).setType(type.clone(shape));
+      });
+      pieces[{start, limit}] = piece->getResult(0);
+    }
+    for (SliceOp slice : slices)
+      rewriter.replaceOp(
+          slice, pieces.at({slice.getStarts()[dim], slice.getLimits()[dim]}));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct SinkConcat : impl::SinkConcatBase<SinkConcat> {
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
-    patterns.add<SplitAlongConcat>(context);
+    patterns.add<SplitAlongConcat, SplitAboveSlices>(context);
     // The folds that drop the slices of concats and merge them back.
     ConcatOp::getCanonicalizationPatterns(patterns, context);
     GatherOp::getCanonicalizationPatterns(patterns, context);
-    // Every rewrite moves a concat toward the uses, so this ends; a sweep
-    // limit that is reached leaves correct, partly split IR.
+    // Every rewrite moves a concat toward the uses or slices toward the
+    // definitions, so this ends; a sweep limit that is reached leaves
+    // correct, partly split IR.
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
 };

@@ -278,3 +278,85 @@ func.func @mlp(%a: tensor<1x1x4xf32>, %b: tensor<1x6x4xf32>, %s: tensor<4xf32>, 
   %6 = dsp.add %0, %5 : tensor<1x7x4xf32>, tensor<1x7x4xf32> -> tensor<1x7x4xf32>
   return %6 : tensor<1x7x4xf32>
 }
+
+// -----
+
+// Slices that split a result into pieces move up: each piece is computed
+// from the matching pieces of the operands (the split of a joint text and
+// video stream after attention reaches back to where the tokens meet).
+// CHECK-LABEL: func.func @split_after(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<1x7x4xf32>, %[[W:[^:]*]]: tensor<4x4xf32>)
+// CHECK-NEXT:    %[[X0:.*]] = dsp.slice %[[X]] {limits = array<i64: 1, 1, 4>, starts = array<i64: 0, 0, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[M0:.*]] = dsp.matmul %[[X0]], %[[W]] : tensor<1x1x4xf32>, tensor<4x4xf32> -> tensor<1x1x4xf32>
+// CHECK-NEXT:    %[[X1:.*]] = dsp.slice %[[X]] {limits = array<i64: 1, 7, 4>, starts = array<i64: 0, 1, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[M1:.*]] = dsp.matmul %[[X1]], %[[W]] : tensor<1x6x4xf32>, tensor<4x4xf32> -> tensor<1x6x4xf32>
+// CHECK-NEXT:    %[[G0:.*]] = dsp.gelu %[[M0]] : tensor<1x1x4xf32>
+// CHECK-NEXT:    %[[G1:.*]] = dsp.gelu %[[M1]] : tensor<1x6x4xf32>
+// CHECK-NEXT:    return %[[G0]], %[[G1]]
+func.func @split_after(%x: tensor<1x7x4xf32>, %w: tensor<4x4xf32>) -> (tensor<1x1x4xf32>, tensor<1x6x4xf32>) {
+  %0 = dsp.matmul %x, %w : tensor<1x7x4xf32>, tensor<4x4xf32> -> tensor<1x7x4xf32>
+  %1 = dsp.gelu %0 : tensor<1x7x4xf32>
+  %a = dsp.slice %1 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 1, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x1x4xf32>
+  %b = dsp.slice %1 {starts = array<i64: 0, 1, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x6x4xf32>
+  return %a, %b : tensor<1x1x4xf32>, tensor<1x6x4xf32>
+}
+
+// -----
+
+// A part nobody reads is not computed (CogVideoX drops the text tokens
+// after its final norm).
+// CHECK-LABEL: func.func @drop_text(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<1x7x4xf32>, %[[S:[^:]*]]: tensor<4xf32>)
+// CHECK-NEXT:    %[[V:.*]] = dsp.slice %[[X]] {limits = array<i64: 1, 7, 4>, starts = array<i64: 0, 1, 0>, strides = array<i64: 1, 1, 1>}
+// CHECK-NEXT:    %[[N:.*]] = dsp.layer_norm %[[V]], %[[S]] {{.*}} -> tensor<1x6x4xf32>
+// CHECK-NEXT:    return %[[N]]
+func.func @drop_text(%x: tensor<1x7x4xf32>, %s: tensor<4xf32>) -> tensor<1x6x4xf32> {
+  %0 = dsp.layer_norm %x, %s {axis = 2 : i64, epsilon = 1.0e-05 : f64} : (tensor<1x7x4xf32>, tensor<4xf32>) -> tensor<1x7x4xf32>
+  %b = dsp.slice %0 {starts = array<i64: 0, 1, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x6x4xf32>
+  return %b : tensor<1x6x4xf32>
+}
+
+// -----
+
+// Overlapping slices would compute the overlap twice; an op that mixes the
+// sliced dim cannot run per piece. Both stay.
+// CHECK-LABEL: func.func @overlap(
+// CHECK-NEXT:    dsp.gelu %{{.*}} : tensor<1x7x4xf32>
+// CHECK-LABEL: func.func @mixing(
+// CHECK-NEXT:    dsp.softmax %{{.*}} {axis = 1 : i64} : tensor<1x7x4xf32>
+func.func @overlap(%x: tensor<1x7x4xf32>) -> (tensor<1x4x4xf32>, tensor<1x4x4xf32>) {
+  %0 = dsp.gelu %x : tensor<1x7x4xf32>
+  %a = dsp.slice %0 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 4, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x4x4xf32>
+  %b = dsp.slice %0 {starts = array<i64: 0, 3, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x4x4xf32>
+  return %a, %b : tensor<1x4x4xf32>, tensor<1x4x4xf32>
+}
+func.func @mixing(%x: tensor<1x7x4xf32>) -> (tensor<1x1x4xf32>, tensor<1x6x4xf32>) {
+  %0 = dsp.softmax %x {axis = 1 : i64} : tensor<1x7x4xf32>
+  %a = dsp.slice %0 {starts = array<i64: 0, 0, 0>, limits = array<i64: 1, 1, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x1x4xf32>
+  %b = dsp.slice %0 {starts = array<i64: 0, 1, 0>, limits = array<i64: 1, 7, 4>, strides = array<i64: 1, 1, 1>} : tensor<1x7x4xf32> -> tensor<1x6x4xf32>
+  return %a, %b : tensor<1x1x4xf32>, tensor<1x6x4xf32>
+}
+
+// -----
+
+// A residual add whose operand is a concat slices the other operand; the
+// slices move up through the ops that made it, and one concat is left.
+// CHECK-LABEL: func.func @residual(
+// CHECK-SAME:      %[[A:[^:]*]]: tensor<1x1x4xf32>, %[[B:[^:]*]]: tensor<1x6x4xf32>, %[[X:[^:]*]]: tensor<1x7x8xf32>, %[[W:[^:]*]]: tensor<8x4xf32>)
+// CHECK-NEXT:    %[[X0:.*]] = dsp.slice %[[X]] {{.*}} -> tensor<1x1x8xf32>
+// CHECK-NEXT:    %[[G0:.*]] = dsp.gelu %[[X0]]
+// CHECK-NEXT:    %[[X1:.*]] = dsp.slice %[[X]] {{.*}} -> tensor<1x6x8xf32>
+// CHECK-NEXT:    %[[G1:.*]] = dsp.gelu %[[X1]]
+// CHECK-NEXT:    %[[M0:.*]] = dsp.matmul %[[G0]], %[[W]]
+// CHECK-NEXT:    %[[M1:.*]] = dsp.matmul %[[G1]], %[[W]]
+// CHECK-NEXT:    %[[R0:.*]] = dsp.add %[[A]], %[[M0]]
+// CHECK-NEXT:    %[[R1:.*]] = dsp.add %[[B]], %[[M1]]
+// CHECK-NEXT:    %[[C:.*]] = dsp.concat %[[R0]], %[[R1]] {axis = 1 : i64}
+// CHECK-NEXT:    return %[[C]]
+func.func @residual(%a: tensor<1x1x4xf32>, %b: tensor<1x6x4xf32>, %x: tensor<1x7x8xf32>, %w: tensor<8x4xf32>) -> tensor<1x7x4xf32> {
+  %0 = dsp.concat %a, %b {axis = 1 : i64} : (tensor<1x1x4xf32>, tensor<1x6x4xf32>) -> tensor<1x7x4xf32>
+  %1 = dsp.gelu %x : tensor<1x7x8xf32>
+  %2 = dsp.matmul %1, %w : tensor<1x7x8xf32>, tensor<8x4xf32> -> tensor<1x7x4xf32>
+  %3 = dsp.add %0, %2 : tensor<1x7x4xf32>, tensor<1x7x4xf32> -> tensor<1x7x4xf32>
+  return %3 : tensor<1x7x4xf32>
+}
