@@ -391,52 +391,23 @@ LogicalResult Emitter::addCollective(Operation *op) {
   if (isa<AllToAllOp>(op) && from.getDim() == to.getDim()) {
     // A switch between two factors of one dim: view the dim as its factors,
     // so that the runtime's all_to_all moves between two dims.
-    int64_t dim = from.getDim(), extent = type.getDimSize(dim);
-    std::set<int64_t> cuts = {1, extent};
-    for (ShardingAttr s : {from, to}) {
-      cuts.insert(s.getOuter());
-      cuts.insert(s.getOuter() * s.getSplitExtent(type));
-    }
-    SmallVector<int64_t> chain(cuts.begin(), cuts.end()), parts;
-    for (size_t i = 1; i < chain.size(); ++i) {
-      if (chain[i] % chain[i - 1] != 0)
-        return op->emitError("cannot switch between ")
-               << from << " and " << to << ": their factors do not nest";
-      parts.push_back(chain[i] / chain[i - 1]);
-    }
-    SmallVector<int64_t> expandedShape(type.getShape().take_front(dim));
-    llvm::append_range(expandedShape, parts);
-    llvm::append_range(expandedShape, type.getShape().drop_front(dim + 1));
-    auto expandedType =
-        RankedTensorType::get(expandedShape, type.getElementType());
-    // Each side splits the first of the parts its factor spans; that is
-    // the same blocks when the factor divides evenly, and only then may it
-    // span several parts.
-    auto expandedSharding = [&](ShardingAttr s) -> FailureOr<ShardingAttr> {
-      int64_t first = llvm::find(chain, s.getOuter()) - chain.begin();
-      int64_t last = llvm::find(chain, s.getOuter() * s.getSplitExtent(type)) -
-                     chain.begin();
-      if (last - first > 1 && (parts[first] % ranks != 0 || s.getPad() != 0))
-        return failure();
-      return ShardingAttr::getSplit(op->getContext(), dim + first, 1,
-                                    parts[first], 1,
-                                    last - first > 1 ? 0 : s.getPad());
-    };
-    FailureOr<ShardingAttr> expandedFrom = expandedSharding(from);
-    FailureOr<ShardingAttr> expandedTo = expandedSharding(to);
-    if (failed(expandedFrom) || failed(expandedTo))
+    std::optional<FactorSwitchView> view =
+        viewFactorSwitch(type, from, to, ranks);
+    if (!view)
       return op->emitError("cannot lower the switch from ")
              << from << " to " << to << " for " << ranks << " ranks";
+    auto expandedType =
+        RankedTensorType::get(view->shape, type.getElementType());
     uint32_t viewIn = addIntermediate(
-        dtype, blockShape(expandedShape, *expandedFrom, expandedType, ranks));
+        dtype, blockShape(view->shape, view->from, expandedType, ranks));
     uint32_t viewOut = addIntermediate(
-        dtype, blockShape(expandedShape, *expandedTo, expandedType, ranks));
+        dtype, blockShape(view->shape, view->to, expandedType, ranks));
     appendInstruction("reshape", {in}, {viewIn}, op->getLoc());
     program::Instruction *instruction =
         appendInstruction("all_to_all", {viewIn}, {viewOut}, op->getLoc());
-    setInts(instruction, "from", layoutInts(*expandedFrom, expandedType));
-    setInts(instruction, "to", layoutInts(*expandedTo, expandedType));
-    setInts(instruction, "global_shape", expandedShape);
+    setInts(instruction, "from", layoutInts(view->from, expandedType));
+    setInts(instruction, "to", layoutInts(view->to, expandedType));
+    setInts(instruction, "global_shape", view->shape);
     appendInstruction("reshape", {viewOut}, {out}, op->getLoc());
     return success();
   }

@@ -15,6 +15,9 @@ struct InsertReshards : impl::InsertReshardsBase<InsertReshards> {
   void runOnOperation() override;
 
 private:
+  /// `value` as a reader that needs `target` gets it: through the value's
+  /// read sharding when the plan gives one.
+  Value read(Value value, ShardingAttr target, Location loc);
   /// `value` converted to `target`, sharing conversions already made.
   Value convert(Value value, ShardingAttr target, Location loc);
 
@@ -27,6 +30,26 @@ static ShardingAttr shardingOf(Value value) {
   if (ShardingAttr sharding = getSharding(value))
     return sharding;
   return ShardingAttr::getReplicated(value.getContext());
+}
+
+/// The sharding the plan converts a value to before its readers, if any.
+static ShardingAttr readShardingOf(Value value) {
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    auto function =
+        cast<FunctionOpInterface>(argument.getOwner()->getParentOp());
+    return function.getArgAttrOfType<ShardingAttr>(
+        argument.getArgNumber(), DSPDialect::kReadShardingAttrName);
+  }
+  return value.getDefiningOp()->getAttrOfType<ShardingAttr>(
+      DSPDialect::kReadShardingAttrName);
+}
+
+Value InsertReshards::read(Value value, ShardingAttr target, Location loc) {
+  ShardingAttr source = shardingOf(value);
+  ShardingAttr via = readShardingOf(value);
+  if (source == target || !via || via == source || via == target)
+    return convert(value, target, loc);
+  return convert(convert(value, via, loc), target, loc);
 }
 
 Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
@@ -80,13 +103,19 @@ void InsertReshards::runOnOperation() {
       return WalkResult::interrupt();
     }
     for (OpOperand &operand : op->getOpOperands())
-      operand.set(convert(operand.get(),
-                          cast<ShardingAttr>(needs[operand.getOperandNumber()]),
-                          op->getLoc()));
+      operand.set(read(operand.get(),
+                       cast<ShardingAttr>(needs[operand.getOperandNumber()]),
+                       op->getLoc()));
     op->removeAttr(DSPDialect::kOperandShardingsAttrName);
     return WalkResult::advance();
   });
   if (result.wasInterrupted())
-    signalPassFailure();
+    return signalPassFailure();
+  module.walk([](Operation *op) {
+    op->removeAttr(DSPDialect::kReadShardingAttrName);
+    if (auto function = dyn_cast<FunctionOpInterface>(op))
+      for (unsigned i = 0; i < function.getNumArguments(); ++i)
+        function.removeArgAttr(i, DSPDialect::kReadShardingAttrName);
+  });
 }
 } // namespace mlir::dsp

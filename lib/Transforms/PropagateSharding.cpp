@@ -7,6 +7,7 @@
 #include "dsp/Transforms/ShardingPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -265,6 +266,11 @@ double PropagateSharding::reshardSeconds(Value value, ShardingAttr from,
   std::optional<CollectiveKind> kind = collectiveFor(from, to);
   if (!kind)
     return 0;
+  auto type = cast<RankedTensorType>(value.getType());
+  // A switch between factors of one dim that no view lowers is not a plan.
+  if (from.isSplit() && to.isSplit() && from.getDim() == to.getDim() &&
+      !viewFactorSwitch(type, from, to, ranks))
+    return std::numeric_limits<double>::infinity();
   return costModel.collectiveSeconds(
       *kind, collectiveBytes(cast<RankedTensorType>(value.getType()), from, to,
                              ranks));
@@ -570,31 +576,69 @@ void PropagateSharding::runOnOperation() {
         return argumentVariable[argument];
       return opVariable[value.getDefiningOp()];
     };
-    for (Operation *op : ops) {
-      for (OpOperand &operand : op->getOpOperands()) {
-        Value value = operand.get();
-        if (isWeight(value))
-          continue;
-        SmallVector<ShardingAttr> from = producerChoices(value);
-        const SmallVector<OpStrategy> &to = opStrategies[op];
-        std::vector<double> costs;
-        for (ShardingAttr source : from)
-          for (const OpStrategy &s : to)
-            costs.push_back(reshardSeconds(
-                value, source, s.operands[operand.getOperandNumber()]));
-        graph.addEdge(producerVariable(value), opVariable[op], costs);
-      }
-    }
-    // Results are gathered once at the end.
+    // A value read by several consumers is converted once per layout they
+    // need and the conversions are shared, so it gets a variable of its own:
+    // the layout it is converted to, which every consumer reads from. Its
+    // edges charge one conversion from the producer and one more for a
+    // consumer that needs yet another layout. Values read once, and the
+    // gather of the results, connect to the producer directly.
     Operation *terminator = body.getTerminator();
-    for (Value value : terminator->getOperands()) {
-      if (isWeight(value))
-        continue;
-      SmallVector<ShardingAttr> from = producerChoices(value);
+    llvm::MapVector<Value, SmallVector<OpOperand *>> readers;
+    struct LayoutVariable {
+      Value value;
+      int variable;
+      SmallVector<ShardingAttr> layouts;
+    };
+    SmallVector<LayoutVariable> layoutVariables;
+    for (Operation *op : ops)
+      for (OpOperand &operand : op->getOpOperands())
+        if (!isWeight(operand.get()))
+          readers[operand.get()].push_back(&operand);
+    auto gatherCosts = [&](Value value, ArrayRef<ShardingAttr> from) {
       std::vector<double> costs;
       for (ShardingAttr source : from)
         costs.push_back(reshardSeconds(value, source,
                                        ShardingAttr::getReplicated(context)));
+      return costs;
+    };
+    auto needOf = [&](OpOperand *operand, const OpStrategy &s) {
+      return s.operands[operand->getOperandNumber()];
+    };
+    auto addReads = [&](Value value, int fromVariable,
+                        ArrayRef<ShardingAttr> from, OpOperand *operand) {
+      std::vector<double> costs;
+      for (ShardingAttr source : from)
+        for (const OpStrategy &s : opStrategies[operand->getOwner()])
+          costs.push_back(reshardSeconds(value, source, needOf(operand, s)));
+      graph.addEdge(fromVariable, opVariable[operand->getOwner()], costs);
+    };
+    for (auto &[value, operands] : readers) {
+      SmallVector<ShardingAttr> from = producerChoices(value);
+      if (operands.size() == 1) {
+        addReads(value, producerVariable(value), from, operands.front());
+        continue;
+      }
+      llvm::SetVector<ShardingAttr> layouts(from.begin(), from.end());
+      for (OpOperand *operand : operands)
+        for (const OpStrategy &s : opStrategies[operand->getOwner()])
+          layouts.insert(needOf(operand, s));
+      SmallVector<ShardingAttr> layoutList(layouts.begin(), layouts.end());
+      int layoutVariable =
+          graph.addVariable(std::vector<double>(layoutList.size(), 0.0));
+      layoutVariables.push_back({value, layoutVariable, layoutList});
+      std::vector<double> costs;
+      for (ShardingAttr source : from)
+        for (ShardingAttr layout : layoutList)
+          costs.push_back(reshardSeconds(value, source, layout));
+      graph.addEdge(producerVariable(value), layoutVariable, costs);
+      for (OpOperand *operand : operands)
+        addReads(value, layoutVariable, layoutList, operand);
+    }
+    // Results are gathered once at the end.
+    for (Value value : terminator->getOperands()) {
+      if (isWeight(value))
+        continue;
+      std::vector<double> costs = gatherCosts(value, producerChoices(value));
       int variable = producerVariable(value);
       graph.addEdge(variable, variable, [&] {
         std::vector<double> diagonal(costs.size() * costs.size(), 0.0);
@@ -625,6 +669,19 @@ void PropagateSharding::runOnOperation() {
           argument.getArgNumber(), DSPDialect::kShardingAttrName,
           argumentChoices[argument]
                          [solution->choices[argumentVariable[argument]]]);
+    // Where the solution converts a value before its readers, insertion
+    // must take the same route.
+    for (const LayoutVariable &layout : layoutVariables) {
+      ShardingAttr read = layout.layouts[solution->choices[layout.variable]];
+      if (read == getSharding(layout.value))
+        continue;
+      if (auto argument = dyn_cast<BlockArgument>(layout.value))
+        function.setArgAttr(argument.getArgNumber(),
+                            DSPDialect::kReadShardingAttrName, read);
+      else
+        layout.value.getDefiningOp()->setAttr(DSPDialect::kReadShardingAttrName,
+                                              read);
+    }
   }
 }
 } // namespace mlir::dsp

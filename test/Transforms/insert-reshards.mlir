@@ -133,3 +133,44 @@ module attributes {dsp.group = #dsp.group<ranks = 4>} {
     return %2, %2, %3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
   }
 }
+
+// -----
+
+// A read sharding routes every reader through one conversion: the value is
+// switched to dim 1 once, a reader that needs dim 1 takes that, one that
+// needs it replicated gathers from there, one that needs the producer's own
+// dim 0 reads the producer; the attribute is gone afterwards.
+// CHECK-LABEL: func.func @read_sharding(
+// CHECK:         %[[A:.*]] = dsp.neg %{{.*}} {dsp.sharding = [#dsp.shard<dim = 0>]}
+// CHECK-NEXT:    %[[S:.*]] = dsp.all_to_all %[[A]] split 1 concat 0 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<4x8xf32>
+// CHECK-NEXT:    %[[G:.*]] = dsp.all_gather %[[S]] dim 1 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<4x8xf32>
+// CHECK-NEXT:    dsp.exp %[[S]] {dsp.sharding = [#dsp.shard<dim = 1>]}
+// CHECK:         dsp.abs %[[G]] {dsp.sharding = [#dsp.shard<replicated>]}
+// CHECK-NEXT:    dsp.relu %[[A]] {dsp.sharding = [#dsp.shard<dim = 0>]}
+// CHECK-NOT:     dsp.read_sharding
+module attributes {dsp.group = #dsp.group<ranks = 4>} {
+  func.func @read_sharding(%x: tensor<4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+    %0 = dsp.neg %x {dsp.operand_shardings = [#dsp.shard<dim = 0>], dsp.read_sharding = #dsp.shard<dim = 1>, dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<4x8xf32>
+    %1 = dsp.exp %0 {dsp.operand_shardings = [#dsp.shard<dim = 1>], dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<4x8xf32>
+    %2 = dsp.abs %0 {dsp.operand_shardings = [#dsp.shard<replicated>], dsp.sharding = [#dsp.shard<replicated>]} : tensor<4x8xf32>
+    %3 = dsp.relu %0 {dsp.operand_shardings = [#dsp.shard<dim = 0>], dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<4x8xf32>
+    return %1, %2, %3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+  }
+}
+
+// -----
+
+// An argument's read sharding works the same way.
+// CHECK-LABEL: func.func @argument_read_sharding(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>})
+// CHECK-NEXT:    %[[S:.*]] = dsp.all_to_all %[[X]] split 1 concat 0 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<4x8xf32>
+// CHECK-NEXT:    %[[G:.*]] = dsp.all_gather %[[S]] dim 1 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<4x8xf32>
+// CHECK-NEXT:    dsp.exp %[[S]]
+// CHECK:         dsp.abs %[[G]]
+module attributes {dsp.group = #dsp.group<ranks = 4>} {
+  func.func @argument_read_sharding(%x: tensor<4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>, dsp.read_sharding = #dsp.shard<dim = 1>}) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+    %1 = dsp.exp %x {dsp.operand_shardings = [#dsp.shard<dim = 1>], dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<4x8xf32>
+    %2 = dsp.abs %x {dsp.operand_shardings = [#dsp.shard<replicated>], dsp.sharding = [#dsp.shard<replicated>]} : tensor<4x8xf32>
+    return %1, %2 : tensor<4x8xf32>, tensor<4x8xf32>
+  }
+}

@@ -21,16 +21,14 @@
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=none" --dsp-insert-reshards --dsp-report=%t.none.json -o /dev/null
 // RUN: FileCheck %s --check-prefix=NONE < %t.none.json
 
-// auto and dsp, 4 ranks: each rank reads its block of x (split on T), so
-// two all_to_alls of an x-sized value (2 * 32768 * 3/16 = 2 * 6144) and the
-// result gathered (32768 * 3/4 = 24576): 36864. The text K and V
-// projections, a side stream, run replicated: cheaper than gathering them.
-// All else is split 4 ways without pads; the busiest rank does a quarter of
-// the rest plus the two replicated projections [1, 8, 64] x [64, 64]:
-// (20521984 - 2 * 65536) / 4 + 2 * 65536 = 5229568.
-// AUTO:      "bytes": 32768,
-// AUTO-NEXT: "bytes_per_rank": 6144,
-// AUTO:      "kind": "all_to_all",
+// auto and dsp, 4 ranks: each rank reads its block of x (split on T),
+// spatial attention runs on T, one all_to_all of an x-sized value moves to
+// S (32768 * 3/16 = 6144) for temporal and cross attention and the MLP, and
+// the result is gathered from S (32768 * 3/4 = 24576): 30720. The text K
+// and V projections, a side stream, run replicated: cheaper than gathering
+// them. All else is split 4 ways without pads; the busiest rank does a
+// quarter of the rest plus the two replicated projections [1, 8, 64] x
+// [64, 64]: (20521984 - 2 * 65536) / 4 + 2 * 65536 = 5229568.
 // AUTO:      "bytes": 32768,
 // AUTO-NEXT: "bytes_per_rank": 6144,
 // AUTO:      "kind": "all_to_all",
@@ -41,23 +39,23 @@
 // AUTO-NEXT:   "flops_per_rank": 5229568,
 // AUTO-NEXT:   "flops_total": 20521984
 // AUTO:      "totals": {
-// AUTO-NEXT:   "bytes_per_rank": 36864,
+// AUTO-NEXT:   "bytes_per_rank": 30720,
 // AUTO:        "count": {
 // AUTO-NEXT:     "all_gather": 1,
-// AUTO-NEXT:     "all_to_all": 2
+// AUTO-NEXT:     "all_to_all": 1
 // AUTO-NEXT:   },
 
 // SUMMARY:      Totals
 // SUMMARY-NEXT:   {{^}}  all_gather: 1{{$}}
-// SUMMARY-NEXT:   {{^}}  all_to_all: 2{{$}}
-// SUMMARY-NEXT:   {{^}}  bytes per rank: 36864 (gathering the results: 24576){{$}}
+// SUMMARY-NEXT:   {{^}}  all_to_all: 1{{$}}
+// SUMMARY-NEXT:   {{^}}  bytes per rank: 30720 (gathering the results: 24576){{$}}
 
-// auto, 2 ranks: 2 * 32768 * 1/4 + 32768 * 1/2 = 16384 + 16384 = 32768.
+// auto, 2 ranks: 32768 * 1/4 + 32768 * 1/2 = 8192 + 16384 = 24576.
 // AUTO2:      "bytes": 32768,
 // AUTO2-NEXT: "bytes_per_rank": 8192,
 // AUTO2:      "kind": "all_to_all",
 // AUTO2:      "totals": {
-// AUTO2-NEXT:   "bytes_per_rank": 32768,
+// AUTO2-NEXT:   "bytes_per_rank": 24576,
 
 // ulysses, 4 ranks: spatial: the fused QKV (98304 * 3/16 = 18432) and the
 // output (6144); temporal: Q, K, V and the output (4 * 6144 = 24576);

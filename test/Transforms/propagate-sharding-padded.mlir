@@ -5,29 +5,30 @@
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=BYTES
 
-// Bytes move with their pads. The switch of [6, 4, 16, 16] f32 (24576 B)
+// Bytes move with their pads. The switch of [1, 6, 16, 64] f32 (24576 B)
 // from T padded to 8 carries 24576 * 8/6 = 32768 B: 32768 * 3/16 = 6144 per
 // rank. The result [1, 6, 16, 64] is split on S (even): 24576 * 3/4 =
 // 18432. The mean's all_reduce of [1, 64] f32 (256 B): 2 * 256 * 3/4 = 384.
 // BYTES-LABEL: Plan for 4 ranks
 // BYTES:       all_to_all {{.*}} 1x6x16x64 6144
-// BYTES:       all_to_all {{.*}} 6x4x16x16 6144
-// BYTES:       all_gather {{.*}} 1x6x16x64 18432
+// BYTES-NEXT:  all_gather {{.*}} 1x6x16x64 18432
+// BYTES:       bytes per rank: 24576 (gathering the results: 18432){{$}}
 // BYTES-LABEL: Plan for 4 ranks
 // BYTES:       all_reduce {{.*}} 1x64 384
 // BYTES:       bytes per rank: 384 (gathering the results: 0){{$}}
 
-// The ST-DiT block with T = 6: each rank reads its block of x split on S
-// (16, even); spatial attention shards its batch B*T = 6 padded to 8, and
-// both switches move the padded block.
+// The ST-DiT block with T = 6: each rank reads its block of x split on T,
+// padded to 8; spatial attention shards its batch B*T the same way, one
+// switch moves the padded block to S (16, even) for temporal and cross
+// attention, and the result is gathered from S.
 // CHECK-LABEL: func.func @uneven_block(
-// CHECK-SAME:      {dsp.sharding = #dsp.shard<dim = 2>}
-// CHECK:         dsp.layer_norm {{.*}}{{{.*}}dsp.sharding = [#dsp.shard<dim = 2>]{{.*}} -> tensor<1x6x16x64xf32>
-// CHECK-NEXT:    dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1, pad = 2>]} : tensor<1x6x16x64xf32>
+// CHECK-SAME:      {dsp.sharding = #dsp.shard<dim = 1, pad = 2>}
+// CHECK:         dsp.layer_norm {{.*}}{{{.*}}dsp.sharding = [#dsp.shard<dim = 1, pad = 2>]{{.*}} -> tensor<1x6x16x64xf32>
+// CHECK-NOT:     dsp.all_to_all
 // CHECK:         dsp.matmul {{.*}} {dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]} : tensor<6x16x64xf32>, tensor<64x192xf32> -> tensor<6x16x192xf32>
 // CHECK-NOT:     dsp.all_to_all
-// CHECK:         %[[SPATIAL:.*]] = dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]{{.*}} -> tensor<6x4x16x16xf32>
-// CHECK-NEXT:    dsp.all_to_all %[[SPATIAL]] split 2 concat 0 {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<6x4x16x16xf32>
+// CHECK:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]{{.*}} -> tensor<6x4x16x16xf32>
+// CHECK:         dsp.all_to_all %{{.*}} split 2 concat 1 {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<1x6x16x64xf32>
 // CHECK-NOT:     dsp.all_to_all
 // CHECK:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 0>]{{.*}} -> tensor<16x4x6x16xf32>
 // CHECK-NOT:     dsp.all_to_all

@@ -7,10 +7,10 @@
 
 // Sequence strategies: spatial attention shards its batch B*T (T), temporal
 // attention its batch B*S (S): one all_to_all switches from T to S between
-// the two attentions, outside the projections, and one switches back to T
-// for cross attention and the MLP, where the next block's spatial attention
-// wants it. Each rank reads its block of x split on T. So exactly 2 per
-// block, and the result is gathered at the end.
+// the two attentions, outside the projections. Cross attention (its queries
+// on the S part of T*S) and the MLP stay on S; a next block switches back to
+// T for its spatial attention. Each rank reads its block of x split on T. So
+// 2L - 1 switches for L blocks, and the result is gathered (on S) at the end.
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards | FileCheck %s --check-prefixes=SEQ,TWO
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefixes=SEQ,TWO
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefix=COUNT2
@@ -18,13 +18,13 @@
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=megatron-sp" --dsp-insert-reshards | FileCheck %s --check-prefix=MEG
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=none" --dsp-insert-reshards | FileCheck %s --check-prefix=NONE
 
-// At 2 ranks reading x on S and switching first costs the same: still two
-// switches per block.
+// At 2 ranks reading x on S and switching first costs the same: still
+// 2L - 1 switches.
 // COUNT2-LABEL: func.func @stdit_block(
-// COUNT2-COUNT-2: dsp.all_to_all
+// COUNT2-COUNT-1: dsp.all_to_all
 // COUNT2-NOT:     dsp.all_to_all
 // COUNT2-LABEL: func.func @two_blocks(
-// COUNT2-COUNT-4: dsp.all_to_all
+// COUNT2-COUNT-3: dsp.all_to_all
 // COUNT2-NOT:     dsp.all_to_all
 
 // SEQ-LABEL: func.func @stdit_block(
@@ -37,11 +37,10 @@
 // SEQ:         dsp.matmul {{.*}} -> tensor<16x8x64xf32>
 // SEQ-NOT:     dsp.all_to_all
 // SEQ:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 0>]{{.*}} -> tensor<16x4x8x16xf32>
-// SEQ:         dsp.all_to_all
 // SEQ-NOT:     dsp.all_to_all
-// SEQ:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 2>]{{.*}} -> tensor<1x4x128x16xf32>
+// SEQ:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 2, factors = [8, 16], factor = 1>]{{.*}} -> tensor<1x4x128x16xf32>
 // SEQ-NOT:     dsp.all_to_all
-// SEQ:         %[[OUT:.*]] = dsp.all_gather %{{.*}} dim 1 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<1x8x16x64xf32>
+// SEQ:         %[[OUT:.*]] = dsp.all_gather %{{.*}} dim 2 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<1x8x16x64xf32>
 // SEQ-NEXT:    return %[[OUT]]
 
 // Ulysses switches to heads around every attention: Q, K and V in (one
@@ -53,7 +52,8 @@
 // ULY-LABEL: func.func @stdit_block(
 // ULY:         dsp.matmul {{.*}} -> tensor<8x16x192xf32>
 // ULY-NEXT:    dsp.reshape
-// ULY-NEXT:    dsp.all_to_all %{{.*}} split 3 concat 0 {dsp.sharding = [#dsp.shard<dim = 3>]} : tensor<8x16x3x4x16xf32>
+// ULY-NEXT:    dsp.transpose
+// ULY-NEXT:    dsp.all_to_all %{{.*}} split 2 concat 1 {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<3x8x4x16x16xf32>
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]{{.*}} -> tensor<8x4x16x16xf32>
 // ULY-COUNT-1: dsp.all_to_all
@@ -201,7 +201,7 @@ func.func @stdit_block(%x: tensor<1x8x16x64xf32>, %y: tensor<1x8x64xf32>) -> ten
 
 // -----
 
-// Two blocks chained: two switches in each.
+// Two blocks chained: T to S inside each, S back to T between them.
 // TWO-LABEL: func.func @two_blocks(
 // TWO-SAME:      {dsp.sharding = #dsp.shard<dim = 1>}
 // TWO-NOT:     dsp.all_to_all
@@ -215,7 +215,6 @@ func.func @stdit_block(%x: tensor<1x8x16x64xf32>, %y: tensor<1x8x64xf32>) -> ten
 // TWO:         dsp.all_to_all
 // TWO-NOT:     dsp.all_to_all
 // TWO:         dsp.attention {{.*}} -> tensor<16x4x8x16xf32>
-// TWO:         dsp.all_to_all
 // TWO-NOT:     dsp.all_to_all
 // TWO:         return
 func.func @two_blocks(%x: tensor<1x8x16x64xf32>, %y: tensor<1x8x64xf32>) -> tensor<1x8x16x64xf32> {

@@ -23,10 +23,16 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     its sharding rule (or none): its operands and result follow from the
     rule, and its compute cost is its FLOPs on the busiest rank. Where a
     producer's sharding differs from what a consumer needs, the edge costs
-    the collective that converts it (alpha-beta, see CostModel.h). The
-    total over the whole function is minimized exactly (bucket elimination
-    over the op graph, see ExactSolver.h). Factors that do not divide by
-    the rank count are padded.
+    the collective that converts it (alpha-beta, see CostModel.h); a switch
+    between two factors of one dim that no view of the dim lowers is not a
+    choice. A value read by several ops (a residual stream, a fused QKV)
+    gets a variable of its own, the sharding it is converted to once before
+    its readers, so that readers that need the same conversion pay for it
+    once; where that differs from the producer's sharding it is recorded
+    as `dsp.read_sharding` on the producer (or the argument). The total
+    over the whole function is minimized exactly (bucket elimination over
+    the op graph, see ExactSolver.h). Factors that do not divide by the
+    rank count are padded.
 
     Strategies restrict the choices:
     - `auto`: any factor that is not mixing, heads included;
@@ -81,8 +87,11 @@ def InsertReshards : Pass<"dsp-insert-reshards", "::mlir::ModuleOp"> {
     switch of split dim or factor is a `dsp.all_to_all`, split to replicated
     an `all_gather`, replicated to split a `local_slice` (no communication),
     partial to replicated an `all_reduce`, partial to split a
-    `reduce_scatter`. Function results are made replicated. Equal
-    conversions of one value are shared. Removes `dsp.operand_shardings`.
+    `reduce_scatter`. A value with a `dsp.read_sharding` is converted to it
+    first, and an op that needs yet another sharding converts from there
+    (one that needs the producer's own sharding reads the producer).
+    Function results are made replicated. Equal conversions of one value
+    are shared. Removes `dsp.operand_shardings` and `dsp.read_sharding`.
   }];
 }
 
@@ -115,7 +124,7 @@ def FuseActivations : Pass<"dsp-fuse-activations"> {
 }
 
 def SinkConcat : Pass<"dsp-sink-concat"> {
-  let summary = "Runs ops that read a concat once per piece";
+  let summary = "Runs ops once per piece of a concat or of a split";
   let description = [{
     A token stream such as TimeSformer's `[B, 1 + S*T, C]`, a CLS token
     concatenated in front of the patch tokens, cannot be sharded on a
@@ -149,12 +158,22 @@ def SinkConcat : Pass<"dsp-sink-concat"> {
     together. The rewrite repeats until no op can be split, which moves
     each concat down to the first op that mixes the tokens. Elementwise
     ops, `gelu`, `matmul` (batch and row dims), `layer_norm` (dims before
-    `axis`), `softmax` (dims other than `axis`), `attention` (query
-    sequence), a `reshape` whose rule keeps the dim whole on both sides and
-    a `slice` along a dim it keeps whole are split. An op is left whole
-    where f is mixing or a reduction (attention keys along the concat
-    axis), where f is part of a compound dim (a patch-embedding `conv`), or
-    where another operand is a concat along f with different split points.
+    `axis`), `softmax` (dims other than `axis`), a `reshape` whose rule
+    keeps the dim whole on both sides and a `slice` along a dim it keeps
+    whole are split; attention is left whole (each query piece would read
+    all the keys again). An op is left whole where f is mixing or a
+    reduction, where f is part of a compound dim (a patch-embedding
+    `conv`), or where another operand is a concat along f with different
+    split points.
+
+    The mirror rewrite moves splits up: an op whose result is read only by
+    unit-stride slices along one dim, in ranges that do not overlap, where
+    the rule maps that dim onto a single parallel factor f as above, runs
+    once per range on the matching ranges of its operands (operands without
+    f unchanged), and each slice is replaced by its piece. This carries the
+    split of a joint text and video stream after attention (CogVideoX) back
+    to where the streams meet, and a part that no slice reads is not
+    computed. Attention, concats, slices and constants are left whole.
 
     Concats of consecutive slices of one value merge back into one slice,
     and a gather along the concat axis whose constant indices fall in one

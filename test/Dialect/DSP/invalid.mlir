@@ -767,3 +767,26 @@ func.func @isnan_shape(%x: tensor<4xf32>) -> tensor<2xi1> {
 // expected-error @below {{expected 'ranks'}}
 module attributes {dsp.group = #dsp.group<4>} {
 }
+
+// -----
+
+func.func @read_sharding_not_shard(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{'dsp.read_sharding' must be one #dsp.shard on an op with one ranked tensor result}}
+  %0 = dsp.neg %x {dsp.read_sharding = [#dsp.shard<dim = 0>]} : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @read_sharding_dim_range(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @below {{'dsp.read_sharding': split dim 2 is out of range for 'tensor<4x8xf32>'}}
+  %0 = dsp.neg %x {dsp.read_sharding = #dsp.shard<dim = 2>} : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// expected-error @below {{an argument's 'dsp.read_sharding' must be one #dsp.shard}}
+func.func @argument_read_sharding_not_shard(%x: tensor<4x8xf32> {dsp.read_sharding = 1 : i64}) {
+  return
+}

@@ -7,6 +7,8 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <set>
+
 using namespace mlir;
 using namespace mlir::dsp;
 
@@ -194,4 +196,41 @@ void ShardingAttr::print(AsmPrinter &printer) const {
   if (getPad() != 0)
     printer << ", pad = " << getPad();
   printer << ">";
+}
+
+std::optional<FactorSwitchView>
+mlir::dsp::viewFactorSwitch(RankedTensorType type, ShardingAttr from,
+                            ShardingAttr to, int64_t ranks) {
+  int64_t dim = from.getDim(), extent = type.getDimSize(dim);
+  std::set<int64_t> cuts = {1, extent};
+  for (ShardingAttr s : {from, to}) {
+    cuts.insert(s.getOuter());
+    cuts.insert(s.getOuter() * s.getSplitExtent(type));
+  }
+  SmallVector<int64_t> chain(cuts.begin(), cuts.end()), parts;
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (chain[i] % chain[i - 1] != 0)
+      return std::nullopt;
+    parts.push_back(chain[i] / chain[i - 1]);
+  }
+  FactorSwitchView view;
+  view.shape.append(type.getShape().begin(), type.getShape().begin() + dim);
+  llvm::append_range(view.shape, parts);
+  llvm::append_range(view.shape, type.getShape().drop_front(dim + 1));
+  // The same blocks as the factor's only when it divides evenly, and only
+  // then may it span several parts.
+  auto viewed = [&](ShardingAttr s) -> ShardingAttr {
+    int64_t first = llvm::find(chain, s.getOuter()) - chain.begin();
+    int64_t last = llvm::find(chain, s.getOuter() * s.getSplitExtent(type)) -
+                   chain.begin();
+    if (last - first > 1 && (parts[first] % ranks != 0 || s.getPad() != 0))
+      return nullptr;
+    return ShardingAttr::getSplit(s.getContext(), dim + first, 1, parts[first],
+                                  1, last - first > 1 ? 0 : s.getPad());
+  };
+  view.from = viewed(from);
+  view.to = viewed(to);
+  if (!view.from || !view.to)
+    return std::nullopt;
+  return view;
 }

@@ -45,6 +45,19 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a dictionary on the module";
     return success();
   }
+  if (attribute.getName() == kReadShardingAttrName) {
+    auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
+    auto type = op->getNumResults() == 1
+                    ? dyn_cast<RankedTensorType>(op->getResult(0).getType())
+                    : nullptr;
+    if (!sharding || !type)
+      return op->emitError() << "'" << kReadShardingAttrName
+                             << "' must be one #dsp.shard on an op with one "
+                                "ranked tensor result";
+    return sharding.verifyFor(type, getGroupRanks(op), [&] {
+      return op->emitError() << "'" << kReadShardingAttrName << "': ";
+    });
+  }
   bool results = attribute.getName() == kShardingAttrName;
   if (results || attribute.getName() == kOperandShardingsAttrName) {
     ValueRange values =
@@ -92,13 +105,16 @@ static LogicalResult verifyNameAttribute(Operation *op,
 LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                    unsigned argIndex,
                                                    NamedAttribute attribute) {
-  // An argument's sharding: the block of it that each rank reads.
-  if (attribute.getName() == kShardingAttrName) {
+  // An argument's sharding: the block of it that each rank reads; its read
+  // sharding: what it is converted to first.
+  if (attribute.getName() == kShardingAttrName ||
+      attribute.getName() == kReadShardingAttrName) {
     auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
     auto function = dyn_cast<FunctionOpInterface>(op);
     if (!sharding || !function)
-      return op->emitError() << "an argument's '" << kShardingAttrName
-                             << "' must be one #dsp.shard";
+      return op->emitError()
+             << "an argument's '" << attribute.getName().getValue()
+             << "' must be one #dsp.shard";
     auto type =
         dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
     if (!type)

@@ -43,6 +43,12 @@ def DSP_Dialect : Dialect {
     /// insertion makes the producers match and removes it.
     static constexpr ::llvm::StringLiteral kOperandShardingsAttrName =
         "dsp.operand_shardings";
+    /// Name of the op (single result) and argument attribute that holds,
+    /// after sharding propagation, the one `#dsp.shard` a value read by
+    /// several ops is converted to first; each reader that needs yet another
+    /// sharding converts from there. Reshard insertion removes it.
+    static constexpr ::llvm::StringLiteral kReadShardingAttrName =
+        "dsp.read_sharding";
     /// Name of the module attribute that records the cost model a plan was
     /// made with (a dictionary of latency_s, bus_bandwidth, flops_per_second).
     static constexpr ::llvm::StringLiteral kCostModelAttrName =
