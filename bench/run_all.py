@@ -9,12 +9,14 @@ Runs, from the repository root::
    (``bench/cpu_vs_ort.py``, unchanged; it rewrites its own section).
 2. Communication volume per strategy (auto, dsp, ulysses, megatron-sp) and
    rank count N, from dsp-opt's plan report in shape-only mode
-   (``--no-weights``), for the full-size Open-Sora-like ST-DiT and the shared
-   TimeSformer: bytes per rank per layer without the gather of the results,
-   and the ratio to Ulysses.
-3. Modeled time per layer (``totals.modeled_seconds`` / layers) under the
-   intra-node (``preset=nvlink``, N <= 8) and inter-node
-   (``preset=infiniband``) cost models.
+   (``--no-weights``), for the full-size Open-Sora-like ST-DiT and the
+   full-width exported models (Latte, CogVideoX, TimeSformer, axial; needs
+   ``scripts/export-zoo.sh``'s packages): bytes per rank that one more layer
+   adds (the plan at two layers less the plan at one), and the ratio to
+   Ulysses.
+3. Modeled time per layer (the same difference of
+   ``totals.modeled_seconds``) under the intra-node (``preset=nvlink``,
+   N <= 8) and inter-node (``preset=infiniband``) cost models.
 4. Compile time of the full-size model against its number of layers.
 5. Overhead of N local ranks (threads of one process) against one rank on
    this machine, with dsp-run.
@@ -58,6 +60,26 @@ PAPER_VOLUME = "DSP moves under 25 % of Ulysses' communication volume"
 PAPER_THROUGHPUT = ("end-to-end throughput 32 % to 10x higher than the "
                     "sequence-parallel baselines")
 
+# The exported models, full width (`scripts/export_zoo.py --size full`).
+ZOO = [
+    ("latte", "Latte-1 from diffusers' `LatteTransformer3DModel`: 16 frames "
+     "of 32×32 patches (latent 64×64, patch 2), 1152 wide, 16 heads of 72, "
+     "120 text tokens; a layer is one spatial and one temporal block, each "
+     "with cross attention to the text; the patch stream is 72 MiB"),
+    ("cogvideox", "CogVideoX-2b's shape from diffusers' "
+     "`CogVideoXTransformer3DModel` with 3-D rotary embeddings: 13 latent "
+     "frames of 30×45 patches and 226 text tokens in one joint full "
+     "attention, 1920 wide, 30 heads of 64; a layer is one block; the joint "
+     "stream is 130 MiB"),
+    ("timesformer", "TimeSformer-base from transformers' "
+     "`TimesformerForVideoClassification`: 8 frames of 14×14 patches and a "
+     "CLS token, 768 wide, 12 heads; a layer is one divided space-time "
+     "block; the patch stream is 4.6 MiB"),
+    ("axial", "the MSA-style axial model of `scripts/export_zoo.py`: 128 "
+     "sequences of 1024 tokens, 768 wide, 12 heads; a layer is a row and a "
+     "column attention with a transition MLP; the grid stream is 384 MiB"),
+]
+
 
 def rel(path):
     """`path` relative to the repository root."""
@@ -78,6 +100,32 @@ def gen_stdit(out, *options):
     run([sys.executable, os.path.join(ROOT, "scripts", "gen_stdit.py"),
          *options, "-o", out])
     return out
+
+
+def export_zoo(work):
+    """The full-width zoo models at one and two layers, exported with
+    scripts/export_zoo.py; returns (models, reason they are missing)."""
+    try:
+        import diffusers  # noqa: F401
+        import onnxscript  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as error:
+        return [], (f"the exported models ({error.name} is not installed; "
+                    "`scripts/export-zoo.sh` installs torch, transformers, "
+                    "diffusers and onnxscript)")
+    models = []
+    for name, description in ZOO:
+        paths = []
+        for layers in (1, 2):
+            path = os.path.join(work, f"{name}_{layers}.onnx")
+            run([sys.executable, os.path.join(ROOT, "scripts",
+                                              "export_zoo.py"),
+                 "--model", name, "--size", "full", "--layers", str(layers),
+                 "-o", path])
+            paths.append(path)
+        models.append(PlanModel(name, *paths, description))
+    return models, None
 
 
 def plan_report(dsp_opt, model, ranks, strategy, preset, work):
@@ -122,43 +170,56 @@ def compute_balance(report):
 
 
 class PlanModel:
-    """A model planned at every N and strategy."""
+    """A model planned at every N and strategy, at one and at two layers of
+    full width: the difference is what one more layer costs, free of the
+    embeddings, heads and final gather around the layers."""
 
-    def __init__(self, name, path, layers, description):
+    def __init__(self, name, one_layer, two_layers, description):
         self.name = name
-        self.path = path
-        self.layers = layers
+        self.paths = (one_layer, two_layers)
         self.description = description
-        # (preset, strategy, ranks) -> report or error string
+        # (preset, strategy, ranks) -> (report at 1 layer, at 2) or error
         self.plans = {}
 
     def sweep(self, dsp_opt, work):
         for preset in ("nvlink", "infiniband"):
             for strategy in STRATEGIES:
                 for n in RANKS:
-                    report, error = plan_report(dsp_opt, self.path, n,
-                                                strategy, preset, work)
-                    self.plans[preset, strategy, n] = report or error
+                    reports, error = [], None
+                    for path in self.paths:
+                        report, error = plan_report(dsp_opt, path, n,
+                                                    strategy, preset, work)
+                        if error:
+                            break
+                        reports.append(report)
+                    self.plans[preset, strategy, n] = error or tuple(reports)
                     if error:
                         print(f"{self.name} N={n} {strategy} {preset}: "
                               f"failed: {error}", flush=True)
 
-    def report(self, preset, strategy, n):
+    def reports(self, preset, strategy, n):
         value = self.plans.get((preset, strategy, n))
-        return value if isinstance(value, dict) else None
+        return value if isinstance(value, tuple) else None
+
+    def report(self, preset, strategy, n):
+        """The plan of the two-layer model."""
+        reports = self.reports(preset, strategy, n)
+        return reports[1] if reports else None
 
     def volume_per_layer(self, preset, strategy, n):
-        """Bytes per rank per layer without the results' gather."""
-        r = self.report(preset, strategy, n)
-        if r is None:
+        """Bytes per rank that one more layer adds."""
+        reports = self.reports(preset, strategy, n)
+        if reports is None:
             return None
-        t = r["totals"]
-        return (t["bytes_per_rank"] - t["output_bytes_per_rank"]) / self.layers
+        one, two = (r["totals"]["bytes_per_rank"] for r in reports)
+        return two - one
 
     def seconds_per_layer(self, preset, strategy, n):
-        r = self.report(preset, strategy, n)
-        return None if r is None else (r["totals"]["modeled_seconds"] /
-                                       self.layers)
+        reports = self.reports(preset, strategy, n)
+        if reports is None:
+            return None
+        one, two = (r["totals"]["modeled_seconds"] for r in reports)
+        return two - one
 
     def errors(self):
         return [(key, value) for key, value in sorted(self.plans.items())
@@ -380,15 +441,15 @@ def section(args, models, skipped, compile_results, overhead, machine):
 
     L += ["", "### Communication volume per layer", "",
           "From `dsp-opt MODEL --no-weights --dsp-pipeline=\"ranks=N "
-          "strategy=S preset=infiniband\" --dsp-report=FILE`: "
-          "(`totals.bytes_per_rank` − `totals.output_bytes_per_rank`) / "
-          "layers, i.e. the bytes the busiest rank sends per layer, pads "
-          "that travel included, without the one-time gather of the "
-          "results that every strategy pays alike. `auto: padded ops` counts "
-          "the ops of auto's plan that pad a factor N does not divide; "
-          "`auto: FLOPs balance` is the busiest rank's FLOPs × N / the "
-          "model's FLOPs (1.00: evenly split; padding idles ranks and "
-          "raises it).", "",
+          "strategy=S preset=infiniband\" --dsp-report=FILE` on each model "
+          "at one and at two layers of full width: the difference of "
+          "`totals.bytes_per_rank`, i.e. the bytes the busiest rank sends "
+          "for one more layer, pads that travel included, free of the "
+          "embeddings, heads and the gather of the results around the "
+          "layers. `auto: padded ops` counts the ops of auto's two-layer "
+          "plan that pad a factor N does not divide; `auto: FLOPs balance` "
+          "is its busiest rank's FLOPs × N / the model's FLOPs (1.00: "
+          "evenly split; padding idles ranks and raises it).", "",
           f"Paper: {PAPER_VOLUME}; {PAPER_THROUGHPUT}.", "",
           "![communication volume per layer against N]"
           "(figures/volume_per_layer.png)", ""]
@@ -425,7 +486,7 @@ def section(args, models, skipped, compile_results, overhead, machine):
     L += NOTES_VOLUME
 
     L += ["", "### Modeled time per layer", "",
-          "`totals.modeled_seconds` / layers of the same plans: compute of "
+          "The same difference of `totals.modeled_seconds`: compute of "
           "the busiest rank at 400 TFLOP/s plus every collective at "
           "`alpha + bytes_per_rank / bus_bandwidth`; `nvlink` (H100 "
           "intra-node, 5 µs, 370 GB/s) only up to N = 8, `infiniband` "
@@ -572,26 +633,20 @@ def main(argv=None):
     os.makedirs(args.figures, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dsp-run-all-") as work:
         models, skipped = [], []
-        xl = gen_stdit(os.path.join(work, "stdit_xl.onnx"), "--preset",
-                       "opensora", "--zero-weights", "--external-data")
+        stdit = [gen_stdit(os.path.join(work, f"stdit_xl_{layers}.onnx"),
+                           "--preset", "opensora", "--layers", str(layers),
+                           "--zero-weights", "--external-data")
+                 for layers in (1, 2)]
         models.append(PlanModel(
-            "stdit_xl", xl, 28,
+            "stdit_xl", *stdit,
             "`scripts/gen_stdit.py --preset opensora --zero-weights "
-            "--external-data`: Open-Sora-like ST-DiT, 28 layers, B1 T16 "
-            "S1024 C1152, 16 heads, 120 text tokens, f32; the patch stream "
-            "is 72 MiB"))
-        skipped.append("a joint-attention (MM-DiT-like) model: "
-                       "`scripts/gen_stdit.py` makes only spatial-temporal "
-                       "blocks with cross attention to text")
-        tsf = os.path.join(args.models_dir, "tsf_s16_t8_dynamo.onnx")
-        if os.path.exists(tsf):
-            models.append(PlanModel(
-                "tsf_s16_t8_dynamo", tsf, 2,
-                "the shared TimeSformer (`../shared/models`), 2 layers, "
-                "T8, 16 patches + CLS, hidden 64, 4 heads"))
-        else:
-            skipped.append("tsf_s16_t8_dynamo: not found in the models "
-                           "directory")
+            "--external-data`: Open-Sora-like ST-DiT, B1 T16 S1024 C1152, 16 "
+            "heads, 120 text tokens, f32; a layer is a spatial, a temporal and "
+            "a cross attention with their MLP; the patch stream is 72 MiB"))
+        zoo, why = export_zoo(work)
+        models += zoo
+        if why:
+            skipped.append(why)
         for m in models:
             print(f"planning {m.name} ...", flush=True)
             m.sweep(dsp_opt, work)

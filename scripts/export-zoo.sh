@@ -10,14 +10,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/setup.sh"
-stamp="$root/.venv/export-requirements.sha256"
-wanted=$(sha256sum "$root/scripts/export-requirements.txt" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  "$root/.venv/bin/pip" install -q --disable-pip-version-check \
-    -r "$root/scripts/export-requirements.txt"
-  echo "$wanted" > "$stamp"
-fi
+"$root/scripts/setup.sh" "$root/scripts/export-requirements.txt"
 
 if [ $# -gt 0 ]; then
   exec "$root/.venv/bin/python" "$root/scripts/export_zoo.py" "$@"

@@ -34,7 +34,7 @@ echo "== compile $example.onnx for $ranks ranks, strategy $strategy"
 
 echo "== run on $ranks local ranks, check against the reference output"
 "$bin/dsp-run" "$work/model.dspx" "${inputs[@]}" \
-  --expected-output=@"$example.output.npy" --atol=1e-4 \
+  --expected-output=@"$example.output.npy" --atol=1e-4 --rtol=1e-4 \
   --output=@"$work/ranks.npy" --stats-json="$work/stats.json" \
   --print-statistics
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on Debian 12 (run as root; safe to
 # run again): Debian packages, then PyPI packages into the project's own
-# virtual environment at .venv.
+# virtual environment at .venv. Usage: setup.sh [REQUIREMENTS.txt ...]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,12 +27,15 @@ fi
 if [ ! -x "$root/.venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$root/.venv"
 fi
-# Reinstall only when the requirements changed, so a set-up machine needs no
-# network.
-stamp="$root/.venv/requirements.sha256"
-wanted=$(sha256sum "$root/scripts/requirements.txt" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  "$root/.venv/bin/pip" install -q --disable-pip-version-check \
-    -r "$root/scripts/requirements.txt"
-  echo "$wanted" > "$stamp"
-fi
+# Reinstall only when a requirements file changed, so a set-up machine needs
+# no network. Further requirements files given as arguments (the export
+# tools' scripts/export-requirements.txt) install the same way.
+for requirements in "$root/scripts/requirements.txt" "$@"; do
+  stamp="$root/.venv/$(basename "$requirements" .txt).sha256"
+  wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    "$root/.venv/bin/pip" install -q --disable-pip-version-check \
+      -r "$requirements"
+    echo "$wanted" > "$stamp"
+  fi
+done
