@@ -3,8 +3,9 @@
 
 For each strategy the model is compiled with dsp-opt at the given rank count
 and the plan report (JSON) is read back. Printed per strategy: the number of
-all-to-alls, their bytes per rank against the DSP optimum 2 L M (N-1) / N^2
-(M: the bytes of the stream the all-to-alls move, pads included; L: the
+all-to-alls, their bytes per rank against the DSP optimum
+(2 L - 1) M (N-1) / N^2 (two switches per layer but none after the last;
+M: the bytes of the stream the all-to-alls move, pads included; L: the
 number of layers), all bytes per rank with and without the final gather of
 the results, the ratio of those to ulysses, and the FLOPs of the busiest rank
 against the total over N.
@@ -43,7 +44,7 @@ def main():
     args = parser.parse_args()
 
     n, layers, m = args.ranks, args.layers, args.stream_bytes
-    optimum = 2 * layers * m * (n - 1) // (n * n)
+    optimum = (2 * layers - 1) * m * (n - 1) // (n * n)
     with tempfile.TemporaryDirectory() as work:
         reports = {s: plan(args.dsp_opt, args.model, n, s, work,
                            args.no_weights)
@@ -54,7 +55,7 @@ def main():
     ulysses_all = reports["ulysses"]["totals"]["bytes_per_rank"]
     ulysses_inner = inner(reports["ulysses"])
     print(f"{args.model}: N={n}, L={layers}, M={m} bytes, "
-          f"DSP optimum 2LM(N-1)/N^2 = {optimum} bytes per rank")
+          f"DSP optimum (2L-1)M(N-1)/N^2 = {optimum} bytes per rank")
     print(f"{'strategy':12} {'a2a':>4} {'a2a bytes':>10} {'/optimum':>9} "
           f"{'all bytes':>10} {'/ulysses':>9} {'w/o results':>12} "
           f"{'/ulysses':>9} {'flops/rank*N/total':>19}")
