@@ -134,6 +134,10 @@ private:
   Value conv(const onnx::NodeProto &node);
   Value reduce(const onnx::NodeProto &node);
   Value einsum(const onnx::NodeProto &node);
+  Value instanceNorm(const onnx::NodeProto &node);
+  Value groupNorm(const onnx::NodeProto &node);
+  Value normalizeGroups(Value x, int64_t groups, float epsilon,
+                        Value groupScale, Value groupBias);
   Value scatterND(const onnx::NodeProto &node);
   Value scatterRows(Value data, Value updates, ArrayRef<int64_t> targets,
                     bool accumulate);
@@ -575,6 +579,8 @@ Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
           .Case("Conv", &Importer::conv)
           .Cases({"ReduceMean", "ReduceSum", "ReduceMax"}, &Importer::reduce)
           .Case("Einsum", &Importer::einsum)
+          .Case("InstanceNormalization", &Importer::instanceNorm)
+          .Case("GroupNormalization", &Importer::groupNorm)
           .Case("ScatterND", &Importer::scatterND)
           .Case("Constant", &Importer::constantNode)
           .Case("ConstantOfShape", &Importer::constantOfShape)
@@ -1076,6 +1082,68 @@ Value Importer::reduce(const onnx::NodeProto &node) {
   if (op == "ReduceSum")
     return fold<ReduceSumOp>(x, reduced, keepdims);
   return fold<ReduceMaxOp>(x, reduced, keepdims);
+}
+
+Value Importer::normalizeGroups(Value x, int64_t groups, float epsilon,
+                                Value groupScale, Value groupBias) {
+  // [N, C, D...] viewed as [N, groups, C / groups * D...]: a layer norm over
+  // the last dim normalizes each group of channels over all its positions.
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  if (shape.size() < 3)
+    fail("input must be [N, C, D...] with at least one spatial dim");
+  if (groups < 1 || shape[1] % groups != 0)
+    fail(Twine(shape[1]) + " channels do not split into " + Twine(groups) +
+         " groups");
+  int64_t size = typeOf(x).getNumElements() / (shape[0] * groups);
+  Type type = typeOf(x).getElementType();
+  Value ones = constant(DenseElementsAttr::get(
+      RankedTensorType::get({size}, type), builder.getFloatAttr(type, 1.0)));
+  Value normalized = fold<LayerNormOp>(
+      reshape(x, {shape[0], groups, size}), ones, Value(),
+      builder.getI64IntegerAttr(2), builder.getF64FloatAttr(epsilon));
+  if (groupScale) {
+    auto perGroup = [&](Value v, StringRef what) {
+      if (typeOf(v).getShape() != ArrayRef<int64_t>{groups})
+        fail(what + " must have one value per group (" + Twine(groups) + ")");
+      return reshape(v, {groups, 1});
+    };
+    Value scale = perGroup(groupScale, "scale");
+    Value bias = perGroup(groupBias, "bias");
+    normalized = fold<AddOp>(fold<MulOp>(normalized, scale), bias);
+  }
+  return reshape(normalized, shape);
+}
+
+Value Importer::instanceNorm(const onnx::NodeProto &node) {
+  Value x = input(node, 0);
+  int64_t rank = typeOf(x).getRank();
+  int64_t channels = rank > 1 ? typeOf(x).getDimSize(1) : 0;
+  Value normalized =
+      normalizeGroups(x, channels, floatAttr(node, "epsilon", 1e-5f), {}, {});
+  // Scale and bias per channel, broadcast over [C, 1, ...].
+  SmallVector<int64_t> perChannel(rank - 1, 1);
+  perChannel[0] = channels;
+  auto affine = [&](int index, StringRef what) {
+    Value v = input(node, index);
+    if (typeOf(v).getShape() != ArrayRef<int64_t>{channels})
+      fail(what + " must have one value per channel (" + Twine(channels) + ")");
+    return reshape(v, perChannel);
+  };
+  Value scale = affine(1, "scale");
+  Value bias = affine(2, "bias");
+  return fold<AddOp>(fold<MulOp>(normalized, scale), bias);
+}
+
+Value Importer::groupNorm(const onnx::NodeProto &node) {
+  // Opset 18's GroupNormalization scales and shifts per group (opset 21
+  // changed that to per channel).
+  if (opset < 18)
+    fail("GroupNormalization exists from opset 18");
+  if (!attribute(node, "num_groups"))
+    fail("num_groups is required");
+  return normalizeGroups(input(node, 0), intAttr(node, "num_groups", 0),
+                         floatAttr(node, "epsilon", 1e-5f), input(node, 1),
+                         input(node, 2));
 }
 
 Value Importer::einsum(const onnx::NodeProto &node) {

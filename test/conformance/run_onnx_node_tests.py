@@ -53,6 +53,7 @@ SUPPORTED_OPS = frozenset("""
     ReduceMean ReduceSum ReduceMax
     Reshape Slice Squeeze Unsqueeze Flatten Expand Transpose Concat Gather Tile
     Constant ConstantOfShape Shape Cast Einsum ScatterND
+    InstanceNormalization GroupNormalization
 """.split())
 MIN_OPSET, MAX_OPSET = 11, 18
 MAX_IR_VERSION = 10

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Builds one-node Einsum and ScatterND models, runs them through dsp-opt
-and dsp-run and compares with numpy. Prints one line per case.
+"""Builds one-node Einsum, ScatterND, InstanceNormalization and
+GroupNormalization models, runs them through dsp-opt and dsp-run and
+compares with numpy. Prints one line per case.
 
-Usage: check-einsum-scatter.py DSP_OPT DSP_RUN WORK_DIR
+Usage: check-onnx-numerics.py DSP_OPT DSP_RUN WORK_DIR
 """
 import os
 import subprocess
@@ -142,7 +143,51 @@ def main():
                "scatter-arange")
     failures += "max abs error" not in line
     print(f"scatternd with indices from an arange initializer: {line}")
+    failures += check_norms(rng, work)
     return 1 if failures else 0
+
+
+def check_norms(rng, work):
+    """InstanceNormalization (scale and bias per channel) and opset 18's
+    GroupNormalization (per group), against numpy."""
+    failures = 0
+    for op, shape, groups in (("InstanceNormalization", (2, 3, 4, 5), 3),
+                              ("InstanceNormalization", (1, 4, 7), 4),
+                              ("GroupNormalization", (2, 6, 4, 5), 3),
+                              ("GroupNormalization", (1, 8, 3, 2, 2), 2)):
+        x = rng.standard_normal(shape).astype(np.float32) * 3 + 1
+        params = shape[1] if op == "InstanceNormalization" else groups
+        scale = rng.standard_normal(params).astype(np.float32)
+        bias = rng.standard_normal(params).astype(np.float32)
+        grouped = x.reshape(shape[0], groups, -1).astype(np.float64)
+        mean = grouped.mean(axis=2, keepdims=True)
+        var = grouped.var(axis=2, keepdims=True)
+        normalized = (grouped - mean) / np.sqrt(var + 1e-3)
+        if op == "GroupNormalization":
+            normalized = normalized * scale[:, None] + bias[:, None]
+            expected = normalized.reshape(shape)
+        else:
+            channel = (shape[1],) + (1,) * (len(shape) - 2)
+            expected = (normalized.reshape(shape) * scale.reshape(channel) +
+                        bias.reshape(channel))
+        attributes = {"epsilon": 1e-3}
+        if op == "GroupNormalization":
+            attributes["num_groups"] = groups
+        node = helper.make_node(op, ["x", "scale", "bias"], ["y"],
+                                **attributes)
+        graph = helper.make_graph(
+            [node], "norm",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+            [numpy_helper.from_array(scale, "scale"),
+             numpy_helper.from_array(bias, "bias")])
+        model = helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 18)], ir_version=8)
+        line = run(model, {"x": x}, expected.astype(np.float32), work,
+                   f"{op}{len(shape)}")
+        failures += "max abs error" not in line
+        print(f"{op} {shape} groups {groups}: {line}")
+    return failures
 
 
 if __name__ == "__main__":
