@@ -160,7 +160,9 @@ DenseSet<Operation *> attentionPaths(Block &body) {
     SmallVector<Operation *> users(attention->getUsers());
     while (!users.empty()) {
       Operation *user = users.pop_back_val();
-      if (!isa<ReshapeOp, TransposeOp>(user) || !path.insert(user).second)
+      // A slice splits a joint stream (text and video) back into its parts.
+      if (!isa<ReshapeOp, TransposeOp, SliceOp>(user) ||
+          !path.insert(user).second)
         continue;
       llvm::append_range(users, user->getUsers());
     }
