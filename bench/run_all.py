@@ -54,6 +54,7 @@ RANKS = [2, 4, 8, 16, 32, 64, 128]
 NVLINK_MAX_RANKS = 8
 COMPILE_LAYERS = [1, 2, 4, 8, 16, 28]
 OVERHEAD_RANKS = [1, 2, 4]
+OVERHEAD_ROUNDS = 3
 
 # The paper's claims (DSP, Zhao et al. 2024) that the tables are set against.
 PAPER_VOLUME = "DSP moves under 25 % of Ulysses' communication volume"
@@ -404,35 +405,44 @@ def measure_compile_time(dsp_opt, work, runs, max_busy, max_wait):
 
 
 def measure_rank_overhead(bin_dir, work, warmup, runs, max_busy, max_wait):
-    """Median run_ms of the bench ST-DiT on 1, 2, 4 local ranks."""
+    """Median run_ms of the bench ST-DiT on 1, 2, 4 local ranks: the
+    fastest of OVERHEAD_ROUNDS rounds, each running every rank count once
+    (other work on the machine only adds time)."""
     base = os.path.join(work, "stdit_bench")
     gen_stdit(base + ".onnx", "--preset", "bench", "--seed", "0",
               "--reference")
     model = cpu_vs_ort.Model.from_files("stdit_bench", base)
     cores = os.cpu_count()
-    results = []
+    best = {}
     for ranks in OVERHEAD_RANKS:
-        dspx = os.path.join(work, f"stdit_bench_{ranks}.dspx")
         run([os.path.join(bin_dir, "dsp-opt"), model.onnx_path,
-             f"--dsp-pipeline=ranks={ranks}", "--emit=program", "-o", dspx])
-        threads = max(1, cores // ranks)
-        stats = os.path.join(work, f"stats_{ranks}.json")
-        cpu_vs_ort.wait_for_idle(max_busy, max_wait)
-        run([os.path.join(bin_dir, "dsp-run"), dspx, *model.dsp_run_inputs(),
-             f"--expected-output=@{model.output}", "--atol=1e-4",
-             f"--threads={threads}", f"--repeat={warmup + runs}",
-             f"--stats-json={stats}"])
-        with open(stats) as f:
-            data = json.load(f)
-        times = data["run_ms"][warmup:]
-        results.append(dict(ranks=ranks, threads=threads,
-                            median_ms=statistics.median(times),
-                            min_ms=min(times),
-                            bytes_per_rank=data.get("totals", {}).get(
-                                "bytes_per_rank", 0)))
-        print(f"ranks {ranks}: median {statistics.median(times):.2f} ms",
-              flush=True)
-    return results
+             f"--dsp-pipeline=ranks={ranks}", "--emit=program", "-o",
+             os.path.join(work, f"stdit_bench_{ranks}.dspx")])
+    for _ in range(OVERHEAD_ROUNDS):
+        for ranks in OVERHEAD_RANKS:
+            threads = max(1, cores // ranks)
+            stats = os.path.join(work, f"stats_{ranks}.json")
+            cpu_vs_ort.wait_for_idle(max_busy, max_wait)
+            run([os.path.join(bin_dir, "dsp-run"),
+                 os.path.join(work, f"stdit_bench_{ranks}.dspx"),
+                 *model.dsp_run_inputs(),
+                 f"--expected-output=@{model.output}", "--atol=1e-4",
+                 f"--threads={threads}", f"--repeat={warmup + runs}",
+                 f"--stats-json={stats}"])
+            with open(stats) as f:
+                data = json.load(f)
+            times = data["run_ms"][warmup:]
+            result = dict(ranks=ranks, threads=threads,
+                          median_ms=statistics.median(times),
+                          min_ms=min(times),
+                          bytes_per_rank=data.get("totals", {}).get(
+                              "bytes_per_rank", 0))
+            if ranks not in best or \
+                    result["median_ms"] < best[ranks]["median_ms"]:
+                best[ranks] = result
+            print(f"ranks {ranks}: median {result['median_ms']:.2f} ms",
+                  flush=True)
+    return [best[ranks] for ranks in OVERHEAD_RANKS]
 
 
 def section(args, models, skipped, compile_results, overhead, machine):
@@ -553,7 +563,8 @@ def section(args, models, skipped, compile_results, overhead, machine):
           f"`dsp-run --threads=T --repeat={args.warmup}+{args.runs} "
           "--stats-json` (ranks are threads of one process, `--comm=local`; "
           f"the first {args.warmup} runs are dropped, median of `run_ms`, "
-          "output checked against ONNX Runtime's).", "",
+          f"the fastest of {OVERHEAD_ROUNDS} rounds that each run every "
+          "rank count, output checked against ONNX Runtime's).", "",
           f"**All ranks share this machine's {os.cpu_count()} cores**: the "
           "total compute is the same at every N (each rank does 1/N), so "
           "this measures what splitting costs — the all-to-alls (memory "
