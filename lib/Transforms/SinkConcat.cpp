@@ -45,6 +45,32 @@ SmallVector<int64_t> dimSizes(ConcatOp concat) {
   return sizes;
 }
 
+/// The operands of the piece of `op` that covers [start, limit) of the
+/// factor: each operand with the factor (at `operandDims`, -1 where absent)
+/// sliced to that range along its dim of the factor, the others unchanged.
+/// Slices of concats fold to their pieces, slices of small constants to
+/// constants.
+SmallVector<Value> pieceOperands(PatternRewriter &rewriter, Operation *op,
+                                 ArrayRef<int64_t> operandDims, int64_t start,
+                                 int64_t limit) {
+  SmallVector<Value> operands;
+  for (auto [operand, dim] : llvm::zip_equal(op->getOperands(), operandDims)) {
+    if (dim < 0) {
+      operands.push_back(operand);
+      continue;
+    }
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(operand.getType()).getShape();
+    SmallVector<int64_t> starts(shape.size(), 0), limits(shape),
+        strides(shape.size(), 1);
+    starts[dim] = start;
+    limits[dim] = limit;
+    operands.push_back(rewriter.createOrFold<SliceOp>(op->getLoc(), operand,
+                                                      starts, limits, strides));
+  }
+  return operands;
+}
+
 /// Rewrites an op that reads a concat into one op per concat piece when the
 /// concat axis is a parallel factor of the op's sharding rule.
 struct SplitAlongConcat : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
@@ -109,24 +135,8 @@ private:
     SmallVector<SmallVector<Value>> pieces(op->getNumResults());
     int64_t offset = 0;
     for (int64_t size : sizes) {
-      // Slices of the concats fold to their pieces, slices of small
-      // constants to constants.
-      SmallVector<Value> operands;
-      for (auto [operand, dim] :
-           llvm::zip_equal(op->getOperands(), operandDims)) {
-        if (dim < 0) {
-          operands.push_back(operand);
-          continue;
-        }
-        ArrayRef<int64_t> shape =
-            cast<RankedTensorType>(operand.getType()).getShape();
-        SmallVector<int64_t> starts(shape.size(), 0), limits(shape),
-            strides(shape.size(), 1);
-        starts[dim] = offset;
-        limits[dim] = offset + size;
-        operands.push_back(rewriter.createOrFold<SliceOp>(loc, operand, starts,
-                                                          limits, strides));
-      }
+      SmallVector<Value> operands =
+          pieceOperands(rewriter, op, operandDims, offset, offset + size);
       Operation *piece = rewriter.clone(*op);
       rewriter.modifyOpInPlace(piece, [&] {
         piece->setOperands(operands);
@@ -229,25 +239,10 @@ struct SplitAboveSlices : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
 
     // All pieces first, then the slices: replacing a slice frees it, and a
     // slice created after that may take its place in memory.
-    Location loc = op->getLoc();
     std::map<std::pair<int64_t, int64_t>, Value> pieces;
     for (auto [start, limit] : ranges) {
-      SmallVector<Value> operands;
-      for (auto [operand, operandDim] :
-           llvm::zip_equal(op->getOperands(), operandDims)) {
-        if (operandDim < 0) {
-          operands.push_back(operand);
-          continue;
-        }
-        ArrayRef<int64_t> shape =
-            cast<RankedTensorType>(operand.getType()).getShape();
-        SmallVector<int64_t> starts(shape.size(), 0), limits(shape),
-            strides(shape.size(), 1);
-        starts[operandDim] = start;
-        limits[operandDim] = limit;
-        operands.push_back(rewriter.createOrFold<SliceOp>(loc, operand, starts,
-                                                          limits, strides));
-      }
+      SmallVector<Value> operands =
+          pieceOperands(rewriter, op, operandDims, start, limit);
       Operation *piece = rewriter.clone(*op);
       SmallVector<int64_t> shape(type.getShape());
       shape[dim] = limit - start;
