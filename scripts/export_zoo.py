@@ -227,6 +227,21 @@ MODELS = {"latte": latte, "cogvideox": cogvideox, "timesformer": timesformer,
           "axial": axial}
 
 
+def strip_metadata(path):
+    """Drops the exporter's per-node metadata (stack traces with the paths
+    of this machine's packages, module names) and doc strings; the weights
+    file, if any, is left as it is."""
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    del model.metadata_props[:]
+    model.doc_string = ""
+    for graph in [model.graph] + [f for f in model.functions]:
+        for node in graph.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+    onnx.save(model, path)
+
+
 def randomize(model, std):
     """Random weights with a spread that keeps activations lively: the
     libraries zero-initialize some projections (AdaLN, output layers), which
@@ -271,6 +286,7 @@ def main():
                                     input_names=list(inputs),
                                     output_names=["output"])
     program.save(args.output, external_data=not small)
+    strip_metadata(args.output)
     print(f"wrote {args.output}"
           f"{' and its .data' if not small else ''}: "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M "
