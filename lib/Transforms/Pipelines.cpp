@@ -12,6 +12,7 @@ void dsp::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createFuseAttention());
   pm.addPass(createFuseActivations());
   // After the fusions, which match the exported subgraphs whole.
+  pm.addPass(createSinkBroadcasts());
   pm.addPass(createSinkConcat());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

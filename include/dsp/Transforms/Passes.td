@@ -123,6 +123,40 @@ def FuseActivations : Pass<"dsp-fuse-activations"> {
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def SinkBroadcasts : Pass<"dsp-sink-broadcasts"> {
+  let summary = "Moves dsp.expand toward its uses";
+  let description = [{
+    Exported models broadcast small tensors early (Latte repeats its
+    timestep embedding for every frame and every patch, and its text tokens
+    for every frame) and slice and reshape the copies in every block. Such a
+    copy ties all the blocks to one value as large as the activations,
+    which costs memory and makes the sharding problem as wide as the model
+    is deep. This pass moves an expand (of the same rank) past its users:
+
+    - an elementwise op (`add`, `sub`, `mul`, `div`, `pow`, `max`, `min`,
+      `where`) reads the expand's input when broadcasting it gives the same
+      result shape: the expand is gone;
+    - `slice(expand(x))` becomes `expand(slice(x))`, the slice keeping the
+      broadcast dims at size 1;
+    - `transpose(expand(x))` becomes `expand(transpose(x))`;
+    - `reshape(expand(x))` becomes `expand(reshape(x))` when every broadcast
+      dim stays a dim of its own (merged or split only with size-1 dims);
+    - `matmul(expand(a), w)` with a matrix `w` and only batch dims broadcast
+      becomes `expand(matmul(a, w))`: the product is computed once.
+
+    ```mlir
+    %e = dsp.expand %t : tensor<1x1x6912xf32> -> tensor<1x1024x6912xf32>
+    %r = dsp.reshape %e : tensor<1x1024x6912xf32> -> tensor<1024x6x1152xf32>
+    %s = dsp.slice %r {...} : tensor<1024x6x1152xf32> -> tensor<1024x1x1152xf32>
+    %y = dsp.mul %x, %s : tensor<1024x16x1152xf32>, tensor<1024x1x1152xf32> -> ...
+    ```
+
+    becomes a `mul` by a `[1, 1, 1152]` slice of `%t` reshaped to
+    `[1, 6, 1152]`.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def SinkConcat : Pass<"dsp-sink-concat"> {
   let summary = "Runs ops once per piece of a concat or of a split";
   let description = [{
