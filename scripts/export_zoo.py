@@ -133,7 +133,7 @@ def latte(size, layers):
     if size == "small":
         config = dict(num_attention_heads=2, attention_head_dim=16,
                       cross_attention_dim=32, sample_size=8, caption_channels=24,
-                      video_length=8, num_layers=2)
+                      video_length=8, num_layers=4)
         frames, text = 8, 6
     else:
         config = dict(num_attention_heads=16, attention_head_dim=72,
