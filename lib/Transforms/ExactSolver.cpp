@@ -6,6 +6,7 @@
 #include <cassert>
 #include <limits>
 #include <set>
+#include <tuple>
 
 using namespace mlir::dsp;
 
@@ -74,14 +75,37 @@ CostGraph::solve(std::string &error, uint64_t maxTableEntries) const {
     tables.push_back(std::move(t));
   }
 
-  // Neighbourhoods for the min-fill order.
+  // Neighbourhoods for the min-fill order, and the tables each variable is
+  // in.
   std::vector<std::set<int>> neighbours(n);
   for (const Edge &e : edges)
     if (e.a != e.b) {
       neighbours[e.a].insert(e.b);
       neighbours[e.b].insert(e.a);
     }
-  std::vector<bool> eliminated(n, false);
+  std::vector<std::vector<size_t>> tablesOf(n);
+  for (size_t t = 0; t < tables.size(); ++t)
+    for (int u : tables[t].scope)
+      tablesOf[u].push_back(t);
+
+  // Min-fill, ties to min degree, then to the smallest index: the order is
+  // kept in a set and only the variables near an eliminated one are
+  // scored again.
+  auto fillOf = [&](int v) {
+    size_t fill = 0;
+    for (int a : neighbours[v])
+      for (int b : neighbours[v])
+        if (a < b && !neighbours[a].count(b))
+          ++fill;
+    return fill;
+  };
+  using Key = std::tuple<size_t, size_t, int>;
+  std::vector<Key> keys(n);
+  std::set<Key> order;
+  for (int v = 0; v < n; ++v) {
+    keys[v] = {fillOf(v), neighbours[v].size(), v};
+    order.insert(keys[v]);
+  }
 
   struct Step {
     int variable;
@@ -92,33 +116,13 @@ CostGraph::solve(std::string &error, uint64_t maxTableEntries) const {
   std::vector<bool> tableAlive(tables.size(), true);
 
   for (int round = 0; round < n; ++round) {
-    // Min-fill, ties to min degree, then to the smallest index.
-    int best = -1;
-    size_t bestFill = 0, bestDegree = 0;
-    for (int v = 0; v < n; ++v) {
-      if (eliminated[v])
-        continue;
-      size_t fill = 0;
-      for (int a : neighbours[v])
-        for (int b : neighbours[v])
-          if (a < b && !neighbours[a].count(b))
-            ++fill;
-      size_t degree = neighbours[v].size();
-      if (best < 0 || fill < bestFill ||
-          (fill == bestFill && degree < bestDegree)) {
-        best = v;
-        bestFill = fill;
-        bestDegree = degree;
-      }
-    }
-    int v = best;
-    eliminated[v] = true;
+    int v = std::get<2>(*order.begin());
+    order.erase(order.begin());
 
     std::set<int> scopeSet;
     std::vector<size_t> involved;
-    for (size_t t = 0; t < tables.size(); ++t) {
-      if (!tableAlive[t] ||
-          !std::count(tables[t].scope.begin(), tables[t].scope.end(), v))
+    for (size_t t : tablesOf[v]) {
+      if (!tableAlive[t])
         continue;
       involved.push_back(t);
       for (int u : tables[t].scope)
@@ -164,17 +168,31 @@ CostGraph::solve(std::string &error, uint64_t maxTableEntries) const {
     }
     for (size_t t : involved)
       tableAlive[t] = false;
+    for (int u : scope)
+      tablesOf[u].push_back(tables.size());
     tables.push_back(std::move(combined));
     tableAlive.push_back(true);
     steps.push_back({v, scope, std::move(argmin)});
 
+    // v's neighbours become a clique: their scores change, and so do those
+    // of the variables next to them.
+    std::set<int> affected;
     for (int a : neighbours[v]) {
       neighbours[a].erase(v);
       for (int b : neighbours[v])
         if (a != b)
           neighbours[a].insert(b);
     }
+    for (int a : neighbours[v]) {
+      affected.insert(a);
+      affected.insert(neighbours[a].begin(), neighbours[a].end());
+    }
     neighbours[v].clear();
+    for (int u : affected) {
+      order.erase(keys[u]);
+      keys[u] = {fillOf(u), neighbours[u].size(), u};
+      order.insert(keys[u]);
+    }
   }
 
   // Every remaining table has an empty scope: their sum is the minimum.
