@@ -65,6 +65,26 @@ TEST(KernelTest, UnaryF32) {
              {std::sqrt(0.5f), 1.0f, 2.0f, 3.0f});
 }
 
+TEST(KernelTest, SigmoidAndSiluOverTheFloatRange) {
+  // Saturated inputs stay finite and exact to float rounding.
+  std::vector<float> x = randomFloats(200, 3, -20, 20);
+  for (float v : {-200.0f, -90.0f, -87.5f, 87.5f, 90.0f, 200.0f})
+    x.push_back(v);
+  std::vector<float> sigmoid, silu;
+  for (float v : x) {
+    double s = 1.0 / (1.0 + std::exp(-static_cast<double>(v)));
+    sigmoid.push_back(static_cast<float>(s));
+    silu.push_back(static_cast<float>(v * s));
+  }
+  HostTensor in = f32({static_cast<int64_t>(x.size())}, x);
+  expectNear(
+      runOp("sigmoid", {in}, F32, {static_cast<int64_t>(x.size())}).floats(),
+      sigmoid);
+  expectNear(
+      runOp("silu", {in}, F32, {static_cast<int64_t>(x.size())}).floats(),
+      silu);
+}
+
 TEST(KernelTest, Gelu) {
   std::vector<float> x = randomFloats(100, 1, -4, 4);
   std::vector<float> exact, tanhApprox;
