@@ -78,11 +78,12 @@ std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
   }
 
   // Split each GEMM into row (and, for few rows, column) blocks until every
-  // thread has work; tiny products stay on one thread.
+  // thread has work. Products under 2^20 multiply-adds (about 0.1 ms on one
+  // core) stay on one thread: waking the others costs more than they save.
   ThreadPool &pool = context.pool;
   int64_t threads = pool.size();
   int64_t rowBlocks = 1, columnBlocks = 1;
-  if (batchCount < threads && rows * n * k >= (1 << 15)) {
+  if (batchCount < threads && rows * n * k >= (1 << 20)) {
     int64_t wanted = ceilDiv(threads, batchCount);
     rowBlocks = std::max<int64_t>(1, std::min(wanted, ceilDiv(rows, 32)));
     columnBlocks = std::max<int64_t>(
