@@ -38,7 +38,7 @@ Examples::
     # a full-size model for shape-only planning (dsp-opt --no-weights);
     # the zero weights are written sparsely and cost no disk
     python scripts/gen_stdit.py --preset opensora --zero-weights \\
-        --external-data -o /tmp/stdit_xl.onnx
+        --external-data -o stdit_xl.onnx
 
 With ``--reference`` the script also writes ``OUT.input.x.npy``,
 ``OUT.input.y.npy`` (one file per graph input, named after it) and
