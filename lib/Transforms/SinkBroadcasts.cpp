@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Dialect/DSP/IR/ShardingRule.h"
 #include "dsp/Transforms/Passes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -78,16 +79,36 @@ template <typename Op> struct ReadExpandInput : OpRewritePattern<Op> {
   }
 };
 
-/// slice(expand(x)) = expand(slice(x)): the slice cuts x's own dims and
-/// keeps the broadcast ones at size 1.
-struct SliceBeforeExpand : OpRewritePattern<SliceOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Moves a same-rank expand that feeds an `Op` (as operand 0) after it:
+/// `narrow` builds the op on the expand's input, or returns null where that
+/// is not the same, and its result is expanded to the op's type.
+template <typename Op> struct MoveExpandAfter : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(SliceOp slice,
-                                PatternRewriter &rewriter) const override {
-    ExpandOp expand = sameRankExpand(slice.getInput());
+  virtual Value narrow(Op op, ExpandOp expand,
+                       PatternRewriter &rewriter) const = 0;
+
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const final {
+    ExpandOp expand = sameRankExpand(op->getOperand(0));
     if (!expand)
       return failure();
+    Value source = narrow(op, expand, rewriter);
+    if (!source)
+      return failure();
+    rewriter.replaceOp(
+        op, expandTo(rewriter, op.getLoc(), source,
+                     cast<RankedTensorType>(op->getResult(0).getType())));
+    return success();
+  }
+};
+
+/// slice(expand(x)) = expand(slice(x)): the slice cuts x's own dims and
+/// keeps the broadcast ones at size 1.
+struct SliceBeforeExpand : MoveExpandAfter<SliceOp> {
+  using MoveExpandAfter::MoveExpandAfter;
+
+  Value narrow(SliceOp slice, ExpandOp expand,
+               PatternRewriter &rewriter) const override {
     ArrayRef<int64_t> in = expand.getInput().getType().getShape();
     SmallVector<int64_t> starts(slice.getStarts()), limits(slice.getLimits()),
         strides(slice.getStrides());
@@ -98,112 +119,72 @@ struct SliceBeforeExpand : OpRewritePattern<SliceOp> {
         strides[d] = 1;
       }
     }
-    Value source = rewriter.createOrFold<SliceOp>(
-        slice.getLoc(), expand.getInput(), starts, limits, strides);
-    rewriter.replaceOp(
-        slice, expandTo(rewriter, slice.getLoc(), source, slice.getType()));
-    return success();
+    return rewriter.createOrFold<SliceOp>(slice.getLoc(), expand.getInput(),
+                                          starts, limits, strides);
   }
 };
 
 /// transpose(expand(x)) = expand(transpose(x)).
-struct TransposeBeforeExpand : OpRewritePattern<TransposeOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct TransposeBeforeExpand : MoveExpandAfter<TransposeOp> {
+  using MoveExpandAfter::MoveExpandAfter;
 
-  LogicalResult matchAndRewrite(TransposeOp transpose,
-                                PatternRewriter &rewriter) const override {
-    ExpandOp expand = sameRankExpand(transpose.getInput());
-    if (!expand)
-      return failure();
-    Value source = rewriter.createOrFold<TransposeOp>(
+  Value narrow(TransposeOp transpose, ExpandOp expand,
+               PatternRewriter &rewriter) const override {
+    return rewriter.createOrFold<TransposeOp>(
         transpose.getLoc(), expand.getInput(), transpose.getPerm());
-    rewriter.replaceOp(transpose,
-                       expandTo(rewriter, transpose.getLoc(), source,
-                                cast<RankedTensorType>(transpose.getType())));
-    return success();
   }
 };
 
-/// reshape(expand(x)) = expand(reshape(x)) when each broadcast dim stays a
-/// dim of its own: in the groups of dims whose sizes multiply to the same
-/// number on both sides of the reshape, a group with a broadcast dim has
-/// only size-1 dims besides it, on both sides.
-struct ReshapeBeforeExpand : OpRewritePattern<ReshapeOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// reshape(expand(x)) = expand(reshape(x)) when, by the reshape's sharding
+/// rule, each broadcast dim is one factor that makes up a result dim on its
+/// own (it is merged or split only with size-1 dims): that result dim is 1
+/// in the reshape of x.
+struct ReshapeBeforeExpand : MoveExpandAfter<ReshapeOp> {
+  using MoveExpandAfter::MoveExpandAfter;
 
-  LogicalResult matchAndRewrite(ReshapeOp reshape,
-                                PatternRewriter &rewriter) const override {
-    ExpandOp expand = sameRankExpand(reshape.getInput());
-    if (!expand)
-      return failure();
+  Value narrow(ReshapeOp reshape, ExpandOp expand,
+               PatternRewriter &rewriter) const override {
+    ShardingRule rule =
+        cast<ShardingRuleOpInterface>(reshape.getOperation()).getShardingRule();
     ArrayRef<int64_t> in = expand.getInput().getType().getShape();
-    ArrayRef<int64_t> wide = expand.getType().getShape();
-    ArrayRef<int64_t> out = reshape.getType().getShape();
-    SmallVector<int64_t> sourceShape(out);
-    size_t i = 0, j = 0;
-    while (i < wide.size() || j < out.size()) {
-      // One group: the shortest runs of dims, one from each side at least,
-      // whose sizes multiply to the same number.
-      size_t groupI = i, groupJ = j;
-      int64_t productI = i < wide.size() ? wide[i++] : 1;
-      int64_t productJ = j < out.size() ? out[j++] : 1;
-      while (productI != productJ) {
-        if (productI < productJ && i < wide.size())
-          productI *= wide[i++];
-        else if (productJ < productI && j < out.size())
-          productJ *= out[j++];
-        else
-          return failure();
-      }
-      SmallVector<size_t> broadcast;
-      for (size_t d = groupI; d < i; ++d)
-        if (in[d] != wide[d])
-          broadcast.push_back(d);
-      if (broadcast.empty())
+    SmallVector<int64_t> sourceShape(reshape.getType().getShape());
+    for (size_t d = 0; d < in.size(); ++d) {
+      if (in[d] == expand.getType().getDimSize(d))
         continue;
-      int64_t size = wide[broadcast.front()];
-      if (broadcast.size() != 1 || productI != size)
-        return failure();
-      // The output dim of that size (the others of the group are 1) takes
-      // the broadcast.
-      auto target = llvm::find(out.slice(groupJ, j - groupJ), size);
-      if (target == out.begin() + j)
-        return failure();
-      sourceShape[target - out.begin()] = 1;
+      const ShardingRule::DimFactors &factors = rule.getOperands()[0][d];
+      if (factors.size() != 1)
+        return nullptr;
+      FailureOr<int64_t> target =
+          ShardingRule::wholeDimOf(rule.getResults()[0], factors.front());
+      if (failed(target) || *target < 0)
+        return nullptr;
+      sourceShape[*target] = 1;
     }
     auto sourceType = RankedTensorType::get(
         sourceShape, expand.getInput().getType().getElementType());
-    Value source = rewriter.createOrFold<ReshapeOp>(
-        reshape.getLoc(), sourceType, expand.getInput());
-    rewriter.replaceOp(reshape, expandTo(rewriter, reshape.getLoc(), source,
-                                         reshape.getType()));
-    return success();
+    return rewriter.createOrFold<ReshapeOp>(reshape.getLoc(), sourceType,
+                                            expand.getInput());
   }
 };
 
 /// matmul(expand(a), w) = expand(matmul(a, w)) for a matrix w: the rows of
 /// the copies are the same rows, so the product is computed once.
-struct MatMulBeforeExpand : OpRewritePattern<MatMulOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct MatMulBeforeExpand : MoveExpandAfter<MatMulOp> {
+  using MoveExpandAfter::MoveExpandAfter;
 
-  LogicalResult matchAndRewrite(MatMulOp matmul,
-                                PatternRewriter &rewriter) const override {
-    ExpandOp expand = sameRankExpand(matmul.getLhs());
-    if (!expand || matmul.getRhs().getType().getRank() != 2)
-      return failure();
+  Value narrow(MatMulOp matmul, ExpandOp expand,
+               PatternRewriter &rewriter) const override {
+    if (matmul.getRhs().getType().getRank() != 2)
+      return nullptr;
     // Only batch dims may be broadcast: the last two are the rows and the
     // contracted dim.
     ArrayRef<int64_t> in = expand.getInput().getType().getShape();
     ArrayRef<int64_t> wide = expand.getType().getShape();
     for (size_t d = in.size() - 2; d < in.size(); ++d)
       if (in[d] != wide[d])
-        return failure();
-    Value product = rewriter.createOrFold<MatMulOp>(
-        matmul.getLoc(), expand.getInput(), matmul.getRhs());
-    rewriter.replaceOp(matmul,
-                       expandTo(rewriter, matmul.getLoc(), product,
-                                cast<RankedTensorType>(matmul.getType())));
-    return success();
+        return nullptr;
+    return rewriter.createOrFold<MatMulOp>(matmul.getLoc(), expand.getInput(),
+                                           matmul.getRhs());
   }
 };
 

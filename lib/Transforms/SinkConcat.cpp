@@ -20,23 +20,6 @@ namespace mlir::dsp {
 #include "dsp/Transforms/Passes.h.inc"
 
 namespace {
-/// Finds the dim of a tensor that `factor` makes up on its own, or -1 when
-/// the factor is not in the tensor. Fails when the factor is part of a
-/// compound dim or of several dims: a piece of it is then no block of the
-/// tensor.
-FailureOr<int64_t> wholeDimOf(const ShardingRule::TensorFactors &dims,
-                              int64_t factor) {
-  int64_t found = -1;
-  for (auto [d, dimFactors] : llvm::enumerate(dims)) {
-    if (!llvm::is_contained(dimFactors, factor))
-      continue;
-    if (dimFactors.size() != 1 || found != -1)
-      return failure();
-    found = d;
-  }
-  return found;
-}
-
 SmallVector<int64_t> dimSizes(ConcatOp concat) {
   SmallVector<int64_t> sizes;
   for (Value input : concat.getInputs())
@@ -113,7 +96,7 @@ private:
     SmallVector<int64_t> operandDims, resultDims;
     for (auto [operand, dims] :
          llvm::zip_equal(op->getOperands(), rule.getOperands())) {
-      FailureOr<int64_t> dim = wholeDimOf(dims, factor);
+      FailureOr<int64_t> dim = ShardingRule::wholeDimOf(dims, factor);
       if (failed(dim))
         return failure();
       // Another concat along the factor must split at the same points, or
@@ -125,7 +108,7 @@ private:
       operandDims.push_back(*dim);
     }
     for (const ShardingRule::TensorFactors &dims : rule.getResults()) {
-      FailureOr<int64_t> dim = wholeDimOf(dims, factor);
+      FailureOr<int64_t> dim = ShardingRule::wholeDimOf(dims, factor);
       if (failed(dim) || *dim < 0)
         return failure();
       resultDims.push_back(*dim);
@@ -231,7 +214,7 @@ struct SplitAboveSlices : OpInterfaceRewritePattern<ShardingRuleOpInterface> {
       return failure();
     SmallVector<int64_t> operandDims;
     for (const ShardingRule::TensorFactors &dims : rule.getOperands()) {
-      FailureOr<int64_t> operandDim = wholeDimOf(dims, factor);
+      FailureOr<int64_t> operandDim = ShardingRule::wholeDimOf(dims, factor);
       if (failed(operandDim))
         return failure();
       operandDims.push_back(*operandDim);

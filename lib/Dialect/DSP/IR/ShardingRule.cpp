@@ -72,6 +72,19 @@ ShardingRule ShardingRule::getElementwise(Operation *op) {
   return rule;
 }
 
+FailureOr<int64_t> ShardingRule::wholeDimOf(const TensorFactors &dims,
+                                            int64_t factor) {
+  int64_t found = -1;
+  for (auto [d, dimFactors] : llvm::enumerate(dims)) {
+    if (!llvm::is_contained(dimFactors, factor))
+      continue;
+    if (dimFactors.size() != 1 || found != -1)
+      return failure();
+    found = d;
+  }
+  return found;
+}
+
 LogicalResult ShardingRule::verify(Operation *op) const {
   auto check = [&](ArrayRef<TensorFactors> tensors, ValueRange values,
                    StringRef what) -> LogicalResult {

@@ -38,6 +38,13 @@ public:
   /// the result as numpy does.
   static ShardingRule getElementwise(Operation *op);
 
+  /// The dim of a tensor that `factor` makes up on its own, or -1 when the
+  /// factor is not in the tensor. Fails when the factor is part of a
+  /// compound dim or of several dims: a piece of it is then no block of
+  /// the tensor.
+  static FailureOr<int64_t> wholeDimOf(const TensorFactors &dims,
+                                       int64_t factor);
+
   /// Checks that the rule covers every operand and result with factor
   /// products equal to the dim sizes.
   LogicalResult verify(Operation *op) const;
