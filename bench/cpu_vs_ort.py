@@ -326,10 +326,9 @@ def write_doc(path, section, begin=BEGIN, end=END):
         f.write(text)
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_common_options(parser):
+    """The options bench/run_all.py shares: where the tools, the models and
+    the doc are, and how timings are taken."""
     parser.add_argument("--build-dir", default=os.path.join(ROOT, "build"),
                         help="build directory with bin/dsp-opt and "
                              "bin/dsp-run (default: build)")
@@ -339,13 +338,30 @@ def parse_args(argv):
                             os.path.join(ROOT, "..", "shared", "models")),
                         help="the shared models (default: ../shared/models "
                              "or $DSP_MODELS_DIR)")
-    parser.add_argument("--threads", default="1,2",
-                        help="comma-separated intra-op thread counts "
-                             "(default: 1,2)")
     parser.add_argument("--warmup", type=int, default=3,
                         help="warm-up runs, dropped (default 3)")
     parser.add_argument("--runs", type=int, default=20,
                         help="timed runs (default 20)")
+    parser.add_argument("--max-busy", type=float, default=0.3,
+                        help="before each measurement, wait until the "
+                             "machine was busy for less than this many "
+                             "cores over the last second (default 0.3)")
+    parser.add_argument("--max-wait", type=float, default=900,
+                        help="give up after this many seconds of waiting")
+    parser.add_argument("--doc", default=os.path.join(ROOT, "docs",
+                                                      "benchmarks.md"),
+                        help="markdown file whose generated section is "
+                             "rewritten (default: docs/benchmarks.md)")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_options(parser)
+    parser.add_argument("--threads", default="1,2",
+                        help="comma-separated intra-op thread counts "
+                             "(default: 1,2)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="measure each model and thread count this many "
                              "times and report the fastest round's median "
@@ -357,16 +373,6 @@ def parse_args(argv):
     parser.add_argument("--max-load", type=float, default=1.5,
                         help="wait until the 1-minute load average is below "
                              "this (default 1.5)")
-    parser.add_argument("--max-busy", type=float, default=0.3,
-                        help="before each measurement, wait until the "
-                             "machine was busy for less than this many "
-                             "cores over the last second (default 0.3)")
-    parser.add_argument("--max-wait", type=float, default=900,
-                        help="give up after this many seconds of waiting")
-    parser.add_argument("--doc", default=os.path.join(ROOT, "docs",
-                                                      "benchmarks.md"),
-                        help="markdown file whose generated section is "
-                             "rewritten (default: docs/benchmarks.md)")
     parser.add_argument("--no-doc", action="store_true",
                         help="print the section instead of writing --doc")
     return parser.parse_args(argv)

@@ -319,49 +319,48 @@ def preset_differences(model):
     return out
 
 
-def plot_volume(models, path):
+def plot_panels(models, path, ylabel, legend_size, draw):
+    """One log-log panel per model; draw(ax, model) adds its curves."""
     fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.4),
                              squeeze=False)
     for ax, model in zip(axes[0], models):
-        for s in STRATEGIES:
-            points = [(n, model.volume_per_layer("infiniband", s, n))
-                      for n in RANKS]
-            points = [(n, v) for n, v in points if v]
-            if points:
-                ax.loglog(*zip(*points), marker="o", markersize=3,
-                          label=s, base=2)
+        draw(ax, model)
         ax.set_title(model.name, fontsize=9)
         ax.set_xlabel("ranks N")
-        ax.set_ylabel("bytes per rank per layer")
+        ax.set_ylabel(ylabel)
         ax.grid(True, which="both", linewidth=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=legend_size)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def loglog(ax, points, *style, **options):
+    """Plots the (N, value) points that planned (value not None or 0)."""
+    points = [(n, v) for n, v in points if v]
+    if points:
+        ax.loglog(*zip(*points), *style, marker="o", markersize=3, base=2,
+                  **options)
+
+
+def plot_volume(models, path):
+    def draw(ax, model):
+        for s in STRATEGIES:
+            loglog(ax, [(n, model.volume_per_layer("infiniband", s, n))
+                        for n in RANKS], label=s)
+    plot_panels(models, path, "bytes per rank per layer", 7, draw)
 
 
 def plot_time(models, path):
-    fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.4),
-                             squeeze=False)
-    for ax, model in zip(axes[0], models):
+    def draw(ax, model):
         for i, s in enumerate(STRATEGIES):
-            color = f"C{i}"
             for preset, style in (("infiniband", "-"), ("nvlink", "--")):
-                points = [(n, model.seconds_per_layer(preset, s, n))
-                          for n in RANKS
-                          if preset == "infiniband" or n <= NVLINK_MAX_RANKS]
-                points = [(n, v) for n, v in points if v]
-                if points:
-                    ax.loglog(*zip(*points), style, color=color, marker="o",
-                              markersize=3, label=f"{s} ({preset})", base=2)
-        ax.set_title(model.name, fontsize=9)
-        ax.set_xlabel("ranks N")
-        ax.set_ylabel("modeled seconds per layer")
-        ax.grid(True, which="both", linewidth=0.3)
-        ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+                loglog(ax, [(n, model.seconds_per_layer(preset, s, n))
+                            for n in RANKS
+                            if preset == "infiniband" or
+                            n <= NVLINK_MAX_RANKS],
+                       style, color=f"C{i}", label=f"{s} ({preset})")
+    plot_panels(models, path, "modeled seconds per layer", 6, draw)
 
 
 def plot_compile(results, path):
@@ -623,32 +622,13 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--build-dir", default="build",
-                        help="build directory with bin/dsp-opt and "
-                             "bin/dsp-run (default: build)")
-    parser.add_argument("--models-dir",
-                        default=os.environ.get(
-                            "DSP_MODELS_DIR",
-                            os.path.join(ROOT, "..", "shared", "models")),
-                        help="the shared models (default: ../shared/models "
-                             "or $DSP_MODELS_DIR)")
-    parser.add_argument("--doc", default=os.path.join(ROOT, "docs",
-                                                      "benchmarks.md"))
+    cpu_vs_ort.add_common_options(parser)
     parser.add_argument("--figures", default=os.path.join(ROOT, "docs",
                                                           "figures"))
     parser.add_argument("--skip-cpu-vs-ort", action="store_true",
                         help="keep the CPU-vs-ONNX-Runtime section as it is")
     parser.add_argument("--compile-runs", type=int, default=5,
                         help="wall-time runs per layer count (default 5)")
-    parser.add_argument("--warmup", type=int, default=3,
-                        help="dsp-run warm-up runs, dropped (default 3)")
-    parser.add_argument("--runs", type=int, default=20,
-                        help="dsp-run timed runs (default 20)")
-    parser.add_argument("--max-busy", type=float, default=0.3,
-                        help="before each timing, wait until other "
-                             "processes use fewer cores than this")
-    parser.add_argument("--max-wait", type=float, default=900,
-                        help="longest wait for an idle machine (s)")
     return parser.parse_args(argv)
 
 
