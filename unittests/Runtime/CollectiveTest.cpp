@@ -455,20 +455,26 @@ TEST(CollectiveTest, DspRunLocalRanks) {
   }
 }
 
+/// Runs `command`; returns its exit status and its wall time in seconds.
+std::pair<int, double> runTimed(const std::string &command,
+                                std::string &output) {
+  auto start = std::chrono::steady_clock::now();
+  int status = runCommand(command, output);
+  return {status, std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count()};
+}
+
 TEST(CollectiveTest, DspRunLocalFaultsStopEveryRank) {
   std::string arguments = writePipelineData();
   PipelineModel model = writePipelineModel(4);
   for (const char *kind : {"error", "stall", "exit"}) {
     SCOPED_TRACE(kind);
     std::string output;
-    auto start = std::chrono::steady_clock::now();
-    int status = runCommand(std::string("DSP_FAULT=rank=1,after=1,kind=") +
-                                kind + " " + DSP_RUN_PATH + " " + model.path +
-                                arguments + " --comm-timeout=1",
-                            output);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    auto [status, seconds] = runTimed(
+        std::string("DSP_FAULT=rank=1,after=1,kind=") + kind + " " +
+            DSP_RUN_PATH + " " + model.path + arguments + " --comm-timeout=1",
+        output);
     EXPECT_EQ(status, 1) << output;
     EXPECT_LT(seconds, 6) << output;
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
@@ -514,14 +520,10 @@ TEST(CollectiveTest, DspRunMpiFaultsStopEveryRank) {
   for (const char *kind : {"error", "stall", "exit"}) {
     SCOPED_TRACE(kind);
     std::string output;
-    auto start = std::chrono::steady_clock::now();
-    int status = runCommand(std::string("DSP_FAULT=rank=1,after=1,kind=") +
-                                kind + " " + mpirun(4) + model.path +
-                                arguments + " --comm=mpi --comm-timeout=1",
-                            output);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    auto [status, seconds] = runTimed(
+        std::string("DSP_FAULT=rank=1,after=1,kind=") + kind + " " + mpirun(4) +
+            model.path + arguments + " --comm=mpi --comm-timeout=1",
+        output);
     EXPECT_NE(status, 0) << output;
     EXPECT_LT(seconds, 15) << output;
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
