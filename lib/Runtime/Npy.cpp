@@ -2,7 +2,7 @@
 
 #include "dsp/Runtime/Npy.h"
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 
 #include <cstring>
 #include <fstream>

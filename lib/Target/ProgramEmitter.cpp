@@ -2,7 +2,7 @@
 
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -48,7 +48,7 @@ ShardingAttr shardingOf(Value value) {
   return ShardingAttr::getReplicated(value.getContext());
 }
 
-/// The six ints of the runtime's Layout (include/dsp/Runtime/Layout.h):
+/// The six ints of the runtime's Layout (include/dsp/Format/Layout.h):
 /// [kind, dim, outer, size, inner, pad].
 SmallVector<int64_t> layoutInts(ShardingAttr sharding, RankedTensorType type) {
   if (sharding.isReplicated())

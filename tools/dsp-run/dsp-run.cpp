@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Runtime/Communicator.h"
-#include "dsp/Runtime/Layout.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/Runtime.h"
 

@@ -3,7 +3,7 @@
 #include "TestUtil.h"
 
 #include "dsp/Runtime/Communicator.h"
-#include "dsp/Runtime/Layout.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Runtime/Npy.h"
 
 #include <chrono>

@@ -4,7 +4,7 @@
 #ifndef DSP_UNITTESTS_RUNTIME_TESTUTIL_H
 #define DSP_UNITTESTS_RUNTIME_TESTUTIL_H
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Runtime.h"
 
 #include <gtest/gtest.h>

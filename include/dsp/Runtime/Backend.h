@@ -13,7 +13,7 @@
 #ifndef DSP_RUNTIME_BACKEND_H
 #define DSP_RUNTIME_BACKEND_H
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Status.h"
 
 #include <cstddef>

@@ -9,7 +9,7 @@
 #ifndef DSP_RUNTIME_NPY_H
 #define DSP_RUNTIME_NPY_H
 
-#include "dsp/Runtime/Format/Program.pb.h"
+#include "dsp/Format/Program.pb.h"
 
 #include <cstdint>
 #include <string>

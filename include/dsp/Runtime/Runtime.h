@@ -13,7 +13,7 @@
 #ifndef DSP_RUNTIME_RUNTIME_H
 #define DSP_RUNTIME_RUNTIME_H
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Status.h"
 
 #include <cstdint>

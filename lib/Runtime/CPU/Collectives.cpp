@@ -18,7 +18,7 @@
 #include "Kernels.h"
 
 #include "dsp/Runtime/Communicator.h"
-#include "dsp/Runtime/Layout.h"
+#include "dsp/Format/Layout.h"
 
 #include <algorithm>
 #include <cstring>

@@ -5,18 +5,18 @@
 // the validation rules and the compatibility policy.
 //
 // The Program message classes are generated from
-// lib/Runtime/Format/Program.proto into the build tree; include them as
-// "dsp/Runtime/Format/Program.pb.h" (target DSPProgramFormat adds the
+// lib/Format/Program.proto into the build tree; include them as
+// "dsp/Format/Program.pb.h" (target DSPProgramFormat adds the
 // include directory).
 //
 // Nothing here throws: every failure is reported as an error message.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DSP_RUNTIME_PROGRAMFILE_H
-#define DSP_RUNTIME_PROGRAMFILE_H
+#ifndef DSP_FORMAT_PROGRAMFILE_H
+#define DSP_FORMAT_PROGRAMFILE_H
 
-#include "dsp/Runtime/Format/Program.pb.h"
+#include "dsp/Format/Program.pb.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -133,4 +133,4 @@ private:
 } // namespace format
 } // namespace dsp
 
-#endif // DSP_RUNTIME_PROGRAMFILE_H
+#endif // DSP_FORMAT_PROGRAMFILE_H

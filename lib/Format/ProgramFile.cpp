@@ -1,6 +1,8 @@
 //===- ProgramFile.cpp - Reading and writing .dspx program files ----------===//
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/FileIO.h"
 
 #include <google/protobuf/stubs/common.h>
 #if GOOGLE_PROTOBUF_VERSION < 4022000
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,10 +29,6 @@ namespace dsp {
 namespace format {
 
 namespace {
-
-uint64_t alignUp(uint64_t value, uint64_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
 
 // The header is little-endian whatever the host is.
 void storeLE(uint8_t *dst, uint64_t value, int bytes) {
@@ -59,24 +58,6 @@ constexpr uint64_t kReservedHeaderStart = 48;
 
 std::string systemError(const std::string &what) {
   return what + ": " + std::strerror(errno);
-}
-
-// Writes all of `bytes`, retrying short writes; large writes are split so a
-// single call never exceeds what write(2) accepts.
-bool writeAll(int fd, const void *data, size_t bytes) {
-  const char *cursor = static_cast<const char *>(data);
-  constexpr size_t kChunk = size_t(1) << 30;
-  while (bytes > 0) {
-    ssize_t written = ::write(fd, cursor, std::min(bytes, kChunk));
-    if (written < 0) {
-      if (errno == EINTR)
-        continue;
-      return false;
-    }
-    cursor += written;
-    bytes -= static_cast<size_t>(written);
-  }
-  return true;
 }
 
 } // namespace
@@ -145,10 +126,15 @@ std::string writeProgramFile(const std::string &path, Program &program,
       return path + ": weight data given twice for tensor '" + tensor.name() +
              "'";
     hasData[weight.tensor] = true;
-    blobSize = alignUp(blobSize, kWeightAlignment);
-    tensor.set_offset(blobSize);
+    std::optional<uint64_t> offset = checkedAlignUp(blobSize, kWeightAlignment);
+    std::optional<uint64_t> end =
+        offset ? checkedAdd<uint64_t>(*offset, weight.bytes) : std::nullopt;
+    if (!end)
+      return path + ": the weight blob overflows at tensor '" + tensor.name() +
+             "'";
+    tensor.set_offset(*offset);
     tensor.set_bytes(weight.bytes);
-    blobSize += weight.bytes;
+    blobSize = *end;
   }
   for (int i = 0; i < numTensors; ++i)
     if (program.tensors(i).kind() == dsp::program::WEIGHT && !hasData[i])
@@ -169,72 +155,40 @@ std::string writeProgramFile(const std::string &path, Program &program,
   header.programOffset = kHeaderBytes;
   header.programSize = serialized.size();
   header.weightsOffset =
-      alignUp(kHeaderBytes + serialized.size(), kWeightAlignment);
+      *checkedAlignUp(kHeaderBytes + serialized.size(), kWeightAlignment);
   header.weightsSize = blobSize;
   uint8_t headerBytes[kHeaderBytes];
   encodeHeader(header, headerBytes);
 
-  // Write next to the destination and rename, so a failed write never
-  // leaves a truncated program behind.
-  const std::string temporary = path + ".partial";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    return systemError(path + ": cannot create " + temporary);
-  auto fail = [&](const std::string &what) {
-    std::string message = systemError(path + ": " + what);
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return message;
-  };
-  if (!writeAll(fd, headerBytes, kHeaderBytes) ||
-      !writeAll(fd, serialized.data(), serialized.size()))
-    return fail("cannot write the program");
+  std::string error;
+  std::unique_ptr<OutputFile> file = OutputFile::create(path, error);
+  if (!file)
+    return error;
+  file->write(headerBytes, kHeaderBytes);
+  file->write(serialized.data(), serialized.size());
+  // Weights in blob order; padding and zero weights become holes.
+  uint64_t position = kHeaderBytes + serialized.size();
   for (const WeightData &weight : weights) {
-    if (!weight.data || weight.bytes == 0)
-      continue; // Zeros: leave a hole, the final size fills it.
-    off_t position = static_cast<off_t>(
-        header.weightsOffset + program.tensors(weight.tensor).offset());
-    if (::lseek(fd, position, SEEK_SET) != position)
-      return fail("cannot seek in the weight blob");
-    if (!writeAll(fd, weight.data, weight.bytes))
-      return fail("cannot write weight '" +
-                  program.tensors(weight.tensor).name() + "'");
+    uint64_t offset =
+        header.weightsOffset + program.tensors(weight.tensor).offset();
+    file->writeZeros(offset - position);
+    if (weight.data)
+      file->write(weight.data, weight.bytes);
+    else
+      file->writeZeros(weight.bytes);
+    position = offset + weight.bytes;
   }
-  // Holes (padding, zero weights) read back as zeros.
-  if (::ftruncate(fd, static_cast<off_t>(header.weightsOffset + blobSize)) != 0)
-    return fail("cannot size the file");
-  if (::close(fd) != 0) {
-    std::string message = systemError(path + ": cannot finish writing");
-    ::unlink(temporary.c_str());
-    return message;
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::string message = systemError(path + ": cannot rename " + temporary);
-    ::unlink(temporary.c_str());
-    return message;
-  }
-  return "";
+  file->writeZeros(header.weightsOffset + blobSize - position);
+  return file->commit();
 }
 
 std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
                                                      std::string &error) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    error = systemError(path + ": cannot open");
+  uint64_t fileSize = 0;
+  int fd = openRegularFile(path, std::numeric_limits<uint64_t>::max(), fileSize,
+                           error);
+  if (fd < 0)
     return nullptr;
-  }
-  struct stat info;
-  if (::fstat(fd, &info) != 0) {
-    error = systemError(path + ": cannot stat");
-    ::close(fd);
-    return nullptr;
-  }
-  if (!S_ISREG(info.st_mode)) {
-    error = path + ": not a regular file";
-    ::close(fd);
-    return nullptr;
-  }
-  const uint64_t fileSize = static_cast<uint64_t>(info.st_size);
   if (fileSize < kHeaderBytes) {
     error = path + ": file is " + std::to_string(fileSize) +
             " bytes, too short for the 64-byte header";

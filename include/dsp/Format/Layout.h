@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DSP_RUNTIME_LAYOUT_H
-#define DSP_RUNTIME_LAYOUT_H
+#ifndef DSP_FORMAT_LAYOUT_H
+#define DSP_FORMAT_LAYOUT_H
 
 #include <cstddef>
 #include <cstdint>
@@ -69,4 +69,4 @@ int64_t contiguousBlockOffset(const std::vector<int64_t> &fullShape,
 } // namespace format
 } // namespace dsp
 
-#endif // DSP_RUNTIME_LAYOUT_H
+#endif // DSP_FORMAT_LAYOUT_H

@@ -6,9 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Runtime/ProgramFile.h"
+#include "dsp/Format/ProgramFile.h"
 
-#include "dsp/Runtime/Layout.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/Layout.h"
 
 #include <algorithm>
 #include <functional>
@@ -83,8 +84,15 @@ std::string stringAttribute(const Instruction &instruction,
 
 namespace {
 
-// Elements beyond this are rejected so byte counts never overflow.
-constexpr int64_t kMaxElements = int64_t(1) << 56;
+/// "" if `shape` has no negative dim and at most kMaxElements elements.
+std::string shapeProblem(const Shape &shape, const std::string &what) {
+  if (checkedElementCount(shape))
+    return "";
+  for (int64_t dim : shape)
+    if (dim < 0)
+      return what + " " + shapeString(shape) + " has a negative dim";
+  return what + " " + shapeString(shape) + " has more than 2^48 elements";
+}
 
 // Checks one instruction. Every check records the first problem and returns
 // false, so op checkers read as a chain of conditions.
@@ -605,15 +613,7 @@ bool checkTile(InstructionChecker &c) {
 /// A global shape from an ints attribute or tensor field: no negative dim,
 /// no element count beyond kMaxElements.
 std::string checkGlobalShape(const Shape &shape) {
-  int64_t elements = 1;
-  for (int64_t dim : shape) {
-    if (dim < 0)
-      return "global shape " + shapeString(shape) + " has a negative dim";
-    if (dim > 0 && elements > kMaxElements / dim)
-      return "global shape " + shapeString(shape) + " has too many elements";
-    elements *= dim;
-  }
-  return "";
+  return shapeProblem(shape, "global shape");
 }
 
 /// Decodes the layout in ints attribute `name` and checks it against the
@@ -802,23 +802,17 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
     if (!dsp::program::TensorKind_IsValid(tensor.kind()) ||
         tensor.kind() == dsp::program::KIND_UNSPECIFIED)
       return what + ": kind is not set";
-    int64_t elements = 1;
-    for (int64_t dim : tensor.shape()) {
-      if (dim < 0)
-        return what + ": shape " + shapeString(tensorShape(tensor)) +
-               " has a negative dim";
-      if (dim > 0 && elements > kMaxElements / dim)
-        return what + ": shape " + shapeString(tensorShape(tensor)) +
-               " has too many elements";
-      elements *= dim;
-    }
+    std::string problem = shapeProblem(tensorShape(tensor), "shape");
+    if (!problem.empty())
+      return what + ": " + problem;
     uint64_t expected =
-        static_cast<uint64_t>(elements) * elementSize(tensor.dtype());
+        static_cast<uint64_t>(*checkedElementCount(tensor.shape())) *
+        elementSize(tensor.dtype());
     if (tensor.bytes() != expected)
       return what + ": bytes is " + std::to_string(tensor.bytes()) +
              ", expected " + std::to_string(expected) + " for " +
              dtypeName(tensor.dtype()) + " " + shapeString(tensorShape(tensor));
-    std::string problem = checkTensorLayout(program, tensor);
+    problem = checkTensorLayout(program, tensor);
     if (!problem.empty())
       return what + ": " + problem;
     if (tensor.kind() == dsp::program::WEIGHT) {

@@ -1,6 +1,6 @@
 //===- Layout.cpp - Split layouts and block copies ------------------------===//
 
-#include "dsp/Runtime/Layout.h"
+#include "dsp/Format/Layout.h"
 
 #include <algorithm>
 #include <cstring>

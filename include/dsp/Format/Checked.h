@@ -1,0 +1,100 @@
+//===- Checked.h - Arithmetic on numbers from files and flags ---*- C++ -*-===//
+//
+// Every size, count and offset that comes from a model, a program file, a
+// .npy header or a flag goes through these helpers before it is used: they
+// report overflow instead of wrapping, so a hostile number becomes an error
+// message rather than a short allocation or an out-of-bounds copy. The
+// compiler and the runtime share them; nothing here depends on LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_FORMAT_CHECKED_H
+#define DSP_FORMAT_CHECKED_H
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+namespace dsp {
+namespace format {
+
+/// The most elements one tensor may have, so that a byte count (at most 8
+/// bytes an element) and the offsets built from it stay far from 2^63.
+constexpr int64_t kMaxElements = int64_t(1) << 48;
+
+/// The most ranks a program may be compiled for or run on.
+constexpr int64_t kMaxRanks = 65536;
+
+/// a * b, or nullopt on overflow.
+template <typename T> std::optional<T> checkedMul(T a, T b) {
+  T result;
+  if (__builtin_mul_overflow(a, b, &result))
+    return std::nullopt;
+  return result;
+}
+
+/// a + b, or nullopt on overflow.
+template <typename T> std::optional<T> checkedAdd(T a, T b) {
+  T result;
+  if (__builtin_add_overflow(a, b, &result))
+    return std::nullopt;
+  return result;
+}
+
+/// `value` rounded up to a multiple of `alignment` (> 0), or nullopt on
+/// overflow.
+inline std::optional<uint64_t> checkedAlignUp(uint64_t value,
+                                              uint64_t alignment) {
+  std::optional<uint64_t> bumped = checkedAdd(value, alignment - 1);
+  if (!bumped)
+    return std::nullopt;
+  return *bumped / alignment * alignment;
+}
+
+/// The element count of a shape: nullopt if a dim is negative or the
+/// product exceeds `limit`. Works on any range of integers.
+template <typename Range>
+std::optional<int64_t> checkedElementCount(const Range &dims,
+                                           int64_t limit = kMaxElements) {
+  int64_t count = 1;
+  bool empty = false;
+  for (auto dim : dims) {
+    int64_t d = static_cast<int64_t>(dim);
+    if (d < 0)
+      return std::nullopt;
+    if (d == 0)
+      empty = true;
+    else if (count > limit / d)
+      return std::nullopt;
+    else
+      count *= d;
+  }
+  return empty ? 0 : count;
+}
+
+/// Parses a plain decimal number (digits only: no sign, space or suffix) no
+/// larger than `max`; nullopt otherwise.
+inline std::optional<uint64_t>
+parseDecimal(std::string_view text,
+             uint64_t max = std::numeric_limits<uint64_t>::max()) {
+  if (text.empty())
+    return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    std::optional<uint64_t> next = checkedMul<uint64_t>(value, 10);
+    if (next)
+      next = checkedAdd<uint64_t>(*next, static_cast<uint64_t>(c - '0'));
+    if (!next || *next > max)
+      return std::nullopt;
+    value = *next;
+  }
+  return value;
+}
+
+} // namespace format
+} // namespace dsp
+
+#endif // DSP_FORMAT_CHECKED_H
