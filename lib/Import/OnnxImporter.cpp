@@ -11,11 +11,14 @@
 
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/FileIO.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -31,6 +34,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -45,6 +49,16 @@ constexpr int64_t kInlineElements = 64;
 /// Integer initializers hold indices and shapes (an exporter's aranges),
 /// which fold: they stay dense up to the folders' own limit.
 constexpr int64_t kInlineIntegerElements = 1 << 16;
+
+/// "[2,3,4]", for messages.
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleave(shape, os, ",");
+  os << "]";
+  return text;
+}
 
 /// The error of one node, reported once at the importer's boundary.
 struct ImportError {
@@ -96,6 +110,11 @@ private:
   // Types and tensors.
   Type elementType(int32_t onnxType, StringRef what);
   ElementsAttr tensorAttr(onnx::TensorProto &tensor, bool allowBlob);
+  /// The mapped external data file of `tensor` and the offset of its
+  /// `bytes` bytes in it.
+  std::pair<std::shared_ptr<llvm::MemoryBuffer>, uint64_t>
+  externalData(const onnx::TensorProto &tensor, const std::string &what,
+               uint64_t bytes);
   RankedTensorType typeOf(Value value) {
     return cast<RankedTensorType>(value.getType());
   }
@@ -109,8 +128,60 @@ private:
   }
 
   // Op builders.
+  /// Builds `Op`, checks it and folds it. Result types are inferred before
+  /// the op exists and the op is verified before any folder sees it, so an
+  /// operand or attribute the op rejects is this node's import error, never
+  /// an assertion in a generated builder.
   template <typename Op, typename... Args> Value fold(Args &&...args) {
-    return builder.createOrFold<Op>(location, std::forward<Args>(args)...);
+    OperationState state(location, Op::getOperationName());
+    std::string diagnostics;
+    ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diagnostic) {
+      if (diagnostic.getSeverity() == DiagnosticSeverity::Error)
+        diagnostics += (diagnostics.empty() ? "" : "; ") + diagnostic.str();
+      return success();
+    });
+    auto reject = [&](StringRef what) {
+      fail(diagnostics.empty() ? what.str() : diagnostics);
+    };
+    if constexpr (Op::template hasTrait<InferTypeOpInterface::Trait>() &&
+                  llvm::is_detected<BuildWithResultTypes, Op, Args...>::value) {
+      Op::build(builder, state, TypeRange(), std::forward<Args>(args)...);
+      SmallVector<Type> types;
+      if (failed(Op::inferReturnTypes(&context, location, state.operands,
+                                      state.attributes.getDictionary(&context),
+                                      state.getRawProperties(), state.regions,
+                                      types)))
+        reject("its operands and attributes do not fit " +
+               Op::getOperationName().str());
+      state.addTypes(types);
+    } else {
+      Op::build(builder, state, std::forward<Args>(args)...);
+    }
+    for (Type type : state.types)
+      checkSize(cast<RankedTensorType>(type), "the result");
+    Operation *op = builder.create(state);
+    if (failed(verify(op, /*verifyRecursively=*/false))) {
+      op->erase();
+      reject("the " + Op::getOperationName().str() + " it maps to is invalid");
+    }
+    SmallVector<Value> folded;
+    if (succeeded(builder.tryFold(op, folded)) && !folded.empty()) {
+      op->erase();
+      return folded.front();
+    }
+    return op->getResult(0);
+  }
+  template <typename Op, typename... Args>
+  using BuildWithResultTypes =
+      decltype(Op::build(std::declval<OpBuilder &>(),
+                         std::declval<OperationState &>(),
+                         std::declval<TypeRange>(), std::declval<Args>()...));
+  /// Fails unless `type` has non-negative dims and at most kMaxElements
+  /// elements, so that no size computed from it can overflow.
+  void checkSize(RankedTensorType type, const Twine &what) {
+    if (!::dsp::format::checkedElementCount(type.getShape()))
+      fail(what + " would have shape " + shapeString(type.getShape()) +
+           ", more than 2^48 elements or a negative dim");
   }
   Value reshape(Value value, ArrayRef<int64_t> shape) {
     auto type = RankedTensorType::get(shape, typeOf(value).getElementType());
@@ -204,9 +275,8 @@ ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
   std::string what = "initializer '" + tensor.name() + "'";
   Type type = elementType(tensor.data_type(), what);
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
-  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
-    fail(what + " has a negative dim");
   auto tensorType = RankedTensorType::get(shape, type);
+  checkSize(tensorType, what);
   int64_t count = tensorType.getNumElements();
   size_t elementBytes =
       type.isInteger(1) ? 1 : type.getIntOrFloatBitWidth() / 8;
@@ -215,53 +285,12 @@ ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
   // Raw bytes: inline, or in an external file next to the model.
   ArrayRef<char> raw;
   std::shared_ptr<void> owner;
-  bool external = tensor.data_location() == onnx::TensorProto::EXTERNAL;
-  if (external) {
-    std::string location;
-    uint64_t offset = 0;
-    std::optional<uint64_t> length;
-    for (const auto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
-        location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoull(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoull(entry.value());
-    }
-    if (location.empty())
-      fail(what + " is external but names no location");
-    if (llvm::sys::path::is_absolute(location))
-      fail(what + " has an absolute external data location '" + location +
-           "'; locations must be relative to the model's directory");
-    for (auto it = llvm::sys::path::begin(location),
-              end = llvm::sys::path::end(location);
-         it != end; ++it)
-      if (*it == "..")
-        fail(what + " has external data location '" + location +
-             "' that leaves the model's directory");
-    if (length && *length != bytes)
-      fail(what + " declares " + Twine(*length) +
-           " bytes of external data, "
-           "its shape needs " +
-           Twine(bytes));
-    SmallString<256> file(llvm::sys::path::parent_path(path));
-    llvm::sys::path::append(file, location);
-    auto &mapped = externalFiles[file];
-    if (!mapped) {
-      auto buffer =
-          llvm::MemoryBuffer::getFile(file, /*IsText=*/false,
-                                      /*RequiresNullTerminator=*/false);
-      if (!buffer)
-        fail(what + ": cannot open external data file '" + file +
-             "': " + buffer.getError().message());
-      mapped = std::move(*buffer);
-    }
-    if (offset + bytes > mapped->getBufferSize())
-      fail(what + ": external data file '" + file + "' holds " +
-           Twine(mapped->getBufferSize()) + " bytes, the tensor needs " +
-           Twine(bytes) + " from offset " + Twine(offset));
-    raw = ArrayRef<char>(mapped->getBufferStart() + offset, bytes);
-    owner = mapped;
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::shared_ptr<llvm::MemoryBuffer> file;
+    uint64_t offset;
+    std::tie(file, offset) = externalData(tensor, what, bytes);
+    raw = ArrayRef<char>(file->getBufferStart() + offset, bytes);
+    owner = file;
   } else if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != bytes)
       fail(what + " holds " + Twine(tensor.raw_data().size()) +
@@ -329,17 +358,95 @@ ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
   }
 }
 
+std::pair<std::shared_ptr<llvm::MemoryBuffer>, uint64_t>
+Importer::externalData(const onnx::TensorProto &tensor, const std::string &what,
+                       uint64_t bytes) {
+  std::string location;
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+  for (const auto &entry : tensor.external_data()) {
+    auto number = [&]() {
+      std::optional<uint64_t> value =
+          ::dsp::format::parseDecimal(entry.value());
+      if (!value)
+        fail(what + " has external data " + entry.key() + " '" + entry.value() +
+             "', which is not a decimal byte count");
+      return *value;
+    };
+    if (entry.key() == "location")
+      location = entry.value();
+    else if (entry.key() == "offset")
+      offset = number();
+    else if (entry.key() == "length")
+      length = number();
+  }
+  if (location.empty())
+    fail(what + " is external but names no location");
+  if (llvm::sys::path::is_absolute(location))
+    fail(what + " has an absolute external data location '" + location +
+         "'; locations must be relative to the model's directory");
+  for (auto it = llvm::sys::path::begin(location),
+            end = llvm::sys::path::end(location);
+       it != end; ++it)
+    if (*it == "..")
+      fail(what + " has external data location '" + location +
+           "' that leaves the model's directory");
+  if (length && *length != bytes)
+    fail(what + " declares " + Twine(*length) +
+         " bytes of external data, its shape needs " + Twine(bytes));
+
+  // Resolved before it is opened: symlinks and '..' may not lead out of the
+  // model's folder, and only a regular file is read.
+  SmallString<256> folder(llvm::sys::path::parent_path(path));
+  if (folder.empty())
+    folder = ".";
+  SmallString<256> realFolder, file(folder), realFile;
+  llvm::sys::path::append(file, location);
+  if (std::error_code error = llvm::sys::fs::real_path(folder, realFolder))
+    fail(what + ": cannot resolve the model's directory '" + folder +
+         "': " + error.message());
+  if (std::error_code error = llvm::sys::fs::real_path(file, realFile))
+    fail(what + ": cannot open external data file '" + file +
+         "': " + error.message());
+  if (!StringRef(realFile).starts_with((realFolder + "/").str()))
+    fail(what + " has external data location '" + location +
+         "', which leads outside the model's directory (to '" + realFile +
+         "')");
+  auto &mapped = externalFiles[realFile];
+  if (!mapped) {
+    std::string error;
+    uint64_t size = 0;
+    int fd = ::dsp::format::openRegularFile(
+        realFile.str().str(), std::numeric_limits<uint64_t>::max(), size,
+        error);
+    if (fd < 0)
+      fail(what + ": external data file " + error);
+    auto buffer = llvm::MemoryBuffer::getOpenFile(
+        llvm::sys::fs::convertFDToNativeFile(fd), realFile, size,
+        /*RequiresNullTerminator=*/false);
+    ::close(fd);
+    if (!buffer)
+      fail(what + ": cannot read external data file '" + realFile +
+           "': " + buffer.getError().message());
+    mapped = std::move(*buffer);
+  }
+  std::optional<uint64_t> end = ::dsp::format::checkedAdd(offset, bytes);
+  if (!end || *end > mapped->getBufferSize())
+    fail(what + ": external data file '" + file + "' holds " +
+         Twine(mapped->getBufferSize()) + " bytes, the tensor needs " +
+         Twine(bytes) + " from offset " + Twine(offset));
+  return {mapped, offset};
+}
+
 void Importer::importInitializer(onnx::TensorProto &tensor) {
   location = NameLoc::get(builder.getStringAttr(tensor.name()));
   bool shapeOnly =
       !options.loadWeights && tensor.data_type() == onnx::TensorProto::FLOAT;
   if (shapeOnly) {
-    int64_t count = 1;
-    for (int64_t d : tensor.dims())
-      count *= d;
-    if (count > kInlineElements) {
-      SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
-      auto type = RankedTensorType::get(shape, builder.getF32Type());
+    SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+    auto type = RankedTensorType::get(shape, builder.getF32Type());
+    checkSize(type, "initializer '" + tensor.name() + "'");
+    if (type.getNumElements() > kInlineElements) {
       values[tensor.name()] =
           WeightOp::create(builder, location, type, tensor.name());
       return;
@@ -385,8 +492,10 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
         shape.push_back(dim.dim_value());
       }
     }
-    inputTypes.push_back(RankedTensorType::get(
-        shape, elementType(tensorType.elem_type(), what)));
+    auto type =
+        RankedTensorType::get(shape, elementType(tensorType.elem_type(), what));
+    checkSize(type, what);
+    inputTypes.push_back(type);
     inputNames.push_back(input.name());
   }
   for (const auto &entry : options.inputShapes)
@@ -854,21 +963,20 @@ Value Importer::reshapeNode(const onnx::NodeProto &node) {
       inferred = i;
       continue;
     }
-    if (d < 0)
-      fail("shape entry " + Twine(d) + " is invalid");
-    known *= d;
+    std::optional<int64_t> product = ::dsp::format::checkedMul(known, d);
+    if (d < 0 || !product)
+      fail("shape " + shapeString(shape) + " is not a valid shape");
+    known = *product;
   }
   if (inferred >= 0) {
     if (known == 0 || type.getNumElements() % known != 0)
       fail("cannot infer the -1 dim of the new shape");
     shape[inferred] = type.getNumElements() / known;
   }
-  int64_t count = 1;
-  for (int64_t d : shape)
-    count *= d;
+  std::optional<int64_t> count = ::dsp::format::checkedElementCount(shape);
   if (count != type.getNumElements())
-    fail("cannot reshape " + Twine(type.getNumElements()) + " elements into " +
-         Twine(count));
+    fail("cannot reshape " + Twine(type.getNumElements()) +
+         " elements into shape " + shapeString(shape));
   return reshape(x, shape);
 }
 
@@ -924,14 +1032,21 @@ Importer::Values Importer::split(const onnx::NodeProto &node) {
     int64_t parts = node.output_size();
     if (opset >= 18 && attribute(node, "num_outputs"))
       parts = intAttr(node, "num_outputs", parts);
+    if (parts < 1)
+      fail("splits into " + Twine(parts) + " parts; at least 1 is needed");
     int64_t chunk = (shape[axis] + parts - 1) / parts;
     sizes.emplace();
     for (int64_t offset = 0; offset < shape[axis]; offset += chunk)
       sizes->push_back(std::min(chunk, shape[axis] - offset));
   }
   int64_t total = 0;
-  for (int64_t s : *sizes)
-    total += s;
+  for (int64_t s : *sizes) {
+    std::optional<int64_t> sum = ::dsp::format::checkedAdd(total, s);
+    if (s < 0 || !sum)
+      fail("split sizes " + shapeString(*sizes) +
+           " are not non-negative sizes");
+    total = *sum;
+  }
   if (total != shape[axis])
     fail("split sizes add up to " + Twine(total) + ", the axis has " +
          Twine(shape[axis]));
@@ -1523,16 +1638,22 @@ Value Importer::castNode(const onnx::NodeProto &node) {
 // Entry points
 //===----------------------------------------------------------------------===//
 
+/// The largest model file read: protobuf parses at most 2 GiB; larger
+/// models keep their weights as external data.
+constexpr uint64_t kMaxModelBytes = std::numeric_limits<int>::max();
+
 static bool readModel(StringRef path, onnx::ModelProto &model,
                       std::string &error) {
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false,
-                                                   /*RequiresNullTerminator=*/
-                                                   path.ends_with(".onnxtxt"));
-  if (!buffer) {
-    error = "cannot read the model: " + buffer.getError().message();
+  std::string bytes;
+  std::string problem =
+      ::dsp::format::readRegularFile(path.str(), kMaxModelBytes, bytes);
+  if (!problem.empty()) {
+    // The diagnostic names the file already.
+    StringRef reason(problem);
+    reason.consume_front((path + ": ").str());
+    error = "cannot read the model: " + reason.str();
     return false;
   }
-  StringRef bytes = (*buffer)->getBuffer();
   if (path.ends_with(".onnxtxt")) {
     onnx::OnnxParser parser(bytes.data());
     auto status = parser.Parse(model);

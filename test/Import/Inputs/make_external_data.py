@@ -73,3 +73,30 @@ model("external-short", [
     external("a", [2, 3], "external-data.bin", 32),
     external("b", [2, 3], "external-data.bin", 24),
 ])
+# Hostile locations and numbers: the tests create link.bin, etc/ and
+# fifo.bin (symlinks to files outside the model's folder, a FIFO) at test
+# time.
+model("external-link", [
+    external("a", [2, 3], "link.bin"),
+    external("b", [2, 3], "external-data.bin", 24),
+])
+model("external-dir-link", [
+    external("a", [2, 3], "etc/passwd"),
+    external("b", [2, 3], "external-data.bin", 24),
+])
+model("external-fifo", [
+    external("a", [2, 3], "fifo.bin"),
+    external("b", [2, 3], "external-data.bin", 24),
+])
+model("external-offset-wraps", [
+    external("a", [2, 3], "external-data.bin", 2**64 - 8),
+    external("b", [2, 3], "external-data.bin", 24),
+])
+model("external-offset-negative", [
+    external("a", [2, 3], "external-data.bin", "-1"),
+    external("b", [2, 3], "external-data.bin", 24),
+])
+model("external-offset-text", [
+    external("a", [2, 3], "external-data.bin", "twelve"),
+    external("b", [2, 3], "external-data.bin", 24),
+])

@@ -1,6 +1,7 @@
 //===- DSPOps.cpp - dsp operations: type inference and verifiers ----------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/Checked.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
@@ -248,8 +249,20 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *,
         pads[i + spatial] < 0)
       return emitOptionalError(location, "strides and dilations must be "
                                          "positive and pads non-negative");
-    int64_t extent = input.getDimSize(i + 2) + pads[i] + pads[i + spatial] -
-                     dilations[i] * (weight.getDimSize(i + 2) - 1) - 1;
+    using ::dsp::format::checkedAdd;
+    using ::dsp::format::checkedMul;
+    std::optional<int64_t> padded =
+        checkedAdd(input.getDimSize(i + 2), pads[i]);
+    if (padded)
+      padded = checkedAdd(*padded, pads[i + spatial]);
+    std::optional<int64_t> window =
+        checkedMul(dilations[i], weight.getDimSize(i + 2) - 1);
+    if (!padded || !window)
+      return emitOptionalError(location,
+                               "pads or dilations overflow spatial "
+                               "dim ",
+                               i);
+    int64_t extent = *padded - *window - 1;
     if (extent < 0)
       return emitOptionalError(location, "kernel does not fit spatial dim ", i);
     shape.push_back(extent / strides[i] + 1);
@@ -332,7 +345,11 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
       if (d != axis && type.getDimSize(d) != first.getDimSize(d))
         return emitOptionalError(location, "inputs ", first, " and ", type,
                                  " differ in dim ", d);
-    shape[axis] += type.getDimSize(axis);
+    std::optional<int64_t> total =
+        ::dsp::format::checkedAdd(shape[axis], type.getDimSize(axis));
+    if (!total)
+      return emitOptionalError(location, "the concatenated dim overflows");
+    shape[axis] = *total;
   }
   inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
   return success();
@@ -411,8 +428,13 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(location, "expected ", type.getRank(),
                              " non-negative repeats");
   SmallVector<int64_t> shape;
-  for (auto [size, repeat] : llvm::zip(type.getShape(), repeats))
-    shape.push_back(size * repeat);
+  for (auto [size, repeat] : llvm::zip(type.getShape(), repeats)) {
+    std::optional<int64_t> tiled = ::dsp::format::checkedMul(size, repeat);
+    if (!tiled)
+      return emitOptionalError(location, "repeats overflow the shape of ",
+                               type);
+    shape.push_back(*tiled);
+  }
   inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
   return success();
 }
