@@ -519,6 +519,9 @@ LogicalResult Emitter::run(StringRef path) {
           id = addCopy(id, value.getLoc());
         program::Tensor *tensor = program.mutable_tensors(id);
         tensor->set_kind(program::OUTPUT);
+        // A copy carries its source's layout; an output is replicated.
+        tensor->clear_layout();
+        tensor->clear_global_shape();
         if (ranks > 1) {
           auto type = cast<RankedTensorType>(value.getType());
           for (int64_t v : layoutInts(

@@ -36,15 +36,18 @@ bool CostModel::applyPreset(StringRef name) {
 }
 
 uint64_t CostModel::bytesPerRank(CollectiveKind kind, uint64_t bytes) const {
-  uint64_t n = static_cast<uint64_t>(ranks);
+  // 128-bit intermediates: bytes (up to 2^51) times ranks (up to 2^16) must
+  // not wrap.
+  using Wide = unsigned __int128;
+  Wide n = static_cast<uint64_t>(ranks), total = bytes;
   switch (kind) {
   case CollectiveKind::AllToAll:
-    return bytes * (n - 1) / (n * n);
+    return static_cast<uint64_t>(total * (n - 1) / (n * n));
   case CollectiveKind::AllGather:
   case CollectiveKind::ReduceScatter:
-    return bytes * (n - 1) / n;
+    return static_cast<uint64_t>(total * (n - 1) / n);
   case CollectiveKind::AllReduce:
-    return 2 * bytes * (n - 1) / n;
+    return static_cast<uint64_t>(2 * total * (n - 1) / n);
   }
   llvm_unreachable("unknown collective kind");
 }

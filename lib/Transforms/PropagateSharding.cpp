@@ -1,6 +1,7 @@
 //===- PropagateSharding.cpp - Choose shardings by exact cost minimum -----===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/Checked.h"
 #include "dsp/Transforms/CostModel.h"
 #include "dsp/Transforms/ExactSolver.h"
 #include "dsp/Transforms/Passes.h"
@@ -394,8 +395,10 @@ PropagateSharding::strategiesOf(Operation *op, const ShardingRule &rule,
 
 void PropagateSharding::runOnOperation() {
   ModuleOp module = getOperation();
-  if (ranks < 1) {
-    module.emitError() << "ranks must be at least 1, got " << int64_t(ranks);
+  if (ranks < 1 || ranks > ::dsp::format::kMaxRanks) {
+    module.emitError() << "ranks must be between 1 and "
+                       << ::dsp::format::kMaxRanks << ", got "
+                       << int64_t(ranks);
     return signalPassFailure();
   }
   std::optional<Strategy> mode = parseStrategy(strategy);

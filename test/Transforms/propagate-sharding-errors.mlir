@@ -9,10 +9,16 @@
 // PRESET: error: unknown link preset 'ethernet'; use nvlink or infiniband
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: error: ranks must be at least 1, got 0{{$}}
+// ZERO: error: ranks must be between 1 and 65536, got 0{{$}}
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=-2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// NEGATIVE: error: ranks must be at least 1, got -2{{$}}
+// NEGATIVE: error: ranks must be between 1 and 65536, got -2{{$}}
+
+// Up to 65536 ranks plan (no division by a wrapped rank count); beyond is
+// an error.
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4294967296" -o /dev/null 2>&1 | FileCheck %s --check-prefix=HUGE
+// HUGE: error: ranks must be between 1 and 65536, got 4294967296{{$}}
+// RUN: dsp-opt %dsp_src/examples/stdit_tiny.onnx --no-weights --dsp-pipeline="ranks=4096" -o /dev/null
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 tflops=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TFLOPS
 // TFLOPS: error: tflops must be positive

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Format/FileIO.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
@@ -97,8 +98,12 @@ struct Driver {
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
   LogicalResult verifyRoundtrip(ModuleOp module) const;
-  /// Writes the plan report, summary and graph that were asked for.
-  LogicalResult writePlan(ModuleOp module) const;
+  /// Prints the plan summary and renders the report and graph that were
+  /// asked for into `planFiles`, written once everything else succeeded.
+  void renderPlan(ModuleOp module) const;
+
+  /// Files to write after the main output: (path, contents).
+  mutable std::vector<std::pair<std::string, std::string>> planFiles;
 };
 
 LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
@@ -142,34 +147,22 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   return success();
 }
 
-LogicalResult Driver::writePlan(ModuleOp module) const {
+void Driver::renderPlan(ModuleOp module) const {
   if (options.reportFile.empty() && !options.summary && options.dotFile.empty())
-    return success();
-  auto writeFile =
-      [&](StringRef path,
-          llvm::function_ref<void(raw_ostream &)> write) -> LogicalResult {
-    std::string error;
-    std::unique_ptr<ToolOutputFile> file = openOutputFile(path, &error);
-    if (!file)
-      return module.emitError("cannot write '") << path << "': " << error;
-    write(file->os());
-    file->keep();
-    return success();
-  };
-  json::Object report = dsp::buildPlanReport(module);
+    return;
+  json::Object report = mlir::dsp::buildPlanReport(module);
   if (options.summary)
-    dsp::printPlanSummary(report, errs());
-  if (!options.dotFile.empty() &&
-      failed(writeFile(options.dotFile, [&](raw_ostream &os) {
-        dsp::printPlanDot(module, os);
-      })))
-    return failure();
-  if (!options.reportFile.empty() &&
-      failed(writeFile(options.reportFile, [&](raw_ostream &os) {
-        os << formatv("{0:2}", json::Value(std::move(report))) << "\n";
-      })))
-    return failure();
-  return success();
+    mlir::dsp::printPlanSummary(report, errs());
+  if (!options.dotFile.empty()) {
+    std::string dot;
+    raw_string_ostream os(dot);
+    mlir::dsp::printPlanDot(module, os);
+    planFiles.emplace_back(options.dotFile, std::move(dot));
+  }
+  if (!options.reportFile.empty())
+    planFiles.emplace_back(
+        options.reportFile,
+        formatv("{0:2}\n", json::Value(std::move(report))).str());
 }
 
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
@@ -183,22 +176,25 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     return failure();
   applyDefaultTimingPassManagerCLOptions(pm);
   if (isOnnxFile(options.inputFilename) && !options.noImportCleanup)
-    dsp::buildImportCleanupPipeline(pm);
+    mlir::dsp::buildImportCleanupPipeline(pm);
   if (failed(config.setupPassPipeline(pm)) || failed(pm.run(module)))
     return failure();
-  if (failed(writePlan(module)))
-    return failure();
+  LogicalResult emitted = success();
   switch (options.emit) {
   case EmitKind::MLIR:
     module->print(os);
     os << "\n";
-    return success();
+    break;
   case EmitKind::Bytecode:
-    return writeBytecodeToFile(module, os);
+    emitted = writeBytecodeToFile(module, os);
+    break;
   case EmitKind::Program:
-    return dsp::emitProgram(module, options.outputFilename);
+    emitted = mlir::dsp::emitProgram(module, options.outputFilename);
+    break;
   }
-  llvm_unreachable("unknown emit kind");
+  if (succeeded(emitted))
+    renderPlan(module);
+  return emitted;
 }
 
 /// Prints ONNX import diagnostics as `file: node 'name': message`; the
@@ -234,16 +230,16 @@ LogicalResult Driver::processOnnx(raw_ostream &os) const {
     printOnnxDiagnostic(diagnostic);
     return success();
   });
-  dsp::OnnxImportOptions importOptions;
+  mlir::dsp::OnnxImportOptions importOptions;
   importOptions.loadWeights = !options.noWeights;
   std::string error;
-  if (failed(
-          dsp::parseInputShapes(options.inputShapes, importOptions, error))) {
+  if (failed(mlir::dsp::parseInputShapes(options.inputShapes, importOptions,
+                                         error))) {
     errs() << "dsp-opt: " << error << "\n";
     return failure();
   }
   OwningOpRef<ModuleOp> module =
-      dsp::importOnnxFile(context, options.inputFilename, importOptions);
+      mlir::dsp::importOnnxFile(context, options.inputFilename, importOptions);
   if (!module)
     return failure();
   return compile(*module, os);
@@ -277,15 +273,76 @@ LogicalResult Driver::processMLIRChunk(std::unique_ptr<MemoryBuffer> buffer,
   (void)run();
   return handler.verify();
 }
+/// Reads, transforms and emits the input; MLIR output goes to `os`.
+LogicalResult compileInput(const Driver &driver, const DriverOptions &options,
+                           const MlirOptMainConfig &config, raw_ostream &os) {
+  if (isOnnxFile(options.inputFilename))
+    return driver.processOnnx(os);
+  std::string errorMessage;
+  std::unique_ptr<MemoryBuffer> input =
+      openInputFile(options.inputFilename, &errorMessage);
+  if (!input) {
+    errs() << "dsp-opt: " << errorMessage << "\n";
+    return failure();
+  }
+  auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &out) {
+    return driver.processMLIRChunk(std::move(chunk), out);
+  };
+  if (options.emit == EmitKind::Program)
+    return chunkFn(std::move(input), os);
+  return splitAndProcessBuffer(std::move(input), chunkFn, os,
+                               config.inputSplitMarker(),
+                               config.outputSplitMarker());
+}
+
+/// Writes `contents` to `path` ("-": standard output), every write checked.
+LogicalResult writeOutput(StringRef path, const std::string &contents) {
+  if (path == "-") {
+    outs() << contents;
+    outs().flush();
+    if (!outs().has_error())
+      return success();
+    errs() << "dsp-opt: cannot write to standard output: "
+           << outs().error().message() << "\n";
+    outs().clear_error();
+    return failure();
+  }
+  std::string error = ::dsp::format::writeOutputFile(path.str(), contents);
+  if (error.empty())
+    return success();
+  errs() << "dsp-opt: " << error << "\n";
+  return failure();
+}
+
+/// The main output (unless the program writer wrote it), then the plan.
+LogicalResult writeOutputs(const Driver &driver, const DriverOptions &options,
+                           const std::string &rendered) {
+  if (options.emit != EmitKind::Program &&
+      failed(writeOutput(options.outputFilename, rendered)))
+    return failure();
+  for (const auto &[path, contents] : driver.planFiles)
+    if (failed(writeOutput(path, contents)))
+      return failure();
+  return success();
+}
+
+/// Removes what a failed run may have left at the output paths.
+void removeOutputs(const Driver &driver, const DriverOptions &options) {
+  for (const std::string &path :
+       {options.outputFilename.getValue(), options.reportFile.getValue(),
+        options.dotFile.getValue()})
+    if (!path.empty() && path != "-")
+      ::dsp::format::removeStaleOutput(path);
+}
 } // namespace
 
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
-  registry.insert<dsp::DSPDialect, func::FuncDialect>();
+  registry.insert<mlir::dsp::DSPDialect, func::FuncDialect>();
   registerTransformsPasses();
-  dsp::registerDSPPasses();
-  dsp::registerPipelines();
+  mlir::dsp::registerDSPPasses();
+  mlir::dsp::registerPipelines();
 
   MlirOptMainConfig::registerCLOptions(registry);
   registerAsmPrinterCLOptions();
@@ -308,7 +365,6 @@ int main(int argc, char **argv) {
     return EXIT_SUCCESS;
   }
 
-  std::string errorMessage;
   Driver driver{options, config, registry};
   if (options.emit == EmitKind::Program) {
     // The program writer streams weights to the file itself.
@@ -321,48 +377,21 @@ int main(int argc, char **argv) {
       return EXIT_FAILURE;
     }
   }
-  if (isOnnxFile(options.inputFilename)) {
-    if (options.emit == EmitKind::Program)
-      return failed(driver.processOnnx(nulls())) ? EXIT_FAILURE : EXIT_SUCCESS;
-    std::unique_ptr<ToolOutputFile> output =
-        openOutputFile(options.outputFilename, &errorMessage);
-    if (!output) {
-      errs() << "dsp-opt: " << errorMessage << "\n";
-      return EXIT_FAILURE;
-    }
-    if (failed(driver.processOnnx(output->os())))
-      return EXIT_FAILURE;
-    output->keep();
-    return EXIT_SUCCESS;
-  }
-
-  std::unique_ptr<MemoryBuffer> input =
-      openInputFile(options.inputFilename, &errorMessage);
-  if (!input) {
-    errs() << "dsp-opt: " << errorMessage << "\n";
+  // Files are rendered in memory and written only when everything
+  // succeeded; a failed run leaves none of them, not even an older one.
+  // Standard output is a stream: what succeeded (the chunks of a split
+  // input) is printed, as mlir-opt does.
+  std::string rendered;
+  raw_string_ostream os(rendered);
+  if (failed(compileInput(driver, options, config, os))) {
+    if (options.outputFilename == "-" && options.emit != EmitKind::Program)
+      (void)writeOutput("-", rendered);
+    removeOutputs(driver, options);
     return EXIT_FAILURE;
   }
-  if (options.emit == EmitKind::Program) {
-    auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &os) {
-      return driver.processMLIRChunk(std::move(chunk), os);
-    };
-    return failed(chunkFn(std::move(input), nulls())) ? EXIT_FAILURE
-                                                      : EXIT_SUCCESS;
-  }
-  std::unique_ptr<ToolOutputFile> output =
-      openOutputFile(options.outputFilename, &errorMessage);
-  if (!output) {
-    errs() << "dsp-opt: " << errorMessage << "\n";
+  if (failed(writeOutputs(driver, options, rendered))) {
+    removeOutputs(driver, options);
     return EXIT_FAILURE;
   }
-
-  auto chunkFn = [&](std::unique_ptr<MemoryBuffer> chunk, raw_ostream &os) {
-    return driver.processMLIRChunk(std::move(chunk), os);
-  };
-  if (failed(splitAndProcessBuffer(std::move(input), chunkFn, output->os(),
-                                   config.inputSplitMarker(),
-                                   config.outputSplitMarker())))
-    return EXIT_FAILURE;
-  output->keep();
   return EXIT_SUCCESS;
 }

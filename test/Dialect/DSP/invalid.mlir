@@ -635,8 +635,14 @@ func.func @shard_replicated_with_dim(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
-// expected-error @below {{a device group needs at least one rank, got 0}}
+// expected-error @below {{a device group has 1 to 65536 ranks, got 0}}
 module attributes {dsp.group = #dsp.group<ranks = 0>} {
+}
+
+// -----
+
+// expected-error @below {{a device group has 1 to 65536 ranks, got 4294967296}}
+module attributes {dsp.group = #dsp.group<ranks = 4294967296>} {
 }
 
 // -----

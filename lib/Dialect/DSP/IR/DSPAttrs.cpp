@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Format/Checked.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/StringSet.h"
@@ -26,9 +27,9 @@ void DSPDialect::registerAttributes() {
 
 LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t ranks) {
-  if (ranks < 1)
-    return emitError() << "a device group needs at least one rank, got "
-                       << ranks;
+  if (ranks < 1 || ranks > ::dsp::format::kMaxRanks)
+    return emitError() << "a device group has 1 to " << ::dsp::format::kMaxRanks
+                       << " ranks, got " << ranks;
   return success();
 }
 
