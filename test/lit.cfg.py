@@ -25,6 +25,7 @@ if os.path.isdir(models_dir):
     config.available_features.add("models")
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%dsp_src", config.dsp_source_dir))
+config.substitutions.append(("%dsp_tools", config.dsp_tools_dir))
 
 # A Python with numpy, onnx and onnxruntime (the project's .venv) generates
 # models at test time.

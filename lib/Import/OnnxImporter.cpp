@@ -419,8 +419,11 @@ Importer::externalData(const onnx::TensorProto &tensor, const std::string &what,
     int fd = ::dsp::format::openRegularFile(
         realFile.str().str(), std::numeric_limits<uint64_t>::max(), size,
         error);
-    if (fd < 0)
-      fail(what + ": external data file " + error);
+    if (fd < 0) {
+      StringRef reason(error);
+      reason.consume_front((realFile + ": ").str());
+      fail(what + ": external data file '" + file + "' " + reason);
+    }
     auto buffer = llvm::MemoryBuffer::getOpenFile(
         llvm::sys::fs::convertFDToNativeFile(fd), realFile, size,
         /*RequiresNullTerminator=*/false);
