@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the full build (lit suite, gtest
-# units, end-to-end models, ONNX conformance) and the runtime-only build,
-# which must not need LLVM or MLIR.
+# units, end-to-end models, ONNX conformance, fuzz corpora replayed), the
+# runtime-only build, which must not need LLVM or MLIR, and then the same
+# under sanitizers with a bounded fuzzing run (scripts/test-sanitizers.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -12,3 +13,5 @@ cmake -G Ninja -S "$root" -B "$root/build-runtime" -DCMAKE_BUILD_TYPE=Release \
   -DDSP_RUNTIME_ONLY=ON
 ninja -C "$root/build-runtime" -j"${DSP_BUILD_JOBS:-2}"
 ctest --test-dir "$root/build-runtime" --output-on-failure -j"${DSP_TEST_JOBS:-2}"
+
+"$root/scripts/test-sanitizers.sh"
