@@ -2,8 +2,8 @@
 
 #include "TestUtil.h"
 
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
 
 #include <chrono>
@@ -276,6 +276,14 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
       ->mutable_ints()
       ->set_values(5, 1);
   expectProblem(badPad, "size+pad must be a multiple of the 4 ranks");
+  // A pad of a whole block or more would make blocks larger than the global
+  // tensor, and collective chunks beyond any checked size.
+  ProgramBuilder bigPad = builder;
+  bigPad.program.mutable_instructions(0)
+      ->mutable_attributes(0)
+      ->mutable_ints()
+      ->set_values(5, 6);
+  expectProblem(bigPad, "pad must be less than the 4 ranks");
   ProgramBuilder sameDim = builder;
   *sameDim.program.mutable_instructions(0)->mutable_attributes(1) =
       ints("to", from.encode());
