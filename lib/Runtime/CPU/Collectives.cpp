@@ -17,8 +17,8 @@
 
 #include "Kernels.h"
 
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 
 #include <algorithm>
 #include <cstring>
@@ -124,7 +124,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
                                 g.elementSize, g.from, g.ranks, peer, out);
         return Status::success();
       },
-      2 * ranks * chunk);
+      workspaceBytes({2, ranks, chunk}));
 }
 
 /// Every rank sends its padded block to every other; each block lands at
@@ -163,7 +163,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
                               g.elementSize, g.from, g.ranks, peer, out);
         return Status::success();
       },
-      g.ranks * block);
+      workspaceBytes({static_cast<size_t>(g.ranks), block}));
 }
 
 /// Rank j receives every rank's B-chunk j of its summand and adds them, in
@@ -200,7 +200,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
           combine(args.output, receivePack + peer * block, elements, false);
         return Status::success();
       },
-      2 * ranks * block);
+      workspaceBytes({2, ranks, block}));
 }
 
 /// Ring all-reduce over the tensor padded to N chunks: N-1 steps of
@@ -242,7 +242,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, Combine combine,
         std::memcpy(args.output, buffer, bytes);
         return Status::success();
       },
-      (g.ranks + 1) * chunk);
+      workspaceBytes({static_cast<size_t>(g.ranks) + 1, chunk}));
 }
 
 } // namespace
