@@ -99,7 +99,11 @@ Status Session::initialize(const SessionOptions &options) {
           "the program runs on " + std::to_string(program.ranks()) +
           " ranks; give the session a communicator of that size (dsp-run "
           "--comm=local or --comm=mpi)");
-    communicator_ = createLocalCommunicators(1, CommunicatorOptions())[0];
+    std::vector<std::shared_ptr<Communicator>> group;
+    Status status = createLocalCommunicators(1, CommunicatorOptions(), group);
+    if (!status)
+      return status;
+    communicator_ = group[0];
   }
   if (static_cast<uint32_t>(communicator_->size()) != program.ranks())
     return Status::error("the program runs on " +

@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/Runtime.h"
 
@@ -582,7 +582,10 @@ int main(int argc, char **argv) {
           " processes (use mpirun -np " + std::to_string(ranks) + ")");
     communicators.push_back(communicator);
   } else {
-    communicators = dsp::runtime::createLocalCommunicators(ranks, commOptions);
+    Status status = dsp::runtime::createLocalCommunicators(ranks, commOptions,
+                                                           communicators);
+    if (!status)
+      die(status.message());
   }
 
   // Rank threads share the cores: each gets its part unless told.

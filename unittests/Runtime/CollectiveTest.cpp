@@ -115,7 +115,10 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
   EXPECT_EQ(error, "");
   auto file = dsp::format::ProgramFile::open(path, error);
   EXPECT_TRUE(file) << error;
-  auto communicators = dsp::runtime::createLocalCommunicators(ranks, options);
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  Status status =
+      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
+  EXPECT_TRUE(status.ok()) << status.message();
   std::vector<std::unique_ptr<Session>> sessions;
   for (int rank = 0; rank < ranks; ++rank) {
     dsp::runtime::SessionOptions sessionOptions;

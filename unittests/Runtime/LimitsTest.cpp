@@ -33,9 +33,10 @@ std::string writeReluModel(const std::string &name) {
 }
 
 TEST(LimitsTest, AllocationSizesNeverWrap) {
-  auto communicator = dsp::runtime::createLocalCommunicators(1, {})[0];
+  std::vector<std::shared_ptr<dsp::runtime::Communicator>> group;
+  ASSERT_TRUE(dsp::runtime::createLocalCommunicators(1, {}, group).ok());
   dsp::runtime::BackendOptions options;
-  options.communicator = communicator.get();
+  options.communicator = group[0].get();
   std::unique_ptr<dsp::runtime::Backend> backend;
   ASSERT_TRUE(dsp::runtime::createBackend("cpu", options, backend).ok());
   // Rounded up to 64 bytes, these sizes wrapped to 0 and came back as a
@@ -89,6 +90,57 @@ TEST(LimitsTest, RefusedThreadsAreAnError) {
   ASSERT_TRUE(WIFEXITED(status))
       << "the child died of signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+} // namespace
+
+namespace {
+
+using dsp::runtime::Communicator;
+using dsp::runtime::CommunicatorOptions;
+using dsp::runtime::FaultPlan;
+
+std::string localGroupError(int size, const CommunicatorOptions &options) {
+  std::vector<std::shared_ptr<Communicator>> group;
+  Status status = dsp::runtime::createLocalCommunicators(size, options, group);
+  EXPECT_EQ(group.size(), status.ok() ? size_t(size) : 0u);
+  return status.message();
+}
+
+TEST(LimitsTest, LocalGroupsAreBounded) {
+  EXPECT_EQ(localGroupError(1024, {}), "");
+  EXPECT_EQ(localGroupError(5000, {}),
+            "5000 ranks are more than the 1024 that run as threads of one "
+            "process (--comm=local); run them as MPI processes: mpirun -np "
+            "5000 dsp-run ... --comm=mpi");
+  EXPECT_EQ(localGroupError(0, {}), "a group needs at least 1 rank, got 0");
+}
+
+TEST(LimitsTest, TimeoutsAreInRange) {
+  CommunicatorOptions options;
+  for (double seconds : {0.01, 1.0, 1e6}) {
+    options.timeoutSeconds = seconds;
+    EXPECT_EQ(localGroupError(2, options), "");
+  }
+  for (double seconds : {0.0, 1e-9, 1.1e6, 1e10, -1.0, double(NAN)}) {
+    options.timeoutSeconds = seconds;
+    EXPECT_NE(localGroupError(2, options).find("expected 0.01 to 1e+06 s"),
+              std::string::npos)
+        << seconds;
+  }
+}
+
+TEST(LimitsTest, FaultRankIsInTheGroup) {
+  CommunicatorOptions options;
+  ASSERT_EQ(FaultPlan::parse("rank=99,kind=stall", options.fault), "");
+  EXPECT_EQ(localGroupError(4, options),
+            "the injected fault (DSP_FAULT) names rank 99, but the 4 ranks "
+            "are 0 to 3");
+  ASSERT_EQ(FaultPlan::parse("rank=3", options.fault), "");
+  EXPECT_EQ(localGroupError(4, options), "");
+  for (const char *text : {"rank=-1", "rank=4294967296", "rank=1x",
+                           "after=99999999999999999999", "kind=hang"})
+    EXPECT_NE(FaultPlan::parse(text, options.fault), "") << text;
 }
 
 } // namespace
