@@ -47,8 +47,10 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
   return static_cast<size_t>(elementCount(shape)) * elementSize;
 }
 
-/// `into[i] = reduce(into[i], from[i])` over `count` elements.
-template <typename T>
+/// `into[i] = reduce(into[i], from[i])` over `count` elements. Integer sums
+/// go through `Sum` (unsigned), so that overflow wraps around as in the
+/// element-wise add instead of being undefined.
+template <typename T, typename Sum = T>
 void combine(void *into, const void *from, size_t count, bool max) {
   T *target = static_cast<T *>(into);
   const T *source = static_cast<const T *>(from);
@@ -57,13 +59,15 @@ void combine(void *into, const void *from, size_t count, bool max) {
       target[i] = std::max(target[i], source[i]);
   else
     for (size_t i = 0; i < count; ++i)
-      target[i] += source[i];
+      target[i] = static_cast<T>(static_cast<Sum>(target[i]) +
+                                 static_cast<Sum>(source[i]));
 }
 
 using Combine = void (*)(void *, const void *, size_t, bool);
 
 Combine combineFor(dsp::program::DType dtype) {
-  return dtype == dsp::program::I64 ? combine<int64_t> : combine<float>;
+  return dtype == dsp::program::I64 ? combine<int64_t, uint64_t>
+                                    : combine<float>;
 }
 
 /// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
