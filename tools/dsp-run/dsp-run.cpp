@@ -104,6 +104,23 @@ bool sameFile(const std::string &a, const std::string &b) {
          first.st_dev == second.st_dev && first.st_ino == second.st_ino;
 }
 
+/// `text` with control characters (a newline in a tensor name or a path)
+/// written as \xNN, so that an error stays on one line.
+std::string oneLine(const std::string &text) {
+  std::string line;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      line += c;
+      continue;
+    }
+    char escaped[8];
+    std::snprintf(escaped, sizeof(escaped), "\\x%02x",
+                  static_cast<unsigned char>(c));
+    line += escaped;
+  }
+  return line;
+}
+
 [[noreturn]] void die(const std::string &message) {
   for (const std::string &output : outputPaths)
     if (std::none_of(
@@ -113,7 +130,7 @@ bool sameFile(const std::string &a, const std::string &b) {
   std::string rank =
       mpiCommunicator ? "rank " + std::to_string(mpiCommunicator->rank()) + ": "
                       : "";
-  std::cerr << "dsp-run: error: " << rank << message << std::endl;
+  std::cerr << "dsp-run: error: " << rank << oneLine(message) << std::endl;
   if (mpiCommunicator)
     mpiCommunicator->abort(message);
   // Rank threads may still run (a stalled rank is never joined): leave
@@ -666,9 +683,10 @@ void run(const Options &options) {
   sessionOptions.backend = options.backend;
   sessionOptions.threads =
       options.threads ? options.threads
-                      : std::max(1u, std::thread::hardware_concurrency() /
-                                         static_cast<unsigned>(
-                                             communicators[0]->ranksOnHost()));
+                      : std::clamp(std::thread::hardware_concurrency() /
+                                       static_cast<unsigned>(
+                                           communicators[0]->ranksOnHost()),
+                                   1u, dsp::runtime::kMaxThreads);
   std::vector<std::unique_ptr<Session>> sessions;
   for (const auto &communicator : communicators) {
     sessionOptions.communicator = communicator;

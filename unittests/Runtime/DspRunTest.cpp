@@ -140,6 +140,12 @@ TEST(DspRunTest, FlagsHaveRanges) {
       << output;
 }
 
+TEST(DspRunTest, ErrorsStayOnOneLine) {
+  // A newline in a path (or a tensor name) is shown escaped.
+  expectError(std::string(DSP_RUN_PATH) + " \"$(printf 'no\\nsuch.dspx')\"",
+              "no\\x0asuch.dspx: cannot open: No such file or directory");
+}
+
 TEST(DspRunTest, FaultOutsideTheRanks) {
   ReluRun run;
   expectError(run.command(),
