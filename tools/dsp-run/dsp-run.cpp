@@ -678,6 +678,7 @@ void run(const Options &options) {
     if (!status)
       die(options.model + ": " + status.message());
   }
+
   // Rank threads share the cores: each gets its part unless told.
   dsp::runtime::SessionOptions sessionOptions;
   sessionOptions.backend = options.backend;

@@ -66,6 +66,7 @@ struct CommunicatorOptions {
 /// Checks `options` for a group of `size` ranks: the timeout in range, the
 /// fault's rank in the group.
 Status checkCommunicatorOptions(const CommunicatorOptions &options, int size);
+
 /// Bytes handed to the transport for `peer`.
 struct SendBuffer {
   int peer;
