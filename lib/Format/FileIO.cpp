@@ -79,6 +79,24 @@ int openRegularFile(const std::string &path, uint64_t maxBytes, uint64_t &size,
   return fd;
 }
 
+std::string readExactly(int fd, const std::string &path, void *buffer,
+                        size_t bytes) {
+  char *cursor = static_cast<char *>(buffer);
+  constexpr size_t kChunk = size_t(1) << 30;
+  while (bytes > 0) {
+    ssize_t got = ::read(fd, cursor, std::min(bytes, kChunk));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return systemError(path + ": cannot read");
+    if (got == 0)
+      return path + ": the file shrank while it was read";
+    cursor += got;
+    bytes -= static_cast<size_t>(got);
+  }
+  return "";
+}
+
 std::string readRegularFile(const std::string &path, uint64_t maxBytes,
                             std::string &contents) {
   std::string error;
@@ -87,21 +105,7 @@ std::string readRegularFile(const std::string &path, uint64_t maxBytes,
   if (fd < 0)
     return error;
   contents.assign(static_cast<size_t>(size), '\0');
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t got = ::read(fd, &contents[done], contents.size() - done);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0) {
-      error = systemError(path + ": cannot read");
-      break;
-    }
-    if (got == 0) {
-      error = path + ": the file shrank while it was read";
-      break;
-    }
-    done += static_cast<size_t>(got);
-  }
+  error = readExactly(fd, path, &contents[0], contents.size());
   ::close(fd);
   if (!error.empty())
     contents.clear();

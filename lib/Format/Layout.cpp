@@ -2,6 +2,8 @@
 
 #include "dsp/Format/Layout.h"
 
+#include "dsp/Format/Checked.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -51,7 +53,15 @@ std::string Layout::check(const std::vector<int64_t> &globalShape,
            std::to_string(globalShape.size());
   if (outer < 1 || size < 1 || inner < 1 || pad < 0)
     return str() + ": outer, size and inner must be >= 1 and pad >= 0";
-  if (outer * size * inner != globalShape[dim])
+  // A pad below the rank count keeps every block within the global extent,
+  // so no local shape or collective chunk outgrows the checked global shape.
+  if (pad >= ranks)
+    return str() + ": pad must be less than the " + std::to_string(ranks) +
+           " ranks";
+  std::optional<int64_t> extent = checkedMul(outer, size);
+  if (extent)
+    extent = checkedMul(*extent, inner);
+  if (extent != globalShape[dim])
     return str() + ": outer*size*inner must equal the global extent " +
            std::to_string(globalShape[dim]) + " of dim " + std::to_string(dim);
   if ((size + pad) % ranks != 0)

@@ -462,7 +462,11 @@ bool checkConcat(InstructionChecker &c) {
       return c.fail("input " + std::to_string(i) + " has shape " +
                     shapeString(shape) + ", which does not concatenate with " +
                     shapeString(first) + " along axis " + std::to_string(axis));
-    out[axis] += shape[axis];
+    std::optional<int64_t> extent = checkedAdd(out[axis], shape[axis]);
+    if (!extent)
+      return c.fail("the inputs' extents along axis " + std::to_string(axis) +
+                    " add up to more than 2^63");
+    out[axis] = *extent;
   }
   return c.outputShapeIs(out);
 }
@@ -479,12 +483,18 @@ bool checkSlice(InstructionChecker &c) {
     std::string dim = "dim " + std::to_string(d) + ": ";
     if (strides[d] == 0)
       return c.fail(dim + "stride is 0");
-    int64_t span = limits[d] - starts[d];
-    int64_t count = strides[d] > 0 ? (span + strides[d] - 1) / strides[d]
-                                   : (span + strides[d] + 1) / strides[d];
-    out[d] = std::max<int64_t>(count, 0);
+    std::optional<int64_t> span = checkedSub(limits[d], starts[d]);
+    if (!span)
+      return c.fail(dim + "start " + std::to_string(starts[d]) + " and limit " +
+                    std::to_string(limits[d]) + " are too far apart");
+    // ceil(span / stride) elements, or none: written so nothing overflows.
+    if (strides[d] > 0)
+      out[d] = *span <= 0 ? 0 : (*span - 1) / strides[d] + 1;
+    else
+      out[d] = *span >= 0 ? 0 : (*span + 1) / strides[d] + 1;
     if (out[d] == 0)
       continue;
+    // Between start and limit: no overflow.
     int64_t last = starts[d] + (out[d] - 1) * strides[d];
     if (starts[d] < 0 || starts[d] >= in[d] || last < 0 || last >= in[d])
       return c.fail(dim + "elements " + std::to_string(starts[d]) + ".." +
@@ -559,7 +569,7 @@ bool checkConv(InstructionChecker &c) {
     return c.fail("group " + std::to_string(group) +
                   " must divide the input channels " + std::to_string(x[1]) +
                   " and the output channels " + std::to_string(w[0]));
-  if (w[1] * group != x[1])
+  if (checkedMul(w[1], group) != x[1])
     return c.fail("input 1 (weights) has shape " + shapeString(w) +
                   ", expected " + std::to_string(x[1] / group) +
                   " input channels per group");
@@ -572,8 +582,15 @@ bool checkConv(InstructionChecker &c) {
         pads[d + spatial] < 0)
       return c.fail("spatial dim " + std::to_string(d) +
                     ": strides and dilations must be >= 1 and pads >= 0");
-    int64_t extent = x[d + 2] + pads[d] + pads[d + spatial] -
-                     dilations[d] * (w[d + 2] - 1) - 1;
+    // Padded input minus dilated kernel; every operand is non-negative.
+    std::optional<int64_t> padded = checkedAdd(x[d + 2], pads[d]);
+    if (padded)
+      padded = checkedAdd(*padded, pads[d + spatial]);
+    std::optional<int64_t> reach = checkedMul(dilations[d], w[d + 2] - 1);
+    if (!padded || !reach)
+      return c.fail("spatial dim " + std::to_string(d) +
+                    ": the pads or dilations are too large");
+    int64_t extent = *padded - *reach - 1;
     if (extent < 0)
       return c.fail("spatial dim " + std::to_string(d) + ": the kernel (" +
                     std::to_string(w[d + 2]) +
@@ -602,10 +619,11 @@ bool checkTile(InstructionChecker &c) {
     return false;
   Shape out(in.size());
   for (size_t d = 0; d < in.size(); ++d) {
-    if (repeats[d] < 0)
+    std::optional<int64_t> extent = checkedMul(in[d], repeats[d]);
+    if (repeats[d] < 0 || !extent)
       return c.fail("attribute 'repeats' " + shapeString(repeats) +
-                    " has a negative value");
-    out[d] = in[d] * repeats[d];
+                    " has a negative or too large value");
+    out[d] = *extent;
   }
   return c.outputShapeIs(out);
 }
@@ -930,8 +948,12 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
     return "program format_version is " +
            std::to_string(program.format_version()) + ", expected " +
            std::to_string(kMajorVersion);
-  if (program.ranks() < 1)
-    return "program ranks is 0, expected at least 1";
+  if (program.ranks() < 1 || program.ranks() > kMaxRanks)
+    return "program ranks is " + std::to_string(program.ranks()) +
+           ", expected 1 to " + std::to_string(kMaxRanks);
+  if (program.arena_bytes() > kMaxBufferBytes)
+    return "arena_bytes is " + std::to_string(program.arena_bytes()) +
+           ", more than the limit of 2^56";
   std::string problem = checkTensors(program, weightsSize);
   if (problem.empty())
     problem = checkSignature(program);

@@ -10,10 +10,15 @@
 
 #include "dsp/Runtime/Communicator.h"
 
+#include "dsp/Format/Checked.h"
+
 #include <chrono>
+#include <climits>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -33,13 +38,11 @@ std::string FaultPlan::parse(const std::string &text, FaultPlan &plan) {
     std::string key = field.substr(0, equals);
     std::string value =
         equals == std::string::npos ? "" : field.substr(equals + 1);
-    char *end = nullptr;
-    long number = std::strtol(value.c_str(), &end, 10);
-    bool isNumber = !value.empty() && *end == '\0' && number >= 0;
-    if (key == "rank" && isNumber)
-      plan.rank = static_cast<int>(number);
-    else if (key == "after" && isNumber)
-      plan.after = static_cast<uint64_t>(number);
+    std::optional<uint64_t> number = format::parseDecimal(value);
+    if (key == "rank" && number && *number <= INT_MAX)
+      plan.rank = static_cast<int>(*number);
+    else if (key == "after" && number)
+      plan.after = *number;
     else if (key == "kind" && value == "error")
       plan.kind = Error;
     else if (key == "kind" && value == "stall")
@@ -51,6 +54,52 @@ std::string FaultPlan::parse(const std::string &text, FaultPlan &plan) {
              "' (expected rank=K,after=C,kind=error|stall|exit)";
   }
   return "";
+}
+
+Status checkCommunicatorOptions(const CommunicatorOptions &options, int size) {
+  // Negated, so that NaN fails too.
+  if (!(options.timeoutSeconds >= kMinTimeoutSeconds &&
+        options.timeoutSeconds <= kMaxTimeoutSeconds)) {
+    std::ostringstream message;
+    message << "the communication timeout is " << options.timeoutSeconds
+            << " s, expected " << kMinTimeoutSeconds << " to "
+            << kMaxTimeoutSeconds << " s";
+    return Status::error(message.str());
+  }
+  if (options.fault.kind != FaultPlan::None &&
+      (options.fault.rank < 0 || options.fault.rank >= size))
+    return Status::error("the injected fault (DSP_FAULT) names rank " +
+                         std::to_string(options.fault.rank) + ", but the " +
+                         std::to_string(size) + " ranks are 0 to " +
+                         std::to_string(size - 1));
+  return Status::success();
+}
+
+int launchedProcessCount() {
+  for (const char *variable :
+       {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"}) {
+    const char *value = std::getenv(variable);
+    std::optional<uint64_t> count =
+        value ? format::parseDecimal(value, INT_MAX) : std::nullopt;
+    if (count && *count > 1)
+      return static_cast<int>(*count);
+  }
+  return 1;
+}
+
+std::chrono::steady_clock::time_point Communicator::deadline() const {
+  // The timeout is checked to be at most kMaxTimeoutSeconds, so this cannot
+  // overflow the clock.
+  using Clock = std::chrono::steady_clock;
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(timeoutSeconds()));
+}
+
+Status Communicator::timeout(int peer, const char *what) const {
+  std::ostringstream message;
+  message << "timed out after " << timeoutSeconds() << " s waiting for rank "
+          << peer << " " << what;
+  return Status::error(message.str());
 }
 
 Status Communicator::exchange(const std::vector<SendBuffer> &sends,
@@ -95,8 +144,7 @@ namespace {
 
 /// What the threads of one local group share.
 struct LocalGroup {
-  explicit LocalGroup(int size)
-      : size(size), mailboxes(static_cast<size_t>(size) * size) {}
+  explicit LocalGroup(int size) : size(size) {}
 
   struct Message {
     const void *data;
@@ -109,8 +157,10 @@ struct LocalGroup {
   std::condition_variable changed;
   /// The first failure, "rank K failed: ..."; empty while all is well.
   std::string failure;
-  /// Messages posted from rank s to rank d, in order, at [s * size + d].
-  std::vector<std::deque<std::shared_ptr<Message>>> mailboxes;
+  /// Messages posted from rank s to rank d, in order, at {s, d}; only pairs
+  /// with messages in flight have an entry, so memory does not grow with
+  /// the square of the ranks.
+  std::map<std::pair<int, int>, std::deque<std::shared_ptr<Message>>> mailboxes;
 };
 
 class LocalCommunicator : public Communicator {
@@ -132,10 +182,7 @@ public:
 protected:
   Status transfer(const std::vector<SendBuffer> &sends,
                   const std::vector<ReceiveBuffer> &receives) override {
-    using Clock = std::chrono::steady_clock;
-    Clock::time_point deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(timeoutSeconds()));
+    std::chrono::steady_clock::time_point deadline = this->deadline();
     LocalGroup &group = *group_;
     std::unique_lock<std::mutex> lock(group.mutex);
     if (!group.failure.empty())
@@ -146,12 +193,12 @@ protected:
     for (const SendBuffer &send : sends) {
       posted.push_back(std::make_shared<LocalGroup::Message>(
           LocalGroup::Message{send.data, send.bytes}));
-      group.mailboxes[rank_ * group.size + send.peer].push_back(posted.back());
+      group.mailboxes[{rank_, send.peer}].push_back(posted.back());
     }
     group.changed.notify_all();
 
     for (const ReceiveBuffer &receive : receives) {
-      auto &mailbox = group.mailboxes[receive.peer * group.size + rank_];
+      auto &mailbox = group.mailboxes[{receive.peer, rank_}];
       if (!group.changed.wait_until(lock, deadline, [&] {
             return !mailbox.empty() || !group.failure.empty();
           }))
@@ -160,6 +207,8 @@ protected:
         return Status::error(group.failure);
       std::shared_ptr<LocalGroup::Message> message = mailbox.front();
       mailbox.pop_front();
+      if (mailbox.empty())
+        group.mailboxes.erase({receive.peer, rank_});
       if (message->bytes != receive.bytes)
         return Status::error("rank " + std::to_string(receive.peer) + " sent " +
                              std::to_string(message->bytes) + " bytes, rank " +
@@ -187,26 +236,32 @@ protected:
   void exitRank() override {}
 
 private:
-  Status timeout(int peer, const char *what) const {
-    std::ostringstream message;
-    message << "timed out after " << timeoutSeconds() << " s waiting for rank "
-            << peer << " " << what;
-    return Status::error(message.str());
-  }
-
   std::shared_ptr<LocalGroup> group_;
 };
 
 } // namespace
 
-std::vector<std::shared_ptr<Communicator>>
-createLocalCommunicators(int size, const CommunicatorOptions &options) {
-  auto group = std::make_shared<LocalGroup>(size);
-  std::vector<std::shared_ptr<Communicator>> communicators;
+Status
+createLocalCommunicators(int size, const CommunicatorOptions &options,
+                         std::vector<std::shared_ptr<Communicator>> &group) {
+  group.clear();
+  if (size < 1)
+    return Status::error("a group needs at least 1 rank, got " +
+                         std::to_string(size));
+  if (size > kMaxLocalRanks)
+    return Status::error(
+        std::to_string(size) + " ranks are more than the " +
+        std::to_string(kMaxLocalRanks) +
+        " that run as threads of one process (--comm=local); run them as " +
+        "MPI processes: mpirun -np " + std::to_string(size) +
+        " dsp-run ... --comm=mpi");
+  Status status = checkCommunicatorOptions(options, size);
+  if (!status)
+    return status;
+  auto shared = std::make_shared<LocalGroup>(size);
   for (int rank = 0; rank < size; ++rank)
-    communicators.push_back(
-        std::make_shared<LocalCommunicator>(rank, group, options));
-  return communicators;
+    group.push_back(std::make_shared<LocalCommunicator>(rank, shared, options));
+  return Status::success();
 }
 
 #ifndef DSP_HAVE_MPI

@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 namespace dsp {
@@ -74,17 +73,14 @@ protected:
           },
           "to receive");
 
-    using Clock = std::chrono::steady_clock;
-    Clock::time_point deadline =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(timeoutSeconds()));
+    std::chrono::steady_clock::time_point deadline = this->deadline();
     for (unsigned polls = 0;; ++polls) {
       int done = 0;
       MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done,
                   MPI_STATUSES_IGNORE);
       if (done)
         return Status::success();
-      if (Clock::now() > deadline)
+      if (std::chrono::steady_clock::now() > deadline)
         break;
       // Spin briefly for latency, then back off so oversubscribed ranks
       // leave the cores to the peers they wait for.
@@ -94,13 +90,8 @@ protected:
     for (size_t i = 0; i < requests.size(); ++i) {
       int done = 0;
       MPI_Test(&requests[i], &done, MPI_STATUS_IGNORE);
-      if (!done) {
-        std::ostringstream message;
-        message << "timed out after " << timeoutSeconds()
-                << " s waiting for rank " << owners[i].first << " "
-                << owners[i].second;
-        return Status::error(message.str());
-      }
+      if (!done)
+        return timeout(owners[i].first, owners[i].second);
     }
     return Status::error("timed out, then every request completed");
   }
@@ -136,6 +127,12 @@ Status createMpiCommunicator(const CommunicatorOptions &options,
                       &host);
   MPI_Comm_size(host, &ranksOnHost);
   MPI_Comm_free(&host);
+  // Every process has the same options: all fail here, and leave together.
+  Status status = checkCommunicatorOptions(options, size);
+  if (!status) {
+    MPI_Finalize();
+    return status;
+  }
   communicator =
       std::make_shared<MpiCommunicator>(rank, size, ranksOnHost, options);
   return Status::success();

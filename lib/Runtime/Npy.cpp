@@ -1,12 +1,23 @@
 //===- Npy.cpp - Reading and writing NumPy .npy files ---------------------===//
+//
+// Every number in a .npy file is hostile until checked: the header length
+// against its bound and the file, each dim and the element count against
+// kMaxElements, the data size against what the file holds. The header is
+// parsed as the Python literal it is, not searched for keys.
+//
+//===----------------------------------------------------------------------===//
 
 #include "dsp/Runtime/Npy.h"
 
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/FileIO.h"
 #include "dsp/Format/ProgramFile.h"
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <map>
+#include <new>
+#include <unistd.h>
 
 using dsp::program::DType;
 
@@ -16,133 +27,272 @@ namespace npy {
 namespace {
 
 const char kNpyMagic[] = "\x93NUMPY";
+constexpr size_t kMagicBytes = 6;
+/// numpy writes headers of a few hundred bytes; anything near this bound is
+/// corrupt, and the bound keeps a hostile length from sizing a buffer.
+constexpr uint64_t kMaxHeaderBytes = uint64_t(1) << 20;
 
-/// The value of `key` in the header dictionary, as raw text up to the next
-/// top-level ',' or '}'.
-bool dictionaryValue(const std::string &header, const std::string &key,
-                     std::string &value) {
-  size_t position = header.find("'" + key + "'");
-  if (position == std::string::npos)
-    return false;
-  position = header.find(':', position);
-  if (position == std::string::npos)
-    return false;
-  size_t end = ++position;
-  int depth = 0;
-  for (; end < header.size(); ++end) {
-    char c = header[end];
-    if (c == '(')
-      ++depth;
-    else if (c == ')')
-      --depth;
-    else if ((c == ',' || c == '}') && depth == 0)
-      break;
+/// One value of the header dictionary.
+struct HeaderValue {
+  enum Kind { String, Boolean, Tuple } kind = String;
+  std::string text; // String: the contents, Boolean/Tuple: the source text.
+  bool flag = false;
+  std::vector<int64_t> dims;
+};
+
+/// The header dictionary, a Python literal such as
+/// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+/// restricted to what .npy files hold: string keys, and strings, booleans
+/// or tuples of non-negative ints as values.
+class HeaderParser {
+public:
+  explicit HeaderParser(const std::string &text) : text_(text) {}
+
+  /// Fills `entries`; returns "" or what is wrong. A key given twice is an
+  /// error: numpy would silently take the last, and a file that can be read
+  /// two ways is read neither.
+  std::string parse(std::map<std::string, HeaderValue> &entries) {
+    if (!consume('{'))
+      return "the header is not a dictionary";
+    while (!consume('}')) {
+      std::string key;
+      HeaderValue value;
+      if (!parseString(key) || !consume(':'))
+        return "cannot parse the header at byte " + std::to_string(position_);
+      std::string problem = parseValue(value);
+      if (!problem.empty())
+        return "'" + key + "': " + problem;
+      if (!entries.emplace(key, std::move(value)).second)
+        return "key '" + key + "' appears twice in the header";
+      if (!consume(',') && !peek('}'))
+        return "cannot parse the header at byte " + std::to_string(position_);
+    }
+    skipSpace();
+    if (position_ != text_.size())
+      return "unexpected text after the header dictionary";
+    return "";
   }
-  value = header.substr(position, end - position);
-  size_t first = value.find_first_not_of(" \t");
-  size_t last = value.find_last_not_of(" \t");
-  value =
-      first == std::string::npos ? "" : value.substr(first, last - first + 1);
-  return true;
-}
 
-bool parseShape(const std::string &text, std::vector<int64_t> &shape) {
-  if (text.size() < 2 || text.front() != '(' || text.back() != ')')
-    return false;
-  std::string inside = text.substr(1, text.size() - 2);
-  shape.clear();
-  std::stringstream stream(inside);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
-    size_t first = item.find_first_not_of(" \t");
-    if (first == std::string::npos)
-      continue;
-    item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
-    if (item.empty() || item.size() > 15 ||
-        item.find_first_not_of("0123456789") != std::string::npos)
+private:
+  void skipSpace() {
+    while (position_ < text_.size() &&
+           (text_[position_] == ' ' || text_[position_] == '\t' ||
+            text_[position_] == '\n' || text_[position_] == '\r'))
+      ++position_;
+  }
+
+  bool peek(char c) {
+    skipSpace();
+    return position_ < text_.size() && text_[position_] == c;
+  }
+
+  bool consume(char c) {
+    if (!peek(c))
       return false;
-    shape.push_back(std::stoll(item));
+    ++position_;
+    return true;
   }
-  return true;
-}
 
-} // namespace
-
-std::string read(const std::string &path, Array &array) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file)
-    return path + ": cannot open";
-  char prefix[10];
-  if (!file.read(prefix, sizeof(prefix)) ||
-      std::memcmp(prefix, kNpyMagic, 6) != 0)
-    return path + ": not a .npy file (bad magic)";
-  uint8_t major = static_cast<uint8_t>(prefix[6]);
-  uint64_t headerLength;
-  if (major == 1) {
-    headerLength = static_cast<uint8_t>(prefix[8]) |
-                   static_cast<uint64_t>(static_cast<uint8_t>(prefix[9])) << 8;
-  } else if (major == 2 || major == 3) {
-    char more[2];
-    if (!file.read(more, 2))
-      return path + ": truncated header";
-    headerLength = 0;
-    const char bytes[4] = {prefix[8], prefix[9], more[0], more[1]};
-    for (int i = 0; i < 4; ++i)
-      headerLength |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i]))
-                      << (8 * i);
-  } else {
-    return path + ": unsupported .npy version " + std::to_string(major);
+  bool consumeWord(const char *word) {
+    skipSpace();
+    size_t length = std::strlen(word);
+    if (text_.compare(position_, length, word) != 0)
+      return false;
+    position_ += length;
+    return true;
   }
-  if (headerLength > (1 << 20))
-    return path + ": header length " + std::to_string(headerLength) +
-           " is implausible; the file is corrupt";
-  std::string header(headerLength, '\0');
-  if (!file.read(&header[0], headerLength))
-    return path + ": truncated header";
 
-  std::string descr, order, shapeText;
-  if (!dictionaryValue(header, "descr", descr) ||
-      !dictionaryValue(header, "fortran_order", order) ||
-      !dictionaryValue(header, "shape", shapeText))
-    return path + ": header lacks descr, fortran_order or shape";
-  if (order != "False")
-    return path + ": Fortran-order arrays are not supported; save the array "
-                  "in C order (numpy.ascontiguousarray)";
-  if (descr == "'<f4'")
+  /// A quoted string without escapes (numpy writes none).
+  bool parseString(std::string &value) {
+    skipSpace();
+    if (position_ >= text_.size() ||
+        (text_[position_] != '\'' && text_[position_] != '"'))
+      return false;
+    char quote = text_[position_];
+    size_t end = text_.find(quote, position_ + 1);
+    if (end == std::string::npos)
+      return false;
+    value = text_.substr(position_ + 1, end - position_ - 1);
+    if (value.find('\\') != std::string::npos)
+      return false;
+    position_ = end + 1;
+    return true;
+  }
+
+  std::string parseValue(HeaderValue &value) {
+    skipSpace();
+    size_t start = position_;
+    if (parseString(value.text)) {
+      value.kind = HeaderValue::String;
+      return "";
+    }
+    if (consumeWord("True") || consumeWord("False")) {
+      value.kind = HeaderValue::Boolean;
+      value.text = text_.substr(start, position_ - start);
+      value.flag = value.text == "True";
+      return "";
+    }
+    if (!consume('('))
+      return "expected a string, True, False or a tuple at byte " +
+             std::to_string(start);
+    value.kind = HeaderValue::Tuple;
+    bool comma = false;
+    while (!consume(')')) {
+      skipSpace();
+      size_t begin = position_;
+      while (position_ < text_.size() && text_[position_] >= '0' &&
+             text_[position_] <= '9')
+        ++position_;
+      std::optional<uint64_t> dim = format::parseDecimal(
+          std::string_view(text_).substr(begin, position_ - begin),
+          format::kMaxElements);
+      if (!dim)
+        return "expected a dim (an integer from 0 to 2^48) at byte " +
+               std::to_string(begin);
+      value.dims.push_back(static_cast<int64_t>(*dim));
+      comma = consume(',');
+      if (!comma && !peek(')'))
+        return "cannot parse the tuple at byte " + std::to_string(position_);
+    }
+    value.text = text_.substr(start, position_ - start);
+    // (2) is the number 2 in Python, not a tuple.
+    if (value.dims.size() == 1 && !comma)
+      return value.text + " is not a tuple (write (" +
+             std::to_string(value.dims[0]) + ",))";
+    return "";
+  }
+
+  const std::string &text_;
+  size_t position_ = 0;
+};
+
+/// Checks the parsed header and sets the dtype and shape of `array`.
+std::string interpretHeader(const std::map<std::string, HeaderValue> &entries,
+                            Array &array) {
+  for (const auto &[key, value] : entries)
+    if (key != "descr" && key != "fortran_order" && key != "shape")
+      return "unexpected key '" + key +
+             "' in the header (expected descr, fortran_order and shape)";
+  for (const char *key : {"descr", "fortran_order", "shape"})
+    if (!entries.count(key))
+      return std::string("the header lacks '") + key + "'";
+  const HeaderValue &descr = entries.at("descr");
+  const HeaderValue &order = entries.at("fortran_order");
+  const HeaderValue &shape = entries.at("shape");
+  if (descr.kind != HeaderValue::String)
+    return "dtype " + descr.text +
+           " is not supported (expected '<f4', '<i8' or '|b1')";
+  if (order.kind != HeaderValue::Boolean)
+    return "fortran_order is " + order.text + ", expected True or False";
+  if (shape.kind != HeaderValue::Tuple)
+    return "shape '" + shape.text + "' is not a tuple";
+  if (order.flag)
+    return "Fortran-order arrays are not supported; save the array in C "
+           "order (numpy.ascontiguousarray)";
+  if (descr.text == "<f4")
     array.dtype = dsp::program::F32;
-  else if (descr == "'<i8'")
+  else if (descr.text == "<i8")
     array.dtype = dsp::program::I64;
-  else if (descr == "'|b1'")
+  else if (descr.text == "|b1")
     array.dtype = dsp::program::BOOL;
   else
-    return path + ": dtype " + descr +
-           " is not supported (expected '<f4', '<i8' or '|b1')";
-  if (!parseShape(shapeText, array.shape))
-    return path + ": cannot parse shape " + shapeText;
-  uint64_t count = 1;
-  for (int64_t dim : array.shape) {
-    if (dim > 0 && count > (uint64_t(1) << 50) / dim)
-      return path + ": shape " + shapeText + " is too large";
-    count *= dim;
-  }
-  uint64_t bytes = count * format::elementSize(array.dtype);
-  std::streampos dataStart = file.tellg();
-  file.seekg(0, std::ios::end);
-  uint64_t available = static_cast<uint64_t>(file.tellg() - dataStart);
+    return "dtype '" + descr.text +
+           "' is not supported (expected '<f4', '<i8' or '|b1')";
+  if (!format::checkedElementCount(shape.dims))
+    return "shape " + shape.text + " has more than 2^48 elements";
+  array.shape = shape.dims;
+  return "";
+}
+
+struct ClosingDescriptor {
+  int fd;
+  ~ClosingDescriptor() { ::close(fd); }
+};
+
+std::string readArray(const std::string &path, Array &array) {
+  std::string error;
+  uint64_t fileSize = 0;
+  int fd = format::openRegularFile(path, std::numeric_limits<uint64_t>::max(),
+                                   fileSize, error);
+  if (fd < 0)
+    return error;
+  ClosingDescriptor closing{fd};
+  // Magic, version, and a 2-byte (1.0) or 4-byte (2.0, 3.0) header length.
+  unsigned char prefix[12];
+  if (fileSize < 10)
+    return path + ": not a .npy file (" + std::to_string(fileSize) +
+           " bytes, too short for the header)";
+  if (!(error = format::readExactly(fd, path, prefix, 10)).empty())
+    return error;
+  if (std::memcmp(prefix, kNpyMagic, kMagicBytes) != 0)
+    return path + ": not a .npy file (bad magic)";
+  uint8_t major = prefix[6];
+  if (major < 1 || major > 3)
+    return path + ": unsupported .npy version " + std::to_string(major) + "." +
+           std::to_string(prefix[7]);
+  uint64_t prefixBytes = major == 1 ? 10 : 12;
+  if (fileSize < prefixBytes)
+    return path + ": truncated header";
+  if (major > 1 &&
+      !(error = format::readExactly(fd, path, prefix + 10, 2)).empty())
+    return error;
+  uint64_t headerLength = 0;
+  for (uint64_t i = prefixBytes; i-- > 8;)
+    headerLength = headerLength << 8 | prefix[i];
+  if (headerLength > kMaxHeaderBytes)
+    return path + ": header length " + std::to_string(headerLength) +
+           " is implausible (more than " + std::to_string(kMaxHeaderBytes) +
+           "); the file is corrupt";
+  if (headerLength > fileSize - prefixBytes)
+    return path + ": the header claims " + std::to_string(headerLength) +
+           " bytes, but the file has only " +
+           std::to_string(fileSize - prefixBytes) + " after the prefix";
+  std::string header(headerLength, '\0');
+  if (!(error = format::readExactly(fd, path, &header[0], header.size()))
+           .empty())
+    return error;
+
+  std::map<std::string, HeaderValue> entries;
+  std::string problem = HeaderParser(header).parse(entries);
+  if (problem.empty())
+    problem = interpretHeader(entries, array);
+  if (!problem.empty())
+    return path + ": " + problem;
+
+  // At most 2^48 elements of at most 8 bytes: no overflow.
+  uint64_t bytes =
+      static_cast<uint64_t>(*format::checkedElementCount(array.shape)) *
+      format::elementSize(array.dtype);
+  uint64_t available = fileSize - prefixBytes - headerLength;
   if (available != bytes)
     return path + ": expected " + std::to_string(bytes) +
-           " bytes of data for shape " + shapeText + ", found " +
-           std::to_string(available);
-  file.seekg(dataStart);
-  array.data.resize(bytes);
-  if (bytes && !file.read(reinterpret_cast<char *>(array.data.data()), bytes))
-    return path + ": cannot read the data";
+           " bytes of data for shape " + format::shapeString(array.shape) +
+           ", found " + std::to_string(available);
+  try {
+    array.data.resize(static_cast<size_t>(bytes));
+  } catch (const std::bad_alloc &) {
+    return path + ": cannot allocate " + std::to_string(bytes) +
+           " bytes for the data";
+  }
+  if (!(error = format::readExactly(fd, path, array.data.data(), bytes))
+           .empty())
+    return error;
   if (array.dtype == dsp::program::BOOL)
     for (size_t i = 0; i < array.data.size(); ++i)
       if (array.data[i] > 1)
         return path + ": bool element " + std::to_string(i) + " is " +
                std::to_string(array.data[i]) + ", expected 0 or 1";
   return "";
+}
+
+} // namespace
+
+std::string read(const std::string &path, Array &array) {
+  array = Array();
+  std::string error = readArray(path, array);
+  if (!error.empty())
+    array = Array();
+  return error;
 }
 
 std::string write(const std::string &path, DType dtype,
@@ -155,6 +305,12 @@ std::string write(const std::string &path, DType dtype,
   if (!descr)
     return path + ": cannot write dtype " + format::dtypeName(dtype) +
            " to .npy";
+  std::optional<int64_t> count = format::checkedElementCount(shape);
+  if (!count ||
+      static_cast<uint64_t>(*count) * format::elementSize(dtype) != bytes)
+    return path + ": " + std::to_string(bytes) + " bytes do not hold a " +
+           format::dtypeName(dtype) + " array of shape " +
+           format::shapeString(shape);
   std::string shapeText = "(";
   for (int64_t dim : shape)
     shapeText += std::to_string(dim) + ",";
@@ -170,9 +326,6 @@ std::string write(const std::string &path, DType dtype,
   header += '\n';
   if (header.size() > 65535)
     return path + ": array rank is too large for a version 1.0 header";
-  std::ofstream file(path, std::ios::binary);
-  if (!file)
-    return path + ": cannot create";
   char prefix[10] = {'\x93',
                      'N',
                      'U',
@@ -183,12 +336,15 @@ std::string write(const std::string &path, DType dtype,
                      0,
                      static_cast<char>(header.size() & 0xff),
                      static_cast<char>(header.size() >> 8)};
-  file.write(prefix, sizeof(prefix));
-  file.write(header.data(), header.size());
-  file.write(static_cast<const char *>(data), bytes);
+  std::string error;
+  std::unique_ptr<format::OutputFile> file =
+      format::OutputFile::create(path, error);
   if (!file)
-    return path + ": cannot write";
-  return "";
+    return error;
+  file->write(prefix, sizeof(prefix));
+  file->write(header);
+  file->write(data, bytes);
+  return file->commit();
 }
 
 } // namespace npy

@@ -10,11 +10,14 @@
 
 #include "dsp/Runtime/Runtime.h"
 
+#include "dsp/Format/Checked.h"
 #include "dsp/Runtime/Backend.h"
 #include "dsp/Runtime/Communicator.h"
 
 #include <algorithm>
 #include <chrono>
+#include <new>
+#include <system_error>
 #include <thread>
 
 using dsp::program::Instruction;
@@ -60,7 +63,16 @@ Session::create(std::shared_ptr<const format::ProgramFile> program,
                 const SessionOptions &options, std::string &error) {
   std::unique_ptr<Session> session(new Session());
   session->file_ = std::move(program);
-  Status status = session->initialize(options);
+  // The runtime never throws: a refused allocation or thread is an error.
+  Status status;
+  try {
+    status = session->initialize(options);
+  } catch (const std::bad_alloc &) {
+    status = Status::error("out of memory while creating the session");
+  } catch (const std::system_error &exception) {
+    status = Status::error(std::string("cannot create the session: ") +
+                           exception.what());
+  }
   if (!status) {
     error = session->file_->path() + ": " + status.message();
     return nullptr;
@@ -87,27 +99,37 @@ Status Session::initialize(const SessionOptions &options) {
           "the program runs on " + std::to_string(program.ranks()) +
           " ranks; give the session a communicator of that size (dsp-run "
           "--comm=local or --comm=mpi)");
-    communicator_ = createLocalCommunicators(1, CommunicatorOptions())[0];
+    std::vector<std::shared_ptr<Communicator>> group;
+    Status status = createLocalCommunicators(1, CommunicatorOptions(), group);
+    if (!status)
+      return status;
+    communicator_ = group[0];
   }
   if (static_cast<uint32_t>(communicator_->size()) != program.ranks())
     return Status::error("the program runs on " +
                          std::to_string(program.ranks()) +
                          " ranks, the communicator has " +
                          std::to_string(communicator_->size()));
+  if (options.threads > kMaxThreads)
+    return Status::error("threads is " + std::to_string(options.threads) +
+                         ", more than the limit of " +
+                         std::to_string(kMaxThreads));
   BackendOptions backendOptions;
   backendOptions.communicator = communicator_.get();
   backendOptions.threads =
-      options.threads ? options.threads
-                      : std::max(1u, std::thread::hardware_concurrency());
+      options.threads
+          ? options.threads
+          : std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
   Status status = createBackend(options.backend, backendOptions, backend_);
   if (!status)
     return status;
   if (!(status = backend_->importWeights(*file_, &weights_)))
     return status;
-  // Allocate at least one byte so every tensor address is a valid pointer.
+  // Validated: at most kMaxBufferBytes. At least one byte, so that every
+  // tensor address is a valid pointer.
   if (!(status = backend_->allocate(
             std::max<uint64_t>(program.arena_bytes(), 1), &arena_)))
-    return status;
+    return Status::error("the arena: " + status.message());
 
   size_t workspaceBytes = 0;
   for (int i = 0; i < program.instructions_size(); ++i) {
@@ -116,6 +138,10 @@ Status Session::initialize(const SessionOptions &options) {
     status = backend_->createKernel(program, instruction, step.kernel);
     if (!status)
       return Status::error(location(i, instruction) + ": " + status.message());
+    if (step.kernel->workspaceBytes() > format::kMaxBufferBytes)
+      return Status::error(location(i, instruction) + ": needs " +
+                           std::to_string(step.kernel->workspaceBytes()) +
+                           " bytes of workspace, more than the limit of 2^56");
     workspaceBytes = std::max(workspaceBytes, step.kernel->workspaceBytes());
     for (uint32_t input : instruction.inputs())
       step.inputs.push_back(tensorAddress(input));
@@ -135,7 +161,7 @@ Status Session::initialize(const SessionOptions &options) {
   opStatistics_.resize(opKinds_.size());
   if (workspaceBytes &&
       !(status = backend_->allocate(workspaceBytes, &workspace_)))
-    return status;
+    return Status::error("the workspace: " + status.message());
 
   for (uint32_t index : program.inputs())
     inputs_.push_back(describe(program.tensors(index)));
@@ -143,6 +169,9 @@ Status Session::initialize(const SessionOptions &options) {
     outputs_.push_back(describe(program.tensors(index)));
   boundInputs_.resize(inputs_.size());
   inputBound_.assign(inputs_.size(), false);
+  // Graph inputs are all live at the start, so the validated buffer plan
+  // keeps their bytes apart in the arena: they add up to at most
+  // arena_bytes, and the peak to at most three times 2^56.
   uint64_t inputBytes = 0;
   for (size_t i = 0; i < inputs_.size(); ++i) {
     boundInputs_[i].resize(inputs_[i].bytes);

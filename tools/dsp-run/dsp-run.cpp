@@ -2,7 +2,9 @@
 //
 // A thin client of the runtime API: bind inputs from .npy files, run, write
 // or check outputs, report statistics. Every failure prints one line on
-// stderr and exits with status 1.
+// stderr and exits with status 1, leaving no output file: outputs are
+// written only once every check passed, and a failed run removes older
+// files at the output paths, so none is taken for this run's.
 //
 // A program compiled for N > 1 ranks runs as N sessions: threads of this
 // process (--comm=local) or one per MPI process (--comm=mpi under mpirun).
@@ -11,8 +13,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Runtime/Communicator.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/FileIO.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/Runtime.h"
 
@@ -23,11 +27,12 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <mutex>
+#include <new>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <vector>
 
@@ -51,15 +56,15 @@ const char kUsage[] =
     "        compare an output with a reference; exit 1 on mismatch\n"
     "  --atol=X          absolute tolerance (default 1e-4)\n"
     "  --rtol=X          relative tolerance (default 0)\n"
-    "  --repeat=N        run N times (default 1)\n"
-    "  --threads=N       threads per rank (default: the cores divided by the\n"
-    "                    ranks on this host, at least 1)\n"
+    "  --repeat=N        run N times, 1 to 1000000 (default 1)\n"
+    "  --threads=N       threads per rank, 1 to 1024 (default: the cores\n"
+    "                    divided by the ranks on this host, at least 1)\n"
     "  --backend=NAME    backend (default cpu)\n"
     "  --comm=local|mpi  how the ranks of a multi-rank program communicate:\n"
     "                    threads of this process (default) or MPI processes\n"
     "                    (mpirun -np N dsp-run ... --comm=mpi)\n"
-    "  --comm-timeout=SECONDS  the longest a rank waits for another\n"
-    "                    (default 60); then every rank stops\n"
+    "  --comm-timeout=SECONDS  the longest a rank waits for another,\n"
+    "                    0.01 to 1e6 (default 60); then every rank stops\n"
     "  --print-statistics  print time per op kind, peak memory, run count\n"
     "                      and the wall time of the runs\n"
     "  --stats-json=FILE   write the statistics as JSON\n"
@@ -71,11 +76,13 @@ struct FileArgument {
   std::string path;
 };
 
+constexpr uint64_t kMaxRepeat = 1000000;
+
 struct Options {
   std::string model;
   std::vector<FileArgument> inputs, outputs, expected;
   double atol = 1e-4, rtol = 0;
-  long repeat = 1;
+  uint64_t repeat = 1;
   unsigned threads = 0;
   std::string backend = "cpu";
   std::string comm = "local";
@@ -87,42 +94,99 @@ struct Options {
 /// Under mpi, this process's rank: a failure names it and ends the job.
 Communicator *mpiCommunicator = nullptr;
 
+/// What this run reads and writes. On failure the outputs are removed, but
+/// never one that is also an input (an output path naming an input file).
+std::vector<std::string> outputPaths, inputPaths;
+
+bool sameFile(const std::string &a, const std::string &b) {
+  struct stat first, second;
+  return ::stat(a.c_str(), &first) == 0 && ::stat(b.c_str(), &second) == 0 &&
+         first.st_dev == second.st_dev && first.st_ino == second.st_ino;
+}
+
+/// `text` with control characters (a newline in a tensor name or a path)
+/// written as \xNN, so that an error stays on one line.
+std::string oneLine(const std::string &text) {
+  std::string line;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      line += c;
+      continue;
+    }
+    char escaped[8];
+    std::snprintf(escaped, sizeof(escaped), "\\x%02x",
+                  static_cast<unsigned char>(c));
+    line += escaped;
+  }
+  return line;
+}
+
 [[noreturn]] void die(const std::string &message) {
+  for (const std::string &output : outputPaths)
+    if (std::none_of(
+            inputPaths.begin(), inputPaths.end(),
+            [&](const std::string &input) { return sameFile(output, input); }))
+      dsp::format::removeStaleOutput(output);
   std::string rank =
       mpiCommunicator ? "rank " + std::to_string(mpiCommunicator->rank()) + ": "
                       : "";
-  std::cerr << "dsp-run: error: " << rank << message << std::endl;
+  std::cerr << "dsp-run: error: " << rank << oneLine(message) << std::endl;
   if (mpiCommunicator)
     mpiCommunicator->abort(message);
-  std::exit(1);
+  // Rank threads may still run (a stalled rank is never joined): leave
+  // without running destructors under them.
+  std::cout.flush();
+  std::_Exit(1);
+}
+
+/// The first problem with the command line. Parsing goes on after one, so
+/// that every output path is known (and removed) when dsp-run fails.
+std::string optionProblem;
+
+void reject(const std::string &problem) {
+  if (optionProblem.empty())
+    optionProblem = problem;
 }
 
 FileArgument parseFileArgument(const std::string &flag,
                                const std::string &value) {
-  if (!value.empty() && value[0] == '@')
-    return {"", value.substr(1)};
+  FileArgument argument;
   size_t split = value.find("=@");
-  if (split == std::string::npos || split == 0)
-    die(flag + " expects @FILE or NAME=@FILE, got '" + value + "'");
-  return {value.substr(0, split), value.substr(split + 2)};
+  if (!value.empty() && value[0] == '@')
+    argument = {"", value.substr(1)};
+  else if (split != std::string::npos && split > 0)
+    argument = {value.substr(0, split), value.substr(split + 2)};
+  if (argument.path.empty())
+    reject(flag + " expects @FILE or NAME=@FILE, got '" + value + "'");
+  return argument;
 }
 
-double parseNumber(const std::string &flag, const std::string &value) {
+double parseNumber(const std::string &flag, const std::string &value,
+                   double minimum = 0,
+                   double maximum = std::numeric_limits<double>::max()) {
   char *end = nullptr;
   double number = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || !std::isfinite(number) || number < 0)
-    die(flag + " expects a non-negative number, got '" + value + "'");
+  if (value.empty() || *end != '\0' || !(number >= minimum) ||
+      !(number <= maximum)) {
+    std::ostringstream problem;
+    if (maximum == std::numeric_limits<double>::max())
+      problem << flag << " expects a number >= " << minimum;
+    else
+      problem << flag << " expects a number from " << minimum << " to "
+              << maximum;
+    problem << ", got '" << value << "'";
+    reject(problem.str());
+  }
   return number;
 }
 
-long parseCount(const std::string &flag, const std::string &value,
-                long minimum) {
-  char *end = nullptr;
-  long number = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || number < minimum || number > 1000000)
-    die(flag + " expects an integer >= " + std::to_string(minimum) + ", got '" +
-        value + "'");
-  return number;
+uint64_t parseCount(const std::string &flag, const std::string &value,
+                    uint64_t maximum) {
+  std::optional<uint64_t> number = dsp::format::parseDecimal(value, maximum);
+  if (!number || *number < 1)
+    reject(flag + " expects an integer from 1 to " + std::to_string(maximum) +
+           ", got '" + value + "'");
+  return number.value_or(1);
 }
 
 Options parseOptions(int argc, char **argv) {
@@ -130,13 +194,15 @@ Options parseOptions(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string argument = argv[i];
     if (argument == "--help" || argument == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
+      std::cout << kUsage << std::flush;
+      if (!std::cout)
+        std::cerr << "dsp-run: error: cannot write to the standard output\n";
+      std::exit(std::cout ? 0 : 1);
     }
     if (argument.rfind("--", 0) != 0) {
       if (!options.model.empty())
-        die("more than one program given ('" + options.model + "' and '" +
-            argument + "')");
+        reject("more than one program given ('" + options.model + "' and '" +
+               argument + "')");
       options.model = argument;
       continue;
     }
@@ -150,8 +216,8 @@ Options parseOptions(int argc, char **argv) {
       continue;
     }
     if (!hasValue)
-      die("unknown option '" + argument + "' (see --help)");
-    if (flag == "--input")
+      reject("unknown option '" + argument + "' (see --help)");
+    else if (flag == "--input")
       options.inputs.push_back(parseFileArgument(flag, value));
     else if (flag == "--output")
       options.outputs.push_back(parseFileArgument(flag, value));
@@ -162,24 +228,30 @@ Options parseOptions(int argc, char **argv) {
     else if (flag == "--rtol")
       options.rtol = parseNumber(flag, value);
     else if (flag == "--repeat")
-      options.repeat = parseCount(flag, value, 1);
+      options.repeat = parseCount(flag, value, kMaxRepeat);
     else if (flag == "--threads")
-      options.threads = static_cast<unsigned>(parseCount(flag, value, 1));
+      options.threads = static_cast<unsigned>(
+          parseCount(flag, value, dsp::runtime::kMaxThreads));
     else if (flag == "--backend")
       options.backend = value;
     else if (flag == "--comm" && (value == "local" || value == "mpi"))
       options.comm = value;
     else if (flag == "--comm")
-      die("--comm expects local or mpi, got '" + value + "'");
+      reject("--comm expects local or mpi, got '" + value + "'");
     else if (flag == "--comm-timeout")
-      options.commTimeout = parseNumber(flag, value);
-    else if (flag == "--stats-json")
+      options.commTimeout =
+          parseNumber(flag, value, dsp::runtime::kMinTimeoutSeconds,
+                      dsp::runtime::kMaxTimeoutSeconds);
+    else if (flag == "--stats-json" && !value.empty())
       options.statsJson = value;
+    else if (flag == "--stats-json")
+      reject("--stats-json expects a file name");
     else
-      die("unknown option '" + argument + "' (see --help)");
+      reject("unknown option '" + argument + "' (see --help)");
   }
   if (options.model.empty())
-    die("no program given (usage: dsp-run MODEL.dspx [options], see --help)");
+    reject("no program given (usage: dsp-run MODEL.dspx [options], see "
+           "--help)");
   return options;
 }
 
@@ -335,10 +407,10 @@ RankSummary summarize(const Session &session) {
 
 /// Rank 0's statistics plus every rank's peak memory; a collective's
 /// bytes_per_rank is the most any rank sent, as the compiler's report has it.
-void writeStatsJson(const Session &session,
-                    const std::vector<RankSummary> &ranks,
-                    const std::string &comm, const Options &options,
-                    const std::vector<double> &runMilliseconds) {
+std::string statsJson(const Session &session,
+                      const std::vector<RankSummary> &ranks,
+                      const std::string &comm, const Options &options,
+                      const std::vector<double> &runMilliseconds) {
   const dsp::runtime::Statistics &stats = session.statistics();
   std::ostringstream json;
   json << "{\n  \"backend\": " << jsonString(options.backend)
@@ -375,10 +447,7 @@ void writeStatsJson(const Session &session,
   }
   json << (stats.collectives.empty() ? "" : "\n  ")
        << "],\n  \"totals\": {\"bytes_per_rank\": " << total << "}\n}\n";
-  std::ofstream file(options.statsJson);
-  file << json.str();
-  if (!file)
-    die(options.statsJson + ": cannot write the statistics");
+  return json.str();
 }
 
 /// Sends every rank's summary to rank 0 (mpi: one process per rank).
@@ -486,15 +555,20 @@ Status timedRun(Session &session, std::vector<double> &milliseconds) {
   return status;
 }
 
+/// After the first failure, the other local ranks stop at their next
+/// exchange; one still busy this long after (a stalled rank, or one in a
+/// long kernel) is abandoned. A stall thus ends the run within the
+/// communication timeout plus this margin.
+constexpr double kStopGraceSeconds = 0.5;
+
 /// Runs every local rank `repeat` times, one thread each. Returns "" or the
-/// first failure. A failing rank stops the others through its communicator;
-/// a rank that never returns (a stalled one) is given up on `grace` after
-/// the first failure, and `abandoned` is set.
+/// first failure; a failing rank (or one whose thread cannot start) stops
+/// the others through its communicator.
 std::string
 runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
               const std::vector<std::shared_ptr<Communicator>> &communicators,
-              long repeat, const std::string &model, double grace,
-              bool &abandoned, std::vector<double> &runMilliseconds) {
+              uint64_t repeat, const std::string &model,
+              std::vector<double> &runMilliseconds) {
   struct Progress {
     std::mutex mutex;
     std::condition_variable changed;
@@ -506,40 +580,52 @@ runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
   auto progress = std::make_shared<Progress>();
   std::vector<std::thread> threads;
   for (size_t rank = 0; rank < sessions.size(); ++rank)
-    threads.emplace_back([progress, &session = *sessions[rank],
-                          communicator = communicators[rank], repeat, model,
-                          rank] {
-      std::string message;
-      try {
-        std::vector<double> ignored;
-        std::vector<double> &times =
-            rank == 0 ? progress->rank0Milliseconds : ignored;
-        for (long run = 0; run < repeat && message.empty(); ++run) {
-          Status status = timedRun(session, times);
-          if (!status)
-            message = model + ": " + status.message();
+    try {
+      threads.emplace_back([progress, &session = *sessions[rank],
+                            communicator = communicators[rank], repeat, model,
+                            rank] {
+        std::string message;
+        try {
+          std::vector<double> ignored;
+          std::vector<double> &times =
+              rank == 0 ? progress->rank0Milliseconds : ignored;
+          for (uint64_t run = 0; run < repeat && message.empty(); ++run) {
+            Status status = timedRun(session, times);
+            if (!status)
+              message = model + ": " + status.message();
+          }
+        } catch (const std::exception &exception) {
+          message = std::string("exception: ") + exception.what();
         }
-      } catch (const std::exception &exception) {
-        message = std::string("exception: ") + exception.what();
-      }
-      // A rank that exited says nothing, like a dead process.
-      bool report = !message.empty() && !communicator->exited();
-      if (report)
-        communicator->abort(message);
+        // A rank that exited says nothing, like a dead process.
+        bool report = !message.empty() && !communicator->exited();
+        if (report)
+          communicator->abort(message);
+        std::lock_guard<std::mutex> lock(progress->mutex);
+        if (report && progress->failure.empty())
+          progress->failure = "rank " + std::to_string(rank) + ": " + message;
+        ++progress->finished;
+        progress->changed.notify_all();
+      });
+    } catch (const std::exception &exception) {
+      // Out of threads: the ranks started wait for this one until told.
+      std::string message =
+          std::string("cannot start the thread of this rank: ") +
+          exception.what();
+      communicators[rank]->abort(message);
       std::lock_guard<std::mutex> lock(progress->mutex);
-      if (report && progress->failure.empty())
+      if (progress->failure.empty())
         progress->failure = "rank " + std::to_string(rank) + ": " + message;
-      ++progress->finished;
-      progress->changed.notify_all();
-    });
+      break;
+    }
   std::unique_lock<std::mutex> lock(progress->mutex);
   size_t all = threads.size();
   progress->changed.wait(lock, [&] {
     return progress->finished == all || !progress->failure.empty();
   });
-  abandoned =
-      !progress->changed.wait_for(lock, std::chrono::duration<double>(grace),
-                                  [&] { return progress->finished == all; });
+  bool abandoned = !progress->changed.wait_for(
+      lock, std::chrono::duration<double>(kStopGraceSeconds),
+      [&] { return progress->finished == all; });
   lock.unlock();
   for (std::thread &thread : threads)
     if (abandoned)
@@ -551,10 +637,15 @@ runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
   return progress->failure;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  Options options = parseOptions(argc, argv);
+/// Everything but the parsing of the command line; dies on any failure.
+void run(const Options &options) {
+  // Under a launcher, --comm=local would run every rank in every process,
+  // each writing the same outputs.
+  int launched = dsp::runtime::launchedProcessCount();
+  if (options.comm == "local" && launched > 1)
+    die("an MPI launcher started " + std::to_string(launched) +
+        " processes, but with --comm=local each would run all the ranks; "
+        "add --comm=mpi to make them the ranks");
   std::string error;
   std::shared_ptr<const dsp::format::ProgramFile> file =
       dsp::format::ProgramFile::open(options.model, error);
@@ -582,7 +673,10 @@ int main(int argc, char **argv) {
           " processes (use mpirun -np " + std::to_string(ranks) + ")");
     communicators.push_back(communicator);
   } else {
-    communicators = dsp::runtime::createLocalCommunicators(ranks, commOptions);
+    Status status = dsp::runtime::createLocalCommunicators(ranks, commOptions,
+                                                           communicators);
+    if (!status)
+      die(options.model + ": " + status.message());
   }
 
   // Rank threads share the cores: each gets its part unless told.
@@ -590,9 +684,10 @@ int main(int argc, char **argv) {
   sessionOptions.backend = options.backend;
   sessionOptions.threads =
       options.threads ? options.threads
-                      : std::max(1u, std::thread::hardware_concurrency() /
-                                         static_cast<unsigned>(
-                                             communicators[0]->ranksOnHost()));
+                      : std::clamp(std::thread::hardware_concurrency() /
+                                       static_cast<unsigned>(
+                                           communicators[0]->ranksOnHost()),
+                                   1u, dsp::runtime::kMaxThreads);
   std::vector<std::unique_ptr<Session>> sessions;
   for (const auto &communicator : communicators) {
     sessionOptions.communicator = communicator;
@@ -633,31 +728,23 @@ int main(int argc, char **argv) {
   // bound inputs into the arena, no file I/O.
   std::vector<double> runMilliseconds;
   if (mpiCommunicator) {
-    for (long run = 0; run < options.repeat; ++run) {
+    for (uint64_t run = 0; run < options.repeat; ++run) {
       Status status = timedRun(session, runMilliseconds);
       if (!status)
         die(options.model + ": " + status.message());
     }
   } else {
-    bool abandoned = false;
-    error =
-        runLocalRanks(sessions, communicators, options.repeat, options.model,
-                      options.commTimeout, abandoned, runMilliseconds);
-    if (!error.empty()) {
-      std::cerr << "dsp-run: error: " << error << std::endl;
-      // Threads that never returned cannot be joined: leave without
-      // running destructors under them.
-      if (abandoned)
-        std::_Exit(1);
-      return 1;
-    }
+    error = runLocalRanks(sessions, communicators, options.repeat,
+                          options.model, runMilliseconds);
+    if (!error.empty())
+      die(error);
   }
 
   std::vector<RankSummary> summaries;
   if (mpiCommunicator) {
     summaries = gatherSummaries(*mpiCommunicator, summarize(session));
     if (mpiCommunicator->rank() != 0)
-      return 0;
+      return;
   } else {
     for (const auto &rankSession : sessions)
       summaries.push_back(summarize(*rankSession));
@@ -670,6 +757,16 @@ int main(int argc, char **argv) {
       die(status.message());
     return data;
   };
+  // Every check and report comes before any output file is written.
+  for (size_t i = 0; i < expectedIndices.size(); ++i)
+    checkOutput(session, expectedIndices[i], readOutput(expectedIndices[i]),
+                options.expected[i].path, options);
+  if (options.printStatistics)
+    printStatistics(session, runMilliseconds);
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+    die("cannot write to the standard output");
+
   for (size_t i = 0; i < outputIndices.size(); ++i) {
     const TensorInfo &info = session.outputInfo(outputIndices[i]);
     std::vector<uint8_t> data = readOutput(outputIndices[i]);
@@ -678,14 +775,38 @@ int main(int argc, char **argv) {
     if (!error.empty())
       die(error);
   }
-  for (size_t i = 0; i < expectedIndices.size(); ++i)
-    checkOutput(session, expectedIndices[i], readOutput(expectedIndices[i]),
-                options.expected[i].path, options);
+  if (!options.statsJson.empty()) {
+    error = dsp::format::writeOutputFile(options.statsJson,
+                                         statsJson(session, summaries,
+                                                   communicators[0]->name(),
+                                                   options, runMilliseconds));
+    if (!error.empty())
+      die(error);
+  }
+}
 
-  if (options.printStatistics)
-    printStatistics(session, runMilliseconds);
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options = parseOptions(argc, argv);
+  for (const FileArgument &output : options.outputs)
+    outputPaths.push_back(output.path);
   if (!options.statsJson.empty())
-    writeStatsJson(session, summaries, communicators[0]->name(), options,
-                   runMilliseconds);
+    outputPaths.push_back(options.statsJson);
+  inputPaths.push_back(options.model);
+  for (const auto *files : {&options.inputs, &options.expected})
+    for (const FileArgument &input : *files)
+      inputPaths.push_back(input.path);
+  if (!optionProblem.empty())
+    die(optionProblem);
+  // The runtime reports its failures as errors; what is left to throw here
+  // is memory (the arrays of large inputs and outputs).
+  try {
+    run(options);
+  } catch (const std::bad_alloc &) {
+    die("out of memory");
+  } catch (const std::exception &exception) {
+    die(exception.what());
+  }
   return 0;
 }

@@ -221,11 +221,6 @@ int runTool(const std::string &arguments, std::string &errors) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-std::string readText(const std::string &path) {
-  std::ifstream file(path);
-  return std::string(std::istreambuf_iterator<char>(file), {});
-}
-
 TEST(ApiTest, DspRunCommandLine) {
   std::string model = writeAffineModel("cli.dspx");
   std::string x = temporaryPath("cli_x.npy"),

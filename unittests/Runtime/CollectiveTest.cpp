@@ -2,14 +2,11 @@
 
 #include "TestUtil.h"
 
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
-#include <sys/wait.h>
 #include <thread>
 
 using namespace dsp::test;
@@ -115,7 +112,10 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
   EXPECT_EQ(error, "");
   auto file = dsp::format::ProgramFile::open(path, error);
   EXPECT_TRUE(file) << error;
-  auto communicators = dsp::runtime::createLocalCommunicators(ranks, options);
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  Status status =
+      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
+  EXPECT_TRUE(status.ok()) << status.message();
   std::vector<std::unique_ptr<Session>> sessions;
   for (int rank = 0; rank < ranks; ++rank) {
     dsp::runtime::SessionOptions sessionOptions;
@@ -276,6 +276,14 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
       ->mutable_ints()
       ->set_values(5, 1);
   expectProblem(badPad, "size+pad must be a multiple of the 4 ranks");
+  // A pad of a whole block or more would make blocks larger than the global
+  // tensor, and collective chunks beyond any checked size.
+  ProgramBuilder bigPad = builder;
+  bigPad.program.mutable_instructions(0)
+      ->mutable_attributes(0)
+      ->mutable_ints()
+      ->set_values(5, 6);
+  expectProblem(bigPad, "pad must be less than the 4 ranks");
   ProgramBuilder sameDim = builder;
   *sameDim.program.mutable_instructions(0)->mutable_attributes(1) =
       ints("to", from.encode());
@@ -326,19 +334,6 @@ TEST(CollectiveTest, MissingRankTimesOut) {
 //===----------------------------------------------------------------------===//
 // dsp-run on hand-built multi-rank programs
 //===----------------------------------------------------------------------===//
-
-int runCommand(const std::string &command, std::string &output) {
-  std::string path = temporaryPath("collective_command.txt");
-  int status = std::system((command + " > " + path + " 2>&1").c_str());
-  std::ifstream file(path);
-  output.assign(std::istreambuf_iterator<char>(file), {});
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string readText(const std::string &path) {
-  std::ifstream file(path);
-  return std::string(std::istreambuf_iterator<char>(file), {});
-}
 
 /// x [4,6,8] split on dim 1 (T=6, padded) → y: 2x, all_to_all to dim 0,
 /// sum over dim 2, all_gather; z: (x+2) with pads zeroed, sum over the split
@@ -468,21 +463,26 @@ std::pair<int, double> runTimed(const std::string &command,
 TEST(CollectiveTest, DspRunLocalFaultsStopEveryRank) {
   std::string arguments = writePipelineData();
   PipelineModel model = writePipelineModel(4);
+  // The whole run stops within the timeout and a small margin, a stalled
+  // rank included (it used to take twice the timeout).
+  const double timeout = 4;
   for (const char *kind : {"error", "stall", "exit"}) {
     SCOPED_TRACE(kind);
     std::string output;
-    auto [status, seconds] = runTimed(
-        std::string("DSP_FAULT=rank=1,after=1,kind=") + kind + " " +
-            DSP_RUN_PATH + " " + model.path + arguments + " --comm-timeout=1",
-        output);
+    auto [status, seconds] =
+        runTimed(std::string("DSP_FAULT=rank=1,after=1,kind=") + kind + " " +
+                     DSP_RUN_PATH + " " + model.path + arguments +
+                     " --comm-timeout=" + std::to_string(timeout),
+                 output);
     EXPECT_EQ(status, 1) << output;
-    EXPECT_LT(seconds, 6) << output;
+    EXPECT_LT(seconds, 1.5 * timeout) << output;
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
     EXPECT_NE(output.find("all_gather"), std::string::npos) << output;
   }
 }
 
 #ifdef DSP_MPIEXEC
+/// The start of a command line that runs dsp-run as `ranks` processes.
 std::string mpirun(int ranks) {
   return std::string(
              "OMPI_ALLOW_RUN_AS_ROOT=1 "
@@ -508,6 +508,25 @@ TEST(CollectiveTest, DspRunMpiRanks) {
         << output;
     expectStats(stats, model, ranks, "mpi");
   }
+#endif
+}
+
+TEST(CollectiveTest, DspRunUnderMpiNeedsCommMpi) {
+#ifndef DSP_MPIEXEC
+  GTEST_SKIP() << "mpirun was not found when the tests were configured";
+#else
+  // Without --comm=mpi every process would run all the ranks and write the
+  // same outputs.
+  std::string arguments = writePipelineData();
+  PipelineModel model = writePipelineModel(2);
+  std::string output;
+  EXPECT_NE(runCommand(mpirun(2) + model.path + arguments, output), 0)
+      << output;
+  EXPECT_NE(output.find("dsp-run: error: an MPI launcher started 2 processes, "
+                        "but with --comm=local each would run all the ranks; "
+                        "add --comm=mpi to make them the ranks"),
+            std::string::npos)
+      << output;
 #endif
 }
 

@@ -202,6 +202,76 @@ TEST(FormatTest, ValidatorChecksAttributes) {
   EXPECT_NE(validate(slice.program).find("expected [3]"), std::string::npos);
 }
 
+/// The first problem `validate` finds in a one-op program: `op` on a
+/// single input of `dtype` and `shape`, producing `out`.
+std::string validateOp(const std::string &op, DType dtype, const Shape &shape,
+                       const Shape &out,
+                       const std::vector<dsp::program::Attribute> &attributes,
+                       int inputs = 1) {
+  ProgramBuilder builder;
+  uint32_t x = builder.input("x", dtype, shape);
+  builder.output(
+      builder.op(op, std::vector<uint32_t>(inputs, x), dtype, out, attributes));
+  builder.program.set_format_version(1);
+  return validate(builder.program);
+}
+
+TEST(FormatTest, ValidatorRejectsHostileNumbers) {
+  ProgramBuilder builder;
+  uint32_t x = builder.input("x", F32, {4});
+  builder.output(builder.op("relu", {x}, F32, {4}));
+  builder.program.set_format_version(1);
+  ASSERT_EQ(validate(builder.program), "");
+
+  // An arena whose rounded-up size wraps to zero.
+  for (uint64_t arena : {UINT64_MAX, UINT64_MAX - 62, uint64_t(1) << 57}) {
+    dsp::program::Program program = builder.program;
+    program.set_arena_bytes(arena);
+    EXPECT_EQ(validate(program), "arena_bytes is " + std::to_string(arena) +
+                                     ", more than the limit of 2^56");
+  }
+  // Rank counts that are negative as an int, or too many.
+  for (uint32_t ranks : {0u, 65537u, 100000u, 1u << 31, UINT32_MAX}) {
+    dsp::program::Program program = builder.program;
+    program.set_ranks(ranks);
+    EXPECT_EQ(validate(program), "program ranks is " + std::to_string(ranks) +
+                                     ", expected 1 to 65536");
+  }
+  dsp::program::Program most = builder.program;
+  most.set_ranks(65536);
+  EXPECT_EQ(validate(most), "");
+
+  // Attributes whose arithmetic overflows int64.
+  const int64_t big = INT64_MAX;
+  auto slice = [&](int64_t start, int64_t limit, int64_t stride) {
+    return validateOp("slice", F32, {8}, {1},
+                      {ints("starts", {start}), ints("limits", {limit}),
+                       ints("strides", {stride})});
+  };
+  EXPECT_NE(slice(-2, big, 1).find("are too far apart"), std::string::npos);
+  EXPECT_NE(
+      slice(0, big, 3).find("elements 0..9223372036854775806 lie outside"),
+      std::string::npos);
+  EXPECT_NE(slice(7, -big + 7, -1).find("lie outside [0, 8)"),
+            std::string::npos);
+  EXPECT_NE(validateOp("tile", F32, {2}, {2}, {ints("repeats", {big / 2 + 1})})
+                .find("negative or too large"),
+            std::string::npos);
+  EXPECT_NE(validateOp("concat", dsp::program::BOOL, {int64_t(1) << 48},
+                       {int64_t(1) << 48}, {ints("axis", {0})}, 32769)
+                .find("add up to more than 2^63"),
+            std::string::npos);
+  ProgramBuilder conv;
+  uint32_t image = conv.input("image", F32, {1, 1, 4});
+  uint32_t kernel = conv.input("kernel", F32, {1, 1, 3});
+  conv.output(conv.op("conv", {image, kernel}, F32, {1, 1, 2},
+                      {ints("strides", {1}), ints("dilations", {big}),
+                       ints("pads", {0, 0}), ints("group", {1})}));
+  conv.program.set_format_version(1);
+  EXPECT_NE(validate(conv.program).find("pads or dilations are too large"),
+            std::string::npos);
+}
+
 TEST(FormatTest, LivenessCheck) {
   // a -> b -> c: a is dead once b exists, so c may reuse a's bytes but b
   // may not.

@@ -230,6 +230,34 @@ TEST(KernelTest, BinaryI64AndComparisons) {
             (std::vector<uint8_t>{0, 1, 1, 0}));
 }
 
+// Hostile integers and floats give defined results: int64 arithmetic wraps
+// around (as in numpy and torch) instead of trapping (min / -1 raised
+// SIGFPE) or being undefined, and float -> int64 saturates.
+TEST(KernelTest, IntegerEdgesAreDefined) {
+  const int64_t max = std::numeric_limits<int64_t>::max(),
+                min = std::numeric_limits<int64_t>::min();
+  auto values = [](const HostTensor &tensor) {
+    return std::vector<int64_t>(tensor.as<int64_t>(),
+                                tensor.as<int64_t>() + count(tensor.shape));
+  };
+  HostTensor a = i64({4}, {max, min, min, 3}), b = i64({4}, {1, -1, -1, 0});
+  EXPECT_EQ(values(runOp("add", {a, b}, I64, {4})),
+            (std::vector<int64_t>{min, max, max, 3}));
+  EXPECT_EQ(values(runOp("sub", {b, a}, I64, {4})),
+            (std::vector<int64_t>{min + 2, max, max, -3}));
+  EXPECT_EQ(values(runOp("mul", {a, a}, I64, {4})),
+            (std::vector<int64_t>{1, 0, 0, 9}));
+  EXPECT_EQ(values(runOp("div", {a, b}, I64, {4})),
+            (std::vector<int64_t>{max, min, min, 0}));
+  EXPECT_EQ(values(runOp("pow", {a, i64({1}, {3})}, I64, {4})),
+            (std::vector<int64_t>{max, 0, 0, 27}));
+
+  const float inf = std::numeric_limits<float>::infinity();
+  HostTensor floats = f32({6}, {NAN, inf, -inf, 1e30f, -1e30f, -2.5f});
+  EXPECT_EQ(values(runOp("cast", {floats}, I64, {6})),
+            (std::vector<int64_t>{0, max, min, max, min, -2}));
+}
+
 TEST(KernelTest, WhereBroadcastsAllThree) {
   HostTensor condition = boolean({2, 1}, {1, 0});
   HostTensor x = f32({3}, {1, 2, 3});

@@ -10,8 +10,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 namespace dsp {
@@ -185,6 +189,47 @@ private:
 
 inline std::string temporaryPath(const std::string &name) {
   return ::testing::TempDir() + "dsp_" + name;
+}
+
+/// Writes `program` as a .dspx file without validating it (and without
+/// weights), as a hostile producer would.
+inline void writeUnvalidated(const std::string &path,
+                             const program::Program &program) {
+  std::string serialized = program.SerializeAsString();
+  uint64_t weightsOffset =
+      (format::kHeaderBytes + serialized.size() + 63) / 64 * 64;
+  char header[format::kHeaderBytes] = {};
+  std::memcpy(header, format::kMagic, sizeof(format::kMagic));
+  auto store = [&](int offset, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      header[offset + i] = static_cast<char>(value >> (8 * i));
+  };
+  store(8, format::kMajorVersion, 4);
+  store(12, format::kMinorVersion, 4);
+  store(16, format::kHeaderBytes, 8);
+  store(24, serialized.size(), 8);
+  store(32, weightsOffset, 8);
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(header, sizeof(header));
+  file << serialized;
+  file << std::string(weightsOffset - format::kHeaderBytes - serialized.size(),
+                      '\0');
+}
+
+inline std::string readText(const std::string &path) {
+  std::ifstream file(path);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+/// Runs `command` with the shell; returns its exit status (-1 if a signal
+/// ended it) and sets `output` to what it printed on stdout and stderr.
+inline int runCommand(const std::string &command, std::string &output) {
+  // Per process: ctest runs tests in parallel.
+  std::string path =
+      temporaryPath("command_output_" + std::to_string(::getpid()) + ".txt");
+  int status = std::system((command + " > " + path + " 2>&1").c_str());
+  output = readText(path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /// Runs a one-instruction program: `inputs` become graph inputs, the op's

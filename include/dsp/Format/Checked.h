@@ -26,6 +26,11 @@ constexpr int64_t kMaxElements = int64_t(1) << 48;
 /// The most ranks a program may be compiled for or run on.
 constexpr int64_t kMaxRanks = 65536;
 
+/// The largest arena or scratch buffer a program may ask for (2^56 bytes,
+/// 64 PiB): beyond any machine, yet far enough from 2^64 that rounding it
+/// up to an alignment or adding a few such sizes cannot wrap.
+constexpr uint64_t kMaxBufferBytes = uint64_t(1) << 56;
+
 /// a * b, or nullopt on overflow.
 template <typename T> std::optional<T> checkedMul(T a, T b) {
   T result;
@@ -38,6 +43,14 @@ template <typename T> std::optional<T> checkedMul(T a, T b) {
 template <typename T> std::optional<T> checkedAdd(T a, T b) {
   T result;
   if (__builtin_add_overflow(a, b, &result))
+    return std::nullopt;
+  return result;
+}
+
+/// a - b, or nullopt on overflow.
+template <typename T> std::optional<T> checkedSub(T a, T b) {
+  T result;
+  if (__builtin_sub_overflow(a, b, &result))
     return std::nullopt;
   return result;
 }

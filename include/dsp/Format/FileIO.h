@@ -30,6 +30,12 @@ namespace format {
 int openRegularFile(const std::string &path, uint64_t maxBytes, uint64_t &size,
                     std::string &error);
 
+/// Reads exactly `bytes` bytes into `buffer` from `fd`, a file opened for
+/// `path` (by openRegularFile) whose size says they are there. Returns "" or
+/// an error message.
+std::string readExactly(int fd, const std::string &path, void *buffer,
+                        size_t bytes);
+
 /// Reads all of a regular file of at most `maxBytes` into `contents`.
 /// Returns "" or an error message.
 std::string readRegularFile(const std::string &path, uint64_t maxBytes,

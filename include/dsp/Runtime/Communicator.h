@@ -7,9 +7,10 @@
 // enqueueing on the backend's stream. The collectives (all_to_all,
 // all_gather, ...) are built once on top of it (lib/Runtime/Collectives.cpp).
 //
-// Nothing waits forever: every exchange has a deadline (the timeout), and a
-// rank that fails calls abort(), which makes every other rank's pending and
-// later calls fail with "rank K failed: ...".
+// Nothing waits forever: every exchange has a deadline (the timeout, from
+// kMinTimeoutSeconds to kMaxTimeoutSeconds), and a rank that fails calls
+// abort(), which makes every other rank's pending and later calls fail with
+// "rank K failed: ...".
 //
 // Implementations: "local" (ranks are threads of one process) and "mpi"
 // (ranks are Open MPI processes).
@@ -22,6 +23,7 @@
 #include "dsp/Runtime/Status.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,11 +33,20 @@
 namespace dsp {
 namespace runtime {
 
+/// The range of CommunicatorOptions::timeoutSeconds: short enough waits
+/// fail every healthy exchange, long enough ones overflow a deadline.
+constexpr double kMinTimeoutSeconds = 0.01;
+constexpr double kMaxTimeoutSeconds = 1e6;
+
+/// The most ranks createLocalCommunicators runs as threads of one process;
+/// more run as MPI processes.
+constexpr int kMaxLocalRanks = 1024;
+
 /// A fault injected at the start of a collective, for tests. Parsed from
 /// "rank=K,after=C,kind=error|stall|exit": rank K fails in the collective
 /// that follows its first C collectives. error returns an error, stall
 /// sleeps forever, exit ends the rank without telling anyone (the process
-/// for mpi, the thread for local).
+/// for mpi, the thread for local). K must be one of the group's ranks.
 struct FaultPlan {
   enum Kind { None, Error, Stall, Exit };
   Kind kind = None;
@@ -47,10 +58,14 @@ struct FaultPlan {
 };
 
 struct CommunicatorOptions {
-  /// The longest any exchange waits for its peers.
+  /// The longest any exchange waits for its peers, in seconds.
   double timeoutSeconds = 60;
   FaultPlan fault;
 };
+
+/// Checks `options` for a group of `size` ranks: the timeout in range, the
+/// fault's rank in the group.
+Status checkCommunicatorOptions(const CommunicatorOptions &options, int size);
 
 /// Bytes handed to the transport for `peer`.
 struct SendBuffer {
@@ -106,6 +121,10 @@ public:
 protected:
   virtual Status transfer(const std::vector<SendBuffer> &sends,
                           const std::vector<ReceiveBuffer> &receives) = 0;
+  /// When an exchange starting now must have completed.
+  std::chrono::steady_clock::time_point deadline() const;
+  /// "timed out after T s waiting for rank `peer` `what`".
+  Status timeout(int peer, const char *what) const;
   /// Ends this rank abruptly (injected exit fault).
   virtual void exitRank() = 0;
 
@@ -118,10 +137,17 @@ private:
   uint64_t collectives_ = 0;
 };
 
-/// Creates the `size` communicators of one local group: rank i is element
-/// i, to be used by one thread each.
-std::vector<std::shared_ptr<Communicator>>
-createLocalCommunicators(int size, const CommunicatorOptions &options);
+/// Creates the `size` (1 to kMaxLocalRanks) communicators of one local
+/// group: rank i is element i, to be used by one thread each.
+Status
+createLocalCommunicators(int size, const CommunicatorOptions &options,
+                         std::vector<std::shared_ptr<Communicator>> &group);
+
+/// How many processes an MPI launcher started together with this one, from
+/// the variables it sets (OMPI_COMM_WORLD_SIZE for Open MPI's mpirun;
+/// PMI_SIZE and MPI_LOCALNRANKS for Hydra's mpiexec and PMI launchers); 1
+/// if none did. Such processes are ranks only through the mpi communicator.
+int launchedProcessCount();
 
 /// Initializes MPI (once per process) and returns the communicator of
 /// MPI_COMM_WORLD. Fails if the runtime was built without MPI.

@@ -29,11 +29,15 @@ class Backend;
 class Communicator;
 class Kernel;
 
+/// The most threads one session may use.
+constexpr unsigned kMaxThreads = 1024;
+
 struct SessionOptions {
   /// Backend name; "cpu" is the one built in.
   std::string backend = "cpu";
-  /// Threads this session may use; 0 means one per hardware thread. When
-  /// several sessions run at once (ranks as threads), give each a share.
+  /// Threads this session may use, at most kMaxThreads; 0 means one per
+  /// hardware thread. When several sessions run at once (ranks as threads),
+  /// give each a share.
   unsigned threads = 0;
   /// This rank's communicator; its size must equal the program's ranks.
   /// Null runs a single-rank program on a group of one.
@@ -88,8 +92,8 @@ struct Statistics {
 
 class Session {
 public:
-  /// Creates a session on a loaded program. On failure returns null and sets
-  /// `error`.
+  /// Creates a session on a loaded program. On failure (out of memory or
+  /// threads included) returns null and sets `error`.
   static std::unique_ptr<Session>
   create(std::shared_ptr<const format::ProgramFile> program,
          const SessionOptions &options, std::string &error);

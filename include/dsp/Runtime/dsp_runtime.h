@@ -34,7 +34,8 @@ typedef struct dsp_session dsp_session;
 typedef struct dsp_session_options {
   /* Backend name; NULL means "cpu". */
   const char *backend;
-  /* Threads for this session; 0 means one per hardware thread. */
+  /* Threads for this session, at most 1024; 0 means one per hardware
+     thread. */
   unsigned threads;
 } dsp_session_options;
 

@@ -17,8 +17,8 @@
 
 #include "Kernels.h"
 
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Runtime/Communicator.h"
 
 #include <algorithm>
 #include <cstring>
@@ -47,8 +47,10 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
   return static_cast<size_t>(elementCount(shape)) * elementSize;
 }
 
-/// `into[i] = reduce(into[i], from[i])` over `count` elements.
-template <typename T>
+/// `into[i] = reduce(into[i], from[i])` over `count` elements. Integer sums
+/// go through `Sum` (unsigned), so that overflow wraps around as in the
+/// element-wise add instead of being undefined.
+template <typename T, typename Sum = T>
 void combine(void *into, const void *from, size_t count, bool max) {
   T *target = static_cast<T *>(into);
   const T *source = static_cast<const T *>(from);
@@ -57,13 +59,15 @@ void combine(void *into, const void *from, size_t count, bool max) {
       target[i] = std::max(target[i], source[i]);
   else
     for (size_t i = 0; i < count; ++i)
-      target[i] += source[i];
+      target[i] = static_cast<T>(static_cast<Sum>(target[i]) +
+                                 static_cast<Sum>(source[i]));
 }
 
 using Combine = void (*)(void *, const void *, size_t, bool);
 
 Combine combineFor(dsp::program::DType dtype) {
-  return dtype == dsp::program::I64 ? combine<int64_t> : combine<float>;
+  return dtype == dsp::program::I64 ? combine<int64_t, uint64_t>
+                                    : combine<float>;
 }
 
 /// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
@@ -124,7 +128,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
                                 g.elementSize, g.from, g.ranks, peer, out);
         return Status::success();
       },
-      2 * ranks * chunk);
+      workspaceBytes({2, ranks, chunk}));
 }
 
 /// Every rank sends its padded block to every other; each block lands at
@@ -163,7 +167,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
                               g.elementSize, g.from, g.ranks, peer, out);
         return Status::success();
       },
-      g.ranks * block);
+      workspaceBytes({static_cast<size_t>(g.ranks), block}));
 }
 
 /// Rank j receives every rank's B-chunk j of its summand and adds them, in
@@ -200,7 +204,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
           combine(args.output, receivePack + peer * block, elements, false);
         return Status::success();
       },
-      2 * ranks * block);
+      workspaceBytes({2, ranks, block}));
 }
 
 /// Ring all-reduce over the tensor padded to N chunks: N-1 steps of
@@ -242,7 +246,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, Combine combine,
         std::memcpy(args.output, buffer, bytes);
         return Status::success();
       },
-      (g.ranks + 1) * chunk);
+      workspaceBytes({static_cast<size_t>(g.ranks) + 1, chunk}));
 }
 
 } // namespace

@@ -7,6 +7,8 @@
 
 #include "Kernels.h"
 
+#include "dsp/Format/Checked.h"
+
 #include <cblas.h>
 #include <cstdlib>
 #include <cstring>
@@ -56,19 +58,25 @@ const std::map<std::string, Factory> &kernelFactories() {
 
 class CpuBackend : public Backend {
 public:
-  CpuBackend(unsigned threads, Communicator &communicator)
-      : pool_(threads), communicator_(communicator) {
+  explicit CpuBackend(Communicator &communicator)
+      : communicator_(communicator) {
     // The pool parallelizes GEMMs by tiles; OpenBLAS threads on top would
     // oversubscribe the cores, all the more with several sessions.
     static std::once_flag singleThreadedBlas;
     std::call_once(singleThreadedBlas, [] { openblas_set_num_threads(1); });
   }
 
+  Status startThreads(unsigned threads) { return pool_.start(threads); }
+
   const char *name() const override { return "cpu"; }
 
   Status allocate(size_t bytes, void **buffer) override {
-    // 64-byte alignment suits every dtype and vector width.
-    *buffer = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    // 64-byte alignment suits every dtype and vector width; aligned_alloc
+    // wants a multiple of it, which must not wrap to a tiny buffer.
+    std::optional<uint64_t> rounded = format::checkedAlignUp(bytes, 64);
+    *buffer = rounded && *rounded <= format::kMaxBufferBytes
+                  ? std::aligned_alloc(64, static_cast<size_t>(*rounded))
+                  : nullptr;
     if (!*buffer)
       return Status::error("cannot allocate " + std::to_string(bytes) +
                            " bytes of host memory");
@@ -118,9 +126,11 @@ private:
 Status createBackend(const std::string &name, const BackendOptions &options,
                      std::unique_ptr<Backend> &backend) {
   if (name == "cpu") {
-    backend = std::make_unique<CpuBackend>(std::max(options.threads, 1u),
-                                           *options.communicator);
-    return Status::success();
+    auto cpu = std::make_unique<CpuBackend>(*options.communicator);
+    Status status = cpu->startThreads(std::max(options.threads, 1u));
+    if (status)
+      backend = std::move(cpu);
+    return status;
   }
   return Status::error("backend '" + name +
                        "' is not built in (available: cpu)");

@@ -10,6 +10,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <limits>
+#include <type_traits>
 
 using dsp::program::DType;
 
@@ -37,11 +40,27 @@ std::unique_ptr<Kernel> makeUnary(const KernelContext &context, Fn fn) {
   });
 }
 
+/// A float as int64 the way Rust's `as` has it: NaN becomes 0 and values
+/// beyond the range saturate, where the C++ conversion is undefined.
+inline int64_t saturatingCast(float x) {
+  const float kTwoTo63 = 9223372036854775808.0f;
+  if (std::isnan(x))
+    return 0;
+  if (x >= kTwoTo63)
+    return std::numeric_limits<int64_t>::max();
+  if (x < -kTwoTo63)
+    return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(x);
+}
+
 template <typename Out>
 std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
   auto convert = [](auto value) {
     if constexpr (std::is_same_v<Out, bool>)
       return static_cast<Out>(value != 0);
+    else if constexpr (std::is_same_v<Out, int64_t> &&
+                       std::is_same_v<decltype(value), float>)
+      return saturatingCast(value);
     else
       return static_cast<Out>(value);
   };
@@ -175,14 +194,26 @@ std::unique_ptr<Kernel> makeBinary(const KernelContext &context, Fn fn) {
   });
 }
 
+/// `op` on two values; integers wrap around in two's complement, as in
+/// numpy and torch, where signed overflow would be undefined behavior.
+template <typename T, typename Op> T wrapping(T a, T b, Op op) {
+  if constexpr (std::is_integral_v<T>) {
+    using Unsigned = std::make_unsigned_t<T>;
+    return static_cast<T>(
+        op(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
+  } else {
+    return op(a, b);
+  }
+}
+
 int64_t integerPower(int64_t base, int64_t exponent) {
   if (exponent < 0)
     return base == 1 ? 1 : base == -1 ? (exponent % 2 ? -1 : 1) : 0;
   int64_t result = 1;
   while (exponent > 0) {
     if (exponent & 1)
-      result *= base;
-    base *= base;
+      result = wrapping(result, base, std::multiplies<>());
+    base = wrapping(base, base, std::multiplies<>());
     exponent >>= 1;
   }
   return result;
@@ -192,11 +223,14 @@ template <typename T>
 std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
   const std::string &op = context.op();
   if (op == "add")
-    return makeBinary<T, T>(context, [](T a, T b) { return a + b; });
+    return makeBinary<T, T>(
+        context, [](T a, T b) { return wrapping(a, b, std::plus<>()); });
   if (op == "sub")
-    return makeBinary<T, T>(context, [](T a, T b) { return a - b; });
+    return makeBinary<T, T>(
+        context, [](T a, T b) { return wrapping(a, b, std::minus<>()); });
   if (op == "mul")
-    return makeBinary<T, T>(context, [](T a, T b) { return a * b; });
+    return makeBinary<T, T>(
+        context, [](T a, T b) { return wrapping(a, b, std::multiplies<>()); });
   if (op == "max")
     return makeBinary<T, T>(context, [](T a, T b) { return a > b ? a : b; });
   if (op == "min")
@@ -204,9 +238,13 @@ std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
   if (op == "div") {
     if constexpr (std::is_integral_v<T>)
       // Integer division by zero has no value; define it as 0 rather than
-      // trapping.
-      return makeBinary<T, T>(context,
-                              [](T a, T b) { return b == 0 ? T(0) : a / b; });
+      // trapping. The one overflowing quotient, min / -1, traps too: it
+      // wraps around to min, as -min does.
+      return makeBinary<T, T>(context, [](T a, T b) {
+        return b == 0    ? T(0)
+               : b == -1 ? wrapping(T(0), a, std::minus<>())
+                         : a / b;
+      });
     else
       return makeBinary<T, T>(context, [](T a, T b) { return a / b; });
   }

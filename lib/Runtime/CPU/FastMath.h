@@ -27,21 +27,25 @@ inline float blend(bool c, float a, float b) {
   return result;
 }
 
-/// exp(x) for x clamped to [-87, 87] (larger |x| saturates to e^+-87): the
-/// classic range reduction x = n ln2 + r, |r| <= ln2 / 2, and a degree-6
-/// polynomial for e^r (relative error below 1e-7). Branch-free and without
-/// library calls, so loops over it vectorize.
+/// exp(x) for x clamped to [-87, 87] (larger |x|, infinities included,
+/// saturates to e^+-87; NaN stays NaN): the classic range reduction
+/// x = n ln2 + r, |r| <= ln2 / 2, and a degree-6 polynomial for e^r
+/// (relative error below 1e-7). Branch-free and without library calls, so
+/// loops over it vectorize.
 inline float expClamped(float x) {
+  // Comparisons with NaN are false: a NaN passes the clamps unchanged.
   x = blend(x < -87.0f, -87.0f, x);
   x = blend(x > 87.0f, 87.0f, x);
   // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
   const float kRound = 12582912.0f;
-  const int32_t kRoundBits = 0x4B400000;
+  const uint32_t kRoundBits = 0x4B400000;
   float shifted = x * 1.44269504088896341f + kRound;
   float fn = shifted - kRound;
-  int32_t n;
-  std::memcpy(&n, &shifted, sizeof(n));
-  n -= kRoundBits;
+  uint32_t shiftedBits;
+  std::memcpy(&shiftedBits, &shifted, sizeof(shiftedBits));
+  // Unsigned, so that a NaN (whose bits make no sensible n) wraps instead
+  // of shifting a negative value; its r and the result are NaN anyway.
+  uint32_t n = shiftedBits - kRoundBits;
   // r = x - n ln2, with ln2 split in two for precision.
   float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -51,7 +55,7 @@ inline float expClamped(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float er = p * r * r + r + 1.0f;
-  int32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
+  uint32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return er * scale;

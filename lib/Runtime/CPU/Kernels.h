@@ -10,9 +10,12 @@
 #define DSP_RUNTIME_CPU_KERNELS_H
 
 #include "ThreadPool.h"
+#include "dsp/Format/Checked.h"
 #include "dsp/Runtime/Backend.h"
 
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 
 namespace dsp {
 namespace runtime {
@@ -62,6 +65,20 @@ inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
 }
 
 int64_t elementCount(const Shape &shape);
+
+/// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
+/// overflows: the session refuses a workspace that large, where a wrapped
+/// product would be a small buffer that kernels overrun.
+inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
+  size_t product = 1;
+  for (size_t factor : factors) {
+    std::optional<size_t> next = format::checkedMul(product, factor);
+    if (!next)
+      return SIZE_MAX;
+    product = *next;
+  }
+  return product;
+}
 
 // Factories, grouped by source file. Each handles the ops listed.
 // Elementwise.cpp: unary ops, cast, isnan, not, binary ops, where.

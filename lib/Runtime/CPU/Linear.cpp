@@ -247,7 +247,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
             });
         return Status::success();
       },
-      pool.size() * workerFloats * sizeof(float));
+      workspaceBytes({pool.size(), workerFloats, sizeof(float)}));
 }
 
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
@@ -290,8 +290,10 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
   const int64_t blocks = ceilDiv(positions, block);
   const bool hasBias = context.numInputs() == 3;
   ThreadPool &pool = context.pool;
-  size_t workspaceBytes =
-      pointwise ? 0 : pool.size() * patch * block * sizeof(float);
+  size_t columnBytes =
+      pointwise ? 0
+                : workspaceBytes({pool.size(), static_cast<size_t>(patch),
+                                  static_cast<size_t>(block), sizeof(float)});
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
@@ -361,7 +363,7 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
             });
         return Status::success();
       },
-      workspaceBytes);
+      columnBytes);
 }
 
 } // namespace cpu

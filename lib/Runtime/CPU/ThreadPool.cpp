@@ -3,6 +3,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <string>
 
 namespace dsp {
 namespace runtime {
@@ -14,12 +15,23 @@ namespace {
 thread_local bool insideParallelLoop = false;
 } // namespace
 
-ThreadPool::ThreadPool(unsigned threads) {
-  for (unsigned worker = 1; worker < std::max(threads, 1u); ++worker)
-    workers_.emplace_back([this, worker] { workerLoop(worker); });
+Status ThreadPool::start(unsigned threads) {
+  try {
+    workers_.reserve(threads);
+    for (unsigned worker = 1; worker < threads; ++worker)
+      workers_.emplace_back([this, worker] { workerLoop(worker); });
+  } catch (const std::exception &exception) {
+    // A thread limit or memory: what failed is thread size() + 1.
+    std::string message = "cannot start thread " + std::to_string(size() + 1) +
+                          " of " + std::to_string(threads) + ": " +
+                          exception.what();
+    stop();
+    return Status::error(message);
+  }
+  return Status::success();
 }
 
-ThreadPool::~ThreadPool() {
+void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -27,7 +39,10 @@ ThreadPool::~ThreadPool() {
   wake_.notify_all();
   for (std::thread &thread : workers_)
     thread.join();
+  workers_.clear();
 }
+
+ThreadPool::~ThreadPool() { stop(); }
 
 void ThreadPool::runChunks(unsigned worker) {
   while (true) {

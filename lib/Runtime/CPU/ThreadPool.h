@@ -3,6 +3,8 @@
 #ifndef DSP_RUNTIME_CPU_THREADPOOL_H
 #define DSP_RUNTIME_CPU_THREADPOOL_H
 
+#include "dsp/Runtime/Status.h"
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -16,16 +18,21 @@ namespace cpu {
 
 /// A fixed set of worker threads owned by one session. The calling thread
 /// takes part in every loop, so a pool of size N starts N - 1 threads.
+/// Until start() succeeds, loops run serially on the caller.
 class ThreadPool {
 public:
   /// Body of a parallel loop: items [begin, end), run by worker `worker` in
   /// [0, size()), which indexes per-worker scratch memory.
   using Body = std::function<void(int64_t begin, int64_t end, unsigned worker)>;
 
-  explicit ThreadPool(unsigned threads);
+  ThreadPool() = default;
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;
+
+  /// Starts the workers of a pool of `threads`. If the system refuses a
+  /// thread, stops those already started and returns the error.
+  Status start(unsigned threads);
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
 
@@ -34,6 +41,7 @@ public:
   void parallelFor(int64_t count, int64_t grain, const Body &body);
 
 private:
+  void stop();
   void workerLoop(unsigned worker);
   void runChunks(unsigned worker);
 
