@@ -89,6 +89,9 @@ def lay_out(workdir, source, dsp_opt):
     ones = struct.pack("<24f", *([1.0] * 24))
     npy(os.path.join(workdir, "x.npy"),
         "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 4), }", ones)
+    npy(os.path.join(workdir, "zeros.npy"),
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 4), }",
+        bytes(96))
     npy(os.path.join(workdir, "twice.npy"),
         "{'descr': '<i8', 'descr': '<f4', 'fortran_order': False, "
         "'shape': (6, 4), }", ones)
@@ -124,6 +127,7 @@ def main():
     parser.add_argument("--tools", required=True)
     parser.add_argument("--workdir", required=True)
     args = parser.parse_args()
+    args.source, args.tools = map(os.path.abspath, (args.source, args.tools))
     shutil.rmtree(args.workdir, ignore_errors=True)
     dsp_opt = os.path.join(args.tools, "dsp-opt")
     lay_out(args.workdir, args.source, dsp_opt)

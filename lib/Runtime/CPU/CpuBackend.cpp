@@ -85,13 +85,16 @@ public:
 
   void deallocate(void *buffer) override { std::free(buffer); }
 
+  // An empty tensor may have no address: memcpy must not see it.
   Status copyToDevice(void *device, const void *host, size_t bytes) override {
-    std::memcpy(device, host, bytes);
+    if (bytes > 0)
+      std::memcpy(device, host, bytes);
     return Status::success();
   }
 
   Status copyToHost(void *host, const void *device, size_t bytes) override {
-    std::memcpy(host, device, bytes);
+    if (bytes > 0)
+      std::memcpy(host, device, bytes);
     return Status::success();
   }
 
