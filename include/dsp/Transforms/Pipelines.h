@@ -8,7 +8,8 @@
 namespace mlir::dsp {
 
 /// Folding and fusion that run after an ONNX import: canonicalize, fuse
-/// attention and activations, canonicalize again, CSE.
+/// attention and activations, sink broadcasts and concats to their uses,
+/// canonicalize again, CSE.
 void buildImportCleanupPipeline(OpPassManager &pm);
 
 /// Registers `--dsp-pipeline`.

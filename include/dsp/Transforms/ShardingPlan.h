@@ -32,7 +32,7 @@ CostModel costModelOf(ModuleOp module);
 /// The plan of a sharded module with explicit collectives: one entry per
 /// collective (kind, location, shape, dtype, bytes_per_rank, modeled
 /// seconds), totals, compute FLOPs and the sharding of each compute stage.
-/// The schema is in docs/plan-report.md; dsp-run's --stats-json uses the
+/// The schema is in docs/sharding.md ("Reading a plan"); dsp-run's --stats-json uses the
 /// same names.
 llvm::json::Object buildPlanReport(ModuleOp module);
 /// A readable table of the report.
