@@ -1152,18 +1152,25 @@ Value Importer::conv(const onnx::NodeProto &node) {
       autoPad == "NOTSET" ? intsAttr(node, "pads")
                                 .value_or(SmallVector<int64_t>(2 * spatial, 0))
                           : SmallVector<int64_t>(2 * spatial, 0);
+  if (typeOf(w).getRank() != typeOf(x).getRank())
+    fail("the weight must have the input's rank");
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     // Pad so that each output dim is ceil(input / stride); the odd pad goes
     // at the end for SAME_UPPER and at the beginning for SAME_LOWER.
     ArrayRef<int64_t> in = typeOf(x).getShape().drop_front(2);
     ArrayRef<int64_t> kernel = typeOf(w).getShape().drop_front(2);
-    if (static_cast<int64_t>(kernel.size()) != spatial)
-      fail("the weight must have the input's rank");
+    using ::dsp::format::checkedAdd;
+    using ::dsp::format::checkedMul;
     for (int64_t i = 0; i < spatial; ++i) {
-      int64_t out = (in[i] + strides[i] - 1) / strides[i];
-      int64_t total =
-          std::max<int64_t>(0, (out - 1) * strides[i] +
-                                   (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      int64_t out = in[i] / strides[i] + (in[i] % strides[i] != 0);
+      std::optional<int64_t> span = checkedMul(out - 1, strides[i]);
+      std::optional<int64_t> window =
+          checkedMul(std::max<int64_t>(kernel[i] - 1, 0), dilations[i]);
+      std::optional<int64_t> needed =
+          span && window ? checkedAdd(*span, *window) : std::nullopt;
+      if (!needed)
+        fail("strides or dilations overflow spatial dim " + Twine(i));
+      int64_t total = std::max<int64_t>(0, *needed + 1 - in[i]);
       int64_t small = total / 2, large = total - small;
       pads[i] = autoPad == "SAME_UPPER" ? small : large;
       pads[spatial + i] = autoPad == "SAME_UPPER" ? large : small;

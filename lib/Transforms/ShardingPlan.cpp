@@ -43,7 +43,8 @@ uint64_t mlir::dsp::reshardBytes(RankedTensorType type, ShardingAttr from,
     if (!sharding.isSplit() || sharding.getPad() == 0)
       continue;
     uint64_t extent = sharding.getSplitExtent(type);
-    elements = elements * (extent + sharding.getPad()) / extent;
+    if (extent > 0)
+      elements = elements / extent * (extent + sharding.getPad());
   }
   return elements * width;
 }

@@ -383,9 +383,13 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
       return emitOptionalError(location, "dim ", d, ": start ", start,
                                ", limit ", limit, ", stride ", stride,
                                " do not fit size ", size);
-    int64_t distance = stride > 0 ? limit - start : start - limit;
-    int64_t step = stride > 0 ? stride : -stride;
-    shape.push_back((distance + step - 1) / step);
+    // Unsigned: a stride of -2^63 has no positive int64 magnitude, and
+    // distance + step - 1 would overflow for large steps.
+    uint64_t distance = stride > 0 ? limit - start : start - limit;
+    uint64_t step = stride > 0 ? static_cast<uint64_t>(stride)
+                               : 0 - static_cast<uint64_t>(stride);
+    shape.push_back(
+        static_cast<int64_t>(distance / step + (distance % step != 0)));
   }
   inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
   return success();
