@@ -23,7 +23,9 @@
 # and DSP_FUZZ_VERBOSE reach the targets (docs/fuzzing.md).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build="$root/build-fuzz"
+# DSP_FUZZ_BUILD: a build folder configured with DSP_BUILD_FUZZERS (the
+# sanitizer build of scripts/test-sanitizers.sh); default build-fuzz/.
+build="${DSP_FUZZ_BUILD:-$root/build-fuzz}"
 all_targets=(onnx-import onnx-import-text program-load npy-read compile)
 
 seconds=60
@@ -50,10 +52,15 @@ for target in "${targets[@]}"; do
   esac
 done
 
-cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-  -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-  -DDSP_BUILD_FUZZERS=ON -DDSP_BUILD_TESTS=OFF >/dev/null
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DDSP_BUILD_FUZZERS=ON -DDSP_BUILD_TESTS=OFF >/dev/null
+elif ! grep -q '^DSP_BUILD_FUZZERS:BOOL=ON' "$build/CMakeCache.txt"; then
+  echo "fuzz.sh: $build is not configured with DSP_BUILD_FUZZERS=ON" >&2
+  exit 2
+fi
 ninja -C "$build" -j"${DSP_BUILD_JOBS:-2}" fuzz-targets
 
 [ -n "$work" ] || work="$build/fuzz-runs/$(date +%Y%m%d-%H%M%S)"
