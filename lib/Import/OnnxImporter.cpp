@@ -714,6 +714,8 @@ Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
     return {fold<TransposeOp>(x, perm)};
   }
   if (op == "Concat") {
+    if (node.input_size() == 0)
+      fail("needs at least one input");
     Values inputs;
     for (int i = 0; i < node.input_size(); ++i)
       inputs.push_back(input(node, i));
@@ -1219,7 +1221,10 @@ Value Importer::normalizeGroups(Value x, int64_t groups, float epsilon,
   if (groups < 1 || shape[1] % groups != 0)
     fail(Twine(shape[1]) + " channels do not split into " + Twine(groups) +
          " groups");
-  int64_t size = typeOf(x).getNumElements() / (shape[0] * groups);
+  // Not the element count over N * groups: N may be 0.
+  int64_t size = shape[1] / groups;
+  for (int64_t d : shape.drop_front(2))
+    size *= d;
   Type type = typeOf(x).getElementType();
   Value ones = constant(DenseElementsAttr::get(
       RankedTensorType::get({size}, type), builder.getFloatAttr(type, 1.0)));
