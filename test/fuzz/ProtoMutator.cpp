@@ -156,11 +156,11 @@ void ProtoMutator::mutateRepeated(const Site &site) {
     switch (field->cpp_type()) {
 #define DSP_APPEND(CPPTYPE, Type)                                              \
   case FieldDescriptor::CPPTYPE_##CPPTYPE:                                     \
-    reflection->Add##Type(&message, field,                                     \
-                          source >= 0 ? reflection->GetRepeated##Type(         \
-                                            message, field, source)            \
-                                      : decltype(reflection->GetRepeated##Type( \
-                                            message, field, 0))());            \
+    reflection->Add##Type(                                                     \
+        &message, field,                                                       \
+        source >= 0                                                            \
+            ? reflection->GetRepeated##Type(message, field, source)            \
+            : decltype(reflection->GetRepeated##Type(message, field, 0))());   \
     break;
       DSP_APPEND(INT32, Int32)
       DSP_APPEND(INT64, Int64)
@@ -195,7 +195,7 @@ void ProtoMutator::mutateRepeated(const Site &site) {
   static const int kScalarOps[] = {Add,    Remove, Swap,   Duplicate,
                                    Change, Change, Change, Change,
                                    Change, Change, Change, Clear};
-  int op = size == 0 ? Add
+  int op = size == 0   ? Add
            : isMessage ? kMessageOps[below(std::size(kMessageOps))]
                        : kScalarOps[below(std::size(kScalarOps))];
   switch (op) {
@@ -271,12 +271,12 @@ void ProtoMutator::mutateElement(const Site &site, int index) {
   case FieldDescriptor::CPPTYPE_DOUBLE:
     reflection->SetRepeatedDouble(
         &message, field, index,
-        mutateDouble(reflection->GetRepeatedDouble(message, field, index)));
+        mutateReal(reflection->GetRepeatedDouble(message, field, index)));
     break;
   case FieldDescriptor::CPPTYPE_FLOAT:
     reflection->SetRepeatedFloat(
         &message, field, index,
-        mutateFloat(reflection->GetRepeatedFloat(message, field, index)));
+        mutateReal(reflection->GetRepeatedFloat(message, field, index)));
     break;
   case FieldDescriptor::CPPTYPE_BOOL:
     reflection->SetRepeatedBool(
@@ -335,11 +335,11 @@ void ProtoMutator::mutateSingular(const Site &site) {
     break;
   case FieldDescriptor::CPPTYPE_DOUBLE:
     reflection->SetDouble(&message, field,
-                          mutateDouble(reflection->GetDouble(message, field)));
+                          mutateReal(reflection->GetDouble(message, field)));
     break;
   case FieldDescriptor::CPPTYPE_FLOAT:
     reflection->SetFloat(&message, field,
-                         mutateFloat(reflection->GetFloat(message, field)));
+                         mutateReal(reflection->GetFloat(message, field)));
     break;
   case FieldDescriptor::CPPTYPE_BOOL:
     reflection->SetBool(&message, field, !reflection->GetBool(message, field));
@@ -406,28 +406,27 @@ uint64_t ProtoMutator::mutateUnsigned(uint64_t value,
       mutateInteger(static_cast<int64_t>(value), field));
 }
 
-double ProtoMutator::mutateDouble(double value) {
-  static const double kSpecial[] = {
-      0.0,
-      -0.0,
-      1.0,
-      -1.0,
-      0.5,
-      2.0,
-      1e-6,
-      1e-45,
-      1e30,
-      -1e30,
-      1e300,
-      std::numeric_limits<double>::quiet_NaN(),
-      std::numeric_limits<double>::infinity(),
-      -std::numeric_limits<double>::infinity(),
-      std::numeric_limits<double>::denorm_min(),
-      std::numeric_limits<double>::max(),
-      std::numeric_limits<double>::lowest(),
-      std::numeric_limits<double>::epsilon(),
-      2147483648.0,
-      9.3e18,
+template <typename Real> Real ProtoMutator::mutateReal(Real value) {
+  using Limits = std::numeric_limits<Real>;
+  static const Real kSpecial[] = {
+      Real(0),
+      -Real(0),
+      Real(1),
+      Real(-1),
+      Real(0.5),
+      Real(2),
+      Real(1e-6),
+      Real(1e30),
+      Real(-1e30),
+      Limits::quiet_NaN(),
+      Limits::infinity(),
+      -Limits::infinity(),
+      Limits::denorm_min(),
+      Limits::max(),
+      Limits::lowest(),
+      Limits::epsilon(),
+      Real(2147483648.0),
+      Real(9.3e18),
   };
   switch (below(4)) {
   case 0:
@@ -436,39 +435,7 @@ double ProtoMutator::mutateDouble(double value) {
   case 2:
     return below(2) ? value * 2 : -value;
   default:
-    return value + (static_cast<double>(below(9)) - 4) * 0.25;
-  }
-}
-
-float ProtoMutator::mutateFloat(float value) {
-  static const float kSpecial[] = {
-      0.0f,
-      -0.0f,
-      1.0f,
-      -1.0f,
-      0.5f,
-      2.0f,
-      1e-6f,
-      1e30f,
-      -1e30f,
-      std::numeric_limits<float>::quiet_NaN(),
-      std::numeric_limits<float>::infinity(),
-      -std::numeric_limits<float>::infinity(),
-      std::numeric_limits<float>::denorm_min(),
-      std::numeric_limits<float>::max(),
-      std::numeric_limits<float>::lowest(),
-      std::numeric_limits<float>::epsilon(),
-      2147483648.0f,
-      9.3e18f,
-  };
-  switch (below(4)) {
-  case 0:
-  case 1:
-    return kSpecial[below(std::size(kSpecial))];
-  case 2:
-    return below(2) ? value * 2 : -value;
-  default:
-    return value + (static_cast<float>(below(9)) - 4) * 0.25f;
+    return value + (static_cast<Real>(below(9)) - 4) * Real(0.25);
   }
 }
 
@@ -543,7 +510,8 @@ std::string ProtoMutator::mutateBytes(const std::string &value) {
     result.resize(result.empty() ? 0 : below(result.size()));
     return result;
   case 2: // Grow by a few bytes or a few elements.
-    result.resize(result.size() + (below(2) ? 1 + below(8) : 4 * (1 + below(16))),
+    result.resize(result.size() +
+                      (below(2) ? 1 + below(8) : 4 * (1 + below(16))),
                   static_cast<char>(below(256)));
     return result;
   case 3:
@@ -680,8 +648,7 @@ size_t crossOverSerialized(Message &scratch, const MutatorHints &hints,
   ProtoMutator mutator(hints, seed);
   mutator.crossOver(scratch, *other);
   std::string bytes;
-  if (!scratch.SerializeToString(&bytes) ||
-      bytes.size() > maxOutSize - prefix)
+  if (!scratch.SerializeToString(&bytes) || bytes.size() > maxOutSize - prefix)
     return 0;
   std::memcpy(out, data1, prefix);
   std::memcpy(out + prefix, bytes.data(), bytes.size());

@@ -72,8 +72,9 @@ private:
 
   int64_t mutateInteger(int64_t value, const std::string &field);
   uint64_t mutateUnsigned(uint64_t value, const std::string &field);
-  double mutateDouble(double value);
-  float mutateFloat(float value);
+  /// A float or double: special values, a sign flip or doubling, or a
+  /// small step.
+  template <typename Real> Real mutateReal(Real value);
   std::string mutateString(const std::string &value,
                            const google::protobuf::FieldDescriptor *field);
   std::string mutateBytes(const std::string &value);
