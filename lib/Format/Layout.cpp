@@ -78,6 +78,36 @@ std::vector<int64_t> Layout::localShape(const std::vector<int64_t> &globalShape,
   return shape;
 }
 
+std::string Layout::globalShape(const std::vector<int64_t> &localShape,
+                                int64_t ranks, std::vector<int64_t> &global) {
+  global = localShape;
+  if (kind != Split)
+    return "";
+  if (dim < 0 || dim >= static_cast<int64_t>(localShape.size()))
+    return str() + ": dim is out of range for rank " +
+           std::to_string(localShape.size());
+  if (outer < 1 || inner < 1 || pad < 0 || ranks < 1)
+    return str() + ": outer and inner must be >= 1 and pad >= 0";
+  int64_t extent = localShape[dim];
+  if (extent < 1 || extent % (outer * inner) != 0)
+    return str() + ": extent " + std::to_string(extent) + " of dim " +
+           std::to_string(dim) + " is not outer*block*inner";
+  std::optional<int64_t> padded = checkedMul(extent / (outer * inner), ranks);
+  std::optional<int64_t> whole;
+  if (padded && *padded > pad) {
+    size = *padded - pad;
+    whole = checkedMul(outer, size);
+    if (whole)
+      whole = checkedMul(*whole, inner);
+  }
+  if (!whole)
+    return str() + ": the global extent of a block of " +
+           std::to_string(extent) + " over " + std::to_string(ranks) +
+           " ranks is out of range";
+  global[dim] = *whole;
+  return check(global, ranks);
+}
+
 namespace {
 
 /// The split dim seen as [rows, outer, size-or-block, run] where a run is

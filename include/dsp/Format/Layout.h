@@ -42,6 +42,12 @@ struct Layout {
   /// The shape each rank holds: a split replaces dim d by outer*block*inner.
   std::vector<int64_t> localShape(const std::vector<int64_t> &globalShape,
                                   int64_t ranks) const;
+  /// The inverse of localShape for a split whose outer, inner and pad are
+  /// set: sets `size` from the extent of dim d in `localShape` (outer*block*
+  /// inner) and returns the global shape; returns "" or why `localShape` is
+  /// no block of this split (the result is then unset).
+  std::string globalShape(const std::vector<int64_t> &localShape,
+                          int64_t ranks, std::vector<int64_t> &global);
 };
 
 /// Copies block `rank` of a split out of `full`, a tensor of `fullShape`

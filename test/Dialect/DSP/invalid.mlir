@@ -548,7 +548,7 @@ func.func @local_slice_sharding(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // -----
 
 func.func @collective_type(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
-  // expected-error @below {{'dsp.all_gather' op requires the same type for all operands and results}}
+  // expected-error @below {{'dsp.all_gather' op requires the same type for the operand and the result outside per-rank IR}}
   %0 = "dsp.all_gather"(%x) {dim = 0 : i64} : (tensor<4x8xf32>) -> tensor<8x4xf32>
   return %0 : tensor<8x4xf32>
 }
@@ -710,7 +710,7 @@ func.func @sharding_factors_product(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 module attributes {dsp.group = #dsp.group<ranks = 4>} {
 func.func @sharding_indivisible(%x: tensor<6x8xf32>) -> tensor<6x8xf32> {
-  // expected-error @below {{result 0: split extent 6 with pad 0 does not divide evenly over 4 ranks}}
+  // expected-error @below {{result 0: split(dim=0,outer=1,size=6,inner=1,pad=0): size+pad must be a multiple of the 4 ranks}}
   %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<6x8xf32>
   return %0 : tensor<6x8xf32>
 }
@@ -720,7 +720,7 @@ func.func @sharding_indivisible(%x: tensor<6x8xf32>) -> tensor<6x8xf32> {
 
 module attributes {dsp.group = #dsp.group<ranks = 4>} {
 func.func @sharding_factor_indivisible(%x: tensor<6x8xf32>) -> tensor<6x8xf32> {
-  // expected-error @below {{result 0: split extent 2 with pad 1 does not divide evenly over 4 ranks}}
+  // expected-error @below {{result 0: split(dim=1,outer=1,size=2,inner=4,pad=1): size+pad must be a multiple of the 4 ranks}}
   %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<dim = 1, factors = [2, 4], factor = 0, pad = 1>]} : tensor<6x8xf32>
   return %0 : tensor<6x8xf32>
 }
@@ -730,7 +730,7 @@ func.func @sharding_factor_indivisible(%x: tensor<6x8xf32>) -> tensor<6x8xf32> {
 
 module attributes {dsp.group = #dsp.group<ranks = 2>} {
 func.func @sharding_pad_too_large(%x: tensor<6x8xf32>) -> tensor<6x8xf32> {
-  // expected-error @below {{result 0: pad 2 must be less than the 2 ranks}}
+  // expected-error @below {{result 0: split(dim=0,outer=1,size=6,inner=1,pad=2): pad must be less than the 2 ranks}}
   %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<dim = 0, pad = 2>]} : tensor<6x8xf32>
   return %0 : tensor<6x8xf32>
 }
@@ -795,4 +795,53 @@ func.func @read_sharding_dim_range(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // expected-error @below {{an argument's 'dsp.read_sharding' must be one #dsp.shard}}
 func.func @argument_read_sharding_not_shard(%x: tensor<4x8xf32> {dsp.read_sharding = 1 : i64}) {
   return
+}
+
+// -----
+
+// Per-rank IR: a value's type must be a block of its sharding.
+module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
+  func.func @per_rank_not_a_block(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+    // expected-error @below {{result 0: 'tensor<4x4xf32>' is no block of 4 ranks: the blocks of 8 positions are not those of factor 4}}
+    %0 = dsp.neg %x {dsp.sharding = [#dsp.shard<dim = 1, factors = [4, 2], factor = 0>]} : tensor<4x4xf32>
+    return %0 : tensor<4x4xf32>
+  }
+}
+
+// -----
+
+func.func @zero_pad_global(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  // expected-error @below {{'dsp.zero_pad' op exists in per-rank IR only}}
+  %0 = dsp.zero_pad %x : tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
+  func.func @zero_pad_no_pad(%x: tensor<1x6xf32>) -> tensor<1x6xf32> {
+    // expected-error @below {{'dsp.zero_pad' op result must be split with a pad}}
+    %0 = dsp.zero_pad %x {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x6xf32>
+    return %0 : tensor<1x6xf32>
+  }
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
+  func.func @per_rank_factor_switch(%x: tensor<2x8x3xf32> {dsp.sharding = #dsp.shard<dim = 1, factors = [4, 8], factor = 0>}) -> tensor<2x8x3xf32> {
+    // expected-error @below {{'dsp.all_to_all' op a switch within one dim has no per-rank form; --dsp-localize makes it a switch between two dims of a view}}
+    %0 = dsp.all_to_all %x split 1 concat 1 {dsp.sharding = [#dsp.shard<dim = 1, factors = [4, 8], factor = 1>]} : tensor<2x8x3xf32>
+    return %0 : tensor<2x8x3xf32>
+  }
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
+  func.func @per_rank_collective_types(%x: tensor<1x6xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x6xf32> {
+    // expected-error @below {{'dsp.all_gather' op operand and result are blocks of different global types, 'tensor<4x6xf32>' and 'tensor<8x6xf32>'}}
+    %0 = dsp.all_gather %x dim 0 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<1x6xf32> -> tensor<8x6xf32>
+    return %0 : tensor<8x6xf32>
+  }
 }

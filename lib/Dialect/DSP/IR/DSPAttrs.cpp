@@ -26,7 +26,7 @@ void DSPDialect::registerAttributes() {
 }
 
 LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                int64_t ranks) {
+                                int64_t ranks, bool) {
   if (ranks < 1 || ranks > ::dsp::format::kMaxRanks)
     return emitError() << "a device group has 1 to " << ::dsp::format::kMaxRanks
                        << " ranks, got " << ranks;
@@ -98,34 +98,75 @@ int64_t ShardingAttr::getSplitExtent(RankedTensorType type) const {
   return type.getDimSize(getDim());
 }
 
+::dsp::format::Layout ShardingAttr::getLayout(ArrayRef<int64_t> shape) const {
+  ::dsp::format::Layout layout;
+  if (isPartial())
+    layout.kind = ::dsp::format::Layout::Partial;
+  if (!isSplit())
+    return layout;
+  layout.kind = ::dsp::format::Layout::Split;
+  layout.dim = getDim();
+  layout.outer = getOuter();
+  layout.size = getFactors().empty() ? shape[getDim()] : getFactors()[getFactor()];
+  layout.inner = getInner();
+  layout.pad = getPad();
+  return layout;
+}
+
+RankedTensorType ShardingAttr::getLocalType(RankedTensorType type,
+                                            int64_t ranks) const {
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  return RankedTensorType::get(getLayout(shape).localShape(shape, ranks),
+                               type.getElementType());
+}
+
+FailureOr<RankedTensorType> ShardingAttr::getGlobalType(
+    RankedTensorType type, int64_t ranks,
+    function_ref<InFlightDiagnostic()> emitError) const {
+  if (isSplit() && getDim() >= type.getRank())
+    return emitError() << "split dim " << getDim() << " is out of range for "
+                       << type;
+  std::vector<int64_t> local(type.getShape().begin(), type.getShape().end());
+  ::dsp::format::Layout layout = getLayout(local);
+  std::vector<int64_t> global;
+  std::string problem = layout.globalShape(local, ranks, global);
+  if (problem.empty() && !getFactors().empty() &&
+      layout.size != getFactors()[getFactor()])
+    problem = "the blocks of " + std::to_string(layout.size) +
+              " positions are not those of factor " +
+              std::to_string(getFactors()[getFactor()]);
+  if (!problem.empty())
+    return emitError() << type << " is no block of " << ranks
+                       << " ranks: " << problem;
+  return RankedTensorType::get(global, type.getElementType());
+}
+
 LogicalResult
-ShardingAttr::verifyFor(RankedTensorType type, int64_t ranks,
+ShardingAttr::verifyFor(RankedTensorType type, GroupAttr group,
                         function_ref<InFlightDiagnostic()> emitError) const {
   if (!isSplit())
     return success();
+  if (group && group.getPerRank())
+    return getGlobalType(type, group.getRanks(), emitError);
   if (getDim() >= type.getRank())
     return emitError() << "split dim " << getDim() << " is out of range for "
                        << type;
   if (!getFactors().empty()) {
-    int64_t product = 1;
-    for (int64_t f : getFactors())
-      product *= f;
+    std::optional<int64_t> product =
+        ::dsp::format::checkedElementCount(getFactors());
     if (product != type.getDimSize(getDim()))
-      return emitError() << "factors multiply to " << product << " but dim "
-                         << getDim() << " of " << type << " has size "
-                         << type.getDimSize(getDim());
+      return emitError() << "factors multiply to "
+                         << (product ? std::to_string(*product)
+                                     : "more than 2^48")
+                         << " but dim " << getDim() << " of " << type
+                         << " has size " << type.getDimSize(getDim());
   }
-  if (ranks > 0) {
-    int64_t padded = getSplitExtent(type) + getPad();
-    if (padded % ranks != 0)
-      return emitError() << "split extent " << getSplitExtent(type)
-                         << " with pad " << getPad()
-                         << " does not divide evenly over " << ranks
-                         << " ranks";
-    if (getPad() >= ranks)
-      return emitError() << "pad " << getPad() << " must be less than the "
-                         << ranks << " ranks";
-  }
+  if (!group)
+    return success();
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  std::string problem = getLayout(shape).check(shape, group.getRanks());
+  if (!problem.empty())
+    return emitError() << problem;
   return success();
 }
 

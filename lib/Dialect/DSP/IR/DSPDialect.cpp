@@ -54,7 +54,7 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << kReadShardingAttrName
                              << "' must be one #dsp.shard on an op with one "
                                 "ranked tensor result";
-    return sharding.verifyFor(type, getGroupRanks(op), [&] {
+    return sharding.verifyFor(type, getGroup(op), [&] {
       return op->emitError() << "'" << kReadShardingAttrName << "': ";
     });
   }
@@ -69,7 +69,7 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
              << "'" << attribute.getName().getValue()
              << "' must be an array with one "
              << "#dsp.shard per " << what << " (" << values.size() << ")";
-    int64_t ranks = getGroupRanks(op);
+    GroupAttr group = getGroup(op);
     for (auto [index, entry] : llvm::enumerate(shardings)) {
       auto sharding = dyn_cast<ShardingAttr>(entry);
       if (!sharding)
@@ -80,7 +80,7 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
         return op->emitError() << what << " " << index
                                << " is not a ranked tensor, so it cannot be "
                                   "sharded";
-      if (failed(sharding.verifyFor(type, ranks, [&] {
+      if (failed(sharding.verifyFor(type, group, [&] {
             return op->emitError() << what << " " << index << ": ";
           })))
         return failure();
@@ -120,7 +120,7 @@ LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
     if (!type)
       return op->emitError()
              << "argument " << argIndex << " is not a ranked tensor";
-    return sharding.verifyFor(type, getGroupRanks(op), [&] {
+    return sharding.verifyFor(type, getGroup(op), [&] {
       return op->emitError() << "argument " << argIndex << ": ";
     });
   }
@@ -135,13 +135,22 @@ DSPDialect::verifyRegionResultAttribute(Operation *op, unsigned, unsigned,
 
 namespace mlir::dsp {
 
-int64_t getGroupRanks(Operation *op) {
+GroupAttr getGroup(Operation *op) {
   auto module =
       isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
   if (!module)
-    return 0;
-  auto group = module->getAttrOfType<GroupAttr>(DSPDialect::kGroupAttrName);
+    return nullptr;
+  return module->getAttrOfType<GroupAttr>(DSPDialect::kGroupAttrName);
+}
+
+int64_t getGroupRanks(Operation *op) {
+  GroupAttr group = getGroup(op);
   return group ? group.getRanks() : 0;
+}
+
+bool isPerRank(Operation *op) {
+  GroupAttr group = getGroup(op);
+  return group && group.getPerRank();
 }
 
 ShardingAttr getResultSharding(Operation *op, unsigned index) {
@@ -162,6 +171,12 @@ ShardingAttr getSharding(Value value) {
   }
   auto result = cast<OpResult>(value);
   return getResultSharding(result.getOwner(), result.getResultNumber());
+}
+
+ShardingAttr getShardingOrReplicated(Value value) {
+  if (ShardingAttr sharding = getSharding(value))
+    return sharding;
+  return ShardingAttr::getReplicated(value.getContext());
 }
 
 void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings) {

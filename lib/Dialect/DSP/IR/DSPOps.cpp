@@ -21,6 +21,25 @@ LogicalResult inferReduction(std::optional<Location> location, Value input,
                              SmallVectorImpl<Type> &inferred);
 } // namespace mlir::dsp::detail
 
+/// A collective's types: `T` when the result type equals the operand's (global
+/// IR), `T -> U` otherwise (blocks of per-rank IR).
+static ParseResult parseCollectiveTypes(OpAsmParser &parser, Type &input,
+                                        Type &output) {
+  if (parser.parseType(input))
+    return failure();
+  output = input;
+  if (succeeded(parser.parseOptionalArrow()))
+    return parser.parseType(output);
+  return success();
+}
+
+static void printCollectiveTypes(OpAsmPrinter &printer, Operation *,
+                                 Type input, Type output) {
+  printer << input;
+  if (output != input)
+    printer << " -> " << output;
+}
+
 #define GET_OP_CLASSES
 #include "dsp/Dialect/DSP/IR/DSPOps.cpp.inc"
 
@@ -447,12 +466,38 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
 // Collectives
 //===----------------------------------------------------------------------===//
 
-/// Checks that `dims` are dims of the operand and, when the op carries a
-/// sharding, that it is the one the collective produces.
+/// Checks the types (equal in global IR, blocks of one global type in
+/// per-rank IR), that `dims` are dims of the operand and, when the op carries
+/// a sharding, that it is the one the collective produces.
 static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
                                       function_ref<bool(ShardingAttr)> produces,
                                       StringRef expected) {
+  auto inputType = cast<RankedTensorType>(op->getOperand(0).getType());
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  GroupAttr group = getGroup(op);
+  if (group && group.getPerRank()) {
+    ShardingAttr from = getShardingOrReplicated(op->getOperand(0));
+    ShardingAttr to = getResultSharding(op, 0);
+    if (!to)
+      return op->emitOpError("in per-rank IR needs the sharding of its "
+                             "result");
+    auto emitError = [&] { return op->emitOpError(); };
+    FailureOr<RankedTensorType> inputGlobal =
+        from.getGlobalType(inputType, group.getRanks(), emitError);
+    if (failed(inputGlobal))
+      return failure();
+    FailureOr<RankedTensorType> global =
+        to.getGlobalType(type, group.getRanks(), emitError);
+    if (failed(global))
+      return failure();
+    if (*inputGlobal != *global)
+      return op->emitOpError("operand and result are blocks of different "
+                             "global types, ")
+             << *inputGlobal << " and " << *global;
+  } else if (inputType != type) {
+    return op->emitOpError("requires the same type for the operand and the "
+                           "result outside per-rank IR");
+  }
   for (int64_t dim : dims)
     if (dim >= type.getRank())
       return op->emitOpError("dim ") << dim << " is out of range for " << type;
@@ -474,6 +519,10 @@ LogicalResult AllToAllOp::verify() {
       return emitOpError("split_dim and concat_dim may be equal only when "
                          "the operand or the result is split on a factor of "
                          "that dim");
+    if (isPerRank(*this))
+      return emitOpError("a switch within one dim has no per-rank form; "
+                         "--dsp-localize makes it a switch between two dims "
+                         "of a view");
   }
   return verifyCollective(
       *this,
@@ -512,4 +561,17 @@ LogicalResult LocalSliceOp::verify() {
         return s.isSplit() && s.getDim() == static_cast<int64_t>(getDim());
       },
       "split on dim");
+}
+
+//===----------------------------------------------------------------------===//
+// Per-rank ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ZeroPadOp::verify() {
+  if (!isPerRank(*this))
+    return emitOpError("exists in per-rank IR only");
+  ShardingAttr sharding = getResultSharding(*this, 0);
+  if (!sharding || !sharding.isSplit() || sharding.getPad() == 0)
+    return emitOpError("result must be split with a pad");
+  return success();
 }

@@ -8,6 +8,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 
+#include "dsp/Format/Layout.h"
+
 #include "dsp/Dialect/DSP/IR/DSPEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES

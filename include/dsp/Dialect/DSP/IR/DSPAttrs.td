@@ -36,9 +36,21 @@ def DSP_GroupAttr : DSP_Attr<"Group", "group"> {
     ```mlir
     module attributes {dsp.group = #dsp.group<ranks = 4>} { ... }
     ```
+
+    `per_rank = true` marks the module as per-rank IR (after
+    `--dsp-localize`): every value's type is the block one rank holds, and
+    its `#dsp.shard` says how that block sits in the global value.
   }];
-  let parameters = (ins "int64_t":$ranks);
-  let assemblyFormat = "`<` `ranks` `=` $ranks `>`";
+  let parameters = (ins "int64_t":$ranks,
+                        DefaultValuedParameter<"bool", "false">:$perRank);
+  let assemblyFormat = [{
+    `<` `ranks` `=` $ranks (`,` `per_rank` `=` $perRank^)? `>`
+  }];
+  let builders = [
+    AttrBuilder<(ins "int64_t":$ranks), [{
+      return $_get($_ctxt, ranks, false);
+    }]>
+  ];
   let genVerifyDecl = 1;
 }
 
@@ -96,10 +108,23 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
     /// Size of the split extent (the factor, or the whole dim) before
     /// padding, for a value of `type`.
     int64_t getSplitExtent(::mlir::RankedTensorType type) const;
+    /// The layout of a split (program file vocabulary, the block math of
+    /// include/dsp/Format/Layout.h) on a value of global `shape`.
+    ::dsp::format::Layout getLayout(::llvm::ArrayRef<int64_t> shape) const;
+    /// The block of a value of global `type` that each of `ranks` holds.
+    ::mlir::RankedTensorType getLocalType(::mlir::RankedTensorType type,
+                                          int64_t ranks) const;
+    /// The global type of which `type` is the block of each of `ranks`;
+    /// failure (reported through `emitError`) if no global type has such
+    /// blocks.
+    ::mlir::FailureOr<::mlir::RankedTensorType> getGlobalType(
+        ::mlir::RankedTensorType type, int64_t ranks,
+        ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError) const;
     /// Checks this sharding against the type of the value it describes and
-    /// the rank count of the group (0 when the module has no group yet).
+    /// the module's group (null when the module has no group yet): a global
+    /// type, or a rank's block in per-rank IR.
     ::mlir::LogicalResult
-    verifyFor(::mlir::RankedTensorType type, int64_t ranks,
+    verifyFor(::mlir::RankedTensorType type, GroupAttr group,
               ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError)
         const;
   }];

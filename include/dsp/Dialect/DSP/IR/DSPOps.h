@@ -28,12 +28,19 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
 ShardingAttr getResultSharding(Operation *op, unsigned index);
 /// Returns the sharding of `value`, or null if its definition carries none.
 ShardingAttr getSharding(Value value);
+/// Returns the sharding of `value`, or replicated if its definition carries
+/// none (a constant is whole on every rank).
+ShardingAttr getShardingOrReplicated(Value value);
 /// Sets the `dsp.sharding` attribute of `op`, one entry per result.
 void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings);
 /// The value of `value` if it is a constant float splat.
 std::optional<double> getSplatFloat(Value value);
+/// Returns the `#dsp.group` of the module that holds `op`, or null.
+GroupAttr getGroup(Operation *op);
 /// Returns the rank count of the module's `#dsp.group`, or 0 if it has none.
 int64_t getGroupRanks(Operation *op);
+/// Whether the module that holds `op` is per-rank IR (after --dsp-localize).
+bool isPerRank(Operation *op);
 } // namespace mlir::dsp
 
 #endif // DSP_DIALECT_DSP_IR_DSPOPS_H

@@ -412,8 +412,11 @@ def DSP_TileOp : DSP_Op<"tile", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {
 // Collectives
 //===----------------------------------------------------------------------===//
 
+// In global IR a collective's result type equals its operand type; in
+// per-rank IR both are the blocks of one global type (the verifier checks
+// either).
 class DSP_CollectiveOp<string mnemonic, list<Trait> traits = []>
-    : DSP_Op<mnemonic, traits # [SameOperandsAndResultType,
+    : DSP_Op<mnemonic, traits # [SameOperandsAndResultElementType,
                                  DSP_ShardingRuleOpInterface]> {
   let results = (outs DSP_Tensor:$output);
   let hasVerifier = 1;
@@ -425,29 +428,48 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
     Each rank splits its block along `split_dim` into one piece per rank,
     sends piece j to rank j, and concatenates what it receives along
     `concat_dim`: a value split on `concat_dim` becomes split on
-    `split_dim`. Types are global, so the result type equals the operand
-    type.
+    `split_dim`. In global IR `split_dim` may equal `concat_dim` for a
+    switch between two factors of one dim; `--dsp-localize` turns that into
+    a switch between two dims of a view.
   }];
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$split_dim,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim);
   let assemblyFormat = [{
-    $input `split` $split_dim `concat` $concat_dim attr-dict `:` type($output)
+    $input `split` $split_dim `concat` $concat_dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
   }];
+  // The result type of global IR: the operand's.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "int64_t":$splitDim, "int64_t":$concatDim), [{
+      build($_builder, $_state, input.getType(), input, splitDim, concatDim);
+    }]>
+  ];
 }
 
 def DSP_AllGatherOp : DSP_CollectiveOp<"all_gather"> {
   let summary = "Gathers a value split on `dim` onto every rank";
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let assemblyFormat = "$input `dim` $dim attr-dict `:` type($output)";
+  let assemblyFormat = "$input `dim` $dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+  // The result type of global IR: the operand's.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim), [{
+      build($_builder, $_state, input.getType(), input, dim);
+    }]>
+  ];
 }
 
 def DSP_AllReduceOp : DSP_CollectiveOp<"all_reduce"> {
   let summary = "Combines the partial values of all ranks";
   let arguments = (ins DSP_Tensor:$input,
                        DSP_ReduceKind:$reduction);
-  let assemblyFormat = "$input $reduction attr-dict `:` type($output)";
+  let assemblyFormat = "$input $reduction attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+  // The result type of global IR: the operand's.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "ReduceKind":$reduction), [{
+      build($_builder, $_state, input.getType(), input, reduction);
+    }]>
+  ];
 }
 
 def DSP_ReduceScatterOp : DSP_CollectiveOp<"reduce_scatter"> {
@@ -456,8 +478,14 @@ def DSP_ReduceScatterOp : DSP_CollectiveOp<"reduce_scatter"> {
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
                        DSP_ReduceKind:$reduction);
   let assemblyFormat = [{
-    $input `dim` $dim $reduction attr-dict `:` type($output)
+    $input `dim` $dim $reduction attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
   }];
+  // The result type of global IR: the operand's.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim, "ReduceKind":$reduction), [{
+      build($_builder, $_state, input.getType(), input, dim, reduction);
+    }]>
+  ];
 }
 
 def DSP_LocalSliceOp : DSP_CollectiveOp<"local_slice"> {
@@ -465,7 +493,31 @@ def DSP_LocalSliceOp : DSP_CollectiveOp<"local_slice"> {
   let description = "No communication: each rank drops what it does not own.";
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let assemblyFormat = "$input `dim` $dim attr-dict `:` type($output)";
+  let assemblyFormat = "$input `dim` $dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+  // The result type of global IR: the operand's.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim), [{
+      build($_builder, $_state, input.getType(), input, dim);
+    }]>
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Per-rank ops
+//===----------------------------------------------------------------------===//
+
+def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Sets the pad positions of this rank's block to zero";
+  let description = [{
+    Per-rank IR only. The result's `#dsp.shard` is a split with a pad; the
+    positions of the block past the global extent are set to zero, so that
+    an op that sums over the split factor adds nothing for them, whatever
+    the ops before left there.
+  }];
+  let arguments = (ins DSP_Tensor:$input);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
 }
 
 #endif // DSP_DIALECT_DSPOPS_TD
