@@ -18,6 +18,11 @@ void dsp::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void dsp::buildProgramLoweringPipeline(OpPassManager &pm) {
+  pm.addPass(createMaterializeResults());
+  pm.addPass(createLocalize());
+}
+
 namespace {
 struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<int64_t> ranks{*this, "ranks",

@@ -95,6 +95,59 @@ def InsertReshards : Pass<"dsp-insert-reshards", "::mlir::ModuleOp"> {
   }];
 }
 
+def MaterializeResults : Pass<"dsp-materialize-results", "::mlir::ModuleOp"> {
+  let summary = "Gives each function result a value of its own";
+  let description = [{
+    A program's outputs are buffers of their own, written by an
+    instruction. A result that is a function argument, a constant or a
+    value an earlier result already returns (an identity or constant model,
+    a duplicated output) is returned through a `dsp.reshape` to its own
+    type, a copy. Results computed by ops are left alone.
+  }];
+}
+
+def Localize : Pass<"dsp-localize", "::mlir::ModuleOp"> {
+  let summary = "Turns sharded global IR into the per-rank IR one rank runs";
+  let description = [{
+    Runs after reshard insertion on a module with a `#dsp.group`. Every
+    value's type becomes the block one rank holds under its `#dsp.shard`
+    (the split extent padded, then divided by the rank count), function
+    arguments included, and the group is marked `per_rank = true`. What the
+    global form leaves implicit becomes explicit ops:
+
+    - an op whose result is partial (it sums over a split factor) reads
+      operands with a pad through `dsp.zero_pad`, so pads add nothing;
+    - a `reduce_mean` over a split factor becomes a `reduce_sum` of the
+      block and a `mul` by one over the global count;
+    - a `slice` of a value split on a dim it keeps whole takes the block's
+      extent as its limit there;
+    - an `all_to_all` between two factors of one dim becomes a `reshape`
+      to a view where the factors are dims of their own, an `all_to_all`
+      between those dims, and a `reshape` back.
+
+    Each op is then checked to compute its result's block from its
+    operands' blocks. Without a group (one rank) or on per-rank IR the pass
+    does nothing.
+
+    ```mlir
+    %m = dsp.reduce_mean %x {axes = array<i64: 1>, dsp.sharding = [#dsp.shard<partial>]}
+        : tensor<2x6x4xf32> -> tensor<2x1x4xf32>
+    ```
+
+    on 4 ranks, with `%x` split on dim 1 with pad 2, becomes
+
+    ```mlir
+    %p = dsp.zero_pad %x {dsp.sharding = [#dsp.shard<dim = 1, pad = 2>]} : tensor<2x2x4xf32>
+    %s = dsp.reduce_sum %p {axes = array<i64: 1>, dsp.sharding = [#dsp.shard<partial>]}
+        : tensor<2x2x4xf32> -> tensor<2x1x4xf32>
+    %c = dsp.constant dense<0.166666672> : tensor<f32>
+    %m = dsp.mul %s, %c {dsp.sharding = [#dsp.shard<partial>]}
+        : tensor<2x1x4xf32>, tensor<f32> -> tensor<2x1x4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def FuseAttention : Pass<"dsp-fuse-attention"> {
   let summary = "Fuses exported attention subgraphs into dsp.attention";
   let description = [{

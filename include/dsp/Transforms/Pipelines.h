@@ -12,7 +12,13 @@ namespace mlir::dsp {
 /// canonicalize again, CSE.
 void buildImportCleanupPipeline(OpPassManager &pm);
 
-/// Registers `--dsp-pipeline`.
+/// What turns a planned module into the IR a program serializes 1:1: a
+/// value of its own per result (`--dsp-materialize-results`), then the
+/// per-rank IR of `--dsp-localize`.
+void buildProgramLoweringPipeline(OpPassManager &pm);
+
+/// Registers `--dsp-pipeline` (import cleanup, sharding propagation, reshard
+/// insertion: the plan, still global IR).
 void registerPipelines();
 
 } // namespace mlir::dsp

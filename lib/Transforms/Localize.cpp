@@ -1,0 +1,212 @@
+//===- Localize.cpp - Sharded global IR to per-rank IR --------------------===//
+//
+// After reshard insertion every value of a multi-rank module carries the
+// sharding it is held in and every op reads its operands the way it needs
+// them. This pass rewrites the module into what one rank runs: each value's
+// type becomes its block (pads included), and what the global form leaves
+// implicit becomes an op of its own, so that serialization is 1:1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+
+namespace mlir::dsp {
+#define GEN_PASS_DEF_LOCALIZE
+#include "dsp/Transforms/Passes.h.inc"
+
+namespace {
+struct Localize : impl::LocalizeBase<Localize> {
+  void runOnOperation() override;
+
+private:
+  LogicalResult localize(func::FuncOp function);
+  LogicalResult localizeOp(Operation *op);
+  /// An all_to_all between two factors of one dim as a switch between two
+  /// dims of a view: reshape, all_to_all, reshape.
+  LogicalResult viewFactorSwitch(AllToAllOp op);
+  /// `value` with the pad of its block zeroed, for `reader`, an op that sums
+  /// over it; made before the first such reader, shared by the others.
+  Value zeroPad(Value value, Operation *reader);
+  /// A mean over a split factor: each rank sums its block (a partial sum)
+  /// and scales it by the true count, so that the all_reduce adds means.
+  LogicalResult splitPartialMean(ReduceMeanOp mean);
+
+  int64_t ranks = 0;
+  DenseMap<Value, Value> zeroed;
+};
+} // namespace
+
+/// The block type of `value` under its sharding, from its global type.
+static RankedTensorType localType(Value value, int64_t ranks) {
+  auto type = cast<RankedTensorType>(value.getType());
+  ShardingAttr sharding = getSharding(value);
+  return sharding && sharding.isSplit() ? sharding.getLocalType(type, ranks)
+                                        : type;
+}
+
+Value Localize::zeroPad(Value value, Operation *reader) {
+  auto [entry, inserted] = zeroed.try_emplace(value);
+  if (!inserted)
+    return entry->second;
+  OpBuilder builder(reader);
+  auto pad = ZeroPadOp::create(builder, reader->getLoc(), value);
+  setShardings(pad, {getSharding(value)});
+  entry->second = pad;
+  return pad;
+}
+
+LogicalResult Localize::splitPartialMean(ReduceMeanOp mean) {
+  // The input is a block already: the count comes from its global type.
+  FailureOr<RankedTensorType> input =
+      getSharding(mean.getInput())
+          .getGlobalType(mean.getInput().getType(), ranks,
+                         [&] { return mean.emitError(); });
+  if (failed(input))
+    return failure();
+  int64_t count = 1;
+  for (int64_t axis : mean.getAxes())
+    count *= input->getDimSize(axis);
+  OpBuilder builder(mean);
+  Type element = mean.getType().getElementType();
+  auto sum = ReduceSumOp::create(builder, mean.getLoc(), mean.getType(),
+                                 mean.getInput(), mean.getAxesAttr(),
+                                 mean.getKeepdimsAttr());
+  sum->setAttrs(mean->getDiscardableAttrDictionary());
+  auto scale = ConstantOp::create(
+      builder, mean.getLoc(),
+      DenseElementsAttr::get(RankedTensorType::get({}, element),
+                             builder.getFloatAttr(element, 1.0 / count)));
+  auto scaled = MulOp::create(builder, mean.getLoc(), mean.getType(), sum,
+                              scale);
+  setShardings(scaled, {getResultSharding(mean, 0)});
+  mean.replaceAllUsesWith(scaled.getResult());
+  mean.erase();
+  return success();
+}
+
+LogicalResult Localize::viewFactorSwitch(AllToAllOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  ShardingAttr from = getSharding(op.getInput());
+  ShardingAttr to = getResultSharding(op, 0);
+  std::optional<FactorSwitchView> view =
+      mlir::dsp::viewFactorSwitch(type, from, to, ranks);
+  if (!view)
+    return op.emitError("cannot lower the switch from ")
+           << from << " to " << to << " for " << ranks << " ranks";
+  auto viewType = RankedTensorType::get(view->shape, type.getElementType());
+  OpBuilder builder(op);
+  auto in = ReshapeOp::create(builder, op.getLoc(),
+                              view->from.getLocalType(viewType, ranks),
+                              op.getInput());
+  setShardings(in, {view->from});
+  auto moved = AllToAllOp::create(builder, op.getLoc(),
+                                  view->to.getLocalType(viewType, ranks), in,
+                                  view->to.getDim(), view->from.getDim());
+  setShardings(moved, {view->to});
+  auto out = ReshapeOp::create(builder, op.getLoc(), localType(op, ranks),
+                               moved);
+  setShardings(out, {to});
+  op.replaceAllUsesWith(out.getResult());
+  op.erase();
+  return success();
+}
+
+/// Checks that `op`, given its operands' blocks, computes its result's block.
+static LogicalResult checkInferredBlock(Operation *op) {
+  auto infer = dyn_cast<InferTypeOpInterface>(op);
+  if (!infer)
+    return success();
+  SmallVector<Type> inferred;
+  if (failed(infer.inferReturnTypes(
+          op->getContext(), op->getLoc(), op->getOperands(),
+          op->getRawDictionaryAttrs(), op->getPropertiesStorage(),
+          op->getRegions(), inferred)))
+    return op->emitError("cannot run on the blocks of its operands");
+  if (TypeRange(inferred) != op->getResultTypes())
+    return op->emitError("on the blocks of its operands computes ")
+           << inferred.front() << ", not its result's block "
+           << op->getResult(0).getType();
+  return success();
+}
+
+LogicalResult Localize::localizeOp(Operation *op) {
+  // Constants and weights are whole on every rank.
+  if (isa<ConstantOp, WeightOp>(op))
+    return success();
+  if (op->hasAttr(DSPDialect::kOperandShardingsAttrName) ||
+      op->hasAttr(DSPDialect::kReadShardingAttrName))
+    return op->emitError("has shardings that no collective converts yet; run "
+                         "--dsp-insert-reshards first");
+  if (op->getNumResults() != 1 || !getResultSharding(op, 0))
+    return op->emitError("a multi-rank program needs every op sharded; run "
+                         "--dsp-propagate-sharding and --dsp-insert-reshards "
+                         "(or --dsp-pipeline) first");
+  auto allToAll = dyn_cast<AllToAllOp>(op);
+  if (allToAll && allToAll.getSplitDim() == allToAll.getConcatDim())
+    return viewFactorSwitch(allToAll);
+
+  // An op that sums over a split factor must find zeros in its pads.
+  bool collective = isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
+                        LocalSliceOp>(op);
+  if (!collective && getResultSharding(op, 0).isPartial())
+    for (OpOperand &operand : op->getOpOperands()) {
+      ShardingAttr sharding = getSharding(operand.get());
+      if (sharding && sharding.isSplit() && sharding.getPad() > 0)
+        operand.set(zeroPad(operand.get(), op));
+    }
+
+  // A slice keeps a split dim whole: its limit there is the block's extent.
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    ShardingAttr sharding = getSharding(slice.getInput());
+    if (sharding && sharding.isSplit()) {
+      SmallVector<int64_t> limits(slice.getLimits());
+      limits[sharding.getDim()] =
+          slice.getInput().getType().getDimSize(sharding.getDim());
+      slice.setLimits(limits);
+    }
+  }
+
+  Value result = op->getResult(0);
+  result.setType(localType(result, ranks));
+  if (!collective && failed(checkInferredBlock(op)))
+    return failure();
+  if (auto mean = dyn_cast<ReduceMeanOp>(op);
+      mean && getResultSharding(op, 0).isPartial())
+    return splitPartialMean(mean);
+  return success();
+}
+
+LogicalResult Localize::localize(func::FuncOp function) {
+  if (!function.getBody().hasOneBlock())
+    return function.emitError("localization needs a single-block function");
+  Block &body = function.getBody().front();
+  for (BlockArgument argument : body.getArguments())
+    argument.setType(localType(argument, ranks));
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator()))
+    if (failed(localizeOp(&op)))
+      return failure();
+  function.setType(FunctionType::get(function.getContext(),
+                                     body.getArgumentTypes(),
+                                     body.getTerminator()->getOperandTypes()));
+  return success();
+}
+
+void Localize::runOnOperation() {
+  ModuleOp module = getOperation();
+  GroupAttr group = getGroup(module);
+  // Without a group there is one rank and the global IR is its IR.
+  if (!group || group.getPerRank())
+    return;
+  ranks = group.getRanks();
+  for (auto function : module.getOps<func::FuncOp>())
+    if (!function.isExternal() && failed(localize(function)))
+      return signalPassFailure();
+  module->setAttr(DSPDialect::kGroupAttrName,
+                  GroupAttr::get(module.getContext(), ranks, true));
+}
+
+} // namespace mlir::dsp
