@@ -5,6 +5,7 @@
 #include "dsp/Format/FileIO.h"
 
 #include <google/protobuf/stubs/common.h>
+#include <google/protobuf/text_format.h>
 #if GOOGLE_PROTOBUF_VERSION < 4022000
 #include <google/protobuf/stubs/logging.h>
 #define DSP_HAVE_PROTOBUF_LOG_SILENCER 1
@@ -274,6 +275,12 @@ std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
 ProgramFile::~ProgramFile() {
   if (mapping_)
     ::munmap(mapping_, mappingBytes_);
+}
+
+std::string programText(const dsp::program::Program &program) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(program, &text);
+  return text;
 }
 
 } // namespace format

@@ -40,7 +40,7 @@ using namespace mlir;
 using namespace llvm;
 
 namespace {
-enum class EmitKind { MLIR, Bytecode, Program };
+enum class EmitKind { MLIR, Bytecode, Program, ProgramText };
 
 struct DriverOptions {
   cl::opt<std::string> inputFilename{
@@ -53,7 +53,10 @@ struct DriverOptions {
       cl::values(clEnumValN(EmitKind::MLIR, "mlir", "textual MLIR"),
                  clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
                  clEnumValN(EmitKind::Program, "program",
-                            "a .dspx program for dsp-run"))};
+                            "a .dspx program for dsp-run"),
+                 clEnumValN(EmitKind::ProgramText, "program-text",
+                            "the program's instructions and tensors as "
+                            "text (no weights)"))};
   cl::opt<bool> noWeights{
       "no-weights",
       cl::desc("Import ONNX weights as shape-only dsp.weight ops (plan "
@@ -98,9 +101,12 @@ struct Driver {
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
   LogicalResult verifyRoundtrip(ModuleOp module) const;
-  /// Prints the plan summary and renders the report and graph that were
-  /// asked for into `planFiles`, written once everything else succeeded.
-  void renderPlan(ModuleOp module) const;
+  /// Renders the plan summary, report and graph that were asked for from
+  /// the planned (global) IR: returns the summary and adds the files to
+  /// `files` as (path, contents).
+  std::string
+  renderPlan(ModuleOp module,
+             std::vector<std::pair<std::string, std::string>> &files) const;
 
   /// Files to write after the main output: (path, contents).
   mutable std::vector<std::pair<std::string, std::string>> planFiles;
@@ -147,38 +153,63 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   return success();
 }
 
-void Driver::renderPlan(ModuleOp module) const {
+std::string Driver::renderPlan(
+    ModuleOp module,
+    std::vector<std::pair<std::string, std::string>> &files) const {
+  std::string summary;
   if (options.reportFile.empty() && !options.summary && options.dotFile.empty())
-    return;
+    return summary;
   json::Object report = mlir::dsp::buildPlanReport(module);
-  if (options.summary)
-    mlir::dsp::printPlanSummary(report, errs());
+  if (options.summary) {
+    raw_string_ostream os(summary);
+    mlir::dsp::printPlanSummary(report, os);
+  }
   if (!options.dotFile.empty()) {
     std::string dot;
     raw_string_ostream os(dot);
     mlir::dsp::printPlanDot(module, os);
-    planFiles.emplace_back(options.dotFile, std::move(dot));
+    files.emplace_back(options.dotFile, std::move(dot));
   }
   if (!options.reportFile.empty())
-    planFiles.emplace_back(
+    files.emplace_back(
         options.reportFile,
         formatv("{0:2}\n", json::Value(std::move(report))).str());
+  return summary;
 }
 
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   MLIRContext &context = *module.getContext();
   if (config.shouldVerifyRoundtrip() && failed(verifyRoundtrip(module)))
     return failure();
-  PassManager pm(&context, ModuleOp::getOperationName(),
-                 OpPassManager::Nesting::Implicit);
-  pm.enableVerifier(config.shouldVerifyPasses());
-  if (failed(applyPassManagerCLOptions(pm)))
+  auto newPassManager = [&]() -> FailureOr<std::unique_ptr<PassManager>> {
+    auto pm = std::make_unique<PassManager>(
+        &context, ModuleOp::getOperationName(),
+        OpPassManager::Nesting::Implicit);
+    pm->enableVerifier(config.shouldVerifyPasses());
+    if (failed(applyPassManagerCLOptions(*pm)))
+      return failure();
+    applyDefaultTimingPassManagerCLOptions(*pm);
+    return pm;
+  };
+  FailureOr<std::unique_ptr<PassManager>> pm = newPassManager();
+  if (failed(pm))
     return failure();
-  applyDefaultTimingPassManagerCLOptions(pm);
   if (isOnnxFile(options.inputFilename) && !options.noImportCleanup)
-    mlir::dsp::buildImportCleanupPipeline(pm);
-  if (failed(config.setupPassPipeline(pm)) || failed(pm.run(module)))
+    mlir::dsp::buildImportCleanupPipeline(**pm);
+  if (failed(config.setupPassPipeline(**pm)) || failed((*pm)->run(module)))
     return failure();
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string summary = renderPlan(module, files);
+  bool program = options.emit == EmitKind::Program ||
+                 options.emit == EmitKind::ProgramText;
+  if (program) {
+    FailureOr<std::unique_ptr<PassManager>> lowering = newPassManager();
+    if (failed(lowering))
+      return failure();
+    mlir::dsp::buildProgramLoweringPipeline(**lowering);
+    if (failed((*lowering)->run(module)))
+      return failure();
+  }
   LogicalResult emitted = success();
   switch (options.emit) {
   case EmitKind::MLIR:
@@ -191,10 +222,15 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   case EmitKind::Program:
     emitted = mlir::dsp::emitProgram(module, options.outputFilename);
     break;
+  case EmitKind::ProgramText:
+    emitted = mlir::dsp::emitProgramText(module, os);
+    break;
   }
-  if (succeeded(emitted))
-    renderPlan(module);
-  return emitted;
+  if (failed(emitted))
+    return failure();
+  errs() << summary;
+  planFiles.insert(planFiles.end(), files.begin(), files.end());
+  return success();
 }
 
 /// Prints ONNX import diagnostics as `file: node 'name': message`; the

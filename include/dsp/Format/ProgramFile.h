@@ -67,6 +67,9 @@ std::string writeProgramFile(const std::string &path,
 std::string validateProgram(const dsp::program::Program &program,
                             uint64_t weightsSize);
 
+/// `program` in protobuf text format, one field per line.
+std::string programText(const dsp::program::Program &program);
+
 /// Byte size of one element of `dtype`; 0 for DTYPE_UNSPECIFIED or unknown.
 size_t elementSize(dsp::program::DType dtype);
 /// Short lower-case name of `dtype` ("f32", "i64", ...).

@@ -1,0 +1,99 @@
+// A program is the per-rank IR serialized 1:1: one tensor per value, one
+// instruction per op, collectives with the layouts they convert between.
+// RUN: dsp-opt %s -split-input-file --emit=program-text | FileCheck %s
+
+// One rank: inherent attributes with their defaults; a result that is an
+// argument gets a copy of its own; two tensors whose lifetimes overlap get
+// disjoint arena ranges, 64-byte aligned.
+// CHECK-LABEL: format_version:
+// CHECK:       ranks: 1
+// CHECK:       tensors {
+// CHECK-NEXT:    name: "x"
+// CHECK-NEXT:    dtype: F32
+// CHECK-NEXT:    shape: 2
+// CHECK-NEXT:    shape: 3
+// CHECK-NEXT:    kind: INPUT
+// CHECK-NEXT:    bytes: 24
+// CHECK:       tensors {
+// CHECK-NEXT:    name: "y"
+// CHECK-NEXT:    dtype: F32
+// CHECK:         kind: OUTPUT
+// CHECK-NEXT:    offset: 64
+// CHECK:       tensors {
+// CHECK-NEXT:    name: "same"
+// CHECK:         kind: OUTPUT
+// CHECK-NEXT:    offset: 128
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "softmax"
+// CHECK-NEXT:    inputs: 0
+// CHECK-NEXT:    outputs: 1
+// CHECK-NEXT:    attributes {
+// CHECK-NEXT:      name: "axis"
+// CHECK-NEXT:      ints {
+// CHECK-NEXT:        values: 1
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "reshape"
+// CHECK-NEXT:    inputs: 0
+// CHECK-NEXT:    outputs: 2
+// CHECK:       inputs: 0
+// CHECK-NEXT:  outputs: 1
+// CHECK-NEXT:  outputs: 2
+// CHECK-NEXT:  arena_bytes: 192
+func.func @main(%x: tensor<2x3xf32> {dsp.name = "x"}) -> (tensor<2x3xf32> {dsp.name = "y"}, tensor<2x3xf32> {dsp.name = "same"}) {
+  %0 = dsp.softmax %x {axis = 1 : i64} : tensor<2x3xf32>
+  return %0, %x : tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// Four ranks: the input is each rank's block with its layout
+// [kind, dim, outer, size, inner, pad] and global shape; the partial mean is
+// a zero_pad, a reduce_sum and a mul by a weight of 1/6; the all_reduce and
+// the output carry their layouts.
+// CHECK-LABEL: format_version:
+// CHECK:       ranks: 4
+// CHECK:       tensors {
+// CHECK-NEXT:    name: "x"
+// CHECK-NEXT:    dtype: F32
+// CHECK-NEXT:    shape: 2
+// CHECK-NEXT:    shape: 2
+// CHECK-NEXT:    shape: 4
+// CHECK-NEXT:    kind: INPUT
+// CHECK-NEXT:    bytes: 64
+// CHECK-NEXT:    layout: 1
+// CHECK-NEXT:    layout: 1
+// CHECK-NEXT:    layout: 1
+// CHECK-NEXT:    layout: 6
+// CHECK-NEXT:    layout: 1
+// CHECK-NEXT:    layout: 2
+// CHECK-NEXT:    global_shape: 2
+// CHECK-NEXT:    global_shape: 6
+// CHECK-NEXT:    global_shape: 4
+// CHECK:       kind: WEIGHT
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "zero_pad"
+// CHECK:           name: "from"
+// CHECK:           name: "global_shape"
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "reduce_sum"
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "mul"
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "all_reduce"
+// CHECK:           name: "from"
+// CHECK-NEXT:      ints {
+// CHECK-NEXT:        values: 2
+// CHECK:           name: "to"
+// CHECK-NEXT:      ints {
+// CHECK-NEXT:        values: 0
+// CHECK:           name: "reduction"
+// CHECK-NEXT:      str: "sum"
+// CHECK-NOT:   op:
+// CHECK:       outputs:
+module attributes {dsp.group = #dsp.group<ranks = 4>} {
+  func.func @main(%x: tensor<2x6x4xf32> {dsp.name = "x", dsp.sharding = #dsp.shard<dim = 1, pad = 2>}) -> tensor<2x1x4xf32> {
+    %0 = dsp.reduce_mean %x {axes = array<i64: 1>, dsp.sharding = [#dsp.shard<partial>]} : tensor<2x6x4xf32> -> tensor<2x1x4xf32>
+    %1 = dsp.all_reduce %0 sum {dsp.sharding = [#dsp.shard<replicated>]} : tensor<2x1x4xf32>
+    return %1 : tensor<2x1x4xf32>
+  }
+}
