@@ -9,8 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Import/OnnxImporter.h"
-#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "ImportContext.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,6 +37,7 @@
 
 using namespace mlir;
 using namespace mlir::dsp;
+using namespace mlir::dsp::onnx_import;
 
 namespace {
 constexpr int64_t kMinOpset = 11;
@@ -50,143 +50,18 @@ constexpr int64_t kInlineElements = 64;
 /// which fold: they stay dense up to the folders' own limit.
 constexpr int64_t kInlineIntegerElements = 1 << 16;
 
-/// "[2,3,4]", for messages.
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleave(shape, os, ",");
-  os << "]";
-  return text;
-}
-
-/// The error of one node, reported once at the importer's boundary.
-struct ImportError {
-  std::string message;
-};
-
-class Importer {
+class Importer : public ImportContext {
 public:
-  Importer(MLIRContext &context, StringRef path,
-           const OnnxImportOptions &options)
-      : context(context), builder(&context), path(path.str()),
-        options(options) {}
+  using ImportContext::ImportContext;
 
   OwningOpRef<ModuleOp> run(onnx::ModelProto &model);
 
 private:
-  using Values = SmallVector<Value>;
-
   void checkVersions(const onnx::ModelProto &model);
   void importInitializer(onnx::TensorProto &tensor);
   void importNode(const onnx::NodeProto &node, int64_t index);
   Values mapNode(const onnx::NodeProto &node);
 
-  [[noreturn]] void fail(const Twine &message) {
-    throw ImportError{message.str()};
-  }
-
-  // Values and attributes.
-  Value input(const onnx::NodeProto &node, int index);
-  Value optionalInput(const onnx::NodeProto &node, int index);
-  SmallVector<int64_t> constantInts(Value value, StringRef what);
-  std::optional<SmallVector<int64_t>>
-  optionalConstantInts(const onnx::NodeProto &node, int index);
-  const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
-                                        StringRef name);
-  int64_t intAttr(const onnx::NodeProto &node, StringRef name,
-                  int64_t defaultValue);
-  float floatAttr(const onnx::NodeProto &node, StringRef name,
-                  float defaultValue);
-  std::string stringAttr(const onnx::NodeProto &node, StringRef name,
-                         StringRef defaultValue);
-  std::optional<SmallVector<int64_t>> intsAttr(const onnx::NodeProto &node,
-                                               StringRef name);
-  /// Axes given as attribute before `inputSince` and as input from then on.
-  std::optional<SmallVector<int64_t>> axes(const onnx::NodeProto &node,
-                                           int64_t inputSince, int inputIndex);
-  int64_t normalizeAxis(int64_t axis, int64_t rank);
-
-  // Types and tensors.
-  Type elementType(int32_t onnxType, StringRef what);
-  ElementsAttr tensorAttr(onnx::TensorProto &tensor, bool allowBlob);
-  /// The mapped external data file of `tensor` and the offset of its
-  /// `bytes` bytes in it.
-  std::pair<std::shared_ptr<llvm::MemoryBuffer>, uint64_t>
-  externalData(const onnx::TensorProto &tensor, const std::string &what,
-               uint64_t bytes);
-  RankedTensorType typeOf(Value value) {
-    return cast<RankedTensorType>(value.getType());
-  }
-  Value constant(ElementsAttr value) {
-    return ConstantOp::create(builder, location, value);
-  }
-  Value scalar(float value, Type elementType) {
-    auto type = RankedTensorType::get({}, elementType);
-    return constant(
-        DenseElementsAttr::get(type, builder.getFloatAttr(elementType, value)));
-  }
-
-  // Op builders.
-  /// Builds `Op`, checks it and folds it. Result types are inferred before
-  /// the op exists and the op is verified before any folder sees it, so an
-  /// operand or attribute the op rejects is this node's import error, never
-  /// an assertion in a generated builder.
-  template <typename Op, typename... Args> Value fold(Args &&...args) {
-    OperationState state(location, Op::getOperationName());
-    std::string diagnostics;
-    ScopedDiagnosticHandler capture(&context, [&](Diagnostic &diagnostic) {
-      if (diagnostic.getSeverity() == DiagnosticSeverity::Error)
-        diagnostics += (diagnostics.empty() ? "" : "; ") + diagnostic.str();
-      return success();
-    });
-    auto reject = [&](StringRef what) {
-      fail(diagnostics.empty() ? what.str() : diagnostics);
-    };
-    if constexpr (Op::template hasTrait<InferTypeOpInterface::Trait>() &&
-                  llvm::is_detected<BuildWithResultTypes, Op, Args...>::value) {
-      Op::build(builder, state, TypeRange(), std::forward<Args>(args)...);
-      SmallVector<Type> types;
-      if (failed(Op::inferReturnTypes(&context, location, state.operands,
-                                      state.attributes.getDictionary(&context),
-                                      state.getRawProperties(), state.regions,
-                                      types)))
-        reject("its operands and attributes do not fit " +
-               Op::getOperationName().str());
-      state.addTypes(types);
-    } else {
-      Op::build(builder, state, std::forward<Args>(args)...);
-    }
-    for (Type type : state.types)
-      checkSize(cast<RankedTensorType>(type), "the result");
-    Operation *op = builder.create(state);
-    if (failed(verify(op, /*verifyRecursively=*/false))) {
-      op->erase();
-      reject("the " + Op::getOperationName().str() + " it maps to is invalid");
-    }
-    SmallVector<Value> folded;
-    if (succeeded(builder.tryFold(op, folded)) && !folded.empty()) {
-      op->erase();
-      return folded.front();
-    }
-    return op->getResult(0);
-  }
-  template <typename Op, typename... Args>
-  using BuildWithResultTypes =
-      decltype(Op::build(std::declval<OpBuilder &>(),
-                         std::declval<OperationState &>(),
-                         std::declval<TypeRange>(), std::declval<Args>()...));
-  /// Fails unless `type` has non-negative dims and at most kMaxElements
-  /// elements, so that no size computed from it can overflow.
-  void checkSize(RankedTensorType type, const Twine &what) {
-    if (!::dsp::format::checkedElementCount(type.getShape()))
-      fail(what + " would have shape " + shapeString(type.getShape()) +
-           ", more than 2^48 elements or a negative dim");
-  }
-  Value reshape(Value value, ArrayRef<int64_t> shape) {
-    auto type = RankedTensorType::get(shape, typeOf(value).getElementType());
-    return fold<ReshapeOp>(type, value);
-  }
   Value unary(const onnx::NodeProto &node);
   Value binary(const onnx::NodeProto &node);
   Value variadic(const onnx::NodeProto &node);
@@ -216,16 +91,6 @@ private:
   Value constantOfShape(const onnx::NodeProto &node);
   Value shapeNode(const onnx::NodeProto &node);
   Value castNode(const onnx::NodeProto &node);
-
-  MLIRContext &context;
-  OpBuilder builder;
-  std::string path;
-  const OnnxImportOptions &options;
-  Location location = UnknownLoc::get(&context);
-  int64_t opset = 0;
-  llvm::StringMap<Value> values;
-  /// Keeps the external data files mapped while the module references them.
-  llvm::StringMap<std::shared_ptr<llvm::MemoryBuffer>> externalFiles;
 };
 } // namespace
 
@@ -248,7 +113,7 @@ void Importer::checkVersions(const onnx::ModelProto &model) {
          Twine(kMinOpset) + " to " + Twine(kMaxOpset));
 }
 
-Type Importer::elementType(int32_t onnxType, StringRef what) {
+Type ImportContext::elementType(int32_t onnxType, StringRef what) {
   switch (onnxType) {
   case onnx::TensorProto::FLOAT:
     return builder.getF32Type();
@@ -271,7 +136,8 @@ Type Importer::elementType(int32_t onnxType, StringRef what) {
   }
 }
 
-ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
+ElementsAttr ImportContext::tensorAttr(onnx::TensorProto &tensor,
+                                       bool allowBlob) {
   std::string what = "initializer '" + tensor.name() + "'";
   Type type = elementType(tensor.data_type(), what);
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
@@ -359,8 +225,8 @@ ElementsAttr Importer::tensorAttr(onnx::TensorProto &tensor, bool allowBlob) {
 }
 
 std::pair<std::shared_ptr<llvm::MemoryBuffer>, uint64_t>
-Importer::externalData(const onnx::TensorProto &tensor, const std::string &what,
-                       uint64_t bytes) {
+ImportContext::externalData(const onnx::TensorProto &tensor,
+                            const std::string &what, uint64_t bytes) {
   std::string location;
   uint64_t offset = 0;
   std::optional<uint64_t> length;
@@ -568,100 +434,7 @@ void Importer::importNode(const onnx::NodeProto &node, int64_t index) {
   }
 }
 
-Value Importer::input(const onnx::NodeProto &node, int index) {
-  Value value = optionalInput(node, index);
-  if (!value)
-    fail("input " + Twine(index) + " is missing");
-  return value;
-}
-
-Value Importer::optionalInput(const onnx::NodeProto &node, int index) {
-  if (index >= node.input_size() || node.input(index).empty())
-    return nullptr;
-  auto it = values.find(node.input(index));
-  if (it == values.end())
-    fail("input '" + node.input(index) + "' is not defined before use");
-  return it->second;
-}
-
-SmallVector<int64_t> Importer::constantInts(Value value, StringRef what) {
-  // Large int64 initializers (index tensors) are kept as blobs.
-  ElementsAttr elements;
-  if (matchPattern(value, m_Constant(&elements)))
-    if (auto blob = dyn_cast<DenseI64ResourceElementsAttr>(elements))
-      if (std::optional<ArrayRef<int64_t>> data = blob.tryGetAsArrayRef())
-        return SmallVector<int64_t>(*data);
-  DenseElementsAttr attr;
-  if (!matchPattern(value, m_Constant(&attr)) ||
-      !attr.getElementType().isInteger())
-    fail(what + " must be a constant integer tensor once shapes are static");
-  SmallVector<int64_t> result;
-  for (const APInt &v : attr.getValues<APInt>())
-    result.push_back(v.getSExtValue());
-  return result;
-}
-
-std::optional<SmallVector<int64_t>>
-Importer::optionalConstantInts(const onnx::NodeProto &node, int index) {
-  Value value = optionalInput(node, index);
-  if (!value)
-    return std::nullopt;
-  return constantInts(value, "input " + std::to_string(index));
-}
-
-const onnx::AttributeProto *Importer::attribute(const onnx::NodeProto &node,
-                                                StringRef name) {
-  for (const auto &attr : node.attribute())
-    if (attr.name() == name)
-      return &attr;
-  return nullptr;
-}
-
-int64_t Importer::intAttr(const onnx::NodeProto &node, StringRef name,
-                          int64_t defaultValue) {
-  const auto *attr = attribute(node, name);
-  return attr ? attr->i() : defaultValue;
-}
-
-float Importer::floatAttr(const onnx::NodeProto &node, StringRef name,
-                          float defaultValue) {
-  const auto *attr = attribute(node, name);
-  return attr ? attr->f() : defaultValue;
-}
-
-std::string Importer::stringAttr(const onnx::NodeProto &node, StringRef name,
-                                 StringRef defaultValue) {
-  const auto *attr = attribute(node, name);
-  return attr ? attr->s() : defaultValue.str();
-}
-
-std::optional<SmallVector<int64_t>>
-Importer::intsAttr(const onnx::NodeProto &node, StringRef name) {
-  const auto *attr = attribute(node, name);
-  if (!attr)
-    return std::nullopt;
-  return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
-}
-
-std::optional<SmallVector<int64_t>> Importer::axes(const onnx::NodeProto &node,
-                                                   int64_t inputSince,
-                                                   int inputIndex) {
-  if (opset >= inputSince) {
-    if (attribute(node, "axes"))
-      fail("takes axes as an input from opset " + Twine(inputSince) +
-           ", not as an attribute");
-    return optionalConstantInts(node, inputIndex);
-  }
-  return intsAttr(node, "axes");
-}
-
-int64_t Importer::normalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank)
-    fail("axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
-  return axis < 0 ? axis + rank : axis;
-}
-
-Importer::Values Importer::mapNode(const onnx::NodeProto &node) {
+Values Importer::mapNode(const onnx::NodeProto &node) {
   StringRef op = node.op_type();
   if (op == "Identity")
     return {input(node, 0)};
@@ -890,7 +663,7 @@ Value Importer::softmax(const onnx::NodeProto &node) {
   return reshape(fold<SoftmaxOp>(flat, int64_t{1}), type.getShape());
 }
 
-Importer::Values Importer::layerNorm(const onnx::NodeProto &node) {
+Values Importer::layerNorm(const onnx::NodeProto &node) {
   Value x = input(node, 0);
   int64_t rank = typeOf(x).getRank();
   int64_t axis = normalizeAxis(intAttr(node, "axis", -1), rank);
@@ -922,7 +695,7 @@ Importer::Values Importer::layerNorm(const onnx::NodeProto &node) {
   return results;
 }
 
-Importer::Values Importer::dropout(const onnx::NodeProto &node) {
+Values Importer::dropout(const onnx::NodeProto &node) {
   // Inference: the output is the input and the mask all true. Before opset
   // 12 the ratio is an attribute and there is no training mode.
   Value x = input(node, 0);
@@ -1026,7 +799,7 @@ Value Importer::slice(const onnx::NodeProto &node) {
   return fold<SliceOp>(x, sliceStarts, limits, strides);
 }
 
-Importer::Values Importer::split(const onnx::NodeProto &node) {
+Values Importer::split(const onnx::NodeProto &node) {
   Value x = input(node, 0);
   ArrayRef<int64_t> shape = typeOf(x).getShape();
   int64_t rank = shape.size();
