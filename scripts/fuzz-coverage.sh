@@ -12,7 +12,7 @@
 #                  build-fuzz-cov/report)
 #   TARGET         default: all
 #
-# Prints the llvm-cov summary lines of lib/Import/OnnxImporter.cpp and
+# Prints the llvm-cov summary lines of the files of lib/Import/ and
 # lib/Format/Validate.cpp; report.txt has every file of lib/, html/ the
 # annotated sources.
 set -euo pipefail
@@ -77,6 +77,6 @@ cov report "${common[@]}" "$root/lib" >"$report/report.txt"
 cov show -format=html -output-dir="$report/html" "${common[@]}" "$root/lib" \
   >/dev/null
 echo "== coverage (regions, functions, lines, branches; see $report/report.txt)"
-cov report "${common[@]}" "$root/lib/Import/OnnxImporter.cpp" \
-  "$root/lib/Format/Validate.cpp" | sed -n '1,2p;/OnnxImporter.cpp\|Validate.cpp/p'
+cov report "${common[@]}" "$root/lib/Import" \
+  "$root/lib/Format/Validate.cpp" | sed -n '1,2p;/Import\/\|Validate.cpp/p'
 echo "HTML: $report/html/index.html"

@@ -43,7 +43,8 @@ except ImportError as error:
           "(install scripts/requirements.txt)")
     sys.exit(SKIP_EXIT_CODE)
 
-# Keep in step with Importer::mapNode in lib/Import/OnnxImporter.cpp.
+# Keep in step with the converters the register*Converters functions of
+# lib/Import/Convert*.cpp add.
 SUPPORTED_OPS = frozenset("""
     Identity Dropout Split
     Neg Exp Log Sqrt Reciprocal Abs Erf Tanh Sigmoid Relu Sin Cos IsNaN Not
