@@ -10,9 +10,9 @@
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Format/OpRegistry.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -98,8 +98,9 @@ std::string shapeProblem(const Shape &shape, const std::string &what) {
 // false, so op checkers read as a chain of conditions.
 class InstructionChecker {
 public:
-  InstructionChecker(const Program &program, const Instruction &instruction)
-      : program(program), instruction(instruction) {}
+  InstructionChecker(const Program &program, const Instruction &instruction,
+                     Op op)
+      : program(program), instruction(instruction), op_(op) {}
 
   std::string problem;
 
@@ -110,7 +111,7 @@ public:
   }
 
   int numInputs() const { return instruction.inputs_size(); }
-  const std::string &op() const { return instruction.op(); }
+  Op op() const { return op_; }
   int64_t ranks() const { return program.ranks(); }
   const Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));
@@ -239,15 +240,13 @@ public:
   }
 
   /// Every attribute is one the op knows, and none is given twice.
-  bool attributesKnown(std::initializer_list<const char *> known) {
+  bool attributesKnown(const std::vector<std::string> &known) {
     std::set<std::string> seen;
     for (const Attribute &attribute : instruction.attributes()) {
       if (!seen.insert(attribute.name()).second)
         return fail("attribute '" + attribute.name() + "' is given twice");
-      bool isKnown = false;
-      for (const char *name : known)
-        isKnown |= attribute.name() == name;
-      if (!isKnown)
+      if (std::find(known.begin(), known.end(), attribute.name()) ==
+          known.end())
         return fail("unknown attribute '" + attribute.name() + "'");
     }
     return true;
@@ -256,19 +255,28 @@ public:
 private:
   const Program &program;
   const Instruction &instruction;
+  Op op_;
 };
 
-using Checker = std::function<bool(InstructionChecker &)>;
-
-struct OpSignature {
-  int minInputs;
-  int maxInputs;
-  Checker check;
-};
+/// Checks an instruction's dtypes, attributes and shapes once its operand
+/// counts and attribute names are known to fit its op.
+using Checker = bool (*)(InstructionChecker &);
 
 bool checkUnary(InstructionChecker &c, DType in, DType out) {
   return c.dtypeIn(0, {in}) && c.dtypeIn(-1, {out}) &&
          c.outputShapeIs(c.inputShape(0));
+}
+
+bool checkUnaryF32(InstructionChecker &c) {
+  return checkUnary(c, dsp::program::F32, dsp::program::F32);
+}
+
+bool checkIsNan(InstructionChecker &c) {
+  return checkUnary(c, dsp::program::F32, dsp::program::BOOL);
+}
+
+bool checkNot(InstructionChecker &c) {
+  return checkUnary(c, dsp::program::BOOL, dsp::program::BOOL);
 }
 
 bool checkBroadcast(InstructionChecker &c) {
@@ -282,32 +290,29 @@ bool checkBroadcast(InstructionChecker &c) {
 }
 
 bool checkArithmetic(InstructionChecker &c) {
-  return c.attributesKnown({}) &&
-         c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
+  return c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
          c.sameDtype(1, 0) && c.sameDtype(-1, 0) && checkBroadcast(c);
 }
 
 bool checkComparison(InstructionChecker &c) {
-  return c.attributesKnown({}) &&
-         c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
+  return c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
          c.sameDtype(1, 0) && c.dtypeIn(-1, {dsp::program::BOOL}) &&
          checkBroadcast(c);
 }
 
 bool checkLogical(InstructionChecker &c) {
-  return c.attributesKnown({}) && c.dtypeIn(0, {dsp::program::BOOL}) &&
+  return c.dtypeIn(0, {dsp::program::BOOL}) &&
          c.dtypeIn(1, {dsp::program::BOOL}) &&
          c.dtypeIn(-1, {dsp::program::BOOL}) && checkBroadcast(c);
 }
 
 bool checkWhere(InstructionChecker &c) {
-  return c.attributesKnown({}) && c.dtypeIn(0, {dsp::program::BOOL}) &&
-         c.sameDtype(2, 1) && c.sameDtype(-1, 1) && checkBroadcast(c);
+  return c.dtypeIn(0, {dsp::program::BOOL}) && c.sameDtype(2, 1) &&
+         c.sameDtype(-1, 1) && checkBroadcast(c);
 }
 
 bool checkGelu(InstructionChecker &c) {
-  if (!c.attributesKnown({"approximate"}) ||
-      !checkUnary(c, dsp::program::F32, dsp::program::F32))
+  if (!checkUnaryF32(c))
     return false;
   const Attribute *approximate =
       c.attribute("approximate", false, Attribute::kStr);
@@ -322,14 +327,13 @@ bool checkGelu(InstructionChecker &c) {
 
 bool checkCast(InstructionChecker &c) {
   auto types = {dsp::program::F32, dsp::program::I64, dsp::program::BOOL};
-  return c.attributesKnown({}) && c.dtypeIn(0, types) && c.dtypeIn(-1, types) &&
+  return c.dtypeIn(0, types) && c.dtypeIn(-1, types) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkMatmul(InstructionChecker &c) {
-  if (!c.attributesKnown({}) || !c.dtypeIn(0, {dsp::program::F32}) ||
-      !c.sameDtype(1, 0) || !c.sameDtype(-1, 0) || !c.rankAtLeast(0, 2) ||
-      !c.rankAtLeast(1, 2))
+  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(1, 0) ||
+      !c.sameDtype(-1, 0) || !c.rankAtLeast(0, 2) || !c.rankAtLeast(1, 2))
     return false;
   Shape a = c.inputShape(0), b = c.inputShape(1);
   int64_t k = a[a.size() - 1];
@@ -350,8 +354,7 @@ bool checkMatmul(InstructionChecker &c) {
 bool checkLayerNorm(InstructionChecker &c) {
   int64_t axis = 0;
   double epsilon = 0;
-  if (!c.attributesKnown({"axis", "epsilon"}) ||
-      !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
       !c.axis("axis", c.inputShape(0).size(), axis) ||
       !c.singleFloat("epsilon", true, epsilon) ||
       !c.outputShapeIs(c.inputShape(0)))
@@ -371,14 +374,14 @@ bool checkLayerNorm(InstructionChecker &c) {
 
 bool checkSoftmax(InstructionChecker &c) {
   int64_t axis = 0;
-  return c.attributesKnown({"axis"}) && c.dtypeIn(0, {dsp::program::F32}) &&
-         c.sameDtype(-1, 0) && c.axis("axis", c.inputShape(0).size(), axis) &&
+  return c.dtypeIn(0, {dsp::program::F32}) && c.sameDtype(-1, 0) &&
+         c.axis("axis", c.inputShape(0).size(), axis) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkAttention(InstructionChecker &c) {
   double scale = 0;
-  if (!c.attributesKnown({"scale"}) || !c.singleFloat("scale", true, scale))
+  if (!c.singleFloat("scale", true, scale))
     return false;
   for (int i = 0; i < c.numInputs(); ++i)
     if (!c.dtypeIn(i, {dsp::program::F32}))
@@ -416,7 +419,7 @@ int64_t elementCount(const Shape &shape) {
 }
 
 bool checkReshape(InstructionChecker &c) {
-  if (!c.attributesKnown({}) || !c.sameDtype(-1, 0))
+  if (!c.sameDtype(-1, 0))
     return false;
   if (elementCount(c.inputShape(0)) != elementCount(c.outputShape()))
     return c.fail("output shape " + shapeString(c.outputShape()) +
@@ -427,8 +430,7 @@ bool checkReshape(InstructionChecker &c) {
 
 bool checkTranspose(InstructionChecker &c) {
   Shape in = c.inputShape(0), perm;
-  if (!c.attributesKnown({"perm"}) || !c.sameDtype(-1, 0) ||
-      !c.intsOfLength("perm", in.size(), perm))
+  if (!c.sameDtype(-1, 0) || !c.intsOfLength("perm", in.size(), perm))
     return false;
   std::vector<bool> used(in.size(), false);
   Shape out(in.size());
@@ -447,8 +449,7 @@ bool checkTranspose(InstructionChecker &c) {
 bool checkConcat(InstructionChecker &c) {
   Shape first = c.inputShape(0);
   int64_t axis = 0;
-  if (!c.attributesKnown({"axis"}) || !c.sameDtype(-1, 0) ||
-      !c.axis("axis", first.size(), axis))
+  if (!c.sameDtype(-1, 0) || !c.axis("axis", first.size(), axis))
     return false;
   Shape out = first;
   for (int i = 1; i < c.numInputs(); ++i) {
@@ -473,8 +474,7 @@ bool checkConcat(InstructionChecker &c) {
 
 bool checkSlice(InstructionChecker &c) {
   Shape in = c.inputShape(0), starts, limits, strides;
-  if (!c.attributesKnown({"starts", "limits", "strides"}) ||
-      !c.sameDtype(-1, 0) || !c.intsOfLength("starts", in.size(), starts) ||
+  if (!c.sameDtype(-1, 0) || !c.intsOfLength("starts", in.size(), starts) ||
       !c.intsOfLength("limits", in.size(), limits) ||
       !c.intsOfLength("strides", in.size(), strides))
     return false;
@@ -507,8 +507,8 @@ bool checkSlice(InstructionChecker &c) {
 bool checkGather(InstructionChecker &c) {
   Shape data = c.inputShape(0), indices = c.inputShape(1);
   int64_t axis = 0;
-  if (!c.attributesKnown({"axis"}) || !c.dtypeIn(1, {dsp::program::I64}) ||
-      !c.sameDtype(-1, 0) || !c.axis("axis", data.size(), axis))
+  if (!c.dtypeIn(1, {dsp::program::I64}) || !c.sameDtype(-1, 0) ||
+      !c.axis("axis", data.size(), axis))
     return false;
   Shape out(data.begin(), data.begin() + axis);
   out.insert(out.end(), indices.begin(), indices.end());
@@ -519,8 +519,7 @@ bool checkGather(InstructionChecker &c) {
 bool checkReduce(InstructionChecker &c) {
   Shape in = c.inputShape(0), axes;
   int64_t keepdims = 0;
-  if (!c.attributesKnown({"axes", "keepdims"}) ||
-      !c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
       !c.ints("axes", axes) || !c.singleInt("keepdims", keepdims))
     return false;
   if (keepdims != 0 && keepdims != 1)
@@ -544,8 +543,6 @@ bool checkReduce(InstructionChecker &c) {
 }
 
 bool checkConv(InstructionChecker &c) {
-  if (!c.attributesKnown({"strides", "dilations", "pads", "group"}))
-    return false;
   for (int i = 0; i < c.numInputs(); ++i)
     if (!c.dtypeIn(i, {dsp::program::F32}))
       return false;
@@ -602,7 +599,7 @@ bool checkConv(InstructionChecker &c) {
 
 bool checkExpand(InstructionChecker &c) {
   Shape broadcast;
-  if (!c.attributesKnown({}) || !c.sameDtype(-1, 0))
+  if (!c.sameDtype(-1, 0))
     return false;
   if (!broadcastShapes(c.inputShape(0), c.outputShape(), broadcast) ||
       broadcast != c.outputShape())
@@ -614,8 +611,7 @@ bool checkExpand(InstructionChecker &c) {
 
 bool checkTile(InstructionChecker &c) {
   Shape in = c.inputShape(0), repeats;
-  if (!c.attributesKnown({"repeats"}) || !c.sameDtype(-1, 0) ||
-      !c.intsOfLength("repeats", in.size(), repeats))
+  if (!c.sameDtype(-1, 0) || !c.intsOfLength("repeats", in.size(), repeats))
     return false;
   Shape out(in.size());
   for (size_t d = 0; d < in.size(); ++d) {
@@ -658,16 +654,11 @@ const char *layoutKindName(Layout::Kind kind) {
 /// Collectives and their local companions: the operand is the block the
 /// `from` layout gives each rank, the result the block of `to`.
 bool checkCollective(InstructionChecker &c) {
-  const std::string &op = c.op();
-  bool zeroPad = op == "zero_pad";
-  bool allReduce = op == "all_reduce";
-  bool known =
-      zeroPad ? c.attributesKnown({"from", "global_shape"})
-      : allReduce
-          ? c.attributesKnown({"from", "to", "global_shape", "reduction"})
-          : c.attributesKnown({"from", "to", "global_shape"});
+  Op op = c.op();
+  bool zeroPad = op == Op::ZeroPad;
+  bool allReduce = op == Op::AllReduce;
   Shape global;
-  if (!known || !c.sameDtype(-1, 0) || !c.ints("global_shape", global))
+  if (!c.sameDtype(-1, 0) || !c.ints("global_shape", global))
     return false;
   std::string problem = checkGlobalShape(global);
   if (!problem.empty())
@@ -679,13 +670,13 @@ bool checkCollective(InstructionChecker &c) {
   if (zeroPad)
     to = from;
 
-  static const std::map<std::string, std::pair<Layout::Kind, Layout::Kind>>
-      kinds = {{"all_to_all", {Layout::Split, Layout::Split}},
-               {"all_gather", {Layout::Split, Layout::Replicated}},
-               {"reduce_scatter", {Layout::Partial, Layout::Split}},
-               {"all_reduce", {Layout::Partial, Layout::Replicated}},
-               {"local_slice", {Layout::Replicated, Layout::Split}},
-               {"zero_pad", {Layout::Split, Layout::Split}}};
+  static const std::map<Op, std::pair<Layout::Kind, Layout::Kind>> kinds = {
+      {Op::AllToAll, {Layout::Split, Layout::Split}},
+      {Op::AllGather, {Layout::Split, Layout::Replicated}},
+      {Op::ReduceScatter, {Layout::Partial, Layout::Split}},
+      {Op::AllReduce, {Layout::Partial, Layout::Replicated}},
+      {Op::LocalSlice, {Layout::Replicated, Layout::Split}},
+      {Op::ZeroPad, {Layout::Split, Layout::Split}}};
   const auto &expected = kinds.at(op);
   if (from.kind != expected.first)
     return c.fail("attribute 'from' is " + from.str() + ", expected " +
@@ -693,10 +684,10 @@ bool checkCollective(InstructionChecker &c) {
   if (to.kind != expected.second)
     return c.fail("attribute 'to' is " + to.str() + ", expected " +
                   layoutKindName(expected.second));
-  if (op == "all_to_all" && from.dim == to.dim)
+  if (op == Op::AllToAll && from.dim == to.dim)
     return c.fail("attributes 'from' and 'to' split the same dim " +
                   std::to_string(from.dim) + ", expected different dims");
-  if ((op == "reduce_scatter" || allReduce) &&
+  if ((op == Op::ReduceScatter || allReduce) &&
       !c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}))
     return false;
   if (allReduce) {
@@ -717,56 +708,12 @@ bool checkCollective(InstructionChecker &c) {
   return c.outputShapeIs(to.localShape(global, c.ranks()));
 }
 
-const std::map<std::string, OpSignature> &opSignatures() {
-  static const std::map<std::string, OpSignature> signatures = [] {
-    using dsp::program::BOOL;
-    using dsp::program::F32;
-    std::map<std::string, OpSignature> table;
-    auto unaryF32 = [](InstructionChecker &c) {
-      return c.attributesKnown({}) && checkUnary(c, F32, F32);
-    };
-    for (const char *op :
-         {"neg", "exp", "log", "sqrt", "reciprocal", "abs", "erf", "tanh",
-          "sigmoid", "relu", "sin", "cos", "silu"})
-      table[op] = {1, 1, unaryF32};
-    table["gelu"] = {1, 1, checkGelu};
-    table["isnan"] = {1, 1, [](InstructionChecker &c) {
-                        return c.attributesKnown({}) &&
-                               checkUnary(c, F32, BOOL);
-                      }};
-    table["not"] = {1, 1, [](InstructionChecker &c) {
-                      return c.attributesKnown({}) && checkUnary(c, BOOL, BOOL);
-                    }};
-    table["cast"] = {1, 1, checkCast};
-    for (const char *op : {"add", "sub", "mul", "div", "pow", "max", "min"})
-      table[op] = {2, 2, checkArithmetic};
-    for (const char *op :
-         {"equal", "less", "less_equal", "greater", "greater_equal"})
-      table[op] = {2, 2, checkComparison};
-    for (const char *op : {"and", "or", "xor"})
-      table[op] = {2, 2, checkLogical};
-    table["where"] = {3, 3, checkWhere};
-    table["matmul"] = {2, 2, checkMatmul};
-    table["layer_norm"] = {2, 3, checkLayerNorm};
-    table["softmax"] = {1, 1, checkSoftmax};
-    table["attention"] = {3, 4, checkAttention};
-    table["reshape"] = {1, 1, checkReshape};
-    table["transpose"] = {1, 1, checkTranspose};
-    table["concat"] = {1, INT32_MAX, checkConcat};
-    table["slice"] = {1, 1, checkSlice};
-    table["gather"] = {2, 2, checkGather};
-    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"})
-      table[op] = {1, 1, checkReduce};
-    table["conv"] = {2, 3, checkConv};
-    table["expand"] = {1, 1, checkExpand};
-    table["tile"] = {1, 1, checkTile};
-    for (const char *op : {"all_to_all", "all_gather", "reduce_scatter",
-                           "all_reduce", "local_slice", "zero_pad"})
-      table[op] = {1, 1, checkCollective};
-    return table;
-  }();
-  return signatures;
-}
+/// The rule of each op, indexed by Op.
+constexpr Checker kCheckers[] = {
+#define DSP_OP(Name, Spelling, MinInputs, MaxInputs, Check, Attributes)        \
+  check##Check,
+#include "dsp/Format/Ops.def"
+};
 
 std::string describeTensor(const Program &program, uint32_t index) {
   return "tensor " + std::to_string(index) + " ('" +
@@ -976,16 +923,16 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
                              ? std::string()
                              : " at '" + instruction.location() + "'") +
                         "): ";
-    auto signature = opSignatures().find(instruction.op());
-    if (signature == opSignatures().end())
+    std::optional<Op> found = findOp(instruction.op());
+    if (!found)
       return where + "unknown op '" + instruction.op() + "'";
-    const OpSignature &op = signature->second;
+    const OpSpec &op = opSpec(*found);
     if (instruction.inputs_size() < op.minInputs ||
         instruction.inputs_size() > op.maxInputs)
       return where + "has " + std::to_string(instruction.inputs_size()) +
              " inputs, expected " +
              (op.minInputs == op.maxInputs ? std::to_string(op.minInputs)
-              : op.maxInputs == INT32_MAX
+              : op.maxInputs == kUnboundedInputs
                   ? "at least " + std::to_string(op.minInputs)
                   : std::to_string(op.minInputs) + " to " +
                         std::to_string(op.maxInputs));
@@ -1018,8 +965,9 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
              ", already written by instruction " +
              std::to_string(writer[result]);
     writer[result] = i;
-    InstructionChecker checker(program, instruction);
-    if (!op.check(checker))
+    InstructionChecker checker(program, instruction, op.op);
+    if (!checker.attributesKnown(op.attributes) ||
+        !kCheckers[static_cast<size_t>(op.op)](checker))
       return where + checker.problem;
   }
 

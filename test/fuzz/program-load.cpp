@@ -15,8 +15,10 @@
 #include "FuzzUtil.h"
 #include "ProtoMutator.h"
 
+#include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/ProgramFile.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -52,21 +54,19 @@ namespace {
 const MutatorHints &programHints() {
   static const MutatorHints hints = [] {
     MutatorHints h;
-    h.strings["dsp.program.Instruction.op"] = {
-        "abs", "add", "all_gather", "all_reduce", "all_to_all", "and",
-        "attention", "cast", "concat", "conv", "cos", "div", "equal", "erf",
-        "exp", "expand", "gather", "gelu", "greater", "greater_equal",
-        "isnan", "layer_norm", "less", "less_equal", "local_slice", "log",
-        "matmul", "max", "min", "mul", "neg", "not", "or", "pow",
-        "reciprocal", "reduce_max", "reduce_mean", "reduce_scatter",
-        "reduce_sum", "relu", "reshape", "sigmoid", "silu", "sin", "slice",
-        "softmax", "split", "sqrt", "sub", "sum", "tanh", "tile", "transpose",
-        "where", "xor", "zero_pad", "constant", "unknown"};
-    h.strings["dsp.program.Attribute.name"] = {
-        "approximate", "axes", "axis", "dilations", "epsilon", "from",
-        "global_shape", "group", "keepdims", "limits", "output", "pads",
-        "perm", "reduction", "repeats", "scale", "shape", "split", "starts",
-        "strides", "to"};
+    // The registry's ops and attributes, and names it does not know.
+    std::vector<std::string> &ops = h.strings["dsp.program.Instruction.op"];
+    std::vector<std::string> &attributes =
+        h.strings["dsp.program.Attribute.name"];
+    for (const dsp::format::OpSpec &spec : dsp::format::opSpecs()) {
+      ops.push_back(spec.name);
+      for (const std::string &attribute : spec.attributes)
+        if (std::find(attributes.begin(), attributes.end(), attribute) ==
+            attributes.end())
+          attributes.push_back(attribute);
+    }
+    ops.insert(ops.end(), {"split", "sum", "constant", "unknown"});
+    attributes.insert(attributes.end(), {"output", "shape", "split"});
     h.strings["dsp.program.Attribute.str"] = {
         "none", "tanh", "sum", "max", "min", "mean", "replicated", "partial",
         "f32", "i64", "bool", ""};

@@ -13,6 +13,7 @@
 #ifndef DSP_RUNTIME_BACKEND_H
 #define DSP_RUNTIME_BACKEND_H
 
+#include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Status.h"
 
@@ -69,7 +70,13 @@ public:
   virtual Status importWeights(const format::ProgramFile &file,
                                const void **weights) = 0;
 
-  /// Creates the kernel for `instruction` of a validated program.
+  /// Whether the backend implements `op` (for some dtypes). Every backend
+  /// should implement every op of the registry; a unit test checks the
+  /// built-in ones.
+  virtual bool hasKernel(format::Op op) const = 0;
+
+  /// Creates the kernel for `instruction` of a validated program; an error
+  /// names the backend and the op if it has no kernel for it.
   virtual Status createKernel(const dsp::program::Program &program,
                               const dsp::program::Instruction &instruction,
                               std::unique_ptr<Kernel> &kernel) = 0;

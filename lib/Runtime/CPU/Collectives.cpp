@@ -263,24 +263,24 @@ std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context) {
              context.outputShape(),
              {},
              {}};
-  const std::string &op = context.op();
+  Op op = context.op;
   // Validated: the layouts decode and fit the global shape (zero_pad has
   // only `from`).
   Layout::decode(format::intsAttribute(instruction, "from"), g.from);
-  if (op != "zero_pad")
+  if (op != Op::ZeroPad)
     Layout::decode(format::intsAttribute(instruction, "to"), g.to);
   Combine combine = combineFor(context.input(0).dtype());
-  if (op == "all_to_all")
+  if (op == Op::AllToAll)
     return createAllToAll(g);
-  if (op == "all_gather")
+  if (op == Op::AllGather)
     return createAllGather(g);
-  if (op == "reduce_scatter")
+  if (op == Op::ReduceScatter)
     return createReduceScatter(g, combine);
-  if (op == "all_reduce")
+  if (op == Op::AllReduce)
     return createAllReduce(
         g, combine,
         format::stringAttribute(instruction, "reduction", "sum") == "max");
-  if (op == "local_slice")
+  if (op == Op::LocalSlice)
     return makeKernel([g](const KernelArgs &args) {
       format::extractBlock(args.inputs[0], g.global, g.elementSize, g.to,
                            g.ranks, g.rank, args.output);

@@ -1,7 +1,7 @@
 //===- CpuBackend.cpp - The cpu backend -----------------------------------===//
 //
 // Host memory, synchronous execution on a per-session thread pool, and the
-// op name -> kernel factory table.
+// kernel factory of every registry op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,7 +12,6 @@
 #include <cblas.h>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 
 namespace dsp {
@@ -20,40 +19,85 @@ namespace runtime {
 
 namespace {
 
+using cpu::Op;
 using Factory = std::unique_ptr<Kernel> (*)(const cpu::KernelContext &);
 
-const std::map<std::string, Factory> &kernelFactories() {
-  static const std::map<std::string, Factory> factories = [] {
-    std::map<std::string, Factory> table;
-    for (const char *op : {"neg", "exp", "log", "sqrt", "reciprocal", "abs",
-                           "erf", "tanh", "sigmoid", "relu", "sin", "cos",
-                           "silu", "gelu", "isnan", "not", "cast"})
-      table[op] = cpu::createUnaryKernel;
-    for (const char *op :
-         {"add", "sub", "mul", "div", "pow", "max", "min", "equal", "less",
-          "less_equal", "greater", "greater_equal", "and", "or", "xor"})
-      table[op] = cpu::createBinaryKernel;
-    table["where"] = cpu::createWhereKernel;
-    table["matmul"] = cpu::createMatmulKernel;
-    table["layer_norm"] = cpu::createLayerNormKernel;
-    table["softmax"] = cpu::createSoftmaxKernel;
-    table["attention"] = cpu::createAttentionKernel;
-    table["reshape"] = cpu::createReshapeKernel;
-    table["transpose"] = cpu::createTransposeKernel;
-    table["concat"] = cpu::createConcatKernel;
-    table["slice"] = cpu::createSliceKernel;
-    table["gather"] = cpu::createGatherKernel;
-    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"})
-      table[op] = cpu::createReduceKernel;
-    table["conv"] = cpu::createConvKernel;
-    table["expand"] = cpu::createExpandKernel;
-    table["tile"] = cpu::createTileKernel;
-    for (const char *op : {"all_to_all", "all_gather", "reduce_scatter",
-                           "all_reduce", "local_slice", "zero_pad"})
-      table[op] = cpu::createCollectiveKernel;
-    return table;
-  }();
-  return factories;
+/// The factory of `op`'s kernel, or nullptr if the backend has none.
+Factory kernelFactory(Op op) {
+  switch (op) {
+  case Op::Neg:
+  case Op::Exp:
+  case Op::Log:
+  case Op::Sqrt:
+  case Op::Reciprocal:
+  case Op::Abs:
+  case Op::Erf:
+  case Op::Tanh:
+  case Op::Sigmoid:
+  case Op::Relu:
+  case Op::Sin:
+  case Op::Cos:
+  case Op::Silu:
+  case Op::Gelu:
+  case Op::IsNan:
+  case Op::Not:
+  case Op::Cast:
+    return cpu::createUnaryKernel;
+  case Op::Add:
+  case Op::Sub:
+  case Op::Mul:
+  case Op::Div:
+  case Op::Pow:
+  case Op::Max:
+  case Op::Min:
+  case Op::Equal:
+  case Op::Less:
+  case Op::LessEqual:
+  case Op::Greater:
+  case Op::GreaterEqual:
+  case Op::And:
+  case Op::Or:
+  case Op::Xor:
+    return cpu::createBinaryKernel;
+  case Op::Where:
+    return cpu::createWhereKernel;
+  case Op::Matmul:
+    return cpu::createMatmulKernel;
+  case Op::LayerNorm:
+    return cpu::createLayerNormKernel;
+  case Op::Softmax:
+    return cpu::createSoftmaxKernel;
+  case Op::Attention:
+    return cpu::createAttentionKernel;
+  case Op::Conv:
+    return cpu::createConvKernel;
+  case Op::ReduceSum:
+  case Op::ReduceMean:
+  case Op::ReduceMax:
+    return cpu::createReduceKernel;
+  case Op::Reshape:
+    return cpu::createReshapeKernel;
+  case Op::Transpose:
+    return cpu::createTransposeKernel;
+  case Op::Concat:
+    return cpu::createConcatKernel;
+  case Op::Slice:
+    return cpu::createSliceKernel;
+  case Op::Gather:
+    return cpu::createGatherKernel;
+  case Op::Expand:
+    return cpu::createExpandKernel;
+  case Op::Tile:
+    return cpu::createTileKernel;
+  case Op::AllToAll:
+  case Op::AllGather:
+  case Op::ReduceScatter:
+  case Op::AllReduce:
+  case Op::LocalSlice:
+  case Op::ZeroPad:
+    return cpu::createCollectiveKernel;
+  }
+  return nullptr;
 }
 
 class CpuBackend : public Backend {
@@ -107,14 +151,21 @@ public:
   Status createKernel(const dsp::program::Program &program,
                       const dsp::program::Instruction &instruction,
                       std::unique_ptr<Kernel> &kernel) override {
-    auto factory = kernelFactories().find(instruction.op());
-    if (factory != kernelFactories().end())
-      kernel = factory->second(
-          cpu::KernelContext{program, instruction, pool_, communicator_});
+    std::optional<Op> op = format::findOp(instruction.op());
+    Factory factory = op ? kernelFactory(*op) : nullptr;
+    if (!factory)
+      return Status::error("the cpu backend has no kernel for op '" +
+                           instruction.op() + "'");
+    kernel = factory(
+        cpu::KernelContext{program, instruction, *op, pool_, communicator_});
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");
     return Status::success();
+  }
+
+  bool hasKernel(format::Op op) const override {
+    return kernelFactory(op) != nullptr;
   }
 
   Status synchronize() override { return Status::success(); }

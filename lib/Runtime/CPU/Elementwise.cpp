@@ -116,42 +116,42 @@ inline float geluErf(float x) {
 } // namespace
 
 std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context) {
-  const std::string &op = context.op();
-  if (op == "cast")
+  Op op = context.op;
+  if (op == Op::Cast)
     return makeCast(context);
-  if (op == "isnan")
+  if (op == Op::IsNan)
     return makeUnary<float, bool>(context,
                                   [](float x) { return std::isnan(x); });
-  if (op == "not")
+  if (op == Op::Not)
     return makeUnary<bool, bool>(context, [](bool x) { return !x; });
   using F = float;
-  if (op == "neg")
+  if (op == Op::Neg)
     return makeUnary<F, F>(context, [](F x) { return -x; });
-  if (op == "exp")
+  if (op == Op::Exp)
     return makeUnary<F, F>(context, [](F x) { return std::exp(x); });
-  if (op == "log")
+  if (op == Op::Log)
     return makeUnary<F, F>(context, [](F x) { return std::log(x); });
-  if (op == "sqrt")
+  if (op == Op::Sqrt)
     return makeUnary<F, F>(context, [](F x) { return std::sqrt(x); });
-  if (op == "reciprocal")
+  if (op == Op::Reciprocal)
     return makeUnary<F, F>(context, [](F x) { return 1.0f / x; });
-  if (op == "abs")
+  if (op == Op::Abs)
     return makeUnary<F, F>(context, [](F x) { return std::fabs(x); });
-  if (op == "erf")
+  if (op == Op::Erf)
     return makeUnary<F, F>(context, [](F x) { return std::erf(x); });
-  if (op == "tanh")
+  if (op == Op::Tanh)
     return makeUnary<F, F>(context, [](F x) { return std::tanh(x); });
-  if (op == "sigmoid")
+  if (op == Op::Sigmoid)
     return makeUnary<F, F>(context, [](F x) { return sigmoid(x); });
-  if (op == "relu")
+  if (op == Op::Relu)
     return makeUnary<F, F>(context, [](F x) { return x > 0 ? x : 0.0f; });
-  if (op == "sin")
+  if (op == Op::Sin)
     return makeUnary<F, F>(context, [](F x) { return std::sin(x); });
-  if (op == "cos")
+  if (op == Op::Cos)
     return makeUnary<F, F>(context, [](F x) { return std::cos(x); });
-  if (op == "silu")
+  if (op == Op::Silu)
     return makeUnary<F, F>(context, [](F x) { return x * sigmoid(x); });
-  if (op == "gelu") {
+  if (op == Op::Gelu) {
     if (format::stringAttribute(context.instruction, "approximate", "none") ==
         "tanh")
       return makeUnary<F, F>(context, [](F x) { return geluTanh(x); });
@@ -194,15 +194,16 @@ std::unique_ptr<Kernel> makeBinary(const KernelContext &context, Fn fn) {
   });
 }
 
-/// `op` on two values; integers wrap around in two's complement, as in
+/// `operation` on two values; integers wrap around in two's complement, as in
 /// numpy and torch, where signed overflow would be undefined behavior.
-template <typename T, typename Op> T wrapping(T a, T b, Op op) {
+template <typename T, typename Operation>
+T wrapping(T a, T b, Operation operation) {
   if constexpr (std::is_integral_v<T>) {
     using Unsigned = std::make_unsigned_t<T>;
     return static_cast<T>(
-        op(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
+        operation(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
   } else {
-    return op(a, b);
+    return operation(a, b);
   }
 }
 
@@ -221,21 +222,21 @@ int64_t integerPower(int64_t base, int64_t exponent) {
 
 template <typename T>
 std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
-  const std::string &op = context.op();
-  if (op == "add")
+  Op op = context.op;
+  if (op == Op::Add)
     return makeBinary<T, T>(
         context, [](T a, T b) { return wrapping(a, b, std::plus<>()); });
-  if (op == "sub")
+  if (op == Op::Sub)
     return makeBinary<T, T>(
         context, [](T a, T b) { return wrapping(a, b, std::minus<>()); });
-  if (op == "mul")
+  if (op == Op::Mul)
     return makeBinary<T, T>(
         context, [](T a, T b) { return wrapping(a, b, std::multiplies<>()); });
-  if (op == "max")
+  if (op == Op::Max)
     return makeBinary<T, T>(context, [](T a, T b) { return a > b ? a : b; });
-  if (op == "min")
+  if (op == Op::Min)
     return makeBinary<T, T>(context, [](T a, T b) { return a < b ? a : b; });
-  if (op == "div") {
+  if (op == Op::Div) {
     if constexpr (std::is_integral_v<T>)
       // Integer division by zero has no value; define it as 0 rather than
       // trapping. The one overflowing quotient, min / -1, traps too: it
@@ -248,21 +249,21 @@ std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
     else
       return makeBinary<T, T>(context, [](T a, T b) { return a / b; });
   }
-  if (op == "pow") {
+  if (op == Op::Pow) {
     if constexpr (std::is_integral_v<T>)
       return makeBinary<T, T>(context, integerPower);
     else
       return makeBinary<T, T>(context, [](T a, T b) { return std::pow(a, b); });
   }
-  if (op == "equal")
+  if (op == Op::Equal)
     return makeBinary<T, bool>(context, [](T a, T b) { return a == b; });
-  if (op == "less")
+  if (op == Op::Less)
     return makeBinary<T, bool>(context, [](T a, T b) { return a < b; });
-  if (op == "less_equal")
+  if (op == Op::LessEqual)
     return makeBinary<T, bool>(context, [](T a, T b) { return a <= b; });
-  if (op == "greater")
+  if (op == Op::Greater)
     return makeBinary<T, bool>(context, [](T a, T b) { return a > b; });
-  if (op == "greater_equal")
+  if (op == Op::GreaterEqual)
     return makeBinary<T, bool>(context, [](T a, T b) { return a >= b; });
   return nullptr;
 }
@@ -270,14 +271,14 @@ std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
 } // namespace
 
 std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context) {
-  const std::string &op = context.op();
-  if (op == "and")
+  Op op = context.op;
+  if (op == Op::And)
     return makeBinary<bool, bool>(context,
                                   [](bool a, bool b) { return a && b; });
-  if (op == "or")
+  if (op == Op::Or)
     return makeBinary<bool, bool>(context,
                                   [](bool a, bool b) { return a || b; });
-  if (op == "xor")
+  if (op == Op::Xor)
     return makeBinary<bool, bool>(context,
                                   [](bool a, bool b) { return a != b; });
   if (context.input(0).dtype() == dsp::program::I64)

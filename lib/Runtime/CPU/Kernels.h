@@ -11,6 +11,7 @@
 
 #include "ThreadPool.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 
 #include <cstdint>
@@ -24,16 +25,18 @@ class Communicator;
 
 namespace cpu {
 
+using format::Op;
 using Shape = std::vector<int64_t>;
 
 struct KernelContext {
   const dsp::program::Program &program;
   const dsp::program::Instruction &instruction;
+  /// The registry op `instruction` names.
+  Op op;
   ThreadPool &pool;
   /// The rank's communicator (a group of one for single-rank programs).
   Communicator &communicator;
 
-  const std::string &op() const { return instruction.op(); }
   int numInputs() const { return instruction.inputs_size(); }
   const dsp::program::Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));

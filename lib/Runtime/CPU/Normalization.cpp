@@ -134,9 +134,9 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
   int64_t outputs = elementCount(keptShape);
   int64_t reducedCount = elementCount(reducedShape);
   enum class Kind { Sum, Mean, Max };
-  Kind kind = context.op() == "reduce_sum"    ? Kind::Sum
-              : context.op() == "reduce_mean" ? Kind::Mean
-                                              : Kind::Max;
+  Kind kind = context.op == Op::ReduceSum    ? Kind::Sum
+              : context.op == Op::ReduceMean ? Kind::Mean
+                                             : Kind::Max;
   // The mean's divisor is a parameter so padded dims can override it.
   double divisor = static_cast<double>(reducedCount);
   ThreadPool &pool = context.pool;
