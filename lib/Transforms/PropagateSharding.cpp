@@ -266,17 +266,15 @@ ShardingAttr PropagateSharding::placeSharding(Value value,
 
 double PropagateSharding::reshardSeconds(Value value, ShardingAttr from,
                                          ShardingAttr to) {
-  std::optional<CollectiveKind> kind = collectiveFor(from, to);
-  if (!kind)
-    return 0;
   auto type = cast<RankedTensorType>(value.getType());
+  std::optional<Reshard> reshard = reshardFor(type, from, to, ranks);
+  if (!reshard)
+    return 0;
   // A switch between factors of one dim that no view lowers is not a plan.
   if (from.isSplit() && to.isSplit() && from.getDim() == to.getDim() &&
       !viewFactorSwitch(type, from, to, ranks))
     return std::numeric_limits<double>::infinity();
-  return costModel.collectiveSeconds(
-      *kind, collectiveBytes(cast<RankedTensorType>(value.getType()), from, to,
-                             ranks));
+  return costModel.collectiveSeconds(reshard->kind, reshard->bytes);
 }
 
 SmallVector<OpStrategy>

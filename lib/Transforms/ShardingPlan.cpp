@@ -60,6 +60,15 @@ uint64_t mlir::dsp::collectiveBytes(RankedTensorType type, ShardingAttr from,
   return (elements + n - 1) / n * n * width;
 }
 
+std::optional<Reshard> mlir::dsp::reshardFor(RankedTensorType type,
+                                             ShardingAttr from, ShardingAttr to,
+                                             int64_t ranks) {
+  std::optional<CollectiveKind> kind = collectiveFor(from, to);
+  if (!kind)
+    return std::nullopt;
+  return Reshard{*kind, collectiveBytes(type, from, to, ranks)};
+}
+
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
                                         const CostModel &model) {
   Builder builder(context);

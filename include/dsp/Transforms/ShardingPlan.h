@@ -11,7 +11,8 @@
 namespace mlir::dsp {
 
 /// The collective that turns sharding `from` into `to`, or none when no data
-/// moves (equal shardings, or replicated to split: a local slice).
+/// moves (equal shardings, or replicated to split: a local slice). The one
+/// choice that the cost of a plan and reshard insertion both follow.
 std::optional<CollectiveKind> collectiveFor(ShardingAttr from, ShardingAttr to);
 
 /// Bytes of a value of `type` as a collective between `from` and `to` moves
@@ -24,6 +25,17 @@ uint64_t reshardBytes(RankedTensorType type, ShardingAttr from,
 /// ring over the buffer padded to a multiple of `ranks` elements.
 uint64_t collectiveBytes(RankedTensorType type, ShardingAttr from,
                          ShardingAttr to, int64_t ranks);
+
+/// A collective as the runtime runs it: its kind and the bytes it hands to
+/// the transport.
+struct Reshard {
+  CollectiveKind kind;
+  uint64_t bytes;
+};
+/// The collective (collectiveFor) that turns `from` into `to` on a value of
+/// `type` over `ranks` ranks, and its bytes (collectiveBytes).
+std::optional<Reshard> reshardFor(RankedTensorType type, ShardingAttr from,
+                                  ShardingAttr to, int64_t ranks);
 
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
