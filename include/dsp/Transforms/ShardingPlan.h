@@ -1,4 +1,4 @@
-//===- ShardingPlan.h - Reshards, their bytes, and the plan report -*- C++ -*-//
+//===- ShardingPlan.h - Reshards and their bytes ----------------*- C++ -*-===//
 
 #ifndef DSP_TRANSFORMS_SHARDINGPLAN_H
 #define DSP_TRANSFORMS_SHARDINGPLAN_H
@@ -6,7 +6,6 @@
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "dsp/Transforms/CostModel.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/Support/JSON.h"
 
 namespace mlir::dsp {
 
@@ -40,18 +39,6 @@ std::optional<Reshard> reshardFor(RankedTensorType type, ShardingAttr from,
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
 CostModel costModelOf(ModuleOp module);
-
-/// The plan of a sharded module with explicit collectives: one entry per
-/// collective (kind, location, shape, dtype, bytes_per_rank, modeled
-/// seconds), totals, compute FLOPs and the sharding of each compute stage.
-/// The schema is in docs/sharding.md ("Reading a plan"); dsp-run's --stats-json uses the
-/// same names.
-llvm::json::Object buildPlanReport(ModuleOp module);
-/// A readable table of the report.
-void printPlanSummary(const llvm::json::Object &report, raw_ostream &os);
-/// The plan as a Graphviz graph: stages coloured by sharded dim,
-/// collectives as labelled edges.
-void printPlanDot(ModuleOp module, raw_ostream &os);
 
 } // namespace mlir::dsp
 
