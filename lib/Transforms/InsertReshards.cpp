@@ -52,6 +52,28 @@ Value InsertReshards::read(Value value, ShardingAttr target, Location loc) {
   return convert(convert(value, via, loc), target, loc);
 }
 
+/// The op that turns `value` from `source` into `target`: the collective
+/// the plan's cost counted, or a local slice where no data moves.
+static Operation *createReshard(OpBuilder &builder, Location loc, Value value,
+                                ShardingAttr source, ShardingAttr target) {
+  std::optional<CollectiveKind> kind = collectiveFor(source, target);
+  if (!kind)
+    return LocalSliceOp::create(builder, loc, value, target.getDim());
+  switch (*kind) {
+  case CollectiveKind::AllReduce:
+    return AllReduceOp::create(builder, loc, value, ReduceKind::Sum);
+  case CollectiveKind::ReduceScatter:
+    return ReduceScatterOp::create(builder, loc, value, target.getDim(),
+                                   ReduceKind::Sum);
+  case CollectiveKind::AllGather:
+    return AllGatherOp::create(builder, loc, value, source.getDim());
+  case CollectiveKind::AllToAll:
+    return AllToAllOp::create(builder, loc, value, target.getDim(),
+                              source.getDim());
+  }
+  llvm_unreachable("unknown collective kind");
+}
+
 Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
   ShardingAttr source = shardingOf(value);
   if (source == target)
@@ -61,23 +83,8 @@ Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
     return done;
   OpBuilder builder(value.getContext());
   builder.setInsertionPointAfterValue(value);
-  Operation *op;
-  if (source.isPartial()) {
-    op = target.isReplicated()
-             ? AllReduceOp::create(builder, loc, value, ReduceKind::Sum)
-                   .getOperation()
-             : ReduceScatterOp::create(builder, loc, value, target.getDim(),
-                                       ReduceKind::Sum)
-                   .getOperation();
-  } else if (target.isReplicated()) {
-    op = AllGatherOp::create(builder, loc, value, source.getDim());
-  } else if (source.isReplicated()) {
-    op = LocalSliceOp::create(builder, loc, value, target.getDim());
-  } else {
-    // Set the result sharding before the verifier sees a same-dim switch.
-    op = AllToAllOp::create(builder, loc, value, target.getDim(),
-                            source.getDim());
-  }
+  Operation *op = createReshard(builder, loc, value, source, target);
+  // Set the result sharding before the verifier sees a same-dim switch.
   setShardings(op, {target});
   converted[key] = op->getResult(0);
   return op->getResult(0);

@@ -12,7 +12,7 @@
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
 #include "dsp/Transforms/Pipelines.h"
-#include "dsp/Transforms/ShardingPlan.h"
+#include "dsp/Transforms/PlanReport.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Debug/CLOptionsSetup.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

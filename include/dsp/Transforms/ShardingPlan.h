@@ -1,4 +1,4 @@
-//===- ShardingPlan.h - Reshards, their bytes, and the plan report -*- C++ -*-//
+//===- ShardingPlan.h - Reshards and their bytes ----------------*- C++ -*-===//
 
 #ifndef DSP_TRANSFORMS_SHARDINGPLAN_H
 #define DSP_TRANSFORMS_SHARDINGPLAN_H
@@ -6,12 +6,12 @@
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "dsp/Transforms/CostModel.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "llvm/Support/JSON.h"
 
 namespace mlir::dsp {
 
 /// The collective that turns sharding `from` into `to`, or none when no data
-/// moves (equal shardings, or replicated to split: a local slice).
+/// moves (equal shardings, or replicated to split: a local slice). The one
+/// choice that the cost of a plan and reshard insertion both follow.
 std::optional<CollectiveKind> collectiveFor(ShardingAttr from, ShardingAttr to);
 
 /// Bytes of a value of `type` as a collective between `from` and `to` moves
@@ -25,21 +25,20 @@ uint64_t reshardBytes(RankedTensorType type, ShardingAttr from,
 uint64_t collectiveBytes(RankedTensorType type, ShardingAttr from,
                          ShardingAttr to, int64_t ranks);
 
+/// A collective as the runtime runs it: its kind and the bytes it hands to
+/// the transport.
+struct Reshard {
+  CollectiveKind kind;
+  uint64_t bytes;
+};
+/// The collective (collectiveFor) that turns `from` into `to` on a value of
+/// `type` over `ranks` ranks, and its bytes (collectiveBytes).
+std::optional<Reshard> reshardFor(RankedTensorType type, ShardingAttr from,
+                                  ShardingAttr to, int64_t ranks);
+
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
 CostModel costModelOf(ModuleOp module);
-
-/// The plan of a sharded module with explicit collectives: one entry per
-/// collective (kind, location, shape, dtype, bytes_per_rank, modeled
-/// seconds), totals, compute FLOPs and the sharding of each compute stage.
-/// The schema is in docs/sharding.md ("Reading a plan"); dsp-run's --stats-json uses the
-/// same names.
-llvm::json::Object buildPlanReport(ModuleOp module);
-/// A readable table of the report.
-void printPlanSummary(const llvm::json::Object &report, raw_ostream &os);
-/// The plan as a Graphviz graph: stages coloured by sharded dim,
-/// collectives as labelled edges.
-void printPlanDot(ModuleOp module, raw_ostream &os);
 
 } // namespace mlir::dsp
 

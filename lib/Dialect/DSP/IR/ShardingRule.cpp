@@ -29,6 +29,11 @@ static ArrayRef<int64_t> shapeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getShape();
 }
 
+bool ShardingRule::hasRole(FactorRole role) const {
+  return llvm::any_of(roles,
+                      [&](const auto &entry) { return entry.second == role; });
+}
+
 ShardingRule ShardingRule::getReplicatedOnly(Operation *op) {
   ShardingRule rule;
   auto mixingDims = [&](Value value) {
@@ -60,8 +65,10 @@ broadcastOperand(ArrayRef<int64_t> shape, ArrayRef<int64_t> resultShape,
   return dims;
 }
 
-ShardingRule ShardingRule::getElementwise(Operation *op) {
+ShardingRule ShardingRule::getElementwise(Operation *op,
+                                          DataMovement movement) {
   ShardingRule rule;
+  rule.setMovement(movement);
   ArrayRef<int64_t> resultShape = shapeOf(op->getResult(0));
   SmallVector<int64_t> factors;
   for (int64_t size : resultShape)
@@ -194,6 +201,14 @@ ShardingRule MatMulOp::getShardingRule() {
   rule.addOperand(operand(lhs, m, k));
   rule.addOperand(operand(rhs, k, n));
   rule.addResult(operand(result, m, n));
+  rule.setRole(k, FactorRole::Contracting);
+  rule.setRole(n, FactorRole::Columns);
+  // The columns of an activation are tokens (the keys of a score matmul);
+  // those of a weight are output features.
+  rule.addModelFactor(k);
+  if (getRhs().getDefiningOp<ConstantOp>() ||
+      getRhs().getDefiningOp<WeightOp>())
+    rule.addModelFactor(n);
   return rule;
 }
 
@@ -247,6 +262,9 @@ ShardingRule AttentionOp::getShardingRule() {
                                      {q[0], q[1], q[2], k[2]},
                                      {batch, heads, querySeq, keySeq}));
   rule.addResult({{batch}, {heads}, {querySeq}, {valueDim}});
+  rule.setRole(heads, FactorRole::Heads);
+  for (int64_t f : {heads, headDim, valueDim})
+    rule.addModelFactor(f);
   return rule;
 }
 
@@ -290,6 +308,8 @@ ShardingRule ConvOp::getShardingRule() {
   if (getBias())
     rule.addOperand({{outChannels}});
   rule.addResult(outputDims);
+  for (const ShardingRule::DimFactors &dim : weightDims)
+    rule.addModelFactor(dim.front());
   return rule;
 }
 
@@ -302,6 +322,7 @@ ShardingRule TransposeOp::getShardingRule() {
     output.push_back(input[p]);
   rule.addOperand(input);
   rule.addResult(output);
+  rule.setMovement(DataMovement::View);
   return rule;
 }
 
@@ -443,12 +464,8 @@ static void addReshapeGroup(ShardingRule &rule, ArrayRef<int64_t> inputSizes,
 /// A row-major reshape keeps the linear order of the elements, so the
 /// factors of the common refinement of the two shapes are parallel: each
 /// rank's block of such a factor holds the same elements on both sides.
-ShardingRule ReshapeOp::getShardingRule() {
-  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
-  // An empty tensor has no elements to line up.
-  if (llvm::is_contained(input, 0) || llvm::is_contained(output, 0))
-    return ShardingRule::getReplicatedOnly(*this);
-
+static ShardingRule reshapeRule(ArrayRef<int64_t> input,
+                                ArrayRef<int64_t> output) {
   ShardingRule rule;
   ShardingRule::TensorFactors inputDims(input.size()),
       outputDims(output.size());
@@ -498,6 +515,17 @@ ShardingRule ReshapeOp::getShardingRule() {
   return rule;
 }
 
+ShardingRule ReshapeOp::getShardingRule() {
+  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
+  // An empty tensor has no elements to line up.
+  ShardingRule rule =
+      llvm::is_contained(input, 0) || llvm::is_contained(output, 0)
+          ? ShardingRule::getReplicatedOnly(*this)
+          : reshapeRule(input, output);
+  rule.setMovement(DataMovement::View);
+  return rule;
+}
+
 /// Every dim but the axis is shared by the inputs and the result; along the
 /// axis each input lands at its own offset of the result.
 ShardingRule ConcatOp::getShardingRule() {
@@ -517,6 +545,7 @@ ShardingRule ConcatOp::getShardingRule() {
   for (Value input : getInputs().drop_front())
     rule.addOperand(withOwnAxis(input));
   rule.addResult(withOwnAxis(getOutput()));
+  rule.setMovement(DataMovement::Combine);
   return rule;
 }
 
@@ -539,6 +568,7 @@ ShardingRule SliceOp::getShardingRule() {
                                         size, FactorKind::Mixing)});
   rule.addOperand(inputDims);
   rule.addResult(outputDims);
+  rule.setMovement(DataMovement::Split);
   return rule;
 }
 
@@ -562,6 +592,7 @@ ShardingRule GatherOp::getShardingRule() {
   rule.addOperand(dataDims);
   rule.addOperand(indicesDims);
   rule.addResult(outputDims);
+  rule.setMovement(DataMovement::Combine);
   return rule;
 }
 

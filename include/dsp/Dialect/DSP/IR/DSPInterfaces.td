@@ -19,8 +19,13 @@ def DSP_ShardingRuleOpInterface : OpInterface<"ShardingRuleOpInterface"> {
 
     A dim maps onto a list of factors, major to minor, whose product is its
     size (compound factors model reshapes); a dim of size 1 that is
-    broadcast maps onto no factor. Sharding propagation reads only this
-    rule.
+    broadcast maps onto no factor.
+
+    The rule also declares which factors index the model rather than tokens
+    (weight dims, attention heads, a matmul's contraction), the factors the
+    classic strategies shard by name (heads, a projection's rows or
+    columns), and whether the op only moves data. Sharding propagation
+    reads only this rule.
   }];
   let methods = [
     InterfaceMethod<

@@ -142,8 +142,10 @@ def DSP_CastOp : DSP_ElementwiseOp<"cast", [SameOperandsAndResultShape]> {
   let hasFolder = 1;
 }
 
+// `movement` names the DataMovement of the op's sharding rule.
 class DSP_BinaryOp<string mnemonic, Type operandType, Type resultType,
-                   bit returnsBool, list<Trait> traits = []>
+                   bit returnsBool, list<Trait> traits = [],
+                   string movement = "None">
     : DSP_ElementwiseOp<mnemonic, traits # [InferTypeOpAdaptor]> {
   let summary = "Elementwise `" # mnemonic # "` with numpy broadcasting";
   let arguments = (ins operandType:$lhs, operandType:$rhs);
@@ -154,7 +156,8 @@ class DSP_BinaryOp<string mnemonic, Type operandType, Type resultType,
   let hasFolder = 1;
   let extraClassDefinition = [{
     ::mlir::dsp::ShardingRule $cppClass::getShardingRule() {
-      return ::mlir::dsp::ShardingRule::getElementwise(*this);
+      return ::mlir::dsp::ShardingRule::getElementwise(*this,
+          ::mlir::dsp::DataMovement::}] # movement # [{);
     }
     ::llvm::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *context, ::std::optional<::mlir::Location> location,
@@ -168,18 +171,22 @@ class DSP_BinaryOp<string mnemonic, Type operandType, Type resultType,
   }];
 }
 
-class DSP_ArithOp<string mnemonic, list<Trait> traits = []>
+class DSP_ArithOp<string mnemonic, list<Trait> traits = [],
+                  string movement = "None">
     : DSP_BinaryOp<mnemonic, DSP_NumericTensor, DSP_NumericTensor, 0,
-                   traits # [AllElementTypesMatch<["lhs", "rhs", "output"]>]>;
+                   traits # [AllElementTypesMatch<["lhs", "rhs", "output"]>],
+                   movement>;
 class DSP_CompareOp<string mnemonic>
     : DSP_BinaryOp<mnemonic, DSP_NumericTensor, DSP_BoolTensor, 1,
                    [AllElementTypesMatch<["lhs", "rhs"]>]>;
 class DSP_LogicalOp<string mnemonic>
     : DSP_BinaryOp<mnemonic, DSP_BoolTensor, DSP_BoolTensor, 1>;
 
-def DSP_AddOp : DSP_ArithOp<"add", [Commutative]>;
+// Add and mul rescale or shift a stream (a bias, rotary embeddings) on its
+// way between a projection and attention.
+def DSP_AddOp : DSP_ArithOp<"add", [Commutative], "Combine">;
 def DSP_SubOp : DSP_ArithOp<"sub">;
-def DSP_MulOp : DSP_ArithOp<"mul", [Commutative]>;
+def DSP_MulOp : DSP_ArithOp<"mul", [Commutative], "Combine">;
 def DSP_DivOp : DSP_ArithOp<"div">;
 def DSP_PowOp : DSP_ArithOp<"pow">;
 def DSP_MaxOp : DSP_ArithOp<"max", [Commutative]>;

@@ -1,0 +1,86 @@
+//===- ShardingChoices.h - The graph of sharding choices and costs -*- C++ -*-//
+//
+// One variable per planned op (its strategies: which factor it shards, with
+// its compute time), per function argument (the block each rank reads) and
+// per value read by several ops (the sharding it is converted to once before
+// its readers); edges carry the cost of the collectives between the
+// shardings. The exact solver picks one choice per variable; `apply` writes
+// the choices onto the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_TRANSFORMS_SHARDINGCHOICES_H
+#define DSP_TRANSFORMS_SHARDINGCHOICES_H
+
+#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
+#include "dsp/Transforms/CostModel.h"
+#include "dsp/Transforms/ExactSolver.h"
+#include "dsp/Transforms/StrategyConstraints.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::dsp {
+
+class ShardingChoices {
+public:
+  /// Builds the choices of `function`, whose ops are `planned`. Ops that
+  /// have a sequence or batch factor are always distributed unless
+  /// `allowReplication`.
+  ShardingChoices(func::FuncOp function, const PlannedOps &planned,
+                  FactorClasses &classes,
+                  const StrategyConstraints &constraints,
+                  const CostModel &costModel, bool allowReplication);
+
+  const CostGraph &getGraph() const { return graph; }
+
+  /// Records the chosen shardings: each op's result and operand needs, each
+  /// argument's block, and where a value is converted before its readers.
+  void apply(const CostGraph::Solution &solution);
+
+private:
+  /// One way to run an op: what it needs of its operands, what its result
+  /// becomes, and its compute time.
+  struct OpStrategy {
+    SmallVector<ShardingAttr> operands;
+    ShardingAttr result;
+    double seconds = 0;
+  };
+  /// A value read by several ops and the shardings it may be read in.
+  struct LayoutVariable {
+    Value value;
+    int variable;
+    SmallVector<ShardingAttr> layouts;
+  };
+
+  SmallVector<OpStrategy> strategiesOf(Operation *op, const ShardingRule &rule,
+                                       FactorClasses &classes,
+                                       const StrategyConstraints &constraints);
+  void addArguments();
+  void addReads();
+  ShardingAttr placeSharding(Value value, std::optional<FactorPlace> place,
+                             bool partial) const;
+  /// The cost of turning `from` into `to` on `value`.
+  double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to) const;
+  /// Values many times smaller than the largest activation (text tokens, a
+  /// CLS token): distributing them is the cost model's choice, not a rule.
+  bool isSideStream(Value value) const;
+  SmallVector<ShardingAttr> producerChoices(Value value);
+  int producerVariable(Value value);
+
+  func::FuncOp function;
+  const PlannedOps &planned;
+  const CostModel &costModel;
+  bool allowReplication;
+  /// Elements of the largest activation of the function.
+  int64_t largestActivation = 0;
+
+  CostGraph graph;
+  DenseMap<Operation *, int> opVariable;
+  DenseMap<Operation *, SmallVector<OpStrategy>> opStrategies;
+  DenseMap<Value, SmallVector<ShardingAttr>> argumentChoices;
+  DenseMap<Value, int> argumentVariable;
+  SmallVector<LayoutVariable> layoutVariables;
+};
+
+} // namespace mlir::dsp
+
+#endif // DSP_TRANSFORMS_SHARDINGCHOICES_H

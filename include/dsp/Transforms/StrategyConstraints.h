@@ -1,0 +1,66 @@
+//===- StrategyConstraints.h - What each strategy lets an op shard -*- C++ -*-//
+//
+// `auto` lets every op shard any factor; `dsp` only sequence and batch
+// factors; `ulysses` and `megatron-sp` shard attention heads and, under
+// Megatron, the projections' columns and rows, all read off the roles that
+// the ops' sharding rules declare; `none` distributes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_TRANSFORMS_STRATEGYCONSTRAINTS_H
+#define DSP_TRANSFORMS_STRATEGYCONSTRAINTS_H
+
+#include "dsp/Transforms/FactorClasses.h"
+
+namespace mlir::dsp {
+
+enum class Strategy { Auto, Dsp, Ulysses, MegatronSP, None };
+
+std::optional<Strategy> parseStrategy(StringRef name);
+
+/// What a strategy lets one op shard.
+struct OpConstraint {
+  /// The one role the op must shard, where a classic strategy names it; the
+  /// op then has no other choice.
+  std::optional<FactorRole> only;
+  /// Whether the op may shard factors of the model (weights, heads).
+  bool modelFactors = true;
+
+  bool allows(FactorRole role, bool model) const {
+    if (only)
+      return role == *only;
+    return modelFactors || !model;
+  }
+};
+
+class StrategyConstraints {
+public:
+  StrategyConstraints(Strategy strategy, const PlannedOps &planned);
+
+  /// False when every op runs replicated.
+  bool distributes() const { return strategy != Strategy::None; }
+  OpConstraint constraintOf(Operation *op) const;
+
+private:
+  bool hasRole(Operation *op, FactorRole role) const;
+  DataMovement movementOf(Operation *op) const;
+  /// The data-movement ops between attention and the projections into and
+  /// out of it: ulysses and megatron-sp may shard heads there.
+  DenseSet<Operation *> attentionPaths() const;
+  /// A projection whose result reaches attention through data movement
+  /// only: a Q, K or V projection.
+  bool feedsAttention(Operation *projection) const;
+  /// A projection whose input comes from attention through views only: the
+  /// output projection.
+  bool consumesAttention(Operation *projection) const;
+
+  Strategy strategy;
+  const PlannedOps &planned;
+  /// Under ulysses and megatron-sp, the ops between attention and its
+  /// projections.
+  DenseSet<Operation *> headPath;
+};
+
+} // namespace mlir::dsp
+
+#endif // DSP_TRANSFORMS_STRATEGYCONSTRAINTS_H

@@ -1,0 +1,280 @@
+//===- PlanReport.cpp - The plan as JSON, text and Graphviz ---------------===//
+
+#include "dsp/Transforms/PlanReport.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/ShardingPlan.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/Format.h"
+#include <map>
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+namespace {
+/// The padded size of the split extent over its true size.
+double padRatio(RankedTensorType type, ShardingAttr sharding) {
+  if (!sharding.isSplit() || sharding.getPad() == 0)
+    return 1.0;
+  int64_t extent = sharding.getSplitExtent(type);
+  return double(extent + sharding.getPad()) / double(extent);
+}
+
+std::string locationText(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+            Twine(file.getColumn()))
+        .str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    if (!fused.getLocations().empty())
+      return locationText(fused.getLocations().front());
+  return "unknown";
+}
+
+std::string attrText(Attribute attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  return text;
+}
+
+std::string typeText(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+std::optional<CollectiveKind> kindOf(Operation *op) {
+  if (isa<AllToAllOp>(op))
+    return CollectiveKind::AllToAll;
+  if (isa<AllGatherOp>(op))
+    return CollectiveKind::AllGather;
+  if (isa<AllReduceOp>(op))
+    return CollectiveKind::AllReduce;
+  if (isa<ReduceScatterOp>(op))
+    return CollectiveKind::ReduceScatter;
+  return std::nullopt;
+}
+
+/// True if everything `op` computes only reaches the function results,
+/// through data movement.
+bool feedsOnlyResults(Operation *op) {
+  return llvm::all_of(op->getUsers(), [](Operation *user) {
+    if (isa<func::ReturnOp>(user))
+      return true;
+    return isa<ConcatOp, ReshapeOp, TransposeOp>(user) &&
+           feedsOnlyResults(user);
+  });
+}
+
+bool isComputeOp(Operation *op) {
+  return isa<DSPDialect>(op->getDialect()) && !kindOf(op) &&
+         !isa<ConstantOp, WeightOp, LocalSliceOp>(op);
+}
+
+/// The FLOPs of `op` on its busiest rank: its share of the sharded factor,
+/// pads included, or all of it when nothing is sharded.
+double flopsPerRank(Operation *op, int64_t ranks) {
+  double flops = opFlops(op);
+  auto shareOf = [&](Value value,
+                     ShardingAttr sharding) -> std::optional<double> {
+    if (!sharding || sharding.isReplicated())
+      return std::nullopt;
+    auto type = cast<RankedTensorType>(value.getType());
+    return padRatio(type, sharding) / double(ranks);
+  };
+  if (auto share = shareOf(op->getResult(0), getResultSharding(op, 0)))
+    return flops * *share;
+  for (Value operand : op->getOperands())
+    if (auto share = shareOf(operand, getSharding(operand)))
+      return flops * *share;
+  return flops;
+}
+} // namespace
+
+llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
+  CostModel model = costModelOf(module);
+  llvm::json::Array collectives;
+  llvm::json::Array stages;
+  uint64_t totalBytes = 0, outputBytes = 0;
+  double commSeconds = 0, flopsTotal = 0, flopsBusiest = 0;
+  std::map<std::string, int64_t> counts;
+  module.walk([&](Operation *op) {
+    if (std::optional<CollectiveKind> kind = kindOf(op)) {
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      ShardingAttr from = getSharding(op->getOperand(0));
+      ShardingAttr to = getResultSharding(op, 0);
+      if (!from || !to)
+        return;
+      uint64_t bytes = collectiveBytes(type, from, to, model.ranks);
+      uint64_t perRank = model.bytesPerRank(*kind, bytes);
+      double seconds = model.collectiveSeconds(*kind, bytes);
+      llvm::json::Array shape;
+      for (int64_t d : type.getShape())
+        shape.push_back(d);
+      // The gathers of the function results happen once per run, outside
+      // the model's stages.
+      bool output = feedsOnlyResults(op);
+      if (output)
+        outputBytes += perRank;
+      collectives.push_back(llvm::json::Object{
+          {"kind", stringifyCollectiveKind(*kind)},
+          {"location", locationText(op->getLoc())},
+          {"shape", std::move(shape)},
+          {"dtype", typeText(type.getElementType())},
+          {"from", attrText(from)},
+          {"to", attrText(to)},
+          {"bytes", static_cast<int64_t>(bytes)},
+          {"bytes_per_rank", static_cast<int64_t>(perRank)},
+          {"seconds", seconds},
+          {"output", output},
+      });
+      totalBytes += perRank;
+      commSeconds += seconds;
+      ++counts[stringifyCollectiveKind(*kind).str()];
+      return;
+    }
+    if (!isComputeOp(op) || op->getNumResults() != 1)
+      return;
+    flopsTotal += opFlops(op);
+    flopsBusiest += flopsPerRank(op, model.ranks);
+    if (isa<AttentionOp, MatMulOp, ConvOp>(op)) {
+      ShardingAttr sharding = getResultSharding(op, 0);
+      llvm::json::Array operands;
+      for (Value operand : op->getOperands()) {
+        ShardingAttr s = getSharding(operand);
+        operands.push_back(s ? attrText(s) : std::string("constant"));
+      }
+      stages.push_back(llvm::json::Object{
+          {"op", op->getName().stripDialect()},
+          {"location", locationText(op->getLoc())},
+          {"result", sharding ? attrText(sharding) : std::string("none")},
+          {"operands", std::move(operands)},
+      });
+    }
+  });
+  llvm::json::Object countObject;
+  for (auto &[kind, count] : counts)
+    countObject[kind] = count;
+  double computeSeconds = model.computeSeconds(flopsBusiest);
+  return llvm::json::Object{
+      {"ranks", model.ranks},
+      {"cost_model",
+       llvm::json::Object{{"latency_s", model.latency},
+                          {"bus_bandwidth_bytes_per_s", model.busBandwidth},
+                          {"flops_per_second", model.flopsPerSecond}}},
+      {"collectives", std::move(collectives)},
+      {"totals",
+       llvm::json::Object{
+           {"bytes_per_rank", static_cast<int64_t>(totalBytes)},
+           {"output_bytes_per_rank", static_cast<int64_t>(outputBytes)},
+           {"communication_seconds", commSeconds},
+           {"compute_seconds", computeSeconds},
+           {"modeled_seconds", commSeconds + computeSeconds},
+           {"count", std::move(countObject)}}},
+      {"compute", llvm::json::Object{{"flops_total", flopsTotal},
+                                     {"flops_per_rank", flopsBusiest}}},
+      {"stages", std::move(stages)},
+  };
+}
+
+void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
+                                 raw_ostream &os) {
+  int64_t ranks = report.getInteger("ranks").value_or(1);
+  os << "Plan for " << ranks << " ranks\n\nStages\n";
+  for (const llvm::json::Value &entry : *report.getArray("stages")) {
+    const llvm::json::Object &stage = *entry.getAsObject();
+    os << llvm::format("  %-10s %-44s %s\n",
+                       stage.getString("op")->str().c_str(),
+                       stage.getString("location")->str().c_str(),
+                       stage.getString("result")->str().c_str());
+  }
+  os << "\nCollectives\n";
+  os << llvm::format("  %-14s %-40s %-20s %14s %10s\n", "kind", "location",
+                     "shape", "bytes/rank", "time(us)");
+  for (const llvm::json::Value &entry : *report.getArray("collectives")) {
+    const llvm::json::Object &c = *entry.getAsObject();
+    std::string shape;
+    for (const llvm::json::Value &d : *c.getArray("shape"))
+      shape += (shape.empty() ? "" : "x") + std::to_string(*d.getAsInteger());
+    os << llvm::format("  %-14s %-40s %-20s %14lld %10.2f\n",
+                       c.getString("kind")->str().c_str(),
+                       c.getString("location")->str().c_str(), shape.c_str(),
+                       static_cast<long long>(*c.getInteger("bytes_per_rank")),
+                       *c.getNumber("seconds") * 1e6);
+  }
+  const llvm::json::Object &totals = *report.getObject("totals");
+  const llvm::json::Object &compute = *report.getObject("compute");
+  os << "\nTotals\n";
+  std::map<std::string, int64_t> counts;
+  for (const auto &[kind, count] : *totals.getObject("count"))
+    counts[kind.str()] = *count.getAsInteger();
+  for (const auto &[kind, count] : counts)
+    os << "  " << kind << ": " << count << "\n";
+  double flopsTotal = *compute.getNumber("flops_total");
+  double flopsRank = *compute.getNumber("flops_per_rank");
+  os << llvm::format(
+      "  bytes per rank: %lld (gathering the results: %lld)\n"
+      "  communication: %.2f us, compute: %.2f us\n"
+      "  FLOPs: %.4g total, %.4g on the busiest rank (%.2f of total/ranks)\n",
+      static_cast<long long>(*totals.getInteger("bytes_per_rank")),
+      static_cast<long long>(*totals.getInteger("output_bytes_per_rank")),
+      *totals.getNumber("communication_seconds") * 1e6,
+      *totals.getNumber("compute_seconds") * 1e6, flopsTotal, flopsRank,
+      flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
+}
+
+void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {
+  static const char *colours[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072",
+                                  "#80b1d3", "#fdb462", "#b3de69", "#fccde5"};
+  CostModel model = costModelOf(module);
+  os << "digraph plan {\n  rankdir=TB;\n  node [shape=box, style=filled];\n";
+  DenseMap<Operation *, int> ids;
+  module.walk([&](Operation *op) {
+    if (!isComputeOp(op) || op->getNumResults() != 1)
+      return;
+    int id = ids.size();
+    ids[op] = id;
+    ShardingAttr sharding = getResultSharding(op, 0);
+    std::string colour = "#d9d9d9";
+    std::string label = "replicated";
+    if (sharding && sharding.isSplit()) {
+      colour = colours[sharding.getDim() % 8];
+      label = attrText(sharding);
+    } else if (sharding && sharding.isPartial()) {
+      colour = "#fdae61";
+      label = "partial";
+    }
+    os << "  n" << id << " [label=\"" << op->getName().stripDialect() << "\\n"
+       << label << "\", fillcolor=\"" << colour << "\"];\n";
+  });
+  // Edges from each op's real producer; collectives on the way label them.
+  for (auto &[op, id] : ids) {
+    for (Value operand : op->getOperands()) {
+      std::string label;
+      Operation *producer = operand.getDefiningOp();
+      while (producer && (kindOf(producer) || isa<LocalSliceOp>(producer))) {
+        if (std::optional<CollectiveKind> kind = kindOf(producer)) {
+          auto type = cast<RankedTensorType>(producer->getResult(0).getType());
+          uint64_t bytes =
+              collectiveBytes(type, getSharding(producer->getOperand(0)),
+                              getResultSharding(producer, 0), model.ranks);
+          label = (stringifyCollectiveKind(*kind) + "\\n" +
+                   Twine(model.bytesPerRank(*kind, bytes)) + " B/rank")
+                      .str();
+        }
+        producer = producer->getOperand(0).getDefiningOp();
+      }
+      auto it = producer ? ids.find(producer) : ids.end();
+      if (it == ids.end())
+        continue;
+      os << "  n" << it->second << " -> n" << id;
+      if (!label.empty())
+        os << " [label=\"" << label << "\", color=red, penwidth=2]";
+      os << ";\n";
+    }
+  }
+  os << "}\n";
+}

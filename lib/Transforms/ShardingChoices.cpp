@@ -1,0 +1,294 @@
+//===- ShardingChoices.cpp - The graph of sharding choices and costs ------===//
+
+#include "dsp/Transforms/ShardingChoices.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/ShardingPlan.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+/// Values this many times smaller than the largest activation are side
+/// streams.
+constexpr int64_t kSideStreamRatio = 16;
+
+ShardingChoices::ShardingChoices(func::FuncOp function,
+                                 const PlannedOps &planned,
+                                 FactorClasses &classes,
+                                 const StrategyConstraints &constraints,
+                                 const CostModel &costModel,
+                                 bool allowReplication)
+    : function(function), planned(planned), costModel(costModel),
+      allowReplication(allowReplication) {
+  function.getBody().front().walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      if (auto type = dyn_cast<RankedTensorType>(result.getType()))
+        if (!isModelData(result))
+          largestActivation =
+              std::max(largestActivation, type.getNumElements());
+  });
+  for (Operation *op : planned.getOps()) {
+    SmallVector<OpStrategy> strategies =
+        strategiesOf(op, *planned.ruleOf(op), classes, constraints);
+    std::vector<double> unary;
+    for (const OpStrategy &s : strategies)
+      unary.push_back(s.seconds);
+    opVariable[op] = graph.addVariable(unary);
+    opStrategies[op] = std::move(strategies);
+  }
+  addArguments();
+  addReads();
+}
+
+bool ShardingChoices::isSideStream(Value value) const {
+  return cast<RankedTensorType>(value.getType()).getNumElements() *
+             kSideStreamRatio <
+         largestActivation;
+}
+
+ShardingAttr ShardingChoices::placeSharding(Value value,
+                                            std::optional<FactorPlace> place,
+                                            bool partial) const {
+  MLIRContext *context = value.getContext();
+  if (!place)
+    return partial ? ShardingAttr::getPartial(context)
+                   : ShardingAttr::getReplicated(context);
+  int64_t ranks = costModel.ranks;
+  int64_t padded = (place->size + ranks - 1) / ranks * ranks;
+  // Blocks of an evenly split factor hold the minor factors whole: the
+  // layout is that of a split of the factor and everything inside it, so
+  // that is the one name it gets.
+  if (padded == place->size)
+    return ShardingAttr::getSplit(context, place->dim, place->outer,
+                                  place->size * place->inner, 1, 0);
+  return ShardingAttr::getSplit(context, place->dim, place->outer, place->size,
+                                place->inner, padded - place->size);
+}
+
+double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
+                                       ShardingAttr to) const {
+  auto type = cast<RankedTensorType>(value.getType());
+  std::optional<Reshard> reshard = reshardFor(type, from, to, costModel.ranks);
+  if (!reshard)
+    return 0;
+  // A switch between factors of one dim that no view lowers is not a plan.
+  if (from.isSplit() && to.isSplit() && from.getDim() == to.getDim() &&
+      !viewFactorSwitch(type, from, to, costModel.ranks))
+    return std::numeric_limits<double>::infinity();
+  return costModel.collectiveSeconds(reshard->kind, reshard->bytes);
+}
+
+SmallVector<ShardingChoices::OpStrategy>
+ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
+                              FactorClasses &classes,
+                              const StrategyConstraints &constraints) {
+  double flops = opFlops(op);
+  MLIRContext *context = op->getContext();
+  int64_t ranks = costModel.ranks;
+  OpStrategy replicated;
+  for (size_t i = 0; i < op->getNumOperands(); ++i)
+    replicated.operands.push_back(ShardingAttr::getReplicated(context));
+  replicated.result = ShardingAttr::getReplicated(context);
+  replicated.seconds = costModel.computeSeconds(flops);
+  if (!constraints.distributes() || ranks == 1)
+    return {replicated};
+
+  RuleTensors tensors = tensorsOf(op, rule);
+  OpConstraint constraint = constraints.constraintOf(op);
+  SmallVector<OpStrategy> strategies;
+  bool hasSequenceFactor = false;
+  for (auto [f, factor] : llvm::enumerate(rule.getFactors())) {
+    if (factor.kind == FactorKind::Mixing || factor.size < 2)
+      continue;
+    int64_t index = f;
+    // The factor whole, and each part of it that a neighbour's rule names
+    // (the heads inside a fused QKV projection's columns, say): (outer
+    // within the factor, size).
+    llvm::SetVector<std::pair<int64_t, int64_t>> splits;
+    splits.insert({1, factor.size});
+    for (auto [value, dims] : tensors) {
+      auto place = placeOf(rule, *dims, index);
+      if (!place)
+        continue;
+      for (auto [outer, size, inner] : classes.placesOn(value, place->dim)) {
+        if (size < 2 || outer % place->outer != 0)
+          continue;
+        int64_t within = outer / place->outer;
+        if (place->size % (within * size) == 0)
+          splits.insert({within, size});
+      }
+    }
+    for (auto [within, size] : splits) {
+      // The split's place in each tensor the factor appears in.
+      auto subPlace = [&, within = within,
+                       size = size](const ShardingRule::TensorFactors &dims)
+          -> std::optional<FactorPlace> {
+        auto place = placeOf(rule, dims, index);
+        if (!place)
+          return std::nullopt;
+        return FactorPlace{place->dim, place->outer * within, size,
+                           place->size / (within * size) * place->inner};
+      };
+      bool weightOrHead = false;
+      for (auto [value, dims] : tensors)
+        if (auto place = subPlace(*dims))
+          weightOrHead |= classes.isModel(value, *place);
+      if (!constraint.allows(rule.getRole(index), weightOrHead))
+        continue;
+      hasSequenceFactor |= !weightOrHead;
+
+      OpStrategy strategy;
+      for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
+        strategy.operands.push_back(
+            placeSharding(op->getOperand(i), subPlace(dims), false));
+      strategy.result =
+          placeSharding(op->getResult(0), subPlace(rule.getResults()[0]),
+                        factor.kind == FactorKind::Reduction);
+      int64_t padded = (size + ranks - 1) / ranks * ranks;
+      strategy.seconds = costModel.computeSeconds(flops * double(padded) /
+                                                  size / double(ranks));
+      strategies.push_back(std::move(strategy));
+    }
+  }
+  // Distribute every op that has a sequence or batch factor; the
+  // restricted ops of the classic strategies have no other choice.
+  bool forced = constraint.only.has_value() ||
+                (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
+                 !allowReplication);
+  if (!forced || strategies.empty())
+    strategies.insert(strategies.begin(), replicated);
+  return strategies;
+}
+
+void ShardingChoices::addArguments() {
+  Block &body = function.getBody().front();
+  for (BlockArgument argument : body.getArguments()) {
+    // Each rank reads only its block of an input: whole reads are for side
+    // streams and inputs no user can take in blocks.
+    llvm::SetVector<ShardingAttr> choices;
+    for (OpOperand &use : argument.getUses()) {
+      auto it = opStrategies.find(use.getOwner());
+      if (it == opStrategies.end())
+        continue;
+      for (const OpStrategy &s : it->second)
+        if (s.operands[use.getOperandNumber()].isSplit())
+          choices.insert(s.operands[use.getOperandNumber()]);
+    }
+    if (choices.empty() || isSideStream(argument) || allowReplication)
+      choices.insert(ShardingAttr::getReplicated(function.getContext()));
+    argumentChoices[argument] =
+        SmallVector<ShardingAttr>(choices.begin(), choices.end());
+  }
+  // An argument may be read in any block its users want, at no cost.
+  for (BlockArgument argument : body.getArguments())
+    argumentVariable[argument] = graph.addVariable(
+        std::vector<double>(argumentChoices[argument].size(), 0.0));
+}
+
+SmallVector<ShardingAttr> ShardingChoices::producerChoices(Value value) {
+  if (auto argument = dyn_cast<BlockArgument>(value))
+    return argumentChoices[argument];
+  SmallVector<ShardingAttr> results;
+  for (const OpStrategy &s : opStrategies[value.getDefiningOp()])
+    results.push_back(s.result);
+  return results;
+}
+
+int ShardingChoices::producerVariable(Value value) {
+  if (auto argument = dyn_cast<BlockArgument>(value))
+    return argumentVariable[argument];
+  return opVariable[value.getDefiningOp()];
+}
+
+void ShardingChoices::addReads() {
+  // A value read by several consumers is converted once per layout they
+  // need and the conversions are shared, so it gets a variable of its own:
+  // the layout it is converted to, which every consumer reads from. Its
+  // edges charge one conversion from the producer and one more for a
+  // consumer that needs yet another layout. Values read once, and the
+  // gather of the results, connect to the producer directly.
+  llvm::MapVector<Value, SmallVector<OpOperand *>> readers;
+  for (Operation *op : planned.getOps())
+    for (OpOperand &operand : op->getOpOperands())
+      if (!isModelData(operand.get()))
+        readers[operand.get()].push_back(&operand);
+  auto needOf = [&](OpOperand *operand, const OpStrategy &s) {
+    return s.operands[operand->getOperandNumber()];
+  };
+  auto addRead = [&](Value value, int fromVariable, ArrayRef<ShardingAttr> from,
+                     OpOperand *operand) {
+    std::vector<double> costs;
+    for (ShardingAttr source : from)
+      for (const OpStrategy &s : opStrategies[operand->getOwner()])
+        costs.push_back(reshardSeconds(value, source, needOf(operand, s)));
+    graph.addEdge(fromVariable, opVariable[operand->getOwner()], costs);
+  };
+  for (auto &[value, operands] : readers) {
+    SmallVector<ShardingAttr> from = producerChoices(value);
+    if (operands.size() == 1) {
+      addRead(value, producerVariable(value), from, operands.front());
+      continue;
+    }
+    llvm::SetVector<ShardingAttr> layouts(from.begin(), from.end());
+    for (OpOperand *operand : operands)
+      for (const OpStrategy &s : opStrategies[operand->getOwner()])
+        layouts.insert(needOf(operand, s));
+    SmallVector<ShardingAttr> layoutList(layouts.begin(), layouts.end());
+    int layoutVariable =
+        graph.addVariable(std::vector<double>(layoutList.size(), 0.0));
+    layoutVariables.push_back({value, layoutVariable, layoutList});
+    std::vector<double> costs;
+    for (ShardingAttr source : from)
+      for (ShardingAttr layout : layoutList)
+        costs.push_back(reshardSeconds(value, source, layout));
+    graph.addEdge(producerVariable(value), layoutVariable, costs);
+    for (OpOperand *operand : operands)
+      addRead(value, layoutVariable, layoutList, operand);
+  }
+  // Results are gathered once at the end.
+  auto replicated = ShardingAttr::getReplicated(function.getContext());
+  for (Value value :
+       function.getBody().front().getTerminator()->getOperands()) {
+    if (isModelData(value))
+      continue;
+    SmallVector<ShardingAttr> from = producerChoices(value);
+    std::vector<double> diagonal(from.size() * from.size(), 0.0);
+    for (size_t i = 0; i < from.size(); ++i)
+      diagonal[i * from.size() + i] =
+          reshardSeconds(value, from[i], replicated);
+    int variable = producerVariable(value);
+    graph.addEdge(variable, variable, diagonal);
+  }
+}
+
+void ShardingChoices::apply(const CostGraph::Solution &solution) {
+  MLIRContext *context = function.getContext();
+  for (Operation *op : planned.getOps()) {
+    const OpStrategy &chosen =
+        opStrategies[op][solution.choices[opVariable[op]]];
+    setShardings(op, {chosen.result});
+    SmallVector<Attribute> needs(chosen.operands.begin(),
+                                 chosen.operands.end());
+    op->setAttr(DSPDialect::kOperandShardingsAttrName,
+                ArrayAttr::get(context, needs));
+  }
+  for (BlockArgument argument : function.getBody().getArguments())
+    function.setArgAttr(
+        argument.getArgNumber(), DSPDialect::kShardingAttrName,
+        argumentChoices[argument]
+                       [solution.choices[argumentVariable[argument]]]);
+  // Where the solution converts a value before its readers, insertion must
+  // take the same route.
+  for (const LayoutVariable &layout : layoutVariables) {
+    ShardingAttr read = layout.layouts[solution.choices[layout.variable]];
+    if (read == getSharding(layout.value))
+      continue;
+    if (auto argument = dyn_cast<BlockArgument>(layout.value))
+      function.setArgAttr(argument.getArgNumber(),
+                          DSPDialect::kReadShardingAttrName, read);
+    else
+      layout.value.getDefiningOp()->setAttr(DSPDialect::kReadShardingAttrName,
+                                            read);
+  }
+}

@@ -1,0 +1,112 @@
+//===- StrategyConstraints.cpp - What each strategy lets an op shard ------===//
+
+#include "dsp/Transforms/StrategyConstraints.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::dsp;
+
+std::optional<Strategy> mlir::dsp::parseStrategy(StringRef name) {
+  return llvm::StringSwitch<std::optional<Strategy>>(name)
+      .Case("auto", Strategy::Auto)
+      .Case("dsp", Strategy::Dsp)
+      .Case("ulysses", Strategy::Ulysses)
+      .Case("megatron-sp", Strategy::MegatronSP)
+      .Case("none", Strategy::None)
+      .Default(std::nullopt);
+}
+
+/// Heads travel between the projections and attention under these
+/// strategies.
+static bool shardsHeads(Strategy strategy) {
+  return strategy == Strategy::Ulysses || strategy == Strategy::MegatronSP;
+}
+
+StrategyConstraints::StrategyConstraints(Strategy strategy,
+                                         const PlannedOps &planned)
+    : strategy(strategy), planned(planned) {
+  if (shardsHeads(strategy))
+    headPath = attentionPaths();
+}
+
+bool StrategyConstraints::hasRole(Operation *op, FactorRole role) const {
+  const ShardingRule *rule = planned.ruleOf(op);
+  return rule && rule->hasRole(role);
+}
+
+DataMovement StrategyConstraints::movementOf(Operation *op) const {
+  const ShardingRule *rule = op ? planned.ruleOf(op) : nullptr;
+  return rule ? rule->getMovement() : DataMovement::None;
+}
+
+DenseSet<Operation *> StrategyConstraints::attentionPaths() const {
+  DenseSet<Operation *> path;
+  for (Operation *attention : planned.getOps()) {
+    if (!hasRole(attention, FactorRole::Heads))
+      continue;
+    SmallVector<Value> worklist(attention->getOperands());
+    while (!worklist.empty()) {
+      Operation *def = worklist.pop_back_val().getDefiningOp();
+      if (movementOf(def) == DataMovement::None || !path.insert(def).second)
+        continue;
+      llvm::append_range(worklist, def->getOperands());
+    }
+    SmallVector<Operation *> users(attention->getUsers());
+    while (!users.empty()) {
+      Operation *user = users.pop_back_val();
+      // A slice splits a joint stream (text and video) back into its parts.
+      if (movementOf(user) < DataMovement::Split || !path.insert(user).second)
+        continue;
+      llvm::append_range(users, user->getUsers());
+    }
+  }
+  return path;
+}
+
+bool StrategyConstraints::feedsAttention(Operation *projection) const {
+  SmallVector<Value> worklist = {projection->getResult(0)};
+  for (int depth = 0; depth < 8 && !worklist.empty(); ++depth) {
+    SmallVector<Value> next;
+    for (Value v : worklist)
+      for (Operation *user : v.getUsers()) {
+        if (hasRole(user, FactorRole::Heads))
+          return true;
+        if (movementOf(user) != DataMovement::None)
+          next.push_back(user->getResult(0));
+      }
+    worklist = std::move(next);
+  }
+  return false;
+}
+
+bool StrategyConstraints::consumesAttention(Operation *projection) const {
+  Value v = projection->getOperand(0);
+  for (int depth = 0; depth < 8; ++depth) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (hasRole(def, FactorRole::Heads))
+      return true;
+    if (movementOf(def) != DataMovement::View)
+      return false;
+    v = def->getOperand(0);
+  }
+  return false;
+}
+
+OpConstraint StrategyConstraints::constraintOf(Operation *op) const {
+  OpConstraint constraint;
+  bool megatron = strategy == Strategy::MegatronSP;
+  if (shardsHeads(strategy) && hasRole(op, FactorRole::Heads))
+    constraint.only = FactorRole::Heads;
+  else if (megatron && hasRole(op, FactorRole::Columns) && feedsAttention(op))
+    constraint.only = FactorRole::Columns;
+  else if (megatron && hasRole(op, FactorRole::Contracting) &&
+           consumesAttention(op))
+    constraint.only = FactorRole::Contracting;
+  // Where on the path between the projections and attention the switch to
+  // heads happens is the solver's choice.
+  constraint.modelFactors = strategy == Strategy::Auto ||
+                            (shardsHeads(strategy) && headPath.contains(op));
+  return constraint;
+}
