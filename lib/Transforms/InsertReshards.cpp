@@ -25,13 +25,6 @@ private:
 };
 } // namespace
 
-/// A value's sharding; constants, whole on every rank, are replicated.
-static ShardingAttr shardingOf(Value value) {
-  if (ShardingAttr sharding = getSharding(value))
-    return sharding;
-  return ShardingAttr::getReplicated(value.getContext());
-}
-
 /// The sharding the plan converts a value to before its readers, if any.
 static ShardingAttr readShardingOf(Value value) {
   if (auto argument = dyn_cast<BlockArgument>(value)) {
@@ -45,7 +38,7 @@ static ShardingAttr readShardingOf(Value value) {
 }
 
 Value InsertReshards::read(Value value, ShardingAttr target, Location loc) {
-  ShardingAttr source = shardingOf(value);
+  ShardingAttr source = getShardingOrReplicated(value);
   ShardingAttr via = readShardingOf(value);
   if (source == target || !via || via == source || via == target)
     return convert(value, target, loc);
@@ -75,7 +68,7 @@ static Operation *createReshard(OpBuilder &builder, Location loc, Value value,
 }
 
 Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
-  ShardingAttr source = shardingOf(value);
+  ShardingAttr source = getShardingOrReplicated(value);
   if (source == target)
     return value;
   auto key = std::make_pair(value, Attribute(target));
@@ -92,6 +85,11 @@ Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
 
 void InsertReshards::runOnOperation() {
   ModuleOp module = getOperation();
+  if (isPerRank(module)) {
+    module.emitError("reshards are inserted into global IR, and this module "
+                     "is per-rank IR (--dsp-localize ran)");
+    return signalPassFailure();
+  }
   MLIRContext *context = &getContext();
   auto replicated = ShardingAttr::getReplicated(context);
   WalkResult result = module.walk([&](Operation *op) {

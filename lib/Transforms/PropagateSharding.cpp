@@ -81,6 +81,11 @@ void PropagateSharding::runOnOperation() {
                        << "'; use auto, dsp, ulysses, megatron-sp or none";
     return signalPassFailure();
   }
+  if (isPerRank(module)) {
+    module.emitError("a plan is made on global IR, and this module is "
+                     "per-rank IR (--dsp-localize ran)");
+    return signalPassFailure();
+  }
   int64_t existing = getGroupRanks(module);
   if (existing != 0 && existing != ranks) {
     module.emitError() << "the module already has a device group of "
