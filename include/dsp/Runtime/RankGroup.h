@@ -77,7 +77,6 @@ public:
   size_t localRanks() const { return sessions_.size(); }
   /// The rank of local session `local`.
   int rank(size_t local) const;
-  Session &session(size_t local) { return *sessions_[local]; }
   const char *commName() const;
 
   size_t numInputs() const { return inputs_.size(); }
