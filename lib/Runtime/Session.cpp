@@ -93,6 +93,7 @@ std::unique_ptr<Session> Session::open(const std::string &path,
 Status Session::initialize(const SessionOptions &options) {
   const Program &program = file_->program();
   communicator_ = options.communicator;
+  tracing_ = options.trace;
   if (!communicator_) {
     if (program.ranks() != 1)
       return Status::error(
@@ -280,6 +281,14 @@ Status Session::run() {
     if (!status)
       return status;
   }
+  // Reserved up front, so that recording never allocates.
+  if (tracing_) {
+    try {
+      trace_.reserve(trace_.size() + steps_.size());
+    } catch (const std::exception &) {
+      return Status::error("out of memory while recording the trace");
+    }
+  }
   using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step &step = steps_[i];
@@ -290,13 +299,24 @@ Status Session::run() {
     if (!status)
       return Status::error(location(i, program.instructions(i)) + ": " +
                            status.message());
+    Clock::time_point end = Clock::now();
+    uint64_t bytesSent = communicator_->bytesSent() - bytesBefore;
     if (step.collective >= 0)
-      statistics_.collectives[step.collective].bytesPerRank =
-          communicator_->bytesSent() - bytesBefore;
+      statistics_.collectives[step.collective].bytesPerRank = bytesSent;
     OpStatistics &stats = opStatistics_[step.opKind];
     stats.count += 1;
     stats.totalMilliseconds +=
-        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        std::chrono::duration<double, std::milli>(end - start).count();
+    if (tracing_)
+      trace_.push_back({static_cast<uint32_t>(i), statistics_.runs,
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            start.time_since_epoch())
+                            .count(),
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            end.time_since_epoch())
+                            .count(),
+                        step.collective >= 0,
+                        step.collective >= 0 ? bytesSent : 0});
   }
   Status status = backend_->synchronize();
   if (!status)

@@ -6,38 +6,32 @@
 // written only once every check passed, and a failed run removes older
 // files at the output paths, so none is taken for this run's.
 //
-// A program compiled for N > 1 ranks runs as N sessions: threads of this
-// process (--comm=local) or one per MPI process (--comm=mpi under mpirun).
-// Each rank binds its own block of every input; rank 0's copy of the
-// (replicated) outputs is written and checked.
+// Every program runs as a rank group (dsp/Runtime/RankGroup.h): its N ranks
+// are threads of this process (--comm=local) or one per MPI process
+// (--comm=mpi under mpirun). Each rank binds its own block of every input;
+// rank 0's copy of the (replicated) outputs is written and checked.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
-#include "dsp/Format/Layout.h"
-#include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
-#include "dsp/Runtime/Runtime.h"
+#include "dsp/Runtime/RankGroup.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <limits>
-#include <mutex>
 #include <new>
 #include <sstream>
 #include <sys/stat.h>
-#include <thread>
 #include <vector>
 
-using dsp::runtime::Communicator;
-using dsp::runtime::Session;
+using dsp::runtime::GroupStatistics;
+using dsp::runtime::RankGroup;
+using dsp::runtime::RankGroupOptions;
 using dsp::runtime::Status;
 using dsp::runtime::TensorInfo;
 
@@ -68,6 +62,8 @@ const char kUsage[] =
     "  --print-statistics  print time per op kind, peak memory, run count\n"
     "                      and the wall time of the runs\n"
     "  --stats-json=FILE   write the statistics as JSON\n"
+    "  --trace=FILE      write every rank's instructions with their start\n"
+    "                    and end times (Chrome trace JSON, for Perfetto)\n"
     "  --help            show this help\n";
 
 /// A FILE or NAME=FILE argument; positional ones have an empty name.
@@ -89,10 +85,11 @@ struct Options {
   double commTimeout = 60;
   bool printStatistics = false;
   std::string statsJson;
+  std::string trace;
 };
 
 /// Under mpi, this process's rank: a failure names it and ends the job.
-Communicator *mpiCommunicator = nullptr;
+RankGroup *mpiGroup = nullptr;
 
 /// What this run reads and writes. On failure the outputs are removed, but
 /// never one that is also an input (an output path naming an input file).
@@ -121,22 +118,26 @@ std::string oneLine(const std::string &text) {
   return line;
 }
 
-[[noreturn]] void die(const std::string &message) {
+/// Reports `message` as it is and stops.
+[[noreturn]] void fail(const std::string &message) {
   for (const std::string &output : outputPaths)
     if (std::none_of(
             inputPaths.begin(), inputPaths.end(),
             [&](const std::string &input) { return sameFile(output, input); }))
       dsp::format::removeStaleOutput(output);
-  std::string rank =
-      mpiCommunicator ? "rank " + std::to_string(mpiCommunicator->rank()) + ": "
-                      : "";
-  std::cerr << "dsp-run: error: " << rank << oneLine(message) << std::endl;
-  if (mpiCommunicator)
-    mpiCommunicator->abort(message);
+  std::cerr << "dsp-run: error: " << oneLine(message) << std::endl;
+  if (mpiGroup)
+    mpiGroup->abort(message);
   // Rank threads may still run (a stalled rank is never joined): leave
   // without running destructors under them.
   std::cout.flush();
   std::_Exit(1);
+}
+
+/// Reports `message`, naming this process's rank under mpi, and stops.
+[[noreturn]] void die(const std::string &message) {
+  fail(mpiGroup ? "rank " + std::to_string(mpiGroup->rank(0)) + ": " + message
+                : message);
 }
 
 /// The first problem with the command line. Parsing goes on after one, so
@@ -246,6 +247,10 @@ Options parseOptions(int argc, char **argv) {
       options.statsJson = value;
     else if (flag == "--stats-json")
       reject("--stats-json expects a file name");
+    else if (flag == "--trace" && !value.empty())
+      options.trace = value;
+    else if (flag == "--trace")
+      reject("--trace expects a file name");
     else
       reject("unknown option '" + argument + "' (see --help)");
   }
@@ -258,9 +263,9 @@ Options parseOptions(int argc, char **argv) {
 /// Resolves FILE / NAME=FILE arguments to graph indices: positional ones in
 /// order, named ones by name. `kind` is "input" or "output".
 std::vector<size_t> resolve(const std::vector<FileArgument> &arguments,
-                            const Session &session, bool inputs,
+                            const RankGroup &group, bool inputs,
                             const std::string &flag) {
-  size_t count = inputs ? session.numInputs() : session.numOutputs();
+  size_t count = inputs ? group.numInputs() : group.numOutputs();
   const char *kind = inputs ? "input" : "output";
   std::vector<size_t> indices;
   size_t positional = 0;
@@ -272,14 +277,13 @@ std::vector<size_t> resolve(const std::vector<FileArgument> &arguments,
       indices.push_back(positional++);
       continue;
     }
-    int index = inputs ? session.findInput(argument.name)
-                       : session.findOutput(argument.name);
+    int index = inputs ? group.findInput(argument.name)
+                       : group.findOutput(argument.name);
     if (index < 0) {
       std::string names;
       for (size_t i = 0; i < count; ++i)
         names += (i ? ", '" : "'") +
-                 (inputs ? session.inputInfo(i) : session.outputInfo(i)).name +
-                 "'";
+                 (inputs ? group.inputInfo(i) : group.outputInfo(i)).name + "'";
       die(flag + ": the program has no " + kind + " named '" + argument.name +
           "' (" + kind + "s: " + (names.empty() ? "none" : names) + ")");
     }
@@ -322,10 +326,10 @@ std::string indexString(size_t flat, const std::vector<int64_t> &shape) {
 
 /// Compares output `index` with the reference in `path`; exits 1 on any
 /// difference beyond tolerance, otherwise prints the max abs error.
-void checkOutput(const Session &session, size_t index,
+void checkOutput(const RankGroup &group, size_t index,
                  const std::vector<uint8_t> &got, const std::string &path,
                  const Options &options) {
-  const TensorInfo &info = session.outputInfo(index);
+  const TensorInfo &info = group.outputInfo(index);
   std::string what = describe("output", index, info);
   dsp::npy::Array expected;
   std::string error = dsp::npy::read(path, expected);
@@ -375,113 +379,9 @@ void checkOutput(const Session &session, size_t index,
             << options.atol << ", rtol " << options.rtol << ")\n";
 }
 
-std::string jsonString(const std::string &text) {
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      quoted += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      quoted += escaped;
-      continue;
-    }
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-/// What rank 0 reports about every rank.
-struct RankSummary {
-  uint64_t peakMemoryBytes = 0;
-  std::vector<uint64_t> collectiveBytes;
-};
-
-RankSummary summarize(const Session &session) {
-  RankSummary summary;
-  summary.peakMemoryBytes = session.statistics().peakMemoryBytes;
-  for (const auto &collective : session.statistics().collectives)
-    summary.collectiveBytes.push_back(collective.bytesPerRank);
-  return summary;
-}
-
-/// Rank 0's statistics plus every rank's peak memory; a collective's
-/// bytes_per_rank is the most any rank sent, as the compiler's report has it.
-std::string statsJson(const Session &session,
-                      const std::vector<RankSummary> &ranks,
-                      const std::string &comm, const Options &options,
-                      const std::vector<double> &runMilliseconds) {
-  const dsp::runtime::Statistics &stats = session.statistics();
-  std::ostringstream json;
-  json << "{\n  \"backend\": " << jsonString(options.backend)
-       << ",\n  \"comm\": " << jsonString(comm)
-       << ",\n  \"ranks\": " << ranks.size() << ",\n  \"runs\": " << stats.runs
-       << ",\n  \"run_ms\": [";
-  for (size_t i = 0; i < runMilliseconds.size(); ++i)
-    json << (i ? ", " : "") << runMilliseconds[i];
-  json << "],\n  \"ops\": {";
-  bool first = true;
-  for (const auto &[op, opStats] : stats.ops) {
-    json << (first ? "\n" : ",\n") << "    " << jsonString(op)
-         << ": {\"count\": " << opStats.count
-         << ", \"total_ms\": " << opStats.totalMilliseconds << "}";
-    first = false;
-  }
-  json << (first ? "" : "\n  ") << "},\n  \"peak_memory_bytes\": [";
-  for (size_t rank = 0; rank < ranks.size(); ++rank)
-    json << (rank ? ", " : "") << ranks[rank].peakMemoryBytes;
-  json << "],\n  \"arena_bytes\": " << stats.arenaBytes
-       << ",\n  \"workspace_bytes\": " << stats.workspaceBytes
-       << ",\n  \"input_bytes\": " << stats.inputBytes
-       << ",\n  \"collectives\": [";
-  uint64_t total = 0;
-  for (size_t i = 0; i < stats.collectives.size(); ++i) {
-    uint64_t bytes = 0;
-    for (const RankSummary &rank : ranks)
-      bytes = std::max(bytes, rank.collectiveBytes[i]);
-    total += bytes;
-    json << (i ? ",\n" : "\n")
-         << "    {\"kind\": " << jsonString(stats.collectives[i].kind)
-         << ", \"location\": " << jsonString(stats.collectives[i].location)
-         << ", \"bytes_per_rank\": " << bytes << "}";
-  }
-  json << (stats.collectives.empty() ? "" : "\n  ")
-       << "],\n  \"totals\": {\"bytes_per_rank\": " << total << "}\n}\n";
-  return json.str();
-}
-
-/// Sends every rank's summary to rank 0 (mpi: one process per rank).
-std::vector<RankSummary> gatherSummaries(Communicator &communicator,
-                                         const RankSummary &own) {
-  size_t words = 1 + own.collectiveBytes.size();
-  std::vector<uint64_t> mine = {own.peakMemoryBytes};
-  mine.insert(mine.end(), own.collectiveBytes.begin(),
-              own.collectiveBytes.end());
-  if (communicator.rank() != 0) {
-    Status status = communicator.exchange({{0, mine.data(), words * 8}}, {});
-    if (!status)
-      die(status.message());
-    return {};
-  }
-  std::vector<std::vector<uint64_t>> all(communicator.size(),
-                                         std::vector<uint64_t>(words));
-  std::vector<dsp::runtime::ReceiveBuffer> receives;
-  for (int rank = 1; rank < communicator.size(); ++rank)
-    receives.push_back({rank, all[rank].data(), words * 8});
-  Status status = communicator.exchange({}, receives);
-  if (!status)
-    die(status.message());
-  std::vector<RankSummary> summaries = {own};
-  for (int rank = 1; rank < communicator.size(); ++rank)
-    summaries.push_back(
-        {all[rank][0],
-         std::vector<uint64_t>(all[rank].begin() + 1, all[rank].end())});
-  return summaries;
-}
-
-void printStatistics(const Session &session,
-                     const std::vector<double> &runMilliseconds) {
-  const dsp::runtime::Statistics &stats = session.statistics();
+void printStatistics(const GroupStatistics &statistics) {
+  const dsp::runtime::Statistics &stats = statistics.statistics;
+  const std::vector<double> &runMilliseconds = statistics.runMilliseconds;
   std::printf("runs: %llu\n", static_cast<unsigned long long>(stats.runs));
   if (!runMilliseconds.empty()) {
     std::vector<double> sorted = runMilliseconds;
@@ -507,136 +407,6 @@ void printStatistics(const Session &session,
                 stats.runs ? opStats.totalMilliseconds / stats.runs : 0.0);
 }
 
-/// Binds input `index` of every session from `array`, the global value:
-/// each rank gets its own block.
-void bindInput(std::vector<std::unique_ptr<Session>> &sessions,
-               const std::vector<std::shared_ptr<Communicator>> &communicators,
-               size_t index, const dsp::npy::Array &array,
-               const std::string &path) {
-  const TensorInfo &info = sessions[0]->inputInfo(index);
-  dsp::format::Layout layout;
-  if (!info.layout.empty())
-    dsp::format::Layout::decode(info.layout, layout);
-  if (layout.kind == dsp::format::Layout::Replicated) {
-    for (auto &session : sessions) {
-      Status status = session->bindInput(index, array.dtype, array.shape,
-                                         array.data.data(), array.data.size());
-      if (!status)
-        die(path + ": " + status.message());
-    }
-    return;
-  }
-  if (array.shape != info.globalShape)
-    die(path + ": " + describe("input", index, info) + " expects shape " +
-        dsp::format::shapeString(info.globalShape) + " (each of the " +
-        std::to_string(communicators[0]->size()) + " ranks reads its " +
-        layout.str() + " block), got " + dsp::format::shapeString(array.shape));
-  std::vector<uint8_t> block(info.bytes);
-  for (size_t i = 0; i < sessions.size(); ++i) {
-    if (array.dtype == info.dtype)
-      dsp::format::extractBlock(array.data.data(), array.shape,
-                                dsp::format::elementSize(array.dtype), layout,
-                                communicators[i]->size(),
-                                communicators[i]->rank(), block.data());
-    Status status = sessions[i]->bindInput(index, array.dtype, info.shape,
-                                           block.data(), block.size());
-    if (!status)
-      die(path + ": " + status.message());
-  }
-}
-
-/// Runs `session` once and appends the run's wall time to `milliseconds`.
-Status timedRun(Session &session, std::vector<double> &milliseconds) {
-  auto start = std::chrono::steady_clock::now();
-  Status status = session.run();
-  milliseconds.push_back(std::chrono::duration<double, std::milli>(
-                             std::chrono::steady_clock::now() - start)
-                             .count());
-  return status;
-}
-
-/// After the first failure, the other local ranks stop at their next
-/// exchange; one still busy this long after (a stalled rank, or one in a
-/// long kernel) is abandoned. A stall thus ends the run within the
-/// communication timeout plus this margin.
-constexpr double kStopGraceSeconds = 0.5;
-
-/// Runs every local rank `repeat` times, one thread each. Returns "" or the
-/// first failure; a failing rank (or one whose thread cannot start) stops
-/// the others through its communicator.
-std::string
-runLocalRanks(std::vector<std::unique_ptr<Session>> &sessions,
-              const std::vector<std::shared_ptr<Communicator>> &communicators,
-              uint64_t repeat, const std::string &model,
-              std::vector<double> &runMilliseconds) {
-  struct Progress {
-    std::mutex mutex;
-    std::condition_variable changed;
-    size_t finished = 0;
-    std::string failure;
-    std::vector<double> rank0Milliseconds;
-  };
-  // Shared with threads that may outlive this call.
-  auto progress = std::make_shared<Progress>();
-  std::vector<std::thread> threads;
-  for (size_t rank = 0; rank < sessions.size(); ++rank)
-    try {
-      threads.emplace_back([progress, &session = *sessions[rank],
-                            communicator = communicators[rank], repeat, model,
-                            rank] {
-        std::string message;
-        try {
-          std::vector<double> ignored;
-          std::vector<double> &times =
-              rank == 0 ? progress->rank0Milliseconds : ignored;
-          for (uint64_t run = 0; run < repeat && message.empty(); ++run) {
-            Status status = timedRun(session, times);
-            if (!status)
-              message = model + ": " + status.message();
-          }
-        } catch (const std::exception &exception) {
-          message = std::string("exception: ") + exception.what();
-        }
-        // A rank that exited says nothing, like a dead process.
-        bool report = !message.empty() && !communicator->exited();
-        if (report)
-          communicator->abort(message);
-        std::lock_guard<std::mutex> lock(progress->mutex);
-        if (report && progress->failure.empty())
-          progress->failure = "rank " + std::to_string(rank) + ": " + message;
-        ++progress->finished;
-        progress->changed.notify_all();
-      });
-    } catch (const std::exception &exception) {
-      // Out of threads: the ranks started wait for this one until told.
-      std::string message =
-          std::string("cannot start the thread of this rank: ") +
-          exception.what();
-      communicators[rank]->abort(message);
-      std::lock_guard<std::mutex> lock(progress->mutex);
-      if (progress->failure.empty())
-        progress->failure = "rank " + std::to_string(rank) + ": " + message;
-      break;
-    }
-  std::unique_lock<std::mutex> lock(progress->mutex);
-  size_t all = threads.size();
-  progress->changed.wait(lock, [&] {
-    return progress->finished == all || !progress->failure.empty();
-  });
-  bool abandoned = !progress->changed.wait_for(
-      lock, std::chrono::duration<double>(kStopGraceSeconds),
-      [&] { return progress->finished == all; });
-  lock.unlock();
-  for (std::thread &thread : threads)
-    if (abandoned)
-      thread.detach();
-    else
-      thread.join();
-  if (!abandoned)
-    runMilliseconds = progress->rank0Milliseconds;
-  return progress->failure;
-}
-
 /// Everything but the parsing of the command line; dies on any failure.
 void run(const Options &options) {
   // Under a launcher, --comm=local would run every rank in every process,
@@ -651,124 +421,91 @@ void run(const Options &options) {
       dsp::format::ProgramFile::open(options.model, error);
   if (!file)
     die(error);
-  int ranks = static_cast<int>(file->program().ranks());
 
-  dsp::runtime::CommunicatorOptions commOptions;
-  commOptions.timeoutSeconds = options.commTimeout;
+  RankGroupOptions groupOptions;
+  groupOptions.backend = options.backend;
+  groupOptions.threads = options.threads;
+  groupOptions.comm = options.comm;
+  groupOptions.communicator.timeoutSeconds = options.commTimeout;
+  groupOptions.trace = !options.trace.empty();
   const char *fault = std::getenv("DSP_FAULT");
-  error = dsp::runtime::FaultPlan::parse(fault ? fault : "", commOptions.fault);
+  error = dsp::runtime::FaultPlan::parse(fault ? fault : "",
+                                         groupOptions.communicator.fault);
   if (!error.empty())
     die("DSP_FAULT: " + error);
-  std::vector<std::shared_ptr<Communicator>> communicators;
-  if (options.comm == "mpi") {
-    std::shared_ptr<Communicator> communicator;
-    Status status =
-        dsp::runtime::createMpiCommunicator(commOptions, communicator);
-    if (!status)
-      die(status.message());
-    mpiCommunicator = communicator.get();
-    if (communicator->size() != ranks)
-      die(options.model + " runs on " + std::to_string(ranks) +
-          " ranks, but mpirun started " + std::to_string(communicator->size()) +
-          " processes (use mpirun -np " + std::to_string(ranks) + ")");
-    communicators.push_back(communicator);
-  } else {
-    Status status = dsp::runtime::createLocalCommunicators(ranks, commOptions,
-                                                           communicators);
-    if (!status)
-      die(options.model + ": " + status.message());
-  }
-
-  // Rank threads share the cores: each gets its part unless told.
-  dsp::runtime::SessionOptions sessionOptions;
-  sessionOptions.backend = options.backend;
-  sessionOptions.threads =
-      options.threads ? options.threads
-                      : std::clamp(std::thread::hardware_concurrency() /
-                                       static_cast<unsigned>(
-                                           communicators[0]->ranksOnHost()),
-                                   1u, dsp::runtime::kMaxThreads);
-  std::vector<std::unique_ptr<Session>> sessions;
-  for (const auto &communicator : communicators) {
-    sessionOptions.communicator = communicator;
-    sessions.push_back(Session::create(file, sessionOptions, error));
-    if (!sessions.back())
-      die(error);
-  }
-  Session &session = *sessions[0];
+  // Its errors name the failing rank where it matters.
+  std::unique_ptr<RankGroup> group =
+      RankGroup::create(file, groupOptions, error);
+  if (!group)
+    fail(error);
+  if (options.comm == "mpi")
+    mpiGroup = group.get();
 
   std::vector<size_t> inputIndices =
-      resolve(options.inputs, session, true, "--input");
-  std::vector<bool> bound(session.numInputs(), false);
+      resolve(options.inputs, *group, true, "--input");
+  std::vector<bool> bound(group->numInputs(), false);
   for (size_t i = 0; i < inputIndices.size(); ++i) {
     size_t index = inputIndices[i];
     if (bound[index])
-      die(describe("input", index, session.inputInfo(index)) +
+      die(describe("input", index, group->inputInfo(index)) +
           " is bound twice");
+    const std::string &path = options.inputs[i].path;
     dsp::npy::Array array;
-    error = dsp::npy::read(options.inputs[i].path, array);
+    error = dsp::npy::read(path, array);
     if (!error.empty())
       die(error);
-    bindInput(sessions, communicators, index, array, options.inputs[i].path);
+    Status status = group->bindInput(index, array.dtype, array.shape,
+                                     array.data.data(), array.data.size());
+    if (!status)
+      die(path + ": " + status.message());
     bound[index] = true;
   }
   for (size_t i = 0; i < bound.size(); ++i)
     if (!bound[i])
-      die("the program has " + std::to_string(session.numInputs()) +
+      die("the program has " + std::to_string(group->numInputs()) +
           " inputs but " + std::to_string(inputIndices.size()) +
-          " were given; " + describe("input", i, session.inputInfo(i)) +
-          " is missing (add --input=" + session.inputInfo(i).name + "=@FILE)");
+          " were given; " + describe("input", i, group->inputInfo(i)) +
+          " is missing (add --input=" + group->inputInfo(i).name + "=@FILE)");
 
   std::vector<size_t> outputIndices =
-      resolve(options.outputs, session, false, "--output");
+      resolve(options.outputs, *group, false, "--output");
   std::vector<size_t> expectedIndices =
-      resolve(options.expected, session, false, "--expected-output");
+      resolve(options.expected, *group, false, "--expected-output");
 
-  // Wall time of each run of rank 0: the instructions and the copy of the
-  // bound inputs into the arena, no file I/O.
-  std::vector<double> runMilliseconds;
-  if (mpiCommunicator) {
-    for (uint64_t run = 0; run < options.repeat; ++run) {
-      Status status = timedRun(session, runMilliseconds);
-      if (!status)
-        die(options.model + ": " + status.message());
-    }
-  } else {
-    error = runLocalRanks(sessions, communicators, options.repeat,
-                          options.model, runMilliseconds);
-    if (!error.empty())
-      die(error);
-  }
+  Status status = group->run(options.repeat);
+  if (!status)
+    fail(status.message());
 
-  std::vector<RankSummary> summaries;
-  if (mpiCommunicator) {
-    summaries = gatherSummaries(*mpiCommunicator, summarize(session));
-    if (mpiCommunicator->rank() != 0)
-      return;
-  } else {
-    for (const auto &rankSession : sessions)
-      summaries.push_back(summarize(*rankSession));
-  }
+  // Under mpi every process takes part in the gathering; rank 0's reports.
+  GroupStatistics statistics;
+  status = group->gatherStatistics(statistics);
+  if (!status)
+    die(status.message());
+  std::string trace;
+  if (groupOptions.trace && !(status = group->gatherTrace(trace)))
+    die(status.message());
+  if (group->rank(0) != 0)
+    return;
 
   auto readOutput = [&](size_t index) {
-    std::vector<uint8_t> data(session.outputInfo(index).bytes);
-    Status status = session.readOutput(index, data.data(), data.size());
+    std::vector<uint8_t> data(group->outputInfo(index).bytes);
+    Status status = group->readOutput(index, data.data(), data.size());
     if (!status)
       die(status.message());
     return data;
   };
   // Every check and report comes before any output file is written.
   for (size_t i = 0; i < expectedIndices.size(); ++i)
-    checkOutput(session, expectedIndices[i], readOutput(expectedIndices[i]),
+    checkOutput(*group, expectedIndices[i], readOutput(expectedIndices[i]),
                 options.expected[i].path, options);
   if (options.printStatistics)
-    printStatistics(session, runMilliseconds);
+    printStatistics(statistics);
   std::cout.flush();
   if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
     die("cannot write to the standard output");
 
   for (size_t i = 0; i < outputIndices.size(); ++i) {
-    const TensorInfo &info = session.outputInfo(outputIndices[i]);
+    const TensorInfo &info = group->outputInfo(outputIndices[i]);
     std::vector<uint8_t> data = readOutput(outputIndices[i]);
     error = dsp::npy::write(options.outputs[i].path, info.dtype, info.shape,
                             data.data(), data.size());
@@ -777,22 +514,25 @@ void run(const Options &options) {
   }
   if (!options.statsJson.empty()) {
     error = dsp::format::writeOutputFile(options.statsJson,
-                                         statsJson(session, summaries,
-                                                   communicators[0]->name(),
-                                                   options, runMilliseconds));
+                                         statisticsJson(statistics));
+    if (!error.empty())
+      die(error);
+  }
+  if (!options.trace.empty()) {
+    error = dsp::format::writeOutputFile(options.trace, trace);
     if (!error.empty())
       die(error);
   }
 }
-
 } // namespace
 
 int main(int argc, char **argv) {
   Options options = parseOptions(argc, argv);
   for (const FileArgument &output : options.outputs)
     outputPaths.push_back(output.path);
-  if (!options.statsJson.empty())
-    outputPaths.push_back(options.statsJson);
+  for (const std::string *path : {&options.statsJson, &options.trace})
+    if (!path->empty())
+      outputPaths.push_back(*path);
   inputPaths.push_back(options.model);
   for (const auto *files : {&options.inputs, &options.expected})
     for (const FileArgument &input : *files)

@@ -5,6 +5,8 @@
 #include "dsp/Format/Layout.h"
 #include "dsp/Runtime/Communicator.h"
 #include "dsp/Runtime/Npy.h"
+#include "dsp/Runtime/RankGroup.h"
+#include "dsp/Runtime/dsp_runtime.h"
 
 #include <chrono>
 #include <thread>
@@ -548,6 +550,222 @@ TEST(CollectiveTest, DspRunMpiFaultsStopEveryRank) {
     EXPECT_NE(output.find("rank 1"), std::string::npos) << output;
   }
 #endif
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Rank groups through the C++ and C APIs
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using dsp::runtime::GroupStatistics;
+using dsp::runtime::RankGroup;
+using dsp::runtime::RankGroupOptions;
+
+const Shape kPipelineShape = {4, 6, 8};
+
+/// The pipeline model's two outputs, run on `ranks` ranks through a group.
+std::vector<std::vector<float>> runGroup(RankGroup &group,
+                                         const std::vector<float> &x) {
+  Status status =
+      group.bindInput(0, F32, kPipelineShape, x.data(), x.size() * 4);
+  EXPECT_TRUE(status.ok()) << status.message();
+  status = group.run(2);
+  EXPECT_TRUE(status.ok()) << status.message();
+  std::vector<std::vector<float>> outputs;
+  for (size_t i = 0; i < group.numOutputs(); ++i) {
+    outputs.emplace_back(group.outputInfo(i).bytes / 4);
+    status =
+        group.readOutput(i, outputs.back().data(), outputs.back().size() * 4);
+    EXPECT_TRUE(status.ok()) << status.message();
+  }
+  return outputs;
+}
+
+std::unique_ptr<RankGroup> openGroup(const std::string &path,
+                                     const RankGroupOptions &options) {
+  std::string error;
+  std::shared_ptr<const dsp::format::ProgramFile> file =
+      dsp::format::ProgramFile::open(path, error);
+  std::unique_ptr<RankGroup> group =
+      file ? RankGroup::create(file, options, error) : nullptr;
+  EXPECT_TRUE(group) << error;
+  return group;
+}
+
+std::unique_ptr<RankGroup> openGroup(const std::string &path, bool trace) {
+  RankGroupOptions options;
+  options.threads = 1;
+  options.trace = trace;
+  return openGroup(path, options);
+}
+
+TEST(RankGroupTest, MatchesOneRankAndGathersStatistics) {
+  std::vector<float> x = randomFloats(count(kPipelineShape), 7);
+  std::unique_ptr<RankGroup> single =
+      openGroup(writePipelineModel(1).path, false);
+  ASSERT_TRUE(single);
+  std::vector<std::vector<float>> reference = runGroup(*single, x);
+  for (int ranks = 2; ranks <= 4; ++ranks) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    PipelineModel model = writePipelineModel(ranks);
+    std::unique_ptr<RankGroup> group = openGroup(model.path, true);
+    ASSERT_TRUE(group);
+    EXPECT_EQ(group->ranks(), ranks);
+    EXPECT_EQ(group->localRanks(), static_cast<size_t>(ranks));
+    EXPECT_EQ(group->inputInfo(0).shape, kPipelineShape);
+    EXPECT_EQ(group->inputInfo(0).bytes, x.size() * 4);
+    std::vector<std::vector<float>> outputs = runGroup(*group, x);
+    ASSERT_EQ(outputs.size(), reference.size());
+    for (size_t i = 0; i < outputs.size(); ++i)
+      expectNear(outputs[i], reference[i]);
+
+    GroupStatistics statistics;
+    ASSERT_TRUE(group->gatherStatistics(statistics).ok());
+    EXPECT_EQ(statistics.comm, "local");
+    EXPECT_EQ(statistics.statistics.runs, 2u);
+    EXPECT_EQ(statistics.runMilliseconds.size(), 2u);
+    EXPECT_EQ(statistics.peakMemoryBytes.size(), static_cast<size_t>(ranks));
+    ASSERT_EQ(statistics.statistics.collectives.size(), 3u);
+    EXPECT_EQ(statistics.statistics.collectives[0].bytesPerRank,
+              model.allToAll);
+    EXPECT_EQ(statistics.statistics.collectives[1].bytesPerRank,
+              model.allGather);
+    EXPECT_EQ(statistics.statistics.collectives[2].bytesPerRank,
+              model.allReduce);
+
+    std::string trace;
+    ASSERT_TRUE(group->gatherTrace(trace).ok());
+    EXPECT_NE(trace.find("\"traceEvents\""), std::string::npos);
+    EXPECT_NE(trace.find("\"args\": {\"name\": \"rank " +
+                         std::to_string(ranks - 1) + "\"}"),
+              std::string::npos);
+  }
+  std::string trace;
+  Status untraced = single->gatherTrace(trace);
+  EXPECT_FALSE(untraced.ok());
+  EXPECT_NE(untraced.message().find("records no trace"), std::string::npos);
+}
+
+TEST(RankGroupTest, BindErrorsNameTheGlobalShape) {
+  std::unique_ptr<RankGroup> group =
+      openGroup(writePipelineModel(2).path, false);
+  ASSERT_TRUE(group);
+  std::vector<float> x(count(kPipelineShape));
+  Status status = group->bindInput(0, F32, {4, 3, 8}, x.data(), x.size() * 2);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("input 0 ('x') expects shape [4,6,8] "
+                                  "(each of the 2 ranks reads its"),
+            std::string::npos)
+      << status.message();
+  status = group->bindInput(0, F32, kPipelineShape, x.data(), 12);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("expects 768 bytes of data, got 12"),
+            std::string::npos)
+      << status.message();
+  Status unbound = group->run();
+  EXPECT_FALSE(unbound.ok());
+  EXPECT_NE(unbound.message().find("('x') is not bound"), std::string::npos)
+      << unbound.message();
+}
+
+TEST(RankGroupTest, FailingRankStopsTheGroup) {
+  RankGroupOptions options;
+  options.threads = 1;
+  options.communicator.timeoutSeconds = 5;
+  options.communicator.fault.kind = dsp::runtime::FaultPlan::Error;
+  options.communicator.fault.rank = 2;
+  options.communicator.fault.after = 1;
+  std::unique_ptr<RankGroup> group =
+      openGroup(writePipelineModel(4).path, options);
+  ASSERT_TRUE(group);
+  std::vector<float> x(count(kPipelineShape));
+  ASSERT_TRUE(
+      group->bindInput(0, F32, kPipelineShape, x.data(), x.size() * 4).ok());
+  Status status = group->run();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("rank 2"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("all_gather"), std::string::npos)
+      << status.message();
+  Status again = group->run();
+  EXPECT_NE(again.message().find("the group stopped after a failure: rank"),
+            std::string::npos)
+      << again.message();
+  GroupStatistics statistics;
+  EXPECT_FALSE(group->gatherStatistics(statistics).ok());
+}
+
+/// Runs the pipeline model on `ranks` ranks through the C API.
+std::vector<std::vector<float>> runCGroup(int ranks,
+                                          const std::vector<float> &x) {
+  std::string path = writePipelineModel(ranks).path;
+  dsp_group *group = nullptr;
+  dsp_group_options options = {"cpu", 1, "local", 10, 1};
+  EXPECT_EQ(dsp_group_open(path.c_str(), &options, &group), DSP_OK)
+      << dsp_last_error();
+  if (!group)
+    return {};
+  EXPECT_EQ(dsp_group_ranks(group), ranks);
+  EXPECT_EQ(dsp_group_rank(group), 0);
+  size_t index = 1;
+  EXPECT_EQ(dsp_group_find_input(group, "x", &index), DSP_OK);
+  EXPECT_EQ(index, 0u);
+  dsp_tensor_info info;
+  EXPECT_EQ(dsp_group_input_info(group, 0, &info), DSP_OK);
+  EXPECT_EQ(Shape(info.shape, info.shape + info.rank), kPipelineShape);
+  EXPECT_EQ(dsp_group_bind_input(group, 0, DSP_DTYPE_F32, info.shape, info.rank,
+                                 x.data(), x.size() * 4),
+            DSP_OK)
+      << dsp_last_error();
+  EXPECT_EQ(dsp_group_run(group), DSP_OK) << dsp_last_error();
+  std::vector<std::vector<float>> outputs;
+  for (size_t i = 0; i < dsp_group_num_outputs(group); ++i) {
+    EXPECT_EQ(dsp_group_output_info(group, i, &info), DSP_OK);
+    outputs.emplace_back(info.bytes / 4);
+    EXPECT_EQ(
+        dsp_group_read_output(group, i, outputs.back().data(), info.bytes),
+        DSP_OK)
+        << dsp_last_error();
+  }
+  dsp_statistics statistics;
+  EXPECT_EQ(dsp_group_statistics(group, &statistics), DSP_OK);
+  EXPECT_EQ(statistics.runs, 1u);
+  std::string trace = temporaryPath("c_group_trace.json"),
+              stats = temporaryPath("c_group_stats.json");
+  EXPECT_EQ(dsp_group_write_trace(group, trace.c_str()), DSP_OK)
+      << dsp_last_error();
+  EXPECT_NE(readText(trace).find("\"ph\": \"X\""), std::string::npos);
+  EXPECT_EQ(dsp_group_write_statistics(group, stats.c_str()), DSP_OK);
+  EXPECT_NE(readText(stats).find("\"ranks\": " + std::to_string(ranks)),
+            std::string::npos);
+  EXPECT_EQ(dsp_group_write_trace(group, "/nonexistent/dir/trace.json"),
+            DSP_ERROR);
+  EXPECT_NE(std::string(dsp_last_error()).find("/nonexistent/dir/trace.json"),
+            std::string::npos);
+  dsp_group_close(group);
+  return outputs;
+}
+
+TEST(RankGroupTest, CApiMatchesOneRank) {
+  std::vector<float> x = randomFloats(count(kPipelineShape), 9);
+  std::vector<std::vector<float>> reference = runCGroup(1, x);
+  ASSERT_EQ(reference.size(), 2u);
+  for (int ranks : {2, 3}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    std::vector<std::vector<float>> outputs = runCGroup(ranks, x);
+    ASSERT_EQ(outputs.size(), reference.size());
+    for (size_t i = 0; i < outputs.size(); ++i)
+      expectNear(outputs[i], reference[i]);
+  }
+  dsp_group *group = nullptr;
+  dsp_group_options options = {nullptr, 1, "tcp", 0, 0};
+  EXPECT_EQ(
+      dsp_group_open(writePipelineModel(2).path.c_str(), &options, &group),
+      DSP_ERROR);
+  EXPECT_STREQ(dsp_last_error(), "comm must be local or mpi, got 'tcp'");
 }
 
 } // namespace

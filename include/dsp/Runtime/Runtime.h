@@ -42,6 +42,8 @@ struct SessionOptions {
   /// This rank's communicator; its size must equal the program's ranks.
   /// Null runs a single-rank program on a group of one.
   std::shared_ptr<Communicator> communicator;
+  /// Record when each instruction starts and ends (Session::trace).
+  bool trace = false;
 };
 
 /// A graph input or output as the caller sees it.
@@ -90,6 +92,20 @@ struct Statistics {
   uint64_t bytesPerRank = 0;
 };
 
+/// One execution of one instruction, recorded when SessionOptions::trace is
+/// set. Times are nanoseconds of std::chrono::steady_clock, which the ranks
+/// on one host share.
+struct TraceEvent {
+  uint32_t instruction = 0;
+  /// Which run of the session (0 for the first).
+  uint64_t run = 0;
+  int64_t startNanoseconds = 0;
+  int64_t endNanoseconds = 0;
+  bool collective = false;
+  /// For a collective, the bytes this rank sent; 0 otherwise.
+  uint64_t bytesSent = 0;
+};
+
 class Session {
 public:
   /// Creates a session on a loaded program. On failure (out of memory or
@@ -130,6 +146,8 @@ public:
   Status readOutput(size_t index, void *data, size_t bytes) const;
 
   const Statistics &statistics() const { return statistics_; }
+  /// Every instruction executed since creation, in order, when tracing.
+  const std::vector<TraceEvent> &trace() const { return trace_; }
   const format::ProgramFile &programFile() const { return *file_; }
 
 private:
@@ -159,6 +177,8 @@ private:
   std::vector<std::string> opKinds_;
   std::vector<OpStatistics> opStatistics_;
   Statistics statistics_;
+  bool tracing_ = false;
+  std::vector<TraceEvent> trace_;
 };
 
 } // namespace runtime
