@@ -46,6 +46,34 @@ SCATTER = [
 ]
 
 
+def einsum_model(equation, shapes, output_shape):
+    """A one-node Einsum model over float inputs x0, x1, ..."""
+    names = [f"x{i}" for i in range(len(shapes))]
+    node = helper.make_node("Einsum", names, ["y"], equation=equation)
+    graph = helper.make_graph(
+        [node], "einsum",
+        [helper.make_tensor_value_info(k, TensorProto.FLOAT, s)
+         for k, s in zip(names, shapes)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, output_shape)])
+    return helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 17)], ir_version=8)
+
+
+def scatter_model(shape, indices, update_shape, reduction):
+    """A one-node ScatterND model with constant indices."""
+    node = helper.make_node("ScatterND", ["data", "indices", "updates"],
+                            ["y"], reduction=reduction)
+    graph = helper.make_graph(
+        [node], "scatter",
+        [helper.make_tensor_value_info("data", TensorProto.FLOAT, shape),
+         helper.make_tensor_value_info("updates", TensorProto.FLOAT,
+                                       update_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+        [numpy_helper.from_array(np.array(indices, np.int64), "indices")])
+    return helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("", 18)], ir_version=8)
+
+
 def run(model, inputs, expected, work, name):
     path = os.path.join(work, name + ".onnx")
     onnx.save(model, path)
@@ -78,15 +106,7 @@ def main():
         names = [f"x{i}" for i in range(len(shapes))]
         expected = np.array(np.einsum(equation, *operands), np.float32,
                             order="C")
-        node = helper.make_node("Einsum", names, ["y"], equation=equation)
-        graph = helper.make_graph(
-            [node], "einsum",
-            [helper.make_tensor_value_info(k, TensorProto.FLOAT, s)
-             for k, s in zip(names, shapes)],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT,
-                                           expected.shape)])
-        model = helper.make_model(graph, opset_imports=[
-            helper.make_opsetid("", 17)], ir_version=8)
+        model = einsum_model(equation, shapes, expected.shape)
         line = run(model, dict(zip(names, operands)), expected, work,
                    f"einsum{n}")
         failures += "max abs error" not in line
@@ -102,17 +122,7 @@ def main():
                 expected[target] += updates[position]
             else:
                 expected[target] = updates[position]
-        node = helper.make_node("ScatterND", ["data", "indices", "updates"],
-                                ["y"], reduction=reduction)
-        graph = helper.make_graph(
-            [node], "scatter",
-            [helper.make_tensor_value_info("data", TensorProto.FLOAT, shape),
-             helper.make_tensor_value_info("updates", TensorProto.FLOAT,
-                                           update_shape)],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
-            [numpy_helper.from_array(index, "indices")])
-        model = helper.make_model(graph, opset_imports=[
-            helper.make_opsetid("", 18)], ir_version=8)
+        model = scatter_model(shape, indices, update_shape, reduction)
         line = run(model, {"data": data, "updates": updates}, expected, work,
                    f"scatter{n}")
         failures += "max abs error" not in line

@@ -12,6 +12,7 @@ files in the corpus (regression inputs) are kept; seeds are overwritten.
 """
 
 import argparse
+import importlib.util
 import io
 import pathlib
 import subprocess
@@ -21,6 +22,7 @@ import tempfile
 import numpy as np
 import onnx
 import onnx.parser
+import onnx.printer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "test" / "fuzz" / "corpus"
@@ -35,6 +37,23 @@ def compile_prefix(ranks, strategy, no_weights):
     """The two option bytes of the compile target (see compile.cpp)."""
     return bytes([(ranks - 1) | (STRATEGIES.index(strategy) << 2),
                   1 if no_weights else 0])
+
+
+def numerics_models():
+    """The Einsum and ScatterND models of test/Import/onnx-numerics.test,
+    whose converters no textual import test reaches: name -> model."""
+    path = ROOT / "test" / "Import" / "check-onnx-numerics.py"
+    spec = importlib.util.spec_from_file_location("numerics", path)
+    numerics = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(numerics)
+    models = {}
+    for n, (equation, shapes) in enumerate(numerics.EINSUM):
+        operands = [np.zeros(shape, np.float32) for shape in shapes]
+        output = np.einsum(equation, *operands).shape
+        models[f"einsum{n}"] = numerics.einsum_model(equation, shapes, output)
+    for n, case in enumerate(numerics.SCATTER):
+        models[f"scatternd{n}"] = numerics.scatter_model(*case)
+    return models
 
 
 def write(folder, name, data):
@@ -63,6 +82,10 @@ def main():
 
     for path in sorted((ROOT / "test" / "Import" / "Inputs").glob("*.onnx")):
         binaries[path.stem] = path.read_bytes()
+    for stem, model in numerics_models().items():
+        binaries[stem] = model.SerializeToString()
+        write("onnx-import-text", stem + ".onnxtxt",
+              onnx.printer.to_text(model).encode())
     for stem, data in binaries.items():
         write("onnx-import", stem + ".onnx", data)
     # One real model each, the smallest that are whole transformers.
