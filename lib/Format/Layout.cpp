@@ -44,13 +44,18 @@ std::string Layout::str() const {
          ")";
 }
 
+std::string Layout::checkDim(size_t rank) const {
+  if (dim < 0 || dim >= static_cast<int64_t>(rank))
+    return str() + ": dim is out of range for rank " + std::to_string(rank);
+  return "";
+}
+
 std::string Layout::check(const std::vector<int64_t> &globalShape,
                           int64_t ranks) const {
   if (kind != Split)
     return "";
-  if (dim < 0 || dim >= static_cast<int64_t>(globalShape.size()))
-    return str() + ": dim is out of range for rank " +
-           std::to_string(globalShape.size());
+  if (std::string problem = checkDim(globalShape.size()); !problem.empty())
+    return problem;
   if (outer < 1 || size < 1 || inner < 1 || pad < 0)
     return str() + ": outer, size and inner must be >= 1 and pad >= 0";
   // A pad below the rank count keeps every block within the global extent,
@@ -83,16 +88,16 @@ std::string Layout::globalShape(const std::vector<int64_t> &localShape,
   global = localShape;
   if (kind != Split)
     return "";
-  if (dim < 0 || dim >= static_cast<int64_t>(localShape.size()))
-    return str() + ": dim is out of range for rank " +
-           std::to_string(localShape.size());
-  if (outer < 1 || inner < 1 || pad < 0 || ranks < 1)
+  if (std::string problem = checkDim(localShape.size()); !problem.empty())
+    return problem;
+  std::optional<int64_t> around = checkedMul(outer, inner);
+  if (outer < 1 || inner < 1 || pad < 0 || ranks < 1 || !around)
     return str() + ": outer and inner must be >= 1 and pad >= 0";
   int64_t extent = localShape[dim];
-  if (extent < 1 || extent % (outer * inner) != 0)
+  if (extent < 1 || extent % *around != 0)
     return str() + ": extent " + std::to_string(extent) + " of dim " +
            std::to_string(dim) + " is not outer*block*inner";
-  std::optional<int64_t> padded = checkedMul(extent / (outer * inner), ranks);
+  std::optional<int64_t> padded = checkedMul(extent / *around, ranks);
   std::optional<int64_t> whole;
   if (padded && *padded > pad) {
     size = *padded - pad;

@@ -295,6 +295,42 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
   expectProblem(badKind, "attribute 'to' is split(dim=0");
 }
 
+TEST(CollectiveTest, GlobalShapeInvertsLocalShape) {
+  // Every split of [3, 24, 5] on dim 1 as outer*size*inner, over 1..8
+  // ranks with the pad that makes it divide: the block's global shape is
+  // the global shape again, and the size is recovered from the block.
+  Shape global = {3, 24, 5};
+  for (int64_t outer : {1, 2, 4})
+    for (int64_t inner : {1, 3})
+      for (int64_t ranks = 1; ranks <= 8; ++ranks) {
+        int64_t size = 24 / outer / inner;
+        if (size * outer * inner != 24)
+          continue;
+        Layout layout = split(1, outer, size, inner, ranks);
+        Shape local = layout.localShape(global, ranks);
+        Layout unknownSize = layout;
+        unknownSize.size = 0;
+        Shape back;
+        EXPECT_EQ(unknownSize.globalShape(local, ranks, back), "")
+            << layout.str() << " over " << ranks;
+        EXPECT_EQ(back, global) << layout.str() << " over " << ranks;
+        EXPECT_EQ(unknownSize.size, size);
+      }
+  Shape back;
+  Layout fourOuter = split(1, 4, 6, 1, 2);
+  EXPECT_NE(fourOuter.globalShape({3, 6, 5}, 2, back)
+                .find("is not outer*block*inner"),
+            std::string::npos);
+  Layout dimThree = split(3, 1, 6, 1, 2);
+  EXPECT_NE(dimThree.globalShape({3, 6, 5}, 2, back)
+                .find("dim is out of range"),
+            std::string::npos);
+  Layout huge = split(1, 1, 6, 1, 2);
+  EXPECT_NE(huge.globalShape({3, int64_t(1) << 62, 5}, 4, back)
+                .find("out of range"),
+            std::string::npos);
+}
+
 TEST(CollectiveTest, FailingRankStopsEveryRank) {
   Shape shape = {8, 4};
   Layout from = split(0, 1, 8, 1, 4), to = split(1, 1, 4, 1, 4);

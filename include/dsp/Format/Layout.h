@@ -33,6 +33,8 @@ struct Layout {
   /// "replicated", "partial" or "split(dim=1,outer=1,size=6,inner=4,pad=2)".
   std::string str() const;
 
+  /// "" if dim is a dim of a tensor of `rank` dims, else the problem.
+  std::string checkDim(size_t rank) const;
   /// Checks a split against the global shape it describes and the rank
   /// count; returns "" or the problem.
   std::string check(const std::vector<int64_t> &globalShape,

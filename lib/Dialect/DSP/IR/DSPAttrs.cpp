@@ -146,21 +146,19 @@ ShardingAttr::verifyFor(RankedTensorType type, GroupAttr group,
                         function_ref<InFlightDiagnostic()> emitError) const {
   if (!isSplit())
     return success();
-  if (group && group.getPerRank())
-    return getGlobalType(type, group.getRanks(), emitError);
   if (getDim() >= type.getRank())
     return emitError() << "split dim " << getDim() << " is out of range for "
                        << type;
-  if (!getFactors().empty()) {
-    std::optional<int64_t> product =
-        ::dsp::format::checkedElementCount(getFactors());
-    if (product != type.getDimSize(getDim()))
-      return emitError() << "factors multiply to "
-                         << (product ? std::to_string(*product)
-                                     : "more than 2^48")
-                         << " but dim " << getDim() << " of " << type
-                         << " has size " << type.getDimSize(getDim());
-  }
+  std::optional<int64_t> product =
+      ::dsp::format::checkedElementCount(getFactors());
+  if (!product)
+    return emitError() << "factors multiply to more than 2^48";
+  if (group && group.getPerRank())
+    return getGlobalType(type, group.getRanks(), emitError);
+  if (!getFactors().empty() && product != type.getDimSize(getDim()))
+    return emitError() << "factors multiply to " << *product << " but dim "
+                       << getDim() << " of " << type << " has size "
+                       << type.getDimSize(getDim());
   if (!group)
     return success();
   std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
