@@ -35,5 +35,17 @@ std::optional<Op> findOp(std::string_view name) {
   return found->second;
 }
 
+bool communicates(Op op) {
+  switch (op) {
+  case Op::AllToAll:
+  case Op::AllGather:
+  case Op::ReduceScatter:
+  case Op::AllReduce:
+    return true;
+  default:
+    return false;
+  }
+}
+
 } // namespace format
 } // namespace dsp

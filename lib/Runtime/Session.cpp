@@ -11,6 +11,7 @@
 #include "dsp/Runtime/Runtime.h"
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 #include "dsp/Runtime/Communicator.h"
 
@@ -49,11 +50,6 @@ std::string location(size_t index, const Instruction &instruction) {
               ? std::string()
               : " at '" + instruction.location() + "'") +
          ")";
-}
-
-bool communicates(const std::string &op) {
-  return op == "all_to_all" || op == "all_gather" || op == "reduce_scatter" ||
-         op == "all_reduce";
 }
 
 } // namespace
@@ -152,7 +148,8 @@ Status Session::initialize(const SessionOptions &options) {
     if (kind == opKinds_.end())
       opKinds_.push_back(instruction.op());
     step.collective = -1;
-    if (communicates(instruction.op())) {
+    std::optional<format::Op> op = format::findOp(instruction.op());
+    if (op && format::communicates(*op)) {
       step.collective = static_cast<int>(statistics_.collectives.size());
       statistics_.collectives.push_back(
           {instruction.op(), instruction.location(), 0});

@@ -22,7 +22,8 @@ mlir::dsp::planBuffers(const std::vector<BufferLifetime> &lifetimes,
       return std::nullopt;
     busy.clear();
     for (size_t j = 0; j < i; ++j)
-      if (lifetimes[j].first <= tensor.last && tensor.first <= lifetimes[j].last)
+      if (lifetimes[j].first <= tensor.last &&
+          tensor.first <= lifetimes[j].last)
         busy.push_back({plan.offsets[j], ends[j]});
     std::sort(busy.begin(), busy.end());
     uint64_t offset = 0;

@@ -181,8 +181,9 @@ LogicalResult Serializer::addWeight(ConstantOp op) {
   return success();
 }
 
-LogicalResult Serializer::addInherentAttributes(
-    Operation *op, program::Instruction *instruction) {
+LogicalResult
+Serializer::addInherentAttributes(Operation *op,
+                                  program::Instruction *instruction) {
   // Inherent attributes, with the defaults of those left unset.
   NamedAttrList attributes(op->getAttrDictionary());
   if (auto registered = op->getRegisteredInfo())
@@ -346,8 +347,8 @@ FailureOr<SerializedProgram> Serializer::run() {
     }
     if (!isa<DSPDialect>(op.getDialect()))
       return op.emitError("cannot emit an op outside the dsp dialect");
-    if (ranks == 1 && isa<AllToAllOp, AllGatherOp, AllReduceOp,
-                          ReduceScatterOp, LocalSliceOp, ZeroPadOp>(op))
+    if (ranks == 1 && isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
+                          LocalSliceOp, ZeroPadOp>(op))
       return op.emitError("collectives need a multi-rank program");
     if (failed(addInstruction(&op)))
       return failure();
@@ -369,8 +370,8 @@ LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {
   FailureOr<SerializedProgram> serialized = serializeProgram(module);
   if (failed(serialized))
     return failure();
-  std::string error = format::writeProgramFile(
-      path.str(), serialized->program, serialized->weights);
+  std::string error = format::writeProgramFile(path.str(), serialized->program,
+                                               serialized->weights);
   if (!error.empty())
     return module.emitError("cannot write the program: ") << error;
   return success();

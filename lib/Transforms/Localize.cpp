@@ -80,8 +80,8 @@ LogicalResult Localize::splitPartialMean(ReduceMeanOp mean) {
       builder, mean.getLoc(),
       DenseElementsAttr::get(RankedTensorType::get({}, element),
                              builder.getFloatAttr(element, 1.0 / count)));
-  auto scaled = MulOp::create(builder, mean.getLoc(), mean.getType(), sum,
-                              scale);
+  auto scaled =
+      MulOp::create(builder, mean.getLoc(), mean.getType(), sum, scale);
   setShardings(scaled, {getResultSharding(mean, 0)});
   mean.replaceAllUsesWith(scaled.getResult());
   mean.erase();
@@ -107,8 +107,8 @@ LogicalResult Localize::viewFactorSwitch(AllToAllOp op) {
                                   view->to.getLocalType(viewType, ranks), in,
                                   view->to.getDim(), view->from.getDim());
   setShardings(moved, {view->to});
-  auto out = ReshapeOp::create(builder, op.getLoc(), localType(op, ranks),
-                               moved);
+  auto out =
+      ReshapeOp::create(builder, op.getLoc(), localType(op, ranks), moved);
   setShardings(out, {to});
   op.replaceAllUsesWith(out.getResult());
   op.erase();
@@ -150,8 +150,9 @@ LogicalResult Localize::localizeOp(Operation *op) {
     return viewFactorSwitch(allToAll);
 
   // An op that sums over a split factor must find zeros in its pads.
-  bool collective = isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
-                        LocalSliceOp>(op);
+  bool collective =
+      isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp, LocalSliceOp>(
+          op);
   if (!collective && getResultSharding(op, 0).isPartial())
     for (OpOperand &operand : op->getOpOperands()) {
       ShardingAttr sharding = getSharding(operand.get());

@@ -10,8 +10,7 @@ namespace mlir::dsp {
 #include "dsp/Transforms/Passes.h.inc"
 
 namespace {
-struct MaterializeResults
-    : impl::MaterializeResultsBase<MaterializeResults> {
+struct MaterializeResults : impl::MaterializeResultsBase<MaterializeResults> {
   void runOnOperation() override;
 };
 } // namespace
@@ -34,9 +33,9 @@ void MaterializeResults::runOnOperation() {
           ReshapeOp::create(builder, ret->getLoc(), value.getType(), value);
       if (sharded) {
         ShardingAttr sharding = getSharding(value);
-        setShardings(copy, {sharding ? sharding
-                                     : ShardingAttr::getReplicated(
-                                           value.getContext())});
+        setShardings(
+            copy, {sharding ? sharding
+                            : ShardingAttr::getReplicated(value.getContext())});
       }
       operand.set(copy);
     }

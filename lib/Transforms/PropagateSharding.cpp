@@ -46,8 +46,7 @@ LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
   return success();
 }
 
-LogicalResult PropagateSharding::plan(func::FuncOp function,
-                                      Strategy mode) {
+LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   if (!function.getBody().hasOneBlock())
     return function.emitError(
         "sharding propagation needs a single-block function");

@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const dsp::program::Tensor &tensor = program.tensors(i);
     if (tensor.kind() != dsp::program::WEIGHT || tensor.bytes() == 0)
       continue;
-    const uint8_t *bytes =
-        static_cast<const uint8_t *>(file->weightData(static_cast<uint32_t>(i)));
+    const uint8_t *bytes = static_cast<const uint8_t *>(
+        file->weightData(static_cast<uint32_t>(i)));
     sink = sink + bytes[0] + bytes[tensor.bytes() - 1];
   }
   (void)sink;
@@ -68,8 +68,8 @@ const MutatorHints &programHints() {
     ops.insert(ops.end(), {"split", "sum", "constant", "unknown"});
     attributes.insert(attributes.end(), {"output", "shape", "split"});
     h.strings["dsp.program.Attribute.str"] = {
-        "none", "tanh", "sum", "max", "min", "mean", "replicated", "partial",
-        "f32", "i64", "bool", ""};
+        "none",       "tanh",    "sum", "max", "min",  "mean",
+        "replicated", "partial", "f32", "i64", "bool", ""};
     h.ints["dsp.program.Tensor.layout"] = {0, 1, 2, 3, -1};
     h.ints["dsp.program.Program.format_version"] = {0, 1, 2};
     h.ints["dsp.program.Program.ranks"] = {0, 1, 2, 3, 4, 65536, 65537};

@@ -182,9 +182,9 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   if (config.shouldVerifyRoundtrip() && failed(verifyRoundtrip(module)))
     return failure();
   auto newPassManager = [&]() -> FailureOr<std::unique_ptr<PassManager>> {
-    auto pm = std::make_unique<PassManager>(
-        &context, ModuleOp::getOperationName(),
-        OpPassManager::Nesting::Implicit);
+    auto pm =
+        std::make_unique<PassManager>(&context, ModuleOp::getOperationName(),
+                                      OpPassManager::Nesting::Implicit);
     pm->enableVerifier(config.shouldVerifyPasses());
     if (failed(applyPassManagerCLOptions(*pm)))
       return failure();

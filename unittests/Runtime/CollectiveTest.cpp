@@ -322,13 +322,13 @@ TEST(CollectiveTest, GlobalShapeInvertsLocalShape) {
                 .find("is not outer*block*inner"),
             std::string::npos);
   Layout dimThree = split(3, 1, 6, 1, 2);
-  EXPECT_NE(dimThree.globalShape({3, 6, 5}, 2, back)
-                .find("dim is out of range"),
-            std::string::npos);
+  EXPECT_NE(
+      dimThree.globalShape({3, 6, 5}, 2, back).find("dim is out of range"),
+      std::string::npos);
   Layout huge = split(1, 1, 6, 1, 2);
-  EXPECT_NE(huge.globalShape({3, int64_t(1) << 62, 5}, 4, back)
-                .find("out of range"),
-            std::string::npos);
+  EXPECT_NE(
+      huge.globalShape({3, int64_t(1) << 62, 5}, 4, back).find("out of range"),
+      std::string::npos);
 }
 
 TEST(CollectiveTest, FailingRankStopsEveryRank) {

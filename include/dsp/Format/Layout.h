@@ -48,8 +48,8 @@ struct Layout {
   /// set: sets `size` from the extent of dim d in `localShape` (outer*block*
   /// inner) and returns the global shape; returns "" or why `localShape` is
   /// no block of this split (the result is then unset).
-  std::string globalShape(const std::vector<int64_t> &localShape,
-                          int64_t ranks, std::vector<int64_t> &global);
+  std::string globalShape(const std::vector<int64_t> &localShape, int64_t ranks,
+                          std::vector<int64_t> &global);
 };
 
 /// Copies block `rank` of a split out of `full`, a tensor of `fullShape`

@@ -48,6 +48,8 @@ const OpSpec &opSpec(Op op);
 inline const char *opName(Op op) { return opSpec(op).name; }
 /// The op spelled `name`, or nullopt for an unknown name.
 std::optional<Op> findOp(std::string_view name);
+/// Whether `op` moves bytes between ranks (local_slice and zero_pad do not).
+bool communicates(Op op);
 
 } // namespace format
 } // namespace dsp

@@ -107,7 +107,8 @@ int64_t ShardingAttr::getSplitExtent(RankedTensorType type) const {
   layout.kind = ::dsp::format::Layout::Split;
   layout.dim = getDim();
   layout.outer = getOuter();
-  layout.size = getFactors().empty() ? shape[getDim()] : getFactors()[getFactor()];
+  layout.size =
+      getFactors().empty() ? shape[getDim()] : getFactors()[getFactor()];
   layout.inner = getInner();
   layout.pad = getPad();
   return layout;

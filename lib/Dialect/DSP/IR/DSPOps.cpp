@@ -33,8 +33,8 @@ static ParseResult parseCollectiveTypes(OpAsmParser &parser, Type &input,
   return success();
 }
 
-static void printCollectiveTypes(OpAsmPrinter &printer, Operation *,
-                                 Type input, Type output) {
+static void printCollectiveTypes(OpAsmPrinter &printer, Operation *, Type input,
+                                 Type output) {
   printer << input;
   if (output != input)
     printer << " -> " << output;
