@@ -117,6 +117,16 @@ def validator_seeds(programs, scratch):
                     elements *= extent
                 target.bytes = elements * sizes.get(target.dtype, 4)
                 seeds[key] = with_program(blob, changed)
+            layouts = {a.name: a for a in instruction.attributes}
+            if (instruction.op == "all_to_all" and
+                    "all_to_all-same-dim" not in seeds):
+                changed = pb.Program()
+                changed.CopyFrom(program)
+                for attribute in changed.instructions[index].attributes:
+                    if attribute.name == "to":
+                        attribute.CopyFrom(layouts["from"])
+                        attribute.name = "to"
+                seeds["all_to_all-same-dim"] = with_program(blob, changed)
             for n, attribute in enumerate(instruction.attributes):
                 key = f"{instruction.op}-{attribute.name}-value"
                 if key in seeds:
@@ -131,6 +141,84 @@ def validator_seeds(programs, scratch):
                 else:
                     target.str = "unknown"
                 seeds[key] = with_program(blob, changed)
+    return seeds
+
+
+# Single-instruction programs that stop at one check of the validator which
+# no edit of a compiled program reaches (the operands are made by earlier
+# instructions there): name -> (op, [input shape], output shape, {attribute:
+# ints, floats or str}). Every tensor is f32.
+CHECK_SEEDS = {
+    "matmul-rank": ("matmul", [[3], [3, 2]], [2], {}),
+    "matmul-batch": ("matmul", [[2, 3, 4], [3, 4, 5]], [2, 3, 5], {}),
+    "gelu-approximate": ("gelu", [[2]], [2], {"approximate": "erf"}),
+    "attention-scale-count": ("attention", [[1, 1, 2, 4]] * 3, [1, 1, 2, 4],
+                              {"scale": [1.0, 2.0]}),
+    "attention-keys": ("attention", [[1, 2, 3, 4], [1, 2, 3, 5], [1, 2, 3, 4]],
+                       [1, 2, 3, 4], {"scale": [1.0]}),
+    "attention-values": ("attention",
+                         [[1, 2, 3, 4], [1, 2, 5, 4], [1, 2, 6, 4]],
+                         [1, 2, 3, 4], {"scale": [1.0]}),
+    "slice-span": ("slice", [[4]], [4], {"starts": [-(1 << 62)],
+                                         "limits": [1 << 62], "strides": [1]}),
+    "conv-rank": ("conv", [[2, 3], [1, 1, 1]], [2, 3],
+                  {"strides": [1], "dilations": [1], "pads": [0, 0],
+                   "group": [1]}),
+    "conv-weights": ("conv", [[1, 4, 5, 5], [2, 3, 1, 1]], [1, 2, 5, 5],
+                     {"strides": [1, 1], "dilations": [1, 1],
+                      "pads": [0, 0, 0, 0], "group": [1]}),
+    "conv-stride": ("conv", [[1, 1, 5, 5], [1, 1, 1, 1]], [1, 1, 5, 5],
+                    {"strides": [0, 1], "dilations": [1, 1],
+                     "pads": [0, 0, 0, 0], "group": [1]}),
+    "conv-kernel": ("conv", [[1, 1, 2, 2], [1, 1, 3, 3]], [1, 1, 1, 1],
+                    {"strides": [1, 1], "dilations": [1, 1],
+                     "pads": [0, 0, 0, 0], "group": [1]}),
+    "tile-repeats": ("tile", [[2]], [2], {"repeats": [-1]}),
+}
+
+
+def check_seeds(pb, base):
+    """The programs of CHECK_SEEDS, with the header of program file `base`
+    (a program without weights): name -> bytes."""
+    offset, size = struct.unpack("<2Q", base[16:32])
+    template = pb.Program()
+    template.ParseFromString(base[offset:offset + size])
+    seeds = {}
+    for name, (op, inputs, output, attributes) in CHECK_SEEDS.items():
+        program = pb.Program()
+        program.format_version = template.format_version
+        program.producer = template.producer
+        program.ranks = 1
+        arena = 0
+        for index, shape in enumerate(inputs + [output]):
+            tensor = program.tensors.add()
+            tensor.name = f"t{index}"
+            tensor.dtype = pb.F32
+            tensor.shape.extend(shape)
+            tensor.kind = pb.OUTPUT if index == len(inputs) else pb.INPUT
+            elements = 1
+            for extent in shape:
+                elements *= extent
+            tensor.bytes = 4 * elements
+            tensor.offset = arena
+            arena += (tensor.bytes + 63) // 64 * 64
+        program.arena_bytes = arena
+        program.inputs.extend(range(len(inputs)))
+        program.outputs.append(len(inputs))
+        instruction = program.instructions.add()
+        instruction.op = op
+        instruction.inputs.extend(range(len(inputs)))
+        instruction.outputs.append(len(inputs))
+        for key, value in attributes.items():
+            attribute = instruction.attributes.add()
+            attribute.name = key
+            if isinstance(value, str):
+                attribute.str = value
+            elif isinstance(value[0], float):
+                attribute.floats.values.extend(value)
+            else:
+                attribute.ints.values.extend(value)
+        seeds[name] = with_program(base, program)
     return seeds
 
 
@@ -198,6 +286,11 @@ def main():
                 write("program-load", f"{source.stem}.r{ranks}.dspx",
                       programs[-1])
         for name, data in validator_seeds(programs, scratch).items():
+            write("program-load", f"validator-{name}.dspx", data)
+        unweighted = next(blob for blob in programs
+                          if struct.unpack("<Q", blob[40:48])[0] == 0)
+        for name, data in check_seeds(program_module(scratch),
+                                      unweighted).items():
             write("program-load", f"validator-{name}.dspx", data)
 
     for path in sorted((ROOT / "examples").glob("*.npy")):
