@@ -3,8 +3,9 @@
 // Input: two bytes of options, then a binary ONNX model. The model goes the
 // way of `dsp-opt M.onnx --dsp-pipeline=... --emit=program`: import,
 // verification, the import cleanup pipeline, --dsp-pipeline (sharding
-// propagation and reshard insertion) and program emission; the program
-// written must then load. Options:
+// propagation and reshard insertion), the program lowering (per-rank IR),
+// which must succeed on any plan, and program emission; the program written
+// must then load. Options:
 //   byte 0: ranks = 1 + (b & 3); strategy = ((b >> 2) % 5)-th of auto, dsp,
 //           ulysses, megatron-sp, none
 //   byte 1: bit 0 no weights, bit 1 allow replication, bit 2 the infiniband
@@ -45,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *preset = (data[1] & 4) ? "infiniband" : "nvlink";
 
   ScratchFolder &folder = ScratchFolder::get();
-  std::string modelPath = folder.write("model.onnx", data + kOptionBytes,
-                                       size - kOptionBytes);
+  std::string modelPath =
+      folder.write("model.onnx", data + kOptionBytes, size - kOptionBytes);
   FuzzContext fuzz;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       importAndVerify(fuzz, modelPath, loadWeights);
@@ -56,10 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mlir::PassManager pm(&fuzz.context, mlir::ModuleOp::getOperationName(),
                        mlir::OpPassManager::Nesting::Implicit);
   mlir::dsp::buildImportCleanupPipeline(pm);
-  std::string pipeline = std::string("dsp-pipeline{ranks=") +
-                         std::to_string(ranks) + " strategy=" + strategy +
-                         " preset=" + preset + " allow-replication=" +
-                         (allowReplication ? "true" : "false") + "}";
+  std::string pipeline =
+      std::string("dsp-pipeline{ranks=") + std::to_string(ranks) +
+      " strategy=" + strategy + " preset=" + preset +
+      " allow-replication=" + (allowReplication ? "true" : "false") + "}";
   std::string pipelineError;
   llvm::raw_string_ostream pipelineErrors(pipelineError);
   if (mlir::failed(mlir::parsePassPipeline(pipeline, pm, pipelineErrors)))
@@ -68,6 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz.outcome("the pipeline failed");
     return 0;
   }
+  // A plan the compiler made must lower to per-rank IR.
+  mlir::PassManager lowering(&fuzz.context, mlir::ModuleOp::getOperationName(),
+                             mlir::OpPassManager::Nesting::Implicit);
+  mlir::dsp::buildProgramLoweringPipeline(lowering);
+  if (mlir::failed(lowering.run(*module)))
+    fuzz.fail("the plan does not lower to per-rank IR");
 
   std::string programPath = folder.path("program.dspx");
   if (mlir::failed(mlir::dsp::emitProgram(*module, programPath))) {
