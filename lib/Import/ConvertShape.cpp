@@ -131,7 +131,7 @@ static Values convertSplit(ImportContext &ctx, const onnx::NodeProto &node) {
       parts = intAttr(node, "num_outputs", parts);
     if (parts < 1)
       fail("splits into " + Twine(parts) + " parts; at least 1 is needed");
-    int64_t chunk = (shape[axis] + parts - 1) / parts;
+    int64_t chunk = shape[axis] / parts + (shape[axis] % parts != 0);
     sizes.emplace();
     for (int64_t offset = 0; offset < shape[axis]; offset += chunk)
       sizes->push_back(std::min(chunk, shape[axis] - offset));
@@ -247,14 +247,15 @@ static Value scatterRows(ImportContext &ctx, Value data, Value updates,
       typeOf(updates).getNumElements() / std::max<int64_t>(count, 1);
   int64_t rows = typeOf(data).getNumElements() / std::max<int64_t>(rowSize, 1);
   Type elementType = typeOf(data).getElementType();
+  // The scatter becomes constants with an entry per row (and per update).
+  if (rows > (1 << 22) / std::max<int64_t>(accumulate ? count : 1, 1))
+    fail("a scatter of " + Twine(count) + " updates into " + Twine(rows) +
+         " rows is too large to import");
   Value data2d = ctx.reshape(data, {rows, rowSize});
   Value updates2d = ctx.reshape(updates, {count, rowSize});
   Value result;
   if (accumulate) {
     // Duplicates add up: data + onehot[rows, count] . updates.
-    if (rows * count > (1 << 22))
-      fail("a scatter-add of " + Twine(count) + " updates into " + Twine(rows) +
-           " rows is too large to import");
     SmallVector<float> onehot(rows * count, 0.0f);
     for (auto [n, row] : llvm::enumerate(targets))
       onehot[row * count + n] += 1.0f;

@@ -171,6 +171,18 @@ LogicalResult Localize::localizeOp(Operation *op) {
     }
   }
 
+  // A patch conv (stride = kernel) split on a kernel dim: each rank
+  // convolves its part of every window, so the step is the part's extent.
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    ShardingAttr weight = getSharding(conv.getWeight());
+    if (weight && weight.isSplit() && weight.getDim() >= 2) {
+      SmallVector<int64_t> strides(conv.getStrides());
+      strides[weight.getDim() - 2] =
+          conv.getWeight().getType().getDimSize(weight.getDim());
+      conv.setStrides(strides);
+    }
+  }
+
   Value result = op->getResult(0);
   result.setType(localType(result, ranks));
   if (!collective && failed(checkInferredBlock(op)))

@@ -101,3 +101,17 @@ module {
     return %0 : tensor<4x6xf32>
   }
 }
+
+// -----
+
+// A patch conv (stride = kernel) split on its kernel's width: each rank
+// convolves its part of every window, so the step becomes the part's width.
+// CHECK-LABEL: func.func @patch_conv_kernel_split(
+// CHECK:         dsp.conv %{{.*}}, %{{.*}} {dilations = array<i64: 1, 1>, dsp.sharding = [#dsp.shard<partial>], pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x1x4x2xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x2xf32>
+module attributes {dsp.group = #dsp.group<ranks = 2>} {
+  func.func @patch_conv_kernel_split(%x: tensor<1x1x4x4xf32> {dsp.sharding = #dsp.shard<dim = 3, factors = [2, 2], factor = 1>}, %w: tensor<1x1x1x2xf32> {dsp.sharding = #dsp.shard<dim = 3>}) -> tensor<1x1x4x2xf32> {
+    %0 = dsp.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 2>, dsp.sharding = [#dsp.shard<partial>]} : (tensor<1x1x4x4xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x4x2xf32>
+    %1 = dsp.all_reduce %0 sum {dsp.sharding = [#dsp.shard<replicated>]} : tensor<1x1x4x2xf32>
+    return %1 : tensor<1x1x4x2xf32>
+  }
+}

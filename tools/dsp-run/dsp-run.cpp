@@ -125,7 +125,11 @@ std::string oneLine(const std::string &text) {
             inputPaths.begin(), inputPaths.end(),
             [&](const std::string &input) { return sameFile(output, input); }))
       dsp::format::removeStaleOutput(output);
-  std::cerr << "dsp-run: error: " << oneLine(message) << std::endl;
+  // One write, so that the lines of processes sharing the terminal (under
+  // mpirun) do not interleave.
+  std::string line = "dsp-run: error: " + oneLine(message) + "\n";
+  std::cerr.write(line.data(), static_cast<std::streamsize>(line.size()));
+  std::cerr.flush();
   if (mpiGroup)
     mpiGroup->abort(message);
   // Rank threads may still run (a stalled rank is never joined): leave

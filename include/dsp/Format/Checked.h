@@ -86,6 +86,19 @@ std::optional<int64_t> checkedElementCount(const Range &dims,
   return empty ? 0 : count;
 }
 
+/// A floating-point value as int64 where the C++ conversion is undefined:
+/// NaN becomes 0 and values beyond the range saturate (Rust's `as`).
+inline int64_t saturatingToInt64(double x) {
+  const double kTwoTo63 = 9223372036854775808.0;
+  if (x != x)
+    return 0;
+  if (x >= kTwoTo63)
+    return INT64_MAX;
+  if (x < -kTwoTo63)
+    return INT64_MIN;
+  return static_cast<int64_t>(x);
+}
+
 /// Parses a plain decimal number (digits only: no sign, space or suffix) no
 /// larger than `max`; nullopt otherwise.
 inline std::optional<uint64_t>

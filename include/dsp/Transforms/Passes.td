@@ -121,6 +121,8 @@ def Localize : Pass<"dsp-localize", "::mlir::ModuleOp"> {
       block and a `mul` by one over the global count;
     - a `slice` of a value split on a dim it keeps whole takes the block's
       extent as its limit there;
+    - a patch `conv` (stride = kernel) split on a kernel dim steps by the
+      kernel part each rank holds;
     - an `all_to_all` between two factors of one dim becomes a `reshape`
       to a view where the factors are dims of their own, an `all_to_all`
       between those dims, and a `reshape` back.

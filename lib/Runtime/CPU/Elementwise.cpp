@@ -40,19 +40,6 @@ std::unique_ptr<Kernel> makeUnary(const KernelContext &context, Fn fn) {
   });
 }
 
-/// A float as int64 the way Rust's `as` has it: NaN becomes 0 and values
-/// beyond the range saturate, where the C++ conversion is undefined.
-inline int64_t saturatingCast(float x) {
-  const float kTwoTo63 = 9223372036854775808.0f;
-  if (std::isnan(x))
-    return 0;
-  if (x >= kTwoTo63)
-    return std::numeric_limits<int64_t>::max();
-  if (x < -kTwoTo63)
-    return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(x);
-}
-
 template <typename Out>
 std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
   auto convert = [](auto value) {
@@ -60,7 +47,7 @@ std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
       return static_cast<Out>(value != 0);
     else if constexpr (std::is_same_v<Out, int64_t> &&
                        std::is_same_v<decltype(value), float>)
-      return saturatingCast(value);
+      return format::saturatingToInt64(value);
     else
       return static_cast<Out>(value);
   };

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/Checked.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -133,10 +134,16 @@ DenseElementsAttr fromValues(RankedTensorType type, ArrayRef<T> values) {
     return DenseElementsAttr::get(type, result);
   }
   SmallVector<APInt> result;
-  for (T v : values)
-    result.push_back(APInt(elementType.getIntOrFloatBitWidth(),
-                           static_cast<int64_t>(v), /*isSigned=*/true,
-                           /*implicitTrunc=*/true));
+  for (T v : values) {
+    // As the runtime casts: NaN to 0, beyond the range saturated.
+    int64_t integer;
+    if constexpr (std::is_floating_point_v<T>)
+      integer = ::dsp::format::saturatingToInt64(v);
+    else
+      integer = v;
+    result.push_back(APInt(elementType.getIntOrFloatBitWidth(), integer,
+                           /*isSigned=*/true, /*implicitTrunc=*/true));
+  }
   return DenseElementsAttr::get(type, result);
 }
 
