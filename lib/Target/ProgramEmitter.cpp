@@ -15,6 +15,7 @@ namespace format = ::dsp::format;
 
 namespace {
 constexpr uint64_t kArenaAlignment = 64;
+constexpr uint64_t kMaxExpandedConstantBytes = uint64_t(1) << 31;
 
 std::optional<program::DType> dtypeOf(Type type) {
   if (type.isF32())
@@ -165,7 +166,12 @@ LogicalResult Serializer::addWeight(ConstantOp op) {
     return success();
   }
   // Splats and booleans (bit-packed in MLIR) are expanded to one element
-  // (one byte for booleans) each.
+  // (one byte for booleans) each, in memory: bounded, so that a constant of
+  // a huge shape is an error rather than a failed allocation.
+  if (bytes > kMaxExpandedConstantBytes)
+    return op.emitError("a splat or boolean constant of ")
+           << bytes << " bytes is too large to expand into a program (at most "
+           << kMaxExpandedConstantBytes << ")";
   std::vector<char> data;
   data.reserve(bytes);
   if (type.getElementType().isInteger(1)) {
