@@ -26,6 +26,12 @@ constexpr int64_t kMaxElements = int64_t(1) << 48;
 /// The most ranks a program may be compiled for or run on.
 constexpr int64_t kMaxRanks = 65536;
 
+/// CUDA's launch limits: grid and block extents per axis (x, y, z) and the
+/// threads of one block.
+constexpr int64_t kMaxGridDims[3] = {(int64_t(1) << 31) - 1, 65535, 65535};
+constexpr int64_t kMaxBlockDims[3] = {1024, 1024, 64};
+constexpr int64_t kMaxBlockThreads = 1024;
+
 /// The largest arena or scratch buffer a program may ask for (2^56 bytes,
 /// 64 PiB): beyond any machine, yet far enough from 2^64 that rounding it
 /// up to an alignment or adding a few such sizes cannot wrap.

@@ -845,3 +845,94 @@ module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
     return %0 : tensor<8x6xf32>
   }
 }
+
+// -----
+
+func.func @fused_not_elementwise(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %0 = dsp.fused(%x) : (tensor<2x2xf32>) -> tensor<2x2xf32> {
+  ^bb0(%a: tensor<2x2xf32>):
+    // expected-error @below {{'dsp.matmul' op cannot be fused: neither element-wise nor a splat constant}}
+    %1 = dsp.matmul %a, %a : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
+    dsp.yield %1 : tensor<2x2xf32>
+  }
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @fused_yield_type(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error @below {{'dsp.fused' op yielded values must have the types of the results}}
+  %0 = dsp.fused(%x) : (tensor<2x2xf32>) -> tensor<2x2xf32> {
+  ^bb0(%a: tensor<2x2xf32>):
+    %1 = dsp.reshape %a : tensor<2x2xf32> -> tensor<4xf32>
+    dsp.yield %1 : tensor<4xf32>
+  }
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @fused_block_arguments(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error @below {{'dsp.fused' op block arguments must have the types of the inputs}}
+  %0 = dsp.fused(%x) : (tensor<2x2xf32>) -> tensor<2x2xf32> {
+  ^bb0(%a: tensor<2x2xbf16>):
+    %1 = dsp.neg %a : tensor<2x2xbf16>
+    dsp.yield %x : tensor<2x2xf32>
+  }
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @fused_spaces(%x: tensor<2x2xf32>, %y: tensor<2xf32>) -> (tensor<2x2xf32>, tensor<2xf32>) {
+  // expected-error @below {{'dsp.fused' op results must share one shape, the iteration space}}
+  %0:2 = dsp.fused(%x, %y) : (tensor<2x2xf32>, tensor<2xf32>) -> (tensor<2x2xf32>, tensor<2xf32>) {
+  ^bb0(%a: tensor<2x2xf32>, %b: tensor<2xf32>):
+    dsp.yield %a, %b : tensor<2x2xf32>, tensor<2xf32>
+  }
+  return %0#0, %0#1 : tensor<2x2xf32>, tensor<2xf32>
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+  }
+  func.func @launch_block(%x: tensor<2xf32>) -> tensor<2xf32> {
+    // expected-error @below {{'dsp.launch' op block of 2048 threads, more than 1024}}
+    %0 = dsp.launch @k::@k grid [1, 1, 1] block [1024, 2, 1] (%x) : (tensor<2xf32>) -> tensor<2xf32>
+    return %0 : tensor<2xf32>
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @k {
+  }
+  func.func @launch_grid(%x: tensor<2xf32>) -> tensor<2xf32> {
+    // expected-error @below {{'dsp.launch' op grid or block extent 1 is out of CUDA's launch limits}}
+    %0 = dsp.launch @k::@k grid [1, 65536, 1] block [32, 1, 1] (%x) : (tensor<2xf32>) -> tensor<2xf32>
+    return %0 : tensor<2xf32>
+  }
+}
+
+// -----
+
+func.func @launch_undefined(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'dsp.launch' op kernel module "missing" is not defined}}
+  %0 = dsp.launch @missing::@k grid [1, 1, 1] block [32, 1, 1] (%x) : (tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// expected-error @below {{target cuda needs a chip such as "sm_90", got compute_90}}
+module attributes {dsp.target = #dsp.target<cuda, chip = "compute_90">} {
+}
+
+// -----
+
+// expected-error @below {{'dsp.target' must be a #dsp.target on the module}}
+module attributes {dsp.target = "cuda"} {
+}

@@ -5,6 +5,7 @@
 #include "dsp/Format/Checked.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -30,6 +31,25 @@ LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (ranks < 1 || ranks > ::dsp::format::kMaxRanks)
     return emitError() << "a device group has 1 to " << ::dsp::format::kMaxRanks
                        << " ranks, got " << ranks;
+  return success();
+}
+
+/// Whether `chip` names an NVIDIA SM architecture: "sm_", its compute
+/// capability digits and an optional "a" (arch-specific features).
+static bool isSmArchitecture(StringRef chip) {
+  if (!chip.consume_front("sm_"))
+    return false;
+  chip.consume_back("a");
+  return !chip.empty() && chip.size() <= 3 && llvm::all_of(chip, llvm::isDigit);
+}
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 TargetKind kind, StringAttr chip) {
+  if (kind == TargetKind::Cpu)
+    return chip ? emitError() << "target cpu takes no chip" : success();
+  if (!chip || !isSmArchitecture(chip.getValue()))
+    return emitError() << "target cuda needs a chip such as \"sm_90\", got "
+                       << (chip ? chip.getValue() : StringRef("none"));
   return success();
 }
 

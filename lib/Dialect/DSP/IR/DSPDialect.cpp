@@ -39,6 +39,12 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
              << "'" << kGroupAttrName << "' must be a #dsp.group";
     return success();
   }
+  if (attribute.getName() == kTargetAttrName) {
+    if (!isa<ModuleOp>(op) || !isa<TargetAttr>(attribute.getValue()))
+      return op->emitError() << "'" << kTargetAttrName
+                             << "' must be a #dsp.target on the module";
+    return success();
+  }
   if (attribute.getName() == kCostModelAttrName) {
     if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attribute.getValue()))
       return op->emitError() << "'" << kCostModelAttrName
@@ -141,6 +147,13 @@ GroupAttr getGroup(Operation *op) {
   if (!module)
     return nullptr;
   return module->getAttrOfType<GroupAttr>(DSPDialect::kGroupAttrName);
+}
+
+TargetAttr getTarget(Operation *op) {
+  auto module =
+      isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
+  return module ? module->getAttrOfType<TargetAttr>(DSPDialect::kTargetAttrName)
+                : TargetAttr();
 }
 
 int64_t getGroupRanks(Operation *op) {

@@ -575,3 +575,66 @@ LogicalResult ZeroPadOp::verify() {
     return emitOpError("result must be split with a pad");
   return success();
 }
+
+LogicalResult FusedOp::verify() {
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInputs().getTypes())
+    return emitOpError("block arguments must have the types of the inputs");
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError("body must end in dsp.yield");
+  if (yield.getValues().getTypes() != getOutputs().getTypes())
+    return emitOpError("yielded values must have the types of the results");
+  ArrayRef<int64_t> space;
+  for (Type type : getOutputs().getTypes()) {
+    auto shape = cast<RankedTensorType>(type).getShape();
+    if (!space.empty() && shape != space)
+      return emitOpError("results must share one shape, the iteration space");
+    space = shape;
+  }
+  for (Operation &op : body.without_terminator()) {
+    auto constant = dyn_cast<ConstantOp>(op);
+    auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
+                          : DenseElementsAttr();
+    if (!op.hasTrait<OpTrait::dsp::Elementwise>() &&
+        !(dense && dense.isSplat()))
+      return op.emitOpError("cannot be fused: neither element-wise nor a "
+                            "splat constant");
+    for (Type type : op.getResultTypes()) {
+      FailureOr<SmallVector<int64_t>> shape =
+          broadcastShapes(cast<RankedTensorType>(type).getShape(), space);
+      if (failed(shape) || ArrayRef<int64_t>(*shape) != space)
+        return op.emitOpError("result does not broadcast to the fused "
+                              "iteration space");
+    }
+  }
+  return success();
+}
+
+LogicalResult LaunchOp::verify() {
+  ArrayRef<int64_t> grid = getGrid(), block = getBlock();
+  if (grid.size() != 3 || block.size() != 3)
+    return emitOpError("grid and block need 3 extents (x, y, z)");
+  int64_t threads = 1;
+  for (int axis = 0; axis < 3; ++axis) {
+    if (grid[axis] < 1 || grid[axis] > ::dsp::format::kMaxGridDims[axis] ||
+        block[axis] < 1 || block[axis] > ::dsp::format::kMaxBlockDims[axis])
+      return emitOpError("grid or block extent ")
+             << axis << " is out of CUDA's launch limits";
+    threads *= block[axis];
+  }
+  if (threads > ::dsp::format::kMaxBlockThreads)
+    return emitOpError("block of ") << threads << " threads, more than "
+                                    << ::dsp::format::kMaxBlockThreads;
+  if (getOutputs().empty())
+    return emitOpError("writes no result");
+  return success();
+}
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  if (!symbolTable.lookupNearestSymbolFrom(*this,
+                                           getKernel().getRootReference()))
+    return emitOpError("kernel module ")
+           << getKernel().getRootReference() << " is not defined";
+  return success();
+}

@@ -22,6 +22,14 @@ def DSP_ReduceKind : I32EnumAttr<"ReduceKind", "combining function of a collecti
   let cppNamespace = "::mlir::dsp";
 }
 
+def DSP_TargetKind : I32EnumAttr<"TargetKind", "the device kind a module is compiled for", [
+    I32EnumAttrCase<"Cpu", 0, "cpu">,
+    I32EnumAttrCase<"Cuda", 1, "cuda">
+  ]> {
+  let cppNamespace = "::mlir::dsp";
+  let genSpecializedAttr = 0;
+}
+
 class DSP_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<DSP_Dialect, name, traits> {
   let mnemonic = attrMnemonic;
@@ -52,6 +60,27 @@ def DSP_GroupAttr : DSP_Attr<"Group", "group"> {
     }]>
   ];
   let genVerifyDecl = 1;
+}
+
+def DSP_TargetAttr : DSP_Attr<"Target", "target"> {
+  let summary = "The device kind a module is compiled for";
+  let description = [{
+    Attached to the module as `dsp.target` by `--dsp-set-target`; the
+    lowering to a program follows it. `cpu` runs every op as a kernel of the
+    runtime's cpu backend; `cuda` fuses element-wise chains into GPU kernels
+    generated for `chip` (an NVIDIA SM architecture such as `sm_90`):
+
+    ```mlir
+    module attributes {dsp.target = #dsp.target<cuda, chip = "sm_90">} { ... }
+    ```
+  }];
+  let parameters = (ins EnumParameter<DSP_TargetKind>:$kind,
+                        OptionalParameter<"::mlir::StringAttr">:$chip);
+  let assemblyFormat = "`<` $kind (`,` `chip` `=` $chip^)? `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isCuda() const { return getKind() == TargetKind::Cuda; }
+  }];
 }
 
 def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {

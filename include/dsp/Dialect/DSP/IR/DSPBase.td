@@ -35,6 +35,8 @@ def DSP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kShardingAttrName = "dsp.sharding";
     /// Name of the module attribute that holds the `#dsp.group`.
     static constexpr ::llvm::StringLiteral kGroupAttrName = "dsp.group";
+    /// Name of the module attribute that holds the `#dsp.target`.
+    static constexpr ::llvm::StringLiteral kTargetAttrName = "dsp.target";
     /// Name of the argument and result attribute that keeps the model's
     /// input and output names.
     static constexpr ::llvm::StringLiteral kNameAttrName = "dsp.name";

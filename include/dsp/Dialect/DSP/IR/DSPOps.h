@@ -5,11 +5,14 @@
 
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Dialect/DSP/IR/DSPTraits.h"
 #include "dsp/Dialect/DSP/IR/ShardingRule.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -37,6 +40,8 @@ void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings);
 std::optional<double> getSplatFloat(Value value);
 /// Returns the `#dsp.group` of the module that holds `op`, or null.
 GroupAttr getGroup(Operation *op);
+/// Returns the `#dsp.target` of the module that holds `op`, or null (cpu).
+TargetAttr getTarget(Operation *op);
 /// Returns the rank count of the module's `#dsp.group`, or 0 if it has none.
 int64_t getGroupRanks(Operation *op);
 /// Whether the module that holds `op` is per-rank IR (after --dsp-localize).

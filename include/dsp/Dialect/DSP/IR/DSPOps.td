@@ -7,6 +7,8 @@ include "dsp/Dialect/DSP/IR/DSPBase.td"
 include "dsp/Dialect/DSP/IR/DSPAttrs.td"
 include "dsp/Dialect/DSP/IR/DSPInterfaces.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -72,8 +74,12 @@ def DSP_WeightOp : DSP_Op<"weight", [Pure, DSP_RuleInterface]> {
 // Elementwise ops
 //===----------------------------------------------------------------------===//
 
+def DSP_Elementwise : NativeOpTrait<"Elementwise"> {
+  let cppNamespace = "::mlir::OpTrait::dsp";
+}
+
 class DSP_ElementwiseOp<string mnemonic, list<Trait> traits = []>
-    : DSP_Op<mnemonic, traits # [Pure, DSP_RuleInterface]> {
+    : DSP_Op<mnemonic, traits # [Pure, DSP_RuleInterface, DSP_Elementwise]> {
   let extraClassDefinition = [{
     ::mlir::dsp::ShardingRule $cppClass::getShardingRule() {
       return ::mlir::dsp::ShardingRule::getElementwise(*this);
@@ -524,6 +530,72 @@ def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins DSP_Tensor:$input);
   let results = (outs DSP_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels of per-rank IR
+//===----------------------------------------------------------------------===//
+
+def DSP_FusedOp : DSP_Op<"fused", [IsolatedFromAbove, SingleBlock,
+                                   RecursiveMemoryEffects]> {
+  let summary = "Element-wise ops computed in one pass over memory";
+  let description = [{
+    Per-rank IR only. The body is a chain of element-wise ops (numpy
+    broadcasting included) on the block arguments, which stand for the
+    inputs; `dsp.yield` names the results. Every result has the shape of
+    the iteration space and every other value of the body broadcasts to
+    it, so one loop over the results' elements computes them all and
+    writes nothing else to memory. The target lowering turns the body into
+    one kernel (`--dsp-lower-fused-to-gpu` for cuda).
+
+    ```mlir
+    %r = dsp.fused(%x, %bias) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32> {
+    ^bb0(%a: tensor<64x1152xf32>, %b: tensor<1152xf32>):
+      %0 = dsp.add %a, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
+      %1 = dsp.gelu %0 : tensor<64x1152xf32>
+      dsp.yield %1 : tensor<64x1152xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<DSP_Tensor>:$inputs);
+  let results = (outs Variadic<DSP_Tensor>:$outputs);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def DSP_YieldOp : DSP_Op<"yield", [Pure, Terminator, ReturnLike,
+                                   HasParent<"FusedOp">]> {
+  let summary = "The results of a `dsp.fused` body";
+  let arguments = (ins Variadic<DSP_Tensor>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
+def DSP_LaunchOp : DSP_Op<"launch", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Runs a generated GPU kernel on its operands";
+  let description = [{
+    Per-rank IR of target cuda only. `kernel` names a function of a
+    `gpu.module` (or, once serialized, of a `gpu.binary`) of this module;
+    it runs on a `grid` of blocks of `block` threads and receives one
+    pointer per input, then one per result, in order: the kernel writes the
+    results and nothing else.
+
+    ```mlir
+    %r = dsp.launch @fused_0::@fused_0 grid [64, 9, 1] block [1, 128, 1] (%x, %bias) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32>
+    ```
+  }];
+  let arguments = (ins SymbolRefAttr:$kernel, DenseI64ArrayAttr:$grid,
+                       DenseI64ArrayAttr:$block,
+                       Variadic<DSP_Tensor>:$inputs);
+  let results = (outs Variadic<DSP_Tensor>:$outputs);
+  let assemblyFormat = [{
+    $kernel `grid` $grid `block` $block `(` $inputs `)` attr-dict `:`
+    functional-type($inputs, $outputs)
+  }];
   let hasVerifier = 1;
 }
 
