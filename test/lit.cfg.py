@@ -41,3 +41,9 @@ for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
 import shutil
 if shutil.which("mpirun"):
     config.available_features.add("mpi")
+
+# The CUDA toolkit (ptxas, fatbinary, libdevice) serializes GPU kernels; no
+# GPU is needed to compile them.
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+if os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
+    config.available_features.add("cuda-toolkit")

@@ -4,6 +4,8 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Target/BufferPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
@@ -70,8 +72,8 @@ FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
 /// per op, in order.
 class Serializer {
 public:
-  Serializer(func::FuncOp function, int64_t ranks)
-      : function(function), ranks(ranks) {}
+  Serializer(ModuleOp module, func::FuncOp function, int64_t ranks)
+      : module(module), function(function), ranks(ranks) {}
   FailureOr<SerializedProgram> run();
 
 private:
@@ -84,9 +86,15 @@ private:
                                     program::Instruction *instruction);
   LogicalResult addInherentAttributes(Operation *op,
                                       program::Instruction *instruction);
+  /// The attributes of a `kernel` instruction: its code object, function
+  /// and launch extents.
+  LogicalResult addLaunchAttributes(LaunchOp launch,
+                                    program::Instruction *instruction);
+  LogicalResult addCodeObjects();
   LogicalResult addOutputs(func::ReturnOp ret);
   LogicalResult planBuffers();
 
+  ModuleOp module;
   func::FuncOp function;
   int64_t ranks;
   SerializedProgram result;
@@ -95,6 +103,8 @@ private:
   /// Instruction index that defines each tensor (-1: before the first)
   /// and the last that reads it.
   std::vector<int64_t> firstUse, lastUse;
+  /// The index of each gpu.binary's code object.
+  llvm::StringMap<int64_t> codeObjects;
 };
 } // namespace
 
@@ -239,10 +249,57 @@ Serializer::addLayoutAttributes(Operation *op,
   return success();
 }
 
+LogicalResult Serializer::addCodeObjects() {
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    program::CodeObject *code = program.add_code_objects();
+    code->set_name(binary.getSymName().str());
+    for (Attribute entry : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(entry);
+      auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+      if (!target)
+        return binary.emitError("a program holds NVVM code objects only");
+      code->set_target(target.getChip().str());
+      StringRef bytes = object.getObject().getValue();
+      switch (object.getFormat()) {
+      case gpu::CompilationTarget::Assembly:
+        code->set_ptx(bytes.str());
+        break;
+      case gpu::CompilationTarget::Binary:
+      case gpu::CompilationTarget::Fatbin:
+        code->set_binary(bytes.str());
+        break;
+      case gpu::CompilationTarget::Offload:
+        return binary.emitError("an offload object (LLVM bitcode) cannot be "
+                                "run; serialize to fatbin, bin or isa");
+      }
+    }
+    codeObjects[binary.getSymName()] = program.code_objects_size() - 1;
+  }
+  return success();
+}
+
+LogicalResult
+Serializer::addLaunchAttributes(LaunchOp launch,
+                                program::Instruction *instruction) {
+  auto found = codeObjects.find(launch.getKernel().getRootReference());
+  if (found == codeObjects.end())
+    return launch.emitError("kernel ")
+           << launch.getKernel()
+           << " is not in a gpu.binary; run --dsp-gpu-to-binary first";
+  setInts(instruction, "code_object", {found->second});
+  program::Attribute *function = instruction->add_attributes();
+  function->set_name("function");
+  function->set_str(launch.getKernel().getLeafReference().str());
+  setInts(instruction, "grid", launch.getGrid());
+  setInts(instruction, "block", launch.getBlock());
+  return success();
+}
+
 LogicalResult Serializer::addInstruction(Operation *op) {
   int64_t index = program.instructions_size();
   program::Instruction *instruction = program.add_instructions();
-  instruction->set_op(op->getName().stripDialect().str());
+  instruction->set_op(isa<LaunchOp>(op) ? "kernel"
+                                        : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
   for (Value operand : op->getOperands()) {
     uint32_t id = ids.at(operand);
@@ -261,6 +318,8 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   if (isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp, LocalSliceOp,
           ZeroPadOp>(op))
     return addLayoutAttributes(op, instruction);
+  if (auto launch = dyn_cast<LaunchOp>(op))
+    return addLaunchAttributes(launch, instruction);
   return addInherentAttributes(op, instruction);
 }
 
@@ -324,6 +383,8 @@ FailureOr<SerializedProgram> Serializer::run() {
   if (ranks > 1 && !isPerRank(function))
     return function.emitError("a multi-rank program is serialized from "
                               "per-rank IR; run --dsp-localize first");
+  if (failed(addCodeObjects()))
+    return failure();
 
   for (BlockArgument argument : function.getArguments()) {
     auto name = function.getArgAttrOfType<StringAttr>(
@@ -369,7 +430,7 @@ FailureOr<SerializedProgram> mlir::dsp::serializeProgram(ModuleOp module) {
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
     return module.emitError("a program needs a func.func @main with one block");
-  return Serializer(function, ranks).run();
+  return Serializer(module, function, ranks).run();
 }
 
 LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {

@@ -1,13 +1,38 @@
 //===- Pipelines.cpp - dsp pass pipelines ---------------------------------===//
 
 #include "dsp/Transforms/Pipelines.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Transforms/Passes.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Process.h"
 
 using namespace mlir;
+using namespace mlir::dsp;
 
-void dsp::buildImportCleanupPipeline(OpPassManager &pm) {
+void mlir::dsp::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseAttention());
   pm.addPass(createFuseActivations());
@@ -18,9 +43,56 @@ void dsp::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void dsp::buildProgramLoweringPipeline(OpPassManager &pm) {
+/// The PTX ISA version the NVPTX backend needs for `chip` ("sm_90").
+static std::string ptxFeatures(StringRef chip) {
+  unsigned sm = 0;
+  chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, sm);
+  return sm >= 100 ? "+ptx86" : "+ptx80";
+}
+
+/// The CUDA toolkit that provides ptxas, fatbinary and libdevice:
+/// $CUDA_HOME, else /usr/local/cuda where it exists, else MLIR's default.
+static std::string cudaToolkitPath() {
+  if (std::optional<std::string> home = llvm::sys::Process::GetEnv("CUDA_HOME"))
+    return *home;
+  return llvm::sys::fs::is_directory("/usr/local/cuda") ? "/usr/local/cuda"
+                                                        : "";
+}
+
+void mlir::dsp::buildGpuBinaryPipeline(OpPassManager &pm, StringRef chip,
+                                       StringRef format) {
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  // One pointer per memref: the runtime passes the tensors' addresses.
+  nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip.str();
+  target.features = ptxFeatures(chip);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = cudaToolkitPath();
+  binary.compilationTarget = format.str();
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
+                                             TargetAttr target) {
   pm.addPass(createMaterializeResults());
   pm.addPass(createLocalize());
+  if (!target || !target.isCuda())
+    return;
+  pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  pm.addPass(createLowerFusedToGpu());
+  // The fatbin holds the cubin of the chip and its PTX, which the driver
+  // compiles for newer GPUs.
+  buildGpuBinaryPipeline(pm, target.getChip().getValue(), "fatbin");
 }
 
 namespace {
@@ -47,6 +119,17 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<double> tflops{*this, "tflops",
                         llvm::cl::desc("Compute rate of one rank, TFLOP/s"),
                         llvm::cl::init(400)};
+  Option<std::string> target{*this, "target", llvm::cl::desc("cpu or cuda"),
+                             llvm::cl::init("cpu")};
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("NVIDIA SM architecture of target cuda (sm_90)"),
+      llvm::cl::init("sm_90")};
+  Option<std::string> dtype{
+      *this, "dtype",
+      llvm::cl::desc("Storage type of the activations and weights: f32, "
+                     "bf16 or f16"),
+      llvm::cl::init("f32")};
   Option<bool> allowReplication{
       *this, "allow-replication",
       llvm::cl::desc("Let ops with a sequence or batch factor run replicated "
@@ -55,13 +138,23 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 };
 } // namespace
 
-void dsp::registerPipelines() {
+static void registerGpuBinaryPipeline();
+
+void mlir::dsp::registerPipelines() {
+  registerGpuBinaryPipeline();
   PassPipelineRegistration<PipelineOptions>(
       "dsp-pipeline",
       "Compiles imported dsp IR for a device group: folding and fusion, "
-      "sharding propagation, reshard insertion",
+      "target and dtype, sharding propagation, reshard insertion",
       [](OpPassManager &pm, const PipelineOptions &options) {
         buildImportCleanupPipeline(pm);
+        SetTargetOptions target;
+        target.target = options.target;
+        target.chip = options.chip;
+        pm.addPass(createSetTarget(target));
+        ConvertDtypeOptions dtype;
+        dtype.dtype = options.dtype;
+        pm.addPass(createConvertDtype(dtype));
         PropagateShardingOptions propagation;
         propagation.ranks = options.ranks;
         propagation.strategy = options.strategy;
@@ -73,4 +166,44 @@ void dsp::registerPipelines() {
         pm.addPass(createPropagateSharding(propagation));
         pm.addPass(createInsertReshards());
       });
+}
+
+namespace {
+struct GpuBinaryOptions : public PassPipelineOptions<GpuBinaryOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("NVIDIA SM architecture"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("fatbin (cubin and PTX) or isa (PTX text)"),
+      llvm::cl::init("fatbin")};
+};
+} // namespace
+
+static void registerGpuBinaryPipeline() {
+  PassPipelineRegistration<GpuBinaryOptions>(
+      "dsp-gpu-to-binary",
+      "Lowers the gpu.modules of --dsp-lower-fused-to-gpu to NVVM and "
+      "serializes them (gpu-module-to-binary)",
+      [](OpPassManager &pm, const GpuBinaryOptions &options) {
+        buildGpuBinaryPipeline(pm, options.chip, options.format);
+      });
+}
+
+void mlir::dsp::registerGpuCodegen(DialectRegistry &registry) {
+  registry.insert<gpu::GPUDialect>();
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  NVVM::registerConvertGpuToNVVMInterface(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
 }

@@ -17,6 +17,7 @@
 #include "FuzzUtil.h"
 #include "OnnxMutator.h"
 
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Pipelines.h"
@@ -72,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // A plan the compiler made must lower to per-rank IR.
   mlir::PassManager lowering(&fuzz.context, mlir::ModuleOp::getOperationName(),
                              mlir::OpPassManager::Nesting::Implicit);
-  mlir::dsp::buildProgramLoweringPipeline(lowering);
+  mlir::dsp::buildProgramLoweringPipeline(lowering,
+                                          mlir::dsp::getTarget(*module));
   if (mlir::failed(lowering.run(*module)))
     fuzz.fail("the plan does not lower to per-rank IR");
 

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Dialect/DSP/IR/DSPDialect.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
@@ -206,7 +206,8 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     FailureOr<std::unique_ptr<PassManager>> lowering = newPassManager();
     if (failed(lowering))
       return failure();
-    mlir::dsp::buildProgramLoweringPipeline(**lowering);
+    mlir::dsp::buildProgramLoweringPipeline(**lowering,
+                                            mlir::dsp::getTarget(module));
     if (failed((*lowering)->run(module)))
       return failure();
   }
@@ -379,6 +380,7 @@ int main(int argc, char **argv) {
   registerTransformsPasses();
   mlir::dsp::registerDSPPasses();
   mlir::dsp::registerPipelines();
+  mlir::dsp::registerGpuCodegen(registry);
 
   MlirOptMainConfig::registerCLOptions(registry);
   registerAsmPrinterCLOptions();

@@ -271,4 +271,87 @@ def SinkConcat : Pass<"dsp-sink-concat"> {
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def SetTarget : Pass<"dsp-set-target", "::mlir::ModuleOp"> {
+  let summary = "Records the device kind the module is compiled for";
+  let description = [{
+    Attaches `dsp.target = #dsp.target<cpu>` or
+    `#dsp.target<cuda, chip = "sm_90">` to the module. The lowering to a
+    program follows it: `cuda` adds element-wise fusion and GPU kernel
+    generation after `--dsp-localize`. A module that already has another
+    target is an error.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "cpu or cuda">,
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "NVIDIA SM architecture of target cuda">
+  ];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
+def ConvertDtype : Pass<"dsp-convert-dtype", "::mlir::ModuleOp"> {
+  let summary = "Stores every f32 tensor in a narrower float type";
+  let description = [{
+    Rewrites every f32 tensor of the module to `dtype` (bf16 or f16; f32
+    leaves the module unchanged): function arguments and results, op
+    results and constants, whose values are rounded to nearest even once,
+    at compile time. Runs before sharding propagation, so the plan prices
+    and counts the bytes the program will move. Kernels keep f32
+    arithmetic inside (accumulation, the statistics of norms and softmax);
+    the dtype is the storage of every tensor between them.
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "f32, bf16 or f16">
+  ];
+}
+
+def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Groups chains of element-wise ops into dsp.fused ops";
+  let description = [{
+    Per-rank IR. Starting from the last op of each chain, an element-wise
+    op takes in the element-wise ops that produce its operands, as long as
+    their results broadcast to its shape (a bias `[C]`, an adaLN scale
+    `[B, 1, C]`), and so on up the chain. A producer read outside the group
+    too joins it only if it has the group's shape and all those reads come
+    after the group: it becomes one more result. Everything else stays an
+    input. A group of one op is left alone. The group becomes a `dsp.fused`
+    op at the position of its last op, with the members as its body, so a
+    bias add, GELU and residual add run as one pass over memory:
+
+    ```mlir
+    %0 = dsp.add %x, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
+    %1 = dsp.gelu %0 : tensor<64x1152xf32>
+    %2 = dsp.add %1, %r : tensor<64x1152xf32>, tensor<64x1152xf32> -> tensor<64x1152xf32>
+    ```
+
+    becomes one `dsp.fused(%x, %b, %r)` whose body holds the three ops.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
+def LowerFusedToGpu : Pass<"dsp-lower-fused-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Generates a GPU kernel for every dsp.fused op";
+  let description = [{
+    For target cuda. Each `dsp.fused` op becomes a `gpu.module` with one
+    kernel and a `dsp.launch` of it. The kernel is generated through MLIR's
+    GPU path: the body becomes a `linalg.generic` on memrefs of the
+    iteration space, with adjacent dims that every operand holds alike
+    (whole or broadcast) merged first; then parallel loops, tiled by a
+    block of threads along the innermost dim, mapped to blocks and threads
+    and outlined into a `gpu.func`. Its arguments are the inputs then the
+    results as bare pointers. Values of f16 and bf16 are widened to f32 on
+    load and rounded once on store. The launch's grid and block come from
+    the mapping. The `gpu.module`s are then lowered to NVVM and serialized
+    by the upstream passes (`gpu-module-to-binary`).
+  }];
+  let dependentDialects = [
+    "::mlir::dsp::DSPDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::func::FuncDialect",
+    "::mlir::affine::AffineDialect"
+  ];
+}
+
 #endif // DSP_TRANSFORMS_PASSES_TD

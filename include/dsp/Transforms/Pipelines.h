@@ -3,6 +3,7 @@
 #ifndef DSP_TRANSFORMS_PIPELINES_H
 #define DSP_TRANSFORMS_PIPELINES_H
 
+#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "mlir/Pass/PassManager.h"
 
 namespace mlir::dsp {
@@ -14,12 +15,23 @@ void buildImportCleanupPipeline(OpPassManager &pm);
 
 /// What turns a planned module into the IR a program serializes 1:1: a
 /// value of its own per result (`--dsp-materialize-results`), then the
-/// per-rank IR of `--dsp-localize`.
-void buildProgramLoweringPipeline(OpPassManager &pm);
+/// per-rank IR of `--dsp-localize`; for target cuda (null `target`: cpu),
+/// element-wise fusion, GPU kernel generation and serialization.
+void buildProgramLoweringPipeline(OpPassManager &pm, TargetAttr target);
 
-/// Registers `--dsp-pipeline` (import cleanup, sharding propagation, reshard
-/// insertion: the plan, still global IR).
+/// Lowers the module's gpu.modules to NVVM for `chip` and serializes them
+/// into gpu.binary ops of `format` (fatbin, isa or bin).
+void buildGpuBinaryPipeline(OpPassManager &pm, StringRef chip,
+                            StringRef format);
+
+/// Registers `--dsp-pipeline` and `--dsp-gpu-to-binary`
+/// (buildGpuBinaryPipeline).
 void registerPipelines();
+
+/// Adds what the GPU kernel generation needs to `registry`: the GPU
+/// dialect, the conversions to the LLVM dialect and to NVVM, the NVVM
+/// target and the translations to LLVM IR.
+void registerGpuCodegen(DialectRegistry &registry);
 
 } // namespace mlir::dsp
 

@@ -1,0 +1,120 @@
+//===- ConvertDtype.cpp - Narrow the storage type of f32 tensors ----------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+namespace mlir::dsp {
+#define GEN_PASS_DEF_CONVERTDTYPE
+#include "dsp/Transforms/Passes.h.inc"
+
+namespace {
+struct ConvertDtype : impl::ConvertDtypeBase<ConvertDtype> {
+  using Base::Base;
+  void runOnOperation() override;
+};
+
+/// `type` with `narrow` for an f32 element type; other types unchanged.
+Type narrowType(Type type, FloatType narrow) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.getElementType().isF32())
+    return type;
+  return tensor.clone(narrow);
+}
+
+/// The bits of `value` rounded to nearest even in `narrow`.
+uint16_t narrowBits(float value, FloatType narrow) {
+  APFloat converted(value);
+  bool lost = false;
+  converted.convert(narrow.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                    &lost);
+  return static_cast<uint16_t>(converted.bitcastToAPInt().getZExtValue());
+}
+
+/// The constant `value` of f32 elements stored in `narrow`, or null if it is
+/// of a kind this pass does not know.
+ElementsAttr narrowConstant(ElementsAttr value, FloatType narrow) {
+  auto type = cast<RankedTensorType>(narrowType(value.getType(), narrow));
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(value)) {
+    if (dense.isSplat()) {
+      APFloat splat = dense.getSplatValue<APFloat>();
+      bool lost = false;
+      splat.convert(narrow.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                    &lost);
+      return DenseElementsAttr::get(type, splat);
+    }
+    SmallVector<uint16_t> bits;
+    bits.reserve(dense.getNumElements());
+    for (float element : dense.getValues<float>())
+      bits.push_back(narrowBits(element, narrow));
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(reinterpret_cast<const char *>(bits.data()),
+                             bits.size() * sizeof(uint16_t)));
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+  AsmResourceBlob *source =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  if (!source)
+    return nullptr;
+  ArrayRef<float> elements = source->getDataAs<float>();
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      elements.size() * sizeof(uint16_t), alignof(uint16_t));
+  auto *bits = reinterpret_cast<uint16_t *>(blob.getMutableData().data());
+  for (auto [index, element] : llvm::enumerate(elements))
+    bits[index] = narrowBits(element, narrow);
+  return DenseResourceElementsAttr::get(type, resource.getRawHandle().getKey(),
+                                        std::move(blob));
+}
+} // namespace
+
+void ConvertDtype::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *context = module.getContext();
+  FloatType narrow;
+  if (dtype == "bf16")
+    narrow = BFloat16Type::get(context);
+  else if (dtype == "f16")
+    narrow = Float16Type::get(context);
+  else if (dtype != "f32") {
+    module.emitError("unknown dtype '") << dtype << "', expected f32, bf16 "
+                                        << "or f16";
+    return signalPassFailure();
+  }
+  if (!narrow)
+    return;
+
+  WalkResult walk = module.walk([&](Operation *op) {
+    if (auto function = dyn_cast<func::FuncOp>(op)) {
+      auto convert = [&](TypeRange types) {
+        return llvm::map_to_vector(
+            types, [&](Type type) { return narrowType(type, narrow); });
+      };
+      function.setType(FunctionType::get(context,
+                                         convert(function.getArgumentTypes()),
+                                         convert(function.getResultTypes())));
+      for (BlockArgument argument : function.getArguments())
+        argument.setType(narrowType(argument.getType(), narrow));
+      return WalkResult::advance();
+    }
+    if (auto constant = dyn_cast<ConstantOp>(op)) {
+      if (!cast<ShapedType>(constant.getType()).getElementType().isF32())
+        return WalkResult::advance();
+      ElementsAttr value = narrowConstant(constant.getValue(), narrow);
+      if (!value) {
+        constant.emitError("cannot convert a constant of kind ")
+            << constant.getValue() << " to " << dtype;
+        return WalkResult::interrupt();
+      }
+      constant.setValueAttr(value);
+    }
+    for (Value result : op->getResults())
+      result.setType(narrowType(result.getType(), narrow));
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    signalPassFailure();
+}
+
+} // namespace mlir::dsp

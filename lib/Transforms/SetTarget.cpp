@@ -1,0 +1,40 @@
+//===- SetTarget.cpp - Record the device kind of a module -----------------===//
+
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/Passes.h"
+
+namespace mlir::dsp {
+#define GEN_PASS_DEF_SETTARGET
+#include "dsp/Transforms/Passes.h.inc"
+
+namespace {
+struct SetTarget : impl::SetTargetBase<SetTarget> {
+  using Base::Base;
+  void runOnOperation() override;
+};
+} // namespace
+
+void SetTarget::runOnOperation() {
+  ModuleOp module = getOperation();
+  std::optional<TargetKind> kind = symbolizeTargetKind(target);
+  if (!kind) {
+    module.emitError("unknown target '") << target << "', expected cpu or cuda";
+    return signalPassFailure();
+  }
+  StringAttr chipName = *kind == TargetKind::Cuda
+                            ? StringAttr::get(module.getContext(), chip)
+                            : StringAttr();
+  auto emitError = [&] { return module.emitError(); };
+  if (failed(TargetAttr::verifyInvariants(emitError, *kind, chipName)))
+    return signalPassFailure();
+  auto attr = TargetAttr::get(module.getContext(), *kind, chipName);
+  TargetAttr existing = getTarget(module);
+  if (existing && existing != attr) {
+    module.emitError("the module is compiled for ")
+        << existing << " already, not " << attr;
+    return signalPassFailure();
+  }
+  module->setAttr(DSPDialect::kTargetAttrName, attr);
+}
+
+} // namespace mlir::dsp

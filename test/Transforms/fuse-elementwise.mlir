@@ -1,0 +1,87 @@
+// RUN: dsp-opt %s -split-input-file --dsp-fuse-elementwise | FileCheck %s
+
+// A bias add, GELU and residual add become one pass over memory; the bias
+// broadcasts to the iteration space.
+// CHECK-LABEL: func.func @bias_gelu_residual(
+// CHECK-SAME:      %[[X:.*]]: tensor<64x1152xf32>, %[[B:.*]]: tensor<1152xf32>, %[[R:.*]]: tensor<64x1152xf32>)
+// CHECK-NEXT:    %[[F:.*]] = dsp.fused(%[[X]], %[[B]], %[[R]]) : (tensor<64x1152xf32>, tensor<1152xf32>, tensor<64x1152xf32>) -> tensor<64x1152xf32> {
+// CHECK-NEXT:    ^bb0(%[[A0:.*]]: tensor<64x1152xf32>, %[[A1:.*]]: tensor<1152xf32>, %[[A2:.*]]: tensor<64x1152xf32>):
+// CHECK-NEXT:      %[[S:.*]] = dsp.add %[[A0]], %[[A1]]
+// CHECK-NEXT:      %[[G:.*]] = dsp.gelu %[[S]] {approximate = "tanh"}
+// CHECK-NEXT:      %[[O:.*]] = dsp.add %[[G]], %[[A2]]
+// CHECK-NEXT:      dsp.yield %[[O]] : tensor<64x1152xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    return %[[F]]
+func.func @bias_gelu_residual(%x: tensor<64x1152xf32>, %b: tensor<1152xf32>, %r: tensor<64x1152xf32>) -> tensor<64x1152xf32> {
+  %0 = dsp.add %x, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
+  %1 = dsp.gelu %0 {approximate = "tanh"} : tensor<64x1152xf32>
+  %2 = dsp.add %1, %r : tensor<64x1152xf32>, tensor<64x1152xf32> -> tensor<64x1152xf32>
+  return %2 : tensor<64x1152xf32>
+}
+
+// -----
+
+// A producer also read after the group becomes one more result; a splat
+// constant is recomputed in the body instead of read, and its copy outside
+// goes once nothing reads it.
+// CHECK-LABEL: func.func @side_result(
+// CHECK-SAME:      %[[X:.*]]: tensor<8x16xf32>, %[[W:.*]]: tensor<16x16xf32>)
+// CHECK-NEXT:    %[[F:.*]]:2 = dsp.fused(%[[X]]) : (tensor<8x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: tensor<8x16xf32>):
+// CHECK-NEXT:      %[[H:.*]] = dsp.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-NEXT:      %[[M:.*]] = dsp.mul %[[A]], %[[H]]
+// CHECK-NEXT:      %[[E:.*]] = dsp.exp %[[M]]
+// CHECK-NEXT:      dsp.yield %[[M]], %[[E]] : tensor<8x16xf32>, tensor<8x16xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %[[P:.*]] = dsp.matmul %[[F]]#0, %[[W]]
+// CHECK-NEXT:    return %[[F]]#1, %[[P]]
+func.func @side_result(%x: tensor<8x16xf32>, %w: tensor<16x16xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>) {
+  %h = dsp.constant dense<0.5> : tensor<f32>
+  %0 = dsp.mul %x, %h : tensor<8x16xf32>, tensor<f32> -> tensor<8x16xf32>
+  %1 = dsp.exp %0 : tensor<8x16xf32>
+  %2 = dsp.matmul %0, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  return %1, %2 : tensor<8x16xf32>, tensor<8x16xf32>
+}
+
+// -----
+
+// A producer read by an op between it and the group's last op stays out:
+// fusing it would move its result after that reader. Each op still becomes
+// a kernel of its own.
+// CHECK-LABEL: func.func @read_in_between(
+// CHECK:         %[[N:.*]] = dsp.fused(%{{.*}}) : (tensor<8x16xf32>) -> tensor<8x16xf32> {
+// CHECK:           dsp.neg
+// CHECK:         %[[P:.*]] = dsp.matmul %[[N]]
+// CHECK-NEXT:    %[[S:.*]] = dsp.fused(%[[N]], %[[P]]) : (tensor<8x16xf32>, tensor<8x16xf32>) -> tensor<8x16xf32> {
+// CHECK:           dsp.add
+// CHECK:         return %[[S]]
+func.func @read_in_between(%x: tensor<8x16xf32>, %w: tensor<16x16xf32>) -> tensor<8x16xf32> {
+  %0 = dsp.neg %x : tensor<8x16xf32>
+  %1 = dsp.matmul %0, %w : tensor<8x16xf32>, tensor<16x16xf32> -> tensor<8x16xf32>
+  %2 = dsp.add %0, %1 : tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>
+  return %2 : tensor<8x16xf32>
+}
+
+// -----
+
+// adaLN: a modulation computed on [B, 1, C] joins the group of the
+// [B, N, C] stream it scales, recomputed per element; a comparison and a
+// select on booleans fuse as well.
+// CHECK-LABEL: func.func @modulation(
+// CHECK:         dsp.fused(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<2x1x32xf32>, tensor<2x64x32xf32>, tensor<2x1x32xf32>) -> tensor<2x64x32xf32> {
+// CHECK:           dsp.add
+// CHECK:           dsp.mul
+// CHECK:           dsp.add
+// CHECK:           dsp.greater
+// CHECK:           dsp.where
+// CHECK:           dsp.yield
+// CHECK-NOT:     dsp.fused
+func.func @modulation(%x: tensor<2x64x32xf32>, %scale: tensor<2x1x32xf32>, %shift: tensor<2x1x32xf32>) -> tensor<2x64x32xf32> {
+  %one = dsp.constant dense<1.0> : tensor<f32>
+  %0 = dsp.add %scale, %one : tensor<2x1x32xf32>, tensor<f32> -> tensor<2x1x32xf32>
+  %1 = dsp.mul %x, %0 : tensor<2x64x32xf32>, tensor<2x1x32xf32> -> tensor<2x64x32xf32>
+  %2 = dsp.add %1, %shift : tensor<2x64x32xf32>, tensor<2x1x32xf32> -> tensor<2x64x32xf32>
+  %3 = dsp.greater %2, %x : tensor<2x64x32xf32>, tensor<2x64x32xf32> -> tensor<2x64x32xi1>
+  %4 = dsp.where %3, %2, %x : tensor<2x64x32xi1>, tensor<2x64x32xf32>, tensor<2x64x32xf32> -> tensor<2x64x32xf32>
+  return %4 : tensor<2x64x32xf32>
+}

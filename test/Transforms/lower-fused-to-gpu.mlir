@@ -1,0 +1,71 @@
+// RUN: dsp-opt %s -split-input-file --dsp-lower-fused-to-gpu | FileCheck %s
+
+// A bias [C] broadcast over [N, C]: two dims, the bias read at row 0; one
+// block of 256 threads along C (a guard where 256 does not divide 1152),
+// rows on the grid's y. Inputs then results, one pointer each.
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK:         func.func @bias(
+// CHECK-NEXT:      %[[L:.*]] = dsp.launch @fused_0_kernel::@fused_0_kernel grid [5, 64, 1] block [256, 1, 1](%arg0, %arg1) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32>
+// CHECK-NEXT:      return %[[L]]
+// CHECK:         gpu.module @fused_0_kernel {
+// CHECK-NEXT:      gpu.func @fused_0_kernel(%[[X:.*]]: memref<64x1152xf32>, %[[B:.*]]: memref<1x1152xf32>, %[[O:.*]]: memref<64x1152xf32>) kernel
+// CHECK:             scf.if
+// CHECK:               memref.load %[[X]]
+// CHECK:               memref.load %[[B]][%c0,
+// CHECK:               arith.addf
+// CHECK:               math.erf
+// CHECK:               memref.store %{{.*}}, %[[O]]
+func.func @bias(%x: tensor<64x1152xf32>, %b: tensor<1152xf32>) -> tensor<64x1152xf32> {
+  %0 = dsp.fused(%x, %b) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32> {
+  ^bb0(%a0: tensor<64x1152xf32>, %a1: tensor<1152xf32>):
+    %1 = dsp.add %a0, %a1 : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
+    %2 = dsp.gelu %1 : tensor<64x1152xf32>
+    dsp.yield %2 : tensor<64x1152xf32>
+  }
+  return %0 : tensor<64x1152xf32>
+}
+
+// -----
+
+// Same-shape operands merge into one dim; bf16 is widened to f32 on load
+// and rounded once on store; the sharding of the result carries over.
+// CHECK-LABEL: func.func @narrow(
+// CHECK-NEXT:      dsp.launch @fused_0_kernel::@fused_0_kernel grid [16, 1, 1] block [256, 1, 1](%arg0, %arg1) {dsp.sharding = [#dsp.shard<dim = 0>]}
+// CHECK:         gpu.func @fused_0_kernel(%{{.*}}: memref<4096xbf16>, %{{.*}}: memref<4096xbf16>, %{{.*}}: memref<4096xbf16>) kernel
+// CHECK:           arith.extf %{{.*}} : bf16 to f32
+// CHECK:           arith.extf %{{.*}} : bf16 to f32
+// CHECK:           arith.mulf %{{.*}} : f32
+// CHECK:           arith.truncf %{{.*}} : f32 to bf16
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @narrow(%x: tensor<4x32x32xbf16> {dsp.sharding = #dsp.shard<dim = 0>}, %y: tensor<4x32x32xbf16> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x32x32xbf16> {
+    %0 = dsp.fused(%x, %y) {dsp.sharding = [#dsp.shard<dim = 0>]} : (tensor<4x32x32xbf16>, tensor<4x32x32xbf16>) -> tensor<4x32x32xbf16> {
+    ^bb0(%a0: tensor<4x32x32xbf16>, %a1: tensor<4x32x32xbf16>):
+      %1 = dsp.silu %a0 : tensor<4x32x32xbf16>
+      %2 = dsp.mul %1, %a1 : tensor<4x32x32xbf16>, tensor<4x32x32xbf16> -> tensor<4x32x32xbf16>
+      dsp.yield %2 : tensor<4x32x32xbf16>
+    }
+    %3 = dsp.all_gather %0 dim 0 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<4x32x32xbf16> -> tensor<8x32x32xbf16>
+    return %3 : tensor<8x32x32xbf16>
+  }
+}
+
+// -----
+
+// Integer division by zero is 0 and casts from float saturate, as on cpu;
+// a boolean result is stored as i1 (one byte).
+// CHECK-LABEL: func.func @integers(
+// CHECK:         gpu.func @fused_0_kernel(%{{.*}}: memref<8xi64>, %{{.*}}: memref<8xf32>, %{{.*}}: memref<8xi64>, %{{.*}}: memref<8xi1>) kernel
+// CHECK:           arith.fptosi
+// CHECK:           arith.divsi
+// CHECK:           arith.select
+// CHECK:           arith.cmpi slt
+func.func @integers(%x: tensor<8xi64>, %y: tensor<8xf32>) -> (tensor<8xi64>, tensor<8xi1>) {
+  %0:2 = dsp.fused(%x, %y) : (tensor<8xi64>, tensor<8xf32>) -> (tensor<8xi64>, tensor<8xi1>) {
+  ^bb0(%a0: tensor<8xi64>, %a1: tensor<8xf32>):
+    %1 = dsp.cast %a1 : tensor<8xf32> -> tensor<8xi64>
+    %2 = dsp.div %a0, %1 : tensor<8xi64>, tensor<8xi64> -> tensor<8xi64>
+    %3 = dsp.less %2, %a0 : tensor<8xi64>, tensor<8xi64> -> tensor<8xi1>
+    dsp.yield %2, %3 : tensor<8xi64>, tensor<8xi1>
+  }
+  return %0#0, %0#1 : tensor<8xi64>, tensor<8xi1>
+}
