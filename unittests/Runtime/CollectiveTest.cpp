@@ -487,50 +487,51 @@ struct PipelineModel {
   uint64_t allToAll, allGather, allReduce;
 };
 
-PipelineModel writePipelineModel(int ranks) {
+PipelineModel writePipelineModel(int ranks, dsp::program::DType dtype = F32) {
   Shape global = {4, 6, 8};
   Layout t = split(1, 1, 6, 1, ranks), b = split(0, 1, 4, 1, ranks);
   Layout replicated = ofKind(Layout::Replicated);
   ProgramBuilder builder;
   builder.program.set_ranks(ranks);
   Shape xLocal = t.localShape(global, ranks);
-  uint32_t x = builder.input("x", F32, xLocal);
+  uint32_t x = builder.input("x", dtype, xLocal);
   for (int64_t value : t.encode())
     builder.program.mutable_tensors(x)->add_layout(value);
   for (int64_t dim : global)
     builder.program.mutable_tensors(x)->add_global_shape(dim);
-  uint32_t two = builder.weight("two", f32({1}, {2.0f}));
-  uint32_t doubled = builder.op("mul", {x, two}, F32, xLocal);
+  uint32_t two = builder.weight("two", ofDtype(dtype, {1}, {2.0f}));
+  uint32_t doubled = builder.op("mul", {x, two}, dtype, xLocal);
   Shape bLocal = b.localShape(global, ranks);
   uint32_t switched =
-      builder.op("all_to_all", {doubled}, F32, bLocal,
+      builder.op("all_to_all", {doubled}, dtype, bLocal,
                  {ints("from", t.encode()), ints("to", b.encode()),
                   ints("global_shape", global)});
   Shape summedLocal = {bLocal[0], 6, 1};
-  uint32_t summed = builder.op("reduce_sum", {switched}, F32, summedLocal,
+  uint32_t summed = builder.op("reduce_sum", {switched}, dtype, summedLocal,
                                {ints("axes", {2}), ints("keepdims", {1})});
   builder.output(
-      builder.op("all_gather", {summed}, F32, {4, 6, 1},
+      builder.op("all_gather", {summed}, dtype, {4, 6, 1},
                  {ints("from", b.encode()), ints("to", replicated.encode()),
                   ints("global_shape", {4, 6, 1})}));
-  uint32_t shifted = builder.op("add", {x, two}, F32, xLocal);
+  uint32_t shifted = builder.op("add", {x, two}, dtype, xLocal);
   uint32_t cleared =
-      builder.op("zero_pad", {shifted}, F32, xLocal,
+      builder.op("zero_pad", {shifted}, dtype, xLocal,
                  {ints("from", t.encode()), ints("global_shape", global)});
-  uint32_t partial = builder.op("reduce_sum", {cleared}, F32, {4, 1, 8},
+  uint32_t partial = builder.op("reduce_sum", {cleared}, dtype, {4, 1, 8},
                                 {ints("axes", {1}), ints("keepdims", {1})});
   builder.output(
-      builder.op("all_reduce", {partial}, F32, {4, 1, 8},
+      builder.op("all_reduce", {partial}, dtype, {4, 1, 8},
                  {ints("from", ofKind(Layout::Partial).encode()),
                   ints("to", replicated.encode()),
                   ints("global_shape", {4, 1, 8}), str("reduction", "sum")}));
   PipelineModel model;
-  model.path = temporaryPath("pipeline" + std::to_string(ranks) + ".dspx");
+  model.path = temporaryPath("pipeline" + std::to_string(ranks) +
+                             dsp::format::dtypeName(dtype) + ".dspx");
   EXPECT_EQ(builder.write(model.path), "");
-  int64_t n = ranks;
-  model.allToAll = (n - 1) * b.block(n) * t.block(n) * 8 * 4;
-  model.allGather = (n - 1) * b.block(n) * 6 * 4;
-  model.allReduce = 2 * (n - 1) * ceilDiv(32, n) * 4;
+  int64_t n = ranks, size = dsp::format::elementSize(dtype);
+  model.allToAll = (n - 1) * b.block(n) * t.block(n) * 8 * size;
+  model.allGather = (n - 1) * b.block(n) * 6 * size;
+  model.allReduce = 2 * (n - 1) * ceilDiv(32, n) * size;
   return model;
 }
 
@@ -591,6 +592,33 @@ TEST(CollectiveTest, DspRunLocalRanks) {
               0)
         << output;
     expectStats(stats, model, ranks, "local");
+  }
+}
+
+// A bf16 program runs on f32 .npy files (rounded on input, compared and
+// written as f32), and each collective sends half the bytes of the f32 one.
+TEST(CollectiveTest, DspRunLocalRanksBfloat16) {
+  std::string arguments = writePipelineData() + " --atol=0.2";
+  for (int ranks : {2, 4}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    PipelineModel f32Model = writePipelineModel(ranks);
+    PipelineModel model = writePipelineModel(ranks, dsp::program::BF16);
+    EXPECT_EQ(2 * model.allToAll, f32Model.allToAll);
+    EXPECT_EQ(2 * model.allGather, f32Model.allGather);
+    EXPECT_EQ(2 * model.allReduce, f32Model.allReduce);
+    std::string stats = temporaryPath("pipeline_bf16_stats.json"),
+                written = temporaryPath("pipeline_bf16_y.npy"), output;
+    EXPECT_EQ(runCommand(std::string(DSP_RUN_PATH) + " " + model.path +
+                             arguments + " --stats-json=" + stats +
+                             " --output=@" + written,
+                         output),
+              0)
+        << output;
+    expectStats(stats, model, ranks, "local");
+    dsp::npy::Array y;
+    ASSERT_EQ(dsp::npy::read(written, y), "");
+    EXPECT_EQ(y.dtype, F32);
+    EXPECT_EQ(y.shape, (Shape{4, 6, 1}));
   }
 }
 
