@@ -51,10 +51,11 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
   return static_cast<size_t>(elementCount(shape)) * elementSize;
 }
 
-/// Reduces element i of `n` blocks of `count` elements, `stride` bytes
-/// apart, into `out[i]`: acc = block `first`, then acc = op(block k, acc)
-/// for the blocks after it, cyclically. Elements are read as `Acc` (f32 for
-/// f16 and bf16) and written back once; integer sums wrap around.
+/// Reduces `n` blocks of `count` elements, `stride` bytes apart, into
+/// `out`: element-wise, starting with block `first` and folding in the
+/// blocks after it, cyclically, as acc + next or max(next, acc) (the order
+/// decides which NaN or which of +-0 wins). Elements are read as `Acc` (f32
+/// for f16 and bf16) and written back once; integer sums wrap around.
 template <typename T, typename Acc = T, Acc (*Load)(T) = nullptr,
           T (*Store)(Acc) = nullptr>
 void reduceBlocks(void *out, const uint8_t *blocks, size_t stride, int n,
@@ -65,21 +66,32 @@ void reduceBlocks(void *out, const uint8_t *blocks, size_t stride, int n,
     else
       return value;
   };
+  auto block = [&](int index) {
+    return reinterpret_cast<const T *>(blocks + (index % n) * stride);
+  };
   T *target = static_cast<T *>(out);
-  for (size_t i = 0; i < count; ++i) {
-    auto element = [&](int block) {
-      return load(
-          reinterpret_cast<const T *>(blocks + (block % n) * stride)[i]);
-    };
-    Acc acc = element(first);
+  // Tiles of accumulators, so that the loops over elements vectorize.
+  constexpr size_t kTile = 1024;
+  Acc acc[kTile];
+  for (size_t begin = 0; begin < count; begin += kTile) {
+    size_t length = std::min(kTile, count - begin);
+    const T *source = block(first) + begin;
+    for (size_t j = 0; j < length; ++j)
+      acc[j] = load(source[j]);
     for (int k = 1; k < n; ++k) {
-      Acc next = element(first + k);
-      acc = max ? std::max(next, acc) : wrapping(acc, next, std::plus<>());
+      source = block(first + k) + begin;
+      if (max)
+        for (size_t j = 0; j < length; ++j)
+          acc[j] = std::max(load(source[j]), acc[j]);
+      else
+        for (size_t j = 0; j < length; ++j)
+          acc[j] = wrapping(acc[j], load(source[j]), std::plus<>());
     }
-    if constexpr (Store != nullptr)
-      target[i] = Store(acc);
-    else
-      target[i] = acc;
+    for (size_t j = 0; j < length; ++j)
+      if constexpr (Store != nullptr)
+        target[begin + j] = Store(acc[j]);
+      else
+        target[begin + j] = acc[j];
   }
 }
 
