@@ -476,15 +476,6 @@ void run(const Options &options) {
     error = dsp::npy::read(path, array);
     if (!error.empty())
       die(error);
-    DType dtype = group->inputInfo(index).dtype;
-    if (dsp::format::isFloat16(dtype) && array.dtype == dsp::program::F32) {
-      std::vector<uint8_t> narrow(array.data.size() / 2);
-      dsp::format::narrowFromFloat(
-          dtype, reinterpret_cast<const float *>(array.data.data()),
-          narrow.data(), narrow.size() / 2);
-      array.dtype = dtype;
-      array.data = std::move(narrow);
-    }
     Status status = group->bindInput(index, array.dtype, array.shape,
                                      array.data.data(), array.data.size());
     if (!status)
