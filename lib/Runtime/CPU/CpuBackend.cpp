@@ -24,13 +24,13 @@ namespace {
 using cpu::Op;
 
 /// How the backend makes the kernel of an op: its factory (null if it has
-/// none), and whether that kernel computes in f32 only, so that f16 and
-/// bf16 operands reach it widened (Widened.cpp). Data movement and the
-/// collectives take every dtype as it is; the reducing collectives reduce
-/// 16-bit floats in f32 themselves.
+/// none), and whether f16 and bf16 operands reach that kernel widened to
+/// f32 (Widened.cpp), because its float math is f32 only. Data movement and
+/// the collectives take every dtype as it is; the reducing collectives
+/// reduce 16-bit floats in f32 themselves.
 struct KernelMaker {
   cpu::KernelFactory factory;
-  bool computesInF32;
+  bool widensFloat16;
 };
 
 KernelMaker kernelMaker(Op op) {
@@ -177,7 +177,7 @@ public:
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
     cpu::KernelContext context{program, instruction, *op, pool_, communicator_};
-    kernel = maker.computesInF32 && hasFloat16Operand(program, instruction)
+    kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
                  ? cpu::createWidenedKernel(context, maker.factory)
                  : maker.factory(context);
     if (!kernel)
