@@ -14,6 +14,8 @@
 #include "dsp/Format/Float16.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 namespace dsp {
 namespace runtime {
