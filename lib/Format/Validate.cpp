@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <vector>
 
 using dsp::program::Attribute;
 using dsp::program::DType;
@@ -130,7 +132,7 @@ public:
   }
 
   /// `index` < 0 names the output.
-  bool dtypeIn(int index, std::initializer_list<DType> allowed) {
+  bool dtypeIn(int index, const std::vector<DType> &allowed) {
     DType dtype = operand(index).dtype();
     if (std::find(allowed.begin(), allowed.end(), dtype) != allowed.end())
       return true;
@@ -262,21 +264,49 @@ private:
 /// counts and attribute names are known to fit its op.
 using Checker = bool (*)(InstructionChecker &);
 
-bool checkUnary(InstructionChecker &c, DType in, DType out) {
-  return c.dtypeIn(0, {in}) && c.dtypeIn(-1, {out}) &&
-         c.outputShapeIs(c.inputShape(0));
+// The dtype families. Every operand of one op has the same dtype unless the
+// op's rule says otherwise (a bool result, gather indices, cast).
+const std::vector<DType> kFloatDtypes = {dsp::program::F32, dsp::program::F16,
+                                         dsp::program::BF16};
+const std::vector<DType> kIntegerDtypes = {dsp::program::I64,
+                                           dsp::program::I32};
+const std::vector<DType> kNumericDtypes = [] {
+  std::vector<DType> numeric = kFloatDtypes;
+  numeric.insert(numeric.end(), kIntegerDtypes.begin(), kIntegerDtypes.end());
+  return numeric;
+}();
+const std::vector<DType> kCastDtypes = [] {
+  std::vector<DType> all = kNumericDtypes;
+  all.push_back(dsp::program::BOOL);
+  return all;
+}();
+
+/// Input 0 of a dtype in `allowed`, every other input of its dtype, and the
+/// output too unless `result` gives the output's dtype.
+bool sameDtypes(InstructionChecker &c, const std::vector<DType> &allowed,
+                std::optional<DType> result = std::nullopt) {
+  if (!c.dtypeIn(0, allowed))
+    return false;
+  for (int i = 1; i < c.numInputs(); ++i)
+    if (!c.sameDtype(i, 0))
+      return false;
+  return result ? c.dtypeIn(-1, {*result}) : c.sameDtype(-1, 0);
 }
 
-bool checkUnaryF32(InstructionChecker &c) {
-  return checkUnary(c, dsp::program::F32, dsp::program::F32);
+/// A float operand and a result of its dtype and shape: the math functions.
+bool checkUnaryFloat(InstructionChecker &c) {
+  return sameDtypes(c, kFloatDtypes) && c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkIsNan(InstructionChecker &c) {
-  return checkUnary(c, dsp::program::F32, dsp::program::BOOL);
+  return sameDtypes(c, kFloatDtypes, dsp::program::BOOL) &&
+         c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkNot(InstructionChecker &c) {
-  return checkUnary(c, dsp::program::BOOL, dsp::program::BOOL);
+  return c.dtypeIn(0, {dsp::program::BOOL}) &&
+         c.dtypeIn(-1, {dsp::program::BOOL}) &&
+         c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkBroadcast(InstructionChecker &c) {
@@ -290,14 +320,11 @@ bool checkBroadcast(InstructionChecker &c) {
 }
 
 bool checkArithmetic(InstructionChecker &c) {
-  return c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
-         c.sameDtype(1, 0) && c.sameDtype(-1, 0) && checkBroadcast(c);
+  return sameDtypes(c, kNumericDtypes) && checkBroadcast(c);
 }
 
 bool checkComparison(InstructionChecker &c) {
-  return c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}) &&
-         c.sameDtype(1, 0) && c.dtypeIn(-1, {dsp::program::BOOL}) &&
-         checkBroadcast(c);
+  return sameDtypes(c, kNumericDtypes, dsp::program::BOOL) && checkBroadcast(c);
 }
 
 bool checkLogical(InstructionChecker &c) {
@@ -312,7 +339,7 @@ bool checkWhere(InstructionChecker &c) {
 }
 
 bool checkGelu(InstructionChecker &c) {
-  if (!checkUnaryF32(c))
+  if (!checkUnaryFloat(c))
     return false;
   const Attribute *approximate =
       c.attribute("approximate", false, Attribute::kStr);
@@ -326,14 +353,13 @@ bool checkGelu(InstructionChecker &c) {
 }
 
 bool checkCast(InstructionChecker &c) {
-  auto types = {dsp::program::F32, dsp::program::I64, dsp::program::BOOL};
-  return c.dtypeIn(0, types) && c.dtypeIn(-1, types) &&
+  return c.dtypeIn(0, kCastDtypes) && c.dtypeIn(-1, kCastDtypes) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkMatmul(InstructionChecker &c) {
-  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(1, 0) ||
-      !c.sameDtype(-1, 0) || !c.rankAtLeast(0, 2) || !c.rankAtLeast(1, 2))
+  if (!sameDtypes(c, kFloatDtypes) || !c.rankAtLeast(0, 2) ||
+      !c.rankAtLeast(1, 2))
     return false;
   Shape a = c.inputShape(0), b = c.inputShape(1);
   int64_t k = a[a.size() - 1];
@@ -354,7 +380,7 @@ bool checkMatmul(InstructionChecker &c) {
 bool checkLayerNorm(InstructionChecker &c) {
   int64_t axis = 0;
   double epsilon = 0;
-  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+  if (!sameDtypes(c, kFloatDtypes) ||
       !c.axis("axis", c.inputShape(0).size(), axis) ||
       !c.singleFloat("epsilon", true, epsilon) ||
       !c.outputShapeIs(c.inputShape(0)))
@@ -362,8 +388,6 @@ bool checkLayerNorm(InstructionChecker &c) {
   Shape x = c.inputShape(0);
   Shape normalized(x.begin() + axis, x.end());
   for (int i = 1; i < c.numInputs(); ++i) {
-    if (!c.sameDtype(i, 0))
-      return false;
     if (c.inputShape(i) != normalized)
       return c.fail("input " + std::to_string(i) + " has shape " +
                     shapeString(c.inputShape(i)) + ", expected " +
@@ -374,20 +398,15 @@ bool checkLayerNorm(InstructionChecker &c) {
 
 bool checkSoftmax(InstructionChecker &c) {
   int64_t axis = 0;
-  return c.dtypeIn(0, {dsp::program::F32}) && c.sameDtype(-1, 0) &&
+  return sameDtypes(c, kFloatDtypes) &&
          c.axis("axis", c.inputShape(0).size(), axis) &&
          c.outputShapeIs(c.inputShape(0));
 }
 
 bool checkAttention(InstructionChecker &c) {
   double scale = 0;
-  if (!c.singleFloat("scale", true, scale))
-    return false;
-  for (int i = 0; i < c.numInputs(); ++i)
-    if (!c.dtypeIn(i, {dsp::program::F32}))
-      return false;
-  if (!c.sameDtype(-1, 0) || !c.rankIs(0, 4) || !c.rankIs(1, 4) ||
-      !c.rankIs(2, 4))
+  if (!c.singleFloat("scale", true, scale) || !sameDtypes(c, kFloatDtypes) ||
+      !c.rankIs(0, 4) || !c.rankIs(1, 4) || !c.rankIs(2, 4))
     return false;
   Shape q = c.inputShape(0), k = c.inputShape(1), v = c.inputShape(2);
   if (k[0] != q[0] || k[1] != q[1] || k[3] != q[3])
@@ -507,7 +526,7 @@ bool checkSlice(InstructionChecker &c) {
 bool checkGather(InstructionChecker &c) {
   Shape data = c.inputShape(0), indices = c.inputShape(1);
   int64_t axis = 0;
-  if (!c.dtypeIn(1, {dsp::program::I64}) || !c.sameDtype(-1, 0) ||
+  if (!c.dtypeIn(1, kIntegerDtypes) || !c.sameDtype(-1, 0) ||
       !c.axis("axis", data.size(), axis))
     return false;
   Shape out(data.begin(), data.begin() + axis);
@@ -519,7 +538,9 @@ bool checkGather(InstructionChecker &c) {
 bool checkReduce(InstructionChecker &c) {
   Shape in = c.inputShape(0), axes;
   int64_t keepdims = 0;
-  if (!c.dtypeIn(0, {dsp::program::F32}) || !c.sameDtype(-1, 0) ||
+  // A mean needs a division, so integers only sum and take the maximum.
+  if (!sameDtypes(c,
+                  c.op() == Op::ReduceMean ? kFloatDtypes : kNumericDtypes) ||
       !c.ints("axes", axes) || !c.singleInt("keepdims", keepdims))
     return false;
   if (keepdims != 0 && keepdims != 1)
@@ -543,10 +564,7 @@ bool checkReduce(InstructionChecker &c) {
 }
 
 bool checkConv(InstructionChecker &c) {
-  for (int i = 0; i < c.numInputs(); ++i)
-    if (!c.dtypeIn(i, {dsp::program::F32}))
-      return false;
-  if (!c.sameDtype(-1, 0))
+  if (!sameDtypes(c, kFloatDtypes))
     return false;
   Shape x = c.inputShape(0), w = c.inputShape(1);
   if (x.size() < 3 || x.size() > 5)
@@ -687,8 +705,7 @@ bool checkCollective(InstructionChecker &c) {
   if (op == Op::AllToAll && from.dim == to.dim)
     return c.fail("attributes 'from' and 'to' split the same dim " +
                   std::to_string(from.dim) + ", expected different dims");
-  if ((op == Op::ReduceScatter || allReduce) &&
-      !c.dtypeIn(0, {dsp::program::F32, dsp::program::I64}))
+  if ((op == Op::ReduceScatter || allReduce) && !c.dtypeIn(0, kNumericDtypes))
     return false;
   if (allReduce) {
     const Attribute *reduction =

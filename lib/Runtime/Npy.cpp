@@ -13,7 +13,9 @@
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/ProgramFile.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <new>
@@ -166,6 +168,27 @@ private:
   size_t position_ = 0;
 };
 
+/// The .npy spelling of each dtype numpy has (bf16 has none).
+struct Descr {
+  const char *text;
+  DType dtype;
+};
+constexpr Descr kDescrs[] = {{"<f4", dsp::program::F32},
+                             {"<f2", dsp::program::F16},
+                             {"<i8", dsp::program::I64},
+                             {"<i4", dsp::program::I32},
+                             {"|b1", dsp::program::BOOL}};
+
+std::string unsupportedDescr(const std::string &descr) {
+  std::string expected;
+  for (size_t i = 0; i < std::size(kDescrs); ++i)
+    expected += std::string(i == 0                        ? "'"
+                            : i + 1 == std::size(kDescrs) ? " or '"
+                                                          : ", '") +
+                kDescrs[i].text + "'";
+  return "dtype " + descr + " is not supported (expected " + expected + ")";
+}
+
 /// Checks the parsed header and sets the dtype and shape of `array`.
 std::string interpretHeader(const std::map<std::string, HeaderValue> &entries,
                             Array &array) {
@@ -180,8 +203,7 @@ std::string interpretHeader(const std::map<std::string, HeaderValue> &entries,
   const HeaderValue &order = entries.at("fortran_order");
   const HeaderValue &shape = entries.at("shape");
   if (descr.kind != HeaderValue::String)
-    return "dtype " + descr.text +
-           " is not supported (expected '<f4', '<i8' or '|b1')";
+    return unsupportedDescr(descr.text);
   if (order.kind != HeaderValue::Boolean)
     return "fortran_order is " + order.text + ", expected True or False";
   if (shape.kind != HeaderValue::Tuple)
@@ -189,15 +211,12 @@ std::string interpretHeader(const std::map<std::string, HeaderValue> &entries,
   if (order.flag)
     return "Fortran-order arrays are not supported; save the array in C "
            "order (numpy.ascontiguousarray)";
-  if (descr.text == "<f4")
-    array.dtype = dsp::program::F32;
-  else if (descr.text == "<i8")
-    array.dtype = dsp::program::I64;
-  else if (descr.text == "|b1")
-    array.dtype = dsp::program::BOOL;
-  else
-    return "dtype '" + descr.text +
-           "' is not supported (expected '<f4', '<i8' or '|b1')";
+  const Descr *known =
+      std::find_if(std::begin(kDescrs), std::end(kDescrs),
+                   [&](const Descr &d) { return descr.text == d.text; });
+  if (known == std::end(kDescrs))
+    return unsupportedDescr("'" + descr.text + "'");
+  array.dtype = known->dtype;
   if (!format::checkedElementCount(shape.dims))
     return "shape " + shape.text + " has more than 2^48 elements";
   array.shape = shape.dims;
@@ -298,13 +317,13 @@ std::string read(const std::string &path, Array &array) {
 std::string write(const std::string &path, DType dtype,
                   const std::vector<int64_t> &shape, const void *data,
                   size_t bytes) {
-  const char *descr = dtype == dsp::program::F32    ? "<f4"
-                      : dtype == dsp::program::I64  ? "<i8"
-                      : dtype == dsp::program::BOOL ? "|b1"
-                                                    : nullptr;
-  if (!descr)
+  const Descr *known =
+      std::find_if(std::begin(kDescrs), std::end(kDescrs),
+                   [&](const Descr &d) { return d.dtype == dtype; });
+  if (known == std::end(kDescrs))
     return path + ": cannot write dtype " + format::dtypeName(dtype) +
            " to .npy";
+  const char *descr = known->text;
   std::optional<int64_t> count = format::checkedElementCount(shape);
   if (!count ||
       static_cast<uint64_t>(*count) * format::elementSize(dtype) != bytes)

@@ -262,18 +262,23 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
                          std::to_string(ranks_) + " ranks reads its " +
                          layout.str() + " block), got " +
                          format::shapeString(shape));
-  // A wrong dtype is left to the session to report.
-  bool extract = dtype == global.dtype;
-  if (extract && (bytes != global.bytes || !data))
+  // A wrong dtype is left to the session to report. Blocks keep the
+  // dtype of `data`; the sessions convert f32 to a 16-bit input.
+  bool extract = bindsTo(dtype, global.dtype);
+  size_t elementSize = format::elementSize(dtype);
+  size_t expected =
+      global.bytes / format::elementSize(global.dtype) * elementSize;
+  if (extract && (bytes != expected || !data))
     return Status::error(describe(index, global) + " expects " +
-                         std::to_string(global.bytes) + " bytes of data, got " +
+                         std::to_string(expected) + " bytes of data, got " +
                          std::to_string(bytes));
   const TensorInfo &local = sessions_[0]->inputInfo(index);
-  std::vector<uint8_t> block(local.bytes);
+  std::vector<uint8_t> block(local.bytes / format::elementSize(global.dtype) *
+                             elementSize);
   for (size_t i = 0; i < sessions_.size(); ++i) {
     if (extract)
-      format::extractBlock(data, shape, format::elementSize(dtype), layout,
-                           ranks_, rank(i), block.data());
+      format::extractBlock(data, shape, elementSize, layout, ranks_, rank(i),
+                           block.data());
     Status status = sessions_[i]->bindInput(index, dtype, local.shape,
                                             block.data(), block.size());
     if (!status)

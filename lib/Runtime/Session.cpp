@@ -11,6 +11,7 @@
 #include "dsp/Runtime/Runtime.h"
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Float16.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 #include "dsp/Runtime/Communicator.h"
@@ -214,6 +215,11 @@ int Session::findOutput(const std::string &name) const {
   return -1;
 }
 
+bool bindsTo(dsp::program::DType given, dsp::program::DType input) {
+  return given == input ||
+         (given == dsp::program::F32 && format::isFloat16(input));
+}
+
 Status Session::bindInput(size_t index, dsp::program::DType dtype,
                           const std::vector<int64_t> &shape, const void *data,
                           size_t bytes) {
@@ -224,7 +230,7 @@ Status Session::bindInput(size_t index, dsp::program::DType dtype,
   const TensorInfo &input = inputs_[index];
   std::string what =
       "input " + std::to_string(index) + " ('" + input.name + "')";
-  if (dtype != input.dtype)
+  if (!bindsTo(dtype, input.dtype))
     return Status::error(what + " expects dtype " +
                          format::dtypeName(input.dtype) + ", got " +
                          format::dtypeName(dtype));
@@ -232,8 +238,10 @@ Status Session::bindInput(size_t index, dsp::program::DType dtype,
     return Status::error(what + " expects shape " +
                          format::shapeString(input.shape) + ", got " +
                          format::shapeString(shape));
-  if (bytes != input.bytes || (!data && bytes))
-    return Status::error(what + " expects " + std::to_string(input.bytes) +
+  size_t count = input.bytes / format::elementSize(input.dtype);
+  size_t expected = count * format::elementSize(dtype);
+  if (bytes != expected || (!data && bytes))
+    return Status::error(what + " expects " + std::to_string(expected) +
                          " bytes of data, got " + std::to_string(bytes));
   // Kernels read bool elements as C++ bool, for which only 0 and 1 are
   // valid.
@@ -244,7 +252,10 @@ Status Session::bindInput(size_t index, dsp::program::DType dtype,
             what + " element " + std::to_string(i) + " is " +
             std::to_string(static_cast<const uint8_t *>(data)[i]) +
             ", expected 0 or 1 for bool");
-  if (bytes)
+  if (dtype != input.dtype)
+    format::narrowFromFloat(input.dtype, static_cast<const float *>(data),
+                            boundInputs_[index].data(), count);
+  else if (bytes)
     std::copy_n(static_cast<const uint8_t *>(data), bytes,
                 boundInputs_[index].data());
   inputBound_[index] = true;

@@ -67,6 +67,12 @@ def program_module(scratch):
     return Program_pb2
 
 
+def element_size(pb, dtype):
+    """The bytes of one element of `dtype`, a pb.DType value."""
+    return {pb.F32: 4, pb.F16: 2, pb.BF16: 2, pb.I64: 8, pb.I32: 4,
+            pb.BOOL: 1}[dtype]
+
+
 def with_program(blob, program):
     """Program file `blob` with its Program message replaced by `program`."""
     message = program.SerializeToString()
@@ -88,8 +94,6 @@ def validator_seeds(programs, scratch):
     (op, what), from the first program under 64 KiB that has it: name ->
     bytes."""
     pb = program_module(scratch)
-    sizes = {pb.F32: 4, pb.F16: 2, pb.BF16: 2, pb.I64: 8, pb.I32: 4,
-             pb.BOOL: 1}
     seeds = {}
     for blob in programs:
         if len(blob) > 65536:
@@ -115,7 +119,7 @@ def validator_seeds(programs, scratch):
                 elements = 1
                 for extent in target.shape:
                     elements *= extent
-                target.bytes = elements * sizes.get(target.dtype, 4)
+                target.bytes = elements * element_size(pb, target.dtype)
                 seeds[key] = with_program(blob, changed)
             layouts = {a.name: a for a in instruction.attributes}
             if (instruction.op == "all_to_all" and
@@ -147,7 +151,8 @@ def validator_seeds(programs, scratch):
 # Single-instruction programs that stop at one check of the validator which
 # no edit of a compiled program reaches (the operands are made by earlier
 # instructions there): name -> (op, [input shape], output shape, {attribute:
-# ints, floats or str}). Every tensor is f32.
+# ints, floats or str}[, [dtype of each input and of the output]]). Tensors
+# are f32 unless dtypes are given.
 CHECK_SEEDS = {
     "matmul-rank": ("matmul", [[3], [3, 2]], [2], {}),
     "matmul-batch": ("matmul", [[2, 3, 4], [3, 4, 5]], [2, 3, 5], {}),
@@ -174,6 +179,27 @@ CHECK_SEEDS = {
                     {"strides": [1, 1], "dilations": [1, 1],
                      "pads": [0, 0, 0, 0], "group": [1]}),
     "tile-repeats": ("tile", [[2]], [2], {"repeats": [-1]}),
+    # The dtype families: valid 16-bit and int32 programs, and mixed ones.
+    "matmul-bf16": ("matmul", [[2, 3], [3, 2]], [2, 2], {},
+                    ["BF16", "BF16", "BF16"]),
+    "softmax-f16": ("softmax", [[2, 3]], [2, 3], {"axis": [1]},
+                    ["F16", "F16"]),
+    "isnan-bf16": ("isnan", [[3]], [3], {}, ["BF16", "BOOL"]),
+    "add-i32": ("add", [[2, 3], [3]], [2, 3], {}, ["I32", "I32", "I32"]),
+    "add-mixed-16": ("add", [[2], [2]], [2], {}, ["F16", "BF16", "F16"]),
+    "reduce_sum-i32": ("reduce_sum", [[2, 3]], [2], {"axes": [1],
+                                                    "keepdims": [0]},
+                       ["I32", "I32"]),
+    "reduce_mean-i32": ("reduce_mean", [[2, 3]], [2], {"axes": [1],
+                                                      "keepdims": [0]},
+                        ["I32", "I32"]),
+    "gather-i32": ("gather", [[3, 2], [4]], [4, 2], {"axis": [0]},
+                   ["BF16", "I32", "BF16"]),
+    "cast-bf16-i32": ("cast", [[4]], [4], {}, ["BF16", "I32"]),
+    "cast-i32-f16": ("cast", [[4]], [4], {}, ["I32", "F16"]),
+    "attention-mask-dtype": ("attention", [[1, 1, 2, 4]] * 3 + [[2, 3]],
+                             [1, 1, 2, 4], {"scale": [1.0]},
+                             ["F16", "F16", "F16", "F32", "F16"]),
 }
 
 
@@ -184,7 +210,9 @@ def check_seeds(pb, base):
     template = pb.Program()
     template.ParseFromString(base[offset:offset + size])
     seeds = {}
-    for name, (op, inputs, output, attributes) in CHECK_SEEDS.items():
+    for name, (op, inputs, output, attributes, *dtypes) in CHECK_SEEDS.items():
+        dtypes = ([pb.DType.Value(d) for d in dtypes[0]] if dtypes else
+                  [pb.F32] * (len(inputs) + 1))
         program = pb.Program()
         program.format_version = template.format_version
         program.producer = template.producer
@@ -193,13 +221,13 @@ def check_seeds(pb, base):
         for index, shape in enumerate(inputs + [output]):
             tensor = program.tensors.add()
             tensor.name = f"t{index}"
-            tensor.dtype = pb.F32
+            tensor.dtype = dtypes[index]
             tensor.shape.extend(shape)
             tensor.kind = pb.OUTPUT if index == len(inputs) else pb.INPUT
             elements = 1
             for extent in shape:
                 elements *= extent
-            tensor.bytes = 4 * elements
+            tensor.bytes = element_size(pb, tensor.dtype) * elements
             tensor.offset = arena
             arena += (tensor.bytes + 63) // 64 * 64
         program.arena_bytes = arena
@@ -298,6 +326,8 @@ def main():
             write("npy-read", path.name, path.read_bytes())
     arrays = {
         "i64-2x3": np.arange(6, dtype="<i8").reshape(2, 3),
+        "i32-2x3": np.arange(6, dtype="<i4").reshape(2, 3),
+        "f16-3": np.array([1.5, -65504, np.inf], dtype="<f2"),
         "bool-4": np.array([True, False, True, True]),
         "f32-scalar": np.array(1.5, dtype="<f4"),
         "f32-0x3": np.zeros((0, 3), dtype="<f4"),

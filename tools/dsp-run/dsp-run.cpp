@@ -15,6 +15,7 @@
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/Float16.h"
 #include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/RankGroup.h"
 
@@ -29,6 +30,7 @@
 #include <sys/stat.h>
 #include <vector>
 
+using dsp::program::DType;
 using dsp::runtime::GroupStatistics;
 using dsp::runtime::RankGroup;
 using dsp::runtime::RankGroupOptions;
@@ -43,11 +45,14 @@ const char kUsage[] =
     "Runs a DSP program on inputs read from .npy files.\n"
     "\n"
     "  --input=@FILE | --input=NAME=@FILE\n"
-    "        bind an input; positional ones bind in graph-input order\n"
+    "        bind an input; positional ones bind in graph-input order;\n"
+    "        an f32 file binds to an f16 or bf16 input, rounded\n"
     "  --output=@FILE | --output=NAME=@FILE\n"
-    "        write an output (positional: graph-output order)\n"
+    "        write an output (positional: graph-output order); a bf16\n"
+    "        output is written as f32 (numpy has no bf16)\n"
     "  --expected-output=@FILE | --expected-output=NAME=@FILE\n"
-    "        compare an output with a reference; exit 1 on mismatch\n"
+    "        compare an output with a reference, in f32 for an f16 or\n"
+    "        bf16 output (the reference may be f32); exit 1 on mismatch\n"
     "  --atol=X          absolute tolerance (default 1e-4)\n"
     "  --rtol=X          relative tolerance (default 0)\n"
     "  --repeat=N        run N times, 1 to 1000000 (default 1)\n"
@@ -301,22 +306,32 @@ std::string describe(const char *kind, size_t index, const TensorInfo &info) {
          "')";
 }
 
-double element(const std::vector<uint8_t> &data, dsp::program::DType dtype,
-               size_t i) {
-  switch (dtype) {
-  case dsp::program::F32: {
-    float value;
-    std::memcpy(&value, data.data() + 4 * i, 4);
+/// Element `i` of `data`, an array of `dtype`.
+double element(const std::vector<uint8_t> &data, DType dtype, size_t i) {
+  auto load = [&](auto value) {
+    std::memcpy(&value, data.data() + sizeof(value) * i, sizeof(value));
     return value;
-  }
-  case dsp::program::I64: {
-    int64_t value;
-    std::memcpy(&value, data.data() + 8 * i, 8);
-    return static_cast<double>(value);
-  }
+  };
+  switch (dtype) {
+  case dsp::program::F32:
+    return load(float());
+  case dsp::program::F16:
+    return dsp::format::halfToFloat(load(uint16_t()));
+  case dsp::program::BF16:
+    return dsp::format::bfloat16ToFloat(load(uint16_t()));
+  case dsp::program::I64:
+    return static_cast<double>(load(int64_t()));
+  case dsp::program::I32:
+    return load(int32_t());
   default:
     return data[i];
   }
+}
+
+/// The dtype a .npy file holds a tensor of `dtype` in: numpy has no bf16, so
+/// bf16 tensors are read from and written as f32 (f16 ones may be either).
+DType npyDtype(DType dtype) {
+  return dtype == dsp::program::BF16 ? dsp::program::F32 : dtype;
 }
 
 std::string indexString(size_t flat, const std::vector<int64_t> &shape) {
@@ -339,7 +354,10 @@ void checkOutput(const RankGroup &group, size_t index,
   std::string error = dsp::npy::read(path, expected);
   if (!error.empty())
     die(error);
-  if (expected.dtype != info.dtype || expected.shape != info.shape)
+  bool comparable = expected.dtype == npyDtype(info.dtype) ||
+                    (dsp::format::isFloat16(info.dtype) &&
+                     expected.dtype == dsp::program::F32);
+  if (!comparable || expected.shape != info.shape)
     die(what + " is " + dsp::format::dtypeName(info.dtype) + " " +
         dsp::format::shapeString(info.shape) + " but the reference " + path +
         " is " + dsp::format::dtypeName(expected.dtype) + " " +
@@ -351,7 +369,7 @@ void checkOutput(const RankGroup &group, size_t index,
   size_t worst = 0;
   for (size_t i = 0; i < count; ++i) {
     double value = element(got, info.dtype, i);
-    double reference = element(expected.data, info.dtype, i);
+    double reference = element(expected.data, expected.dtype, i);
     // Equal values (infinities included) and NaN against NaN match; NaN
     // against a number is an infinite error.
     double difference = 0;
@@ -369,7 +387,7 @@ void checkOutput(const RankGroup &group, size_t index,
   }
   if (worstExcess > 0) {
     double value = element(got, info.dtype, worst);
-    double reference = element(expected.data, info.dtype, worst);
+    double reference = element(expected.data, expected.dtype, worst);
     std::ostringstream message;
     message.precision(9);
     message << what << " does not match " << path << ": worst element "
@@ -510,8 +528,16 @@ void run(const Options &options) {
 
   for (size_t i = 0; i < outputIndices.size(); ++i) {
     const TensorInfo &info = group->outputInfo(outputIndices[i]);
+    DType dtype = npyDtype(info.dtype);
     std::vector<uint8_t> data = readOutput(outputIndices[i]);
-    error = dsp::npy::write(options.outputs[i].path, info.dtype, info.shape,
+    if (dtype != info.dtype) {
+      std::vector<uint8_t> wide(data.size() * 2);
+      dsp::format::widenToFloat(info.dtype, data.data(),
+                                reinterpret_cast<float *>(wide.data()),
+                                data.size() / 2);
+      data = std::move(wide);
+    }
+    error = dsp::npy::write(options.outputs[i].path, dtype, info.shape,
                             data.data(), data.size());
     if (!error.empty())
       die(error);

@@ -105,6 +105,44 @@ TEST(ApiTest, BindErrorsAreClear) {
   EXPECT_NE(error.find("backend 'cuda' is not built in"), std::string::npos);
 }
 
+// f32 data binds to f16 and bf16 inputs, rounded to nearest even; the
+// 16-bit bytes bind as they are.
+TEST(ApiTest, F32BindsToFloat16Inputs) {
+  for (dsp::program::DType dtype : {dsp::program::F16, dsp::program::BF16}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    ProgramBuilder builder;
+    builder.output(
+        builder.op("neg", {builder.input("x", dtype, {3})}, dtype, {3}));
+    std::string path = temporaryPath("neg16.dspx"), error;
+    ASSERT_EQ(builder.write(path), "");
+    auto session = Session::open(path, {}, error);
+    ASSERT_TRUE(session) << error;
+    std::vector<float> x = {1.0f, 1.00048828125f, -3.0e-5f};
+    HostTensor rounded = float16(dtype, {3}, x);
+    HostTensor negated = float16(dtype, {3}, {-1.0f, -1.00048828125f, 3.0e-5f});
+    HostTensor out{dtype, {3}, std::vector<uint8_t>(6)};
+    for (bool asF32 : {true, false}) {
+      Status status =
+          asF32 ? session->bindInput(0, F32, {3}, x.data(), 12)
+                : session->bindInput(0, dtype, {3}, rounded.bytes.data(), 6);
+      ASSERT_TRUE(status.ok()) << status.message();
+      ASSERT_TRUE(session->run().ok());
+      ASSERT_TRUE(session->readOutput(0, out.bytes.data(), 6).ok());
+      EXPECT_EQ(out.bytes, negated.bytes);
+    }
+    Status status = session->bindInput(0, F32, {3}, x.data(), 6);
+    EXPECT_NE(status.message().find("expects 12 bytes of data, got 6"),
+              std::string::npos)
+        << status.message();
+    status = session->bindInput(0, I64, {3}, x.data(), 24);
+    EXPECT_NE(status.message().find(std::string("expects dtype ") +
+                                    dsp::format::dtypeName(dtype) +
+                                    ", got i64"),
+              std::string::npos)
+        << status.message();
+  }
+}
+
 TEST(ApiTest, SessionsShareOneProgram) {
   std::string error;
   auto file = dsp::format::ProgramFile::open(

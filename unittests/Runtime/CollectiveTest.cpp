@@ -49,7 +49,25 @@ std::vector<float> block(const std::vector<float> &global, const Shape &shape,
   return local;
 }
 
-/// What each rank computed and sent.
+/// `values` as a tensor of `dtype`: F32, F16, BF16 or I32 (for integers).
+HostTensor ofDtype(dsp::program::DType dtype, const Shape &shape,
+                   const std::vector<float> &values) {
+  if (dtype == dsp::program::I32)
+    return makeTensor(dtype, shape,
+                      std::vector<int32_t>(values.begin(), values.end()));
+  if (dsp::format::isFloat16(dtype))
+    return float16(dtype, shape, values);
+  return f32(shape, values);
+}
+
+std::vector<float> asFloats(const HostTensor &tensor) {
+  if (tensor.dtype != dsp::program::I32)
+    return tensor.floats();
+  return std::vector<float>(tensor.as<int32_t>(),
+                            tensor.as<int32_t>() + count(tensor.shape));
+}
+
+/// What each rank computed (as f32) and sent.
 struct RankResults {
   std::vector<std::vector<float>> outputs;
   std::vector<uint64_t> bytes;
@@ -78,11 +96,13 @@ RankResults runRanks(std::vector<std::unique_ptr<Session>> &sessions,
           communicators[rank]->abort(status.message());
         return;
       }
-      results.outputs[rank].resize(sessions[rank]->outputInfo(0).bytes / 4);
+      const dsp::runtime::TensorInfo &info = sessions[rank]->outputInfo(0);
+      HostTensor output{info.dtype, info.shape,
+                        std::vector<uint8_t>(info.bytes)};
       EXPECT_TRUE(sessions[rank]
-                      ->readOutput(0, results.outputs[rank].data(),
-                                   results.outputs[rank].size() * 4)
+                      ->readOutput(0, output.bytes.data(), output.bytes.size())
                       .ok());
+      results.outputs[rank] = asFloats(output);
       results.bytes[rank] = sessions[rank]->statistics().bytesPerRank;
     });
   for (std::thread &thread : threads)
@@ -91,13 +111,13 @@ RankResults runRanks(std::vector<std::unique_ptr<Session>> &sessions,
 }
 
 /// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
-/// r's operand.
+/// r's operand, bound as `dtype`.
 RankResults runCollective(const std::string &op, int ranks, const Shape &global,
                           const Layout &from, const Layout &to,
                           const std::vector<std::vector<float>> &inputs,
                           const std::string &reduction = "",
                           const CommunicatorOptions &options = {},
-                          int skip = -1) {
+                          int skip = -1, dsp::program::DType dtype = F32) {
   ProgramBuilder builder;
   builder.program.set_ranks(ranks);
   std::vector<dsp::program::Attribute> attributes = {
@@ -106,10 +126,12 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     attributes.push_back(ints("to", to.encode()));
   if (!reduction.empty())
     attributes.push_back(str("reduction", reduction));
-  uint32_t x = builder.input("x", F32, from.localShape(global, ranks));
+  uint32_t x = builder.input("x", dtype, from.localShape(global, ranks));
   builder.output(
-      builder.op(op, {x}, F32, to.localShape(global, ranks), attributes));
-  std::string path = temporaryPath(op + "_collective.dspx");
+      builder.op(op, {x}, dtype, to.localShape(global, ranks), attributes));
+  // Per process: ctest runs tests in parallel.
+  std::string path =
+      temporaryPath(op + "_collective_" + std::to_string(::getpid()) + ".dspx");
   std::string error = builder.write(path);
   EXPECT_EQ(error, "");
   auto file = dsp::format::ProgramFile::open(path, error);
@@ -125,10 +147,11 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     sessionOptions.communicator = communicators[rank];
     sessions.push_back(Session::create(file, sessionOptions, error));
     EXPECT_TRUE(sessions.back()) << error;
-    const std::vector<float> &input = inputs[rank];
+    HostTensor input =
+        ofDtype(dtype, from.localShape(global, ranks), inputs[rank]);
     EXPECT_TRUE(sessions.back()
-                    ->bindInput(0, F32, from.localShape(global, ranks),
-                                input.data(), input.size() * 4)
+                    ->bindInput(0, dtype, input.shape, input.bytes.data(),
+                                input.bytes.size())
                     .ok());
   }
   return runRanks(sessions, communicators, skip);
@@ -210,22 +233,37 @@ TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
     }
 }
 
+/// Each rank's summand of kShape, their sum and their maximum.
+struct Summands {
+  std::vector<std::vector<float>> values;
+  std::vector<float> sum, max;
+};
+
+/// Small integers: exact in every dtype, and every summation order gives
+/// the same sum.
+Summands makeSummands(int ranks, unsigned seed) {
+  Summands summands;
+  summands.sum.assign(count(kShape), 0.0f);
+  summands.max.assign(count(kShape), -INFINITY);
+  for (int r = 0; r < ranks; ++r) {
+    std::vector<float> values = randomFloats(count(kShape), seed + r, -8, 8);
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = std::round(values[i]);
+      summands.sum[i] += values[i];
+      summands.max[i] = std::max(summands.max[i], values[i]);
+    }
+    summands.values.push_back(values);
+  }
+  return summands;
+}
+
 TEST(CollectiveTest, ReduceScatterAndAllReduce) {
   Layout partial = ofKind(Layout::Partial),
          replicated = ofKind(Layout::Replicated);
   for (int ranks = 1; ranks <= 8; ++ranks) {
-    std::vector<std::vector<float>> summands;
-    std::vector<float> sum(count(kShape), 0.0f), max(count(kShape), -INFINITY);
-    for (int r = 0; r < ranks; ++r) {
-      // Small integers: every summation order gives the same floats.
-      std::vector<float> values = randomFloats(count(kShape), 10 + r, -8, 8);
-      for (size_t i = 0; i < values.size(); ++i) {
-        values[i] = std::round(values[i]);
-        sum[i] += values[i];
-        max[i] = std::max(max[i], values[i]);
-      }
-      summands.push_back(values);
-    }
+    Summands summed = makeSummands(ranks, 10);
+    const std::vector<std::vector<float>> &summands = summed.values;
+    const std::vector<float> &sum = summed.sum, &max = summed.max;
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
     RankResults reducedSum = runCollective("all_reduce", ranks, kShape, partial,
                                            replicated, summands, "sum");
@@ -249,6 +287,74 @@ TEST(CollectiveTest, ReduceScatterAndAllReduce) {
         EXPECT_EQ(scattered.outputs[r], block(sum, kShape, to, ranks, r));
         EXPECT_EQ(scattered.bytes[r], uint64_t((ranks - 1) * count(local) * 4));
       }
+    }
+  }
+}
+
+/// The all_reduce sum and the reduce_scatter (to `to`) of `summands`, each
+/// rank's bound as `dtype`.
+std::pair<RankResults, RankResults>
+sumAndScatter(int ranks, const std::vector<std::vector<float>> &summands,
+              const Layout &to, dsp::program::DType dtype) {
+  return {
+      runCollective("all_reduce", ranks, kShape, ofKind(Layout::Partial),
+                    ofKind(Layout::Replicated), summands, "sum", {}, -1, dtype),
+      runCollective("reduce_scatter", ranks, kShape, ofKind(Layout::Partial),
+                    to, summands, "", {}, -1, dtype)};
+}
+
+// f16, bf16 and i32 summands reduce like f32 ones, and 16-bit ones send half
+// the bytes.
+TEST(CollectiveTest, ReduceScatterAndAllReduceAtEveryDtype) {
+  for (dsp::program::DType dtype :
+       {dsp::program::F16, dsp::program::BF16, dsp::program::I32})
+    for (int ranks : {2, 3, 4}) {
+      SCOPED_TRACE(std::string(dsp::format::dtypeName(dtype)) + ", " +
+                   std::to_string(ranks) + " ranks");
+      size_t elementSize = dsp::format::elementSize(dtype);
+      Summands summed = makeSummands(ranks, 20);
+      const std::vector<std::vector<float>> &summands = summed.values;
+      const std::vector<float> &sum = summed.sum, &max = summed.max;
+      Layout to = layoutCase(1, ranks);
+      auto [reducedSum, scattered] = sumAndScatter(ranks, summands, to, dtype);
+      RankResults reducedMax = runCollective(
+          "all_reduce", ranks, kShape, ofKind(Layout::Partial),
+          ofKind(Layout::Replicated), summands, "max", {}, -1, dtype);
+      for (int r = 0; r < ranks; ++r) {
+        ASSERT_EQ(reducedSum.errors[r], "");
+        ASSERT_EQ(scattered.errors[r], "");
+        EXPECT_EQ(reducedSum.outputs[r], sum);
+        EXPECT_EQ(reducedMax.outputs[r], max);
+        EXPECT_EQ(scattered.outputs[r], block(sum, kShape, to, ranks, r));
+        EXPECT_EQ(reducedSum.bytes[r], 2 * (ranks - 1) *
+                                           ceilDiv(count(kShape), ranks) *
+                                           elementSize);
+        EXPECT_EQ(scattered.bytes[r], (ranks - 1) *
+                                          count(to.localShape(kShape, ranks)) *
+                                          elementSize);
+      }
+    }
+}
+
+// 16-bit sums are taken in f32 and rounded once: 1 + 3 eps rounds to
+// 1 + 4 eps (eps half an ulp of 1, the tie going to even), where rounding
+// after each addition would keep 1 wherever the 1 comes first. Every
+// element's fold starts on a different rank, so some start with the 1.
+TEST(CollectiveTest, Float16SumsRoundOnce) {
+  const int ranks = 4;
+  for (dsp::program::DType dtype : {dsp::program::F16, dsp::program::BF16}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    float eps = dtype == dsp::program::F16 ? std::ldexp(1.0f, -11)
+                                           : std::ldexp(1.0f, -8);
+    std::vector<std::vector<float>> summands(ranks);
+    for (int r = 0; r < ranks; ++r)
+      summands[r].assign(count(kShape), r == 0 ? 1.0f : eps);
+    std::vector<float> expected(count(kShape), 1.0f + 4 * eps);
+    Layout to = layoutCase(0, ranks);
+    auto [reduced, scattered] = sumAndScatter(ranks, summands, to, dtype);
+    for (int r = 0; r < ranks; ++r) {
+      EXPECT_EQ(reduced.outputs[r], expected);
+      EXPECT_EQ(scattered.outputs[r], block(expected, kShape, to, ranks, r));
     }
   }
 }
@@ -381,50 +487,51 @@ struct PipelineModel {
   uint64_t allToAll, allGather, allReduce;
 };
 
-PipelineModel writePipelineModel(int ranks) {
+PipelineModel writePipelineModel(int ranks, dsp::program::DType dtype = F32) {
   Shape global = {4, 6, 8};
   Layout t = split(1, 1, 6, 1, ranks), b = split(0, 1, 4, 1, ranks);
   Layout replicated = ofKind(Layout::Replicated);
   ProgramBuilder builder;
   builder.program.set_ranks(ranks);
   Shape xLocal = t.localShape(global, ranks);
-  uint32_t x = builder.input("x", F32, xLocal);
+  uint32_t x = builder.input("x", dtype, xLocal);
   for (int64_t value : t.encode())
     builder.program.mutable_tensors(x)->add_layout(value);
   for (int64_t dim : global)
     builder.program.mutable_tensors(x)->add_global_shape(dim);
-  uint32_t two = builder.weight("two", f32({1}, {2.0f}));
-  uint32_t doubled = builder.op("mul", {x, two}, F32, xLocal);
+  uint32_t two = builder.weight("two", ofDtype(dtype, {1}, {2.0f}));
+  uint32_t doubled = builder.op("mul", {x, two}, dtype, xLocal);
   Shape bLocal = b.localShape(global, ranks);
   uint32_t switched =
-      builder.op("all_to_all", {doubled}, F32, bLocal,
+      builder.op("all_to_all", {doubled}, dtype, bLocal,
                  {ints("from", t.encode()), ints("to", b.encode()),
                   ints("global_shape", global)});
   Shape summedLocal = {bLocal[0], 6, 1};
-  uint32_t summed = builder.op("reduce_sum", {switched}, F32, summedLocal,
+  uint32_t summed = builder.op("reduce_sum", {switched}, dtype, summedLocal,
                                {ints("axes", {2}), ints("keepdims", {1})});
   builder.output(
-      builder.op("all_gather", {summed}, F32, {4, 6, 1},
+      builder.op("all_gather", {summed}, dtype, {4, 6, 1},
                  {ints("from", b.encode()), ints("to", replicated.encode()),
                   ints("global_shape", {4, 6, 1})}));
-  uint32_t shifted = builder.op("add", {x, two}, F32, xLocal);
+  uint32_t shifted = builder.op("add", {x, two}, dtype, xLocal);
   uint32_t cleared =
-      builder.op("zero_pad", {shifted}, F32, xLocal,
+      builder.op("zero_pad", {shifted}, dtype, xLocal,
                  {ints("from", t.encode()), ints("global_shape", global)});
-  uint32_t partial = builder.op("reduce_sum", {cleared}, F32, {4, 1, 8},
+  uint32_t partial = builder.op("reduce_sum", {cleared}, dtype, {4, 1, 8},
                                 {ints("axes", {1}), ints("keepdims", {1})});
   builder.output(
-      builder.op("all_reduce", {partial}, F32, {4, 1, 8},
+      builder.op("all_reduce", {partial}, dtype, {4, 1, 8},
                  {ints("from", ofKind(Layout::Partial).encode()),
                   ints("to", replicated.encode()),
                   ints("global_shape", {4, 1, 8}), str("reduction", "sum")}));
   PipelineModel model;
-  model.path = temporaryPath("pipeline" + std::to_string(ranks) + ".dspx");
+  model.path = temporaryPath("pipeline" + std::to_string(ranks) +
+                             dsp::format::dtypeName(dtype) + ".dspx");
   EXPECT_EQ(builder.write(model.path), "");
-  int64_t n = ranks;
-  model.allToAll = (n - 1) * b.block(n) * t.block(n) * 8 * 4;
-  model.allGather = (n - 1) * b.block(n) * 6 * 4;
-  model.allReduce = 2 * (n - 1) * ceilDiv(32, n) * 4;
+  int64_t n = ranks, size = dsp::format::elementSize(dtype);
+  model.allToAll = (n - 1) * b.block(n) * t.block(n) * 8 * size;
+  model.allGather = (n - 1) * b.block(n) * 6 * size;
+  model.allReduce = 2 * (n - 1) * ceilDiv(32, n) * size;
   return model;
 }
 
@@ -485,6 +592,33 @@ TEST(CollectiveTest, DspRunLocalRanks) {
               0)
         << output;
     expectStats(stats, model, ranks, "local");
+  }
+}
+
+// A bf16 program runs on f32 .npy files (rounded on input, compared and
+// written as f32), and each collective sends half the bytes of the f32 one.
+TEST(CollectiveTest, DspRunLocalRanksBfloat16) {
+  std::string arguments = writePipelineData() + " --atol=0.2";
+  for (int ranks : {2, 4}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    PipelineModel f32Model = writePipelineModel(ranks);
+    PipelineModel model = writePipelineModel(ranks, dsp::program::BF16);
+    EXPECT_EQ(2 * model.allToAll, f32Model.allToAll);
+    EXPECT_EQ(2 * model.allGather, f32Model.allGather);
+    EXPECT_EQ(2 * model.allReduce, f32Model.allReduce);
+    std::string stats = temporaryPath("pipeline_bf16_stats.json"),
+                written = temporaryPath("pipeline_bf16_y.npy"), output;
+    EXPECT_EQ(runCommand(std::string(DSP_RUN_PATH) + " " + model.path +
+                             arguments + " --stats-json=" + stats +
+                             " --output=@" + written,
+                         output),
+              0)
+        << output;
+    expectStats(stats, model, ranks, "local");
+    dsp::npy::Array y;
+    ASSERT_EQ(dsp::npy::read(written, y), "");
+    EXPECT_EQ(y.dtype, F32);
+    EXPECT_EQ(y.shape, (Shape{4, 6, 1}));
   }
 }
 

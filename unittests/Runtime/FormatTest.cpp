@@ -216,6 +216,102 @@ std::string validateOp(const std::string &op, DType dtype, const Shape &shape,
   return validate(builder.program);
 }
 
+/// The problem `validate` finds in a one-op program of `op` on inputs of
+/// the given dtypes and shapes, with a result of `dtype` and `shape`.
+std::string
+validateDtypes(const std::string &op,
+               const std::vector<std::pair<DType, Shape>> &inputs,
+               const std::pair<DType, Shape> &result,
+               const std::vector<dsp::program::Attribute> &attributes = {}) {
+  ProgramBuilder builder;
+  std::vector<uint32_t> operands;
+  for (const auto &[dtype, shape] : inputs)
+    operands.push_back(
+        builder.input("x" + std::to_string(operands.size()), dtype, shape));
+  builder.output(
+      builder.op(op, operands, result.first, result.second, attributes));
+  builder.program.set_format_version(1);
+  return validate(builder.program);
+}
+
+TEST(FormatTest, ValidatorDtypeFamilies) {
+  using dsp::program::BF16;
+  using dsp::program::BOOL;
+  using dsp::program::F16;
+  using dsp::program::I32;
+  const Shape v = {2, 2};
+  auto axis = [](int64_t value) {
+    return std::vector<dsp::program::Attribute>{ints("axis", {value})};
+  };
+  auto reduce = std::vector<dsp::program::Attribute>{ints("axes", {0}),
+                                                     ints("keepdims", {0})};
+  // Float ops take f32, f16 and bf16; every operand of one dtype.
+  for (DType dtype : {F32, F16, BF16}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    EXPECT_EQ(validateDtypes("exp", {{dtype, v}}, {dtype, v}), "");
+    EXPECT_EQ(validateDtypes("isnan", {{dtype, v}}, {BOOL, v}), "");
+    EXPECT_EQ(validateDtypes("matmul", {{dtype, v}, {dtype, v}}, {dtype, v}),
+              "");
+    EXPECT_EQ(validateDtypes("less", {{dtype, v}, {dtype, v}}, {BOOL, v}), "");
+    EXPECT_EQ(validateDtypes("softmax", {{dtype, v}}, {dtype, v}, axis(1)), "");
+    EXPECT_EQ(validateDtypes("reduce_mean", {{dtype, v}}, {dtype, {2}}, reduce),
+              "");
+    EXPECT_EQ(validateDtypes("attention",
+                             {{dtype, {1, 1, 2, 4}},
+                              {dtype, {1, 1, 3, 4}},
+                              {dtype, {1, 1, 3, 4}},
+                              {dtype, {2, 3}}},
+                             {dtype, {1, 1, 2, 4}}, {floats("scale", {1.0})}),
+              "");
+  }
+  // Integer arithmetic, comparison, sums and maxima take i64 and i32.
+  for (DType dtype : {I64, I32}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    EXPECT_EQ(validateDtypes("add", {{dtype, v}, {dtype, {2}}}, {dtype, v}),
+              "");
+    EXPECT_EQ(validateDtypes("greater", {{dtype, v}, {dtype, v}}, {BOOL, v}),
+              "");
+    EXPECT_EQ(validateDtypes("reduce_sum", {{dtype, v}}, {dtype, {2}}, reduce),
+              "");
+    EXPECT_EQ(validateDtypes("reduce_max", {{dtype, v}}, {dtype, {2}}, reduce),
+              "");
+    EXPECT_EQ(validateDtypes("gather", {{BF16, {3, 2}}, {dtype, {4}}},
+                             {BF16, {4, 2}}, axis(0)),
+              "");
+  }
+  // Cast between any two of the six.
+  for (DType from : {F32, F16, BF16, I64, I32, BOOL})
+    for (DType to : {F32, F16, BF16, I64, I32, BOOL})
+      EXPECT_EQ(validateDtypes("cast", {{from, v}}, {to, v}), "");
+
+  EXPECT_EQ(validateDtypes("exp", {{I32, v}}, {I32, v}),
+            "instruction 0 (exp at 'node_1'): input 0 has dtype i32, expected "
+            "f32 or f16 or bf16");
+  EXPECT_EQ(validateDtypes("reduce_mean", {{I64, v}}, {I64, {2}}, reduce),
+            "instruction 0 (reduce_mean at 'node_1'): input 0 has dtype i64, "
+            "expected f32 or f16 or bf16");
+  EXPECT_EQ(validateDtypes("add", {{F16, v}, {BF16, v}}, {F16, v}),
+            "instruction 0 (add at 'node_1'): input 1 has dtype bf16, "
+            "expected f16 like input 0");
+  EXPECT_EQ(validateDtypes("matmul", {{BF16, v}, {BF16, v}}, {F32, v}),
+            "instruction 0 (matmul at 'node_1'): output has dtype f32, "
+            "expected bf16 like input 0");
+  EXPECT_EQ(validateDtypes("layer_norm", {{F16, v}, {F32, {2}}}, {F16, v},
+                           {ints("axis", {1}), floats("epsilon", {1e-5})}),
+            "instruction 0 (layer_norm at 'node_1'): input 1 has dtype f32, "
+            "expected f16 like input 0");
+  EXPECT_EQ(validateDtypes("isnan", {{BF16, v}}, {BF16, v}),
+            "instruction 0 (isnan at 'node_1'): output has dtype bf16, "
+            "expected bool");
+  EXPECT_EQ(validateDtypes("gather", {{F32, {3, 2}}, {F32, {4}}}, {F32, {4, 2}},
+                           axis(0)),
+            "instruction 0 (gather at 'node_1'): input 1 has dtype f32, "
+            "expected i64 or i32");
+  EXPECT_EQ(validateDtypes("and", {{BOOL, v}, {BF16, v}}, {BOOL, v}),
+            "instruction 0 (and at 'node_1'): input 1 has dtype bf16, "
+            "expected bool");
+}
+
 TEST(FormatTest, ValidatorRejectsHostileNumbers) {
   ProgramBuilder builder;
   uint32_t x = builder.input("x", F32, {4});

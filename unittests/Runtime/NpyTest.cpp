@@ -138,6 +138,41 @@ TEST(NpyTest, HeaderIsParsedNotSearched) {
   EXPECT_TRUE(mentions(readError(structured), "'descr': expected a string"));
 }
 
+TEST(NpyTest, Float16AndInt32RoundTrip) {
+  std::vector<uint16_t> halves = {0x3c00, 0xfbff, 0x7c00, 0x0001};
+  std::vector<int32_t> integers = {-1, 0, 2147483647, -2147483647 - 1};
+  struct Case {
+    dsp::program::DType dtype;
+    const char *descr;
+    const void *data;
+    size_t bytes;
+  };
+  for (const Case &c :
+       {Case{dsp::program::F16, "'<f2'", halves.data(), 8},
+        Case{dsp::program::I32, "'<i4'", integers.data(), 16}}) {
+    std::string path = temporaryPath("roundtrip.npy");
+    ASSERT_EQ(dsp::npy::write(path, c.dtype, {2, 2}, c.data, c.bytes), "");
+    EXPECT_TRUE(mentions(readText(path), c.descr));
+    dsp::npy::Array array;
+    ASSERT_EQ(dsp::npy::read(path, array), "");
+    EXPECT_EQ(array.dtype, c.dtype);
+    EXPECT_EQ(array.shape, (Shape{2, 2}));
+    EXPECT_EQ(0, std::memcmp(array.data.data(), c.data, c.bytes));
+  }
+  // numpy has no bf16: neither side pretends it does.
+  EXPECT_TRUE(
+      mentions(dsp::npy::write(temporaryPath("bf16.npy"), dsp::program::BF16,
+                               {1}, halves.data(), 2),
+               "cannot write dtype bf16 to .npy"));
+  std::string doubles =
+      writeNpy("doubles.npy",
+               "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+               std::string(8, '\0'));
+  EXPECT_EQ(readError(doubles),
+            doubles + ": dtype '<f8' is not supported (expected '<f4', '<f2', "
+                      "'<i8', '<i4' or '|b1')");
+}
+
 TEST(NpyTest, FifoIsAnErrorNotAWait) {
   std::string fifo = temporaryPath("input.fifo");
   ::unlink(fifo.c_str());

@@ -4,6 +4,7 @@
 #ifndef DSP_UNITTESTS_RUNTIME_TESTUTIL_H
 #define DSP_UNITTESTS_RUNTIME_TESTUTIL_H
 
+#include "dsp/Format/Float16.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Runtime.h"
 
@@ -40,10 +41,16 @@ struct HostTensor {
   template <typename T> const T *as() const {
     return reinterpret_cast<const T *>(bytes.data());
   }
+  /// The values of an f32, f16 or bf16 tensor as f32; empty for others.
   std::vector<float> floats() const {
-    if (bytes.size() != count(shape) * sizeof(float))
+    std::vector<float> values(count(shape));
+    if (dtype == program::F32 && bytes.size() == values.size() * 4)
+      std::memcpy(values.data(), bytes.data(), bytes.size());
+    else if (format::isFloat16(dtype) && bytes.size() == values.size() * 2)
+      format::widenToFloat(dtype, bytes.data(), values.data(), values.size());
+    else
       return {};
-    return std::vector<float>(as<float>(), as<float>() + count(shape));
+    return values;
   }
 };
 
@@ -62,6 +69,15 @@ inline HostTensor i64(Shape shape, const std::vector<int64_t> &values) {
 }
 inline HostTensor boolean(Shape shape, const std::vector<uint8_t> &values) {
   return makeTensor(program::BOOL, std::move(shape), values);
+}
+/// `values` rounded to `dtype`, F16 or BF16.
+inline HostTensor float16(DType dtype, Shape shape,
+                          const std::vector<float> &values) {
+  HostTensor tensor{dtype, std::move(shape),
+                    std::vector<uint8_t>(values.size() * 2)};
+  format::narrowFromFloat(dtype, values.data(), tensor.bytes.data(),
+                          values.size());
+  return tensor;
 }
 
 inline std::vector<float> randomFloats(size_t n, unsigned seed, float low = -1,
@@ -245,7 +261,9 @@ inline HostTensor runOp(const std::string &op,
     operands.push_back(builder.input("in" + std::to_string(i), inputs[i].dtype,
                                      inputs[i].shape));
   builder.output(builder.op(op, operands, dtype, shape, attributes));
-  std::string path = temporaryPath(op + ".dspx");
+  // Per process: ctest runs tests in parallel.
+  std::string path =
+      temporaryPath(op + "_" + std::to_string(::getpid()) + ".dspx");
   std::string error = builder.write(path);
   EXPECT_EQ(error, "");
   runtime::SessionOptions options;

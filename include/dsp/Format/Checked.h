@@ -92,17 +92,24 @@ std::optional<int64_t> checkedElementCount(const Range &dims,
   return empty ? 0 : count;
 }
 
-/// A floating-point value as int64 where the C++ conversion is undefined:
-/// NaN becomes 0 and values beyond the range saturate (Rust's `as`).
-inline int64_t saturatingToInt64(double x) {
-  const double kTwoTo63 = 9223372036854775808.0;
+/// A floating-point value as a signed `Integer` where the C++ conversion is
+/// undefined: NaN becomes 0 and values beyond the range saturate (Rust's
+/// `as`); others truncate toward zero.
+template <typename Integer> Integer saturatingToInteger(double x) {
+  // 2^(bits - 1), the first value past the top of the range: exact.
+  const double limit =
+      static_cast<double>(std::numeric_limits<Integer>::max()) + 1.0;
   if (x != x)
     return 0;
-  if (x >= kTwoTo63)
-    return INT64_MAX;
-  if (x < -kTwoTo63)
-    return INT64_MIN;
-  return static_cast<int64_t>(x);
+  if (x >= limit)
+    return std::numeric_limits<Integer>::max();
+  if (x < -limit)
+    return std::numeric_limits<Integer>::min();
+  return static_cast<Integer>(x);
+}
+
+inline int64_t saturatingToInt64(double x) {
+  return saturatingToInteger<int64_t>(x);
 }
 
 /// Parses a plain decimal number (digits only: no sign, space or suffix) no

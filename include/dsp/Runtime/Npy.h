@@ -1,8 +1,8 @@
 //===- Npy.h - Reading and writing NumPy .npy files -------------*- C++ -*-===//
 //
-// Format versions 1.0 to 3.0, little-endian '<f4', '<i8' and '|b1' arrays
-// in C order; anything else is rejected with a message saying what was
-// found. The reader takes regular files only (a FIFO or a device is an
+// Format versions 1.0 to 3.0, little-endian '<f4', '<f2', '<i8', '<i4' and
+// '|b1' arrays in C order; anything else is rejected with a message saying
+// what was found. The reader takes regular files only (a FIFO or a device is an
 // error, never a wait) and checks every number of the header against the
 // file; a header that gives a key twice, or a key other than descr,
 // fortran_order and shape, is rejected. The writer goes through

@@ -106,6 +106,11 @@ struct TraceEvent {
   uint64_t bytesSent = 0;
 };
 
+/// Whether data of dtype `given` binds to an input of dtype `input`: the
+/// same dtype, or f32 for an f16 or bf16 input, rounded to nearest even as
+/// it is bound (numpy, and so many callers, have no bf16).
+bool bindsTo(dsp::program::DType given, dsp::program::DType input);
+
 class Session {
 public:
   /// Creates a session on a loaded program. On failure (out of memory or
@@ -129,8 +134,9 @@ public:
   int findInput(const std::string &name) const;
   int findOutput(const std::string &name) const;
 
-  /// Copies `data` as graph input `index`. The dtype and shape must match
-  /// the input exactly; the binding stays until replaced.
+  /// Copies `data` as graph input `index`. The dtype must bind to the
+  /// input's (bindsTo) and the shape match it; the binding stays until
+  /// replaced.
   Status bindInput(size_t index, dsp::program::DType dtype,
                    const std::vector<int64_t> &shape, const void *data,
                    size_t bytes);

@@ -82,7 +82,8 @@ dsp_status dsp_session_find_input(const dsp_session *session, const char *name,
 dsp_status dsp_session_find_output(const dsp_session *session, const char *name,
                                    size_t *index);
 
-/* Copies `data` as an input; dtype and shape must match the input. */
+/* Copies `data` as an input; shape must match the input, and dtype too, but
+ * for F32 data to an F16 or BF16 input (rounded to nearest even). */
 dsp_status dsp_session_bind_input(dsp_session *session, size_t index,
                                   dsp_dtype dtype, const int64_t *shape,
                                   size_t rank, const void *data, size_t bytes);
@@ -153,8 +154,8 @@ dsp_status dsp_group_find_input(const dsp_group *group, const char *name,
 dsp_status dsp_group_find_output(const dsp_group *group, const char *name,
                                  size_t *index);
 
-/* Binds the global value of an input; dtype and shape must match its
- * global dtype and shape. */
+/* Binds the global value of an input; shape must match its global shape,
+ * and dtype its dtype, but for F32 data to an F16 or BF16 input. */
 dsp_status dsp_group_bind_input(dsp_group *group, size_t index, dsp_dtype dtype,
                                 const int64_t *shape, size_t rank,
                                 const void *data, size_t bytes);

@@ -7,16 +7,20 @@
 //   all_to_all      (N-1) chunks of the A-block with B's dim padded
 //   all_gather      (N-1) copies of the padded local block
 //   reduce_scatter  (N-1) B-blocks
-//   all_reduce      ring: 2 (N-1) chunks of ceil(elements / N) elements
+//   all_reduce      2 (N-1) chunks of ceil(elements / N) elements: each
+//                   rank reduces one chunk, then sends it to every other
 //
 // Pieces that are one contiguous run without pad (the split dim outermost)
 // are sent from, or received into, the tensors themselves; the rest go
-// through the kernel's workspace.
+// through the kernel's workspace. Each reduced element is folded from the N
+// ranks' values in a fixed order on one rank, so every rank ends with the
+// same bits; f16 and bf16 values are folded in f32 and rounded once.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
 
+#include "dsp/Format/Float16.h"
 #include "dsp/Format/Layout.h"
 #include "dsp/Runtime/Communicator.h"
 
@@ -47,27 +51,70 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
   return static_cast<size_t>(elementCount(shape)) * elementSize;
 }
 
-/// `into[i] = reduce(into[i], from[i])` over `count` elements. Integer sums
-/// go through `Sum` (unsigned), so that overflow wraps around as in the
-/// element-wise add instead of being undefined.
-template <typename T, typename Sum = T>
-void combine(void *into, const void *from, size_t count, bool max) {
-  T *target = static_cast<T *>(into);
-  const T *source = static_cast<const T *>(from);
-  if (max)
-    for (size_t i = 0; i < count; ++i)
-      target[i] = std::max(target[i], source[i]);
-  else
-    for (size_t i = 0; i < count; ++i)
-      target[i] = static_cast<T>(static_cast<Sum>(target[i]) +
-                                 static_cast<Sum>(source[i]));
+/// Reduces `n` blocks of `count` elements, `stride` bytes apart, into
+/// `out`: element-wise, starting with block `first` and folding in the
+/// blocks after it, cyclically, as acc + next or max(next, acc) (the order
+/// decides which NaN or which of +-0 wins). Elements are read as `Acc` (f32
+/// for f16 and bf16) and written back once; integer sums wrap around.
+template <typename T, typename Acc = T, Acc (*Load)(T) = nullptr,
+          T (*Store)(Acc) = nullptr>
+void reduceBlocks(void *out, const uint8_t *blocks, size_t stride, int n,
+                  int first, size_t count, bool max) {
+  auto load = [](T value) {
+    if constexpr (Load != nullptr)
+      return Load(value);
+    else
+      return value;
+  };
+  auto block = [&](int index) {
+    return reinterpret_cast<const T *>(blocks + (index % n) * stride);
+  };
+  T *target = static_cast<T *>(out);
+  // Tiles of accumulators, so that the loops over elements vectorize.
+  constexpr size_t kTile = 1024;
+  Acc acc[kTile];
+  for (size_t begin = 0; begin < count; begin += kTile) {
+    size_t length = std::min(kTile, count - begin);
+    const T *source = block(first) + begin;
+    for (size_t j = 0; j < length; ++j)
+      acc[j] = load(source[j]);
+    for (int k = 1; k < n; ++k) {
+      source = block(first + k) + begin;
+      if (max)
+        for (size_t j = 0; j < length; ++j)
+          acc[j] = std::max(load(source[j]), acc[j]);
+      else
+        for (size_t j = 0; j < length; ++j)
+          acc[j] = wrapping(acc[j], load(source[j]), std::plus<>());
+    }
+    for (size_t j = 0; j < length; ++j)
+      if constexpr (Store != nullptr)
+        target[begin + j] = Store(acc[j]);
+      else
+        target[begin + j] = acc[j];
+  }
 }
 
-using Combine = void (*)(void *, const void *, size_t, bool);
+using ReduceBlocks = void (*)(void *, const uint8_t *, size_t, int, int, size_t,
+                              bool);
 
-Combine combineFor(dsp::program::DType dtype) {
-  return dtype == dsp::program::I64 ? combine<int64_t, uint64_t>
-                                    : combine<float>;
+ReduceBlocks reduceBlocksFor(dsp::program::DType dtype) {
+  switch (dtype) {
+  case dsp::program::F32:
+    return reduceBlocks<float>;
+  case dsp::program::F16:
+    return reduceBlocks<uint16_t, float, format::halfToFloat,
+                        format::floatToHalf>;
+  case dsp::program::BF16:
+    return reduceBlocks<uint16_t, float, format::bfloat16ToFloat,
+                        format::floatToBfloat16>;
+  case dsp::program::I64:
+    return reduceBlocks<int64_t>;
+  case dsp::program::I32:
+    return reduceBlocks<int32_t>;
+  default:
+    return nullptr;
+  }
 }
 
 /// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
@@ -173,12 +220,12 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
 /// Rank j receives every rank's B-chunk j of its summand and adds them, in
 /// rank order so the result does not depend on arrival order.
 std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
-                                            Combine combine) {
+                                            ReduceBlocks reduce) {
   size_t block = bytesOf(g.outShape, g.elementSize);
   size_t elements = block / g.elementSize;
   size_t ranks = g.ranks;
   return makeKernel(
-      [g, block, elements, ranks, combine](const KernelArgs &args) {
+      [g, block, elements, ranks, reduce](const KernelArgs &args) {
         Status status = g.communicator.beginCollective("reduce_scatter");
         if (!status)
           return status;
@@ -199,54 +246,55 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g,
           return status;
         format::extractBlock(in, g.global, g.elementSize, g.to, g.ranks, g.rank,
                              receivePack + g.rank * block);
-        std::memcpy(args.output, receivePack, block);
-        for (int peer = 1; peer < g.ranks; ++peer)
-          combine(args.output, receivePack + peer * block, elements, false);
+        reduce(args.output, receivePack, block, g.ranks, 0, elements, false);
         return Status::success();
       },
       workspaceBytes({2, ranks, block}));
 }
 
-/// Ring all-reduce over the tensor padded to N chunks: N-1 steps of
-/// reduce-scatter leave rank r with the reduced chunk r+1, N-1 steps of
-/// all-gather pass the reduced chunks on. Every element is reduced on one
-/// rank only, so all ranks end with identical bits.
-std::unique_ptr<Kernel> createAllReduce(const Geometry &g, Combine combine,
+/// The tensor, padded to N chunks, is reduced chunk by chunk: rank r gets
+/// every rank's chunk r and reduces it starting with its own value (the
+/// order of a ring all-reduce), then sends the result to every other rank.
+std::unique_ptr<Kernel> createAllReduce(const Geometry &g, ReduceBlocks reduce,
                                         bool max) {
   size_t elements = static_cast<size_t>(elementCount(g.global));
   size_t chunkElements = (elements + g.ranks - 1) / g.ranks;
   size_t chunk = chunkElements * g.elementSize;
   size_t bytes = elements * g.elementSize;
   return makeKernel(
-      [g, combine, max, chunk, chunkElements, bytes](const KernelArgs &args) {
+      [g, reduce, max, chunk, chunkElements, bytes](const KernelArgs &args) {
         Status status = g.communicator.beginCollective("all_reduce");
         if (!status)
           return status;
-        int n = g.ranks, next = (g.rank + 1) % n,
-            previous = (g.rank + n - 1) % n;
+        int n = g.ranks;
         uint8_t *buffer = g.workspace(args, 0);
         uint8_t *incoming = g.workspace(args, n * chunk);
         std::memcpy(buffer, args.inputs[0], bytes);
         std::memset(buffer + bytes, 0, n * chunk - bytes);
-        auto at = [&](int index) { return buffer + ((index + n) % n) * chunk; };
-        for (int step = 0; step + 1 < n; ++step) {
-          status = g.communicator.exchange({{next, at(g.rank - step), chunk}},
-                                           {{previous, incoming, chunk}});
-          if (!status)
-            return status;
-          combine(at(g.rank - step - 1), incoming, chunkElements, max);
+        uint8_t *own = buffer + g.rank * chunk;
+        std::vector<SendBuffer> sends;
+        std::vector<ReceiveBuffer> receives;
+        for (int peer = 0; peer < n; ++peer) {
+          if (peer == g.rank)
+            continue;
+          sends.push_back({peer, buffer + peer * chunk, chunk});
+          receives.push_back({peer, incoming + peer * chunk, chunk});
         }
-        for (int step = 0; step + 1 < n; ++step) {
-          status =
-              g.communicator.exchange({{next, at(g.rank + 1 - step), chunk}},
-                                      {{previous, at(g.rank - step), chunk}});
-          if (!status)
-            return status;
+        if (!(status = g.communicator.exchange(sends, receives)))
+          return status;
+        std::memcpy(incoming + g.rank * chunk, own, chunk);
+        reduce(own, incoming, chunk, n, g.rank, chunkElements, max);
+        for (size_t i = 0; i < sends.size(); ++i) {
+          int peer = sends[i].peer;
+          sends[i].data = own;
+          receives[i].data = buffer + peer * chunk;
         }
+        if (!(status = g.communicator.exchange(sends, receives)))
+          return status;
         std::memcpy(args.output, buffer, bytes);
         return Status::success();
       },
-      workspaceBytes({static_cast<size_t>(g.ranks) + 1, chunk}));
+      workspaceBytes({2 * static_cast<size_t>(g.ranks), chunk}));
 }
 
 } // namespace
@@ -269,16 +317,18 @@ std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context) {
   Layout::decode(format::intsAttribute(instruction, "from"), g.from);
   if (op != Op::ZeroPad)
     Layout::decode(format::intsAttribute(instruction, "to"), g.to);
-  Combine combine = combineFor(context.input(0).dtype());
+  ReduceBlocks reduce = reduceBlocksFor(context.input(0).dtype());
   if (op == Op::AllToAll)
     return createAllToAll(g);
   if (op == Op::AllGather)
     return createAllGather(g);
+  if ((op == Op::ReduceScatter || op == Op::AllReduce) && !reduce)
+    return nullptr;
   if (op == Op::ReduceScatter)
-    return createReduceScatter(g, combine);
+    return createReduceScatter(g, reduce);
   if (op == Op::AllReduce)
     return createAllReduce(
-        g, combine,
+        g, reduce,
         format::stringAttribute(instruction, "reduction", "sum") == "max");
   if (op == Op::LocalSlice)
     return makeKernel([g](const KernelArgs &args) {

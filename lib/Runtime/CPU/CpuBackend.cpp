@@ -8,7 +8,9 @@
 #include "Kernels.h"
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Float16.h"
 
+#include <algorithm>
 #include <cblas.h>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +22,18 @@ namespace runtime {
 namespace {
 
 using cpu::Op;
-using Factory = std::unique_ptr<Kernel> (*)(const cpu::KernelContext &);
 
-/// The factory of `op`'s kernel, or nullptr if the backend has none.
-Factory kernelFactory(Op op) {
+/// How the backend makes the kernel of an op: its factory (null if it has
+/// none), and whether f16 and bf16 operands reach that kernel widened to
+/// f32 (Widened.cpp), because its float math is f32 only. Data movement and
+/// the collectives take every dtype as it is; the reducing collectives
+/// reduce 16-bit floats in f32 themselves.
+struct KernelMaker {
+  cpu::KernelFactory factory;
+  bool widensFloat16;
+};
+
+KernelMaker kernelMaker(Op op) {
   switch (op) {
   case Op::Neg:
   case Op::Exp:
@@ -42,7 +52,7 @@ Factory kernelFactory(Op op) {
   case Op::IsNan:
   case Op::Not:
   case Op::Cast:
-    return cpu::createUnaryKernel;
+    return {cpu::createUnaryKernel, true};
   case Op::Add:
   case Op::Sub:
   case Op::Mul:
@@ -58,46 +68,56 @@ Factory kernelFactory(Op op) {
   case Op::And:
   case Op::Or:
   case Op::Xor:
-    return cpu::createBinaryKernel;
+    return {cpu::createBinaryKernel, true};
   case Op::Where:
-    return cpu::createWhereKernel;
+    return {cpu::createWhereKernel, false};
   case Op::Matmul:
-    return cpu::createMatmulKernel;
+    return {cpu::createMatmulKernel, true};
   case Op::LayerNorm:
-    return cpu::createLayerNormKernel;
+    return {cpu::createLayerNormKernel, true};
   case Op::Softmax:
-    return cpu::createSoftmaxKernel;
+    return {cpu::createSoftmaxKernel, true};
   case Op::Attention:
-    return cpu::createAttentionKernel;
+    return {cpu::createAttentionKernel, true};
   case Op::Conv:
-    return cpu::createConvKernel;
+    return {cpu::createConvKernel, true};
   case Op::ReduceSum:
   case Op::ReduceMean:
   case Op::ReduceMax:
-    return cpu::createReduceKernel;
+    return {cpu::createReduceKernel, true};
   case Op::Reshape:
-    return cpu::createReshapeKernel;
+    return {cpu::createReshapeKernel, false};
   case Op::Transpose:
-    return cpu::createTransposeKernel;
+    return {cpu::createTransposeKernel, false};
   case Op::Concat:
-    return cpu::createConcatKernel;
+    return {cpu::createConcatKernel, false};
   case Op::Slice:
-    return cpu::createSliceKernel;
+    return {cpu::createSliceKernel, false};
   case Op::Gather:
-    return cpu::createGatherKernel;
+    return {cpu::createGatherKernel, false};
   case Op::Expand:
-    return cpu::createExpandKernel;
+    return {cpu::createExpandKernel, false};
   case Op::Tile:
-    return cpu::createTileKernel;
+    return {cpu::createTileKernel, false};
   case Op::AllToAll:
   case Op::AllGather:
   case Op::ReduceScatter:
   case Op::AllReduce:
   case Op::LocalSlice:
   case Op::ZeroPad:
-    return cpu::createCollectiveKernel;
+    return {cpu::createCollectiveKernel, false};
   }
-  return nullptr;
+  return {nullptr, false};
+}
+
+bool hasFloat16Operand(const dsp::program::Program &program,
+                       const dsp::program::Instruction &instruction) {
+  auto isFloat16 = [&](uint32_t tensor) {
+    return format::isFloat16(program.tensors(tensor).dtype());
+  };
+  return std::any_of(instruction.inputs().begin(), instruction.inputs().end(),
+                     isFloat16) ||
+         isFloat16(instruction.outputs(0));
 }
 
 class CpuBackend : public Backend {
@@ -152,12 +172,14 @@ public:
                       const dsp::program::Instruction &instruction,
                       std::unique_ptr<Kernel> &kernel) override {
     std::optional<Op> op = format::findOp(instruction.op());
-    Factory factory = op ? kernelFactory(*op) : nullptr;
-    if (!factory)
+    KernelMaker maker = op ? kernelMaker(*op) : KernelMaker{nullptr, false};
+    if (!maker.factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
-    kernel = factory(
-        cpu::KernelContext{program, instruction, *op, pool_, communicator_});
+    cpu::KernelContext context{program, instruction, *op, pool_, communicator_};
+    kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
+                 ? cpu::createWidenedKernel(context, maker.factory)
+                 : maker.factory(context);
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");
@@ -165,7 +187,7 @@ public:
   }
 
   bool hasKernel(format::Op op) const override {
-    return kernelFactory(op) != nullptr;
+    return kernelMaker(op).factory != nullptr;
   }
 
   Status synchronize() override { return Status::success(); }

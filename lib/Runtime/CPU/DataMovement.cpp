@@ -152,7 +152,10 @@ std::unique_ptr<Kernel> createConcatKernel(const KernelContext &context) {
   });
 }
 
-std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
+namespace {
+
+template <typename Index>
+std::unique_ptr<Kernel> makeGather(const KernelContext &context) {
   int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
   Shape data = context.inputShape(0);
   int64_t outer = elementCount(Shape(data.begin(), data.begin() + axis));
@@ -162,7 +165,7 @@ std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
   int64_t numIndices = elementCount(context.inputShape(1));
   ThreadPool &pool = context.pool;
   return makeKernel([=, &pool](const KernelArgs &args) {
-    const int64_t *indices = static_cast<const int64_t *>(args.inputs[1]);
+    const Index *indices = static_cast<const Index *>(args.inputs[1]);
     for (int64_t j = 0; j < numIndices; ++j)
       if (indices[j] < -axisSize || indices[j] >= axisSize)
         return Status::error(
@@ -185,6 +188,14 @@ std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
         });
     return Status::success();
   });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
+  if (context.input(1).dtype() == dsp::program::I32)
+    return makeGather<int32_t>(context);
+  return makeGather<int64_t>(context);
 }
 
 } // namespace cpu

@@ -1,7 +1,8 @@
 //===- Elementwise.cpp - Unary, binary and select kernels -----------------===//
 //
-// Kernels are templates over the element types and the scalar function, so
-// further dtypes (f16, bf16) only add instantiations.
+// Kernels are templates over the element types and the scalar function.
+// Float math is f32 only: f16 and bf16 operands reach it widened (see
+// Widened.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,11 +44,14 @@ std::unique_ptr<Kernel> makeUnary(const KernelContext &context, Fn fn) {
 template <typename Out>
 std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
   auto convert = [](auto value) {
+    using In = decltype(value);
     if constexpr (std::is_same_v<Out, bool>)
       return static_cast<Out>(value != 0);
-    else if constexpr (std::is_same_v<Out, int64_t> &&
-                       std::is_same_v<decltype(value), float>)
-      return format::saturatingToInt64(value);
+    else if constexpr (std::is_integral_v<Out> && std::is_floating_point_v<In>)
+      return format::saturatingToInteger<Out>(value);
+    else if constexpr (std::is_integral_v<Out> && sizeof(Out) < sizeof(In))
+      // Narrowing integers keeps the low bits, as numpy does.
+      return static_cast<Out>(static_cast<std::make_unsigned_t<Out>>(value));
     else
       return static_cast<Out>(value);
   };
@@ -56,8 +60,12 @@ std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
     return makeUnary<float, Out>(context, convert);
   case dsp::program::I64:
     return makeUnary<int64_t, Out>(context, convert);
-  default:
+  case dsp::program::I32:
+    return makeUnary<int32_t, Out>(context, convert);
+  case dsp::program::BOOL:
     return makeUnary<bool, Out>(context, convert);
+  default:
+    return nullptr;
   }
 }
 
@@ -67,8 +75,12 @@ std::unique_ptr<Kernel> makeCast(const KernelContext &context) {
     return makeCastTo<float>(context);
   case dsp::program::I64:
     return makeCastTo<int64_t>(context);
-  default:
+  case dsp::program::I32:
+    return makeCastTo<int32_t>(context);
+  case dsp::program::BOOL:
     return makeCastTo<bool>(context);
+  default:
+    return nullptr;
   }
 }
 
@@ -181,23 +193,10 @@ std::unique_ptr<Kernel> makeBinary(const KernelContext &context, Fn fn) {
   });
 }
 
-/// `operation` on two values; integers wrap around in two's complement, as in
-/// numpy and torch, where signed overflow would be undefined behavior.
-template <typename T, typename Operation>
-T wrapping(T a, T b, Operation operation) {
-  if constexpr (std::is_integral_v<T>) {
-    using Unsigned = std::make_unsigned_t<T>;
-    return static_cast<T>(
-        operation(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
-  } else {
-    return operation(a, b);
-  }
-}
-
-int64_t integerPower(int64_t base, int64_t exponent) {
+template <typename T> T integerPower(T base, T exponent) {
   if (exponent < 0)
     return base == 1 ? 1 : base == -1 ? (exponent % 2 ? -1 : 1) : 0;
-  int64_t result = 1;
+  T result = 1;
   while (exponent > 0) {
     if (exponent & 1)
       result = wrapping(result, base, std::multiplies<>());
@@ -238,7 +237,7 @@ std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
   }
   if (op == Op::Pow) {
     if constexpr (std::is_integral_v<T>)
-      return makeBinary<T, T>(context, integerPower);
+      return makeBinary<T, T>(context, integerPower<T>);
     else
       return makeBinary<T, T>(context, [](T a, T b) { return std::pow(a, b); });
   }
@@ -268,9 +267,16 @@ std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context) {
   if (op == Op::Xor)
     return makeBinary<bool, bool>(context,
                                   [](bool a, bool b) { return a != b; });
-  if (context.input(0).dtype() == dsp::program::I64)
+  switch (context.input(0).dtype()) {
+  case dsp::program::F32:
+    return makeArithmetic<float>(context);
+  case dsp::program::I64:
     return makeArithmetic<int64_t>(context);
-  return makeArithmetic<float>(context);
+  case dsp::program::I32:
+    return makeArithmetic<int32_t>(context);
+  default:
+    return nullptr;
+  }
 }
 
 namespace {

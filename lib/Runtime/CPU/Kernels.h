@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <type_traits>
 
 namespace dsp {
 namespace runtime {
@@ -69,6 +70,19 @@ inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
 
 int64_t elementCount(const Shape &shape);
 
+/// `operation` on two values; integers wrap around in two's complement, as in
+/// numpy and torch, where signed overflow would be undefined behavior.
+template <typename T, typename Operation>
+T wrapping(T a, T b, Operation operation) {
+  if constexpr (std::is_integral_v<T>) {
+    using Unsigned = std::make_unsigned_t<T>;
+    return static_cast<T>(
+        operation(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
+  } else {
+    return operation(a, b);
+  }
+}
+
 /// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
 /// overflows: the session refuses a workspace that large, where a wrapped
 /// product would be a small buffer that kernels overrun.
@@ -83,7 +97,10 @@ inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
   return product;
 }
 
-// Factories, grouped by source file. Each handles the ops listed.
+using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
+
+// Factories, grouped by source file. Each handles the ops listed and
+// returns null for dtypes it does not handle.
 // Elementwise.cpp: unary ops, cast, isnan, not, binary ops, where.
 std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context);
@@ -107,6 +124,13 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
 // Collectives.cpp: all_to_all, all_gather, reduce_scatter, all_reduce,
 // local_slice, zero_pad.
 std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context);
+
+/// Widened.cpp: the kernel of an instruction with f16 or bf16 operands, for
+/// an op whose kernels compute in f32. Every such input is widened to f32 in
+/// the workspace, `factory`'s f32 kernel runs, and an f16 or bf16 result is
+/// rounded back to nearest even; statistics and accumulations stay f32.
+std::unique_ptr<Kernel> createWidenedKernel(const KernelContext &context,
+                                            KernelFactory factory);
 
 } // namespace cpu
 } // namespace runtime

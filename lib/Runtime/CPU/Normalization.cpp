@@ -113,9 +113,16 @@ std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context) {
   });
 }
 
-std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
-  // Each output element reduces the input over the reduced dims: a strided
-  // loop over `reducedShape`, starting where the kept coordinates point.
+namespace {
+
+enum class Reduction { Sum, Mean, Max };
+
+/// Each output element reduces the input over the reduced dims: a strided
+/// loop over the reduced shape, starting where the kept coordinates point.
+/// Floats sum in double; integers wrap around.
+template <typename T>
+std::unique_ptr<Kernel> makeReduce(const KernelContext &context,
+                                   Reduction kind) {
   Shape in = context.inputShape(0);
   Shape axes = format::intsAttribute(context.instruction, "axes");
   Shape inStrides = contiguousStrides(in);
@@ -133,16 +140,13 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
   coalesce(reduction);
   int64_t outputs = elementCount(keptShape);
   int64_t reducedCount = elementCount(reducedShape);
-  enum class Kind { Sum, Mean, Max };
-  Kind kind = context.op == Op::ReduceSum    ? Kind::Sum
-              : context.op == Op::ReduceMean ? Kind::Mean
-                                             : Kind::Max;
+  using Sum = std::conditional_t<std::is_floating_point_v<T>, double, T>;
   // The mean's divisor is a parameter so padded dims can override it.
   double divisor = static_cast<double>(reducedCount);
   ThreadPool &pool = context.pool;
   return makeKernel([=, &pool](const KernelArgs &args) {
-    const float *input = static_cast<const float *>(args.inputs[0]);
-    float *out = static_cast<float *>(args.output);
+    const T *input = static_cast<const T *>(args.inputs[0]);
+    T *out = static_cast<T *>(args.output);
     const int rank = static_cast<int>(reduction.shape.size());
     const int64_t inner = reduction.shape.back();
     const int64_t innerStride = reduction.innerStride(0);
@@ -155,8 +159,10 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
           base += (rest % keptShape[d]) * keptStrides[d];
           rest /= keptShape[d];
         }
-        double sum = 0;
-        float maximum = -std::numeric_limits<float>::infinity();
+        Sum sum = 0;
+        T maximum = std::numeric_limits<T>::has_infinity
+                        ? -std::numeric_limits<T>::infinity()
+                        : std::numeric_limits<T>::lowest();
         for (int64_t r = 0; r < reducedCount; r += inner) {
           int64_t offset = base, coordinates = r;
           for (int d = rank - 1; d >= 0; --d) {
@@ -164,21 +170,39 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
                 (coordinates % reduction.shape[d]) * reduction.strides[0][d];
             coordinates /= reduction.shape[d];
           }
-          const float *x = input + offset;
-          if (kind == Kind::Max)
+          const T *x = input + offset;
+          if (kind == Reduction::Max)
             for (int64_t i = 0; i < inner; ++i)
               maximum = std::max(maximum, x[i * innerStride]);
           else
             for (int64_t i = 0; i < inner; ++i)
-              sum += x[i * innerStride];
+              sum = wrapping<Sum>(sum, x[i * innerStride], std::plus<>());
         }
-        out[o] = kind == Kind::Max    ? maximum
-                 : kind == Kind::Mean ? static_cast<float>(sum / divisor)
-                                      : static_cast<float>(sum);
+        out[o] = kind == Reduction::Max    ? maximum
+                 : kind == Reduction::Mean ? static_cast<T>(sum / divisor)
+                                           : static_cast<T>(sum);
       }
     });
     return Status::success();
   });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context) {
+  Reduction kind = context.op == Op::ReduceSum    ? Reduction::Sum
+                   : context.op == Op::ReduceMean ? Reduction::Mean
+                                                  : Reduction::Max;
+  switch (context.input(0).dtype()) {
+  case dsp::program::F32:
+    return makeReduce<float>(context, kind);
+  case dsp::program::I64:
+    return makeReduce<int64_t>(context, kind);
+  case dsp::program::I32:
+    return makeReduce<int32_t>(context, kind);
+  default:
+    return nullptr;
+  }
 }
 
 } // namespace cpu
