@@ -163,7 +163,9 @@ static Value convertGather(ImportContext &ctx, const onnx::NodeProto &node) {
   Value data = ctx.input(node, 0);
   int64_t axis =
       normalizeAxis(intAttr(node, "axis", 0), typeOf(data).getRank());
-  return ctx.fold<GatherOp>(data, ctx.input(node, 1), axis);
+  Value indices = ctx.input(node, 1);
+  requireElementType(indices, "input 1", ElementKind::Integer);
+  return ctx.fold<GatherOp>(data, indices, axis);
 }
 
 static Value convertSqueeze(ImportContext &ctx, const onnx::NodeProto &node) {
@@ -255,6 +257,7 @@ static Value scatterRows(ImportContext &ctx, Value data, Value updates,
   Value updates2d = ctx.reshape(updates, {count, rowSize});
   Value result;
   if (accumulate) {
+    requireElementType(data, "the data of reduction 'add'", ElementKind::Float);
     // Duplicates add up: data + onehot[rows, count] . updates.
     SmallVector<float> onehot(rows * count, 0.0f);
     for (auto [n, row] : llvm::enumerate(targets))
