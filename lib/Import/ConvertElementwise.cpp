@@ -53,6 +53,21 @@ static Value convertBinary(ImportContext &ctx, const onnx::NodeProto &node) {
   return ctx.fold<Op>(lhs, rhs);
 }
 
+/// Mod: integers take `fmod` 0 (the sign of the divisor) or 1 (the sign of
+/// the dividend); floats need `fmod` 1, as ONNX defines.
+static Value convertMod(ImportContext &ctx, const onnx::NodeProto &node) {
+  Value lhs = ctx.input(node, 0), rhs = ctx.input(node, 1);
+  requireElementType(lhs, "input 0", ElementKind::Numeric);
+  if (typeOf(lhs).getElementType() != typeOf(rhs).getElementType())
+    fail("operand element types differ");
+  int64_t fmod = intAttr(node, "fmod", 0);
+  if (fmod != 0 && fmod != 1)
+    fail("fmod must be 0 or 1, got " + Twine(fmod));
+  if (fmod == 0 && isa<FloatType>(typeOf(lhs).getElementType()))
+    fail("float operands need fmod = 1");
+  return ctx.fold<ModOp>(lhs, rhs, fmod == 1);
+}
+
 /// Equal also compares bools, as the negation of their xor.
 static Value convertEqual(ImportContext &ctx, const onnx::NodeProto &node) {
   Value lhs = ctx.input(node, 0), rhs = ctx.input(node, 1);
@@ -116,6 +131,7 @@ void onnx_import::registerElementwiseConverters(ConverterTable &table) {
   table.add("Mul", convertBinary<MulOp, numeric>);
   table.add("Div", convertBinary<DivOp, numeric>);
   table.add("Pow", convertBinary<PowOp, numeric>);
+  table.add("Mod", convertMod);
   table.add("Equal", convertEqual);
   table.add("Less", convertBinary<LessOp, numeric>);
   table.add("LessOrEqual", convertBinary<LessEqualOp, numeric>);

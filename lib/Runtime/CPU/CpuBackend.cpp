@@ -50,6 +50,7 @@ Factory kernelFactory(Op op) {
   case Op::Pow:
   case Op::Max:
   case Op::Min:
+  case Op::Mod:
   case Op::Equal:
   case Op::Less:
   case Op::LessEqual:
@@ -89,6 +90,10 @@ Factory kernelFactory(Op op) {
     return cpu::createExpandKernel;
   case Op::Tile:
     return cpu::createTileKernel;
+  case Op::Pad:
+    return cpu::createPadKernel;
+  case Op::ScatterElements:
+    return cpu::createScatterElementsKernel;
   case Op::AllToAll:
   case Op::AllGather:
   case Op::ReduceScatter:

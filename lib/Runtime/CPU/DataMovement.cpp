@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "StridedLoop.h"
+#include "dsp/Format/Padding.h"
 
 #include <cstring>
 
@@ -183,6 +184,133 @@ std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
                         sliceBytes);
           }
         });
+    return Status::success();
+  });
+}
+
+namespace {
+
+/// Each output row (the last dim) reads input elements through one source
+/// table per dim (padSourceIndex), or the fill value.
+template <typename T>
+std::unique_ptr<Kernel>
+makePad(const Shape &out, std::vector<std::vector<int64_t>> sources,
+        Shape inStrides, bool hasValue, ThreadPool &pool) {
+  size_t rank = out.size();
+  int64_t rowLength = out[rank - 1];
+  int64_t rows = elementCount(Shape(out.begin(), out.end() - 1));
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const T *in = static_cast<const T *>(args.inputs[0]);
+    T *result = static_cast<T *>(args.output);
+    T fill = hasValue ? *static_cast<const T *>(args.inputs[1]) : T{};
+    const std::vector<int64_t> &last = sources[rank - 1];
+    int64_t grain =
+        std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(rowLength, 1));
+    pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t row = begin; row < end; ++row) {
+        int64_t base = 0, rest = row;
+        bool inside = true;
+        for (size_t d = rank - 1; d-- > 0;) {
+          int64_t source = sources[d][rest % out[d]];
+          rest /= out[d];
+          inside &= source >= 0;
+          base += source * inStrides[d];
+        }
+        T *target = result + row * rowLength;
+        for (int64_t i = 0; i < rowLength; ++i)
+          target[i] = inside && last[i] >= 0 ? in[base + last[i]] : fill;
+      }
+    });
+    return Status::success();
+  });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createPadKernel(const KernelContext &context) {
+  Shape in = context.inputShape(0), out = context.outputShape();
+  Shape pads = format::intsAttribute(context.instruction, "pads");
+  format::PadMode mode = *format::parsePadMode(
+      format::stringAttribute(context.instruction, "mode", "constant"));
+  // A scalar is a dim of one, unpadded.
+  if (in.empty()) {
+    in = out = {1};
+    pads = {0, 0};
+  }
+  if (elementCount(out) == 0)
+    return makeKernel([](const KernelArgs &) { return Status::success(); });
+  std::vector<std::vector<int64_t>> sources(out.size());
+  for (size_t d = 0; d < out.size(); ++d)
+    for (int64_t i = 0; i < out[d]; ++i)
+      sources[d].push_back(format::padSourceIndex(i, pads[d], in[d], mode));
+  Shape inStrides = contiguousStrides(in);
+  bool hasValue = context.numInputs() == 2;
+  switch (format::elementSize(context.output().dtype())) {
+  case 1:
+    return makePad<uint8_t>(out, sources, inStrides, hasValue, context.pool);
+  case 2:
+    return makePad<uint16_t>(out, sources, inStrides, hasValue, context.pool);
+  case 4:
+    return makePad<uint32_t>(out, sources, inStrides, hasValue, context.pool);
+  default:
+    return makePad<uint64_t>(out, sources, inStrides, hasValue, context.pool);
+  }
+}
+
+std::unique_ptr<Kernel>
+createScatterElementsKernel(const KernelContext &context) {
+  Shape data = context.inputShape(0), indices = context.inputShape(1);
+  int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
+  bool add = format::stringAttribute(context.instruction, "reduction",
+                                     "none") == "add";
+  dsp::program::DType dtype = context.output().dtype();
+  size_t elementBytes = format::elementSize(dtype);
+  size_t dataBytes = elementCount(data) * elementBytes;
+  int64_t count = elementCount(indices), axisSize = data[axis];
+  Shape strides = contiguousStrides(data);
+  return makeKernel([=](const KernelArgs &args) {
+    const int64_t *index = static_cast<const int64_t *>(args.inputs[1]);
+    const uint8_t *updates = static_cast<const uint8_t *>(args.inputs[2]);
+    uint8_t *out = static_cast<uint8_t *>(args.output);
+    std::memmove(out, args.inputs[0], dataBytes);
+    // In order, so that the last of duplicate indices wins.
+    Shape position(indices.size(), 0);
+    for (int64_t n = 0; n < count; ++n) {
+      int64_t i = index[n];
+      if (i < -axisSize || i >= axisSize)
+        return Status::error("index " + std::to_string(i) + " at position " +
+                             std::to_string(n) + " is out of range for axis " +
+                             std::to_string(axis) + " of size " +
+                             std::to_string(axisSize));
+      int64_t flat = 0;
+      for (size_t d = 0; d < position.size(); ++d)
+        flat += (static_cast<int64_t>(d) == axis ? (i < 0 ? i + axisSize : i)
+                                                 : position[d]) *
+                strides[d];
+      uint8_t *target = out + flat * elementBytes;
+      const uint8_t *update = updates + n * elementBytes;
+      if (!add) {
+        std::memcpy(target, update, elementBytes);
+      } else if (dtype == dsp::program::F32) {
+        float sum = 0, a = 0, b = 0;
+        std::memcpy(&a, target, sizeof a);
+        std::memcpy(&b, update, sizeof b);
+        sum = a + b;
+        std::memcpy(target, &sum, sizeof sum);
+      } else {
+        // Wraps around, as the elementwise add does.
+        uint64_t a = 0, b = 0;
+        std::memcpy(&a, target, sizeof a);
+        std::memcpy(&b, update, sizeof b);
+        a += b;
+        std::memcpy(target, &a, sizeof a);
+      }
+      for (size_t d = position.size(); d-- > 0;) {
+        if (++position[d] < indices[d])
+          break;
+        position[d] = 0;
+      }
+    }
     return Status::success();
   });
 }

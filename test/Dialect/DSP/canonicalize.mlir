@@ -759,3 +759,83 @@ func.func @unary_f32() -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2
   %14 = dsp.gelu %a {approximate = "tanh"} : tensor<2xf32>
   return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14 : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
 }
+
+// -----
+
+// Mod of constants: fmod takes the sign of the dividend, the floored
+// remainder that of the divisor.
+// CHECK-LABEL: func.func @mod_constant()
+// CHECK-NEXT:    %[[FLOORED:.*]] = dsp.constant dense<[1, 2, -2, -1, 0]> : tensor<5xi64>
+// CHECK-NEXT:    %[[TRUNCATED:.*]] = dsp.constant dense<[1, -1, 1, -1, 0]> : tensor<5xi64>
+// CHECK-NEXT:    %[[FLOAT:.*]] = dsp.constant dense<[1.500000e+00, -1.500000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    return %[[FLOORED]], %[[TRUNCATED]], %[[FLOAT]]
+func.func @mod_constant() -> (tensor<5xi64>, tensor<5xi64>, tensor<2xf32>) {
+  %a = dsp.constant dense<[7, -7, 7, -7, -9223372036854775808]> : tensor<5xi64>
+  %b = dsp.constant dense<[3, 3, -3, -3, -1]> : tensor<5xi64>
+  %0 = dsp.mod %a, %b : tensor<5xi64>, tensor<5xi64> -> tensor<5xi64>
+  %1 = dsp.mod %a, %b {fmod = true} : tensor<5xi64>, tensor<5xi64> -> tensor<5xi64>
+  %c = dsp.constant dense<[5.5, -5.5]> : tensor<2xf32>
+  %d = dsp.constant dense<2.0> : tensor<f32>
+  %2 = dsp.mod %c, %d {fmod = true} : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
+  return %0, %1, %2 : tensor<5xi64>, tensor<5xi64>, tensor<2xf32>
+}
+
+// -----
+
+// An integer remainder by zero is left to run time.
+// CHECK-LABEL: func.func @mod_by_zero()
+// CHECK:         %[[MOD:.*]] = dsp.mod
+// CHECK-NEXT:    return %[[MOD]]
+func.func @mod_by_zero() -> tensor<2xi32> {
+  %a = dsp.constant dense<[7, 8]> : tensor<2xi32>
+  %b = dsp.constant dense<[2, 0]> : tensor<2xi32>
+  %0 = dsp.mod %a, %b : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// -----
+
+// Pad of constants, in each mode; a pad of nothing is its input.
+// CHECK-LABEL: func.func @pad_constant(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>)
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[9, 1, 2, 3, 9, 9]> : tensor<6xi64>
+// CHECK-NEXT:    %[[REFLECT:.*]] = dsp.constant dense<[3, 2, 1, 2, 3, 2]> : tensor<6xi64>
+// CHECK-NEXT:    %[[EDGE:.*]] = dsp.constant dense<{{\[\[}}1, 1, 2, 3, 3], [1, 1, 2, 3, 3]]> : tensor<2x5xi64>
+// CHECK-NEXT:    %[[ZEROS:.*]] = dsp.constant dense<[0.000000e+00, 5.000000e-01, 0.000000e+00]> : tensor<3xf32>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[REFLECT]], %[[EDGE]], %[[ZEROS]], %[[X]]
+func.func @pad_constant(%x: tensor<2x3xf32>) -> (tensor<6xi64>, tensor<6xi64>, tensor<2x5xi64>, tensor<3xf32>, tensor<2x3xf32>) {
+  %a = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %v = dsp.constant dense<9> : tensor<i64>
+  %0 = dsp.pad %a, %v {pads = array<i64: 1, 2>} : (tensor<3xi64>, tensor<i64>) -> tensor<6xi64>
+  %1 = dsp.pad %a {mode = "reflect", pads = array<i64: 2, 1>} : (tensor<3xi64>) -> tensor<6xi64>
+  %b = dsp.constant dense<[[1, 2, 3]]> : tensor<1x3xi64>
+  %2 = dsp.pad %b {mode = "edge", pads = array<i64: 0, 1, 1, 1>} : (tensor<1x3xi64>) -> tensor<2x5xi64>
+  %c = dsp.constant dense<0.5> : tensor<1xf32>
+  %3 = dsp.pad %c {pads = array<i64: 1, 1>} : (tensor<1xf32>) -> tensor<3xf32>
+  %4 = dsp.pad %x {mode = "edge", pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0, %1, %2, %3, %4 : tensor<6xi64>, tensor<6xi64>, tensor<2x5xi64>, tensor<3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// ScatterElements of constants: the last duplicate wins, or they add up.
+// CHECK-LABEL: func.func @scatter_elements_constant()
+// CHECK-NEXT:    %[[NONE:.*]] = dsp.constant dense<{{\[\[}}0, 20, 0], [10, 0, 30]]> : tensor<2x3xi64>
+// CHECK-NEXT:    %[[ADD:.*]] = dsp.constant dense<{{\[\[}}1, 21, 1], [11, 1, 31]]> : tensor<2x3xi64>
+// CHECK-NEXT:    %[[LAST:.*]] = dsp.constant dense<[0, 2, 0]> : tensor<3xi64>
+// CHECK-NEXT:    %[[SUM:.*]] = dsp.constant dense<[0, 3, 0]> : tensor<3xi64>
+// CHECK-NEXT:    return %[[NONE]], %[[ADD]], %[[LAST]], %[[SUM]]
+func.func @scatter_elements_constant() -> (tensor<2x3xi64>, tensor<2x3xi64>, tensor<3xi64>, tensor<3xi64>) {
+  %zeros = dsp.constant dense<0> : tensor<2x3xi64>
+  %ones = dsp.constant dense<1> : tensor<2x3xi64>
+  %j = dsp.constant dense<[[1, 0, 1]]> : tensor<1x3xi64>
+  %v = dsp.constant dense<[[10, 20, 30]]> : tensor<1x3xi64>
+  %0 = dsp.scatter_elements %zeros, %j, %v {axis = 0 : i64} : (tensor<2x3xi64>, tensor<1x3xi64>, tensor<1x3xi64>) -> tensor<2x3xi64>
+  %1 = dsp.scatter_elements %ones, %j, %v {axis = 0 : i64, reduction = "add"} : (tensor<2x3xi64>, tensor<1x3xi64>, tensor<1x3xi64>) -> tensor<2x3xi64>
+  %z = dsp.constant dense<0> : tensor<3xi64>
+  %k = dsp.constant dense<[1, 1]> : tensor<2xi64>
+  %w = dsp.constant dense<[1, 2]> : tensor<2xi64>
+  %2 = dsp.scatter_elements %z, %k, %w {axis = 0 : i64} : (tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %3 = dsp.scatter_elements %z, %k, %w {axis = 0 : i64, reduction = "add"} : (tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<3xi64>
+  return %0, %1, %2, %3 : tensor<2x3xi64>, tensor<2x3xi64>, tensor<3xi64>, tensor<3xi64>
+}

@@ -8,6 +8,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Padding.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -38,20 +39,23 @@ SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
 }
 
 /// Builds a constant of `type` whose element at each result index is the
-/// input element at `sourceIndex(resultIndex)` (a flat index).
+/// input element at `sourceIndex(resultIndex)` (a flat index), or `fill`
+/// where that is negative.
 DenseElementsAttr
 mapElements(DenseElementsAttr input, RankedTensorType type,
-            function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex) {
+            function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex,
+            Attribute fill = {}) {
   if (type.getNumElements() > kMaxFoldElements)
     return nullptr;
-  if (input.isSplat())
+  if (input.isSplat() && (!fill || fill == input.getSplatValue<Attribute>()))
     return DenseElementsAttr::get(type, input.getSplatValue<Attribute>());
   SmallVector<Attribute> source(input.getValues<Attribute>());
   SmallVector<Attribute> result;
   result.reserve(type.getNumElements());
   SmallVector<int64_t> index(type.getRank(), 0);
   for (int64_t n = 0; n < type.getNumElements(); ++n) {
-    result.push_back(source[sourceIndex(index)]);
+    int64_t flat = sourceIndex(index);
+    result.push_back(flat < 0 ? fill : source[flat]);
     for (int64_t d = type.getRank() - 1; d >= 0; --d) {
       if (++index[d] < type.getDimSize(d))
         break;
@@ -344,16 +348,20 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
                          [](auto v) { return mul(v[0], v[1]); });
 }
 
+/// Whether an integer division or remainder by `rhs` is left to run time:
+/// `rhs` is not a constant that folds, or it holds a zero.
+static bool keepsIntegerDivision(Operation *op, Attribute rhs) {
+  if (!isIntegerOp(op))
+    return false;
+  DenseElementsAttr divisor = foldable(rhs);
+  return !divisor || llvm::is_contained(elementsAs<int64_t>(divisor), 0);
+}
+
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 1))
     return x;
-  bool integer = isIntegerOp(*this);
-  // Integer division by zero is left to run time, where it is reported.
-  if (integer) {
-    auto rhs = foldable(adaptor.getRhs());
-    if (!rhs || llvm::is_contained(elementsAs<int64_t>(rhs), 0))
-      return {};
-  }
+  if (keepsIntegerDivision(*this, adaptor.getRhs()))
+    return {};
   return foldElementwise(*this, adaptor.getOperands(), [](auto v) {
     using T = typename decltype(v)::value_type;
     // Integer division truncates toward zero;
@@ -362,6 +370,25 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
       return v[1] == -1 ? sub<T>(0, v[0]) : v[0] / v[1];
     else
       return v[0] / v[1];
+  });
+}
+
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  if (keepsIntegerDivision(*this, adaptor.getRhs()))
+    return {};
+  bool fmod = getFmod();
+  return foldElementwise(*this, adaptor.getOperands(), [fmod](auto v) {
+    using T = typename decltype(v)::value_type;
+    T remainder;
+    // INT64_MIN % -1 overflows; every remainder by -1 is 0.
+    if constexpr (std::is_integral_v<T>)
+      remainder = v[1] == -1 ? 0 : v[0] % v[1];
+    else
+      remainder = std::fmod(v[0], v[1]);
+    // The floored remainder takes the sign of the divisor.
+    if (!fmod && remainder != 0 && (remainder < 0) != (v[1] < 0))
+      remainder += v[1];
+    return remainder;
   });
 }
 
@@ -624,6 +651,82 @@ OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
                          flat += (index[d] % shape[d]) * strides[d];
                        return flat;
                      });
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
+  if (llvm::all_of(getPads(), [](int64_t p) { return p == 0; }))
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  Type elementType = getInput().getType().getElementType();
+  Attribute fill = Builder(getContext()).getZeroAttr(elementType);
+  if (getValue()) {
+    DenseElementsAttr value = foldable(adaptor.getValue());
+    if (!value)
+      return {};
+    fill = value.getSplatValue<Attribute>();
+  }
+  ::dsp::format::PadMode mode = *::dsp::format::parsePadMode(getMode());
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  ArrayRef<int64_t> pads = getPads();
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  return mapElements(
+      input, getOutput().getType(),
+      [&](ArrayRef<int64_t> index) -> int64_t {
+        int64_t flat = 0;
+        for (size_t d = 0; d < shape.size(); ++d) {
+          int64_t source =
+              ::dsp::format::padSourceIndex(index[d], pads[d], shape[d], mode);
+          if (source < 0)
+            return -1;
+          flat += source * strides[d];
+        }
+        return flat;
+      },
+      fill);
+}
+
+OpFoldResult ScatterElementsOp::fold(FoldAdaptor adaptor) {
+  DenseElementsAttr data = foldable(adaptor.getData());
+  DenseElementsAttr indices = foldable(adaptor.getIndices());
+  DenseElementsAttr updates = foldable(adaptor.getUpdates());
+  if (!data || !indices || !updates)
+    return {};
+  auto type = getData().getType();
+  int64_t axis = getAxis(), axisSize = type.getDimSize(axis);
+  SmallVector<int64_t> strides = rowMajorStrides(type.getShape());
+  ArrayRef<int64_t> indexShape = getIndices().getType().getShape();
+  SmallVector<int64_t> positions = elementsAs<int64_t>(indices);
+  // Each update's flat position in the data; an index out of range is
+  // left to run time, where it is reported.
+  SmallVector<int64_t> targets;
+  SmallVector<int64_t> index(indexShape.size(), 0);
+  for (int64_t position : positions) {
+    if (position < -axisSize || position >= axisSize)
+      return {};
+    int64_t flat = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      flat += (static_cast<int64_t>(d) == axis
+                   ? (position < 0 ? position + axisSize : position)
+                   : index[d]) *
+              strides[d];
+    targets.push_back(flat);
+    for (int64_t d = static_cast<int64_t>(index.size()) - 1; d >= 0; --d) {
+      if (++index[d] < indexShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  bool accumulate = getReduction() == "add";
+  auto scatter = [&](auto values, auto updateValues) {
+    for (auto [target, update] : llvm::zip(targets, updateValues))
+      values[target] = accumulate ? add(values[target], update) : update;
+    return fromValues(type, ArrayRef(values));
+  };
+  if (isa<FloatType>(type.getElementType()))
+    return scatter(elementsAs<double>(data), elementsAs<double>(updates));
+  return scatter(elementsAs<int64_t>(data), elementsAs<int64_t>(updates));
 }
 
 //===----------------------------------------------------------------------===//
