@@ -839,3 +839,78 @@ func.func @scatter_elements_constant() -> (tensor<2x3xi64>, tensor<2x3xi64>, ten
   %3 = dsp.scatter_elements %z, %k, %w {axis = 0 : i64, reduction = "add"} : (tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<3xi64>
   return %0, %1, %2, %3 : tensor<2x3xi64>, tensor<2x3xi64>, tensor<3xi64>, tensor<3xi64>
 }
+
+// -----
+
+// slice(slice(x)) is one slice of x: starts, strides and limits compose,
+// reversed walks too.
+// CHECK-LABEL: func.func @slice_of_slice(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<10x8xf32>)
+// CHECK-NEXT:    %[[SLICE:.*]] = dsp.slice %[[X]] {limits = array<i64: 8, -1>, starts = array<i64: 3, 6>, strides = array<i64: 4, -3>} : tensor<10x8xf32> -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[SLICE]]
+func.func @slice_of_slice(%x: tensor<10x8xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.slice %x {limits = array<i64: 10, -1>, starts = array<i64: 1, 7>, strides = array<i64: 2, -1>} : tensor<10x8xf32> -> tensor<5x8xf32>
+  %1 = dsp.slice %0 {limits = array<i64: 5, 8>, starts = array<i64: 1, 1>, strides = array<i64: 2, 3>} : tensor<5x8xf32> -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}
+
+// -----
+
+// A slice of one element per dim, and an empty slice, of a slice.
+// CHECK-LABEL: func.func @slice_of_slice_edges(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<10xf32>)
+// CHECK-NEXT:    %[[ONE:.*]] = dsp.slice %[[X]] {limits = array<i64: 8>, starts = array<i64: 7>, strides = array<i64: 1>} : tensor<10xf32> -> tensor<1xf32>
+// CHECK-NEXT:    %[[NONE:.*]] = dsp.slice %[[X]] {limits = array<i64: 0>, starts = array<i64: 0>, strides = array<i64: 1>} : tensor<10xf32> -> tensor<0xf32>
+// CHECK-NEXT:    return %[[ONE]], %[[NONE]]
+func.func @slice_of_slice_edges(%x: tensor<10xf32>) -> (tensor<1xf32>, tensor<0xf32>) {
+  %0 = dsp.slice %x {limits = array<i64: -1>, starts = array<i64: 9>, strides = array<i64: -2>} : tensor<10xf32> -> tensor<5xf32>
+  %1 = dsp.slice %0 {limits = array<i64: 2>, starts = array<i64: 1>, strides = array<i64: 1>} : tensor<5xf32> -> tensor<1xf32>
+  %2 = dsp.slice %0 {limits = array<i64: 5>, starts = array<i64: 5>, strides = array<i64: 1>} : tensor<5xf32> -> tensor<0xf32>
+  return %1, %2 : tensor<1xf32>, tensor<0xf32>
+}
+
+// -----
+
+// reshape -> transpose -> reshape -> transpose that puts every element
+// back is removed: [A, B, C] -> [A*B, C] -> [C, A*B] -> [C, A, B] ->
+// [A, B, C].
+// CHECK-LABEL: func.func @view_round_trip(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>)
+// CHECK-NEXT:    return %[[X]] : tensor<2x3x4xf32>
+func.func @view_round_trip(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = dsp.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %1 = dsp.transpose %0 perm [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+  %2 = dsp.reshape %1 : tensor<4x6xf32> -> tensor<4x2x3xf32>
+  %3 = dsp.transpose %2 perm [1, 2, 0] : tensor<4x2x3xf32> -> tensor<2x3x4xf32>
+  return %3 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Heads split off a dim and moved, then merged back by another route, in a
+// chain that ends in a reshape.
+// CHECK-LABEL: func.func @view_round_trip_heads(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x12xf32>)
+// CHECK-NEXT:    return %[[X]] : tensor<2x12xf32>
+func.func @view_round_trip_heads(%x: tensor<2x12xf32>) -> tensor<2x12xf32> {
+  %0 = dsp.reshape %x : tensor<2x12xf32> -> tensor<2x3x4xf32>
+  %1 = dsp.transpose %0 perm [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %2 = dsp.reshape %1 : tensor<4x2x3xf32> -> tensor<4x6xf32>
+  %3 = dsp.transpose %2 perm [1, 0] : tensor<4x6xf32> -> tensor<6x4xf32>
+  %4 = dsp.reshape %3 : tensor<6x4xf32> -> tensor<2x12xf32>
+  return %4 : tensor<2x12xf32>
+}
+
+// -----
+
+// ... but a chain that ends in its start's type with the elements moved
+// stays.
+// CHECK-LABEL: func.func @view_round_trip_moved(
+// CHECK:         dsp.transpose
+// CHECK:         return
+func.func @view_round_trip_moved(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = dsp.reshape %x : tensor<4x4xf32> -> tensor<2x2x4xf32>
+  %1 = dsp.transpose %0 perm [1, 0, 2] : tensor<2x2x4xf32> -> tensor<2x2x4xf32>
+  %2 = dsp.reshape %1 : tensor<2x2x4xf32> -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}

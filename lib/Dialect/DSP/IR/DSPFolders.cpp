@@ -553,10 +553,39 @@ concatInputHolding(ConcatOp concat, int64_t start, int64_t limit) {
   return {Value(), 0};
 }
 
+/// Rewrites slice(slice(x)) in place into one slice of x: element i of a
+/// dim is x's element start1 + (start2 + i * stride2) * stride1.
+static void composeWithProducer(SliceOp op, SliceOp producer) {
+  SmallVector<int64_t> starts, limits, strides;
+  for (auto [d, count] : llvm::enumerate(op.getType().getShape())) {
+    // No product overflows: each names an element of x, or the stride
+    // between two of them.
+    int64_t start = 0, stride = 1;
+    if (count > 0)
+      start = producer.getStarts()[d] +
+              op.getStarts()[d] * producer.getStrides()[d];
+    if (count > 1)
+      stride = producer.getStrides()[d] * op.getStrides()[d];
+    starts.push_back(start);
+    strides.push_back(stride);
+    limits.push_back(count == 0 ? start
+                                : start + (count - 1) * stride +
+                                      (stride > 0 ? 1 : -1));
+  }
+  op.getInputMutable().assign(producer.getInput());
+  op.setStarts(starts);
+  op.setLimits(limits);
+  op.setStrides(strides);
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  bool updated = false;
+  if (auto producer = getInput().getDefiningOp<SliceOp>()) {
+    composeWithProducer(*this, producer);
+    updated = true;
+  }
   // A slice that stays within one input of a concat reads that input; the
   // slice is rewritten in place and folds away below if it is then whole.
-  bool updated = false;
   if (auto concat = getInput().getDefiningOp<ConcatOp>()) {
     int64_t axis = concat.getAxis();
     SmallVector<int64_t> starts(getStarts()), limits(getLimits());
@@ -764,6 +793,103 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// The longest chain of reshapes and transposes searched for a round trip.
+constexpr int kMaxViewChain = 8;
+
+/// Whether the reshapes and transposes `ops`, applied in order to a tensor
+/// of `shape`, leave every element where it was. The dims are tracked as
+/// runs of atoms, factors of the input's dims in row-major order; a reshape
+/// that cuts an atom splits it into a major and a minor atom everywhere.
+/// The elements stay in place when the atoms end in their first order.
+bool keepsElementsInPlace(ArrayRef<int64_t> shape, ArrayRef<Operation *> ops) {
+  SmallVector<int64_t> sizes, order;
+  SmallVector<SmallVector<int64_t>> dims;
+  for (int64_t size : shape) {
+    if (size == 0)
+      return false;
+    dims.emplace_back();
+    if (size == 1)
+      continue;
+    dims.back().push_back(sizes.size());
+    order.push_back(sizes.size());
+    sizes.push_back(size);
+  }
+  auto flatten = [&] {
+    SmallVector<int64_t> atoms;
+    for (ArrayRef<int64_t> dim : dims)
+      llvm::append_range(atoms, dim);
+    return atoms;
+  };
+  for (Operation *op : ops) {
+    if (auto transpose = dyn_cast<TransposeOp>(op)) {
+      SmallVector<SmallVector<int64_t>> permuted;
+      for (int64_t p : transpose.getPerm())
+        permuted.push_back(dims[p]);
+      dims = std::move(permuted);
+      continue;
+    }
+    SmallVector<int64_t> atoms = flatten();
+    SmallVector<SmallVector<int64_t>> reshaped;
+    size_t next = 0;
+    for (int64_t size : cast<ReshapeOp>(op).getType().getShape()) {
+      SmallVector<int64_t> dim;
+      int64_t product = 1;
+      while (product < size) {
+        if (next == atoms.size() || size % product != 0)
+          return false;
+        int64_t atom = atoms[next], need = size / product;
+        if (sizes[atom] > need) {
+          if (sizes[atom] % need != 0)
+            return false;
+          int64_t major = sizes.size(), minor = major + 1;
+          sizes.push_back(need);
+          sizes.push_back(sizes[atom] / need);
+          auto *it = llvm::find(order, atom);
+          *it = minor;
+          order.insert(it, major);
+          atoms[next] = minor;
+          atoms.insert(atoms.begin() + next, major);
+          atom = major;
+        }
+        dim.push_back(atom);
+        product *= sizes[atom];
+        ++next;
+      }
+      if (product != size)
+        return false;
+      reshaped.push_back(std::move(dim));
+    }
+    if (next != atoms.size())
+      return false;
+    dims = std::move(reshaped);
+  }
+  return flatten() == order;
+}
+
+/// A chain of reshapes and transposes that ends in its start's type with
+/// every element in place (e.g. reshape, transpose, reshape, transpose
+/// back) is its start.
+template <typename OpTy> struct RemoveViewRoundTrip : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<Operation *> chain;
+    Operation *current = op;
+    while (chain.size() < kMaxViewChain &&
+           isa_and_present<ReshapeOp, TransposeOp>(current)) {
+      chain.insert(chain.begin(), current);
+      Value start = current->getOperand(0);
+      if (chain.size() > 1 && start.getType() == op.getType() &&
+          keepsElementsInPlace(op.getType().getShape(), chain)) {
+        rewriter.replaceOp(op, start);
+        return success();
+      }
+      current = start.getDefiningOp();
+    }
+    return failure();
+  }
+};
+
 /// gather(concat(a, b, ...), indices) along the concat axis, where the
 /// constant indices all fall within one input, gathers from that input.
 struct GatherFromConcatInput : OpRewritePattern<GatherOp> {
@@ -871,10 +997,10 @@ void GatherOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                             MLIRContext *context) {
-  patterns.add<ComposeReshapes>(context);
+  patterns.add<ComposeReshapes, RemoveViewRoundTrip<ReshapeOp>>(context);
 }
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                               MLIRContext *context) {
-  patterns.add<ComposeTransposes>(context);
+  patterns.add<ComposeTransposes, RemoveViewRoundTrip<TransposeOp>>(context);
 }
