@@ -112,6 +112,8 @@ static Values convertLayerNorm(ImportContext &ctx,
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
   Type type = ctx.elementType(
       intAttr(node, "stash_type", onnx::TensorProto::FLOAT), "stash_type");
+  if (!isa<FloatType>(type))
+    fail("stash_type must be a float type");
   if (typeOf(x).getElementType() != type)
     x = ctx.fold<CastOp>(RankedTensorType::get(typeOf(x).getShape(), type), x);
   Value mean = ctx.fold<ReduceMeanOp>(x, axes, true);
