@@ -9,6 +9,7 @@
 #include "StridedLoop.h"
 #include "dsp/Format/Padding.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dsp {
@@ -190,35 +191,50 @@ std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
 
 namespace {
 
-/// Each output row (the last dim) reads input elements through one source
-/// table per dim (padSourceIndex), or the fill value.
+/// Each output row (the last dim) is the input row its outer indices read
+/// (padSourceIndex per dim), copied between the pads, or all fill value.
 template <typename T>
-std::unique_ptr<Kernel>
-makePad(const Shape &out, std::vector<std::vector<int64_t>> sources,
-        Shape inStrides, bool hasValue, ThreadPool &pool) {
+std::unique_ptr<Kernel> makePad(const Shape &in, const Shape &out,
+                                const Shape &pads, format::PadMode mode,
+                                bool hasValue, ThreadPool &pool) {
   size_t rank = out.size();
-  int64_t rowLength = out[rank - 1];
+  int64_t rowLength = out[rank - 1], inLength = in[rank - 1];
+  int64_t before = pads[rank - 1];
   int64_t rows = elementCount(Shape(out.begin(), out.end() - 1));
+  Shape inStrides = contiguousStrides(in);
   return makeKernel([=, &pool](const KernelArgs &args) {
-    const T *in = static_cast<const T *>(args.inputs[0]);
+    const T *input = static_cast<const T *>(args.inputs[0]);
     T *result = static_cast<T *>(args.output);
     T fill = hasValue ? *static_cast<const T *>(args.inputs[1]) : T{};
-    const std::vector<int64_t> &last = sources[rank - 1];
     int64_t grain =
         std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(rowLength, 1));
     pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
       for (int64_t row = begin; row < end; ++row) {
+        T *target = result + row * rowLength;
         int64_t base = 0, rest = row;
         bool inside = true;
-        for (size_t d = rank - 1; d-- > 0;) {
-          int64_t source = sources[d][rest % out[d]];
+        for (size_t d = rank - 1; d-- > 0 && inside;) {
+          int64_t source =
+              format::padSourceIndex(rest % out[d], pads[d], in[d], mode);
           rest /= out[d];
-          inside &= source >= 0;
+          inside = source >= 0;
           base += source * inStrides[d];
         }
-        T *target = result + row * rowLength;
-        for (int64_t i = 0; i < rowLength; ++i)
-          target[i] = inside && last[i] >= 0 ? in[base + last[i]] : fill;
+        if (!inside) {
+          std::fill(target, target + rowLength, fill);
+          continue;
+        }
+        const T *source = input + base;
+        if (inLength > 0)
+          std::memcpy(target + before, source, inLength * sizeof(T));
+        for (int64_t i = 0; i < rowLength; ++i) {
+          if (i == before)
+            i += inLength;
+          if (i == rowLength)
+            break;
+          int64_t from = format::padSourceIndex(i, before, inLength, mode);
+          target[i] = from >= 0 ? source[from] : fill;
+        }
       }
     });
     return Status::success();
@@ -239,21 +255,17 @@ std::unique_ptr<Kernel> createPadKernel(const KernelContext &context) {
   }
   if (elementCount(out) == 0)
     return makeKernel([](const KernelArgs &) { return Status::success(); });
-  std::vector<std::vector<int64_t>> sources(out.size());
-  for (size_t d = 0; d < out.size(); ++d)
-    for (int64_t i = 0; i < out[d]; ++i)
-      sources[d].push_back(format::padSourceIndex(i, pads[d], in[d], mode));
-  Shape inStrides = contiguousStrides(in);
   bool hasValue = context.numInputs() == 2;
+  ThreadPool &pool = context.pool;
   switch (format::elementSize(context.output().dtype())) {
   case 1:
-    return makePad<uint8_t>(out, sources, inStrides, hasValue, context.pool);
+    return makePad<uint8_t>(in, out, pads, mode, hasValue, pool);
   case 2:
-    return makePad<uint16_t>(out, sources, inStrides, hasValue, context.pool);
+    return makePad<uint16_t>(in, out, pads, mode, hasValue, pool);
   case 4:
-    return makePad<uint32_t>(out, sources, inStrides, hasValue, context.pool);
+    return makePad<uint32_t>(in, out, pads, mode, hasValue, pool);
   default:
-    return makePad<uint64_t>(out, sources, inStrides, hasValue, context.pool);
+    return makePad<uint64_t>(in, out, pads, mode, hasValue, pool);
   }
 }
 
