@@ -11,6 +11,7 @@
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
+#include "dsp/Format/Padding.h"
 
 #include <algorithm>
 #include <map>
@@ -321,6 +322,16 @@ bool checkBroadcast(InstructionChecker &c) {
 
 bool checkArithmetic(InstructionChecker &c) {
   return sameDtypes(c, kNumericDtypes) && checkBroadcast(c);
+}
+
+bool checkMod(InstructionChecker &c) {
+  int64_t fmod = 0;
+  if (!checkArithmetic(c) || !c.singleInt("fmod", fmod))
+    return false;
+  if (fmod == 0 || fmod == 1)
+    return true;
+  return c.fail("attribute 'fmod' is " + std::to_string(fmod) +
+                ", expected 0 or 1");
 }
 
 bool checkComparison(InstructionChecker &c) {
@@ -644,6 +655,59 @@ bool checkTile(InstructionChecker &c) {
 
 /// A global shape from an ints attribute or tensor field: no negative dim,
 /// no element count beyond kMaxElements.
+bool checkPad(InstructionChecker &c) {
+  if (!c.sameDtype(-1, 0))
+    return false;
+  bool hasValue = c.numInputs() == 2;
+  if (hasValue && (!c.sameDtype(1, 0) || !c.rankIs(1, 0)))
+    return false;
+  const Attribute *modeName = c.attribute("mode", true, Attribute::kStr);
+  if (!modeName)
+    return false;
+  std::optional<PadMode> mode = parsePadMode(modeName->str());
+  if (!mode)
+    return c.fail("attribute 'mode' is '" + modeName->str() +
+                  "', expected 'constant', 'reflect' or 'edge'");
+  if (hasValue && *mode != PadMode::Constant)
+    return c.fail("input 1 (the fill value) needs mode 'constant'");
+  Shape pads, padded;
+  if (!c.ints("pads", pads))
+    return false;
+  std::string problem = padProblem(c.inputShape(0), pads, *mode, padded);
+  if (!problem.empty())
+    return c.fail(problem);
+  return c.outputShapeIs(padded);
+}
+
+bool checkScatterElements(InstructionChecker &c) {
+  Shape data = c.inputShape(0), indices = c.inputShape(1);
+  int64_t axis = 0;
+  if (!c.dtypeIn(1, {dsp::program::I64}) || !c.sameDtype(2, 0) ||
+      !c.sameDtype(-1, 0) || !c.outputShapeIs(data) ||
+      !c.axis("axis", data.size(), axis))
+    return false;
+  if (c.inputShape(2) != indices)
+    return c.fail("input 2 has shape " + shapeString(c.inputShape(2)) +
+                  ", expected the indices' shape " + shapeString(indices));
+  if (indices.size() != data.size())
+    return c.fail("input 1 has shape " + shapeString(indices) +
+                  ", expected the rank of input 0 " + shapeString(data));
+  for (size_t d = 0; d < data.size(); ++d)
+    if (static_cast<int64_t>(d) != axis && indices[d] > data[d])
+      return c.fail("input 1 has shape " + shapeString(indices) +
+                    ", larger than input 0 " + shapeString(data) + " in dim " +
+                    std::to_string(d));
+  const Attribute *reduction = c.attribute("reduction", true, Attribute::kStr);
+  if (!reduction)
+    return false;
+  if (reduction->str() == "add")
+    return c.dtypeIn(0, {dsp::program::F32, dsp::program::I64});
+  if (reduction->str() != "none")
+    return c.fail("attribute 'reduction' is '" + reduction->str() +
+                  "', expected 'none' or 'add'");
+  return true;
+}
+
 std::string checkGlobalShape(const Shape &shape) {
   return shapeProblem(shape, "global shape");
 }

@@ -112,6 +112,8 @@ static Values convertLayerNorm(ImportContext &ctx,
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(axis, rank));
   Type type = ctx.elementType(
       intAttr(node, "stash_type", onnx::TensorProto::FLOAT), "stash_type");
+  if (!isa<FloatType>(type))
+    fail("stash_type must be a float type");
   if (typeOf(x).getElementType() != type)
     x = ctx.fold<CastOp>(RankedTensorType::get(typeOf(x).getShape(), type), x);
   Value mean = ctx.fold<ReduceMeanOp>(x, axes, true);
@@ -464,17 +466,17 @@ static Value convertEinsum(ImportContext &ctx, const onnx::NodeProto &node) {
 }
 
 void onnx_import::registerNNConverters(ConverterTable &table) {
-  table.add("MatMul", convertMatMul);
-  table.add("Gemm", convertGemm);
-  table.add("Einsum", convertEinsum);
-  table.add("Conv", convertConv);
+  table.add("MatMul", convertMatMul, 2);
+  table.add("Gemm", convertGemm, 3);
+  table.add("Einsum", convertEinsum, 2);
+  table.add("Conv", convertConv, 3);
   // ReduceSum took axes as an input from opset 13, the others from 18.
-  table.add("ReduceMean", convertReduce<ReduceMeanOp, 18>);
-  table.add("ReduceSum", convertReduce<ReduceSumOp, 13>);
-  table.add("ReduceMax", convertReduce<ReduceMaxOp, 18>);
-  table.add("Softmax", convertSoftmax);
-  table.add("LayerNormalization", convertLayerNorm);
-  table.add("InstanceNormalization", convertInstanceNorm);
-  table.add("GroupNormalization", convertGroupNorm);
+  table.add("ReduceMean", convertReduce<ReduceMeanOp, 18>, 1);
+  table.add("ReduceSum", convertReduce<ReduceSumOp, 13>, 1);
+  table.add("ReduceMax", convertReduce<ReduceMaxOp, 18>, 1);
+  table.add("Softmax", convertSoftmax, 1);
+  table.add("LayerNormalization", convertLayerNorm, 3);
+  table.add("InstanceNormalization", convertInstanceNorm, 3);
+  table.add("GroupNormalization", convertGroupNorm, 3);
   table.add("Dropout", convertDropout);
 }

@@ -8,6 +8,7 @@
 
 #include "ImportContext.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Padding.h"
 
 #include <functional>
 #include <limits>
@@ -163,7 +164,9 @@ static Value convertGather(ImportContext &ctx, const onnx::NodeProto &node) {
   Value data = ctx.input(node, 0);
   int64_t axis =
       normalizeAxis(intAttr(node, "axis", 0), typeOf(data).getRank());
-  return ctx.fold<GatherOp>(data, ctx.input(node, 1), axis);
+  Value indices = ctx.input(node, 1);
+  requireElementType(indices, "input 1", ElementKind::Integer);
+  return ctx.fold<GatherOp>(data, indices, axis);
 }
 
 static Value convertSqueeze(ImportContext &ctx, const onnx::NodeProto &node) {
@@ -255,6 +258,7 @@ static Value scatterRows(ImportContext &ctx, Value data, Value updates,
   Value updates2d = ctx.reshape(updates, {count, rowSize});
   Value result;
   if (accumulate) {
+    requireElementType(data, "the data of reduction 'add'", ElementKind::Float);
     // Duplicates add up: data + onehot[rows, count] . updates.
     SmallVector<float> onehot(rows * count, 0.0f);
     for (auto [n, row] : llvm::enumerate(targets))
@@ -374,6 +378,88 @@ static Value convertScatterND(ImportContext &ctx, const onnx::NodeProto &node) {
   return insert(data, 0);
 }
 
+static Value convertPad(ImportContext &ctx, const onnx::NodeProto &node) {
+  Value x = ctx.input(node, 0);
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  std::string mode = stringAttr(node, "mode", "constant");
+  if (!::dsp::format::parsePadMode(mode))
+    fail("mode '" + mode +
+         "' is not supported (constant, reflect and edge are)");
+  SmallVector<int64_t> given = constantInts(ctx.input(node, 1), "pads");
+  // From opset 18 the optional axes input names the padded dims.
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (ctx.opset >= 18)
+    if (std::optional<SmallVector<int64_t>> named =
+            ctx.optionalConstantInts(node, 3))
+      axes = *named;
+  int64_t count = axes.size();
+  if (static_cast<int64_t>(given.size()) != 2 * count)
+    fail("pads has " + Twine(given.size()) + " values, expected " +
+         Twine(2 * count) + " (a begin and an end per padded dim)");
+  SmallVector<int64_t> pads(2 * rank, 0);
+  for (auto [i, a] : llvm::enumerate(axes)) {
+    int64_t axis = normalizeAxis(a, rank);
+    pads[axis] = given[i];
+    pads[rank + axis] = given[count + i];
+  }
+  // Negative pads crop: slice them off first.
+  SmallVector<int64_t> starts(rank, 0), limits(shape), strides(rank, 1);
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t &begin = pads[d], &end = pads[rank + d];
+    if (begin < -shape[d] || end < -shape[d] ||
+        std::max<int64_t>(-begin, 0) + std::max<int64_t>(-end, 0) > shape[d])
+      fail("pads " + Twine(begin) + " and " + Twine(end) +
+           " crop more than dim " + Twine(d) + " of size " + Twine(shape[d]) +
+           " holds");
+    starts[d] = std::max<int64_t>(-begin, 0);
+    limits[d] = shape[d] - std::max<int64_t>(-end, 0);
+    begin = std::max<int64_t>(begin, 0);
+    end = std::max<int64_t>(end, 0);
+  }
+  x = ctx.fold<SliceOp>(x, starts, limits, strides);
+  // Only constant mode reads constant_value.
+  Value value;
+  if (Value fill = ctx.optionalInput(node, 2); fill && mode == "constant") {
+    if (typeOf(fill).getNumElements() != 1 ||
+        typeOf(fill).getElementType() != typeOf(x).getElementType())
+      fail("constant_value must be one value of the input's element type");
+    value = ctx.reshape(fill, {});
+  }
+  return ctx.fold<PadOp>(x, value, pads, mode);
+}
+
+static Value convertScatterElements(ImportContext &ctx,
+                                    const onnx::NodeProto &node) {
+  std::string reduction = stringAttr(node, "reduction", "none");
+  if (reduction != "none" && reduction != "add")
+    fail("reduction '" + reduction + "' is not supported (only none and add)");
+  Value data = ctx.input(node, 0), given = ctx.input(node, 1);
+  Value updates = ctx.input(node, 2);
+  if (reduction == "add")
+    requireElementType(data, "the data of reduction 'add'",
+                       ElementKind::Numeric);
+  requireElementType(given, "input 1", ElementKind::Integer);
+  if (typeOf(updates).getElementType() != typeOf(data).getElementType())
+    fail("updates must have the data's element type");
+  ArrayRef<int64_t> shape = typeOf(data).getShape();
+  int64_t axis = normalizeAxis(intAttr(node, "axis", 0), shape.size());
+  // Checked and made non-negative here, so that the op reads plain offsets.
+  SmallVector<int64_t> indices = constantInts(given, "indices");
+  for (int64_t &index : indices) {
+    if (index < -shape[axis] || index >= shape[axis])
+      fail("index " + Twine(index) + " is out of range for axis " +
+           Twine(axis) + " of size " + Twine(shape[axis]));
+    if (index < 0)
+      index += shape[axis];
+  }
+  Value normalized = ctx.constant(DenseElementsAttr::get(
+      RankedTensorType::get(typeOf(given).getShape(), ctx.builder.getI64Type()),
+      ArrayRef(indices)));
+  return ctx.fold<ScatterElementsOp>(data, normalized, updates, axis,
+                                     reduction);
+}
+
 /// A 1-D constant holding `data`.
 template <typename T>
 static Value vectorConstant(ImportContext &ctx, ArrayRef<T> data, Type type) {
@@ -452,6 +538,8 @@ void onnx_import::registerShapeConverters(ConverterTable &table) {
   table.add("Expand", convertExpand);
   table.add("Tile", convertTile);
   table.add("ScatterND", convertScatterND);
+  table.add("ScatterElements", convertScatterElements);
+  table.add("Pad", convertPad);
   table.add("Constant", convertConstant);
   table.add("ConstantOfShape", convertConstantOfShape);
   table.add("Shape", convertShape);

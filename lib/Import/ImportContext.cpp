@@ -9,6 +9,7 @@
 #include "ImportContext.h"
 #include "dsp/Format/Checked.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cassert>
 
@@ -29,6 +30,31 @@ void onnx_import::checkSize(RankedTensorType type, const Twine &what) {
   if (!::dsp::format::checkedElementCount(type.getShape()))
     fail(what + " would have shape " + shapeString(type.getShape()) +
          ", more than 2^48 elements or a negative dim");
+}
+
+void onnx_import::requireElementType(Value value, const Twine &what,
+                                     ElementKind kind) {
+  Type type = typeOf(value).getElementType();
+  bool isBool = type.isInteger(1), isInteger = type.isInteger() && !isBool;
+  bool isFloat = isa<FloatType>(type);
+  const char *expected = nullptr;
+  switch (kind) {
+  case ElementKind::Float:
+    expected = isFloat ? nullptr : "a float";
+    break;
+  case ElementKind::Numeric:
+    expected = isFloat || isInteger ? nullptr : "a float or integer";
+    break;
+  case ElementKind::Bool:
+    expected = isBool ? nullptr : "a bool";
+    break;
+  case ElementKind::Integer:
+    expected = isInteger ? nullptr : "an integer";
+    break;
+  }
+  if (expected)
+    fail(what + " must be " + expected + " tensor, got " +
+         std::string(llvm::formatv("{0}", value.getType())));
 }
 
 SmallVector<int64_t> onnx_import::constantInts(Value value, StringRef what) {
@@ -126,21 +152,34 @@ ImportContext::axes(const onnx::NodeProto &node, int64_t inputSince,
 
 void ConverterTable::add(StringRef opType,
                          Values (*convert)(ImportContext &,
-                                           const onnx::NodeProto &)) {
-  insert(opType, convert);
+                                           const onnx::NodeProto &),
+                         int floatInputs) {
+  insert(opType, convert, floatInputs);
 }
 
 void ConverterTable::add(StringRef opType,
                          Value (*convert)(ImportContext &,
-                                          const onnx::NodeProto &)) {
+                                          const onnx::NodeProto &),
+                         int floatInputs) {
   insert(
       opType,
       [convert](ImportContext &context, const onnx::NodeProto &node) -> Values {
         return {convert(context, node)};
-      });
+      },
+      floatInputs);
 }
 
-void ConverterTable::insert(StringRef opType, Converter convert) {
+void ConverterTable::insert(StringRef opType, Converter convert,
+                            int floatInputs) {
+  if (floatInputs > 0)
+    convert = [convert = std::move(convert),
+               floatInputs](ImportContext &context,
+                            const onnx::NodeProto &node) -> Values {
+      for (int i = 0; i < floatInputs; ++i)
+        if (Value value = context.optionalInput(node, i))
+          requireElementType(value, "input " + Twine(i), ElementKind::Float);
+      return convert(context, node);
+    };
   bool added = converters.try_emplace(opType, std::move(convert)).second;
   assert(added && "an op type has one converter");
   (void)added;

@@ -53,6 +53,14 @@ inline RankedTensorType typeOf(Value value) {
 /// elements, so that no size computed from it can overflow.
 void checkSize(RankedTensorType type, const Twine &what);
 
+/// The element types an operand may have.
+enum class ElementKind { Float, Numeric, Bool, Integer };
+
+/// Fails unless the element type of `value` is of `kind`, naming `what`:
+/// an op that takes some element types refuses the others here, before any
+/// dsp op sees them.
+void requireElementType(Value value, const Twine &what, ElementKind kind);
+
 /// The values of a constant integer tensor; fails naming `what` otherwise.
 SmallVector<int64_t> constantInts(Value value, StringRef what);
 
@@ -176,19 +184,22 @@ protected:
 using Converter =
     std::function<Values(ImportContext &, const onnx::NodeProto &)>;
 
-/// The converter of each supported ONNX op type.
+/// The converter of each supported ONNX op type. The first `floatInputs`
+/// inputs of an op, where given, must be float tensors.
 class ConverterTable {
 public:
   void add(StringRef opType,
-           Values (*convert)(ImportContext &, const onnx::NodeProto &));
+           Values (*convert)(ImportContext &, const onnx::NodeProto &),
+           int floatInputs = 0);
   /// A converter of an op with one output.
   void add(StringRef opType,
-           Value (*convert)(ImportContext &, const onnx::NodeProto &));
+           Value (*convert)(ImportContext &, const onnx::NodeProto &),
+           int floatInputs = 0);
   /// Null for an op type no family converts.
   const Converter *lookup(StringRef opType) const;
 
 private:
-  void insert(StringRef opType, Converter convert);
+  void insert(StringRef opType, Converter convert, int floatInputs);
 
   llvm::StringMap<Converter> converters;
 };

@@ -142,15 +142,16 @@ ElementsAttr ImportContext::tensorAttr(onnx::TensorProto &tensor,
       return DenseResourceElementsAttr::get(tensorType, tensor.name(),
                                             std::move(blob));
     }
-    bool detectedSplat = false;
-    if (!DenseElementsAttr::isValidRawBuffer(tensorType, raw, detectedSplat))
-      fail(what + " has raw data that does not fit its type");
+    // ONNX stores a bool per byte, where MLIR's raw buffers pack bits.
     if (type.isInteger(1)) {
       SmallVector<bool> bits;
       for (char c : raw)
         bits.push_back(c != 0);
       return DenseElementsAttr::get(tensorType, bits);
     }
+    bool detectedSplat = false;
+    if (!DenseElementsAttr::isValidRawBuffer(tensorType, raw, detectedSplat))
+      fail(what + " has raw data that does not fit its type");
     return DenseElementsAttr::getFromRawBuffer(tensorType, raw);
   }
 

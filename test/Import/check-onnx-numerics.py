@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Builds one-node Einsum, ScatterND, InstanceNormalization and
 GroupNormalization models, runs them through dsp-opt and dsp-run and
-compares with numpy. Prints one line per case.
+compares with numpy; Mod, Pad and ScatterElements models are compared with
+ONNX Runtime. Prints one line per case.
 
 Usage: check-onnx-numerics.py DSP_OPT DSP_RUN WORK_DIR
 """
@@ -74,11 +75,12 @@ def scatter_model(shape, indices, update_shape, reduction):
         helper.make_opsetid("", 18)], ir_version=8)
 
 
-def run(model, inputs, expected, work, name):
+def run(model, inputs, expected, work, name, ranks=1):
     path = os.path.join(work, name + ".onnx")
     onnx.save(model, path)
     program = os.path.join(work, name + ".dspx")
-    compiled = subprocess.run([sys.argv[1], path, "--dsp-pipeline=ranks=1",
+    compiled = subprocess.run([sys.argv[1], path,
+                               f"--dsp-pipeline=ranks={ranks}",
                                "--emit=program", "-o", program],
                               capture_output=True, text=True)
     if compiled.returncode != 0:
@@ -154,6 +156,7 @@ def main():
     failures += "max abs error" not in line
     print(f"scatternd with indices from an arange initializer: {line}")
     failures += check_norms(rng, work)
+    failures += check_against_onnxruntime(rng, work)
     return 1 if failures else 0
 
 
@@ -197,6 +200,77 @@ def check_norms(rng, work):
                    f"{op}{len(shape)}")
         failures += "max abs error" not in line
         print(f"{op} {shape} groups {groups}: {line}")
+    return failures
+
+
+# (op type, attributes, operands, ranks): operands are (name, array,
+# whether it is a constant), in the node's order; an empty name skips an
+# optional input.
+def data_op_cases(rng):
+    x = rng.standard_normal((2, 6, 5)).astype(np.float32)
+    a = rng.integers(-20, 20, (4, 6), dtype=np.int64)
+    b = rng.integers(1, 7, (6,), dtype=np.int64) * rng.choice([-1, 1], 6)
+    ones = np.ones_like(x)
+    pad = lambda *pads: ("pads", np.array(pads), True)
+    return [
+        ("Mod", {}, [("a", a, False), ("b", b, False)], 1),
+        ("Mod", {"fmod": 1}, [("a", a, False), ("b", b, False)], 1),
+        ("Mod", {"fmod": 1}, [("x", x * 4, False), ("d", ones * 1.5, False)],
+         1),
+        ("Pad", {}, [("x", x, False), pad(0, 1, 2, 0, 0, 1),
+                     ("value", np.array(0.5, np.float32), True)], 1),
+        ("Pad", {"mode": "reflect"}, [("x", x, False), pad(0, 2, 1, 0, 3, 4)],
+         1),
+        ("Pad", {"mode": "edge"}, [("x", x, False), pad(1, 1, 0, 2, 0, 1)], 1),
+        ("Pad", {"mode": "edge"}, [("x", x, False), pad(0, -1, 2, 0, -2, 1)],
+         1),
+        # The unpadded dim 1 may be split across ranks.
+        ("Pad", {"mode": "reflect"}, [("x", x, False), pad(1, 0, 2, 1, 0, 1)],
+         2),
+        ("Pad", {}, [("x", x, False), pad(2, 3), ("", None, True),
+                     ("axes", np.array([-1]), True)], 1),
+        ("ScatterElements", {"axis": 1},
+         [("x", x, False),
+          ("indices", np.array([[[0, 1, -1, 2], [3, 3, 0, -6]]] * 2), True),
+          ("u", x[:, :2, :4] * 10, False)], 1),
+        ("ScatterElements", {"axis": 0, "reduction": "add"},
+         [("x", x, False),
+          ("indices", np.array([[[1] * 5] * 3, [[1, 0, 1, 0, 1]] * 3]), True),
+          ("u", x[:, :3, :] * 10, False)], 2),
+    ]
+
+
+def check_against_onnxruntime(rng, work):
+    """Mod, Pad and ScatterElements, as ONNX Runtime computes them."""
+    import onnxruntime
+    failures = 0
+    for n, (op, attributes, operands, ranks) in enumerate(
+            data_op_cases(rng)):
+        node = helper.make_node(op, [name for name, _, _ in operands], ["y"],
+                                **attributes)
+        inputs = {name: value for name, value, constant in operands
+                  if not constant}
+        # The result has the first operand's type; its shape is ONNX
+        # Runtime's.
+        dtype = helper.np_dtype_to_tensor_dtype(operands[0][1].dtype)
+        graph = helper.make_graph(
+            [node], op,
+            [helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(value.dtype),
+                value.shape) for name, value in inputs.items()],
+            [helper.make_tensor_value_info("y", dtype, None)],
+            [numpy_helper.from_array(value, name)
+             for name, value, constant in operands if constant and name])
+        model = helper.make_model(graph, opset_imports=[
+            helper.make_opsetid("", 18)], ir_version=8)
+        session = onnxruntime.InferenceSession(
+            model.SerializeToString(), providers=["CPUExecutionProvider"])
+        expected = session.run(None, inputs)[0]
+        graph.output[0].CopyFrom(
+            helper.make_tensor_value_info("y", dtype, expected.shape))
+        line = run(model, inputs, expected, work, f"{op}{n}", ranks)
+        failures += "max abs error" not in line
+        print(f"{op} {attributes} on {ranks} ranks: {line}")
     return failures
 
 

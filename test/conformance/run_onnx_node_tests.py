@@ -48,12 +48,12 @@ except ImportError as error:
 SUPPORTED_OPS = frozenset("""
     Identity Dropout Split
     Neg Exp Log Sqrt Reciprocal Abs Erf Tanh Sigmoid Relu Sin Cos IsNaN Not
-    Add Sub Mul Div Pow Equal Less LessOrEqual Greater GreaterOrEqual
+    Add Sub Mul Div Pow Mod Equal Less LessOrEqual Greater GreaterOrEqual
     And Or Xor Where Max Min Sum
     Gemm MatMul Softmax LayerNormalization Conv
     ReduceMean ReduceSum ReduceMax
     Reshape Slice Squeeze Unsqueeze Flatten Expand Transpose Concat Gather Tile
-    Constant ConstantOfShape Shape Cast Einsum ScatterND
+    Constant ConstantOfShape Shape Cast Einsum ScatterND ScatterElements Pad
     InstanceNormalization GroupNormalization
 """.split())
 MIN_OPSET, MAX_OPSET = 11, 18
@@ -74,6 +74,8 @@ FROZEN_OPERANDS = {
     "ReduceMax": {1},
     "Split": {1},
     "ScatterND": {1},
+    "ScatterElements": {1},
+    "Pad": {1, 2, 3},  # pads, constant_value, axes
     "Dropout": {1, 2},  # ratio, training_mode
 }
 
@@ -126,9 +128,10 @@ def check_scope(model):
 
     for node in graph.node:
         for attr in node.attribute:
-            if (node.op_type, attr.name) == ("ScatterND", "reduction") and \
+            if attr.name == "reduction" and node.op_type in (
+                    "ScatterND", "ScatterElements") and \
                     attr.s not in (b"none", b"add"):
-                raise Skip("attribute", f"ScatterND reduction "
+                raise Skip("attribute", f"{node.op_type} reduction "
                            f"{attr.s.decode()} is not supported")
 
     graph_inputs = {i.name for i in graph.input}

@@ -60,6 +60,7 @@ KernelMaker kernelMaker(Op op) {
   case Op::Pow:
   case Op::Max:
   case Op::Min:
+  case Op::Mod:
   case Op::Equal:
   case Op::Less:
   case Op::LessEqual:
@@ -99,6 +100,10 @@ KernelMaker kernelMaker(Op op) {
     return {cpu::createExpandKernel, false};
   case Op::Tile:
     return {cpu::createTileKernel, false};
+  case Op::Pad:
+    return {cpu::createPadKernel, false};
+  case Op::ScatterElements:
+    return {cpu::createScatterElementsKernel, false};
   case Op::AllToAll:
   case Op::AllGather:
   case Op::ReduceScatter:

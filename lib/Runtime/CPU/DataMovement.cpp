@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "StridedLoop.h"
+#include "dsp/Format/Padding.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dsp {
@@ -196,6 +198,144 @@ std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context) {
   if (context.input(1).dtype() == dsp::program::I32)
     return makeGather<int32_t>(context);
   return makeGather<int64_t>(context);
+}
+
+namespace {
+
+/// Each output row (the last dim) is the input row its outer indices read
+/// (padSourceIndex per dim), copied between the pads, or all fill value.
+template <typename T>
+std::unique_ptr<Kernel> makePad(const Shape &in, const Shape &out,
+                                const Shape &pads, format::PadMode mode,
+                                bool hasValue, ThreadPool &pool) {
+  size_t rank = out.size();
+  int64_t rowLength = out[rank - 1], inLength = in[rank - 1];
+  int64_t before = pads[rank - 1];
+  int64_t rows = elementCount(Shape(out.begin(), out.end() - 1));
+  Shape inStrides = contiguousStrides(in);
+  return makeKernel([=, &pool](const KernelArgs &args) {
+    const T *input = static_cast<const T *>(args.inputs[0]);
+    T *result = static_cast<T *>(args.output);
+    T fill = hasValue ? *static_cast<const T *>(args.inputs[1]) : T{};
+    int64_t grain =
+        std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(rowLength, 1));
+    pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t row = begin; row < end; ++row) {
+        T *target = result + row * rowLength;
+        int64_t base = 0, rest = row;
+        bool inside = true;
+        for (size_t d = rank - 1; d-- > 0 && inside;) {
+          int64_t source =
+              format::padSourceIndex(rest % out[d], pads[d], in[d], mode);
+          rest /= out[d];
+          inside = source >= 0;
+          base += source * inStrides[d];
+        }
+        if (!inside) {
+          std::fill(target, target + rowLength, fill);
+          continue;
+        }
+        const T *source = input + base;
+        if (inLength > 0)
+          std::memcpy(target + before, source, inLength * sizeof(T));
+        for (int64_t i = 0; i < rowLength; ++i) {
+          if (i == before)
+            i += inLength;
+          if (i == rowLength)
+            break;
+          int64_t from = format::padSourceIndex(i, before, inLength, mode);
+          target[i] = from >= 0 ? source[from] : fill;
+        }
+      }
+    });
+    return Status::success();
+  });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> createPadKernel(const KernelContext &context) {
+  Shape in = context.inputShape(0), out = context.outputShape();
+  Shape pads = format::intsAttribute(context.instruction, "pads");
+  format::PadMode mode = *format::parsePadMode(
+      format::stringAttribute(context.instruction, "mode", "constant"));
+  // A scalar is a dim of one, unpadded.
+  if (in.empty()) {
+    in = out = {1};
+    pads = {0, 0};
+  }
+  if (elementCount(out) == 0)
+    return makeKernel([](const KernelArgs &) { return Status::success(); });
+  bool hasValue = context.numInputs() == 2;
+  ThreadPool &pool = context.pool;
+  switch (format::elementSize(context.output().dtype())) {
+  case 1:
+    return makePad<uint8_t>(in, out, pads, mode, hasValue, pool);
+  case 2:
+    return makePad<uint16_t>(in, out, pads, mode, hasValue, pool);
+  case 4:
+    return makePad<uint32_t>(in, out, pads, mode, hasValue, pool);
+  default:
+    return makePad<uint64_t>(in, out, pads, mode, hasValue, pool);
+  }
+}
+
+std::unique_ptr<Kernel>
+createScatterElementsKernel(const KernelContext &context) {
+  Shape data = context.inputShape(0), indices = context.inputShape(1);
+  int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
+  bool add = format::stringAttribute(context.instruction, "reduction",
+                                     "none") == "add";
+  dsp::program::DType dtype = context.output().dtype();
+  size_t elementBytes = format::elementSize(dtype);
+  size_t dataBytes = elementCount(data) * elementBytes;
+  int64_t count = elementCount(indices), axisSize = data[axis];
+  Shape strides = contiguousStrides(data);
+  return makeKernel([=](const KernelArgs &args) {
+    const int64_t *index = static_cast<const int64_t *>(args.inputs[1]);
+    const uint8_t *updates = static_cast<const uint8_t *>(args.inputs[2]);
+    uint8_t *out = static_cast<uint8_t *>(args.output);
+    std::memmove(out, args.inputs[0], dataBytes);
+    // In order, so that the last of duplicate indices wins.
+    Shape position(indices.size(), 0);
+    for (int64_t n = 0; n < count; ++n) {
+      int64_t i = index[n];
+      if (i < -axisSize || i >= axisSize)
+        return Status::error("index " + std::to_string(i) + " at position " +
+                             std::to_string(n) + " is out of range for axis " +
+                             std::to_string(axis) + " of size " +
+                             std::to_string(axisSize));
+      int64_t flat = 0;
+      for (size_t d = 0; d < position.size(); ++d)
+        flat += (static_cast<int64_t>(d) == axis ? (i < 0 ? i + axisSize : i)
+                                                 : position[d]) *
+                strides[d];
+      uint8_t *target = out + flat * elementBytes;
+      const uint8_t *update = updates + n * elementBytes;
+      if (!add) {
+        std::memcpy(target, update, elementBytes);
+      } else if (dtype == dsp::program::F32) {
+        float sum = 0, a = 0, b = 0;
+        std::memcpy(&a, target, sizeof a);
+        std::memcpy(&b, update, sizeof b);
+        sum = a + b;
+        std::memcpy(target, &sum, sizeof sum);
+      } else {
+        // Wraps around, as the elementwise add does.
+        uint64_t a = 0, b = 0;
+        std::memcpy(&a, target, sizeof a);
+        std::memcpy(&b, update, sizeof b);
+        a += b;
+        std::memcpy(target, &a, sizeof a);
+      }
+      for (size_t d = position.size(); d-- > 0;) {
+        if (++position[d] < indices[d])
+          break;
+        position[d] = 0;
+      }
+    }
+    return Status::success();
+  });
 }
 
 } // namespace cpu

@@ -235,6 +235,22 @@ std::unique_ptr<Kernel> makeArithmetic(const KernelContext &context) {
     else
       return makeBinary<T, T>(context, [](T a, T b) { return a / b; });
   }
+  if (op == Op::Mod) {
+    bool fmod = format::intsAttribute(context.instruction, "fmod")[0] != 0;
+    return makeBinary<T, T>(context, [fmod](T a, T b) {
+      T remainder;
+      // As division: a remainder by zero is 0; by -1 it is 0 too, where
+      // min % -1 would trap.
+      if constexpr (std::is_integral_v<T>)
+        remainder = b == 0 || b == -1 ? T(0) : a % b;
+      else
+        remainder = std::fmod(a, b);
+      // The floored remainder takes the sign of the divisor.
+      return !fmod && remainder != 0 && (remainder < 0) != (b < 0)
+                 ? remainder + b
+                 : remainder;
+    });
+  }
   if (op == Op::Pow) {
     if constexpr (std::is_integral_v<T>)
       return makeBinary<T, T>(context, integerPower<T>);

@@ -105,7 +105,8 @@ using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createWhereKernel(const KernelContext &context);
-// DataMovement.cpp: reshape, transpose, slice, expand, tile, concat, gather.
+// DataMovement.cpp: reshape, transpose, slice, expand, tile, concat, gather,
+// pad, scatter_elements.
 std::unique_ptr<Kernel> createReshapeKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createTransposeKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createSliceKernel(const KernelContext &context);
@@ -113,6 +114,9 @@ std::unique_ptr<Kernel> createExpandKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createTileKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createConcatKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createGatherKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createPadKernel(const KernelContext &context);
+std::unique_ptr<Kernel>
+createScatterElementsKernel(const KernelContext &context);
 // Normalization.cpp: layer_norm, softmax, reduce_sum/mean/max.
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context);

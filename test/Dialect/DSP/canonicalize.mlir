@@ -759,3 +759,158 @@ func.func @unary_f32() -> (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2
   %14 = dsp.gelu %a {approximate = "tanh"} : tensor<2xf32>
   return %0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14 : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
 }
+
+// -----
+
+// Mod of constants: fmod takes the sign of the dividend, the floored
+// remainder that of the divisor.
+// CHECK-LABEL: func.func @mod_constant()
+// CHECK-NEXT:    %[[FLOORED:.*]] = dsp.constant dense<[1, 2, -2, -1, 0]> : tensor<5xi64>
+// CHECK-NEXT:    %[[TRUNCATED:.*]] = dsp.constant dense<[1, -1, 1, -1, 0]> : tensor<5xi64>
+// CHECK-NEXT:    %[[FLOAT:.*]] = dsp.constant dense<[1.500000e+00, -1.500000e+00]> : tensor<2xf32>
+// CHECK-NEXT:    return %[[FLOORED]], %[[TRUNCATED]], %[[FLOAT]]
+func.func @mod_constant() -> (tensor<5xi64>, tensor<5xi64>, tensor<2xf32>) {
+  %a = dsp.constant dense<[7, -7, 7, -7, -9223372036854775808]> : tensor<5xi64>
+  %b = dsp.constant dense<[3, 3, -3, -3, -1]> : tensor<5xi64>
+  %0 = dsp.mod %a, %b : tensor<5xi64>, tensor<5xi64> -> tensor<5xi64>
+  %1 = dsp.mod %a, %b {fmod = true} : tensor<5xi64>, tensor<5xi64> -> tensor<5xi64>
+  %c = dsp.constant dense<[5.5, -5.5]> : tensor<2xf32>
+  %d = dsp.constant dense<2.0> : tensor<f32>
+  %2 = dsp.mod %c, %d {fmod = true} : tensor<2xf32>, tensor<f32> -> tensor<2xf32>
+  return %0, %1, %2 : tensor<5xi64>, tensor<5xi64>, tensor<2xf32>
+}
+
+// -----
+
+// An integer remainder by zero is left to run time.
+// CHECK-LABEL: func.func @mod_by_zero()
+// CHECK:         %[[MOD:.*]] = dsp.mod
+// CHECK-NEXT:    return %[[MOD]]
+func.func @mod_by_zero() -> tensor<2xi32> {
+  %a = dsp.constant dense<[7, 8]> : tensor<2xi32>
+  %b = dsp.constant dense<[2, 0]> : tensor<2xi32>
+  %0 = dsp.mod %a, %b : tensor<2xi32>, tensor<2xi32> -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}
+
+// -----
+
+// Pad of constants, in each mode; a pad of nothing is its input.
+// CHECK-LABEL: func.func @pad_constant(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3xf32>)
+// CHECK-NEXT:    %[[CONSTANT:.*]] = dsp.constant dense<[9, 1, 2, 3, 9, 9]> : tensor<6xi64>
+// CHECK-NEXT:    %[[REFLECT:.*]] = dsp.constant dense<[3, 2, 1, 2, 3, 2]> : tensor<6xi64>
+// CHECK-NEXT:    %[[EDGE:.*]] = dsp.constant dense<{{\[\[}}1, 1, 2, 3, 3], [1, 1, 2, 3, 3]]> : tensor<2x5xi64>
+// CHECK-NEXT:    %[[ZEROS:.*]] = dsp.constant dense<[0.000000e+00, 5.000000e-01, 0.000000e+00]> : tensor<3xf32>
+// CHECK-NEXT:    return %[[CONSTANT]], %[[REFLECT]], %[[EDGE]], %[[ZEROS]], %[[X]]
+func.func @pad_constant(%x: tensor<2x3xf32>) -> (tensor<6xi64>, tensor<6xi64>, tensor<2x5xi64>, tensor<3xf32>, tensor<2x3xf32>) {
+  %a = dsp.constant dense<[1, 2, 3]> : tensor<3xi64>
+  %v = dsp.constant dense<9> : tensor<i64>
+  %0 = dsp.pad %a, %v {pads = array<i64: 1, 2>} : (tensor<3xi64>, tensor<i64>) -> tensor<6xi64>
+  %1 = dsp.pad %a {mode = "reflect", pads = array<i64: 2, 1>} : (tensor<3xi64>) -> tensor<6xi64>
+  %b = dsp.constant dense<[[1, 2, 3]]> : tensor<1x3xi64>
+  %2 = dsp.pad %b {mode = "edge", pads = array<i64: 0, 1, 1, 1>} : (tensor<1x3xi64>) -> tensor<2x5xi64>
+  %c = dsp.constant dense<0.5> : tensor<1xf32>
+  %3 = dsp.pad %c {pads = array<i64: 1, 1>} : (tensor<1xf32>) -> tensor<3xf32>
+  %4 = dsp.pad %x {mode = "edge", pads = array<i64: 0, 0, 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0, %1, %2, %3, %4 : tensor<6xi64>, tensor<6xi64>, tensor<2x5xi64>, tensor<3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// ScatterElements of constants: the last duplicate wins, or they add up.
+// CHECK-LABEL: func.func @scatter_elements_constant()
+// CHECK-NEXT:    %[[NONE:.*]] = dsp.constant dense<{{\[\[}}0, 20, 0], [10, 0, 30]]> : tensor<2x3xi64>
+// CHECK-NEXT:    %[[ADD:.*]] = dsp.constant dense<{{\[\[}}1, 21, 1], [11, 1, 31]]> : tensor<2x3xi64>
+// CHECK-NEXT:    %[[LAST:.*]] = dsp.constant dense<[0, 2, 0]> : tensor<3xi64>
+// CHECK-NEXT:    %[[SUM:.*]] = dsp.constant dense<[0, 3, 0]> : tensor<3xi64>
+// CHECK-NEXT:    return %[[NONE]], %[[ADD]], %[[LAST]], %[[SUM]]
+func.func @scatter_elements_constant() -> (tensor<2x3xi64>, tensor<2x3xi64>, tensor<3xi64>, tensor<3xi64>) {
+  %zeros = dsp.constant dense<0> : tensor<2x3xi64>
+  %ones = dsp.constant dense<1> : tensor<2x3xi64>
+  %j = dsp.constant dense<[[1, 0, 1]]> : tensor<1x3xi64>
+  %v = dsp.constant dense<[[10, 20, 30]]> : tensor<1x3xi64>
+  %0 = dsp.scatter_elements %zeros, %j, %v {axis = 0 : i64} : (tensor<2x3xi64>, tensor<1x3xi64>, tensor<1x3xi64>) -> tensor<2x3xi64>
+  %1 = dsp.scatter_elements %ones, %j, %v {axis = 0 : i64, reduction = "add"} : (tensor<2x3xi64>, tensor<1x3xi64>, tensor<1x3xi64>) -> tensor<2x3xi64>
+  %z = dsp.constant dense<0> : tensor<3xi64>
+  %k = dsp.constant dense<[1, 1]> : tensor<2xi64>
+  %w = dsp.constant dense<[1, 2]> : tensor<2xi64>
+  %2 = dsp.scatter_elements %z, %k, %w {axis = 0 : i64} : (tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %3 = dsp.scatter_elements %z, %k, %w {axis = 0 : i64, reduction = "add"} : (tensor<3xi64>, tensor<2xi64>, tensor<2xi64>) -> tensor<3xi64>
+  return %0, %1, %2, %3 : tensor<2x3xi64>, tensor<2x3xi64>, tensor<3xi64>, tensor<3xi64>
+}
+
+// -----
+
+// slice(slice(x)) is one slice of x: starts, strides and limits compose,
+// reversed walks too.
+// CHECK-LABEL: func.func @slice_of_slice(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<10x8xf32>)
+// CHECK-NEXT:    %[[SLICE:.*]] = dsp.slice %[[X]] {limits = array<i64: 8, -1>, starts = array<i64: 3, 6>, strides = array<i64: 4, -3>} : tensor<10x8xf32> -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[SLICE]]
+func.func @slice_of_slice(%x: tensor<10x8xf32>) -> tensor<2x3xf32> {
+  %0 = dsp.slice %x {limits = array<i64: 10, -1>, starts = array<i64: 1, 7>, strides = array<i64: 2, -1>} : tensor<10x8xf32> -> tensor<5x8xf32>
+  %1 = dsp.slice %0 {limits = array<i64: 5, 8>, starts = array<i64: 1, 1>, strides = array<i64: 2, 3>} : tensor<5x8xf32> -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}
+
+// -----
+
+// A slice of one element per dim, and an empty slice, of a slice.
+// CHECK-LABEL: func.func @slice_of_slice_edges(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<10xf32>)
+// CHECK-NEXT:    %[[ONE:.*]] = dsp.slice %[[X]] {limits = array<i64: 8>, starts = array<i64: 7>, strides = array<i64: 1>} : tensor<10xf32> -> tensor<1xf32>
+// CHECK-NEXT:    %[[NONE:.*]] = dsp.slice %[[X]] {limits = array<i64: 0>, starts = array<i64: 0>, strides = array<i64: 1>} : tensor<10xf32> -> tensor<0xf32>
+// CHECK-NEXT:    return %[[ONE]], %[[NONE]]
+func.func @slice_of_slice_edges(%x: tensor<10xf32>) -> (tensor<1xf32>, tensor<0xf32>) {
+  %0 = dsp.slice %x {limits = array<i64: -1>, starts = array<i64: 9>, strides = array<i64: -2>} : tensor<10xf32> -> tensor<5xf32>
+  %1 = dsp.slice %0 {limits = array<i64: 2>, starts = array<i64: 1>, strides = array<i64: 1>} : tensor<5xf32> -> tensor<1xf32>
+  %2 = dsp.slice %0 {limits = array<i64: 5>, starts = array<i64: 5>, strides = array<i64: 1>} : tensor<5xf32> -> tensor<0xf32>
+  return %1, %2 : tensor<1xf32>, tensor<0xf32>
+}
+
+// -----
+
+// reshape -> transpose -> reshape -> transpose that puts every element
+// back is removed: [A, B, C] -> [A*B, C] -> [C, A*B] -> [C, A, B] ->
+// [A, B, C].
+// CHECK-LABEL: func.func @view_round_trip(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x3x4xf32>)
+// CHECK-NEXT:    return %[[X]] : tensor<2x3x4xf32>
+func.func @view_round_trip(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = dsp.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %1 = dsp.transpose %0 perm [1, 0] : tensor<6x4xf32> -> tensor<4x6xf32>
+  %2 = dsp.reshape %1 : tensor<4x6xf32> -> tensor<4x2x3xf32>
+  %3 = dsp.transpose %2 perm [1, 2, 0] : tensor<4x2x3xf32> -> tensor<2x3x4xf32>
+  return %3 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Heads split off a dim and moved, then merged back by another route, in a
+// chain that ends in a reshape.
+// CHECK-LABEL: func.func @view_round_trip_heads(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<2x12xf32>)
+// CHECK-NEXT:    return %[[X]] : tensor<2x12xf32>
+func.func @view_round_trip_heads(%x: tensor<2x12xf32>) -> tensor<2x12xf32> {
+  %0 = dsp.reshape %x : tensor<2x12xf32> -> tensor<2x3x4xf32>
+  %1 = dsp.transpose %0 perm [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %2 = dsp.reshape %1 : tensor<4x2x3xf32> -> tensor<4x6xf32>
+  %3 = dsp.transpose %2 perm [1, 0] : tensor<4x6xf32> -> tensor<6x4xf32>
+  %4 = dsp.reshape %3 : tensor<6x4xf32> -> tensor<2x12xf32>
+  return %4 : tensor<2x12xf32>
+}
+
+// -----
+
+// ... but a chain that ends in its start's type with the elements moved
+// stays.
+// CHECK-LABEL: func.func @view_round_trip_moved(
+// CHECK:         dsp.transpose
+// CHECK:         return
+func.func @view_round_trip_moved(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %0 = dsp.reshape %x : tensor<4x4xf32> -> tensor<2x2x4xf32>
+  %1 = dsp.transpose %0 perm [1, 0, 2] : tensor<2x2x4xf32> -> tensor<2x2x4xf32>
+  %2 = dsp.reshape %1 : tensor<2x2x4xf32> -> tensor<4x4xf32>
+  return %2 : tensor<4x4xf32>
+}

@@ -244,3 +244,22 @@ func.func @replicated_default(%x: tensor<2x4x8xf32>, %y: tensor<2x4xf32>) -> (te
   %1 = dsp.all_to_all %y split 1 concat 0 : tensor<2x4xf32>
   return %0, %1 : tensor<2x4x8xf32>, tensor<2x4xf32>
 }
+
+// Pad: an unpadded dim is shared; a padded dim is mixing in every mode (a
+// constant pad shifts the elements too), on each side its own factor. The
+// fill value has no dims.
+func.func @pad(%x: tensor<2x3x4xf32>, %v: tensor<f32>) -> (tensor<2x5x4xf32>, tensor<2x3x6xf32>) {
+  // expected-remark @below {{sharding rule: ([a, b, d], []) -> ([a, c, d]) {a = 2 parallel, b = 3 mixing, c = 5 mixing, d = 4 parallel}}}
+  %0 = dsp.pad %x, %v {pads = array<i64: 0, 1, 0, 0, 1, 0>} : (tensor<2x3x4xf32>, tensor<f32>) -> tensor<2x5x4xf32>
+  // expected-remark @below {{sharding rule: ([a, b, c]) -> ([a, b, d]) {a = 2 parallel, b = 3 parallel, c = 4 mixing, d = 6 mixing}}}
+  %1 = dsp.pad %x {mode = "reflect", pads = array<i64: 0, 0, 1, 0, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<2x3x6xf32>
+  return %0, %1 : tensor<2x5x4xf32>, tensor<2x3x6xf32>
+}
+
+// ScatterElements: the axis is mixing; another dim is shared where the
+// indices span it, mixing where they cover part of it.
+func.func @scatter_elements(%x: tensor<4x6x8xf32>, %i: tensor<4x2x5xi64>, %u: tensor<4x2x5xf32>) -> tensor<4x6x8xf32> {
+  // expected-remark @below {{sharding rule: ([a, b, d], [a, c, e], [a, c, e]) -> ([a, b, d]) {a = 4 parallel, b = 6 mixing, c = 2 mixing, d = 8 mixing, e = 5 mixing}}}
+  %0 = dsp.scatter_elements %x, %i, %u {axis = 1 : i64} : (tensor<4x6x8xf32>, tensor<4x2x5xi64>, tensor<4x2x5xf32>) -> tensor<4x6x8xf32>
+  return %0 : tensor<4x6x8xf32>
+}

@@ -8,6 +8,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Padding.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -38,20 +39,23 @@ SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
 }
 
 /// Builds a constant of `type` whose element at each result index is the
-/// input element at `sourceIndex(resultIndex)` (a flat index).
+/// input element at `sourceIndex(resultIndex)` (a flat index), or `fill`
+/// where that is negative.
 DenseElementsAttr
 mapElements(DenseElementsAttr input, RankedTensorType type,
-            function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex) {
+            function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex,
+            Attribute fill = {}) {
   if (type.getNumElements() > kMaxFoldElements)
     return nullptr;
-  if (input.isSplat())
+  if (input.isSplat() && (!fill || fill == input.getSplatValue<Attribute>()))
     return DenseElementsAttr::get(type, input.getSplatValue<Attribute>());
   SmallVector<Attribute> source(input.getValues<Attribute>());
   SmallVector<Attribute> result;
   result.reserve(type.getNumElements());
   SmallVector<int64_t> index(type.getRank(), 0);
   for (int64_t n = 0; n < type.getNumElements(); ++n) {
-    result.push_back(source[sourceIndex(index)]);
+    int64_t flat = sourceIndex(index);
+    result.push_back(flat < 0 ? fill : source[flat]);
     for (int64_t d = type.getRank() - 1; d >= 0; --d) {
       if (++index[d] < type.getDimSize(d))
         break;
@@ -344,16 +348,20 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
                          [](auto v) { return mul(v[0], v[1]); });
 }
 
+/// Whether an integer division or remainder by `rhs` is left to run time:
+/// `rhs` is not a constant that folds, or it holds a zero.
+static bool keepsIntegerDivision(Operation *op, Attribute rhs) {
+  if (!isIntegerOp(op))
+    return false;
+  DenseElementsAttr divisor = foldable(rhs);
+  return !divisor || llvm::is_contained(elementsAs<int64_t>(divisor), 0);
+}
+
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   if (OpFoldResult x = foldIdentity(*this, adaptor.getRhs(), 1))
     return x;
-  bool integer = isIntegerOp(*this);
-  // Integer division by zero is left to run time, where it is reported.
-  if (integer) {
-    auto rhs = foldable(adaptor.getRhs());
-    if (!rhs || llvm::is_contained(elementsAs<int64_t>(rhs), 0))
-      return {};
-  }
+  if (keepsIntegerDivision(*this, adaptor.getRhs()))
+    return {};
   return foldElementwise(*this, adaptor.getOperands(), [](auto v) {
     using T = typename decltype(v)::value_type;
     // Integer division truncates toward zero;
@@ -362,6 +370,25 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
       return v[1] == -1 ? sub<T>(0, v[0]) : v[0] / v[1];
     else
       return v[0] / v[1];
+  });
+}
+
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  if (keepsIntegerDivision(*this, adaptor.getRhs()))
+    return {};
+  bool fmod = getFmod();
+  return foldElementwise(*this, adaptor.getOperands(), [fmod](auto v) {
+    using T = typename decltype(v)::value_type;
+    T remainder;
+    // INT64_MIN % -1 overflows; every remainder by -1 is 0.
+    if constexpr (std::is_integral_v<T>)
+      remainder = v[1] == -1 ? 0 : v[0] % v[1];
+    else
+      remainder = std::fmod(v[0], v[1]);
+    // The floored remainder takes the sign of the divisor.
+    if (!fmod && remainder != 0 && (remainder < 0) != (v[1] < 0))
+      remainder += v[1];
+    return remainder;
   });
 }
 
@@ -526,10 +553,39 @@ concatInputHolding(ConcatOp concat, int64_t start, int64_t limit) {
   return {Value(), 0};
 }
 
+/// Rewrites slice(slice(x)) in place into one slice of x: element i of a
+/// dim is x's element start1 + (start2 + i * stride2) * stride1.
+static void composeWithProducer(SliceOp op, SliceOp producer) {
+  SmallVector<int64_t> starts, limits, strides;
+  for (auto [d, count] : llvm::enumerate(op.getType().getShape())) {
+    // No product overflows: each names an element of x, or the stride
+    // between two of them.
+    int64_t start = 0, stride = 1;
+    if (count > 0)
+      start = producer.getStarts()[d] +
+              op.getStarts()[d] * producer.getStrides()[d];
+    if (count > 1)
+      stride = producer.getStrides()[d] * op.getStrides()[d];
+    starts.push_back(start);
+    strides.push_back(stride);
+    limits.push_back(count == 0 ? start
+                                : start + (count - 1) * stride +
+                                      (stride > 0 ? 1 : -1));
+  }
+  op.getInputMutable().assign(producer.getInput());
+  op.setStarts(starts);
+  op.setLimits(limits);
+  op.setStrides(strides);
+}
+
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  bool updated = false;
+  if (auto producer = getInput().getDefiningOp<SliceOp>()) {
+    composeWithProducer(*this, producer);
+    updated = true;
+  }
   // A slice that stays within one input of a concat reads that input; the
   // slice is rewritten in place and folds away below if it is then whole.
-  bool updated = false;
   if (auto concat = getInput().getDefiningOp<ConcatOp>()) {
     int64_t axis = concat.getAxis();
     SmallVector<int64_t> starts(getStarts()), limits(getLimits());
@@ -626,6 +682,82 @@ OpFoldResult TileOp::fold(FoldAdaptor adaptor) {
                      });
 }
 
+OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
+  if (llvm::all_of(getPads(), [](int64_t p) { return p == 0; }))
+    return getInput();
+  DenseElementsAttr input = foldable(adaptor.getInput());
+  if (!input)
+    return {};
+  Type elementType = getInput().getType().getElementType();
+  Attribute fill = Builder(getContext()).getZeroAttr(elementType);
+  if (getValue()) {
+    DenseElementsAttr value = foldable(adaptor.getValue());
+    if (!value)
+      return {};
+    fill = value.getSplatValue<Attribute>();
+  }
+  ::dsp::format::PadMode mode = *::dsp::format::parsePadMode(getMode());
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  ArrayRef<int64_t> pads = getPads();
+  SmallVector<int64_t> strides = rowMajorStrides(shape);
+  return mapElements(
+      input, getOutput().getType(),
+      [&](ArrayRef<int64_t> index) -> int64_t {
+        int64_t flat = 0;
+        for (size_t d = 0; d < shape.size(); ++d) {
+          int64_t source =
+              ::dsp::format::padSourceIndex(index[d], pads[d], shape[d], mode);
+          if (source < 0)
+            return -1;
+          flat += source * strides[d];
+        }
+        return flat;
+      },
+      fill);
+}
+
+OpFoldResult ScatterElementsOp::fold(FoldAdaptor adaptor) {
+  DenseElementsAttr data = foldable(adaptor.getData());
+  DenseElementsAttr indices = foldable(adaptor.getIndices());
+  DenseElementsAttr updates = foldable(adaptor.getUpdates());
+  if (!data || !indices || !updates)
+    return {};
+  auto type = getData().getType();
+  int64_t axis = getAxis(), axisSize = type.getDimSize(axis);
+  SmallVector<int64_t> strides = rowMajorStrides(type.getShape());
+  ArrayRef<int64_t> indexShape = getIndices().getType().getShape();
+  SmallVector<int64_t> positions = elementsAs<int64_t>(indices);
+  // Each update's flat position in the data; an index out of range is
+  // left to run time, where it is reported.
+  SmallVector<int64_t> targets;
+  SmallVector<int64_t> index(indexShape.size(), 0);
+  for (int64_t position : positions) {
+    if (position < -axisSize || position >= axisSize)
+      return {};
+    int64_t flat = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      flat += (static_cast<int64_t>(d) == axis
+                   ? (position < 0 ? position + axisSize : position)
+                   : index[d]) *
+              strides[d];
+    targets.push_back(flat);
+    for (int64_t d = static_cast<int64_t>(index.size()) - 1; d >= 0; --d) {
+      if (++index[d] < indexShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  bool accumulate = getReduction() == "add";
+  auto scatter = [&](auto values, auto updateValues) {
+    for (auto [target, update] : llvm::zip(targets, updateValues))
+      values[target] = accumulate ? add(values[target], update) : update;
+    return fromValues(type, ArrayRef(values));
+  };
+  if (isa<FloatType>(type.getElementType()))
+    return scatter(elementsAs<double>(data), elementsAs<double>(updates));
+  return scatter(elementsAs<int64_t>(data), elementsAs<int64_t>(updates));
+}
+
 //===----------------------------------------------------------------------===//
 // Canonicalization patterns
 //===----------------------------------------------------------------------===//
@@ -658,6 +790,103 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
       perm.push_back(producer.getPerm()[p]);
     rewriter.replaceOpWithNewOp<TransposeOp>(op, producer.getInput(), perm);
     return success();
+  }
+};
+
+/// The longest chain of reshapes and transposes searched for a round trip.
+constexpr int kMaxViewChain = 8;
+
+/// Whether the reshapes and transposes `ops`, applied in order to a tensor
+/// of `shape`, leave every element where it was. The dims are tracked as
+/// runs of atoms, factors of the input's dims in row-major order; a reshape
+/// that cuts an atom splits it into a major and a minor atom everywhere.
+/// The elements stay in place when the atoms end in their first order.
+bool keepsElementsInPlace(ArrayRef<int64_t> shape, ArrayRef<Operation *> ops) {
+  SmallVector<int64_t> sizes, order;
+  SmallVector<SmallVector<int64_t>> dims;
+  for (int64_t size : shape) {
+    if (size == 0)
+      return false;
+    dims.emplace_back();
+    if (size == 1)
+      continue;
+    dims.back().push_back(sizes.size());
+    order.push_back(sizes.size());
+    sizes.push_back(size);
+  }
+  auto flatten = [&] {
+    SmallVector<int64_t> atoms;
+    for (ArrayRef<int64_t> dim : dims)
+      llvm::append_range(atoms, dim);
+    return atoms;
+  };
+  for (Operation *op : ops) {
+    if (auto transpose = dyn_cast<TransposeOp>(op)) {
+      SmallVector<SmallVector<int64_t>> permuted;
+      for (int64_t p : transpose.getPerm())
+        permuted.push_back(dims[p]);
+      dims = std::move(permuted);
+      continue;
+    }
+    SmallVector<int64_t> atoms = flatten();
+    SmallVector<SmallVector<int64_t>> reshaped;
+    size_t next = 0;
+    for (int64_t size : cast<ReshapeOp>(op).getType().getShape()) {
+      SmallVector<int64_t> dim;
+      int64_t product = 1;
+      while (product < size) {
+        if (next == atoms.size() || size % product != 0)
+          return false;
+        int64_t atom = atoms[next], need = size / product;
+        if (sizes[atom] > need) {
+          if (sizes[atom] % need != 0)
+            return false;
+          int64_t major = sizes.size(), minor = major + 1;
+          sizes.push_back(need);
+          sizes.push_back(sizes[atom] / need);
+          auto *it = llvm::find(order, atom);
+          *it = minor;
+          order.insert(it, major);
+          atoms[next] = minor;
+          atoms.insert(atoms.begin() + next, major);
+          atom = major;
+        }
+        dim.push_back(atom);
+        product *= sizes[atom];
+        ++next;
+      }
+      if (product != size)
+        return false;
+      reshaped.push_back(std::move(dim));
+    }
+    if (next != atoms.size())
+      return false;
+    dims = std::move(reshaped);
+  }
+  return flatten() == order;
+}
+
+/// A chain of reshapes and transposes that ends in its start's type with
+/// every element in place (e.g. reshape, transpose, reshape, transpose
+/// back) is its start.
+template <typename OpTy> struct RemoveViewRoundTrip : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<Operation *> chain;
+    Operation *current = op;
+    while (chain.size() < kMaxViewChain &&
+           isa_and_present<ReshapeOp, TransposeOp>(current)) {
+      chain.insert(chain.begin(), current);
+      Value start = current->getOperand(0);
+      if (chain.size() > 1 && start.getType() == op.getType() &&
+          keepsElementsInPlace(op.getType().getShape(), chain)) {
+        rewriter.replaceOp(op, start);
+        return success();
+      }
+      current = start.getDefiningOp();
+    }
+    return failure();
   }
 };
 
@@ -768,10 +997,10 @@ void GatherOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                             MLIRContext *context) {
-  patterns.add<ComposeReshapes>(context);
+  patterns.add<ComposeReshapes, RemoveViewRoundTrip<ReshapeOp>>(context);
 }
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                               MLIRContext *context) {
-  patterns.add<ComposeTransposes>(context);
+  patterns.add<ComposeTransposes, RemoveViewRoundTrip<TransposeOp>>(context);
 }

@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Padding.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
@@ -459,6 +460,63 @@ LogicalResult TileOp::inferReturnTypes(MLIRContext *,
     shape.push_back(*tiled);
   }
   inferred.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> location,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &inferred) {
+  auto type = tensorType(adaptor.getInput());
+  std::optional<::dsp::format::PadMode> mode =
+      ::dsp::format::parsePadMode(adaptor.getMode());
+  if (!mode)
+    return emitOptionalError(location, "mode '", adaptor.getMode(),
+                             "' is not constant, reflect or edge");
+  std::vector<int64_t> padded;
+  std::string problem = ::dsp::format::padProblem(
+      type.getShape().vec(), adaptor.getPads().vec(), *mode, padded);
+  if (!problem.empty())
+    return emitOptionalError(location, problem);
+  inferred.push_back(RankedTensorType::get(padded, type.getElementType()));
+  return success();
+}
+
+LogicalResult PadOp::verify() {
+  Value value = getValue();
+  if (!value)
+    return success();
+  auto type = tensorType(value);
+  if (type.getRank() != 0 ||
+      type.getElementType() != getInput().getType().getElementType())
+    return emitOpError("value must be a scalar of the input's element type, "
+                       "got ")
+           << type;
+  if (getMode() != "constant")
+    return emitOpError("takes a value in constant mode only");
+  return success();
+}
+
+LogicalResult ScatterElementsOp::verify() {
+  auto data = getData().getType();
+  auto indices = getIndices().getType();
+  if (indices.getShape() != getUpdates().getType().getShape())
+    return emitOpError("indices ")
+           << indices << " and updates " << getUpdates().getType()
+           << " must have one shape";
+  int64_t axis = getAxis();
+  if (indices.getRank() != data.getRank() || axis >= data.getRank())
+    return emitOpError("indices must have the data's rank ")
+           << data.getRank() << " and the axis " << axis << " must be a dim";
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != axis && indices.getDimSize(d) > data.getDimSize(d))
+      return emitOpError("dim ")
+             << d << " of the indices is larger than the data's";
+  if (getReduction() != "none" && getReduction() != "add")
+    return emitOpError("reduction '")
+           << getReduction() << "' is not none or add";
+  if (getReduction() == "add" && data.getElementType().isInteger(1))
+    return emitOpError("cannot add bools");
   return success();
 }
 

@@ -602,21 +602,70 @@ ShardingRule ExpandOp::getShardingRule() {
   return ShardingRule::getElementwise(*this);
 }
 
+/// The dims of an op's input and result where each result dim either copies
+/// its input dim as is (a parallel factor both share) or, where `copied`
+/// says not, places its elements anew (a mixing factor on each side).
+static std::pair<ShardingRule::TensorFactors, ShardingRule::TensorFactors>
+copiedOrMixedDims(ShardingRule &rule, ArrayRef<int64_t> input,
+                  ArrayRef<int64_t> output,
+                  function_ref<bool(int64_t)> copied) {
+  ShardingRule::TensorFactors inputDims, outputDims;
+  for (auto [d, size] : llvm::enumerate(input)) {
+    bool same = copied(d);
+    int64_t f =
+        rule.addFactor(size, same ? FactorKind::Parallel : FactorKind::Mixing);
+    inputDims.push_back({f});
+    outputDims.push_back(
+        {same ? f : rule.addFactor(output[d], FactorKind::Mixing)});
+  }
+  return {inputDims, outputDims};
+}
+
 /// A dim repeated once is copied as is; a repeated dim holds the input at
 /// several offsets.
 ShardingRule TileOp::getShardingRule() {
   ShardingRule rule;
-  ArrayRef<int64_t> input = shapeOf(getInput()), output = shapeOf(getOutput());
-  ShardingRule::TensorFactors inputDims, outputDims;
-  for (auto [d, size] : llvm::enumerate(input)) {
-    bool copied = getRepeats()[d] == 1;
-    int64_t f = rule.addFactor(size, copied ? FactorKind::Parallel
-                                            : FactorKind::Mixing);
-    inputDims.push_back({f});
-    outputDims.push_back(
-        {copied ? f : rule.addFactor(output[d], FactorKind::Mixing)});
-  }
+  auto [inputDims, outputDims] =
+      copiedOrMixedDims(rule, shapeOf(getInput()), shapeOf(getOutput()),
+                        [&](int64_t d) { return getRepeats()[d] == 1; });
   rule.addOperand(inputDims);
   rule.addResult(outputDims);
+  return rule;
+}
+
+/// An unpadded dim is copied as is. A padded dim is mixing: reflect and
+/// edge pads read elements from elsewhere in the dim, and even constant
+/// pads shift every element, so a block of the dim is no block of the
+/// result.
+ShardingRule PadOp::getShardingRule() {
+  ShardingRule rule;
+  ArrayRef<int64_t> input = shapeOf(getInput()), pads = getPads();
+  auto [inputDims, outputDims] =
+      copiedOrMixedDims(rule, input, shapeOf(getOutput()), [&](int64_t d) {
+        return pads[d] == 0 && pads[input.size() + d] == 0;
+      });
+  rule.addOperand(inputDims);
+  if (getValue())
+    rule.addOperand({});
+  rule.addResult(outputDims);
+  return rule;
+}
+
+/// Along the axis each update lands at the position its index names:
+/// mixing. Another dim is parallel where the indices cover all of the
+/// data's; where they cover a prefix, it is mixing too.
+ShardingRule ScatterElementsOp::getShardingRule() {
+  ShardingRule rule;
+  ArrayRef<int64_t> data = shapeOf(getData()), indices = shapeOf(getIndices());
+  int64_t axis = getAxis();
+  auto [dataDims, indexDims] =
+      copiedOrMixedDims(rule, data, indices, [&](int64_t d) {
+        return d != axis && indices[d] == data[d];
+      });
+  rule.addOperand(dataDims);
+  rule.addOperand(indexDims);
+  rule.addOperand(indexDims);
+  rule.addResult(dataDims);
+  rule.setMovement(DataMovement::Combine);
   return rule;
 }

@@ -197,6 +197,17 @@ def DSP_DivOp : DSP_ArithOp<"div">;
 def DSP_PowOp : DSP_ArithOp<"pow">;
 def DSP_MaxOp : DSP_ArithOp<"max", [Commutative]>;
 def DSP_MinOp : DSP_ArithOp<"min", [Commutative]>;
+def DSP_ModOp : DSP_ArithOp<"mod"> {
+  let summary = "Elementwise remainder with numpy broadcasting";
+  let description = [{
+    With `fmod`, the remainder of the division truncated toward zero, which
+    has the sign of `lhs` (C's `fmod`); without, the remainder of the
+    division rounded down, which has the sign of `rhs` (Python's `%`). An
+    integer remainder by zero is 0.
+  }];
+  let arguments = (ins DSP_NumericTensor:$lhs, DSP_NumericTensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod);
+}
 def DSP_EqualOp : DSP_CompareOp<"equal">;
 def DSP_LessOp : DSP_CompareOp<"less">;
 def DSP_LessEqualOp : DSP_CompareOp<"less_equal">;
@@ -419,6 +430,61 @@ def DSP_TileOp : DSP_Op<"tile", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {
   let results = (outs DSP_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasFolder = 1;
+}
+
+def DSP_PadOp : DSP_Op<"pad", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {
+  let summary = "Pads each dim before and after";
+  let description = [{
+    `pads` holds all begins, then all ends, as ONNX Pad's, none negative.
+    `mode` `constant` fills the pads with `value`, a scalar of the input's
+    element type (zero when absent); `reflect` mirrors the input about its
+    first and last element (each pad shorter than its dim); `edge` repeats
+    the first and last element.
+
+    ```mlir
+    %y = dsp.pad %x, %zero {pads = array<i64: 0, 1, 0, 1>} : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins DSP_Tensor:$input, Optional<DSP_Tensor>:$value,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedStrAttr<StrAttr, "constant">:$mode);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = [{
+    $input (`,` $value^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def DSP_ScatterElementsOp : DSP_Op<"scatter_elements", [Pure,
+    AllTypesMatch<["data", "output"]>,
+    AllElementTypesMatch<["data", "updates"]>, DSP_RuleInterface]> {
+  let summary = "ONNX ScatterElements along `axis`";
+  let description = [{
+    The result is `data` with, for each position `p` of `indices` (and of
+    `updates`, which has its shape), the element at `p` with dim `axis`
+    replaced by `indices[p]` set to `updates[p]` (`reduction = "none"`; the
+    last of duplicate indices wins) or increased by it (`"add"`). Negative
+    indices count from the end.
+  }];
+  let arguments = (ins DSP_Tensor:$data, DSP_IntTensor:$indices,
+                       DSP_Tensor:$updates,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       DefaultValuedStrAttr<StrAttr, "none">:$reduction);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = [{
+    $data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$data, "::mlir::Value":$indices,
+                   "::mlir::Value":$updates, "int64_t":$axis,
+                   "::llvm::StringRef":$reduction), [{
+      build($_builder, $_state, data.getType(), data, indices, updates, axis,
+            reduction);
+    }]>
+  ];
 }
 
 //===----------------------------------------------------------------------===//
