@@ -132,6 +132,11 @@ static Values convertSplit(ImportContext &ctx, const onnx::NodeProto &node) {
       parts = intAttr(node, "num_outputs", parts);
     if (parts < 1)
       fail("splits into " + Twine(parts) + " parts; at least 1 is needed");
+    // One slice per part is built below: a count beyond the node's outputs
+    // would build (and drop) them all.
+    if (parts != node.output_size())
+      fail("num_outputs is " + Twine(parts) + ", but the node has " +
+           Twine(node.output_size()) + " outputs");
     int64_t chunk = shape[axis] / parts + (shape[axis] % parts != 0);
     sizes.emplace();
     for (int64_t offset = 0; offset < shape[axis]; offset += chunk)
