@@ -1,6 +1,7 @@
 //===- ConvertDtype.cpp - Narrow the storage type of f32 tensors ----------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/Float16.h"
 #include "dsp/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -24,13 +25,11 @@ Type narrowType(Type type, FloatType narrow) {
   return tensor.clone(narrow);
 }
 
-/// The bits of `value` rounded to nearest even in `narrow`.
+/// The bits of `value` rounded to nearest even in `narrow` (the runtime's
+/// conversion, so that compiled and bound values round alike).
 uint16_t narrowBits(float value, FloatType narrow) {
-  APFloat converted(value);
-  bool lost = false;
-  converted.convert(narrow.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                    &lost);
-  return static_cast<uint16_t>(converted.bitcastToAPInt().getZExtValue());
+  return isa<BFloat16Type>(narrow) ? ::dsp::format::floatToBfloat16(value)
+                                   : ::dsp::format::floatToHalf(value);
 }
 
 /// The constant `value` of f32 elements stored in `narrow`, or null if it is
@@ -39,11 +38,9 @@ ElementsAttr narrowConstant(ElementsAttr value, FloatType narrow) {
   auto type = cast<RankedTensorType>(narrowType(value.getType(), narrow));
   if (auto dense = dyn_cast<DenseFPElementsAttr>(value)) {
     if (dense.isSplat()) {
-      APFloat splat = dense.getSplatValue<APFloat>();
-      bool lost = false;
-      splat.convert(narrow.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                    &lost);
-      return DenseElementsAttr::get(type, splat);
+      uint16_t bits = narrowBits(dense.getSplatValue<float>(), narrow);
+      return DenseElementsAttr::get(
+          type, APFloat(narrow.getFloatSemantics(), APInt(16, bits)));
     }
     SmallVector<uint16_t> bits;
     bits.reserve(dense.getNumElements());
