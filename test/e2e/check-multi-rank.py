@@ -4,7 +4,7 @@ and checks that they match their reference output and that the bytes each
 collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
-         [--ranks 1 2 ...] [--strategies auto ...] [--mpi]
+         [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
 Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
 per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
 """
@@ -27,11 +27,15 @@ def input_flags(stem):
 def check(args, model, ranks, strategy):
     stem = os.path.splitext(model)[0]
     tag = f"{os.path.basename(stem)} ranks={ranks} {strategy}"
-    program = os.path.join(args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.dspx")
+    if args.dtype != "f32":
+        tag += f" {args.dtype}"
+    program = os.path.join(
+        args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.{args.dtype}.dspx")
     plan = program + ".plan.json"
     stats = program + ".stats.json"
     compile_ = subprocess.run(
-        [args.dsp_opt, model, f"--dsp-pipeline=ranks={ranks} strategy={strategy}",
+        [args.dsp_opt, model,
+         f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}",
          f"--dsp-report={plan}", "--emit=program", "-o", program],
         capture_output=True, text=True)
     if compile_.returncode != 0:
@@ -70,6 +74,7 @@ def main():
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 3, 4, 8])
     parser.add_argument("--strategies", nargs="+",
                         default=["auto", "dsp", "ulysses", "megatron-sp"])
+    parser.add_argument("--dtype", default="f32")
     parser.add_argument("--mpi", action="store_true")
     parser.add_argument("--atol", default="1e-4")
     parser.add_argument("--rtol", default="0")
