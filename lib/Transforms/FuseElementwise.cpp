@@ -159,7 +159,11 @@ void FuseElementwise::runOnOperation() {
   SmallVector<Group> groups;
   for (Block &block : function.getBody())
     for (Operation &op : llvm::reverse(block)) {
-      if (!op.hasTrait<OpTrait::dsp::Elementwise>() || taken.contains(&op))
+      // An op with nothing to compute stays alone: no kernel has an empty
+      // grid.
+      if (!op.hasTrait<OpTrait::dsp::Elementwise>() || taken.contains(&op) ||
+          cast<RankedTensorType>(op.getResult(0).getType()).getNumElements() ==
+              0)
         continue;
       Group group(&op);
       group.grow(taken);

@@ -372,26 +372,51 @@ FailureOr<int64_t> LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
   MergedSpace merged = mergeDims(space, fused.getInputs().getTypes());
   int64_t rank = merged.extents.size();
 
+  // The loops run over rows and columns: the last merged dim, and all the
+  // others as one linear row index, so that the rows go to the grid's x
+  // extent (2^31 - 1; y and z stop at 65535). Each operand keeps its merged
+  // dims and reads dim k of row i at (i floordiv stride_k) mod extent_k.
+  int64_t columns = merged.extents.back();
+  int64_t rows = 1;
+  SmallVector<AffineExpr> rowIndex(rank - 1);
+  AffineExpr row = getAffineDimExpr(0, context);
+  for (int64_t dim = rank - 2; dim >= 0; --dim) {
+    rowIndex[dim] = row.floorDiv(rows) % merged.extents[dim];
+    rows *= merged.extents[dim];
+  }
+  bool twoDims = rank > 1;
+  unsigned loops = twoDims ? 2 : 1;
+  AffineExpr column = getAffineDimExpr(loops - 1, context);
+  auto accessMap = [&](ArrayRef<bool> broadcast) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      AffineExpr index = dim == rank - 1 ? column : rowIndex[dim];
+      exprs.push_back(broadcast[dim] ? getAffineConstantExpr(0, context)
+                                     : index);
+    }
+    return AffineMap::get(loops, 0, exprs, context);
+  };
+
   // The kernel's memrefs: inputs in the merged space (extent 1 where
-  // broadcast), then the results.
+  // broadcast), then the results (rows by columns).
   SmallVector<Type> memrefs;
   SmallVector<AffineMap> maps;
   for (auto [index, input] : llvm::enumerate(fused.getInputs())) {
     SmallVector<int64_t> shape;
-    SmallVector<AffineExpr> exprs;
-    for (int64_t dim = 0; dim < rank; ++dim) {
-      bool broadcast = merged.broadcast[index][dim];
-      shape.push_back(broadcast ? 1 : merged.extents[dim]);
-      exprs.push_back(broadcast ? getAffineConstantExpr(0, context)
-                                : getAffineDimExpr(dim, context));
-    }
+    for (int64_t dim = 0; dim < rank; ++dim)
+      shape.push_back(merged.broadcast[index][dim] ? 1 : merged.extents[dim]);
     memrefs.push_back(MemRefType::get(shape, getElementTypeOrSelf(input)));
-    maps.push_back(AffineMap::get(rank, 0, exprs, context));
+    maps.push_back(accessMap(merged.broadcast[index]));
   }
+  // The results are contiguous: rows by columns, which also gives linalg
+  // the loop bounds.
+  SmallVector<int64_t> resultShape = twoDims
+                                         ? SmallVector<int64_t>{rows, columns}
+                                         : SmallVector<int64_t>{columns};
   for (Value result : fused.getResults()) {
     memrefs.push_back(
-        MemRefType::get(merged.extents, getElementTypeOrSelf(result)));
-    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, context));
+        MemRefType::get(resultShape, getElementTypeOrSelf(result)));
+    maps.push_back(AffineMap::getMultiDimIdentityMap(loops, context));
   }
 
   OpBuilder b(scratch.getBody(), scratch.getBody()->end());
@@ -400,7 +425,7 @@ FailureOr<int64_t> LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
   Block *entry = function.addEntryBlock();
   b.setInsertionPointToStart(entry);
   size_t numInputs = fused.getInputs().size();
-  SmallVector<utils::IteratorType> iterators(rank,
+  SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
   LogicalResult built = success();
   linalg::GenericOp::create(
@@ -413,7 +438,7 @@ FailureOr<int64_t> LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
   func::ReturnOp::create(b, loc);
   if (failed(built))
     return failure();
-  return merged.extents.back();
+  return columns;
 }
 
 /// MLIR's GPU path from the linalg.generic of `scratch` to a launch of an
@@ -429,11 +454,9 @@ static void buildKernelPipeline(OpPassManager &pipeline, int64_t rank,
   // needs where the tile does not divide the dim.
   functions.addPass(
       createParallelLoopTilingPass(tiles, /*noMinMaxBounds=*/true));
-  // Threads along x, whose block extent may be 1024 (z allows 64); the
-  // outer dims on the grid's y and z.
-  GpuMapParallelLoopsPassOptions mapping;
-  mapping.mappingPolicyStr = "innermost-first";
-  functions.addPass(createGpuMapParallelLoopsPass(mapping));
+  // Rows on the grid's x, column tiles on its y; the threads of a tile
+  // along the block's last used axis.
+  functions.addPass(createGpuMapParallelLoopsPass());
   functions.addPass(createConvertParallelLoopToGpuPass());
   functions.addPass(createCanonicalizerPass());
   functions.addPass(createGpuLaunchSinkIndexComputationsPass());
@@ -462,9 +485,11 @@ LogicalResult LowerFusedToGpu::lowerOne(FusedOp fused, StringRef name) {
   if (failed(innermost))
     return failure();
   auto function = scratch.lookupSymbol<func::FuncOp>(name);
-  int64_t rank = cast<MemRefType>(function.getArgumentTypes().back()).getRank();
+  int64_t loops = 0;
+  function.walk(
+      [&](linalg::GenericOp generic) { loops = generic.getNumLoops(); });
   OpPassManager pipeline(ModuleOp::getOperationName());
-  buildKernelPipeline(pipeline, rank, *innermost);
+  buildKernelPipeline(pipeline, loops, *innermost);
   if (failed(runPipeline(pipeline, scratch)))
     return failure();
 

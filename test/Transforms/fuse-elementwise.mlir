@@ -85,3 +85,14 @@ func.func @modulation(%x: tensor<2x64x32xf32>, %scale: tensor<2x1x32xf32>, %shif
   %4 = dsp.where %3, %2, %x : tensor<2x64x32xi1>, tensor<2x64x32xf32>, tensor<2x64x32xf32> -> tensor<2x64x32xf32>
   return %4 : tensor<2x64x32xf32>
 }
+
+// -----
+
+// An op with no elements stays alone: no kernel has an empty grid.
+// CHECK-LABEL: func.func @empty(
+// CHECK-NEXT:    dsp.exp
+// CHECK-NOT:     dsp.fused
+func.func @empty(%x: tensor<0x4xf32>) -> tensor<0x4xf32> {
+  %0 = dsp.exp %x : tensor<0x4xf32>
+  return %0 : tensor<0x4xf32>
+}

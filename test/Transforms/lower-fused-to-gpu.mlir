@@ -1,11 +1,11 @@
 // RUN: dsp-opt %s -split-input-file --dsp-lower-fused-to-gpu | FileCheck %s
 
-// A bias [C] broadcast over [N, C]: two dims, the bias read at row 0; one
-// block of 256 threads along C (a guard where 256 does not divide 1152),
-// rows on the grid's y. Inputs then results, one pointer each.
+// A bias [C] broadcast over [N, C]: two dims, the bias read at row 0; rows
+// on the grid's x, tiles of 256 columns on its y (a guard where 256 does
+// not divide 1152). Inputs then results, one pointer each.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:         func.func @bias(
-// CHECK-NEXT:      %[[L:.*]] = dsp.launch @fused_0_kernel::@fused_0_kernel grid [5, 64, 1] block [256, 1, 1](%arg0, %arg1) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32>
+// CHECK-NEXT:      %[[L:.*]] = dsp.launch @fused_0_kernel::@fused_0_kernel grid [64, 5, 1] block [1, 256, 1](%arg0, %arg1) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32>
 // CHECK-NEXT:      return %[[L]]
 // CHECK:         gpu.module @fused_0_kernel {
 // CHECK-NEXT:      gpu.func @fused_0_kernel(%[[X:.*]]: memref<64x1152xf32>, %[[B:.*]]: memref<1x1152xf32>, %[[O:.*]]: memref<64x1152xf32>) kernel
@@ -68,4 +68,29 @@ func.func @integers(%x: tensor<8xi64>, %y: tensor<8xf32>) -> (tensor<8xi64>, ten
     dsp.yield %2, %3 : tensor<8xi64>, tensor<8xi1>
   }
   return %0#0, %0#1 : tensor<8xi64>, tensor<8xi1>
+}
+
+// -----
+
+// Four merged dims (the second operand broadcast on dims 1 and 3) run as
+// rows by columns: 24 rows, each operand indexed by the row's digits; the
+// result is written as rows by columns. 70000 rows fit the grid's x.
+// CHECK-LABEL: func.func @rows(
+// CHECK-NEXT:      dsp.launch @fused_0_kernel::@fused_0_kernel grid [24, 1, 1] block [1, 32, 1]
+// CHECK-NEXT:      dsp.launch @fused_1_kernel::@fused_1_kernel grid [70000, 1, 1] block [1, 32, 1]
+// CHECK:         gpu.func @fused_0_kernel(%{{.*}}: memref<2x3x4x5xf32>, %[[Y:.*]]: memref<2x1x4x1xf32>, %[[O:.*]]: memref<24x5xf32>) kernel
+// CHECK:           memref.load %[[Y]][%{{.*}}, %c0, %{{.*}}, %c0]
+// CHECK:           memref.store %{{.*}}, %[[O]][%{{.*}}, %{{.*}}] : memref<24x5xf32>
+func.func @rows(%x: tensor<2x3x4x5xf32>, %y: tensor<2x1x4x1xf32>, %a: tensor<70000x8xf32>, %b: tensor<8xf32>) -> (tensor<2x3x4x5xf32>, tensor<70000x8xf32>) {
+  %0 = dsp.fused(%x, %y) : (tensor<2x3x4x5xf32>, tensor<2x1x4x1xf32>) -> tensor<2x3x4x5xf32> {
+  ^bb0(%a0: tensor<2x3x4x5xf32>, %a1: tensor<2x1x4x1xf32>):
+    %1 = dsp.add %a0, %a1 : tensor<2x3x4x5xf32>, tensor<2x1x4x1xf32> -> tensor<2x3x4x5xf32>
+    dsp.yield %1 : tensor<2x3x4x5xf32>
+  }
+  %2 = dsp.fused(%a, %b) : (tensor<70000x8xf32>, tensor<8xf32>) -> tensor<70000x8xf32> {
+  ^bb0(%a0: tensor<70000x8xf32>, %a1: tensor<8xf32>):
+    %3 = dsp.mul %a0, %a1 : tensor<70000x8xf32>, tensor<8xf32> -> tensor<70000x8xf32>
+    dsp.yield %3 : tensor<70000x8xf32>
+  }
+  return %0, %2 : tensor<2x3x4x5xf32>, tensor<70000x8xf32>
 }
