@@ -473,19 +473,30 @@ void expectStats(const std::string &statsPath, const PipelineModel &model,
   EXPECT_EQ(std::count(array.begin(), array.end(), ','), ranks - 1) << array;
 }
 
-TEST(CollectiveTest, DspRunLocalRanks) {
+void expectLocalRanksMatch(const std::string &backend) {
   std::string arguments = writePipelineData();
   for (int ranks = 1; ranks <= 4; ++ranks) {
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
     PipelineModel model = writePipelineModel(ranks);
     std::string stats = temporaryPath("pipeline_stats.json"), output;
     EXPECT_EQ(runCommand(std::string(DSP_RUN_PATH) + " " + model.path +
-                             arguments + " --stats-json=" + stats,
+                             arguments + " --stats-json=" + stats +
+                             " --backend=" + backend,
                          output),
               0)
         << output;
     expectStats(stats, model, ranks, "local");
   }
+}
+
+TEST(CollectiveTest, DspRunLocalRanks) { expectLocalRanksMatch("cpu"); }
+
+// Local ranks as streams of one GPU: device buffers move between them, and
+// the bytes counted are the cpu backend's.
+TEST(CollectiveTest, DspRunLocalRanksOnOneGpu) {
+  if (!hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
+  expectLocalRanksMatch("cuda");
 }
 
 /// Runs `command`; returns its exit status and its wall time in seconds.

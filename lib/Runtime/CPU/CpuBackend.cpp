@@ -7,7 +7,12 @@
 
 #include "Kernels.h"
 
+#include "../Collectives.h"
+
 #include "dsp/Format/Checked.h"
+#ifdef DSP_HAVE_CUDA
+#include "../CUDA/CudaBackend.h"
+#endif
 
 #include <cblas.h>
 #include <cstdlib>
@@ -24,78 +29,48 @@ using Factory = std::unique_ptr<Kernel> (*)(const cpu::KernelContext &);
 
 /// The factory of `op`'s kernel, or nullptr if the backend has none.
 Factory kernelFactory(Op op) {
-  switch (op) {
-  case Op::Neg:
-  case Op::Exp:
-  case Op::Log:
-  case Op::Sqrt:
-  case Op::Reciprocal:
-  case Op::Abs:
-  case Op::Erf:
-  case Op::Tanh:
-  case Op::Sigmoid:
-  case Op::Relu:
-  case Op::Sin:
-  case Op::Cos:
-  case Op::Silu:
-  case Op::Gelu:
-  case Op::IsNan:
-  case Op::Not:
-  case Op::Cast:
+  switch (kernelFamily(op)) {
+  case KernelFamily::Unary:
     return cpu::createUnaryKernel;
-  case Op::Add:
-  case Op::Sub:
-  case Op::Mul:
-  case Op::Div:
-  case Op::Pow:
-  case Op::Max:
-  case Op::Min:
-  case Op::Equal:
-  case Op::Less:
-  case Op::LessEqual:
-  case Op::Greater:
-  case Op::GreaterEqual:
-  case Op::And:
-  case Op::Or:
-  case Op::Xor:
+  case KernelFamily::Binary:
     return cpu::createBinaryKernel;
-  case Op::Where:
+  case KernelFamily::Where:
     return cpu::createWhereKernel;
-  case Op::Matmul:
+  case KernelFamily::Matmul:
     return cpu::createMatmulKernel;
-  case Op::LayerNorm:
+  case KernelFamily::LayerNorm:
     return cpu::createLayerNormKernel;
-  case Op::Softmax:
+  case KernelFamily::Softmax:
     return cpu::createSoftmaxKernel;
-  case Op::Attention:
+  case KernelFamily::Attention:
     return cpu::createAttentionKernel;
-  case Op::Conv:
+  case KernelFamily::Conv:
     return cpu::createConvKernel;
-  case Op::ReduceSum:
-  case Op::ReduceMean:
-  case Op::ReduceMax:
+  case KernelFamily::Reduce:
     return cpu::createReduceKernel;
-  case Op::Reshape:
+  case KernelFamily::Reshape:
     return cpu::createReshapeKernel;
-  case Op::Transpose:
+  case KernelFamily::Transpose:
     return cpu::createTransposeKernel;
-  case Op::Concat:
+  case KernelFamily::Concat:
     return cpu::createConcatKernel;
-  case Op::Slice:
+  case KernelFamily::Slice:
     return cpu::createSliceKernel;
-  case Op::Gather:
+  case KernelFamily::Gather:
     return cpu::createGatherKernel;
-  case Op::Expand:
+  case KernelFamily::Expand:
     return cpu::createExpandKernel;
-  case Op::Tile:
+  case KernelFamily::Tile:
     return cpu::createTileKernel;
-  case Op::AllToAll:
-  case Op::AllGather:
-  case Op::ReduceScatter:
-  case Op::AllReduce:
-  case Op::LocalSlice:
-  case Op::ZeroPad:
-    return cpu::createCollectiveKernel;
+  case KernelFamily::Collective:
+    return [](const cpu::KernelContext &context) {
+      return createCollectiveKernel(context.program, context.instruction,
+                                    context.op, context.communicator,
+                                    hostCollectiveMemory());
+    };
+  case KernelFamily::Launch:
+    // Generated GPU code: createKernel says which backend runs it.
+    return nullptr;
   }
   return nullptr;
 }
@@ -152,12 +127,15 @@ public:
                       const dsp::program::Instruction &instruction,
                       std::unique_ptr<Kernel> &kernel) override {
     std::optional<Op> op = format::findOp(instruction.op());
+    if (op == Op::Kernel)
+      return Status::error("the program was compiled for target cuda; run it "
+                           "with --backend=cuda");
     Factory factory = op ? kernelFactory(*op) : nullptr;
     if (!factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
     kernel = factory(
-        cpu::KernelContext{program, instruction, *op, pool_, communicator_});
+        cpu::KernelContext{{program, instruction, *op}, pool_, communicator_});
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");
@@ -186,8 +164,15 @@ Status createBackend(const std::string &name, const BackendOptions &options,
       backend = std::move(cpu);
     return status;
   }
+#ifdef DSP_HAVE_CUDA
+  if (name == "cuda")
+    return createCudaBackend(options, backend);
+  const char *available = "cpu, cuda";
+#else
+  const char *available = "cpu";
+#endif
   return Status::error("backend '" + name +
-                       "' is not built in (available: cpu)");
+                       "' is not built in (available: " + available + ")");
 }
 
 } // namespace runtime

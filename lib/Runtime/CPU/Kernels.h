@@ -9,14 +9,13 @@
 #ifndef DSP_RUNTIME_CPU_KERNELS_H
 #define DSP_RUNTIME_CPU_KERNELS_H
 
+#include "../KernelSupport.h"
 #include "ThreadPool.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 
 #include <cstdint>
-#include <functional>
-#include <initializer_list>
 
 namespace dsp {
 namespace runtime {
@@ -26,62 +25,12 @@ class Communicator;
 namespace cpu {
 
 using format::Op;
-using Shape = std::vector<int64_t>;
 
-struct KernelContext {
-  const dsp::program::Program &program;
-  const dsp::program::Instruction &instruction;
-  /// The registry op `instruction` names.
-  Op op;
+struct KernelContext : InstructionContext {
   ThreadPool &pool;
   /// The rank's communicator (a group of one for single-rank programs).
   Communicator &communicator;
-
-  int numInputs() const { return instruction.inputs_size(); }
-  const dsp::program::Tensor &input(int i) const {
-    return program.tensors(instruction.inputs(i));
-  }
-  const dsp::program::Tensor &output() const {
-    return program.tensors(instruction.outputs(0));
-  }
-  Shape inputShape(int i) const { return format::tensorShape(input(i)); }
-  Shape outputShape() const { return format::tensorShape(output()); }
 };
-
-/// A kernel whose run() is a function object.
-class FunctionKernel : public Kernel {
-public:
-  using Function = std::function<Status(const KernelArgs &)>;
-  FunctionKernel(Function function, size_t workspaceBytes = 0)
-      : function_(std::move(function)), workspaceBytes_(workspaceBytes) {}
-  size_t workspaceBytes() const override { return workspaceBytes_; }
-  Status run(const KernelArgs &args) override { return function_(args); }
-
-private:
-  Function function_;
-  size_t workspaceBytes_;
-};
-
-inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
-                                          size_t workspaceBytes = 0) {
-  return std::make_unique<FunctionKernel>(std::move(function), workspaceBytes);
-}
-
-int64_t elementCount(const Shape &shape);
-
-/// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
-/// overflows: the session refuses a workspace that large, where a wrapped
-/// product would be a small buffer that kernels overrun.
-inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
-  size_t product = 1;
-  for (size_t factor : factors) {
-    std::optional<size_t> next = format::checkedMul(product, factor);
-    if (!next)
-      return SIZE_MAX;
-    product = *next;
-  }
-  return product;
-}
 
 // Factories, grouped by source file. Each handles the ops listed.
 // Elementwise.cpp: unary ops, cast, isnan, not, binary ops, where.
@@ -104,9 +53,6 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
-// Collectives.cpp: all_to_all, all_gather, reduce_scatter, all_reduce,
-// local_slice, zero_pad.
-std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context);
 
 } // namespace cpu
 } // namespace runtime
