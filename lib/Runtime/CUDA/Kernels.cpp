@@ -230,18 +230,25 @@ BinaryOp binaryOp(Op op) {
   }
 }
 
-/// A kernel that copies input 0 along `geometry` into the output.
-std::unique_ptr<Kernel> makeCopy(const KernelContext &context,
-                                 const CopyGeometry &geometry,
-                                 int64_t sourceOffset = 0) {
+/// A kernel that copies input 0, walked from `sourceOffset` with
+/// `sourceStrides` over `shape`, into the contiguous output.
+Status makeCopy(const KernelContext &context, const Shape &shape,
+                const Shape &sourceStrides, std::unique_ptr<Kernel> &kernel,
+                int64_t sourceOffset = 0) {
+  CopyGeometry geometry;
+  Status status = makeGeometry<2>(
+      shape, {contiguousStrides(shape), sourceStrides}, geometry);
+  if (!status)
+    return status;
   size_t elementSize = format::elementSize(context.output().dtype());
   cudaStream_t stream = context.resources.stream;
-  return makeKernel([=](const KernelArgs &args) {
+  kernel = makeKernel([=](const KernelArgs &args) {
     return stridedCopy(geometry, elementSize,
                        static_cast<const uint8_t *>(args.inputs[0]) +
                            sourceOffset * static_cast<int64_t>(elementSize),
                        args.output, stream);
   });
+  return Status::success();
 }
 
 } // namespace
@@ -322,12 +329,7 @@ Status createTransposeKernel(const KernelContext &context,
   Shape inStrides = contiguousStrides(in), source(out.size());
   for (size_t d = 0; d < out.size(); ++d)
     source[d] = inStrides[perm[d]];
-  CopyGeometry geometry;
-  Status status =
-      makeGeometry<2>(out, {contiguousStrides(out), source}, geometry);
-  if (status)
-    kernel = makeCopy(context, geometry);
-  return status;
+  return makeCopy(context, out, source, kernel);
 }
 
 Status createSliceKernel(const KernelContext &context,
@@ -343,25 +345,14 @@ Status createSliceKernel(const KernelContext &context,
     if (out[d] > 0)
       offset += starts[d] * inStrides[d];
   }
-  CopyGeometry geometry;
-  Status status =
-      makeGeometry<2>(out, {contiguousStrides(out), source}, geometry);
-  if (status)
-    kernel = makeCopy(context, geometry, elementCount(out) ? offset : 0);
-  return status;
+  return makeCopy(context, out, source, kernel, offset);
 }
 
 Status createExpandKernel(const KernelContext &context,
                           std::unique_ptr<Kernel> &kernel) {
   Shape out = context.outputShape();
-  CopyGeometry geometry;
-  Status status = makeGeometry<2>(
-      out,
-      {contiguousStrides(out), broadcastStrides(context.inputShape(0), out)},
-      geometry);
-  if (status)
-    kernel = makeCopy(context, geometry);
-  return status;
+  return makeCopy(context, out, broadcastStrides(context.inputShape(0), out),
+                  kernel);
 }
 
 Status createTileKernel(const KernelContext &context,
@@ -375,12 +366,7 @@ Status createTileKernel(const KernelContext &context,
     pairs.insert(pairs.end(), {repeats[d], in[d]});
     source.insert(source.end(), {0, inStrides[d]});
   }
-  CopyGeometry geometry;
-  Status status =
-      makeGeometry<2>(pairs, {contiguousStrides(pairs), source}, geometry);
-  if (status)
-    kernel = makeCopy(context, geometry);
-  return status;
+  return makeCopy(context, pairs, source, kernel);
 }
 
 Status createConcatKernel(const KernelContext &context,
