@@ -38,26 +38,34 @@ stage() {
 
 probe() {
   local missing=0
+  # Whether any of the paths exists.
+  any() {
+    for path in "$@"; do [ -e "$path" ] && return 0; done
+    return 1
+  }
   check() {
     if eval "$2" >/dev/null 2>&1; then echo "found   $1"
     else echo "MISSING $1"; missing=1; fi
   }
   check protoc "command -v protoc"
-  check libprotobuf "pkg-config --exists protobuf || ls /usr/lib/*/libprotobuf.so"
-  check "BLAS (openblas)" "ls /usr/lib/*/libopenblas.so /usr/lib/*/openblas*/libopenblas.so"
+  check libprotobuf "pkg-config --exists protobuf || any /usr/lib/*/libprotobuf.so"
+  check "BLAS (openblas)" "any /usr/lib/*/libopenblas.so /usr/lib/*/openblas*/libopenblas.so"
   check mpirun "command -v mpirun"
   check nvcc "test -x /usr/local/cuda/bin/nvcc"
-  check nccl.h "ls /usr/include/nccl.h /usr/local/cuda/include/nccl.h"
-  check cudnn.h "ls /usr/include/cudnn.h /usr/include/*/cudnn.h /usr/local/cuda/include/cudnn.h"
-  check gtest "ls /usr/include/gtest/gtest.h"
+  check nccl.h "any /usr/include/nccl.h /usr/local/cuda/include/nccl.h"
+  check cudnn.h "any /usr/include/cudnn.h /usr/include/*/cudnn.h /usr/local/cuda/include/cudnn.h"
+  check gtest "any /usr/include/gtest/gtest.h"
   check GPU "nvidia-smi -L"
-  nvidia-smi 2>&1 | head -15
+  command -v nvidia-smi >/dev/null && nvidia-smi | head -15
   return "$missing"
 }
 
 build() {
+  # Without GoogleTest, only the runtime and dsp-run.
+  local tests=ON
+  [ -e /usr/include/gtest/gtest.h ] || tests=OFF
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-    -DDSP_RUNTIME_ONLY=ON -DDSP_ENABLE_CUDA=ON \
+    -DDSP_RUNTIME_ONLY=ON -DDSP_ENABLE_CUDA=ON -DDSP_BUILD_TESTS=$tests \
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc \
     "-DCMAKE_CUDA_ARCHITECTURES=90-real;90-virtual" &&
     ninja -C "$build" -j"$jobs"
