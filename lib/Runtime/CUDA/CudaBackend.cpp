@@ -378,7 +378,14 @@ public:
       status =
           check(cudaGraphLaunch(graph_, resources_.stream), "cudaGraphLaunch");
     runs_ += status && !failed;
-    return status;
+    if (status)
+      return status;
+    // Later runs go eagerly; this one's work was recorded, not done.
+    graphs_ = false;
+    return Status::error(status.message() +
+                         " while recording the run as a CUDA graph; later "
+                         "runs do without (DSP_CUDA_GRAPHS=0 does from the "
+                         "start)");
   }
 
   Status synchronize() override {
