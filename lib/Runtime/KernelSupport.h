@@ -1,6 +1,6 @@
 //===- KernelSupport.h - What every backend's kernels share -----*- C++ -*-===//
 //
-// The view of an instruction kernel factories read, shape helpers, kernels
+// The view of an instruction kernel factories read, shape functions, kernels
 // made of function objects, and the grouping of ops into kernel families
 // that each backend maps to its factories.
 //
