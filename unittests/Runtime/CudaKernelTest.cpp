@@ -84,6 +84,15 @@ TEST(CudaKernelTest, BinaryWithBroadcasting) {
   HostTensor n = i64({3}, {2, -1, 0});
   for (const char *op : {"add", "sub", "mul", "div", "pow", "max", "min"})
     expectSameOnCuda(op, {m, n}, I64, {2, 3});
+  // Both remainders, with divisors of both signs; integer divisors 0 and -1
+  // give 0.
+  HostTensor dividends = f32({2, 3, 4}, randomFloats(24, 13, -4, 4));
+  HostTensor divisors = f32({3, 1}, {1.5f, -0.75f, 2.0f});
+  for (int64_t fmod : {0, 1}) {
+    expectSameOnCuda("mod", {dividends, divisors}, F32, {2, 3, 4},
+                     {ints("fmod", {fmod})});
+    expectSameOnCuda("mod", {m, n}, I64, {2, 3}, {ints("fmod", {fmod})});
+  }
   HostTensor p = boolean({2, 2}, {0, 1, 1, 0}), q = boolean({2}, {1, 0});
   for (const char *op : {"and", "or", "xor"})
     expectSameOnCuda(op, {p, q}, BOOL, {2, 2});

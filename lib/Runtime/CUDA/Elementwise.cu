@@ -153,7 +153,7 @@ __device__ int64_t integerPower(int64_t base, int64_t exponent) {
 
 /// As the cpu backend: a remainder by zero is 0, and by -1 too (where
 /// min % -1 would trap); Mod moves a remainder to the divisor's sign.
-template <typename V> __device__ V remainder(BinaryOp op, V a, V b) {
+template <typename V> __device__ V modulo(BinaryOp op, V a, V b) {
   V result;
   if constexpr (std::is_same_v<V, int64_t>)
     result = b == 0 || b == -1 ? 0 : a % b;
@@ -166,7 +166,7 @@ template <typename V> __device__ V remainder(BinaryOp op, V a, V b) {
 
 template <typename V> __device__ V arithmetic(BinaryOp op, V a, V b) {
   if (op == BinaryOp::Mod || op == BinaryOp::FMod)
-    return remainder(op, a, b);
+    return modulo(op, a, b);
   if constexpr (std::is_same_v<V, int64_t>) {
     switch (op) {
     case BinaryOp::Add:
