@@ -5,8 +5,7 @@
 // that completes as a whole, the shape of ncclGroupStart/ncclSend/ncclRecv/
 // ncclGroupEnd, so a stream-ordered NCCL communicator implements it by
 // enqueueing on the backend's stream. The collectives (all_to_all,
-// all_gather, ...) are built once on top of it
-// (lib/Runtime/CPU/Collectives.cpp).
+// all_gather, ...) are built once on top of it (lib/Runtime/Collectives.cpp).
 //
 // Nothing waits forever: every exchange has a deadline (the timeout, from
 // kMinTimeoutSeconds to kMaxTimeoutSeconds), and a rank that fails calls
