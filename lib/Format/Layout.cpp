@@ -113,28 +113,19 @@ std::string Layout::globalShape(const std::vector<int64_t> &localShape,
   return check(global, ranks);
 }
 
-namespace {
-
-/// The split dim seen as [rows, outer, size-or-block, run] where a run is
-/// `inner` times everything after the dim, in bytes.
-struct BlockGeometry {
-  int64_t rows = 1, runBytes = 0, block = 0, first = 0, valid = 0;
-
-  BlockGeometry(const std::vector<int64_t> &fullShape, size_t elementSize,
-                const Layout &layout, int64_t ranks, int64_t rank) {
-    for (int64_t d = 0; d < layout.dim; ++d)
-      rows *= fullShape[d];
-    runBytes = layout.inner * static_cast<int64_t>(elementSize);
-    for (size_t d = layout.dim + 1; d < fullShape.size(); ++d)
-      runBytes *= fullShape[d];
-    rows *= layout.outer;
-    block = layout.block(ranks);
-    first = rank * block;
-    valid = std::clamp<int64_t>(layout.size - first, 0, block);
-  }
-};
-
-} // namespace
+BlockGeometry::BlockGeometry(const std::vector<int64_t> &fullShape,
+                             size_t elementSize, const Layout &layout,
+                             int64_t ranks, int64_t rank) {
+  for (int64_t d = 0; d < layout.dim; ++d)
+    rows *= fullShape[d];
+  runBytes = layout.inner * static_cast<int64_t>(elementSize);
+  for (size_t d = layout.dim + 1; d < fullShape.size(); ++d)
+    runBytes *= fullShape[d];
+  rows *= layout.outer;
+  block = layout.block(ranks);
+  first = rank * block;
+  valid = std::clamp<int64_t>(layout.size - first, 0, block);
+}
 
 void extractBlock(const void *full, const std::vector<int64_t> &fullShape,
                   size_t elementSize, const Layout &layout, int64_t ranks,

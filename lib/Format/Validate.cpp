@@ -14,6 +14,8 @@
 #include "dsp/Format/Padding.h"
 
 #include <algorithm>
+#include <cctype>
+#include <climits>
 #include <map>
 #include <optional>
 #include <set>
@@ -115,6 +117,7 @@ public:
 
   int numInputs() const { return instruction.inputs_size(); }
   Op op() const { return op_; }
+  size_t codeObjects() const { return program.code_objects_size(); }
   int64_t ranks() const { return program.ranks(); }
   const Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));
@@ -789,6 +792,42 @@ bool checkCollective(InstructionChecker &c) {
   return c.outputShapeIs(to.localShape(global, c.ranks()));
 }
 
+/// A launch of a code object's function: the compiler's fused kernels.
+/// Its operands are whatever the function takes; only the launch geometry
+/// is checked here, the module when the backend loads it.
+bool checkKernel(InstructionChecker &c) {
+  int64_t codeObject = 0;
+  Shape grid, block;
+  if (!c.axis("code_object", c.codeObjects(), codeObject) ||
+      !c.intsOfLength("grid", 3, grid) || !c.intsOfLength("block", 3, block))
+    return false;
+  const Attribute *function = c.attribute("function", true, Attribute::kStr);
+  if (!function)
+    return false;
+  if (function->str().empty() ||
+      function->str().find('\0') != std::string::npos)
+    return c.fail("attribute 'function' must name the kernel's symbol");
+  // CUDA's limits: grid x up to 2^31-1, y and z up to 65535; at most 1024
+  // threads per block.
+  static const int64_t kGridLimits[3] = {INT32_MAX, 65535, 65535};
+  for (int d = 0; d < 3; ++d)
+    if (grid[d] < 1 || grid[d] > kGridLimits[d])
+      return c.fail("attribute 'grid' " + shapeString(grid) + ": dim " +
+                    std::to_string(d) + " must be in [1, " +
+                    std::to_string(kGridLimits[d]) + "]");
+  int64_t threads = 1;
+  for (int64_t dim : block) {
+    if (dim < 1 || dim > kMaxKernelBlockThreads)
+      return c.fail("attribute 'block' " + shapeString(block) +
+                    " must have dims in [1, 1024]");
+    threads *= dim;
+  }
+  if (threads > kMaxKernelBlockThreads)
+    return c.fail("attribute 'block' " + shapeString(block) + " has " +
+                  std::to_string(threads) + " threads, more than 1024");
+  return true;
+}
+
 /// The rule of each op, indexed by Op.
 constexpr Checker kCheckers[] = {
 #define DSP_OP(Name, Spelling, MinInputs, MaxInputs, Check, Attributes)        \
@@ -929,6 +968,41 @@ std::string checkSignature(const Program &program) {
   return "";
 }
 
+/// "sm_" and a compute capability of 2 or 3 digits, with an optional
+/// architecture-specific suffix ("sm_90a").
+bool isGpuTarget(const std::string &target) {
+  if (target.rfind("sm_", 0) != 0)
+    return false;
+  size_t digits = 0;
+  while (3 + digits < target.size() &&
+         std::isdigit(static_cast<unsigned char>(target[3 + digits])))
+    ++digits;
+  std::string suffix = target.substr(3 + digits);
+  return digits >= 2 && digits <= 3 && target[3] != '0' &&
+         (suffix.empty() || suffix == "a" || suffix == "f");
+}
+
+std::string checkCodeObjects(const Program &program) {
+  for (int i = 0; i < program.code_objects_size(); ++i) {
+    const dsp::program::CodeObject &code = program.code_objects(i);
+    std::string what =
+        "code object " + std::to_string(i) + " ('" + code.name() + "')";
+    if (!isGpuTarget(code.target()))
+      return what + ": target is '" + code.target() +
+             "', expected sm_NN (e.g. sm_90)";
+    if (code.binary().empty() && code.ptx().empty())
+      return what + ": has neither a binary nor PTX";
+    if (code.binary().size() > kMaxCodeObjectBytes ||
+        code.ptx().size() > kMaxCodeObjectBytes)
+      return what + ": its binary or PTX is larger than the limit of " +
+             std::to_string(kMaxCodeObjectBytes) + " bytes";
+    // The driver reads PTX up to its first NUL.
+    if (code.ptx().find('\0') != std::string::npos)
+      return what + ": its PTX contains a NUL byte";
+  }
+  return "";
+}
+
 struct LiveRange {
   uint32_t tensor;
   int64_t first; // -1: live from the start of the run.
@@ -985,6 +1059,8 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
   std::string problem = checkTensors(program, weightsSize);
   if (problem.empty())
     problem = checkSignature(program);
+  if (problem.empty())
+    problem = checkCodeObjects(program);
   if (!problem.empty())
     return problem;
 
@@ -1017,9 +1093,10 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
                   ? "at least " + std::to_string(op.minInputs)
                   : std::to_string(op.minInputs) + " to " +
                         std::to_string(op.maxInputs));
-    if (instruction.outputs_size() != 1)
+    if (op.op == Op::Kernel ? instruction.outputs_size() < 1
+                            : instruction.outputs_size() != 1)
       return where + "has " + std::to_string(instruction.outputs_size()) +
-             " outputs, expected 1";
+             " outputs, expected " + (op.op == Op::Kernel ? "at least 1" : "1");
     for (int j = 0; j < instruction.inputs_size(); ++j) {
       uint32_t index = instruction.inputs(j);
       if (index >= numTensors)
@@ -1033,19 +1110,25 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
                " before any instruction writes it";
       lastReader[index] = i;
     }
-    uint32_t result = instruction.outputs(0);
-    if (result >= numTensors)
-      return where + "output is tensor " + std::to_string(result) +
-             ", but the program has " + std::to_string(numTensors) + " tensors";
-    TensorKind kind = program.tensors(result).kind();
-    if (kind != dsp::program::INTERMEDIATE && kind != dsp::program::OUTPUT)
-      return where + "writes " + describeTensor(program, result) +
-             ", which is an input or a weight";
-    if (writer[result] != kNotWritten)
-      return where + "writes " + describeTensor(program, result) +
-             ", already written by instruction " +
-             std::to_string(writer[result]);
-    writer[result] = i;
+    for (int j = 0; j < instruction.outputs_size(); ++j) {
+      uint32_t result = instruction.outputs(j);
+      std::string output = instruction.outputs_size() == 1
+                               ? "output"
+                               : "output " + std::to_string(j);
+      if (result >= numTensors)
+        return where + output + " is tensor " + std::to_string(result) +
+               ", but the program has " + std::to_string(numTensors) +
+               " tensors";
+      TensorKind kind = program.tensors(result).kind();
+      if (kind != dsp::program::INTERMEDIATE && kind != dsp::program::OUTPUT)
+        return where + "writes " + describeTensor(program, result) +
+               ", which is an input or a weight";
+      if (writer[result] != kNotWritten)
+        return where + "writes " + describeTensor(program, result) +
+               ", already written by instruction " +
+               std::to_string(writer[result]);
+      writer[result] = i;
+    }
     InstructionChecker checker(program, instruction, op.op);
     if (!checker.attributesKnown(op.attributes) ||
         !kCheckers[static_cast<size_t>(op.op)](checker))

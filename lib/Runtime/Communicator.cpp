@@ -149,6 +149,9 @@ struct LocalGroup {
   struct Message {
     const void *data;
     size_t bytes;
+    /// Device transports only: the sender's and the receiver's markers.
+    const void *sent = nullptr;
+    const void *received = nullptr;
     bool done = false;
   };
 
@@ -171,6 +174,10 @@ public:
 
   const char *name() const override { return "local"; }
   int ranksOnHost() const override { return size_; }
+  bool setDeviceTransport(DeviceTransport *transport) override {
+    transport_ = transport;
+    return true;
+  }
 
   void abort(const std::string &message) override {
     std::lock_guard<std::mutex> lock(group_->mutex);
@@ -190,9 +197,15 @@ protected:
     // Shared ownership: a receiver may still mark a message done after this
     // rank gave up on it.
     std::vector<std::shared_ptr<LocalGroup::Message>> posted;
+    const void *sent = nullptr;
+    if (transport_ && !sends.empty()) {
+      Status status = transport_->markSent(sent);
+      if (!status)
+        return status;
+    }
     for (const SendBuffer &send : sends) {
       posted.push_back(std::make_shared<LocalGroup::Message>(
-          LocalGroup::Message{send.data, send.bytes}));
+          LocalGroup::Message{send.data, send.bytes, sent}));
       group.mailboxes[{rank_, send.peer}].push_back(posted.back());
     }
     group.changed.notify_all();
@@ -215,8 +228,20 @@ protected:
                              std::to_string(rank_) + " expected " +
                              std::to_string(receive.bytes));
       lock.unlock();
-      std::memcpy(receive.data, message->data, receive.bytes);
+      Status copied = Status::success();
+      if (transport_)
+        copied = transport_->receive(receive.data, message->data, receive.bytes,
+                                     message->sent, message->received);
+      else if (receive.bytes)
+        std::memcpy(receive.data, message->data, receive.bytes);
       lock.lock();
+      // The sender waits for `done` either way: a failed copy is reported
+      // by both, the receiver here and the sender through abort().
+      if (!copied) {
+        message->done = true;
+        group.changed.notify_all();
+        return copied;
+      }
       message->done = true;
       group.changed.notify_all();
     }
@@ -229,6 +254,11 @@ protected:
         return timeout(sends[i].peer, "to receive");
       if (!group.failure.empty())
         return Status::error(group.failure);
+      if (transport_ && message.received) {
+        Status status = transport_->awaitReceived(message.received);
+        if (!status)
+          return status;
+      }
     }
     return Status::success();
   }
@@ -237,6 +267,7 @@ protected:
 
 private:
   std::shared_ptr<LocalGroup> group_;
+  DeviceTransport *transport_ = nullptr;
 };
 
 } // namespace

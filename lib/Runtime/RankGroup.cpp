@@ -192,6 +192,7 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
   // Rank threads share the cores: each gets its part unless told.
   SessionOptions sessionOptions;
   sessionOptions.backend = options.backend;
+  sessionOptions.device = options.device;
   sessionOptions.trace = options.trace;
   sessionOptions.threads =
       options.threads ? options.threads

@@ -114,6 +114,7 @@ Status Session::initialize(const SessionOptions &options) {
                          std::to_string(kMaxThreads));
   BackendOptions backendOptions;
   backendOptions.communicator = communicator_.get();
+  backendOptions.device = options.device;
   backendOptions.threads =
       options.threads
           ? options.threads
@@ -143,7 +144,8 @@ Status Session::initialize(const SessionOptions &options) {
     workspaceBytes = std::max(workspaceBytes, step.kernel->workspaceBytes());
     for (uint32_t input : instruction.inputs())
       step.inputs.push_back(tensorAddress(input));
-    step.output = const_cast<void *>(tensorAddress(instruction.outputs(0)));
+    for (uint32_t output : instruction.outputs())
+      step.outputs.push_back(const_cast<void *>(tensorAddress(output)));
     auto kind = std::find(opKinds_.begin(), opKinds_.end(), instruction.op());
     step.opKind = kind - opKinds_.begin();
     if (kind == opKinds_.end())
@@ -297,10 +299,38 @@ Status Session::run() {
       return Status::error("out of memory while recording the trace");
     }
   }
+  bool replayed = false;
+  Status status = backend_->beginRun(replayed);
+  if (!status)
+    return status;
+  if (!replayed)
+    status = runSteps();
+  Status ended = backend_->endRun(!status);
+  if (!status)
+    return status;
+  if (!ended)
+    return ended;
+  if (replayed)
+    for (const Step &step : steps_)
+      opStatistics_[step.opKind].count += 1;
+  if (!(status = backend_->synchronize()))
+    return status;
+  statistics_.runs += 1;
+  statistics_.bytesPerRank = 0;
+  for (const CollectiveStatistics &collective : statistics_.collectives)
+    statistics_.bytesPerRank += collective.bytesPerRank;
+  for (size_t kind = 0; kind < opKinds_.size(); ++kind)
+    statistics_.ops[opKinds_[kind]] = opStatistics_[kind];
+  return Status::success();
+}
+
+Status Session::runSteps() {
+  const Program &program = file_->program();
   using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step &step = steps_[i];
-    KernelArgs args{step.inputs.data(), step.output, workspace_};
+    KernelArgs args{step.inputs.data(), step.outputs[0], step.outputs.data(),
+                    workspace_};
     Clock::time_point start = Clock::now();
     uint64_t bytesBefore = communicator_->bytesSent();
     Status status = step.kernel->run(args);
@@ -326,15 +356,6 @@ Status Session::run() {
                         step.collective >= 0,
                         step.collective >= 0 ? bytesSent : 0});
   }
-  Status status = backend_->synchronize();
-  if (!status)
-    return status;
-  statistics_.runs += 1;
-  statistics_.bytesPerRank = 0;
-  for (const CollectiveStatistics &collective : statistics_.collectives)
-    statistics_.bytesPerRank += collective.bytesPerRank;
-  for (size_t kind = 0; kind < opKinds_.size(); ++kind)
-    statistics_.ops[opKinds_[kind]] = opStatistics_[kind];
   return Status::success();
 }
 

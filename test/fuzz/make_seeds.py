@@ -203,49 +203,95 @@ CHECK_SEEDS = {
 }
 
 
+# PTX of a function that adds one to and doubles 8 floats: the `kernel`
+# op's operands are its parameters.
+ADD_ONE_AND_DOUBLE = (ROOT / "unittests" / "Runtime" / "Inputs" /
+                      "add_one_and_double.ptx").read_text()
+
+KERNEL_ATTRIBUTES = {"code_object": [0], "function": "add_one_and_double",
+                     "grid": [1, 1, 1], "block": [8, 1, 1]}
+
+# `kernel` instructions (one input, two outputs of [8]) at each of the
+# validator's checks of the op and of code objects: name -> (attribute
+# changes, code object changes, outputs). The first is valid.
+KERNEL_SEEDS = {
+    "kernel-valid": ({}, {}, 2),
+    "kernel-code_object-range": ({"code_object": [1]}, {}, 2),
+    "kernel-function-empty": ({"function": ""}, {}, 2),
+    "kernel-grid-range": ({"grid": [1, 65536, 1]}, {}, 2),
+    "kernel-block-threads": ({"block": [32, 64, 1]}, {}, 2),
+    "kernel-target": ({}, {"target": "compute_90"}, 2),
+    "kernel-code-object-empty": ({}, {"ptx": ""}, 2),
+    "kernel-ptx-nul": ({}, {"ptx": "\0" + ADD_ONE_AND_DOUBLE}, 2),
+    "neg-outputs": (None, {}, 2),
+}
+
+
+def single_instruction(pb, template, op, inputs, outputs, attributes,
+                       dtypes=None):
+    """A program of one instruction of `op` from graph inputs of shapes
+    `inputs` to graph outputs of shapes `outputs`, with tensors of `dtypes`
+    (pb.DType values, inputs then outputs; all f32 if None)."""
+    dtypes = dtypes or [pb.F32] * (len(inputs) + len(outputs))
+    program = pb.Program()
+    program.format_version = template.format_version
+    program.producer = template.producer
+    program.ranks = 1
+    arena = 0
+    for index, shape in enumerate(inputs + outputs):
+        tensor = program.tensors.add()
+        tensor.name = f"t{index}"
+        tensor.dtype = dtypes[index]
+        tensor.shape.extend(shape)
+        tensor.kind = pb.OUTPUT if index >= len(inputs) else pb.INPUT
+        elements = 1
+        for extent in shape:
+            elements *= extent
+        tensor.bytes = element_size(pb, tensor.dtype) * elements
+        tensor.offset = arena
+        arena += (tensor.bytes + 63) // 64 * 64
+    program.arena_bytes = arena
+    program.inputs.extend(range(len(inputs)))
+    program.outputs.extend(range(len(inputs), len(inputs) + len(outputs)))
+    instruction = program.instructions.add()
+    instruction.op = op
+    instruction.inputs.extend(range(len(inputs)))
+    instruction.outputs.extend(program.outputs)
+    for key, value in attributes.items():
+        attribute = instruction.attributes.add()
+        attribute.name = key
+        if isinstance(value, str):
+            attribute.str = value
+        elif isinstance(value[0], float):
+            attribute.floats.values.extend(value)
+        else:
+            attribute.ints.values.extend(value)
+    return program
+
+
 def check_seeds(pb, base):
-    """The programs of CHECK_SEEDS, with the header of program file `base`
-    (a program without weights): name -> bytes."""
+    """The programs of CHECK_SEEDS and KERNEL_SEEDS, with the header of
+    program file `base` (a program without weights): name -> bytes."""
     offset, size = struct.unpack("<2Q", base[16:32])
     template = pb.Program()
     template.ParseFromString(base[offset:offset + size])
     seeds = {}
     for name, (op, inputs, output, attributes, *dtypes) in CHECK_SEEDS.items():
-        dtypes = ([pb.DType.Value(d) for d in dtypes[0]] if dtypes else
-                  [pb.F32] * (len(inputs) + 1))
-        program = pb.Program()
-        program.format_version = template.format_version
-        program.producer = template.producer
-        program.ranks = 1
-        arena = 0
-        for index, shape in enumerate(inputs + [output]):
-            tensor = program.tensors.add()
-            tensor.name = f"t{index}"
-            tensor.dtype = dtypes[index]
-            tensor.shape.extend(shape)
-            tensor.kind = pb.OUTPUT if index == len(inputs) else pb.INPUT
-            elements = 1
-            for extent in shape:
-                elements *= extent
-            tensor.bytes = element_size(pb, tensor.dtype) * elements
-            tensor.offset = arena
-            arena += (tensor.bytes + 63) // 64 * 64
-        program.arena_bytes = arena
-        program.inputs.extend(range(len(inputs)))
-        program.outputs.append(len(inputs))
-        instruction = program.instructions.add()
-        instruction.op = op
-        instruction.inputs.extend(range(len(inputs)))
-        instruction.outputs.append(len(inputs))
-        for key, value in attributes.items():
-            attribute = instruction.attributes.add()
-            attribute.name = key
-            if isinstance(value, str):
-                attribute.str = value
-            elif isinstance(value[0], float):
-                attribute.floats.values.extend(value)
-            else:
-                attribute.ints.values.extend(value)
+        dtypes = [pb.DType.Value(d) for d in dtypes[0]] if dtypes else None
+        seeds[name] = with_program(base, single_instruction(
+            pb, template, op, inputs, [output], attributes, dtypes))
+    for name, (changes, code_changes, outputs) in KERNEL_SEEDS.items():
+        if changes is None:
+            program = single_instruction(pb, template, "neg", [[8]],
+                                         [[8]] * outputs, {})
+        else:
+            program = single_instruction(pb, template, "kernel", [[8]],
+                                         [[8]] * outputs,
+                                         {**KERNEL_ATTRIBUTES, **changes})
+            code = program.code_objects.add()
+            code.name = "fused"
+            code.target = code_changes.get("target", "sm_90")
+            code.ptx = code_changes.get("ptx", ADD_ONE_AND_DOUBLE)
         seeds[name] = with_program(base, program)
     return seeds
 

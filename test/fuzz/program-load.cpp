@@ -70,6 +70,8 @@ const MutatorHints &programHints() {
     h.strings["dsp.program.Attribute.str"] = {
         "none",       "tanh",    "sum", "max", "min",  "mean",
         "replicated", "partial", "f32", "i64", "bool", ""};
+    h.strings["dsp.program.CodeObject.target"] = {"sm_90", "sm_100a", "sm_9",
+                                                  "compute_90", ""};
     h.ints["dsp.program.Tensor.layout"] = {0, 1, 2, 3, -1};
     h.ints["dsp.program.Program.format_version"] = {0, 1, 2};
     h.ints["dsp.program.Program.ranks"] = {0, 1, 2, 3, 4, 65536, 65537};

@@ -20,6 +20,7 @@
 #include "dsp/Runtime/RankGroup.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -58,7 +59,9 @@ const char kUsage[] =
     "  --repeat=N        run N times, 1 to 1000000 (default 1)\n"
     "  --threads=N       threads per rank, 1 to 1024 (default: the cores\n"
     "                    divided by the ranks on this host, at least 1)\n"
-    "  --backend=NAME    backend (default cpu)\n"
+    "  --backend=NAME    backend: cpu (default), or cuda when built in\n"
+    "  --device=K        the GPU of --backend=cuda (default 0); every local\n"
+    "                    rank runs on it\n"
     "  --comm=local|mpi  how the ranks of a multi-rank program communicate:\n"
     "                    threads of this process (default) or MPI processes\n"
     "                    (mpirun -np N dsp-run ... --comm=mpi)\n"
@@ -86,6 +89,7 @@ struct Options {
   uint64_t repeat = 1;
   unsigned threads = 0;
   std::string backend = "cpu";
+  int device = 0;
   std::string comm = "local";
   double commTimeout = 60;
   bool printStatistics = false;
@@ -244,6 +248,10 @@ Options parseOptions(int argc, char **argv) {
           parseCount(flag, value, dsp::runtime::kMaxThreads));
     else if (flag == "--backend")
       options.backend = value;
+    else if (flag == "--device" && dsp::format::parseDecimal(value, INT_MAX))
+      options.device = static_cast<int>(*dsp::format::parseDecimal(value));
+    else if (flag == "--device")
+      reject("--device expects a GPU number from 0, got '" + value + "'");
     else if (flag == "--comm" && (value == "local" || value == "mpi"))
       options.comm = value;
     else if (flag == "--comm")
@@ -446,6 +454,7 @@ void run(const Options &options) {
 
   RankGroupOptions groupOptions;
   groupOptions.backend = options.backend;
+  groupOptions.device = options.device;
   groupOptions.threads = options.threads;
   groupOptions.comm = options.comm;
   groupOptions.communicator.timeoutSeconds = options.commTimeout;

@@ -98,11 +98,11 @@ TEST(ApiTest, BindErrorsAreClear) {
   status = session->bindInput(5, F32, {2, 3}, data.data(), 24);
   EXPECT_FALSE(status.ok());
 
-  dsp::runtime::SessionOptions cuda;
-  cuda.backend = "cuda";
+  dsp::runtime::SessionOptions unknown;
+  unknown.backend = "tpu";
   EXPECT_FALSE(
-      Session::open(writeAffineModel("affine_cuda.dspx"), cuda, error));
-  EXPECT_NE(error.find("backend 'cuda' is not built in"), std::string::npos);
+      Session::open(writeAffineModel("affine_tpu.dspx"), unknown, error));
+  EXPECT_NE(error.find("backend 'tpu' is not built in"), std::string::npos);
 }
 
 // f32 data binds to f16 and bf16 inputs, rounded to nearest even; the
@@ -322,8 +322,8 @@ TEST(ApiTest, DspRunCommandLine) {
   EXPECT_NE(errors.find("expects shape [2,3], got [3]"), std::string::npos)
       << errors;
 
-  EXPECT_EQ(runTool(model + " --backend=cuda", errors), 1);
-  EXPECT_NE(errors.find("backend 'cuda' is not built in"), std::string::npos);
+  EXPECT_EQ(runTool(model + " --backend=tpu", errors), 1);
+  EXPECT_NE(errors.find("backend 'tpu' is not built in"), std::string::npos);
 
   EXPECT_EQ(runTool(x + " --input=@" + x, errors), 1);
   EXPECT_NE(errors.find("bad magic"), std::string::npos) << errors;

@@ -437,6 +437,63 @@ TEST(CollectiveTest, GlobalShapeInvertsLocalShape) {
       std::string::npos);
 }
 
+/// A device transport over host memory that records the order of its
+/// calls: what a GPU backend's streams would be made to follow.
+class RecordingTransport : public dsp::runtime::DeviceTransport {
+public:
+  explicit RecordingTransport(int rank) : rank(rank) {}
+  Status markSent(const void *&marker) override {
+    marker = &rank;
+    calls.push_back("sent");
+    return Status::success();
+  }
+  Status receive(void *target, const void *source, size_t bytes,
+                 const void *sent, const void *&done) override {
+    std::memcpy(target, source, bytes);
+    calls.push_back("receive from " +
+                    std::to_string(*static_cast<const int *>(sent)));
+    done = &rank;
+    return Status::success();
+  }
+  Status awaitReceived(const void *done) override {
+    calls.push_back("received by " +
+                    std::to_string(*static_cast<const int *>(done)));
+    return Status::success();
+  }
+  int rank;
+  std::vector<std::string> calls;
+};
+
+TEST(CollectiveTest, LocalExchangesGoThroughTheDeviceTransport) {
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  ASSERT_TRUE(
+      dsp::runtime::createLocalCommunicators(2, {}, communicators).ok());
+  std::vector<RecordingTransport> transports = {RecordingTransport(0),
+                                                RecordingTransport(1)};
+  std::vector<std::vector<float>> sent = {{1, 2, 3}, {4, 5, 6}},
+                                  received(2, std::vector<float>(3));
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < 2; ++rank)
+    threads.emplace_back([&, rank] {
+      ASSERT_TRUE(communicators[rank]->setDeviceTransport(&transports[rank]));
+      int peer = 1 - rank;
+      Status status = communicators[rank]->exchange(
+          {{peer, sent[rank].data(), 12}}, {{peer, received[rank].data(), 12}});
+      EXPECT_TRUE(status.ok()) << status.message();
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (int rank = 0; rank < 2; ++rank) {
+    int peer = 1 - rank;
+    EXPECT_EQ(received[rank], sent[peer]);
+    EXPECT_EQ(transports[rank].calls,
+              (std::vector<std::string>{
+                  "sent", "receive from " + std::to_string(peer),
+                  "received by " + std::to_string(peer)}));
+    EXPECT_EQ(communicators[rank]->bytesSent(), 12u);
+  }
+}
+
 TEST(CollectiveTest, FailingRankStopsEveryRank) {
   Shape shape = {8, 4};
   Layout from = split(0, 1, 8, 1, 4), to = split(1, 1, 4, 1, 4);
@@ -580,19 +637,30 @@ void expectStats(const std::string &statsPath, const PipelineModel &model,
   EXPECT_EQ(std::count(array.begin(), array.end(), ','), ranks - 1) << array;
 }
 
-TEST(CollectiveTest, DspRunLocalRanks) {
+void expectLocalRanksMatch(const std::string &backend) {
   std::string arguments = writePipelineData();
   for (int ranks = 1; ranks <= 4; ++ranks) {
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
     PipelineModel model = writePipelineModel(ranks);
     std::string stats = temporaryPath("pipeline_stats.json"), output;
     EXPECT_EQ(runCommand(std::string(DSP_RUN_PATH) + " " + model.path +
-                             arguments + " --stats-json=" + stats,
+                             arguments + " --stats-json=" + stats +
+                             " --backend=" + backend,
                          output),
               0)
         << output;
     expectStats(stats, model, ranks, "local");
   }
+}
+
+TEST(CollectiveTest, DspRunLocalRanks) { expectLocalRanksMatch("cpu"); }
+
+// Local ranks as streams of one GPU: device buffers move between them, and
+// the bytes counted are the cpu backend's.
+TEST(CollectiveTest, DspRunLocalRanksOnOneGpu) {
+  if (!hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
+  expectLocalRanksMatch("cuda");
 }
 
 // A bf16 program runs on f32 .npy files (rounded on input, compared and

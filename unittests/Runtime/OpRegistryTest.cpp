@@ -49,31 +49,54 @@ TEST(OpRegistryTest, EveryOpIsFoundByItsName) {
 class BackendKernelTest : public testing::TestWithParam<const char *> {};
 
 TEST_P(BackendKernelTest, EveryRegistryOpHasAKernel) {
+  bool gpu = std::string(GetParam()) == "cuda";
+  if (gpu && !dsp::test::hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
   std::vector<std::shared_ptr<Communicator>> group;
   std::unique_ptr<Backend> backend = createBackend(GetParam(), group);
   ASSERT_TRUE(backend);
-  for (const OpSpec &spec : opSpecs())
-    EXPECT_TRUE(backend->hasKernel(spec.op))
-        << "the " << GetParam() << " backend has no kernel for op '"
-        << spec.name << "'";
+  // Ops the cuda backend has no kernel for yet.
+  const std::set<Op> notYetOnGpu = {Op::Pad, Op::ScatterElements};
+  for (const OpSpec &spec : opSpecs()) {
+    // `kernel` launches generated GPU code: GPU backends only.
+    bool expected = gpu ? !notYetOnGpu.count(spec.op) : spec.op != Op::Kernel;
+    EXPECT_EQ(backend->hasKernel(spec.op), expected)
+        << "the " << GetParam() << " backend and op '" << spec.name << "'";
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(BuiltIn, BackendKernelTest, testing::Values("cpu"));
+INSTANTIATE_TEST_SUITE_P(BuiltIn, BackendKernelTest,
+                         testing::Values("cpu"
+#ifdef DSP_HAVE_CUDA
+                                         ,
+                                         "cuda"
+#endif
+                                         ));
 
-TEST(CpuBackendTest, AnOpWithoutAKernelIsAnErrorNamingTheBackend) {
+/// What the cpu backend says to a one-instruction program of `op`.
+std::string cpuKernelError(const char *op) {
   std::vector<std::shared_ptr<Communicator>> group;
   std::unique_ptr<Backend> backend = createBackend("cpu", group);
-  ASSERT_TRUE(backend);
+  if (!backend)
+    return "no cpu backend";
   dsp::test::ProgramBuilder builder;
   uint32_t x = builder.input("x", dsp::program::F32, {4});
-  builder.output(builder.op("frobnicate", {x}, dsp::program::F32, {4}));
+  builder.output(builder.op(op, {x}, dsp::program::F32, {4}));
   std::unique_ptr<dsp::runtime::Kernel> kernel;
   dsp::runtime::Status status = backend->createKernel(
       builder.program, builder.program.instructions(0), kernel);
-  EXPECT_FALSE(status.ok());
-  EXPECT_EQ(status.message(),
-            "the cpu backend has no kernel for op 'frobnicate'");
   EXPECT_EQ(kernel, nullptr);
+  return status.message();
+}
+
+TEST(CpuBackendTest, AnOpWithoutAKernelIsAnErrorNamingTheBackend) {
+  EXPECT_EQ(cpuKernelError("frobnicate"),
+            "the cpu backend has no kernel for op 'frobnicate'");
+}
+
+TEST(CpuBackendTest, AKernelInstructionAsksForTheCudaBackend) {
+  EXPECT_EQ(cpuKernelError("kernel"), "the program was compiled for target "
+                                      "cuda; run it with --backend=cuda");
 }
 
 } // namespace

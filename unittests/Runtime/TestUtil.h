@@ -254,7 +254,8 @@ inline HostTensor runOp(const std::string &op,
                         const std::vector<HostTensor> &inputs, DType dtype,
                         const Shape &shape,
                         const std::vector<program::Attribute> &attributes = {},
-                        unsigned threads = 3) {
+                        unsigned threads = 3,
+                        const std::string &backend = "cpu") {
   ProgramBuilder builder;
   std::vector<uint32_t> operands;
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -268,6 +269,7 @@ inline HostTensor runOp(const std::string &op,
   EXPECT_EQ(error, "");
   runtime::SessionOptions options;
   options.threads = threads;
+  options.backend = backend;
   std::unique_ptr<runtime::Session> session =
       runtime::Session::open(path, options, error);
   EXPECT_TRUE(session) << error;
@@ -286,6 +288,21 @@ inline HostTensor runOp(const std::string &op,
   status = session->readOutput(0, result.bytes.data(), result.bytes.size());
   EXPECT_TRUE(status.ok()) << status.message();
   return result;
+}
+
+/// Whether the runtime has the cuda backend and this machine a GPU for it.
+inline bool hasCudaDevice() {
+  static const bool found = [] {
+    runtime::SessionOptions options;
+    options.backend = "cuda";
+    ProgramBuilder builder;
+    builder.output(builder.op("neg", {builder.input("x", program::F32, {1})},
+                              program::F32, {1}));
+    std::string path = temporaryPath("cuda_probe.dspx");
+    std::string error = builder.write(path);
+    return error.empty() && runtime::Session::open(path, options, error);
+  }();
+  return found;
 }
 
 inline void expectNear(const std::vector<float> &got,

@@ -52,6 +52,17 @@ struct Layout {
                           std::vector<int64_t> &global);
 };
 
+/// Block `rank` of a split of a tensor of `fullShape`, seen as `rows` rows
+/// of size-positions, each position a run of `runBytes` bytes (`inner`
+/// times everything after the split dim): the full tensor's rows hold
+/// `size` runs, the block's `block`; the block starts at position `first`
+/// and its first `valid` positions are data, the rest pad.
+struct BlockGeometry {
+  int64_t rows = 1, runBytes = 0, block = 0, first = 0, valid = 0;
+  BlockGeometry(const std::vector<int64_t> &fullShape, size_t elementSize,
+                const Layout &layout, int64_t ranks, int64_t rank);
+};
+
 /// Copies block `rank` of a split out of `full`, a tensor of `fullShape`
 /// whose dim `layout.dim` is whole (outer*size*inner), into `block`, whose
 /// dim is outer*b*inner; pad positions become zero.

@@ -30,7 +30,10 @@ class Communicator;
 /// Device addresses of one instruction's operands, in instruction order.
 struct KernelArgs {
   const void *const *inputs;
+  /// The first output: every op but `kernel` has exactly one.
   void *output;
+  /// Every output, `output` first.
+  void *const *outputs;
   /// At least Kernel::workspaceBytes() of device scratch memory.
   void *workspace;
 };
@@ -53,6 +56,8 @@ struct BackendOptions {
   unsigned threads = 1;
   /// The rank's communicator, used by collective kernels; never null.
   Communicator *communicator = nullptr;
+  /// The GPU a GPU backend runs on (CUDA device ordinal).
+  int device = 0;
 };
 
 class Backend {
@@ -81,12 +86,26 @@ public:
                               const dsp::program::Instruction &instruction,
                               std::unique_ptr<Kernel> &kernel) = 0;
 
-  /// Waits until every enqueued kernel and copy has finished.
+  /// Called before the kernels of each run. A backend that replays a
+  /// recorded run (the cuda backend's CUDA graph) enqueues it here and sets
+  /// `replayed`: the session then skips the kernels.
+  virtual Status beginRun(bool &replayed) {
+    replayed = false;
+    return Status::success();
+  }
+  /// Called after the kernels of each run, also when one failed (`failed`).
+  virtual Status endRun(bool failed) {
+    (void)failed;
+    return Status::success();
+  }
+
+  /// Waits until every enqueued kernel and copy has finished; reports the
+  /// data-dependent failures kernels recorded on the device.
   virtual Status synchronize() = 0;
 };
 
-/// Creates the backend called `name` ("cpu"); an error names the backends
-/// built in.
+/// Creates the backend called `name` ("cpu", and "cuda" when built with
+/// DSP_ENABLE_CUDA); an error names the backends built in.
 Status createBackend(const std::string &name, const BackendOptions &options,
                      std::unique_ptr<Backend> &backend);
 

@@ -5,7 +5,7 @@
 // that completes as a whole, the shape of ncclGroupStart/ncclSend/ncclRecv/
 // ncclGroupEnd, so a stream-ordered NCCL communicator implements it by
 // enqueueing on the backend's stream. The collectives (all_to_all,
-// all_gather, ...) are built once on top of it (lib/Runtime/CPU/Collectives.cpp).
+// all_gather, ...) are built once on top of it (lib/Runtime/Collectives.cpp).
 //
 // Nothing waits forever: every exchange has a deadline (the timeout, from
 // kMinTimeoutSeconds to kMaxTimeoutSeconds), and a rank that fails calls
@@ -81,6 +81,28 @@ struct ReceiveBuffer {
   size_t bytes;
 };
 
+/// How the ranks of a local group move bytes that live in device memory
+/// (GPU ranks that are streams of one process): each rank's backend
+/// installs one on its communicator. The local communicator then hands a
+/// message's addresses to it instead of copying, and the markers order the
+/// ranks' streams: a receiver's copy runs after the sender's pending work,
+/// and the sender's later work after the copy.
+class DeviceTransport {
+public:
+  virtual ~DeviceTransport() = default;
+  /// On the sender, as it posts an exchange's sends: a marker of the work
+  /// it enqueued so far.
+  virtual Status markSent(const void *&marker) = 0;
+  /// On the receiver: enqueues the copy of `bytes` from a peer's `source`
+  /// once the peer's `sent` marker is reached; sets `done` to a marker of
+  /// the copy.
+  virtual Status receive(void *target, const void *source, size_t bytes,
+                         const void *sent, const void *&done) = 0;
+  /// On the sender, for each message a peer took: orders its later work
+  /// after the peer's copy (`done`).
+  virtual Status awaitReceived(const void *done) = 0;
+};
+
 class Communicator {
 public:
   Communicator(int rank, int size, const CommunicatorOptions &options)
@@ -110,6 +132,11 @@ public:
   /// Called by each collective as it starts (`kind` names it in errors):
   /// counts collectives and applies the injected fault, if any.
   Status beginCollective(const std::string &kind);
+
+  /// Makes exchange() move device memory through `transport` (null: host
+  /// memory again). Only communicators whose ranks share one process can;
+  /// the others return false.
+  virtual bool setDeviceTransport(DeviceTransport *) { return false; }
 
   /// Bytes this rank handed to the transport for other ranks so far.
   uint64_t bytesSent() const { return bytesSent_; }

@@ -29,8 +29,10 @@ namespace dsp {
 namespace runtime {
 
 struct RankGroupOptions {
-  /// Backend name; "cpu" is the one built in.
+  /// Backend name: "cpu", or "cuda" when built with DSP_ENABLE_CUDA.
   std::string backend = "cpu";
+  /// The GPU every local rank of a GPU backend runs on.
+  int device = 0;
   /// Threads per rank, at most kMaxThreads; 0 divides the hardware threads
   /// among the ranks on this host (at least one each).
   unsigned threads = 0;

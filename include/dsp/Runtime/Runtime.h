@@ -33,8 +33,10 @@ class Kernel;
 constexpr unsigned kMaxThreads = 1024;
 
 struct SessionOptions {
-  /// Backend name; "cpu" is the one built in.
+  /// Backend name: "cpu", or "cuda" when built with DSP_ENABLE_CUDA.
   std::string backend = "cpu";
+  /// The GPU of a GPU backend (CUDA device ordinal).
+  int device = 0;
   /// Threads this session may use, at most kMaxThreads; 0 means one per
   /// hardware thread. When several sessions run at once (ranks as threads),
   /// give each a share.
@@ -159,6 +161,8 @@ public:
 private:
   Session() = default;
   Status initialize(const SessionOptions &options);
+  /// Runs every instruction's kernel in order, timing each.
+  Status runSteps();
   const void *tensorAddress(uint32_t tensor) const;
 
   std::shared_ptr<const format::ProgramFile> file_;
@@ -174,7 +178,7 @@ private:
   struct Step {
     std::unique_ptr<Kernel> kernel;
     std::vector<const void *> inputs;
-    void *output;
+    std::vector<void *> outputs;
     size_t opKind;
     /// Index into statistics_.collectives, or -1.
     int collective;

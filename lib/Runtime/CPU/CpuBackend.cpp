@@ -7,8 +7,13 @@
 
 #include "Kernels.h"
 
+#include "../Collectives.h"
+
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
+#ifdef DSP_HAVE_CUDA
+#include "../CUDA/CudaBackend.h"
+#endif
 
 #include <algorithm>
 #include <cblas.h>
@@ -33,84 +38,56 @@ struct KernelMaker {
   bool widensFloat16;
 };
 
+std::unique_ptr<Kernel>
+createHostCollectiveKernel(const cpu::KernelContext &context) {
+  return createCollectiveKernel(context.program, context.instruction,
+                                context.op, context.communicator,
+                                hostCollectiveMemory());
+}
+
 KernelMaker kernelMaker(Op op) {
-  switch (op) {
-  case Op::Neg:
-  case Op::Exp:
-  case Op::Log:
-  case Op::Sqrt:
-  case Op::Reciprocal:
-  case Op::Abs:
-  case Op::Erf:
-  case Op::Tanh:
-  case Op::Sigmoid:
-  case Op::Relu:
-  case Op::Sin:
-  case Op::Cos:
-  case Op::Silu:
-  case Op::Gelu:
-  case Op::IsNan:
-  case Op::Not:
-  case Op::Cast:
+  switch (kernelFamily(op)) {
+  case KernelFamily::Unary:
     return {cpu::createUnaryKernel, true};
-  case Op::Add:
-  case Op::Sub:
-  case Op::Mul:
-  case Op::Div:
-  case Op::Pow:
-  case Op::Max:
-  case Op::Min:
-  case Op::Mod:
-  case Op::Equal:
-  case Op::Less:
-  case Op::LessEqual:
-  case Op::Greater:
-  case Op::GreaterEqual:
-  case Op::And:
-  case Op::Or:
-  case Op::Xor:
+  case KernelFamily::Binary:
     return {cpu::createBinaryKernel, true};
-  case Op::Where:
+  case KernelFamily::Where:
     return {cpu::createWhereKernel, false};
-  case Op::Matmul:
+  case KernelFamily::Matmul:
     return {cpu::createMatmulKernel, true};
-  case Op::LayerNorm:
+  case KernelFamily::LayerNorm:
     return {cpu::createLayerNormKernel, true};
-  case Op::Softmax:
+  case KernelFamily::Softmax:
     return {cpu::createSoftmaxKernel, true};
-  case Op::Attention:
+  case KernelFamily::Attention:
     return {cpu::createAttentionKernel, true};
-  case Op::Conv:
+  case KernelFamily::Conv:
     return {cpu::createConvKernel, true};
-  case Op::ReduceSum:
-  case Op::ReduceMean:
-  case Op::ReduceMax:
+  case KernelFamily::Reduce:
     return {cpu::createReduceKernel, true};
-  case Op::Reshape:
+  case KernelFamily::Reshape:
     return {cpu::createReshapeKernel, false};
-  case Op::Transpose:
+  case KernelFamily::Transpose:
     return {cpu::createTransposeKernel, false};
-  case Op::Concat:
+  case KernelFamily::Concat:
     return {cpu::createConcatKernel, false};
-  case Op::Slice:
+  case KernelFamily::Slice:
     return {cpu::createSliceKernel, false};
-  case Op::Gather:
+  case KernelFamily::Gather:
     return {cpu::createGatherKernel, false};
-  case Op::Expand:
+  case KernelFamily::Expand:
     return {cpu::createExpandKernel, false};
-  case Op::Tile:
+  case KernelFamily::Tile:
     return {cpu::createTileKernel, false};
-  case Op::Pad:
+  case KernelFamily::Pad:
     return {cpu::createPadKernel, false};
-  case Op::ScatterElements:
+  case KernelFamily::ScatterElements:
     return {cpu::createScatterElementsKernel, false};
-  case Op::AllToAll:
-  case Op::AllGather:
-  case Op::ReduceScatter:
-  case Op::AllReduce:
-  case Op::LocalSlice:
-  case Op::ZeroPad:
-    return {cpu::createCollectiveKernel, false};
+  case KernelFamily::Collective:
+    return {createHostCollectiveKernel, false};
+  case KernelFamily::Launch:
+    // Generated GPU code: createKernel says which backend runs it.
+    return {nullptr, false};
   }
   return {nullptr, false};
 }
@@ -177,11 +154,15 @@ public:
                       const dsp::program::Instruction &instruction,
                       std::unique_ptr<Kernel> &kernel) override {
     std::optional<Op> op = format::findOp(instruction.op());
+    if (op == Op::Kernel)
+      return Status::error("the program was compiled for target cuda; run it "
+                           "with --backend=cuda");
     KernelMaker maker = op ? kernelMaker(*op) : KernelMaker{nullptr, false};
     if (!maker.factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
-    cpu::KernelContext context{program, instruction, *op, pool_, communicator_};
+    cpu::KernelContext context{{program, instruction, *op}, pool_,
+                               communicator_};
     kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
                  ? cpu::createWidenedKernel(context, maker.factory)
                  : maker.factory(context);
@@ -213,8 +194,15 @@ Status createBackend(const std::string &name, const BackendOptions &options,
       backend = std::move(cpu);
     return status;
   }
+#ifdef DSP_HAVE_CUDA
+  if (name == "cuda")
+    return createCudaBackend(options, backend);
+  const char *available = "cpu, cuda";
+#else
+  const char *available = "cpu";
+#endif
   return Status::error("backend '" + name +
-                       "' is not built in (available: cpu)");
+                       "' is not built in (available: " + available + ")");
 }
 
 } // namespace runtime

@@ -16,13 +16,6 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-int64_t elementCount(const Shape &shape) {
-  int64_t count = 1;
-  for (int64_t dim : shape)
-    count *= dim;
-  return count;
-}
-
 namespace {
 
 template <typename T>

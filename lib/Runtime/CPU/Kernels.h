@@ -9,15 +9,13 @@
 #ifndef DSP_RUNTIME_CPU_KERNELS_H
 #define DSP_RUNTIME_CPU_KERNELS_H
 
+#include "../KernelSupport.h"
 #include "ThreadPool.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 
 #include <cstdint>
-#include <functional>
-#include <initializer_list>
-#include <type_traits>
 
 namespace dsp {
 namespace runtime {
@@ -27,75 +25,12 @@ class Communicator;
 namespace cpu {
 
 using format::Op;
-using Shape = std::vector<int64_t>;
 
-struct KernelContext {
-  const dsp::program::Program &program;
-  const dsp::program::Instruction &instruction;
-  /// The registry op `instruction` names.
-  Op op;
+struct KernelContext : InstructionContext {
   ThreadPool &pool;
   /// The rank's communicator (a group of one for single-rank programs).
   Communicator &communicator;
-
-  int numInputs() const { return instruction.inputs_size(); }
-  const dsp::program::Tensor &input(int i) const {
-    return program.tensors(instruction.inputs(i));
-  }
-  const dsp::program::Tensor &output() const {
-    return program.tensors(instruction.outputs(0));
-  }
-  Shape inputShape(int i) const { return format::tensorShape(input(i)); }
-  Shape outputShape() const { return format::tensorShape(output()); }
 };
-
-/// A kernel whose run() is a function object.
-class FunctionKernel : public Kernel {
-public:
-  using Function = std::function<Status(const KernelArgs &)>;
-  FunctionKernel(Function function, size_t workspaceBytes = 0)
-      : function_(std::move(function)), workspaceBytes_(workspaceBytes) {}
-  size_t workspaceBytes() const override { return workspaceBytes_; }
-  Status run(const KernelArgs &args) override { return function_(args); }
-
-private:
-  Function function_;
-  size_t workspaceBytes_;
-};
-
-inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
-                                          size_t workspaceBytes = 0) {
-  return std::make_unique<FunctionKernel>(std::move(function), workspaceBytes);
-}
-
-int64_t elementCount(const Shape &shape);
-
-/// `operation` on two values; integers wrap around in two's complement, as in
-/// numpy and torch, where signed overflow would be undefined behavior.
-template <typename T, typename Operation>
-T wrapping(T a, T b, Operation operation) {
-  if constexpr (std::is_integral_v<T>) {
-    using Unsigned = std::make_unsigned_t<T>;
-    return static_cast<T>(
-        operation(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
-  } else {
-    return operation(a, b);
-  }
-}
-
-/// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
-/// overflows: the session refuses a workspace that large, where a wrapped
-/// product would be a small buffer that kernels overrun.
-inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
-  size_t product = 1;
-  for (size_t factor : factors) {
-    std::optional<size_t> next = format::checkedMul(product, factor);
-    if (!next)
-      return SIZE_MAX;
-    product = *next;
-  }
-  return product;
-}
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 
@@ -125,9 +60,6 @@ std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
-// Collectives.cpp: all_to_all, all_gather, reduce_scatter, all_reduce,
-// local_slice, zero_pad.
-std::unique_ptr<Kernel> createCollectiveKernel(const KernelContext &context);
 
 /// Widened.cpp: the kernel of an instruction with f16 or bf16 operands, for
 /// an op whose kernels compute in f32. Every such input is widened to f32 in

@@ -125,14 +125,8 @@ std::unique_ptr<Kernel> makeReduce(const KernelContext &context,
                                    Reduction kind) {
   Shape in = context.inputShape(0);
   Shape axes = format::intsAttribute(context.instruction, "axes");
-  Shape inStrides = contiguousStrides(in);
-  Shape keptShape, keptStrides, reducedShape, reducedStrides;
-  for (size_t d = 0; d < in.size(); ++d) {
-    bool reduced =
-        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
-    (reduced ? reducedShape : keptShape).push_back(in[d]);
-    (reduced ? reducedStrides : keptStrides).push_back(inStrides[d]);
-  }
+  auto [keptShape, keptStrides, reducedShape, reducedStrides] =
+      reductionDims(in, axes);
   StridedPlan reduction;
   reduction.shape = reducedShape;
   reduction.numInputs = 1;

@@ -32,17 +32,6 @@ struct StridedPlan {
   int64_t innerStride(int input) const { return strides[input].back(); }
 };
 
-/// Row-major strides of `shape`.
-inline Shape contiguousStrides(const Shape &shape) {
-  Shape strides(shape.size());
-  int64_t stride = 1;
-  for (size_t d = shape.size(); d-- > 0;) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  return strides;
-}
-
 /// Drops size-1 dims and merges dims every operand walks contiguously.
 inline void coalesce(StridedPlan &plan) {
   Shape shape;

@@ -69,7 +69,7 @@ public:
       inputs_[operand.index] = wide;
     }
     Status status =
-        inner_->run({inputs_.data(), output, workspace + innerOffset_});
+        inner_->run({inputs_.data(), output, &output, workspace + innerOffset_});
     if (!status || !result)
       return status;
     const float *wide = static_cast<const float *>(output);
@@ -128,7 +128,7 @@ std::unique_ptr<Kernel> createWidenedKernel(const KernelContext &context,
     instruction.add_inputs(addOperand(context.input(i), i));
   instruction.add_outputs(addOperand(context.output(), -1));
   std::unique_ptr<Kernel> kernel = factory(KernelContext{
-      program, instruction, context.op, context.pool, context.communicator});
+      {program, instruction, context.op}, context.pool, context.communicator});
   if (!kernel)
     return nullptr;
   return std::make_unique<WidenedKernel>(std::move(kernel), std::move(operands),

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The GPU check, for a machine with CUDA, NCCL, cuDNN and PyTorch but no
+# LLVM, in about 5 minutes:
+#   1. probe   what the runtime build needs (protoc, libprotobuf, BLAS,
+#              mpirun, nccl.h, cudnn.h, nvcc) and print what is missing;
+#   2. build   the runtime-only configuration with the cuda backend;
+#   3. units   the gtest units, whose GPU tests run here;
+#   4. models  every program of PROGRAMS (made by bench/gpu_programs.sh),
+#              at 1 and 4 local ranks on --backend=cuda, checked against
+#              its reference output.
+# Each stage writes its log under $OUT (default ./gpu-check) as soon as it
+# ends, and a line to $OUT/summary.txt.
+# Usage: bench/gpu_check.sh [PROGRAMS]
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+programs=${1:-}
+out=${OUT:-$PWD/gpu-check}
+build=${DSP_GPU_BUILD:-$out/build}
+jobs=${DSP_BUILD_JOBS:-$(nproc)}
+mkdir -p "$out"
+summary="$out/summary.txt"
+: >"$summary"
+
+# Runs stage NAME (a shell function) with its output in $out/NAME.log,
+# stopped after SECONDS; records the result in the summary.
+stage() {
+  local name=$1 seconds=$2 start=$SECONDS status
+  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs); $name" \
+    >"$out/$name.log" 2>&1
+  status=$?
+  local result=passed
+  [ "$status" -eq 0 ] || result="FAILED (exit $status)"
+  [ "$status" -eq 124 ] && result="TIMED OUT after ${seconds}s"
+  echo "$name: $result in $((SECONDS - start))s (log: $out/$name.log)" |
+    tee -a "$summary"
+  return "$status"
+}
+
+probe() {
+  local missing=0
+  # Whether any of the paths exists.
+  any() {
+    for path in "$@"; do [ -e "$path" ] && return 0; done
+    return 1
+  }
+  check() {
+    if eval "$2" >/dev/null 2>&1; then echo "found   $1"
+    else echo "MISSING $1"; missing=1; fi
+  }
+  check protoc "command -v protoc"
+  check libprotobuf "pkg-config --exists protobuf || any /usr/lib/*/libprotobuf.so"
+  check "BLAS (openblas)" "any /usr/lib/*/libopenblas.so /usr/lib/*/openblas*/libopenblas.so"
+  check mpirun "command -v mpirun"
+  check nvcc "test -x /usr/local/cuda/bin/nvcc"
+  check nccl.h "any /usr/include/nccl.h /usr/local/cuda/include/nccl.h"
+  check cudnn.h "any /usr/include/cudnn.h /usr/include/*/cudnn.h /usr/local/cuda/include/cudnn.h"
+  check gtest "any /usr/include/gtest/gtest.h"
+  check GPU "nvidia-smi -L"
+  command -v nvidia-smi >/dev/null && nvidia-smi | head -15
+  return "$missing"
+}
+
+build() {
+  # Without GoogleTest, only the runtime and dsp-run.
+  local tests=ON
+  [ -e /usr/include/gtest/gtest.h ] || tests=OFF
+  cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DDSP_RUNTIME_ONLY=ON -DDSP_ENABLE_CUDA=ON -DDSP_BUILD_TESTS=$tests \
+    -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc \
+    "-DCMAKE_CUDA_ARCHITECTURES=90-real;90-virtual" &&
+    ninja -C "$build" -j"$jobs"
+}
+
+units() {
+  # Every unit test; the GPU tests skip only where no GPU is found.
+  ctest --test-dir "$build" -j"$jobs" --output-on-failure 2>&1 |
+    tee "$out/units.ctest.log"
+  local status=${PIPESTATUS[0]}
+  echo "skipped tests (GPU tests skip only without a GPU):"
+  grep "(Skipped)" "$out/units.ctest.log" || echo "  none"
+  return "$status"
+}
+
+models() {
+  local failed=0 count=0
+  [ -n "$programs" ] || { echo "no program folder given"; return 0; }
+  for program in "$programs"/*.r*.dspx; do
+    local name=${program##*/}
+    name=${name%.r*.dspx}
+    local inputs=()
+    for file in "$programs/$name".input.*.npy; do
+      [ -f "$file" ] || continue
+      local input=${file#"$programs/$name.input."}
+      inputs+=(--input="${input%.npy}=@$file")
+    done
+    [ -f "$programs/$name.input.npy" ] && inputs+=(--input=@"$programs/$name.input.npy")
+    count=$((count + 1))
+    echo "== $program"
+    if ! "$build/bin/dsp-run" "$program" "${inputs[@]}" --backend=cuda \
+      --comm=local --repeat=3 --atol=1e-3 --rtol=1e-3 \
+      --expected-output=@"$programs/$name.output.npy" --print-statistics; then
+      failed=$((failed + 1))
+      echo "FAILED: $program"
+    fi
+  done
+  echo "$((count - failed)) of $count programs match their reference"
+  [ "$failed" -eq 0 ]
+}
+
+stage probe 30
+stage build 180 || { echo "the build failed: see $out/build.log" | tee -a "$summary"; exit 1; }
+stage units 120
+stage models 120
+echo "summary: $summary"

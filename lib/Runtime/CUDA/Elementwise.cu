@@ -1,0 +1,436 @@
+//===- Elementwise.cu - Element-wise, copy and gather kernels -------------===//
+//
+// One strided kernel family: the op is a kernel argument (a warp-uniform
+// switch), the template parameters are only the storage types, so every op
+// shares a handful of instantiations. Integers wrap around in two's
+// complement and integer division by zero gives 0, as on the CPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceCommon.cuh"
+
+#include <type_traits>
+
+namespace dsp {
+namespace runtime {
+namespace cuda {
+
+namespace {
+
+template <typename Element>
+__global__ void stridedCopyKernel(CopyGeometry geometry, const Element *source,
+                                  Element *target) {
+  for (int64_t i = globalThread(); i < geometry.count; i += gridThreads()) {
+    int64_t offsets[2];
+    stridedOffsets(geometry, i, offsets);
+    target[offsets[0]] = source[offsets[1]];
+  }
+}
+
+// Values as computed: f32 for every float storage, int64 and bool as is.
+template <typename T> struct Compute { using Type = float; };
+template <> struct Compute<int64_t> { using Type = int64_t; };
+template <> struct Compute<bool> { using Type = bool; };
+
+template <typename T>
+__device__ __forceinline__ typename Compute<T>::Type load(const T *p) {
+  if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, bool>)
+    return *p;
+  else
+    return toFloat(*p);
+}
+
+/// Converts a computed value to storage `T`: to bool as != 0, float to
+/// int64 saturating with NaN as 0 (as on the CPU).
+template <typename T, typename V> __device__ __forceinline__ T store(V value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value != V(0);
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    if constexpr (std::is_same_v<V, float>) {
+      if (value != value)
+        return 0;
+      if (value >= 9223372036854775808.0f)
+        return INT64_MAX;
+      if (value < -9223372036854775808.0f)
+        return INT64_MIN;
+      return static_cast<int64_t>(value);
+    } else {
+      return static_cast<int64_t>(value);
+    }
+  } else {
+    return fromFloat<T>(static_cast<float>(value));
+  }
+}
+
+__device__ __forceinline__ float sigmoid(float x) {
+  return 1.0f / (1.0f + expf(-x));
+}
+
+__device__ float unaryFloat(UnaryOp op, float x) {
+  switch (op) {
+  case UnaryOp::Neg:
+    return -x;
+  case UnaryOp::Exp:
+    return expf(x);
+  case UnaryOp::Log:
+    return logf(x);
+  case UnaryOp::Sqrt:
+    return sqrtf(x);
+  case UnaryOp::Reciprocal:
+    return 1.0f / x;
+  case UnaryOp::Abs:
+    return fabsf(x);
+  case UnaryOp::Erf:
+    return erff(x);
+  case UnaryOp::Tanh:
+    return tanhf(x);
+  case UnaryOp::Sigmoid:
+    return sigmoid(x);
+  case UnaryOp::Relu:
+    return x > 0.0f ? x : 0.0f;
+  case UnaryOp::Sin:
+    return sinf(x);
+  case UnaryOp::Cos:
+    return cosf(x);
+  case UnaryOp::Silu:
+    return x * sigmoid(x);
+  case UnaryOp::GeluErf:
+    return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
+  case UnaryOp::GeluTanh: {
+    // x / (1 + e^(-2u)) = 0.5 x (1 + tanh(u)), without cancellation.
+    float u2 = 1.5957691216057308f * (x + 0.044715f * x * x * x);
+    return x / (1.0f + expf(-u2));
+  }
+  default:
+    return x;
+  }
+}
+
+template <typename In, typename Out>
+__global__ void unaryKernel(UnaryOp op, const In *x, Out *y, int64_t count) {
+  for (int64_t i = globalThread(); i < count; i += gridThreads()) {
+    auto value = load(x + i);
+    if constexpr (std::is_same_v<decltype(value), float>) {
+      if (op == UnaryOp::IsNan)
+        y[i] = store<Out>(value != value);
+      else if (op == UnaryOp::Cast)
+        y[i] = store<Out>(value);
+      else
+        y[i] = store<Out>(unaryFloat(op, value));
+    } else if constexpr (std::is_same_v<decltype(value), bool>) {
+      y[i] = store<Out>(op == UnaryOp::Not ? !value : value);
+    } else {
+      y[i] = store<Out>(value);
+    }
+  }
+}
+
+__device__ __forceinline__ int64_t wrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) +
+                              static_cast<uint64_t>(b));
+}
+__device__ __forceinline__ int64_t wrapSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) -
+                              static_cast<uint64_t>(b));
+}
+__device__ __forceinline__ int64_t wrapMul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) *
+                              static_cast<uint64_t>(b));
+}
+
+__device__ int64_t integerPower(int64_t base, int64_t exponent) {
+  if (exponent < 0)
+    return base == 1 ? 1 : base == -1 ? (exponent % 2 ? -1 : 1) : 0;
+  int64_t result = 1;
+  while (exponent > 0) {
+    if (exponent & 1)
+      result = wrapMul(result, base);
+    base = wrapMul(base, base);
+    exponent >>= 1;
+  }
+  return result;
+}
+
+/// As the cpu backend: a remainder by zero is 0, and by -1 too (where
+/// min % -1 would trap); Mod moves a remainder to the divisor's sign.
+template <typename V> __device__ V modulo(BinaryOp op, V a, V b) {
+  V result;
+  if constexpr (std::is_same_v<V, int64_t>)
+    result = b == 0 || b == -1 ? 0 : a % b;
+  else
+    result = fmodf(a, b);
+  return op == BinaryOp::Mod && result != 0 && (result < 0) != (b < 0)
+             ? result + b
+             : result;
+}
+
+template <typename V> __device__ V arithmetic(BinaryOp op, V a, V b) {
+  if (op == BinaryOp::Mod || op == BinaryOp::FMod)
+    return modulo(op, a, b);
+  if constexpr (std::is_same_v<V, int64_t>) {
+    switch (op) {
+    case BinaryOp::Add:
+      return wrapAdd(a, b);
+    case BinaryOp::Sub:
+      return wrapSub(a, b);
+    case BinaryOp::Mul:
+      return wrapMul(a, b);
+    case BinaryOp::Div:
+      return b == 0 ? 0 : b == -1 ? wrapSub(0, a) : a / b;
+    case BinaryOp::Pow:
+      return integerPower(a, b);
+    case BinaryOp::Max:
+      return a > b ? a : b;
+    default:
+      return a < b ? a : b;
+    }
+  } else {
+    switch (op) {
+    case BinaryOp::Add:
+      return a + b;
+    case BinaryOp::Sub:
+      return a - b;
+    case BinaryOp::Mul:
+      return a * b;
+    case BinaryOp::Div:
+      return a / b;
+    case BinaryOp::Pow:
+      return powf(a, b);
+    // NaN propagates as in the CPU's a > b ? a : b.
+    case BinaryOp::Max:
+      return a > b ? a : b;
+    default:
+      return a < b ? a : b;
+    }
+  }
+}
+
+template <typename V> __device__ bool compare(BinaryOp op, V a, V b) {
+  switch (op) {
+  case BinaryOp::Equal:
+    return a == b;
+  case BinaryOp::Less:
+    return a < b;
+  case BinaryOp::LessEqual:
+    return a <= b;
+  case BinaryOp::Greater:
+    return a > b;
+  case BinaryOp::GreaterEqual:
+    return a >= b;
+  case BinaryOp::And:
+    return a && b;
+  case BinaryOp::Or:
+    return a || b;
+  default:
+    return (a != V(0)) != (b != V(0));
+  }
+}
+
+template <typename In, typename Out>
+__global__ void binaryKernel(BinaryOp op, StridedGeometry<3> geometry,
+                             const In *a, const In *b, Out *y) {
+  for (int64_t i = globalThread(); i < geometry.count; i += gridThreads()) {
+    int64_t offsets[3];
+    stridedOffsets(geometry, i, offsets);
+    auto x0 = load(a + offsets[1]);
+    auto x1 = load(b + offsets[2]);
+    if constexpr (std::is_same_v<Out, bool>)
+      y[offsets[0]] = compare(op, x0, x1);
+    else
+      y[offsets[0]] = store<Out>(arithmetic(op, x0, x1));
+  }
+}
+
+template <typename Element>
+__global__ void whereKernel(StridedGeometry<4> geometry, const bool *condition,
+                            const Element *x, const Element *y, Element *out) {
+  for (int64_t i = globalThread(); i < geometry.count; i += gridThreads()) {
+    int64_t offsets[4];
+    stridedOffsets(geometry, i, offsets);
+    out[offsets[0]] = condition[offsets[1]] ? x[offsets[2]] : y[offsets[3]];
+  }
+}
+
+__global__ void gatherKernel(const uint8_t *data, const int64_t *indices,
+                             uint8_t *out, int64_t rows, int64_t axisSize,
+                             int64_t numIndices, int64_t sliceBytes,
+                             DeviceError *error, int32_t tag) {
+  int64_t total = rows * numIndices * sliceBytes;
+  for (int64_t i = globalThread(); i < total; i += gridThreads()) {
+    int64_t byte = i % sliceBytes, task = i / sliceBytes;
+    int64_t j = task % numIndices, row = task / numIndices;
+    int64_t index = indices[j];
+    if (index < -axisSize || index >= axisSize) {
+      if (atomicCAS(&error->tag, 0, tag) == 0) {
+        error->position = j;
+        error->value = index;
+      }
+      continue;
+    }
+    if (index < 0)
+      index += axisSize;
+    out[i] = data[(row * axisSize + index) * sliceBytes + byte];
+  }
+}
+
+template <typename In>
+cudaError_t unaryFrom(UnaryOp op, ElementType out, const void *x, void *y,
+                      int64_t count, cudaStream_t stream) {
+  unsigned grid = gridFor(count);
+  const In *in = static_cast<const In *>(x);
+  switch (out) {
+  case ElementType::F32:
+    unaryKernel<<<grid, kThreads, 0, stream>>>(op, in, static_cast<float *>(y),
+                                               count);
+    break;
+  case ElementType::F16:
+    unaryKernel<<<grid, kThreads, 0, stream>>>(op, in, static_cast<__half *>(y),
+                                               count);
+    break;
+  case ElementType::BF16:
+    unaryKernel<<<grid, kThreads, 0, stream>>>(
+        op, in, static_cast<__nv_bfloat16 *>(y), count);
+    break;
+  case ElementType::I64:
+    unaryKernel<<<grid, kThreads, 0, stream>>>(
+        op, in, static_cast<int64_t *>(y), count);
+    break;
+  case ElementType::Bool:
+    unaryKernel<<<grid, kThreads, 0, stream>>>(op, in, static_cast<bool *>(y),
+                                               count);
+    break;
+  }
+  return cudaGetLastError();
+}
+
+template <typename In>
+cudaError_t binaryFrom(BinaryOp op, bool boolOut,
+                       const StridedGeometry<3> &geometry, const void *a,
+                       const void *b, void *y, cudaStream_t stream) {
+  unsigned grid = gridFor(geometry.count);
+  const In *x0 = static_cast<const In *>(a);
+  const In *x1 = static_cast<const In *>(b);
+  if (boolOut)
+    binaryKernel<<<grid, kThreads, 0, stream>>>(op, geometry, x0, x1,
+                                                static_cast<bool *>(y));
+  else
+    binaryKernel<<<grid, kThreads, 0, stream>>>(op, geometry, x0, x1,
+                                                static_cast<In *>(y));
+  return cudaGetLastError();
+}
+
+} // namespace
+
+cudaError_t launchStridedCopy(const CopyGeometry &geometry, size_t elementSize,
+                              const void *source, void *target,
+                              cudaStream_t stream) {
+  if (geometry.count == 0)
+    return cudaSuccess;
+  unsigned grid = gridFor(geometry.count);
+  switch (elementSize) {
+  case 1:
+    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint8_t *>(source),
+        static_cast<uint8_t *>(target));
+    break;
+  case 2:
+    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint16_t *>(source),
+        static_cast<uint16_t *>(target));
+    break;
+  case 4:
+    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint32_t *>(source),
+        static_cast<uint32_t *>(target));
+    break;
+  default:
+    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint64_t *>(source),
+        static_cast<uint64_t *>(target));
+    break;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t launchUnary(UnaryOp op, ElementType in, ElementType out,
+                        const void *x, void *y, int64_t count,
+                        cudaStream_t stream) {
+  if (count == 0)
+    return cudaSuccess;
+  switch (in) {
+  case ElementType::I64:
+    return unaryFrom<int64_t>(op, out, x, y, count, stream);
+  case ElementType::Bool:
+    return unaryFrom<bool>(op, out, x, y, count, stream);
+  default:
+    DSP_DISPATCH_FLOAT(in, return unaryFrom<T>(op, out, x, y, count, stream));
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t launchBinary(BinaryOp op, ElementType in, ElementType out,
+                         const StridedGeometry<3> &geometry, const void *a,
+                         const void *b, void *y, cudaStream_t stream) {
+  if (geometry.count == 0)
+    return cudaSuccess;
+  bool boolOut = out == ElementType::Bool;
+  switch (in) {
+  case ElementType::I64:
+    return binaryFrom<int64_t>(op, boolOut, geometry, a, b, y, stream);
+  case ElementType::Bool:
+    return binaryFrom<bool>(op, true, geometry, a, b, y, stream);
+  default:
+    DSP_DISPATCH_FLOAT(
+        in, return binaryFrom<T>(op, boolOut, geometry, a, b, y, stream));
+  }
+  return cudaErrorInvalidValue;
+}
+
+cudaError_t launchWhere(const StridedGeometry<4> &geometry, size_t elementSize,
+                        const void *condition, const void *x, const void *y,
+                        void *out, cudaStream_t stream) {
+  if (geometry.count == 0)
+    return cudaSuccess;
+  unsigned grid = gridFor(geometry.count);
+  const bool *c = static_cast<const bool *>(condition);
+  switch (elementSize) {
+  case 1:
+    whereKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, c, static_cast<const uint8_t *>(x),
+        static_cast<const uint8_t *>(y), static_cast<uint8_t *>(out));
+    break;
+  case 2:
+    whereKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, c, static_cast<const uint16_t *>(x),
+        static_cast<const uint16_t *>(y), static_cast<uint16_t *>(out));
+    break;
+  case 4:
+    whereKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, c, static_cast<const uint32_t *>(x),
+        static_cast<const uint32_t *>(y), static_cast<uint32_t *>(out));
+    break;
+  default:
+    whereKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, c, static_cast<const uint64_t *>(x),
+        static_cast<const uint64_t *>(y), static_cast<uint64_t *>(out));
+    break;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t launchGather(const void *data, const int64_t *indices, void *out,
+                         int64_t rows, int64_t axisSize, int64_t numIndices,
+                         int64_t sliceBytes, DeviceError *error, int32_t tag,
+                         cudaStream_t stream) {
+  int64_t total = rows * numIndices * sliceBytes;
+  if (total == 0)
+    return cudaSuccess;
+  gatherKernel<<<gridFor(total), kThreads, 0, stream>>>(
+      static_cast<const uint8_t *>(data), indices, static_cast<uint8_t *>(out),
+      rows, axisSize, numIndices, sliceBytes, error, tag);
+  return cudaGetLastError();
+}
+
+} // namespace cuda
+} // namespace runtime
+} // namespace dsp

@@ -1,0 +1,240 @@
+//===- KernelSupport.h - What every backend's kernels share -----*- C++ -*-===//
+//
+// The view of an instruction kernel factories read, shape functions, kernels
+// made of function objects, and the grouping of ops into kernel families
+// that each backend maps to its factories.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DSP_RUNTIME_KERNELSUPPORT_H
+#define DSP_RUNTIME_KERNELSUPPORT_H
+
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/OpRegistry.h"
+#include "dsp/Format/ProgramFile.h"
+#include "dsp/Runtime/Backend.h"
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <type_traits>
+
+namespace dsp {
+namespace runtime {
+
+using Shape = std::vector<int64_t>;
+
+/// An instruction of a validated program, as kernel factories read it.
+struct InstructionContext {
+  const dsp::program::Program &program;
+  const dsp::program::Instruction &instruction;
+  /// The registry op `instruction` names.
+  format::Op op;
+
+  int numInputs() const { return instruction.inputs_size(); }
+  const dsp::program::Tensor &input(int i) const {
+    return program.tensors(instruction.inputs(i));
+  }
+  const dsp::program::Tensor &output() const {
+    return program.tensors(instruction.outputs(0));
+  }
+  Shape inputShape(int i) const { return format::tensorShape(input(i)); }
+  Shape outputShape() const { return format::tensorShape(output()); }
+};
+
+inline int64_t elementCount(const Shape &shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+/// `operation` on two values; integers wrap around in two's complement, as in
+/// numpy and torch, where signed overflow would be undefined behavior.
+template <typename T, typename Operation>
+T wrapping(T a, T b, Operation operation) {
+  if constexpr (std::is_integral_v<T>) {
+    using Unsigned = std::make_unsigned_t<T>;
+    return static_cast<T>(
+        operation(static_cast<Unsigned>(a), static_cast<Unsigned>(b)));
+  } else {
+    return operation(a, b);
+  }
+}
+
+/// Row-major strides of `shape`.
+inline Shape contiguousStrides(const Shape &shape) {
+  Shape strides(shape.size());
+  int64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+/// The dims of a contiguous tensor of shape `in` that a reduction over
+/// `axes` keeps and those it reduces, with their strides.
+struct ReductionDims {
+  Shape keptShape, keptStrides, reducedShape, reducedStrides;
+};
+
+inline ReductionDims reductionDims(const Shape &in, const Shape &axes) {
+  ReductionDims dims;
+  Shape strides = contiguousStrides(in);
+  for (size_t d = 0; d < in.size(); ++d) {
+    bool reduced =
+        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    (reduced ? dims.reducedShape : dims.keptShape).push_back(in[d]);
+    (reduced ? dims.reducedStrides : dims.keptStrides).push_back(strides[d]);
+  }
+  return dims;
+}
+
+/// A kernel whose run() is a function object.
+class FunctionKernel : public Kernel {
+public:
+  using Function = std::function<Status(const KernelArgs &)>;
+  FunctionKernel(Function function, size_t workspaceBytes = 0)
+      : function_(std::move(function)), workspaceBytes_(workspaceBytes) {}
+  size_t workspaceBytes() const override { return workspaceBytes_; }
+  Status run(const KernelArgs &args) override { return function_(args); }
+
+private:
+  Function function_;
+  size_t workspaceBytes_;
+};
+
+inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
+                                          size_t workspaceBytes = 0) {
+  return std::make_unique<FunctionKernel>(std::move(function), workspaceBytes);
+}
+
+/// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
+/// overflows: the session refuses a workspace that large, where a wrapped
+/// product would be a small buffer that kernels overrun.
+inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
+  size_t product = 1;
+  for (size_t factor : factors) {
+    std::optional<size_t> next = format::checkedMul(product, factor);
+    if (!next)
+      return SIZE_MAX;
+    product = *next;
+  }
+  return product;
+}
+
+/// The ops one kernel factory of a backend builds.
+enum class KernelFamily {
+  Unary,
+  Binary,
+  Where,
+  Matmul,
+  LayerNorm,
+  Softmax,
+  Attention,
+  Conv,
+  Reduce,
+  Reshape,
+  Transpose,
+  Concat,
+  Slice,
+  Gather,
+  Expand,
+  Tile,
+  Pad,
+  ScatterElements,
+  Collective,
+  /// Generated GPU code (the `kernel` op).
+  Launch
+};
+
+inline KernelFamily kernelFamily(format::Op op) {
+  using format::Op;
+  switch (op) {
+  case Op::Neg:
+  case Op::Exp:
+  case Op::Log:
+  case Op::Sqrt:
+  case Op::Reciprocal:
+  case Op::Abs:
+  case Op::Erf:
+  case Op::Tanh:
+  case Op::Sigmoid:
+  case Op::Relu:
+  case Op::Sin:
+  case Op::Cos:
+  case Op::Silu:
+  case Op::Gelu:
+  case Op::IsNan:
+  case Op::Not:
+  case Op::Cast:
+    return KernelFamily::Unary;
+  case Op::Add:
+  case Op::Sub:
+  case Op::Mul:
+  case Op::Div:
+  case Op::Pow:
+  case Op::Max:
+  case Op::Min:
+  case Op::Mod:
+  case Op::Equal:
+  case Op::Less:
+  case Op::LessEqual:
+  case Op::Greater:
+  case Op::GreaterEqual:
+  case Op::And:
+  case Op::Or:
+  case Op::Xor:
+    return KernelFamily::Binary;
+  case Op::Where:
+    return KernelFamily::Where;
+  case Op::Matmul:
+    return KernelFamily::Matmul;
+  case Op::LayerNorm:
+    return KernelFamily::LayerNorm;
+  case Op::Softmax:
+    return KernelFamily::Softmax;
+  case Op::Attention:
+    return KernelFamily::Attention;
+  case Op::Conv:
+    return KernelFamily::Conv;
+  case Op::ReduceSum:
+  case Op::ReduceMean:
+  case Op::ReduceMax:
+    return KernelFamily::Reduce;
+  case Op::Reshape:
+    return KernelFamily::Reshape;
+  case Op::Transpose:
+    return KernelFamily::Transpose;
+  case Op::Concat:
+    return KernelFamily::Concat;
+  case Op::Slice:
+    return KernelFamily::Slice;
+  case Op::Gather:
+    return KernelFamily::Gather;
+  case Op::Expand:
+    return KernelFamily::Expand;
+  case Op::Tile:
+    return KernelFamily::Tile;
+  case Op::Pad:
+    return KernelFamily::Pad;
+  case Op::ScatterElements:
+    return KernelFamily::ScatterElements;
+  case Op::AllToAll:
+  case Op::AllGather:
+  case Op::ReduceScatter:
+  case Op::AllReduce:
+  case Op::LocalSlice:
+  case Op::ZeroPad:
+    return KernelFamily::Collective;
+  case Op::Kernel:
+    return KernelFamily::Launch;
+  }
+  return KernelFamily::Launch;
+}
+
+} // namespace runtime
+} // namespace dsp
+
+#endif // DSP_RUNTIME_KERNELSUPPORT_H
