@@ -43,6 +43,11 @@ std::unique_ptr<Kernel> makeUnary(const KernelContext &context, Fn fn) {
 
 template <typename Out>
 std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
+  // The unsigned type of Out's width, through which a narrowing integer
+  // cast wraps; any unsigned type for the outputs that never narrow that
+  // way, since make_unsigned of a float or bool is ill-formed.
+  using UnsignedOut = std::make_unsigned_t<std::conditional_t<
+      std::is_integral_v<Out> && !std::is_same_v<Out, bool>, Out, unsigned>>;
   auto convert = [](auto value) {
     using In = decltype(value);
     if constexpr (std::is_same_v<Out, bool>)
@@ -51,7 +56,7 @@ std::unique_ptr<Kernel> makeCastTo(const KernelContext &context) {
       return format::saturatingToInteger<Out>(value);
     else if constexpr (std::is_integral_v<Out> && sizeof(Out) < sizeof(In))
       // Narrowing integers keeps the low bits, as numpy does.
-      return static_cast<Out>(static_cast<std::make_unsigned_t<Out>>(value));
+      return static_cast<Out>(static_cast<UnsignedOut>(value));
     else
       return static_cast<Out>(value);
   };
