@@ -222,8 +222,8 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
         }
         DSP_TRY(g.communicator.exchange(sends, receives));
         DSP_TRY(g.memory->copy(incoming + g.rank * chunk, own, chunk));
-        DSP_TRY(g.memory->reduceBlocks(g.dtype, own, incoming, chunk, n,
-                                       g.rank, chunkElements, max));
+        DSP_TRY(g.memory->reduceBlocks(g.dtype, own, incoming, chunk, n, g.rank,
+                                       chunkElements, max));
         for (size_t i = 0; i < sends.size(); ++i) {
           int peer = sends[i].peer;
           sends[i].data = own;

@@ -161,8 +161,8 @@ public:
     if (!maker.factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
-    cpu::KernelContext context{{program, instruction, *op}, pool_,
-                               communicator_};
+    cpu::KernelContext context{
+        {program, instruction, *op}, pool_, communicator_};
     kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
                  ? cpu::createWidenedKernel(context, maker.factory)
                  : maker.factory(context);

@@ -68,8 +68,8 @@ public:
       });
       inputs_[operand.index] = wide;
     }
-    Status status =
-        inner_->run({inputs_.data(), output, &output, workspace + innerOffset_});
+    Status status = inner_->run(
+        {inputs_.data(), output, &output, workspace + innerOffset_});
     if (!status || !result)
       return status;
     const float *wide = static_cast<const float *>(output);

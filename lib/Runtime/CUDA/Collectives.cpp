@@ -87,10 +87,10 @@ public:
     };
     Status status = copy(out, block(first), count * format::elementSize(dtype));
     for (int k = 1; k < n && status; ++k)
-      status = check(launchBinary(max ? BinaryOp::Max : BinaryOp::Add, type,
-                                  type, geometry, out, block(first + k), out,
-                                  stream_),
-                     "the reduction kernel launch");
+      status =
+          check(launchBinary(max ? BinaryOp::Max : BinaryOp::Add, type, type,
+                             geometry, out, block(first + k), out, stream_),
+                "the reduction kernel launch");
     return status;
   }
 

@@ -212,9 +212,8 @@ BinaryOp binaryOp(Op op, const dsp::program::Instruction &instruction) {
   case Op::Min:
     return BinaryOp::Min;
   case Op::Mod:
-    return format::intsAttribute(instruction, "fmod")[0] != 0
-               ? BinaryOp::FMod
-               : BinaryOp::Mod;
+    return format::intsAttribute(instruction, "fmod")[0] != 0 ? BinaryOp::FMod
+                                                              : BinaryOp::Mod;
   case Op::Equal:
     return BinaryOp::Equal;
   case Op::Less:
