@@ -807,24 +807,23 @@ bool checkKernel(InstructionChecker &c) {
   if (function->str().empty() ||
       function->str().find('\0') != std::string::npos)
     return c.fail("attribute 'function' must name the kernel's symbol");
-  // CUDA's limits: grid x up to 2^31-1, y and z up to 65535; at most 1024
-  // threads per block.
-  static const int64_t kGridLimits[3] = {INT32_MAX, 65535, 65535};
   for (int d = 0; d < 3; ++d)
-    if (grid[d] < 1 || grid[d] > kGridLimits[d])
+    if (grid[d] < 1 || grid[d] > kMaxGridDims[d])
       return c.fail("attribute 'grid' " + shapeString(grid) + ": dim " +
                     std::to_string(d) + " must be in [1, " +
-                    std::to_string(kGridLimits[d]) + "]");
+                    std::to_string(kMaxGridDims[d]) + "]");
   int64_t threads = 1;
-  for (int64_t dim : block) {
-    if (dim < 1 || dim > kMaxKernelBlockThreads)
-      return c.fail("attribute 'block' " + shapeString(block) +
-                    " must have dims in [1, 1024]");
-    threads *= dim;
+  for (int d = 0; d < 3; ++d) {
+    if (block[d] < 1 || block[d] > kMaxBlockDims[d])
+      return c.fail("attribute 'block' " + shapeString(block) + ": dim " +
+                    std::to_string(d) + " must be in [1, " +
+                    std::to_string(kMaxBlockDims[d]) + "]");
+    threads *= block[d];
   }
-  if (threads > kMaxKernelBlockThreads)
+  if (threads > kMaxBlockThreads)
     return c.fail("attribute 'block' " + shapeString(block) + " has " +
-                  std::to_string(threads) + " threads, more than 1024");
+                  std::to_string(threads) + " threads, more than " +
+                  std::to_string(kMaxBlockThreads));
   return true;
 }
 

@@ -41,9 +41,6 @@ constexpr uint64_t kMaxBufferBytes = uint64_t(1) << 56;
 /// program message is bounded by protobuf's 2 GiB.
 constexpr uint64_t kMaxCodeObjectBytes = uint64_t(1) << 30;
 
-/// The most threads of one block of a `kernel` launch (CUDA's limit).
-constexpr int64_t kMaxKernelBlockThreads = 1024;
-
 /// a * b, or nullopt on overflow.
 template <typename T> std::optional<T> checkedMul(T a, T b) {
   T result;
