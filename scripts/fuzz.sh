@@ -114,7 +114,10 @@ for target in "${targets[@]}"; do
       line="$line
     $finding"
     done
-    grep -m1 -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$dir/fuzz.log" |
+    # The first report with its stack, so that a log alone tells where.
+    awk '/^(==[0-9]+==ERROR|.*runtime error)/ && !seen { seen = 1; print; next }
+         seen && /^ *#[0-9]+ / && frames < 25 { frames++; print }
+         seen && /^SUMMARY/ { print; exit }' "$dir/fuzz.log" |
       sed 's/^/  /' || true
   fi
   echo "$line"

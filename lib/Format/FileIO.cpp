@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,19 +34,46 @@ std::string describeFileType(mode_t mode) {
   return "not a regular file";
 }
 
-std::string parentDirectory(const std::string &path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::string baseName(const std::string &path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 } // namespace
+
+std::string parentFolder(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool realPath(const std::string &path, std::string &resolved,
+              std::string &reason) {
+  char *real = ::realpath(path.c_str(), nullptr);
+  if (!real) {
+    reason = std::strerror(errno);
+    return false;
+  }
+  resolved = real;
+  std::free(real);
+  return true;
+}
+
+Confinement resolveInsideFolder(const std::string &folder,
+                                const std::string &relative,
+                                std::string &resolved, std::string &reason) {
+  std::string base = folder.empty() ? "." : folder, realFolder;
+  if (!realPath(base, realFolder, reason))
+    return Confinement::FolderUnresolved;
+  if (!realPath(base + "/" + relative, resolved, reason))
+    return Confinement::FileUnresolved;
+  std::string prefix = realFolder == "/" ? "/" : realFolder + "/";
+  return resolved.size() > prefix.size() &&
+                 resolved.compare(0, prefix.size(), prefix) == 0
+             ? Confinement::Inside
+             : Confinement::Outside;
+}
 
 int openRegularFile(const std::string &path, uint64_t maxBytes, uint64_t &size,
                     std::string &error) {
@@ -145,13 +173,13 @@ std::unique_ptr<OutputFile> OutputFile::create(const std::string &path,
     return file;
   }
   std::string pattern =
-      parentDirectory(path) + "/." + baseName(path) + ".partial.XXXXXX";
+      parentFolder(path) + "/." + baseName(path) + ".partial.XXXXXX";
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
   file->fd_ = ::mkostemp(name.data(), O_CLOEXEC);
   if (file->fd_ < 0) {
-    error = systemError(path + ": cannot create a file in " +
-                        parentDirectory(path));
+    error =
+        systemError(path + ": cannot create a file in " + parentFolder(path));
     return nullptr;
   }
   file->temporary_ = name.data();

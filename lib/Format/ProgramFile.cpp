@@ -3,6 +3,7 @@
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/WeightSources.h"
 
 #include <google/protobuf/stubs/common.h>
 #include <google/protobuf/text_format.h>
@@ -137,10 +138,26 @@ std::string writeProgramFile(const std::string &path, Program &program,
     tensor.set_bytes(weight.bytes);
     blobSize = *end;
   }
-  for (int i = 0; i < numTensors; ++i)
-    if (program.tensors(i).kind() == dsp::program::WEIGHT && !hasData[i])
-      return path + ": weight tensor '" + program.tensors(i).name() +
-             "' has no data";
+  // External and generated weights are placed past the file's blob, in
+  // the blob the loader builds.
+  uint64_t loadedBytes = blobSize;
+  for (int i = 0; i < numTensors; ++i) {
+    dsp::program::Tensor &tensor = *program.mutable_tensors(i);
+    if (tensor.kind() != dsp::program::WEIGHT || hasData[i])
+      continue;
+    if (tensor.source_case() == dsp::program::Tensor::SOURCE_NOT_SET)
+      return path + ": weight tensor '" + tensor.name() + "' has no data";
+    std::optional<uint64_t> offset =
+        checkedAlignUp(loadedBytes, kWeightAlignment);
+    std::optional<uint64_t> end =
+        offset ? checkedAdd<uint64_t>(*offset, tensor.bytes()) : std::nullopt;
+    if (!end)
+      return path + ": the loaded weight blob overflows at tensor '" +
+             tensor.name() + "'";
+    tensor.set_offset(*offset);
+    loadedBytes = *end;
+  }
+  program.set_loaded_weights_bytes(loadedBytes > blobSize ? loadedBytes : 0);
   program.set_format_version(kMajorVersion);
   std::string problem = validateProgram(program, blobSize);
   if (!problem.empty())
@@ -269,7 +286,32 @@ std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
   if (!problem.empty())
     return reject(problem);
   file->weights_ = bytes + header.weightsOffset;
+  file->weightsBytes_ = header.weightsSize;
+  uint64_t loadedBytes = file->program_.loaded_weights_bytes();
+  if (loadedBytes > header.weightsSize) {
+    // Some weights come from files next to the program or a generator: the
+    // loaded blob is the file's blob followed by them.
+    void *loaded = nullptr;
+    if (::posix_memalign(&loaded, kWeightAlignment, loadedBytes) != 0)
+      return reject("cannot allocate " + std::to_string(loadedBytes) +
+                    " bytes for the weights");
+    file->loadedWeights_.reset(static_cast<uint8_t *>(loaded));
+    std::memcpy(loaded, file->weights_, header.weightsSize);
+    problem = loadWeightSources(file->program_, parentFolder(path),
+                                file->loadedWeights_.get());
+    if (!problem.empty())
+      return reject(problem);
+    file->weights_ = file->loadedWeights_.get();
+    file->weightsBytes_ = loadedBytes;
+  }
   return file;
+}
+
+bool ProgramFile::hasGeneratedWeights() const {
+  return std::any_of(program_.tensors().begin(), program_.tensors().end(),
+                     [](const dsp::program::Tensor &tensor) {
+                       return tensor.has_generated();
+                     });
 }
 
 ProgramFile::~ProgramFile() {

@@ -9,13 +9,16 @@
 #include "dsp/Format/ProgramFile.h"
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Float16.h"
 #include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/Padding.h"
+#include "dsp/Format/WeightSources.h"
 
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -876,7 +879,86 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   return "";
 }
 
+/// The rules of an external or generated weight's source fields.
+std::string checkWeightSource(const Tensor &tensor) {
+  if (tensor.has_generated()) {
+    const dsp::program::GeneratedWeight &generated = tensor.generated();
+    if (tensor.dtype() != dsp::program::F32 && !isFloat16(tensor.dtype()))
+      return "a generated weight must be F32, F16 or BF16, it is " +
+             std::string(dtypeName(tensor.dtype()));
+    if (!std::isfinite(generated.center()) ||
+        !std::isfinite(generated.bound()) || generated.bound() < 0 ||
+        std::fabs(generated.center()) + generated.bound() > kMaxGeneratedValue)
+      return "generated weight range center " +
+             std::to_string(generated.center()) + " bound " +
+             std::to_string(generated.bound()) +
+             " is not finite, negative or beyond 1e30";
+    return "";
+  }
+  const dsp::program::ExternalWeight &external = tensor.external();
+  std::string problem = externalPathProblem(external.path());
+  if (!problem.empty())
+    return "external weight path '" + external.path() + "' " + problem;
+  if (external.path().size() > kMaxExternalPathBytes)
+    return "external weight path is " + std::to_string(external.path().size()) +
+           " bytes long, more than the limit of " +
+           std::to_string(kMaxExternalPathBytes);
+  if (!dsp::program::DType_IsValid(external.dtype()) ||
+      !canLoadWeightAs(external.dtype(), tensor.dtype()))
+    return "an external weight of dtype " +
+           std::string(dtypeName(external.dtype())) + " cannot be loaded as " +
+           dtypeName(tensor.dtype()) +
+           " (the same dtype, or F32 into F16 or BF16)";
+  uint64_t expected =
+      static_cast<uint64_t>(*checkedElementCount(tensor.shape())) *
+      elementSize(external.dtype());
+  if (external.bytes() != expected)
+    return "external weight bytes is " + std::to_string(external.bytes()) +
+           ", expected " + std::to_string(expected) + " for " +
+           dtypeName(external.dtype()) + " " + shapeString(tensorShape(tensor));
+  return "";
+}
+
+/// WEIGHT tensors: those in the file's blob lie inside it; external and
+/// generated ones lie past it, inside the loaded blob, without overlapping.
+std::string checkWeight(const Program &program, uint32_t index,
+                        uint64_t weightsSize, uint64_t loadedBytes,
+                        std::vector<std::pair<uint64_t, uint32_t>> &sourced) {
+  const Tensor &tensor = program.tensors(index);
+  std::string what = describeTensor(program, index);
+  if (tensor.offset() % kWeightAlignment != 0)
+    return what + ": weight offset " + std::to_string(tensor.offset()) +
+           " is not 64-byte aligned";
+  bool inFile = tensor.source_case() == Tensor::SOURCE_NOT_SET;
+  uint64_t start = inFile ? 0 : weightsSize;
+  uint64_t end = inFile ? weightsSize : loadedBytes;
+  if (tensor.offset() < start || tensor.offset() > end ||
+      tensor.bytes() > end - tensor.offset())
+    return what + ": weight bytes [" + std::to_string(tensor.offset()) + ", +" +
+           std::to_string(tensor.bytes()) + ") lie outside the " +
+           (inFile ? "file's weight blob (" + std::to_string(weightsSize) +
+                         " bytes)"
+                   : "loaded blob's part past the file's blob [" +
+                         std::to_string(weightsSize) + ", " +
+                         std::to_string(loadedBytes) + ")");
+  if (inFile)
+    return "";
+  std::string problem = checkWeightSource(tensor);
+  if (!problem.empty())
+    return what + ": " + problem;
+  sourced.push_back({tensor.offset(), index});
+  return "";
+}
+
 std::string checkTensors(const Program &program, uint64_t weightsSize) {
+  uint64_t loadedBytes = program.loaded_weights_bytes()
+                             ? program.loaded_weights_bytes()
+                             : weightsSize;
+  if (loadedBytes < weightsSize || loadedBytes > kMaxBufferBytes)
+    return "loaded_weights_bytes is " + std::to_string(loadedBytes) +
+           ", expected at least the file's weight blob (" +
+           std::to_string(weightsSize) + ") and at most 2^56";
+  std::vector<std::pair<uint64_t, uint32_t>> sourced;
   for (int i = 0; i < program.tensors_size(); ++i) {
     const Tensor &tensor = program.tensors(i);
     std::string what = describeTensor(program, i);
@@ -900,17 +982,14 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
     if (!problem.empty())
       return what + ": " + problem;
     if (tensor.kind() == dsp::program::WEIGHT) {
-      if (tensor.offset() % kWeightAlignment != 0)
-        return what + ": weight offset " + std::to_string(tensor.offset()) +
-               " is not 64-byte aligned";
-      if (tensor.offset() > weightsSize ||
-          tensor.bytes() > weightsSize - tensor.offset())
-        return what + ": weight bytes [" + std::to_string(tensor.offset()) +
-               ", +" + std::to_string(tensor.bytes()) +
-               ") lie outside the weight blob (" + std::to_string(weightsSize) +
-               " bytes)";
+      problem = checkWeight(program, i, weightsSize, loadedBytes, sourced);
+      if (!problem.empty())
+        return problem;
       continue;
     }
+    if (tensor.source_case() != Tensor::SOURCE_NOT_SET)
+      return what + ": only a WEIGHT tensor may have an external or generated "
+                    "source";
     if (tensor.offset() % elementSize(tensor.dtype()) != 0)
       return what + ": arena offset " + std::to_string(tensor.offset()) +
              " is not aligned to its element size";
@@ -921,6 +1000,24 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
              ") lie outside the arena (" +
              std::to_string(program.arena_bytes()) + " bytes)";
   }
+  // The loader writes external and generated weights: two that overlap
+  // would overwrite each other.
+  std::sort(sourced.begin(), sourced.end());
+  uint64_t end = weightsSize;
+  const Tensor *last = nullptr;
+  for (auto [offset, index] : sourced) {
+    const Tensor &tensor = program.tensors(index);
+    if (last && tensor.bytes() && last->offset() + last->bytes() > offset)
+      return describeTensor(program, index) +
+             ": its loaded bytes overlap those of '" + last->name() + "'";
+    if (tensor.bytes())
+      last = &tensor;
+    end = std::max(end, offset + tensor.bytes());
+  }
+  // The loader allocates the loaded blob: no larger than its weights need.
+  if (end != loadedBytes)
+    return "loaded_weights_bytes is " + std::to_string(loadedBytes) +
+           ", but the weights end at byte " + std::to_string(end);
   return "";
 }
 

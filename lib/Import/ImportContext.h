@@ -96,7 +96,10 @@ public:
 
   // Types and tensors.
   Type elementType(int32_t onnxType, StringRef what);
-  ElementsAttr tensorAttr(onnx::TensorProto &tensor, bool allowBlob);
+  /// The value of an initializer or Constant tensor; `external`, if given,
+  /// is set to where the bytes lie when they come from an external file.
+  ElementsAttr tensorAttr(onnx::TensorProto &tensor, bool allowBlob,
+                          ExternalDataAttr *external = nullptr);
   Value constant(ElementsAttr value) {
     return ConstantOp::create(builder, location, value);
   }

@@ -15,12 +15,12 @@
 #include "ImportContext.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/WeightSources.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
 
 #include "onnx/defs/parser.h"
 
@@ -99,7 +99,8 @@ Type ImportContext::elementType(int32_t onnxType, StringRef what) {
 }
 
 ElementsAttr ImportContext::tensorAttr(onnx::TensorProto &tensor,
-                                       bool allowBlob) {
+                                       bool allowBlob,
+                                       ExternalDataAttr *external) {
   std::string what = "initializer '" + tensor.name() + "'";
   Type type = elementType(tensor.data_type(), what);
   SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
@@ -118,6 +119,10 @@ ElementsAttr ImportContext::tensorAttr(onnx::TensorProto &tensor,
     uint64_t offset;
     std::tie(file, offset) = externalData(tensor, what, bytes);
     raw = ArrayRef<char>(file->getBufferStart() + offset, bytes);
+    if (external)
+      *external = ExternalDataAttr::get(
+          &context, builder.getStringAttr(file->getBufferIdentifier()), offset,
+          bytes, type);
     owner = file;
   } else if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != bytes)
@@ -211,47 +216,42 @@ ImportContext::externalData(const onnx::TensorProto &tensor,
   }
   if (location.empty())
     fail(what + " is external but names no location");
-  if (llvm::sys::path::is_absolute(location))
-    fail(what + " has an absolute external data location '" + location +
-         "'; locations must be relative to the model's directory");
-  for (auto it = llvm::sys::path::begin(location),
-            end = llvm::sys::path::end(location);
-       it != end; ++it)
-    if (*it == "..")
-      fail(what + " has external data location '" + location +
-           "' that leaves the model's directory");
+  std::string pathProblem = ::dsp::format::externalPathProblem(location);
+  if (!pathProblem.empty())
+    fail(what + " has external data location '" + location + "', which " +
+         pathProblem + "; it must lead to a file in the model's directory");
   if (length && *length != bytes)
     fail(what + " declares " + Twine(*length) +
          " bytes of external data, its shape needs " + Twine(bytes));
 
   // Resolved before it is opened: symlinks and '..' may not lead out of the
   // model's folder, and only a regular file is read.
-  SmallString<256> folder(llvm::sys::path::parent_path(path));
-  if (folder.empty())
-    folder = ".";
-  SmallString<256> realFolder, file(folder), realFile;
-  llvm::sys::path::append(file, location);
-  if (std::error_code error = llvm::sys::fs::real_path(folder, realFolder))
+  std::string folder = ::dsp::format::parentFolder(path);
+  std::string file = folder + "/" + location, realFile, reason;
+  switch (
+      ::dsp::format::resolveInsideFolder(folder, location, realFile, reason)) {
+  case ::dsp::format::Confinement::Inside:
+    break;
+  case ::dsp::format::Confinement::FolderUnresolved:
     fail(what + ": cannot resolve the model's directory '" + folder +
-         "': " + error.message());
-  if (std::error_code error = llvm::sys::fs::real_path(file, realFile))
-    fail(what + ": cannot open external data file '" + file +
-         "': " + error.message());
-  if (!StringRef(realFile).starts_with((realFolder + "/").str()))
+         "': " + reason);
+  case ::dsp::format::Confinement::FileUnresolved:
+    fail(what + ": cannot open external data file '" + file + "': " + reason);
+  case ::dsp::format::Confinement::Outside:
     fail(what + " has external data location '" + location +
          "', which leads outside the model's directory (to '" + realFile +
          "')");
+  }
   auto &mapped = externalFiles[realFile];
   if (!mapped) {
     std::string error;
     uint64_t size = 0;
     int fd = ::dsp::format::openRegularFile(
-        realFile.str().str(), std::numeric_limits<uint64_t>::max(), size,
-        error);
+        realFile, std::numeric_limits<uint64_t>::max(), size, error);
     if (fd < 0) {
-      StringRef reason(error);
-      reason.consume_front((realFile + ": ").str());
-      fail(what + ": external data file '" + file + "' " + reason);
+      StringRef problem(error);
+      problem.consume_front(realFile + ": ");
+      fail(what + ": external data file '" + file + "' " + problem);
     }
     auto buffer = llvm::MemoryBuffer::getOpenFile(
         llvm::sys::fs::convertFDToNativeFile(fd), realFile, size,
@@ -284,7 +284,10 @@ void Importer::importInitializer(onnx::TensorProto &tensor) {
       return;
     }
   }
-  values[tensor.name()] = constant(tensorAttr(tensor, /*allowBlob=*/true));
+  ExternalDataAttr external;
+  ElementsAttr value = tensorAttr(tensor, /*allowBlob=*/true, &external);
+  values[tensor.name()] =
+      ConstantOp::create(builder, location, value, external);
 }
 
 OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {

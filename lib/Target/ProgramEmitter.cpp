@@ -2,6 +2,8 @@
 
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/FileIO.h"
+#include "dsp/Format/WeightSources.h"
 #include "dsp/Target/BufferPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -9,6 +11,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -72,14 +76,19 @@ FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
 /// per op, in order.
 class Serializer {
 public:
-  Serializer(ModuleOp module, func::FuncOp function, int64_t ranks)
-      : module(module), function(function), ranks(ranks) {}
+  Serializer(ModuleOp module, func::FuncOp function, int64_t ranks,
+             const ProgramOptions &options)
+      : module(module), function(function), ranks(ranks), options(options) {}
   FailureOr<SerializedProgram> run();
 
 private:
   LogicalResult addTensor(Value value, program::TensorKind kind,
                           StringRef name);
   LogicalResult addWeight(ConstantOp op);
+  /// A weight whose bytes stay in the model's external data file.
+  LogicalResult addExternalWeight(ConstantOp op, ExternalDataAttr external);
+  /// A weight made at load by the seeded generator, at its init scale.
+  LogicalResult addGeneratedWeight(WeightOp op);
   LogicalResult addInstruction(Operation *op);
   /// The layouts and global shape of a collective or zero_pad.
   LogicalResult addLayoutAttributes(Operation *op,
@@ -97,6 +106,7 @@ private:
   ModuleOp module;
   func::FuncOp function;
   int64_t ranks;
+  const ProgramOptions &options;
   SerializedProgram result;
   program::Program &program = result.program;
   DenseMap<Value, uint32_t> ids;
@@ -150,10 +160,98 @@ static std::string locationName(Location loc) {
   return "";
 }
 
+/// The uniform range a generated weight is drawn from: PyTorch's default
+/// init for the layer that reads it, +-1/sqrt(fan_in), and values around 1
+/// for a layer norm's scale. `fan_in` is read off the first reader that
+/// tells it; a weight no reader explains uses its last dim.
+static std::pair<double, double> generatedWeightRange(WeightOp op) {
+  ArrayRef<int64_t> shape = op.getType().getShape();
+  int64_t fanIn = shape.empty() ? 1 : shape.back();
+  for (OpOperand &use : op->getUses()) {
+    Operation *user = use.getOwner();
+    if (auto norm = dyn_cast<LayerNormOp>(user);
+        norm && use.get() == norm.getScale())
+      return {1.0, 0.1};
+    if (auto matmul = dyn_cast<MatMulOp>(user); matmul && shape.size() >= 2) {
+      fanIn =
+          use.get() == matmul.getRhs() ? shape[shape.size() - 2] : shape.back();
+      break;
+    }
+    if (auto conv = dyn_cast<ConvOp>(user);
+        conv && use.get() == conv.getWeight()) {
+      fanIn = 1;
+      for (int64_t d : shape.drop_front())
+        fanIn *= d;
+      break;
+    }
+  }
+  return {0.0,
+          1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(fanIn, 1)))};
+}
+
+LogicalResult Serializer::addGeneratedWeight(WeightOp op) {
+  if (failed(addTensor(op.getOutput(), program::WEIGHT, op.getName())))
+    return failure();
+  program::Tensor &tensor = *program.mutable_tensors(ids[op.getOutput()]);
+  auto [center, bound] = generatedWeightRange(op);
+  program::GeneratedWeight *generated = tensor.mutable_generated();
+  // A seed per weight, so that no two weights hold the same values.
+  generated->set_seed(
+      format::weightChecksum(&options.weightSeed, sizeof(options.weightSeed)) ^
+      format::weightChecksum(op.getName().data(), op.getName().size()));
+  generated->set_center(center);
+  generated->set_bound(bound);
+  return success();
+}
+
+LogicalResult Serializer::addExternalWeight(ConstantOp op,
+                                            ExternalDataAttr external) {
+  StringRef file = external.getPath().getValue();
+  std::string realFolder, reason;
+  if (!format::realPath(options.folder, realFolder, reason))
+    return op.emitError("cannot resolve the program's folder '")
+           << options.folder << "': " << reason;
+  // The file's path relative to the program's folder, confirmed by
+  // resolving it back.
+  std::string prefix = realFolder == "/" ? "/" : realFolder + "/";
+  if (!file.starts_with(prefix))
+    return op.emitError("weight '")
+           << locationName(op.getLoc()) << "' lies in '" << file
+           << "', outside the program's folder '" << options.folder
+           << "'; write the program into the folder of the model's weights "
+              "or one above it, or copy the weights into the program";
+  std::string relative = file.drop_front(prefix.size()).str();
+  std::string resolved;
+  if (format::resolveInsideFolder(options.folder, relative, resolved, reason) !=
+          format::Confinement::Inside ||
+      resolved != file)
+    return op.emitError("weight '")
+           << locationName(op.getLoc()) << "': the external data file '" << file
+           << "' no longer resolves to itself from the program's "
+           << "folder" << (reason.empty() ? "" : ": " + reason);
+  uint64_t checksum = 0;
+  std::string error = format::externalWeightChecksum(
+      resolved, external.getOffset(), external.getBytes(), checksum);
+  if (!error.empty())
+    return op.emitError("weight '")
+           << locationName(op.getLoc()) << "': " << error;
+  program::Tensor &tensor = *program.mutable_tensors(ids[op.getOutput()]);
+  program::ExternalWeight *source = tensor.mutable_external();
+  source->set_path(relative);
+  source->set_offset(external.getOffset());
+  source->set_bytes(external.getBytes());
+  source->set_dtype(*dtypeOf(external.getElementType()));
+  source->set_checksum(checksum);
+  return success();
+}
+
 LogicalResult Serializer::addWeight(ConstantOp op) {
   if (failed(addTensor(op.getOutput(), program::WEIGHT,
                        locationName(op.getLoc()))))
     return failure();
+  if (ExternalDataAttr external = op.getExternalAttr();
+      external && options.weights == WeightStorage::Reference)
+    return addExternalWeight(op, external);
   uint32_t id = ids[op.getOutput()];
   auto type = cast<RankedTensorType>(op.getType());
   uint64_t bytes = bytesOf(type);
@@ -402,11 +500,11 @@ FailureOr<SerializedProgram> Serializer::run() {
         return failure();
       continue;
     }
-    if (auto weight = dyn_cast<WeightOp>(op))
-      return weight.emitError("weight '")
-             << weight.getName()
-             << "' has no bytes (imported with --no-weights); a program "
-                "needs the model's weights";
+    if (auto weight = dyn_cast<WeightOp>(op)) {
+      if (failed(addGeneratedWeight(weight)))
+        return failure();
+      continue;
+    }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       if (failed(addOutputs(ret)))
         return failure();
@@ -425,16 +523,19 @@ FailureOr<SerializedProgram> Serializer::run() {
   return std::move(result);
 }
 
-FailureOr<SerializedProgram> mlir::dsp::serializeProgram(ModuleOp module) {
+FailureOr<SerializedProgram>
+mlir::dsp::serializeProgram(ModuleOp module, const ProgramOptions &options) {
   int64_t ranks = std::max<int64_t>(getGroupRanks(module), 1);
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
     return module.emitError("a program needs a func.func @main with one block");
-  return Serializer(module, function, ranks).run();
+  return Serializer(module, function, ranks, options).run();
 }
 
-LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {
-  FailureOr<SerializedProgram> serialized = serializeProgram(module);
+LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path,
+                                     ProgramOptions options) {
+  options.folder = format::parentFolder(path.str());
+  FailureOr<SerializedProgram> serialized = serializeProgram(module, options);
   if (failed(serialized))
     return failure();
   std::string error = format::writeProgramFile(path.str(), serialized->program,
@@ -444,8 +545,9 @@ LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path) {
   return success();
 }
 
-LogicalResult mlir::dsp::emitProgramText(ModuleOp module, raw_ostream &os) {
-  FailureOr<SerializedProgram> serialized = serializeProgram(module);
+LogicalResult mlir::dsp::emitProgramText(ModuleOp module, raw_ostream &os,
+                                         const ProgramOptions &options) {
+  FailureOr<SerializedProgram> serialized = serializeProgram(module, options);
   if (failed(serialized))
     return failure();
   os << format::programText(serialized->program);

@@ -1,22 +1,11 @@
 // Programs are refused, with the reason, where they cannot be emitted.
 // RUN: not dsp-opt %s -split-input-file --emit=program -o %t.dspx 2>&1 | FileCheck %s --check-prefix=SPLIT
 // RUN: not dsp-opt %s --emit=program 2>&1 | FileCheck %s --check-prefix=STDOUT
-// RUN: sed -n '/^\/\/ WEIGHT-BEGIN/,/^\/\/ WEIGHT-END/p' %s > %t.weight.mlir
-// RUN: not dsp-opt %t.weight.mlir --emit=program -o %t.dspx 2>&1 | FileCheck %s --check-prefix=WEIGHT
 // RUN: sed -n '/^\/\/ GROUP-BEGIN/,/^\/\/ GROUP-END/p' %s > %t.group.mlir
 // RUN: not dsp-opt %t.group.mlir --emit=program -o %t.dspx 2>&1 | FileCheck %s --check-prefix=GROUP
 
 // SPLIT: dsp-opt: --emit=program takes one module, not split input
 // STDOUT: dsp-opt: --emit=program needs an output file (-o)
-
-// WEIGHT-BEGIN
-func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
-  %w = dsp.weight "proj.weight" : tensor<4x4xf32>
-  %0 = dsp.matmul %x, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
-  return %0 : tensor<2x4xf32>
-}
-// WEIGHT-END
-// WEIGHT: error: weight 'proj.weight' has no bytes (imported with --no-weights); a program needs the model's weights
 
 // GROUP-BEGIN
 module attributes {dsp.group = #dsp.group<ranks = 4>} {

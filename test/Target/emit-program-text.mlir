@@ -97,3 +97,36 @@ module attributes {dsp.group = #dsp.group<ranks = 4>} {
     return %1 : tensor<2x1x4xf32>
   }
 }
+
+// -----
+
+// A weight imported without its bytes (--no-weights) is generated at load,
+// at the init scale of the layer that reads it: +-1/sqrt(fan_in) for a
+// matmul's right operand (fan_in 4 here), around 1 for a norm's scale.
+// CHECK-LABEL: format_version:
+// CHECK:         name: "proj.weight"
+// CHECK-NEXT:    dtype: F32
+// CHECK:         kind: WEIGHT
+// CHECK:         generated {
+// CHECK-NEXT:      seed: {{[0-9]+}}
+// CHECK-NEXT:      bound: 0.5
+// CHECK-NEXT:    }
+// CHECK:         name: "norm.weight"
+// CHECK:         generated {
+// CHECK-NEXT:      seed: {{[0-9]+}}
+// CHECK-NEXT:      center: 1
+// CHECK-NEXT:      bound: 0.1
+// CHECK-NEXT:    }
+// CHECK:         name: "norm.bias"
+// CHECK:         generated {
+// CHECK-NEXT:      seed: {{[0-9]+}}
+// CHECK-NEXT:      bound: 0.5
+// CHECK-NEXT:    }
+func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = dsp.weight "proj.weight" : tensor<4x4xf32>
+  %0 = dsp.matmul %x, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
+  %scale = dsp.weight "norm.weight" : tensor<4xf32>
+  %bias = dsp.weight "norm.bias" : tensor<4xf32>
+  %1 = dsp.layer_norm %0, %scale, %bias {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return %1 : tensor<2x4xf32>
+}

@@ -296,6 +296,55 @@ def check_seeds(pb, base):
     return seeds
 
 
+def weight_file():
+    """The bytes of the `weights.bin` the program-load target keeps next
+    to each input (see program-load.cpp)."""
+    return bytes((i * 31 + 7) & 0xFF for i in range(4096))
+
+
+def sourced_programs(dsp_opt, scratch):
+    """Programs whose weights are not in the file: one that references
+    weights.bin (f32, and rounded to bf16 at load) and one whose weights
+    are generated at load: name -> bytes."""
+    folder = pathlib.Path(scratch) / "sourced"
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(weight_file())
+    x = onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 4])
+    y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 4])
+    initializers = []
+    for name, offset, shape in (("w", 0, [4, 4]), ("b", 64, [4])):
+        tensor = onnx.TensorProto(name=name, data_type=onnx.TensorProto.FLOAT,
+                                  dims=shape)
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", "weights.bin"), ("offset", str(offset)),
+                           ("length", str(4 * int(np.prod(shape))))):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, value
+        initializers.append(tensor)
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("MatMul", ["x", "w"], ["t"]),
+         onnx.helper.make_node("Add", ["t", "b"], ["y"])],
+        "sourced", [x], [y], initializers)
+    model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    (folder / "m.onnx").write_bytes(model.SerializeToString())
+    programs = {}
+    for name, options in (
+            ("external.r2", ["--dsp-pipeline=ranks=2", "--weights=reference",
+                             str(folder / "m.onnx")]),
+            ("external-bf16.r1",
+             ["--dsp-pipeline=ranks=1 dtype=bf16", "--weights=reference",
+              str(folder / "m.onnx")]),
+            ("generated.r2", ["--dsp-pipeline=ranks=2", "--no-weights",
+                              str(ROOT / "examples" / "stdit_tiny.onnx")])):
+        out = folder / "p.dspx"
+        subprocess.run([dsp_opt, *options, "--emit=program", "-o", str(out)],
+                       check=True)
+        programs[name] = out.read_bytes()
+    return programs
+
+
 def write(folder, name, data):
     path = CORPUS / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -359,6 +408,8 @@ def main():
                 programs.append(out.read_bytes())
                 write("program-load", f"{source.stem}.r{ranks}.dspx",
                       programs[-1])
+        for name, data in sourced_programs(args.dsp_opt, scratch).items():
+            write("program-load", f"sourced-{name}.dspx", data)
         for name, data in validator_seeds(programs, scratch).items():
             write("program-load", f"validator-{name}.dspx", data)
         unweighted = next(blob for blob in programs

@@ -5,6 +5,11 @@
 // must keep every weight inside the mapped blob; the target reads the first
 // and last byte of each to check that.
 //
+// External weights are looked for next to the program: the scratch folder
+// holds `weights.bin` (kWeightFileBytes of a fixed pattern, the file the
+// seeds reference), a symlink `link.bin` that leads out of the folder and a
+// folder `dir`.
+//
 // The custom mutator changes the Program message through ProtoMutator and
 // writes a consistent header around it, so that most mutants reach the
 // validator; one in eight gets libFuzzer's byte mutations instead, header
@@ -17,9 +22,12 @@
 
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/ProgramFile.h"
+#include "dsp/Format/WeightSources.h"
 
 #include <algorithm>
 #include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace dsp::fuzz;
@@ -28,7 +36,34 @@ using dsp::format::kWeightAlignment;
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t maxSize);
 
+namespace {
+
+constexpr size_t kWeightFileBytes = 4096;
+
+/// The bytes of `weights.bin`; test/fuzz/make_seeds.py writes the same.
+std::vector<uint8_t> weightFile() {
+  std::vector<uint8_t> bytes(kWeightFileBytes);
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<uint8_t>(i * 31 + 7);
+  return bytes;
+}
+
+void prepareWeightFiles() {
+  static const bool prepared = [] {
+    ScratchFolder &folder = ScratchFolder::get();
+    std::vector<uint8_t> bytes = weightFile();
+    folder.write("weights.bin", bytes.data(), bytes.size());
+    ::symlink("/etc/hostname", folder.path("link.bin").c_str());
+    ::mkdir(folder.path("dir").c_str(), 0700);
+    return true;
+  }();
+  (void)prepared;
+}
+
+} // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  prepareWeightFiles();
   std::string path = ScratchFolder::get().write("program.dspx", data, size);
   std::string error;
   std::shared_ptr<const dsp::format::ProgramFile> file =
@@ -76,6 +111,29 @@ const MutatorHints &programHints() {
     h.ints["dsp.program.Program.format_version"] = {0, 1, 2};
     h.ints["dsp.program.Program.ranks"] = {0, 1, 2, 3, 4, 65536, 65537};
     h.ints["dsp.program.Tensor.offset"] = {0, 64, 128, 4096};
+    h.strings["dsp.program.ExternalWeight.path"] = {"weights.bin",
+                                                    "link.bin",
+                                                    "dir",
+                                                    "missing.bin",
+                                                    "../weights.bin",
+                                                    "/etc/passwd",
+                                                    "dir/../weights.bin",
+                                                    ""};
+    const std::vector<int64_t> offsets = {0, 8, 64, 4092};
+    const std::vector<int64_t> sizes = {0, 2, 4, 8, 16, 48, 64, 256};
+    h.ints["dsp.program.ExternalWeight.offset"] = offsets;
+    h.ints["dsp.program.ExternalWeight.bytes"] = sizes;
+    // The true checksums of those ranges of weights.bin, so that mutants
+    // also pass the checksum and reach the conversion.
+    std::vector<int64_t> &checksums =
+        h.ints["dsp.program.ExternalWeight.checksum"];
+    std::vector<uint8_t> file = weightFile();
+    for (int64_t offset : offsets)
+      for (int64_t bytes : sizes)
+        if (static_cast<size_t>(offset + bytes) <= file.size())
+          checksums.push_back(static_cast<int64_t>(
+              dsp::format::weightChecksum(file.data() + offset, bytes)));
+    h.ints["dsp.program.Program.loaded_weights_bytes"] = {0, 64, 128, 4160};
     h.names = {"dsp.program.Tensor.name"};
     h.weights = {{"dsp.program.Tensor.shape", 4},
                  {"dsp.program.Tensor.global_shape", 3},
@@ -89,7 +147,13 @@ const MutatorHints &programHints() {
                  {"dsp.program.Instruction.op", 2},
                  {"dsp.program.Ints.values", 4},
                  {"dsp.program.Floats.values", 2},
-                 {"dsp.program.Attribute.name", 2}};
+                 {"dsp.program.Attribute.name", 2},
+                 {"dsp.program.ExternalWeight.path", 2},
+                 {"dsp.program.ExternalWeight.offset", 2},
+                 {"dsp.program.ExternalWeight.bytes", 2},
+                 {"dsp.program.ExternalWeight.dtype", 2},
+                 {"dsp.program.GeneratedWeight.center", 2},
+                 {"dsp.program.GeneratedWeight.bound", 2}};
     return h;
   }();
   return hints;

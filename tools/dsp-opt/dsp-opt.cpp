@@ -62,6 +62,23 @@ struct DriverOptions {
       cl::desc("Import ONNX weights as shape-only dsp.weight ops (plan "
                "full-size models without reading their weights)"),
       cl::init(false)};
+  cl::opt<mlir::dsp::WeightStorage> weights{
+      "weights",
+      cl::desc("Where a program keeps weights read from the model's external "
+               "data files"),
+      cl::init(mlir::dsp::WeightStorage::Copy),
+      cl::values(clEnumValN(mlir::dsp::WeightStorage::Copy, "copy",
+                            "in the program (default)"),
+                 clEnumValN(mlir::dsp::WeightStorage::Reference, "reference",
+                            "in those files, named relative to the program, "
+                            "which must be written in their folder or one "
+                            "above it; checked by size and checksum at "
+                            "load"))};
+  cl::opt<uint64_t> weightSeed{
+      "weight-seed",
+      cl::desc("Seed of the weights a --no-weights program generates at load "
+               "(default 0)"),
+      cl::init(0)};
   cl::list<std::string> inputShapes{
       "input-shape",
       cl::desc("Static shape of a graph input with symbolic dims, "
@@ -212,6 +229,11 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
       return failure();
   }
   LogicalResult emitted = success();
+  mlir::dsp::ProgramOptions programOptions;
+  programOptions.weights = options.weights;
+  programOptions.weightSeed = options.weightSeed;
+  if (options.outputFilename != "-")
+    programOptions.folder = ::dsp::format::parentFolder(options.outputFilename);
   switch (options.emit) {
   case EmitKind::MLIR:
     module->print(os);
@@ -221,10 +243,11 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     emitted = writeBytecodeToFile(module, os);
     break;
   case EmitKind::Program:
-    emitted = mlir::dsp::emitProgram(module, options.outputFilename);
+    emitted =
+        mlir::dsp::emitProgram(module, options.outputFilename, programOptions);
     break;
   case EmitKind::ProgramText:
-    emitted = mlir::dsp::emitProgramText(module, os);
+    emitted = mlir::dsp::emitProgramText(module, os, programOptions);
     break;
   }
   if (failed(emitted))

@@ -451,6 +451,11 @@ void run(const Options &options) {
       dsp::format::ProgramFile::open(options.model, error);
   if (!file)
     die(error);
+  if (file->hasGeneratedWeights())
+    std::cerr << "dsp-run: note: " << options.model
+              << " was compiled with --no-weights: its weights are seeded "
+                 "random values made at load, so its outputs are not the "
+                 "model's\n";
 
   RankGroupOptions groupOptions;
   groupOptions.backend = options.backend;

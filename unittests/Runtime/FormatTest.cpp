@@ -47,7 +47,7 @@ TEST(FormatTest, RoundTrip) {
   std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
   ASSERT_TRUE(file) << error;
   EXPECT_EQ(file->header().majorVersion, 1u);
-  EXPECT_EQ(file->header().minorVersion, 1u);
+  EXPECT_EQ(file->header().minorVersion, 2u);
   EXPECT_EQ(file->header().programOffset, 64u);
   EXPECT_EQ(file->header().weightsOffset % 64, 0u);
   const dsp::program::Program &program = file->program();
@@ -98,7 +98,7 @@ TEST(FormatTest, HeaderChecks) {
   bytes[8] = 2; // major version 2
   writeBytes(broken, bytes);
   std::string error = openError(broken);
-  EXPECT_NE(error.find("format version 2.1 is not supported"),
+  EXPECT_NE(error.find("format version 2.2 is not supported"),
             std::string::npos)
       << error;
   EXPECT_EQ(error.rfind(broken, 0), 0u) << "names the file: " << error;

@@ -164,6 +164,13 @@ public:
     return index;
   }
 
+  /// A weight whose bytes the loader makes: the caller sets its external
+  /// or generated source; the writer places it past the file's blob.
+  uint32_t sourcedWeight(const std::string &name, DType dtype,
+                         const Shape &shape) {
+    return tensor(name, dtype, shape, program::WEIGHT);
+  }
+
   uint32_t op(const std::string &name, const std::vector<uint32_t> &inputs,
               DType dtype, const Shape &shape,
               const std::vector<program::Attribute> &attributes = {}) {

@@ -41,6 +41,12 @@ constexpr uint64_t kMaxBufferBytes = uint64_t(1) << 56;
 /// program message is bounded by protobuf's 2 GiB.
 constexpr uint64_t kMaxCodeObjectBytes = uint64_t(1) << 30;
 
+/// The longest path of an external weight file a program may name.
+constexpr uint64_t kMaxExternalPathBytes = 4096;
+
+/// The largest magnitude a generated weight may reach.
+constexpr double kMaxGeneratedValue = 1e30;
+
 /// a * b, or nullopt on overflow.
 template <typename T> std::optional<T> checkedMul(T a, T b) {
   T result;

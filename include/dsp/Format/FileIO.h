@@ -80,6 +80,29 @@ private:
   bool committed_ = false;
 };
 
+/// The folder part of `path`: "." when it has none.
+std::string parentFolder(const std::string &path);
+
+/// The absolute path of `path` with every symlink and `..` resolved; false
+/// with `reason` set if it cannot be resolved (it does not exist, ...).
+bool realPath(const std::string &path, std::string &resolved,
+              std::string &reason);
+
+/// Where a path named by a file (a model's external data, a program's
+/// weight file) leads once every symlink and `..` is resolved.
+enum class Confinement {
+  Inside,           ///< inside the folder; `resolved` is the real path
+  Outside,          ///< outside it; `resolved` is where it leads
+  FolderUnresolved, ///< the folder itself cannot be resolved; see `reason`
+  FileUnresolved,   ///< the path cannot be resolved (missing...); `reason`
+};
+
+/// Resolves `relative` against `folder`; reads nothing. Only a path whose
+/// real path lies strictly inside the folder's real path is Inside.
+Confinement resolveInsideFolder(const std::string &folder,
+                                const std::string &relative,
+                                std::string &resolved, std::string &reason);
+
 /// Writes `contents` to `path` through an OutputFile. Returns "" or an error.
 std::string writeOutputFile(const std::string &path,
                             const std::string &contents);

@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ namespace format {
 
 constexpr char kMagic[8] = {'D', 'S', 'P', 'X', 0, 0, 0, 0};
 constexpr uint32_t kMajorVersion = 1;
-constexpr uint32_t kMinorVersion = 1;
+constexpr uint32_t kMinorVersion = 2;
 constexpr uint64_t kHeaderBytes = 64;
 /// Alignment of the weight blob in the file and of every weight in the blob.
 constexpr uint64_t kWeightAlignment = 64;
@@ -115,8 +116,15 @@ public:
   const dsp::program::Program &program() const { return program_; }
   const FileHeader &header() const { return header_; }
   const std::string &path() const { return path_; }
-  /// Start of the weight blob; WEIGHT tensor offsets are relative to it.
+  /// Start of the loaded weight blob; WEIGHT tensor offsets are relative to
+  /// it. It is the file's own blob, mapped, unless some weights come from
+  /// an external file or a generator: then a copy with those filled in.
   const uint8_t *weights() const { return weights_; }
+  /// Size of the loaded weight blob.
+  uint64_t weightsBytes() const { return weightsBytes_; }
+  /// Whether some weights are seeded random values made at load (a model
+  /// compiled without its weights): the outputs are not the model's.
+  bool hasGeneratedWeights() const;
   /// Address of a WEIGHT tensor's bytes.
   const void *weightData(uint32_t tensor) const {
     return weights_ + program_.tensors(tensor).offset();
@@ -131,6 +139,11 @@ private:
   void *mapping_ = nullptr;
   size_t mappingBytes_ = 0;
   const uint8_t *weights_ = nullptr;
+  uint64_t weightsBytes_ = 0;
+  struct FreeDeleter {
+    void operator()(uint8_t *p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> loadedWeights_;
 };
 
 } // namespace format

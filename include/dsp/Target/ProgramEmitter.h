@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <list>
+#include <string>
 #include <vector>
 
 namespace mlir::dsp {
@@ -28,16 +29,39 @@ struct SerializedProgram {
   std::list<std::vector<char>> expanded;
 };
 
+/// Where a program keeps the weights read from a model's external data
+/// files.
+enum class WeightStorage {
+  /// In the program's own weight blob.
+  Copy,
+  /// In those files, named relative to the program's folder and checked at
+  /// load by size and checksum; the files must lie inside that folder.
+  Reference,
+};
+
+struct ProgramOptions {
+  WeightStorage weights = WeightStorage::Copy;
+  /// The folder the program is written to.
+  std::string folder = ".";
+  /// Seed of the weights generated at load in place of `dsp.weight` ops
+  /// (a model imported with --no-weights).
+  uint64_t weightSeed = 0;
+};
+
 /// The program of `module`'s `@main` with a liveness-based buffer plan;
 /// weights are referenced, never copied, so `module` must outlive it.
-FailureOr<SerializedProgram> serializeProgram(ModuleOp module);
+FailureOr<SerializedProgram>
+serializeProgram(ModuleOp module, const ProgramOptions &options = {});
 
-/// Writes the program of `module` to `path`. Reports problems as diagnostics.
-LogicalResult emitProgram(ModuleOp module, StringRef path);
+/// Writes the program of `module` to `path` (`options.folder` is taken from
+/// it). Reports problems as diagnostics.
+LogicalResult emitProgram(ModuleOp module, StringRef path,
+                          ProgramOptions options = {});
 
 /// Prints the program of `module` without its weights' bytes, in protobuf
 /// text format, to read or to test.
-LogicalResult emitProgramText(ModuleOp module, raw_ostream &os);
+LogicalResult emitProgramText(ModuleOp module, raw_ostream &os,
+                              const ProgramOptions &options = {});
 
 } // namespace mlir::dsp
 

@@ -121,7 +121,7 @@ std::shared_ptr<DeviceWeights> findOrUpload(const format::ProgramFile &file,
     return weights;
   auto weights = std::make_shared<DeviceWeights>();
   weights->device = device;
-  uint64_t bytes = file.header().weightsSize;
+  uint64_t bytes = file.weightsBytes();
   status = check(cudaMalloc(&weights->data, std::max<uint64_t>(bytes, 1)),
                  "cudaMalloc");
   if (status && bytes)

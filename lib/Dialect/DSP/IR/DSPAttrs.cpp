@@ -53,6 +53,22 @@ LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult
+ExternalDataAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         StringAttr path, uint64_t offset, uint64_t bytes,
+                         Type elementType) {
+  if (!path || !path.getValue().starts_with("/"))
+    return emitError() << "external data needs the file's resolved (absolute) "
+                          "path";
+  if (!elementType.isIntOrFloat())
+    return emitError() << "external data holds integers or floats, got "
+                       << elementType;
+  if (!::dsp::format::checkedAdd(offset, bytes))
+    return emitError() << "external data range at offset " << offset << " of "
+                       << bytes << " bytes overflows";
+  return success();
+}
+
 LogicalResult ShardingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    ShardKind kind, int64_t dim,
                                    ArrayRef<int64_t> factors, int64_t factor,

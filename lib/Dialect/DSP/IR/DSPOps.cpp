@@ -115,6 +115,32 @@ mlir::dsp::detail::inferBroadcastResult(std::optional<Location> location,
 }
 
 //===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  ExternalDataAttr external = getExternalAttr();
+  if (!external)
+    return success();
+  auto type = cast<RankedTensorType>(getType());
+  Type stored = external.getElementType();
+  Type element = type.getElementType();
+  if (stored != element &&
+      !(stored.isF32() && (element.isF16() || element.isBF16())))
+    return emitOpError("external data of ")
+           << stored << " cannot hold a constant of " << element
+           << " (the same type, or f32 for f16 and bf16)";
+  uint64_t elementBytes =
+      stored.isInteger(1) ? 1 : stored.getIntOrFloatBitWidth() / 8;
+  std::optional<uint64_t> bytes = ::dsp::format::checkedMul<uint64_t>(
+      static_cast<uint64_t>(type.getNumElements()), elementBytes);
+  if (!bytes || *bytes != external.getBytes())
+    return emitOpError("external data of ")
+           << external.getBytes() << " bytes does not hold " << type;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
 

@@ -83,6 +83,26 @@ def DSP_TargetAttr : DSP_Attr<"Target", "target"> {
   }];
 }
 
+def DSP_ExternalDataAttr : DSP_Attr<"ExternalData", "external_data"> {
+  let summary = "Where a weight's bytes lie in a model's external data file";
+  let description = [{
+    Recorded by the importer on a `dsp.constant` read from an ONNX external
+    data file: the file's resolved path, the byte range and the element
+    type stored there. A program emitted with `--weights=reference` names
+    the file instead of copying the bytes; a constant converted to bf16 or
+    f16 keeps the record and is converted again at load.
+
+    ```mlir
+    %w = dsp.constant {external = #dsp.external_data<path = "/models/m/weights.bin",
+        offset = 0, bytes = 4096, element_type = f32>} dense_resource<w> : tensor<32x32xf32>
+    ```
+  }];
+  let parameters = (ins "::mlir::StringAttr":$path, "uint64_t":$offset,
+                        "uint64_t":$bytes, "::mlir::Type":$elementType);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
   let summary = "How one tensor value is distributed over the device group";
   let description = [{

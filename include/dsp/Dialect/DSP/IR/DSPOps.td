@@ -43,13 +43,15 @@ def DSP_ConstantOp : DSP_Op<"constant", [ConstantLike, Pure,
     %0 = dsp.constant dense<[1, 2]> : tensor<2xi64>
     ```
   }];
-  let arguments = (ins ElementsAttr:$value);
+  let arguments = (ins ElementsAttr:$value,
+                       OptionalAttr<DSP_ExternalDataAttr>:$external);
   let results = (outs DSP_Tensor:$output);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+  let hasVerifier = 1;
   let builders = [
     OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
-      build($_builder, $_state, value.getType(), value);
+      build($_builder, $_state, value.getType(), value, nullptr);
     }]>
   ];
 }
