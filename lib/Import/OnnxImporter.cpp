@@ -15,6 +15,7 @@
 #include "ImportContext.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/Npy.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
@@ -51,6 +52,7 @@ public:
 private:
   void checkVersions(const onnx::ModelProto &model);
   void importInitializer(onnx::TensorProto &tensor);
+  ElementsAttr frozenInput(StringRef name, RankedTensorType type);
   void importNode(const onnx::NodeProto &node, int64_t index);
   Values mapNode(const onnx::NodeProto &node);
 };
@@ -287,6 +289,53 @@ void Importer::importInitializer(onnx::TensorProto &tensor) {
   values[tensor.name()] = constant(tensorAttr(tensor, /*allowBlob=*/true));
 }
 
+/// The value of graph input `name`, declared as `type`, from its
+/// --freeze-input file.
+ElementsAttr Importer::frozenInput(StringRef name, RankedTensorType type) {
+  const std::string &path = options.frozenInputs.find(name)->second;
+  ::dsp::npy::Array array;
+  std::string problem = ::dsp::npy::read(path, array);
+  if (!problem.empty())
+    fail("--freeze-input of graph input '" + name + "': " + problem);
+  Type elementType;
+  switch (array.dtype) {
+  case ::dsp::program::F32:
+    elementType = builder.getF32Type();
+    break;
+  case ::dsp::program::F16:
+    elementType = builder.getF16Type();
+    break;
+  case ::dsp::program::I64:
+    elementType = builder.getI64Type();
+    break;
+  case ::dsp::program::I32:
+    elementType = builder.getI32Type();
+    break;
+  case ::dsp::program::BOOL:
+    elementType = builder.getI1Type();
+    break;
+  default:
+    fail("--freeze-input file '" + path + "' holds an array of dtype " +
+         ::dsp::program::DType_Name(array.dtype) + ", which is not supported");
+  }
+  auto given = RankedTensorType::get(array.shape, elementType);
+  if (given != type) {
+    std::string declared, held;
+    llvm::raw_string_ostream(declared) << type;
+    llvm::raw_string_ostream(held) << given;
+    fail("graph input '" + name + "' is " + declared +
+         ", but its --freeze-input file '" + path + "' holds " + held);
+  }
+  // .npy stores a bool per byte, where MLIR's raw buffers pack bits.
+  if (elementType.isInteger(1)) {
+    SmallVector<bool> bits(array.data.begin(), array.data.end());
+    return DenseElementsAttr::get(type, bits);
+  }
+  ArrayRef<char> raw(reinterpret_cast<const char *>(array.data.data()),
+                     array.data.size());
+  return DenseElementsAttr::getFromRawBuffer(type, raw);
+}
+
 OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   checkVersions(model);
   Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
@@ -300,6 +349,7 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   // Signature.
   SmallVector<Type> inputTypes;
   SmallVector<std::string> inputNames;
+  SmallVector<std::pair<std::string, RankedTensorType>> frozen;
   for (const auto &input : graph.input()) {
     if (initializerNames.contains(input.name()))
       continue;
@@ -327,12 +377,25 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
     auto type =
         RankedTensorType::get(shape, elementType(tensorType.elem_type(), what));
     checkSize(type, what);
+    if (options.frozenInputs.contains(input.name())) {
+      frozen.emplace_back(input.name(), type);
+      continue;
+    }
     inputTypes.push_back(type);
     inputNames.push_back(input.name());
   }
+  auto isInput = [&](StringRef name) {
+    return llvm::is_contained(inputNames, name) ||
+           llvm::any_of(frozen,
+                        [&](auto &entry) { return entry.first == name; });
+  };
   for (const auto &entry : options.inputShapes)
-    if (!llvm::is_contained(inputNames, entry.getKey()))
+    if (!isInput(entry.getKey()))
       fail("--input-shape names '" + entry.getKey() +
+           "', which is not a graph input");
+  for (const auto &entry : options.frozenInputs)
+    if (!isInput(entry.getKey()))
+      fail("--freeze-input names '" + entry.getKey() +
            "', which is not a graph input");
 
   builder.setInsertionPointToEnd(module->getBody());
@@ -343,6 +406,10 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   for (auto [index, name] : llvm::enumerate(inputNames)) {
     values[name] = body->getArgument(index);
     function.setArgAttr(index, "dsp.name", builder.getStringAttr(name));
+  }
+  for (auto &[name, type] : frozen) {
+    location = NameLoc::get(builder.getStringAttr(name));
+    values[name] = constant(frozenInput(name, type));
   }
 
   for (auto &tensor : *graph.mutable_initializer())
@@ -497,6 +564,29 @@ LogicalResult mlir::dsp::parseInputShapes(ArrayRef<std::string> specs,
       shape.push_back(d);
     }
     options.inputShapes[name] = std::move(shape);
+  }
+  return success();
+}
+
+LogicalResult mlir::dsp::parseFrozenInputs(ArrayRef<std::string> specs,
+                                           OnnxImportOptions &options,
+                                           std::string &error) {
+  for (StringRef spec : specs) {
+    auto [name, file] = spec.split('=');
+    if (name.empty() || !file.consume_front("@") || file.empty()) {
+      error = "--freeze-input expects NAME=@FILE.npy, got '" + spec.str() + "'";
+      return failure();
+    }
+    SmallString<256> resolved;
+    if (std::error_code problem = llvm::sys::fs::real_path(file, resolved)) {
+      error = "--freeze-input '" + spec.str() + "': cannot open '" +
+              file.str() + "': " + problem.message();
+      return failure();
+    }
+    if (!options.frozenInputs.try_emplace(name, resolved.str().str()).second) {
+      error = "--freeze-input gives graph input '" + name.str() + "' twice";
+      return failure();
+    }
   }
   return success();
 }
