@@ -13,9 +13,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImportContext.h"
+#include "dsp/Dialect/DSP/IR/ProgramDType.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/Npy.h"
+#include "dsp/Format/ProgramFile.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringSet.h"
@@ -297,37 +299,17 @@ ElementsAttr Importer::frozenInput(StringRef name, RankedTensorType type) {
   std::string problem = ::dsp::npy::read(path, array);
   if (!problem.empty())
     fail("--freeze-input of graph input '" + name + "': " + problem);
-  Type elementType;
-  switch (array.dtype) {
-  case ::dsp::program::F32:
-    elementType = builder.getF32Type();
-    break;
-  case ::dsp::program::F16:
-    elementType = builder.getF16Type();
-    break;
-  case ::dsp::program::I64:
-    elementType = builder.getI64Type();
-    break;
-  case ::dsp::program::I32:
-    elementType = builder.getI32Type();
-    break;
-  case ::dsp::program::BOOL:
-    elementType = builder.getI1Type();
-    break;
-  default:
-    fail("--freeze-input file '" + path + "' holds an array of dtype " +
-         ::dsp::program::DType_Name(array.dtype) + ", which is not supported");
-  }
-  auto given = RankedTensorType::get(array.shape, elementType);
-  if (given != type) {
-    std::string declared, held;
+  if (programDType(type.getElementType()) != array.dtype ||
+      ArrayRef<int64_t>(array.shape) != type.getShape()) {
+    std::string declared;
     llvm::raw_string_ostream(declared) << type;
-    llvm::raw_string_ostream(held) << given;
     fail("graph input '" + name + "' is " + declared +
-         ", but its --freeze-input file '" + path + "' holds " + held);
+         ", but its --freeze-input file '" + path + "' holds an array of " +
+         ::dsp::format::dtypeName(array.dtype) + " " +
+         shapeString(array.shape));
   }
   // .npy stores a bool per byte, where MLIR's raw buffers pack bits.
-  if (elementType.isInteger(1)) {
+  if (type.getElementType().isInteger(1)) {
     SmallVector<bool> bits(array.data.begin(), array.data.end());
     return DenseElementsAttr::get(type, bits);
   }
