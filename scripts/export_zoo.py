@@ -186,7 +186,9 @@ def latte(size, layers):
     return model, inputs, dict(return_dict=False), None
 
 
-def cogvideox(size, layers):
+def cogvideox(size, layers, patch_size_t=None):
+    """CogVideoX 1.0, or 1.5 with `patch_size_t = 2` (frames patched in
+    pairs, no patch bias, rotary embeddings of the "slice" grid)."""
     from diffusers import CogVideoXTransformer3DModel
     from diffusers.models.embeddings import get_3d_rotary_pos_embed
     if size == "small":
@@ -195,22 +197,37 @@ def cogvideox(size, layers):
                       text_embed_dim=24, num_layers=2, sample_width=8,
                       sample_height=8, sample_frames=13,
                       max_text_seq_length=6)
-    else:
+    elif patch_size_t is None:
         config = dict(num_attention_heads=30, attention_head_dim=64,
                       in_channels=16, out_channels=16, time_embed_dim=512,
                       text_embed_dim=4096, num_layers=30, sample_width=90,
                       sample_height=60, sample_frames=49,
                       max_text_seq_length=226)
+    else:
+        config = dict(num_attention_heads=48, attention_head_dim=64,
+                      in_channels=16, out_channels=16, time_embed_dim=512,
+                      text_embed_dim=4096, num_layers=42, sample_width=136,
+                      sample_height=80, sample_frames=81,
+                      max_text_seq_length=224)
     config.update(patch_size=2, temporal_compression_ratio=4,
                   use_rotary_positional_embeddings=True)
+    if patch_size_t:
+        config.update(patch_size_t=patch_size_t, patch_bias=False)
     if layers:
         config["num_layers"] = layers
     model = CogVideoXTransformer3DModel(**config)
     frames = (config["sample_frames"] - 1) // 4 + 1
     height, width = config["sample_height"], config["sample_width"]
     grid = (height // 2, width // 2)
-    cos, sin = get_3d_rotary_pos_embed(config["attention_head_dim"],
-                                       ((0, 0), grid), grid, frames)
+    if patch_size_t:
+        # The pipeline pads the latent frames to a multiple of the patch.
+        frames = -(-frames // patch_size_t) * patch_size_t
+        cos, sin = get_3d_rotary_pos_embed(
+            config["attention_head_dim"], None, grid, frames // patch_size_t,
+            grid_type="slice", max_size=grid)
+    else:
+        cos, sin = get_3d_rotary_pos_embed(config["attention_head_dim"],
+                                           ((0, 0), grid), grid, frames)
     inputs = {
         "hidden_states": torch.randn(1, frames, config["in_channels"], height,
                                      width),
@@ -224,43 +241,7 @@ def cogvideox(size, layers):
 
 
 def cogvideox15(size, layers):
-    from diffusers import CogVideoXTransformer3DModel
-    from diffusers.models.embeddings import get_3d_rotary_pos_embed
-    if size == "small":
-        config = dict(num_attention_heads=2, attention_head_dim=16,
-                      in_channels=4, out_channels=4, time_embed_dim=32,
-                      text_embed_dim=24, num_layers=2, sample_width=8,
-                      sample_height=8, sample_frames=13,
-                      max_text_seq_length=6)
-        frames = 4
-    else:
-        config = dict(num_attention_heads=48, attention_head_dim=64,
-                      in_channels=16, out_channels=16, time_embed_dim=512,
-                      text_embed_dim=4096, num_layers=42, sample_width=136,
-                      sample_height=80, sample_frames=81,
-                      max_text_seq_length=224)
-        frames = 22
-    config.update(patch_size=2, patch_size_t=2, patch_bias=False,
-                  temporal_compression_ratio=4,
-                  use_rotary_positional_embeddings=True)
-    if layers:
-        config["num_layers"] = layers
-    model = CogVideoXTransformer3DModel(**config)
-    height, width = config["sample_height"], config["sample_width"]
-    grid = (height // 2, width // 2)
-    cos, sin = get_3d_rotary_pos_embed(config["attention_head_dim"], None,
-                                       grid, frames // 2, grid_type="slice",
-                                       max_size=grid)
-    inputs = {
-        "hidden_states": torch.randn(1, frames, config["in_channels"], height,
-                                     width),
-        "encoder_hidden_states": torch.randn(1, config["max_text_seq_length"],
-                                             config["text_embed_dim"]),
-        "timestep": torch.tensor([500], dtype=torch.int64),
-        "rotary_cos": cos,
-        "rotary_sin": sin,
-    }
-    return model, inputs, dict(return_dict=False), None
+    return cogvideox(size, layers, patch_size_t=2)
 
 
 def text_mask(length, valid):
