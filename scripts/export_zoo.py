@@ -157,6 +157,13 @@ class Call(nn.Module):
         return out if isinstance(out, torch.Tensor) else out[0]
 
 
+def build(model_class, config, layers):
+    """`model_class` of `config`, with `layers` layers where given."""
+    if layers:
+        config["num_layers"] = layers
+    return model_class(**config)
+
+
 def latte(size, layers):
     from diffusers import LatteTransformer3DModel
     if size == "small":
@@ -173,9 +180,7 @@ def latte(size, layers):
                   patch_size=2, activation_fn="gelu-approximate",
                   num_embeds_ada_norm=1000, norm_type="ada_norm_single",
                   norm_elementwise_affine=False, norm_eps=1e-6)
-    if layers:
-        config["num_layers"] = layers
-    model = LatteTransformer3DModel(**config)
+    model = build(LatteTransformer3DModel, config, layers)
     side = config["sample_size"]
     inputs = {
         "hidden_states": torch.randn(1, 4, frames, side, side),
@@ -213,9 +218,7 @@ def cogvideox(size, layers, patch_size_t=None):
                   use_rotary_positional_embeddings=True)
     if patch_size_t:
         config.update(patch_size_t=patch_size_t, patch_bias=False)
-    if layers:
-        config["num_layers"] = layers
-    model = CogVideoXTransformer3DModel(**config)
+    model = build(CogVideoXTransformer3DModel, config, layers)
     frames = (config["sample_frames"] - 1) // 4 + 1
     height, width = config["sample_height"], config["sample_width"]
     grid = (height // 2, width // 2)
@@ -267,9 +270,7 @@ def hunyuan(size, layers):
                       in_channels=16, out_channels=16)
         frames, side, text, valid = 33, 80, 256, 256
     config.update(patch_size=2, patch_size_t=1, guidance_embeds=True)
-    if layers:
-        config["num_layers"] = layers
-    model = HunyuanVideoTransformer3DModel(**config)
+    model = build(HunyuanVideoTransformer3DModel, config, layers)
     inputs = {
         "hidden_states": torch.randn(1, config["in_channels"], frames, side,
                                      side),
@@ -298,9 +299,7 @@ def mochi(size, layers):
                       in_channels=12, text_embed_dim=4096, time_embed_dim=256,
                       max_sequence_length=256)
         frames, side, valid = 28, 60, 256
-    if layers:
-        config["num_layers"] = layers
-    model = MochiTransformer3DModel(**config)
+    model = build(MochiTransformer3DModel, config, layers)
     text = config["max_sequence_length"]
     inputs = {
         "hidden_states": torch.randn(1, config["in_channels"], frames, side,
@@ -330,9 +329,7 @@ def allegro(size, layers):
         text = 512
     config.update(patch_size=2, patch_size_t=1, in_channels=4,
                   out_channels=4)
-    if layers:
-        config["num_layers"] = layers
-    model = AllegroTransformer3DModel(**config)
+    model = build(AllegroTransformer3DModel, config, layers)
     frames = config["sample_frames"]
     height, width = config["sample_height"], config["sample_width"]
     grid = (height // 2, width // 2)
@@ -372,9 +369,7 @@ def wan(size, layers):
         frames, height, width, text = 21, 90, 160, 512
     config.update(patch_size=(1, 2, 2), cross_attn_norm=True,
                   qk_norm="rms_norm_across_heads")
-    if layers:
-        config["num_layers"] = layers
-    model = WanTransformer3DModel(**config)
+    model = build(WanTransformer3DModel, config, layers)
     inputs = {
         "hidden_states": torch.randn(1, config["in_channels"], frames, height,
                                      width),
@@ -398,9 +393,7 @@ def ltx(size, layers):
                       caption_channels=4096)
         frames, height, width, text, valid = 16, 16, 22, 128, 128
     config.update(patch_size=1, patch_size_t=1)
-    if layers:
-        config["num_layers"] = layers
-    model = LTXVideoTransformer3DModel(**config)
+    model = build(LTXVideoTransformer3DModel, config, layers)
     inputs = {
         "hidden_states": torch.randn(1, frames * height * width,
                                      config["in_channels"]),
