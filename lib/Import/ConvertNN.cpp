@@ -248,8 +248,8 @@ static Value convertReduceSum(ImportContext &ctx, const onnx::NodeProto &node) {
     requireElementType(x, "input 0", ElementKind::Float);
     return convertReduce<ReduceSumOp, 13>(ctx, node);
   }
-  DenseElementsAttr values;
-  if (!matchPattern(x, m_Constant(&values)))
+  DenseElementsAttr values = computableConstant(x);
+  if (!values)
     fail("input 0 must be a float tensor, got " +
          std::string(llvm::formatv("{0}", x.getType())) +
          "; integers are summed while the model is read, where they are "

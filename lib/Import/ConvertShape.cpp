@@ -9,7 +9,6 @@
 #include "ImportContext.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Padding.h"
-#include "mlir/IR/Matchers.h"
 
 #include <functional>
 #include <limits>
@@ -219,8 +218,8 @@ static Value convertGatherND(ImportContext &ctx, const onnx::NodeProto &node) {
 /// only where they are known: as the constant of the nonzero positions.
 static Value convertNonZero(ImportContext &ctx, const onnx::NodeProto &node) {
   Value x = ctx.input(node, 0);
-  DenseElementsAttr values;
-  if (!matchPattern(x, m_Constant(&values)))
+  DenseElementsAttr values = computableConstant(x);
+  if (!values)
     fail("its result shape depends on the values of input 0, which are known "
          "only at run time; where they come from a graph input (a text "
          "attention mask, say), import that input as a constant with "
