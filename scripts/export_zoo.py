@@ -270,6 +270,9 @@ def hunyuan(size, layers):
                       in_channels=16, out_channels=16)
         frames, side, text, valid = 33, 80, 256, 256
     config.update(patch_size=2, patch_size_t=1, guidance_embeds=True)
+    if layers:
+        # As many single-stream blocks as dual-stream ones.
+        config["num_single_layers"] = layers
     model = build(HunyuanVideoTransformer3DModel, config, layers)
     inputs = {
         "hidden_states": torch.randn(1, config["in_channels"], frames, side,
