@@ -15,7 +15,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ $# -gt 0 ]; then
   exec "$root/.venv/bin/python" "$root/scripts/export_zoo.py" "$@"
 fi
-for model in latte cogvideox timesformer axial; do
+for model in latte cogvideox cogvideox15 hunyuan mochi allegro wan ltx \
+    timesformer axial; do
   "$root/.venv/bin/python" "$root/scripts/export_zoo.py" --model "$model" \
     --size small --seed 0 -o "$root/examples/${model}_small.onnx"
 done

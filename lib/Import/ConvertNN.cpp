@@ -9,6 +9,7 @@
 #include "dsp/Format/Checked.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <map>
 
@@ -207,25 +208,80 @@ static Value convertConv(ImportContext &ctx, const onnx::NodeProto &node) {
                           dilations, intAttr(node, "group", 1));
 }
 
+/// The sorted axes a reduction reduces, given as input from opset
+/// `axesInputSince`; none where it is a no-op.
+static std::optional<SmallVector<int64_t>>
+reducedAxes(ImportContext &ctx, const onnx::NodeProto &node,
+            int64_t axesInputSince, int64_t rank) {
+  std::optional<SmallVector<int64_t>> given = ctx.axes(node, axesInputSince, 1);
+  if (!given || given->empty()) {
+    if (intAttr(node, "noop_with_empty_axes", 0))
+      return std::nullopt;
+    return llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  }
+  SmallVector<int64_t> reduced;
+  for (int64_t a : *given)
+    reduced.push_back(normalizeAxis(a, rank));
+  llvm::sort(reduced);
+  reduced.erase(llvm::unique(reduced), reduced.end());
+  return reduced;
+}
+
 /// Reduces over the axes given as input from opset `AxesInputSince`.
 template <typename Op, int64_t AxesInputSince>
 static Value convertReduce(ImportContext &ctx, const onnx::NodeProto &node) {
   Value x = ctx.input(node, 0);
-  int64_t rank = typeOf(x).getRank();
-  std::optional<SmallVector<int64_t>> given = ctx.axes(node, AxesInputSince, 1);
-  bool keepdims = intAttr(node, "keepdims", 1) != 0;
-  SmallVector<int64_t> reduced;
-  if (!given || given->empty()) {
-    if (intAttr(node, "noop_with_empty_axes", 0))
-      return x;
-    reduced = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  } else {
-    for (int64_t a : *given)
-      reduced.push_back(normalizeAxis(a, rank));
-    llvm::sort(reduced);
-    reduced.erase(llvm::unique(reduced), reduced.end());
+  std::optional<SmallVector<int64_t>> reduced =
+      reducedAxes(ctx, node, AxesInputSince, typeOf(x).getRank());
+  if (!reduced)
+    return x;
+  return ctx.fold<Op>(x, *reduced, intAttr(node, "keepdims", 1) != 0);
+}
+
+/// ReduceSum of floats is dsp.reduce_sum; of integers (the length of a text
+/// mask), which dsp.reduce_sum does not take, it is computed while the model
+/// is read, so the integers must be constant.
+static Value convertReduceSum(ImportContext &ctx, const onnx::NodeProto &node) {
+  Value x = ctx.input(node, 0);
+  Type elementType = typeOf(x).getElementType();
+  if (!elementType.isSignlessInteger() || elementType.isInteger(1)) {
+    requireElementType(x, "input 0", ElementKind::Float);
+    return convertReduce<ReduceSumOp, 13>(ctx, node);
   }
-  return ctx.fold<Op>(x, reduced, keepdims);
+  DenseElementsAttr values = computableConstant(x);
+  if (!values)
+    fail("input 0 must be a float tensor, got " +
+         std::string(llvm::formatv("{0}", x.getType())) +
+         "; integers are summed while the model is read, where they are "
+         "constant (from a graph input: --freeze-input=NAME=@FILE.npy)");
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  std::optional<SmallVector<int64_t>> reduced =
+      reducedAxes(ctx, node, 13, rank);
+  if (!reduced)
+    return x;
+  bool keepdims = intAttr(node, "keepdims", 1) != 0;
+  SmallVector<bool> isReduced(rank, false);
+  SmallVector<int64_t> resultShape;
+  for (int64_t a : *reduced)
+    isReduced[a] = true;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!isReduced[d] || keepdims)
+      resultShape.push_back(isReduced[d] ? 1 : shape[d]);
+  auto resultType = RankedTensorType::get(resultShape, elementType);
+  SmallVector<APInt> sums(resultType.getNumElements(),
+                          APInt(elementType.getIntOrFloatBitWidth(), 0));
+  SmallVector<int64_t> coordinates(rank, 0);
+  for (const APInt &value : values.getValues<APInt>()) {
+    int64_t target = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!isReduced[d])
+        target = target * shape[d] + coordinates[d];
+    sums[target] += value;
+    for (int64_t d = rank - 1; d >= 0 && ++coordinates[d] == shape[d]; --d)
+      coordinates[d] = 0;
+  }
+  return ctx.constant(DenseElementsAttr::get(resultType, sums));
 }
 
 static Value normalizeGroups(ImportContext &ctx, Value x, int64_t groups,
@@ -472,7 +528,7 @@ void onnx_import::registerNNConverters(ConverterTable &table) {
   table.add("Conv", convertConv, 3);
   // ReduceSum took axes as an input from opset 13, the others from 18.
   table.add("ReduceMean", convertReduce<ReduceMeanOp, 18>, 1);
-  table.add("ReduceSum", convertReduce<ReduceSumOp, 13>, 1);
+  table.add("ReduceSum", convertReduceSum);
   table.add("ReduceMax", convertReduce<ReduceMaxOp, 18>, 1);
   table.add("Softmax", convertSoftmax, 1);
   table.add("LayerNormalization", convertLayerNorm, 3);

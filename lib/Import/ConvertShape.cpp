@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -172,6 +173,80 @@ static Value convertGather(ImportContext &ctx, const onnx::NodeProto &node) {
   Value indices = ctx.input(node, 1);
   requireElementType(indices, "input 1", ElementKind::Integer);
   return ctx.fold<GatherOp>(data, indices, axis);
+}
+
+/// GatherND with constant indices: the leading dims of the data that each
+/// index tuple addresses become one dim of rows, and a Gather picks the
+/// rows the tuples name.
+static Value convertGatherND(ImportContext &ctx, const onnx::NodeProto &node) {
+  if (int64_t batchDims = intAttr(node, "batch_dims", 0))
+    fail("batch_dims = " + Twine(batchDims) + " is not supported (only 0 is)");
+  Value data = ctx.input(node, 0);
+  Value indices = ctx.input(node, 1);
+  requireElementType(indices, "input 1", ElementKind::Integer);
+  SmallVector<int64_t> tuples = constantInts(indices, "the indices (input 1)");
+  ArrayRef<int64_t> shape = typeOf(data).getShape();
+  ArrayRef<int64_t> indexShape = typeOf(indices).getShape();
+  int64_t rank = shape.size();
+  int64_t width = indexShape.empty() ? 0 : indexShape.back();
+  if (width < 1 || width > rank)
+    fail("the indices' last dim must be 1 to the data's rank " + Twine(rank) +
+         ", got the indices " + shapeString(indexShape));
+  SmallVector<int64_t> rows;
+  for (size_t start = 0; start < tuples.size(); start += width) {
+    int64_t row = 0;
+    for (int64_t dim = 0; dim < width; ++dim) {
+      int64_t index = tuples[start + dim];
+      if (index < -shape[dim] || index >= shape[dim])
+        fail("index " + Twine(index) + " is out of range for dim " +
+             Twine(dim) + " of size " + Twine(shape[dim]));
+      row = row * shape[dim] + (index < 0 ? index + shape[dim] : index);
+    }
+    rows.push_back(row);
+  }
+  SmallVector<int64_t> rowsShape{
+      std::accumulate(shape.begin(), shape.begin() + width, int64_t{1},
+                      std::multiplies<int64_t>())};
+  rowsShape.append(shape.begin() + width, shape.end());
+  Value rowIndices = ctx.constant(DenseElementsAttr::get(
+      RankedTensorType::get(indexShape.drop_back(), ctx.builder.getI64Type()),
+      ArrayRef(rows)));
+  return ctx.fold<GatherOp>(ctx.reshape(data, rowsShape), rowIndices, 0);
+}
+
+/// NonZero's result shape depends on its input's values, so it is imported
+/// only where they are known: as the constant of the nonzero positions.
+static Value convertNonZero(ImportContext &ctx, const onnx::NodeProto &node) {
+  Value x = ctx.input(node, 0);
+  DenseElementsAttr values = computableConstant(x);
+  if (!values)
+    fail("its result shape depends on the values of input 0, which are known "
+         "only at run time; where they come from a graph input (a text "
+         "attention mask, say), import that input as a constant with "
+         "--freeze-input=NAME=@FILE.npy");
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  SmallVector<int64_t> positions;
+  for (auto [position, value] :
+       llvm::enumerate(values.getValues<Attribute>())) {
+    bool nonzero = isa<FloatAttr>(value)
+                       ? !cast<FloatAttr>(value).getValue().isZero()
+                       : !cast<IntegerAttr>(value).getValue().isZero();
+    if (nonzero)
+      positions.push_back(position);
+  }
+  // One row of coordinates per dim, in row-major order of the positions.
+  int64_t rank = shape.size(), count = positions.size();
+  SmallVector<int64_t> coordinates(rank * count);
+  for (int64_t n = 0; n < count; ++n) {
+    int64_t rest = positions[n];
+    for (int64_t dim = rank - 1; dim >= 0; --dim) {
+      coordinates[dim * count + n] = rest % shape[dim];
+      rest /= shape[dim];
+    }
+  }
+  return ctx.constant(DenseElementsAttr::get(
+      RankedTensorType::get({rank, count}, ctx.builder.getI64Type()),
+      ArrayRef(coordinates)));
 }
 
 static Value convertSqueeze(ImportContext &ctx, const onnx::NodeProto &node) {
@@ -537,6 +612,8 @@ void onnx_import::registerShapeConverters(ConverterTable &table) {
   table.add("Slice", convertSlice);
   table.add("Split", convertSplit);
   table.add("Gather", convertGather);
+  table.add("GatherND", convertGatherND);
+  table.add("NonZero", convertNonZero);
   table.add("Squeeze", convertSqueeze);
   table.add("Unsqueeze", convertUnsqueeze);
   table.add("Flatten", convertFlatten);

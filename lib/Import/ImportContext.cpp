@@ -74,6 +74,19 @@ SmallVector<int64_t> onnx_import::constantInts(Value value, StringRef what) {
   return result;
 }
 
+DenseElementsAttr onnx_import::computableConstant(Value value) {
+  // The dialect's folders stop at this many elements too.
+  constexpr int64_t kMaxComputedElements = 1 << 16;
+  DenseElementsAttr values;
+  if (!matchPattern(value, m_Constant(&values)))
+    return nullptr;
+  if (values.getNumElements() > kMaxComputedElements)
+    fail("a constant input of " + Twine(values.getNumElements()) +
+         " elements is more than the " + Twine(kMaxComputedElements) +
+         " computed on while the model is read");
+  return values;
+}
+
 int64_t onnx_import::normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     fail("axis " + Twine(axis) + " is out of range for rank " + Twine(rank));

@@ -64,6 +64,11 @@ void requireElementType(Value value, const Twine &what, ElementKind kind);
 /// The values of a constant integer tensor; fails naming `what` otherwise.
 SmallVector<int64_t> constantInts(Value value, StringRef what);
 
+/// The values of `value` where it is a constant, for an op the importer
+/// computes itself (NonZero, integer ReduceSum); null where it is not.
+/// Fails for a constant of more elements than the dialect's folders take.
+DenseElementsAttr computableConstant(Value value);
+
 int64_t normalizeAxis(int64_t axis, int64_t rank);
 
 // Attributes of a node; absent ones read as the default.

@@ -13,8 +13,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImportContext.h"
+#include "dsp/Dialect/DSP/IR/ProgramDType.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/Npy.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Format/WeightSources.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -51,6 +54,7 @@ public:
 private:
   void checkVersions(const onnx::ModelProto &model);
   void importInitializer(onnx::TensorProto &tensor);
+  ElementsAttr frozenInput(StringRef name, RankedTensorType type);
   void importNode(const onnx::NodeProto &node, int64_t index);
   Values mapNode(const onnx::NodeProto &node);
 };
@@ -290,6 +294,33 @@ void Importer::importInitializer(onnx::TensorProto &tensor) {
       ConstantOp::create(builder, location, value, external);
 }
 
+/// The value of graph input `name`, declared as `type`, from its
+/// --freeze-input file.
+ElementsAttr Importer::frozenInput(StringRef name, RankedTensorType type) {
+  const std::string &path = options.frozenInputs.find(name)->second;
+  ::dsp::npy::Array array;
+  std::string problem = ::dsp::npy::read(path, array);
+  if (!problem.empty())
+    fail("--freeze-input of graph input '" + name + "': " + problem);
+  if (programDType(type.getElementType()) != array.dtype ||
+      ArrayRef<int64_t>(array.shape) != type.getShape()) {
+    std::string declared;
+    llvm::raw_string_ostream(declared) << type;
+    fail("graph input '" + name + "' is " + declared +
+         ", but its --freeze-input file '" + path + "' holds an array of " +
+         ::dsp::format::dtypeName(array.dtype) + " " +
+         shapeString(array.shape));
+  }
+  // .npy stores a bool per byte, where MLIR's raw buffers pack bits.
+  if (type.getElementType().isInteger(1)) {
+    SmallVector<bool> bits(array.data.begin(), array.data.end());
+    return DenseElementsAttr::get(type, bits);
+  }
+  ArrayRef<char> raw(reinterpret_cast<const char *>(array.data.data()),
+                     array.data.size());
+  return DenseElementsAttr::getFromRawBuffer(type, raw);
+}
+
 OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   checkVersions(model);
   Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
@@ -303,6 +334,7 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   // Signature.
   SmallVector<Type> inputTypes;
   SmallVector<std::string> inputNames;
+  SmallVector<std::pair<std::string, RankedTensorType>> frozen;
   for (const auto &input : graph.input()) {
     if (initializerNames.contains(input.name()))
       continue;
@@ -330,12 +362,25 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
     auto type =
         RankedTensorType::get(shape, elementType(tensorType.elem_type(), what));
     checkSize(type, what);
+    if (options.frozenInputs.contains(input.name())) {
+      frozen.emplace_back(input.name(), type);
+      continue;
+    }
     inputTypes.push_back(type);
     inputNames.push_back(input.name());
   }
+  auto isInput = [&](StringRef name) {
+    return llvm::is_contained(inputNames, name) ||
+           llvm::any_of(frozen,
+                        [&](auto &entry) { return entry.first == name; });
+  };
   for (const auto &entry : options.inputShapes)
-    if (!llvm::is_contained(inputNames, entry.getKey()))
+    if (!isInput(entry.getKey()))
       fail("--input-shape names '" + entry.getKey() +
+           "', which is not a graph input");
+  for (const auto &entry : options.frozenInputs)
+    if (!isInput(entry.getKey()))
+      fail("--freeze-input names '" + entry.getKey() +
            "', which is not a graph input");
 
   builder.setInsertionPointToEnd(module->getBody());
@@ -346,6 +391,10 @@ OwningOpRef<ModuleOp> Importer::run(onnx::ModelProto &model) {
   for (auto [index, name] : llvm::enumerate(inputNames)) {
     values[name] = body->getArgument(index);
     function.setArgAttr(index, "dsp.name", builder.getStringAttr(name));
+  }
+  for (auto &[name, type] : frozen) {
+    location = NameLoc::get(builder.getStringAttr(name));
+    values[name] = constant(frozenInput(name, type));
   }
 
   for (auto &tensor : *graph.mutable_initializer())
@@ -500,6 +549,29 @@ LogicalResult mlir::dsp::parseInputShapes(ArrayRef<std::string> specs,
       shape.push_back(d);
     }
     options.inputShapes[name] = std::move(shape);
+  }
+  return success();
+}
+
+LogicalResult mlir::dsp::parseFrozenInputs(ArrayRef<std::string> specs,
+                                           OnnxImportOptions &options,
+                                           std::string &error) {
+  for (StringRef spec : specs) {
+    auto [name, file] = spec.split('=');
+    if (name.empty() || !file.consume_front("@") || file.empty()) {
+      error = "--freeze-input expects NAME=@FILE.npy, got '" + spec.str() + "'";
+      return failure();
+    }
+    SmallString<256> resolved;
+    if (std::error_code problem = llvm::sys::fs::real_path(file, resolved)) {
+      error = "--freeze-input '" + spec.str() + "': cannot open '" +
+              file.str() + "': " + problem.message();
+      return failure();
+    }
+    if (!options.frozenInputs.try_emplace(name, resolved.str().str()).second) {
+      error = "--freeze-input gives graph input '" + name.str() + "' twice";
+      return failure();
+    }
   }
   return success();
 }

@@ -2,6 +2,7 @@
 
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Dialect/DSP/IR/ProgramDType.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/WeightSources.h"
 #include "dsp/Target/BufferPlan.h"
@@ -22,22 +23,6 @@ namespace format = ::dsp::format;
 namespace {
 constexpr uint64_t kArenaAlignment = 64;
 constexpr uint64_t kMaxExpandedConstantBytes = uint64_t(1) << 31;
-
-std::optional<program::DType> dtypeOf(Type type) {
-  if (type.isF32())
-    return program::F32;
-  if (type.isF16())
-    return program::F16;
-  if (type.isBF16())
-    return program::BF16;
-  if (type.isInteger(64))
-    return program::I64;
-  if (type.isInteger(32))
-    return program::I32;
-  if (type.isInteger(1))
-    return program::BOOL;
-  return std::nullopt;
-}
 
 uint64_t bytesOf(RankedTensorType type) {
   Type element = type.getElementType();
@@ -122,7 +107,7 @@ LogicalResult Serializer::addTensor(Value value, program::TensorKind kind,
                                     StringRef name) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   std::optional<program::DType> dtype =
-      type ? dtypeOf(type.getElementType()) : std::nullopt;
+      type ? programDType(type.getElementType()) : std::nullopt;
   if (!dtype)
     return emitError(value.getLoc())
            << "a program cannot hold a value of type " << value.getType();
@@ -240,7 +225,7 @@ LogicalResult Serializer::addExternalWeight(ConstantOp op,
   source->set_path(relative);
   source->set_offset(external.getOffset());
   source->set_bytes(external.getBytes());
-  source->set_dtype(*dtypeOf(external.getElementType()));
+  source->set_dtype(*programDType(external.getElementType()));
   source->set_checksum(checksum);
   return success();
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Builds one-node Einsum, ScatterND, InstanceNormalization and
 GroupNormalization models, runs them through dsp-opt and dsp-run and
-compares with numpy; Mod, Pad and ScatterElements models are compared with
-ONNX Runtime. Prints one line per case.
+compares with numpy; Mod, Pad, GatherND and ScatterElements models are
+compared with ONNX Runtime. Prints one line per case.
 
 Usage: check-onnx-numerics.py DSP_OPT DSP_RUN WORK_DIR
 """
@@ -229,6 +229,14 @@ def data_op_cases(rng):
          2),
         ("Pad", {}, [("x", x, False), pad(2, 3), ("", None, True),
                      ("axes", np.array([-1]), True)], 1),
+        # Rows, as Mochi gathers its valid text tokens.
+        ("GatherND", {}, [("x", x, False),
+                          ("indices", np.array([[1], [0], [-1]]), True)], 2),
+        ("GatherND", {}, [("x", x, False),
+                          ("indices", np.array([[0, 3], [1, -1]]), True)], 1),
+        ("GatherND", {}, [("x", x, False),
+                          ("indices", np.array([[[1, 5, 4], [0, 0, -5]]]),
+                           True)], 1),
         ("ScatterElements", {"axis": 1},
          [("x", x, False),
           ("indices", np.array([[[0, 1, -1, 2], [3, 3, 0, -6]]] * 2), True),
@@ -241,7 +249,8 @@ def data_op_cases(rng):
 
 
 def check_against_onnxruntime(rng, work):
-    """Mod, Pad and ScatterElements, as ONNX Runtime computes them."""
+    """Mod, Pad, GatherND and ScatterElements, as ONNX Runtime computes
+    them."""
     import onnxruntime
     failures = 0
     for n, (op, attributes, operands, ranks) in enumerate(

@@ -18,11 +18,12 @@ import sys
 
 
 def split_file_sections(path):
-    """The `//--- NAME` sections of a split-file lit test."""
+    """The `//--- NAME` (or `#--- NAME`) sections of a split-file lit
+    test."""
     sections, name = {}, None
     with open(path) as f:
         for line in f:
-            match = re.match(r"^//--- (\S+)$", line.rstrip("\n"))
+            match = re.match(r"^(?://|#)--- (\S+)$", line.rstrip("\n"))
             if match:
                 name = match.group(1)
                 sections[name] = ""
@@ -66,13 +67,14 @@ def rewrite_program(source, target, proto, edit):
 def lay_out(workdir, source, dsp_opt):
     os.makedirs(workdir)
     for test in ("test/Import/onnx-build-errors.test",
+                 "test/Import/freeze-input.test",
                  "test/Target/emit-program-aliased-outputs.test"):
         for name, text in split_file_sections(os.path.join(source, test)).items():
             with open(os.path.join(workdir, name), "w") as f:
                 f.write(text)
     inputs = os.path.join(source, "test/Import/Inputs")
     for name in os.listdir(inputs):
-        if name.startswith("external-"):
+        if name.startswith(("external-", "text-mask")):
             shutil.copy(os.path.join(inputs, name), workdir)
     os.symlink("/etc/passwd", os.path.join(workdir, "link.bin"))
     os.symlink("/etc", os.path.join(workdir, "etc"))

@@ -5,8 +5,11 @@ collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
+         [--freeze-input INPUT ...]
 Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
 per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
+A --freeze-input INPUT is compiled into the program as a constant (dsp-opt
+--freeze-input) instead of being given to dsp-run.
 """
 import argparse
 import glob
@@ -16,12 +19,23 @@ import subprocess
 import sys
 
 
-def input_flags(stem):
+def inputs(stem):
+    """The model's input files by input name ("" for a single input)."""
     if os.path.exists(f"{stem}.input.npy"):
-        return [f"--input=@{stem}.input.npy"]
+        return {"": f"{stem}.input.npy"}
     prefix = f"{stem}.input."
-    return [f"--input={path[len(prefix):-len('.npy')]}=@{path}"
-            for path in sorted(glob.glob(glob.escape(prefix) + "*.npy"))]
+    return {path[len(prefix):-len(".npy")]: path
+            for path in sorted(glob.glob(glob.escape(prefix) + "*.npy"))}
+
+
+def input_flags(stem, frozen):
+    return [f"--input={name}=@{path}" if name else f"--input=@{path}"
+            for name, path in inputs(stem).items() if name not in frozen]
+
+
+def freeze_flags(stem, frozen):
+    return [f"--freeze-input={name}=@{path}"
+            for name, path in inputs(stem).items() if name in frozen]
 
 
 def check(args, model, ranks, strategy):
@@ -36,11 +50,12 @@ def check(args, model, ranks, strategy):
     compile_ = subprocess.run(
         [args.dsp_opt, model,
          f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}",
-         f"--dsp-report={plan}", "--emit=program", "-o", program],
+         f"--dsp-report={plan}", *freeze_flags(stem, args.freeze_input),
+         "--emit=program", "-o", program],
         capture_output=True, text=True)
     if compile_.returncode != 0:
         return f"{tag}: dsp-opt failed: {compile_.stderr.strip()}"
-    run = [args.dsp_run, program, *input_flags(stem),
+    run = [args.dsp_run, program, *input_flags(stem, args.freeze_input),
            f"--expected-output=@{stem}.output.npy", f"--atol={args.atol}",
            f"--rtol={args.rtol}",
            f"--stats-json={stats}", "--comm-timeout=60"]
@@ -78,6 +93,8 @@ def main():
     parser.add_argument("--mpi", action="store_true")
     parser.add_argument("--atol", default="1e-4")
     parser.add_argument("--rtol", default="0")
+    parser.add_argument("--freeze-input", nargs="+", default=[],
+                        help="inputs compiled into the programs as constants")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     failures = [problem for model in args.model for ranks in args.ranks

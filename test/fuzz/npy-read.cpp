@@ -8,8 +8,8 @@
 #include "FuzzUtil.h"
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Npy.h"
 #include "dsp/Format/ProgramFile.h"
-#include "dsp/Runtime/Npy.h"
 
 using namespace dsp::fuzz;
 
@@ -19,8 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string error = dsp::npy::read(path, array);
   if (!error.empty())
     return 0;
-  std::optional<int64_t> count =
-      dsp::format::checkedElementCount(array.shape);
+  std::optional<int64_t> count = dsp::format::checkedElementCount(array.shape);
   size_t elementSize = dsp::format::elementSize(array.dtype);
   if (!count || elementSize == 0 ||
       array.data.size() != static_cast<uint64_t>(*count) * elementSize) {

@@ -84,6 +84,12 @@ struct DriverOptions {
       cl::desc("Static shape of a graph input with symbolic dims, "
                "NAME:D0xD1x... (repeatable)"),
       cl::value_desc("name:shape")};
+  cl::list<std::string> frozenInputs{
+      "freeze-input",
+      cl::desc("Import a graph input as a constant holding the array of a "
+               ".npy file, NAME=@FILE.npy (repeatable): shapes that depend "
+               "on its values, such as NonZero of a text mask, fold"),
+      cl::value_desc("name=@file")};
   cl::opt<std::string> reportFile{"dsp-report",
                                   cl::desc("Write the sharding plan as JSON"),
                                   cl::value_desc("filename"), cl::init("")};
@@ -294,7 +300,9 @@ LogicalResult Driver::processOnnx(raw_ostream &os) const {
   importOptions.loadWeights = !options.noWeights;
   std::string error;
   if (failed(mlir::dsp::parseInputShapes(options.inputShapes, importOptions,
-                                         error))) {
+                                         error)) ||
+      failed(mlir::dsp::parseFrozenInputs(options.frozenInputs, importOptions,
+                                          error))) {
     errs() << "dsp-opt: " << error << "\n";
     return failure();
   }

@@ -16,7 +16,7 @@
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/Float16.h"
-#include "dsp/Runtime/Npy.h"
+#include "dsp/Format/Npy.h"
 #include "dsp/Runtime/RankGroup.h"
 
 #include <algorithm>

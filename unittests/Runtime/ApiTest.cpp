@@ -2,7 +2,7 @@
 
 #include "TestUtil.h"
 
-#include "dsp/Runtime/Npy.h"
+#include "dsp/Format/Npy.h"
 #include "dsp/Runtime/dsp_runtime.h"
 
 #include <fstream>

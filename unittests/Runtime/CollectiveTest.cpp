@@ -3,8 +3,8 @@
 #include "TestUtil.h"
 
 #include "dsp/Format/Layout.h"
+#include "dsp/Format/Npy.h"
 #include "dsp/Runtime/Communicator.h"
-#include "dsp/Runtime/Npy.h"
 #include "dsp/Runtime/RankGroup.h"
 #include "dsp/Runtime/dsp_runtime.h"
 

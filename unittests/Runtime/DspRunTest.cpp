@@ -8,7 +8,7 @@
 
 #include "TestUtil.h"
 
-#include "dsp/Runtime/Npy.h"
+#include "dsp/Format/Npy.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 
 #include "TestUtil.h"
 
-#include "dsp/Runtime/Npy.h"
+#include "dsp/Format/Npy.h"
 
 #include <chrono>
 #include <fcntl.h>

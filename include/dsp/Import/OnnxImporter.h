@@ -17,6 +17,11 @@ struct OnnxImportOptions {
   bool loadWeights = true;
   /// Shapes for graph inputs with symbolic dims, by input name.
   llvm::StringMap<std::vector<int64_t>> inputShapes;
+  /// Graph inputs imported as constants, by input name: the resolved path
+  /// of the .npy file that holds each one's value. Shapes that depend on
+  /// such an input (NonZero of a text mask) then fold while the model is
+  /// read.
+  llvm::StringMap<std::string> frozenInputs;
 };
 
 /// Imports the ONNX model at `path` (binary protobuf, or ONNX's textual
@@ -29,6 +34,11 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &context, StringRef path,
 /// Parses `--input-shape=NAME:D0xD1x...` values into `options`.
 LogicalResult parseInputShapes(ArrayRef<std::string> specs,
                                OnnxImportOptions &options, std::string &error);
+
+/// Parses `--freeze-input=NAME=@FILE.npy` values into `options`, resolving
+/// each file's path.
+LogicalResult parseFrozenInputs(ArrayRef<std::string> specs,
+                                OnnxImportOptions &options, std::string &error);
 
 } // namespace mlir::dsp
 

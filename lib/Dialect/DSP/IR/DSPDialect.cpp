@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPDialect.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Dialect/DSP/IR/ProgramDType.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -196,6 +197,23 @@ void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings) {
   SmallVector<Attribute> entries(shardings.begin(), shardings.end());
   op->setAttr(DSPDialect::kShardingAttrName,
               ArrayAttr::get(op->getContext(), entries));
+}
+
+std::optional<::dsp::program::DType> programDType(Type elementType) {
+  namespace program = ::dsp::program;
+  if (elementType.isF32())
+    return program::F32;
+  if (elementType.isF16())
+    return program::F16;
+  if (elementType.isBF16())
+    return program::BF16;
+  if (elementType.isInteger(64))
+    return program::I64;
+  if (elementType.isInteger(32))
+    return program::I32;
+  if (elementType.isInteger(1))
+    return program::BOOL;
+  return std::nullopt;
 }
 
 } // namespace mlir::dsp

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dsp/Runtime/Npy.h"
+#include "dsp/Format/Npy.h"
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/FileIO.h"

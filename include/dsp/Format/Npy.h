@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef DSP_RUNTIME_NPY_H
-#define DSP_RUNTIME_NPY_H
+#ifndef DSP_FORMAT_NPY_H
+#define DSP_FORMAT_NPY_H
 
 #include "dsp/Format/Program.pb.h"
 
@@ -40,4 +40,4 @@ std::string write(const std::string &path, dsp::program::DType dtype,
 } // namespace npy
 } // namespace dsp
 
-#endif // DSP_RUNTIME_NPY_H
+#endif // DSP_FORMAT_NPY_H
