@@ -24,7 +24,7 @@ ShardingChoices::ShardingChoices(func::FuncOp function,
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
-        if (!isModelData(result))
+        if (!planned.isFromModelData(result))
           largestActivation =
               std::max(largestActivation, type.getNumElements());
   });
@@ -72,6 +72,10 @@ double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
   std::optional<Reshard> reshard = reshardFor(type, from, to, costModel.ranks);
   if (!reshard)
     return 0;
+  // Every rank can compute the part it needs of a value from model data,
+  // or all of it and slice that: moving one is never a plan.
+  if (planned.isFromModelData(value))
+    return std::numeric_limits<double>::infinity();
   // A switch between factors of one dim that no view lowers is not a plan.
   if (from.isSplit() && to.isSplit() && from.getDim() == to.getDim() &&
       !viewFactorSwitch(type, from, to, costModel.ranks))
@@ -152,10 +156,13 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
     }
   }
   // Distribute every op that has a sequence or batch factor; the
-  // restricted ops of the classic strategies have no other choice.
-  bool forced = constraint.only.has_value() ||
-                (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
-                 !allowReplication);
+  // restricted ops of the classic strategies have no other choice. Ops on
+  // model data alone keep the replicated choice, which every reader can
+  // slice.
+  bool forced = !planned.isFromModelData(op->getResult(0)) &&
+                (constraint.only.has_value() ||
+                 (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
+                  !allowReplication));
   if (!forced || strategies.empty())
     strategies.insert(strategies.begin(), replicated);
   return strategies;
