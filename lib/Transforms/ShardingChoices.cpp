@@ -24,7 +24,7 @@ ShardingChoices::ShardingChoices(func::FuncOp function,
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
-        if (!planned.isFromModelData(result))
+        if (!isModelData(result))
           largestActivation =
               std::max(largestActivation, type.getNumElements());
   });
@@ -72,10 +72,6 @@ double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
   std::optional<Reshard> reshard = reshardFor(type, from, to, costModel.ranks);
   if (!reshard)
     return 0;
-  // Every rank can compute the part it needs of a value from model data,
-  // or all of it and slice that: moving one is never a plan.
-  if (planned.isFromModelData(value))
-    return std::numeric_limits<double>::infinity();
   // A switch between factors of one dim that no view lowers is not a plan.
   if (from.isSplit() && to.isSplit() && from.getDim() == to.getDim() &&
       !viewFactorSwitch(type, from, to, costModel.ranks))
@@ -95,7 +91,11 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
     replicated.operands.push_back(ShardingAttr::getReplicated(context));
   replicated.result = ShardingAttr::getReplicated(context);
   replicated.seconds = costModel.computeSeconds(flops);
-  if (!constraints.distributes() || ranks == 1)
+  // An op on model data alone runs whole on every rank, like the model data
+  // it reads: each reader slices the part it needs, so its value never moves
+  // and never ties its readers' choices together.
+  if (!constraints.distributes() || ranks == 1 ||
+      planned.isFromModelData(op->getResult(0)))
     return {replicated};
 
   RuleTensors tensors = tensorsOf(op, rule);
@@ -156,13 +156,10 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
     }
   }
   // Distribute every op that has a sequence or batch factor; the
-  // restricted ops of the classic strategies have no other choice. Ops on
-  // model data alone keep the replicated choice, which every reader can
-  // slice.
-  bool forced = !planned.isFromModelData(op->getResult(0)) &&
-                (constraint.only.has_value() ||
-                 (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
-                  !allowReplication));
+  // restricted ops of the classic strategies have no other choice.
+  bool forced = constraint.only.has_value() ||
+                (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
+                 !allowReplication);
   if (!forced || strategies.empty())
     strategies.insert(strategies.begin(), replicated);
   return strategies;
@@ -218,7 +215,7 @@ void ShardingChoices::addReads() {
   llvm::MapVector<Value, SmallVector<OpOperand *>> readers;
   for (Operation *op : planned.getOps())
     for (OpOperand &operand : op->getOpOperands())
-      if (!isModelData(operand.get()))
+      if (!planned.isFromModelData(operand.get()))
         readers[operand.get()].push_back(&operand);
   auto needOf = [&](OpOperand *operand, const OpStrategy &s) {
     return s.operands[operand->getOperandNumber()];
@@ -257,7 +254,7 @@ void ShardingChoices::addReads() {
   auto replicated = ShardingAttr::getReplicated(function.getContext());
   for (Value value :
        function.getBody().front().getTerminator()->getOperands()) {
-    if (isModelData(value))
+    if (planned.isFromModelData(value))
       continue;
     SmallVector<ShardingAttr> from = producerChoices(value);
     std::vector<double> diagonal(from.size() * from.size(), 0.0);

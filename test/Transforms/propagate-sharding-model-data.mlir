@@ -1,32 +1,31 @@
 // A rotary table computed from constants alone (positions times
 // frequencies, then cos and sin) feeds the Q and K of an attention. No input
-// reaches it, so every rank computes the part of it that it reads, or all of
-// it and slices that: whatever the strategy, no collective moves the table
-// (before, it was computed split on the sequence and all-gathered for the
-// head-sharded readers of megatron-sp).
-// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards | FileCheck %s --check-prefix=WHOLE
-// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=megatron-sp" --dsp-insert-reshards | FileCheck %s --check-prefix=WHOLE
-// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefix=PART
-// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=ulysses" --dsp-insert-reshards | FileCheck %s --check-prefix=PART
+// reaches it, so every rank computes all of it, as it holds the constants,
+// and its readers slice the part they need: whatever the strategy, no
+// collective moves the table (before, it was computed split on the sequence
+// and all-gathered for the head-sharded readers of auto and megatron-sp).
+// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards | FileCheck %s --check-prefixes=CHECK,HEADS
+// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=megatron-sp" --dsp-insert-reshards | FileCheck %s --check-prefixes=CHECK,HEADS
+// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefixes=CHECK,SEQ
+// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=ulysses" --dsp-insert-reshards | FileCheck %s --check-prefixes=CHECK,SEQ
 
-// Heads are sharded where the table is read: every rank computes all of it.
-// WHOLE-LABEL: func.func @rope(
-// WHOLE-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// WHOLE:         dsp.cos {{.*}}{dsp.sharding = [#dsp.shard<replicated>]}
-// WHOLE-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// WHOLE:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]
-// WHOLE-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// WHOLE:         return
-
-// The sequence is sharded where the table is read: every rank computes its
-// rows.
-// PART-LABEL: func.func @rope(
-// PART-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// PART:         dsp.cos {{.*}}{dsp.sharding = [#dsp.shard<dim = 0>]}
-// PART-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// PART:         dsp.attention
-// PART-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
-// PART:         return
+// CHECK-LABEL: func.func @rope(
+// CHECK-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
+// CHECK:         %[[ANGLE:.*]] = dsp.mul {{.*}}{dsp.sharding = [#dsp.shard<replicated>]} : tensor<64x1xf32>, tensor<1x16xf32> -> tensor<64x16xf32>
+// CHECK-NEXT:    %[[COS:.*]] = dsp.cos %[[ANGLE]] {dsp.sharding = [#dsp.shard<replicated>]}
+// Where Q is split on the sequence, its rows of the table are sliced; where
+// it is split on heads, the table is read whole.
+// SEQ-NEXT:      %[[ROWS:.*]] = dsp.local_slice %[[COS]] dim 0
+// HEADS-NOT:     dsp.local_slice %[[COS]]
+// CHECK:         dsp.sin %[[ANGLE]] {dsp.sharding = [#dsp.shard<replicated>]}
+// CHECK-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
+// HEADS-NOT:     dsp.local_slice %[[COS]]
+// SEQ:           dsp.mul {{.*}}, %[[ROWS]]
+// HEADS:         dsp.mul {{.*}}, %[[COS]] {dsp.sharding = [#dsp.shard<dim = 1>]}
+// CHECK-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
+// CHECK:         dsp.attention
+// CHECK-NOT:     dsp.{{all_gather|all_to_all|all_reduce|reduce_scatter}} {{.*}}tensor<64x16xf32>
+// CHECK:         return
 
 func.func @rope(%x: tensor<1x64x64xf32>) -> tensor<1x64x64xf32> {
   %wq = dsp.constant dense<0.01> : tensor<64x64xf32>
