@@ -56,6 +56,11 @@ FailureOr<PlannedOps> PlannedOps::collect(Block &body) {
       return failure();
     planned.ops.push_back(&op);
     planned.rules.try_emplace(&op, std::move(rule));
+    // Operands are defined above their users: one pass in order suffices.
+    if (llvm::all_of(op.getOperands(), [&](Value operand) {
+          return planned.isFromModelData(operand);
+        }))
+      planned.fromModelData.insert(&op);
   }
   return planned;
 }
@@ -63,6 +68,10 @@ FailureOr<PlannedOps> PlannedOps::collect(Block &body) {
 const ShardingRule *PlannedOps::ruleOf(Operation *op) const {
   auto it = rules.find(op);
   return it == rules.end() ? nullptr : &it->second;
+}
+
+bool PlannedOps::isFromModelData(Value value) const {
+  return isModelData(value) || fromModelData.contains(value.getDefiningOp());
 }
 
 FactorClasses FactorClasses::build(const PlannedOps &planned) {

@@ -159,7 +159,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   for (auto &[kind, count] : counts)
     countObject[kind] = count;
   double computeSeconds = model.computeSeconds(flopsBusiest);
-  return llvm::json::Object{
+  llvm::json::Object report{
       {"ranks", model.ranks},
       {"cost_model",
        llvm::json::Object{{"latency_s", model.latency},
@@ -178,6 +178,25 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
                                      {"flops_per_rank", flopsBusiest}}},
       {"stages", std::move(stages)},
   };
+  // A plan the solver could not prove optimal: what its cost model says of
+  // it and of the optimum.
+  bool approximate = false;
+  double modeled = 0, lowerBound = 0;
+  module.walk([&](func::FuncOp function) {
+    auto plan = function->getAttrOfType<DictionaryAttr>(
+        DSPDialect::kApproximatePlanAttrName);
+    if (!plan)
+      return;
+    approximate = true;
+    if (auto value = plan.getAs<FloatAttr>("modeled_s"))
+      modeled += value.getValueAsDouble();
+    if (auto value = plan.getAs<FloatAttr>("lower_bound_s"))
+      lowerBound += value.getValueAsDouble();
+  });
+  if (approximate)
+    report["approximation"] = llvm::json::Object{
+        {"modeled_seconds", modeled}, {"lower_bound_seconds", lowerBound}};
+  return report;
 }
 
 void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
@@ -224,6 +243,17 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
       *totals.getNumber("communication_seconds") * 1e6,
       *totals.getNumber("compute_seconds") * 1e6, flopsTotal, flopsRank,
       flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
+  if (const llvm::json::Object *approximation =
+          report.getObject("approximation")) {
+    double modeled = *approximation->getNumber("modeled_seconds");
+    double lowerBound = *approximation->getNumber("lower_bound_seconds");
+    os << llvm::format("  not proven optimal (the exact solver's tables "
+                       "would be too large): modeled %.2f us, lower bound "
+                       "%.2f us, gap at most %.1f %%\n",
+                       modeled * 1e6, lowerBound * 1e6,
+                       modeled > 0 ? (modeled - lowerBound) / modeled * 100
+                                   : 0.0);
+  }
 }
 
 void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {

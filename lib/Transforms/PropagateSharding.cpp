@@ -1,9 +1,10 @@
-//===- PropagateSharding.cpp - Choose shardings by exact cost minimum -----===//
+//===- PropagateSharding.cpp - Choose shardings by minimum cost -----------===//
 //
 // The pass checks its options and, per function, chains the units of
 // propagation: the planned ops and their rules (FactorClasses.h), what the
 // strategy allows (StrategyConstraints.h), the graph of choices and costs
-// (ShardingChoices.h) and its exact minimum (ExactSolver.h).
+// (ShardingChoices.h) and its minimum (ExactSolver.h), exact or, past the
+// solver's table limit, marked with its lower bound.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,11 +59,19 @@ LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   StrategyConstraints constraints(mode, *planned);
   ShardingChoices choices(function, *planned, classes, constraints, costModel,
                           allowReplication);
-  std::string error;
-  std::optional<CostGraph::Solution> solution = choices.getGraph().solve(error);
-  if (!solution)
-    return function.emitError(error);
-  choices.apply(*solution);
+  CostGraph::Solution solution = choices.getGraph().solve();
+  choices.apply(solution);
+  if (!solution.optimal) {
+    Builder builder(function.getContext());
+    function->setAttr(
+        DSPDialect::kApproximatePlanAttrName,
+        builder.getDictionaryAttr({
+            builder.getNamedAttr("modeled_s",
+                                 builder.getF64FloatAttr(solution.cost)),
+            builder.getNamedAttr("lower_bound_s",
+                                 builder.getF64FloatAttr(solution.lowerBound)),
+        }));
+  }
   return success();
 }
 

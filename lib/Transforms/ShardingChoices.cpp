@@ -91,7 +91,11 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
     replicated.operands.push_back(ShardingAttr::getReplicated(context));
   replicated.result = ShardingAttr::getReplicated(context);
   replicated.seconds = costModel.computeSeconds(flops);
-  if (!constraints.distributes() || ranks == 1)
+  // An op on model data alone runs whole on every rank, like the model data
+  // it reads: each reader slices the part it needs, so its value never moves
+  // and never ties its readers' choices together.
+  if (!constraints.distributes() || ranks == 1 ||
+      planned.isFromModelData(op->getResult(0)))
     return {replicated};
 
   RuleTensors tensors = tensorsOf(op, rule);
@@ -211,7 +215,7 @@ void ShardingChoices::addReads() {
   llvm::MapVector<Value, SmallVector<OpOperand *>> readers;
   for (Operation *op : planned.getOps())
     for (OpOperand &operand : op->getOpOperands())
-      if (!isModelData(operand.get()))
+      if (!planned.isFromModelData(operand.get()))
         readers[operand.get()].push_back(&operand);
   auto needOf = [&](OpOperand *operand, const OpStrategy &s) {
     return s.operands[operand->getOperandNumber()];
@@ -250,7 +254,7 @@ void ShardingChoices::addReads() {
   auto replicated = ShardingAttr::getReplicated(function.getContext());
   for (Value value :
        function.getBody().front().getTerminator()->getOperands()) {
-    if (isModelData(value))
+    if (planned.isFromModelData(value))
       continue;
     SmallVector<ShardingAttr> from = producerChoices(value);
     std::vector<double> diagonal(from.size() * from.size(), 0.0);

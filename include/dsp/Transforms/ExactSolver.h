@@ -1,4 +1,4 @@
-//===- ExactSolver.h - Exact minimum of a pairwise cost graph ---*- C++ -*-===//
+//===- ExactSolver.h - Minimum of a pairwise cost graph ---------*- C++ -*-===//
 //
 // Minimizes sum_v unary[v][x_v] + sum_(a,b) edge[x_a][x_b] over discrete
 // choices x. The general problem is NP-hard; the solver eliminates variables
@@ -6,14 +6,20 @@
 // in time exponential only in the induced width of the graph. Transformer
 // graphs -- chains of stages with residual branches -- have small width.
 //
+// Where elimination would build a table larger than the limit, the solver
+// fixes the variables that have one choice, then conditions on a cutset:
+// variables that, once fixed, leave an order that fits. It tries every
+// assignment of the cutset when that is affordable, which is still exact;
+// otherwise it improves a greedy assignment by exact eliminations over the
+// rest of the graph, and reports a lower bound from mini-bucket elimination
+// next to the cost it found. docs/sharding.md ("The solver") details both.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef DSP_TRANSFORMS_EXACTSOLVER_H
 #define DSP_TRANSFORMS_EXACTSOLVER_H
 
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <vector>
 
 namespace mlir::dsp {
@@ -34,19 +40,47 @@ public:
   struct Solution {
     std::vector<int> choices;
     double cost = 0;
+    /// Never above the minimum (nor above `cost`); equal to `cost` when
+    /// `optimal`.
+    double lowerBound = 0;
+    /// Whether `cost` is proven to be the minimum.
+    bool optimal = true;
   };
-  /// The exact minimum. Ties go to the lexicographically smallest choices
-  /// in elimination order, so the result is deterministic. Fails (returns
-  /// nullopt and sets `error`) only when an intermediate table would exceed
-  /// `maxTableEntries`.
-  std::optional<Solution> solve(std::string &error,
-                                uint64_t maxTableEntries = 1u << 24) const;
+  /// The minimum, exact whenever elimination fits tables of
+  /// `maxTableEntries` entries, directly or after conditioning on a cutset
+  /// whose every choice it can afford to try; the best assignment found and
+  /// a lower bound otherwise. Conditioning computes at most
+  /// `maxConditioningWork` table cells in all (about a second's worth by
+  /// default). Deterministic: among equal exact minima, ties go to the
+  /// smallest choices in elimination order.
+  Solution solve(uint64_t maxTableEntries = 1u << 24,
+                 double maxConditioningWork = 1u << 26) const;
 
 private:
   struct Edge {
     int a, b;
     std::vector<double> costs;
   };
+  struct Order;
+  struct Cutset;
+
+  /// The min-fill order of the variables that `fixed` leaves free (a
+  /// negative entry), and the tables eliminating them in it builds (their
+  /// entries counted up to just past `limit`).
+  Order eliminationOrder(const std::vector<int> &fixed, uint64_t limit) const;
+  /// Eliminates the free variables in `order`, the others at their `fixed`
+  /// choice. Exact when no table exceeds `maxTableEntries`; otherwise the
+  /// tables of a variable are split into mini-buckets that fit, which gives
+  /// a lower bound and a greedy assignment.
+  Solution eliminate(const std::vector<int> &fixed, const Order &order,
+                     uint64_t maxTableEntries) const;
+  /// Variables that, once fixed, leave an order of the other free ones
+  /// whose tables fit `limit`.
+  Cutset cutsetFor(std::vector<int> fixed, uint64_t limit) const;
+  /// `solve` past the limit: conditions on a cutset.
+  Solution solveByConditioning(std::vector<int> fixed, uint64_t maxTableEntries,
+                               double maxConditioningWork) const;
+
   std::vector<std::vector<double>> unary;
   std::vector<Edge> edges;
 };

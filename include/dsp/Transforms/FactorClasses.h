@@ -52,10 +52,16 @@ public:
   ArrayRef<Operation *> getOps() const { return ops; }
   /// The rule of `op`, or null for an op that is not planned.
   const ShardingRule *ruleOf(Operation *op) const;
+  /// Whether `value` is model data or computed from model data alone (a
+  /// rotary table, a mask, position ids): no input of the function reaches
+  /// it, so every rank can compute whichever part of it it needs.
+  bool isFromModelData(Value value) const;
 
 private:
   SmallVector<Operation *> ops;
   DenseMap<Operation *, ShardingRule> rules;
+  /// The planned ops whose operands are all from model data.
+  DenseSet<Operation *> fromModelData;
 };
 
 /// Identifies factor places that must be sharded together or not at all,

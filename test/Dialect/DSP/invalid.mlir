@@ -660,6 +660,12 @@ func.func @group_on_function() attributes {dsp.group = #dsp.group<ranks = 4>} {
 
 // -----
 
+// expected-error @below {{'dsp.approximate_plan' must be a dictionary on a function}}
+module attributes {dsp.approximate_plan = {modeled_s = 1.0 : f64}} {
+}
+
+// -----
+
 func.func @sharding_not_array(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   // expected-error @below {{'dsp.sharding' must be an array with one #dsp.shard per result (1)}}
   %0 = dsp.neg %x {dsp.sharding = #dsp.shard<replicated>} : tensor<4x8xf32>

@@ -52,6 +52,13 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a dictionary on the module";
     return success();
   }
+  if (attribute.getName() == kApproximatePlanAttrName) {
+    if (!isa<FunctionOpInterface>(op) ||
+        !isa<DictionaryAttr>(attribute.getValue()))
+      return op->emitError() << "'" << kApproximatePlanAttrName
+                             << "' must be a dictionary on a function";
+    return success();
+  }
   if (attribute.getName() == kReadShardingAttrName) {
     auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
     auto type = op->getNumResults() == 1

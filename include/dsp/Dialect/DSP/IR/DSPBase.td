@@ -55,6 +55,13 @@ def DSP_Dialect : Dialect {
     /// made with (a dictionary of latency_s, bus_bandwidth, flops_per_second).
     static constexpr ::llvm::StringLiteral kCostModelAttrName =
         "dsp.cost_model";
+    /// Name of the function attribute that sharding propagation leaves
+    /// where the plan is not proven optimal (its solver's tables would
+    /// exceed the limit): a dictionary of the modeled cost of the plan found
+    /// and a lower bound on the optimum, both in seconds (modeled_s,
+    /// lower_bound_s).
+    static constexpr ::llvm::StringLiteral kApproximatePlanAttrName =
+        "dsp.approximate_plan";
   }];
 }
 
