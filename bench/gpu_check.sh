@@ -20,7 +20,8 @@
 # (the runtime build, default $OUT/build), DSP_PYTHON (with torch and numpy,
 # default python3), DSP_BLOCK_DEVICE (cuda, or cpu to try the block stage
 # without a GPU on the cpu programs), DSP_BLOCK_REPEAT (timed runs, default
-# 20), DSP_BLOCK_THREADS (CPU threads of both runtimes on the cpu device).
+# 20), DSP_BLOCK_MODES (the PyTorch modes, default "eager compile"),
+# DSP_BLOCK_THREADS (CPU threads of both runtimes on the cpu device).
 # Usage: bench/gpu_check.sh [PROGRAMS]
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +33,7 @@ stages=${DSP_GPU_STAGES:-probe build units models block}
 python=${DSP_PYTHON:-python3}
 block_device=${DSP_BLOCK_DEVICE:-cuda}
 block_repeat=${DSP_BLOCK_REPEAT:-20}
+block_modes=${DSP_BLOCK_MODES:-eager compile}
 block_threads=${DSP_BLOCK_THREADS:-}
 mkdir -p "$out"
 summary="$out/summary.txt"
@@ -43,7 +45,7 @@ summary="$out/summary.txt"
 stage() {
   local name=$1 seconds=$2 start=$SECONDS status
   [[ " $stages " == *" $name "* ]] || return 0
-  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs python block_device block_repeat block_threads); $name" \
+  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs python block_device block_repeat block_modes block_threads); $name" \
     >"$out/$name.log" 2>&1
   status=$?
   local result=passed
@@ -160,13 +162,15 @@ block() {
       --output=@"$work/dsp.$dtype.npy" --print-statistics || failed=1
     report
   done
-  # Eager first: torch.compile takes longest and may not finish in time.
-  for mode in "eager --breakdown" compile; do
+  # Eager first, with the time per op kind: torch.compile takes longest
+  # and may not finish in time.
+  for mode in $block_modes; do
+    local breakdown=()
+    [ "$mode" = eager ] && breakdown=(--breakdown)
     echo "== PyTorch $mode"
-    # shellcheck disable=SC2086 # the mode and its options are words
     "$python" "$root/bench/stdit_torch.py" "$dir/stdit_block.weights.json" \
       --out-dir="$work" --device="$block_device" "${threads[@]}" \
-      --repeat="$block_repeat" --modes=$mode || failed=1
+      --repeat="$block_repeat" --modes="$mode" "${breakdown[@]}" || failed=1
     report
   done
   cat "$out/block.md"
