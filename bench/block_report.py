@@ -111,8 +111,8 @@ def markdown(report):
         f"- block: {json.dumps(sizes)}" if sizes else "- block: -",
         f"- PyTorch {report['torch'].get('torch')}, attention "
         f"{report['torch'].get('attention')}; TF32 off in f32",
-        f"- outputs against {os.path.basename(report['reference'] or '-')}: max |out - ref| / "
-        f"max |ref|, limits f32 1e-4, bf16 2e-2", "",
+        f"- outputs against {os.path.basename(report['reference'] or '-')}:"
+        " max |out - ref| / max |ref|, limits f32 1e-4, bf16 2e-2", "",
         "| dtype | runtime | median ms | DSP / this | error | within limit |",
         "| --- | --- | --- | --- | --- | --- |"]
     for key, row in report["rows"].items():
