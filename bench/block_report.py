@@ -123,12 +123,12 @@ def markdown(report):
             continue
         ratio = report["rows"].get(f"dsp.{dtype}", {}).get(f"ratio_{runtime}")
         error = row.get("error")
+        within = "" if error is None else (
+            "yes" if row["within_limit"] else "NO")
         lines.append(
             f"| {dtype} | {runtime} | {row['median_ms']:.3f} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} | "
-            f"{'' if error is None else f'{error:.2e}'} | "
-            f"{'' if error is None else 'yes' if row['within_limit'] else 'NO'}"
-            " |")
+            f"{'' if error is None else f'{error:.2e}'} | {within} |")
     copy = report["input_copy_ms"]
     if copy is not None:
         lines += ["", f"dsp-run's time per run includes copying the inputs "
@@ -150,7 +150,10 @@ def markdown(report):
                          f"run: {counts}; replayed CUDA graphs time only "
                          "the whole run)")
         breakdown = report["breakdown"].get(dtype)
-        if breakdown:
+        if breakdown and "failure" in breakdown:
+            lines.append(f"- PyTorch eager {dtype}: not measured: "
+                         f"{breakdown['failure']}")
+        elif breakdown:
             kinds = breakdown["eager_op_kinds_ms"]
             lines.append(f"- PyTorch eager {dtype}: {shares(kinds)}")
             lines.append(
