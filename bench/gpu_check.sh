@@ -8,9 +8,20 @@
 #   4. models  every program of PROGRAMS (made by bench/gpu_programs.sh:
 #              targets cpu and cuda, f32 and bf16, 1 and 4 ranks) on
 #              --backend=cuda with local ranks, checked against its
-#              reference output.
+#              reference output;
+#   5. block   the ST-DiT block of PROGRAMS/block (Open-Sora size: B1 T16
+#              S1024 C1152) timed in dsp-run, f32 and bf16, against the
+#              same block in PyTorch eager and torch.compile on the same
+#              weights (bench/stdit_torch.py), outputs compared; the results
+#              go to $OUT/block.json and $OUT/block.md as they are measured.
 # Each stage writes its log under $OUT (default ./gpu-check) as soon as it
 # ends, and a line to $OUT/summary.txt.
+# Settings: DSP_GPU_STAGES (the stages to run, default all), DSP_GPU_BUILD
+# (the runtime build, default $OUT/build), DSP_PYTHON (with torch and numpy,
+# default python3), DSP_BLOCK_DEVICE (cuda, or cpu to try the block stage
+# without a GPU on the cpu programs), DSP_BLOCK_REPEAT (timed runs, default
+# 20), DSP_BLOCK_MODES (the PyTorch modes, default "eager compile"),
+# DSP_BLOCK_THREADS (CPU threads of both runtimes on the cpu device).
 # Usage: bench/gpu_check.sh [PROGRAMS]
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,15 +29,23 @@ programs=${1:-}
 out=${OUT:-$PWD/gpu-check}
 build=${DSP_GPU_BUILD:-$out/build}
 jobs=${DSP_BUILD_JOBS:-$(nproc)}
+stages=${DSP_GPU_STAGES:-probe build units models block}
+python=${DSP_PYTHON:-python3}
+block_device=${DSP_BLOCK_DEVICE:-cuda}
+block_repeat=${DSP_BLOCK_REPEAT:-20}
+block_modes=${DSP_BLOCK_MODES:-eager compile}
+block_threads=${DSP_BLOCK_THREADS:-}
 mkdir -p "$out"
 summary="$out/summary.txt"
 : >"$summary"
 
 # Runs stage NAME (a shell function) with its output in $out/NAME.log,
-# stopped after SECONDS; records the result in the summary.
+# stopped after SECONDS; records the result in the summary. A stage not in
+# $stages passes without running.
 stage() {
   local name=$1 seconds=$2 start=$SECONDS status
-  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs); $name" \
+  [[ " $stages " == *" $name "* ]] || return 0
+  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs python block_device block_repeat block_modes block_threads); $name" \
     >"$out/$name.log" 2>&1
   status=$?
   local result=passed
@@ -111,8 +130,56 @@ models() {
   [ "$failed" -eq 0 ]
 }
 
+block() {
+  local dir=$programs/block work=$out/block failed=0
+  if [ -z "$programs" ] || [ ! -f "$dir/stdit_block.options" ]; then
+    echo "no block programs in '$dir' (bench/gpu_programs.sh makes them)"
+    return 0
+  fi
+  rm -rf "$work" && mkdir -p "$work"
+  local device_name=cpu threads=()
+  [ "$block_device" = cuda ] &&
+    device_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+  [ -n "$block_threads" ] && threads=(--threads="$block_threads")
+  report() {
+    "$python" "$root/bench/block_report.py" "$work" --report-dir="$out" \
+      --device-name="$device_name" --dsp-warmup=3 "$@"
+  }
+  # The weights and inputs come from their seed: the programs check the
+  # weight file against the checksum recorded when they were compiled.
+  # shellcheck disable=SC2046 # the options are words
+  "$python" "$root/scripts/gen_stdit.py" $(cat "$dir/stdit_block.options") \
+    --data-only -o "$dir/stdit_block.onnx" || return 1
+  for dtype in f32 bf16; do
+    local target=$block_device
+    [ "$dtype" = bf16 ] && target+=-bf16
+    echo "== dsp-run $dtype"
+    "$build/bin/dsp-run" "$dir/stdit_block.$target.dspx" \
+      --backend="$block_device" "${threads[@]}" \
+      --input=x=@"$dir/stdit_block.input.x.npy" \
+      --input=y=@"$dir/stdit_block.input.y.npy" \
+      --repeat=$((3 + block_repeat)) --stats-json="$work/dsp.$dtype.json" \
+      --output=@"$work/dsp.$dtype.npy" --print-statistics || failed=1
+    report
+  done
+  # Eager first, with the time per op kind: torch.compile takes longest
+  # and may not finish in time.
+  for mode in $block_modes; do
+    local breakdown=()
+    [ "$mode" = eager ] && breakdown=(--breakdown)
+    echo "== PyTorch $mode"
+    "$python" "$root/bench/stdit_torch.py" "$dir/stdit_block.weights.json" \
+      --out-dir="$work" --device="$block_device" "${threads[@]}" \
+      --repeat="$block_repeat" --modes="$mode" "${breakdown[@]}" || failed=1
+    report
+  done
+  cat "$out/block.md"
+  report --check && [ "$failed" -eq 0 ]
+}
+
 stage probe 30
 stage build 180 || { echo "the build failed: see $out/build.log" | tee -a "$summary"; exit 1; }
 stage units 120
 stage models 120
+stage block 150
 echo "summary: $summary"

@@ -5,11 +5,20 @@
 # kernel), NAME.rN.cuda.dspx (target cuda: element-wise chains as generated
 # kernels) and NAME.rN.cuda-bf16.dspx (the same in bf16), next to copies of
 # its inputs (NAME.input.INPUT.npy) and reference output (NAME.output.npy).
+# In OUTPUT_FOLDER/block, the ST-DiT block that gpu_check.sh's block stage
+# times (scripts/gen_stdit.py with the options in $DSP_BLOCK_OPTIONS, by
+# default the Open-Sora-size block) as stdit_block.TARGET.dspx for targets
+# cpu, cpu-bf16, cuda and cuda-bf16 at 1 rank: the programs name the
+# model's external weight file (--weights=reference) instead of holding it,
+# and the file is left out of the folder, so the folder stays small; the
+# block stage regenerates it from stdit_block.options.
 # Usage: bench/gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:?usage: gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]}
 dsp_opt=${2:-$root/build/bin/dsp-opt}
+python=${DSP_PYTHON:-$root/.venv/bin/python}
+block_options=${DSP_BLOCK_OPTIONS:---preset opensora --layers 1 --seed 0}
 mkdir -p "$out"
 for model in "$root"/examples/*.onnx; do
   name=$(basename "$model" .onnx)
@@ -25,4 +34,19 @@ for model in "$root"/examples/*.onnx; do
   cp "$root/examples/$name".input.*.npy "$root/examples/$name.output.npy" \
     "$out/"
 done
-echo "wrote $(ls "$out"/*.dspx | wc -l) programs to $out"
+
+block=$out/block
+rm -rf "$block" && mkdir -p "$block"
+echo "$block_options" >"$block/stdit_block.options"
+# shellcheck disable=SC2086 # the options are words
+"$python" "$root/scripts/gen_stdit.py" $block_options --external-data \
+  -o "$block/stdit_block.onnx"
+for target in cpu cpu-bf16 cuda cuda-bf16; do
+  pipeline="ranks=1 strategy=auto target=${target%-bf16}"
+  [ "$target" = "${target%-bf16}" ] || pipeline+=" dtype=bf16"
+  "$dsp_opt" "$block/stdit_block.onnx" --dsp-pipeline="$pipeline" \
+    --weights=reference --emit=program -o "$block/stdit_block.$target.dspx"
+done
+rm "$block/stdit_block.onnx" "$block/stdit_block.onnx.data"
+echo "wrote $(ls "$out"/*.dspx | wc -l) programs to $out and" \
+  "$(ls "$block"/*.dspx | wc -l) to $block"

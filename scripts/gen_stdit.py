@@ -43,16 +43,28 @@ Examples::
 With ``--reference`` the script also writes ``OUT.input.x.npy``,
 ``OUT.input.y.npy`` (one file per graph input, named after it) and
 ``OUT.output.npy``, the output ONNX Runtime (CPU) computes for them.
+
+With ``--data-only`` it writes no model, only what a run of a model made
+with ``--external-data`` needs besides it, with numpy alone (no ``onnx``):
+the external weight file ``OUT.onnx.data``, byte for byte the one
+``--external-data`` writes for the same options, its index
+``OUT.weights.json`` (each weight's offset, shape and dtype; the values of
+weights too small for the file) and the inputs ``OUT.input.<name>.npy``
+that ``--reference`` writes. A program compiled with
+``dsp-opt --weights=reference`` then runs on a machine the weights never
+travelled to::
+
+    python scripts/gen_stdit.py --preset opensora --layers 1 --data-only \
+        -o programs/stdit_block.onnx
 """
 
 import argparse
+import json
 import math
 import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 # Named size presets; explicit options override them.
 PRESETS = {
@@ -72,6 +84,8 @@ PRESETS = {
 EXTERNAL_THRESHOLD = 1024
 # Alignment of tensors in the external data file.
 EXTERNAL_ALIGNMENT = 64
+# Epsilon of every layer norm, as Open-Sora sets it.
+LAYER_NORM_EPSILON = 1e-6
 
 
 class GraphBuilder:
@@ -90,20 +104,17 @@ class GraphBuilder:
         return f"{prefix}_{self.counter}"
 
     def node(self, op_type, inputs, name, num_outputs=1, **attrs):
-        """Adds a node named `name`; returns its output name(s)."""
+        """Adds a node named `name`; returns its output name(s). Nodes are
+        kept as plain tuples, so that the weights can be made without the
+        onnx package."""
         outputs = [f"{name}_output_{i}" for i in range(num_outputs)]
-        self.nodes.append(
-            helper.make_node(op_type, inputs, outputs, name=name, **attrs))
+        self.nodes.append((op_type, inputs, outputs, name, attrs))
         return outputs[0] if num_outputs == 1 else outputs
 
     def constant(self, name, value, dtype=np.float32):
         """A scalar or small constant as a Constant node."""
-        array = np.asarray(value, dtype=dtype)
-        out = f"{name}_output_0"
-        self.nodes.append(helper.make_node(
-            "Constant", [], [out], name=name,
-            value=numpy_helper.from_array(array, name=f"{name}_value")))
-        return out
+        return self.node("Constant", [], name,
+                         value=np.asarray(value, dtype=dtype))
 
     def shape(self, name, dims):
         """An int64 shape initializer, as exporters write static shapes."""
@@ -157,7 +168,7 @@ class StdiTGenerator:
         g, c = self.g, self.args.hidden
         scale = g.weight(f"{prefix}.weight", (c,), "ones")
         bias = g.weight(f"{prefix}.bias", (c,), "zeros")
-        eps = 1e-6
+        eps = LAYER_NORM_EPSILON
         if self.args.opset >= 17:
             return g.node("LayerNormalization", [x, scale, bias],
                           f"/{prefix}/LayerNormalization", axis=-1,
@@ -305,8 +316,18 @@ class StdiTGenerator:
         h = self.reshape(f"{p}.from_mlp", h, [b, t, s, c])
         return g.node("Add", [x, h], f"/{p}/Add_3")
 
-    def build(self):
-        """The ONNX model (weights inline or as arrays still to place)."""
+    def build_blocks(self):
+        """Builds every block: the nodes and the initializers, which are
+        drawn from the seeded generator in this order."""
+        x = "x"
+        for i in range(self.args.layers):
+            x = self.block(i, x, "y")
+        self.g.nodes.append(("Identity", [x], ["out"], "/Identity", {}))
+
+    def to_onnx(self):
+        """The ONNX model of the built blocks, without initializers."""
+        from onnx import TensorProto, helper, numpy_helper
+
         a = self.args
         x_info = helper.make_tensor_value_info(
             "x", TensorProto.FLOAT, [a.batch, a.frames, a.patches, a.hidden])
@@ -314,12 +335,14 @@ class StdiTGenerator:
             "y", TensorProto.FLOAT, [a.batch, a.text_len, a.hidden])
         out_info = helper.make_tensor_value_info(
             "out", TensorProto.FLOAT, [a.batch, a.frames, a.patches, a.hidden])
-        x = "x"
-        for i in range(a.layers):
-            x = self.block(i, x, "y")
-        self.g.nodes.append(
-            helper.make_node("Identity", [x], ["out"], name="/Identity"))
-        graph = helper.make_graph(self.g.nodes, "stdit", [x_info, y_info],
+        nodes = []
+        for op_type, inputs, outputs, name, attrs in self.g.nodes:
+            attrs = {key: numpy_helper.from_array(value, name=f"{name}_value")
+                     if isinstance(value, np.ndarray) else value
+                     for key, value in attrs.items()}
+            nodes.append(helper.make_node(op_type, inputs, outputs, name=name,
+                                          **attrs))
+        graph = helper.make_graph(nodes, "stdit", [x_info, y_info],
                                   [out_info])
         model = helper.make_model(
             graph, producer_name="dsp-gen-stdit",
@@ -330,52 +353,131 @@ class StdiTGenerator:
         return model
 
 
-def place_initializers(model, initializers, out_path, external):
-    """Adds the initializers to `model`: inline, or (large ones) in an
-    external data file OUT.onnx.data next to the model. Zero weights given
-    as (shape, dtype) are not written at all: the file is extended with a
-    seek, so it stays sparse."""
-    graph = model.graph
-    data_name = os.path.basename(out_path) + ".data"
-    data_path = os.path.join(os.path.dirname(out_path) or ".", data_name)
-    data_file = open(data_path, "wb") if external else None
+def data_path_of(out_path):
+    """The external data file OUT.onnx.data next to the model OUT.onnx."""
+    return out_path + ".data"
+
+
+def layout_initializers(initializers, external):
+    """(name, value, offset) for each initializer: its offset in the
+    external data file, or None where it stays inline in the model. Zero
+    weights are given as (shape, dtype)."""
+    layout = []
     offset = 0
-    try:
-        for name, value in initializers:
-            if isinstance(value, tuple):
-                shape, dtype = value
-                nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-                array = None
-            else:
-                shape, dtype = value.shape, value.dtype
-                nbytes = value.nbytes
-                array = value
-            if not external or nbytes < EXTERNAL_THRESHOLD:
-                if array is None:
-                    array = np.zeros(shape, dtype=dtype)
-                graph.initializer.append(
-                    numpy_helper.from_array(array, name=name))
+    for name, value in initializers:
+        if isinstance(value, tuple):
+            nbytes = int(np.prod(value[0])) * np.dtype(value[1]).itemsize
+        else:
+            nbytes = value.nbytes
+        if not external or nbytes < EXTERNAL_THRESHOLD:
+            layout.append((name, value, None))
+            continue
+        offset = -(-offset // EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT
+        layout.append((name, value, offset))
+        offset += nbytes
+    return layout
+
+
+def shape_and_dtype(value):
+    """The shape and dtype of an array or of a zero weight's (shape, dtype)."""
+    if isinstance(value, tuple):
+        return tuple(value[0]), np.dtype(value[1])
+    return value.shape, value.dtype
+
+
+def value_array(value):
+    """The array of an initializer, zero weights made whole."""
+    if isinstance(value, tuple):
+        return np.zeros(value[0], dtype=value[1])
+    return value
+
+
+def write_external_data(data_path, layout):
+    """Writes the external tensors of `layout` to `data_path`. Zero weights
+    are not written at all: the file is extended with a seek, so it stays
+    sparse."""
+    end = 0
+    with open(data_path, "wb") as data_file:
+        for _, value, offset in layout:
+            if offset is None:
                 continue
-            offset = -(-offset // EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT
-            tensor = TensorProto()
-            tensor.name = name
-            tensor.dims.extend(shape)
-            tensor.data_type = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-            tensor.data_location = TensorProto.EXTERNAL
-            for key, val in (("location", data_name), ("offset", offset),
-                             ("length", nbytes)):
-                entry = tensor.external_data.add()
-                entry.key, entry.value = key, str(val)
-            if array is not None:
+            shape, dtype = shape_and_dtype(value)
+            end = offset + int(np.prod(shape)) * dtype.itemsize
+            if not isinstance(value, tuple):
                 data_file.seek(offset)
-                data_file.write(np.ascontiguousarray(array).tobytes())
-            offset += nbytes
-            graph.initializer.append(tensor)
-        if data_file is not None:
-            data_file.truncate(offset)
-    finally:
-        if data_file is not None:
-            data_file.close()
+                data_file.write(np.ascontiguousarray(value).tobytes())
+        data_file.truncate(end)
+
+
+def place_initializers(model, layout, data_name):
+    """Adds the initializers of `layout` to `model`: inline, or as
+    references into the external data file `data_name`."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    for name, value, offset in layout:
+        if offset is None:
+            graph.initializer.append(
+                numpy_helper.from_array(value_array(value), name=name))
+            continue
+        shape, dtype = shape_and_dtype(value)
+        tensor = TensorProto()
+        tensor.name = name
+        tensor.dims.extend(shape)
+        tensor.data_type = helper.np_dtype_to_tensor_dtype(dtype)
+        tensor.data_location = TensorProto.EXTERNAL
+        for key, val in (("location", data_name), ("offset", offset),
+                         ("length", int(np.prod(shape)) * dtype.itemsize)):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = key, str(val)
+        graph.initializer.append(tensor)
+
+
+def base_of(out_path):
+    """OUT of OUT.onnx: the prefix of every file written beside the model."""
+    return out_path[:-len(".onnx")] if out_path.endswith(".onnx") else out_path
+
+
+def write_weight_index(out_path, args, layout):
+    """Writes OUT.weights.json: the sizes of the model and, for each float
+    weight, its offset in the external data file with its shape and dtype,
+    or its values where it is too small for the file."""
+    weights = {}
+    for name, value, offset in layout:
+        shape, dtype = shape_and_dtype(value)
+        if dtype != np.float32:
+            continue
+        entry = {"shape": list(shape), "dtype": "float32"}
+        if offset is None:
+            entry["values"] = value_array(value).ravel().tolist()
+        else:
+            entry["offset"] = offset
+        weights[name] = entry
+    sizes = {key: getattr(args, key) for key in (
+        "layers", "batch", "frames", "patches", "hidden", "heads", "text_len",
+        "mlp_ratio", "gelu", "seed")}
+    index = {"data": os.path.basename(data_path_of(out_path)),
+             "layer_norm_epsilon": LAYER_NORM_EPSILON, "sizes": sizes,
+             "weights": weights}
+    path = base_of(out_path) + ".weights.json"
+    with open(path, "w") as index_file:
+        json.dump(index, index_file)
+    return path
+
+
+def reference_inputs(args):
+    """The seeded random inputs x and y of the reference run."""
+    rng = np.random.default_rng(args.seed + 1)
+    shapes = (("x", (args.batch, args.frames, args.patches, args.hidden)),
+              ("y", (args.batch, args.text_len, args.hidden)))
+    return {name: rng.standard_normal(shape).astype(np.float32)
+            for name, shape in shapes}
+
+
+def write_inputs(out_path, inputs):
+    """Writes OUT.input.<name>.npy for each input."""
+    for name, array in inputs.items():
+        np.save(f"{base_of(out_path)}.input.{name}.npy", array)
 
 
 def write_reference(out_path, args):
@@ -383,17 +485,14 @@ def write_reference(out_path, args):
     OUT.input.<name>.npy for each input and OUT.output.npy."""
     import onnxruntime as ort
 
-    rng = np.random.default_rng(args.seed + 1)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(out_path, options,
                                    providers=["CPUExecutionProvider"])
-    base = out_path[:-len(".onnx")] if out_path.endswith(".onnx") else out_path
-    feeds = {}
-    for info in session.get_inputs():
-        feeds[info.name] = rng.standard_normal(info.shape).astype(np.float32)
-        np.save(f"{base}.input.{info.name}.npy", feeds[info.name])
+    feeds = reference_inputs(args)
+    write_inputs(out_path, feeds)
     (output,) = session.run(None, feeds)
+    base = base_of(out_path)
     np.save(f"{base}.output.npy", output)
     return base
 
@@ -435,6 +534,11 @@ def parse_args(argv):
     parser.add_argument("--reference", action="store_true",
                         help="also write OUT.input.<name>.npy and "
                              "OUT.output.npy computed with ONNX Runtime")
+    parser.add_argument("--data-only", action="store_true",
+                        help="write no model, only the external data file "
+                             "OUT.onnx.data that --external-data writes, "
+                             "its index OUT.weights.json and the inputs "
+                             "OUT.input.<name>.npy; needs only numpy")
     args = parser.parse_args(argv)
 
     for key, value in PRESETS[args.preset].items():
@@ -451,17 +555,33 @@ def parse_args(argv):
         parser.error("--opset must be in 13..21")
     if args.reference and args.zero_weights:
         parser.error("--reference needs real weights (drop --zero-weights)")
+    if args.data_only and args.reference:
+        parser.error("--reference needs the model (drop --data-only)")
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     generator = StdiTGenerator(args)
-    model = generator.build()
+    generator.build_blocks()
     out = args.output
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    place_initializers(model, generator.g.initializers, out,
-                       args.external_data)
+    external = args.external_data or args.data_only
+    layout = layout_initializers(generator.g.initializers, external)
+    if external:
+        write_external_data(data_path_of(out), layout)
+    if args.data_only:
+        index = write_weight_index(out, args, layout)
+        write_inputs(out, reference_inputs(args))
+        print(f"{data_path_of(out)}, {index}, {base_of(out)}.input.*.npy: "
+              f"weights and inputs, seed {args.seed}")
+        return 0
+
+    import onnx
+
+    model = generator.to_onnx()
+    place_initializers(model, layout,
+                       os.path.basename(data_path_of(out)))
     onnx.save(model, out)
     onnx.checker.check_model(out)
     params = sum(int(np.prod(v[0] if isinstance(v, tuple) else v.shape))

@@ -32,6 +32,13 @@ config.substitutions.append(("%dsp_tools", config.dsp_tools_dir))
 if config.dsp_python and os.access(config.dsp_python, os.X_OK):
     config.substitutions.append(("%dsp_python", config.dsp_python))
     config.available_features.add("python-onnx")
+    # PyTorch, where that Python has it, runs the model's PyTorch twin
+    # (bench/stdit_torch.py); CI does without.
+    import subprocess
+    if subprocess.call([config.dsp_python, "-c", "import torch"],
+                       stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL) == 0:
+        config.available_features.add("torch")
 
 # Open MPI runs as root only when told so; tests use loopback transports.
 for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
