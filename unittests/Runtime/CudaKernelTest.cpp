@@ -166,6 +166,26 @@ TEST(CudaKernelTest, DataMovement) {
   expectSameOnCuda("tile", {x}, F32, {4, 3, 8}, {ints("repeats", {2, 1, 2})});
   expectSameOnCuda("tile", {i64({2}, {4, 5})}, I64, {6},
                    {ints("repeats", {3})});
+  for (const char *mode : {"constant", "reflect", "edge"})
+    expectSameOnCuda("pad", {x}, F32, {4, 5, 7},
+                     {ints("pads", {1, 0, 2, 0, 2, 1}), str("mode", mode)});
+  expectSameOnCuda("pad", {x, f32({}, {2.5f})}, F32, {2, 3, 6},
+                   {ints("pads", {0, 0, 1, 0, 0, 1}), str("mode", "constant")});
+  expectSameOnCuda("pad", {i64({2}, {4, 5})}, I64, {5},
+                   {ints("pads", {2, 1}), str("mode", "edge")});
+  // Duplicate indices: the last update wins, or all add up.
+  HostTensor indices = i64({2, 2}, {1, 1, -1, 0});
+  HostTensor updates = f32({2, 2}, {1, 2, 3, 4});
+  expectSameOnCuda("scatter_elements", {f32({3, 2}, randomFloats(6, 19)),
+                                        indices, updates},
+                   F32, {3, 2}, {ints("axis", {0})});
+  expectSameOnCuda("scatter_elements", {f32({3, 2}, randomFloats(6, 20)),
+                                        indices, updates},
+                   F32, {3, 2}, {ints("axis", {0}), str("reduction", "add")});
+  expectSameOnCuda("scatter_elements",
+                   {i64({2, 3}, {1, 2, 3, 4, 5, 6}), i64({1, 2}, {2, 2}),
+                    i64({1, 2}, {7, 8})},
+                   I64, {2, 3}, {ints("axis", {1}), str("reduction", "add")});
 }
 
 TEST(CudaKernelTest, GatherIndexOutOfRangeIsAnError) {

@@ -30,9 +30,16 @@ enum class PadMode {
 /// The mode spelled `name` ("constant", "reflect", "edge"), or nullopt.
 std::optional<PadMode> parsePadMode(std::string_view name);
 
+// The CUDA pad kernel follows the same rule on the device.
+#ifdef __CUDACC__
+#define DSP_HOST_DEVICE __host__ __device__
+#else
+#define DSP_HOST_DEVICE
+#endif
+
 /// The index of a dim of `size` elements that index `i` of the padded dim,
 /// with `begin` pad elements before the input, reads; -1 for the fill value.
-inline int64_t padSourceIndex(int64_t i, int64_t begin, int64_t size,
+DSP_HOST_DEVICE inline int64_t padSourceIndex(int64_t i, int64_t begin, int64_t size,
                               PadMode mode) {
   int64_t j = i - begin;
   if (j >= 0 && j < size)

@@ -515,7 +515,9 @@ private:
     case KernelFamily::Collective:
       return cuda::createCollectiveKernel;
     case KernelFamily::Pad:
+      return cuda::createPadKernel;
     case KernelFamily::ScatterElements:
+      return cuda::createScatterElementsKernel;
     case KernelFamily::Launch:
       return nullptr;
     }

@@ -121,6 +121,45 @@ cudaError_t launchGather(const void *data, const int64_t *indices, void *out,
                          int64_t sliceBytes, DeviceError *error, int32_t tag,
                          cudaStream_t stream);
 
+/// Pad: each output element reads the input element that
+/// format::padSourceIndex gives in every dim, or the fill value (`fill`, a
+/// device pointer to one element, or zero when null).
+struct PadGeometry {
+  int rank = 0;
+  int64_t count = 0;
+  /// format::PadMode.
+  uint8_t mode = 0;
+  int64_t out[kMaxDims] = {}, in[kMaxDims] = {}, before[kMaxDims] = {};
+};
+
+cudaError_t launchPad(const PadGeometry &geometry, size_t elementSize,
+                      const void *x, const void *fill, void *y,
+                      cudaStream_t stream);
+
+/// ScatterElements into `out` (already a copy of the data): the update at
+/// each position of `indices` (shape `indices`, `rank` dims) goes to the
+/// same position with the index along `axis` (negative from the end),
+/// replacing or added to (F32 or I64) what is there. One thread walks the
+/// positions in order, so that the last of duplicate indices wins, as ONNX
+/// says; scatters of masks and tables are small. An index out of range is
+/// recorded in `error` under `tag` and nothing after it is written.
+struct ScatterGeometry {
+  int rank = 0;
+  int axis = 0;
+  int64_t axisSize = 0;
+  int64_t indices[kMaxDims] = {};
+  int64_t dataStrides[kMaxDims] = {};
+};
+
+enum class ScatterReduction : uint8_t { None, AddF32, AddI64 };
+
+cudaError_t launchScatterElements(const ScatterGeometry &geometry,
+                                  size_t elementSize,
+                                  ScatterReduction reduction,
+                                  const int64_t *indices, const void *updates,
+                                  void *out, DeviceError *error, int32_t tag,
+                                  cudaStream_t stream);
+
 /// Row-wise layer norm of `rows` x `columns` values; `bias` may be null.
 cudaError_t launchLayerNorm(ElementType type, const void *x, const void *scale,
                             const void *bias, void *y, int64_t rows,

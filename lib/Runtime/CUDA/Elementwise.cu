@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "DeviceCommon.cuh"
+#include "dsp/Format/Padding.h"
 
 #include <type_traits>
 
@@ -273,6 +274,65 @@ __global__ void gatherKernel(const uint8_t *data, const int64_t *indices,
   }
 }
 
+template <typename Element>
+__global__ void padKernel(PadGeometry geometry, const Element *x,
+                          const Element *fill, Element *y) {
+  Element value = fill ? *fill : Element{};
+  auto mode = static_cast<format::PadMode>(geometry.mode);
+  for (int64_t i = globalThread(); i < geometry.count; i += gridThreads()) {
+    int64_t rest = i, source = 0, stride = 1;
+    bool inside = true;
+    for (int d = geometry.rank - 1; d >= 0; --d) {
+      int64_t index = format::padSourceIndex(
+          rest % geometry.out[d], geometry.before[d], geometry.in[d], mode);
+      rest /= geometry.out[d];
+      inside = inside && index >= 0;
+      source += index * stride;
+      stride *= geometry.in[d];
+    }
+    y[i] = inside ? x[source] : value;
+  }
+}
+
+template <typename Element>
+__global__ void scatterElementsKernel(ScatterGeometry geometry,
+                                      ScatterReduction reduction,
+                                      const int64_t *indices,
+                                      const Element *updates, Element *out,
+                                      DeviceError *error, int32_t tag) {
+  int64_t count = 1;
+  for (int d = 0; d < geometry.rank; ++d)
+    count *= geometry.indices[d];
+  for (int64_t n = 0; n < count; ++n) {
+    int64_t index = indices[n];
+    if (index < -geometry.axisSize || index >= geometry.axisSize) {
+      if (atomicCAS(&error->tag, 0, tag) == 0) {
+        error->position = n;
+        error->value = index;
+      }
+      return;
+    }
+    int64_t rest = n, target = 0;
+    for (int d = geometry.rank - 1; d >= 0; --d) {
+      int64_t position = rest % geometry.indices[d];
+      rest /= geometry.indices[d];
+      if (d == geometry.axis)
+        position = index < 0 ? index + geometry.axisSize : index;
+      target += position * geometry.dataStrides[d];
+    }
+    Element update = updates[n];
+    if (reduction == ScatterReduction::AddF32) {
+      float sum = __uint_as_float(static_cast<uint32_t>(out[target])) +
+                  __uint_as_float(static_cast<uint32_t>(update));
+      out[target] = static_cast<Element>(__float_as_uint(sum));
+    } else if (reduction == ScatterReduction::AddI64) {
+      out[target] = out[target] + update;
+    } else {
+      out[target] = update;
+    }
+  }
+}
+
 template <typename In>
 cudaError_t unaryFrom(UnaryOp op, ElementType out, const void *x, void *y,
                       int64_t count, cudaStream_t stream) {
@@ -428,6 +488,69 @@ cudaError_t launchGather(const void *data, const int64_t *indices, void *out,
   gatherKernel<<<gridFor(total), kThreads, 0, stream>>>(
       static_cast<const uint8_t *>(data), indices, static_cast<uint8_t *>(out),
       rows, axisSize, numIndices, sliceBytes, error, tag);
+  return cudaGetLastError();
+}
+
+cudaError_t launchPad(const PadGeometry &geometry, size_t elementSize,
+                      const void *x, const void *fill, void *y,
+                      cudaStream_t stream) {
+  if (geometry.count == 0)
+    return cudaSuccess;
+  unsigned grid = gridFor(geometry.count);
+  switch (elementSize) {
+  case 1:
+    padKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint8_t *>(x),
+        static_cast<const uint8_t *>(fill), static_cast<uint8_t *>(y));
+    break;
+  case 2:
+    padKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint16_t *>(x),
+        static_cast<const uint16_t *>(fill), static_cast<uint16_t *>(y));
+    break;
+  case 4:
+    padKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint32_t *>(x),
+        static_cast<const uint32_t *>(fill), static_cast<uint32_t *>(y));
+    break;
+  default:
+    padKernel<<<grid, kThreads, 0, stream>>>(
+        geometry, static_cast<const uint64_t *>(x),
+        static_cast<const uint64_t *>(fill), static_cast<uint64_t *>(y));
+    break;
+  }
+  return cudaGetLastError();
+}
+
+cudaError_t launchScatterElements(const ScatterGeometry &geometry,
+                                  size_t elementSize,
+                                  ScatterReduction reduction,
+                                  const int64_t *indices, const void *updates,
+                                  void *out, DeviceError *error, int32_t tag,
+                                  cudaStream_t stream) {
+  switch (elementSize) {
+  case 1:
+    scatterElementsKernel<<<1, 1, 0, stream>>>(
+        geometry, reduction, indices, static_cast<const uint8_t *>(updates),
+        static_cast<uint8_t *>(out), error, tag);
+    break;
+  case 2:
+    scatterElementsKernel<<<1, 1, 0, stream>>>(
+        geometry, reduction, indices, static_cast<const uint16_t *>(updates),
+        static_cast<uint16_t *>(out), error, tag);
+    break;
+  case 4:
+    scatterElementsKernel<<<1, 1, 0, stream>>>(
+        geometry, reduction, indices, static_cast<const uint32_t *>(updates),
+        static_cast<uint32_t *>(out), error, tag);
+    break;
+  default:
+    scatterElementsKernel<<<1, 1, 0, stream>>>(
+        geometry, reduction, indices,
+        static_cast<const unsigned long long *>(updates),
+        static_cast<unsigned long long *>(out), error, tag);
+    break;
+  }
   return cudaGetLastError();
 }
 

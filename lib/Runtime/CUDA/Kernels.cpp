@@ -9,6 +9,8 @@
 
 #include "Kernels.h"
 
+#include "dsp/Format/Padding.h"
+
 #include "dsp/Format/ProgramFile.h"
 
 #include <algorithm>
@@ -429,6 +431,89 @@ Status createGatherKernel(const KernelContext &context,
                               args.output, rows, axisSize, numIndices,
                               sliceBytes, error, tag, stream),
                  "the gather kernel launch");
+  });
+  return Status::success();
+}
+
+Status createPadKernel(const KernelContext &context,
+                       std::unique_ptr<Kernel> &kernel) {
+  Shape in = context.inputShape(0), out = context.outputShape();
+  Shape pads = format::intsAttribute(context.instruction, "pads");
+  if (out.size() > static_cast<size_t>(kMaxDims))
+    return Status::error("pad of rank " + std::to_string(out.size()) +
+                         " is more than the cuda kernel's " +
+                         std::to_string(kMaxDims) + " dims");
+  PadGeometry geometry;
+  geometry.rank = static_cast<int>(out.size());
+  geometry.count = elementCount(out);
+  geometry.mode = static_cast<uint8_t>(*format::parsePadMode(
+      format::stringAttribute(context.instruction, "mode", "constant")));
+  for (size_t d = 0; d < out.size(); ++d) {
+    geometry.out[d] = out[d];
+    geometry.in[d] = in[d];
+    geometry.before[d] = pads[d];
+  }
+  size_t elementSize = format::elementSize(context.output().dtype());
+  bool hasValue = context.numInputs() == 2;
+  kernel = makeLaunch(context, "pad kernel",
+                      [=](const KernelArgs &args, cudaStream_t stream) {
+                        return launchPad(geometry, elementSize, args.inputs[0],
+                                         hasValue ? args.inputs[1] : nullptr,
+                                         args.output, stream);
+                      });
+  return Status::success();
+}
+
+Status createScatterElementsKernel(const KernelContext &context,
+                                   std::unique_ptr<Kernel> &kernel) {
+  Shape data = context.inputShape(0), indices = context.inputShape(1);
+  if (data.size() > static_cast<size_t>(kMaxDims))
+    return Status::error("scatter_elements of rank " +
+                         std::to_string(data.size()) +
+                         " is more than the cuda kernel's " +
+                         std::to_string(kMaxDims) + " dims");
+  ScatterGeometry geometry;
+  geometry.rank = static_cast<int>(data.size());
+  geometry.axis = static_cast<int>(
+      format::intsAttribute(context.instruction, "axis")[0]);
+  geometry.axisSize = data[geometry.axis];
+  Shape strides = contiguousStrides(data);
+  for (size_t d = 0; d < data.size(); ++d) {
+    geometry.indices[d] = indices[d];
+    geometry.dataStrides[d] = strides[d];
+  }
+  dsp::program::DType dtype = context.output().dtype();
+  ScatterReduction reduction = ScatterReduction::None;
+  if (format::stringAttribute(context.instruction, "reduction", "none") ==
+      "add")
+    reduction = dtype == dsp::program::F32 ? ScatterReduction::AddF32
+                                           : ScatterReduction::AddI64;
+  size_t elementSize = format::elementSize(dtype);
+  size_t dataBytes = elementCount(data) * elementSize;
+  int64_t axis = geometry.axis, axisSize = geometry.axisSize;
+  Resources &resources = context.resources;
+  int32_t tag = resources.registerError([=](const DeviceError &error) {
+    return "index " + std::to_string(error.value) + " at position " +
+           std::to_string(error.position) + " is out of range for axis " +
+           std::to_string(axis) + " of size " + std::to_string(axisSize);
+  });
+  DeviceError *error = resources.error;
+  cudaStream_t stream = resources.stream;
+  bool empty = elementCount(indices) == 0;
+  kernel = makeKernel([=](const KernelArgs &args) {
+    if (args.output != args.inputs[0]) {
+      Status status =
+          copyBytes(args.output, args.inputs[0], dataBytes, stream);
+      if (!status)
+        return status;
+    }
+    if (empty)
+      return Status::success();
+    return check(launchScatterElements(
+                     geometry, elementSize, reduction,
+                     static_cast<const int64_t *>(args.inputs[1]),
+                     args.inputs[2], args.output, error, tag, stream),
+                 "the scatter_elements kernel launch");
   });
   return Status::success();
 }

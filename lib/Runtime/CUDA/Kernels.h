@@ -100,7 +100,8 @@ Status stridedCopy(const CopyGeometry &geometry, size_t elementSize,
 using Factory = Status (*)(const KernelContext &, std::unique_ptr<Kernel> &);
 
 // Factories, grouped by source file. Each handles the ops listed.
-// Kernels.cpp: element-wise, data movement, normalization, attention, conv.
+// Kernels.cpp: element-wise, data movement (pad and scatter_elements
+// included), normalization, attention, conv.
 Status createUnaryKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createBinaryKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createWhereKernel(const KernelContext &, std::unique_ptr<Kernel> &);
@@ -111,6 +112,9 @@ Status createExpandKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createTileKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createConcatKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createGatherKernel(const KernelContext &, std::unique_ptr<Kernel> &);
+Status createPadKernel(const KernelContext &, std::unique_ptr<Kernel> &);
+Status createScatterElementsKernel(const KernelContext &,
+                                   std::unique_ptr<Kernel> &);
 Status createLayerNormKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createSoftmaxKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createReduceKernel(const KernelContext &, std::unique_ptr<Kernel> &);
