@@ -176,12 +176,12 @@ TEST(CudaKernelTest, DataMovement) {
   // Duplicate indices: the last update wins, or all add up.
   HostTensor indices = i64({2, 2}, {1, 1, -1, 0});
   HostTensor updates = f32({2, 2}, {1, 2, 3, 4});
-  expectSameOnCuda("scatter_elements", {f32({3, 2}, randomFloats(6, 19)),
-                                        indices, updates},
-                   F32, {3, 2}, {ints("axis", {0})});
-  expectSameOnCuda("scatter_elements", {f32({3, 2}, randomFloats(6, 20)),
-                                        indices, updates},
-                   F32, {3, 2}, {ints("axis", {0}), str("reduction", "add")});
+  expectSameOnCuda("scatter_elements",
+                   {f32({3, 2}, randomFloats(6, 19)), indices, updates}, F32,
+                   {3, 2}, {ints("axis", {0})});
+  expectSameOnCuda("scatter_elements",
+                   {f32({3, 2}, randomFloats(6, 20)), indices, updates}, F32,
+                   {3, 2}, {ints("axis", {0}), str("reduction", "add")});
   expectSameOnCuda("scatter_elements",
                    {i64({2, 3}, {1, 2, 3, 4, 5, 6}), i64({1, 2}, {2, 2}),
                     i64({1, 2}, {7, 8})},

@@ -39,8 +39,8 @@ std::optional<PadMode> parsePadMode(std::string_view name);
 
 /// The index of a dim of `size` elements that index `i` of the padded dim,
 /// with `begin` pad elements before the input, reads; -1 for the fill value.
-DSP_HOST_DEVICE inline int64_t padSourceIndex(int64_t i, int64_t begin, int64_t size,
-                              PadMode mode) {
+DSP_HOST_DEVICE inline int64_t padSourceIndex(int64_t i, int64_t begin,
+                                              int64_t size, PadMode mode) {
   int64_t j = i - begin;
   if (j >= 0 && j < size)
     return j;

@@ -295,11 +295,10 @@ __global__ void padKernel(PadGeometry geometry, const Element *x,
 }
 
 template <typename Element>
-__global__ void scatterElementsKernel(ScatterGeometry geometry,
-                                      ScatterReduction reduction,
-                                      const int64_t *indices,
-                                      const Element *updates, Element *out,
-                                      DeviceError *error, int32_t tag) {
+__global__ void
+scatterElementsKernel(ScatterGeometry geometry, ScatterReduction reduction,
+                      const int64_t *indices, const Element *updates,
+                      Element *out, DeviceError *error, int32_t tag) {
   int64_t count = 1;
   for (int d = 0; d < geometry.rank; ++d)
     count *= geometry.indices[d];

@@ -474,8 +474,8 @@ Status createScatterElementsKernel(const KernelContext &context,
                          std::to_string(kMaxDims) + " dims");
   ScatterGeometry geometry;
   geometry.rank = static_cast<int>(data.size());
-  geometry.axis = static_cast<int>(
-      format::intsAttribute(context.instruction, "axis")[0]);
+  geometry.axis =
+      static_cast<int>(format::intsAttribute(context.instruction, "axis")[0]);
   geometry.axisSize = data[geometry.axis];
   Shape strides = contiguousStrides(data);
   for (size_t d = 0; d < data.size(); ++d) {
@@ -502,18 +502,17 @@ Status createScatterElementsKernel(const KernelContext &context,
   bool empty = elementCount(indices) == 0;
   kernel = makeKernel([=](const KernelArgs &args) {
     if (args.output != args.inputs[0]) {
-      Status status =
-          copyBytes(args.output, args.inputs[0], dataBytes, stream);
+      Status status = copyBytes(args.output, args.inputs[0], dataBytes, stream);
       if (!status)
         return status;
     }
     if (empty)
       return Status::success();
-    return check(launchScatterElements(
-                     geometry, elementSize, reduction,
-                     static_cast<const int64_t *>(args.inputs[1]),
-                     args.inputs[2], args.output, error, tag, stream),
-                 "the scatter_elements kernel launch");
+    return check(
+        launchScatterElements(geometry, elementSize, reduction,
+                              static_cast<const int64_t *>(args.inputs[1]),
+                              args.inputs[2], args.output, error, tag, stream),
+        "the scatter_elements kernel launch");
   });
   return Status::success();
 }
