@@ -63,6 +63,14 @@ T wrapping(T a, T b, Operation operation) {
 }
 
 /// Row-major strides of `shape`.
+/// What a gather or scatter says of an index out of range.
+inline std::string indexOutOfRange(int64_t index, int64_t position,
+                                   int64_t axis, int64_t axisSize) {
+  return "index " + std::to_string(index) + " at position " +
+         std::to_string(position) + " is out of range for axis " +
+         std::to_string(axis) + " of size " + std::to_string(axisSize);
+}
+
 inline Shape contiguousStrides(const Shape &shape) {
   Shape strides(shape.size());
   int64_t stride = 1;

@@ -163,10 +163,7 @@ std::unique_ptr<Kernel> makeGather(const KernelContext &context) {
     const Index *indices = static_cast<const Index *>(args.inputs[1]);
     for (int64_t j = 0; j < numIndices; ++j)
       if (indices[j] < -axisSize || indices[j] >= axisSize)
-        return Status::error(
-            "index " + std::to_string(indices[j]) + " at position " +
-            std::to_string(j) + " is out of range for axis " +
-            std::to_string(axis) + " of size " + std::to_string(axisSize));
+        return Status::error(indexOutOfRange(indices[j], j, axis, axisSize));
     const uint8_t *source = static_cast<const uint8_t *>(args.inputs[0]);
     uint8_t *out = static_cast<uint8_t *>(args.output);
     int64_t grain =
@@ -294,10 +291,7 @@ createScatterElementsKernel(const KernelContext &context) {
     for (int64_t n = 0; n < count; ++n) {
       int64_t i = index[n];
       if (i < -axisSize || i >= axisSize)
-        return Status::error("index " + std::to_string(i) + " at position " +
-                             std::to_string(n) + " is out of range for axis " +
-                             std::to_string(axis) + " of size " +
-                             std::to_string(axisSize));
+        return Status::error(indexOutOfRange(i, n, axis, axisSize));
       int64_t flat = 0;
       for (size_t d = 0; d < position.size(); ++d)
         flat += (static_cast<int64_t>(d) == axis ? (i < 0 ? i + axisSize : i)

@@ -114,6 +114,28 @@ template <bool Max> __device__ float blockReduce(float value, float *shared) {
   } break;                                                                     \
   }
 
+/// Runs the statement with `T` the unsigned integer of `size` bytes (1, 2, 4
+/// or 8): kernels that only move elements need no more of their type.
+#define DSP_DISPATCH_SIZE(size, ...)                                           \
+  switch (size) {                                                              \
+  case 1: {                                                                    \
+    using T = uint8_t;                                                         \
+    __VA_ARGS__;                                                               \
+  } break;                                                                     \
+  case 2: {                                                                    \
+    using T = uint16_t;                                                        \
+    __VA_ARGS__;                                                               \
+  } break;                                                                     \
+  case 4: {                                                                    \
+    using T = uint32_t;                                                        \
+    __VA_ARGS__;                                                               \
+  } break;                                                                     \
+  default: {                                                                   \
+    using T = uint64_t;                                                        \
+    __VA_ARGS__;                                                               \
+  } break;                                                                     \
+  }
+
 } // namespace cuda
 } // namespace runtime
 } // namespace dsp

@@ -386,28 +386,10 @@ cudaError_t launchStridedCopy(const CopyGeometry &geometry, size_t elementSize,
   if (geometry.count == 0)
     return cudaSuccess;
   unsigned grid = gridFor(geometry.count);
-  switch (elementSize) {
-  case 1:
-    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint8_t *>(source),
-        static_cast<uint8_t *>(target));
-    break;
-  case 2:
-    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint16_t *>(source),
-        static_cast<uint16_t *>(target));
-    break;
-  case 4:
-    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint32_t *>(source),
-        static_cast<uint32_t *>(target));
-    break;
-  default:
-    stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint64_t *>(source),
-        static_cast<uint64_t *>(target));
-    break;
-  }
+  DSP_DISPATCH_SIZE(
+      elementSize,
+      stridedCopyKernel<<<grid, kThreads, 0, stream>>>(
+          geometry, static_cast<const T *>(source), static_cast<T *>(target)));
   return cudaGetLastError();
 }
 
@@ -452,28 +434,10 @@ cudaError_t launchWhere(const StridedGeometry<4> &geometry, size_t elementSize,
     return cudaSuccess;
   unsigned grid = gridFor(geometry.count);
   const bool *c = static_cast<const bool *>(condition);
-  switch (elementSize) {
-  case 1:
-    whereKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, c, static_cast<const uint8_t *>(x),
-        static_cast<const uint8_t *>(y), static_cast<uint8_t *>(out));
-    break;
-  case 2:
-    whereKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, c, static_cast<const uint16_t *>(x),
-        static_cast<const uint16_t *>(y), static_cast<uint16_t *>(out));
-    break;
-  case 4:
-    whereKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, c, static_cast<const uint32_t *>(x),
-        static_cast<const uint32_t *>(y), static_cast<uint32_t *>(out));
-    break;
-  default:
-    whereKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, c, static_cast<const uint64_t *>(x),
-        static_cast<const uint64_t *>(y), static_cast<uint64_t *>(out));
-    break;
-  }
+  DSP_DISPATCH_SIZE(elementSize,
+                    whereKernel<<<grid, kThreads, 0, stream>>>(
+                        geometry, c, static_cast<const T *>(x),
+                        static_cast<const T *>(y), static_cast<T *>(out)));
   return cudaGetLastError();
 }
 
@@ -496,28 +460,10 @@ cudaError_t launchPad(const PadGeometry &geometry, size_t elementSize,
   if (geometry.count == 0)
     return cudaSuccess;
   unsigned grid = gridFor(geometry.count);
-  switch (elementSize) {
-  case 1:
-    padKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint8_t *>(x),
-        static_cast<const uint8_t *>(fill), static_cast<uint8_t *>(y));
-    break;
-  case 2:
-    padKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint16_t *>(x),
-        static_cast<const uint16_t *>(fill), static_cast<uint16_t *>(y));
-    break;
-  case 4:
-    padKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint32_t *>(x),
-        static_cast<const uint32_t *>(fill), static_cast<uint32_t *>(y));
-    break;
-  default:
-    padKernel<<<grid, kThreads, 0, stream>>>(
-        geometry, static_cast<const uint64_t *>(x),
-        static_cast<const uint64_t *>(fill), static_cast<uint64_t *>(y));
-    break;
-  }
+  DSP_DISPATCH_SIZE(elementSize,
+                    padKernel<<<grid, kThreads, 0, stream>>>(
+                        geometry, static_cast<const T *>(x),
+                        static_cast<const T *>(fill), static_cast<T *>(y)));
   return cudaGetLastError();
 }
 
@@ -527,29 +473,10 @@ cudaError_t launchScatterElements(const ScatterGeometry &geometry,
                                   const int64_t *indices, const void *updates,
                                   void *out, DeviceError *error, int32_t tag,
                                   cudaStream_t stream) {
-  switch (elementSize) {
-  case 1:
-    scatterElementsKernel<<<1, 1, 0, stream>>>(
-        geometry, reduction, indices, static_cast<const uint8_t *>(updates),
-        static_cast<uint8_t *>(out), error, tag);
-    break;
-  case 2:
-    scatterElementsKernel<<<1, 1, 0, stream>>>(
-        geometry, reduction, indices, static_cast<const uint16_t *>(updates),
-        static_cast<uint16_t *>(out), error, tag);
-    break;
-  case 4:
-    scatterElementsKernel<<<1, 1, 0, stream>>>(
-        geometry, reduction, indices, static_cast<const uint32_t *>(updates),
-        static_cast<uint32_t *>(out), error, tag);
-    break;
-  default:
-    scatterElementsKernel<<<1, 1, 0, stream>>>(
-        geometry, reduction, indices,
-        static_cast<const unsigned long long *>(updates),
-        static_cast<unsigned long long *>(out), error, tag);
-    break;
-  }
+  DSP_DISPATCH_SIZE(elementSize, scatterElementsKernel<<<1, 1, 0, stream>>>(
+                                     geometry, reduction, indices,
+                                     static_cast<const T *>(updates),
+                                     static_cast<T *>(out), error, tag));
   return cudaGetLastError();
 }
 

@@ -419,9 +419,7 @@ Status createGatherKernel(const KernelContext &context,
   int64_t numIndices = elementCount(context.inputShape(1));
   Resources &resources = context.resources;
   int32_t tag = resources.registerError([=](const DeviceError &error) {
-    return "index " + std::to_string(error.value) + " at position " +
-           std::to_string(error.position) + " is out of range for axis " +
-           std::to_string(axis) + " of size " + std::to_string(axisSize);
+    return indexOutOfRange(error.value, error.position, axis, axisSize);
   });
   DeviceError *error = resources.error;
   cudaStream_t stream = resources.stream;
@@ -493,9 +491,7 @@ Status createScatterElementsKernel(const KernelContext &context,
   int64_t axis = geometry.axis, axisSize = geometry.axisSize;
   Resources &resources = context.resources;
   int32_t tag = resources.registerError([=](const DeviceError &error) {
-    return "index " + std::to_string(error.value) + " at position " +
-           std::to_string(error.position) + " is out of range for axis " +
-           std::to_string(axis) + " of size " + std::to_string(axisSize);
+    return indexOutOfRange(error.value, error.position, axis, axisSize);
   });
   DeviceError *error = resources.error;
   cudaStream_t stream = resources.stream;
