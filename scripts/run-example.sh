@@ -16,7 +16,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Inputs: EXAMPLE.input.npy (a model with one input) or one
-# EXAMPLE.input.NAME.npy per input, bound by name.
+# EXAMPLE.input.NAME.npy per input, bound by name. The inputs EXAMPLE.freeze
+# names (one per line; a text mask whose NonZero sets a shape) are compiled
+# in with --freeze-input instead.
+frozen=()
+if [ -f "$example.freeze" ]; then
+  while read -r name; do
+    [ -n "$name" ] && frozen+=(--freeze-input="$name=@$example.input.$name.npy")
+  done <"$example.freeze"
+fi
 inputs=()
 if [ -f "$example.input.npy" ]; then
   inputs+=(--input=@"$example.input.npy")
@@ -24,11 +32,15 @@ fi
 for file in "$example".input.*.npy; do
   [ -f "$file" ] || continue
   name=${file#"$example.input."}
-  inputs+=(--input="${name%.npy}=@$file")
+  name=${name%.npy}
+  if [ -f "$example.freeze" ] && grep -qx "$name" "$example.freeze"; then
+    continue
+  fi
+  inputs+=(--input="$name=@$file")
 done
 
 echo "== compile $example.onnx for $ranks ranks, strategy $strategy"
-"$bin/dsp-opt" "$example.onnx" \
+"$bin/dsp-opt" "$example.onnx" "${frozen[@]}" \
   --dsp-pipeline="ranks=$ranks strategy=$strategy" --dsp-summary \
   --emit=program -o "$work/model.dspx"
 
@@ -39,8 +51,8 @@ echo "== run on $ranks local ranks, check against the reference output"
   --print-statistics
 
 echo "== run on 1 rank, check the $ranks-rank result against it"
-"$bin/dsp-opt" "$example.onnx" --dsp-pipeline="ranks=1" --emit=program \
-  -o "$work/single.dspx"
+"$bin/dsp-opt" "$example.onnx" "${frozen[@]}" --dsp-pipeline="ranks=1" \
+  --emit=program -o "$work/single.dspx"
 "$bin/dsp-run" "$work/single.dspx" "${inputs[@]}" \
   --expected-output=@"$work/ranks.npy" --atol=1e-4
 
