@@ -200,8 +200,9 @@ std::string writeProgramFile(const std::string &path, Program &program,
   return file->commit();
 }
 
-std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
-                                                     std::string &error) {
+std::shared_ptr<const ProgramFile>
+ProgramFile::open(const std::string &path, std::string &error,
+                  uint64_t maxLoadedWeightBytes) {
   uint64_t fileSize = 0;
   int fd = openRegularFile(path, std::numeric_limits<uint64_t>::max(), fileSize,
                            error);
@@ -291,6 +292,10 @@ std::shared_ptr<const ProgramFile> ProgramFile::open(const std::string &path,
   if (loadedBytes > header.weightsSize) {
     // Some weights come from files next to the program or a generator: the
     // loaded blob is the file's blob followed by them.
+    if (loadedBytes > maxLoadedWeightBytes)
+      return reject("its weights take " + std::to_string(loadedBytes) +
+                    " bytes once loaded, more than the limit of " +
+                    std::to_string(maxLoadedWeightBytes));
     void *loaded = nullptr;
     if (::posix_memalign(&loaded, kWeightAlignment, loadedBytes) != 0)
       return reject("cannot allocate " + std::to_string(loadedBytes) +

@@ -209,6 +209,12 @@ TEST(WeightSourcesTest, LoaderRefusesWhatItCannotTrust) {
       << error;
   writeWeightFile(folder + "/w.bin", sourced.values);
   EXPECT_TRUE(ProgramFile::open(folder + "/p.dspx", error)) << error;
+  // A caller's memory budget for the loaded weights.
+  EXPECT_FALSE(ProgramFile::open(folder + "/p.dspx", error, 64));
+  EXPECT_NE(error.find("its weights take 80 bytes once loaded, more than "
+                       "the limit of 64"),
+            std::string::npos)
+      << error;
   std::remove(outside.c_str());
 }
 

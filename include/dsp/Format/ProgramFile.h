@@ -16,6 +16,7 @@
 #ifndef DSP_FORMAT_PROGRAMFILE_H
 #define DSP_FORMAT_PROGRAMFILE_H
 
+#include "dsp/Format/Checked.h"
 #include "dsp/Format/Program.pb.h"
 
 #include <cstddef>
@@ -105,10 +106,13 @@ std::string stringAttribute(const dsp::program::Instruction &instruction,
 /// the object's lifetime and are shared by everything holding it.
 class ProgramFile {
 public:
-  /// Maps and validates `path`. On failure returns null and sets `error` to
-  /// a message that starts with the file name.
-  static std::shared_ptr<const ProgramFile> open(const std::string &path,
-                                                 std::string &error);
+  /// Maps and validates `path`, and loads its external and generated
+  /// weights, which may take at most `maxLoadedWeightBytes` (a caller's
+  /// memory budget; the fuzzer's is small). On failure returns null and sets
+  /// `error` to a message that starts with the file name.
+  static std::shared_ptr<const ProgramFile>
+  open(const std::string &path, std::string &error,
+       uint64_t maxLoadedWeightBytes = kMaxBufferBytes);
   ~ProgramFile();
   ProgramFile(const ProgramFile &) = delete;
   ProgramFile &operator=(const ProgramFile &) = delete;
