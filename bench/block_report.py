@@ -74,7 +74,6 @@ def measure(args):
                 row["error"] = relative_error(output, reference)
                 row["within_limit"] = row["error"] <= LIMITS[dtype]
             rows[key] = row
-    copy = torch_rows.get("input_copy", {}).get("ms")
     for dtype in DTYPES:
         dsp = rows.get(f"dsp.{dtype}", {}).get("median_ms")
         if dsp is None:
@@ -83,12 +82,9 @@ def measure(args):
             peer = rows.get(f"{runtime}.{dtype}", {}).get("median_ms")
             if peer:
                 rows[f"dsp.{dtype}"][f"ratio_{runtime}"] = dsp / peer
-                if copy is not None:
-                    rows[f"dsp.{dtype}"][f"ratio_{runtime}_without_copy"] = (
-                        (dsp - copy) / peer)
     return {"device": args.device_name, "date": args.date,
             "reference": reference_path, "limits": LIMITS,
-            "input_copy_ms": copy, "torch": {
+            "torch": {
                 k: torch_report.get(k) for k in
                 ("torch", "device", "device_name", "threads", "attention",
                  "warmup", "repeat", "sizes")},
@@ -129,16 +125,6 @@ def markdown(report):
             f"| {dtype} | {runtime} | {row['median_ms']:.3f} | "
             f"{'' if ratio is None else f'{ratio:.2f}'} | "
             f"{'' if error is None else f'{error:.2e}'} | {within} |")
-    copy = report["input_copy_ms"]
-    if copy is not None:
-        lines += ["", f"dsp-run's time per run includes copying the inputs "
-                  f"from host memory ({copy:.3f} ms measured by PyTorch "
-                  "the same way); without it:"]
-        for key, row in report["rows"].items():
-            for runtime in ("eager", "compile"):
-                ratio = row.get(f"ratio_{runtime}_without_copy")
-                if ratio is not None:
-                    lines.append(f"- {key} / {runtime}: {ratio:.2f}")
     lines += ["", "## Time per op kind", ""]
     for dtype in DTYPES:
         dsp = report["rows"].get(f"dsp.{dtype}")

@@ -30,9 +30,7 @@ fails (torch.compile without a working compiler) is recorded with its error.
 ``--breakdown`` adds, per dtype, the eager block's time per op kind (from
 torch.profiler: GEMMs, attention, layer norm, the rest), the same GEMM
 shapes timed alone with torch.matmul (a cuBLAS probe), each attention timed
-alone with SDPA and with the written-out formula, and the time to copy the
-inputs from host memory to the device, which dsp-run's per-run time
-includes.
+alone with SDPA and with the written-out formula.
 """
 
 import argparse
@@ -267,25 +265,6 @@ def probes(blocks, timer, device, dtype):
     return result
 
 
-def input_copy_ms(inputs, device, timer):
-    """Copying the inputs from host memory to the device as dsp-run does
-    each run: into a staging buffer (pinned on a GPU), then to the device."""
-    pinned = device.type == "cuda"
-    staged = [torch.empty(a.shape, dtype=torch.float32, pin_memory=pinned)
-              for a in inputs]
-    targets = [torch.empty(a.shape, dtype=torch.float32, device=device)
-               for a in inputs]
-
-    def copy():
-        for array, stage, target in zip(inputs, staged, targets):
-            stage.numpy()[...] = array
-            target.copy_(stage, non_blocking=pinned)
-        timer.sync()
-
-    wall = Timer(torch.device("cpu"), timer.warmup, timer.repeat)
-    return wall.median_ms(copy)[0]
-
-
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("index", help="OUT.weights.json of gen_stdit.py")
@@ -303,8 +282,7 @@ def parse_args(argv):
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--breakdown", action="store_true",
-                        help="also time per op kind, the probes and the "
-                             "input copy")
+                        help="also time per op kind and the probes")
     args = parser.parse_args(argv)
     args.modes = args.modes.split(",")
     args.dtypes = args.dtypes.split(",")
@@ -348,8 +326,6 @@ def main(argv=None):
         print(f"{key}: {json.dumps(value)}", flush=True)
 
     timer = Timer(device, args.warmup, args.repeat)
-    if args.breakdown:
-        record("input_copy", {"ms": input_copy_ms(inputs, device, timer)})
     for dtype_name in args.dtypes:
         dtype = DTYPES[dtype_name]
         blocks = StdiTBlocks(index, weights, device, dtype, args.attention)

@@ -178,6 +178,14 @@ Status Session::initialize(const SessionOptions &options) {
     boundInputs_[i].resize(inputs_[i].bytes);
     inputBytes += inputs_[i].bytes;
   }
+  if (!backend_->buffersAreHostMemory()) {
+    deviceInputs_.assign(inputs_.size(), nullptr);
+    for (size_t i = 0; i < inputs_.size(); ++i)
+      if (inputs_[i].bytes &&
+          !(status = backend_->allocate(inputs_[i].bytes, &deviceInputs_[i])))
+        return Status::error("input '" + inputs_[i].name +
+                             "': " + status.message());
+  }
   statistics_.arenaBytes = program.arena_bytes();
   statistics_.workspaceBytes = workspaceBytes;
   statistics_.inputBytes = inputBytes;
@@ -193,6 +201,9 @@ Session::~Session() {
     backend_->deallocate(arena_);
   if (workspace_)
     backend_->deallocate(workspace_);
+  for (void *input : deviceInputs_)
+    if (input)
+      backend_->deallocate(input);
 }
 
 const void *Session::tensorAddress(uint32_t tensor) const {
@@ -260,6 +271,12 @@ Status Session::bindInput(size_t index, dsp::program::DType dtype,
   else if (bytes)
     std::copy_n(static_cast<const uint8_t *>(data), bytes,
                 boundInputs_[index].data());
+  if (!deviceInputs_.empty()) {
+    Status status = backend_->copyToDevice(
+        deviceInputs_[index], boundInputs_[index].data(), input.bytes);
+    if (!status)
+      return status;
+  }
   inputBound_[index] = true;
   return Status::success();
 }
@@ -286,8 +303,12 @@ Status Session::run() {
       return Status::error("input " + std::to_string(i) + " ('" +
                            inputs_[i].name + "') is not bound");
     void *destination = const_cast<void *>(tensorAddress(program.inputs(i)));
-    Status status = backend_->copyToDevice(destination, boundInputs_[i].data(),
-                                           inputs_[i].bytes);
+    Status status =
+        deviceInputs_.empty()
+            ? backend_->copyToDevice(destination, boundInputs_[i].data(),
+                                     inputs_[i].bytes)
+            : backend_->copyOnDevice(destination, deviceInputs_[i],
+                                     inputs_[i].bytes);
     if (!status)
       return status;
   }

@@ -78,6 +78,10 @@ TEST(ApiTest, BindRunReadTwice) {
   EXPECT_GE(stats.peakMemoryBytes, stats.arenaBytes + 36);
 }
 
+TEST(ApiTest, RunsRestartFromTheBoundInputs) {
+  expectRunsRestartFromTheBoundInputs("cpu");
+}
+
 TEST(ApiTest, BindErrorsAreClear) {
   std::string error;
   auto session =

@@ -255,6 +255,13 @@ TEST(CudaKernelTest, RepeatedRunsFollowTheInputs) {
   }
 }
 
+/// The cuda backend keeps bound inputs on the device and copies them into
+/// the arena there at each run.
+TEST(CudaKernelTest, RunsRestartFromTheBoundInputs) {
+  REQUIRE_CUDA();
+  expectRunsRestartFromTheBoundInputs("cuda");
+}
+
 TEST(CudaKernelTest, DeviceOutOfRangeNamesTheDeviceCount) {
   REQUIRE_CUDA();
   std::vector<std::shared_ptr<dsp::runtime::Communicator>> group;

@@ -69,6 +69,14 @@ public:
   virtual void deallocate(void *buffer) = 0;
   virtual Status copyToDevice(void *device, const void *host, size_t bytes) = 0;
   virtual Status copyToHost(void *host, const void *device, size_t bytes) = 0;
+  /// Copies between two of the backend's buffers, ordered with its kernels.
+  virtual Status copyOnDevice(void *target, const void *source,
+                              size_t bytes) = 0;
+  /// Whether the backend's buffers are host memory. Where they are not, the
+  /// session keeps each bound input in a buffer of its own, uploaded once
+  /// per binding, so that runs on unchanged inputs copy them on the device
+  /// instead of across the bus.
+  virtual bool buffersAreHostMemory() const { return true; }
 
   /// The device address of the file's weight blob. Backends sharing a
   /// device may share it; the CPU backend uses the mapping itself.

@@ -174,6 +174,9 @@ private:
   std::vector<TensorInfo> inputs_, outputs_;
   std::vector<std::vector<uint8_t>> boundInputs_;
   std::vector<bool> inputBound_;
+  /// The bound inputs in the backend's memory, where that is not host
+  /// memory (Backend::buffersAreHostMemory).
+  std::vector<void *> deviceInputs_;
 
   struct Step {
     std::unique_ptr<Kernel> kernel;

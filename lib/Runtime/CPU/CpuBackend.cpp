@@ -133,14 +133,16 @@ public:
 
   // An empty tensor may have no address: memcpy must not see it.
   Status copyToDevice(void *device, const void *host, size_t bytes) override {
-    if (bytes > 0)
-      std::memcpy(device, host, bytes);
-    return Status::success();
+    return copyOnDevice(device, host, bytes);
   }
 
   Status copyToHost(void *host, const void *device, size_t bytes) override {
+    return copyOnDevice(host, device, bytes);
+  }
+
+  Status copyOnDevice(void *target, const void *source, size_t bytes) override {
     if (bytes > 0)
-      std::memcpy(host, device, bytes);
+      std::memcpy(target, source, bytes);
     return Status::success();
   }
 

@@ -273,6 +273,15 @@ public:
                  "cudaMemcpyAsync (host to device)");
   }
 
+  Status copyOnDevice(void *target, const void *source, size_t bytes) override {
+    Status status = selectDevice();
+    if (status)
+      status = cuda::copyBytes(target, source, bytes, resources_.stream);
+    return status;
+  }
+
+  bool buffersAreHostMemory() const override { return false; }
+
   Status copyToHost(void *host, const void *device, size_t bytes) override {
     if (bytes == 0)
       return Status::success();
