@@ -1,8 +1,11 @@
-//===- CostModel.cpp - Alpha-beta collectives and compute -----------------===//
+//===- CostModel.cpp - Alpha-beta collectives and roofline compute --------===//
 
 #include "dsp/Transforms/CostModel.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/JSON.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -35,6 +38,67 @@ bool CostModel::applyPreset(StringRef name) {
   return false;
 }
 
+std::optional<DeviceProfile> DeviceProfile::builtin(StringRef name) {
+  // NVIDIA's data sheets for the SXM parts: dense rates (no sparsity), f32
+  // without TF32. The kernel cost is a launch inside a CUDA graph.
+  DeviceProfile profile;
+  profile.name = name.str();
+  if (name == "h100")
+    return profile;
+  if (name == "h200") {
+    profile.memoryBandwidth = 4.8e12;
+    return profile;
+  }
+  return std::nullopt;
+}
+
+std::string DeviceProfile::parse(StringRef json, DeviceProfile &profile) {
+  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+  if (!value)
+    return "not JSON: " + llvm::toString(value.takeError());
+  const llvm::json::Object *object = value->getAsObject();
+  if (!object)
+    return "not a JSON object";
+  DeviceProfile parsed;
+  std::optional<StringRef> name = object->getString("name");
+  if (!name || name->empty())
+    return "'name' is missing or empty";
+  parsed.name = name->str();
+  // Rates and costs are positive and finite; an absent link stays 0.
+  auto read = [&](const llvm::json::Object &from, StringRef key, double &field,
+                  bool required) -> std::string {
+    std::optional<double> number = from.getNumber(key);
+    if (!number)
+      return required ? "'" + key.str() + "' is missing or not a number" : "";
+    if (!std::isfinite(*number) || *number <= 0)
+      return "'" + key.str() + "' must be positive and finite";
+    field = *number;
+    return "";
+  };
+  for (auto [key, field] :
+       {std::pair<StringRef, double *>{"f32_flops_per_second",
+                                       &parsed.f32FlopsPerSecond},
+        {"half_flops_per_second", &parsed.halfFlopsPerSecond},
+        {"memory_bytes_per_second", &parsed.memoryBandwidth},
+        {"kernel_seconds", &parsed.kernelSeconds}})
+    if (std::string problem = read(*object, key, *field, true);
+        !problem.empty())
+      return problem;
+  if (const llvm::json::Value *link = object->get("link")) {
+    const llvm::json::Object *linkObject = link->getAsObject();
+    if (!linkObject)
+      return "'link' is not a JSON object";
+    for (auto [key, field] :
+         {std::pair<StringRef, double *>{"latency_s", &parsed.linkLatency},
+          {"bus_bandwidth_bytes_per_s", &parsed.linkBusBandwidth}})
+      if (std::string problem = read(*linkObject, key, *field, true);
+          !problem.empty())
+        return "link: " + problem;
+  }
+  profile = parsed;
+  return "";
+}
+
 uint64_t CostModel::bytesPerRank(CollectiveKind kind, uint64_t bytes) const {
   // 128-bit intermediates: bytes (up to 2^51) times ranks (up to 2^16) must
   // not wrap.
@@ -57,6 +121,36 @@ double CostModel::collectiveSeconds(CollectiveKind kind, uint64_t bytes) const {
     return 0;
   return latency +
          static_cast<double>(bytesPerRank(kind, bytes)) / busBandwidth;
+}
+
+double CostModel::opSeconds(double flops, double bytes,
+                            Type elementType) const {
+  double peak = isa<Float16Type, BFloat16Type>(elementType)
+                    ? device.halfFlopsPerSecond
+                    : device.f32FlopsPerSecond;
+  return std::max(flops / peak, bytes / device.memoryBandwidth) +
+         device.kernelSeconds;
+}
+
+double mlir::dsp::opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
+                                 ShardingAttr result, int64_t ranks) {
+  auto bytesOf = [&](Value value, ShardingAttr sharding) {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type)
+      return 0.0;
+    if (sharding && sharding.isSplit())
+      type = sharding.getLocalType(type, ranks);
+    unsigned bits = type.getElementTypeBitWidth();
+    return static_cast<double>(type.getNumElements()) *
+           static_cast<double>(std::max(bits, 8u) / 8);
+  };
+  double bytes = 0;
+  for (auto [index, operand] : llvm::enumerate(op->getOperands()))
+    bytes +=
+        bytesOf(operand, index < operands.size() ? operands[index] : nullptr);
+  for (Value value : op->getResults())
+    bytes += bytesOf(value, result);
+  return bytes;
 }
 
 static double elements(Value value) {

@@ -104,10 +104,16 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "strategy",
       llvm::cl::desc("auto, dsp, ulysses, megatron-sp or none"),
       llvm::cl::init("auto")};
+  Option<std::string> profile{
+      *this, "profile",
+      llvm::cl::desc("Device profile of each rank: h100, h200, or a profile "
+                     "file (scripts/calibrate.py writes one)"),
+      llvm::cl::init("h100")};
   Option<std::string> preset{
       *this, "preset",
-      llvm::cl::desc("Link preset: nvlink (H100 intra-node) or infiniband"),
-      llvm::cl::init("nvlink")};
+      llvm::cl::desc("Link preset: nvlink (H100 intra-node) or infiniband "
+                     "(default: the profile file's link, else nvlink)"),
+      llvm::cl::init("")};
   Option<double> latencyUs{
       *this, "latency-us",
       llvm::cl::desc("Collective latency in microseconds (default: preset)"),
@@ -116,9 +122,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "bus-bandwidth",
       llvm::cl::desc("Bus bandwidth in GB/s (default: preset)"),
       llvm::cl::init(-1)};
-  Option<double> tflops{*this, "tflops",
-                        llvm::cl::desc("Compute rate of one rank, TFLOP/s"),
-                        llvm::cl::init(400)};
+  Option<double> tflops{
+      *this, "tflops",
+      llvm::cl::desc("Peak compute rate of one rank, TFLOP/s (default: the "
+                     "profile's)"),
+      llvm::cl::init(-1)};
   Option<std::string> target{*this, "target", llvm::cl::desc("cpu or cuda"),
                              llvm::cl::init("cpu")};
   Option<std::string> chip{
@@ -158,6 +166,7 @@ void mlir::dsp::registerPipelines() {
         PropagateShardingOptions propagation;
         propagation.ranks = options.ranks;
         propagation.strategy = options.strategy;
+        propagation.profile = options.profile;
         propagation.preset = options.preset;
         propagation.latencyUs = options.latencyUs;
         propagation.busBandwidthGBs = options.busBandwidth;

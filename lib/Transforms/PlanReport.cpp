@@ -99,7 +99,8 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   llvm::json::Array collectives;
   llvm::json::Array stages;
   uint64_t totalBytes = 0, outputBytes = 0;
-  double commSeconds = 0, flopsTotal = 0, flopsBusiest = 0;
+  double commSeconds = 0, flopsTotal = 0, flopsBusiest = 0, computeSeconds = 0;
+  int64_t kernels = 0;
   std::map<std::string, int64_t> counts;
   module.walk([&](Operation *op) {
     if (std::optional<CollectiveKind> kind = kindOf(op)) {
@@ -138,8 +139,17 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
     }
     if (!isComputeOp(op) || op->getNumResults() != 1)
       return;
+    double flops = flopsPerRank(op, model.ranks);
     flopsTotal += opFlops(op);
-    flopsBusiest += flopsPerRank(op, model.ranks);
+    flopsBusiest += flops;
+    SmallVector<ShardingAttr> operandShardings = llvm::map_to_vector(
+        op->getOperands(), [](Value operand) { return getSharding(operand); });
+    computeSeconds +=
+        model.opSeconds(flops,
+                        opBytesPerRank(op, operandShardings,
+                                       getResultSharding(op, 0), model.ranks),
+                        getElementTypeOrSelf(op->getResult(0)));
+    ++kernels;
     if (isa<AttentionOp, MatMulOp, ConvOp>(op)) {
       ShardingAttr sharding = getResultSharding(op, 0);
       llvm::json::Array operands;
@@ -158,13 +168,17 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   llvm::json::Object countObject;
   for (auto &[kind, count] : counts)
     countObject[kind] = count;
-  double computeSeconds = model.computeSeconds(flopsBusiest);
+  const DeviceProfile &device = model.device;
   llvm::json::Object report{
       {"ranks", model.ranks},
       {"cost_model",
        llvm::json::Object{{"latency_s", model.latency},
                           {"bus_bandwidth_bytes_per_s", model.busBandwidth},
-                          {"flops_per_second", model.flopsPerSecond}}},
+                          {"profile", device.name},
+                          {"f32_flops_per_second", device.f32FlopsPerSecond},
+                          {"half_flops_per_second", device.halfFlopsPerSecond},
+                          {"memory_bytes_per_second", device.memoryBandwidth},
+                          {"kernel_seconds", device.kernelSeconds}}},
       {"collectives", std::move(collectives)},
       {"totals",
        llvm::json::Object{
@@ -175,7 +189,8 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
            {"modeled_seconds", commSeconds + computeSeconds},
            {"count", std::move(countObject)}}},
       {"compute", llvm::json::Object{{"flops_total", flopsTotal},
-                                     {"flops_per_rank", flopsBusiest}}},
+                                     {"flops_per_rank", flopsBusiest},
+                                     {"kernels", kernels}}},
       {"stages", std::move(stages)},
   };
   // A plan the solver could not prove optimal: what its cost model says of
@@ -226,7 +241,15 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
   }
   const llvm::json::Object &totals = *report.getObject("totals");
   const llvm::json::Object &compute = *report.getObject("compute");
-  os << "\nTotals\n";
+  const llvm::json::Object &costModel = *report.getObject("cost_model");
+  os << "\nTotals (modeled on " << *costModel.getString("profile") << ": "
+     << llvm::format("%.4g", *costModel.getNumber("latency_s") * 1e6)
+     << " us + bytes / "
+     << llvm::format("%.4g",
+                     *costModel.getNumber("bus_bandwidth_bytes_per_s") / 1e9)
+     << " GB/s per collective, a roofline plus "
+     << llvm::format("%.4g", *costModel.getNumber("kernel_seconds") * 1e6)
+     << " us per kernel)\n";
   std::map<std::string, int64_t> counts;
   for (const auto &[kind, count] : *totals.getObject("count"))
     counts[kind.str()] = *count.getAsInteger();

@@ -13,6 +13,9 @@
 #include "dsp/Transforms/Passes.h"
 #include "dsp/Transforms/ShardingChoices.h"
 #include "dsp/Transforms/ShardingPlan.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cmath>
 
 namespace mlir::dsp {
 #define GEN_PASS_DEF_PROPAGATESHARDING
@@ -34,16 +37,41 @@ private:
 
 LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
   costModel.ranks = ranks;
-  if (!costModel.applyPreset(preset))
-    return module.emitError("unknown link preset '")
-           << preset << "'; use nvlink or infiniband";
+  if (std::optional<DeviceProfile> builtin = DeviceProfile::builtin(profile)) {
+    costModel.device = *builtin;
+  } else {
+    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+        llvm::MemoryBuffer::getFile(profile, /*IsText=*/true);
+    if (!file)
+      return module.emitError("device profile '")
+             << profile << "' is neither h100 nor h200, and reading it as a "
+             << "file failed: " << file.getError().message();
+    std::string problem =
+        DeviceProfile::parse((*file)->getBuffer(), costModel.device);
+    if (!problem.empty())
+      return module.emitError("device profile file '")
+             << profile << "': " << problem;
+  }
+  const DeviceProfile &device = costModel.device;
+  if (!preset.empty() || !device.linkBusBandwidth) {
+    StringRef link = preset.empty() ? StringRef("nvlink") : StringRef(preset);
+    if (!costModel.applyPreset(link))
+      return module.emitError("unknown link preset '")
+             << link << "'; use nvlink or infiniband";
+  } else {
+    costModel.latency = device.linkLatency;
+    costModel.busBandwidth = device.linkBusBandwidth;
+  }
   if (latencyUs >= 0)
     costModel.latency = latencyUs * 1e-6;
   if (busBandwidthGBs > 0)
     costModel.busBandwidth = busBandwidthGBs * 1e9;
-  if (tflops <= 0)
+  // -1 stands for the profile's rates.
+  if (tflops != -1 && !(tflops > 0 && std::isfinite(tflops)))
     return module.emitError("tflops must be positive");
-  costModel.flopsPerSecond = tflops * 1e12;
+  if (tflops > 0)
+    costModel.device.f32FlopsPerSecond = costModel.device.halfFlopsPerSecond =
+        tflops * 1e12;
   return success();
 }
 

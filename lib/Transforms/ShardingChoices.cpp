@@ -90,7 +90,9 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
   for (size_t i = 0; i < op->getNumOperands(); ++i)
     replicated.operands.push_back(ShardingAttr::getReplicated(context));
   replicated.result = ShardingAttr::getReplicated(context);
-  replicated.seconds = costModel.computeSeconds(flops);
+  Type elementType = getElementTypeOrSelf(op->getResult(0));
+  replicated.seconds = costModel.opSeconds(
+      flops, opBytesPerRank(op, {}, nullptr, ranks), elementType);
   // An op on model data alone runs whole on every rank, like the model data
   // it reads: each reader slices the part it needs, so its value never moves
   // and never ties its readers' choices together.
@@ -150,8 +152,10 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
           placeSharding(op->getResult(0), subPlace(rule.getResults()[0]),
                         factor.kind == FactorKind::Reduction);
       int64_t padded = (size + ranks - 1) / ranks * ranks;
-      strategy.seconds = costModel.computeSeconds(flops * double(padded) /
-                                                  size / double(ranks));
+      strategy.seconds = costModel.opSeconds(
+          flops * double(padded) / size / double(ranks),
+          opBytesPerRank(op, strategy.operands, strategy.result, ranks),
+          elementType);
       strategies.push_back(std::move(strategy));
     }
   }

@@ -65,8 +65,18 @@ DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
       builder.getNamedAttr("latency_s", builder.getF64FloatAttr(model.latency)),
       builder.getNamedAttr("bus_bandwidth",
                            builder.getF64FloatAttr(model.busBandwidth)),
-      builder.getNamedAttr("flops_per_second",
-                           builder.getF64FloatAttr(model.flopsPerSecond)),
+      builder.getNamedAttr("profile", builder.getStringAttr(model.device.name)),
+      builder.getNamedAttr(
+          "f32_flops_per_second",
+          builder.getF64FloatAttr(model.device.f32FlopsPerSecond)),
+      builder.getNamedAttr(
+          "half_flops_per_second",
+          builder.getF64FloatAttr(model.device.halfFlopsPerSecond)),
+      builder.getNamedAttr(
+          "memory_bytes_per_second",
+          builder.getF64FloatAttr(model.device.memoryBandwidth)),
+      builder.getNamedAttr("kernel_seconds",
+                           builder.getF64FloatAttr(model.device.kernelSeconds)),
   });
 }
 
@@ -83,6 +93,11 @@ CostModel mlir::dsp::costModelOf(ModuleOp module) {
   };
   get("latency_s", model.latency);
   get("bus_bandwidth", model.busBandwidth);
-  get("flops_per_second", model.flopsPerSecond);
+  get("f32_flops_per_second", model.device.f32FlopsPerSecond);
+  get("half_flops_per_second", model.device.halfFlopsPerSecond);
+  get("memory_bytes_per_second", model.device.memoryBandwidth);
+  get("kernel_seconds", model.device.kernelSeconds);
+  if (auto name = dict.getAs<StringAttr>("profile"))
+    model.device.name = name.str();
   return model;
 }

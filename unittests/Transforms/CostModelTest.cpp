@@ -120,26 +120,101 @@ TEST(CostModelTest, CollectiveSecondsIsAlphaBeta) {
                    7e-6 + 0.014);
 }
 
-TEST(CostModelTest, ComputeSeconds) {
+TEST(CostModelTest, OpSecondsIsARooflinePlusTheKernelCost) {
+  MLIRContext context;
+  Builder builder(&context);
   CostModel model;
-  model.flopsPerSecond = 2e12;
-  EXPECT_DOUBLE_EQ(model.computeSeconds(4e12), 2.0);
-  EXPECT_EQ(model.computeSeconds(0), 0.0);
+  model.device.f32FlopsPerSecond = 2e12;
+  model.device.halfFlopsPerSecond = 8e12;
+  model.device.memoryBandwidth = 1e9;
+  model.device.kernelSeconds = 1e-6;
+  // Compute-bound: 4 TFLOP over 1 MB.
+  EXPECT_DOUBLE_EQ(model.opSeconds(4e12, 1e6, builder.getF32Type()),
+                   2.0 + 1e-6);
+  EXPECT_DOUBLE_EQ(model.opSeconds(4e12, 1e6, builder.getBF16Type()),
+                   0.5 + 1e-6);
+  EXPECT_DOUBLE_EQ(model.opSeconds(4e12, 1e6, builder.getF16Type()),
+                   0.5 + 1e-6);
+  // Memory-bound: 3 GB at 1 GB/s.
+  EXPECT_DOUBLE_EQ(model.opSeconds(1e6, 3e9, builder.getF32Type()), 3.0 + 1e-6);
+  EXPECT_DOUBLE_EQ(model.opSeconds(0, 0, builder.getI64Type()), 1e-6);
+}
+
+TEST(CostModelTest, BuiltinProfiles) {
+  std::optional<DeviceProfile> h100 = DeviceProfile::builtin("h100");
+  std::optional<DeviceProfile> h200 = DeviceProfile::builtin("h200");
+  ASSERT_TRUE(h100 && h200);
+  EXPECT_EQ(h100->name, "h100");
+  EXPECT_EQ(h200->name, "h200");
+  EXPECT_EQ(h100->halfFlopsPerSecond, 989e12);
+  EXPECT_EQ(h100->f32FlopsPerSecond, 67e12);
+  EXPECT_EQ(h100->memoryBandwidth, 3.35e12);
+  // The same compute, more memory bandwidth.
+  EXPECT_EQ(h200->halfFlopsPerSecond, h100->halfFlopsPerSecond);
+  EXPECT_EQ(h200->memoryBandwidth, 4.8e12);
+  EXPECT_EQ(h100->linkBusBandwidth, 0);
+  EXPECT_FALSE(DeviceProfile::builtin("a100"));
+  EXPECT_FALSE(DeviceProfile::builtin(""));
+}
+
+TEST(CostModelTest, ProfileFiles) {
+  const char *measured = R"({"name": "cpu: test", "f32_flops_per_second": 5e10,
+      "half_flops_per_second": 2.5e10, "memory_bytes_per_second": 1e10,
+      "kernel_seconds": 2e-6,
+      "link": {"latency_s": 3e-6, "bus_bandwidth_bytes_per_s": 4e9}})";
+  DeviceProfile profile;
+  ASSERT_EQ(DeviceProfile::parse(measured, profile), "");
+  EXPECT_EQ(profile.name, "cpu: test");
+  EXPECT_EQ(profile.f32FlopsPerSecond, 5e10);
+  EXPECT_EQ(profile.halfFlopsPerSecond, 2.5e10);
+  EXPECT_EQ(profile.memoryBandwidth, 1e10);
+  EXPECT_EQ(profile.kernelSeconds, 2e-6);
+  EXPECT_EQ(profile.linkLatency, 3e-6);
+  EXPECT_EQ(profile.linkBusBandwidth, 4e9);
+
+  // A refused file leaves the profile as it was.
+  const std::pair<const char *, const char *> refused[] = {
+      {"", "not JSON"},
+      {"[1]", "not a JSON object"},
+      {R"({"f32_flops_per_second": 1})", "'name' is missing or empty"},
+      {R"({"name": "x", "f32_flops_per_second": 1,
+           "half_flops_per_second": 1, "memory_bytes_per_second": 1})",
+       "'kernel_seconds' is missing or not a number"},
+      {R"({"name": "x", "f32_flops_per_second": -1,
+           "half_flops_per_second": 1, "memory_bytes_per_second": 1,
+           "kernel_seconds": 1})",
+       "'f32_flops_per_second' must be positive and finite"},
+      {R"({"name": "x", "f32_flops_per_second": 1,
+           "half_flops_per_second": 1, "memory_bytes_per_second": 1,
+           "kernel_seconds": 1, "link": 3})",
+       "'link' is not a JSON object"},
+      {R"({"name": "x", "f32_flops_per_second": 1,
+           "half_flops_per_second": 1, "memory_bytes_per_second": 1,
+           "kernel_seconds": 1, "link": {"latency_s": 0,
+           "bus_bandwidth_bytes_per_s": 1}})",
+       "link: 'latency_s' must be positive and finite"},
+  };
+  for (auto [text, problem] : refused) {
+    DeviceProfile unchanged = profile;
+    std::string got = DeviceProfile::parse(text, unchanged);
+    EXPECT_NE(got.find(problem), std::string::npos) << got;
+    EXPECT_EQ(unchanged.name, "cpu: test");
+  }
 }
 
 TEST(CostModelTest, Presets) {
   CostModel model;
   EXPECT_EQ(model.latency, 5e-6);
   EXPECT_EQ(model.busBandwidth, 370e9);
-  EXPECT_EQ(model.flopsPerSecond, 400e12);
+  EXPECT_EQ(model.device.name, "h100");
 
   model.ranks = 8;
-  model.flopsPerSecond = 1e12;
+  model.device.f32FlopsPerSecond = 1e12;
   EXPECT_TRUE(model.applyPreset("infiniband"));
   EXPECT_EQ(model.latency, 10e-6);
   EXPECT_EQ(model.busBandwidth, 48e9);
   // Presets describe links only.
-  EXPECT_EQ(model.flopsPerSecond, 1e12);
+  EXPECT_EQ(model.device.f32FlopsPerSecond, 1e12);
   EXPECT_EQ(model.ranks, 8);
 
   EXPECT_TRUE(model.applyPreset("nvlink"));

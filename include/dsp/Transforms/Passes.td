@@ -21,7 +21,10 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     of its operands (`dsp.operand_shardings`), and every function argument
     the block each rank reads. For each op, a strategy shards one factor of
     its sharding rule (or none): its operands and result follow from the
-    rule, and its compute cost is its FLOPs on the busiest rank. Where a
+    rule, and its compute cost is its roofline on the busiest rank (the
+    larger of its FLOPs over the profile's peak rate for its element type
+    and its bytes over the memory bandwidth, plus a fixed cost per kernel;
+    see CostModel.h). Where a
     producer's sharding differs from what a consumer needs, the edge costs
     the collective that converts it (alpha-beta, see CostModel.h); a switch
     between two factors of one dim that no view of the dim lowers is not a
@@ -64,14 +67,19 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
            "Number of ranks in the device group">,
     Option<"strategy", "strategy", "std::string", /*default=*/"\"auto\"",
            "auto, dsp, ulysses, megatron-sp or none">,
-    Option<"preset", "preset", "std::string", /*default=*/"\"nvlink\"",
-           "Link preset: nvlink (H100 intra-node) or infiniband (inter-node)">,
+    Option<"profile", "profile", "std::string", /*default=*/"\"h100\"",
+           "Device profile of each rank: h100, h200, or a profile file "
+           "(scripts/calibrate.py writes one)">,
+    Option<"preset", "preset", "std::string", /*default=*/"\"\"",
+           "Link preset: nvlink (H100 intra-node) or infiniband (inter-node); "
+           "default: the profile file's link, else nvlink">,
     Option<"latencyUs", "latency-us", "double", /*default=*/"-1",
            "Latency of a collective in microseconds (default: the preset's)">,
     Option<"busBandwidthGBs", "bus-bandwidth", "double", /*default=*/"-1",
            "Bus bandwidth in GB/s (default: the preset's)">,
-    Option<"tflops", "tflops", "double", /*default=*/"400",
-           "Compute rate of one rank in TFLOP/s">,
+    Option<"tflops", "tflops", "double", /*default=*/"-1",
+           "Peak compute rate of one rank in TFLOP/s, every element type "
+           "(default: the profile's)">,
     Option<"allowReplication", "allow-replication", "bool", /*default=*/"false",
            "Let an op that has a sequence or batch factor run replicated when "
            "the cost model finds that cheaper (by default such ops are always "
