@@ -9,12 +9,15 @@
 
 #include "Kernels.h"
 
+#include "CudnnAttention.h"
+
 #include "dsp/Format/Padding.h"
 
 #include "dsp/Format/ProgramFile.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 using dsp::program::DType;
 
@@ -575,8 +578,11 @@ Status createReduceKernel(const KernelContext &context,
   return Status::success();
 }
 
-Status createAttentionKernel(const KernelContext &context,
-                             std::unique_ptr<Kernel> &kernel) {
+namespace {
+
+/// The own flash-style kernel (Attention.cu).
+Status createOwnAttentionKernel(const KernelContext &context,
+                                std::unique_ptr<Kernel> &kernel) {
   ElementType type = context.inputType;
   Shape q = context.inputShape(0), k = context.inputShape(1),
         v = context.inputShape(2);
@@ -608,6 +614,34 @@ Status createAttentionKernel(const KernelContext &context,
                             args.output, stream);
                       });
   return Status::success();
+}
+
+} // namespace
+
+Status createAttentionKernel(const KernelContext &context,
+                             std::unique_ptr<Kernel> &kernel) {
+  // DSP_CUDA_ATTENTION: cuDNN where it applies, else the own kernel (auto,
+  // the default); always the own kernel (own); cuDNN or an error (cudnn).
+  const char *variable = std::getenv("DSP_CUDA_ATTENTION");
+  std::string choice = variable && *variable ? variable : "auto";
+  if (choice != "auto" && choice != "own" && choice != "cudnn")
+    return Status::error(
+        "DSP_CUDA_ATTENTION must be auto, own or cudnn, got '" + choice + "'");
+  std::string reason = "DSP_CUDA_ATTENTION=own";
+  if (choice != "own") {
+    Status cudnn = createCudnnAttentionKernel(context, kernel);
+    if (cudnn)
+      return cudnn;
+    if (choice == "cudnn")
+      return Status::error("DSP_CUDA_ATTENTION=cudnn, but cuDNN does not run "
+                           "this attention: " +
+                           cudnn.message());
+    reason = cudnn.message();
+  }
+  Status status = createOwnAttentionKernel(context, kernel);
+  if (status)
+    kernel = withImplementation(std::move(kernel), "own kernel: " + reason);
+  return status;
 }
 
 Status createConvKernel(const KernelContext &context,
