@@ -163,10 +163,11 @@ Status createCudnnAttentionKernel(const KernelContext &context,
   if (context.numInputs() == 4)
     return Status::error("a mask (the own kernel gives fully masked rows "
                          "zeros, as the cpu backend does)");
-  Shape q = context.inputShape(0), k = context.inputShape(1),
-        v = context.inputShape(2);
-  if (elementCount(q) == 0 || elementCount(k) == 0 || v[3] == 0)
-    return Status::error("an empty dim in " + describe(context));
+  AttentionGeometry g = attentionGeometry(context);
+  for (int64_t extent :
+       {g.batch, g.heads, g.queries, g.keys, g.depth, g.valueDepth})
+    if (extent == 0)
+      return Status::error("an empty dim in " + describe(context));
   for (const dsp::program::Tensor *operand :
        {&context.input(0), &context.input(1), &context.input(2),
         &context.output()})
@@ -179,15 +180,8 @@ Status createCudnnAttentionKernel(const KernelContext &context,
   Status status = rankState(context.resources, state);
   if (!status)
     return status;
-  CudnnState::Key key{type,
-                      q[0],
-                      q[1],
-                      q[2],
-                      k[2],
-                      q[3],
-                      v[3],
-                      static_cast<float>(format::floatAttribute(
-                          context.instruction, "scale", 1.0))};
+  CudnnState::Key key{type,   g.batch, g.heads,      g.queries,
+                      g.keys, g.depth, g.valueDepth, g.scale};
   std::shared_ptr<fe::graph::Graph> &graph = state->graphs[key];
   int64_t workspace = 0;
   try {

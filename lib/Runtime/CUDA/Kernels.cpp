@@ -578,12 +578,7 @@ Status createReduceKernel(const KernelContext &context,
   return Status::success();
 }
 
-namespace {
-
-/// The own flash-style kernel (Attention.cu).
-Status createOwnAttentionKernel(const KernelContext &context,
-                                std::unique_ptr<Kernel> &kernel) {
-  ElementType type = context.inputType;
+AttentionGeometry attentionGeometry(const KernelContext &context) {
   Shape q = context.inputShape(0), k = context.inputShape(1),
         v = context.inputShape(2);
   AttentionGeometry geometry{q[0],
@@ -595,17 +590,27 @@ Status createOwnAttentionKernel(const KernelContext &context,
                              static_cast<float>(format::floatAttribute(
                                  context.instruction, "scale", 1.0)),
                              {0, 0, 0, 0}};
+  if (context.numInputs() == 4) {
+    Shape strides =
+        broadcastStrides(context.inputShape(3), {q[0], q[1], q[2], k[2]});
+    std::copy(strides.begin(), strides.end(), geometry.maskStrides);
+  }
+  return geometry;
+}
+
+namespace {
+
+/// The own flash-style kernel (Attention.cu).
+Status createOwnAttentionKernel(const KernelContext &context,
+                                std::unique_ptr<Kernel> &kernel) {
+  ElementType type = context.inputType;
+  AttentionGeometry geometry = attentionGeometry(context);
   if (!attentionSupports(geometry.depth, geometry.valueDepth))
     return Status::error("the cuda attention kernel takes head dims up to "
                          "256, got " +
                          std::to_string(geometry.depth) + " and " +
                          std::to_string(geometry.valueDepth));
   bool masked = context.numInputs() == 4;
-  if (masked) {
-    Shape strides =
-        broadcastStrides(context.inputShape(3), {q[0], q[1], q[2], k[2]});
-    std::copy(strides.begin(), strides.end(), geometry.maskStrides);
-  }
   kernel = makeLaunch(context, "attention kernel",
                       [=](const KernelArgs &args, cudaStream_t stream) {
                         return launchAttention(

@@ -98,6 +98,9 @@ std::unique_ptr<Kernel>
 makeLaunch(const KernelContext &context, const char *what,
            std::function<cudaError_t(const KernelArgs &, cudaStream_t)> launch);
 
+/// The geometry of the attention instruction of `context`.
+AttentionGeometry attentionGeometry(const KernelContext &context);
+
 /// Enqueues the strided copy; `elementSize` is the size of the elements the
 /// geometry counts.
 Status stridedCopy(const CopyGeometry &geometry, size_t elementSize,
