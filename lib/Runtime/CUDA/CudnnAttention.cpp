@@ -113,8 +113,8 @@ Status buildGraph(cudnnHandle_t handle, const CudnnState::Key &key,
                      .set_name("attention")
                      .set_generate_stats(false)
                      .set_attn_scale(scale);
-  auto [output, stats] = graph->sdpa(q, k, v, options);
-  (void)stats;
+  // The second output, the softmax statistics, is not generated.
+  auto output = graph->sdpa(q, k, v, options)[0];
   Shape outputShape = {batch, heads, queries, valueDepth};
   output->set_output(true)
       .set_uid(kOutput)
