@@ -62,7 +62,8 @@ def measure(args):
                 # CUDA graph: warm-up, as for PyTorch.
                 timed = stats["run_ms"][args.dsp_warmup:] or stats["run_ms"]
                 row = {"median_ms": statistics.median(timed),
-                       "ops": stats["ops"]}
+                       "ops": stats["ops"],
+                       "implementations": stats.get("implementations", {})}
                 output = os.path.join(d, f"dsp.{dtype}.npy")
             else:
                 if key not in torch_rows:
@@ -135,6 +136,10 @@ def markdown(report):
             lines.append(f"- DSP {dtype}: {shares(times)} (instructions "
                          f"run: {counts}; replayed CUDA graphs time only "
                          "the whole run)")
+            for op, counts in sorted(dsp.get("implementations", {}).items()):
+                ran = ", ".join(f"{implementation} ({count})" for
+                                implementation, count in sorted(counts.items()))
+                lines.append(f"  - {op} ran on: {ran}")
         breakdown = report["breakdown"].get(dtype)
         if breakdown and "failure" in breakdown:
             lines.append(f"- PyTorch eager {dtype}: not measured: "

@@ -2,8 +2,10 @@
 # The GPU check, for a machine with CUDA, NCCL, cuDNN and PyTorch but no
 # LLVM, in about 5 minutes:
 #   1. probe   what the runtime build needs (protoc, libprotobuf, BLAS,
-#              mpirun, nccl.h, cudnn.h, nvcc) and print what is missing;
-#   2. build   the runtime-only configuration with the cuda backend;
+#              mpirun, nccl.h, cudnn.h, nvcc, the cudnn-frontend headers
+#              in PROGRAMS/cudnn-frontend) and print what is missing;
+#   2. build   the runtime-only configuration with the cuda backend, its
+#              cuDNN attention built against PROGRAMS/cudnn-frontend;
 #   3. units   the gtest units, whose GPU tests run here;
 #   4. models  every program of PROGRAMS (made by bench/gpu_programs.sh:
 #              targets cpu and cuda, f32 and bf16, 1 and 4 ranks) on
@@ -12,8 +14,10 @@
 #   5. block   the ST-DiT block of PROGRAMS/block (Open-Sora size: B1 T16
 #              S1024 C1152) timed in dsp-run, f32 and bf16, against the
 #              same block in PyTorch eager and torch.compile on the same
-#              weights (bench/stdit_torch.py), outputs compared; the results
-#              go to $OUT/block.json and $OUT/block.md as they are measured.
+#              weights (bench/stdit_torch.py), outputs compared, and which
+#              implementation ran the attention (cuDNN or the own kernel);
+#              the results go to $OUT/block.json and $OUT/block.md as they
+#              are measured.
 # Each stage writes its log under $OUT (default ./gpu-check) as soon as it
 # ends, and a line to $OUT/summary.txt.
 # Settings: DSP_GPU_STAGES (the stages to run, default all), DSP_GPU_BUILD
@@ -74,6 +78,7 @@ probe() {
   check nvcc "test -x /usr/local/cuda/bin/nvcc"
   check nccl.h "any /usr/include/nccl.h /usr/local/cuda/include/nccl.h"
   check cudnn.h "any /usr/include/cudnn.h /usr/include/*/cudnn.h /usr/local/cuda/include/cudnn.h"
+  check "cudnn-frontend headers" "test -f '$programs/cudnn-frontend/include/cudnn_frontend.h'"
   check gtest "any /usr/include/gtest/gtest.h"
   check GPU "nvidia-smi -L"
   command -v nvidia-smi >/dev/null && nvidia-smi | head -15
@@ -82,12 +87,16 @@ probe() {
 
 build() {
   # Without GoogleTest, only the runtime and dsp-run.
-  local tests=ON
+  local tests=ON frontend=()
   [ -e /usr/include/gtest/gtest.h ] || tests=OFF
+  # The headers that travel with the programs; CMake says whether it
+  # builds cuDNN attention.
+  [ -f "$programs/cudnn-frontend/include/cudnn_frontend.h" ] &&
+    frontend=("-DDSP_CUDNN_FRONTEND_INCLUDE=$(cd "$programs" && pwd)/cudnn-frontend/include")
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DDSP_RUNTIME_ONLY=ON -DDSP_ENABLE_CUDA=ON -DDSP_BUILD_TESTS=$tests \
     -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc \
-    "-DCMAKE_CUDA_ARCHITECTURES=90-real;90-virtual" &&
+    "-DCMAKE_CUDA_ARCHITECTURES=90-real;90-virtual" "${frontend[@]}" &&
     ninja -C "$build" -j"$jobs"
 }
 

@@ -11,7 +11,12 @@
 # cpu, cpu-bf16, cuda and cuda-bf16 at 1 rank: the programs name the
 # model's external weight file (--weights=reference) instead of holding it,
 # and the file is left out of the folder, so the folder stays small; the
-# block stage regenerates it from stdit_block.options.
+# block stage regenerates it from stdit_block.options. In
+# OUTPUT_FOLDER/cudnn-frontend/include, the cudnn-frontend headers (from
+# $DSP_CUDNN_FRONTEND_INCLUDE, by default the site-packages/include of
+# $DSP_PYTHON, where pip install nvidia-cudnn-frontend puts them), which the
+# GPU machine has no internet to fetch: gpu_check.sh builds cuDNN attention
+# against them.
 # Usage: bench/gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,5 +53,15 @@ for target in cpu cpu-bf16 cuda cuda-bf16; do
     --weights=reference --emit=program -o "$block/stdit_block.$target.dspx"
 done
 rm "$block/stdit_block.onnx" "$block/stdit_block.onnx.data"
+frontend=${DSP_CUDNN_FRONTEND_INCLUDE:-$("$python" -c \
+  'import sysconfig; print(sysconfig.get_paths()["purelib"])')/include}
+rm -rf "$out/cudnn-frontend"
+if [ -f "$frontend/cudnn_frontend.h" ]; then
+  mkdir -p "$out/cudnn-frontend/include"
+  cp -r "$frontend"/cudnn_* "$out/cudnn-frontend/include/"
+else
+  echo "no cudnn-frontend headers in $frontend (pip install" \
+    "nvidia-cudnn-frontend): the GPU check builds attention without cuDNN" >&2
+fi
 echo "wrote $(ls "$out"/*.dspx | wc -l) programs to $out and" \
   "$(ls "$block"/*.dspx | wc -l) to $block"

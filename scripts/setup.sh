@@ -28,15 +28,25 @@ fi
 if [ ! -x "$root/.venv/bin/python" ]; then
   /usr/bin/python3 -m venv "$root/.venv"
 fi
-# Reinstall only when a requirements file changed, so a set-up machine needs
-# no network. Further requirements files given as arguments (the export
-# tools' scripts/export-requirements.txt) install the same way.
-for requirements in "$root/scripts/requirements.txt" "$@"; do
+# Installs a requirements file into .venv, again only when it changed, so a
+# set-up machine needs no network. Options after the file go to pip.
+install_requirements() {
+  local requirements=$1 stamp wanted
+  shift
   stamp="$root/.venv/$(basename "$requirements" .txt).sha256"
   wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    "$root/.venv/bin/pip" install -q --disable-pip-version-check \
+    "$root/.venv/bin/pip" install -q --disable-pip-version-check "$@" \
       -r "$requirements"
     echo "$wanted" > "$stamp"
   fi
+}
+install_requirements "$root/scripts/requirements.txt"
+# Packages the build compiles against (the cudnn-frontend headers), without
+# the Python dependencies of their own Python modules.
+install_requirements "$root/scripts/header-requirements.txt" --no-deps
+# Further requirements files given as arguments (the export tools'
+# scripts/export-requirements.txt).
+for requirements in "$@"; do
+  install_requirements "$requirements"
 done

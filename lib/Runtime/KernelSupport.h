@@ -118,6 +118,26 @@ inline std::unique_ptr<Kernel> makeKernel(FunctionKernel::Function function,
   return std::make_unique<FunctionKernel>(std::move(function), workspaceBytes);
 }
 
+/// `kernel`, reporting `implementation` as Kernel::implementation().
+inline std::unique_ptr<Kernel>
+withImplementation(std::unique_ptr<Kernel> kernel, std::string implementation) {
+  class Implemented : public Kernel {
+  public:
+    Implemented(std::unique_ptr<Kernel> kernel, std::string implementation)
+        : kernel_(std::move(kernel)),
+          implementation_(std::move(implementation)) {}
+    size_t workspaceBytes() const override { return kernel_->workspaceBytes(); }
+    Status run(const KernelArgs &args) override { return kernel_->run(args); }
+    std::string implementation() const override { return implementation_; }
+
+  private:
+    std::unique_ptr<Kernel> kernel_;
+    std::string implementation_;
+  };
+  return std::make_unique<Implemented>(std::move(kernel),
+                                       std::move(implementation));
+}
+
 /// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
 /// overflows: the session refuses a workspace that large, where a wrapped
 /// product would be a small buffer that kernels overrun.

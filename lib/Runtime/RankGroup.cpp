@@ -121,7 +121,24 @@ std::string statisticsJson(const GroupStatistics &group) {
          << ", \"total_ms\": " << opStats.totalMilliseconds << "}";
     first = false;
   }
-  json << (first ? "" : "\n  ") << "},\n  \"peak_memory_bytes\": [";
+  json << (first ? "" : "\n  ") << "},\n";
+  if (!stats.implementations.empty()) {
+    json << "  \"implementations\": {";
+    first = true;
+    for (const auto &[op, counts] : stats.implementations) {
+      json << (first ? "\n" : ",\n") << "    " << jsonString(op) << ": {";
+      bool firstCount = true;
+      for (const auto &[implementation, count] : counts) {
+        json << (firstCount ? "" : ", ") << jsonString(implementation) << ": "
+             << count;
+        firstCount = false;
+      }
+      json << "}";
+      first = false;
+    }
+    json << "\n  },\n";
+  }
+  json << "  \"peak_memory_bytes\": [";
   for (size_t rank = 0; rank < group.peakMemoryBytes.size(); ++rank)
     json << (rank ? ", " : "") << group.peakMemoryBytes[rank];
   json << "],\n  \"arena_bytes\": " << stats.arenaBytes

@@ -142,6 +142,9 @@ Status Session::initialize(const SessionOptions &options) {
                            std::to_string(step.kernel->workspaceBytes()) +
                            " bytes of workspace, more than the limit of 2^56");
     workspaceBytes = std::max(workspaceBytes, step.kernel->workspaceBytes());
+    std::string implementation = step.kernel->implementation();
+    if (!implementation.empty())
+      ++statistics_.implementations[instruction.op()][implementation];
     for (uint32_t input : instruction.inputs())
       step.inputs.push_back(tensorAddress(input));
     for (uint32_t output : instruction.outputs())

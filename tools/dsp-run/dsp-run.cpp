@@ -435,6 +435,14 @@ void printStatistics(const GroupStatistics &statistics) {
                 static_cast<unsigned long long>(opStats.count),
                 opStats.totalMilliseconds,
                 stats.runs ? opStats.totalMilliseconds / stats.runs : 0.0);
+  if (stats.implementations.empty())
+    return;
+  std::printf("%-16s %10s %s\n", "op", "count", "implementation");
+  for (const auto &[op, counts] : stats.implementations)
+    for (const auto &[implementation, count] : counts)
+      std::printf("%-16s %10llu %s\n", op.c_str(),
+                  static_cast<unsigned long long>(count),
+                  implementation.c_str());
 }
 
 /// Everything but the parsing of the command line; dies on any failure.

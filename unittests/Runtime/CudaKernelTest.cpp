@@ -427,6 +427,94 @@ TEST(CudaKernelTest, ReducedPrecision) {
                         ints("pads", {0, 0, 0, 0}), ints("group", {1})});
 }
 
+// Attention in f16 and bf16: cuDNN's fused SDPA where the build has it, the
+// own kernel otherwise or when DSP_CUDA_ATTENTION=own says so.
+
+/// Sets DSP_CUDA_ATTENTION for its scope.
+class AttentionChoice {
+public:
+  explicit AttentionChoice(const char *value) {
+    ::setenv("DSP_CUDA_ATTENTION", value, 1);
+  }
+  ~AttentionChoice() { ::unsetenv("DSP_CUDA_ATTENTION"); }
+};
+
+/// Unmasked attention of the given sizes, against the cpu in f32.
+void expectReducedAttentionNearF32(int64_t batch, int64_t heads,
+                                   int64_t queries, int64_t keys, int64_t depth,
+                                   uint32_t seed) {
+  SCOPED_TRACE("L " + std::to_string(queries) + "x" + std::to_string(keys) +
+               ", D " + std::to_string(depth));
+  int64_t rows = batch * heads;
+  expectReducedNearF32(
+      "attention",
+      {f32({batch, heads, queries, depth},
+           randomFloats(rows * queries * depth, seed)),
+       f32({batch, heads, keys, depth},
+           randomFloats(rows * keys * depth, seed + 1)),
+       f32({batch, heads, keys, depth},
+           randomFloats(rows * keys * depth, seed + 2))},
+      {batch, heads, queries, depth},
+      {floats("scale", {1 / std::sqrt(static_cast<float>(depth))})});
+}
+
+void expectAttentionShapesNearF32() {
+  // Sequence lengths off the 64-row tiles, head dims 64 and 72.
+  expectReducedAttentionNearF32(1, 2, 100, 77, 64, 50);
+  expectReducedAttentionNearF32(2, 3, 45, 130, 72, 53);
+  expectReducedAttentionNearF32(1, 1, 64, 64, 64, 56);
+}
+
+TEST(CudaKernelTest, CudnnAttention) {
+#ifndef DSP_HAVE_CUDNN
+  GTEST_SKIP() << "built without cuDNN attention (no cudnn-frontend headers "
+                  "or no cuDNN)";
+#endif
+  REQUIRE_CUDA();
+  // Where cuDNN refuses, creating the kernel fails instead of falling back.
+  AttentionChoice cudnn("cudnn");
+  expectAttentionShapesNearF32();
+}
+
+TEST(CudaKernelTest, OwnAttentionKernelWhenAsked) {
+  REQUIRE_CUDA();
+  AttentionChoice own("own");
+  expectAttentionShapesNearF32();
+}
+
+TEST(CudaKernelTest, AttentionImplementationInTheStatistics) {
+  REQUIRE_CUDA();
+  ProgramBuilder builder;
+  std::vector<uint32_t> operands;
+  for (const char *name : {"q", "k", "v"})
+    operands.push_back(builder.input(name, F32, {1, 2, 20, 32}));
+  builder.output(builder.op("attention", operands, F32, {1, 2, 20, 32},
+                            {floats("scale", {0.18})}));
+  std::string path =
+      temporaryPath("attention_" + std::to_string(::getpid()) + ".dspx");
+  ASSERT_EQ(builder.write(path), "");
+  dsp::runtime::SessionOptions options;
+  options.backend = "cuda";
+  std::string error;
+  std::unique_ptr<dsp::runtime::Session> session =
+      dsp::runtime::Session::open(path, options, error);
+  ASSERT_TRUE(session) << error;
+  const auto &implementations = session->statistics().implementations;
+  ASSERT_EQ(implementations.count("attention"), 1u);
+  const auto &counts = implementations.at("attention");
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts.begin()->first.rfind("own kernel: ", 0), 0u)
+      << counts.begin()->first;
+  EXPECT_EQ(counts.begin()->second, 1u);
+
+  AttentionChoice unknown("fastest");
+  EXPECT_FALSE(dsp::runtime::Session::open(path, options, error));
+  EXPECT_NE(error.find("DSP_CUDA_ATTENTION must be auto, own or cudnn, got "
+                       "'fastest'"),
+            std::string::npos)
+      << error;
+}
+
 // The `kernel` op: a function of a code object, here PTX the driver
 // compiles (Inputs/add_one_and_double.ptx: plus = in + 1, twice = 2 in, one
 // thread per element).

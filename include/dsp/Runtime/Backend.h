@@ -49,6 +49,10 @@ public:
   /// Enqueues the instruction on the backend's stream. Data-dependent
   /// failures (an index out of range) are reported here.
   virtual Status run(const KernelArgs &args) = 0;
+  /// Which of the backend's ways to run the op this kernel takes, where it
+  /// has more than one (the cuda backend's attention: cuDNN, or its own
+  /// kernel and why not cuDNN); empty otherwise. The statistics count them.
+  virtual std::string implementation() const { return {}; }
 };
 
 struct BackendOptions {

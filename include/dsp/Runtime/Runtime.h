@@ -80,6 +80,10 @@ struct Statistics {
   uint64_t runs = 0;
   /// Per op kind ("matmul", ...): executions and time, over all runs.
   std::map<std::string, OpStatistics> ops;
+  /// Per op kind whose kernels have more than one implementation (the cuda
+  /// backend's attention): how many of its instructions each runs
+  /// (Kernel::implementation).
+  std::map<std::string, std::map<std::string, uint64_t>> implementations;
   uint64_t arenaBytes = 0;
   /// Kernel scratch memory.
   uint64_t workspaceBytes = 0;

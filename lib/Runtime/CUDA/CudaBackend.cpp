@@ -172,6 +172,8 @@ public:
         cudaEventDestroy(event);
     if (resources_.blas)
       cublasLtDestroy(resources_.blas);
+    // The cuDNN handle works on the stream: it goes first.
+    resources_.cudnn.reset();
     if (resources_.stream)
       cudaStreamDestroy(resources_.stream);
     if (staging_)

@@ -9,12 +9,15 @@
 
 #include "Kernels.h"
 
+#include "CudnnAttention.h"
+
 #include "dsp/Format/Padding.h"
 
 #include "dsp/Format/ProgramFile.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 using dsp::program::DType;
 
@@ -575,9 +578,7 @@ Status createReduceKernel(const KernelContext &context,
   return Status::success();
 }
 
-Status createAttentionKernel(const KernelContext &context,
-                             std::unique_ptr<Kernel> &kernel) {
-  ElementType type = context.inputType;
+AttentionGeometry attentionGeometry(const KernelContext &context) {
   Shape q = context.inputShape(0), k = context.inputShape(1),
         v = context.inputShape(2);
   AttentionGeometry geometry{q[0],
@@ -589,17 +590,27 @@ Status createAttentionKernel(const KernelContext &context,
                              static_cast<float>(format::floatAttribute(
                                  context.instruction, "scale", 1.0)),
                              {0, 0, 0, 0}};
+  if (context.numInputs() == 4) {
+    Shape strides =
+        broadcastStrides(context.inputShape(3), {q[0], q[1], q[2], k[2]});
+    std::copy(strides.begin(), strides.end(), geometry.maskStrides);
+  }
+  return geometry;
+}
+
+namespace {
+
+/// The own flash-style kernel (Attention.cu).
+Status createOwnAttentionKernel(const KernelContext &context,
+                                std::unique_ptr<Kernel> &kernel) {
+  ElementType type = context.inputType;
+  AttentionGeometry geometry = attentionGeometry(context);
   if (!attentionSupports(geometry.depth, geometry.valueDepth))
     return Status::error("the cuda attention kernel takes head dims up to "
                          "256, got " +
                          std::to_string(geometry.depth) + " and " +
                          std::to_string(geometry.valueDepth));
   bool masked = context.numInputs() == 4;
-  if (masked) {
-    Shape strides =
-        broadcastStrides(context.inputShape(3), {q[0], q[1], q[2], k[2]});
-    std::copy(strides.begin(), strides.end(), geometry.maskStrides);
-  }
   kernel = makeLaunch(context, "attention kernel",
                       [=](const KernelArgs &args, cudaStream_t stream) {
                         return launchAttention(
@@ -608,6 +619,34 @@ Status createAttentionKernel(const KernelContext &context,
                             args.output, stream);
                       });
   return Status::success();
+}
+
+} // namespace
+
+Status createAttentionKernel(const KernelContext &context,
+                             std::unique_ptr<Kernel> &kernel) {
+  // DSP_CUDA_ATTENTION: cuDNN where it applies, else the own kernel (auto,
+  // the default); always the own kernel (own); cuDNN or an error (cudnn).
+  const char *variable = std::getenv("DSP_CUDA_ATTENTION");
+  std::string choice = variable && *variable ? variable : "auto";
+  if (choice != "auto" && choice != "own" && choice != "cudnn")
+    return Status::error(
+        "DSP_CUDA_ATTENTION must be auto, own or cudnn, got '" + choice + "'");
+  std::string reason = "DSP_CUDA_ATTENTION=own";
+  if (choice != "own") {
+    Status cudnn = createCudnnAttentionKernel(context, kernel);
+    if (cudnn)
+      return cudnn;
+    if (choice == "cudnn")
+      return Status::error("DSP_CUDA_ATTENTION=cudnn, but cuDNN does not run "
+                           "this attention: " +
+                           cudnn.message());
+    reason = cudnn.message();
+  }
+  Status status = createOwnAttentionKernel(context, kernel);
+  if (status)
+    kernel = withImplementation(std::move(kernel), "own kernel: " + reason);
+  return status;
 }
 
 Status createConvKernel(const KernelContext &context,

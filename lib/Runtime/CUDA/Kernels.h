@@ -16,6 +16,7 @@
 #include <cublasLt.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ class Communicator;
 namespace cuda {
 
 using format::Op;
+
+struct CudnnState;
 
 /// "CALL failed: REASON", or success.
 Status check(cudaError_t error, const char *call);
@@ -53,6 +56,9 @@ struct Resources {
   /// under the returned tag (see DeviceError).
   std::function<int32_t(std::function<std::string(const DeviceError &)>)>
       registerError;
+  /// The rank's cuDNN handle and attention graphs (CudnnAttention.cpp),
+  /// created by the first attention that uses them.
+  std::shared_ptr<CudnnState> cudnn;
 };
 
 struct KernelContext : InstructionContext {
@@ -92,6 +98,9 @@ std::unique_ptr<Kernel>
 makeLaunch(const KernelContext &context, const char *what,
            std::function<cudaError_t(const KernelArgs &, cudaStream_t)> launch);
 
+/// The geometry of the attention instruction of `context`.
+AttentionGeometry attentionGeometry(const KernelContext &context);
+
 /// Enqueues the strided copy; `elementSize` is the size of the elements the
 /// geometry counts.
 Status stridedCopy(const CopyGeometry &geometry, size_t elementSize,
@@ -101,7 +110,8 @@ using Factory = Status (*)(const KernelContext &, std::unique_ptr<Kernel> &);
 
 // Factories, grouped by source file. Each handles the ops listed.
 // Kernels.cpp: element-wise, data movement (pad and scatter_elements
-// included), normalization, attention, conv.
+// included), normalization, attention (through CudnnAttention.cpp where
+// cuDNN runs it), conv.
 Status createUnaryKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createBinaryKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 Status createWhereKernel(const KernelContext &, std::unique_ptr<Kernel> &);
