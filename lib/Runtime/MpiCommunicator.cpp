@@ -4,6 +4,9 @@
 // they complete or the deadline passes; MPI has no fault tolerance to rely
 // on (Open MPI 4.1 has no ULFM), so a failing rank ends the whole job with
 // MPI_Abort and a rank that times out does the same after reporting.
+// A GPU backend's device buffers travel staged through pinned host memory
+// (HostStaging): that works between any two processes, on one node or
+// across nodes, and needs neither CUDA-aware MPI nor IPC handles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,8 +43,10 @@ public:
   void abort(const std::string &) override { MPI_Abort(MPI_COMM_WORLD, 1); }
 
 protected:
+  // Device buffers arrive staged (Communicator::setHostStaging): MPI moves
+  // host memory only.
   Status transfer(const std::vector<SendBuffer> &sends,
-                  const std::vector<ReceiveBuffer> &receives) override {
+                  const std::vector<ReceiveBuffer> &receives, bool) override {
     std::vector<MPI_Request> requests;
     // The peer and direction of each request, for the timeout message.
     std::vector<std::pair<int, const char *>> owners;

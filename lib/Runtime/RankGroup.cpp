@@ -379,9 +379,9 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
   const std::vector<uint64_t> &own = mine[0];
   if (communicator.rank() != 0) {
     uint64_t words = own.size();
-    Status status = communicator.exchange({{0, &words, 8}}, {});
+    Status status = communicator.exchangeHost({{0, &words, 8}}, {});
     if (status && words)
-      status = communicator.exchange({{0, own.data(), words * 8}}, {});
+      status = communicator.exchangeHost({{0, own.data(), words * 8}}, {});
     all = mine;
     return status;
   }
@@ -390,7 +390,7 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
   std::vector<ReceiveBuffer> receives;
   for (int rank = 1; rank < size; ++rank)
     receives.push_back({rank, &counts[rank], 8});
-  Status status = communicator.exchange({}, receives);
+  Status status = communicator.exchangeHost({}, receives);
   if (!status)
     return status;
   all.assign(size, {});
@@ -401,7 +401,7 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
     if (counts[rank])
       receives.push_back({rank, all[rank].data(), counts[rank] * 8});
   }
-  return communicator.exchange({}, receives);
+  return communicator.exchangeHost({}, receives);
 }
 
 Status RankGroup::gatherStatistics(GroupStatistics &group) {

@@ -60,8 +60,9 @@ const char kUsage[] =
     "  --threads=N       threads per rank, 1 to 1024 (default: the cores\n"
     "                    divided by the ranks on this host, at least 1)\n"
     "  --backend=NAME    backend: cpu (default), or cuda when built in\n"
-    "  --device=K        the GPU of --backend=cuda (default 0); every local\n"
-    "                    rank runs on it\n"
+    "  --device=K        the GPU of --backend=cuda; every rank of this\n"
+    "                    process runs on it (default: under mpirun the\n"
+    "                    node-local rank modulo the GPUs, else 0)\n"
     "  --comm=local|mpi  how the ranks of a multi-rank program communicate:\n"
     "                    threads of this process (default) or MPI processes\n"
     "                    (mpirun -np N dsp-run ... --comm=mpi)\n"
@@ -89,7 +90,7 @@ struct Options {
   uint64_t repeat = 1;
   unsigned threads = 0;
   std::string backend = "cpu";
-  int device = 0;
+  int device = dsp::runtime::kDeviceOfLocalRank;
   std::string comm = "local";
   double commTimeout = 60;
   bool printStatistics = false;

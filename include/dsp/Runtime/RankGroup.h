@@ -31,8 +31,10 @@ namespace runtime {
 struct RankGroupOptions {
   /// Backend name: "cpu", or "cuda" when built with DSP_ENABLE_CUDA.
   std::string backend = "cpu";
-  /// The GPU every local rank of a GPU backend runs on.
-  int device = 0;
+  /// The GPU every rank of this process runs on with a GPU backend;
+  /// kDeviceOfLocalRank: the rank's node-local rank under an MPI launcher
+  /// modulo the GPUs, GPU 0 without one.
+  int device = kDeviceOfLocalRank;
   /// Threads per rank, at most kMaxThreads; 0 divides the hardware threads
   /// among the ranks on this host (at least one each).
   unsigned threads = 0;

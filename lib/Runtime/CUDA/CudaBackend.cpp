@@ -1,11 +1,13 @@
 //===- CudaBackend.cpp - The cuda backend ---------------------------------===//
 //
 // One backend per rank: a non-blocking stream, a cuBLASLt handle, the
-// rank's device memory (the session's arena and workspace), pinned staging
-// for input and output copies and the device transport through which the
-// local communicator moves device buffers between ranks (events order the
-// ranks' streams). The weights are uploaded once per device and program and
-// shared by every rank on that device.
+// rank's device memory (the session's arena and workspace) and pinned
+// staging for input and output copies. Device buffers travel between ranks
+// through the first hook the communicator takes: the device transport of
+// local ranks (events order the ranks' streams) or host staging (mpi:
+// through the pinned buffer). The
+// weights are uploaded once per device and program and shared by every
+// rank on that device.
 //
 // Runs: the first runs the kernels one by one (every launch is checked);
 // the second is captured as a CUDA graph and launched; later ones replay
@@ -143,24 +145,47 @@ bool graphsEnabled() {
   return !value || std::strcmp(value, "0") != 0;
 }
 
-class CudaBackend : public Backend, public DeviceTransport {
+} // namespace
+
+Status findCudaDevice(int requested, int &device) {
+  int devices = 0;
+  cudaError_t error = cudaGetDeviceCount(&devices);
+  if (error == cudaErrorNoDevice || error == cudaErrorInsufficientDriver ||
+      (error == cudaSuccess && devices == 0))
+    return Status::error("no CUDA device: " +
+                         (error == cudaSuccess
+                              ? std::string("the driver found no GPU")
+                              : std::string(cudaGetErrorString(error))));
+  Status status = check(error, "cudaGetDeviceCount");
+  if (!status)
+    return status;
+  device = requested == kDeviceOfLocalRank ? launchedLocalRank() % devices
+                                           : requested;
+  if (device < 0 || device >= devices)
+    return Status::error("device " + std::to_string(device) +
+                         " is out of range: this machine has " +
+                         std::to_string(devices) + " CUDA device" +
+                         (devices == 1 ? "" : "s") + " (0 to " +
+                         std::to_string(devices - 1) + ")");
+  return Status::success();
+}
+
+namespace {
+
+class CudaBackend : public Backend, public DeviceTransport, public HostStaging {
 public:
   explicit CudaBackend(const BackendOptions &options)
-      : resources_{options.device,
-                   0,
-                   nullptr,
-                   nullptr,
-                   *options.communicator,
-                   false,
-                   nullptr,
-                   nullptr,
-                   {}},
+      : resources_{options.device,        0,       nullptr, nullptr,
+                   *options.communicator, nullptr, nullptr, {}},
         graphs_(graphsEnabled()) {}
 
   ~CudaBackend() override {
     cudaSetDevice(resources_.device);
-    if (resources_.deviceExchange)
-      resources_.communicator.setDeviceTransport(nullptr);
+    if (hooked_) {
+      Communicator &communicator = resources_.communicator;
+      communicator.setDeviceTransport(nullptr);
+      communicator.setHostStaging(nullptr);
+    }
     if (resources_.stream)
       cudaStreamSynchronize(resources_.stream);
     if (graph_)
@@ -183,24 +208,10 @@ public:
   }
 
   Status initialize() {
-    int devices = 0;
-    cudaError_t error = cudaGetDeviceCount(&devices);
-    if (error == cudaErrorNoDevice || error == cudaErrorInsufficientDriver ||
-        (error == cudaSuccess && devices == 0))
-      return Status::error("no CUDA device: " +
-                           (error == cudaSuccess
-                                ? std::string("the driver found no GPU")
-                                : std::string(cudaGetErrorString(error))));
-    Status status = check(error, "cudaGetDeviceCount");
+    Status status = findCudaDevice(resources_.device, resources_.device);
     if (!status)
       return status;
     int device = resources_.device;
-    if (device < 0 || device >= devices)
-      return Status::error("device " + std::to_string(device) +
-                           " is out of range: this machine has " +
-                           std::to_string(devices) + " CUDA device" +
-                           (devices == 1 ? "" : "s") + " (0 to " +
-                           std::to_string(devices - 1) + ")");
     int major = 0, minor = 0;
     void *errorRecord = nullptr;
     if (!(status = check(cudaSetDevice(device), "cudaSetDevice")) ||
@@ -235,8 +246,10 @@ public:
           errorMessages_.push_back(std::move(message));
           return static_cast<int32_t>(errorMessages_.size());
         };
-    resources_.deviceExchange =
-        resources_.communicator.setDeviceTransport(this);
+    Communicator &communicator = resources_.communicator;
+    if (!communicator.setDeviceTransport(this))
+      communicator.setHostStaging(this);
+    hooked_ = true;
     return Status::success();
   }
 
@@ -389,10 +402,7 @@ public:
   }
 
   Status synchronize() override {
-    Status status = selectDevice();
-    if (status)
-      status = check(cudaStreamSynchronize(resources_.stream),
-                     "cudaStreamSynchronize");
+    Status status = awaitStaged();
     stagingUsed_ = 0;
     if (!status || errorMessages_.empty())
       return status;
@@ -436,6 +446,32 @@ public:
   Status awaitReceived(const void *done) override {
     return check(cudaStreamWaitEvent(resources_.stream, eventOf(done), 0),
                  "cudaStreamWaitEvent");
+  }
+
+  // HostStaging: the pinned staging buffer, copies on the rank's stream.
+  Status stagingBuffer(size_t bytes, void *&host) override {
+    return stage(bytes, host);
+  }
+
+  Status stageOut(void *host, const void *device, size_t bytes) override {
+    return check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost,
+                                 resources_.stream),
+                 "cudaMemcpyAsync (device to host)");
+  }
+
+  /// Waits for the stream (also what synchronize() starts with).
+  Status awaitStaged() override {
+    Status status = selectDevice();
+    if (status)
+      status = check(cudaStreamSynchronize(resources_.stream),
+                     "cudaStreamSynchronize");
+    return status;
+  }
+
+  Status stageIn(void *device, const void *host, size_t bytes) override {
+    return check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice,
+                                 resources_.stream),
+                 "cudaMemcpyAsync (host to device)");
   }
 
 private:
@@ -607,6 +643,8 @@ private:
   }
 
   cuda::Resources resources_;
+  /// Whether the communicator holds one of this backend's hooks.
+  bool hooked_ = false;
   std::shared_ptr<DeviceWeights> weights_;
   void *zeros_ = nullptr;
   cudaEvent_t sent_ = nullptr, received_ = nullptr;
