@@ -107,6 +107,13 @@ int launchedLocalRank() {
   return 0;
 }
 
+bool launchedByMpi() {
+  for (const char *variable : kLaunchedSizeVariables)
+    if (std::getenv(variable))
+      return true;
+  return false;
+}
+
 std::chrono::steady_clock::time_point Communicator::deadline() const {
   // The timeout is checked to be at most kMaxTimeoutSeconds, so this cannot
   // overflow the clock.
@@ -198,6 +205,7 @@ Communicator::transferStaged(const std::vector<SendBuffer> &sends,
 
 Status Communicator::beginCollective(const std::string &kind) {
   uint64_t index = collectives_++;
+  collective_ = kind;
   if (options_.fault.kind == FaultPlan::None || options_.fault.rank != rank_ ||
       options_.fault.after != index)
     return Status::success();
@@ -378,6 +386,15 @@ Status createMpiCommunicator(const CommunicatorOptions &,
                              std::shared_ptr<Communicator> &) {
   return Status::error("this runtime was built without MPI; rebuild it with "
                        "an MPI installation or use --comm=local");
+}
+#endif
+
+#if !defined(DSP_HAVE_NCCL)
+Status createNcclCommunicator(const CommunicatorOptions &, int,
+                              std::shared_ptr<Communicator> &) {
+  return Status::error("this runtime was built without NCCL (it needs the "
+                       "cuda backend, MPI and NCCL when it is built); use "
+                       "--comm=mpi");
 }
 #endif
 

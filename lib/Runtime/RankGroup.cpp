@@ -1,8 +1,8 @@
 //===- RankGroup.cpp - Running a multi-rank program -----------------------===//
 //
 // Local ranks run as threads, one per session, each over its own local
-// communicator; under mpi this process runs its one rank on the calling
-// thread. Gathering goes through the communicators (mpi) or reads the
+// communicator; under mpi and nccl this process runs its one rank on the
+// calling thread. Gathering goes through the communicators (mpi) or reads the
 // sessions directly (local).
 //
 //===----------------------------------------------------------------------===//
@@ -166,10 +166,19 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
   ranks_ = static_cast<int>(file_->program().ranks());
   backend_ = options.backend;
   trace_ = options.trace;
-  mpi_ = options.comm == "mpi";
+  mpi_ = options.comm == "mpi" || options.comm == "nccl";
   if (mpi_) {
     std::shared_ptr<Communicator> communicator;
-    Status status = createMpiCommunicator(options.communicator, communicator);
+    Status status;
+    if (options.comm == "mpi")
+      status = createMpiCommunicator(options.communicator, communicator);
+    else if (options.backend != "cuda")
+      status = Status::error("--comm=nccl moves device memory: it needs "
+                             "--backend=cuda, got '" +
+                             options.backend + "'");
+    else
+      status = createNcclCommunicator(options.communicator, options.device,
+                                      communicator);
     if (!status)
       return status;
     communicators_.push_back(communicator);
@@ -185,8 +194,8 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
     if (!status)
       return Status::error(path + ": " + status.message());
   } else {
-    return Status::error("comm must be local or mpi, got '" + options.comm +
-                         "'");
+    return Status::error("comm must be local, mpi or nccl, got '" +
+                         options.comm + "'");
   }
 
   // Rank threads share the cores: each gets its part unless told.

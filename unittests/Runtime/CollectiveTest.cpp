@@ -571,12 +571,17 @@ TEST(CollectiveTest, LaunchedLocalRankPicksTheDevice) {
   };
   clear();
   EXPECT_EQ(dsp::runtime::launchedLocalRank(), 0);
+  EXPECT_FALSE(dsp::runtime::launchedByMpi());
   ::setenv("MPI_LOCALRANKID", "5", 1);
   EXPECT_EQ(dsp::runtime::launchedLocalRank(), 5);
   ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "3", 1);
   EXPECT_EQ(dsp::runtime::launchedLocalRank(), 3);
   ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "x", 1);
   EXPECT_EQ(dsp::runtime::launchedLocalRank(), 5);
+  // One process started by mpirun is still launched by it.
+  ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  EXPECT_TRUE(dsp::runtime::launchedByMpi());
+  EXPECT_EQ(dsp::runtime::launchedProcessCount(), 1);
   clear();
 }
 
@@ -856,6 +861,30 @@ TEST(CollectiveTest, DspRunMpiRanksOnOneGpu) {
   expectMpiRanksMatch("cuda");
 }
 
+// NCCL refuses two ranks on one GPU: one rank is what a one-GPU machine
+// runs. Without a GPU the error says so.
+TEST(CollectiveTest, DspRunNcclOneRank) {
+#if !defined(DSP_MPIEXEC) || !defined(DSP_HAVE_NCCL)
+  GTEST_SKIP() << "built without MPI or NCCL";
+#else
+  std::string arguments = writePipelineData();
+  PipelineModel model = writePipelineModel(1);
+  std::string stats = temporaryPath("pipeline_nccl_stats.json"), output;
+  int status =
+      runCommand(mpirun(1) + model.path + arguments +
+                     " --backend=cuda --comm=nccl --stats-json=" + stats,
+                 output);
+  if (!hasCudaDevice()) {
+    EXPECT_NE(status, 0) << output;
+    EXPECT_NE(output.find("dsp-run: error: no CUDA device"), std::string::npos)
+        << output;
+    GTEST_SKIP() << "no CUDA device";
+  }
+  EXPECT_EQ(status, 0) << output;
+  expectStats(stats, model, 1, "nccl");
+#endif
+}
+
 TEST(CollectiveTest, DspRunUnderMpiNeedsCommMpi) {
 #ifndef DSP_MPIEXEC
   GTEST_SKIP() << "mpirun was not found when the tests were configured";
@@ -1108,7 +1137,7 @@ TEST(RankGroupTest, CApiMatchesOneRank) {
   EXPECT_EQ(
       dsp_group_open(writePipelineModel(2).path.c_str(), &options, &group),
       DSP_ERROR);
-  EXPECT_STREQ(dsp_last_error(), "comm must be local or mpi, got 'tcp'");
+  EXPECT_STREQ(dsp_last_error(), "comm must be local, mpi or nccl, got 'tcp'");
 }
 
 } // namespace

@@ -12,14 +12,15 @@
 // abort(), which makes every other rank's pending and later calls fail with
 // "rank K failed: ...".
 //
-// Implementations: "local" (ranks are threads of one process) and "mpi"
-// (ranks are Open MPI processes).
+// Implementations: "local" (ranks are threads of one process), "mpi"
+// (ranks are Open MPI processes) and "nccl" (ranks are MPI processes, one
+// GPU each; lib/Runtime/CUDA/NcclCommunicator.cpp).
 //
 // How a GPU backend's device buffers travel depends on the communicator;
 // the backend offers the hooks below in turn and the communicator takes the
 // first it can use: a DeviceTransport (local: the ranks' streams share one
-// process), else host staging (any communicator that moves host memory,
-// such as mpi).
+// process), its stream (nccl: the exchange is enqueued on it), else host
+// staging (any communicator that moves host memory, such as mpi).
 //
 //===----------------------------------------------------------------------===//
 
@@ -146,7 +147,8 @@ public:
 
   /// Posts every send and receive of buffers in the memory of the rank's
   /// backend (device memory once a GPU backend installed one of the hooks
-  /// above), then waits until all completed. Messages between two
+  /// above), then waits until all completed, or, on a communicator that
+  /// took the backend's stream, enqueues them on it. Messages between two
   /// ranks match in posting order; a receive must expect exactly the bytes
   /// sent. No peer may be this rank. Fails when the timeout passes or
   /// another rank failed; the error names the rank.
@@ -171,6 +173,15 @@ public:
   /// the others return false.
   virtual bool setDeviceTransport(DeviceTransport *) { return false; }
 
+  /// Makes exchange() enqueue device memory transfers on `stream` (a
+  /// cudaStream_t; null: host memory again). Only communicators that move
+  /// device memory themselves can; the others return false.
+  virtual bool setDeviceStream(void *) { return false; }
+
+  /// After the backend waited for its stream: the failure of a transfer
+  /// that exchange() enqueued on it (a peer's error, a timeout), if any.
+  virtual Status checkEnqueued() { return Status::success(); }
+
   /// Makes exchange() stage device buffers through `staging` (null: host
   /// memory again). Every communicator can.
   void setHostStaging(HostStaging *staging) { staging_ = staging; }
@@ -184,11 +195,14 @@ public:
 
 protected:
   /// Moves the buffers: in the backend's memory (`backendMemory`; host
-  /// memory unless this communicator took a device transport) or in host
-  /// memory.
+  /// memory unless this communicator took a device transport or a stream)
+  /// or in host memory.
   virtual Status transfer(const std::vector<SendBuffer> &sends,
                           const std::vector<ReceiveBuffer> &receives,
                           bool backendMemory) = 0;
+  /// The kind of the collective begun last ("" before the first), for
+  /// errors found after it was enqueued.
+  const std::string &collective() const { return collective_; }
   /// When an exchange starting now must have completed.
   std::chrono::steady_clock::time_point deadline() const;
   /// "timed out after T s waiting for rank `peer` `what`".
@@ -210,6 +224,7 @@ private:
 
   std::atomic<uint64_t> bytesSent_{0};
   uint64_t collectives_ = 0;
+  std::string collective_;
   HostStaging *staging_ = nullptr;
 };
 
@@ -229,10 +244,21 @@ int launchedProcessCount();
 /// (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID), 0 without a launcher.
 int launchedLocalRank();
 
+/// Whether an MPI launcher started this process (it set
+/// OMPI_COMM_WORLD_SIZE, PMI_SIZE or MPI_LOCALNRANKS, also to 1).
+bool launchedByMpi();
+
 /// Initializes MPI (once per process) and returns the communicator of
 /// MPI_COMM_WORLD. Fails if the runtime was built without MPI.
 Status createMpiCommunicator(const CommunicatorOptions &options,
                              std::shared_ptr<Communicator> &communicator);
+
+/// Joins the NCCL communicator of the processes an MPI launcher started,
+/// on CUDA device `device` (negative: the node-local rank modulo the
+/// devices). Fails without a launcher and if the runtime was built without
+/// CUDA, MPI or NCCL.
+Status createNcclCommunicator(const CommunicatorOptions &options, int device,
+                              std::shared_ptr<Communicator> &communicator);
 
 } // namespace runtime
 } // namespace dsp

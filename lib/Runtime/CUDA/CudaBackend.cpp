@@ -4,16 +4,17 @@
 // rank's device memory (the session's arena and workspace) and pinned
 // staging for input and output copies. Device buffers travel between ranks
 // through the first hook the communicator takes: the device transport of
-// local ranks (events order the ranks' streams) or host staging (mpi:
-// through the pinned buffer). The
+// local ranks (events order the ranks' streams), the stream itself (nccl
+// enqueues on it), or host staging (mpi: through the pinned buffer). The
 // weights are uploaded once per device and program and shared by every
 // rank on that device.
 //
 // Runs: the first runs the kernels one by one (every launch is checked);
 // the second is captured as a CUDA graph and launched; later ones replay
 // the graph. Programs with collectives between ranks always run eagerly,
-// because their exchanges synchronize the ranks on the host each run. Set
-// DSP_CUDA_GRAPHS=0 to run every program eagerly.
+// because their exchanges synchronize the ranks on the host each run (nccl
+// only enqueues, but its fault injection and deadlines live on the host
+// too). Set DSP_CUDA_GRAPHS=0 to run every program eagerly.
 //
 // The `kernel` op's code objects go through the driver API (cuModuleLoadData,
 // cuModuleGetFunction, cuLaunchKernel), whose entry points come from the
@@ -184,6 +185,7 @@ public:
     if (hooked_) {
       Communicator &communicator = resources_.communicator;
       communicator.setDeviceTransport(nullptr);
+      communicator.setDeviceStream(nullptr);
       communicator.setHostStaging(nullptr);
     }
     if (resources_.stream)
@@ -247,7 +249,8 @@ public:
           return static_cast<int32_t>(errorMessages_.size());
         };
     Communicator &communicator = resources_.communicator;
-    if (!communicator.setDeviceTransport(this))
+    if (!communicator.setDeviceTransport(this) &&
+        !communicator.setDeviceStream(resources_.stream))
       communicator.setHostStaging(this);
     hooked_ = true;
     return Status::success();
@@ -404,6 +407,10 @@ public:
   Status synchronize() override {
     Status status = awaitStaged();
     stagingUsed_ = 0;
+    // An aborted exchange may end the stream's work early: its reason first.
+    Status exchanged = resources_.communicator.checkEnqueued();
+    if (!exchanged)
+      return exchanged;
     if (!status || errorMessages_.empty())
       return status;
     // Data-dependent failures recorded by the kernels of this run.
