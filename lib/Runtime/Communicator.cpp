@@ -152,7 +152,8 @@ Status Communicator::exchange(const std::vector<SendBuffer> &sends,
   Status status = admit(sends, receives);
   if (!status)
     return status;
-  if (staging_)
+  // An exchange without messages (one rank) has nothing to wait for.
+  if (staging_ && (!sends.empty() || !receives.empty()))
     return transferStaged(sends, receives);
   return transfer(sends, receives, true);
 }
