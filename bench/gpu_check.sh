@@ -11,7 +11,13 @@
 #              targets cpu and cuda, f32 and bf16, 1 and 4 ranks) on
 #              --backend=cuda with local ranks, checked against its
 #              reference output;
-#   5. block   the ST-DiT block of PROGRAMS/block (Open-Sora size: B1 T16
+#   5. nccl    multi-process runs under mpirun: every 1-rank program of
+#              PROGRAMS with --comm=nccl (NCCL refuses two ranks on one
+#              GPU), and every 4-rank cpu-target program as 4 processes on
+#              the GPU(s) with --comm=mpi (device buffers staged through
+#              host memory); outputs against the references, measured
+#              bytes against the plan (NAME.r4.plan.json);
+#   6. block   the ST-DiT block of PROGRAMS/block (Open-Sora size: B1 T16
 #              S1024 C1152) timed in dsp-run, f32 and bf16, against the
 #              same block in PyTorch eager and torch.compile on the same
 #              weights (bench/stdit_torch.py), outputs compared, and which
@@ -33,7 +39,7 @@ programs=${1:-}
 out=${OUT:-$PWD/gpu-check}
 build=${DSP_GPU_BUILD:-$out/build}
 jobs=${DSP_BUILD_JOBS:-$(nproc)}
-stages=${DSP_GPU_STAGES:-probe build units models block}
+stages=${DSP_GPU_STAGES:-probe build units models nccl block}
 python=${DSP_PYTHON:-python3}
 block_device=${DSP_BLOCK_DEVICE:-cuda}
 block_repeat=${DSP_BLOCK_REPEAT:-20}
@@ -49,7 +55,7 @@ summary="$out/summary.txt"
 stage() {
   local name=$1 seconds=$2 start=$SECONDS status
   [[ " $stages " == *" $name "* ]] || return 0
-  timeout "$seconds" bash -c "$(declare -f "$name"); $(declare -p root programs out build jobs python block_device block_repeat block_modes block_threads); $name" \
+  timeout "$seconds" bash -c "$(declare -f "$name" program_arguments); $(declare -p root programs out build jobs python block_device block_repeat block_modes block_threads); $name" \
     >"$out/$name.log" 2>&1
   status=$?
   local result=passed
@@ -110,32 +116,85 @@ units() {
   return "$status"
 }
 
+# The dsp-run arguments of program NAME in $programs: inputs and reference.
+program_arguments() {
+  local name=$1 file input
+  for file in "$programs/$name".input.*.npy; do
+    [ -f "$file" ] || continue
+    input=${file#"$programs/$name.input."}
+    echo "--input=${input%.npy}=@$file"
+  done
+  [ -f "$programs/$name.input.npy" ] && echo "--input=@$programs/$name.input.npy"
+  echo "--expected-output=@$programs/$name.output.npy"
+}
+
 models() {
   local failed=0 count=0
   [ -n "$programs" ] || { echo "no program folder given"; return 0; }
   for program in "$programs"/*.r*.dspx; do
     local name=${program##*/}
     name=${name%.r*.dspx}
-    local inputs=()
-    for file in "$programs/$name".input.*.npy; do
-      [ -f "$file" ] || continue
-      local input=${file#"$programs/$name.input."}
-      inputs+=(--input="${input%.npy}=@$file")
-    done
-    [ -f "$programs/$name.input.npy" ] && inputs+=(--input=@"$programs/$name.input.npy")
+    local arguments
+    mapfile -t arguments < <(program_arguments "$name")
     # bf16 keeps 8 bits of mantissa: within 2e-2 of the f32 reference.
     local tolerance=(--atol=1e-3 --rtol=1e-3)
     case "$program" in *bf16*) tolerance=(--atol=5e-2 --rtol=2e-2) ;; esac
     count=$((count + 1))
     echo "== $program"
-    if ! "$build/bin/dsp-run" "$program" "${inputs[@]}" --backend=cuda \
-      --comm=local --repeat=3 "${tolerance[@]}" \
-      --expected-output=@"$programs/$name.output.npy" --print-statistics; then
+    if ! "$build/bin/dsp-run" "$program" "${arguments[@]}" --backend=cuda \
+      --comm=local --repeat=3 "${tolerance[@]}" --print-statistics; then
       failed=$((failed + 1))
       echo "FAILED: $program"
     fi
   done
   echo "$((count - failed)) of $count programs match their reference"
+  [ "$failed" -eq 0 ]
+}
+
+nccl() {
+  local failed=0 count=0 program name arguments
+  [ -n "$programs" ] || { echo "no program folder given"; return 0; }
+  # mpirun as root, over shared memory only: one node.
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OMPI_MCA_btl=self,vader
+  # Stops a stage that ran past its budget, saying so.
+  in_time() {
+    [ "$SECONDS" -lt 50 ] && return 0
+    echo "out of time: skipped $1 and the programs after it"
+    failed=$((failed + 1))
+    return 1
+  }
+  # NCCL refuses two ranks on one GPU; mpi ranks share it.
+  local ranks comm
+  for run in "1 nccl" "4 mpi"; do
+    read -r ranks comm <<<"$run"
+    for program in "$programs"/*.r"$ranks".dspx; do
+      name=${program##*/}
+      name=${name%.r"$ranks".dspx}
+      in_time "$program" || break 2
+      mapfile -t arguments < <(program_arguments "$name")
+      count=$((count + 1))
+      echo "== $comm, $ranks processes: $program"
+      local stats=$out/nccl.$name.r$ranks.stats.json
+      local plan=$programs/$name.r$ranks.plan.json
+      if ! mpirun -np "$ranks" --oversubscribe "$build/bin/dsp-run" \
+        "$program" "${arguments[@]}" --backend=cuda --comm="$comm" \
+        --atol=1e-3 --rtol=1e-3 --stats-json="$stats"; then
+        failed=$((failed + 1))
+        echo "FAILED: $program"
+        continue
+      fi
+      [ -f "$plan" ] || { echo "no plan $plan: bytes not compared"; continue; }
+      "$python" - "$stats" "$plan" <<'PYTHON' || { failed=$((failed + 1)); echo "FAILED: $program (bytes)"; }
+import json, sys
+measured = json.load(open(sys.argv[1]))["totals"]["bytes_per_rank"]
+planned = json.load(open(sys.argv[2]))["totals"]["bytes_per_rank"]
+print(f"bytes per rank: measured {measured}, planned {planned}")
+sys.exit(measured != planned)
+PYTHON
+    done
+  done
+  echo "$((count - failed)) of $count multi-process runs passed"
   [ "$failed" -eq 0 ]
 }
 
@@ -188,9 +247,10 @@ block() {
 
 # The limits add up to 5 minutes; block.md keeps the rows measured before
 # a limit stops the block stage (its torch.compile rows come last).
-stage probe 15
-stage build 120 || { echo "the build failed: see $out/build.log" | tee -a "$summary"; exit 1; }
-stage units 45
-stage models 60
-stage block 60
+stage probe 10
+stage build 110 || { echo "the build failed: see $out/build.log" | tee -a "$summary"; exit 1; }
+stage units 40
+stage models 50
+stage nccl 40
+stage block 50
 echo "summary: $summary"

@@ -4,7 +4,9 @@
 # ranks (strategy auto), NAME.rN.dspx (target cpu: every op a runtime
 # kernel), NAME.rN.cuda.dspx (target cuda: element-wise chains as generated
 # kernels) and NAME.rN.cuda-bf16.dspx (the same in bf16), next to copies of
-# its inputs (NAME.input.INPUT.npy) and reference output (NAME.output.npy).
+# its inputs (NAME.input.INPUT.npy) and reference output (NAME.output.npy),
+# and the plan of the cpu-target program (NAME.rN.plan.json, dsp-opt's
+# --dsp-report), whose bytes the measured ones must equal.
 # In OUTPUT_FOLDER/block, the ST-DiT block that gpu_check.sh's block stage
 # times (scripts/gen_stdit.py with the options in $DSP_BLOCK_OPTIONS, by
 # default the Open-Sora-size block) as stdit_block.TARGET.dspx for targets
@@ -29,6 +31,7 @@ for model in "$root"/examples/*.onnx; do
   name=$(basename "$model" .onnx)
   for ranks in 1 4; do
     "$dsp_opt" "$model" --dsp-pipeline="ranks=$ranks strategy=auto" \
+      --dsp-report="$out/$name.r$ranks.plan.json" \
       --emit=program -o "$out/$name.r$ranks.dspx"
     "$dsp_opt" "$model" --dsp-pipeline="ranks=$ranks strategy=auto target=cuda" \
       --emit=program -o "$out/$name.r$ranks.cuda.dspx"

@@ -75,9 +75,19 @@ Status checkCommunicatorOptions(const CommunicatorOptions &options, int size) {
   return Status::success();
 }
 
+namespace {
+
+/// What MPI launchers set: the processes they started (Open MPI's mpirun;
+/// Hydra's mpiexec and PMI launchers), and this one's rank on its node.
+constexpr const char *kLaunchedSizeVariables[] = {
+    "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"};
+constexpr const char *kLaunchedLocalRankVariables[] = {
+    "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"};
+
+} // namespace
+
 int launchedProcessCount() {
-  for (const char *variable :
-       {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"}) {
+  for (const char *variable : kLaunchedSizeVariables) {
     const char *value = std::getenv(variable);
     std::optional<uint64_t> count =
         value ? format::parseDecimal(value, INT_MAX) : std::nullopt;
@@ -85,6 +95,23 @@ int launchedProcessCount() {
       return static_cast<int>(*count);
   }
   return 1;
+}
+
+int launchedLocalRank() {
+  for (const char *variable : kLaunchedLocalRankVariables) {
+    const char *value = std::getenv(variable);
+    if (std::optional<uint64_t> rank =
+            value ? format::parseDecimal(value, INT_MAX) : std::nullopt)
+      return static_cast<int>(*rank);
+  }
+  return 0;
+}
+
+bool launchedByMpi() {
+  for (const char *variable : kLaunchedSizeVariables)
+    if (std::getenv(variable))
+      return true;
+  return false;
 }
 
 std::chrono::steady_clock::time_point Communicator::deadline() const {
@@ -102,8 +129,8 @@ Status Communicator::timeout(int peer, const char *what) const {
   return Status::error(message.str());
 }
 
-Status Communicator::exchange(const std::vector<SendBuffer> &sends,
-                              const std::vector<ReceiveBuffer> &receives) {
+Status Communicator::admit(const std::vector<SendBuffer> &sends,
+                           const std::vector<ReceiveBuffer> &receives) {
   uint64_t bytes = 0;
   for (const SendBuffer &send : sends) {
     if (send.peer < 0 || send.peer >= size_ || send.peer == rank_)
@@ -117,11 +144,69 @@ Status Communicator::exchange(const std::vector<SendBuffer> &sends,
                            " cannot receive from rank " +
                            std::to_string(receive.peer));
   bytesSent_ += bytes;
-  return transfer(sends, receives);
+  return Status::success();
+}
+
+Status Communicator::exchange(const std::vector<SendBuffer> &sends,
+                              const std::vector<ReceiveBuffer> &receives) {
+  Status status = admit(sends, receives);
+  if (!status)
+    return status;
+  // An exchange without messages (one rank) has nothing to wait for.
+  if (staging_ && (!sends.empty() || !receives.empty()))
+    return transferStaged(sends, receives);
+  return transfer(sends, receives, true);
+}
+
+Status Communicator::exchangeHost(const std::vector<SendBuffer> &sends,
+                                  const std::vector<ReceiveBuffer> &receives) {
+  Status status = admit(sends, receives);
+  if (!status)
+    return status;
+  return transfer(sends, receives, false);
+}
+
+Status
+Communicator::transferStaged(const std::vector<SendBuffer> &sends,
+                             const std::vector<ReceiveBuffer> &receives) {
+  // Every message gets its own 256-byte aligned slot of one buffer.
+  auto slot = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
+  size_t total = 0;
+  for (const SendBuffer &send : sends)
+    total += slot(send.bytes);
+  for (const ReceiveBuffer &receive : receives)
+    total += slot(receive.bytes);
+  void *buffer = nullptr;
+  Status status = staging_->stagingBuffer(total, buffer);
+  uint8_t *next = static_cast<uint8_t *>(buffer);
+  std::vector<SendBuffer> hostSends;
+  for (const SendBuffer &send : sends) {
+    if (!status)
+      return status;
+    hostSends.push_back({send.peer, next, send.bytes});
+    if (send.bytes)
+      status = staging_->stageOut(next, send.data, send.bytes);
+    next += slot(send.bytes);
+  }
+  std::vector<ReceiveBuffer> hostReceives;
+  for (const ReceiveBuffer &receive : receives) {
+    hostReceives.push_back({receive.peer, next, receive.bytes});
+    next += slot(receive.bytes);
+  }
+  if (status)
+    status = staging_->awaitStaged();
+  if (status)
+    status = transfer(hostSends, hostReceives, false);
+  for (size_t i = 0; status && i < receives.size(); ++i)
+    if (receives[i].bytes)
+      status = staging_->stageIn(receives[i].data, hostReceives[i].data,
+                                 receives[i].bytes);
+  return status;
 }
 
 Status Communicator::beginCollective(const std::string &kind) {
   uint64_t index = collectives_++;
+  collective_ = kind;
   if (options_.fault.kind == FaultPlan::None || options_.fault.rank != rank_ ||
       options_.fault.after != index)
     return Status::success();
@@ -188,8 +273,10 @@ public:
 
 protected:
   Status transfer(const std::vector<SendBuffer> &sends,
-                  const std::vector<ReceiveBuffer> &receives) override {
+                  const std::vector<ReceiveBuffer> &receives,
+                  bool backendMemory) override {
     std::chrono::steady_clock::time_point deadline = this->deadline();
+    DeviceTransport *transport = backendMemory ? transport_ : nullptr;
     LocalGroup &group = *group_;
     std::unique_lock<std::mutex> lock(group.mutex);
     if (!group.failure.empty())
@@ -198,8 +285,8 @@ protected:
     // rank gave up on it.
     std::vector<std::shared_ptr<LocalGroup::Message>> posted;
     const void *sent = nullptr;
-    if (transport_ && !sends.empty()) {
-      Status status = transport_->markSent(sent);
+    if (transport && !sends.empty()) {
+      Status status = transport->markSent(sent);
       if (!status)
         return status;
     }
@@ -229,9 +316,9 @@ protected:
                              std::to_string(receive.bytes));
       lock.unlock();
       Status copied = Status::success();
-      if (transport_)
-        copied = transport_->receive(receive.data, message->data, receive.bytes,
-                                     message->sent, message->received);
+      if (transport)
+        copied = transport->receive(receive.data, message->data, receive.bytes,
+                                    message->sent, message->received);
       else if (receive.bytes)
         std::memcpy(receive.data, message->data, receive.bytes);
       lock.lock();
@@ -254,8 +341,8 @@ protected:
         return timeout(sends[i].peer, "to receive");
       if (!group.failure.empty())
         return Status::error(group.failure);
-      if (transport_ && message.received) {
-        Status status = transport_->awaitReceived(message.received);
+      if (transport && message.received) {
+        Status status = transport->awaitReceived(message.received);
         if (!status)
           return status;
       }
@@ -300,6 +387,15 @@ Status createMpiCommunicator(const CommunicatorOptions &,
                              std::shared_ptr<Communicator> &) {
   return Status::error("this runtime was built without MPI; rebuild it with "
                        "an MPI installation or use --comm=local");
+}
+#endif
+
+#if !defined(DSP_HAVE_NCCL)
+Status createNcclCommunicator(const CommunicatorOptions &, int,
+                              std::shared_ptr<Communicator> &) {
+  return Status::error("this runtime was built without NCCL (it needs the "
+                       "cuda backend, MPI and NCCL when it is built); use "
+                       "--comm=mpi");
 }
 #endif
 

@@ -1,8 +1,8 @@
 //===- RankGroup.cpp - Running a multi-rank program -----------------------===//
 //
 // Local ranks run as threads, one per session, each over its own local
-// communicator; under mpi this process runs its one rank on the calling
-// thread. Gathering goes through the communicators (mpi) or reads the
+// communicator; under mpi and nccl this process runs its one rank on the
+// calling thread. Gathering goes through the communicators (mpi) or reads the
 // sessions directly (local).
 //
 //===----------------------------------------------------------------------===//
@@ -183,10 +183,19 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
   ranks_ = static_cast<int>(file_->program().ranks());
   backend_ = options.backend;
   trace_ = options.trace;
-  mpi_ = options.comm == "mpi";
+  mpi_ = options.comm == "mpi" || options.comm == "nccl";
   if (mpi_) {
     std::shared_ptr<Communicator> communicator;
-    Status status = createMpiCommunicator(options.communicator, communicator);
+    Status status;
+    if (options.comm == "mpi")
+      status = createMpiCommunicator(options.communicator, communicator);
+    else if (options.backend != "cuda")
+      status = Status::error("--comm=nccl moves device memory: it needs "
+                             "--backend=cuda, got '" +
+                             options.backend + "'");
+    else
+      status = createNcclCommunicator(options.communicator, options.device,
+                                      communicator);
     if (!status)
       return status;
     communicators_.push_back(communicator);
@@ -202,8 +211,8 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
     if (!status)
       return Status::error(path + ": " + status.message());
   } else {
-    return Status::error("comm must be local or mpi, got '" + options.comm +
-                         "'");
+    return Status::error("comm must be local, mpi or nccl, got '" +
+                         options.comm + "'");
   }
 
   // Rank threads share the cores: each gets its part unless told.
@@ -396,9 +405,9 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
   const std::vector<uint64_t> &own = mine[0];
   if (communicator.rank() != 0) {
     uint64_t words = own.size();
-    Status status = communicator.exchange({{0, &words, 8}}, {});
+    Status status = communicator.exchangeHost({{0, &words, 8}}, {});
     if (status && words)
-      status = communicator.exchange({{0, own.data(), words * 8}}, {});
+      status = communicator.exchangeHost({{0, own.data(), words * 8}}, {});
     all = mine;
     return status;
   }
@@ -407,7 +416,7 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
   std::vector<ReceiveBuffer> receives;
   for (int rank = 1; rank < size; ++rank)
     receives.push_back({rank, &counts[rank], 8});
-  Status status = communicator.exchange({}, receives);
+  Status status = communicator.exchangeHost({}, receives);
   if (!status)
     return status;
   all.assign(size, {});
@@ -418,7 +427,7 @@ Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,
     if (counts[rank])
       receives.push_back({rank, all[rank].data(), counts[rank] * 8});
   }
-  return communicator.exchange({}, receives);
+  return communicator.exchangeHost({}, receives);
 }
 
 Status RankGroup::gatherStatistics(GroupStatistics &group) {

@@ -8,8 +8,9 @@
 //
 // Every program runs as a rank group (dsp/Runtime/RankGroup.h): its N ranks
 // are threads of this process (--comm=local) or one per MPI process
-// (--comm=mpi under mpirun). Each rank binds its own block of every input;
-// rank 0's copy of the (replicated) outputs is written and checked.
+// (--comm=mpi or --comm=nccl under mpirun). Each rank binds its own block of
+// every input; rank 0's copy of the (replicated) outputs is written and
+// checked.
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,11 +61,14 @@ const char kUsage[] =
     "  --threads=N       threads per rank, 1 to 1024 (default: the cores\n"
     "                    divided by the ranks on this host, at least 1)\n"
     "  --backend=NAME    backend: cpu (default), or cuda when built in\n"
-    "  --device=K        the GPU of --backend=cuda (default 0); every local\n"
-    "                    rank runs on it\n"
-    "  --comm=local|mpi  how the ranks of a multi-rank program communicate:\n"
-    "                    threads of this process (default) or MPI processes\n"
-    "                    (mpirun -np N dsp-run ... --comm=mpi)\n"
+    "  --device=K        the GPU of --backend=cuda; every rank of this\n"
+    "                    process runs on it (default: under mpirun the\n"
+    "                    node-local rank modulo the GPUs, else 0)\n"
+    "  --comm=local|mpi|nccl  how the ranks of a multi-rank program\n"
+    "                    communicate: threads of this process (default),\n"
+    "                    MPI processes (mpirun -np N dsp-run ... --comm=mpi)\n"
+    "                    or MPI processes with one GPU each, exchanging\n"
+    "                    through NCCL (--backend=cuda --comm=nccl)\n"
     "  --comm-timeout=SECONDS  the longest a rank waits for another,\n"
     "                    0.01 to 1e6 (default 60); then every rank stops\n"
     "  --print-statistics  print time per op kind, peak memory, run count\n"
@@ -89,7 +93,7 @@ struct Options {
   uint64_t repeat = 1;
   unsigned threads = 0;
   std::string backend = "cpu";
-  int device = 0;
+  int device = dsp::runtime::kDeviceOfLocalRank;
   std::string comm = "local";
   double commTimeout = 60;
   bool printStatistics = false;
@@ -97,7 +101,8 @@ struct Options {
   std::string trace;
 };
 
-/// Under mpi, this process's rank: a failure names it and ends the job.
+/// Under mpi and nccl, this process's rank: a failure names it and ends the
+/// job.
 RankGroup *mpiGroup = nullptr;
 
 /// What this run reads and writes. On failure the outputs are removed, but
@@ -252,10 +257,11 @@ Options parseOptions(int argc, char **argv) {
       options.device = static_cast<int>(*dsp::format::parseDecimal(value));
     else if (flag == "--device")
       reject("--device expects a GPU number from 0, got '" + value + "'");
-    else if (flag == "--comm" && (value == "local" || value == "mpi"))
+    else if (flag == "--comm" &&
+             (value == "local" || value == "mpi" || value == "nccl"))
       options.comm = value;
     else if (flag == "--comm")
-      reject("--comm expects local or mpi, got '" + value + "'");
+      reject("--comm expects local, mpi or nccl, got '" + value + "'");
     else if (flag == "--comm-timeout")
       options.commTimeout =
           parseNumber(flag, value, dsp::runtime::kMinTimeoutSeconds,
@@ -482,7 +488,7 @@ void run(const Options &options) {
       RankGroup::create(file, groupOptions, error);
   if (!group)
     fail(error);
-  if (options.comm == "mpi")
+  if (options.comm != "local")
     mpiGroup = group.get();
 
   std::vector<size_t> inputIndices =

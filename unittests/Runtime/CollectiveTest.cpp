@@ -9,6 +9,9 @@
 #include "dsp/Runtime/dsp_runtime.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <thread>
 
 using namespace dsp::test;
@@ -464,6 +467,15 @@ public:
   std::vector<std::string> calls;
 };
 
+/// Runs `body(rank, peer)` for ranks 0 and 1, each on its own thread.
+void onTwoRankThreads(const std::function<void(int, int)> &body) {
+  std::vector<std::thread> threads;
+  for (int rank = 0; rank < 2; ++rank)
+    threads.emplace_back(body, rank, 1 - rank);
+  for (std::thread &thread : threads)
+    thread.join();
+}
+
 TEST(CollectiveTest, LocalExchangesGoThroughTheDeviceTransport) {
   std::vector<std::shared_ptr<Communicator>> communicators;
   ASSERT_TRUE(
@@ -472,17 +484,12 @@ TEST(CollectiveTest, LocalExchangesGoThroughTheDeviceTransport) {
                                                 RecordingTransport(1)};
   std::vector<std::vector<float>> sent = {{1, 2, 3}, {4, 5, 6}},
                                   received(2, std::vector<float>(3));
-  std::vector<std::thread> threads;
-  for (int rank = 0; rank < 2; ++rank)
-    threads.emplace_back([&, rank] {
-      ASSERT_TRUE(communicators[rank]->setDeviceTransport(&transports[rank]));
-      int peer = 1 - rank;
-      Status status = communicators[rank]->exchange(
-          {{peer, sent[rank].data(), 12}}, {{peer, received[rank].data(), 12}});
-      EXPECT_TRUE(status.ok()) << status.message();
-    });
-  for (std::thread &thread : threads)
-    thread.join();
+  onTwoRankThreads([&](int rank, int peer) {
+    ASSERT_TRUE(communicators[rank]->setDeviceTransport(&transports[rank]));
+    Status status = communicators[rank]->exchange(
+        {{peer, sent[rank].data(), 12}}, {{peer, received[rank].data(), 12}});
+    EXPECT_TRUE(status.ok()) << status.message();
+  });
   for (int rank = 0; rank < 2; ++rank) {
     int peer = 1 - rank;
     EXPECT_EQ(received[rank], sent[peer]);
@@ -492,6 +499,90 @@ TEST(CollectiveTest, LocalExchangesGoThroughTheDeviceTransport) {
                   "received by " + std::to_string(peer)}));
     EXPECT_EQ(communicators[rank]->bytesSent(), 12u);
   }
+}
+
+/// Host staging over host memory that records its calls: what a GPU
+/// backend enqueues on its stream for a communicator of processes (mpi).
+class RecordingStaging : public dsp::runtime::HostStaging {
+public:
+  Status stagingBuffer(size_t bytes, void *&host) override {
+    buffer.assign(bytes, 0xee);
+    host = buffer.data();
+    calls.push_back("buffer " + std::to_string(bytes));
+    return Status::success();
+  }
+  Status stageOut(void *host, const void *device, size_t bytes) override {
+    std::memcpy(host, device, bytes);
+    calls.push_back("out " + std::to_string(bytes));
+    return Status::success();
+  }
+  Status awaitStaged() override {
+    calls.push_back("await");
+    return Status::success();
+  }
+  Status stageIn(void *device, const void *host, size_t bytes) override {
+    std::memcpy(device, host, bytes);
+    calls.push_back("in " + std::to_string(bytes));
+    return Status::success();
+  }
+  std::vector<uint8_t> buffer;
+  std::vector<std::string> calls;
+};
+
+// Device buffers leave through the staging buffer once their copies
+// completed, and arrive through it; the runtime's own host exchanges skip
+// it. The bytes counted are those of the messages.
+TEST(CollectiveTest, StagedExchangesCopyThroughHostMemory) {
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  ASSERT_TRUE(
+      dsp::runtime::createLocalCommunicators(2, {}, communicators).ok());
+  std::vector<RecordingStaging> stagings(2);
+  std::vector<std::vector<float>> sent = {{1, 2, 3}, {4, 5, 6}},
+                                  received(2, std::vector<float>(3)),
+                                  direct(2, std::vector<float>(3));
+  onTwoRankThreads([&](int rank, int peer) {
+    communicators[rank]->setHostStaging(&stagings[rank]);
+    Status status = communicators[rank]->exchange(
+        {{peer, sent[rank].data(), 12}}, {{peer, received[rank].data(), 12}});
+    EXPECT_TRUE(status.ok()) << status.message();
+    status = communicators[rank]->exchangeHost(
+        {{peer, sent[rank].data(), 12}}, {{peer, direct[rank].data(), 12}});
+    EXPECT_TRUE(status.ok()) << status.message();
+  });
+  for (int rank = 0; rank < 2; ++rank) {
+    int peer = 1 - rank;
+    EXPECT_EQ(received[rank], sent[peer]);
+    EXPECT_EQ(direct[rank], sent[peer]);
+    // One 256-byte slot per message.
+    EXPECT_EQ(
+        stagings[rank].calls,
+        (std::vector<std::string>{"buffer 512", "out 12", "await", "in 12"}));
+    EXPECT_EQ(communicators[rank]->bytesSent(), 24u);
+  }
+}
+
+TEST(CollectiveTest, LaunchedLocalRankPicksTheDevice) {
+  // Left unset, so that the commands of later tests see no launcher.
+  auto clear = [] {
+    for (const char *variable :
+         {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID",
+          "OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"})
+      ::unsetenv(variable);
+  };
+  clear();
+  EXPECT_EQ(dsp::runtime::launchedLocalRank(), 0);
+  EXPECT_FALSE(dsp::runtime::launchedByMpi());
+  ::setenv("MPI_LOCALRANKID", "5", 1);
+  EXPECT_EQ(dsp::runtime::launchedLocalRank(), 5);
+  ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "3", 1);
+  EXPECT_EQ(dsp::runtime::launchedLocalRank(), 3);
+  ::setenv("OMPI_COMM_WORLD_LOCAL_RANK", "x", 1);
+  EXPECT_EQ(dsp::runtime::launchedLocalRank(), 5);
+  // One process started by mpirun is still launched by it.
+  ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  EXPECT_TRUE(dsp::runtime::launchedByMpi());
+  EXPECT_EQ(dsp::runtime::launchedProcessCount(), 1);
+  clear();
 }
 
 TEST(CollectiveTest, FailingRankStopsEveryRank) {
@@ -732,22 +823,65 @@ std::string mpirun(int ranks) {
 }
 #endif
 
-TEST(CollectiveTest, DspRunMpiRanks) {
-#ifndef DSP_MPIEXEC
-  GTEST_SKIP() << "mpirun was not found when the tests were configured";
-#else
+/// Runs the pipeline model as 2 and 4 MPI processes on `backend`; checks
+/// outputs and measured bytes.
+void expectMpiRanksMatch(const std::string &backend) {
+#ifdef DSP_MPIEXEC
   std::string arguments = writePipelineData();
   for (int ranks : {2, 4}) {
     SCOPED_TRACE(std::to_string(ranks) + " processes");
     PipelineModel model = writePipelineModel(ranks);
     std::string stats = temporaryPath("pipeline_mpi_stats.json"), output;
     EXPECT_EQ(runCommand(mpirun(ranks) + model.path + arguments +
-                             " --comm=mpi --stats-json=" + stats,
+                             " --comm=mpi --stats-json=" + stats +
+                             " --backend=" + backend,
                          output),
               0)
         << output;
     expectStats(stats, model, ranks, "mpi");
   }
+#endif
+}
+
+TEST(CollectiveTest, DspRunMpiRanks) {
+#ifndef DSP_MPIEXEC
+  GTEST_SKIP() << "mpirun was not found when the tests were configured";
+#endif
+  expectMpiRanksMatch("cpu");
+}
+
+// Processes sharing one GPU: device buffers are staged through host
+// memory, and the bytes counted are the plan's.
+TEST(CollectiveTest, DspRunMpiRanksOnOneGpu) {
+#ifndef DSP_MPIEXEC
+  GTEST_SKIP() << "mpirun was not found when the tests were configured";
+#endif
+  if (!hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
+  expectMpiRanksMatch("cuda");
+}
+
+// NCCL refuses two ranks on one GPU: one rank is what a one-GPU machine
+// runs. Without a GPU the error says so.
+TEST(CollectiveTest, DspRunNcclOneRank) {
+#if !defined(DSP_MPIEXEC) || !defined(DSP_HAVE_NCCL)
+  GTEST_SKIP() << "built without MPI or NCCL";
+#else
+  std::string arguments = writePipelineData();
+  PipelineModel model = writePipelineModel(1);
+  std::string stats = temporaryPath("pipeline_nccl_stats.json"), output;
+  int status =
+      runCommand(mpirun(1) + model.path + arguments +
+                     " --backend=cuda --comm=nccl --stats-json=" + stats,
+                 output);
+  if (!hasCudaDevice()) {
+    EXPECT_NE(status, 0) << output;
+    EXPECT_NE(output.find("dsp-run: error: no CUDA device"), std::string::npos)
+        << output;
+    GTEST_SKIP() << "no CUDA device";
+  }
+  EXPECT_EQ(status, 0) << output;
+  expectStats(stats, model, 1, "nccl");
 #endif
 }
 
@@ -1003,7 +1137,7 @@ TEST(RankGroupTest, CApiMatchesOneRank) {
   EXPECT_EQ(
       dsp_group_open(writePipelineModel(2).path.c_str(), &options, &group),
       DSP_ERROR);
-  EXPECT_STREQ(dsp_last_error(), "comm must be local or mpi, got 'tcp'");
+  EXPECT_STREQ(dsp_last_error(), "comm must be local, mpi or nccl, got 'tcp'");
 }
 
 } // namespace

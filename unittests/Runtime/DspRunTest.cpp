@@ -173,6 +173,24 @@ TEST(DspRunTest, LaunchedByMpiWithoutCommMpi) {
       << output;
 }
 
+TEST(DspRunTest, CommNcclNeedsCudaAndALauncher) {
+  ReluRun run;
+  expectError(run.command() + " --comm=tcp",
+              "--comm expects local, mpi or nccl, got 'tcp'");
+  expectError(run.command() + " --comm=nccl",
+              "--comm=nccl moves device memory: it needs --backend=cuda, got "
+              "'cpu'");
+#ifdef DSP_HAVE_NCCL
+  expectError(run.command() + " --backend=cuda --comm=nccl",
+              "--comm=nccl takes its ranks from an MPI launcher: run it as "
+              "mpirun -np N dsp-run ... --comm=nccl");
+#else
+  expectError(run.command() + " --backend=cuda --comm=nccl",
+              "this runtime was built without NCCL (it needs the cuda "
+              "backend, MPI and NCCL when it is built); use --comm=mpi");
+#endif
+}
+
 TEST(DspRunTest, FifosAreErrorsNotWaits) {
   ReluRun run;
   std::string fifo = testPath("input.fifo");

@@ -12,8 +12,15 @@
 // abort(), which makes every other rank's pending and later calls fail with
 // "rank K failed: ...".
 //
-// Implementations: "local" (ranks are threads of one process) and "mpi"
-// (ranks are Open MPI processes).
+// Implementations: "local" (ranks are threads of one process), "mpi"
+// (ranks are Open MPI processes) and "nccl" (ranks are MPI processes, one
+// GPU each; lib/Runtime/CUDA/NcclCommunicator.cpp).
+//
+// How a GPU backend's device buffers travel depends on the communicator;
+// the backend offers the hooks below in turn and the communicator takes the
+// first it can use: a DeviceTransport (local: the ranks' streams share one
+// process), its stream (nccl: the exchange is enqueued on it), else host
+// staging (any communicator that moves host memory, such as mpi).
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +110,26 @@ public:
   virtual Status awaitReceived(const void *done) = 0;
 };
 
+/// How a communicator that moves host memory between processes (mpi)
+/// reaches device buffers: the backend stages them through pinned host
+/// memory, ordered on the rank's stream. An exchange copies its sends to
+/// the host, waits, moves host memory, then copies its receives back to the
+/// device.
+class HostStaging {
+public:
+  virtual ~HostStaging() = default;
+  /// Host memory of at least `bytes` for one exchange, valid until the
+  /// copies of the next exchange are enqueued.
+  virtual Status stagingBuffer(size_t bytes, void *&host) = 0;
+  /// Enqueues the copy of `bytes` from the device to `host`.
+  virtual Status stageOut(void *host, const void *device, size_t bytes) = 0;
+  /// Waits until the copies enqueued so far completed, so that the
+  /// transport may read and write the host memory.
+  virtual Status awaitStaged() = 0;
+  /// Enqueues the copy of `bytes` from `host` to the device.
+  virtual Status stageIn(void *device, const void *host, size_t bytes) = 0;
+};
+
 class Communicator {
 public:
   Communicator(int rank, int size, const CommunicatorOptions &options)
@@ -118,12 +145,20 @@ public:
   /// Ranks that share this host's cores (to size thread pools).
   virtual int ranksOnHost() const = 0;
 
-  /// Posts every send and receive, then waits until all completed. Messages
-  /// between two ranks match in posting order; a receive must expect
-  /// exactly the bytes sent. No peer may be this rank. Fails when the
-  /// timeout passes or another rank failed; the error names the rank.
+  /// Posts every send and receive of buffers in the memory of the rank's
+  /// backend (device memory once a GPU backend installed one of the hooks
+  /// above), then waits until all completed, or, on a communicator that
+  /// took the backend's stream, enqueues them on it. Messages between two
+  /// ranks match in posting order; a receive must expect exactly the bytes
+  /// sent. No peer may be this rank. Fails when the timeout passes or
+  /// another rank failed; the error names the rank.
   Status exchange(const std::vector<SendBuffer> &sends,
                   const std::vector<ReceiveBuffer> &receives);
+
+  /// exchange() of host memory whatever hooks are installed, for the
+  /// runtime's own figures (statistics, traces); waits until completed.
+  Status exchangeHost(const std::vector<SendBuffer> &sends,
+                      const std::vector<ReceiveBuffer> &receives);
 
   /// Tells every rank that this one failed with `message` and stops them:
   /// local ranks fail their pending and later calls; mpi ends the job.
@@ -138,6 +173,19 @@ public:
   /// the others return false.
   virtual bool setDeviceTransport(DeviceTransport *) { return false; }
 
+  /// Makes exchange() enqueue device memory transfers on `stream` (a
+  /// cudaStream_t; null: host memory again). Only communicators that move
+  /// device memory themselves can; the others return false.
+  virtual bool setDeviceStream(void *) { return false; }
+
+  /// After the backend waited for its stream: the failure of a transfer
+  /// that exchange() enqueued on it (a peer's error, a timeout), if any.
+  virtual Status checkEnqueued() { return Status::success(); }
+
+  /// Makes exchange() stage device buffers through `staging` (null: host
+  /// memory again). Every communicator can.
+  void setHostStaging(HostStaging *staging) { staging_ = staging; }
+
   /// Bytes this rank handed to the transport for other ranks so far.
   uint64_t bytesSent() const { return bytesSent_; }
 
@@ -146,8 +194,15 @@ public:
   bool exited() const { return exited_; }
 
 protected:
+  /// Moves the buffers: in the backend's memory (`backendMemory`; host
+  /// memory unless this communicator took a device transport or a stream)
+  /// or in host memory.
   virtual Status transfer(const std::vector<SendBuffer> &sends,
-                          const std::vector<ReceiveBuffer> &receives) = 0;
+                          const std::vector<ReceiveBuffer> &receives,
+                          bool backendMemory) = 0;
+  /// The kind of the collective begun last ("" before the first), for
+  /// errors found after it was enqueued.
+  const std::string &collective() const { return collective_; }
   /// When an exchange starting now must have completed.
   std::chrono::steady_clock::time_point deadline() const;
   /// "timed out after T s waiting for rank `peer` `what`".
@@ -160,8 +215,17 @@ protected:
   std::atomic<bool> exited_{false};
 
 private:
+  /// Checks the peers and counts the bytes of an exchange.
+  Status admit(const std::vector<SendBuffer> &sends,
+               const std::vector<ReceiveBuffer> &receives);
+  /// transfer() of device buffers staged through host memory.
+  Status transferStaged(const std::vector<SendBuffer> &sends,
+                        const std::vector<ReceiveBuffer> &receives);
+
   std::atomic<uint64_t> bytesSent_{0};
   uint64_t collectives_ = 0;
+  std::string collective_;
+  HostStaging *staging_ = nullptr;
 };
 
 /// Creates the `size` (1 to kMaxLocalRanks) communicators of one local
@@ -176,10 +240,25 @@ createLocalCommunicators(int size, const CommunicatorOptions &options,
 /// if none did. Such processes are ranks only through the mpi communicator.
 int launchedProcessCount();
 
+/// This process's rank among those an MPI launcher started on its node
+/// (OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID), 0 without a launcher.
+int launchedLocalRank();
+
+/// Whether an MPI launcher started this process (it set
+/// OMPI_COMM_WORLD_SIZE, PMI_SIZE or MPI_LOCALNRANKS, also to 1).
+bool launchedByMpi();
+
 /// Initializes MPI (once per process) and returns the communicator of
 /// MPI_COMM_WORLD. Fails if the runtime was built without MPI.
 Status createMpiCommunicator(const CommunicatorOptions &options,
                              std::shared_ptr<Communicator> &communicator);
+
+/// Joins the NCCL communicator of the processes an MPI launcher started,
+/// on CUDA device `device` (negative: the node-local rank modulo the
+/// devices). Fails without a launcher and if the runtime was built without
+/// CUDA, MPI or NCCL.
+Status createNcclCommunicator(const CommunicatorOptions &options, int device,
+                              std::shared_ptr<Communicator> &communicator);
 
 } // namespace runtime
 } // namespace dsp

@@ -2,9 +2,9 @@
 //
 // A rank group runs a program compiled for N ranks: one session per rank,
 // either every rank as a thread of this process ("local") or this process's
-// rank of an MPI job ("mpi", one process per rank under mpirun). The caller
-// binds each input's global value once; every rank binds its own block of
-// it. A rank that fails stops the others (see Communicator.h): the run
+// rank of an MPI job ("mpi" or "nccl", one process per rank under mpirun). The
+// caller binds each input's global value once; every rank binds its own block
+// of it. A rank that fails stops the others (see Communicator.h): the run
 // returns the first failure, naming the rank.
 //
 // Statistics and the timeline are gathered from every rank: under mpi that
@@ -31,12 +31,15 @@ namespace runtime {
 struct RankGroupOptions {
   /// Backend name: "cpu", or "cuda" when built with DSP_ENABLE_CUDA.
   std::string backend = "cpu";
-  /// The GPU every local rank of a GPU backend runs on.
-  int device = 0;
+  /// The GPU every rank of this process runs on with a GPU backend;
+  /// kDeviceOfLocalRank: the rank's node-local rank under an MPI launcher
+  /// modulo the GPUs, GPU 0 without one.
+  int device = kDeviceOfLocalRank;
   /// Threads per rank, at most kMaxThreads; 0 divides the hardware threads
   /// among the ranks on this host (at least one each).
   unsigned threads = 0;
-  /// "local" (ranks are threads of this process) or "mpi".
+  /// "local" (ranks are threads of this process), "mpi" or "nccl" (one
+  /// rank per MPI process; nccl needs the cuda backend).
   std::string comm = "local";
   /// The communication timeout and the injected fault, if any.
   CommunicatorOptions communicator;

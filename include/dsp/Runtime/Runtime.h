@@ -32,10 +32,14 @@ class Kernel;
 /// The most threads one session may use.
 constexpr unsigned kMaxThreads = 1024;
 
+/// A device number that picks the GPU of this process's node-local rank
+/// under an MPI launcher (modulo the GPUs), GPU 0 without one.
+constexpr int kDeviceOfLocalRank = -1;
+
 struct SessionOptions {
   /// Backend name: "cpu", or "cuda" when built with DSP_ENABLE_CUDA.
   std::string backend = "cpu";
-  /// The GPU of a GPU backend (CUDA device ordinal).
+  /// The GPU of a GPU backend (CUDA device ordinal, or kDeviceOfLocalRank).
   int device = 0;
   /// Threads this session may use, at most kMaxThreads; 0 means one per
   /// hardware thread. When several sessions run at once (ranks as threads),

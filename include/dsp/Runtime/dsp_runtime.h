@@ -107,11 +107,11 @@ dsp_status dsp_session_op_statistics(const dsp_session *session, size_t index,
 
 /*===-- Rank groups: programs compiled for several ranks -----------------===*\
  * A group runs one session per rank: every rank as a thread of this process
- * ("local"), or this process's rank of an MPI job ("mpi", one process per
- * rank under mpirun). Inputs are bound as global values (each rank copies
- * its block); outputs are replicated. A failing rank stops the others, and
- * the error names it ("rank R: ..."); a group that failed does not run
- * again. Under mpi, the statistics and trace functions are collective:
+ * ("local"), or this process's rank of an MPI job ("mpi" or "nccl", one
+ * process per rank under mpirun). Inputs are bound as global values (each
+ * rank copies its block); outputs are replicated. A failing rank stops the
+ * others, and the error names it ("rank R: ..."); a group that failed does
+ * not run again. Under mpi, the statistics and trace functions are collective:
  * every process calls them, and rank 0's process writes the files.
 \*===----------------------------------------------------------------------===*/
 
@@ -123,7 +123,7 @@ typedef struct dsp_group_options {
   /* Threads per rank, at most 1024; 0 divides the hardware threads among
      the ranks on this host. */
   unsigned threads;
-  /* "local" or "mpi"; NULL means "local". */
+  /* "local", "mpi" or "nccl"; NULL means "local". */
   const char *comm;
   /* The longest a rank waits for another, 0.01 to 1e6 seconds; 0 means
      60. */

@@ -4,7 +4,7 @@
 // rank's stream: block extraction and insertion are two-dim strided copies
 // (rows of valid runs), pad is filled from a zero buffer with stride 0, and
 // reductions are the element-wise add or max. Bytes between ranks move
-// through the communicator's device transport (CudaBackend.cpp).
+// through the hook the communicator took from the backend (CudaBackend.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -134,13 +134,9 @@ private:
 
 Status createCollectiveKernel(const KernelContext &context,
                               std::unique_ptr<Kernel> &kernel) {
-  Communicator &communicator = context.resources.communicator;
-  if (format::communicates(context.op) && !context.resources.deviceExchange)
-    return Status::error(
-        "the cuda backend exchanges device buffers between the ranks of one "
-        "process only: run the ranks with --comm=local");
   kernel = runtime::createCollectiveKernel(
-      context.program, context.instruction, context.op, communicator,
+      context.program, context.instruction, context.op,
+      context.resources.communicator,
       std::make_shared<DeviceMemory>(context.resources.stream,
                                      context.resources.zeros));
   if (!kernel)

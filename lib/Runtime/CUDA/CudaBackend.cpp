@@ -1,17 +1,20 @@
 //===- CudaBackend.cpp - The cuda backend ---------------------------------===//
 //
 // One backend per rank: a non-blocking stream, a cuBLASLt handle, the
-// rank's device memory (the session's arena and workspace), pinned staging
-// for input and output copies and the device transport through which the
-// local communicator moves device buffers between ranks (events order the
-// ranks' streams). The weights are uploaded once per device and program and
-// shared by every rank on that device.
+// rank's device memory (the session's arena and workspace) and pinned
+// staging for input and output copies. Device buffers travel between ranks
+// through the first hook the communicator takes: the device transport of
+// local ranks (events order the ranks' streams), the stream itself (nccl
+// enqueues on it), or host staging (mpi: through the pinned buffer). The
+// weights are uploaded once per device and program and shared by every
+// rank on that device.
 //
 // Runs: the first runs the kernels one by one (every launch is checked);
 // the second is captured as a CUDA graph and launched; later ones replay
 // the graph. Programs with collectives between ranks always run eagerly,
-// because their exchanges synchronize the ranks on the host each run. Set
-// DSP_CUDA_GRAPHS=0 to run every program eagerly.
+// because their exchanges synchronize the ranks on the host each run (nccl
+// only enqueues, but its fault injection and deadlines live on the host
+// too). Set DSP_CUDA_GRAPHS=0 to run every program eagerly.
 //
 // The `kernel` op's code objects go through the driver API (cuModuleLoadData,
 // cuModuleGetFunction, cuLaunchKernel), whose entry points come from the
@@ -143,24 +146,48 @@ bool graphsEnabled() {
   return !value || std::strcmp(value, "0") != 0;
 }
 
-class CudaBackend : public Backend, public DeviceTransport {
+} // namespace
+
+Status findCudaDevice(int requested, int &device) {
+  int devices = 0;
+  cudaError_t error = cudaGetDeviceCount(&devices);
+  if (error == cudaErrorNoDevice || error == cudaErrorInsufficientDriver ||
+      (error == cudaSuccess && devices == 0))
+    return Status::error("no CUDA device: " +
+                         (error == cudaSuccess
+                              ? std::string("the driver found no GPU")
+                              : std::string(cudaGetErrorString(error))));
+  Status status = check(error, "cudaGetDeviceCount");
+  if (!status)
+    return status;
+  device = requested == kDeviceOfLocalRank ? launchedLocalRank() % devices
+                                           : requested;
+  if (device < 0 || device >= devices)
+    return Status::error("device " + std::to_string(device) +
+                         " is out of range: this machine has " +
+                         std::to_string(devices) + " CUDA device" +
+                         (devices == 1 ? "" : "s") + " (0 to " +
+                         std::to_string(devices - 1) + ")");
+  return Status::success();
+}
+
+namespace {
+
+class CudaBackend : public Backend, public DeviceTransport, public HostStaging {
 public:
   explicit CudaBackend(const BackendOptions &options)
-      : resources_{options.device,
-                   0,
-                   nullptr,
-                   nullptr,
-                   *options.communicator,
-                   false,
-                   nullptr,
-                   nullptr,
-                   {}},
+      : resources_{options.device,        0,       nullptr, nullptr,
+                   *options.communicator, nullptr, nullptr, {}},
         graphs_(graphsEnabled()) {}
 
   ~CudaBackend() override {
     cudaSetDevice(resources_.device);
-    if (resources_.deviceExchange)
-      resources_.communicator.setDeviceTransport(nullptr);
+    if (hooked_) {
+      Communicator &communicator = resources_.communicator;
+      communicator.setDeviceTransport(nullptr);
+      communicator.setDeviceStream(nullptr);
+      communicator.setHostStaging(nullptr);
+    }
     if (resources_.stream)
       cudaStreamSynchronize(resources_.stream);
     if (graph_)
@@ -185,24 +212,10 @@ public:
   }
 
   Status initialize() {
-    int devices = 0;
-    cudaError_t error = cudaGetDeviceCount(&devices);
-    if (error == cudaErrorNoDevice || error == cudaErrorInsufficientDriver ||
-        (error == cudaSuccess && devices == 0))
-      return Status::error("no CUDA device: " +
-                           (error == cudaSuccess
-                                ? std::string("the driver found no GPU")
-                                : std::string(cudaGetErrorString(error))));
-    Status status = check(error, "cudaGetDeviceCount");
+    Status status = findCudaDevice(resources_.device, resources_.device);
     if (!status)
       return status;
     int device = resources_.device;
-    if (device < 0 || device >= devices)
-      return Status::error("device " + std::to_string(device) +
-                           " is out of range: this machine has " +
-                           std::to_string(devices) + " CUDA device" +
-                           (devices == 1 ? "" : "s") + " (0 to " +
-                           std::to_string(devices - 1) + ")");
     int major = 0, minor = 0;
     void *errorRecord = nullptr;
     if (!(status = check(cudaSetDevice(device), "cudaSetDevice")) ||
@@ -237,8 +250,11 @@ public:
           errorMessages_.push_back(std::move(message));
           return static_cast<int32_t>(errorMessages_.size());
         };
-    resources_.deviceExchange =
-        resources_.communicator.setDeviceTransport(this);
+    Communicator &communicator = resources_.communicator;
+    if (!communicator.setDeviceTransport(this) &&
+        !communicator.setDeviceStream(resources_.stream))
+      communicator.setHostStaging(this);
+    hooked_ = true;
     return Status::success();
   }
 
@@ -400,11 +416,12 @@ public:
   }
 
   Status synchronize() override {
-    Status status = selectDevice();
-    if (status)
-      status = check(cudaStreamSynchronize(resources_.stream),
-                     "cudaStreamSynchronize");
+    Status status = awaitStaged();
     stagingUsed_ = 0;
+    // An aborted exchange may end the stream's work early: its reason first.
+    Status exchanged = resources_.communicator.checkEnqueued();
+    if (!exchanged)
+      return exchanged;
     if (!status || errorMessages_.empty())
       return status;
     // Data-dependent failures recorded by the kernels of this run.
@@ -447,6 +464,32 @@ public:
   Status awaitReceived(const void *done) override {
     return check(cudaStreamWaitEvent(resources_.stream, eventOf(done), 0),
                  "cudaStreamWaitEvent");
+  }
+
+  // HostStaging: the pinned staging buffer, copies on the rank's stream.
+  Status stagingBuffer(size_t bytes, void *&host) override {
+    return stage(bytes, host);
+  }
+
+  Status stageOut(void *host, const void *device, size_t bytes) override {
+    return check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost,
+                                 resources_.stream),
+                 "cudaMemcpyAsync (device to host)");
+  }
+
+  /// Waits for the stream (also what synchronize() starts with).
+  Status awaitStaged() override {
+    Status status = selectDevice();
+    if (status)
+      status = check(cudaStreamSynchronize(resources_.stream),
+                     "cudaStreamSynchronize");
+    return status;
+  }
+
+  Status stageIn(void *device, const void *host, size_t bytes) override {
+    return check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice,
+                                 resources_.stream),
+                 "cudaMemcpyAsync (host to device)");
   }
 
 private:
@@ -618,6 +661,8 @@ private:
   }
 
   cuda::Resources resources_;
+  /// Whether the communicator holds one of this backend's hooks.
+  bool hooked_ = false;
   std::shared_ptr<DeviceWeights> weights_;
   void *zeros_ = nullptr;
   cudaEvent_t sent_ = nullptr, received_ = nullptr;

@@ -44,9 +44,6 @@ struct Resources {
   cudaStream_t stream;
   cublasLtHandle_t blas;
   Communicator &communicator;
-  /// Whether the communicator moves device buffers between ranks (see
-  /// DeviceTransport).
-  bool deviceExchange;
   /// Where kernels record data-dependent failures; the backend checks it
   /// after every run.
   DeviceError *error;
