@@ -344,6 +344,17 @@ def LowerFusedToGpu : Pass<"dsp-lower-fused-to-gpu", "::mlir::ModuleOp"> {
     load and rounded once on store. The launch's grid and block come from
     the mapping. The `gpu.module`s are then lowered to NVVM and serialized
     by the upstream passes (`gpu-module-to-binary`).
+
+    A body with a row op (layer norm or softmax over the last dim) becomes
+    a `gpu.launch` of one block per row instead: the rows (all dims but the
+    last, merged as above) on the grid's x, the block's threads strided
+    over the row's columns. Each pass over the row recomputes the ops
+    before the row op from the inputs and reduces across the block with
+    `gpu.all_reduce` (shuffles and shared memory once lowered to NVVM), in
+    f32: the mean, then the variance of `(v - mean)` for a layer norm; the
+    maximum, then the sum of `exp(v - maximum)` for a softmax, whose rows
+    that are all `-inf` give zeros. A last pass computes every op and
+    writes the results once.
   }];
   let dependentDialects = [
     "::mlir::dsp::DSPDialect", "::mlir::gpu::GPUDialect",
