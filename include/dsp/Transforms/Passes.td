@@ -326,6 +326,17 @@ def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
     ```
 
     becomes one `dsp.fused(%x, %b, %r)` whose body holds the three ops.
+
+    A group also takes in at most one row op: a `dsp.layer_norm` or
+    `dsp.softmax` over the last dim alone (`axis` = rank - 1), whose result
+    has the group's shape, so that its reduced dim is the iteration space's
+    last dim, and whose rows (the product of the other dims) fit in a
+    launch's grid (2^31 - 1). It joins under the rules above, as the
+    group's last op or as a producer, and the element-wise ops before it
+    (a residual add feeding the norm) and after it (the adaLN modulation
+    `x * (1 + scale) + shift`, a gate) join around it. A row op can start a
+    group, so a softmax alone becomes one too. A layer norm over several
+    trailing dims, or a softmax over another axis, stays out.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
