@@ -38,11 +38,9 @@ bool isSplatConstant(Value value) {
 /// Whether `op` can be the row op of a group: one row of its reduced dim
 /// per block of threads, and the rows fit in a launch's grid.
 bool isFusableRowOp(Operation *op) {
-  if (!isRowOp(op))
-    return false;
-  ArrayRef<int64_t> shape = shapeOf(op->getResult(0));
-  return shape.empty() || llvm::product_of(shape.drop_back()) <=
-                              std::numeric_limits<int32_t>::max();
+  return isRowOp(op) &&
+         llvm::product_of(shapeOf(op->getResult(0)).drop_back()) <=
+             std::numeric_limits<int32_t>::max();
 }
 
 /// One group: its ops, and the iteration space (the shape of its last op).

@@ -286,8 +286,10 @@ struct MergedSpace {
   SmallVector<SmallVector<bool>> broadcast;
 };
 
-MergedSpace mergeDims(ArrayRef<int64_t> space, TypeRange operands,
-                      bool lastDimAlone) {
+MergedSpace mergeDims(FusedOp fused, bool lastDimAlone) {
+  ArrayRef<int64_t> space =
+      cast<RankedTensorType>(fused.getResult(0).getType()).getShape();
+  TypeRange operands = fused.getInputs().getTypes();
   int64_t rank = space.size();
   auto isBroadcast = [&](Type type, int64_t dim) {
     ArrayRef<int64_t> shape = cast<RankedTensorType>(type).getShape();
@@ -543,18 +545,24 @@ private:
 };
 } // namespace
 
-/// The memref types of a kernel's arguments: the inputs in their merged
-/// shapes, then the results, contiguous in `resultShape`.
-static SmallVector<Type> kernelArgumentTypes(FusedOp fused,
-                                             const RowsAndColumns &layout,
-                                             ArrayRef<int64_t> resultShape) {
+/// Creates `func.func @name` at the end of `scratch` and returns its entry
+/// block. Its arguments are memrefs: the inputs in their merged shapes,
+/// then the results, contiguous in `resultShape`.
+static Block *createKernelFunction(FusedOp fused, StringRef name,
+                                   ModuleOp scratch,
+                                   const RowsAndColumns &layout,
+                                   ArrayRef<int64_t> resultShape) {
   SmallVector<Type> memrefs;
   for (auto [shape, input] : llvm::zip(layout.inputShapes, fused.getInputs()))
     memrefs.push_back(MemRefType::get(shape, getElementTypeOrSelf(input)));
   for (Value result : fused.getResults())
     memrefs.push_back(
         MemRefType::get(resultShape, getElementTypeOrSelf(result)));
-  return memrefs;
+  OpBuilder b(scratch.getBody(), scratch.getBody()->end());
+  auto function =
+      func::FuncOp::create(b, fused.getLoc(), name,
+                           FunctionType::get(fused.getContext(), memrefs, {}));
+  return function.addEntryBlock();
 }
 
 /// Threads of a block along `columns`: whole warps, at most kBlockThreads.
@@ -567,10 +575,7 @@ LogicalResult LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
                                            OpPassManager &pipeline) {
   MLIRContext *context = &getContext();
   Location loc = fused.getLoc();
-  ArrayRef<int64_t> space =
-      cast<RankedTensorType>(fused.getResult(0).getType()).getShape();
-  MergedSpace merged = mergeDims(space, fused.getInputs().getTypes(),
-                                 /*lastDimAlone=*/false);
+  MergedSpace merged = mergeDims(fused, /*lastDimAlone=*/false);
   bool twoDims = merged.extents.size() > 1;
   unsigned loops = twoDims ? 2 : 1;
   RowsAndColumns layout = describeRowsAndColumns(merged, loops, context);
@@ -582,13 +587,9 @@ LogicalResult LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
   maps.append(fused.getNumResults(),
               AffineMap::getMultiDimIdentityMap(loops, context));
 
-  OpBuilder b(scratch.getBody(), scratch.getBody()->end());
-  auto function = func::FuncOp::create(
-      b, loc, name,
-      FunctionType::get(context,
-                        kernelArgumentTypes(fused, layout, resultShape), {}));
-  Block *entry = function.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  Block *entry =
+      createKernelFunction(fused, name, scratch, layout, resultShape);
+  auto b = OpBuilder::atBlockBegin(entry);
   size_t numInputs = fused.getInputs().size();
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
@@ -641,22 +642,13 @@ LogicalResult LowerFusedToGpu::buildRowKernel(FusedOp fused, Operation *rowOp,
                                               OpPassManager &pipeline) {
   MLIRContext *context = &getContext();
   Location loc = fused.getLoc();
-  ArrayRef<int64_t> space =
-      cast<RankedTensorType>(fused.getResult(0).getType()).getShape();
-  MergedSpace merged = mergeDims(space, fused.getInputs().getTypes(),
-                                 /*lastDimAlone=*/true);
+  MergedSpace merged = mergeDims(fused, /*lastDimAlone=*/true);
   RowsAndColumns layout = describeRowsAndColumns(merged, 2, context);
   int64_t threads = blockThreads(layout.columns);
 
-  OpBuilder b(scratch.getBody(), scratch.getBody()->end());
-  auto function = func::FuncOp::create(
-      b, loc, name,
-      FunctionType::get(
-          context,
-          kernelArgumentTypes(fused, layout, {layout.rows, layout.columns}),
-          {}));
-  Block *entry = function.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  Block *entry = createKernelFunction(fused, name, scratch, layout,
+                                      {layout.rows, layout.columns});
+  auto b = OpBuilder::atBlockBegin(entry);
   auto indexConstant = [&](OpBuilder &builder, int64_t value) -> Value {
     return arith::ConstantIndexOp::create(builder, loc, value);
   };

@@ -151,7 +151,8 @@ func.func @softmax(%x: tensor<4x8x16xf32>, %w: tensor<16x16xf32>) -> tensor<4x8x
 // -----
 
 // A layer norm over several trailing dims and a softmax over another axis
-// stay out; the element-wise ops around them fuse on their own.
+// stay out, as do more rows than a grid holds; the element-wise ops around
+// them fuse on their own.
 // CHECK-LABEL: func.func @rows_left_alone(
 // CHECK:         dsp.fused
 // CHECK-NOT:       dsp.layer_norm
@@ -162,12 +163,20 @@ func.func @softmax(%x: tensor<4x8x16xf32>, %w: tensor<16x16xf32>) -> tensor<4x8x
 // CHECK-NEXT:    dsp.fused
 // CHECK-NOT:       dsp.softmax
 // CHECK:           dsp.yield
+// CHECK:       func.func @too_many_rows(
+// CHECK-NEXT:    dsp.softmax
+// CHECK-NEXT:    return
 func.func @rows_left_alone(%x: tensor<4x8x16xf32>, %g: tensor<8x16xf32>) -> tensor<4x8x16xf32> {
   %0 = dsp.exp %x : tensor<4x8x16xf32>
   %1 = dsp.layer_norm %0, %g {axis = 1 : i64, epsilon = 1.0e-5 : f64} : (tensor<4x8x16xf32>, tensor<8x16xf32>) -> tensor<4x8x16xf32>
   %2 = dsp.softmax %1 {axis = 1 : i64} : tensor<4x8x16xf32>
   %3 = dsp.neg %2 : tensor<4x8x16xf32>
   return %3 : tensor<4x8x16xf32>
+}
+
+func.func @too_many_rows(%x: tensor<2147483648x2xf32>) -> tensor<2147483648x2xf32> {
+  %0 = dsp.softmax %x {axis = 1 : i64} : tensor<2147483648x2xf32>
+  return %0 : tensor<2147483648x2xf32>
 }
 
 // -----

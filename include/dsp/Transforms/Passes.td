@@ -315,9 +315,9 @@ def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
     `[B, 1, C]`), and so on up the chain. A producer read outside the group
     too joins it only if it has the group's shape and all those reads come
     after the group: it becomes one more result. Everything else stays an
-    input. A group of one op is left alone. The group becomes a `dsp.fused`
-    op at the position of its last op, with the members as its body, so a
-    bias add, GELU and residual add run as one pass over memory:
+    input. The group, one op alone too, becomes a `dsp.fused` op at the
+    position of its last op, with the members as its body, so a bias add,
+    GELU and residual add run as one pass over memory:
 
     ```mlir
     %0 = dsp.add %x, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
