@@ -54,3 +54,12 @@ if shutil.which("mpirun"):
 cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
 if os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
     config.available_features.add("cuda-toolkit")
+
+# A GPU, which nvidia-smi lists, runs the programs of a runtime built with
+# the cuda backend.
+import subprocess
+if (config.dsp_enable_cuda.upper() in ("ON", "1", "TRUE", "YES") and
+        shutil.which("nvidia-smi") and
+        subprocess.call(["nvidia-smi", "-L"], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL) == 0):
+    config.available_features.add("cuda-device")

@@ -7,6 +7,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <limits>
+
 namespace mlir::dsp {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
 #include "dsp/Transforms/Passes.h.inc"
@@ -33,16 +35,26 @@ bool isSplatConstant(Value value) {
   return dense && dense.isSplat();
 }
 
+/// Whether `op` can be the row op of a group: one row of its reduced dim
+/// per block of threads, and the rows fit in a launch's grid.
+bool isFusableRowOp(Operation *op) {
+  return isRowOp(op) &&
+         llvm::product_of(shapeOf(op->getResult(0)).drop_back()) <=
+             std::numeric_limits<int32_t>::max();
+}
+
 /// One group: its ops, and the iteration space (the shape of its last op).
 class Group {
 public:
   explicit Group(Operation *root)
-      : root(root), space(shapeOf(root->getResult(0))) {
+      : root(root), space(shapeOf(root->getResult(0))),
+        hasRowOp(isRowOp(root)) {
     members.insert(root);
   }
 
   /// Pulls in, transitively, the element-wise producers of the members'
-  /// operands that can join (see the pass description).
+  /// operands, and at most one row op, that can join (see the pass
+  /// description).
   void grow(const DenseSet<Operation *> &taken) {
     SmallVector<Operation *> worklist = {root};
     while (!worklist.empty()) {
@@ -51,9 +63,14 @@ public:
         Operation *producer = operand.getDefiningOp();
         if (!producer || members.contains(producer) ||
             taken.contains(producer) ||
-            !producer->hasTrait<OpTrait::dsp::Elementwise>() ||
-            producer->getBlock() != root->getBlock() || !canJoin(producer))
+            producer->getBlock() != root->getBlock())
           continue;
+        bool rowOp = !hasRowOp && isFusableRowOp(producer) &&
+                     shapeOf(producer->getResult(0)) == space;
+        if (!(rowOp || producer->hasTrait<OpTrait::dsp::Elementwise>()) ||
+            !canJoin(producer))
+          continue;
+        hasRowOp |= rowOp;
         members.insert(producer);
         worklist.push_back(producer);
       }
@@ -148,6 +165,7 @@ private:
 
   Operation *root;
   ArrayRef<int64_t> space;
+  bool hasRowOp;
 };
 } // namespace
 
@@ -161,7 +179,8 @@ void FuseElementwise::runOnOperation() {
     for (Operation &op : llvm::reverse(block)) {
       // An op with nothing to compute stays alone: no kernel has an empty
       // grid.
-      if (!op.hasTrait<OpTrait::dsp::Elementwise>() || taken.contains(&op) ||
+      if (!(op.hasTrait<OpTrait::dsp::Elementwise>() || isFusableRowOp(&op)) ||
+          taken.contains(&op) ||
           cast<RankedTensorType>(op.getResult(0).getType()).getNumElements() ==
               0)
         continue;

@@ -11,6 +11,7 @@
 #include "dsp/Transforms/Passes.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,6 +27,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -276,13 +278,18 @@ FailureOr<Value> emitScalar(OpBuilder &b, Operation *op, ArrayRef<Value> in,
 /// The iteration space of a fused op with its dims of extent 1 dropped and
 /// adjacent dims merged where every operand holds them alike, whole or
 /// broadcast: `[B, T*S, C] * [B, 1, C]` stays 3-D, `[N, C] + [C]` is 2-D.
+/// With `lastDimAlone`, the last dim stays a merged dim of its own: the
+/// dim a row op reduces.
 struct MergedSpace {
   SmallVector<int64_t> extents;
   /// Per operand, whether it is broadcast along each merged dim.
   SmallVector<SmallVector<bool>> broadcast;
 };
 
-MergedSpace mergeDims(ArrayRef<int64_t> space, TypeRange operands) {
+MergedSpace mergeDims(FusedOp fused, bool lastDimAlone) {
+  ArrayRef<int64_t> space =
+      cast<RankedTensorType>(fused.getResult(0).getType()).getShape();
+  TypeRange operands = fused.getInputs().getTypes();
   int64_t rank = space.size();
   auto isBroadcast = [&](Type type, int64_t dim) {
     ArrayRef<int64_t> shape = cast<RankedTensorType>(type).getShape();
@@ -292,9 +299,10 @@ MergedSpace mergeDims(ArrayRef<int64_t> space, TypeRange operands) {
   MergedSpace merged;
   merged.broadcast.resize(operands.size());
   for (int64_t dim = 0; dim < rank; ++dim) {
-    if (space[dim] == 1)
+    bool alone = lastDimAlone && dim == rank - 1;
+    if (space[dim] == 1 && !alone)
       continue;
-    bool sameAsLast = !merged.extents.empty();
+    bool sameAsLast = !merged.extents.empty() && !alone;
     for (auto [index, type] : llvm::enumerate(operands))
       sameAsLast &= merged.broadcast[index].back() == isBroadcast(type, dim);
     if (sameAsLast) {
@@ -313,43 +321,100 @@ MergedSpace mergeDims(ArrayRef<int64_t> space, TypeRange operands) {
   return merged;
 }
 
-struct LowerFusedToGpu : impl::LowerFusedToGpuBase<LowerFusedToGpu> {
-  void runOnOperation() override;
-
-private:
-  /// Replaces `fused` by a launch of a kernel called `name`.
-  LogicalResult lowerOne(FusedOp fused, StringRef name);
-  /// Builds `func.func @name` on memrefs in `scratch`: the linalg.generic
-  /// of `fused`. Returns the extent of its innermost dim.
-  FailureOr<int64_t> buildKernel(FusedOp fused, StringRef name,
-                                 ModuleOp scratch);
-  /// The scalar body of the linalg.generic: the fused ops on compute types.
-  LogicalResult buildBody(FusedOp fused, OpBuilder &b, Location loc,
-                          ValueRange arguments);
+/// How a kernel's loops over rows and columns read its inputs: the columns
+/// are the last merged dim and all the others are one linear row index, so
+/// that the rows go to the grid's x extent (2^31 - 1; y and z stop at
+/// 65535). Each input keeps its merged dims, extent 1 where broadcast, and
+/// reads dim k of row i at (i floordiv stride_k) mod extent_k.
+struct RowsAndColumns {
+  int64_t rows = 1;
+  int64_t columns;
+  /// Per input, its shape and the map from the loop indices, (row, column)
+  /// or (column) alone, to its indices.
+  SmallVector<SmallVector<int64_t>> inputShapes;
+  SmallVector<AffineMap> inputMaps;
 };
-} // namespace
 
-LogicalResult LowerFusedToGpu::buildBody(FusedOp fused, OpBuilder &b,
-                                         Location loc, ValueRange arguments) {
-  Block &body = fused.getBody().front();
-  IRMapping scalars;
-  for (auto [input, argument] : llvm::zip(body.getArguments(), arguments)) {
-    Type compute = computeTypeOf(argument.getType());
-    scalars.map(
-        input,
-        compute == argument.getType()
-            ? argument
-            : arith::ExtFOp::create(b, loc, compute, argument).getResult());
+RowsAndColumns describeRowsAndColumns(const MergedSpace &merged, unsigned loops,
+                                      MLIRContext *context) {
+  int64_t rank = merged.extents.size();
+  RowsAndColumns layout;
+  layout.columns = merged.extents.back();
+  SmallVector<AffineExpr> rowIndex(rank - 1);
+  AffineExpr row = getAffineDimExpr(0, context);
+  for (int64_t dim = rank - 2; dim >= 0; --dim) {
+    rowIndex[dim] = row.floorDiv(layout.rows) % merged.extents[dim];
+    layout.rows *= merged.extents[dim];
   }
-  for (Operation &op : body.without_terminator()) {
+  AffineExpr column = getAffineDimExpr(loops - 1, context);
+  for (ArrayRef<bool> broadcast : merged.broadcast) {
+    SmallVector<int64_t> shape;
+    SmallVector<AffineExpr> exprs;
+    for (int64_t dim = 0; dim < rank; ++dim) {
+      shape.push_back(broadcast[dim] ? 1 : merged.extents[dim]);
+      AffineExpr index = dim == rank - 1 ? column : rowIndex[dim];
+      exprs.push_back(broadcast[dim] ? getAffineConstantExpr(0, context)
+                                     : index);
+    }
+    layout.inputShapes.push_back(shape);
+    layout.inputMaps.push_back(AffineMap::get(loops, 0, exprs, context));
+  }
+  return layout;
+}
+
+/// The ops of a dsp.fused body that `roots` depend on, in order, and the
+/// block arguments they read.
+struct BodySlice {
+  SmallVector<Operation *> ops;
+  SmallVector<BlockArgument> arguments;
+};
+
+BodySlice sliceOf(Block &body, ValueRange roots) {
+  SetVector<Value> needed(roots.begin(), roots.end());
+  for (size_t index = 0; index < needed.size(); ++index)
+    if (Operation *producer = needed[index].getDefiningOp())
+      needed.insert(producer->operand_begin(), producer->operand_end());
+  BodySlice slice;
+  for (BlockArgument argument : body.getArguments())
+    if (needed.contains(argument))
+      slice.arguments.push_back(argument);
+  for (Operation &op : body.without_terminator())
+    if (needed.contains(op.getResult(0)))
+      slice.ops.push_back(&op);
+  return slice;
+}
+
+/// `value` widened to its compute type.
+Value widen(OpBuilder &b, Location loc, Value value) {
+  Type compute = computeTypeOf(value.getType());
+  if (compute == value.getType())
+    return value;
+  return arith::ExtFOp::create(b, loc, compute, value);
+}
+
+/// The scalars of `ops`, ops of a dsp.fused body in order, into `scalars`,
+/// which holds those of the values they read; ops whose scalar it holds
+/// already are skipped.
+LogicalResult emitScalars(OpBuilder &b, ArrayRef<Operation *> ops,
+                          IRMapping &scalars) {
+  for (Operation *op : ops) {
+    if (scalars.contains(op->getResult(0)))
+      continue;
     SmallVector<Value> operands = llvm::map_to_vector(
-        op.getOperands(), [&](Value v) { return scalars.lookup(v); });
-    Type resultType = computeTypeOf(getElementTypeOrSelf(op.getResult(0)));
-    FailureOr<Value> scalar = emitScalar(b, &op, operands, resultType);
+        op->getOperands(), [&](Value v) { return scalars.lookup(v); });
+    Type resultType = computeTypeOf(getElementTypeOrSelf(op->getResult(0)));
+    FailureOr<Value> scalar = emitScalar(b, op, operands, resultType);
     if (failed(scalar))
       return failure();
-    scalars.map(op.getResult(0), *scalar);
+    scalars.map(op->getResult(0), *scalar);
   }
+  return success();
+}
+
+/// The values `body` yields, from `scalars`, rounded once to their storage
+/// types.
+SmallVector<Value> storedResults(OpBuilder &b, Location loc, Block &body,
+                                 const IRMapping &scalars) {
   SmallVector<Value> results;
   for (Value value : body.getTerminator()->getOperands()) {
     Value scalar = scalars.lookup(value);
@@ -359,95 +424,202 @@ LogicalResult LowerFusedToGpu::buildBody(FusedOp fused, OpBuilder &b,
             ? scalar
             : arith::TruncFOp::create(b, loc, storage, scalar).getResult());
   }
-  linalg::YieldOp::create(b, loc, results);
-  return success();
+  return results;
 }
 
-FailureOr<int64_t> LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
-                                                ModuleOp scratch) {
-  MLIRContext *context = &getContext();
-  Location loc = fused.getLoc();
-  ArrayRef<int64_t> space =
-      cast<RankedTensorType>(fused.getResult(0).getType()).getShape();
-  MergedSpace merged = mergeDims(space, fused.getInputs().getTypes());
-  int64_t rank = merged.extents.size();
+/// The statistics of one row that a row op needs, reduced across the
+/// block's threads, and the row op's scalar of one column from them.
+class RowStatistics {
+public:
+  /// Builds the reductions over the row with `reduce`, which combines a
+  /// per-column term of the row op's input into a carried value over this
+  /// thread's columns, then across the block.
+  using Reduce = function_ref<FailureOr<Value>(
+      Value init, gpu::AllReduceOperation across,
+      function_ref<Value(OpBuilder &, Location, Value carried, Value input)>)>;
 
-  // The loops run over rows and columns: the last merged dim, and all the
-  // others as one linear row index, so that the rows go to the grid's x
-  // extent (2^31 - 1; y and z stop at 65535). Each operand keeps its merged
-  // dims and reads dim k of row i at (i floordiv stride_k) mod extent_k.
-  int64_t columns = merged.extents.back();
-  int64_t rows = 1;
-  SmallVector<AffineExpr> rowIndex(rank - 1);
-  AffineExpr row = getAffineDimExpr(0, context);
-  for (int64_t dim = rank - 2; dim >= 0; --dim) {
-    rowIndex[dim] = row.floorDiv(rows) % merged.extents[dim];
-    rows *= merged.extents[dim];
-  }
-  bool twoDims = rank > 1;
-  unsigned loops = twoDims ? 2 : 1;
-  AffineExpr column = getAffineDimExpr(loops - 1, context);
-  auto accessMap = [&](ArrayRef<bool> broadcast) {
-    SmallVector<AffineExpr> exprs;
-    for (int64_t dim = 0; dim < rank; ++dim) {
-      AffineExpr index = dim == rank - 1 ? column : rowIndex[dim];
-      exprs.push_back(broadcast[dim] ? getAffineConstantExpr(0, context)
-                                     : index);
+  static FailureOr<RowStatistics> build(OpBuilder &b, Location loc,
+                                        Operation *rowOp, int64_t columns,
+                                        Reduce reduce) {
+    RowStatistics statistics(rowOp);
+    Value zero = floatConstant(b, loc, 0.0);
+    auto add = [](OpBuilder &nb, Location l, Value carried, Value term) {
+      return arith::AddFOp::create(nb, l, carried, term).getResult();
+    };
+    Value count = floatConstant(b, loc, static_cast<double>(columns));
+    if (auto norm = dyn_cast<LayerNormOp>(rowOp)) {
+      // Two passes: the mean, then the mean square of (v - mean), which
+      // does not cancel as a sum of squares would.
+      FailureOr<Value> sum = reduce(zero, gpu::AllReduceOperation::ADD, add);
+      if (failed(sum))
+        return failure();
+      Value mean = arith::DivFOp::create(b, loc, *sum, count);
+      FailureOr<Value> squares = reduce(
+          zero, gpu::AllReduceOperation::ADD,
+          [&](OpBuilder &nb, Location l, Value carried, Value input) {
+            Value d = arith::SubFOp::create(nb, l, input, mean);
+            return add(nb, l, carried, arith::MulFOp::create(nb, l, d, d));
+          });
+      if (failed(squares))
+        return failure();
+      Value variance = arith::DivFOp::create(b, loc, *squares, count);
+      statistics.center = mean;
+      statistics.scale = math::RsqrtOp::create(
+          b, loc,
+          arith::AddFOp::create(
+              b, loc, variance,
+              floatConstant(b, loc, norm.getEpsilon().convertToDouble())));
+      return statistics;
     }
-    return AffineMap::get(loops, 0, exprs, context);
-  };
-
-  // The kernel's memrefs: inputs in the merged space (extent 1 where
-  // broadcast), then the results (rows by columns).
-  SmallVector<Type> memrefs;
-  SmallVector<AffineMap> maps;
-  for (auto [index, input] : llvm::enumerate(fused.getInputs())) {
-    SmallVector<int64_t> shape;
-    for (int64_t dim = 0; dim < rank; ++dim)
-      shape.push_back(merged.broadcast[index][dim] ? 1 : merged.extents[dim]);
-    memrefs.push_back(MemRefType::get(shape, getElementTypeOrSelf(input)));
-    maps.push_back(accessMap(merged.broadcast[index]));
+    // Softmax: the maximum (NaN skipped), then the sum of exp(v - maximum).
+    FailureOr<Value> maximum = reduce(
+        floatConstant(b, loc, -INFINITY), gpu::AllReduceOperation::MAXNUMF,
+        [](OpBuilder &nb, Location l, Value carried, Value input) {
+          return arith::MaxNumFOp::create(nb, l, carried, input).getResult();
+        });
+    if (failed(maximum))
+      return failure();
+    FailureOr<Value> sum = reduce(
+        zero, gpu::AllReduceOperation::ADD,
+        [&](OpBuilder &nb, Location l, Value carried, Value input) {
+          return add(nb, l, carried,
+                     math::ExpOp::create(
+                         nb, l, arith::SubFOp::create(nb, l, input, *maximum)));
+        });
+    if (failed(sum))
+      return failure();
+    statistics.center = *maximum;
+    statistics.scale =
+        arith::DivFOp::create(b, loc, floatConstant(b, loc, 1.0), *sum);
+    return statistics;
   }
-  // The results are contiguous: rows by columns, which also gives linalg
-  // the loop bounds.
-  SmallVector<int64_t> resultShape = twoDims
-                                         ? SmallVector<int64_t>{rows, columns}
-                                         : SmallVector<int64_t>{columns};
-  for (Value result : fused.getResults()) {
+
+  /// The row op's result at one column, from the scalars of its operands
+  /// there.
+  Value result(OpBuilder &b, Location loc, const IRMapping &scalars) const {
+    auto operand = [&](unsigned index) {
+      return scalars.lookup(rowOp->getOperand(index));
+    };
+    Value centered = arith::SubFOp::create(b, loc, operand(0), center);
+    if (auto norm = dyn_cast<LayerNormOp>(rowOp)) {
+      Value value = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, centered, scale), operand(1));
+      if (norm.getBias())
+        value = arith::AddFOp::create(b, loc, value, operand(2));
+      return value;
+    }
+    // A row that is all -inf has no probability mass: zeros.
+    Value probability = arith::MulFOp::create(
+        b, loc, math::ExpOp::create(b, loc, centered), scale);
+    Value masked =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, center,
+                              floatConstant(b, loc, -INFINITY));
+    return arith::SelectOp::create(b, loc, masked, floatConstant(b, loc, 0.0),
+                                   probability);
+  }
+
+private:
+  explicit RowStatistics(Operation *rowOp) : rowOp(rowOp) {}
+
+  Operation *rowOp;
+  /// The mean (layer norm) or the maximum (softmax) of the row.
+  Value center;
+  /// 1 / sqrt(variance + epsilon) (layer norm) or 1 / sum (softmax).
+  Value scale;
+};
+
+struct LowerFusedToGpu : impl::LowerFusedToGpuBase<LowerFusedToGpu> {
+  void runOnOperation() override;
+
+private:
+  /// Replaces `fused` by a launch of a kernel called `name`.
+  LogicalResult lowerOne(FusedOp fused, StringRef name);
+  /// Builds `func.func @name` on memrefs in `scratch`: the linalg.generic
+  /// of `fused`, and into `pipeline` the passes that map it to a kernel.
+  LogicalResult buildKernel(FusedOp fused, StringRef name, ModuleOp scratch,
+                            OpPassManager &pipeline);
+  /// As buildKernel, for a body that holds the row op `rowOp`: a gpu.launch
+  /// of one block per row.
+  LogicalResult buildRowKernel(FusedOp fused, Operation *rowOp, StringRef name,
+                               ModuleOp scratch, OpPassManager &pipeline);
+};
+} // namespace
+
+/// Creates `func.func @name` at the end of `scratch` and returns its entry
+/// block. Its arguments are memrefs: the inputs in their merged shapes,
+/// then the results, contiguous in `resultShape`.
+static Block *createKernelFunction(FusedOp fused, StringRef name,
+                                   ModuleOp scratch,
+                                   const RowsAndColumns &layout,
+                                   ArrayRef<int64_t> resultShape) {
+  SmallVector<Type> memrefs;
+  for (auto [shape, input] : llvm::zip(layout.inputShapes, fused.getInputs()))
+    memrefs.push_back(MemRefType::get(shape, getElementTypeOrSelf(input)));
+  for (Value result : fused.getResults())
     memrefs.push_back(
         MemRefType::get(resultShape, getElementTypeOrSelf(result)));
-    maps.push_back(AffineMap::getMultiDimIdentityMap(loops, context));
-  }
-
   OpBuilder b(scratch.getBody(), scratch.getBody()->end());
-  auto function = func::FuncOp::create(b, loc, name,
-                                       FunctionType::get(context, memrefs, {}));
-  Block *entry = function.addEntryBlock();
-  b.setInsertionPointToStart(entry);
+  auto function =
+      func::FuncOp::create(b, fused.getLoc(), name,
+                           FunctionType::get(fused.getContext(), memrefs, {}));
+  return function.addEntryBlock();
+}
+
+/// Threads of a block along `columns`: whole warps, at most kBlockThreads.
+static int64_t blockThreads(int64_t columns) {
+  return std::min<int64_t>(kBlockThreads, llvm::alignTo(columns, 32));
+}
+
+LogicalResult LowerFusedToGpu::buildKernel(FusedOp fused, StringRef name,
+                                           ModuleOp scratch,
+                                           OpPassManager &pipeline) {
+  MLIRContext *context = &getContext();
+  Location loc = fused.getLoc();
+  MergedSpace merged = mergeDims(fused, /*lastDimAlone=*/false);
+  bool twoDims = merged.extents.size() > 1;
+  unsigned loops = twoDims ? 2 : 1;
+  RowsAndColumns layout = describeRowsAndColumns(merged, loops, context);
+  // The results' shape also gives linalg the loop bounds.
+  SmallVector<int64_t> resultShape =
+      twoDims ? SmallVector<int64_t>{layout.rows, layout.columns}
+              : SmallVector<int64_t>{layout.columns};
+  SmallVector<AffineMap> maps = layout.inputMaps;
+  maps.append(fused.getNumResults(),
+              AffineMap::getMultiDimIdentityMap(loops, context));
+
+  Block *entry =
+      createKernelFunction(fused, name, scratch, layout, resultShape);
+  auto b = OpBuilder::atBlockBegin(entry);
   size_t numInputs = fused.getInputs().size();
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
+  Block &body = fused.getBody().front();
   LogicalResult built = success();
   linalg::GenericOp::create(
       b, loc, entry->getArguments().take_front(numInputs),
       entry->getArguments().drop_front(numInputs), maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange arguments) {
-        built = buildBody(fused, nested, nestedLoc,
-                          arguments.take_front(numInputs));
+        IRMapping scalars;
+        for (auto [input, argument] :
+             llvm::zip(body.getArguments(), arguments.take_front(numInputs)))
+          scalars.map(input, widen(nested, nestedLoc, argument));
+        built = emitScalars(
+            nested, sliceOf(body, body.getTerminator()->getOperands()).ops,
+            scalars);
+        if (succeeded(built))
+          linalg::YieldOp::create(
+              nested, nestedLoc,
+              storedResults(nested, nestedLoc, body, scalars));
       });
   func::ReturnOp::create(b, loc);
   if (failed(built))
     return failure();
-  return columns;
-}
 
-/// MLIR's GPU path from the linalg.generic of `scratch` to a launch of an
-/// outlined kernel: parallel loops, tiled by one block of threads along the
-/// innermost of `rank` dims, the outer dims on the grid.
-static void buildKernelPipeline(OpPassManager &pipeline, int64_t rank,
-                                int64_t innermost) {
-  SmallVector<int64_t> tiles(rank, 1);
-  tiles.back() = std::min<int64_t>(kBlockThreads, llvm::alignTo(innermost, 32));
+  // MLIR's GPU path from the linalg.generic to a launch of an outlined
+  // kernel: parallel loops, tiled by one block of threads along the
+  // innermost dim, the outer dims on the grid.
+  SmallVector<int64_t> tiles(loops, 1);
+  tiles.back() = blockThreads(layout.columns);
   OpPassManager &functions = pipeline.nest<func::FuncOp>();
   functions.addPass(createConvertLinalgToParallelLoopsPass());
   // Constant tile bounds with a guard inside, which the mapping to threads
@@ -462,6 +634,115 @@ static void buildKernelPipeline(OpPassManager &pipeline, int64_t rank,
   functions.addPass(createGpuLaunchSinkIndexComputationsPass());
   pipeline.addPass(createGpuKernelOutliningPass());
   pipeline.addPass(createCanonicalizerPass());
+  return success();
+}
+
+LogicalResult LowerFusedToGpu::buildRowKernel(FusedOp fused, Operation *rowOp,
+                                              StringRef name, ModuleOp scratch,
+                                              OpPassManager &pipeline) {
+  MLIRContext *context = &getContext();
+  Location loc = fused.getLoc();
+  MergedSpace merged = mergeDims(fused, /*lastDimAlone=*/true);
+  RowsAndColumns layout = describeRowsAndColumns(merged, 2, context);
+  int64_t threads = blockThreads(layout.columns);
+
+  Block *entry = createKernelFunction(fused, name, scratch, layout,
+                                      {layout.rows, layout.columns});
+  auto b = OpBuilder::atBlockBegin(entry);
+  auto indexConstant = [&](OpBuilder &builder, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  };
+  Value one = indexConstant(b, 1);
+  auto launch =
+      gpu::LaunchOp::create(b, loc, indexConstant(b, layout.rows), one, one,
+                            indexConstant(b, threads), one, one);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(launch.getBody().front().getTerminator());
+  Value row = launch.getBlockIds().x;
+  Value firstColumn = launch.getThreadIds().x;
+  Value columns = indexConstant(b, layout.columns);
+  Value step = indexConstant(b, threads);
+
+  Block &body = fused.getBody().front();
+  ValueRange kernelArguments = entry->getArguments();
+  size_t numInputs = fused.getInputs().size();
+  // The scalars of `arguments` at (row, column), widened.
+  auto read = [&](OpBuilder &nb, Value column, ArrayRef<BlockArgument> inputs,
+                  IRMapping &scalars) {
+    for (BlockArgument input : inputs) {
+      unsigned index = input.getArgNumber();
+      std::optional<SmallVector<Value, 8>> indices = affine::expandAffineMap(
+          nb, loc, layout.inputMaps[index], ValueRange{row, column});
+      Value element =
+          memref::LoadOp::create(nb, loc, kernelArguments[index], *indices);
+      scalars.map(input, widen(nb, loc, element));
+    }
+  };
+
+  // The row op's input is recomputed from the inputs in every pass over
+  // the row, which costs no memory traffic beyond the reads.
+  BodySlice inputSlice = sliceOf(body, rowOp->getOperand(0));
+  auto reduce =
+      [&](Value init, gpu::AllReduceOperation across,
+          function_ref<Value(OpBuilder &, Location, Value, Value)> combine)
+      -> FailureOr<Value> {
+    LogicalResult emitted = success();
+    auto loop = scf::ForOp::create(
+        b, loc, firstColumn, columns, step, ValueRange{init},
+        [&](OpBuilder &nb, Location l, Value column, ValueRange carried) {
+          IRMapping scalars;
+          read(nb, column, inputSlice.arguments, scalars);
+          emitted = emitScalars(nb, inputSlice.ops, scalars);
+          Value next = succeeded(emitted)
+                           ? combine(nb, l, carried[0],
+                                     scalars.lookup(rowOp->getOperand(0)))
+                           : carried[0];
+          scf::YieldOp::create(nb, l, next);
+        });
+    if (failed(emitted))
+      return failure();
+    return gpu::AllReduceOp::create(
+               b, loc, loop.getResult(0),
+               gpu::AllReduceOperationAttr::get(context, across),
+               /*uniform=*/true)
+        .getResult();
+  };
+  FailureOr<RowStatistics> statistics =
+      RowStatistics::build(b, loc, rowOp, layout.columns, reduce);
+  if (failed(statistics))
+    return failure();
+
+  // The last pass computes every op and writes the results once.
+  BodySlice all = sliceOf(body, body.getTerminator()->getOperands());
+  BodySlice rowOperands = sliceOf(body, rowOp->getOperands());
+  LogicalResult emitted = success();
+  scf::ForOp::create(
+      b, loc, firstColumn, columns, step, ValueRange{},
+      [&](OpBuilder &nb, Location l, Value column, ValueRange) {
+        IRMapping scalars;
+        read(nb, column, all.arguments, scalars);
+        emitted = emitScalars(nb, rowOperands.ops, scalars);
+        if (succeeded(emitted)) {
+          scalars.map(rowOp->getResult(0), statistics->result(nb, l, scalars));
+          emitted = emitScalars(nb, all.ops, scalars);
+        }
+        if (succeeded(emitted))
+          for (auto [index, value] :
+               llvm::enumerate(storedResults(nb, l, body, scalars)))
+            memref::StoreOp::create(nb, l, value,
+                                    kernelArguments[numInputs + index],
+                                    ValueRange{row, column});
+        scf::YieldOp::create(nb, l);
+      });
+  b.setInsertionPointAfter(launch);
+  func::ReturnOp::create(b, loc);
+  if (failed(emitted))
+    return failure();
+
+  pipeline.addPass(createGpuKernelOutliningPass());
+  pipeline.addPass(createCanonicalizerPass());
+  return success();
 }
 
 /// A symbol name that `symbols` does not hold, nor with "_kernel" appended.
@@ -481,17 +762,15 @@ LogicalResult LowerFusedToGpu::lowerOne(FusedOp fused, StringRef name) {
   b.setInsertionPointToEnd(module.getBody());
   auto scratch = ModuleOp::create(b, fused.getLoc());
   auto eraseScratch = llvm::make_scope_exit([&] { scratch.erase(); });
-  FailureOr<int64_t> innermost = buildKernel(fused, name, scratch);
-  if (failed(innermost))
+  OpPassManager pipeline(ModuleOp::getOperationName());
+  Block &body = fused.getBody().front();
+  auto rowOp = llvm::find_if(body, [](Operation &op) { return isRowOp(&op); });
+  if (failed(rowOp == body.end()
+                 ? buildKernel(fused, name, scratch, pipeline)
+                 : buildRowKernel(fused, &*rowOp, name, scratch, pipeline)) ||
+      failed(runPipeline(pipeline, scratch)))
     return failure();
   auto function = scratch.lookupSymbol<func::FuncOp>(name);
-  int64_t loops = 0;
-  function.walk(
-      [&](linalg::GenericOp generic) { loops = generic.getNumLoops(); });
-  OpPassManager pipeline(ModuleOp::getOperationName());
-  buildKernelPipeline(pipeline, loops, *innermost);
-  if (failed(runPipeline(pipeline, scratch)))
-    return failure();
 
   gpu::LaunchFuncOp launch;
   function.walk([&](gpu::LaunchFuncOp op) { launch = op; });

@@ -96,3 +96,106 @@ func.func @empty(%x: tensor<0x4xf32>) -> tensor<0x4xf32> {
   %0 = dsp.exp %x : tensor<0x4xf32>
   return %0 : tensor<0x4xf32>
 }
+
+// -----
+
+// A layer norm over the last dim joins its group with the residual add that
+// feeds it and the adaLN modulation after it; the residual sum, read later,
+// becomes one more result.
+// CHECK-LABEL: func.func @layer_norm_modulation(
+// CHECK-NEXT:    %[[F:.*]]:2 = dsp.fused(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (tensor<2x64x32xf32>, tensor<2x64x32xf32>, tensor<32xf32>, tensor<32xf32>, tensor<2x1x32xf32>, tensor<2x1x32xf32>) -> (tensor<2x64x32xf32>, tensor<2x64x32xf32>) {
+// CHECK:           %[[H:.*]] = dsp.add
+// CHECK-NEXT:      %[[N:.*]] = dsp.layer_norm %[[H]]
+// CHECK-NEXT:      dsp.constant
+// CHECK-NEXT:      dsp.add
+// CHECK-NEXT:      dsp.mul %[[N]]
+// CHECK-NEXT:      %[[O:.*]] = dsp.add
+// CHECK-NEXT:      dsp.yield %[[H]], %[[O]]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %[[P:.*]] = dsp.matmul %[[F]]#1
+// CHECK-NEXT:    return %[[F]]#0, %[[P]]
+func.func @layer_norm_modulation(%x: tensor<2x64x32xf32>, %r: tensor<2x64x32xf32>, %g: tensor<32xf32>, %b: tensor<32xf32>, %scale: tensor<2x1x32xf32>, %shift: tensor<2x1x32xf32>, %w: tensor<32x32xf32>) -> (tensor<2x64x32xf32>, tensor<2x64x32xf32>) {
+  %one = dsp.constant dense<1.0> : tensor<f32>
+  %0 = dsp.add %x, %r : tensor<2x64x32xf32>, tensor<2x64x32xf32> -> tensor<2x64x32xf32>
+  %1 = dsp.layer_norm %0, %g, %b {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<2x64x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<2x64x32xf32>
+  %2 = dsp.add %scale, %one : tensor<2x1x32xf32>, tensor<f32> -> tensor<2x1x32xf32>
+  %3 = dsp.mul %1, %2 : tensor<2x64x32xf32>, tensor<2x1x32xf32> -> tensor<2x64x32xf32>
+  %4 = dsp.add %3, %shift : tensor<2x64x32xf32>, tensor<2x1x32xf32> -> tensor<2x64x32xf32>
+  %5 = dsp.matmul %4, %w : tensor<2x64x32xf32>, tensor<32x32xf32> -> tensor<2x64x32xf32>
+  return %0, %5 : tensor<2x64x32xf32>, tensor<2x64x32xf32>
+}
+
+// -----
+
+// A softmax over the last axis starts a group of its own, and takes in the
+// scaling before it.
+// CHECK-LABEL: func.func @softmax(
+// CHECK-NEXT:    %[[F:.*]] = dsp.fused(%{{.*}}) : (tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+// CHECK:           dsp.mul
+// CHECK-NEXT:      %[[S:.*]] = dsp.softmax
+// CHECK-NEXT:      dsp.yield %[[S]]
+// CHECK:         dsp.matmul %[[F]]
+// CHECK-NEXT:    %[[G:.*]] = dsp.fused(%{{.*}}) : (tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: tensor<4x8x16xf32>):
+// CHECK-NEXT:      %[[T:.*]] = dsp.softmax %[[A]]
+// CHECK-NEXT:      dsp.yield %[[T]]
+func.func @softmax(%x: tensor<4x8x16xf32>, %w: tensor<16x16xf32>) -> tensor<4x8x16xf32> {
+  %c = dsp.constant dense<0.25> : tensor<f32>
+  %0 = dsp.mul %x, %c : tensor<4x8x16xf32>, tensor<f32> -> tensor<4x8x16xf32>
+  %1 = dsp.softmax %0 {axis = 2 : i64} : tensor<4x8x16xf32>
+  %2 = dsp.matmul %1, %w : tensor<4x8x16xf32>, tensor<16x16xf32> -> tensor<4x8x16xf32>
+  %3 = dsp.softmax %2 {axis = 2 : i64} : tensor<4x8x16xf32>
+  return %3 : tensor<4x8x16xf32>
+}
+
+// -----
+
+// A layer norm over several trailing dims and a softmax over another axis
+// stay out, as do more rows than a grid holds; the element-wise ops around
+// them fuse on their own.
+// CHECK-LABEL: func.func @rows_left_alone(
+// CHECK:         dsp.fused
+// CHECK-NOT:       dsp.layer_norm
+// CHECK:           dsp.yield
+// CHECK-NEXT:    }
+// CHECK-NEXT:    dsp.layer_norm
+// CHECK-NEXT:    dsp.softmax
+// CHECK-NEXT:    dsp.fused
+// CHECK-NOT:       dsp.softmax
+// CHECK:           dsp.yield
+// CHECK:       func.func @too_many_rows(
+// CHECK-NEXT:    dsp.softmax
+// CHECK-NEXT:    return
+func.func @rows_left_alone(%x: tensor<4x8x16xf32>, %g: tensor<8x16xf32>) -> tensor<4x8x16xf32> {
+  %0 = dsp.exp %x : tensor<4x8x16xf32>
+  %1 = dsp.layer_norm %0, %g {axis = 1 : i64, epsilon = 1.0e-5 : f64} : (tensor<4x8x16xf32>, tensor<8x16xf32>) -> tensor<4x8x16xf32>
+  %2 = dsp.softmax %1 {axis = 1 : i64} : tensor<4x8x16xf32>
+  %3 = dsp.neg %2 : tensor<4x8x16xf32>
+  return %3 : tensor<4x8x16xf32>
+}
+
+func.func @too_many_rows(%x: tensor<2147483648x2xf32>) -> tensor<2147483648x2xf32> {
+  %0 = dsp.softmax %x {axis = 1 : i64} : tensor<2147483648x2xf32>
+  return %0 : tensor<2147483648x2xf32>
+}
+
+// -----
+
+// A group holds one row op: of two layer norms in a chain, the first is a
+// group of its own.
+// CHECK-LABEL: func.func @one_row_op(
+// CHECK:         %[[F:.*]] = dsp.fused(%{{.*}}, %{{.*}}) : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32> {
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      dsp.layer_norm
+// CHECK-NEXT:      dsp.yield
+// CHECK:         dsp.fused(%[[F]], %{{.*}}) : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32> {
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      dsp.layer_norm
+// CHECK-NEXT:      dsp.exp
+// CHECK-NEXT:      dsp.yield
+func.func @one_row_op(%x: tensor<8x16xf32>, %g: tensor<16xf32>) -> tensor<8x16xf32> {
+  %0 = dsp.layer_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-5 : f64} : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+  %1 = dsp.layer_norm %0, %g {axis = 1 : i64, epsilon = 1.0e-5 : f64} : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+  %2 = dsp.exp %1 : tensor<8x16xf32>
+  return %2 : tensor<8x16xf32>
+}

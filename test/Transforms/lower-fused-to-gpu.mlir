@@ -94,3 +94,73 @@ func.func @rows(%x: tensor<2x3x4x5xf32>, %y: tensor<2x1x4x1xf32>, %a: tensor<700
   }
   return %0, %2 : tensor<2x3x4x5xf32>, tensor<70000x8xf32>
 }
+
+// -----
+
+// A layer norm with its residual add and adaLN modulation: one block per
+// row (2 * 64 rows on the grid's x), its 32 threads strided over the row's
+// columns. The mean, then the mean square of (v - mean), each reduced
+// across the block; the residual add is recomputed in each pass and the
+// results are written once, in bf16.
+// CHECK-LABEL: func.func @layer_norm_modulation(
+// CHECK-NEXT:      %[[L:.*]]:2 = dsp.launch @fused_0_kernel::@fused_0_kernel grid [128, 1, 1] block [32, 1, 1](%arg0, %arg1, %arg2, %arg3, %arg4, %arg5)
+// CHECK:         gpu.func @fused_0_kernel(%[[X:.*]]: memref<2x64x32xbf16>, %[[R:.*]]: memref<2x64x32xbf16>, %[[G:.*]]: memref<1x1x32xbf16>, %[[B:.*]]: memref<1x1x32xbf16>, %[[SC:.*]]: memref<2x1x32xbf16>, %[[SH:.*]]: memref<2x1x32xbf16>, %[[H:.*]]: memref<128x32xbf16>, %[[O:.*]]: memref<128x32xbf16>) kernel
+// CHECK:           %[[ROW:.*]] = gpu.block_id  x
+// CHECK:           scf.for
+// CHECK-NOT:         memref.load %[[G]]
+// CHECK:             memref.load %[[X]]
+// CHECK:             memref.load %[[R]]
+// CHECK:             arith.addf
+// CHECK:           gpu.all_reduce  add
+// CHECK:           arith.divf
+// CHECK:           scf.for
+// CHECK:             arith.subf
+// CHECK:             arith.mulf
+// CHECK:           gpu.all_reduce  add
+// CHECK:           math.rsqrt
+// CHECK:           scf.for
+// CHECK-DAG:         memref.load %[[G]]
+// CHECK-DAG:         memref.load %[[B]]
+// CHECK-DAG:         memref.load %[[SC]]
+// CHECK-DAG:         memref.load %[[SH]]
+// CHECK:             arith.truncf %{{.*}} : f32 to bf16
+// CHECK:             memref.store %{{.*}}, %[[H]][%[[ROW]],
+// CHECK:             memref.store %{{.*}}, %[[O]][%[[ROW]],
+func.func @layer_norm_modulation(%x: tensor<2x64x32xbf16>, %r: tensor<2x64x32xbf16>, %g: tensor<32xbf16>, %b: tensor<32xbf16>, %scale: tensor<2x1x32xbf16>, %shift: tensor<2x1x32xbf16>) -> (tensor<2x64x32xbf16>, tensor<2x64x32xbf16>) {
+  %0:2 = dsp.fused(%x, %r, %g, %b, %scale, %shift) : (tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<32xbf16>, tensor<32xbf16>, tensor<2x1x32xbf16>, tensor<2x1x32xbf16>) -> (tensor<2x64x32xbf16>, tensor<2x64x32xbf16>) {
+  ^bb0(%a0: tensor<2x64x32xbf16>, %a1: tensor<2x64x32xbf16>, %a2: tensor<32xbf16>, %a3: tensor<32xbf16>, %a4: tensor<2x1x32xbf16>, %a5: tensor<2x1x32xbf16>):
+    %1 = dsp.add %a0, %a1 : tensor<2x64x32xbf16>, tensor<2x64x32xbf16> -> tensor<2x64x32xbf16>
+    %2 = dsp.layer_norm %1, %a2, %a3 {axis = 2 : i64, epsilon = 1.0e-6 : f64} : (tensor<2x64x32xbf16>, tensor<32xbf16>, tensor<32xbf16>) -> tensor<2x64x32xbf16>
+    %3 = dsp.constant dense<1.0> : tensor<bf16>
+    %4 = dsp.add %a4, %3 : tensor<2x1x32xbf16>, tensor<bf16> -> tensor<2x1x32xbf16>
+    %5 = dsp.mul %2, %4 : tensor<2x64x32xbf16>, tensor<2x1x32xbf16> -> tensor<2x64x32xbf16>
+    %6 = dsp.add %5, %a5 : tensor<2x64x32xbf16>, tensor<2x1x32xbf16> -> tensor<2x64x32xbf16>
+    dsp.yield %1, %6 : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>
+  }
+  return %0#0, %0#1 : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>
+}
+
+// -----
+
+// A softmax over rows of 1000: 256 threads per row, each over every 256th
+// column; the maximum (NaN skipped), then the sum of exp(v - max); a row
+// that is all -inf gives zeros. Rows of same-shape dims merge.
+// CHECK-LABEL: func.func @softmax(
+// CHECK-NEXT:      dsp.launch @fused_0_kernel::@fused_0_kernel grid [24, 1, 1] block [256, 1, 1](%arg0)
+// CHECK:         gpu.func @fused_0_kernel(%{{.*}}: memref<24x1000xf32>, %{{.*}}: memref<24x1000xf32>) kernel
+// CHECK:           gpu.all_reduce  maxnumf
+// CHECK:           math.exp
+// CHECK:           gpu.all_reduce  add
+// CHECK:           scf.for
+// CHECK:             math.exp
+// CHECK:             arith.cmpf oeq
+// CHECK:             arith.select
+// CHECK:             memref.store
+func.func @softmax(%x: tensor<2x12x1000xf32>) -> tensor<2x12x1000xf32> {
+  %0 = dsp.fused(%x) : (tensor<2x12x1000xf32>) -> tensor<2x12x1000xf32> {
+  ^bb0(%a0: tensor<2x12x1000xf32>):
+    %1 = dsp.softmax %a0 {axis = 2 : i64} : tensor<2x12x1000xf32>
+    dsp.yield %1 : tensor<2x12x1000xf32>
+  }
+  return %0 : tensor<2x12x1000xf32>
+}

@@ -323,9 +323,9 @@ def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
     `[B, 1, C]`), and so on up the chain. A producer read outside the group
     too joins it only if it has the group's shape and all those reads come
     after the group: it becomes one more result. Everything else stays an
-    input. A group of one op is left alone. The group becomes a `dsp.fused`
-    op at the position of its last op, with the members as its body, so a
-    bias add, GELU and residual add run as one pass over memory:
+    input. The group, one op alone too, becomes a `dsp.fused` op at the
+    position of its last op, with the members as its body, so a bias add,
+    GELU and residual add run as one pass over memory:
 
     ```mlir
     %0 = dsp.add %x, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
@@ -334,6 +334,17 @@ def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
     ```
 
     becomes one `dsp.fused(%x, %b, %r)` whose body holds the three ops.
+
+    A group also takes in at most one row op: a `dsp.layer_norm` or
+    `dsp.softmax` over the last dim alone (`axis` = rank - 1), whose result
+    has the group's shape, so that its reduced dim is the iteration space's
+    last dim, and whose rows (the product of the other dims) fit in a
+    launch's grid (2^31 - 1). It joins under the rules above, as the
+    group's last op or as a producer, and the element-wise ops before it
+    (a residual add feeding the norm) and after it (the adaLN modulation
+    `x * (1 + scale) + shift`, a gate) join around it. A row op can start a
+    group, so a softmax alone becomes one too. A layer norm over several
+    trailing dims, or a softmax over another axis, stays out.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
@@ -352,6 +363,17 @@ def LowerFusedToGpu : Pass<"dsp-lower-fused-to-gpu", "::mlir::ModuleOp"> {
     load and rounded once on store. The launch's grid and block come from
     the mapping. The `gpu.module`s are then lowered to NVVM and serialized
     by the upstream passes (`gpu-module-to-binary`).
+
+    A body with a row op (layer norm or softmax over the last dim) becomes
+    a `gpu.launch` of one block per row instead: the rows (all dims but the
+    last, merged as above) on the grid's x, the block's threads strided
+    over the row's columns. Each pass over the row recomputes the ops
+    before the row op from the inputs and reduces across the block with
+    `gpu.all_reduce` (shuffles and shared memory once lowered to NVVM), in
+    f32: the mean, then the variance of `(v - mean)` for a layer norm; the
+    maximum, then the sum of `exp(v - maximum)` for a softmax, whose rows
+    that are all `-inf` give zeros. A last pass computes every op and
+    writes the results once.
   }];
   let dependentDialects = [
     "::mlir::dsp::DSPDialect", "::mlir::gpu::GPUDialect",

@@ -857,11 +857,37 @@ module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
 func.func @fused_not_elementwise(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
   %0 = dsp.fused(%x) : (tensor<2x2xf32>) -> tensor<2x2xf32> {
   ^bb0(%a: tensor<2x2xf32>):
-    // expected-error @below {{'dsp.matmul' op cannot be fused: neither element-wise nor a splat constant}}
+    // expected-error @below {{'dsp.matmul' op cannot be fused: neither element-wise, a splat constant nor a row op}}
     %1 = dsp.matmul %a, %a : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
     dsp.yield %1 : tensor<2x2xf32>
   }
   return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @fused_two_row_ops(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %0 = dsp.fused(%x) : (tensor<2x4xf32>) -> tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>):
+    %1 = dsp.softmax %a {axis = 1 : i64} : tensor<2x4xf32>
+    // expected-error @below {{'dsp.softmax' op cannot be fused: the body holds a row op already}}
+    %2 = dsp.softmax %1 {axis = 1 : i64} : tensor<2x4xf32>
+    dsp.yield %2 : tensor<2x4xf32>
+  }
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @fused_row_op_space(%x: tensor<2x4xf32>, %y: tensor<4xf32>) -> tensor<2x4xf32> {
+  %0 = dsp.fused(%x, %y) : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32> {
+  ^bb0(%a: tensor<2x4xf32>, %b: tensor<4xf32>):
+    // expected-error @below {{'dsp.softmax' op row op result must have the shape of the fused iteration space}}
+    %1 = dsp.softmax %b {axis = 0 : i64} : tensor<4xf32>
+    %2 = dsp.add %a, %1 : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+    dsp.yield %2 : tensor<2x4xf32>
+  }
+  return %0 : tensor<2x4xf32>
 }
 
 // -----

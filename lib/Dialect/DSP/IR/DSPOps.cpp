@@ -676,14 +676,25 @@ LogicalResult FusedOp::verify() {
       return emitOpError("results must share one shape, the iteration space");
     space = shape;
   }
+  Operation *rowOp = nullptr;
   for (Operation &op : body.without_terminator()) {
+    if (isRowOp(&op)) {
+      if (rowOp)
+        return op.emitOpError("cannot be fused: the body holds a row op "
+                              "already");
+      if (cast<RankedTensorType>(op.getResult(0).getType()).getShape() != space)
+        return op.emitOpError("row op result must have the shape of the "
+                              "fused iteration space");
+      rowOp = &op;
+      continue;
+    }
     auto constant = dyn_cast<ConstantOp>(op);
     auto dense = constant ? dyn_cast<DenseElementsAttr>(constant.getValue())
                           : DenseElementsAttr();
     if (!op.hasTrait<OpTrait::dsp::Elementwise>() &&
         !(dense && dense.isSplat()))
-      return op.emitOpError("cannot be fused: neither element-wise nor a "
-                            "splat constant");
+      return op.emitOpError("cannot be fused: neither element-wise, a "
+                            "splat constant nor a row op");
     for (Type type : op.getResultTypes()) {
       FailureOr<SmallVector<int64_t>> shape =
           broadcastShapes(cast<RankedTensorType>(type).getShape(), space);
@@ -693,6 +704,18 @@ LogicalResult FusedOp::verify() {
     }
   }
   return success();
+}
+
+bool mlir::dsp::isRowOp(Operation *op) {
+  int64_t axis;
+  if (auto norm = dyn_cast<LayerNormOp>(op))
+    axis = norm.getAxis();
+  else if (auto softmax = dyn_cast<SoftmaxOp>(op))
+    axis = softmax.getAxis();
+  else
+    return false;
+  return axis + 1 ==
+         cast<RankedTensorType>(op->getResult(0).getType()).getRank();
 }
 
 LogicalResult LaunchOp::verify() {

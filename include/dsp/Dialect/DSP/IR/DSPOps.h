@@ -46,6 +46,9 @@ TargetAttr getTarget(Operation *op);
 int64_t getGroupRanks(Operation *op);
 /// Whether the module that holds `op` is per-rank IR (after --dsp-localize).
 bool isPerRank(Operation *op);
+/// Whether `op` is a layer_norm or softmax over its last dim alone: a row
+/// op, which a dsp.fused body may hold one of.
+bool isRowOp(Operation *op);
 } // namespace mlir::dsp
 
 #endif // DSP_DIALECT_DSP_IR_DSPOPS_H

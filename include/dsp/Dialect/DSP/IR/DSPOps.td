@@ -607,7 +607,7 @@ def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
 
 def DSP_FusedOp : DSP_Op<"fused", [IsolatedFromAbove, SingleBlock,
                                    RecursiveMemoryEffects]> {
-  let summary = "Element-wise ops computed in one pass over memory";
+  let summary = "Element-wise ops, and at most one row op, in one kernel";
   let description = [{
     Per-rank IR only. The body is a chain of element-wise ops (numpy
     broadcasting included) on the block arguments, which stand for the
@@ -616,6 +616,13 @@ def DSP_FusedOp : DSP_Op<"fused", [IsolatedFromAbove, SingleBlock,
     it, so one loop over the results' elements computes them all and
     writes nothing else to memory. The target lowering turns the body into
     one kernel (`--dsp-lower-fused-to-gpu` for cuda).
+
+    The body may also hold one row op: a `dsp.layer_norm` or `dsp.softmax`
+    over the last dim alone, whose result has the shape of the iteration
+    space. Its statistics (mean and variance, maximum and sum) are
+    reductions over each row of the space's last dim, which the kernel
+    computes first, recomputing the ops before the row op from the inputs;
+    then it computes every element as above.
 
     ```mlir
     %r = dsp.fused(%x, %bias) : (tensor<64x1152xf32>, tensor<1152xf32>) -> tensor<64x1152xf32> {
