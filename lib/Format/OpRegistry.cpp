@@ -3,6 +3,7 @@
 #include "dsp/Format/OpRegistry.h"
 
 #include <unordered_map>
+#include <utility>
 
 namespace dsp {
 namespace format {
@@ -45,6 +46,32 @@ bool communicates(Op op) {
   default:
     return false;
   }
+}
+
+namespace {
+constexpr std::pair<Activation, const char *> kActivations[] = {
+    {Activation::None, "none"},
+    {Activation::Gelu, "gelu"},
+    {Activation::GeluTanh, "gelu_tanh"},
+    {Activation::Silu, "silu"}};
+} // namespace
+
+const char *activationName(Activation activation) {
+  return kActivations[static_cast<size_t>(activation)].second;
+}
+
+std::optional<Activation> findActivation(std::string_view name) {
+  for (auto [activation, spelling] : kActivations)
+    if (name == spelling)
+      return activation;
+  return std::nullopt;
+}
+
+std::string activationNames() {
+  std::string names;
+  for (auto [activation, spelling] : kActivations)
+    names += std::string(names.empty() ? "'" : ", '") + spelling + "'";
+  return names;
 }
 
 } // namespace format

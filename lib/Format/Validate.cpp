@@ -391,7 +391,31 @@ bool checkMatmul(InstructionChecker &c) {
                   " do not broadcast");
   batch.push_back(a[a.size() - 2]);
   batch.push_back(b[b.size() - 1]);
-  return c.outputShapeIs(batch);
+  if (!c.outputShapeIs(batch))
+    return false;
+  // The epilogue: act(product + input 2) + input 3, each part optional but
+  // the bias, which the others follow.
+  const Attribute *activation =
+      c.attribute("activation", false, Attribute::kStr);
+  if (!c.problem.empty())
+    return false;
+  if (activation) {
+    std::optional<Activation> found = findActivation(activation->str());
+    if (!found)
+      return c.fail("attribute 'activation' is '" + activation->str() +
+                    "', expected one of " + activationNames());
+    if (*found != Activation::None && c.numInputs() < 3)
+      return c.fail("attribute 'activation' needs input 2 (bias)");
+  }
+  Shape bias = {batch.back()};
+  if (c.numInputs() > 2 && c.inputShape(2) != bias)
+    return c.fail("input 2 (bias) has shape " + shapeString(c.inputShape(2)) +
+                  ", expected " + shapeString(bias));
+  if (c.numInputs() > 3 && c.inputShape(3) != batch)
+    return c.fail("input 3 (residual) has shape " +
+                  shapeString(c.inputShape(3)) + ", expected the output's " +
+                  shapeString(batch));
+  return true;
 }
 
 bool checkLayerNorm(InstructionChecker &c) {

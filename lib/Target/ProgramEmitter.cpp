@@ -157,9 +157,12 @@ static std::pair<double, double> generatedWeightRange(WeightOp op) {
     if (auto norm = dyn_cast<LayerNormOp>(user);
         norm && use.get() == norm.getScale())
       return {1.0, 0.1};
-    if (auto matmul = dyn_cast<MatMulOp>(user); matmul && shape.size() >= 2) {
+    // The factors are operands 0 and 1 of both; a linear op's bias and
+    // residual tell nothing, as the adds they come from did not.
+    if (isa<MatMulOp, LinearOp>(user) && use.getOperandNumber() <= 1 &&
+        shape.size() >= 2) {
       fanIn =
-          use.get() == matmul.getRhs() ? shape[shape.size() - 2] : shape.back();
+          use.getOperandNumber() == 1 ? shape[shape.size() - 2] : shape.back();
       break;
     }
     if (auto conv = dyn_cast<ConvOp>(user);
@@ -381,8 +384,9 @@ Serializer::addLaunchAttributes(LaunchOp launch,
 LogicalResult Serializer::addInstruction(Operation *op) {
   int64_t index = program.instructions_size();
   program::Instruction *instruction = program.add_instructions();
-  instruction->set_op(isa<LaunchOp>(op) ? "kernel"
-                                        : op->getName().stripDialect().str());
+  instruction->set_op(isa<LaunchOp>(op)   ? "kernel"
+                      : isa<LinearOp>(op) ? "matmul"
+                                          : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
   for (Value operand : op->getOperands()) {
     uint32_t id = ids.at(operand);

@@ -130,3 +130,38 @@ func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %1 = dsp.layer_norm %0, %scale, %bias {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
   return %1 : tensor<2x4xf32>
 }
+
+// -----
+
+// A matmul with a bias add, GELU and residual add is one matmul instruction
+// with inputs a, b, bias and residual and the activation; its weight keeps
+// the init scale of a matmul's right operand (fan_in 4).
+// CHECK-LABEL: format_version:
+// CHECK:         name: "fc.weight"
+// CHECK:         generated {
+// CHECK-NEXT:      seed: {{[0-9]+}}
+// CHECK-NEXT:      bound: 0.5
+// CHECK-NEXT:    }
+// CHECK:       instructions {
+// CHECK-NEXT:    op: "matmul"
+// CHECK-NEXT:    inputs: 0
+// CHECK-NEXT:    inputs: 1
+// CHECK-NEXT:    inputs: 2
+// CHECK-NEXT:    inputs: 0
+// CHECK-NEXT:    outputs: 3
+// CHECK-NEXT:    attributes {
+// CHECK-NEXT:      name: "activation"
+// CHECK-NEXT:      str: "gelu"
+// CHECK-NEXT:    }
+// CHECK-NEXT:    location: "fc"
+// CHECK-NEXT:  }
+// CHECK-NEXT:  inputs: 0
+func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = dsp.weight "fc.weight" : tensor<4x4xf32>
+  %b = dsp.weight "fc.bias" : tensor<4xf32>
+  %0 = dsp.matmul %x, %w : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32> loc("fc")
+  %1 = dsp.add %0, %b : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32> loc("fc.add")
+  %2 = dsp.gelu %1 : tensor<2x4xf32>
+  %3 = dsp.add %2, %x : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+  return %3 : tensor<2x4xf32>
+}

@@ -156,6 +156,13 @@ def validator_seeds(programs, scratch):
 CHECK_SEEDS = {
     "matmul-rank": ("matmul", [[3], [3, 2]], [2], {}),
     "matmul-batch": ("matmul", [[2, 3, 4], [3, 4, 5]], [2, 3, 5], {}),
+    "matmul-epilogue": ("matmul", [[2, 3], [3, 4], [4], [2, 4]], [2, 4],
+                        {"activation": "gelu_tanh"}),
+    "matmul-bias": ("matmul", [[2, 3], [3, 4], [3]], [2, 4],
+                    {"activation": "gelu"}),
+    "matmul-residual": ("matmul", [[2, 3], [3, 4], [4], [4]], [2, 4], {}),
+    "matmul-activation-alone": ("matmul", [[2, 3], [3, 4]], [2, 4],
+                                {"activation": "silu"}),
     "gelu-approximate": ("gelu", [[2]], [2], {"approximate": "erf"}),
     "attention-scale-count": ("attention", [[1, 1, 2, 4]] * 3, [1, 1, 2, 4],
                               {"scale": [1.0, 2.0]}),

@@ -114,6 +114,43 @@ TEST(CudaKernelTest, Matmul) {
                    {2, 3, 4});
 }
 
+// Every split of the epilogue between cuBLASLt and the epilogue kernel:
+// bias alone, cuBLASLt's tanh GELU, the kernel's erf GELU and SiLU, the
+// residual as C or after an activation; batched, broadcast and with no
+// sum. cuBLASLt's GELU is its own approximation of the tanh form.
+TEST(CudaKernelTest, MatmulEpilogue) {
+  REQUIRE_CUDA();
+  struct Case {
+    Shape a, b, out;
+  };
+  const Case cases[] = {{{5, 7}, {7, 3}, {5, 3}},
+                        {{2, 1, 4, 6}, {3, 6, 5}, {2, 3, 4, 5}},
+                        {{2, 16, 24}, {24, 32}, {2, 16, 32}},
+                        {{2, 3, 0}, {2, 0, 4}, {2, 3, 4}}};
+  unsigned seed = 50;
+  for (const Case &c : cases) {
+    HostTensor a = f32(c.a, randomFloats(count(c.a), seed++)),
+               b = f32(c.b, randomFloats(count(c.b), seed++)),
+               bias = f32({c.out.back()},
+                          randomFloats(c.out.back(), seed++, -2, 2)),
+               residual = f32(c.out, randomFloats(count(c.out), seed++));
+    for (const char *activation : {"none", "gelu", "gelu_tanh", "silu"})
+      for (bool withResidual : {false, true}) {
+        SCOPED_TRACE(std::string(activation) +
+                     (withResidual ? " with residual" : ""));
+        std::vector<HostTensor> inputs = {a, b, bias};
+        if (withResidual)
+          inputs.push_back(residual);
+        std::vector<dsp::program::Attribute> attributes = {
+            str("activation", activation)};
+        expectNear(
+            runOp("matmul", inputs, F32, c.out, attributes, 1, "cuda").floats(),
+            runOp("matmul", inputs, F32, c.out, attributes, 1, "cpu").floats(),
+            1e-4f);
+      }
+  }
+}
+
 TEST(CudaKernelTest, Attention) {
   REQUIRE_CUDA();
   HostTensor q = f32({2, 3, 37, 16}, randomFloats(2 * 3 * 37 * 16, 9));
@@ -402,6 +439,12 @@ TEST(CudaKernelTest, ReducedPrecision) {
                        {f32({2, 16, 24}, randomFloats(768, 30)),
                         f32({24, 8}, randomFloats(192, 31))},
                        {2, 16, 8});
+  expectReducedNearF32("matmul",
+                       {f32({2, 16, 24}, randomFloats(768, 42)),
+                        f32({24, 8}, randomFloats(192, 43)),
+                        f32({8}, randomFloats(8, 44)),
+                        f32({2, 16, 8}, randomFloats(256, 45))},
+                       {2, 16, 8}, {str("activation", "gelu_tanh")});
   HostTensor q = f32({1, 2, 20, 32}, randomFloats(1280, 32));
   HostTensor k = f32({1, 2, 24, 32}, randomFloats(1536, 33));
   HostTensor v = f32({1, 2, 24, 32}, randomFloats(1536, 34));

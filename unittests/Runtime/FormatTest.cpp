@@ -47,7 +47,7 @@ TEST(FormatTest, RoundTrip) {
   std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
   ASSERT_TRUE(file) << error;
   EXPECT_EQ(file->header().majorVersion, 1u);
-  EXPECT_EQ(file->header().minorVersion, 2u);
+  EXPECT_EQ(file->header().minorVersion, 3u);
   EXPECT_EQ(file->header().programOffset, 64u);
   EXPECT_EQ(file->header().weightsOffset % 64, 0u);
   const dsp::program::Program &program = file->program();
@@ -98,7 +98,7 @@ TEST(FormatTest, HeaderChecks) {
   bytes[8] = 2; // major version 2
   writeBytes(broken, bytes);
   std::string error = openError(broken);
-  EXPECT_NE(error.find("format version 2.2 is not supported"),
+  EXPECT_NE(error.find("format version 2.3 is not supported"),
             std::string::npos)
       << error;
   EXPECT_EQ(error.rfind(broken, 0), 0u) << "names the file: " << error;
@@ -124,6 +124,39 @@ std::string validate(const dsp::program::Program &program) {
   return dsp::format::validateProgram(program, 1 << 20);
 }
 
+TEST(FormatTest, ValidatorChecksTheMatmulEpilogue) {
+  auto problem = [](const Shape &bias, const Shape &residual,
+                    const std::string &activation) {
+    ProgramBuilder builder;
+    std::vector<uint32_t> inputs = {builder.input("a", F32, {4, 5}),
+                                    builder.input("b", F32, {5, 3})};
+    if (!bias.empty())
+      inputs.push_back(builder.input("bias", F32, bias));
+    if (!residual.empty())
+      inputs.push_back(builder.input("residual", F32, residual));
+    builder.output(builder.op("matmul", inputs, F32, {4, 3},
+                              {str("activation", activation)}));
+    builder.program.set_format_version(1);
+    return validate(builder.program);
+  };
+  EXPECT_EQ(problem({3}, {4, 3}, "gelu_tanh"), "");
+  EXPECT_NE(problem({4}, {}, "none")
+                .find("input 2 (bias) has shape [4], expected [3]"),
+            std::string::npos);
+  EXPECT_NE(problem({3}, {3}, "none")
+                .find("input 3 (residual) has shape [3], "
+                      "expected the output's [4,3]"),
+            std::string::npos);
+  EXPECT_NE(
+      problem({3}, {}, "relu")
+          .find("attribute 'activation' is 'relu', expected one of 'none', "
+                "'gelu', 'gelu_tanh', 'silu'"),
+      std::string::npos);
+  EXPECT_NE(
+      problem({}, {}, "silu").find("attribute 'activation' needs input 2"),
+      std::string::npos);
+}
+
 TEST(FormatTest, ValidatorNamesTheProblem) {
   ProgramBuilder builder;
   uint32_t a = builder.input("a", F32, {4, 5});
@@ -142,8 +175,8 @@ TEST(FormatTest, ValidatorNamesTheProblem) {
             std::string::npos);
 
   program = builder.program;
-  program.mutable_instructions(0)->add_inputs(99);
-  EXPECT_NE(validate(program).find("has 3 inputs, expected 2"),
+  program.mutable_instructions(0)->mutable_inputs()->RemoveLast();
+  EXPECT_NE(validate(program).find("has 1 inputs, expected 2 to 4"),
             std::string::npos);
 
   program = builder.program;

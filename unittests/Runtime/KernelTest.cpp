@@ -313,6 +313,54 @@ TEST(KernelTest, Matmul) {
   }
 }
 
+// The epilogue computes what the separate instructions compute, with the
+// same scalar functions: equal up to the order of the GEMM's sums, which
+// blocks that split over threads do not change.
+TEST(KernelTest, MatmulEpilogue) {
+  struct Case {
+    Shape a, b, out;
+  };
+  const Case cases[] = {
+      {{2, 1, 3, 4}, {5, 4, 6}, {2, 5, 3, 6}}, // batch broadcast
+      {{2, 7, 4}, {4, 5}, {2, 7, 5}},          // shared weights
+      {{100, 50}, {50, 70}, {100, 70}},        // split over threads
+      {{1, 3}, {3, 300}, {1, 300}},            // split over columns
+      {{3, 0}, {0, 4}, {3, 4}},                // nothing to sum
+  };
+  const std::pair<const char *, std::vector<dsp::program::Attribute>>
+      activations[] = {{"none", {}},
+                       {"gelu", {str("approximate", "none")}},
+                       {"gelu_tanh", {str("approximate", "tanh")}},
+                       {"silu", {}}};
+  unsigned seed = 40;
+  for (const Case &c : cases) {
+    Shape bias = {c.out.back()};
+    HostTensor a = f32(c.a, randomFloats(count(c.a), seed++)),
+               b = f32(c.b, randomFloats(count(c.b), seed++)),
+               biasValues = f32(bias, randomFloats(count(bias), seed++)),
+               residual = f32(c.out, randomFloats(count(c.out), seed++));
+    HostTensor product = runOp("matmul", {a, b}, F32, c.out);
+    HostTensor sum = runOp("add", {product, biasValues}, F32, c.out);
+    for (const auto &[activation, unaryAttributes] : activations) {
+      SCOPED_TRACE(activation);
+      std::string name = activation;
+      HostTensor activated =
+          name == "none"   ? sum
+          : name == "silu" ? runOp("silu", {sum}, F32, c.out)
+                           : runOp("gelu", {sum}, F32, c.out, unaryAttributes);
+      std::vector<dsp::program::Attribute> attributes = {
+          str("activation", activation)};
+      expectNear(
+          runOp("matmul", {a, b, biasValues}, F32, c.out, attributes).floats(),
+          activated.floats(), 1e-6f);
+      expectNear(
+          runOp("matmul", {a, b, biasValues, residual}, F32, c.out, attributes)
+              .floats(),
+          runOp("add", {activated, residual}, F32, c.out).floats(), 1e-6f);
+    }
+  }
+}
+
 std::vector<float>
 referenceAttention(const std::vector<float> &q, const std::vector<float> &k,
                    const std::vector<float> &v, const std::vector<float> *mask,

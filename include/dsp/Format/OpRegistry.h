@@ -51,6 +51,16 @@ std::optional<Op> findOp(std::string_view name);
 /// Whether `op` moves bytes between ranks (local_slice and zero_pad do not).
 bool communicates(Op op);
 
+/// The element-wise function a `matmul` applies to the product plus bias,
+/// before it adds the residual: its `activation` attribute.
+enum class Activation : uint8_t { None, Gelu, GeluTanh, Silu };
+/// The spelling of `activation` in the attribute.
+const char *activationName(Activation activation);
+/// The activation spelled `name`, or nullopt for an unknown name.
+std::optional<Activation> findActivation(std::string_view name);
+/// Every spelling, quoted, for messages: "'none', 'gelu', ...".
+std::string activationNames();
+
 } // namespace format
 } // namespace dsp
 

@@ -314,6 +314,31 @@ def ConvertDtype : Pass<"dsp-convert-dtype", "::mlir::ModuleOp"> {
   ];
 }
 
+def FuseMatmulEpilogue : Pass<"dsp-fuse-matmul-epilogue",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Folds a matmul's bias, activation and residual into dsp.linear";
+  let description = [{
+    Per-rank IR (or IR without a device group). A `dsp.matmul` followed by
+    an add of a bias that broadcasts along the last dim only (`[N]` or
+    `[1, ..., N]`), then optionally by a `dsp.gelu` (either form) or
+    `dsp.silu`, then optionally by an add of a residual of the product's
+    type, becomes one `dsp.linear`, whose kernel applies them to each
+    block of the product while it is in cache. Each value of the chain
+    must have its next op as its single use, so nothing is computed twice:
+
+    ```mlir
+    %0 = dsp.matmul %x, %w : tensor<64x288xf32>, tensor<288x1152xf32> -> tensor<64x1152xf32>
+    %1 = dsp.add %0, %b : tensor<64x1152xf32>, tensor<1152xf32> -> tensor<64x1152xf32>
+    %2 = dsp.gelu %1 : tensor<64x1152xf32>
+    %3 = dsp.add %2, %r : tensor<64x1152xf32>, tensor<64x1152xf32> -> tensor<64x1152xf32>
+    ```
+
+    becomes `dsp.linear %x, %w bias %b residual %r {activation = "gelu"}`.
+    A bias of rank above 1 is reshaped to `[N]`.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Groups chains of element-wise ops into dsp.fused ops";
   let description = [{

@@ -8,6 +8,7 @@
 #ifndef DSP_RUNTIME_CPU_FASTMATH_H
 #define DSP_RUNTIME_CPU_FASTMATH_H
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -64,6 +65,36 @@ inline float expClamped(float x) {
 /// e^x, and exactly 0 for x below -87 (and for -inf), as softmax needs.
 inline float expOrZero(float x) {
   return blend(x < -87.0f, 0.0f, expClamped(x));
+}
+
+/// 1 / (1 + e^-x) with the branch-free exp, so sigmoid and SiLU loops
+/// vectorize; e^-x saturating at e^87 changes the result by under 1e-37.
+inline float sigmoid(float x) { return 1.0f / (1.0f + expClamped(-x)); }
+
+inline float silu(float x) { return x * sigmoid(x); }
+
+/// GELU, tanh form: 0.5 x (1 + tanh(u)) = x / (1 + e^(-2u)) with
+/// u = sqrt(2/pi) (x + 0.044715 x^3); an exact identity, no cancellation.
+inline float geluTanh(float x) {
+  const float k2Sqrt2OverPi = 1.5957691216057308f;
+  float u2 = k2Sqrt2OverPi * (x + 0.044715f * x * x * x);
+  return x / (1.0f + expClamped(-u2));
+}
+
+/// GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)), with erf from Abramowitz
+/// and Stegun 7.1.26 (absolute error <= 1.5e-7): for z = |x| / sqrt 2,
+/// 1 - erf(z) = q = t (a1 + t (a2 + ... + t a5)) e^(-z^2), t = 1 / (1 + p z).
+/// 1 + erf(x / sqrt 2) is q for x < 0 (no cancellation) and 2 - q else.
+inline float geluErf(float x) {
+  float z = std::fabs(x) * 0.7071067811865476f;
+  float t = 1.0f / (1.0f + 0.3275911f * z);
+  float poly = 1.061405429f;
+  poly = poly * t - 1.453152027f;
+  poly = poly * t + 1.421413741f;
+  poly = poly * t - 0.284496736f;
+  poly = poly * t + 0.254829592f;
+  float q = poly * t * expClamped(-z * z);
+  return 0.5f * x * blend(x < 0.0f, q, 2.0f - q);
 }
 
 } // namespace cpu

@@ -43,6 +43,45 @@ void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
               static_cast<int>(ldc));
 }
 
+/// out = activation(out + bias) + residual on `rows` x `columns` of
+/// row-major matrices with leading dim `ld`; `residual` may be null.
+template <typename Function>
+void applyEpilogue(Function activation, const float *bias,
+                   const float *residual, float *out, int64_t rows,
+                   int64_t columns, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = out + r * ld;
+    if (residual) {
+      const float *add = residual + r * ld;
+      for (int64_t j = 0; j < columns; ++j)
+        row[j] = activation(row[j] + bias[j]) + add[j];
+    } else {
+      for (int64_t j = 0; j < columns; ++j)
+        row[j] = activation(row[j] + bias[j]);
+    }
+  }
+}
+
+/// The same, with the scalar functions of the gelu and silu kernels.
+void applyEpilogue(format::Activation activation, const float *bias,
+                   const float *residual, float *out, int64_t rows,
+                   int64_t columns, int64_t ld) {
+  switch (activation) {
+  case format::Activation::None:
+    return applyEpilogue([](float x) { return x; }, bias, residual, out, rows,
+                         columns, ld);
+  case format::Activation::Gelu:
+    return applyEpilogue([](float x) { return geluErf(x); }, bias, residual,
+                         out, rows, columns, ld);
+  case format::Activation::GeluTanh:
+    return applyEpilogue([](float x) { return geluTanh(x); }, bias, residual,
+                         out, rows, columns, ld);
+  case format::Activation::Silu:
+    return applyEpilogue([](float x) { return silu(x); }, bias, residual, out,
+                         rows, columns, ld);
+  }
+}
+
 } // namespace
 
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
@@ -91,9 +130,21 @@ std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
   }
   int64_t rowStep = ceilDiv(rows, rowBlocks);
   int64_t columnStep = ceilDiv(n, columnBlocks);
+  // The epilogue runs on each task's block right after its GEMM, while the
+  // block is in cache.
+  const bool hasBias = context.numInputs() >= 3;
+  const bool hasResidual = context.numInputs() == 4;
+  const format::Activation activation =
+      format::findActivation(
+          format::stringAttribute(context.instruction, "activation", "none"))
+          .value_or(format::Activation::None);
   return makeKernel([=, &pool](const KernelArgs &args) {
     const float *aData = static_cast<const float *>(args.inputs[0]);
     const float *bData = static_cast<const float *>(args.inputs[1]);
+    const float *bias =
+        hasBias ? static_cast<const float *>(args.inputs[2]) : nullptr;
+    const float *residual =
+        hasResidual ? static_cast<const float *>(args.inputs[3]) : nullptr;
     float *cData = static_cast<float *>(args.output);
     int64_t tasks = batchCount * rowBlocks * columnBlocks;
     pool.parallelFor(tasks, 1, [&](int64_t begin, int64_t end, unsigned) {
@@ -105,10 +156,14 @@ std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
         int64_t columnCount = std::min(columnStep, n - column);
         if (rowCount <= 0 || columnCount <= 0)
           continue;
+        int64_t block = batchIndex * rows * n + row * n + column;
         gemm(false, rowCount, columnCount, k, 1.0f,
              aData + aOffsets[batchIndex] + row * k, k,
-             bData + bOffsets[batchIndex] + column, n, 0.0f,
-             cData + batchIndex * rows * n + row * n + column, n);
+             bData + bOffsets[batchIndex] + column, n, 0.0f, cData + block, n);
+        if (bias)
+          applyEpilogue(activation, bias + column,
+                        residual ? residual + block : nullptr, cData + block,
+                        rowCount, columnCount, n);
       }
     });
     return Status::success();

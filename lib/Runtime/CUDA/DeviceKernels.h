@@ -99,6 +99,25 @@ cudaError_t launchBinary(BinaryOp op, ElementType in, ElementType out,
                          const StridedGeometry<3> &geometry, const void *a,
                          const void *b, void *y, cudaStream_t stream);
 
+/// The part of a matmul's epilogue cuBLASLt leaves to a kernel, applied in
+/// place to the product: y = activation(y + bias) + residual, each part
+/// optional.
+struct MatmulEpilogue {
+  /// [columns], broadcast over the rows of y; null: none.
+  const void *bias = nullptr;
+  int64_t columns = 1;
+  bool activate = false;
+  /// Silu, GeluErf or GeluTanh.
+  UnaryOp activation = UnaryOp::Silu;
+  /// y's shape; null: none.
+  const void *residual = nullptr;
+};
+
+/// Applies `epilogue` to the `count` contiguous elements of `y`.
+cudaError_t launchMatmulEpilogue(ElementType type,
+                                 const MatmulEpilogue &epilogue, void *y,
+                                 int64_t count, cudaStream_t stream);
+
 /// Operand 0 is the output, 1 the bool condition, 2 and 3 the values.
 cudaError_t launchWhere(const StridedGeometry<4> &geometry, size_t elementSize,
                         const void *condition, const void *x, const void *y,

@@ -126,6 +126,23 @@ __global__ void unaryKernel(UnaryOp op, const In *x, Out *y, int64_t count) {
   }
 }
 
+template <typename T>
+__global__ void matmulEpilogueKernel(MatmulEpilogue epilogue, T *y,
+                                     int64_t count) {
+  const T *bias = static_cast<const T *>(epilogue.bias);
+  const T *residual = static_cast<const T *>(epilogue.residual);
+  for (int64_t i = globalThread(); i < count; i += gridThreads()) {
+    float value = toFloat(y[i]);
+    if (bias)
+      value += toFloat(bias[i % epilogue.columns]);
+    if (epilogue.activate)
+      value = unaryFloat(epilogue.activation, value);
+    if (residual)
+      value += toFloat(residual[i]);
+    y[i] = fromFloat<T>(value);
+  }
+}
+
 __device__ __forceinline__ int64_t wrapAdd(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) +
                               static_cast<uint64_t>(b));
@@ -407,6 +424,17 @@ cudaError_t launchUnary(UnaryOp op, ElementType in, ElementType out,
     DSP_DISPATCH_FLOAT(in, return unaryFrom<T>(op, out, x, y, count, stream));
   }
   return cudaErrorInvalidValue;
+}
+
+cudaError_t launchMatmulEpilogue(ElementType type,
+                                 const MatmulEpilogue &epilogue, void *y,
+                                 int64_t count, cudaStream_t stream) {
+  if (count == 0)
+    return cudaSuccess;
+  DSP_DISPATCH_FLOAT(
+      type, matmulEpilogueKernel<<<gridFor(count), kThreads, 0, stream>>>(
+                epilogue, static_cast<T *>(y), count));
+  return cudaGetLastError();
 }
 
 cudaError_t launchBinary(BinaryOp op, ElementType in, ElementType out,

@@ -6,6 +6,12 @@
 // over the rest. f32 computes in f32 (CUBLAS_COMPUTE_32F: no TF32); f16 and
 // bf16 accumulate in f32.
 //
+// The epilogue act(product + bias) + residual goes to cuBLASLt where it
+// can: the bias is per row of the column-major D, i.e. per row-major
+// column, as wanted; its GELU is the tanh form only; and as it adds
+// beta * C before its activation, C carries the residual only when there
+// is none. What is left runs in one in-place kernel over the product.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -73,6 +79,48 @@ Status makeLayout(cublasLtMatrixLayout_t &layout, cudaDataType_t type,
   return status;
 }
 
+/// How a matmul's epilogue is split between cuBLASLt and the epilogue
+/// kernel; the kernel's pointers are bound per run.
+struct EpilogueSplit {
+  cublasLtEpilogue_t blas = CUBLASLT_EPILOGUE_DEFAULT;
+  bool residualAsC = false;
+  MatmulEpilogue kernel;
+  bool kernelBias = false, kernelResidual = false;
+  bool needsKernel() const {
+    return kernelBias || kernel.activate || kernelResidual;
+  }
+};
+
+/// The split of the epilogue of `context`'s instruction; all of it goes to
+/// the kernel unless `useBlas`.
+EpilogueSplit splitEpilogue(const KernelContext &context, bool useBlas) {
+  EpilogueSplit split;
+  if (context.numInputs() < 3)
+    return split;
+  const bool hasResidual = context.numInputs() == 4;
+  const format::Activation activation =
+      format::findActivation(
+          format::stringAttribute(context.instruction, "activation", "none"))
+          .value_or(format::Activation::None);
+  split.kernel.columns = context.outputShape().back();
+  split.kernel.activation =
+      activation == format::Activation::Gelu       ? UnaryOp::GeluErf
+      : activation == format::Activation::GeluTanh ? UnaryOp::GeluTanh
+                                                   : UnaryOp::Silu;
+  if (!useBlas) {
+    split.kernelBias = true;
+    split.kernel.activate = activation != format::Activation::None;
+    split.kernelResidual = hasResidual;
+    return split;
+  }
+  bool blasGelu = activation == format::Activation::GeluTanh;
+  split.blas = blasGelu ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+  split.kernel.activate = activation != format::Activation::None && !blasGelu;
+  split.residualAsC = hasResidual && activation == format::Activation::None;
+  split.kernelResidual = hasResidual && !split.residualAsC;
+  return split;
+}
+
 } // namespace
 
 Status createMatmulKernel(const KernelContext &context,
@@ -117,10 +165,26 @@ Status createMatmulKernel(const KernelContext &context,
     kernel = makeKernel([](const KernelArgs &) { return Status::success(); });
     return Status::success();
   }
+  // Binds the kernel's part of the epilogue to a run's addresses and
+  // launches it.
+  const ElementType type = context.outputType;
+  const int64_t outCount = elementCount(out);
+  auto runEpilogue = [=](const EpilogueSplit &split, const KernelArgs &args) {
+    if (!split.needsKernel())
+      return Status::success();
+    MatmulEpilogue epilogue = split.kernel;
+    epilogue.bias = split.kernelBias ? args.inputs[2] : nullptr;
+    epilogue.residual = split.kernelResidual ? args.inputs[3] : nullptr;
+    return check(
+        launchMatmulEpilogue(type, epilogue, args.output, outCount, stream),
+        "the matmul epilogue kernel");
+  };
   if (k == 0) {
+    EpilogueSplit split = splitEpilogue(context, false);
     kernel = makeKernel([=](const KernelArgs &args) {
-      return check(cudaMemsetAsync(args.output, 0, outBytes, stream),
-                   "cudaMemsetAsync");
+      Status status = check(cudaMemsetAsync(args.output, 0, outBytes, stream),
+                            "cudaMemsetAsync");
+      return status ? runEpilogue(split, args) : status;
     });
     return Status::success();
   }
@@ -155,39 +219,62 @@ Status createMatmulKernel(const KernelContext &context,
       std::min(loop, alignment({offsetOf(1), innerStrides[2] * size}));
   uint32_t alignB =
       std::min(loop, alignment({offsetOf(0), innerStrides[1] * size}));
-  uint32_t alignC =
+  uint32_t alignD =
       std::min(loop, alignment({static_cast<int64_t>(context.output().offset()),
                                 innerStrides[0] * size}));
-  cublasLtMatmulPreference_t preference = nullptr;
-  status = check(cublasLtMatmulPreferenceCreate(&preference),
-                 "cublasLtMatmulPreferenceCreate");
-  size_t workspace = kMatmulWorkspaceBytes;
-  struct {
-    cublasLtMatmulPreferenceAttributes_t attribute;
-    const void *value;
-    size_t bytes;
-  } preferences[] = {
-      {CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alignA, sizeof(alignA)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &alignB, sizeof(alignB)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alignC, sizeof(alignC)},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignC, sizeof(alignC)}};
-  for (const auto &entry : preferences)
-    if (status)
-      status = check(cublasLtMatmulPreferenceSetAttribute(
-                         preference, entry.attribute, entry.value, entry.bytes),
-                     "cublasLtMatmulPreferenceSetAttribute");
+  // The best algorithm for `split`'s share of the epilogue; `found` is 0
+  // if there is none.
   cublasLtMatmulHeuristicResult_t heuristic = {};
   int found = 0;
-  if (status)
-    status = check(cublasLtMatmulAlgoGetHeuristic(
-                       handle, plan->operation, plan->a, plan->b, plan->c,
-                       plan->c, preference, 1, &heuristic, &found),
-                   "cublasLtMatmulAlgoGetHeuristic");
-  if (preference)
-    cublasLtMatmulPreferenceDestroy(preference);
-  if (!status)
+  auto findAlgorithm = [&](const EpilogueSplit &split) {
+    uint32_t alignC =
+        split.residualAsC
+            ? std::min(loop, alignment({offsetOf(3), innerStrides[0] * size}))
+            : alignD;
+    Status status = check(cublasLtMatmulDescSetAttribute(
+                              plan->operation, CUBLASLT_MATMUL_DESC_EPILOGUE,
+                              &split.blas, sizeof(split.blas)),
+                          "cublasLtMatmulDescSetAttribute(EPILOGUE)");
+    cublasLtMatmulPreference_t preference = nullptr;
+    if (status)
+      status = check(cublasLtMatmulPreferenceCreate(&preference),
+                     "cublasLtMatmulPreferenceCreate");
+    size_t workspace = kMatmulWorkspaceBytes;
+    struct {
+      cublasLtMatmulPreferenceAttributes_t attribute;
+      const void *value;
+      size_t bytes;
+    } preferences[] = {
+        {CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+         sizeof(workspace)},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alignA, sizeof(alignA)},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &alignB, sizeof(alignB)},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &alignC, sizeof(alignC)},
+        {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &alignD, sizeof(alignD)}};
+    for (const auto &entry : preferences)
+      if (status)
+        status =
+            check(cublasLtMatmulPreferenceSetAttribute(
+                      preference, entry.attribute, entry.value, entry.bytes),
+                  "cublasLtMatmulPreferenceSetAttribute");
+    if (status)
+      status = check(cublasLtMatmulAlgoGetHeuristic(
+                         handle, plan->operation, plan->a, plan->b, plan->c,
+                         plan->c, preference, 1, &heuristic, &found),
+                     "cublasLtMatmulAlgoGetHeuristic");
+    if (preference)
+      cublasLtMatmulPreferenceDestroy(preference);
     return status;
+  };
+  // Should no algorithm take the epilogue, the kernel takes all of it.
+  EpilogueSplit split = splitEpilogue(context, true);
+  if (!(status = findAlgorithm(split)))
+    return status;
+  if (found == 0 && split.blas != CUBLASLT_EPILOGUE_DEFAULT) {
+    split = splitEpilogue(context, false);
+    if (!(status = findAlgorithm(split)))
+      return status;
+  }
   if (found == 0)
     return Status::error("cuBLASLt has no algorithm for this matmul (" +
                          format::shapeString(a) + " x " +
@@ -198,6 +285,18 @@ Status createMatmulKernel(const KernelContext &context,
   kernel = makeKernel(
       [=](const KernelArgs &args) {
         const float one = 1.0f, zero = 0.0f;
+        const float *beta = split.residualAsC ? &one : &zero;
+        if (split.blas != CUBLASLT_EPILOGUE_DEFAULT) {
+          // One bias for every batch (the default batch stride is 0).
+          const void *bias = args.inputs[2];
+          Status status =
+              check(cublasLtMatmulDescSetAttribute(
+                        plan->operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                        &bias, sizeof(bias)),
+                    "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+          if (!status)
+            return status;
+        }
         for (int64_t i = 0; i < std::max<int64_t>(geometry.count, 1); ++i) {
           int64_t offsets[3] = {0, 0, 0};
           int64_t rest = i;
@@ -213,16 +312,20 @@ Status createMatmulKernel(const KernelContext &context,
               static_cast<const uint8_t *>(args.inputs[1]) + offsets[2] * size;
           uint8_t *result =
               static_cast<uint8_t *>(args.output) + offsets[0] * size;
+          const uint8_t *addend =
+              split.residualAsC ? static_cast<const uint8_t *>(args.inputs[3]) +
+                                      offsets[0] * size
+                                : result;
           Status status =
               check(cublasLtMatmul(handle, plan->operation, &one, y, plan->a, x,
-                                   plan->b, &zero, result, plan->c, result,
+                                   plan->b, beta, addend, plan->c, result,
                                    plan->c, &plan->algorithm, args.workspace,
                                    planWorkspace, stream),
                     "cublasLtMatmul");
           if (!status)
             return status;
         }
-        return Status::success();
+        return runEpilogue(split, args);
       },
       planWorkspace);
   return Status::success();

@@ -824,6 +824,48 @@ func.func @zero_pad_global(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
 
 // -----
 
+module attributes {dsp.group = #dsp.group<ranks = 4>} {
+  func.func @linear_global(%x: tensor<4x6xf32>, %w: tensor<6x2xf32>, %b: tensor<2xf32>) -> tensor<4x2xf32> {
+    // expected-error @below {{'dsp.linear' op exists in per-rank IR only}}
+    %0 = dsp.linear %x, %w bias %b : (tensor<4x6xf32>, tensor<6x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    return %0 : tensor<4x2xf32>
+  }
+}
+
+// -----
+
+func.func @linear_result_type(%x: tensor<4x6xf32>, %w: tensor<6x2xf32>, %b: tensor<2xf32>) -> tensor<4x3xf32> {
+  // expected-error @below {{'dsp.linear' op result must have the product's type 'tensor<4x2xf32>', got 'tensor<4x3xf32>'}}
+  %0 = dsp.linear %x, %w bias %b : (tensor<4x6xf32>, tensor<6x2xf32>, tensor<2xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+func.func @linear_bias_shape(%x: tensor<4x6xf32>, %w: tensor<6x2xf32>, %b: tensor<1x2xf32>) -> tensor<4x2xf32> {
+  // expected-error @below {{'dsp.linear' op bias must have shape [2], got 'tensor<1x2xf32>'}}
+  %0 = dsp.linear %x, %w bias %b : (tensor<4x6xf32>, tensor<6x2xf32>, tensor<1x2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @linear_residual_shape(%x: tensor<4x6xf32>, %w: tensor<6x2xf32>, %b: tensor<2xf32>, %r: tensor<2xf32>) -> tensor<4x2xf32> {
+  // expected-error @below {{'dsp.linear' op residual must have the result's type 'tensor<4x2xf32>', got 'tensor<2xf32>'}}
+  %0 = dsp.linear %x, %w bias %b residual %r : (tensor<4x6xf32>, tensor<6x2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @linear_activation(%x: tensor<4x6xf32>, %w: tensor<6x2xf32>, %b: tensor<2xf32>) -> tensor<4x2xf32> {
+  // expected-error @below {{'dsp.linear' op activation must be one of 'none', 'gelu', 'gelu_tanh', 'silu', got "relu"}}
+  %0 = dsp.linear %x, %w bias %b {activation = "relu"} : (tensor<4x6xf32>, tensor<6x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
 module attributes {dsp.group = #dsp.group<ranks = 4, per_rank = true>} {
   func.func @zero_pad_no_pad(%x: tensor<1x6xf32>) -> tensor<1x6xf32> {
     // expected-error @below {{'dsp.zero_pad' op result must be split with a pad}}

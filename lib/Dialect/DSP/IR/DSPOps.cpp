@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/Padding.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -164,12 +165,13 @@ LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
 // Contractions and normalizations
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> location,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &inferred) {
-  auto lhs = tensorType(adaptor.getLhs());
-  auto rhs = tensorType(adaptor.getRhs());
+/// The type of the product of `lhsValue` and `rhsValue`, as dsp.matmul and
+/// dsp.linear compute it.
+static LogicalResult inferMatmulResult(std::optional<Location> location,
+                                       Value lhsValue, Value rhsValue,
+                                       SmallVectorImpl<Type> &inferred) {
+  auto lhs = tensorType(lhsValue);
+  auto rhs = tensorType(rhsValue);
   if (lhs.getRank() < 2 || rhs.getRank() < 2)
     return emitOptionalError(location, "operands must have rank 2 or more");
   ArrayRef<int64_t> l = lhs.getShape(), r = rhs.getShape();
@@ -185,6 +187,14 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   shape.push_back(r.back());
   inferred.push_back(RankedTensorType::get(shape, lhs.getElementType()));
   return success();
+}
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> location,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  return inferMatmulResult(location, adaptor.getLhs(), adaptor.getRhs(),
+                           inferred);
 }
 
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
@@ -657,6 +667,31 @@ LogicalResult ZeroPadOp::verify() {
   ShardingAttr sharding = getResultSharding(*this, 0);
   if (!sharding || !sharding.isSplit() || sharding.getPad() == 0)
     return emitOpError("result must be split with a pad");
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  if (getGroup(*this) && !isPerRank(*this))
+    return emitOpError("exists in per-rank IR only");
+  if (!::dsp::format::findActivation(getActivation().str()))
+    return emitOpError("activation must be one of ")
+           << ::dsp::format::activationNames() << ", got \"" << getActivation()
+           << "\"";
+  auto output = cast<RankedTensorType>(getOutput().getType());
+  SmallVector<Type> product;
+  if (failed(inferMatmulResult(getLoc(), getLhs(), getRhs(), product)))
+    return failure();
+  if (product.front() != output)
+    return emitOpError("result must have the product's type ")
+           << product.front() << ", got " << output;
+  ArrayRef<int64_t> bias = getBias().getType().getShape();
+  if (bias.size() != 1 || bias[0] != output.getShape().back())
+    return emitOpError("bias must have shape [")
+           << output.getShape().back() << "], got " << getBias().getType();
+  Value residual = getResidual();
+  if (residual && residual.getType() != output)
+    return emitOpError("residual must have the result's type ")
+           << output << ", got " << residual.getType();
   return success();
 }
 

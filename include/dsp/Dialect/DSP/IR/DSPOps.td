@@ -601,6 +601,39 @@ def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def DSP_LinearOp : DSP_Op<"linear", [Pure,
+    AllElementTypesMatch<["lhs", "rhs", "bias", "output"]>]> {
+  let summary = "Matrix product with a fused epilogue";
+  let description = [{
+    Per-rank IR only (or IR without a device group): the sharding rules
+    never see it. `output = activation(lhs . rhs + bias) + residual`, with
+    `lhs . rhs` as `dsp.matmul` computes it, `bias` of shape `[N]` added to
+    every row of the `[..., M, N]` product, `activation` one of `none`,
+    `gelu` (erf form), `gelu_tanh` and `silu` (as `dsp.gelu` and `dsp.silu`
+    compute them) and an optional `residual` of the result's type. The
+    program's `matmul` instruction takes the operands in this order.
+    `--dsp-fuse-matmul-epilogue` makes
+    it from a matmul and the element-wise ops that follow it, so the
+    epilogue runs while the product is in cache instead of as passes over
+    memory of its own.
+
+    ```mlir
+    %y = dsp.linear %x, %w bias %b residual %r {activation = "gelu"}
+        : (tensor<64x288xf32>, tensor<288x1152xf32>, tensor<1152xf32>, tensor<64x1152xf32>) -> tensor<64x1152xf32>
+    ```
+  }];
+  let arguments = (ins DSP_FloatTensor:$lhs, DSP_FloatTensor:$rhs,
+                       DSP_FloatTensor:$bias,
+                       Optional<DSP_FloatTensor>:$residual,
+                       DefaultValuedStrAttr<StrAttr, "none">:$activation);
+  let results = (outs DSP_FloatTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `bias` $bias (`residual` $residual^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernels of per-rank IR
 //===----------------------------------------------------------------------===//
