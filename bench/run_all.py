@@ -129,15 +129,15 @@ def export_zoo(work):
     return models, None
 
 
-def plan_report(dsp_opt, model, ranks, strategy, preset, work):
-    """Plans `model` shape-only; returns (report dict, None) or
-    (None, error text)."""
+def plan_report(dsp_opt, model, ranks, strategy, preset, work, options=""):
+    """Plans `model` shape-only, with more pipeline `options` if given;
+    returns (report dict, None) or (None, error text)."""
     report = os.path.join(work, "report.json")
     if os.path.exists(report):
         os.remove(report)
     code, out = run([dsp_opt, model, "--no-weights",
                      f"--dsp-pipeline=ranks={ranks} strategy={strategy} "
-                     f"preset={preset}",
+                     f"preset={preset} {options}".rstrip(),
                      f"--dsp-report={report}", "-o", os.devnull],
                     check=False)
     if code != 0 or not os.path.exists(report):
