@@ -230,8 +230,20 @@ ProgramFile::open(const std::string &path, std::string &error,
   };
 
   const uint8_t *bytes = static_cast<const uint8_t *>(mapping);
-  if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0)
-    return reject("not a DSP program file (bad magic)");
+  if (std::memcmp(bytes, kMagic, sizeof(kMagic)) != 0) {
+    // An ONNX model is a protobuf whose first field is ir_version (field 1,
+    // varint: tag byte 0x08): the likely mix-up, so say what to do.
+    bool looksLikeOnnx =
+        bytes[0] == 0x08 ||
+        (path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0);
+    return reject(
+        std::string("not a DSP program file (bad magic)") +
+        (looksLikeOnnx
+             ? "; it looks like an ONNX model: compile it into a program "
+               "first, e.g. dsp-opt MODEL.onnx --dsp-pipeline=\"ranks=N\" "
+               "--emit=program -o MODEL.dspx"
+             : ""));
+  }
   FileHeader &header = file->header_;
   header.majorVersion = static_cast<uint32_t>(loadLE(bytes + 8, 4));
   header.minorVersion = static_cast<uint32_t>(loadLE(bytes + 12, 4));

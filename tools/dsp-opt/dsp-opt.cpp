@@ -8,6 +8,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
@@ -419,6 +420,11 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   DriverOptions options;
+  cl::AddExtraVersionPrinter([](raw_ostream &os) {
+    os << "dsp-opt " DSP_VERSION ", writes program format "
+       << ::dsp::format::kMajorVersion << "." << ::dsp::format::kMinorVersion
+       << "\n";
+  });
   cl::ParseCommandLineOptions(argc, argv, "DSP compiler driver\n");
 
   // The pass pipeline flags come with MlirOptMainConfig's own options.

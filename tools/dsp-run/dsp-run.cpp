@@ -18,6 +18,7 @@
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/Npy.h"
+#include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/RankGroup.h"
 
 #include <algorithm>
@@ -76,6 +77,8 @@ const char kUsage[] =
     "  --stats-json=FILE   write the statistics as JSON\n"
     "  --trace=FILE      write every rank's instructions with their start\n"
     "                    and end times (Chrome trace JSON, for Perfetto)\n"
+    "  --version         print the versions of dsp-run and of the program\n"
+    "                    format it reads\n"
     "  --help            show this help\n";
 
 /// A FILE or NAME=FILE argument; positional ones have an empty name.
@@ -212,8 +215,14 @@ Options parseOptions(int argc, char **argv) {
   Options options;
   for (int i = 1; i < argc; ++i) {
     std::string argument = argv[i];
-    if (argument == "--help" || argument == "-h") {
-      std::cout << kUsage << std::flush;
+    if (argument == "--help" || argument == "-h" || argument == "--version") {
+      if (argument == "--version")
+        std::cout << "dsp-run " DSP_VERSION ", program format "
+                  << dsp::format::kMajorVersion << "."
+                  << dsp::format::kMinorVersion << "\n";
+      else
+        std::cout << kUsage;
+      std::cout << std::flush;
       if (!std::cout)
         std::cerr << "dsp-run: error: cannot write to the standard output\n";
       std::exit(std::cout ? 0 : 1);

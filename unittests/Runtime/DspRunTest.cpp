@@ -146,6 +146,25 @@ TEST(DspRunTest, ErrorsStayOnOneLine) {
               "no\\x0asuch.dspx: cannot open: No such file or directory");
 }
 
+/// An ONNX model given where a program belongs gets told to compile it;
+/// other files that are not programs only hear they are not.
+TEST(DspRunTest, AnOnnxModelIsToBeCompiledFirst) {
+  std::string model = testPath("model.onnx"), other = testPath("other.bin");
+  std::vector<char> bytes(128, 0);
+  bytes[0] = 0x08; // ONNX's ir_version field
+  writeBytes(model, bytes);
+  bytes[0] = 'X';
+  writeBytes(other, bytes);
+  expectError(std::string(DSP_RUN_PATH) + " " + model,
+              model +
+                  ": not a DSP program file (bad magic); it looks like an "
+                  "ONNX model: compile it into a program first, e.g. dsp-opt "
+                  "MODEL.onnx --dsp-pipeline=\"ranks=N\" --emit=program -o "
+                  "MODEL.dspx");
+  expectError(std::string(DSP_RUN_PATH) + " " + other,
+              other + ": not a DSP program file (bad magic)");
+}
+
 TEST(DspRunTest, FaultOutsideTheRanks) {
   ReluRun run;
   expectError(run.command(),

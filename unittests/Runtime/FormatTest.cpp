@@ -17,13 +17,6 @@ std::vector<char> readBytes(const std::string &path) {
   return std::vector<char>(std::istreambuf_iterator<char>(file), {});
 }
 
-void writeBytes(const std::string &path, const std::vector<char> &bytes) {
-  // Unlinking is much cheaper than truncating on some file systems.
-  std::remove(path.c_str());
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(bytes.data(), bytes.size());
-}
-
 /// x [2,3] -> matmul with a weight, add a bias, relu, gather rows.
 ProgramBuilder smallModel() {
   ProgramBuilder builder;

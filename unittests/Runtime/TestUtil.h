@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -212,6 +213,14 @@ private:
 
 inline std::string temporaryPath(const std::string &name) {
   return ::testing::TempDir() + "dsp_" + name;
+}
+
+inline void writeBytes(const std::string &path,
+                       const std::vector<char> &bytes) {
+  // Unlinking is much cheaper than truncating on some file systems.
+  std::remove(path.c_str());
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(bytes.data(), bytes.size());
 }
 
 /// Writes `program` as a .dspx file without validating it (and without
