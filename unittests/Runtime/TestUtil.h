@@ -59,7 +59,9 @@ template <typename T>
 HostTensor makeTensor(DType dtype, Shape shape, const std::vector<T> &values) {
   HostTensor tensor{dtype, std::move(shape), {}};
   tensor.bytes.resize(values.size() * sizeof(T));
-  std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
+  // An empty vector's data() may be null, which memcpy must not see.
+  if (!values.empty())
+    std::memcpy(tensor.bytes.data(), values.data(), tensor.bytes.size());
   return tensor;
 }
 inline HostTensor f32(Shape shape, const std::vector<float> &values) {
