@@ -127,32 +127,137 @@ BlockGeometry::BlockGeometry(const std::vector<int64_t> &fullShape,
   valid = std::clamp<int64_t>(layout.size - first, 0, block);
 }
 
-void extractBlock(const void *full, const std::vector<int64_t> &fullShape,
-                  size_t elementSize, const Layout &layout, int64_t ranks,
-                  int64_t rank, void *block) {
-  BlockGeometry g(fullShape, elementSize, layout, ranks, rank);
-  const uint8_t *source = static_cast<const uint8_t *>(full);
-  uint8_t *target = static_cast<uint8_t *>(block);
-  for (int64_t row = 0; row < g.rows; ++row) {
-    const uint8_t *from = source + (row * layout.size + g.first) * g.runBytes;
-    uint8_t *to = target + row * g.block * g.runBytes;
-    if (g.valid)
-      std::memcpy(to, from, g.valid * g.runBytes);
-    std::memset(to + g.valid * g.runBytes, 0, (g.block - g.valid) * g.runBytes);
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t stride = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  return strides;
+}
+
+std::vector<int64_t> transposedStrides(const std::vector<int64_t> &shape,
+                                       const std::vector<int64_t> &perm) {
+  std::vector<int64_t> contiguous = contiguousStrides(shape);
+  std::vector<int64_t> strides(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d)
+    strides[d] = contiguous[perm[d]];
+  return strides;
+}
+
+BlockCopy blockCopy(const std::vector<int64_t> &fullShape,
+                    const std::vector<int64_t> &fullStrides,
+                    const Layout &layout, int64_t ranks, int64_t rank) {
+  BlockGeometry g(fullShape, 1, layout, ranks, rank);
+  BlockCopy copy;
+  if (g.valid == 0 ||
+      std::find(fullShape.begin(), fullShape.end(), 0) != fullShape.end())
+    return copy;
+  // Dim d is [outer, size, inner] in the full tensor and [outer, block,
+  // inner] in the block; the copy covers [outer, valid, inner] of it.
+  std::vector<int64_t> localShape = layout.localShape(fullShape, ranks);
+  std::vector<int64_t> blockStrides = contiguousStrides(localShape);
+  int64_t d = layout.dim;
+  std::vector<int64_t> shape, full, local;
+  for (int64_t i = 0; i < static_cast<int64_t>(fullShape.size()); ++i) {
+    if (i != d) {
+      shape.push_back(fullShape[i]);
+      full.push_back(fullStrides[i]);
+      local.push_back(blockStrides[i]);
+      continue;
+    }
+    int64_t unit = fullStrides[d], blockUnit = blockStrides[d];
+    shape.insert(shape.end(), {layout.outer, g.valid, layout.inner});
+    full.insert(full.end(),
+                {unit * layout.inner * layout.size, unit * layout.inner, unit});
+    local.insert(local.end(), {blockUnit * layout.inner * g.block,
+                               blockUnit * layout.inner, blockUnit});
+    copy.fullOffset = g.first * unit * layout.inner;
+  }
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1)
+      continue;
+    bool merges = !copy.shape.empty() &&
+                  copy.fullStrides.back() == full[i] * shape[i] &&
+                  copy.blockStrides.back() == local[i] * shape[i];
+    if (merges) {
+      copy.shape.back() *= shape[i];
+      copy.fullStrides.back() = full[i];
+      copy.blockStrides.back() = local[i];
+      continue;
+    }
+    copy.shape.push_back(shape[i]);
+    copy.fullStrides.push_back(full[i]);
+    copy.blockStrides.push_back(local[i]);
+  }
+  if (copy.shape.empty())
+    copy = {{1}, {1}, {1}, copy.fullOffset};
+  return copy;
+}
+
+namespace {
+
+/// Copies the elements of `copy` between `full` and `block`, in the
+/// direction `intoBlock` says: runs along the last dim, one memcpy each
+/// where both sides are contiguous there.
+void copyBlock(const BlockCopy &copy, size_t elementSize, bool intoBlock,
+               const uint8_t *source, uint8_t *target) {
+  if (copy.shape.empty())
+    return;
+  const std::vector<int64_t> &sourceStrides =
+      intoBlock ? copy.fullStrides : copy.blockStrides;
+  const std::vector<int64_t> &targetStrides =
+      intoBlock ? copy.blockStrides : copy.fullStrides;
+  int64_t bytes = static_cast<int64_t>(elementSize);
+  source += (intoBlock ? copy.fullOffset : 0) * bytes;
+  target += (intoBlock ? 0 : copy.fullOffset) * bytes;
+  size_t last = copy.shape.size() - 1;
+  int64_t run = copy.shape[last];
+  int64_t sourceStep = sourceStrides[last] * bytes;
+  int64_t targetStep = targetStrides[last] * bytes;
+  bool contiguous = sourceStrides[last] == 1 && targetStrides[last] == 1;
+  std::vector<int64_t> index(last, 0);
+  while (true) {
+    int64_t from = 0, to = 0;
+    for (size_t i = 0; i < last; ++i) {
+      from += index[i] * sourceStrides[i];
+      to += index[i] * targetStrides[i];
+    }
+    const uint8_t *in = source + from * bytes;
+    uint8_t *out = target + to * bytes;
+    if (contiguous)
+      std::memcpy(out, in, run * bytes);
+    else
+      for (int64_t e = 0; e < run; ++e)
+        std::memcpy(out + e * targetStep, in + e * sourceStep, elementSize);
+    size_t i = last;
+    while (i > 0 && ++index[i - 1] == copy.shape[i - 1])
+      index[--i] = 0;
+    if (i == 0)
+      return;
   }
 }
 
+} // namespace
+
+void extractBlock(const void *full, const std::vector<int64_t> &fullShape,
+                  const std::vector<int64_t> &fullStrides, size_t elementSize,
+                  const Layout &layout, int64_t ranks, int64_t rank,
+                  void *block) {
+  copyBlock(blockCopy(fullShape, fullStrides, layout, ranks, rank), elementSize,
+            true, static_cast<const uint8_t *>(full),
+            static_cast<uint8_t *>(block));
+  zeroBlockPad(block, fullShape, elementSize, layout, ranks, rank);
+}
+
 void insertBlock(const void *block, const std::vector<int64_t> &fullShape,
-                 size_t elementSize, const Layout &layout, int64_t ranks,
-                 int64_t rank, void *full) {
-  BlockGeometry g(fullShape, elementSize, layout, ranks, rank);
-  if (!g.valid)
-    return;
-  const uint8_t *source = static_cast<const uint8_t *>(block);
-  uint8_t *target = static_cast<uint8_t *>(full);
-  for (int64_t row = 0; row < g.rows; ++row)
-    std::memcpy(target + (row * layout.size + g.first) * g.runBytes,
-                source + row * g.block * g.runBytes, g.valid * g.runBytes);
+                 const std::vector<int64_t> &fullStrides, size_t elementSize,
+                 const Layout &layout, int64_t ranks, int64_t rank,
+                 void *full) {
+  copyBlock(blockCopy(fullShape, fullStrides, layout, ranks, rank), elementSize,
+            false, static_cast<const uint8_t *>(block),
+            static_cast<uint8_t *>(full));
 }
 
 void zeroBlockPad(void *block, const std::vector<int64_t> &fullShape,

@@ -488,22 +488,43 @@ bool checkReshape(InstructionChecker &c) {
   return true;
 }
 
+/// Reads ints attribute `name` as a permutation of `rank` dims into `perm`;
+/// an absent attribute that is not `required` leaves `perm` empty.
+bool permutationAttribute(InstructionChecker &c, const std::string &name,
+                          size_t rank, bool required, Shape &perm) {
+  perm.clear();
+  if (!required && !c.attribute(name, false, Attribute::kInts))
+    return c.problem.empty();
+  if (!c.intsOfLength(name, rank, perm))
+    return false;
+  std::vector<bool> used(rank, false);
+  for (int64_t dim : perm) {
+    if (dim < 0 || dim >= static_cast<int64_t>(rank) || used[dim])
+      return c.fail("attribute '" + name + "' " + shapeString(perm) +
+                    " is not a permutation of " + std::to_string(rank) +
+                    " dims");
+    used[dim] = true;
+  }
+  return true;
+}
+
+/// `shape` transposed by `perm` (dim d of the result is dim perm[d]); the
+/// shape itself for an empty perm.
+Shape transposed(const Shape &shape, const Shape &perm) {
+  if (perm.empty())
+    return shape;
+  Shape out(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d)
+    out[d] = shape[perm[d]];
+  return out;
+}
+
 bool checkTranspose(InstructionChecker &c) {
   Shape in = c.inputShape(0), perm;
-  if (!c.sameDtype(-1, 0) || !c.intsOfLength("perm", in.size(), perm))
+  if (!c.sameDtype(-1, 0) ||
+      !permutationAttribute(c, "perm", in.size(), true, perm))
     return false;
-  std::vector<bool> used(in.size(), false);
-  Shape out(in.size());
-  for (size_t i = 0; i < perm.size(); ++i) {
-    if (perm[i] < 0 || perm[i] >= static_cast<int64_t>(in.size()) ||
-        used[perm[i]])
-      return c.fail("attribute 'perm' " + shapeString(perm) +
-                    " is not a permutation of " + std::to_string(in.size()) +
-                    " dims");
-    used[perm[i]] = true;
-    out[i] = in[perm[i]];
-  }
-  return c.outputShapeIs(out);
+  return c.outputShapeIs(transposed(in, perm));
 }
 
 bool checkConcat(InstructionChecker &c) {
@@ -810,13 +831,27 @@ bool checkCollective(InstructionChecker &c) {
       return c.fail("attribute 'reduction' is '" + reduction->str() +
                     "', expected 'sum' or 'max'");
   }
+  // An all_to_all may fold the transposes around it: it reads
+  // transpose(input, input_perm) and writes its result transposed by
+  // output_perm.
+  Shape inputPerm, outputPerm;
+  if (op == Op::AllToAll &&
+      (!permutationAttribute(c, "input_perm", global.size(), false,
+                             inputPerm) ||
+       !permutationAttribute(c, "output_perm", global.size(), false,
+                             outputPerm)))
+    return false;
   Shape in = from.localShape(global, c.ranks());
-  if (c.inputShape(0) != in)
-    return c.fail("input 0 has shape " + shapeString(c.inputShape(0)) +
-                  ", expected " + shapeString(in) + " (the " + from.str() +
-                  " block of " + shapeString(global) + " on " +
-                  std::to_string(c.ranks()) + " ranks)");
-  return c.outputShapeIs(to.localShape(global, c.ranks()));
+  if (transposed(c.inputShape(0), inputPerm) != in)
+    return c.fail(
+        "input 0 has shape " + shapeString(c.inputShape(0)) +
+        (inputPerm.empty()
+             ? ","
+             : ", transposed by input_perm " + shapeString(inputPerm) + ",") +
+        " expected " + shapeString(in) + " (the " + from.str() + " block of " +
+        shapeString(global) + " on " + std::to_string(c.ranks()) + " ranks)");
+  return c.outputShapeIs(
+      transposed(to.localShape(global, c.ranks()), outputPerm));
 }
 
 /// A launch of a code object's function: the compiler's fused kernels.

@@ -39,6 +39,42 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
+/// A tensor's shape and the element strides it is read or written through:
+/// row-major, or a transpose the collective folds (input_perm, output_perm).
+struct View {
+  Shape shape, strides;
+  bool contiguous() const {
+    return strides == format::contiguousStrides(shape);
+  }
+};
+
+View contiguousView(Shape shape) {
+  Shape strides = format::contiguousStrides(shape);
+  return {std::move(shape), std::move(strides)};
+}
+
+/// How an all_to_all sees the `stored` tensor it reads (`inverse` false)
+/// or writes (true) when it folds a transpose, attribute `permName`: the
+/// input it reads is transpose(stored, perm); the output it writes is
+/// stored as transpose(result, perm).
+View foldedTranspose(const Shape &stored,
+                     const dsp::program::Instruction &instruction,
+                     const char *permName, bool inverse) {
+  Shape perm = format::intsAttribute(instruction, permName);
+  if (perm.empty())
+    return contiguousView(stored);
+  if (inverse) {
+    Shape inversePerm(perm.size());
+    for (size_t d = 0; d < perm.size(); ++d)
+      inversePerm[perm[d]] = static_cast<int64_t>(d);
+    perm = inversePerm;
+  }
+  Shape shape(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d)
+    shape[d] = stored[perm[d]];
+  return {shape, format::transposedStrides(stored, perm)};
+}
+
 /// What every collective kernel knows about its instruction.
 struct Geometry {
   Communicator &communicator;
@@ -46,7 +82,7 @@ struct Geometry {
   int rank, ranks;
   size_t elementSize;
   dsp::program::DType dtype;
-  Shape global, inShape, outShape;
+  View global, in, out;
   Layout from, to;
   uint8_t *workspace(const KernelArgs &args, size_t offset) const {
     return static_cast<uint8_t *>(args.workspace) + offset;
@@ -65,19 +101,28 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
       return tried;                                                            \
   } while (false)
 
-/// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
+/// Byte offset of block `rank` of `layout` in a tensor seen through `view`
+/// if it is one contiguous run there without pad, else -1.
+int64_t blockInPlace(const Geometry &g, const View &view, const Layout &layout,
+                     int rank) {
+  if (!view.contiguous())
+    return -1;
+  return format::contiguousBlockOffset(view.shape, g.elementSize, layout,
+                                       g.ranks, rank);
+}
+
+/// What `peer` gets of `in` (seen through `view`): its block of the `to`
 /// layout, sent in place when contiguous, else packed into `pack`.
-Status sendBlock(const Geometry &g, const uint8_t *in, const Shape &shape,
+Status sendBlock(const Geometry &g, const uint8_t *in, const View &view,
                  int peer, uint8_t *pack, size_t bytes, SendBuffer &send) {
-  int64_t source =
-      format::contiguousBlockOffset(shape, g.elementSize, g.to, g.ranks, peer);
+  int64_t source = blockInPlace(g, view, g.to, peer);
   if (source >= 0) {
     send = {peer, in + source, bytes};
     return Status::success();
   }
   send = {peer, pack, bytes};
-  return g.memory->extractBlock(in, shape, g.elementSize, g.to, g.ranks, peer,
-                                pack);
+  return g.memory->extractBlock(in, view.shape, view.strides, g.elementSize,
+                                g.to, g.ranks, peer, pack);
 }
 
 /// Chunk j of the A-block (B's dim padded) goes to rank j; the pieces from
@@ -85,9 +130,9 @@ Status sendBlock(const Geometry &g, const uint8_t *in, const Shape &shape,
 std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
   // The chunk a rank sends equals the piece its peer receives: A's dim as
   // the A-block, B's dim as the B-block.
-  size_t chunk =
-      bytesOf(g.from.localShape(g.to.localShape(g.global, g.ranks), g.ranks),
-              g.elementSize);
+  size_t chunk = bytesOf(
+      g.from.localShape(g.to.localShape(g.global.shape, g.ranks), g.ranks),
+      g.elementSize);
   size_t ranks = g.ranks;
   return makeKernel(
       [g, chunk, ranks](const KernelArgs &args) {
@@ -103,10 +148,9 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
           if (peer == g.rank)
             continue;
           sends.emplace_back();
-          DSP_TRY(sendBlock(g, in, g.inShape, peer, sendPack + peer * chunk,
-                            chunk, sends.back()));
-          int64_t target = format::contiguousBlockOffset(
-              g.outShape, g.elementSize, g.from, g.ranks, peer);
+          DSP_TRY(sendBlock(g, in, g.in, peer, sendPack + peer * chunk, chunk,
+                            sends.back()));
+          int64_t target = blockInPlace(g, g.out, g.from, peer);
           receivedInPlace[peer] = target >= 0;
           receives.push_back(
               {peer, target < 0 ? receivePack + peer * chunk : out + target,
@@ -114,14 +158,15 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
         }
         DSP_TRY(g.communicator.exchange(sends, receives));
         uint8_t *own = receivePack + g.rank * chunk;
-        DSP_TRY(g.memory->extractBlock(in, g.inShape, g.elementSize, g.to,
-                                       g.ranks, g.rank, own));
+        DSP_TRY(g.memory->extractBlock(in, g.in.shape, g.in.strides,
+                                       g.elementSize, g.to, g.ranks, g.rank,
+                                       own));
         receivedInPlace[g.rank] = false;
         for (int peer = 0; peer < g.ranks; ++peer)
           if (!receivedInPlace[peer])
-            DSP_TRY(g.memory->insertBlock(receivePack + peer * chunk,
-                                          g.outShape, g.elementSize, g.from,
-                                          g.ranks, peer, out));
+            DSP_TRY(g.memory->insertBlock(
+                receivePack + peer * chunk, g.out.shape, g.out.strides,
+                g.elementSize, g.from, g.ranks, peer, out));
         return Status::success();
       },
       workspaceBytes({2, ranks, chunk}));
@@ -130,7 +175,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
 /// Every rank sends its padded block to every other; each block lands at
 /// its place in the global tensor, pad dropped.
 std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
-  size_t block = bytesOf(g.inShape, g.elementSize);
+  size_t block = bytesOf(g.in.shape, g.elementSize);
   return makeKernel(
       [g, block](const KernelArgs &args) {
         DSP_TRY(g.communicator.beginCollective("all_gather"));
@@ -142,8 +187,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
           if (peer == g.rank)
             continue;
           sends.push_back({peer, args.inputs[0], block});
-          int64_t target = format::contiguousBlockOffset(
-              g.global, g.elementSize, g.from, g.ranks, peer);
+          int64_t target = blockInPlace(g, g.global, g.from, peer);
           if (target < 0)
             unpack.push_back(peer);
           receives.push_back(
@@ -152,12 +196,13 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
                block});
         }
         DSP_TRY(g.communicator.exchange(sends, receives));
-        DSP_TRY(g.memory->insertBlock(args.inputs[0], g.global, g.elementSize,
-                                      g.from, g.ranks, g.rank, out));
+        DSP_TRY(g.memory->insertBlock(args.inputs[0], g.global.shape,
+                                      g.global.strides, g.elementSize, g.from,
+                                      g.ranks, g.rank, out));
         for (int peer : unpack)
-          DSP_TRY(g.memory->insertBlock(g.workspace(args, peer * block),
-                                        g.global, g.elementSize, g.from,
-                                        g.ranks, peer, out));
+          DSP_TRY(g.memory->insertBlock(
+              g.workspace(args, peer * block), g.global.shape, g.global.strides,
+              g.elementSize, g.from, g.ranks, peer, out));
         return Status::success();
       },
       workspaceBytes({static_cast<size_t>(g.ranks), block}));
@@ -166,7 +211,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
 /// Rank j receives every rank's B-chunk j of its summand and adds them, in
 /// rank order so the result does not depend on arrival order.
 std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
-  size_t block = bytesOf(g.outShape, g.elementSize);
+  size_t block = bytesOf(g.out.shape, g.elementSize);
   size_t elements = block / g.elementSize;
   size_t ranks = g.ranks;
   return makeKernel(
@@ -186,8 +231,8 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
           receives.push_back({peer, receivePack + peer * block, block});
         }
         DSP_TRY(g.communicator.exchange(sends, receives));
-        DSP_TRY(g.memory->extractBlock(in, g.global, g.elementSize, g.to,
-                                       g.ranks, g.rank,
+        DSP_TRY(g.memory->extractBlock(in, g.global.shape, g.global.strides,
+                                       g.elementSize, g.to, g.ranks, g.rank,
                                        receivePack + g.rank * block));
         return g.memory->reduceBlocks(g.dtype, args.output, receivePack, block,
                                       g.ranks, 0, elements, false);
@@ -199,7 +244,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
 /// every rank's chunk r and reduces it starting with its own value (the
 /// order of a ring all-reduce), then sends the result to every other rank.
 std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
-  size_t elements = static_cast<size_t>(elementCount(g.global));
+  size_t elements = static_cast<size_t>(elementCount(g.global.shape));
   size_t chunkElements = (elements + g.ranks - 1) / g.ranks;
   size_t chunk = chunkElements * g.elementSize;
   size_t bytes = elements * g.elementSize;
@@ -303,17 +348,19 @@ ReduceHostBlocks reduceHostBlocksFor(dsp::program::DType dtype) {
 class HostMemory : public CollectiveMemory {
 public:
   Status extractBlock(const void *full, const Shape &fullShape,
-                      size_t elementSize, const Layout &layout, int64_t ranks,
-                      int64_t rank, void *block) override {
-    format::extractBlock(full, fullShape, elementSize, layout, ranks, rank,
-                         block);
+                      const Shape &fullStrides, size_t elementSize,
+                      const Layout &layout, int64_t ranks, int64_t rank,
+                      void *block) override {
+    format::extractBlock(full, fullShape, fullStrides, elementSize, layout,
+                         ranks, rank, block);
     return Status::success();
   }
   Status insertBlock(const void *block, const Shape &fullShape,
-                     size_t elementSize, const Layout &layout, int64_t ranks,
-                     int64_t rank, void *full) override {
-    format::insertBlock(block, fullShape, elementSize, layout, ranks, rank,
-                        full);
+                     const Shape &fullStrides, size_t elementSize,
+                     const Layout &layout, int64_t ranks, int64_t rank,
+                     void *full) override {
+    format::insertBlock(block, fullShape, fullStrides, elementSize, layout,
+                        ranks, rank, full);
     return Status::success();
   }
   Status zeroBlockPad(void *block, const Shape &fullShape, size_t elementSize,
@@ -364,9 +411,12 @@ createCollectiveKernel(const dsp::program::Program &program,
              communicator.size(),
              format::elementSize(input.dtype()),
              input.dtype(),
-             format::intsAttribute(instruction, "global_shape"),
-             format::tensorShape(input),
-             format::tensorShape(program.tensors(instruction.outputs(0))),
+             contiguousView(format::intsAttribute(instruction, "global_shape")),
+             foldedTranspose(format::tensorShape(input), instruction,
+                             "input_perm", false),
+             foldedTranspose(
+                 format::tensorShape(program.tensors(instruction.outputs(0))),
+                 instruction, "output_perm", true),
              {},
              {}};
   using format::Op;
@@ -389,14 +439,15 @@ createCollectiveKernel(const dsp::program::Program &program,
         g, format::stringAttribute(instruction, "reduction", "sum") == "max");
   if (op == Op::LocalSlice)
     return makeKernel([g](const KernelArgs &args) {
-      return g.memory->extractBlock(args.inputs[0], g.global, g.elementSize,
-                                    g.to, g.ranks, g.rank, args.output);
+      return g.memory->extractBlock(args.inputs[0], g.global.shape,
+                                    g.global.strides, g.elementSize, g.to,
+                                    g.ranks, g.rank, args.output);
     });
-  size_t bytes = bytesOf(g.outShape, g.elementSize);
+  size_t bytes = bytesOf(g.out.shape, g.elementSize);
   return makeKernel([g, bytes](const KernelArgs &args) {
     DSP_TRY(g.memory->copy(args.output, args.inputs[0], bytes));
-    return g.memory->zeroBlockPad(args.output, g.global, g.elementSize, g.from,
-                                  g.ranks, g.rank);
+    return g.memory->zeroBlockPad(args.output, g.global.shape, g.elementSize,
+                                  g.from, g.ranks, g.rank);
   });
 }
 

@@ -21,17 +21,21 @@ namespace runtime {
 class Communicator;
 
 /// The memory operations of the collectives on one backend's memory, in
-/// order with its kernels. See Layout.h for the block operations.
+/// order with its kernels. See Layout.h for the block operations; the full
+/// tensor is read or written through `fullStrides`, which view a transposed
+/// tensor when a collective folds a transpose.
 class CollectiveMemory {
 public:
   using Shape = std::vector<int64_t>;
   virtual ~CollectiveMemory() = default;
   virtual Status extractBlock(const void *full, const Shape &fullShape,
-                              size_t elementSize, const format::Layout &layout,
-                              int64_t ranks, int64_t rank, void *block) = 0;
+                              const Shape &fullStrides, size_t elementSize,
+                              const format::Layout &layout, int64_t ranks,
+                              int64_t rank, void *block) = 0;
   virtual Status insertBlock(const void *block, const Shape &fullShape,
-                             size_t elementSize, const format::Layout &layout,
-                             int64_t ranks, int64_t rank, void *full) = 0;
+                             const Shape &fullStrides, size_t elementSize,
+                             const format::Layout &layout, int64_t ranks,
+                             int64_t rank, void *full) = 0;
   virtual Status zeroBlockPad(void *block, const Shape &fullShape,
                               size_t elementSize, const format::Layout &layout,
                               int64_t ranks, int64_t rank) = 0;

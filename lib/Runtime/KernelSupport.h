@@ -10,6 +10,7 @@
 #define DSP_RUNTIME_KERNELSUPPORT_H
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Backend.h"
@@ -62,7 +63,6 @@ T wrapping(T a, T b, Operation operation) {
   }
 }
 
-/// Row-major strides of `shape`.
 /// What a gather or scatter says of an index out of range.
 inline std::string indexOutOfRange(int64_t index, int64_t position,
                                    int64_t axis, int64_t axisSize) {
@@ -71,15 +71,7 @@ inline std::string indexOutOfRange(int64_t index, int64_t position,
          std::to_string(axis) + " of size " + std::to_string(axisSize);
 }
 
-inline Shape contiguousStrides(const Shape &shape) {
-  Shape strides(shape.size());
-  int64_t stride = 1;
-  for (size_t d = shape.size(); d-- > 0;) {
-    strides[d] = stride;
-    stride *= shape[d];
-  }
-  return strides;
-}
+using format::contiguousStrides;
 
 /// The dims of a contiguous tensor of shape `in` that a reduction over
 /// `axes` keeps and those it reduces, with their strides.

@@ -304,8 +304,8 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
                              elementSize);
   for (size_t i = 0; i < sessions_.size(); ++i) {
     if (extract)
-      format::extractBlock(data, shape, elementSize, layout, ranks_, rank(i),
-                           block.data());
+      format::extractBlock(data, shape, format::contiguousStrides(shape),
+                           elementSize, layout, ranks_, rank(i), block.data());
     Status status = sessions_[i]->bindInput(index, dtype, local.shape,
                                             block.data(), block.size());
     if (!status)

@@ -46,15 +46,19 @@ struct GlobalView {
   SmallVector<int64_t> shape;
 };
 
-FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
-  auto type = cast<RankedTensorType>(value.getType());
-  ShardingAttr sharding = getShardingOrReplicated(value);
-  FailureOr<RankedTensorType> global = sharding.getGlobalType(
-      type, ranks, [&] { return emitError(value.getLoc()); });
+FailureOr<GlobalView> globalViewOf(RankedTensorType type, ShardingAttr sharding,
+                                   Location loc, int64_t ranks) {
+  FailureOr<RankedTensorType> global =
+      sharding.getGlobalType(type, ranks, [&] { return emitError(loc); });
   if (failed(global))
     return failure();
   return GlobalView{sharding.getLayout(global->getShape()),
                     SmallVector<int64_t>(global->getShape())};
+}
+
+FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
+  return globalViewOf(cast<RankedTensorType>(value.getType()),
+                      getShardingOrReplicated(value), value.getLoc(), ranks);
 }
 
 /// The program under construction: one tensor per value, one instruction
@@ -319,14 +323,27 @@ Serializer::addInherentAttributes(Operation *op,
 LogicalResult
 Serializer::addLayoutAttributes(Operation *op,
                                 program::Instruction *instruction) {
-  FailureOr<GlobalView> from = globalViewOf(op->getOperand(0), ranks);
-  FailureOr<GlobalView> to = globalViewOf(op->getResult(0), ranks);
+  auto allToAll = dyn_cast<AllToAllOp>(op);
+  FailureOr<GlobalView> from =
+      allToAll ? globalViewOf(allToAll.getSwitchedInputType(),
+                              allToAll.getSwitchedInputSharding(), op->getLoc(),
+                              ranks)
+               : globalViewOf(op->getOperand(0), ranks);
+  FailureOr<GlobalView> to =
+      allToAll ? globalViewOf(allToAll.getSwitchedResultType(),
+                              allToAll.getSwitchedResultSharding(),
+                              op->getLoc(), ranks)
+               : globalViewOf(op->getResult(0), ranks);
   if (failed(from) || failed(to))
     return failure();
   setInts(instruction, "from", from->layout.encode());
   if (!isa<ZeroPadOp>(op))
     setInts(instruction, "to", to->layout.encode());
   setInts(instruction, "global_shape", to->shape);
+  if (allToAll && allToAll.getInputPerm())
+    setInts(instruction, "input_perm", *allToAll.getInputPerm());
+  if (allToAll && allToAll.getOutputPerm())
+    setInts(instruction, "output_perm", *allToAll.getOutputPerm());
   if (auto reduce = dyn_cast<AllReduceOp>(op)) {
     program::Attribute *attribute = instruction->add_attributes();
     attribute->set_name("reduction");

@@ -105,7 +105,8 @@ LogicalResult Localize::viewFactorSwitch(AllToAllOp op) {
   setShardings(in, {view->from});
   auto moved = AllToAllOp::create(builder, op.getLoc(),
                                   view->to.getLocalType(viewType, ranks), in,
-                                  view->to.getDim(), view->from.getDim());
+                                  view->to.getDim(), view->from.getDim(),
+                                  nullptr, nullptr);
   setShardings(moved, {view->to});
   auto out =
       ReshapeOp::create(builder, op.getLoc(), localType(op, ranks), moved);

@@ -86,6 +86,7 @@ void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
                                              TargetAttr target) {
   pm.addPass(createMaterializeResults());
   pm.addPass(createLocalize());
+  pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
   pm.addNestedPass<func::FuncOp>(createFuseMatmulEpilogue());
   if (!target || !target.isCuda())
     return;

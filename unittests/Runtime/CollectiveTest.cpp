@@ -47,8 +47,9 @@ std::vector<float> block(const std::vector<float> &global, const Shape &shape,
   if (layout.kind != Layout::Split)
     return global;
   std::vector<float> local(count(layout.localShape(shape, ranks)));
-  dsp::format::extractBlock(global.data(), shape, 4, layout, ranks, rank,
-                            local.data());
+  dsp::format::extractBlock(global.data(), shape,
+                            dsp::format::contiguousStrides(shape), 4, layout,
+                            ranks, rank, local.data());
   return local;
 }
 
@@ -113,14 +114,56 @@ RankResults runRanks(std::vector<std::unique_ptr<Session>> &sessions,
   return results;
 }
 
+/// `shape` transposed by `perm` (dim d is dim perm[d]); itself if empty.
+Shape transposedShape(const Shape &shape, const Shape &perm) {
+  if (perm.empty())
+    return shape;
+  Shape out;
+  for (int64_t dim : perm)
+    out.push_back(shape[dim]);
+  return out;
+}
+
+Shape inversePermutation(const Shape &perm) {
+  Shape inverse(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d)
+    inverse[perm[d]] = static_cast<int64_t>(d);
+  return inverse;
+}
+
+/// transpose(values, perm) for `values` of `shape`, row-major.
+std::vector<float> transposeValues(const std::vector<float> &values,
+                                   const Shape &shape, const Shape &perm) {
+  Shape outShape = transposedShape(shape, perm);
+  Shape strides = dsp::format::transposedStrides(shape, perm);
+  std::vector<float> out(values.size());
+  Shape index(outShape.size(), 0);
+  for (float &element : out) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      offset += index[d] * strides[d];
+    element = values[offset];
+    for (size_t d = index.size(); d-- > 0 && ++index[d] == outShape[d];)
+      index[d] = 0;
+  }
+  return out;
+}
+
+/// The transposes an all_to_all folds (none: empty perms).
+struct FoldedTransposes {
+  Shape inputPerm, outputPerm;
+};
+
 /// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
-/// r's operand, bound as `dtype`.
+/// r's operand as bound (through `folded.inputPerm` it is the `from`
+/// block), bound as `dtype`.
 RankResults runCollective(const std::string &op, int ranks, const Shape &global,
                           const Layout &from, const Layout &to,
                           const std::vector<std::vector<float>> &inputs,
                           const std::string &reduction = "",
                           const CommunicatorOptions &options = {},
-                          int skip = -1, dsp::program::DType dtype = F32) {
+                          int skip = -1, dsp::program::DType dtype = F32,
+                          const FoldedTransposes &folded = {}) {
   ProgramBuilder builder;
   builder.program.set_ranks(ranks);
   std::vector<dsp::program::Attribute> attributes = {
@@ -129,9 +172,19 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     attributes.push_back(ints("to", to.encode()));
   if (!reduction.empty())
     attributes.push_back(str("reduction", reduction));
-  uint32_t x = builder.input("x", dtype, from.localShape(global, ranks));
-  builder.output(
-      builder.op(op, {x}, dtype, to.localShape(global, ranks), attributes));
+  Shape inputShape = from.localShape(global, ranks);
+  if (!folded.inputPerm.empty()) {
+    attributes.push_back(ints("input_perm", folded.inputPerm));
+    inputShape =
+        transposedShape(inputShape, inversePermutation(folded.inputPerm));
+  }
+  if (!folded.outputPerm.empty())
+    attributes.push_back(ints("output_perm", folded.outputPerm));
+  uint32_t x = builder.input("x", dtype, inputShape);
+  builder.output(builder.op(
+      op, {x}, dtype,
+      transposedShape(to.localShape(global, ranks), folded.outputPerm),
+      attributes));
   // Per process: ctest runs tests in parallel.
   std::string path =
       temporaryPath(op + "_collective_" + std::to_string(::getpid()) + ".dspx");
@@ -150,8 +203,7 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     sessionOptions.communicator = communicators[rank];
     sessions.push_back(Session::create(file, sessionOptions, error));
     EXPECT_TRUE(sessions.back()) << error;
-    HostTensor input =
-        ofDtype(dtype, from.localShape(global, ranks), inputs[rank]);
+    HostTensor input = ofDtype(dtype, inputShape, inputs[rank]);
     EXPECT_TRUE(sessions.back()
                     ->bindInput(0, dtype, input.shape, input.bytes.data(),
                                 input.bytes.size())
@@ -198,6 +250,45 @@ TEST(CollectiveTest, AllToAllMatchesTheGlobalReference) {
           EXPECT_EQ(results.bytes[r], uint64_t((ranks - 1) * count(chunk) * 4));
         }
       }
+}
+
+TEST(CollectiveTest, AllToAllReadsAndWritesThroughFoldedTransposes) {
+  std::vector<float> global = randomFloats(count(kShape), 2);
+  const FoldedTransposes folded[] = {
+      {{2, 0, 3, 1}, {}}, {{}, {1, 3, 0, 2}}, {{3, 2, 1, 0}, {0, 2, 1, 3}}};
+  for (int ranks = 1; ranks <= 5; ++ranks)
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b)
+        for (const FoldedTransposes &perms : folded) {
+          if (a == b)
+            continue;
+          Layout from = layoutCase(a, ranks), to = layoutCase(b, ranks);
+          SCOPED_TRACE(std::to_string(ranks) + " ranks, " + from.str() +
+                       " -> " + to.str());
+          Shape fromShape = from.localShape(kShape, ranks);
+          Shape toShape = to.localShape(kShape, ranks);
+          std::vector<std::vector<float>> inputs;
+          for (int r = 0; r < ranks; ++r)
+            inputs.push_back(
+                perms.inputPerm.empty()
+                    ? block(global, kShape, from, ranks, r)
+                    : transposeValues(block(global, kShape, from, ranks, r),
+                                      fromShape,
+                                      inversePermutation(perms.inputPerm)));
+          RankResults results =
+              runCollective("all_to_all", ranks, kShape, from, to, inputs, "",
+                            {}, -1, F32, perms);
+          Shape chunk = from.localShape(toShape, ranks);
+          for (int r = 0; r < ranks; ++r) {
+            ASSERT_EQ(results.errors[r], "");
+            std::vector<float> expected = block(global, kShape, to, ranks, r);
+            if (!perms.outputPerm.empty())
+              expected = transposeValues(expected, toShape, perms.outputPerm);
+            EXPECT_EQ(results.outputs[r], expected);
+            EXPECT_EQ(results.bytes[r],
+                      uint64_t((ranks - 1) * count(chunk) * 4));
+          }
+        }
 }
 
 TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
@@ -402,6 +493,26 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
   ProgramBuilder badKind = builder;
   badKind.program.mutable_instructions(0)->set_op("all_gather");
   expectProblem(badKind, "attribute 'to' is split(dim=0");
+  // Folded transposes: permutations of the global shape's dims, and the
+  // input read through input_perm must be the `from` block.
+  ProgramBuilder notAPermutation = builder;
+  *notAPermutation.program.mutable_instructions(0)->add_attributes() =
+      ints("output_perm", {0, 0, 2});
+  expectProblem(notAPermutation,
+                "attribute 'output_perm' [0,0,2] is not a permutation of 3");
+  ProgramBuilder shortPerm = builder;
+  *shortPerm.program.mutable_instructions(0)->add_attributes() =
+      ints("input_perm", {1, 0});
+  expectProblem(shortPerm, "attribute 'input_perm' has 2 values, expected 3");
+  ProgramBuilder unreadable = builder;
+  *unreadable.program.mutable_instructions(0)->add_attributes() =
+      ints("input_perm", {1, 0, 2});
+  expectProblem(unreadable, "input 0 has shape [4,2,8], transposed by "
+                            "input_perm [1,0,2], expected [4,2,8]");
+  ProgramBuilder transposedOutput = builder;
+  *transposedOutput.program.mutable_instructions(0)->add_attributes() =
+      ints("output_perm", {2, 0, 1});
+  expectProblem(transposedOutput, "output has shape [1,6,8], expected [8,1,6]");
 }
 
 TEST(CollectiveTest, GlobalShapeInvertsLocalShape) {

@@ -63,16 +63,43 @@ struct BlockGeometry {
                 const Layout &layout, int64_t ranks, int64_t rank);
 };
 
+/// Row-major element strides of a tensor of `shape`.
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
+
+/// Element strides of transpose(t, perm) for a row-major tensor t of
+/// `shape`: dim d of the view walks dim perm[d] of t. `perm` must be a
+/// permutation of t's dims.
+std::vector<int64_t> transposedStrides(const std::vector<int64_t> &shape,
+                                       const std::vector<int64_t> &perm);
+
+/// The strided copy between the valid positions of block `rank` of a split
+/// and a full tensor of `fullShape` that is read or written through element
+/// strides `fullStrides` (contiguousStrides(fullShape) for a plain tensor;
+/// other strides view a transposed tensor). The block is row-major. Dims
+/// of extent 1 are dropped and dims both sides walk contiguously merged, so
+/// a contiguous tensor's copy is rows of runs; `shape` is empty when the
+/// block holds no data.
+struct BlockCopy {
+  std::vector<int64_t> shape, fullStrides, blockStrides;
+  int64_t fullOffset = 0;
+};
+BlockCopy blockCopy(const std::vector<int64_t> &fullShape,
+                    const std::vector<int64_t> &fullStrides,
+                    const Layout &layout, int64_t ranks, int64_t rank);
+
 /// Copies block `rank` of a split out of `full`, a tensor of `fullShape`
-/// whose dim `layout.dim` is whole (outer*size*inner), into `block`, whose
-/// dim is outer*b*inner; pad positions become zero.
+/// whose dim `layout.dim` is whole (outer*size*inner), read through
+/// `fullStrides`, into `block`, whose dim is outer*b*inner; pad positions
+/// become zero.
 void extractBlock(const void *full, const std::vector<int64_t> &fullShape,
-                  size_t elementSize, const Layout &layout, int64_t ranks,
-                  int64_t rank, void *block);
-/// The inverse: writes the non-pad positions of block `rank` into `full`.
+                  const std::vector<int64_t> &fullStrides, size_t elementSize,
+                  const Layout &layout, int64_t ranks, int64_t rank,
+                  void *block);
+/// The inverse: writes the non-pad positions of block `rank` into `full`
+/// through `fullStrides`.
 void insertBlock(const void *block, const std::vector<int64_t> &fullShape,
-                 size_t elementSize, const Layout &layout, int64_t ranks,
-                 int64_t rank, void *full);
+                 const std::vector<int64_t> &fullStrides, size_t elementSize,
+                 const Layout &layout, int64_t ranks, int64_t rank, void *full);
 /// Sets the pad positions of block `rank` (a tensor of the local shape of
 /// `fullShape`) to zero.
 void zeroBlockPad(void *block, const std::vector<int64_t> &fullShape,

@@ -339,6 +339,30 @@ def FuseMatmulEpilogue : Pass<"dsp-fuse-matmul-epilogue",
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def FoldCollectiveTransposes : Pass<"dsp-fold-collective-transposes",
+                                    "::mlir::func::FuncOp"> {
+  let summary = "Folds the transposes around an all_to_all into its packing";
+  let description = [{
+    Per-rank IR. A DSP switch often sits between transposes: the layout an
+    attention wants is not the one the next stage shards. Each transpose
+    is a pass over memory of its own, while the all_to_all already copies
+    every element it sends into a per-peer block and every element it
+    receives out of one. This pass lets those copies read and write through
+    the permutation: a `dsp.transpose` whose single use is an all_to_all
+    becomes the all_to_all's `input_perm`, and a `dsp.transpose` that is
+    the single use of an all_to_all's result becomes its `output_perm`:
+
+    ```mlir
+    %1 = dsp.transpose %0 perm [0, 2, 1, 3] : tensor<1x16x2x32xf32> -> tensor<1x2x16x32xf32>
+    %2 = dsp.all_to_all %1 split 1 concat 2 : tensor<1x2x16x32xf32> -> tensor<1x8x4x32xf32>
+    ```
+
+    becomes `dsp.all_to_all %0 split 1 concat 2 input_perm [0, 2, 1, 3]`.
+    The bytes each rank sends do not change.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Groups chains of element-wise ops into dsp.fused ops";
   let description = [{

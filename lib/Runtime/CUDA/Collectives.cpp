@@ -1,10 +1,11 @@
 //===- Collectives.cpp - The collectives on device memory -----------------===//
 //
 // The shared collective algorithms (lib/Runtime/Collectives.cpp) over the
-// rank's stream: block extraction and insertion are two-dim strided copies
-// (rows of valid runs), pad is filled from a zero buffer with stride 0, and
-// reductions are the element-wise add or max. Bytes between ranks move
-// through the hook the communicator took from the backend (CudaBackend.cpp).
+// rank's stream: block extraction and insertion are strided copies (rows of
+// valid runs, or a transposed view's dims), pad is filled from a zero buffer
+// with stride 0, and reductions are the element-wise add or max. Bytes between
+// ranks move through the hook the communicator took from the backend
+// (CudaBackend.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,25 +29,25 @@ public:
       : stream_(stream), zeros_(zeros) {}
 
   Status extractBlock(const void *full, const Shape &fullShape,
-                      size_t elementSize, const Layout &layout, int64_t ranks,
-                      int64_t rank, void *block) override {
-    BlockGeometry g(fullShape, elementSize, layout, ranks, rank);
-    Status status =
-        copyRows(g, elementSize, g.valid,
-                 static_cast<const uint8_t *>(full) + g.first * g.runBytes,
-                 g.runBytes * layout.size, block, g.runBytes * g.block);
+                      const Shape &fullStrides, size_t elementSize,
+                      const Layout &layout, int64_t ranks, int64_t rank,
+                      void *block) override {
+    Status status = copyBlock(
+        format::blockCopy(fullShape, fullStrides, layout, ranks, rank),
+        elementSize, true, full, block);
     if (!status)
       return status;
-    return zeroPad(g, elementSize, block);
+    return zeroPad(BlockGeometry(fullShape, elementSize, layout, ranks, rank),
+                   elementSize, block);
   }
 
   Status insertBlock(const void *block, const Shape &fullShape,
-                     size_t elementSize, const Layout &layout, int64_t ranks,
-                     int64_t rank, void *full) override {
-    BlockGeometry g(fullShape, elementSize, layout, ranks, rank);
-    return copyRows(g, elementSize, g.valid, block, g.runBytes * g.block,
-                    static_cast<uint8_t *>(full) + g.first * g.runBytes,
-                    g.runBytes * layout.size);
+                     const Shape &fullStrides, size_t elementSize,
+                     const Layout &layout, int64_t ranks, int64_t rank,
+                     void *full) override {
+    return copyBlock(
+        format::blockCopy(fullShape, fullStrides, layout, ranks, rank),
+        elementSize, false, block, full);
   }
 
   Status zeroBlockPad(void *block, const Shape &fullShape, size_t elementSize,
@@ -97,17 +98,28 @@ public:
 private:
   /// Copies `runs` runs of each of the block's rows from `source` (rows
   /// `sourcePitch` bytes apart) to `target` (`targetPitch` apart).
-  Status copyRows(const BlockGeometry &g, size_t elementSize, int64_t runs,
-                  const void *source, int64_t sourcePitch, void *target,
-                  int64_t targetPitch) {
-    int64_t unit = static_cast<int64_t>(elementSize);
+  /// The copy between a block and its full tensor, in the direction
+  /// `intoBlock` says.
+  Status copyBlock(const format::BlockCopy &copy, size_t elementSize,
+                   bool intoBlock, const void *source, void *target) {
+    if (copy.shape.empty())
+      return Status::success();
+    const uint8_t *from = static_cast<const uint8_t *>(source);
+    uint8_t *to = static_cast<uint8_t *>(target);
+    int64_t offset = copy.fullOffset * static_cast<int64_t>(elementSize);
+    if (intoBlock)
+      from += offset;
+    else
+      to += offset;
     CopyGeometry geometry;
-    Status status = makeGeometry<2>(
-        {g.rows, runs * g.runBytes / unit},
-        {{targetPitch / unit, 1}, {sourcePitch / unit, 1}}, geometry);
+    Status status =
+        makeGeometry<2>(copy.shape,
+                        {intoBlock ? copy.blockStrides : copy.fullStrides,
+                         intoBlock ? copy.fullStrides : copy.blockStrides},
+                        geometry);
     if (!status)
       return status;
-    return stridedCopy(geometry, elementSize, source, target, stream_);
+    return stridedCopy(geometry, elementSize, from, to, stream_);
   }
 
   /// Zeroes the pad positions of every row of a block.

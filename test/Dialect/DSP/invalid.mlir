@@ -1010,3 +1010,31 @@ module attributes {dsp.target = #dsp.target<cuda, chip = "compute_90">} {
 // expected-error @below {{'dsp.target' must be a #dsp.target on the module}}
 module attributes {dsp.target = "cuda"} {
 }
+
+// -----
+
+func.func @all_to_all_perm_in_global_ir(%x: tensor<4x8xf32>) -> tensor<8x4xf32> {
+  // expected-error @below {{'dsp.all_to_all' op input_perm is per-rank IR only (run --dsp-fold-collective-transposes after --dsp-localize)}}
+  %0 = dsp.all_to_all %x split 0 concat 1 input_perm [1, 0] : tensor<4x8xf32> -> tensor<8x4xf32>
+  return %0 : tensor<8x4xf32>
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @all_to_all_perm_not_a_permutation(%x: tensor<4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x4xf32> {
+    // expected-error @below {{'dsp.all_to_all' op output_perm [1, 1] is not a permutation of 2 dims}}
+    %0 = dsp.all_to_all %x split 0 concat 1 output_perm [1, 1] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<4x8xf32> -> tensor<8x4xf32>
+    return %0 : tensor<8x4xf32>
+  }
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @all_to_all_perm_wrong_blocks(%x: tensor<4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x4xf32> {
+    // expected-error @below {{'dsp.all_to_all' op operand and result are blocks of different global types}}
+    %0 = dsp.all_to_all %x split 0 concat 1 input_perm [1, 0] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<4x8xf32> -> tensor<8x4xf32>
+    return %0 : tensor<8x4xf32>
+  }
+}

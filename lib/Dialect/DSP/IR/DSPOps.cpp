@@ -560,18 +560,32 @@ LogicalResult ScatterElementsOp::verify() {
 // Collectives
 //===----------------------------------------------------------------------===//
 
+/// The operand and result a collective moves between, with their
+/// shardings (null `to`: the op carries none).
+struct CollectiveSides {
+  RankedTensorType inputType, type;
+  ShardingAttr from, to;
+};
+
+static CollectiveSides sidesOf(Operation *op) {
+  if (auto allToAll = dyn_cast<AllToAllOp>(op))
+    return {allToAll.getSwitchedInputType(), allToAll.getSwitchedResultType(),
+            allToAll.getSwitchedInputSharding(),
+            allToAll.getSwitchedResultSharding()};
+  return {cast<RankedTensorType>(op->getOperand(0).getType()),
+          cast<RankedTensorType>(op->getResult(0).getType()),
+          getShardingOrReplicated(op->getOperand(0)), getResultSharding(op, 0)};
+}
+
 /// Checks the types (equal in global IR, blocks of one global type in
 /// per-rank IR), that `dims` are dims of the operand and, when the op carries
 /// a sharding, that it is the one the collective produces.
 static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
                                       function_ref<bool(ShardingAttr)> produces,
                                       StringRef expected) {
-  auto inputType = cast<RankedTensorType>(op->getOperand(0).getType());
-  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  auto [inputType, type, from, to] = sidesOf(op);
   GroupAttr group = getGroup(op);
   if (group && group.getPerRank()) {
-    ShardingAttr from = getShardingOrReplicated(op->getOperand(0));
-    ShardingAttr to = getResultSharding(op, 0);
     if (!to)
       return op->emitOpError("in per-rank IR needs the sharding of its "
                              "result");
@@ -595,14 +609,107 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
   for (int64_t dim : dims)
     if (dim >= type.getRank())
       return op->emitOpError("dim ") << dim << " is out of range for " << type;
-  if (ShardingAttr sharding = getResultSharding(op, 0))
-    if (!produces(sharding))
-      return op->emitOpError("result must be ")
-             << expected << ", but its sharding is " << sharding;
+  if (to && !produces(to))
+    return op->emitOpError("result must be ")
+           << expected << ", but its sharding is " << to;
   return success();
 }
 
+/// Whether `perm` is a permutation of `rank` dims.
+static bool isPermutationOf(ArrayRef<int64_t> perm, int64_t rank) {
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return false;
+  SmallVector<bool> used(rank, false);
+  for (int64_t dim : perm) {
+    if (dim < 0 || dim >= rank || used[dim])
+      return false;
+    used[dim] = true;
+  }
+  return true;
+}
+
+/// `type` transposed by `perm` (dim d of the result is dim perm[d]).
+static RankedTensorType transposedType(RankedTensorType type,
+                                       ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> shape;
+  for (int64_t dim : perm)
+    shape.push_back(type.getDimSize(dim));
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// `sharding` of a value seen through a transpose in which dim d of the
+/// view is dim `dimOf(d)` of the value (`rank` dims).
+static ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
+                                       function_ref<int64_t(int64_t)> dimOf) {
+  if (!sharding || !sharding.isSplit())
+    return sharding;
+  for (int64_t d = 0; d < rank; ++d)
+    if (dimOf(d) == sharding.getDim())
+      return ShardingAttr::get(sharding.getContext(), sharding.getKind(), d,
+                               sharding.getFactors(), sharding.getFactor(),
+                               sharding.getPad());
+  return sharding;
+}
+
+static SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [d, dim] : llvm::enumerate(perm))
+    inverse[dim] = d;
+  return inverse;
+}
+
+RankedTensorType AllToAllOp::getSwitchedInputType() {
+  auto type = cast<RankedTensorType>(getInput().getType());
+  std::optional<ArrayRef<int64_t>> perm = getInputPerm();
+  if (!perm || !isPermutationOf(*perm, type.getRank()))
+    return type;
+  return transposedType(type, *perm);
+}
+
+ShardingAttr AllToAllOp::getSwitchedInputSharding() {
+  ShardingAttr sharding = getShardingOrReplicated(getInput());
+  std::optional<ArrayRef<int64_t>> perm = getInputPerm();
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  if (!perm || !isPermutationOf(*perm, rank))
+    return sharding;
+  return transposedSharding(sharding, rank,
+                            [&](int64_t d) { return (*perm)[d]; });
+}
+
+RankedTensorType AllToAllOp::getSwitchedResultType() {
+  auto type = cast<RankedTensorType>(getOutput().getType());
+  std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
+  if (!perm || !isPermutationOf(*perm, type.getRank()))
+    return type;
+  return transposedType(type, invertPermutation(*perm));
+}
+
+ShardingAttr AllToAllOp::getSwitchedResultSharding() {
+  ShardingAttr sharding = getResultSharding(*this, 0);
+  std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
+  int64_t rank = cast<RankedTensorType>(getOutput().getType()).getRank();
+  if (!perm || !isPermutationOf(*perm, rank))
+    return sharding;
+  SmallVector<int64_t> inverse = invertPermutation(*perm);
+  return transposedSharding(sharding, rank,
+                            [&](int64_t d) { return inverse[d]; });
+}
+
 LogicalResult AllToAllOp::verify() {
+  for (auto [name, perm] : {std::pair{"input_perm", getInputPerm()},
+                            std::pair{"output_perm", getOutputPerm()}}) {
+    if (!perm)
+      continue;
+    if (!isPerRank(*this))
+      return emitOpError(name) << " is per-rank IR only (run "
+                               << "--dsp-fold-collective-transposes after "
+                               << "--dsp-localize)";
+    int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+    if (!isPermutationOf(*perm, rank))
+      return emitOpError(name)
+             << " " << shapeString(*perm) << " is not a permutation of " << rank
+             << " dims";
+  }
   // Within one dim, only a switch between two factors of it moves data.
   if (getSplitDim() == getConcatDim()) {
     ShardingAttr result = getResultSharding(*this, 0);

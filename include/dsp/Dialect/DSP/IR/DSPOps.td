@@ -512,17 +512,41 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
     `split_dim`. In global IR `split_dim` may equal `concat_dim` for a
     switch between two factors of one dim; `--dsp-localize` turns that into
     a switch between two dims of a view.
+
+    In per-rank IR the op may fold the transposes around it
+    (`--dsp-fold-collective-transposes`): with `input_perm` P it switches
+    `transpose(input, P)`, and with `output_perm` Q its result is
+    `transpose(switched, Q)`. The dims, the operand's sharding and the
+    result's sharding then describe the untransposed operand and result
+    (`getSwitchedInputType`, `getSwitchedResultType` and their shardings):
+
+    ```mlir
+    %1 = dsp.all_to_all %0 split 1 concat 2 input_perm [0, 2, 1, 3]
+        {dsp.sharding = [#dsp.shard<dim = 1>]}
+        : tensor<1x16x2x32xf32> -> tensor<1x4x8x32xf32>
+    ```
   }];
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$split_dim,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim);
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim,
+                       OptionalAttr<DenseI64ArrayAttr>:$input_perm,
+                       OptionalAttr<DenseI64ArrayAttr>:$output_perm);
   let assemblyFormat = [{
-    $input `split` $split_dim `concat` $concat_dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
+    $input `split` $split_dim `concat` $concat_dim (`input_perm` $input_perm^)? (`output_perm` $output_perm^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
+  }];
+  let extraClassDeclaration = [{
+    /// The value the op switches: the operand, transposed by input_perm.
+    ::mlir::RankedTensorType getSwitchedInputType();
+    ::mlir::dsp::ShardingAttr getSwitchedInputSharding();
+    /// The switched value, before output_perm transposes it.
+    ::mlir::RankedTensorType getSwitchedResultType();
+    ::mlir::dsp::ShardingAttr getSwitchedResultSharding();
   }];
   // The result type of global IR: the operand's.
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "int64_t":$splitDim, "int64_t":$concatDim), [{
-      build($_builder, $_state, input.getType(), input, splitDim, concatDim);
+      build($_builder, $_state, input.getType(), input, splitDim, concatDim,
+            nullptr, nullptr);
     }]>
   ];
 }
