@@ -81,16 +81,11 @@ FactorClasses FactorClasses::build(const PlannedOps &planned) {
     const ShardingRule &rule = *planned.ruleOf(op);
     RuleTensors tensors = tensorsOf(op, rule);
     for (size_t f = 0; f < rule.getFactors().size(); ++f) {
-      std::optional<std::pair<Value, FactorPlace>> first;
-      for (auto [value, dims] : tensors) {
-        auto place = placeOf(rule, *dims, f);
-        if (!place)
-          continue;
-        if (first)
-          classes.link(first->first, first->second, value, *place);
-        else
-          first = {value, *place};
-      }
+      SmallVector<std::pair<Value, FactorPlace>> places;
+      for (auto [value, dims] : tensors)
+        if (auto place = placeOf(rule, *dims, f))
+          places.push_back({value, *place});
+      classes.linkAll(places);
     }
     for (int64_t f : rule.getModelFactors())
       for (auto [value, dims] : tensors)
@@ -98,8 +93,9 @@ FactorClasses FactorClasses::build(const PlannedOps &planned) {
           classes.seed(value, *place);
   }
   // A part of a factor that one neighbour names is a part of that factor
-  // in every tensor the factor spans: a projection's columns learn the
-  // heads its consumer's reshape splits them into.
+  // in every tensor the factor spans, and the same part in each of them: a
+  // projection's columns learn the heads its consumer's reshape splits them
+  // into, also through a bias added between the two.
   for (bool changed = true; changed;) {
     changed = false;
     for (Operation *op : planned.getOps()) {
@@ -114,12 +110,17 @@ FactorClasses FactorClasses::build(const PlannedOps &planned) {
               if (size >= 2 && outer % place->outer == 0 &&
                   place->size % (outer / place->outer * size) == 0)
                 parts.insert({outer / place->outer, size});
-        for (auto [value, dims] : tensors)
-          if (auto place = placeOf(rule, *dims, f))
-            for (auto [within, size] : parts)
-              changed |= classes.addPlace(
-                  value, {place->dim, place->outer * within, size,
-                          place->size / (within * size) * place->inner});
+        for (auto [within, size] : parts) {
+          SmallVector<std::pair<Value, FactorPlace>> places;
+          for (auto [value, dims] : tensors)
+            if (auto place = placeOf(rule, *dims, f)) {
+              FactorPlace part{place->dim, place->outer * within, size,
+                               place->size / (within * size) * place->inner};
+              changed |= classes.addPlace(value, part);
+              places.push_back({value, part});
+            }
+          classes.linkAll(places);
+        }
       }
     }
   }
@@ -127,8 +128,10 @@ FactorClasses FactorClasses::build(const PlannedOps &planned) {
   return classes;
 }
 
-void FactorClasses::link(Value a, FactorPlace pa, Value b, FactorPlace pb) {
-  classes.unionSets(id(a, pa), id(b, pb));
+void FactorClasses::linkAll(ArrayRef<std::pair<Value, FactorPlace>> places) {
+  for (auto [value, place] : places)
+    classes.unionSets(id(places.front().first, places.front().second),
+                      id(value, place));
 }
 
 void FactorClasses::seed(Value value, FactorPlace place) {

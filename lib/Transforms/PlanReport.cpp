@@ -74,6 +74,26 @@ bool isComputeOp(Operation *op) {
          !isa<ConstantOp, WeightOp, LocalSliceOp>(op);
 }
 
+uint64_t bytesOf(RankedTensorType type) {
+  return static_cast<uint64_t>(type.getNumElements()) *
+         std::max(type.getElementTypeBitWidth(), 8u) / 8;
+}
+
+/// The bytes of model data `value` that each rank holds: the largest block
+/// its readers slice where every reader slices one, else all of it.
+uint64_t modelBytesPerRank(Value value, int64_t ranks) {
+  auto type = cast<RankedTensorType>(value.getType());
+  uint64_t largest = 0;
+  for (Operation *user : value.getUsers()) {
+    ShardingAttr block =
+        isa<LocalSliceOp>(user) ? getResultSharding(user, 0) : ShardingAttr();
+    if (!block || !block.isSplit())
+      return bytesOf(type);
+    largest = std::max(largest, bytesOf(block.getLocalType(type, ranks)));
+  }
+  return value.use_empty() ? bytesOf(type) : largest;
+}
+
 /// The FLOPs of `op` on its busiest rank: its share of the sharded factor,
 /// pads included, or all of it when nothing is sharded.
 double flopsPerRank(Operation *op, int64_t ranks) {
@@ -101,8 +121,15 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   uint64_t totalBytes = 0, outputBytes = 0;
   double commSeconds = 0, flopsTotal = 0, flopsBusiest = 0, computeSeconds = 0;
   int64_t kernels = 0;
+  uint64_t weightBytes = 0, weightBytesPerRank = 0;
   std::map<std::string, int64_t> counts;
   module.walk([&](Operation *op) {
+    if (isa<ConstantOp, WeightOp>(op)) {
+      weightBytes +=
+          bytesOf(cast<RankedTensorType>(op->getResult(0).getType()));
+      weightBytesPerRank += modelBytesPerRank(op->getResult(0), model.ranks);
+      return;
+    }
     if (std::optional<CollectiveKind> kind = kindOf(op)) {
       auto type = cast<RankedTensorType>(op->getResult(0).getType());
       ShardingAttr from = getSharding(op->getOperand(0));
@@ -191,6 +218,10 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       {"compute", llvm::json::Object{{"flops_total", flopsTotal},
                                      {"flops_per_rank", flopsBusiest},
                                      {"kernels", kernels}}},
+      {"weights",
+       llvm::json::Object{
+           {"bytes_total", static_cast<int64_t>(weightBytes)},
+           {"bytes_per_rank", static_cast<int64_t>(weightBytesPerRank)}}},
       {"stages", std::move(stages)},
   };
   // A plan the solver could not prove optimal: what its cost model says of
@@ -266,6 +297,15 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
       *totals.getNumber("communication_seconds") * 1e6,
       *totals.getNumber("compute_seconds") * 1e6, flopsTotal, flopsRank,
       flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
+  const llvm::json::Object &weights = *report.getObject("weights");
+  int64_t weightBytes = *weights.getInteger("bytes_total");
+  int64_t weightBytesPerRank = *weights.getInteger("bytes_per_rank");
+  os << llvm::format("  weights: %lld bytes per rank of %lld (%.2f of "
+                     "total)\n",
+                     static_cast<long long>(weightBytesPerRank),
+                     static_cast<long long>(weightBytes),
+                     weightBytes > 0 ? double(weightBytesPerRank) / weightBytes
+                                     : 1.0);
   if (const llvm::json::Object *approximation =
           report.getObject("approximation")) {
     double modeled = *approximation->getNumber("modeled_seconds");

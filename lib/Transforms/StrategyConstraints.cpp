@@ -1,6 +1,7 @@
 //===- StrategyConstraints.cpp - What each strategy lets an op shard ------===//
 
 #include "dsp/Transforms/StrategyConstraints.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -26,7 +27,9 @@ StrategyConstraints::StrategyConstraints(Strategy strategy,
                                          const PlannedOps &planned)
     : strategy(strategy), planned(planned) {
   if (shardsHeads(strategy))
-    headPath = attentionPaths();
+    modelPath = attentionPaths();
+  if (strategy == Strategy::MegatronSP)
+    findMlps();
 }
 
 bool StrategyConstraints::hasRole(Operation *op, FactorRole role) const {
@@ -39,6 +42,13 @@ DataMovement StrategyConstraints::movementOf(Operation *op) const {
   return rule ? rule->getMovement() : DataMovement::None;
 }
 
+/// Whether `op` keeps a part of its first operand: a slice, the gather of Q
+/// out of a fused QKV tensor.
+static bool takesPart(Operation *op) {
+  return cast<ShapedType>(op->getResult(0).getType()).getNumElements() <
+         cast<ShapedType>(op->getOperand(0).getType()).getNumElements();
+}
+
 DenseSet<Operation *> StrategyConstraints::attentionPaths() const {
   DenseSet<Operation *> path;
   for (Operation *attention : planned.getOps()) {
@@ -47,7 +57,11 @@ DenseSet<Operation *> StrategyConstraints::attentionPaths() const {
     SmallVector<Value> worklist(attention->getOperands());
     while (!worklist.empty()) {
       Operation *def = worklist.pop_back_val().getDefiningOp();
-      if (movementOf(def) == DataMovement::None || !path.insert(def).second)
+      // Ulysses switches Q, K and V each to heads: a fused QKV tensor is
+      // split into them before the switch.
+      if (movementOf(def) == DataMovement::None ||
+          (strategy == Strategy::Ulysses && takesPart(def)) ||
+          !path.insert(def).second)
         continue;
       llvm::append_range(worklist, def->getOperands());
     }
@@ -94,19 +108,74 @@ bool StrategyConstraints::consumesAttention(Operation *projection) const {
   return false;
 }
 
+bool StrategyConstraints::isProjection(Operation *op) const {
+  return isa<MatMulOp>(op) && planned.isFromModelData(op->getOperand(1));
+}
+
+bool StrategyConstraints::isPerElement(Operation *op) const {
+  const ShardingRule *rule = op ? planned.ruleOf(op) : nullptr;
+  return rule && rule->getMovement() <= DataMovement::Combine &&
+         llvm::all_of(rule->getFactors(), [](const ShardingRule::Factor &f) {
+           return f.kind == FactorKind::Parallel;
+         });
+}
+
+bool StrategyConstraints::readsNormalized(Operation *projection) const {
+  SmallVector<Value> worklist = {projection->getOperand(0)};
+  for (int depth = 0; depth < 8 && !worklist.empty(); ++depth) {
+    SmallVector<Value> next;
+    for (Value v : worklist) {
+      Operation *def = v.getDefiningOp();
+      if (isa_and_nonnull<LayerNormOp>(def))
+        return true;
+      if (isPerElement(def) || movementOf(def) == DataMovement::View)
+        llvm::append_range(next, def->getOperands());
+    }
+    worklist = std::move(next);
+  }
+  return false;
+}
+
+void StrategyConstraints::findMlps() {
+  for (Operation *second : planned.getOps()) {
+    if (!isProjection(second))
+      continue;
+    SmallVector<Operation *> between;
+    Value hidden = second->getOperand(0);
+    while (isPerElement(hidden.getDefiningOp())) {
+      between.push_back(hidden.getDefiningOp());
+      auto operands = between.back()->getOperands();
+      auto activation = llvm::find_if(operands, [&](Value operand) {
+        return !planned.isFromModelData(operand);
+      });
+      if (activation == operands.end())
+        break;
+      hidden = *activation;
+    }
+    Operation *first = hidden.getDefiningOp();
+    if (first && first != second && isProjection(first) &&
+        readsNormalized(first) && !feedsAttention(first)) {
+      mlpFirst.insert(first);
+      mlpSecond.insert(second);
+      modelPath.insert(between.begin(), between.end());
+    }
+  }
+}
+
 OpConstraint StrategyConstraints::constraintOf(Operation *op) const {
   OpConstraint constraint;
   bool megatron = strategy == Strategy::MegatronSP;
   if (shardsHeads(strategy) && hasRole(op, FactorRole::Heads))
     constraint.only = FactorRole::Heads;
-  else if (megatron && hasRole(op, FactorRole::Columns) && feedsAttention(op))
+  else if (megatron && hasRole(op, FactorRole::Columns) &&
+           (feedsAttention(op) || mlpFirst.contains(op)))
     constraint.only = FactorRole::Columns;
   else if (megatron && hasRole(op, FactorRole::Contracting) &&
-           consumesAttention(op))
+           (consumesAttention(op) || mlpSecond.contains(op)))
     constraint.only = FactorRole::Contracting;
   // Where on the path between the projections and attention the switch to
   // heads happens is the solver's choice.
-  constraint.modelFactors = strategy == Strategy::Auto ||
-                            (shardsHeads(strategy) && headPath.contains(op));
+  constraint.modelFactors =
+      strategy == Strategy::Auto || modelPath.contains(op);
   return constraint;
 }

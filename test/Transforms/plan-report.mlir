@@ -57,29 +57,40 @@
 // AUTO2:      "totals": {
 // AUTO2-NEXT:   "bytes_per_rank": 24576,
 
-// ulysses, 4 ranks: spatial: the fused QKV (98304 * 3/16 = 18432) and the
-// output (6144); temporal: Q, K, V and the output (4 * 6144 = 24576);
-// cross: Q and the output (2 * 6144), the text K and V replicated; the
-// result gathered (24576). 18432 + 6144 + 24576 + 12288 + 24576 = 86016.
-// ULY:      "bytes": 98304,
-// ULY-NEXT: "bytes_per_rank": 18432,
+// ulysses, 4 ranks: spatial: Q, K and V sliced from the fused QKV and the
+// output (4 * 6144 = 24576, what the fused QKV and the output would move:
+// 98304 * 3/16 + 6144); temporal: Q, K, V and the output (4 * 6144 =
+// 24576); cross: Q and the output (2 * 6144), the text K and V replicated;
+// the result gathered (24576). 24576 + 24576 + 12288 + 24576 = 86016.
+// Every weight is whole on every rank: 6 norm vectors (1536), the fused QKV
+// (49152), 8 [64, 64] projections (131072) and the MLP (131072): 329216.
+// ULY:      "bytes": 32768,
+// ULY-NEXT: "bytes_per_rank": 6144,
 // ULY:      "kind": "all_to_all",
 // ULY:      "totals": {
 // ULY-NEXT:   "bytes_per_rank": 86016,
 // ULY:        "count": {
 // ULY-NEXT:     "all_gather": 1,
-// ULY-NEXT:     "all_to_all": 8
+// ULY-NEXT:     "all_to_all": 10
 // ULY-NEXT:   },
+// ULY:      "weights": {
+// ULY-NEXT:   "bytes_per_rank": 329216,
+// ULY-NEXT:   "bytes_total": 329216
 
 // megatron-sp, 4 ranks: an all_gather of x into each of the three
-// attentions' projections and a reduce_scatter out of each (6 * 32768 *
-// 3/4), the result gathered (24576): 7 * 24576 = 172032.
+// attentions' projections and into the MLP and a reduce_scatter out of each
+// (8 * 32768 * 3/4), the result gathered (24576): 9 * 24576 = 221184. Each
+// rank holds a quarter of every projection and MLP weight and the norms
+// whole: 1536 + (329216 - 1536) / 4 = 83456.
 // MEG:      "totals": {
-// MEG-NEXT:   "bytes_per_rank": 172032,
+// MEG-NEXT:   "bytes_per_rank": 221184,
 // MEG:        "count": {
-// MEG-NEXT:     "all_gather": 4,
-// MEG-NEXT:     "reduce_scatter": 3
+// MEG-NEXT:     "all_gather": 5,
+// MEG-NEXT:     "reduce_scatter": 4
 // MEG-NEXT:   },
+// MEG:      "weights": {
+// MEG-NEXT:   "bytes_per_rank": 83456,
+// MEG-NEXT:   "bytes_total": 329216
 
 // none: nothing moves and one rank does all the work.
 // NONE:      "collectives": [],

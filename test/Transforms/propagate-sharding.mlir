@@ -15,6 +15,7 @@
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefixes=SEQ,TWO
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2 strategy=dsp" --dsp-insert-reshards | FileCheck %s --check-prefix=COUNT2
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=ulysses" --dsp-insert-reshards | FileCheck %s --check-prefix=ULY
+// RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2 strategy=megatron-sp" --dsp-insert-reshards | FileCheck %s --check-prefix=MEG
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=megatron-sp" --dsp-insert-reshards | FileCheck %s --check-prefix=MEG
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=none" --dsp-insert-reshards | FileCheck %s --check-prefix=NONE
 
@@ -43,17 +44,25 @@
 // SEQ:         %[[OUT:.*]] = dsp.all_gather %{{.*}} dim 2 {dsp.sharding = [#dsp.shard<replicated>]} : tensor<1x8x16x64xf32>
 // SEQ-NEXT:    return %[[OUT]]
 
-// Ulysses switches to heads around every attention: Q, K and V in (one
-// all_to_all for the fused QKV of the spatial attention, one each for the
-// separate projections; the cross attention's text K and V are a side
-// stream computed replicated, so only its Q moves) and the output back.
-// Temporal attention's own sequence T is the one split outside attention,
-// so no other switch.
+// Ulysses switches to heads around every attention: Q, K and V in, each as
+// attention reads it (the fused QKV of the spatial attention is sliced
+// first; the cross attention's text K and V are a side stream computed
+// replicated, so only its Q moves), and the output back: 4 + 4 + 2
+// all-to-alls per block at any N. Temporal attention's own sequence T is the
+// one split outside attention, so no other switch.
+// RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2 strategy=ulysses" --dsp-insert-reshards | FileCheck %s --check-prefix=ULYCOUNT
+// RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=ulysses" --dsp-insert-reshards | FileCheck %s --check-prefix=ULYCOUNT
+// ULYCOUNT-LABEL:    func.func @stdit_block(
+// ULYCOUNT-NOT:      dsp.all_gather
+// ULYCOUNT-COUNT-10: dsp.all_to_all
+// ULYCOUNT-NOT:      dsp.all_to_all
+// ULYCOUNT-NOT:      dsp.reduce_scatter
+// ULYCOUNT:          dsp.all_gather
+// ULYCOUNT-NEXT:     return
 // ULY-LABEL: func.func @stdit_block(
 // ULY:         dsp.matmul {{.*}} -> tensor<8x16x192xf32>
-// ULY-NEXT:    dsp.reshape
-// ULY-NEXT:    dsp.transpose
-// ULY-NEXT:    dsp.all_to_all %{{.*}} split 2 concat 1 {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<3x8x4x16x16xf32>
+// ULY-NOT:     dsp.all_to_all
+// ULY-COUNT-3: dsp.all_to_all %{{.*}} split 1 concat 0 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x4x16x16xf32>
 // ULY-NOT:     dsp.all_to_all
 // ULY:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]{{.*}} -> tensor<8x4x16x16xf32>
 // ULY-COUNT-1: dsp.all_to_all
@@ -74,7 +83,8 @@
 
 // Megatron-SP: all_gather of the sequence into the (column-sharded) QKV
 // projections, heads through attention, reduce_scatter of the partial sums
-// of the (row-sharded) output projection; no all_to_all.
+// of the (row-sharded) output projection, and the same around the MLP
+// (column-sharded fc1, row-sharded fc2); no all_to_all.
 // MEG-LABEL: func.func @stdit_block(
 // MEG-NOT:     dsp.all_to_all
 // MEG:         dsp.all_gather {{.*}} : tensor<8x16x64xf32>
@@ -99,6 +109,12 @@
 // MEG:         dsp.attention {{.*}}{dsp.sharding = [#dsp.shard<dim = 1>]{{.*}} -> tensor<1x4x128x16xf32>
 // MEG-NOT:     dsp.all_
 // MEG:         dsp.matmul {{.*}} {dsp.sharding = [#dsp.shard<partial>]} : tensor<1x128x64xf32>, tensor<64x64xf32> -> tensor<1x128x64xf32>
+// MEG-NEXT:    dsp.reduce_scatter %{{.*}} dim {{[0-9]}} sum
+// MEG-NOT:     dsp.all_to_all
+// MEG:         dsp.all_gather {{.*}} : tensor<1x8x16x64xf32>
+// MEG-NEXT:    dsp.matmul {{.*}} {dsp.sharding = [#dsp.shard<dim = 3>]} : tensor<1x8x16x64xf32>, tensor<64x256xf32> -> tensor<1x8x16x256xf32>
+// MEG-NEXT:    dsp.gelu {{.*}} {approximate = "tanh", dsp.sharding = [#dsp.shard<dim = 3>]}
+// MEG-NEXT:    dsp.matmul {{.*}} {dsp.sharding = [#dsp.shard<partial>]} : tensor<1x8x16x256xf32>, tensor<256x64xf32> -> tensor<1x8x16x64xf32>
 // MEG-NEXT:    dsp.reduce_scatter %{{.*}} dim {{[0-9]}} sum
 // MEG-NOT:     dsp.all_to_all
 // MEG:         %[[OUT:.*]] = dsp.all_gather

@@ -80,7 +80,8 @@ public:
   bool isModel(Value value, FactorPlace place);
 
 private:
-  void link(Value a, FactorPlace pa, Value b, FactorPlace pb);
+  /// Puts `places` in one class.
+  void linkAll(ArrayRef<std::pair<Value, FactorPlace>> places);
   void seed(Value value, FactorPlace place);
   /// Records `place` on `value` (no link): a part that a neighbour names.
   bool addPlace(Value value, FactorPlace place);

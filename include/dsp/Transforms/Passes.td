@@ -42,13 +42,15 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     - `dsp`: sequence and batch factors only: no factor linked to a weight
       dim (contractions, projections' columns) or to attention heads;
       attention may still shard its query sequence with K and V gathered;
-    - `ulysses`: like `dsp` outside attention; attention shards its heads,
-      so Q, K and V switch to heads and the output back, around every
-      attention;
-    - `megatron-sp`: like `dsp` outside attention; attention shards its
-      heads, the projections into it shard their columns (all-gathering the
-      sequence) and the projection out of it its rows (reduce-scattering
-      the partial sums);
+    - `ulysses`: DeepSpeed-Ulysses: like `dsp` outside attention;
+      attention shards its heads, so Q, K and V each switch to heads (after
+      a fused QKV tensor is split into them) and the output back, around
+      every attention; the projections keep their weights whole;
+    - `megatron-sp`: Megatron-LM's sequence parallelism: like `dsp` outside
+      attention and the MLP; attention shards its heads, the projections
+      into it and the MLP's first matmul shard their columns (all-gathering
+      the sequence), the projection out of it and the MLP's second matmul
+      their rows (reduce-scattering the partial sums);
     - `none`: everything replicated.
     An op that has a sequence or batch factor (one not linked to weights or
     heads) is always distributed unless `allow-replication` is set: that is

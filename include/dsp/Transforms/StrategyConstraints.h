@@ -2,8 +2,10 @@
 //
 // `auto` lets every op shard any factor; `dsp` only sequence and batch
 // factors; `ulysses` and `megatron-sp` shard attention heads and, under
-// Megatron, the projections' columns and rows, all read off the roles that
-// the ops' sharding rules declare; `none` distributes nothing.
+// Megatron, the columns of the QKV projections and the MLP's first matmul
+// and the rows of the output projection and the MLP's second, all read off
+// the roles that the ops' sharding rules declare; `none` distributes
+// nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,12 +55,28 @@ private:
   /// A projection whose input comes from attention through views only: the
   /// output projection.
   bool consumesAttention(Operation *projection) const;
+  /// A matmul by model data: a projection.
+  bool isProjection(Operation *op) const;
+  /// Whether `op` computes each element from the same element of its
+  /// operands: an activation, a bias or residual add, a modulation.
+  bool isPerElement(Operation *op) const;
+  /// Whether a projection reads a layer norm's output through per-element
+  /// ops and views: the blocks' projections, not those of a timestep
+  /// embedding.
+  bool readsNormalized(Operation *projection) const;
+  /// The pairs of projections with per-element ops only between them that
+  /// read normalized tokens: the MLPs' first and second matmuls, and the
+  /// ops between them.
+  void findMlps();
 
   Strategy strategy;
   const PlannedOps &planned;
-  /// Under ulysses and megatron-sp, the ops between attention and its
-  /// projections.
-  DenseSet<Operation *> headPath;
+  /// The ops that may shard model factors: under ulysses and megatron-sp
+  /// those between attention and its projections, under megatron-sp also
+  /// those between the MLPs' matmuls.
+  DenseSet<Operation *> modelPath;
+  /// Under megatron-sp, the MLPs' first and second matmuls.
+  DenseSet<Operation *> mlpFirst, mlpSecond;
 };
 
 } // namespace mlir::dsp
