@@ -150,6 +150,18 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 
 static void registerGpuBinaryPipeline();
 
+std::vector<std::string> mlir::dsp::pipelineOptionNames() {
+  // The options print as "{name=value name=value ...}".
+  std::string printed;
+  llvm::raw_string_ostream os(printed);
+  PipelineOptions().print(os);
+  std::vector<std::string> names;
+  for (StringRef item : llvm::split(StringRef(printed).trim("{}"), ' '))
+    if (!item.empty())
+      names.push_back(item.split('=').first.str());
+  return names;
+}
+
 void mlir::dsp::registerPipelines() {
   registerGpuBinaryPipeline();
   PassPipelineRegistration<PipelineOptions>(

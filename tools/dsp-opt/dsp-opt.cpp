@@ -43,14 +43,20 @@ using namespace llvm;
 namespace {
 enum class EmitKind { MLIR, Bytecode, Program, ProgramText };
 
+/// The options --help shows first; the others of MLIR and LLVM that a DSP
+/// user has no use for are shown by --help-hidden only.
+cl::OptionCategory dspCategory("DSP options");
+
 struct DriverOptions {
-  cl::opt<std::string> inputFilename{
-      cl::Positional, cl::desc("<input .mlir or .onnx file>"), cl::init("-")};
-  cl::opt<std::string> outputFilename{"o", cl::desc("Output filename"),
-                                      cl::value_desc("filename"),
-                                      cl::init("-")};
+  cl::opt<std::string> inputFilename{cl::Positional, cl::cat(dspCategory),
+                                     cl::desc("<input .mlir or .onnx file>"),
+                                     cl::init("-")};
+  cl::opt<std::string> outputFilename{
+      "o", cl::cat(dspCategory), cl::desc("Output filename"),
+      cl::value_desc("filename"), cl::init("-")};
   cl::opt<EmitKind> emit{
-      "emit", cl::desc("What to write"), cl::init(EmitKind::MLIR),
+      "emit", cl::cat(dspCategory), cl::desc("What to write"),
+      cl::init(EmitKind::MLIR),
       cl::values(clEnumValN(EmitKind::MLIR, "mlir", "textual MLIR"),
                  clEnumValN(EmitKind::Bytecode, "bytecode", "MLIR bytecode"),
                  clEnumValN(EmitKind::Program, "program",
@@ -59,12 +65,12 @@ struct DriverOptions {
                             "the program's instructions and tensors as "
                             "text (no weights)"))};
   cl::opt<bool> noWeights{
-      "no-weights",
+      "no-weights", cl::cat(dspCategory),
       cl::desc("Import ONNX weights as shape-only dsp.weight ops (plan "
                "full-size models without reading their weights)"),
       cl::init(false)};
   cl::opt<mlir::dsp::WeightStorage> weights{
-      "weights",
+      "weights", cl::cat(dspCategory),
       cl::desc("Where a program keeps weights read from the model's external "
                "data files"),
       cl::init(mlir::dsp::WeightStorage::Copy),
@@ -76,33 +82,34 @@ struct DriverOptions {
                             "above it; checked by size and checksum at "
                             "load"))};
   cl::opt<uint64_t> weightSeed{
-      "weight-seed",
+      "weight-seed", cl::cat(dspCategory),
       cl::desc("Seed of the weights a --no-weights program generates at load "
                "(default 0)"),
       cl::init(0)};
   cl::list<std::string> inputShapes{
-      "input-shape",
+      "input-shape", cl::cat(dspCategory),
       cl::desc("Static shape of a graph input with symbolic dims, "
                "NAME:D0xD1x... (repeatable)"),
       cl::value_desc("name:shape")};
   cl::list<std::string> frozenInputs{
-      "freeze-input",
+      "freeze-input", cl::cat(dspCategory),
       cl::desc("Import a graph input as a constant holding the array of a "
                ".npy file, NAME=@FILE.npy (repeatable): shapes that depend "
                "on its values, such as NonZero of a text mask, fold"),
       cl::value_desc("name=@file")};
-  cl::opt<std::string> reportFile{"dsp-report",
+  cl::opt<std::string> reportFile{"dsp-report", cl::cat(dspCategory),
                                   cl::desc("Write the sharding plan as JSON"),
                                   cl::value_desc("filename"), cl::init("")};
-  cl::opt<bool> summary{"dsp-summary",
+  cl::opt<bool> summary{"dsp-summary", cl::cat(dspCategory),
                         cl::desc("Print the sharding plan as a table on "
                                  "stderr"),
                         cl::init(false)};
   cl::opt<std::string> dotFile{
-      "dsp-plan-dot", cl::desc("Write the sharding plan as a Graphviz graph"),
+      "dsp-plan-dot", cl::cat(dspCategory),
+      cl::desc("Write the sharding plan as a Graphviz graph"),
       cl::value_desc("filename"), cl::init("")};
   cl::opt<bool> noImportCleanup{
-      "no-import-cleanup",
+      "no-import-cleanup", cl::cat(dspCategory),
       cl::desc("Keep the ONNX import as read: no folding or fusion"),
       cl::init(false)};
 };
@@ -226,6 +233,10 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   std::string summary = renderPlan(module, files);
   bool program = options.emit == EmitKind::Program ||
                  options.emit == EmitKind::ProgramText;
+  if (program && !mlir::dsp::getGroup(module))
+    errs() << "dsp-opt: note: no --dsp-pipeline given, so nothing planned "
+              "a sharding: the program runs on 1 rank (shard it with "
+              "--dsp-pipeline=\"ranks=N\")\n";
   if (program) {
     FailureOr<std::unique_ptr<PassManager>> lowering = newPassManager();
     if (failed(lowering))
@@ -403,6 +414,62 @@ void removeOutputs(const Driver &driver, const DriverOptions &options) {
     if (!path.empty() && path != "-")
       ::dsp::format::removeStaleOutput(path);
 }
+/// Shows the DSP options, the passes and mlir-opt's habits (pass
+/// pipelines, split input, diagnostics checks) in --help; every other MLIR
+/// and LLVM option only in --help-hidden.
+void organizeHelp() {
+  static const StringRef kept[] = {
+      "help",          "help-hidden",      "version",
+      "pass-pipeline", "split-input-file", "verify-diagnostics",
+      "list-passes"};
+  auto &registered = cl::getRegisteredOptions();
+  for (auto &[name, option] : registered) {
+    // The pass list is one option whose values are the pass flags.
+    bool passList = name.starts_with("dsp-") &&
+                    !is_contained(option->Categories, &dspCategory);
+    if (passList)
+      option->addCategory(dspCategory);
+    if (passList || is_contained(kept, name) ||
+        is_contained(option->Categories, &dspCategory))
+      continue;
+    if (option->getOptionHiddenFlag() == cl::NotHidden)
+      option->setHiddenFlag(cl::Hidden);
+  }
+}
+
+/// What to say instead of the option parser's answer to a mistake it
+/// answers poorly: a `--dsp-pipeline` option given as a flag of its own
+/// (`--ranks=4`: "Did you mean '--stats=4'?") or as an argument of its own
+/// (`--dsp-pipeline=ranks=4 strategy=dsp`: "Too many positional
+/// arguments"). "" when there is none.
+std::string commandLineMistake(int argc, char **argv) {
+  std::vector<std::string> names = mlir::dsp::pipelineOptionNames();
+  auto &registered = cl::getRegisteredOptions();
+  std::string pipeline = "ranks=4";
+  for (int i = 1; i < argc; ++i) {
+    StringRef argument(argv[i]);
+    if (argument == "--")
+      break;
+    if (argument.consume_front("--dsp-pipeline=")) {
+      pipeline = argument.str();
+      continue;
+    }
+    StringRef flag = argument.ltrim('-');
+    auto [name, value] = flag.split('=');
+    if (!is_contained(names, name.str()) || registered.count(name))
+      continue;
+    std::string option = (name + "=" + (value.empty() ? "..." : value)).str();
+    if (argument.starts_with("-"))
+      return "'" + argument.str() + "' is an option of --dsp-pipeline: write " +
+             "--dsp-pipeline=\"" + option + "\"";
+    if (argument.contains('='))
+      return "'" + argument.str() +
+             "' looks like an option of --dsp-pipeline given as an argument " +
+             "of its own: quote the options as one argument: " +
+             "--dsp-pipeline=\"" + pipeline + " " + option + "\"";
+  }
+  return "";
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -425,6 +492,11 @@ int main(int argc, char **argv) {
        << ::dsp::format::kMajorVersion << "." << ::dsp::format::kMinorVersion
        << "\n";
   });
+  organizeHelp();
+  if (std::string mistake = commandLineMistake(argc, argv); !mistake.empty()) {
+    errs() << "dsp-opt: " << mistake << "\n";
+    return EXIT_FAILURE;
+  }
   cl::ParseCommandLineOptions(argc, argv, "DSP compiler driver\n");
 
   // The pass pipeline flags come with MlirOptMainConfig's own options.

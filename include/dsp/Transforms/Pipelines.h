@@ -6,6 +6,9 @@
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+#include <vector>
+
 namespace mlir::dsp {
 
 /// Folding and fusion that run after an ONNX import: canonicalize, fuse
@@ -27,6 +30,9 @@ void buildGpuBinaryPipeline(OpPassManager &pm, StringRef chip,
 /// Registers `--dsp-pipeline` and `--dsp-gpu-to-binary`
 /// (buildGpuBinaryPipeline).
 void registerPipelines();
+
+/// The names of `--dsp-pipeline`'s options ("ranks", "strategy", ...).
+std::vector<std::string> pipelineOptionNames();
 
 /// Adds what the GPU kernel generation needs to `registry`: the GPU
 /// dialect, the conversions to the LLVM dialect and to NVVM, the NVVM
