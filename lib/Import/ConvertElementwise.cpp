@@ -18,6 +18,17 @@ static Value convertFloatUnary(ImportContext &ctx,
   return ctx.fold<Op>(ctx.input(node, 0));
 }
 
+/// Opset 20's Gelu: the erf form, or the tanh approximation.
+static Value convertGelu(ImportContext &ctx, const onnx::NodeProto &node) {
+  if (ctx.opset < 20)
+    fail("Gelu exists from opset 20");
+  std::string approximate = stringAttr(node, "approximate", "none");
+  if (approximate != "none" && approximate != "tanh")
+    fail("approximate '" + approximate + "' is not one of none and tanh");
+  return ctx.fold<GeluOp>(ctx.input(node, 0),
+                          ctx.builder.getStringAttr(approximate));
+}
+
 /// Integers are negated as 0 - x, which folds in index computations.
 static Value convertNeg(ImportContext &ctx, const onnx::NodeProto &node) {
   Value x = ctx.input(node, 0);
@@ -114,6 +125,7 @@ void onnx_import::registerElementwiseConverters(ConverterTable &table) {
 
   table.add("Neg", convertNeg);
   table.add("Exp", convertFloatUnary<ExpOp>, 1);
+  table.add("Gelu", convertGelu, 1);
   table.add("Log", convertFloatUnary<LogOp>, 1);
   table.add("Sqrt", convertFloatUnary<SqrtOp>, 1);
   table.add("Reciprocal", convertFloatUnary<ReciprocalOp>, 1);

@@ -231,6 +231,7 @@ reducedAxes(ImportContext &ctx, const onnx::NodeProto &node,
 template <typename Op, int64_t AxesInputSince>
 static Value convertReduce(ImportContext &ctx, const onnx::NodeProto &node) {
   Value x = ctx.input(node, 0);
+  requireElementType(x, "input 0", ElementKind::Float);
   std::optional<SmallVector<int64_t>> reduced =
       reducedAxes(ctx, node, AxesInputSince, typeOf(x).getRank());
   if (!reduced)
@@ -244,10 +245,8 @@ static Value convertReduce(ImportContext &ctx, const onnx::NodeProto &node) {
 static Value convertReduceSum(ImportContext &ctx, const onnx::NodeProto &node) {
   Value x = ctx.input(node, 0);
   Type elementType = typeOf(x).getElementType();
-  if (!elementType.isSignlessInteger() || elementType.isInteger(1)) {
-    requireElementType(x, "input 0", ElementKind::Float);
+  if (!elementType.isSignlessInteger() || elementType.isInteger(1))
     return convertReduce<ReduceSumOp, 13>(ctx, node);
-  }
   DenseElementsAttr values = computableConstant(x);
   if (!values)
     fail("input 0 must be a float tensor, got " +
@@ -318,13 +317,13 @@ static Value normalizeGroups(ImportContext &ctx, Value x, int64_t groups,
   return ctx.reshape(normalized, shape);
 }
 
-static Value convertInstanceNorm(ImportContext &ctx,
-                                 const onnx::NodeProto &node) {
-  Value x = ctx.input(node, 0);
+/// `x` ([N, C, D...]) scaled and shifted per channel by inputs
+/// `scaleIndex` and `scaleIndex + 1` of `node`, each [C].
+static Value scaleAndShiftChannels(ImportContext &ctx,
+                                   const onnx::NodeProto &node, Value x,
+                                   int scaleIndex) {
   int64_t rank = typeOf(x).getRank();
-  int64_t channels = rank > 1 ? typeOf(x).getDimSize(1) : 0;
-  Value normalized = normalizeGroups(ctx, x, channels,
-                                     floatAttr(node, "epsilon", 1e-5f), {}, {});
+  int64_t channels = typeOf(x).getDimSize(1);
   // Scale and bias per channel, broadcast over [C, 1, ...].
   SmallVector<int64_t> perChannel(rank - 1, 1);
   perChannel[0] = channels;
@@ -334,22 +333,40 @@ static Value convertInstanceNorm(ImportContext &ctx,
       fail(what + " must have one value per channel (" + Twine(channels) + ")");
     return ctx.reshape(v, perChannel);
   };
-  Value scale = affine(1, "scale");
-  Value bias = affine(2, "bias");
-  return ctx.fold<AddOp>(ctx.fold<MulOp>(normalized, scale), bias);
+  Value scale = affine(scaleIndex, "scale");
+  Value bias = affine(scaleIndex + 1, "bias");
+  return ctx.fold<AddOp>(ctx.fold<MulOp>(x, scale), bias);
+}
+
+static Value convertInstanceNorm(ImportContext &ctx,
+                                 const onnx::NodeProto &node) {
+  Value x = ctx.input(node, 0);
+  int64_t rank = typeOf(x).getRank();
+  int64_t channels = rank > 1 ? typeOf(x).getDimSize(1) : 0;
+  Value normalized = normalizeGroups(ctx, x, channels,
+                                     floatAttr(node, "epsilon", 1e-5f), {}, {});
+  return scaleAndShiftChannels(ctx, node, normalized, 1);
 }
 
 static Value convertGroupNorm(ImportContext &ctx, const onnx::NodeProto &node) {
-  // Opset 18's GroupNormalization scales and shifts per group (opset 21
-  // changed that to per channel).
   if (ctx.opset < 18)
     fail("GroupNormalization exists from opset 18");
   if (!attribute(node, "num_groups"))
     fail("num_groups is required");
-  return normalizeGroups(ctx, ctx.input(node, 0),
-                         intAttr(node, "num_groups", 0),
-                         floatAttr(node, "epsilon", 1e-5f), ctx.input(node, 1),
-                         ctx.input(node, 2));
+  Value x = ctx.input(node, 0);
+  int64_t groups = intAttr(node, "num_groups", 0);
+  float epsilon = floatAttr(node, "epsilon", 1e-5f);
+  // Opset 18 scales and shifts per group, opset 21 per channel.
+  if (ctx.opset < 21)
+    return normalizeGroups(ctx, x, groups, epsilon, ctx.input(node, 1),
+                           ctx.input(node, 2));
+  // The statistics are computed in f32, as stash_type 1 (the default) asks.
+  if (int64_t stash = intAttr(node, "stash_type", 1); stash != 1)
+    fail("stash_type " + Twine(stash) +
+         " is not supported (statistics are computed in float32, stash_type "
+         "1)");
+  return scaleAndShiftChannels(
+      ctx, node, normalizeGroups(ctx, x, groups, epsilon, {}, {}), 1);
 }
 
 static Value convertEinsum(ImportContext &ctx, const onnx::NodeProto &node) {

@@ -26,6 +26,8 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include "onnx/defs/parser.h"
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <limits>
 #include <unistd.h>
@@ -36,8 +38,11 @@ using namespace mlir::dsp::onnx_import;
 
 namespace {
 constexpr int64_t kMinOpset = 11;
-constexpr int64_t kMaxOpset = 18;
-constexpr int64_t kMaxIrVersion = 10;
+// What onnx 1.23 and torch's exporters write; what the opsets and IR
+// versions after 18 and 10 changed is checked by the converters and by
+// unreadableField.
+constexpr int64_t kMaxOpset = 28;
+constexpr int64_t kMaxIrVersion = 14;
 /// Initializers up to this many elements are kept inline as dense
 /// constants so that shape computations fold; larger ones are blobs.
 constexpr int64_t kInlineElements = 64;
@@ -64,10 +69,95 @@ private:
 // Model, versions, graph inputs and initializers
 //===----------------------------------------------------------------------===//
 
+constexpr const char kUnsupportedElementType[] =
+    ", which is not supported (float, float16, bfloat16, int64, int32, bool "
+    "are)";
+
+/// The name of an ONNX element type newer than the ONNX library the
+/// importer reads with, which parses it as an unknown field.
+static std::string newerElementTypeName(uint64_t type) {
+  static const char *const names[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1", "FLOAT8E8M0",
+      "UINT2",        "INT2",           "FLOAT6E2M3", "FLOAT6E3M2"};
+  if (type >= 17 && type < 17 + std::size(names))
+    return names[type - 17];
+  return "number " + std::to_string(type);
+}
+
+/// What `message` (or a message in it) holds that the ONNX library's schema
+/// does not know and the importer cannot ignore, by name; "" if nothing.
+/// Newer ONNX releases add metadata (ignored), functions' overloads
+/// (functions are not imported) and multi-device configurations
+/// (refused); their element types are known fields with new values, which
+/// ImportContext::elementType names.
+static std::string unreadableField(const google::protobuf::Message &message) {
+  const google::protobuf::Descriptor *descriptor = message.GetDescriptor();
+  const google::protobuf::Reflection *reflection = message.GetReflection();
+  const std::string &type = descriptor->full_name();
+  std::string name;
+  if (const google::protobuf::FieldDescriptor *field =
+          descriptor->FindFieldByName("name");
+      field && field->type() == google::protobuf::FieldDescriptor::TYPE_STRING)
+    name = reflection->GetString(message, field);
+  static const std::pair<const char *, const char *> readable[] = {
+      {"onnx.ModelProto", "the model"},
+      {"onnx.GraphProto", "graph"},
+      {"onnx.NodeProto", "node"},
+      {"onnx.TensorProto", "tensor"},
+      {"onnx.ValueInfoProto", "value"}};
+  std::string where = type;
+  for (auto [protoName, word] : readable)
+    if (type == protoName)
+      where = word;
+  if (!name.empty())
+    where += " '" + name + "'";
+  const google::protobuf::UnknownFieldSet &unknown =
+      reflection->GetUnknownFields(message);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    const google::protobuf::UnknownField &field = unknown.field(i);
+    int number = field.number();
+    bool metadata =
+        (type == "onnx.GraphProto" && number == 16) ||
+        (type == "onnx.NodeProto" && (number == 8 || number == 9)) ||
+        (type == "onnx.ValueInfoProto" && number == 4) ||
+        (type == "onnx.TensorProto" && number == 16) ||
+        type == "onnx.FunctionProto";
+    if (metadata)
+      continue;
+    if ((type == "onnx.ModelProto" && number == 26) ||
+        (type == "onnx.NodeProto" && number == 10))
+      return where + " carries a multi-device configuration, which is not "
+                     "supported: DSP plans how the model is spread over "
+                     "devices itself (remove it)";
+    return where + " has field " + std::to_string(number) +
+           ", which the importer's ONNX schema does not know";
+  }
+  std::vector<const google::protobuf::FieldDescriptor *> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor *field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
+      continue;
+    int count =
+        field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const google::protobuf::Message &child =
+          field->is_repeated()
+              ? reflection->GetRepeatedMessage(message, field, i)
+              : reflection->GetMessage(message, field);
+      if (std::string problem = unreadableField(child); !problem.empty())
+        return problem;
+    }
+  }
+  return "";
+}
+
 void Importer::checkVersions(const onnx::ModelProto &model) {
   if (model.ir_version() > kMaxIrVersion)
     fail("IR version " + Twine(model.ir_version()) +
          " is newer than the supported " + Twine(kMaxIrVersion));
+  if (std::string problem = unreadableField(model); !problem.empty())
+    fail(problem);
   for (const auto &entry : model.opset_import()) {
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
@@ -93,12 +183,13 @@ Type ImportContext::elementType(int32_t onnxType, StringRef what) {
     return builder.getI32Type();
   case onnx::TensorProto::BOOL:
     return builder.getI1Type();
-  default:
+  default: {
+    std::string name = onnx::TensorProto::DataType_Name(
+        static_cast<onnx::TensorProto::DataType>(onnxType));
     fail(what + " has element type " +
-         onnx::TensorProto::DataType_Name(
-             static_cast<onnx::TensorProto::DataType>(onnxType)) +
-         ", which is not supported (float, float16, bfloat16, int64, int32, "
-         "bool are)");
+         (name.empty() ? newerElementTypeName(onnxType) : name) +
+         kUnsupportedElementType);
+  }
   }
 }
 
