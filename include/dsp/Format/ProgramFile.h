@@ -31,7 +31,7 @@ namespace format {
 
 constexpr char kMagic[8] = {'D', 'S', 'P', 'X', 0, 0, 0, 0};
 constexpr uint32_t kMajorVersion = 1;
-constexpr uint32_t kMinorVersion = 3;
+constexpr uint32_t kMinorVersion = 4;
 constexpr uint64_t kHeaderBytes = 64;
 /// Alignment of the weight blob in the file and of every weight in the blob.
 constexpr uint64_t kWeightAlignment = 64;
@@ -68,6 +68,25 @@ std::string writeProgramFile(const std::string &path,
 /// Returns "" if the program is valid, otherwise the first problem found.
 std::string validateProgram(const dsp::program::Program &program,
                             uint64_t weightsSize);
+
+/// Whether `instruction` starts an asynchronous collective (`async` = 1),
+/// which a later `wait` completes.
+bool startsAsync(const dsp::program::Instruction &instruction);
+
+/// The instructions over which a tensor is live: from the one that writes
+/// it (-1: a graph input) to the last that reads it (the instruction count:
+/// a graph output). `last < first`: never live (a weight, or a tensor no
+/// instruction writes).
+struct TensorLifetime {
+  int64_t first = 0;
+  int64_t last = -1;
+};
+
+/// The lifetime of every tensor of `program`, whose instructions' operands
+/// must be in range. The input of an async collective lives until its
+/// `wait`, so that nothing reuses its bytes while the transfer reads them.
+std::vector<TensorLifetime>
+tensorLifetimes(const dsp::program::Program &program);
 
 /// `program` in protobuf text format, one field per line.
 std::string programText(const dsp::program::Program &program);
