@@ -83,10 +83,15 @@ void mlir::dsp::buildGpuBinaryPipeline(OpPassManager &pm, StringRef chip,
 }
 
 void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
-                                             TargetAttr target) {
+                                             TargetAttr target,
+                                             int64_t overlapChunks) {
   pm.addPass(createMaterializeResults());
   pm.addPass(createLocalize());
   pm.addNestedPass<func::FuncOp>(createFuseMatmulEpilogue());
+  // On the fused GEMMs, whose epilogues the chunks then carry.
+  if (overlapChunks > 1)
+    pm.addNestedPass<func::FuncOp>(
+        createOverlapCollectives(OverlapCollectivesOptions{overlapChunks}));
   if (!target || !target.isCuda())
     return;
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
@@ -139,6 +144,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Storage type of the activations and weights: f32, "
                      "bf16 or f16"),
       llvm::cl::init("f32")};
+  Option<int64_t> overlapChunks{
+      *this, "overlap-chunks",
+      llvm::cl::desc("Pieces each all_to_all of the program is split into, "
+                     "pipelined with the GEMM that feeds or reads it "
+                     "(1: none)"),
+      llvm::cl::init(1)};
   Option<bool> allowReplication{
       *this, "allow-replication",
       llvm::cl::desc("Let ops with a sequence or batch factor run replicated "
@@ -160,6 +171,7 @@ void mlir::dsp::registerPipelines() {
         SetTargetOptions target;
         target.target = options.target;
         target.chip = options.chip;
+        target.overlapChunks = options.overlapChunks;
         pm.addPass(createSetTarget(target));
         ConvertDtypeOptions dtype;
         dtype.dtype = options.dtype;
