@@ -131,7 +131,7 @@ Status Session::initialize(const SessionOptions &options) {
             std::max<uint64_t>(program.arena_bytes(), 1), &arena_)))
     return Status::error("the arena: " + status.message());
 
-  bool startsAsync =
+  bool hasAsync =
       std::any_of(program.instructions().begin(), program.instructions().end(),
                   format::startsAsync);
   // The collective each async step's output tensor comes from.
@@ -156,10 +156,9 @@ Status Session::initialize(const SessionOptions &options) {
       return Status::error(location(i, instruction) + ": needs " +
                            std::to_string(step.kernel->workspaceBytes()) +
                            " bytes of workspace, more than the limit of 2^56");
-    bool onLane = startsAsync && op && format::communicates(*op);
-    (onLane ? laneWorkspaceBytes : workspaceBytes) =
-        std::max(onLane ? laneWorkspaceBytes : workspaceBytes,
-                 step.kernel->workspaceBytes());
+    bool onLane = hasAsync && op && format::communicates(*op);
+    size_t &largest = onLane ? laneWorkspaceBytes : workspaceBytes;
+    largest = std::max(largest, step.kernel->workspaceBytes());
     step.async = format::startsAsync(instruction);
     if (step.async)
       asyncWriter[instruction.outputs(0)] = i;
@@ -183,7 +182,7 @@ Status Session::initialize(const SessionOptions &options) {
   if (workspaceBytes &&
       !(status = backend_->allocate(workspaceBytes, &workspace_)))
     return Status::error("the workspace: " + status.message());
-  if (startsAsync) {
+  if (hasAsync) {
     if (!(status = backend_->createCommunicationLane(steps_.size(), lane_)))
       return status;
     if (laneWorkspaceBytes &&

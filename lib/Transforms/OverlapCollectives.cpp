@@ -45,33 +45,32 @@ struct Chain {
   size_t switchIndex = 0;
 };
 
+/// The ops from `value` on to a GEMM, each the only reader of the value
+/// before it: its readers (`forward`, the GEMM reading it as its left
+/// operand) or its producers (the GEMM writing it), views up to the GEMM
+/// and the GEMM; empty if no GEMM ends such a run.
+SmallVector<Operation *> viewsToGemm(Value value, bool forward) {
+  SmallVector<Operation *> ops;
+  while (value.hasOneUse()) {
+    Operation *next =
+        forward ? *value.getUsers().begin() : value.getDefiningOp();
+    if (isRowSplittableGemm(next) &&
+        (!forward || next->getOperand(0) == value)) {
+      ops.push_back(next);
+      return ops;
+    }
+    if (!isView(next))
+      break;
+    ops.push_back(next);
+    value = forward ? next->getResult(0) : next->getOperand(0);
+  }
+  return {};
+}
+
 /// The chain of `allToAll`, or nullopt if no GEMM feeds or reads it.
 std::optional<Chain> findChain(AllToAllOp allToAll) {
-  SmallVector<Operation *> before;
-  for (Value value = allToAll.getInput(); value.hasOneUse();) {
-    Operation *producer = value.getDefiningOp();
-    if (!isRowSplittableGemm(producer) && !isView(producer))
-      break;
-    before.push_back(producer);
-    if (!isView(producer))
-      break;
-    value = producer->getOperand(0);
-  }
-  if (!before.empty() && !isRowSplittableGemm(before.back()))
-    before.clear();
-  SmallVector<Operation *> after;
-  for (Value value = allToAll.getOutput(); value.hasOneUse();) {
-    Operation *user = *value.getUsers().begin();
-    if (!(isRowSplittableGemm(user) && user->getOperand(0) == value) &&
-        !isView(user))
-      break;
-    after.push_back(user);
-    if (!isView(user))
-      break;
-    value = user->getResult(0);
-  }
-  if (!after.empty() && !isRowSplittableGemm(after.back()))
-    after.clear();
+  SmallVector<Operation *> before = viewsToGemm(allToAll.getInput(), false);
+  SmallVector<Operation *> after = viewsToGemm(allToAll.getOutput(), true);
   if (before.empty() && after.empty())
     return std::nullopt;
   Chain chain;
