@@ -113,6 +113,41 @@ RankResults runRanks(std::vector<std::unique_ptr<Session>> &sessions,
   return results;
 }
 
+/// The program of `builder`, whose one input is a block of `shape`, on
+/// `ranks` local ranks: `inputs[r]` is rank r's block, bound as `dtype`.
+/// `name` names the program file.
+RankResults runProgram(ProgramBuilder &builder, const std::string &name,
+                       int ranks, const Shape &shape,
+                       const std::vector<std::vector<float>> &inputs,
+                       const CommunicatorOptions &options = {}, int skip = -1,
+                       dsp::program::DType dtype = F32) {
+  // Per process: ctest runs tests in parallel.
+  std::string path =
+      temporaryPath(name + "_" + std::to_string(::getpid()) + ".dspx");
+  std::string error = builder.write(path);
+  EXPECT_EQ(error, "");
+  auto file = dsp::format::ProgramFile::open(path, error);
+  EXPECT_TRUE(file) << error;
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  Status status =
+      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
+  EXPECT_TRUE(status.ok()) << status.message();
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int rank = 0; rank < ranks; ++rank) {
+    dsp::runtime::SessionOptions sessionOptions;
+    sessionOptions.threads = 1;
+    sessionOptions.communicator = communicators[rank];
+    sessions.push_back(Session::create(file, sessionOptions, error));
+    EXPECT_TRUE(sessions.back()) << error;
+    HostTensor input = ofDtype(dtype, shape, inputs[rank]);
+    EXPECT_TRUE(sessions.back()
+                    ->bindInput(0, dtype, input.shape, input.bytes.data(),
+                                input.bytes.size())
+                    .ok());
+  }
+  return runRanks(sessions, communicators, skip);
+}
+
 /// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
 /// r's operand, bound as `dtype`.
 RankResults runCollective(const std::string &op, int ranks, const Shape &global,
@@ -129,35 +164,12 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     attributes.push_back(ints("to", to.encode()));
   if (!reduction.empty())
     attributes.push_back(str("reduction", reduction));
-  uint32_t x = builder.input("x", dtype, from.localShape(global, ranks));
+  Shape in = from.localShape(global, ranks);
+  uint32_t x = builder.input("x", dtype, in);
   builder.output(
       builder.op(op, {x}, dtype, to.localShape(global, ranks), attributes));
-  // Per process: ctest runs tests in parallel.
-  std::string path =
-      temporaryPath(op + "_collective_" + std::to_string(::getpid()) + ".dspx");
-  std::string error = builder.write(path);
-  EXPECT_EQ(error, "");
-  auto file = dsp::format::ProgramFile::open(path, error);
-  EXPECT_TRUE(file) << error;
-  std::vector<std::shared_ptr<Communicator>> communicators;
-  Status status =
-      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
-  EXPECT_TRUE(status.ok()) << status.message();
-  std::vector<std::unique_ptr<Session>> sessions;
-  for (int rank = 0; rank < ranks; ++rank) {
-    dsp::runtime::SessionOptions sessionOptions;
-    sessionOptions.threads = 1;
-    sessionOptions.communicator = communicators[rank];
-    sessions.push_back(Session::create(file, sessionOptions, error));
-    EXPECT_TRUE(sessions.back()) << error;
-    HostTensor input =
-        ofDtype(dtype, from.localShape(global, ranks), inputs[rank]);
-    EXPECT_TRUE(sessions.back()
-                    ->bindInput(0, dtype, input.shape, input.bytes.data(),
-                                input.bytes.size())
-                    .ok());
-  }
-  return runRanks(sessions, communicators, skip);
+  return runProgram(builder, op + "_collective", ranks, in, inputs, options,
+                    skip, dtype);
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -224,28 +236,10 @@ TEST(CollectiveTest, AsyncAllToAllCompletesAtItsWait) {
     wait->set_op("wait");
     wait->add_inputs(started);
     builder.output(builder.op("add", {started, inOrder}, F32, out));
-    std::string path =
-        temporaryPath("async_a2a_" + std::to_string(::getpid()) + ".dspx");
-    std::string error = builder.write(path);
-    ASSERT_EQ(error, "");
-    auto file = dsp::format::ProgramFile::open(path, error);
-    ASSERT_TRUE(file) << error;
-    std::vector<std::shared_ptr<Communicator>> communicators;
-    ASSERT_TRUE(
-        dsp::runtime::createLocalCommunicators(ranks, {}, communicators).ok());
-    std::vector<std::unique_ptr<Session>> sessions;
-    for (int rank = 0; rank < ranks; ++rank) {
-      dsp::runtime::SessionOptions options;
-      options.threads = 1;
-      options.communicator = communicators[rank];
-      sessions.push_back(Session::create(file, options, error));
-      ASSERT_TRUE(sessions.back()) << error;
-      std::vector<float> local = block(global, kShape, from, ranks, rank);
-      ASSERT_TRUE(sessions.back()
-                      ->bindInput(0, F32, in, local.data(), local.size() * 4)
-                      .ok());
-    }
-    RankResults results = runRanks(sessions, communicators);
+    std::vector<std::vector<float>> blocks;
+    for (int r = 0; r < ranks; ++r)
+      blocks.push_back(block(global, kShape, from, ranks, r));
+    RankResults results = runProgram(builder, "async_a2a", ranks, in, blocks);
     Shape chunk = from.localShape(out, ranks);
     for (int r = 0; r < ranks; ++r) {
       ASSERT_EQ(results.errors[r], "");
