@@ -353,16 +353,17 @@ def sourced_programs(dsp_opt, scratch):
 
 
 def overlap_program(dsp_opt, scratch):
-    """A program whose switches run as async pieces (overlap-chunks=2) on
-    an ST-DiT block of batch 2, weights generated at load."""
+    """A program whose switches run as async pieces (overlap-chunks=2): an
+    ST-DiT block of batch 2 under Ulysses, weights generated at load."""
     model = pathlib.Path(scratch) / "stdit_b2.onnx"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_stdit.py"),
                     "--batch", "2", "--layers", "1", "-o", str(model)],
                    check=True)
     out = pathlib.Path(scratch) / "overlap.dspx"
+    pipeline = "ranks=2 strategy=ulysses overlap-chunks=2"
     subprocess.run([dsp_opt, str(model), "--no-weights",
-                    "--dsp-pipeline=ranks=2 overlap-chunks=2",
-                    "--emit=program", "-o", str(out)], check=True)
+                    f"--dsp-pipeline={pipeline}", "--emit=program", "-o",
+                    str(out)], check=True)
     return out.read_bytes()
 
 
