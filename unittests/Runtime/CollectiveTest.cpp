@@ -252,6 +252,13 @@ TEST(CollectiveTest, AsyncAllToAllCompletesAtItsWait) {
   }
 }
 
+/// Writing the program of `builder` fails with an error containing
+/// `problem`.
+void expectProblem(ProgramBuilder builder, const std::string &problem) {
+  std::string error = builder.write(temporaryPath("invalid.dspx"));
+  EXPECT_NE(error.find(problem), std::string::npos) << error;
+}
+
 TEST(CollectiveTest, ValidationChecksAsyncCollectivesAndWaits) {
   ProgramBuilder builder;
   builder.program.set_ranks(4);
@@ -267,10 +274,6 @@ TEST(CollectiveTest, ValidationChecksAsyncCollectivesAndWaits) {
   builder.output(builder.op("relu", {started}, F32, {1, 6, 8}));
   EXPECT_EQ(builder.write(temporaryPath("valid_async.dspx")), "");
 
-  auto expectProblem = [](ProgramBuilder copy, const std::string &problem) {
-    std::string error = copy.write(temporaryPath("invalid_async.dspx"));
-    EXPECT_NE(error.find(problem), std::string::npos) << error;
-  };
   ProgramBuilder readEarly = builder;
   readEarly.program.mutable_instructions()->SwapElements(1, 2);
   expectProblem(readEarly, "(relu at 'node_2'): input 0 reads tensor 1 "
@@ -281,10 +284,8 @@ TEST(CollectiveTest, ValidationChecksAsyncCollectivesAndWaits) {
   expectProblem(notAsync, "(wait): waits for tensor 1 ('all_to_all_out0'), "
                           "which no async collective in flight writes");
   ProgramBuilder badValue = builder;
-  badValue.program.mutable_instructions(0)
-      ->mutable_attributes(3)
-      ->mutable_ints()
-      ->set_values(0, 2);
+  *badValue.program.mutable_instructions(0)->mutable_attributes(3) =
+      ints("async", {2});
   expectProblem(badValue, "attribute 'async' must be 0 or 1");
   ProgramBuilder waitOutput = builder;
   waitOutput.program.mutable_instructions(1)->add_outputs(
@@ -473,10 +474,6 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
                   ints("global_shape", {4, 6, 8})}));
   EXPECT_EQ(builder.write(temporaryPath("valid_a2a.dspx")), "");
 
-  auto expectProblem = [](ProgramBuilder copy, const std::string &problem) {
-    std::string error = copy.write(temporaryPath("invalid_a2a.dspx"));
-    EXPECT_NE(error.find(problem), std::string::npos) << error;
-  };
   ProgramBuilder wrongShape = builder;
   wrongShape.program.mutable_tensors(0)->set_shape(1, 3);
   wrongShape.program.mutable_tensors(0)->set_bytes(4 * 3 * 8 * 4);
