@@ -16,7 +16,11 @@
 #              GPU), and every 4-rank cpu-target program as 4 processes on
 #              the GPU(s) with --comm=mpi (device buffers staged through
 #              host memory); outputs against the references, measured
-#              bytes against the plan (NAME.r4.plan.json);
+#              bytes against the plan (NAME.r4.plan.json); then 2 local
+#              ranks on streams of one GPU running the ST-DiT of
+#              PROGRAMS/overlap with its switches in order and in 2
+#              pieces on communication streams, the median time per run
+#              of each to $OUT/overlap.md;
 #   6. block   the ST-DiT block of PROGRAMS/block (Open-Sora size: B1 T16
 #              S1024 C1152) timed in dsp-run, f32 and bf16, against the
 #              same block in PyTorch eager and torch.compile on the same
@@ -193,6 +197,32 @@ print(f"bytes per rank: measured {measured}, planned {planned}")
 sys.exit(measured != planned)
 PYTHON
     done
+  done
+  # Local ranks on streams of one GPU: device copies, which take no SMs
+  # from the GEMMs as NCCL's kernels over NVLink do.
+  local chunks overlap=$programs/overlap
+  for chunks in 1 2; do
+    program=$overlap/stdit_b2.chunks$chunks.dspx
+    [ -f "$program" ] || { echo "no $program (bench/gpu_programs.sh)"; break; }
+    in_time "$program" || break
+    count=$((count + 1))
+    echo "== local, 2 ranks on one GPU, overlap-chunks=$chunks"
+    if ! "$build/bin/dsp-run" "$program" --backend=cuda --comm=local \
+      --input=x=@"$overlap/stdit_b2.input.x.npy" \
+      --input=y=@"$overlap/stdit_b2.input.y.npy" \
+      --expected-output=@"$overlap/stdit_b2.output.npy" --atol=1e-3 \
+      --rtol=1e-3 --repeat=20 --stats-json="$out/overlap.chunks$chunks.json"; then
+      failed=$((failed + 1))
+      echo "FAILED: $program"
+      continue
+    fi
+    "$python" - "$out/overlap.chunks$chunks.json" "$chunks" <<'PYTHON' | tee -a "$out/overlap.md"
+import json, statistics, sys
+stats = json.load(open(sys.argv[1]))
+runs = stats["run_ms"][3:] or stats["run_ms"]
+print(f"| overlap-chunks={sys.argv[2]} | {statistics.median(runs):.3f} ms "
+      f"| {stats['totals']['bytes_per_rank']} bytes per rank |")
+PYTHON
   done
   echo "$((count - failed)) of $count multi-process runs passed"
   [ "$failed" -eq 0 ]

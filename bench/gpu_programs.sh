@@ -19,6 +19,11 @@
 # $DSP_PYTHON, where pip install nvidia-cudnn-frontend puts them), which the
 # GPU machine has no internet to fetch: gpu_check.sh builds cuDNN attention
 # against them.
+# In OUTPUT_FOLDER/overlap, an ST-DiT of batch 2 (the bench preset, as
+# Open-Sora samples with classifier-free guidance) for 2 ranks, target
+# cuda, with its switches in order (stdit_b2.chunks1.dspx) and pipelined
+# with their GEMMs in 2 pieces (stdit_b2.chunks2.dspx), and its inputs and
+# reference output: gpu_check.sh's nccl stage times both.
 # Usage: bench/gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,6 +61,16 @@ for target in cpu cpu-bf16 cuda cuda-bf16; do
     --weights=reference --emit=program -o "$block/stdit_block.$target.dspx"
 done
 rm "$block/stdit_block.onnx" "$block/stdit_block.onnx.data"
+overlap=$out/overlap
+rm -rf "$overlap" && mkdir -p "$overlap"
+"$python" "$root/scripts/gen_stdit.py" --preset bench --batch 2 --reference \
+  -o "$overlap/stdit_b2.onnx"
+for chunks in 1 2; do
+  "$dsp_opt" "$overlap/stdit_b2.onnx" \
+    --dsp-pipeline="ranks=2 strategy=auto target=cuda overlap-chunks=$chunks" \
+    --emit=program -o "$overlap/stdit_b2.chunks$chunks.dspx"
+done
+rm "$overlap/stdit_b2.onnx"
 frontend=${DSP_CUDNN_FRONTEND_INCLUDE:-$("$python" -c \
   'import sysconfig; print(sysconfig.get_paths()["purelib"])')/include}
 rm -rf "$out/cudnn-frontend"

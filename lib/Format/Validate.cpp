@@ -72,6 +72,45 @@ std::vector<int64_t> intsAttribute(const Instruction &instruction,
                attribute->ints().values().end());
 }
 
+bool startsAsync(const Instruction &instruction) {
+  std::vector<int64_t> async = intsAttribute(instruction, "async");
+  return async.size() == 1 && async[0] == 1;
+}
+
+std::vector<TensorLifetime> tensorLifetimes(const Program &program) {
+  std::vector<TensorLifetime> lifetimes(program.tensors_size());
+  for (uint32_t index : program.inputs())
+    lifetimes[index] = {-1, -1};
+  const int64_t end = program.instructions_size();
+  // The instruction that started each pending async collective, by the
+  // tensor it writes.
+  std::map<uint32_t, int64_t> started;
+  for (int64_t i = 0; i < end; ++i) {
+    const Instruction &instruction = program.instructions(i);
+    for (uint32_t input : instruction.inputs())
+      lifetimes[input].last = i;
+    for (uint32_t output : instruction.outputs())
+      lifetimes[output] = {i, i};
+    if (startsAsync(instruction))
+      started[instruction.outputs(0)] = i;
+    if (instruction.op() != opName(Op::Wait))
+      continue;
+    auto collective = started.find(instruction.inputs(0));
+    if (collective == started.end())
+      continue;
+    for (uint32_t input : program.instructions(collective->second).inputs())
+      lifetimes[input].last = i;
+    started.erase(collective);
+  }
+  for (uint32_t index : program.outputs())
+    if (lifetimes[index].last >= lifetimes[index].first)
+      lifetimes[index].last = end;
+  for (int t = 0; t < program.tensors_size(); ++t)
+    if (program.tensors(t).kind() == dsp::program::WEIGHT)
+      lifetimes[t] = TensorLifetime();
+  return lifetimes;
+}
+
 double floatAttribute(const Instruction &instruction, const std::string &name,
                       double defaultValue) {
   const Attribute *attribute = findAttribute(instruction, name);
@@ -817,6 +856,12 @@ bool checkCollective(InstructionChecker &c) {
   if (to.kind != expected.second)
     return c.fail("attribute 'to' is " + to.str() + ", expected " +
                   layoutKindName(expected.second));
+  const Attribute *async = c.attribute("async", false, Attribute::kInts);
+  if (!c.problem.empty())
+    return false;
+  if (async && (async->ints().values_size() != 1 ||
+                async->ints().values(0) < 0 || async->ints().values(0) > 1))
+    return c.fail("attribute 'async' must be 0 or 1");
   if (op == Op::AllToAll && from.dim == to.dim)
     return c.fail("attributes 'from' and 'to' split the same dim " +
                   std::to_string(from.dim) + ", expected different dims");
@@ -853,6 +898,9 @@ bool checkCollective(InstructionChecker &c) {
   return c.outputShapeIs(
       transposed(to.localShape(global, c.ranks()), outputPerm));
 }
+
+/// The wait of an async collective: validateProgram checks which one.
+bool checkWait(InstructionChecker &) { return true; }
 
 /// A launch of a code object's function: the compiler's fused kernels.
 /// Its operands are whatever the function takes; only the launch geometry
@@ -1223,9 +1271,10 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
   const int64_t numInstructions = program.instructions_size();
   constexpr int64_t kNotWritten = -2;
   std::vector<int64_t> writer(numTensors, kNotWritten);
-  std::vector<int64_t> lastReader(numTensors, kNotWritten);
   for (uint32_t index : program.inputs())
     writer[index] = -1;
+  // The async collectives not yet waited for, by the tensor they write.
+  std::map<uint32_t, int64_t> inFlight;
 
   for (int64_t i = 0; i < numInstructions; ++i) {
     const Instruction &instruction = program.instructions(i);
@@ -1248,10 +1297,12 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
                   ? "at least " + std::to_string(op.minInputs)
                   : std::to_string(op.minInputs) + " to " +
                         std::to_string(op.maxInputs));
+    int outputs = op.op == Op::Wait ? 0 : 1;
     if (op.op == Op::Kernel ? instruction.outputs_size() < 1
-                            : instruction.outputs_size() != 1)
+                            : instruction.outputs_size() != outputs)
       return where + "has " + std::to_string(instruction.outputs_size()) +
-             " outputs, expected " + (op.op == Op::Kernel ? "at least 1" : "1");
+             " outputs, expected " +
+             (op.op == Op::Kernel ? "at least 1" : std::to_string(outputs));
     for (int j = 0; j < instruction.inputs_size(); ++j) {
       uint32_t index = instruction.inputs(j);
       if (index >= numTensors)
@@ -1263,7 +1314,17 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
         return where + "input " + std::to_string(j) + " reads " +
                describeTensor(program, index) +
                " before any instruction writes it";
-      lastReader[index] = i;
+      auto started = inFlight.find(index);
+      if (op.op == Op::Wait && started == inFlight.end())
+        return where + "waits for " + describeTensor(program, index) +
+               ", which no async collective in flight writes";
+      if (op.op != Op::Wait && started != inFlight.end())
+        return where + "input " + std::to_string(j) + " reads " +
+               describeTensor(program, index) +
+               " before the wait of async instruction " +
+               std::to_string(started->second);
+      if (op.op == Op::Wait)
+        inFlight.erase(started);
     }
     for (int j = 0; j < instruction.outputs_size(); ++j) {
       uint32_t result = instruction.outputs(j);
@@ -1288,25 +1349,23 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
     if (!checker.attributesKnown(op.attributes) ||
         !kCheckers[static_cast<size_t>(op.op)](checker))
       return where + checker.problem;
+    if (startsAsync(instruction))
+      inFlight[instruction.outputs(0)] = i;
   }
+  if (!inFlight.empty())
+    return "instruction " + std::to_string(inFlight.begin()->second) +
+           " starts an async collective that no wait completes";
 
+  std::vector<TensorLifetime> lifetimes = tensorLifetimes(program);
   std::vector<LiveRange> ranges;
   for (uint32_t t = 0; t < numTensors; ++t) {
-    const Tensor &tensor = program.tensors(t);
-    bool isGraphOutput =
-        std::find(program.outputs().begin(), program.outputs().end(), t) !=
-        program.outputs().end();
-    if (tensor.kind() == dsp::program::WEIGHT)
-      continue;
-    if (writer[t] == kNotWritten) {
-      if (isGraphOutput)
-        return describeTensor(program, t) +
-               " is a graph output but no instruction writes it";
-      continue;
-    }
-    ranges.push_back(
-        {t, writer[t],
-         isGraphOutput ? numInstructions : std::max(writer[t], lastReader[t])});
+    if (lifetimes[t].last >= lifetimes[t].first)
+      ranges.push_back({t, lifetimes[t].first, lifetimes[t].last});
+    else if (program.tensors(t).kind() != dsp::program::WEIGHT &&
+             std::find(program.outputs().begin(), program.outputs().end(), t) !=
+                 program.outputs().end())
+      return describeTensor(program, t) +
+             " is a graph output but no instruction writes it";
   }
   return checkLiveness(program, ranges);
 }

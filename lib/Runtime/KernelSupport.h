@@ -166,7 +166,9 @@ enum class KernelFamily {
   ScatterElements,
   Collective,
   /// Generated GPU code (the `kernel` op).
-  Launch
+  Launch,
+  /// The `wait` of an async collective: the session's, no kernel.
+  Wait
 };
 
 inline KernelFamily kernelFamily(format::Op op) {
@@ -250,6 +252,8 @@ inline KernelFamily kernelFamily(format::Op op) {
     return KernelFamily::Collective;
   case Op::Kernel:
     return KernelFamily::Launch;
+  case Op::Wait:
+    return KernelFamily::Wait;
   }
   return KernelFamily::Launch;
 }

@@ -106,7 +106,9 @@ Status initializeMpi(const CommunicatorOptions &options, MpiWorld &world) {
     return Status::error("MPI is already initialized: create one mpi or nccl "
                          "communicator per process");
   int provided = 0;
-  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) !=
+  // Serialized: a session's communication lane makes the calls of a run
+  // from a thread of its own, while the main thread makes none.
+  if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) !=
       MPI_SUCCESS)
     return Status::error("MPI_Init_thread failed");
   MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);

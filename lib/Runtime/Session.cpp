@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <new>
 #include <system_error>
 #include <thread>
@@ -130,10 +131,24 @@ Status Session::initialize(const SessionOptions &options) {
             std::max<uint64_t>(program.arena_bytes(), 1), &arena_)))
     return Status::error("the arena: " + status.message());
 
-  size_t workspaceBytes = 0;
+  bool hasAsync =
+      std::any_of(program.instructions().begin(), program.instructions().end(),
+                  format::startsAsync);
+  // The collective each async step's output tensor comes from.
+  std::map<uint32_t, int> asyncWriter;
+  size_t workspaceBytes = 0, laneWorkspaceBytes = 0;
   for (int i = 0; i < program.instructions_size(); ++i) {
     const Instruction &instruction = program.instructions(i);
+    std::optional<format::Op> op = format::findOp(instruction.op());
     Step step;
+    if (op == format::Op::Wait) {
+      // The session's own: no kernel. Validated: an async step wrote it.
+      step.completes = asyncWriter.at(instruction.inputs(0));
+      step.opKind = opKindIndex(instruction.op());
+      step.collective = -1;
+      steps_.push_back(std::move(step));
+      continue;
+    }
     status = backend_->createKernel(program, instruction, step.kernel);
     if (!status)
       return Status::error(location(i, instruction) + ": " + status.message());
@@ -141,7 +156,12 @@ Status Session::initialize(const SessionOptions &options) {
       return Status::error(location(i, instruction) + ": needs " +
                            std::to_string(step.kernel->workspaceBytes()) +
                            " bytes of workspace, more than the limit of 2^56");
-    workspaceBytes = std::max(workspaceBytes, step.kernel->workspaceBytes());
+    bool onLane = hasAsync && op && format::communicates(*op);
+    size_t &largest = onLane ? laneWorkspaceBytes : workspaceBytes;
+    largest = std::max(largest, step.kernel->workspaceBytes());
+    step.async = format::startsAsync(instruction);
+    if (step.async)
+      asyncWriter[instruction.outputs(0)] = i;
     std::string implementation = step.kernel->implementation();
     if (!implementation.empty())
       ++statistics_.implementations[instruction.op()][implementation];
@@ -149,12 +169,8 @@ Status Session::initialize(const SessionOptions &options) {
       step.inputs.push_back(tensorAddress(input));
     for (uint32_t output : instruction.outputs())
       step.outputs.push_back(const_cast<void *>(tensorAddress(output)));
-    auto kind = std::find(opKinds_.begin(), opKinds_.end(), instruction.op());
-    step.opKind = kind - opKinds_.begin();
-    if (kind == opKinds_.end())
-      opKinds_.push_back(instruction.op());
+    step.opKind = opKindIndex(instruction.op());
     step.collective = -1;
-    std::optional<format::Op> op = format::findOp(instruction.op());
     if (op && format::communicates(*op)) {
       step.collective = static_cast<int>(statistics_.collectives.size());
       statistics_.collectives.push_back(
@@ -166,6 +182,14 @@ Status Session::initialize(const SessionOptions &options) {
   if (workspaceBytes &&
       !(status = backend_->allocate(workspaceBytes, &workspace_)))
     return Status::error("the workspace: " + status.message());
+  if (hasAsync) {
+    if (!(status = backend_->createCommunicationLane(steps_.size(), lane_)))
+      return status;
+    if (laneWorkspaceBytes &&
+        !(status = backend_->allocate(laneWorkspaceBytes, &laneWorkspace_)))
+      return Status::error("the communication lane's workspace: " +
+                           status.message());
+  }
 
   for (uint32_t index : program.inputs())
     inputs_.push_back(describe(program.tensors(index)));
@@ -190,20 +214,24 @@ Status Session::initialize(const SessionOptions &options) {
                              "': " + status.message());
   }
   statistics_.arenaBytes = program.arena_bytes();
-  statistics_.workspaceBytes = workspaceBytes;
+  statistics_.workspaceBytes = workspaceBytes + laneWorkspaceBytes;
   statistics_.inputBytes = inputBytes;
   statistics_.peakMemoryBytes =
-      statistics_.arenaBytes + workspaceBytes + inputBytes;
+      statistics_.arenaBytes + statistics_.workspaceBytes + inputBytes;
   return Status::success();
 }
 
 Session::~Session() {
   if (!backend_)
     return;
+  // The lane's tasks finish before the memory they use goes.
+  lane_.reset();
   if (arena_)
     backend_->deallocate(arena_);
   if (workspace_)
     backend_->deallocate(workspace_);
+  if (laneWorkspace_)
+    backend_->deallocate(laneWorkspace_);
   for (void *input : deviceInputs_)
     if (input)
       backend_->deallocate(input);
@@ -299,6 +327,14 @@ Status Session::bindInput(const std::string &name, dsp::program::DType dtype,
   return bindInput(static_cast<size_t>(index), dtype, shape, data, bytes);
 }
 
+size_t Session::opKindIndex(const std::string &op) {
+  size_t index =
+      std::find(opKinds_.begin(), opKinds_.end(), op) - opKinds_.begin();
+  if (index == opKinds_.size())
+    opKinds_.push_back(op);
+  return index;
+}
+
 Status Session::run() {
   const Program &program = file_->program();
   for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -348,39 +384,94 @@ Status Session::run() {
   return Status::success();
 }
 
+namespace {
+int64_t nanosecondsNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+} // namespace
+
+void Session::record(size_t index, int64_t start, int64_t end,
+                     uint64_t bytesSent) {
+  const Step &step = steps_[index];
+  if (step.collective >= 0)
+    statistics_.collectives[step.collective].bytesPerRank = bytesSent;
+  OpStatistics &stats = opStatistics_[step.opKind];
+  stats.count += 1;
+  stats.totalMilliseconds += (end - start) / 1e6;
+  if (tracing_)
+    trace_.push_back({static_cast<uint32_t>(index), statistics_.runs, start,
+                      end, step.collective >= 0,
+                      step.collective >= 0 ? bytesSent : 0});
+}
+
+Status Session::startOnLane(size_t index) {
+  Step &step = steps_[index];
+  Status status = lane_->start(index, [this, &step] {
+    KernelArgs args{step.inputs.data(), step.outputs[0], step.outputs.data(),
+                    laneWorkspace_};
+    // Collectives reach the communicator on the lane only, so its count
+    // moves for this step alone.
+    uint64_t bytesBefore = communicator_->bytesSent();
+    step.laneStart = nanosecondsNow();
+    Status ran = step.kernel->run(args);
+    step.laneEnd = nanosecondsNow();
+    step.laneBytes = communicator_->bytesSent() - bytesBefore;
+    return ran;
+  });
+  if (!status)
+    return status;
+  inFlight_.push_back(index);
+  return step.async ? Status::success() : finishOnLane(index);
+}
+
+Status Session::finishOnLane(size_t index) {
+  inFlight_.erase(std::find(inFlight_.begin(), inFlight_.end(), index));
+  Status status = lane_->wait(index);
+  if (!status)
+    return Status::error(location(index, file_->program().instructions(index)) +
+                         ": " + status.message());
+  const Step &step = steps_[index];
+  record(index, step.laneStart, step.laneEnd, step.laneBytes);
+  return Status::success();
+}
+
 Status Session::runSteps() {
   const Program &program = file_->program();
-  using Clock = std::chrono::steady_clock;
-  for (size_t i = 0; i < steps_.size(); ++i) {
+  Status status;
+  for (size_t i = 0; i < steps_.size() && status; ++i) {
     Step &step = steps_[i];
+    if (step.completes >= 0) {
+      int64_t start = nanosecondsNow();
+      status = finishOnLane(step.completes);
+      record(i, start, nanosecondsNow(), 0);
+      continue;
+    }
+    if (lane_ && step.collective >= 0) {
+      status = startOnLane(i);
+      continue;
+    }
     KernelArgs args{step.inputs.data(), step.outputs[0], step.outputs.data(),
                     workspace_};
-    Clock::time_point start = Clock::now();
+    int64_t start = nanosecondsNow();
     uint64_t bytesBefore = communicator_->bytesSent();
-    Status status = step.kernel->run(args);
+    status = step.kernel->run(args);
     if (!status)
-      return Status::error(location(i, program.instructions(i)) + ": " +
-                           status.message());
-    Clock::time_point end = Clock::now();
-    uint64_t bytesSent = communicator_->bytesSent() - bytesBefore;
-    if (step.collective >= 0)
-      statistics_.collectives[step.collective].bytesPerRank = bytesSent;
-    OpStatistics &stats = opStatistics_[step.opKind];
-    stats.count += 1;
-    stats.totalMilliseconds +=
-        std::chrono::duration<double, std::milli>(end - start).count();
-    if (tracing_)
-      trace_.push_back({static_cast<uint32_t>(i), statistics_.runs,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            start.time_since_epoch())
-                            .count(),
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            end.time_since_epoch())
-                            .count(),
-                        step.collective >= 0,
-                        step.collective >= 0 ? bytesSent : 0});
+      status = Status::error(location(i, program.instructions(i)) + ": " +
+                             status.message());
+    else
+      record(i, start, nanosecondsNow(),
+             communicator_->bytesSent() - bytesBefore);
   }
-  return Status::success();
+  // After a failure, the lane's transfers in flight end before their
+  // buffers may be used again.
+  while (!inFlight_.empty()) {
+    size_t index = inFlight_.front();
+    inFlight_.erase(inFlight_.begin());
+    static_cast<void>(lane_->wait(index));
+  }
+  return status;
 }
 
 Status Session::readOutput(size_t index, void *data, size_t bytes) const {

@@ -41,3 +41,25 @@ mlir::dsp::planBuffers(const std::vector<BufferLifetime> &lifetimes,
   }
   return plan;
 }
+
+bool mlir::dsp::planProgramBuffers(::dsp::program::Program &program,
+                                   uint64_t alignment) {
+  std::vector<::dsp::format::TensorLifetime> live =
+      ::dsp::format::tensorLifetimes(program);
+  std::vector<int> arenaTensors;
+  std::vector<BufferLifetime> lifetimes;
+  for (int i = 0; i < program.tensors_size(); ++i) {
+    const ::dsp::program::Tensor &tensor = program.tensors(i);
+    if (tensor.kind() == ::dsp::program::WEIGHT)
+      continue;
+    arenaTensors.push_back(i);
+    lifetimes.push_back({tensor.bytes(), live[i].first, live[i].last});
+  }
+  std::optional<BufferPlan> plan = planBuffers(lifetimes, alignment);
+  if (!plan)
+    return false;
+  for (size_t i = 0; i < arenaTensors.size(); ++i)
+    program.mutable_tensors(arenaTensors[i])->set_offset(plan->offsets[i]);
+  program.set_arena_bytes(plan->arenaBytes);
+  return true;
+}

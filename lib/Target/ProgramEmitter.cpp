@@ -99,9 +99,6 @@ private:
   SerializedProgram result;
   program::Program &program = result.program;
   DenseMap<Value, uint32_t> ids;
-  /// Instruction index that defines each tensor (-1: before the first)
-  /// and the last that reads it.
-  std::vector<int64_t> firstUse, lastUse;
   /// The index of each gpu.binary's code object.
   llvm::StringMap<int64_t> codeObjects;
 };
@@ -133,8 +130,6 @@ LogicalResult Serializer::addTensor(Value value, program::TensorKind kind,
     for (int64_t d : global->shape)
       tensor->add_global_shape(d);
   }
-  firstUse.push_back(-1);
-  lastUse.push_back(-1);
   return success();
 }
 
@@ -344,6 +339,8 @@ Serializer::addLayoutAttributes(Operation *op,
     setInts(instruction, "input_perm", *allToAll.getInputPerm());
   if (allToAll && allToAll.getOutputPerm())
     setInts(instruction, "output_perm", *allToAll.getOutputPerm());
+  if (allToAll && allToAll.getAsync())
+    setInts(instruction, "async", {1});
   if (auto reduce = dyn_cast<AllReduceOp>(op)) {
     program::Attribute *attribute = instruction->add_attributes();
     attribute->set_name("reduction");
@@ -399,23 +396,26 @@ Serializer::addLaunchAttributes(LaunchOp launch,
 }
 
 LogicalResult Serializer::addInstruction(Operation *op) {
-  int64_t index = program.instructions_size();
   program::Instruction *instruction = program.add_instructions();
+  if (auto wait = dyn_cast<WaitOp>(op)) {
+    // The value once it arrived is the collective's output tensor itself.
+    instruction->set_op("wait");
+    instruction->set_location(locationName(op->getLoc()));
+    uint32_t id = ids.at(wait.getInput());
+    instruction->add_inputs(id);
+    ids[wait.getOutput()] = id;
+    return success();
+  }
   instruction->set_op(isa<LaunchOp>(op)   ? "kernel"
                       : isa<LinearOp>(op) ? "matmul"
                                           : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
-  for (Value operand : op->getOperands()) {
-    uint32_t id = ids.at(operand);
-    instruction->add_inputs(id);
-    lastUse[id] = index;
-  }
+  for (Value operand : op->getOperands())
+    instruction->add_inputs(ids.at(operand));
   for (Value value : op->getResults()) {
     if (failed(addTensor(value, program::INTERMEDIATE, "")))
       return failure();
-    uint32_t id = ids[value];
-    instruction->add_outputs(id);
-    firstUse[id] = lastUse[id] = index;
+    instruction->add_outputs(ids[value]);
   }
   // Collectives carry the layouts they convert between instead of their
   // dims, which the layouts imply.
@@ -458,25 +458,9 @@ LogicalResult Serializer::addOutputs(func::ReturnOp ret) {
 }
 
 LogicalResult Serializer::planBuffers() {
-  std::vector<int> arenaTensors;
-  std::vector<BufferLifetime> lifetimes;
-  int64_t end = program.instructions_size();
-  for (int i = 0; i < program.tensors_size(); ++i) {
-    const program::Tensor &tensor = program.tensors(i);
-    if (tensor.kind() == program::WEIGHT)
-      continue;
-    arenaTensors.push_back(i);
-    lifetimes.push_back({tensor.bytes(), firstUse[i],
-                         tensor.kind() == program::OUTPUT ? end : lastUse[i]});
-  }
-  std::optional<BufferPlan> plan =
-      mlir::dsp::planBuffers(lifetimes, kArenaAlignment);
-  if (!plan)
+  if (!planProgramBuffers(program, kArenaAlignment))
     return function.emitError("the program's tensors need more than 2^56 "
                               "bytes of memory");
-  for (auto [tensor, offset] : llvm::zip(arenaTensors, plan->offsets))
-    program.mutable_tensors(tensor)->set_offset(offset);
-  program.set_arena_bytes(plan->arenaBytes);
   return success();
 }
 
@@ -519,7 +503,7 @@ FailureOr<SerializedProgram> Serializer::run() {
     if (!isa<DSPDialect>(op.getDialect()))
       return op.emitError("cannot emit an op outside the dsp dialect");
     if (ranks == 1 && isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
-                          LocalSliceOp, ZeroPadOp>(op))
+                          LocalSliceOp, ZeroPadOp, WaitOp>(op))
       return op.emitError("collectives need a multi-rank program");
     if (failed(addInstruction(&op)))
       return failure();

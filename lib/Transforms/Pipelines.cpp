@@ -83,11 +83,18 @@ void mlir::dsp::buildGpuBinaryPipeline(OpPassManager &pm, StringRef chip,
 }
 
 void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
-                                             TargetAttr target) {
+                                             TargetAttr target,
+                                             int64_t overlapChunks) {
   pm.addPass(createMaterializeResults());
   pm.addPass(createLocalize());
-  pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
   pm.addNestedPass<func::FuncOp>(createFuseMatmulEpilogue());
+  // On the fused GEMMs, whose epilogues the chunks then carry.
+  if (overlapChunks > 1)
+    pm.addNestedPass<func::FuncOp>(
+        createOverlapCollectives(OverlapCollectivesOptions{overlapChunks}));
+  // After the chunking, which follows a switch through the transposes
+  // around it.
+  pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
   if (!target || !target.isCuda())
     return;
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
@@ -140,6 +147,12 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Storage type of the activations and weights: f32, "
                      "bf16 or f16"),
       llvm::cl::init("f32")};
+  Option<int64_t> overlapChunks{
+      *this, "overlap-chunks",
+      llvm::cl::desc("Pieces each all_to_all of the program is split into, "
+                     "pipelined with the GEMM that feeds or reads it "
+                     "(1: none)"),
+      llvm::cl::init(1)};
   Option<bool> allowReplication{
       *this, "allow-replication",
       llvm::cl::desc("Let ops with a sequence or batch factor run replicated "
@@ -173,6 +186,7 @@ void mlir::dsp::registerPipelines() {
         SetTargetOptions target;
         target.target = options.target;
         target.chip = options.chip;
+        target.overlapChunks = options.overlapChunks;
         pm.addPass(createSetTarget(target));
         ConvertDtypeOptions dtype;
         dtype.dtype = options.dtype;

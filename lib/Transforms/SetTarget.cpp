@@ -35,6 +35,15 @@ void SetTarget::runOnOperation() {
     return signalPassFailure();
   }
   module->setAttr(DSPDialect::kTargetAttrName, attr);
+  if (overlapChunks < 1) {
+    module.emitError("overlap-chunks is ")
+        << static_cast<int64_t>(overlapChunks) << ", expected 1 or more";
+    return signalPassFailure();
+  }
+  if (overlapChunks > 1)
+    module->setAttr(DSPDialect::kOverlapChunksAttrName,
+                    IntegerAttr::get(IntegerType::get(module.getContext(), 64),
+                                     overlapChunks));
 }
 
 } // namespace mlir::dsp

@@ -5,11 +5,14 @@ collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
-         [--freeze-input INPUT ...]
+         [--freeze-input INPUT ...] [--overlap-chunks K]
 Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
 per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
 A --freeze-input INPUT is compiled into the program as a constant (dsp-opt
---freeze-input) instead of being given to dsp-run.
+--freeze-input) instead of being given to dsp-run. With --overlap-chunks K
+above 1 each switch runs as K async pieces, which must have run (the
+statistics count waits); the plan's bytes of each kind of collective are
+then compared as a sum, which the pieces share.
 """
 import argparse
 import glob
@@ -38,18 +41,30 @@ def freeze_flags(stem, frozen):
             for name, path in inputs(stem).items() if name in frozen]
 
 
+def bytes_per_kind(collectives):
+    """[(kind, bytes)] summed by kind."""
+    sums = {}
+    for kind, sent in collectives:
+        sums[kind] = sums.get(kind, 0) + sent
+    return list(sums.items())
+
+
 def check(args, model, ranks, strategy):
     stem = os.path.splitext(model)[0]
     tag = f"{os.path.basename(stem)} ranks={ranks} {strategy}"
     if args.dtype != "f32":
         tag += f" {args.dtype}"
+    if args.overlap_chunks != 1:
+        tag += f" overlap-chunks={args.overlap_chunks}"
     program = os.path.join(
-        args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.{args.dtype}.dspx")
+        args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.{args.dtype}"
+        f".{args.overlap_chunks}.dspx")
     plan = program + ".plan.json"
     stats = program + ".stats.json"
     compile_ = subprocess.run(
         [args.dsp_opt, model,
-         f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}",
+         f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}"
+         f" overlap-chunks={args.overlap_chunks}",
          f"--dsp-report={plan}", *freeze_flags(stem, args.freeze_input),
          "--emit=program", "-o", program],
         capture_output=True, text=True)
@@ -70,6 +85,10 @@ def check(args, model, ranks, strategy):
         measured = json.load(f)
     want = [(c["kind"], c["bytes_per_rank"]) for c in planned["collectives"]]
     got = [(c["kind"], c["bytes_per_rank"]) for c in measured["collectives"]]
+    if args.overlap_chunks != 1:
+        if "wait" not in measured["ops"]:
+            return f"{tag}: no collective ran asynchronously"
+        want, got = bytes_per_kind(want), bytes_per_kind(got)
     if sorted(want) != sorted(got) or \
             planned["totals"]["bytes_per_rank"] != measured["totals"]["bytes_per_rank"]:
         return (f"{tag}: planned collectives {want} (total "
@@ -93,6 +112,7 @@ def main():
     parser.add_argument("--mpi", action="store_true")
     parser.add_argument("--atol", default="1e-4")
     parser.add_argument("--rtol", default="0")
+    parser.add_argument("--overlap-chunks", type=int, default=1)
     parser.add_argument("--freeze-input", nargs="+", default=[],
                         help="inputs compiled into the programs as constants")
     args = parser.parse_args()

@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mlir::PassManager lowering(&fuzz.context, mlir::ModuleOp::getOperationName(),
                              mlir::OpPassManager::Nesting::Implicit);
   mlir::dsp::buildProgramLoweringPipeline(lowering,
-                                          mlir::dsp::getTarget(*module));
+                                          mlir::dsp::getTarget(*module),
+                                          mlir::dsp::getOverlapChunks(*module));
   if (mlir::failed(lowering.run(*module)))
     fuzz.fail("the plan does not lower to per-rank IR");
 

@@ -352,6 +352,21 @@ def sourced_programs(dsp_opt, scratch):
     return programs
 
 
+def overlap_program(dsp_opt, scratch):
+    """A program whose switches run as async pieces (overlap-chunks=2): an
+    ST-DiT block of batch 2 under Ulysses, weights generated at load."""
+    model = pathlib.Path(scratch) / "stdit_b2.onnx"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_stdit.py"),
+                    "--batch", "2", "--layers", "1", "-o", str(model)],
+                   check=True)
+    out = pathlib.Path(scratch) / "overlap.dspx"
+    pipeline = "ranks=2 strategy=ulysses overlap-chunks=2"
+    subprocess.run([dsp_opt, str(model), "--no-weights",
+                    f"--dsp-pipeline={pipeline}", "--emit=program", "-o",
+                    str(out)], check=True)
+    return out.read_bytes()
+
+
 def write(folder, name, data):
     path = CORPUS / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -415,6 +430,8 @@ def main():
                 programs.append(out.read_bytes())
                 write("program-load", f"{source.stem}.r{ranks}.dspx",
                       programs[-1])
+        programs.append(overlap_program(args.dsp_opt, scratch))
+        write("program-load", "stdit-b2-overlap.r2.dspx", programs[-1])
         for name, data in sourced_programs(args.dsp_opt, scratch).items():
             write("program-load", f"sourced-{name}.dspx", data)
         for name, data in validator_seeds(programs, scratch).items():

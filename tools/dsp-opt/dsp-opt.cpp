@@ -241,8 +241,9 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     FailureOr<std::unique_ptr<PassManager>> lowering = newPassManager();
     if (failed(lowering))
       return failure();
-    mlir::dsp::buildProgramLoweringPipeline(**lowering,
-                                            mlir::dsp::getTarget(module));
+    mlir::dsp::buildProgramLoweringPipeline(
+        **lowering, mlir::dsp::getTarget(module),
+        mlir::dsp::getOverlapChunks(module));
     if (failed((*lowering)->run(module)))
       return failure();
   }

@@ -154,6 +154,41 @@ struct FoldedTransposes {
   Shape inputPerm, outputPerm;
 };
 
+/// The program of `builder`, whose one input is a block of `shape`, on
+/// `ranks` local ranks: `inputs[r]` is rank r's block, bound as `dtype`.
+/// `name` names the program file.
+RankResults runProgram(ProgramBuilder &builder, const std::string &name,
+                       int ranks, const Shape &shape,
+                       const std::vector<std::vector<float>> &inputs,
+                       const CommunicatorOptions &options = {}, int skip = -1,
+                       dsp::program::DType dtype = F32) {
+  // Per process: ctest runs tests in parallel.
+  std::string path =
+      temporaryPath(name + "_" + std::to_string(::getpid()) + ".dspx");
+  std::string error = builder.write(path);
+  EXPECT_EQ(error, "");
+  auto file = dsp::format::ProgramFile::open(path, error);
+  EXPECT_TRUE(file) << error;
+  std::vector<std::shared_ptr<Communicator>> communicators;
+  Status status =
+      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
+  EXPECT_TRUE(status.ok()) << status.message();
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int rank = 0; rank < ranks; ++rank) {
+    dsp::runtime::SessionOptions sessionOptions;
+    sessionOptions.threads = 1;
+    sessionOptions.communicator = communicators[rank];
+    sessions.push_back(Session::create(file, sessionOptions, error));
+    EXPECT_TRUE(sessions.back()) << error;
+    HostTensor input = ofDtype(dtype, shape, inputs[rank]);
+    EXPECT_TRUE(sessions.back()
+                    ->bindInput(0, dtype, input.shape, input.bytes.data(),
+                                input.bytes.size())
+                    .ok());
+  }
+  return runRanks(sessions, communicators, skip);
+}
+
 /// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
 /// r's operand as bound (through `folded.inputPerm` it is the `from`
 /// block), bound as `dtype`.
@@ -185,31 +220,8 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
       op, {x}, dtype,
       transposedShape(to.localShape(global, ranks), folded.outputPerm),
       attributes));
-  // Per process: ctest runs tests in parallel.
-  std::string path =
-      temporaryPath(op + "_collective_" + std::to_string(::getpid()) + ".dspx");
-  std::string error = builder.write(path);
-  EXPECT_EQ(error, "");
-  auto file = dsp::format::ProgramFile::open(path, error);
-  EXPECT_TRUE(file) << error;
-  std::vector<std::shared_ptr<Communicator>> communicators;
-  Status status =
-      dsp::runtime::createLocalCommunicators(ranks, options, communicators);
-  EXPECT_TRUE(status.ok()) << status.message();
-  std::vector<std::unique_ptr<Session>> sessions;
-  for (int rank = 0; rank < ranks; ++rank) {
-    dsp::runtime::SessionOptions sessionOptions;
-    sessionOptions.threads = 1;
-    sessionOptions.communicator = communicators[rank];
-    sessions.push_back(Session::create(file, sessionOptions, error));
-    EXPECT_TRUE(sessions.back()) << error;
-    HostTensor input = ofDtype(dtype, inputShape, inputs[rank]);
-    EXPECT_TRUE(sessions.back()
-                    ->bindInput(0, dtype, input.shape, input.bytes.data(),
-                                input.bytes.size())
-                    .ok());
-  }
-  return runRanks(sessions, communicators, skip);
+  return runProgram(builder, op + "_collective", ranks, inputShape, inputs,
+                    options, skip, dtype);
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -289,6 +301,95 @@ TEST(CollectiveTest, AllToAllReadsAndWritesThroughFoldedTransposes) {
                       uint64_t((ranks - 1) * count(chunk) * 4));
           }
         }
+}
+
+// An async all_to_all runs on the communication lane while a second one,
+// started in order after it, runs there too; the sum of both after the
+// wait is twice the block, and each moves the bytes it moves alone.
+TEST(CollectiveTest, AsyncAllToAllCompletesAtItsWait) {
+  std::vector<float> global = randomFloats(count(kShape), 7);
+  for (int ranks : {2, 4}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    Layout from = layoutCase(0, ranks), to = layoutCase(1, ranks);
+    ProgramBuilder builder;
+    builder.program.set_ranks(ranks);
+    std::vector<dsp::program::Attribute> layouts = {
+        ints("from", from.encode()), ints("to", to.encode()),
+        ints("global_shape", kShape)};
+    std::vector<dsp::program::Attribute> async = layouts;
+    async.push_back(ints("async", {1}));
+    Shape in = from.localShape(kShape, ranks),
+          out = to.localShape(kShape, ranks);
+    uint32_t x = builder.input("x", F32, in);
+    uint32_t started = builder.op("all_to_all", {x}, F32, out, async);
+    uint32_t inOrder = builder.op("all_to_all", {x}, F32, out, layouts);
+    dsp::program::Instruction *wait = builder.program.add_instructions();
+    wait->set_op("wait");
+    wait->add_inputs(started);
+    builder.output(builder.op("add", {started, inOrder}, F32, out));
+    std::vector<std::vector<float>> blocks;
+    for (int r = 0; r < ranks; ++r)
+      blocks.push_back(block(global, kShape, from, ranks, r));
+    RankResults results = runProgram(builder, "async_a2a", ranks, in, blocks);
+    Shape chunk = from.localShape(out, ranks);
+    for (int r = 0; r < ranks; ++r) {
+      ASSERT_EQ(results.errors[r], "");
+      std::vector<float> expected = block(global, kShape, to, ranks, r);
+      for (float &value : expected)
+        value *= 2;
+      EXPECT_EQ(results.outputs[r], expected);
+      EXPECT_EQ(results.bytes[r], uint64_t(2 * (ranks - 1) * count(chunk) * 4));
+    }
+  }
+}
+
+/// Writing the program of `builder` fails with an error containing
+/// `problem`.
+void expectProblem(ProgramBuilder builder, const std::string &problem) {
+  std::string error = builder.write(temporaryPath("invalid.dspx"));
+  EXPECT_NE(error.find(problem), std::string::npos) << error;
+}
+
+TEST(CollectiveTest, ValidationChecksAsyncCollectivesAndWaits) {
+  ProgramBuilder builder;
+  builder.program.set_ranks(4);
+  Layout from = split(1, 1, 6, 1, 4), to = split(0, 1, 4, 1, 4);
+  uint32_t x = builder.input("x", F32, {4, 2, 8});
+  uint32_t started =
+      builder.op("all_to_all", {x}, F32, {1, 6, 8},
+                 {ints("from", from.encode()), ints("to", to.encode()),
+                  ints("global_shape", {4, 6, 8}), ints("async", {1})});
+  dsp::program::Instruction *wait = builder.program.add_instructions();
+  wait->set_op("wait");
+  wait->add_inputs(started);
+  builder.output(builder.op("relu", {started}, F32, {1, 6, 8}));
+  EXPECT_EQ(builder.write(temporaryPath("valid_async.dspx")), "");
+
+  ProgramBuilder readEarly = builder;
+  readEarly.program.mutable_instructions()->SwapElements(1, 2);
+  expectProblem(readEarly, "(relu at 'node_2'): input 0 reads tensor 1 "
+                           "('all_to_all_out0') before the wait of async "
+                           "instruction 0");
+  ProgramBuilder notAsync = builder;
+  notAsync.program.mutable_instructions(0)->mutable_attributes()->RemoveLast();
+  expectProblem(notAsync, "(wait): waits for tensor 1 ('all_to_all_out0'), "
+                          "which no async collective in flight writes");
+  ProgramBuilder badValue = builder;
+  *badValue.program.mutable_instructions(0)->mutable_attributes(3) =
+      ints("async", {2});
+  expectProblem(badValue, "attribute 'async' must be 0 or 1");
+  ProgramBuilder waitOutput = builder;
+  waitOutput.program.mutable_instructions(1)->add_outputs(
+      waitOutput.program.instructions(2).outputs(0));
+  expectProblem(waitOutput, "(wait): has 1 outputs, expected 0");
+  ProgramBuilder noWait = builder;
+  noWait.program.mutable_instructions()->DeleteSubrange(1, 2);
+  noWait.program.clear_outputs();
+  noWait.program.mutable_tensors(2)->set_kind(dsp::program::INTERMEDIATE);
+  noWait.program.mutable_tensors(1)->set_kind(dsp::program::OUTPUT);
+  noWait.program.add_outputs(1);
+  expectProblem(noWait, "instruction 0 starts an async collective that no "
+                        "wait completes");
 }
 
 TEST(CollectiveTest, AllGatherAndLocalSliceAndZeroPad) {
@@ -464,10 +565,6 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
                   ints("global_shape", {4, 6, 8})}));
   EXPECT_EQ(builder.write(temporaryPath("valid_a2a.dspx")), "");
 
-  auto expectProblem = [](ProgramBuilder copy, const std::string &problem) {
-    std::string error = copy.write(temporaryPath("invalid_a2a.dspx"));
-    EXPECT_NE(error.find(problem), std::string::npos) << error;
-  };
   ProgramBuilder wrongShape = builder;
   wrongShape.program.mutable_tensors(0)->set_shape(1, 3);
   wrongShape.program.mutable_tensors(0)->set_bytes(4 * 3 * 8 * 4);

@@ -69,6 +69,25 @@ std::string writeProgramFile(const std::string &path,
 std::string validateProgram(const dsp::program::Program &program,
                             uint64_t weightsSize);
 
+/// Whether `instruction` starts an asynchronous collective (`async` = 1),
+/// which a later `wait` completes.
+bool startsAsync(const dsp::program::Instruction &instruction);
+
+/// The instructions over which a tensor is live: from the one that writes
+/// it (-1: a graph input) to the last that reads it (the instruction count:
+/// a graph output). `last < first`: never live (a weight, or a tensor no
+/// instruction writes).
+struct TensorLifetime {
+  int64_t first = 0;
+  int64_t last = -1;
+};
+
+/// The lifetime of every tensor of `program`, whose instructions' operands
+/// must be in range. The input of an async collective lives until its
+/// `wait`, so that nothing reuses its bytes while the transfer reads them.
+std::vector<TensorLifetime>
+tensorLifetimes(const dsp::program::Program &program);
+
 /// `program` in protobuf text format, one field per line.
 std::string programText(const dsp::program::Program &program);
 

@@ -18,6 +18,7 @@
 #include "dsp/Runtime/Status.h"
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,28 @@ public:
   /// kernel and why not cuDNN); empty otherwise. The statistics count them.
   virtual std::string implementation() const { return {}; }
 };
+
+/// Where a backend runs the collectives of a program that starts some
+/// asynchronously (`async` = 1), so that they overlap the instructions
+/// after them until their `wait`. The session hands the lane every
+/// collective of such a program, in program order, so that one thread or
+/// stream at a time reaches the communicator.
+class CommunicationLane {
+public:
+  virtual ~CommunicationLane() = default;
+  /// Runs `task` (which runs one collective kernel) on the lane after the
+  /// backend's work enqueued so far, and returns without waiting for it.
+  /// `slot` names it in wait(); a slot is not started again before its
+  /// wait.
+  virtual Status start(size_t slot, std::function<Status()> task) = 0;
+  /// Orders the backend's later work after the task of `slot`: a host lane
+  /// waits for it; returns the task's status.
+  virtual Status wait(size_t slot) = 0;
+};
+
+/// A lane of its own thread, for a backend whose kernels run on the
+/// calling thread: its tasks run there in order.
+Status createThreadLane(size_t slots, std::unique_ptr<CommunicationLane> &lane);
 
 struct BackendOptions {
   /// Threads the backend may use for this session (>= 1).
@@ -97,6 +120,13 @@ public:
   virtual Status createKernel(const dsp::program::Program &program,
                               const dsp::program::Instruction &instruction,
                               std::unique_ptr<Kernel> &kernel) = 0;
+
+  /// Creates the lane on which the session runs async collectives, with
+  /// `slots` slots. Default: a lane that runs each task as it starts, so
+  /// nothing overlaps.
+  virtual Status
+  createCommunicationLane(size_t slots,
+                          std::unique_ptr<CommunicationLane> &lane);
 
   /// Called before the kernels of each run. A backend that replays a
   /// recorded run (the cuda backend's CUDA graph) enqueues it here and sets

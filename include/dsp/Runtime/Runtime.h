@@ -26,6 +26,7 @@ namespace dsp {
 namespace runtime {
 
 class Backend;
+class CommunicationLane;
 class Communicator;
 class Kernel;
 
@@ -171,7 +172,17 @@ private:
   Status initialize(const SessionOptions &options);
   /// Runs every instruction's kernel in order, timing each.
   Status runSteps();
+  /// Runs step `index`, a collective, on the communication lane: started
+  /// there, and waited for at once unless it is async.
+  Status startOnLane(size_t index);
+  /// Waits for the lane's step `index`; then counts and traces it.
+  Status finishOnLane(size_t index);
+  /// Counts step `index`'s run from `start` to `end` (steady-clock
+  /// nanoseconds) that sent `bytesSent`, and traces it.
+  void record(size_t index, int64_t start, int64_t end, uint64_t bytesSent);
   const void *tensorAddress(uint32_t tensor) const;
+  /// The index of `op` in opKinds_, added if new.
+  size_t opKindIndex(const std::string &op);
 
   std::shared_ptr<const format::ProgramFile> file_;
   std::shared_ptr<Communicator> communicator_;
@@ -179,6 +190,14 @@ private:
   const void *weights_ = nullptr;
   void *arena_ = nullptr;
   void *workspace_ = nullptr;
+  /// The collectives' workspace while they run on the lane, next to the
+  /// kernels that use workspace_.
+  void *laneWorkspace_ = nullptr;
+  /// Where collectives run when the program starts some asynchronously;
+  /// null otherwise.
+  std::unique_ptr<CommunicationLane> lane_;
+  /// The lane's steps started and not yet waited for.
+  std::vector<size_t> inFlight_;
   std::vector<TensorInfo> inputs_, outputs_;
   std::vector<std::vector<uint8_t>> boundInputs_;
   std::vector<bool> inputBound_;
@@ -193,6 +212,13 @@ private:
     size_t opKind;
     /// Index into statistics_.collectives, or -1.
     int collective;
+    /// Whether the step starts an async collective.
+    bool async = false;
+    /// For a `wait`: the step it completes; -1 otherwise.
+    int completes = -1;
+    /// The lane's figures of its last run, read once it was waited for.
+    int64_t laneStart = 0, laneEnd = 0;
+    uint64_t laneBytes = 0;
   };
   std::vector<Step> steps_;
   std::vector<std::string> opKinds_;

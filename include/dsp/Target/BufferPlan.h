@@ -9,6 +9,8 @@
 #ifndef DSP_TARGET_BUFFERPLAN_H
 #define DSP_TARGET_BUFFERPLAN_H
 
+#include "dsp/Format/ProgramFile.h"
+
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -33,6 +35,12 @@ struct BufferPlan {
 /// Nullopt if the arena would exceed 2^56 bytes.
 std::optional<BufferPlan>
 planBuffers(const std::vector<BufferLifetime> &lifetimes, uint64_t alignment);
+
+/// Places the tensors of `program` (its instructions complete) in one
+/// arena: planBuffers over their lifetimes (dsp::format::tensorLifetimes),
+/// weights left out. Sets each tensor's offset and the arena's size; false
+/// if the arena would exceed 2^56 bytes.
+bool planProgramBuffers(::dsp::program::Program &program, uint64_t alignment);
 
 } // namespace mlir::dsp
 

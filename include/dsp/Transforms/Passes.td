@@ -288,13 +288,18 @@ def SetTarget : Pass<"dsp-set-target", "::mlir::ModuleOp"> {
     `#dsp.target<cuda, chip = "sm_90">` to the module. The lowering to a
     program follows it: `cuda` adds element-wise fusion and GPU kernel
     generation after `--dsp-localize`. A module that already has another
-    target is an error.
+    target is an error. `overlap-chunks` of 2 or more also records
+    `dsp.overlap_chunks`, which makes the lowering run
+    `--dsp-overlap-collectives` with that many chunks.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
            "cpu or cuda">,
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
-           "NVIDIA SM architecture of target cuda">
+           "NVIDIA SM architecture of target cuda">,
+    Option<"overlapChunks", "overlap-chunks", "int64_t", /*default=*/"1",
+           "Pieces each all_to_all is split into to overlap its GEMM "
+           "(1: none)">
   ];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
@@ -362,6 +367,40 @@ def FoldCollectiveTransposes : Pass<"dsp-fold-collective-transposes",
     becomes `dsp.all_to_all %0 split 1 concat 2 input_perm [0, 2, 1, 3]`.
     The bytes each rank sends do not change.
   }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
+def OverlapCollectives : Pass<"dsp-overlap-collectives",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Pipelines each all_to_all with the GEMM that feeds or reads it";
+  let description = [{
+    Per-rank IR. A `dsp.all_to_all` whose operand a `dsp.matmul` or
+    `dsp.linear` computes, or whose result is one's left operand, through
+    reshapes and transposes that nothing else reads, is split with that
+    chain into `chunks` pieces along a dim that neither the switch's
+    `split_dim` nor its `concat_dim` is and that is a row dim of each GEMM
+    (the weight, of rank 2, stays whole). Each piece's switch is `async`;
+    its `dsp.wait` comes after the next piece's GEMM (a GEMM that feeds the
+    switches) or before the piece's own (one that reads them), so the
+    bytes of one piece travel while another piece computes. The pieces are
+    sliced from the chain's operand and concatenated into its result.
+    A chain whose extents `chunks` does not divide is left as it is;
+    `chunks = 1` changes nothing.
+
+    ```mlir
+    %0 = dsp.linear %x, %w bias %b : (tensor<2x8x32xf32>, tensor<32x32xf32>, tensor<32xf32>) -> tensor<2x8x32xf32>
+    %1 = dsp.reshape %0 : tensor<2x8x32xf32> -> tensor<2x4x2x32xf32>
+    %2 = dsp.all_to_all %1 split 1 concat 2 : tensor<2x4x2x32xf32> -> tensor<2x2x4x32xf32>
+    ```
+
+    becomes, with `chunks = 2`, two linears on `[1, 8, 32]` slices of `%x`,
+    each followed by its reshape and an async all_to_all, then the two
+    waits and a `dsp.concat` along dim 0.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"1",
+           "Pieces per switch (1: none)">
+  ];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 

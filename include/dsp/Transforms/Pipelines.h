@@ -18,9 +18,12 @@ void buildImportCleanupPipeline(OpPassManager &pm);
 
 /// What turns a planned module into the IR a program serializes 1:1: a
 /// value of its own per result (`--dsp-materialize-results`), then the
-/// per-rank IR of `--dsp-localize`; for target cuda (null `target`: cpu),
+/// per-rank IR of `--dsp-localize`, matmul epilogues fused and, for
+/// `overlapChunks` above 1, each switch pipelined with its GEMM
+/// (`--dsp-overlap-collectives`); for target cuda (null `target`: cpu),
 /// element-wise fusion, GPU kernel generation and serialization.
-void buildProgramLoweringPipeline(OpPassManager &pm, TargetAttr target);
+void buildProgramLoweringPipeline(OpPassManager &pm, TargetAttr target,
+                                  int64_t overlapChunks);
 
 /// Lowers the module's gpu.modules to NVVM for `chip` and serializes them
 /// into gpu.binary ops of `format` (fatbin, isa or bin).

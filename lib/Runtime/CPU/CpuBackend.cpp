@@ -87,6 +87,7 @@ KernelMaker kernelMaker(Op op) {
     return {createHostCollectiveKernel, false};
   case KernelFamily::Launch:
     // Generated GPU code: createKernel says which backend runs it.
+  case KernelFamily::Wait:
     return {nullptr, false};
   }
   return {nullptr, false};
@@ -179,6 +180,12 @@ public:
   }
 
   Status synchronize() override { return Status::success(); }
+
+  Status
+  createCommunicationLane(size_t slots,
+                          std::unique_ptr<CommunicationLane> &lane) override {
+    return createThreadLane(slots, lane);
+  }
 
 private:
   cpu::ThreadPool pool_;

@@ -25,7 +25,9 @@ namespace {
 
 class DeviceMemory : public CollectiveMemory {
 public:
-  DeviceMemory(cudaStream_t stream, const void *zeros)
+  /// `stream` is read at each call: while the collective runs on the
+  /// backend's communication lane, the rank's stream is the lane's.
+  DeviceMemory(const cudaStream_t &stream, const void *zeros)
       : stream_(stream), zeros_(zeros) {}
 
   Status extractBlock(const void *full, const Shape &fullShape,
@@ -138,7 +140,7 @@ private:
                        stream_);
   }
 
-  cudaStream_t stream_;
+  const cudaStream_t &stream_;
   const void *zeros_;
 };
 

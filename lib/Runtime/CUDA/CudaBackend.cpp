@@ -9,6 +9,11 @@
 // weights are uploaded once per device and program and shared by every
 // rank on that device.
 //
+// Async collectives run on a stream of their own (StreamLane), forked from
+// the rank's stream when they start and joined back at their wait by
+// events, the pattern stream capture accepts; programs with collectives
+// run eagerly all the same (below).
+//
 // Runs: the first runs the kernels one by one (every launch is checked);
 // the second is captured as a CUDA graph and launched; later ones replay
 // the graph. Programs with collectives between ranks always run eagerly,
@@ -441,6 +446,16 @@ public:
     return Status::error(errorMessages_[recorded.tag - 1](recorded));
   }
 
+  Status
+  createCommunicationLane(size_t slots,
+                          std::unique_ptr<CommunicationLane> &lane) override {
+    auto stream = std::make_unique<StreamLane>(*this, slots);
+    Status status = stream->initialize();
+    if (status)
+      lane = std::move(stream);
+    return status;
+  }
+
   // DeviceTransport: the ranks' streams are ordered by events.
   Status markSent(const void *&marker) override {
     marker = sent_;
@@ -493,6 +508,82 @@ public:
   }
 
 private:
+  /// The communication lane: a stream that waits for the rank's stream
+  /// when a collective starts, and that the rank's stream waits for at the
+  /// collective's wait. While a collective is enqueued the rank's stream is
+  /// the lane's, so that its copies, the device transport, host staging and
+  /// the nccl communicator all go there.
+  class StreamLane : public CommunicationLane {
+  public:
+    StreamLane(CudaBackend &backend, size_t slots)
+        : backend_(backend), results_(slots), done_(slots, nullptr) {}
+
+    ~StreamLane() override {
+      cudaSetDevice(backend_.resources_.device);
+      if (stream_)
+        cudaStreamSynchronize(stream_);
+      for (cudaEvent_t event : done_)
+        if (event)
+          cudaEventDestroy(event);
+      if (fork_)
+        cudaEventDestroy(fork_);
+      if (stream_)
+        cudaStreamDestroy(stream_);
+    }
+
+    Status initialize() {
+      Status status = backend_.selectDevice();
+      if (status)
+        status =
+            check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
+                  "cudaStreamCreateWithFlags");
+      if (status)
+        status = createEvent(fork_);
+      return status;
+    }
+
+    Status start(size_t slot, std::function<Status()> task) override {
+      cuda::Resources &resources = backend_.resources_;
+      Status status = backend_.selectDevice();
+      if (status && !done_[slot])
+        status = createEvent(done_[slot]);
+      if (status)
+        status =
+            check(cudaEventRecord(fork_, resources.stream), "cudaEventRecord");
+      if (status)
+        status = check(cudaStreamWaitEvent(stream_, fork_, 0),
+                       "cudaStreamWaitEvent");
+      if (!status)
+        return status;
+      std::swap(resources.stream, stream_);
+      bool nccl = resources.communicator.setDeviceStream(resources.stream);
+      results_[slot] = task();
+      std::swap(resources.stream, stream_);
+      if (nccl)
+        resources.communicator.setDeviceStream(resources.stream);
+      return check(cudaEventRecord(done_[slot], stream_), "cudaEventRecord");
+    }
+
+    Status wait(size_t slot) override {
+      Status status =
+          check(cudaStreamWaitEvent(backend_.resources_.stream, done_[slot], 0),
+                "cudaStreamWaitEvent");
+      return status ? results_[slot] : status;
+    }
+
+  private:
+    static Status createEvent(cudaEvent_t &event) {
+      return check(cudaEventCreateWithFlags(&event, cudaEventDisableTiming),
+                   "cudaEventCreateWithFlags");
+    }
+
+    CudaBackend &backend_;
+    cudaStream_t stream_ = nullptr;
+    cudaEvent_t fork_ = nullptr;
+    std::vector<Status> results_;
+    std::vector<cudaEvent_t> done_;
+  };
+
   static cudaEvent_t eventOf(const void *marker) {
     return static_cast<cudaEvent_t>(const_cast<void *>(marker));
   }
@@ -573,6 +664,7 @@ private:
     case KernelFamily::ScatterElements:
       return cuda::createScatterElementsKernel;
     case KernelFamily::Launch:
+    case KernelFamily::Wait:
       return nullptr;
     }
     return nullptr;

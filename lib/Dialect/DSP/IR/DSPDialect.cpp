@@ -46,6 +46,14 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a #dsp.target on the module";
     return success();
   }
+  if (attribute.getName() == kOverlapChunksAttrName) {
+    auto chunks = dyn_cast<IntegerAttr>(attribute.getValue());
+    if (!isa<ModuleOp>(op) || !chunks || chunks.getInt() < 2)
+      return op->emitError() << "'" << kOverlapChunksAttrName
+                             << "' must be an integer of 2 or more on the "
+                                "module";
+    return success();
+  }
   if (attribute.getName() == kCostModelAttrName) {
     if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attribute.getValue()))
       return op->emitError() << "'" << kCostModelAttrName
@@ -162,6 +170,12 @@ TargetAttr getTarget(Operation *op) {
       isa<ModuleOp>(op) ? cast<ModuleOp>(op) : op->getParentOfType<ModuleOp>();
   return module ? module->getAttrOfType<TargetAttr>(DSPDialect::kTargetAttrName)
                 : TargetAttr();
+}
+
+int64_t getOverlapChunks(ModuleOp module) {
+  auto chunks =
+      module->getAttrOfType<IntegerAttr>(DSPDialect::kOverlapChunksAttrName);
+  return chunks ? chunks.getInt() : 1;
 }
 
 int64_t getGroupRanks(Operation *op) {

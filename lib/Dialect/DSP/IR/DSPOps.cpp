@@ -710,6 +710,12 @@ LogicalResult AllToAllOp::verify() {
              << " " << shapeString(*perm) << " is not a permutation of " << rank
              << " dims";
   }
+  if (getAsync() && !isPerRank(*this))
+    return emitOpError("may be async in per-rank IR only");
+  if (getAsync() && (!getOutput().hasOneUse() ||
+                     !isa<WaitOp>(*getOutput().getUsers().begin())))
+    return emitOpError("is async: its result must be read by one dsp.wait "
+                       "alone");
   // Within one dim, only a switch between two factors of it moves data.
   if (getSplitDim() == getConcatDim()) {
     ShardingAttr result = getResultSharding(*this, 0);
@@ -767,6 +773,15 @@ LogicalResult LocalSliceOp::verify() {
 //===----------------------------------------------------------------------===//
 // Per-rank ops
 //===----------------------------------------------------------------------===//
+
+LogicalResult WaitOp::verify() {
+  if (!isPerRank(*this))
+    return emitOpError("exists in per-rank IR only");
+  auto collective = getInput().getDefiningOp<AllToAllOp>();
+  if (!collective || !collective.getAsync())
+    return emitOpError("input must be the result of an async dsp.all_to_all");
+  return success();
+}
 
 LogicalResult ZeroPadOp::verify() {
   if (!isPerRank(*this))

@@ -37,6 +37,11 @@ def DSP_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kGroupAttrName = "dsp.group";
     /// Name of the module attribute that holds the `#dsp.target`.
     static constexpr ::llvm::StringLiteral kTargetAttrName = "dsp.target";
+    /// Name of the module attribute that holds the pieces the lowering to a
+    /// program splits each all_to_all into (--dsp-overlap-collectives); an
+    /// integer of 2 or more, absent for none.
+    static constexpr ::llvm::StringLiteral kOverlapChunksAttrName =
+        "dsp.overlap_chunks";
     /// Name of the argument and result attribute that keeps the model's
     /// input and output names.
     static constexpr ::llvm::StringLiteral kNameAttrName = "dsp.name";

@@ -42,6 +42,9 @@ std::optional<double> getSplatFloat(Value value);
 GroupAttr getGroup(Operation *op);
 /// Returns the `#dsp.target` of the module that holds `op`, or null (cpu).
 TargetAttr getTarget(Operation *op);
+/// The pieces the lowering to a program splits each all_to_all of `module`
+/// into: its `dsp.overlap_chunks`, else 1.
+int64_t getOverlapChunks(ModuleOp module);
 /// Returns the rank count of the module's `#dsp.group`, or 0 if it has none.
 int64_t getGroupRanks(Operation *op);
 /// Whether the module that holds `op` is per-rank IR (after --dsp-localize).

@@ -525,12 +525,17 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
         {dsp.sharding = [#dsp.shard<dim = 1>]}
         : tensor<1x16x2x32xf32> -> tensor<1x4x8x32xf32>
     ```
+
+    In per-rank IR, `async` starts the switch and returns at once: its
+    result may be read only by the `dsp.wait` that completes it, and the
+    ops between run while the bytes travel.
   }];
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$split_dim,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim,
                        OptionalAttr<DenseI64ArrayAttr>:$input_perm,
-                       OptionalAttr<DenseI64ArrayAttr>:$output_perm);
+                       OptionalAttr<DenseI64ArrayAttr>:$output_perm,
+                       UnitAttr:$async);
   let assemblyFormat = [{
     $input `split` $split_dim `concat` $concat_dim (`input_perm` $input_perm^)? (`output_perm` $output_perm^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
   }];
@@ -610,6 +615,27 @@ def DSP_LocalSliceOp : DSP_CollectiveOp<"local_slice"> {
 //===----------------------------------------------------------------------===//
 // Per-rank ops
 //===----------------------------------------------------------------------===//
+
+def DSP_WaitOp : DSP_Op<"wait", [SameOperandsAndResultType]> {
+  let summary = "Completes an asynchronous all_to_all";
+  let description = [{
+    Per-rank IR only. `input` is the result of a `dsp.all_to_all` marked
+    `async`, of which this is the only use; the result is that value once
+    its bytes arrived, so the ops that read it run after the transfer. The
+    program's `wait` instruction names the collective's output tensor and
+    has no output of its own.
+
+    ```mlir
+    %0 = dsp.all_to_all %x split 1 concat 2 {async, dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<2x8x4x32xf32> -> tensor<2x4x8x32xf32>
+    %1 = dsp.linear %y, %w : (tensor<64x32xf32>, tensor<32x32xf32>) -> tensor<64x32xf32>
+    %2 = dsp.wait %0 : tensor<2x4x8x32xf32>
+    ```
+  }];
+  let arguments = (ins DSP_Tensor:$input);
+  let results = (outs DSP_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
 
 def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
   let summary = "Sets the pad positions of this rank's block to zero";
