@@ -1,16 +1,15 @@
 //===- Linear.cpp - matmul, attention and conv ----------------------------===//
 //
-// All three reduce to single-threaded SGEMM calls on independent tiles that
-// the session's thread pool runs in parallel; OpenBLAS itself is kept at one
-// thread (see CpuBackend.cpp) so the pool alone decides how many cores a
-// session uses.
+// All three reduce to single-threaded SGEMM calls (Gemm.h) on independent
+// tiles that the session's thread pool runs in parallel, so the pool alone
+// decides how many cores a session uses.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FastMath.h"
+#include "Gemm.h"
 #include "StridedLoop.h"
 
-#include <cblas.h>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -22,26 +21,6 @@ namespace cpu {
 namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// C[m, n] = alpha * A[m, k] * op(B) + beta * C, row-major, where op(B) is
-/// B[k, n] or, with `transposeB`, B[n, k] transposed.
-void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-          float *c, int64_t ldc) {
-  if (m == 0 || n == 0)
-    return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans,
-              transposeB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), alpha, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
-}
 
 /// out = activation(out + bias) + residual on `rows` x `columns` of
 /// row-major matrices with leading dim `ld`; `residual` may be null.
