@@ -21,37 +21,6 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-namespace {
-
-#ifdef DSP_HAVE_ONEDNN
-void librarySgemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb,
-                  float beta, float *c, int64_t ldc) {
-  // OpenMP's thread count is a setting of the calling thread: at one,
-  // oneDNN starts no team. The caller's own setting (a host application's
-  // thread may use OpenMP too) comes back afterwards.
-  int callerThreads = omp_get_max_threads();
-  omp_set_num_threads(1);
-  dnnl_sgemm('N', transposeB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
-             c, ldc);
-  omp_set_num_threads(callerThreads);
-}
-#else
-void librarySgemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float *a, int64_t lda, const float *b, int64_t ldb,
-                  float beta, float *c, int64_t ldc) {
-  static std::once_flag singleThreaded;
-  std::call_once(singleThreaded, [] { openblas_set_num_threads(1); });
-  cblas_sgemm(CblasRowMajor, CblasNoTrans,
-              transposeB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), alpha, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
-}
-#endif
-
-} // namespace
-
 void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
           const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
           float *c, int64_t ldc) {
@@ -63,7 +32,24 @@ void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
         c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
     return;
   }
-  librarySgemm(transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#ifdef DSP_HAVE_ONEDNN
+  // OpenMP's thread count is a setting of the calling thread: at one,
+  // oneDNN starts no team. The caller's own setting (a host application's
+  // thread may use OpenMP too) comes back afterwards.
+  int callerThreads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  dnnl_sgemm('N', transposeB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+             c, ldc);
+  omp_set_num_threads(callerThreads);
+#else
+  static std::once_flag singleThreaded;
+  std::call_once(singleThreaded, [] { openblas_set_num_threads(1); });
+  cblas_sgemm(CblasRowMajor, CblasNoTrans,
+              transposeB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), alpha, a,
+              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
+              static_cast<int>(ldc));
+#endif
 }
 
 } // namespace cpu
