@@ -14,6 +14,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -441,24 +442,44 @@ LogicalResult Serializer::addOutputs(func::ReturnOp ret) {
 }
 
 LogicalResult Serializer::planBuffers() {
-  std::vector<int> arenaTensors;
+  // A reshape's output holds its input's bytes in the same order, and
+  // neither is ever written again: the two share one buffer, live while
+  // either is, and the reshape copies nothing. `buffer` maps each tensor to
+  // the first tensor of its buffer.
+  std::vector<int> buffer(program.tensors_size());
+  std::iota(buffer.begin(), buffer.end(), 0);
+  for (const program::Instruction &instruction : program.instructions())
+    if (instruction.op() == "reshape" &&
+        program.tensors(instruction.inputs(0)).kind() != program::WEIGHT)
+      buffer[instruction.outputs(0)] = buffer[instruction.inputs(0)];
+
+  std::vector<int> lifetimeOf(program.tensors_size(), -1);
   std::vector<BufferLifetime> lifetimes;
   int64_t end = program.instructions_size();
   for (int i = 0; i < program.tensors_size(); ++i) {
     const program::Tensor &tensor = program.tensors(i);
     if (tensor.kind() == program::WEIGHT)
       continue;
-    arenaTensors.push_back(i);
-    lifetimes.push_back({tensor.bytes(), firstUse[i],
-                         tensor.kind() == program::OUTPUT ? end : lastUse[i]});
+    int64_t last = tensor.kind() == program::OUTPUT ? end : lastUse[i];
+    int &index = lifetimeOf[buffer[i]];
+    if (index < 0) {
+      index = lifetimes.size();
+      lifetimes.push_back({tensor.bytes(), firstUse[i], last});
+      continue;
+    }
+    BufferLifetime &shared = lifetimes[index];
+    shared.first = std::min(shared.first, firstUse[i]);
+    shared.last = std::max(shared.last, last);
   }
   std::optional<BufferPlan> plan =
       mlir::dsp::planBuffers(lifetimes, kArenaAlignment);
   if (!plan)
     return function.emitError("the program's tensors need more than 2^56 "
                               "bytes of memory");
-  for (auto [tensor, offset] : llvm::zip(arenaTensors, plan->offsets))
-    program.mutable_tensors(tensor)->set_offset(offset);
+  for (int i = 0; i < program.tensors_size(); ++i)
+    if (program.tensors(i).kind() != program::WEIGHT)
+      program.mutable_tensors(i)->set_offset(
+          plan->offsets[lifetimeOf[buffer[i]]]);
   program.set_arena_bytes(plan->arenaBytes);
   return success();
 }
