@@ -25,9 +25,9 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /// out = activation(out + bias) + residual on `rows` x `columns` of
 /// row-major matrices with leading dim `ld`; `residual` may be null.
 template <typename Function>
-void applyEpilogue(Function activation, const float *bias,
-                   const float *residual, float *out, int64_t rows,
-                   int64_t columns, int64_t ld) {
+__attribute__((always_inline)) inline void
+applyEpilogue(Function activation, const float *bias, const float *residual,
+              float *out, int64_t rows, int64_t columns, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = out + r * ld;
     if (residual) {
@@ -42,9 +42,10 @@ void applyEpilogue(Function activation, const float *bias,
 }
 
 /// The same, with the scalar functions of the gelu and silu kernels.
-void applyEpilogue(format::Activation activation, const float *bias,
-                   const float *residual, float *out, int64_t rows,
-                   int64_t columns, int64_t ld) {
+DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
+                                      const float *bias, const float *residual,
+                                      float *out, int64_t rows, int64_t columns,
+                                      int64_t ld) {
   switch (activation) {
   case format::Activation::None:
     return applyEpilogue([](float x) { return x; }, bias, residual, out, rows,
@@ -58,6 +59,66 @@ void applyEpilogue(format::Activation activation, const float *bias,
   case format::Activation::Silu:
     return applyEpilogue([](float x) { return silu(x); }, bias, residual, out,
                          rows, columns, ld);
+  }
+}
+
+/// One key block of the attention's online softmax for `rows` query rows:
+/// adds the mask block (`mask` may be null; its rows and columns are
+/// `maskRowStride` and `maskColumnStride` apart), updates each row's running
+/// max and sum, turns the row's scores into exp(score - max) and rescales
+/// its accumulator row to the new max.
+DSP_WIDEST_VECTORS void
+onlineSoftmaxStep(float *scores, int64_t keyBlock, int64_t rows,
+                  int64_t columns, const float *mask, int64_t maskRowStride,
+                  int64_t maskColumnStride, float *rowMax, float *rowSum,
+                  float *accumulator, int64_t valueDepth) {
+  const float negativeInfinity = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < rows; ++r) {
+    float *s = scores + r * keyBlock;
+    if (mask) {
+      const float *maskRow = mask + r * maskRowStride;
+      for (int64_t c = 0; c < columns; ++c)
+        s[c] += maskRow[c * maskColumnStride];
+    }
+    float blockMax = negativeInfinity;
+    {
+      float partialMax[8];
+      std::fill(partialMax, partialMax + 8, negativeInfinity);
+      int64_t c = 0;
+      for (; c + 8 <= columns; c += 8)
+        for (int lane = 0; lane < 8; ++lane)
+          partialMax[lane] = std::max(partialMax[lane], s[c + lane]);
+      for (; c < columns; ++c)
+        blockMax = std::max(blockMax, s[c]);
+      for (float m : partialMax)
+        blockMax = std::max(blockMax, m);
+    }
+    float newMax = std::max(rowMax[r], blockMax);
+    if (newMax == negativeInfinity) {
+      // Everything so far is masked: contribute nothing.
+      std::fill(s, s + columns, 0.0f);
+      continue;
+    }
+    float correction = expOrZero(rowMax[r] - newMax);
+    // The exponentials vectorize; the sum keeps 8 partial sums so that it
+    // is no single dependency chain.
+    for (int64_t c = 0; c < columns; ++c)
+      s[c] = expOrZero(s[c] - newMax);
+    float partial[8] = {};
+    int64_t c = 0;
+    for (; c + 8 <= columns; c += 8)
+      for (int lane = 0; lane < 8; ++lane)
+        partial[lane] += s[c + lane];
+    float sum = 0;
+    for (; c < columns; ++c)
+      sum += s[c];
+    for (float p : partial)
+      sum += p;
+    rowSum[r] = rowSum[r] * correction + sum;
+    rowMax[r] = newMax;
+    float *acc = accumulator + r * valueDepth;
+    for (int64_t c = 0; c < valueDepth; ++c)
+      acc[c] *= correction;
   }
 }
 
@@ -213,57 +274,15 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                   int64_t columns = std::min(keyBlock, keys - firstKey);
                   gemm(true, rows, columns, depth, scale, qBlock, depth,
                        kHead + firstKey * depth, depth, 0.0f, scores, keyBlock);
-                  for (int64_t r = 0; r < rows; ++r) {
-                    float *s = scores + r * keyBlock;
-                    if (maskData) {
-                      const float *maskRow = maskData + b * maskStrides[0] +
-                                             h * maskStrides[1] +
-                                             (firstQuery + r) * maskStrides[2] +
-                                             firstKey * maskStrides[3];
-                      for (int64_t c = 0; c < columns; ++c)
-                        s[c] += maskRow[c * maskStrides[3]];
-                    }
-                    float blockMax = negativeInfinity;
-                    {
-                      float partialMax[8];
-                      std::fill(partialMax, partialMax + 8, negativeInfinity);
-                      int64_t c = 0;
-                      for (; c + 8 <= columns; c += 8)
-                        for (int lane = 0; lane < 8; ++lane)
-                          partialMax[lane] =
-                              std::max(partialMax[lane], s[c + lane]);
-                      for (; c < columns; ++c)
-                        blockMax = std::max(blockMax, s[c]);
-                      for (float m : partialMax)
-                        blockMax = std::max(blockMax, m);
-                    }
-                    float newMax = std::max(rowMax[r], blockMax);
-                    if (newMax == negativeInfinity) {
-                      // Everything so far is masked: contribute nothing.
-                      std::fill(s, s + columns, 0.0f);
-                      continue;
-                    }
-                    float correction = expOrZero(rowMax[r] - newMax);
-                    // The exponentials vectorize; the sum keeps 8 partial
-                    // sums so that it is no single dependency chain.
-                    for (int64_t c = 0; c < columns; ++c)
-                      s[c] = expOrZero(s[c] - newMax);
-                    float partial[8] = {};
-                    int64_t c = 0;
-                    for (; c + 8 <= columns; c += 8)
-                      for (int lane = 0; lane < 8; ++lane)
-                        partial[lane] += s[c + lane];
-                    float sum = 0;
-                    for (; c < columns; ++c)
-                      sum += s[c];
-                    for (float p : partial)
-                      sum += p;
-                    rowSum[r] = rowSum[r] * correction + sum;
-                    rowMax[r] = newMax;
-                    float *acc = accumulator + r * valueDepth;
-                    for (int64_t c = 0; c < valueDepth; ++c)
-                      acc[c] *= correction;
-                  }
+                  const float *maskBlock =
+                      maskData
+                          ? maskData + b * maskStrides[0] + h * maskStrides[1] +
+                                firstQuery * maskStrides[2] +
+                                firstKey * maskStrides[3]
+                          : nullptr;
+                  onlineSoftmaxStep(scores, keyBlock, rows, columns, maskBlock,
+                                    maskStrides[2], maskStrides[3], rowMax,
+                                    rowSum, accumulator, valueDepth);
                   gemm(false, rows, valueDepth, columns, 1.0f, scores, keyBlock,
                        vHead + firstKey * valueDepth, valueDepth, 1.0f,
                        accumulator, valueDepth);
