@@ -28,6 +28,23 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
+/// The sum over c in [0, n) of term(c) in `Sum` precision, kept as 8
+/// partial sums so that it is no single dependency chain and vectorizes.
+template <typename Sum, typename Term>
+inline Sum sumInLanes(int64_t n, Term term) {
+  Sum partial[8] = {};
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (int lane = 0; lane < 8; ++lane)
+      partial[lane] += term(c + lane);
+  Sum sum = 0;
+  for (; c < n; ++c)
+    sum += term(c);
+  for (Sum p : partial)
+    sum += p;
+  return sum;
+}
+
 /// `c ? a : b` as bit operations, so that loops using it stay branch-free
 /// and vectorize.
 inline float blend(bool c, float a, float b) {

@@ -100,20 +100,9 @@ onlineSoftmaxStep(float *scores, int64_t keyBlock, int64_t rows,
       continue;
     }
     float correction = expOrZero(rowMax[r] - newMax);
-    // The exponentials vectorize; the sum keeps 8 partial sums so that it
-    // is no single dependency chain.
     for (int64_t c = 0; c < columns; ++c)
       s[c] = expOrZero(s[c] - newMax);
-    float partial[8] = {};
-    int64_t c = 0;
-    for (; c + 8 <= columns; c += 8)
-      for (int lane = 0; lane < 8; ++lane)
-        partial[lane] += s[c + lane];
-    float sum = 0;
-    for (; c < columns; ++c)
-      sum += s[c];
-    for (float p : partial)
-      sum += p;
+    float sum = sumInLanes<float>(columns, [&](int64_t c) { return s[c]; });
     rowSum[r] = rowSum[r] * correction + sum;
     rowMax[r] = newMax;
     float *acc = accumulator + r * valueDepth;
