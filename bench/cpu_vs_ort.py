@@ -220,13 +220,22 @@ def time_dsp(model, dspx, bin_dir, threads, warmup, runs, work):
 
 def machine_description(bin_dir):
     """CPU, cores, memory, OS, compiler and library versions."""
-    cpu, flags = "unknown", set()
+    cpu, flags, cpuid = "unknown", set(), {}
     with open("/proc/cpuinfo") as f:
         for line in f:
-            if line.startswith("model name") and cpu == "unknown":
-                cpu = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "model name" and cpu == "unknown":
+                cpu = value
+            elif key in ("cpu family", "model") and key not in cpuid:
+                cpuid[key] = value
+            elif key == "flags" and not flags:
+                flags = set(value.split())
+    # Some virtual machines name only the vendor and product line; the
+    # CPUID family and model tell the generation.
+    if cpuid:
+        cpu += (f", family {cpuid.get('cpu family', '?')} "
+                f"model {cpuid.get('model', '?')}")
     simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
             if f in flags]
     with open("/proc/meminfo") as f:
@@ -252,24 +261,37 @@ def machine_description(bin_dir):
             text=True).stdout.splitlines()[0]
     except (OSError, IndexError):
         compiler_version = compiler
-    openblas = "unknown"
-    try:
-        openblas = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Version}", "libopenblas0"],
-            capture_output=True, text=True).stdout or openblas
-    except OSError:
-        pass
     return [
         ("CPU", f"{cpu} ({', '.join(simd) or 'no AVX2'}), "
                 f"{os.cpu_count()} logical cores"),
         ("memory", f"{mem_kib / 2**20:.1f} GiB"),
         ("OS", os_name),
         ("compiler", f"{compiler_version}, CMAKE_BUILD_TYPE={build_type}"),
-        ("BLAS", f"OpenBLAS {openblas} (one thread per GEMM tile)"),
+        ("GEMM", gemm_library(bin_dir)),
         ("ONNX Runtime", f"{ort.__version__} (PyPI, CPUExecutionProvider), "
                          f"numpy {np.__version__}, Python "
                          f"{platform.python_version()}"),
     ]
+
+
+def gemm_library(bin_dir):
+    """The GEMM library dsp-run was linked with (CMake picks oneDNN where it
+    is installed, else OpenBLAS) and its Debian package version."""
+    try:
+        libraries = subprocess.run(["ldd", os.path.join(bin_dir, "dsp-run")],
+                                   capture_output=True, text=True).stdout
+    except OSError:
+        libraries = ""
+    name, package = (("oneDNN", "libdnnl2") if "libdnnl" in libraries
+                     else ("OpenBLAS", "libopenblas0"))
+    version = "unknown"
+    try:
+        version = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package],
+            capture_output=True, text=True).stdout or version
+    except OSError:
+        pass
+    return f"{name} {version} (one thread per GEMM tile)"
 
 
 def markdown(results, machine, settings):

@@ -83,7 +83,7 @@ probe() {
   }
   check protoc "command -v protoc"
   check libprotobuf "pkg-config --exists protobuf || any /usr/lib/*/libprotobuf.so"
-  check "BLAS (openblas)" "any /usr/lib/*/libopenblas.so /usr/lib/*/openblas*/libopenblas.so"
+  check "GEMM (oneDNN or OpenBLAS)" "any /usr/lib/*/libdnnl.so /usr/lib/*/libopenblas.so /usr/lib/*/openblas*/libopenblas.so"
   check mpirun "command -v mpirun"
   check nvcc "test -x /usr/local/cuda/bin/nvcc"
   check nccl.h "any /usr/include/nccl.h /usr/local/cuda/include/nccl.h"

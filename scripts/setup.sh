@@ -11,7 +11,7 @@ packages=(
   build-essential cmake ninja-build git ca-certificates python3 python3-venv
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
-  libopenblas-dev libopenmpi-dev openmpi-bin libgtest-dev
+  libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin libgtest-dev
   clang-22 libfuzzer-22-dev libclang-rt-22-dev llvm-22
 )
 missing=()

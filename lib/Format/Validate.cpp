@@ -20,6 +20,7 @@
 #include <climits>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -1212,8 +1213,27 @@ struct LiveRange {
   int64_t last;
 };
 
+/// `buffer[t]`: the first tensor whose bytes tensor t shares. A reshape's
+/// output may share its input's (same offset, same size): it holds the same
+/// bytes in the same order, and neither is written again.
+std::vector<uint32_t> sharedBuffers(const Program &program) {
+  std::vector<uint32_t> buffer(program.tensors_size());
+  std::iota(buffer.begin(), buffer.end(), 0);
+  for (const Instruction &instruction : program.instructions()) {
+    if (instruction.op() != "reshape")
+      continue;
+    const Tensor &input = program.tensors(instruction.inputs(0));
+    const Tensor &output = program.tensors(instruction.outputs(0));
+    if (input.kind() != dsp::program::WEIGHT &&
+        input.offset() == output.offset() && input.bytes() == output.bytes())
+      buffer[instruction.outputs(0)] = buffer[instruction.inputs(0)];
+  }
+  return buffer;
+}
+
 std::string checkLiveness(const Program &program,
                           const std::vector<LiveRange> &ranges) {
+  std::vector<uint32_t> buffer = sharedBuffers(program);
   std::vector<LiveRange> sorted;
   for (const LiveRange &range : ranges)
     if (program.tensors(range.tensor).bytes() > 0)
@@ -1238,7 +1258,8 @@ std::string checkLiveness(const Program &program,
          j < sorted.size() && program.tensors(sorted[j].tensor).offset() < end;
          ++j)
       if (sorted[i].first <= sorted[j].last &&
-          sorted[j].first <= sorted[i].last)
+          sorted[j].first <= sorted[i].last &&
+          buffer[sorted[i].tensor] != buffer[sorted[j].tensor])
         return "buffer plan error: " + describeRange(sorted[i]) + " and " +
                describeRange(sorted[j]) +
                " overlap in the arena while both are live";

@@ -4,6 +4,7 @@
 #include "dsp/Format/Checked.h"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 using namespace mlir::dsp;
@@ -46,20 +47,41 @@ bool mlir::dsp::planProgramBuffers(::dsp::program::Program &program,
                                    uint64_t alignment) {
   std::vector<::dsp::format::TensorLifetime> live =
       ::dsp::format::tensorLifetimes(program);
-  std::vector<int> arenaTensors;
+  // A reshape's output holds its input's bytes in the same order, and
+  // neither is ever written again: the two share one buffer, live while
+  // either is, and the reshape copies nothing. `buffer` maps each tensor to
+  // the first tensor of its buffer.
+  std::vector<int> buffer(program.tensors_size());
+  std::iota(buffer.begin(), buffer.end(), 0);
+  for (const ::dsp::program::Instruction &instruction : program.instructions())
+    if (instruction.op() == "reshape" &&
+        program.tensors(instruction.inputs(0)).kind() !=
+            ::dsp::program::WEIGHT)
+      buffer[instruction.outputs(0)] = buffer[instruction.inputs(0)];
+
+  std::vector<int> lifetimeOf(program.tensors_size(), -1);
   std::vector<BufferLifetime> lifetimes;
   for (int i = 0; i < program.tensors_size(); ++i) {
     const ::dsp::program::Tensor &tensor = program.tensors(i);
     if (tensor.kind() == ::dsp::program::WEIGHT)
       continue;
-    arenaTensors.push_back(i);
-    lifetimes.push_back({tensor.bytes(), live[i].first, live[i].last});
+    int &index = lifetimeOf[buffer[i]];
+    if (index < 0) {
+      index = lifetimes.size();
+      lifetimes.push_back({tensor.bytes(), live[i].first, live[i].last});
+      continue;
+    }
+    BufferLifetime &shared = lifetimes[index];
+    shared.first = std::min(shared.first, live[i].first);
+    shared.last = std::max(shared.last, live[i].last);
   }
   std::optional<BufferPlan> plan = planBuffers(lifetimes, alignment);
   if (!plan)
     return false;
-  for (size_t i = 0; i < arenaTensors.size(); ++i)
-    program.mutable_tensors(arenaTensors[i])->set_offset(plan->offsets[i]);
+  for (int i = 0; i < program.tensors_size(); ++i)
+    if (program.tensors(i).kind() != ::dsp::program::WEIGHT)
+      program.mutable_tensors(i)->set_offset(
+          plan->offsets[lifetimeOf[buffer[i]]]);
   program.set_arena_bytes(plan->arenaBytes);
   return true;
 }

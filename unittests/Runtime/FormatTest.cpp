@@ -428,6 +428,26 @@ TEST(FormatTest, LivenessCheck) {
       longer.program.tensors(y).offset());
   EXPECT_NE(validate(longer.program).find("overlap"), std::string::npos);
 
+  // A reshape's output may take exactly its input's bytes, even while the
+  // input is read later, and a chain of reshapes may share them too; any
+  // other overlap with them stays an error.
+  ProgramBuilder views;
+  uint32_t v0 = views.input("v0", F32, {2, 8});
+  uint32_t v1 = views.op("reshape", {v0}, F32, {16});
+  uint32_t v2 = views.op("reshape", {v1}, F32, {2, 8});
+  uint32_t v3 = views.op("add", {v2, v0}, F32, {2, 8});
+  views.output(v3);
+  views.program.set_format_version(1);
+  program = views.program;
+  program.mutable_tensors(v1)->set_offset(program.tensors(v0).offset());
+  program.mutable_tensors(v2)->set_offset(program.tensors(v0).offset());
+  EXPECT_EQ(validate(program), "");
+  program.mutable_tensors(v3)->set_offset(program.tensors(v0).offset());
+  EXPECT_NE(validate(program).find("overlap"), std::string::npos);
+  program = views.program;
+  program.mutable_tensors(v1)->set_offset(program.tensors(v0).offset() + 8);
+  EXPECT_NE(validate(program).find("overlap"), std::string::npos);
+
   // A tensor read before it is written.
   program = builder.program;
   std::swap(*program.mutable_instructions(0), *program.mutable_instructions(1));

@@ -303,6 +303,10 @@ TEST(KernelTest, Matmul) {
       {{100, 50}, {50, 70}, {100, 70}},        // split over threads
       {{1, 3}, {3, 300}, {1, 300}},            // split over columns
       {{3, 2, 9}, {1, 9, 4}, {3, 2, 4}},
+      {{1, 1}, {1, 1}, {1, 1}},         // one multiply
+      {{37, 1}, {1, 29}, {37, 29}},     // k = 1: an outer product
+      {{1, 130}, {130, 97}, {1, 97}},   // m = 1
+      {{131, 67}, {67, 97}, {131, 97}}, // no size a multiple of a tile
   };
   unsigned seed = 10;
   for (const Case &c : cases) {
@@ -326,6 +330,9 @@ TEST(KernelTest, MatmulEpilogue) {
       {{100, 50}, {50, 70}, {100, 70}},        // split over threads
       {{1, 3}, {3, 300}, {1, 300}},            // split over columns
       {{3, 0}, {0, 4}, {3, 4}},                // nothing to sum
+      {{37, 1}, {1, 29}, {37, 29}},            // k = 1
+      {{1, 130}, {130, 97}, {1, 97}},          // m = 1
+      {{131, 67}, {67, 97}, {131, 97}},        // no size a multiple of a tile
   };
   const std::pair<const char *, std::vector<dsp::program::Attribute>>
       activations[] = {{"none", {}},

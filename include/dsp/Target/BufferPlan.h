@@ -38,8 +38,9 @@ planBuffers(const std::vector<BufferLifetime> &lifetimes, uint64_t alignment);
 
 /// Places the tensors of `program` (its instructions complete) in one
 /// arena: planBuffers over their lifetimes (dsp::format::tensorLifetimes),
-/// weights left out. Sets each tensor's offset and the arena's size; false
-/// if the arena would exceed 2^56 bytes.
+/// weights left out, a reshape's output in its input's bytes (a view).
+/// Sets each tensor's offset and the arena's size; false if the arena would
+/// exceed 2^56 bytes.
 bool planProgramBuffers(::dsp::program::Program &program, uint64_t alignment);
 
 } // namespace mlir::dsp

@@ -16,10 +16,8 @@
 #endif
 
 #include <algorithm>
-#include <cblas.h>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 
 namespace dsp {
 namespace runtime {
@@ -106,12 +104,7 @@ bool hasFloat16Operand(const dsp::program::Program &program,
 class CpuBackend : public Backend {
 public:
   explicit CpuBackend(Communicator &communicator)
-      : communicator_(communicator) {
-    // The pool parallelizes GEMMs by tiles; OpenBLAS threads on top would
-    // oversubscribe the cores, all the more with several sessions.
-    static std::once_flag singleThreadedBlas;
-    std::call_once(singleThreadedBlas, [] { openblas_set_num_threads(1); });
-  }
+      : communicator_(communicator) {}
 
   Status startThreads(unsigned threads) { return pool_.start(threads); }
 

@@ -12,9 +12,38 @@
 #include <cstdint>
 #include <cstring>
 
+/// Marks a function whose loops call these functions: the project is
+/// compiled for baseline x86-64 (SSE2), so on x86-64 the function is also
+/// compiled for AVX2 and AVX-512 and the widest the CPU has runs. The
+/// operations per element are the same, so the results are too (none of
+/// these targets implies FMA, so no multiply-add is fused).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DSP_WIDEST_VECTORS                                                     \
+  __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DSP_WIDEST_VECTORS
+#endif
+
 namespace dsp {
 namespace runtime {
 namespace cpu {
+
+/// The sum over c in [0, n) of term(c) in `Sum` precision, kept as 8
+/// partial sums so that it is no single dependency chain and vectorizes.
+template <typename Sum, typename Term>
+inline Sum sumInLanes(int64_t n, Term term) {
+  Sum partial[8] = {};
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (int lane = 0; lane < 8; ++lane)
+      partial[lane] += term(c + lane);
+  Sum sum = 0;
+  for (; c < n; ++c)
+    sum += term(c);
+  for (Sum p : partial)
+    sum += p;
+  return sum;
+}
 
 /// `c ? a : b` as bit operations, so that loops using it stay branch-free
 /// and vectorize.

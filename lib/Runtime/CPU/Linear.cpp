@@ -1,16 +1,15 @@
 //===- Linear.cpp - matmul, attention and conv ----------------------------===//
 //
-// All three reduce to single-threaded SGEMM calls on independent tiles that
-// the session's thread pool runs in parallel; OpenBLAS itself is kept at one
-// thread (see CpuBackend.cpp) so the pool alone decides how many cores a
-// session uses.
+// All three reduce to single-threaded SGEMM calls (Gemm.h) on independent
+// tiles that the session's thread pool runs in parallel, so the pool alone
+// decides how many cores a session uses.
 //
 //===----------------------------------------------------------------------===//
 
 #include "FastMath.h"
+#include "Gemm.h"
 #include "StridedLoop.h"
 
-#include <cblas.h>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -23,32 +22,12 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// C[m, n] = alpha * A[m, k] * op(B) + beta * C, row-major, where op(B) is
-/// B[k, n] or, with `transposeB`, B[n, k] transposed.
-void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
-          const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-          float *c, int64_t ldc) {
-  if (m == 0 || n == 0)
-    return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c[i * ldc + j] = beta == 0 ? 0.0f : beta * c[i * ldc + j];
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans,
-              transposeB ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), alpha, a,
-              static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
-}
-
 /// out = activation(out + bias) + residual on `rows` x `columns` of
 /// row-major matrices with leading dim `ld`; `residual` may be null.
 template <typename Function>
-void applyEpilogue(Function activation, const float *bias,
-                   const float *residual, float *out, int64_t rows,
-                   int64_t columns, int64_t ld) {
+__attribute__((always_inline)) inline void
+applyEpilogue(Function activation, const float *bias, const float *residual,
+              float *out, int64_t rows, int64_t columns, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = out + r * ld;
     if (residual) {
@@ -63,9 +42,10 @@ void applyEpilogue(Function activation, const float *bias,
 }
 
 /// The same, with the scalar functions of the gelu and silu kernels.
-void applyEpilogue(format::Activation activation, const float *bias,
-                   const float *residual, float *out, int64_t rows,
-                   int64_t columns, int64_t ld) {
+DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
+                                      const float *bias, const float *residual,
+                                      float *out, int64_t rows, int64_t columns,
+                                      int64_t ld) {
   switch (activation) {
   case format::Activation::None:
     return applyEpilogue([](float x) { return x; }, bias, residual, out, rows,
@@ -79,6 +59,55 @@ void applyEpilogue(format::Activation activation, const float *bias,
   case format::Activation::Silu:
     return applyEpilogue([](float x) { return silu(x); }, bias, residual, out,
                          rows, columns, ld);
+  }
+}
+
+/// One key block of the attention's online softmax for `rows` query rows:
+/// adds the mask block (`mask` may be null; its rows and columns are
+/// `maskRowStride` and `maskColumnStride` apart), updates each row's running
+/// max and sum, turns the row's scores into exp(score - max) and rescales
+/// its accumulator row to the new max.
+DSP_WIDEST_VECTORS void
+onlineSoftmaxStep(float *scores, int64_t keyBlock, int64_t rows,
+                  int64_t columns, const float *mask, int64_t maskRowStride,
+                  int64_t maskColumnStride, float *rowMax, float *rowSum,
+                  float *accumulator, int64_t valueDepth) {
+  const float negativeInfinity = -std::numeric_limits<float>::infinity();
+  for (int64_t r = 0; r < rows; ++r) {
+    float *s = scores + r * keyBlock;
+    if (mask) {
+      const float *maskRow = mask + r * maskRowStride;
+      for (int64_t c = 0; c < columns; ++c)
+        s[c] += maskRow[c * maskColumnStride];
+    }
+    float blockMax = negativeInfinity;
+    {
+      float partialMax[8];
+      std::fill(partialMax, partialMax + 8, negativeInfinity);
+      int64_t c = 0;
+      for (; c + 8 <= columns; c += 8)
+        for (int lane = 0; lane < 8; ++lane)
+          partialMax[lane] = std::max(partialMax[lane], s[c + lane]);
+      for (; c < columns; ++c)
+        blockMax = std::max(blockMax, s[c]);
+      for (float m : partialMax)
+        blockMax = std::max(blockMax, m);
+    }
+    float newMax = std::max(rowMax[r], blockMax);
+    if (newMax == negativeInfinity) {
+      // Everything so far is masked: contribute nothing.
+      std::fill(s, s + columns, 0.0f);
+      continue;
+    }
+    float correction = expOrZero(rowMax[r] - newMax);
+    for (int64_t c = 0; c < columns; ++c)
+      s[c] = expOrZero(s[c] - newMax);
+    float sum = sumInLanes<float>(columns, [&](int64_t c) { return s[c]; });
+    rowSum[r] = rowSum[r] * correction + sum;
+    rowMax[r] = newMax;
+    float *acc = accumulator + r * valueDepth;
+    for (int64_t c = 0; c < valueDepth; ++c)
+      acc[c] *= correction;
   }
 }
 
@@ -234,57 +263,15 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                   int64_t columns = std::min(keyBlock, keys - firstKey);
                   gemm(true, rows, columns, depth, scale, qBlock, depth,
                        kHead + firstKey * depth, depth, 0.0f, scores, keyBlock);
-                  for (int64_t r = 0; r < rows; ++r) {
-                    float *s = scores + r * keyBlock;
-                    if (maskData) {
-                      const float *maskRow = maskData + b * maskStrides[0] +
-                                             h * maskStrides[1] +
-                                             (firstQuery + r) * maskStrides[2] +
-                                             firstKey * maskStrides[3];
-                      for (int64_t c = 0; c < columns; ++c)
-                        s[c] += maskRow[c * maskStrides[3]];
-                    }
-                    float blockMax = negativeInfinity;
-                    {
-                      float partialMax[8];
-                      std::fill(partialMax, partialMax + 8, negativeInfinity);
-                      int64_t c = 0;
-                      for (; c + 8 <= columns; c += 8)
-                        for (int lane = 0; lane < 8; ++lane)
-                          partialMax[lane] =
-                              std::max(partialMax[lane], s[c + lane]);
-                      for (; c < columns; ++c)
-                        blockMax = std::max(blockMax, s[c]);
-                      for (float m : partialMax)
-                        blockMax = std::max(blockMax, m);
-                    }
-                    float newMax = std::max(rowMax[r], blockMax);
-                    if (newMax == negativeInfinity) {
-                      // Everything so far is masked: contribute nothing.
-                      std::fill(s, s + columns, 0.0f);
-                      continue;
-                    }
-                    float correction = expOrZero(rowMax[r] - newMax);
-                    // The exponentials vectorize; the sum keeps 8 partial
-                    // sums so that it is no single dependency chain.
-                    for (int64_t c = 0; c < columns; ++c)
-                      s[c] = expOrZero(s[c] - newMax);
-                    float partial[8] = {};
-                    int64_t c = 0;
-                    for (; c + 8 <= columns; c += 8)
-                      for (int lane = 0; lane < 8; ++lane)
-                        partial[lane] += s[c + lane];
-                    float sum = 0;
-                    for (; c < columns; ++c)
-                      sum += s[c];
-                    for (float p : partial)
-                      sum += p;
-                    rowSum[r] = rowSum[r] * correction + sum;
-                    rowMax[r] = newMax;
-                    float *acc = accumulator + r * valueDepth;
-                    for (int64_t c = 0; c < valueDepth; ++c)
-                      acc[c] *= correction;
-                  }
+                  const float *maskBlock =
+                      maskData
+                          ? maskData + b * maskStrides[0] + h * maskStrides[1] +
+                                firstQuery * maskStrides[2] +
+                                firstKey * maskStrides[3]
+                          : nullptr;
+                  onlineSoftmaxStep(scores, keyBlock, rows, columns, maskBlock,
+                                    maskStrides[2], maskStrides[3], rowMax,
+                                    rowSum, accumulator, valueDepth);
                   gemm(false, rows, valueDepth, columns, 1.0f, scores, keyBlock,
                        vHead + firstKey * valueDepth, valueDepth, 1.0f,
                        accumulator, valueDepth);

@@ -32,30 +32,13 @@ std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
         const float *x = in + row * columns;
         float *y = out + row * columns;
         // Two passes in double: stable for large rows with a large mean.
-        // Each keeps 8 partial sums, so that it is no single dependency
-        // chain and vectorizes.
-        double partial[8] = {};
-        int64_t c = 0;
-        for (; c + 8 <= columns; c += 8)
-          for (int lane = 0; lane < 8; ++lane)
-            partial[lane] += x[c + lane];
-        double sum = 0;
-        for (; c < columns; ++c)
-          sum += x[c];
-        for (double p : partial)
-          sum += p;
-        double mean = sum / columns;
-        std::fill(partial, partial + 8, 0.0);
-        for (c = 0; c + 8 <= columns; c += 8)
-          for (int lane = 0; lane < 8; ++lane) {
-            double d = x[c + lane] - mean;
-            partial[lane] += d * d;
-          }
-        double squares = 0;
-        for (; c < columns; ++c)
-          squares += (x[c] - mean) * (x[c] - mean);
-        for (double p : partial)
-          squares += p;
+        double mean = sumInLanes<double>(
+                          columns, [&](int64_t c) { return double(x[c]); }) /
+                      columns;
+        double squares = sumInLanes<double>(columns, [&](int64_t c) {
+          double d = x[c] - mean;
+          return d * d;
+        });
         float inverse =
             static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
         float meanF = static_cast<float>(mean);
