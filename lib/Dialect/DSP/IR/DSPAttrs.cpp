@@ -48,6 +48,34 @@ LogicalResult GroupAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+/// Parses `, key = value` pairs while a comma follows, each key at most
+/// once; `parseValue` parses the value of `key` and rejects unknown keys.
+static ParseResult parseKeyedValues(
+    AsmParser &parser,
+    function_ref<ParseResult(StringRef key, SMLoc keyLoc)> parseValue) {
+  llvm::StringSet<> seen;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    SMLoc keyLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual())
+      return failure();
+    if (!seen.insert(key).second)
+      return parser.emitError(keyLoc) << "'" << key << "' is given twice";
+    if (parseValue(key, keyLoc))
+      return failure();
+  }
+  return success();
+}
+
+/// Parses `[i, j, ...]` into `values`.
+static ParseResult parseIntegerList(AsmParser &parser,
+                                    SmallVectorImpl<int64_t> &values) {
+  return parser.parseCommaSeparatedList(
+      AsmParser::Delimiter::Square, [&]() -> ParseResult {
+        return parser.parseInteger(values.emplace_back());
+      });
+}
+
 Attribute GroupAttr::parse(AsmParser &parser, Type) {
   int64_t ranks = 0;
   bool perRank = false;
@@ -55,39 +83,22 @@ Attribute GroupAttr::parse(AsmParser &parser, Type) {
   if (parser.parseLess() || parser.parseKeyword("ranks") ||
       parser.parseEqual() || parser.parseInteger(ranks))
     return {};
-  llvm::StringSet<> seen;
-  while (succeeded(parser.parseOptionalComma())) {
-    StringRef key;
-    SMLoc keyLoc = parser.getCurrentLocation();
-    if (parser.parseKeyword(&key) || parser.parseEqual())
-      return {};
-    if (!seen.insert(key).second) {
-      parser.emitError(keyLoc) << "'" << key << "' is given twice";
-      return {};
-    }
-    if (key == "mesh") {
-      if (parser.parseCommaSeparatedList(
-              AsmParser::Delimiter::Square, [&]() -> ParseResult {
-                return parser.parseInteger(mesh.emplace_back());
-              }))
-        return {};
-    } else if (key == "per_rank") {
-      StringRef value;
-      SMLoc valueLoc = parser.getCurrentLocation();
-      if (parser.parseKeyword(&value))
-        return {};
-      if (value != "true" && value != "false") {
-        parser.emitError(valueLoc) << "expected true or false";
-        return {};
-      }
-      perRank = value == "true";
-    } else {
-      parser.emitError(keyLoc)
-          << "expected 'mesh' or 'per_rank', got '" << key << "'";
-      return {};
-    }
-  }
-  if (parser.parseGreater())
+  auto parseValue = [&](StringRef key, SMLoc keyLoc) -> ParseResult {
+    if (key == "mesh")
+      return parseIntegerList(parser, mesh);
+    if (key != "per_rank")
+      return parser.emitError(keyLoc)
+             << "expected 'mesh' or 'per_rank', got '" << key << "'";
+    StringRef value;
+    SMLoc valueLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&value))
+      return failure();
+    if (value != "true" && value != "false")
+      return parser.emitError(valueLoc) << "expected true or false";
+    perRank = value == "true";
+    return success();
+  };
+  if (parseKeyedValues(parser, parseValue) || parser.parseGreater())
     return {};
   return getChecked([&] { return parser.emitError(parser.getNameLoc()); },
                     parser.getContext(), ranks, mesh, perRank);
@@ -421,35 +432,17 @@ static ShardingAttr parseSharding(AsmParser &parser) {
   if (parser.parseKeyword("dim") || parser.parseEqual() ||
       parser.parseInteger(dim))
     return {};
-  llvm::StringSet<> seen;
-  while (succeeded(parser.parseOptionalComma())) {
-    StringRef key;
-    SMLoc keyLoc = parser.getCurrentLocation();
-    if (parser.parseKeyword(&key) || parser.parseEqual())
-      return {};
-    if (!seen.insert(key).second) {
-      parser.emitError(keyLoc) << "'" << key << "' is given twice";
-      return {};
-    }
-    if (key == "factors") {
-      if (parser.parseCommaSeparatedList(
-              AsmParser::Delimiter::Square, [&]() -> ParseResult {
-                return parser.parseInteger(factors.emplace_back());
-              }))
-        return {};
-    } else if (key == "factor") {
-      if (parser.parseInteger(factor))
-        return {};
-    } else if (key == "pad") {
-      if (parser.parseInteger(pad))
-        return {};
-    } else {
-      parser.emitError(parser.getCurrentLocation())
-          << "expected 'factors', 'factor' or 'pad', got '" << key << "'";
-      return {};
-    }
-  }
-  if (parser.parseGreater())
+  auto parseValue = [&](StringRef key, SMLoc) -> ParseResult {
+    if (key == "factors")
+      return parseIntegerList(parser, factors);
+    if (key == "factor")
+      return parser.parseInteger(factor);
+    if (key == "pad")
+      return parser.parseInteger(pad);
+    return parser.emitError(parser.getCurrentLocation())
+           << "expected 'factors', 'factor' or 'pad', got '" << key << "'";
+  };
+  if (parseKeyedValues(parser, parseValue) || parser.parseGreater())
     return {};
   return ShardingAttr::getChecked(
       [&] { return parser.emitError(parser.getNameLoc()); }, context,
