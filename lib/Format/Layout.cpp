@@ -144,6 +144,8 @@ std::vector<int64_t> MeshLayout::encode() const {
 }
 
 std::string MeshLayout::str() const {
+  if (axes.size() == 1)
+    return axes[0].str();
   std::string text = "mesh[";
   for (size_t k = 0; k < mesh.size(); ++k)
     text += (k ? "," : "") + std::to_string(mesh[k]);
@@ -296,21 +298,34 @@ void extractMeshBlock(const void *full, const std::vector<int64_t> &fullShape,
                       size_t elementSize, const MeshLayout &layout,
                       int64_t rank, void *block) {
   std::vector<Layout> steps = layout.stepwise(inOrder(layout.axes.size()));
+  size_t splits = 0;
+  for (const Layout &step : steps)
+    splits += step.kind == Layout::Split;
+  if (splits == 0) {
+    std::memcpy(block, full, tensorBytes(fullShape, elementSize));
+    return;
+  }
+  // Each split extracts from the previous one's block; the last writes
+  // into `block`.
   std::vector<int64_t> shape = fullShape;
-  const uint8_t *begin = static_cast<const uint8_t *>(full);
-  std::vector<uint8_t> current(begin, begin + tensorBytes(shape, elementSize));
+  const void *source = full;
+  std::vector<uint8_t> current;
   for (size_t k = 0; k < steps.size(); ++k) {
     if (steps[k].kind != Layout::Split)
       continue;
     std::vector<int64_t> next = steps[k].localShape(shape, layout.mesh[k]);
-    std::vector<uint8_t> extracted(tensorBytes(next, elementSize));
-    extractBlock(current.data(), shape, elementSize, steps[k], layout.mesh[k],
-                 layout.coordinate(rank, k), extracted.data());
+    std::vector<uint8_t> extracted;
+    void *target = block;
+    if (--splits > 0) {
+      extracted.resize(tensorBytes(next, elementSize));
+      target = extracted.data();
+    }
+    extractBlock(source, shape, elementSize, steps[k], layout.mesh[k],
+                 layout.coordinate(rank, k), target);
     current = std::move(extracted);
+    source = current.data();
     shape = next;
   }
-  if (!current.empty())
-    std::memcpy(block, current.data(), current.size());
 }
 
 BlockGeometry::BlockGeometry(const std::vector<int64_t> &fullShape,

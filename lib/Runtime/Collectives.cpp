@@ -39,11 +39,15 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-/// What every collective kernel knows about its instruction.
+/// What every collective kernel knows about its instruction. `rank` and
+/// `ranks` are this rank's index in the collective's group and its size;
+/// `members` the group's communicator ranks (a mesh axis's sub-group, or
+/// every rank).
 struct Geometry {
   Communicator &communicator;
   std::shared_ptr<CollectiveMemory> memory;
   int rank, ranks;
+  std::vector<int> members;
   size_t elementSize;
   dsp::program::DType dtype;
   Shape global, inShape, outShape;
@@ -64,6 +68,17 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
     if (!tried)                                                                \
       return tried;                                                            \
   } while (false)
+
+/// Communicator::exchange among the group's members: `peer` fields are
+/// indices in the group.
+Status exchange(const Geometry &g, std::vector<SendBuffer> sends,
+                std::vector<ReceiveBuffer> receives) {
+  for (SendBuffer &send : sends)
+    send.peer = g.members[send.peer];
+  for (ReceiveBuffer &receive : receives)
+    receive.peer = g.members[receive.peer];
+  return g.communicator.exchange(sends, receives);
+}
 
 /// What `peer` gets of `in` (a tensor of `shape`): its block of the `to`
 /// layout, sent in place when contiguous, else packed into `pack`.
@@ -112,7 +127,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
               {peer, target < 0 ? receivePack + peer * chunk : out + target,
                chunk});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         uint8_t *own = receivePack + g.rank * chunk;
         DSP_TRY(g.memory->extractBlock(in, g.inShape, g.elementSize, g.to,
                                        g.ranks, g.rank, own));
@@ -151,7 +166,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
                target < 0 ? g.workspace(args, peer * block) : out + target,
                block});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->insertBlock(args.inputs[0], g.global, g.elementSize,
                                       g.from, g.ranks, g.rank, out));
         for (int peer : unpack)
@@ -185,7 +200,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
                             block, sends.back()));
           receives.push_back({peer, receivePack + peer * block, block});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->extractBlock(in, g.global, g.elementSize, g.to,
                                        g.ranks, g.rank,
                                        receivePack + g.rank * block));
@@ -220,7 +235,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
           sends.push_back({peer, buffer + peer * chunk, chunk});
           receives.push_back({peer, incoming + peer * chunk, chunk});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->copy(incoming + g.rank * chunk, own, chunk));
         DSP_TRY(g.memory->reduceBlocks(g.dtype, own, incoming, chunk, n, g.rank,
                                        chunkElements, max));
@@ -229,7 +244,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
           sends[i].data = own;
           receives[i].data = buffer + peer * chunk;
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         return g.memory->copy(args.output, buffer, bytes);
       },
       workspaceBytes({2 * static_cast<size_t>(g.ranks), chunk}));
@@ -358,10 +373,18 @@ createCollectiveKernel(const dsp::program::Program &program,
                        format::Op op, Communicator &communicator,
                        std::shared_ptr<CollectiveMemory> memory) {
   const dsp::program::Tensor &input = program.tensors(instruction.inputs(0));
+  format::MeshLayout mesh;
+  mesh.mesh = format::programMesh(program);
+  std::vector<int64_t> axis = format::intsAttribute(instruction, "axis");
+  size_t onAxis = axis.empty() ? 0 : axis[0];
+  // Without an axis the group is every rank: a mesh of one axis.
+  if (axis.empty())
+    mesh.mesh = {communicator.size()};
   Geometry g{communicator,
              std::move(memory),
-             communicator.rank(),
-             communicator.size(),
+             static_cast<int>(mesh.coordinate(communicator.rank(), onAxis)),
+             static_cast<int>(mesh.mesh[onAxis]),
+             mesh.subGroup(communicator.rank(), onAxis),
              format::elementSize(input.dtype()),
              input.dtype(),
              format::intsAttribute(instruction, "global_shape"),

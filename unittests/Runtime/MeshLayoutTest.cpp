@@ -1,28 +1,16 @@
 //===- MeshLayoutTest.cpp - Compound layouts over a rank mesh -------------===//
 
-#include "dsp/Format/Layout.h"
+#include "TestUtil.h"
 
-#include <gtest/gtest.h>
+#include "dsp/Format/Layout.h"
 
 #include <numeric>
 
+using namespace dsp::test;
 using dsp::format::Layout;
 using dsp::format::MeshLayout;
-using Shape = std::vector<int64_t>;
 
 namespace {
-
-Layout split(int64_t dim, int64_t outer, int64_t size, int64_t inner,
-             int64_t ranks) {
-  Layout layout;
-  layout.kind = Layout::Split;
-  layout.dim = dim;
-  layout.outer = outer;
-  layout.size = size;
-  layout.inner = inner;
-  layout.pad = (ranks - size % ranks) % ranks;
-  return layout;
-}
 
 Layout replicated() { return Layout(); }
 
@@ -31,11 +19,6 @@ MeshLayout onMesh(Shape mesh, std::vector<Layout> axes) {
   layout.mesh = std::move(mesh);
   layout.axes = std::move(axes);
   return layout;
-}
-
-int64_t count(const Shape &shape) {
-  return std::accumulate(shape.begin(), shape.end(), int64_t(1),
-                         std::multiplies<int64_t>());
 }
 
 /// The global tensor numbered 1, 2, ... so that a block's values name the

@@ -71,7 +71,8 @@ struct MeshLayout {
                             const std::vector<int64_t> &values,
                             MeshLayout &layout);
   std::vector<int64_t> encode() const;
-  /// "mesh[2,2](split(...),replicated)".
+  /// "mesh[2,2](split(...),replicated)"; a mesh of one axis prints as its
+  /// layout.
   std::string str() const;
   int64_t ranks() const;
   /// The coordinate of `rank` on mesh axis `axis`.
