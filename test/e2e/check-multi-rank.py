@@ -5,14 +5,16 @@ collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
-         [--freeze-input INPUT ...]
+         [--freeze-input INPUT ...] [--mesh 2x2 ...]
 Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
 per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
 A --freeze-input INPUT is compiled into the program as a constant (dsp-opt
---freeze-input) instead of being given to dsp-run.
+--freeze-input) instead of being given to dsp-run. With --mesh the ranks are
+the meshes' sizes (their products), planned on those meshes.
 """
 import argparse
 import glob
+import math
 import os
 import subprocess
 import sys
@@ -39,18 +41,23 @@ def freeze_flags(stem, frozen):
             for name, path in inputs(stem).items() if name in frozen]
 
 
-def check(args, model, ranks, strategy):
+def check(args, model, ranks, strategy, mesh=None):
     stem = os.path.splitext(model)[0]
     tag = f"{os.path.basename(stem)} ranks={ranks} {strategy}"
+    pipeline = f"ranks={ranks} strategy={strategy} dtype={args.dtype}"
+    if mesh:
+        tag += f" mesh={mesh}"
+        pipeline += f" mesh={mesh}"
     if args.dtype != "f32":
         tag += f" {args.dtype}"
     program = os.path.join(
-        args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.{args.dtype}.dspx")
+        args.work,
+        f"{os.path.basename(stem)}.{mesh or ranks}.{strategy}.{args.dtype}.dspx")
     plan = program + ".plan.json"
     stats = program + ".stats.json"
     compile_ = subprocess.run(
         [args.dsp_opt, model,
-         f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}",
+         f"--dsp-pipeline={pipeline}",
          f"--dsp-report={plan}", *freeze_flags(stem, args.freeze_input),
          "--emit=program", "-o", program],
         capture_output=True, text=True)
@@ -87,11 +94,15 @@ def main():
     parser.add_argument("--rtol", default="0")
     parser.add_argument("--freeze-input", nargs="+", default=[],
                         help="inputs compiled into the programs as constants")
+    parser.add_argument("--mesh", nargs="+", default=[],
+                        help="meshes such as 2x2 to plan on instead of --ranks")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    failures = [problem for model in args.model for ranks in args.ranks
+    groups = [(math.prod(int(size) for size in mesh.split("x")), mesh)
+              for mesh in args.mesh] or [(ranks, None) for ranks in args.ranks]
+    failures = [problem for model in args.model for ranks, mesh in groups
                 for strategy in args.strategies
-                if (problem := check(args, model, ranks, strategy))]
+                if (problem := check(args, model, ranks, strategy, mesh))]
     for problem in failures:
         print(f"error: {problem}")
     return 1 if failures else 0
