@@ -113,6 +113,221 @@ std::string Layout::globalShape(const std::vector<int64_t> &localShape,
   return check(global, ranks);
 }
 
+std::string MeshLayout::decode(const std::vector<int64_t> &mesh,
+                               const std::vector<int64_t> &values,
+                               MeshLayout &layout) {
+  if (values.size() != 6 * mesh.size())
+    return "a layout on a mesh of " + std::to_string(mesh.size()) +
+           " axes has " + std::to_string(6 * mesh.size()) + " ints, got " +
+           std::to_string(values.size());
+  layout = MeshLayout();
+  layout.mesh = mesh;
+  for (size_t k = 0; k < mesh.size(); ++k) {
+    Layout axis;
+    std::string problem =
+        Layout::decode(std::vector<int64_t>(values.begin() + 6 * k,
+                                            values.begin() + 6 * (k + 1)),
+                       axis);
+    if (!problem.empty())
+      return "mesh axis " + std::to_string(k) + ": " + problem;
+    layout.axes.push_back(axis);
+  }
+  return "";
+}
+
+std::vector<int64_t> MeshLayout::encode() const {
+  std::vector<int64_t> values;
+  for (const Layout &axis : axes)
+    for (int64_t v : axis.encode())
+      values.push_back(v);
+  return values;
+}
+
+std::string MeshLayout::str() const {
+  if (axes.size() == 1)
+    return axes[0].str();
+  std::string text = "mesh[";
+  for (size_t k = 0; k < mesh.size(); ++k)
+    text += (k ? "," : "") + std::to_string(mesh[k]);
+  text += "](";
+  for (size_t k = 0; k < axes.size(); ++k)
+    text += (k ? "," : "") + axes[k].str();
+  return text + ")";
+}
+
+int64_t MeshLayout::ranks() const {
+  int64_t product = 1;
+  for (int64_t size : mesh)
+    product *= size;
+  return product;
+}
+
+/// The rank distance between neighbours on `axis` of a row-major `mesh`.
+static int64_t meshStride(const std::vector<int64_t> &mesh, size_t axis) {
+  int64_t stride = 1;
+  for (size_t k = axis + 1; k < mesh.size(); ++k)
+    stride *= mesh[k];
+  return stride;
+}
+
+int64_t MeshLayout::coordinate(int64_t rank, size_t axis) const {
+  return rank / meshStride(mesh, axis) % mesh[axis];
+}
+
+std::vector<int> MeshLayout::subGroup(int64_t rank, size_t axis) const {
+  int64_t stride = meshStride(mesh, axis);
+  int64_t first = rank - coordinate(rank, axis) * stride;
+  std::vector<int> members;
+  for (int64_t c = 0; c < mesh[axis]; ++c)
+    members.push_back(static_cast<int>(first + c * stride));
+  return members;
+}
+
+std::vector<Layout>
+MeshLayout::stepwise(const std::vector<size_t> &order) const {
+  std::vector<Layout> steps;
+  std::vector<size_t> applied;
+  for (size_t k : order) {
+    const Layout &global = axes[k];
+    Layout step = global;
+    // An earlier split of the same dim shrinks this one's outer or inner
+    // part from its size to its block.
+    int64_t outerSizes = 1, outerBlocks = 1, innerSizes = 1, innerBlocks = 1;
+    for (size_t j : applied) {
+      const Layout &earlier = axes[j];
+      if (global.kind != Layout::Split || earlier.kind != Layout::Split ||
+          earlier.dim != global.dim)
+        continue;
+      bool outside = global.outer % (earlier.outer * earlier.size) == 0;
+      (outside ? outerSizes : innerSizes) *= earlier.size;
+      (outside ? outerBlocks : innerBlocks) *= earlier.block(mesh[j]);
+    }
+    step.outer = global.outer / outerSizes * outerBlocks;
+    step.inner = global.inner / innerSizes * innerBlocks;
+    steps.push_back(step);
+    applied.push_back(k);
+  }
+  return steps;
+}
+
+/// 0, 1, ..., n-1.
+static std::vector<size_t> inOrder(size_t n) {
+  std::vector<size_t> order(n);
+  for (size_t k = 0; k < n; ++k)
+    order[k] = k;
+  return order;
+}
+
+std::string MeshLayout::check(const std::vector<int64_t> &globalShape) const {
+  if (mesh.size() != axes.size())
+    return str() + ": one layout per mesh axis";
+  for (size_t k = 0; k < axes.size(); ++k) {
+    if (mesh[k] < 1)
+      return str() + ": mesh sizes must be positive";
+    if (std::string problem = axes[k].check(globalShape, mesh[k]);
+        !problem.empty())
+      return "mesh axis " + std::to_string(k) + ": " + problem;
+  }
+  for (size_t a = 0; a < axes.size(); ++a)
+    for (size_t b = a + 1; b < axes.size(); ++b) {
+      const Layout &x = axes[a], &y = axes[b];
+      if (x.kind != Layout::Split || y.kind != Layout::Split || x.dim != y.dim)
+        continue;
+      if (y.outer % (x.outer * x.size) != 0 &&
+          x.outer % (y.outer * y.size) != 0)
+        return str() + ": mesh axes " + std::to_string(a) + " and " +
+               std::to_string(b) + " split overlapping parts of dim " +
+               std::to_string(x.dim);
+    }
+  return "";
+}
+
+std::vector<int64_t>
+MeshLayout::localShape(const std::vector<int64_t> &globalShape) const {
+  std::vector<Layout> steps = stepwise(inOrder(axes.size()));
+  std::vector<int64_t> shape = globalShape;
+  for (size_t k = 0; k < steps.size(); ++k)
+    shape = steps[k].localShape(shape, mesh[k]);
+  return shape;
+}
+
+std::string MeshLayout::globalShape(const std::vector<int64_t> &localShape,
+                                    std::vector<int64_t> &global) {
+  if (mesh.size() != axes.size())
+    return str() + ": one layout per mesh axis";
+  std::vector<Layout> steps = stepwise(inOrder(axes.size()));
+  std::vector<int64_t> shape = localShape;
+  for (size_t k = steps.size(); k-- > 0;) {
+    std::vector<int64_t> before;
+    if (std::string problem = steps[k].globalShape(shape, mesh[k], before);
+        !problem.empty())
+      return "mesh axis " + std::to_string(k) + ": " + problem;
+    // A whole-dim split learns its size; no other split shares its dim.
+    if (axes[k].outer == 1 && axes[k].inner == 1)
+      axes[k].size = steps[k].size;
+    shape = before;
+  }
+  global = shape;
+  return check(global);
+}
+
+Layout MeshLayout::within(size_t axis, const std::vector<int64_t> &globalShape,
+                          std::vector<int64_t> &shape) const {
+  std::vector<size_t> order;
+  for (size_t k = 0; k < axes.size(); ++k)
+    if (k != axis)
+      order.push_back(k);
+  order.push_back(axis);
+  std::vector<Layout> steps = stepwise(order);
+  shape = globalShape;
+  for (size_t i = 0; i + 1 < order.size(); ++i)
+    shape = steps[i].localShape(shape, mesh[order[i]]);
+  return steps.back();
+}
+
+/// Bytes of a tensor of `shape` (a checked one: no overflow).
+static size_t tensorBytes(const std::vector<int64_t> &shape,
+                          size_t elementSize) {
+  size_t bytes = elementSize;
+  for (int64_t d : shape)
+    bytes *= static_cast<size_t>(d);
+  return bytes;
+}
+
+void extractMeshBlock(const void *full, const std::vector<int64_t> &fullShape,
+                      size_t elementSize, const MeshLayout &layout,
+                      int64_t rank, void *block) {
+  std::vector<Layout> steps = layout.stepwise(inOrder(layout.axes.size()));
+  size_t splits = 0;
+  for (const Layout &step : steps)
+    splits += step.kind == Layout::Split;
+  if (splits == 0) {
+    std::memcpy(block, full, tensorBytes(fullShape, elementSize));
+    return;
+  }
+  // Each split extracts from the previous one's block; the last writes
+  // into `block`.
+  std::vector<int64_t> shape = fullShape;
+  const void *source = full;
+  std::vector<uint8_t> current;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    if (steps[k].kind != Layout::Split)
+      continue;
+    std::vector<int64_t> next = steps[k].localShape(shape, layout.mesh[k]);
+    std::vector<uint8_t> extracted;
+    void *target = block;
+    if (--splits > 0) {
+      extracted.resize(tensorBytes(next, elementSize));
+      target = extracted.data();
+    }
+    extractBlock(source, shape, contiguousStrides(shape), elementSize, steps[k],
+                 layout.mesh[k], layout.coordinate(rank, k), target);
+    current = std::move(extracted);
+    source = current.data();
+    shape = next;
+  }
+}
+
 BlockGeometry::BlockGeometry(const std::vector<int64_t> &fullShape,
                              size_t elementSize, const Layout &layout,
                              int64_t ranks, int64_t rank) {

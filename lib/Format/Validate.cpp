@@ -42,6 +42,23 @@ std::vector<int64_t> tensorShape(const Tensor &tensor) {
   return Shape(tensor.shape().begin(), tensor.shape().end());
 }
 
+std::vector<int64_t> programMesh(const Program &program) {
+  if (program.mesh_size() == 0)
+    return {program.ranks()};
+  return Shape(program.mesh().begin(), program.mesh().end());
+}
+
+std::string decodeTensorLayout(const Program &program, const Shape &values,
+                               MeshLayout &layout) {
+  layout = MeshLayout();
+  if (values.empty() || values.size() == 6) {
+    layout.mesh = {program.ranks()};
+    layout.axes.resize(1);
+    return values.empty() ? "" : Layout::decode(values, layout.axes[0]);
+  }
+  return MeshLayout::decode(programMesh(program), values, layout);
+}
+
 bool broadcastShapes(const Shape &a, const Shape &b, Shape &result) {
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank);
@@ -162,6 +179,7 @@ public:
   Op op() const { return op_; }
   size_t codeObjects() const { return program.code_objects_size(); }
   int64_t ranks() const { return program.ranks(); }
+  const Program &programOf() const { return program; }
   const Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));
   }
@@ -804,15 +822,15 @@ std::string checkGlobalShape(const Shape &shape) {
 }
 
 /// Decodes the layout in ints attribute `name` and checks it against the
-/// global shape and the program's rank count.
+/// global shape and the rank count of the collective's group.
 bool layoutAttribute(InstructionChecker &c, const std::string &name,
-                     const Shape &global, Layout &layout) {
+                     const Shape &global, int64_t ranks, Layout &layout) {
   Shape values;
   if (!c.intsOfLength(name, 6, values))
     return false;
   std::string problem = Layout::decode(values, layout);
   if (problem.empty())
-    problem = layout.check(global, c.ranks());
+    problem = layout.check(global, ranks);
   if (!problem.empty())
     return c.fail("attribute '" + name + "': " + problem);
   return true;
@@ -836,9 +854,20 @@ bool checkCollective(InstructionChecker &c) {
   std::string problem = checkGlobalShape(global);
   if (!problem.empty())
     return c.fail("attribute 'global_shape': " + problem);
+  // On a mesh axis the group is that axis's sub-group.
+  int64_t ranks = c.ranks();
+  if (c.attribute("axis", false, Attribute::kInts)) {
+    Shape mesh = programMesh(c.programOf());
+    int64_t axis = 0;
+    if (!c.axis("axis", mesh.size(), axis))
+      return false;
+    ranks = mesh[axis];
+  }
+  if (!c.problem.empty())
+    return false;
   Layout from, to;
-  if (!layoutAttribute(c, "from", global, from) ||
-      (!zeroPad && !layoutAttribute(c, "to", global, to)))
+  if (!layoutAttribute(c, "from", global, ranks, from) ||
+      (!zeroPad && !layoutAttribute(c, "to", global, ranks, to)))
     return false;
   if (zeroPad)
     to = from;
@@ -887,7 +916,7 @@ bool checkCollective(InstructionChecker &c) {
        !permutationAttribute(c, "output_perm", global.size(), false,
                              outputPerm)))
     return false;
-  Shape in = from.localShape(global, c.ranks());
+  Shape in = from.localShape(global, ranks);
   if (transposed(c.inputShape(0), inputPerm) != in)
     return c.fail(
         "input 0 has shape " + shapeString(c.inputShape(0)) +
@@ -895,9 +924,8 @@ bool checkCollective(InstructionChecker &c) {
              ? ","
              : ", transposed by input_perm " + shapeString(inputPerm) + ",") +
         " expected " + shapeString(in) + " (the " + from.str() + " block of " +
-        shapeString(global) + " on " + std::to_string(c.ranks()) + " ranks)");
-  return c.outputShapeIs(
-      transposed(to.localShape(global, c.ranks()), outputPerm));
+        shapeString(global) + " on " + std::to_string(ranks) + " ranks)");
+  return c.outputShapeIs(transposed(to.localShape(global, ranks), outputPerm));
 }
 
 /// The wait of an async collective: validateProgram checks which one.
@@ -960,9 +988,13 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
       tensor.kind() != dsp::program::OUTPUT)
     return "only INPUT and OUTPUT tensors have a layout";
   Shape global(tensor.global_shape().begin(), tensor.global_shape().end());
-  Layout layout;
-  std::string problem = Layout::decode(
-      Shape(tensor.layout().begin(), tensor.layout().end()), layout);
+  MeshLayout meshLayout;
+  std::string problem = decodeTensorLayout(
+      program, Shape(tensor.layout().begin(), tensor.layout().end()),
+      meshLayout);
+  // Six ints are a layout over all ranks, more a compound one.
+  bool compound = meshLayout.axes.size() > 1;
+  const Layout &layout = meshLayout.axes[0];
   if (problem.empty() &&
       global.size() != static_cast<size_t>(tensor.shape_size()))
     problem = "global_shape " + shapeString(global) +
@@ -971,19 +1003,21 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   if (problem.empty())
     problem = checkGlobalShape(global);
   if (problem.empty())
-    problem = layout.check(global, program.ranks());
+    problem = compound ? meshLayout.check(global)
+                       : layout.check(global, program.ranks());
   if (!problem.empty())
     return "layout: " + problem;
+  std::string text = meshLayout.str();
   if (tensor.kind() == dsp::program::OUTPUT &&
-      layout.kind != Layout::Replicated)
-    return "an OUTPUT tensor must be replicated, its layout is " +
-           layout.str() + " (gather it in the program)";
-  Shape local = layout.localShape(global, program.ranks());
+      (compound || layout.kind != Layout::Replicated))
+    return "an OUTPUT tensor must be replicated, its layout is " + text +
+           " (gather it in the program)";
+  Shape local = compound ? meshLayout.localShape(global)
+                         : layout.localShape(global, program.ranks());
   if (local != tensorShape(tensor))
-    return "shape " + shapeString(tensorShape(tensor)) + " is not the " +
-           layout.str() + " block " + shapeString(local) + " of " +
-           shapeString(global) + " on " + std::to_string(program.ranks()) +
-           " ranks";
+    return "shape " + shapeString(tensorShape(tensor)) + " is not the " + text +
+           " block " + shapeString(local) + " of " + shapeString(global) +
+           " on " + std::to_string(program.ranks()) + " ranks";
   return "";
 }
 
@@ -1277,6 +1311,18 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
   if (program.ranks() < 1 || program.ranks() > kMaxRanks)
     return "program ranks is " + std::to_string(program.ranks()) +
            ", expected 1 to " + std::to_string(kMaxRanks);
+  if (program.mesh_size() > 0) {
+    int64_t product = 1;
+    for (int64_t size : program.mesh())
+      product =
+          size >= 1 && size <= program.ranks() && product <= program.ranks()
+              ? product * size
+              : 0;
+    if (program.mesh_size() < 2 || product != program.ranks())
+      return "program mesh " + shapeString(programMesh(program)) +
+             " is not two or more sizes that multiply to the " +
+             std::to_string(program.ranks()) + " ranks";
+  }
   if (program.arena_bytes() > kMaxBufferBytes)
     return "arena_bytes is " + std::to_string(program.arena_bytes()) +
            ", more than the limit of 2^56";

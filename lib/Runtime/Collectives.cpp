@@ -75,11 +75,15 @@ View foldedTranspose(const Shape &stored,
   return {shape, format::transposedStrides(stored, perm)};
 }
 
-/// What every collective kernel knows about its instruction.
+/// What every collective kernel knows about its instruction. `rank` and
+/// `ranks` are this rank's index in the collective's group and its size;
+/// `members` the group's communicator ranks (a mesh axis's sub-group, or
+/// every rank).
 struct Geometry {
   Communicator &communicator;
   std::shared_ptr<CollectiveMemory> memory;
   int rank, ranks;
+  std::vector<int> members;
   size_t elementSize;
   dsp::program::DType dtype;
   View global, in, out;
@@ -109,6 +113,17 @@ int64_t blockInPlace(const Geometry &g, const View &view, const Layout &layout,
     return -1;
   return format::contiguousBlockOffset(view.shape, g.elementSize, layout,
                                        g.ranks, rank);
+}
+
+/// Communicator::exchange among the group's members: `peer` fields are
+/// indices in the group.
+Status exchange(const Geometry &g, std::vector<SendBuffer> sends,
+                std::vector<ReceiveBuffer> receives) {
+  for (SendBuffer &send : sends)
+    send.peer = g.members[send.peer];
+  for (ReceiveBuffer &receive : receives)
+    receive.peer = g.members[receive.peer];
+  return g.communicator.exchange(sends, receives);
 }
 
 /// What `peer` gets of `in` (seen through `view`): its block of the `to`
@@ -156,7 +171,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
               {peer, target < 0 ? receivePack + peer * chunk : out + target,
                chunk});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         uint8_t *own = receivePack + g.rank * chunk;
         DSP_TRY(g.memory->extractBlock(in, g.in.shape, g.in.strides,
                                        g.elementSize, g.to, g.ranks, g.rank,
@@ -195,7 +210,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
                target < 0 ? g.workspace(args, peer * block) : out + target,
                block});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->insertBlock(args.inputs[0], g.global.shape,
                                       g.global.strides, g.elementSize, g.from,
                                       g.ranks, g.rank, out));
@@ -230,7 +245,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
                             block, sends.back()));
           receives.push_back({peer, receivePack + peer * block, block});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->extractBlock(in, g.global.shape, g.global.strides,
                                        g.elementSize, g.to, g.ranks, g.rank,
                                        receivePack + g.rank * block));
@@ -265,7 +280,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
           sends.push_back({peer, buffer + peer * chunk, chunk});
           receives.push_back({peer, incoming + peer * chunk, chunk});
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->copy(incoming + g.rank * chunk, own, chunk));
         DSP_TRY(g.memory->reduceBlocks(g.dtype, own, incoming, chunk, n, g.rank,
                                        chunkElements, max));
@@ -274,7 +289,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
           sends[i].data = own;
           receives[i].data = buffer + peer * chunk;
         }
-        DSP_TRY(g.communicator.exchange(sends, receives));
+        DSP_TRY(exchange(g, sends, receives));
         return g.memory->copy(args.output, buffer, bytes);
       },
       workspaceBytes({2 * static_cast<size_t>(g.ranks), chunk}));
@@ -405,10 +420,18 @@ createCollectiveKernel(const dsp::program::Program &program,
                        format::Op op, Communicator &communicator,
                        std::shared_ptr<CollectiveMemory> memory) {
   const dsp::program::Tensor &input = program.tensors(instruction.inputs(0));
+  format::MeshLayout mesh;
+  mesh.mesh = format::programMesh(program);
+  std::vector<int64_t> axis = format::intsAttribute(instruction, "axis");
+  size_t onAxis = axis.empty() ? 0 : axis[0];
+  // Without an axis the group is every rank: a mesh of one axis.
+  if (axis.empty())
+    mesh.mesh = {communicator.size()};
   Geometry g{communicator,
              std::move(memory),
-             communicator.rank(),
-             communicator.size(),
+             static_cast<int>(mesh.coordinate(communicator.rank(), onAxis)),
+             static_cast<int>(mesh.mesh[onAxis]),
+             mesh.subGroup(communicator.rank(), onAxis),
              format::elementSize(input.dtype()),
              input.dtype(),
              contiguousView(format::intsAttribute(instruction, "global_shape")),

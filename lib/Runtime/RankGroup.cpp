@@ -272,10 +272,13 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
   if (index >= inputs_.size())
     return sessions_[0]->bindInput(index, dtype, shape, data, bytes);
   const TensorInfo &global = inputs_[index];
-  format::Layout layout;
-  if (!global.layout.empty())
-    format::Layout::decode(global.layout, layout);
-  if (layout.kind == format::Layout::Replicated) {
+  // Validated: the layout decodes.
+  format::MeshLayout layout;
+  format::decodeTensorLayout(file_->program(), global.layout, layout);
+  if (std::all_of(layout.axes.begin(), layout.axes.end(),
+                  [](const format::Layout &axis) {
+                    return axis.kind == format::Layout::Replicated;
+                  })) {
     for (auto &session : sessions_) {
       Status status = session->bindInput(index, dtype, shape, data, bytes);
       if (!status)
@@ -304,8 +307,8 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
                              elementSize);
   for (size_t i = 0; i < sessions_.size(); ++i) {
     if (extract)
-      format::extractBlock(data, shape, format::contiguousStrides(shape),
-                           elementSize, layout, ranks_, rank(i), block.data());
+      format::extractMeshBlock(data, shape, elementSize, layout, rank(i),
+                               block.data());
     Status status = sessions_[i]->bindInput(index, dtype, local.shape,
                                             block.data(), block.size());
     if (!status)

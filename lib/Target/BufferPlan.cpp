@@ -55,8 +55,7 @@ bool mlir::dsp::planProgramBuffers(::dsp::program::Program &program,
   std::iota(buffer.begin(), buffer.end(), 0);
   for (const ::dsp::program::Instruction &instruction : program.instructions())
     if (instruction.op() == "reshape" &&
-        program.tensors(instruction.inputs(0)).kind() !=
-            ::dsp::program::WEIGHT)
+        program.tensors(instruction.inputs(0)).kind() != ::dsp::program::WEIGHT)
       buffer[instruction.outputs(0)] = buffer[instruction.inputs(0)];
 
   std::vector<int> lifetimeOf(program.tensors_size(), -1);

@@ -14,6 +14,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <cmath>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -39,35 +40,44 @@ void setInts(program::Instruction *instruction, StringRef name,
     attribute->mutable_ints()->add_values(v);
 }
 
-/// How the ranks hold `value` (a block in per-rank IR): the six ints of the
-/// program's layout and the global shape.
+/// How the ranks hold `value` (a block in per-rank IR): its sharding and
+/// the global shape.
 struct GlobalView {
-  ::dsp::format::Layout layout;
-  SmallVector<int64_t> shape;
+  ShardingAttr sharding;
+  std::vector<int64_t> shape;
+  /// The program's layout ints: six for a layout over all ranks, six per
+  /// mesh axis for a compound one.
+  std::vector<int64_t> encode(ArrayRef<int64_t> mesh) const {
+    return sharding.isCompound() ? sharding.getMeshLayout(shape, mesh).encode()
+                                 : sharding.getLayout(shape).encode();
+  }
 };
 
 FailureOr<GlobalView> globalViewOf(RankedTensorType type, ShardingAttr sharding,
-                                   Location loc, int64_t ranks) {
+                                   Location loc, ArrayRef<int64_t> mesh) {
   FailureOr<RankedTensorType> global =
-      sharding.getGlobalType(type, ranks, [&] { return emitError(loc); });
+      sharding.getGlobalType(type, mesh, [&] { return emitError(loc); });
   if (failed(global))
     return failure();
-  return GlobalView{sharding.getLayout(global->getShape()),
-                    SmallVector<int64_t>(global->getShape())};
+  return GlobalView{sharding, std::vector<int64_t>(global->getShape().begin(),
+                                                   global->getShape().end())};
 }
 
-FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
+FailureOr<GlobalView> globalViewOf(Value value, ArrayRef<int64_t> mesh) {
   return globalViewOf(cast<RankedTensorType>(value.getType()),
-                      getShardingOrReplicated(value), value.getLoc(), ranks);
+                      getShardingOrReplicated(value), value.getLoc(), mesh);
 }
 
 /// The program under construction: one tensor per value, one instruction
 /// per op, in order.
 class Serializer {
 public:
-  Serializer(ModuleOp module, func::FuncOp function, int64_t ranks,
+  Serializer(ModuleOp module, func::FuncOp function, ArrayRef<int64_t> mesh,
              const ProgramOptions &options)
-      : module(module), function(function), ranks(ranks), options(options) {}
+      : module(module), function(function), mesh(mesh),
+        ranks(std::accumulate(mesh.begin(), mesh.end(), int64_t(1),
+                              std::multiplies<int64_t>())),
+        options(options) {}
   FailureOr<SerializedProgram> run();
 
 private:
@@ -94,6 +104,8 @@ private:
 
   ModuleOp module;
   func::FuncOp function;
+  /// The sizes of the group's mesh axes (one: its ranks).
+  SmallVector<int64_t> mesh;
   int64_t ranks;
   const ProgramOptions &options;
   SerializedProgram result;
@@ -122,10 +134,10 @@ LogicalResult Serializer::addTensor(Value value, program::TensorKind kind,
   tensor->set_bytes(bytesOf(type));
   // Each rank of a multi-rank program reads its own block of an input.
   if (ranks > 1 && kind == program::INPUT) {
-    FailureOr<GlobalView> global = globalViewOf(value, ranks);
+    FailureOr<GlobalView> global = globalViewOf(value, mesh);
     if (failed(global))
       return failure();
-    for (int64_t v : global->layout.encode())
+    for (int64_t v : global->encode(mesh))
       tensor->add_layout(v);
     for (int64_t d : global->shape)
       tensor->add_global_shape(d);
@@ -322,19 +334,33 @@ Serializer::addLayoutAttributes(Operation *op,
   FailureOr<GlobalView> from =
       allToAll ? globalViewOf(allToAll.getSwitchedInputType(),
                               allToAll.getSwitchedInputSharding(), op->getLoc(),
-                              ranks)
-               : globalViewOf(op->getOperand(0), ranks);
+                              mesh)
+               : globalViewOf(op->getOperand(0), mesh);
   FailureOr<GlobalView> to =
       allToAll ? globalViewOf(allToAll.getSwitchedResultType(),
                               allToAll.getSwitchedResultSharding(),
-                              op->getLoc(), ranks)
-               : globalViewOf(op->getResult(0), ranks);
+                              op->getLoc(), mesh)
+               : globalViewOf(op->getResult(0), mesh);
   if (failed(from) || failed(to))
     return failure();
-  setInts(instruction, "from", from->layout.encode());
+  // On a mesh axis the collective converts the value the other axes leave
+  // each rank, among the ranks of that axis.
+  std::vector<int64_t> shape = to->shape;
+  auto layoutOf = [&](const GlobalView &view, std::optional<uint64_t> axis) {
+    if (!axis)
+      return view.sharding.getLayout(view.shape);
+    return view.sharding.getMeshLayout(view.shape, mesh)
+        .within(*axis, view.shape, shape);
+  };
+  std::optional<uint64_t> axis;
+  if (auto attr = op->getAttrOfType<IntegerAttr>("axis"))
+    axis = attr.getValue().getZExtValue();
+  setInts(instruction, "from", layoutOf(*from, axis).encode());
   if (!isa<ZeroPadOp>(op))
-    setInts(instruction, "to", to->layout.encode());
-  setInts(instruction, "global_shape", to->shape);
+    setInts(instruction, "to", layoutOf(*to, axis).encode());
+  setInts(instruction, "global_shape", shape);
+  if (axis)
+    setInts(instruction, "axis", {static_cast<int64_t>(*axis)});
   if (allToAll && allToAll.getInputPerm())
     setInts(instruction, "input_perm", *allToAll.getInputPerm());
   if (allToAll && allToAll.getOutputPerm())
@@ -437,14 +463,14 @@ LogicalResult Serializer::addOutputs(func::ReturnOp ret) {
              << "other result is); run --dsp-materialize-results first";
     tensor->set_kind(program::OUTPUT);
     if (ranks > 1) {
-      FailureOr<GlobalView> global = globalViewOf(value, ranks);
+      FailureOr<GlobalView> global = globalViewOf(value, mesh);
       if (failed(global))
         return failure();
-      if (global->layout.kind != ::dsp::format::Layout::Replicated)
+      if (!global->sharding.isReplicated())
         return ret.emitError("result ")
                << index << " must be replicated; run --dsp-insert-reshards "
                << "(or --dsp-pipeline) first";
-      for (int64_t v : global->layout.encode())
+      for (int64_t v : global->encode(mesh))
         tensor->add_layout(v);
       for (int64_t d : global->shape)
         tensor->add_global_shape(d);
@@ -467,6 +493,9 @@ LogicalResult Serializer::planBuffers() {
 FailureOr<SerializedProgram> Serializer::run() {
   program.set_format_version(format::kMajorVersion);
   program.set_ranks(ranks);
+  if (mesh.size() > 1)
+    for (int64_t size : mesh)
+      program.add_mesh(size);
   program.set_producer("dsp-opt");
   if (ranks > 1 && !isPerRank(function))
     return function.emitError("a multi-rank program is serialized from "
@@ -515,11 +544,13 @@ FailureOr<SerializedProgram> Serializer::run() {
 
 FailureOr<SerializedProgram>
 mlir::dsp::serializeProgram(ModuleOp module, const ProgramOptions &options) {
-  int64_t ranks = std::max<int64_t>(getGroupRanks(module), 1);
+  GroupAttr group = getGroup(module);
+  SmallVector<int64_t> mesh =
+      group ? group.getMeshShape() : SmallVector<int64_t>{1};
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
     return module.emitError("a program needs a func.func @main with one block");
-  return Serializer(module, function, ranks, options).run();
+  return Serializer(module, function, mesh, options).run();
 }
 
 LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path,

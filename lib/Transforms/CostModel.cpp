@@ -138,7 +138,9 @@ double mlir::dsp::opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
     auto type = dyn_cast<RankedTensorType>(value.getType());
     if (!type)
       return 0.0;
-    if (sharding && sharding.isSplit())
+    if (sharding && sharding.isCompound())
+      type = sharding.getLocalType(type, getGroup(op).getMeshShape());
+    else if (sharding && sharding.isSplit())
       type = sharding.getLocalType(type, ranks);
     unsigned bits = type.getElementTypeBitWidth();
     return static_cast<double>(type.getNumElements()) *

@@ -20,8 +20,17 @@ private:
   Value read(Value value, ShardingAttr target, Location loc);
   /// `value` converted to `target`, sharing conversions already made.
   Value convert(Value value, ShardingAttr target, Location loc);
+  /// `value` converted to `target` where either is compound: one
+  /// collective per mesh axis whose part differs.
+  Value convertOnMesh(Value value, ShardingAttr target, Location loc);
+  /// The op that turns `value` from `source` into `target`, whose parts
+  /// differ on mesh axis `axis` alone (none: not on a mesh).
+  Value reshard(Value value, ShardingAttr target, Location loc,
+                std::optional<int64_t> axis);
 
   DenseMap<std::pair<Value, Attribute>, Value> converted;
+  /// The sizes of the group's mesh axes (one: its ranks).
+  SmallVector<int64_t> mesh;
 };
 } // namespace
 
@@ -42,11 +51,13 @@ Value InsertReshards::read(Value value, ShardingAttr target, Location loc) {
   ShardingAttr via = readShardingOf(value);
   if (source == target || !via || via == source || via == target)
     return convert(value, target, loc);
-  return convert(convert(value, via, loc), target, loc);
+  Value read = convert(value, via, loc);
+  return read ? convert(read, target, loc) : nullptr;
 }
 
-/// The op that turns `value` from `source` into `target`: the collective
-/// the plan's cost counted, or a local slice where no data moves.
+/// The op that turns `value` from `source` into `target` (non-compound):
+/// the collective the plan's cost counted, or a local slice where no data
+/// moves.
 static Operation *createReshard(OpBuilder &builder, Location loc, Value value,
                                 ShardingAttr source, ShardingAttr target) {
   std::optional<CollectiveKind> kind = collectiveFor(source, target);
@@ -74,13 +85,54 @@ Value InsertReshards::convert(Value value, ShardingAttr target, Location loc) {
   auto key = std::make_pair(value, Attribute(target));
   if (Value done = converted.lookup(key))
     return done;
+  Value result = source.isCompound() || target.isCompound()
+                     ? convertOnMesh(value, target, loc)
+                     : reshard(value, target, loc, std::nullopt);
+  if (result)
+    converted[key] = result;
+  return result;
+}
+
+Value InsertReshards::reshard(Value value, ShardingAttr target, Location loc,
+                              std::optional<int64_t> axis) {
+  ShardingAttr source = getShardingOrReplicated(value);
   OpBuilder builder(value.getContext());
   builder.setInsertionPointAfterValue(value);
-  Operation *op = createReshard(builder, loc, value, source, target);
+  Operation *op =
+      axis ? createReshard(builder, loc, value, source.getAxis(*axis),
+                           target.getAxis(*axis))
+           : createReshard(builder, loc, value, source, target);
+  if (axis)
+    op->setAttr("axis", builder.getI64IntegerAttr(*axis));
   // Set the result sharding before the verifier sees a same-dim switch.
   setShardings(op, {target});
-  converted[key] = op->getResult(0);
   return op->getResult(0);
+}
+
+Value InsertReshards::convertOnMesh(Value value, ShardingAttr target,
+                                    Location loc) {
+  ShardingAttr source = getShardingOrReplicated(value);
+  MLIRContext *context = value.getContext();
+  if (mesh.size() < 2) {
+    emitError(loc) << "a compound sharding needs a group with a mesh";
+    return nullptr;
+  }
+  // A split over the whole group is no part of any one axis: go through
+  // the replicated value.
+  if (source.isSplit() || target.isSplit()) {
+    Value whole = convert(value, ShardingAttr::getReplicated(context), loc);
+    return whole ? convert(whole, target, loc) : nullptr;
+  }
+  FailureOr<SmallVector<MeshStep>> steps = meshReshardSteps(
+      cast<RankedTensorType>(value.getType()), source, target, mesh);
+  if (failed(steps)) {
+    emitError(loc) << "cannot turn " << source << " into " << target
+                   << ": a mesh axis would become partial";
+    return nullptr;
+  }
+  for (const MeshStep &step : *steps)
+    value = reshard(value, step.result, loc, step.axis);
+  return value;
 }
 
 void InsertReshards::runOnOperation() {
@@ -92,10 +144,16 @@ void InsertReshards::runOnOperation() {
   }
   MLIRContext *context = &getContext();
   auto replicated = ShardingAttr::getReplicated(context);
+  if (GroupAttr group = getGroup(module))
+    mesh = group.getMeshShape();
   WalkResult result = module.walk([&](Operation *op) {
     if (isa<func::ReturnOp>(op)) {
-      for (OpOperand &operand : op->getOpOperands())
-        operand.set(convert(operand.get(), replicated, op->getLoc()));
+      for (OpOperand &operand : op->getOpOperands()) {
+        Value whole = convert(operand.get(), replicated, op->getLoc());
+        if (!whole)
+          return WalkResult::interrupt();
+        operand.set(whole);
+      }
       return WalkResult::advance();
     }
     auto needs =
@@ -107,10 +165,14 @@ void InsertReshards::runOnOperation() {
                          << "' does not match the operands";
       return WalkResult::interrupt();
     }
-    for (OpOperand &operand : op->getOpOperands())
-      operand.set(read(operand.get(),
-                       cast<ShardingAttr>(needs[operand.getOperandNumber()]),
-                       op->getLoc()));
+    for (OpOperand &operand : op->getOpOperands()) {
+      Value needed = read(operand.get(),
+                          cast<ShardingAttr>(needs[operand.getOperandNumber()]),
+                          op->getLoc());
+      if (!needed)
+        return WalkResult::interrupt();
+      operand.set(needed);
+    }
     op->removeAttr(DSPDialect::kOperandShardingsAttrName);
     return WalkResult::advance();
   });

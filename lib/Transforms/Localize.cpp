@@ -35,17 +35,39 @@ private:
   /// and scales it by the true count, so that the all_reduce adds means.
   LogicalResult splitPartialMean(ReduceMeanOp mean);
 
+  /// The sizes of the group's mesh axes (one: its ranks).
+  SmallVector<int64_t> mesh;
   int64_t ranks = 0;
   DenseMap<Value, Value> zeroed;
 };
 } // namespace
 
 /// The block type of `value` under its sharding, from its global type.
-static RankedTensorType localType(Value value, int64_t ranks) {
+static RankedTensorType localType(Value value, ArrayRef<int64_t> mesh) {
   auto type = cast<RankedTensorType>(value.getType());
   ShardingAttr sharding = getSharding(value);
-  return sharding && sharding.isSplit() ? sharding.getLocalType(type, ranks)
-                                        : type;
+  return sharding ? sharding.getLocalType(type, mesh) : type;
+}
+
+/// The splits of `sharding`: itself, the split entries of a compound, or
+/// none.
+static SmallVector<ShardingAttr> splitsOf(ShardingAttr sharding) {
+  if (!sharding)
+    return {};
+  if (sharding.isCompound())
+    return llvm::filter_to_vector(sharding.getAxes(),
+                                  [](ShardingAttr s) { return s.isSplit(); });
+  if (sharding.isSplit())
+    return {sharding};
+  return {};
+}
+
+/// Whether some part of `sharding` holds partial sums.
+static bool holdsPartials(ShardingAttr sharding) {
+  return sharding.isPartial() ||
+         (sharding.isCompound() &&
+          llvm::any_of(sharding.getAxes(),
+                       [](ShardingAttr s) { return s.isPartial(); }));
 }
 
 Value Localize::zeroPad(Value value, Operation *reader) {
@@ -53,17 +75,29 @@ Value Localize::zeroPad(Value value, Operation *reader) {
   if (!inserted)
     return entry->second;
   OpBuilder builder(reader);
-  auto pad = ZeroPadOp::create(builder, reader->getLoc(), value);
-  setShardings(pad, {getSharding(value)});
-  entry->second = pad;
-  return pad;
+  ShardingAttr sharding = getSharding(value);
+  Value padded = value;
+  // One zero_pad per padded split: a compound's on its mesh axis.
+  for (auto [axis, split] : llvm::enumerate(
+           sharding.isCompound() ? sharding.getAxes() : ArrayRef(sharding))) {
+    if (!split.isSplit() || split.getPad() == 0)
+      continue;
+    IntegerAttr onAxis =
+        sharding.isCompound() ? builder.getI64IntegerAttr(axis) : nullptr;
+    auto pad = ZeroPadOp::create(builder, reader->getLoc(), padded.getType(),
+                                 padded, onAxis);
+    setShardings(pad, {sharding});
+    padded = pad;
+  }
+  entry->second = padded;
+  return padded;
 }
 
 LogicalResult Localize::splitPartialMean(ReduceMeanOp mean) {
   // The input is a block already: the count comes from its global type.
   FailureOr<RankedTensorType> input =
       getSharding(mean.getInput())
-          .getGlobalType(mean.getInput().getType(), ranks,
+          .getGlobalType(mean.getInput().getType(), mesh,
                          [&] { return mean.emitError(); });
   if (failed(input))
     return failure();
@@ -92,6 +126,10 @@ LogicalResult Localize::viewFactorSwitch(AllToAllOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   ShardingAttr from = getSharding(op.getInput());
   ShardingAttr to = getResultSharding(op, 0);
+  if (op.getAxis())
+    return op.emitError("cannot lower a switch between two factors of one "
+                        "dim on a mesh axis yet: from ")
+           << from << " to " << to;
   std::optional<FactorSwitchView> view =
       mlir::dsp::viewFactorSwitch(type, from, to, ranks);
   if (!view)
@@ -106,10 +144,10 @@ LogicalResult Localize::viewFactorSwitch(AllToAllOp op) {
   auto moved = AllToAllOp::create(builder, op.getLoc(),
                                   view->to.getLocalType(viewType, ranks), in,
                                   view->to.getDim(), view->from.getDim(),
-                                  nullptr, nullptr);
+                                  nullptr, nullptr, false, IntegerAttr());
   setShardings(moved, {view->to});
   auto out =
-      ReshapeOp::create(builder, op.getLoc(), localType(op, ranks), moved);
+      ReshapeOp::create(builder, op.getLoc(), localType(op, mesh), moved);
   setShardings(out, {to});
   op.replaceAllUsesWith(out.getResult());
   op.erase();
@@ -154,42 +192,38 @@ LogicalResult Localize::localizeOp(Operation *op) {
   bool collective =
       isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp, LocalSliceOp>(
           op);
-  if (!collective && getResultSharding(op, 0).isPartial())
-    for (OpOperand &operand : op->getOpOperands()) {
-      ShardingAttr sharding = getSharding(operand.get());
-      if (sharding && sharding.isSplit() && sharding.getPad() > 0)
+  if (!collective && holdsPartials(getResultSharding(op, 0)))
+    for (OpOperand &operand : op->getOpOperands())
+      if (llvm::any_of(splitsOf(getSharding(operand.get())),
+                       [](ShardingAttr s) { return s.getPad() > 0; }))
         operand.set(zeroPad(operand.get(), op));
-    }
 
   // A slice keeps a split dim whole: its limit there is the block's extent.
   if (auto slice = dyn_cast<SliceOp>(op)) {
-    ShardingAttr sharding = getSharding(slice.getInput());
-    if (sharding && sharding.isSplit()) {
-      SmallVector<int64_t> limits(slice.getLimits());
-      limits[sharding.getDim()] =
-          slice.getInput().getType().getDimSize(sharding.getDim());
-      slice.setLimits(limits);
-    }
+    SmallVector<int64_t> limits(slice.getLimits());
+    for (ShardingAttr split : splitsOf(getSharding(slice.getInput())))
+      limits[split.getDim()] =
+          slice.getInput().getType().getDimSize(split.getDim());
+    slice.setLimits(limits);
   }
 
   // A patch conv (stride = kernel) split on a kernel dim: each rank
   // convolves its part of every window, so the step is the part's extent.
   if (auto conv = dyn_cast<ConvOp>(op)) {
-    ShardingAttr weight = getSharding(conv.getWeight());
-    if (weight && weight.isSplit() && weight.getDim() >= 2) {
-      SmallVector<int64_t> strides(conv.getStrides());
-      strides[weight.getDim() - 2] =
-          conv.getWeight().getType().getDimSize(weight.getDim());
-      conv.setStrides(strides);
-    }
+    SmallVector<int64_t> strides(conv.getStrides());
+    for (ShardingAttr split : splitsOf(getSharding(conv.getWeight())))
+      if (split.getDim() >= 2)
+        strides[split.getDim() - 2] =
+            conv.getWeight().getType().getDimSize(split.getDim());
+    conv.setStrides(strides);
   }
 
   Value result = op->getResult(0);
-  result.setType(localType(result, ranks));
+  result.setType(localType(result, mesh));
   if (!collective && failed(checkInferredBlock(op)))
     return failure();
   if (auto mean = dyn_cast<ReduceMeanOp>(op);
-      mean && getResultSharding(op, 0).isPartial())
+      mean && holdsPartials(getResultSharding(op, 0)))
     return splitPartialMean(mean);
   return success();
 }
@@ -199,7 +233,7 @@ LogicalResult Localize::localize(func::FuncOp function) {
     return function.emitError("localization needs a single-block function");
   Block &body = function.getBody().front();
   for (BlockArgument argument : body.getArguments())
-    argument.setType(localType(argument, ranks));
+    argument.setType(localType(argument, mesh));
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator()))
     if (failed(localizeOp(&op)))
       return failure();
@@ -216,11 +250,13 @@ void Localize::runOnOperation() {
   if (!group || group.getPerRank())
     return;
   ranks = group.getRanks();
+  mesh = group.getMeshShape();
   for (auto function : module.getOps<func::FuncOp>())
     if (!function.isExternal() && failed(localize(function)))
       return signalPassFailure();
-  module->setAttr(DSPDialect::kGroupAttrName,
-                  GroupAttr::get(module.getContext(), ranks, true));
+  module->setAttr(
+      DSPDialect::kGroupAttrName,
+      GroupAttr::get(module.getContext(), ranks, group.getMesh(), true));
 }
 
 } // namespace mlir::dsp

@@ -158,6 +158,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Let ops with a sequence or batch factor run replicated "
                      "when the cost model finds that cheaper"),
       llvm::cl::init(false)};
+  Option<std::string> mesh{
+      *this, "mesh",
+      llvm::cl::desc("The ranks as a mesh, e.g. 2x4: one factor per mesh "
+                     "axis (default: one axis of all ranks)"),
+      llvm::cl::init("")};
 };
 } // namespace
 
@@ -200,6 +205,7 @@ void mlir::dsp::registerPipelines() {
         propagation.busBandwidthGBs = options.busBandwidth;
         propagation.tflops = options.tflops;
         propagation.allowReplication = options.allowReplication;
+        propagation.mesh = options.mesh;
         pm.addPass(createPropagateSharding(propagation));
         pm.addPass(createInsertReshards());
       });

@@ -94,8 +94,9 @@ uint64_t modelBytesPerRank(Value value, int64_t ranks) {
   return value.use_empty() ? bytesOf(type) : largest;
 }
 
-/// The FLOPs of `op` on its busiest rank: its share of the sharded factor,
-/// pads included, or all of it when nothing is sharded.
+/// The FLOPs of `op` on its busiest rank: its share of the sharded factor
+/// (of each mesh axis's, for a compound sharding), pads included, or all of
+/// it when nothing is sharded.
 double flopsPerRank(Operation *op, int64_t ranks) {
   double flops = opFlops(op);
   auto shareOf = [&](Value value,
@@ -103,7 +104,14 @@ double flopsPerRank(Operation *op, int64_t ranks) {
     if (!sharding || sharding.isReplicated())
       return std::nullopt;
     auto type = cast<RankedTensorType>(value.getType());
-    return padRatio(type, sharding) / double(ranks);
+    if (!sharding.isCompound())
+      return padRatio(type, sharding) / double(ranks);
+    SmallVector<int64_t> mesh = getGroup(op).getMeshShape();
+    double share = 1;
+    for (auto [axis, part] : llvm::enumerate(sharding.getAxes()))
+      if (!part.isReplicated())
+        share *= padRatio(type, part) / double(mesh[axis]);
+    return share;
   };
   if (auto share = shareOf(op->getResult(0), getResultSharding(op, 0)))
     return flops * *share;
@@ -113,6 +121,22 @@ double flopsPerRank(Operation *op, int64_t ranks) {
   return flops;
 }
 } // namespace
+
+/// The bytes collective `op` hands to the transport and the cost model of
+/// the group it runs among: all ranks, or the sub-groups of its mesh axis.
+static std::pair<uint64_t, CostModel> collectiveOnGroup(Operation *op,
+                                                        CostModel model) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  ShardingAttr from = getSharding(op->getOperand(0));
+  ShardingAttr to = getResultSharding(op, 0);
+  if (auto axis = op->getAttrOfType<IntegerAttr>("axis")) {
+    AxisView view =
+        viewOnAxis(type, from, to, getGroup(op).getMeshShape(), axis.getInt());
+    model.ranks = view.ranks;
+    return {collectiveBytes(view.type, view.from, view.to, view.ranks), model};
+  }
+  return {collectiveBytes(type, from, to, model.ranks), model};
+}
 
 llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   CostModel model = costModelOf(module);
@@ -136,9 +160,9 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       ShardingAttr to = getResultSharding(op, 0);
       if (!from || !to)
         return;
-      uint64_t bytes = collectiveBytes(type, from, to, model.ranks);
-      uint64_t perRank = model.bytesPerRank(*kind, bytes);
-      double seconds = model.collectiveSeconds(*kind, bytes);
+      auto [bytes, axisModel] = collectiveOnGroup(op, model);
+      uint64_t perRank = axisModel.bytesPerRank(*kind, bytes);
+      double seconds = axisModel.collectiveSeconds(*kind, bytes);
       llvm::json::Array shape;
       for (int64_t d : type.getShape())
         shape.push_back(d);
@@ -242,13 +266,21 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   if (approximate)
     report["approximation"] = llvm::json::Object{
         {"modeled_seconds", modeled}, {"lower_bound_seconds", lowerBound}};
+  if (GroupAttr group = getGroup(module); group && !group.getMesh().empty())
+    report["mesh"] = llvm::json::Array(group.getMesh());
   return report;
 }
 
 void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
                                  raw_ostream &os) {
   int64_t ranks = report.getInteger("ranks").value_or(1);
-  os << "Plan for " << ranks << " ranks\n\nStages\n";
+  os << "Plan for " << ranks << " ranks";
+  if (const llvm::json::Array *mesh = report.getArray("mesh")) {
+    os << " as a mesh of ";
+    llvm::interleave(
+        *mesh, os, [&](const llvm::json::Value &size) { os << size; }, "x");
+  }
+  os << "\n\nStages\n";
   for (const llvm::json::Value &entry : *report.getArray("stages")) {
     const llvm::json::Object &stage = *entry.getAsObject();
     os << llvm::format("  %-10s %-44s %s\n",
@@ -350,12 +382,9 @@ void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {
       Operation *producer = operand.getDefiningOp();
       while (producer && (kindOf(producer) || isa<LocalSliceOp>(producer))) {
         if (std::optional<CollectiveKind> kind = kindOf(producer)) {
-          auto type = cast<RankedTensorType>(producer->getResult(0).getType());
-          uint64_t bytes =
-              collectiveBytes(type, getSharding(producer->getOperand(0)),
-                              getResultSharding(producer, 0), model.ranks);
+          auto [bytes, axisModel] = collectiveOnGroup(producer, model);
           label = (stringifyCollectiveKind(*kind) + "\\n" +
-                   Twine(model.bytesPerRank(*kind, bytes)) + " B/rank")
+                   Twine(axisModel.bytesPerRank(*kind, bytes)) + " B/rank")
                       .str();
         }
         producer = producer->getOperand(0).getDefiningOp();

@@ -29,9 +29,12 @@ struct PropagateSharding : impl::PropagateShardingBase<PropagateSharding> {
 
 private:
   LogicalResult setUpCostModel(ModuleOp module);
+  /// Reads the mesh option into `meshSizes` (empty: no mesh).
+  LogicalResult parseMesh(ModuleOp module);
   LogicalResult plan(func::FuncOp function, Strategy mode);
 
   CostModel costModel;
+  SmallVector<int64_t> meshSizes;
 };
 } // namespace
 
@@ -75,6 +78,28 @@ LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
   return success();
 }
 
+LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
+  if (mesh.empty())
+    return success();
+  SmallVector<StringRef> sizes;
+  StringRef(mesh).split(sizes, 'x');
+  int64_t product = 1;
+  for (StringRef text : sizes) {
+    int64_t size = 0;
+    if (text.getAsInteger(10, size) || size < 1 || size > ranks)
+      return module.emitError("mesh '")
+             << mesh << "' is not sizes such as 2x4 that multiply to the "
+             << int64_t(ranks) << " ranks";
+    product *= size;
+    meshSizes.push_back(size);
+  }
+  if (meshSizes.size() < 2 || product != ranks)
+    return module.emitError("mesh '")
+           << mesh << "' is not sizes such as 2x4 that multiply to the "
+           << int64_t(ranks) << " ranks";
+  return success();
+}
+
 LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   if (!function.getBody().hasOneBlock())
     return function.emitError(
@@ -86,7 +111,7 @@ LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   FactorClasses classes = FactorClasses::build(*planned);
   StrategyConstraints constraints(mode, *planned);
   ShardingChoices choices(function, *planned, classes, constraints, costModel,
-                          allowReplication);
+                          meshSizes, allowReplication);
   CostGraph::Solution solution = choices.getGraph().solve();
   choices.apply(solution);
   if (!solution.optimal) {
@@ -129,10 +154,11 @@ void PropagateSharding::runOnOperation() {
                        << int64_t(ranks);
     return signalPassFailure();
   }
-  if (failed(setUpCostModel(module)))
+  if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
   MLIRContext *context = &getContext();
-  module->setAttr(DSPDialect::kGroupAttrName, GroupAttr::get(context, ranks));
+  module->setAttr(DSPDialect::kGroupAttrName,
+                  GroupAttr::get(context, ranks, meshSizes, false));
   module->setAttr(DSPDialect::kCostModelAttrName,
                   costModelAttr(context, costModel));
   for (auto function : module.getOps<func::FuncOp>())

@@ -18,8 +18,8 @@ ShardingChoices::ShardingChoices(func::FuncOp function,
                                  FactorClasses &classes,
                                  const StrategyConstraints &constraints,
                                  const CostModel &costModel,
-                                 bool allowReplication)
-    : function(function), planned(planned), costModel(costModel),
+                                 ArrayRef<int64_t> mesh, bool allowReplication)
+    : function(function), planned(planned), costModel(costModel), mesh(mesh),
       allowReplication(allowReplication) {
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
@@ -49,12 +49,11 @@ bool ShardingChoices::isSideStream(Value value) const {
 
 ShardingAttr ShardingChoices::placeSharding(Value value,
                                             std::optional<FactorPlace> place,
-                                            bool partial) const {
+                                            bool partial, int64_t ranks) const {
   MLIRContext *context = value.getContext();
   if (!place)
     return partial ? ShardingAttr::getPartial(context)
                    : ShardingAttr::getReplicated(context);
-  int64_t ranks = costModel.ranks;
   int64_t padded = (place->size + ranks - 1) / ranks * ranks;
   // Blocks of an evenly split factor hold the minor factors whole: the
   // layout is that of a split of the factor and everything inside it, so
@@ -68,6 +67,8 @@ ShardingAttr ShardingChoices::placeSharding(Value value,
 
 double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
                                        ShardingAttr to) const {
+  if (from.isCompound() || to.isCompound())
+    return meshReshardSeconds(value, from, to);
   auto type = cast<RankedTensorType>(value.getType());
   std::optional<Reshard> reshard = reshardFor(type, from, to, costModel.ranks);
   if (!reshard)
@@ -77,6 +78,33 @@ double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
       !viewFactorSwitch(type, from, to, costModel.ranks))
     return std::numeric_limits<double>::infinity();
   return costModel.collectiveSeconds(reshard->kind, reshard->bytes);
+}
+
+double ShardingChoices::meshReshardSeconds(Value value, ShardingAttr from,
+                                           ShardingAttr to) const {
+  auto type = cast<RankedTensorType>(value.getType());
+  FailureOr<SmallVector<MeshStep>> steps =
+      meshReshardSteps(type, from, to, mesh);
+  if (failed(steps))
+    return std::numeric_limits<double>::infinity();
+  double seconds = 0;
+  ShardingAttr current = from;
+  for (const MeshStep &step : *steps) {
+    AxisView view = viewOnAxis(type, current, step.result, mesh, step.axis);
+    current = step.result;
+    std::optional<Reshard> reshard =
+        reshardFor(view.type, view.from, view.to, view.ranks);
+    if (!reshard)
+      continue;
+    // --dsp-localize lowers no switch between factors of one dim on an axis.
+    if (view.from.isSplit() && view.to.isSplit() &&
+        view.from.getDim() == view.to.getDim())
+      return std::numeric_limits<double>::infinity();
+    CostModel axisModel = costModel;
+    axisModel.ranks = view.ranks;
+    seconds += axisModel.collectiveSeconds(reshard->kind, reshard->bytes);
+  }
+  return seconds;
 }
 
 SmallVector<ShardingChoices::OpStrategy>
@@ -100,10 +128,38 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
       planned.isFromModelData(op->getResult(0)))
     return {replicated};
 
+  bool hasSequenceFactor = false;
+  SmallVector<OpStrategy> strategies;
+  if (mesh.size() < 2) {
+    strategies = factorStrategies(op, rule, classes, constraints, ranks,
+                                  hasSequenceFactor);
+  } else {
+    SmallVector<SmallVector<OpStrategy>> perAxis;
+    for (int64_t size : mesh)
+      perAxis.push_back(factorStrategies(op, rule, classes, constraints, size,
+                                         hasSequenceFactor));
+    strategies = meshStrategies(op, perAxis);
+  }
+  // Distribute every op that has a sequence or batch factor; the
+  // restricted ops of the classic strategies have no other choice.
+  bool forced = constraints.constraintOf(op).only.has_value() ||
+                (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
+                 !allowReplication);
+  if (!forced || strategies.empty())
+    strategies.insert(strategies.begin(), replicated);
+  return strategies;
+}
+
+SmallVector<ShardingChoices::OpStrategy>
+ShardingChoices::factorStrategies(Operation *op, const ShardingRule &rule,
+                                  FactorClasses &classes,
+                                  const StrategyConstraints &constraints,
+                                  int64_t ranks, bool &hasSequenceFactor) {
+  double flops = opFlops(op);
+  Type elementType = getElementTypeOrSelf(op->getResult(0));
   RuleTensors tensors = tensorsOf(op, rule);
   OpConstraint constraint = constraints.constraintOf(op);
   SmallVector<OpStrategy> strategies;
-  bool hasSequenceFactor = false;
   for (auto [f, factor] : llvm::enumerate(rule.getFactors())) {
     if (factor.kind == FactorKind::Mixing || factor.size < 2)
       continue;
@@ -147,25 +203,81 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
       OpStrategy strategy;
       for (auto [i, dims] : llvm::enumerate(rule.getOperands()))
         strategy.operands.push_back(
-            placeSharding(op->getOperand(i), subPlace(dims), false));
+            placeSharding(op->getOperand(i), subPlace(dims), false, ranks));
       strategy.result =
           placeSharding(op->getResult(0), subPlace(rule.getResults()[0]),
-                        factor.kind == FactorKind::Reduction);
+                        factor.kind == FactorKind::Reduction, ranks);
       int64_t padded = (size + ranks - 1) / ranks * ranks;
+      strategy.share = double(padded) / size / double(ranks);
       strategy.seconds = costModel.opSeconds(
-          flops * double(padded) / size / double(ranks),
+          flops * strategy.share,
           opBytesPerRank(op, strategy.operands, strategy.result, ranks),
           elementType);
       strategies.push_back(std::move(strategy));
     }
   }
-  // Distribute every op that has a sequence or batch factor; the
-  // restricted ops of the classic strategies have no other choice.
-  bool forced = constraint.only.has_value() ||
-                (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
-                 !allowReplication);
-  if (!forced || strategies.empty())
-    strategies.insert(strategies.begin(), replicated);
+  return strategies;
+}
+
+SmallVector<ShardingChoices::OpStrategy>
+ShardingChoices::meshStrategies(Operation *op,
+                                ArrayRef<SmallVector<OpStrategy>> perAxis) {
+  MLIRContext *context = op->getContext();
+  // Per axis, its part of each operand and of the result, and the share.
+  struct Parts {
+    SmallVector<SmallVector<ShardingAttr>> operands;
+    SmallVector<ShardingAttr> result;
+    double share = 1;
+  };
+  OpStrategy none;
+  none.operands.assign(op->getNumOperands(),
+                       ShardingAttr::getReplicated(context));
+  none.result = ShardingAttr::getReplicated(context);
+  SmallVector<Parts> combinations(1);
+  combinations.front().operands.resize(op->getNumOperands());
+  for (ArrayRef<OpStrategy> axis : perAxis) {
+    SmallVector<const OpStrategy *> choices = {&none};
+    for (const OpStrategy &s : axis)
+      choices.push_back(&s);
+    SmallVector<Parts> extended;
+    for (const Parts &parts : combinations)
+      for (const OpStrategy *s : choices) {
+        Parts next = parts;
+        for (auto [i, operand] : llvm::enumerate(s->operands))
+          next.operands[i].push_back(operand);
+        next.result.push_back(s->result);
+        next.share *= s->share;
+        extended.push_back(std::move(next));
+      }
+    combinations = std::move(extended);
+  }
+  auto valid = [&](Value value, ShardingAttr sharding) {
+    if (!sharding.isCompound())
+      return true;
+    auto type = cast<RankedTensorType>(value.getType());
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    return sharding.getMeshLayout(shape, mesh).check(shape).empty();
+  };
+  double flops = opFlops(op);
+  Type elementType = getElementTypeOrSelf(op->getResult(0));
+  SmallVector<OpStrategy> strategies;
+  for (const Parts &parts : combinations) {
+    OpStrategy strategy;
+    strategy.result = ShardingAttr::getCompound(context, parts.result);
+    bool ok = valid(op->getResult(0), strategy.result);
+    for (auto [i, operand] : llvm::enumerate(parts.operands)) {
+      strategy.operands.push_back(ShardingAttr::getCompound(context, operand));
+      ok &= valid(op->getOperand(i), strategy.operands.back());
+    }
+    if (!ok || parts.share == 1)
+      continue;
+    strategy.share = parts.share;
+    strategy.seconds = costModel.opSeconds(
+        flops * strategy.share,
+        opBytesPerRank(op, strategy.operands, strategy.result, costModel.ranks),
+        elementType);
+    strategies.push_back(std::move(strategy));
+  }
   return strategies;
 }
 
@@ -180,7 +292,8 @@ void ShardingChoices::addArguments() {
       if (it == opStrategies.end())
         continue;
       for (const OpStrategy &s : it->second)
-        if (s.operands[use.getOperandNumber()].isSplit())
+        if (s.operands[use.getOperandNumber()].isSplit() ||
+            s.operands[use.getOperandNumber()].isCompound())
           choices.insert(s.operands[use.getOperandNumber()]);
     }
     if (choices.empty() || isSideStream(argument) || allowReplication)

@@ -58,6 +58,80 @@ std::optional<Reshard> mlir::dsp::reshardFor(RankedTensorType type,
   return Reshard{*kind, collectiveBytes(type, from, to, ranks)};
 }
 
+FailureOr<SmallVector<MeshStep>>
+mlir::dsp::meshReshardSteps(RankedTensorType type, ShardingAttr from,
+                            ShardingAttr to, ArrayRef<int64_t> mesh) {
+  MLIRContext *context = type.getContext();
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  SmallVector<ShardingAttr> parts, goal;
+  for (size_t k = 0; k < mesh.size(); ++k) {
+    parts.push_back(from.getAxis(k));
+    goal.push_back(to.getAxis(k));
+    if (!parts.back() || !goal.back() ||
+        (goal.back().isPartial() && !parts.back().isPartial()))
+      return failure();
+  }
+  auto valid = [&](ArrayRef<ShardingAttr> candidate) {
+    return ShardingAttr::getCompound(context, candidate)
+        .getMeshLayout(shape, mesh)
+        .check(shape)
+        .empty();
+  };
+  SmallVector<MeshStep> steps;
+  auto step = [&](size_t k, ShardingAttr part) {
+    parts[k] = part;
+    steps.push_back(
+        {static_cast<int64_t>(k), ShardingAttr::getCompound(context, parts)});
+  };
+  SmallVector<size_t> deferred;
+  for (size_t k = 0; k < mesh.size(); ++k) {
+    if (parts[k] == goal[k])
+      continue;
+    SmallVector<ShardingAttr> next(parts);
+    next[k] = goal[k];
+    if (valid(next)) {
+      step(k, goal[k]);
+      continue;
+    }
+    if (!parts[k].isReplicated())
+      step(k, ShardingAttr::getReplicated(context));
+    deferred.push_back(k);
+  }
+  for (size_t k : deferred)
+    if (parts[k] != goal[k])
+      step(k, goal[k]);
+  return steps;
+}
+
+/// The sharding that holds a value as `layout` does.
+static ShardingAttr shardingOf(MLIRContext *context,
+                               const ::dsp::format::Layout &layout) {
+  switch (layout.kind) {
+  case ::dsp::format::Layout::Replicated:
+    return ShardingAttr::getReplicated(context);
+  case ::dsp::format::Layout::Partial:
+    return ShardingAttr::getPartial(context);
+  case ::dsp::format::Layout::Split:
+    break;
+  }
+  return ShardingAttr::getSplit(context, layout.dim, layout.outer, layout.size,
+                                layout.inner, layout.pad);
+}
+
+AxisView mlir::dsp::viewOnAxis(RankedTensorType type, ShardingAttr from,
+                               ShardingAttr to, ArrayRef<int64_t> mesh,
+                               int64_t axis) {
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end()),
+      seen;
+  MLIRContext *context = type.getContext();
+  ShardingAttr before = shardingOf(
+      context, from.getMeshLayout(shape, mesh).within(axis, shape, seen));
+  ShardingAttr after = shardingOf(
+      context, to.getMeshLayout(shape, mesh).within(axis, shape, seen));
+  return {RankedTensorType::get(seen, type.getElementType()), before, after,
+          mesh[axis]};
+}
+
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
                                         const CostModel &model) {
   Builder builder(context);

@@ -29,3 +29,15 @@ module attributes {dsp.group = #dsp.group<ranks = 2>} {
     return %1 : tensor<4x4xf32>
   }
 }
+
+// -----
+
+// A switch between two factors of one dim has no per-rank form on a mesh
+// axis yet.
+module attributes {dsp.group = #dsp.group<ranks = 4, mesh = [2, 2]>} {
+  func.func @factor_switch_on_axis(%x: tensor<2x12xf32> {dsp.sharding = #dsp.shard<axes = [<dim = 0>, <dim = 1, factors = [2, 6], factor = 0>]>}) -> tensor<2x12xf32> {
+    // expected-error @below {{cannot lower a switch between two factors of one dim on a mesh axis yet}}
+    %0 = dsp.all_to_all %x split 1 concat 1 axis 1 {dsp.sharding = [#dsp.shard<axes = [<dim = 0>, <dim = 1, factors = [2, 6], factor = 1>]>]} : tensor<2x12xf32>
+    return %0 : tensor<2x12xf32>
+  }
+}

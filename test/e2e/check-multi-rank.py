@@ -5,21 +5,23 @@ collective moved, as counted by the transport, equal the plan's figures.
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
-         [--freeze-input INPUT ...] [--overlap-chunks K]
+         [--freeze-input INPUT ...] [--overlap-chunks K] [--mesh 2x2 ...]
 Inputs are NAME.input.npy (a single input) or NAME.input.INPUT.npy (one
 per named input), the reference output NAME.output.npy, next to the model. With --mpi the ranks are Open MPI processes.
 A --freeze-input INPUT is compiled into the program as a constant (dsp-opt
 --freeze-input) instead of being given to dsp-run. With --overlap-chunks K
-above 1 each switch runs as K async pieces, which must have run (the
-statistics count waits); the plan's bytes of each kind of collective are
-then compared as a sum, which the pieces share.
+above 1 each switch runs as K async pieces (plan_bytes.compare). With
+--mesh the ranks are the meshes' sizes (their products), planned on those
+meshes.
 """
 import argparse
 import glob
-import json
+import math
 import os
 import subprocess
 import sys
+
+import plan_bytes
 
 
 def inputs(stem):
@@ -41,30 +43,26 @@ def freeze_flags(stem, frozen):
             for name, path in inputs(stem).items() if name in frozen]
 
 
-def bytes_per_kind(collectives):
-    """[(kind, bytes)] summed by kind."""
-    sums = {}
-    for kind, sent in collectives:
-        sums[kind] = sums.get(kind, 0) + sent
-    return list(sums.items())
-
-
-def check(args, model, ranks, strategy):
+def check(args, model, ranks, strategy, mesh=None):
     stem = os.path.splitext(model)[0]
     tag = f"{os.path.basename(stem)} ranks={ranks} {strategy}"
+    pipeline = (f"ranks={ranks} strategy={strategy} dtype={args.dtype}"
+                f" overlap-chunks={args.overlap_chunks}")
+    if mesh:
+        tag += f" mesh={mesh}"
+        pipeline += f" mesh={mesh}"
     if args.dtype != "f32":
         tag += f" {args.dtype}"
     if args.overlap_chunks != 1:
         tag += f" overlap-chunks={args.overlap_chunks}"
     program = os.path.join(
-        args.work, f"{os.path.basename(stem)}.{ranks}.{strategy}.{args.dtype}"
-        f".{args.overlap_chunks}.dspx")
+        args.work, f"{os.path.basename(stem)}.{mesh or ranks}.{strategy}."
+        f"{args.dtype}.{args.overlap_chunks}.dspx")
     plan = program + ".plan.json"
     stats = program + ".stats.json"
     compile_ = subprocess.run(
         [args.dsp_opt, model,
-         f"--dsp-pipeline=ranks={ranks} strategy={strategy} dtype={args.dtype}"
-         f" overlap-chunks={args.overlap_chunks}",
+         f"--dsp-pipeline={pipeline}",
          f"--dsp-report={plan}", *freeze_flags(stem, args.freeze_input),
          "--emit=program", "-o", program],
         capture_output=True, text=True)
@@ -79,23 +77,11 @@ def check(args, model, ranks, strategy):
     result = subprocess.run(run, capture_output=True, text=True)
     if result.returncode != 0:
         return f"{tag}: dsp-run failed: {(result.stderr or result.stdout).strip()}"
-    with open(plan) as f:
-        planned = json.load(f)
-    with open(stats) as f:
-        measured = json.load(f)
-    want = [(c["kind"], c["bytes_per_rank"]) for c in planned["collectives"]]
-    got = [(c["kind"], c["bytes_per_rank"]) for c in measured["collectives"]]
-    if args.overlap_chunks != 1:
-        if "wait" not in measured["ops"]:
-            return f"{tag}: no collective ran asynchronously"
-        want, got = bytes_per_kind(want), bytes_per_kind(got)
-    if sorted(want) != sorted(got) or \
-            planned["totals"]["bytes_per_rank"] != measured["totals"]["bytes_per_rank"]:
-        return (f"{tag}: planned collectives {want} (total "
-                f"{planned['totals']['bytes_per_rank']}) but measured {got} "
-                f"(total {measured['totals']['bytes_per_rank']})")
-    print(f"{tag}: {result.stdout.strip()}; "
-          f"{measured['totals']['bytes_per_rank']} bytes per rank as planned")
+    problem, total = plan_bytes.compare(plan, stats,
+                                        args.overlap_chunks != 1)
+    if problem:
+        return f"{tag}: {problem}"
+    print(f"{tag}: {result.stdout.strip()}; {total} bytes per rank as planned")
     return None
 
 
@@ -115,11 +101,15 @@ def main():
     parser.add_argument("--overlap-chunks", type=int, default=1)
     parser.add_argument("--freeze-input", nargs="+", default=[],
                         help="inputs compiled into the programs as constants")
+    parser.add_argument("--mesh", nargs="+", default=[],
+                        help="meshes such as 2x2 to plan on instead of --ranks")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    failures = [problem for model in args.model for ranks in args.ranks
+    groups = [(math.prod(int(size) for size in mesh.split("x")), mesh)
+              for mesh in args.mesh] or [(ranks, None) for ranks in args.ranks]
+    failures = [problem for model in args.model for ranks, mesh in groups
                 for strategy in args.strategies
-                if (problem := check(args, model, ranks, strategy))]
+                if (problem := check(args, model, ranks, strategy, mesh))]
     for problem in failures:
         print(f"error: {problem}")
     return 1 if failures else 0

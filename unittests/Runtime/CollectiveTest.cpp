@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <thread>
 
 using namespace dsp::test;
@@ -23,18 +24,6 @@ using dsp::runtime::Session;
 using dsp::runtime::Status;
 
 namespace {
-
-Layout split(int64_t dim, int64_t outer, int64_t size, int64_t inner,
-             int64_t ranks) {
-  Layout layout;
-  layout.kind = Layout::Split;
-  layout.dim = dim;
-  layout.outer = outer;
-  layout.size = size;
-  layout.inner = inner;
-  layout.pad = (ranks - size % ranks) % ranks;
-  return layout;
-}
 
 Layout ofKind(Layout::Kind kind) {
   Layout layout;
@@ -189,16 +178,23 @@ RankResults runProgram(ProgramBuilder &builder, const std::string &name,
   return runRanks(sessions, communicators, skip);
 }
 
-/// One collective instruction on `ranks` local ranks. `inputs[r]` is rank
-/// r's operand as bound (through `folded.inputPerm` it is the `from`
-/// block), bound as `dtype`.
+/// A collective among the sub-groups of one axis of a rank mesh.
+struct OnMeshAxis {
+  Shape mesh;
+  int64_t axis = 0;
+};
+
+/// One collective instruction on `ranks` local ranks (among the sub-groups
+/// of `onAxis` if given). `inputs[r]` is rank r's operand as bound (through
+/// `folded.inputPerm` it is the `from` block), bound as `dtype`.
 RankResults runCollective(const std::string &op, int ranks, const Shape &global,
                           const Layout &from, const Layout &to,
                           const std::vector<std::vector<float>> &inputs,
                           const std::string &reduction = "",
                           const CommunicatorOptions &options = {},
                           int skip = -1, dsp::program::DType dtype = F32,
-                          const FoldedTransposes &folded = {}) {
+                          const FoldedTransposes &folded = {},
+                          const std::optional<OnMeshAxis> &onAxis = {}) {
   ProgramBuilder builder;
   builder.program.set_ranks(ranks);
   std::vector<dsp::program::Attribute> attributes = {
@@ -207,7 +203,14 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
     attributes.push_back(ints("to", to.encode()));
   if (!reduction.empty())
     attributes.push_back(str("reduction", reduction));
-  Shape inputShape = from.localShape(global, ranks);
+  int64_t group = ranks;
+  if (onAxis) {
+    for (int64_t size : onAxis->mesh)
+      builder.program.add_mesh(size);
+    attributes.push_back(ints("axis", {onAxis->axis}));
+    group = onAxis->mesh[onAxis->axis];
+  }
+  Shape inputShape = from.localShape(global, group);
   if (!folded.inputPerm.empty()) {
     attributes.push_back(ints("input_perm", folded.inputPerm));
     inputShape =
@@ -218,7 +221,7 @@ RankResults runCollective(const std::string &op, int ranks, const Shape &global,
   uint32_t x = builder.input("x", dtype, inputShape);
   builder.output(builder.op(
       op, {x}, dtype,
-      transposedShape(to.localShape(global, ranks), folded.outputPerm),
+      transposedShape(to.localShape(global, group), folded.outputPerm),
       attributes));
   return runProgram(builder, op + "_collective", ranks, inputShape, inputs,
                     options, skip, dtype);
@@ -262,6 +265,36 @@ TEST(CollectiveTest, AllToAllMatchesTheGlobalReference) {
           EXPECT_EQ(results.bytes[r], uint64_t((ranks - 1) * count(chunk) * 4));
         }
       }
+}
+
+TEST(CollectiveTest, OnAMeshAxisEachSubGroupExchangesAlone) {
+  // A 2x3 mesh: the sub-groups of one axis each hold a value of their own
+  // and convert it among their ranks, as a group of that axis's size would.
+  Shape mesh = {2, 3};
+  dsp::format::MeshLayout coordinates;
+  coordinates.mesh = mesh;
+  for (int64_t axis = 0; axis < 2; ++axis) {
+    int64_t size = mesh[axis];
+    Layout from = layoutCase(1, size), to = layoutCase(2, size);
+    std::vector<std::vector<float>> values, inputs, expected;
+    for (int64_t rank = 0; rank < 6; ++rank) {
+      // The other axis's coordinate names the sub-group and its value.
+      int64_t subGroup = coordinates.coordinate(rank, 1 - axis);
+      int64_t index = coordinates.coordinate(rank, axis);
+      std::vector<float> value =
+          randomFloats(count(kShape), 10 + subGroup + 3 * axis);
+      inputs.push_back(block(value, kShape, from, size, index));
+      expected.push_back(block(value, kShape, to, size, index));
+    }
+    RankResults results =
+        runCollective("all_to_all", 6, kShape, from, to, inputs, "", {}, -1,
+                      F32, {}, OnMeshAxis{mesh, axis});
+    for (int64_t rank = 0; rank < 6; ++rank) {
+      EXPECT_EQ(results.errors[rank], "") << "axis " << axis;
+      EXPECT_EQ(results.outputs[rank], expected[rank])
+          << "axis " << axis << " rank " << rank;
+    }
+  }
 }
 
 TEST(CollectiveTest, AllToAllReadsAndWritesThroughFoldedTransposes) {
@@ -610,6 +643,21 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
   *transposedOutput.program.mutable_instructions(0)->add_attributes() =
       ints("output_perm", {2, 0, 1});
   expectProblem(transposedOutput, "output has shape [1,6,8], expected [8,1,6]");
+  // A mesh multiplies to the ranks; `axis` names one of its axes, whose
+  // size the layouts then divide by.
+  ProgramBuilder badMesh = builder;
+  badMesh.program.add_mesh(2);
+  badMesh.program.add_mesh(3);
+  expectProblem(badMesh, "program mesh [2,3] is not two or more sizes that "
+                         "multiply to the 4 ranks");
+  ProgramBuilder onAxis = builder;
+  onAxis.program.add_mesh(2);
+  onAxis.program.add_mesh(2);
+  *onAxis.program.mutable_instructions(0)->add_attributes() = ints("axis", {2});
+  expectProblem(onAxis, "attribute 'axis' is 2, expected a value in [0, 2)");
+  *onAxis.program.mutable_instructions(0)->mutable_attributes(3) =
+      ints("axis", {1});
+  expectProblem(onAxis, "pad must be less than the 2 ranks");
 }
 
 TEST(CollectiveTest, GlobalShapeInvertsLocalShape) {

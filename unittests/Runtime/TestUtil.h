@@ -26,6 +26,20 @@ namespace test {
 using program::DType;
 using Shape = std::vector<int64_t>;
 
+/// A split of the (outer, size, inner) place of dim `dim` over `ranks`,
+/// with the pad that makes it divide.
+inline dsp::format::Layout split(int64_t dim, int64_t outer, int64_t size,
+                                 int64_t inner, int64_t ranks) {
+  dsp::format::Layout layout;
+  layout.kind = dsp::format::Layout::Split;
+  layout.dim = dim;
+  layout.outer = outer;
+  layout.size = size;
+  layout.inner = inner;
+  layout.pad = (ranks - size % ranks) % ranks;
+  return layout;
+}
+
 inline int64_t count(const Shape &shape) {
   int64_t n = 1;
   for (int64_t d : shape)

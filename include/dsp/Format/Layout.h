@@ -7,7 +7,8 @@
 // every outer and inner index, the size-positions [r*b, (r+1)*b) where the
 // block b = (size + pad) / N. Positions >= size are pad. A layout is encoded
 // as six ints [kind, dim, outer, size, inner, pad]; dim..pad only matter for
-// a split. docs/runtime.md describes the collectives built on this.
+// a split. A MeshLayout composes splits over the axes of a rank mesh.
+// docs/runtime.md describes the collectives built on this.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,6 +52,63 @@ struct Layout {
   std::string globalShape(const std::vector<int64_t> &localShape, int64_t ranks,
                           std::vector<int64_t> &global);
 };
+
+/// A compound layout over a mesh of ranks (Shardy's sub-axes): the ranks of
+/// the group form a row-major mesh, rank = sum over k of coordinate k times
+/// the product of the mesh sizes after k, and mesh axis k holds the tensor
+/// as `axes[k]` among the ranks that differ in coordinate k alone: a split
+/// of one (dim, outer, size, inner) place over mesh[k] ranks, replicated,
+/// or partial. Every axis layout is in the terms of the global tensor;
+/// splits on one dim must be on nested, disjoint factors. The splits
+/// commute: each rank holds, of every split, the block of its coordinate.
+/// Encoded as 6 ints per mesh axis, each a Layout.
+struct MeshLayout {
+  std::vector<int64_t> mesh;
+  std::vector<Layout> axes;
+
+  /// Decodes 6 ints per axis of `mesh`; returns "" or what is wrong.
+  static std::string decode(const std::vector<int64_t> &mesh,
+                            const std::vector<int64_t> &values,
+                            MeshLayout &layout);
+  std::vector<int64_t> encode() const;
+  /// "mesh[2,2](split(...),replicated)"; a mesh of one axis prints as its
+  /// layout.
+  std::string str() const;
+  int64_t ranks() const;
+  /// The coordinate of `rank` on mesh axis `axis`.
+  int64_t coordinate(int64_t rank, size_t axis) const;
+  /// The ranks that differ from `rank` in the coordinate of `axis` alone,
+  /// ordered by that coordinate: the sub-group a collective on that axis
+  /// runs among.
+  std::vector<int> subGroup(int64_t rank, size_t axis) const;
+
+  /// Checks every axis against the global shape and its mesh size, and
+  /// that splits of one dim nest; returns "" or the problem.
+  std::string check(const std::vector<int64_t> &globalShape) const;
+  /// The shape each rank holds.
+  std::vector<int64_t>
+  localShape(const std::vector<int64_t> &globalShape) const;
+  /// The inverse of localShape: sets the size of whole-dim splits from
+  /// `localShape` and returns the global shape; returns "" or why
+  /// `localShape` is no block of this layout.
+  std::string globalShape(const std::vector<int64_t> &localShape,
+                          std::vector<int64_t> &global);
+  /// What the ranks of one sub-group of `axis` see: the value the other
+  /// axes leave each of them (its shape in `shape`), held as the returned
+  /// layout over mesh[axis] ranks. A collective on that axis converts
+  /// between two such layouts of one shape.
+  Layout within(size_t axis, const std::vector<int64_t> &globalShape,
+                std::vector<int64_t> &shape) const;
+  /// The layouts of `order`'s axes, in that order, each in the terms of the
+  /// value the axes before it leave.
+  std::vector<Layout> stepwise(const std::vector<size_t> &order) const;
+};
+
+/// Block `rank` of a compound layout: every split of `layout` applied to
+/// `full` in turn (pad positions zero), written to `block`.
+void extractMeshBlock(const void *full, const std::vector<int64_t> &fullShape,
+                      size_t elementSize, const MeshLayout &layout,
+                      int64_t rank, void *block);
 
 /// Block `rank` of a split of a tensor of `fullShape`, seen as `rows` rows
 /// of size-positions, each position a run of `runBytes` bytes (`inner`

@@ -17,6 +17,7 @@
 #define DSP_FORMAT_PROGRAMFILE_H
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Format/Program.pb.h"
 
 #include <cstddef>
@@ -100,6 +101,14 @@ std::string shapeString(const std::vector<int64_t> &shape);
 
 /// The shape of a tensor as a vector.
 std::vector<int64_t> tensorShape(const dsp::program::Tensor &tensor);
+/// The sizes of the program's mesh axes: `mesh`, or one axis of all ranks.
+std::vector<int64_t> programMesh(const dsp::program::Program &program);
+/// The `layout` ints of a graph input or output of `program` as a layout
+/// over its mesh: none are replicated and six are a layout over all ranks
+/// (a mesh of one axis). Returns "" or what is wrong with them.
+std::string decodeTensorLayout(const dsp::program::Program &program,
+                               const std::vector<int64_t> &values,
+                               MeshLayout &layout);
 /// Multidirectional (numpy) broadcast of `a` and `b` into `result`; false if
 /// the shapes are incompatible.
 bool broadcastShapes(const std::vector<int64_t> &a,

@@ -85,7 +85,11 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     Option<"allowReplication", "allow-replication", "bool", /*default=*/"false",
            "Let an op that has a sequence or batch factor run replicated when "
            "the cost model finds that cheaper (by default such ops are always "
-           "distributed, so each rank holds and computes 1/N of them)">
+           "distributed, so each rank holds and computes 1/N of them)">,
+    Option<"mesh", "mesh", "std::string", /*default=*/"\"\"",
+           "The ranks as a mesh, e.g. 2x4 (the sizes multiply to ranks): each "
+           "op may shard one factor per mesh axis (compound shardings); "
+           "default: one axis of all ranks">
   ];
 }
 

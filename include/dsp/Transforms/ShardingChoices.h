@@ -24,11 +24,13 @@ class ShardingChoices {
 public:
   /// Builds the choices of `function`, whose ops are `planned`. Ops that
   /// have a sequence or batch factor are always distributed unless
-  /// `allowReplication`.
+  /// `allowReplication`. On a `mesh` of two or more axes an op shards one
+  /// factor (or none) per mesh axis: compound shardings.
   ShardingChoices(func::FuncOp function, const PlannedOps &planned,
                   FactorClasses &classes,
                   const StrategyConstraints &constraints,
-                  const CostModel &costModel, bool allowReplication);
+                  const CostModel &costModel, ArrayRef<int64_t> mesh,
+                  bool allowReplication);
 
   const CostGraph &getGraph() const { return graph; }
 
@@ -43,6 +45,8 @@ private:
     SmallVector<ShardingAttr> operands;
     ShardingAttr result;
     double seconds = 0;
+    /// The fraction of the op's FLOPs one rank runs, pads included.
+    double share = 1;
   };
   /// A value read by several ops and the shardings it may be read in.
   struct LayoutVariable {
@@ -54,10 +58,25 @@ private:
   SmallVector<OpStrategy> strategiesOf(Operation *op, const ShardingRule &rule,
                                        FactorClasses &classes,
                                        const StrategyConstraints &constraints);
+  /// The strategies that shard one factor of `op` over `ranks` ranks;
+  /// sets `hasSequenceFactor` if one shards no weight or head factor.
+  SmallVector<OpStrategy>
+  factorStrategies(Operation *op, const ShardingRule &rule,
+                   FactorClasses &classes,
+                   const StrategyConstraints &constraints, int64_t ranks,
+                   bool &hasSequenceFactor);
+  /// Every combination of one strategy of `perAxis[k]` (or none) per mesh
+  /// axis k that shards something and whose compound shardings are valid.
+  SmallVector<OpStrategy>
+  meshStrategies(Operation *op, ArrayRef<SmallVector<OpStrategy>> perAxis);
   void addArguments();
   void addReads();
   ShardingAttr placeSharding(Value value, std::optional<FactorPlace> place,
-                             bool partial) const;
+                             bool partial, int64_t ranks) const;
+  /// The cost of the collectives, one per mesh axis, that turn `from` into
+  /// `to` on `value` (meshReshardSteps).
+  double meshReshardSeconds(Value value, ShardingAttr from,
+                            ShardingAttr to) const;
   /// The cost of turning `from` into `to` on `value`.
   double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to) const;
   /// Values many times smaller than the largest activation (text tokens, a
@@ -69,6 +88,7 @@ private:
   func::FuncOp function;
   const PlannedOps &planned;
   const CostModel &costModel;
+  SmallVector<int64_t> mesh;
   bool allowReplication;
   /// Elements of the largest activation of the function.
   int64_t largestActivation = 0;

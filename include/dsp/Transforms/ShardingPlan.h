@@ -36,6 +36,36 @@ struct Reshard {
 std::optional<Reshard> reshardFor(RankedTensorType type, ShardingAttr from,
                                   ShardingAttr to, int64_t ranks);
 
+/// One collective of a reshard on a mesh: among the sub-groups of mesh axis
+/// `axis`, it turns the value into `result`.
+struct MeshStep {
+  int64_t axis;
+  ShardingAttr result;
+};
+/// The collectives that turn `from` into `to` (compound, replicated or
+/// partial shardings) on a value of global `type` over a mesh of `mesh`
+/// sizes: one per axis whose part differs, in axis order, except that a
+/// step whose result would split one place twice first gathers its axis
+/// and takes the new part after the others. Fails where an axis would turn
+/// partial. The one order that plan costs and reshard insertion follow.
+FailureOr<SmallVector<MeshStep>> meshReshardSteps(RankedTensorType type,
+                                                  ShardingAttr from,
+                                                  ShardingAttr to,
+                                                  ArrayRef<int64_t> mesh);
+
+/// A collective on mesh axis `axis` (shardings `from` and `to` of a value
+/// of global `type` that differ on that axis alone) as each of the axis's
+/// sub-groups runs it: on the value the other axes leave each rank (`type`),
+/// between what the axis holds of it (`from`, `to`), over the axis's
+/// `ranks`.
+struct AxisView {
+  RankedTensorType type;
+  ShardingAttr from, to;
+  int64_t ranks;
+};
+AxisView viewOnAxis(RankedTensorType type, ShardingAttr from, ShardingAttr to,
+                    ArrayRef<int64_t> mesh, int64_t axis);
+
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);
 CostModel costModelOf(ModuleOp module);

@@ -577,25 +577,65 @@ static CollectiveSides sidesOf(Operation *op) {
           getShardingOrReplicated(op->getOperand(0)), getResultSharding(op, 0)};
 }
 
+/// The mesh axis a collective or zero_pad runs on, if it names one.
+static std::optional<uint64_t> meshAxisOf(Operation *op) {
+  if (auto axis = op->getAttrOfType<IntegerAttr>("axis"))
+    return axis.getValue().getZExtValue();
+  return std::nullopt;
+}
+
+/// Checks `axis` against the group's mesh and that `from` and `to` hold
+/// the value alike on every other axis; without an axis, that neither is
+/// compound.
+static LogicalResult verifyMeshAxis(Operation *op, std::optional<uint64_t> axis,
+                                    ShardingAttr from, ShardingAttr to) {
+  if (!axis) {
+    if ((from && from.isCompound()) || (to && to.isCompound()))
+      return op->emitOpError("on a compound sharding names the mesh axis it "
+                             "runs on");
+    return success();
+  }
+  GroupAttr group = getGroup(op);
+  if (!group || *axis >= group.getMesh().size())
+    return op->emitOpError("axis ")
+           << *axis << " is not an axis of the group's mesh";
+  for (size_t k = 0; k < group.getMesh().size(); ++k) {
+    ShardingAttr before = from ? from.getAxis(k) : ShardingAttr();
+    ShardingAttr after = to ? to.getAxis(k) : ShardingAttr();
+    if (!before || !after)
+      return op->emitOpError("on mesh axis ")
+             << *axis << " needs shardings that each mesh axis describes";
+    if (k != *axis && before != after)
+      return op->emitOpError("on mesh axis ")
+             << *axis << " must hold mesh axis " << k << " alike, but turns "
+             << before << " into " << after;
+  }
+  return success();
+}
+
 /// Checks the types (equal in global IR, blocks of one global type in
 /// per-rank IR), that `dims` are dims of the operand and, when the op carries
-/// a sharding, that it is the one the collective produces.
+/// a sharding, that it is the one the collective produces (on its mesh
+/// axis, if it has one).
 static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
                                       function_ref<bool(ShardingAttr)> produces,
                                       StringRef expected) {
   auto [inputType, type, from, to] = sidesOf(op);
   GroupAttr group = getGroup(op);
+  std::optional<uint64_t> axis = meshAxisOf(op);
+  if (failed(verifyMeshAxis(op, axis, from, to)))
+    return failure();
   if (group && group.getPerRank()) {
     if (!to)
       return op->emitOpError("in per-rank IR needs the sharding of its "
                              "result");
     auto emitError = [&] { return op->emitOpError(); };
     FailureOr<RankedTensorType> inputGlobal =
-        from.getGlobalType(inputType, group.getRanks(), emitError);
+        from.getGlobalType(inputType, group.getMeshShape(), emitError);
     if (failed(inputGlobal))
       return failure();
     FailureOr<RankedTensorType> global =
-        to.getGlobalType(type, group.getRanks(), emitError);
+        to.getGlobalType(type, group.getMeshShape(), emitError);
     if (failed(global))
       return failure();
     if (*inputGlobal != *global)
@@ -609,9 +649,10 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
   for (int64_t dim : dims)
     if (dim >= type.getRank())
       return op->emitOpError("dim ") << dim << " is out of range for " << type;
-  if (to && !produces(to))
+  if (to && !produces(axis ? to.getAxis(*axis) : to))
     return op->emitOpError("result must be ")
-           << expected << ", but its sharding is " << to;
+           << expected << (axis ? " on its mesh axis" : "")
+           << ", but its sharding is " << to;
   return success();
 }
 
@@ -641,13 +682,19 @@ static RankedTensorType transposedType(RankedTensorType type,
 /// view is dim `dimOf(d)` of the value (`rank` dims).
 static ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
                                        function_ref<int64_t(int64_t)> dimOf) {
+  if (sharding && sharding.isCompound()) {
+    SmallVector<ShardingAttr> axes;
+    for (ShardingAttr axis : sharding.getAxes())
+      axes.push_back(transposedSharding(axis, rank, dimOf));
+    return ShardingAttr::getCompound(sharding.getContext(), axes);
+  }
   if (!sharding || !sharding.isSplit())
     return sharding;
   for (int64_t d = 0; d < rank; ++d)
     if (dimOf(d) == sharding.getDim())
       return ShardingAttr::get(sharding.getContext(), sharding.getKind(), d,
                                sharding.getFactors(), sharding.getFactor(),
-                               sharding.getPad());
+                               sharding.getPad(), {});
   return sharding;
 }
 
@@ -718,8 +765,12 @@ LogicalResult AllToAllOp::verify() {
                        "alone");
   // Within one dim, only a switch between two factors of it moves data.
   if (getSplitDim() == getConcatDim()) {
-    ShardingAttr result = getResultSharding(*this, 0);
-    ShardingAttr input = getSharding(getInput());
+    std::optional<uint64_t> axis = getAxis();
+    auto onAxis = [&](ShardingAttr s) {
+      return s && axis && s.isCompound() ? s.getAxis(*axis) : s;
+    };
+    ShardingAttr result = onAxis(getResultSharding(*this, 0));
+    ShardingAttr input = onAxis(getSharding(getInput()));
     bool factored = (result && !result.getFactors().empty()) ||
                     (input && !input.getFactors().empty());
     if (!factored)
@@ -787,8 +838,13 @@ LogicalResult ZeroPadOp::verify() {
   if (!isPerRank(*this))
     return emitOpError("exists in per-rank IR only");
   ShardingAttr sharding = getResultSharding(*this, 0);
+  if (failed(verifyMeshAxis(*this, getAxis(), sharding, sharding)))
+    return failure();
+  if (sharding && getAxis())
+    sharding = sharding.getAxis(*getAxis());
   if (!sharding || !sharding.isSplit() || sharding.getPad() == 0)
-    return emitOpError("result must be split with a pad");
+    return emitOpError("result must be split with a pad")
+           << (getAxis() ? " on its mesh axis" : "");
   return success();
 }
 

@@ -9,7 +9,8 @@ include "mlir/IR/EnumAttr.td"
 def DSP_ShardKind : I32EnumAttr<"ShardKind", "how a value is held by the ranks", [
     I32EnumAttrCase<"Replicated", 0, "replicated">,
     I32EnumAttrCase<"Split", 1, "split">,
-    I32EnumAttrCase<"Partial", 2, "partial">
+    I32EnumAttrCase<"Partial", 2, "partial">,
+    I32EnumAttrCase<"Mesh", 3, "mesh">
   ]> {
   let cppNamespace = "::mlir::dsp";
   let genSpecializedAttr = 0;
@@ -38,11 +39,21 @@ class DSP_Attr<string name, string attrMnemonic, list<Trait> traits = []>
 def DSP_GroupAttr : DSP_Attr<"Group", "group"> {
   let summary = "The device group a module runs on";
   let description = [{
-    A one-dimensional group of `ranks` devices that take part in every
-    collective. It is attached to the module as `dsp.group`:
+    A group of `ranks` devices that take part in every collective. It is
+    attached to the module as `dsp.group`:
 
     ```mlir
     module attributes {dsp.group = #dsp.group<ranks = 4>} { ... }
+    ```
+
+    `mesh = [N0, N1, ...]` views the ranks as a row-major mesh (the sizes
+    multiply to `ranks`; rank = the sum of coordinate k times the sizes
+    after k), so that a `#dsp.shard<axes = [...]>` can split several
+    places of a value at once, one per mesh axis, and a collective can run
+    among the ranks of one axis:
+
+    ```mlir
+    module attributes {dsp.group = #dsp.group<ranks = 8, mesh = [2, 4]>} { ... }
     ```
 
     `per_rank = true` marks the module as per-rank IR (after
@@ -50,16 +61,23 @@ def DSP_GroupAttr : DSP_Attr<"Group", "group"> {
     its `#dsp.shard` says how that block sits in the global value.
   }];
   let parameters = (ins "int64_t":$ranks,
+                        OptionalArrayRefParameter<"int64_t">:$mesh,
                         DefaultValuedParameter<"bool", "false">:$perRank);
-  let assemblyFormat = [{
-    `<` `ranks` `=` $ranks (`,` `per_rank` `=` $perRank^)? `>`
-  }];
+  let hasCustomAssemblyFormat = 1;
   let builders = [
     AttrBuilder<(ins "int64_t":$ranks), [{
-      return $_get($_ctxt, ranks, false);
+      return $_get($_ctxt, ranks, ::llvm::ArrayRef<int64_t>(), false);
     }]>
   ];
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The sizes of the mesh axes: `mesh`, or the one axis of all ranks.
+    ::llvm::SmallVector<int64_t> getMeshShape() const {
+      if (getMesh().empty())
+        return {getRanks()};
+      return ::llvm::SmallVector<int64_t>(getMesh());
+    }
+  }];
 }
 
 def DSP_TargetAttr : DSP_Attr<"Target", "target"> {
@@ -118,30 +136,54 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
       dim size) and factor `I` is split, e.g. `[B, T*S, C]` split on T is
       `#dsp.shard<dim = 1, factors = [8, 16], factor = 0>`;
     - `pad = P` on a split: the split extent is padded with `P` zero
-      elements at its end so that it divides evenly by the rank count.
+      elements at its end so that it divides evenly by the rank count;
+    - `#dsp.shard<axes = [S0, S1, ...]>` on a group with a mesh: a compound
+      sharding, one of the above (without `axes`) per mesh axis, in the
+      global value's terms; axis k holds the value as `Sk` among the ranks
+      that differ in coordinate k alone, and a pad makes a split divide by
+      that axis's size. Splits of one dim must be on disjoint factors, e.g.
+      `[B, T*S, C]` split on T and S over a `[4, 2]` mesh is
+      `#dsp.shard<axes = [<dim = 1, factors = [16, 1024], factor = 0>,
+      <dim = 1, factors = [16, 1024], factor = 1>]>`.
   }];
   let parameters = (ins
     "ShardKind":$kind,
     DefaultValuedParameter<"int64_t", "-1">:$dim,
     OptionalArrayRefParameter<"int64_t">:$factors,
     DefaultValuedParameter<"int64_t", "0">:$factor,
-    DefaultValuedParameter<"int64_t", "0">:$pad
+    DefaultValuedParameter<"int64_t", "0">:$pad,
+    OptionalArrayRefParameter<"ShardingAttr">:$axes
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let builders = [
     AttrBuilder<(ins "int64_t":$dim, CArg<"int64_t", "0">:$pad), [{
       return $_get($_ctxt, ShardKind::Split, dim, ::llvm::ArrayRef<int64_t>(),
-                   0, pad);
+                   0, pad, ::llvm::ArrayRef<ShardingAttr>());
     }]>
   ];
   let extraClassDeclaration = [{
     static ShardingAttr getReplicated(::mlir::MLIRContext *context) {
-      return get(context, ShardKind::Replicated, -1, {}, 0, 0);
+      return get(context, ShardKind::Replicated, -1, {}, 0, 0, {});
     }
     static ShardingAttr getPartial(::mlir::MLIRContext *context) {
-      return get(context, ShardKind::Partial, -1, {}, 0, 0);
+      return get(context, ShardKind::Partial, -1, {}, 0, 0, {});
     }
+    /// The sharding that holds a value as `axes[k]` on mesh axis k, in
+    /// canonical form: replicated (partial) when every axis is.
+    static ShardingAttr getCompound(::mlir::MLIRContext *context,
+                                    ::llvm::ArrayRef<ShardingAttr> axes);
+    bool isCompound() const { return getKind() == ShardKind::Mesh; }
+    /// How mesh axis `axis` of a mesh of `axisCount` axes holds the value:
+    /// the compound's entry, or this sharding when it is replicated or
+    /// partial (on every axis alike); null for a split over the whole
+    /// group, which no single axis describes.
+    ShardingAttr getAxis(size_t axis) const;
+    /// The compound layout (program file vocabulary) on a value of global
+    /// `shape` over a mesh of `mesh` sizes.
+    ::dsp::format::MeshLayout getMeshLayout(::llvm::ArrayRef<int64_t> shape,
+                                            ::llvm::ArrayRef<int64_t> mesh)
+        const;
     /// A split of the factor of size `size` that sits between `outer` and
     /// `inner` in dim `dim` (outer * size * inner is the dim size).
     static ShardingAttr getSplit(::mlir::MLIRContext *context, int64_t dim,
@@ -160,14 +202,15 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
     /// The layout of a split (program file vocabulary, the block math of
     /// include/dsp/Format/Layout.h) on a value of global `shape`.
     ::dsp::format::Layout getLayout(::llvm::ArrayRef<int64_t> shape) const;
-    /// The block of a value of global `type` that each of `ranks` holds.
+    /// The block of a value of global `type` that each rank of a group
+    /// with mesh sizes `mesh` holds (a single size: the group's ranks).
     ::mlir::RankedTensorType getLocalType(::mlir::RankedTensorType type,
-                                          int64_t ranks) const;
-    /// The global type of which `type` is the block of each of `ranks`;
-    /// failure (reported through `emitError`) if no global type has such
-    /// blocks.
+                                          ::llvm::ArrayRef<int64_t> mesh) const;
+    /// The global type of which `type` is the block of each rank of a group
+    /// with mesh sizes `mesh`; failure (reported through `emitError`) if no
+    /// global type has such blocks.
     ::mlir::FailureOr<::mlir::RankedTensorType> getGlobalType(
-        ::mlir::RankedTensorType type, int64_t ranks,
+        ::mlir::RankedTensorType type, ::llvm::ArrayRef<int64_t> mesh,
         ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError) const;
     /// Checks this sharding against the type of the value it describes and
     /// the module's group (null when the module has no group yet): a global
@@ -176,6 +219,10 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
     verifyFor(::mlir::RankedTensorType type, GroupAttr group,
               ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError)
         const;
+    /// verifyFor of a compound sharding.
+    ::mlir::LogicalResult verifyCompoundFor(
+        ::mlir::RankedTensorType type, GroupAttr group,
+        ::llvm::function_ref<::mlir::InFlightDiagnostic()> emitError) const;
   }];
 }
 

@@ -495,7 +495,11 @@ def DSP_ScatterElementsOp : DSP_Op<"scatter_elements", [Pure,
 
 // In global IR a collective's result type equals its operand type; in
 // per-rank IR both are the blocks of one global type (the verifier checks
-// either).
+// either). On a group with a mesh, `axis` K makes it a collective of the
+// sub-groups of mesh axis K (the ranks that differ in coordinate K alone):
+// operand and result shardings differ in what that axis holds, and the
+// collective moves data within each sub-group only. Without `axis` it runs
+// among all ranks.
 class DSP_CollectiveOp<string mnemonic, list<Trait> traits = []>
     : DSP_Op<mnemonic, traits # [SameOperandsAndResultElementType,
                                  DSP_ShardingRuleOpInterface]> {
@@ -535,9 +539,10 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$concat_dim,
                        OptionalAttr<DenseI64ArrayAttr>:$input_perm,
                        OptionalAttr<DenseI64ArrayAttr>:$output_perm,
-                       UnitAttr:$async);
+                       UnitAttr:$async,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
   let assemblyFormat = [{
-    $input `split` $split_dim `concat` $concat_dim (`input_perm` $input_perm^)? (`output_perm` $output_perm^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
+    $input `split` $split_dim `concat` $concat_dim (`axis` $axis^)? (`input_perm` $input_perm^)? (`output_perm` $output_perm^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
   }];
   let extraClassDeclaration = [{
     /// The value the op switches: the operand, transposed by input_perm.
@@ -551,7 +556,7 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "int64_t":$splitDim, "int64_t":$concatDim), [{
       build($_builder, $_state, input.getType(), input, splitDim, concatDim,
-            nullptr, nullptr);
+            nullptr, nullptr, false, ::mlir::IntegerAttr());
     }]>
   ];
 }
@@ -559,12 +564,14 @@ def DSP_AllToAllOp : DSP_CollectiveOp<"all_to_all"> {
 def DSP_AllGatherOp : DSP_CollectiveOp<"all_gather"> {
   let summary = "Gathers a value split on `dim` onto every rank";
   let arguments = (ins DSP_Tensor:$input,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let assemblyFormat = "$input `dim` $dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
+  let assemblyFormat = "$input `dim` $dim (`axis` $axis^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
   // The result type of global IR: the operand's.
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim), [{
-      build($_builder, $_state, input.getType(), input, dim);
+      build($_builder, $_state, input.getType(), input, dim,
+            ::mlir::IntegerAttr());
     }]>
   ];
 }
@@ -572,12 +579,14 @@ def DSP_AllGatherOp : DSP_CollectiveOp<"all_gather"> {
 def DSP_AllReduceOp : DSP_CollectiveOp<"all_reduce"> {
   let summary = "Combines the partial values of all ranks";
   let arguments = (ins DSP_Tensor:$input,
-                       DSP_ReduceKind:$reduction);
-  let assemblyFormat = "$input $reduction attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+                       DSP_ReduceKind:$reduction,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
+  let assemblyFormat = "$input $reduction (`axis` $axis^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
   // The result type of global IR: the operand's.
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "ReduceKind":$reduction), [{
-      build($_builder, $_state, input.getType(), input, reduction);
+      build($_builder, $_state, input.getType(), input, reduction,
+            ::mlir::IntegerAttr());
     }]>
   ];
 }
@@ -586,14 +595,16 @@ def DSP_ReduceScatterOp : DSP_CollectiveOp<"reduce_scatter"> {
   let summary = "Combines partial values and leaves them split on `dim`";
   let arguments = (ins DSP_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
-                       DSP_ReduceKind:$reduction);
+                       DSP_ReduceKind:$reduction,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
   let assemblyFormat = [{
-    $input `dim` $dim $reduction attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
+    $input `dim` $dim $reduction (`axis` $axis^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))
   }];
   // The result type of global IR: the operand's.
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim, "ReduceKind":$reduction), [{
-      build($_builder, $_state, input.getType(), input, dim, reduction);
+      build($_builder, $_state, input.getType(), input, dim, reduction,
+            ::mlir::IntegerAttr());
     }]>
   ];
 }
@@ -602,12 +613,14 @@ def DSP_LocalSliceOp : DSP_CollectiveOp<"local_slice"> {
   let summary = "Keeps this rank's block of a replicated value along `dim`";
   let description = "No communication: each rank drops what it does not own.";
   let arguments = (ins DSP_Tensor:$input,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let assemblyFormat = "$input `dim` $dim attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
+  let assemblyFormat = "$input `dim` $dim (`axis` $axis^)? attr-dict `:` custom<CollectiveTypes>(type($input), type($output))";
   // The result type of global IR: the operand's.
   let builders = [
     OpBuilder<(ins "::mlir::Value":$input, "int64_t":$dim), [{
-      build($_builder, $_state, input.getType(), input, dim);
+      build($_builder, $_state, input.getType(), input, dim,
+            ::mlir::IntegerAttr());
     }]>
   ];
 }
@@ -643,11 +656,13 @@ def DSP_ZeroPadOp : DSP_Op<"zero_pad", [Pure, SameOperandsAndResultType]> {
     Per-rank IR only. The result's `#dsp.shard` is a split with a pad; the
     positions of the block past the global extent are set to zero, so that
     an op that sums over the split factor adds nothing for them, whatever
-    the ops before left there.
+    the ops before left there. With `axis` K the sharding is compound and
+    the pad is that of mesh axis K's split.
   }];
-  let arguments = (ins DSP_Tensor:$input);
+  let arguments = (ins DSP_Tensor:$input,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$axis);
   let results = (outs DSP_Tensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let assemblyFormat = "$input (`axis` $axis^)? attr-dict `:` type($output)";
   let hasVerifier = 1;
 }
 
