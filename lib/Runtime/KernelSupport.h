@@ -161,6 +161,7 @@ enum class KernelFamily {
   LayerNorm,
   Softmax,
   Attention,
+  RingAttention,
   Conv,
   Reduce,
   Reshape,
@@ -225,6 +226,8 @@ inline KernelFamily kernelFamily(format::Op op) {
     return KernelFamily::Softmax;
   case Op::Attention:
     return KernelFamily::Attention;
+  case Op::RingAttention:
+    return KernelFamily::RingAttention;
   case Op::Conv:
     return KernelFamily::Conv;
   case Op::ReduceSum:

@@ -40,7 +40,7 @@ TEST(FormatTest, RoundTrip) {
   std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
   ASSERT_TRUE(file) << error;
   EXPECT_EQ(file->header().majorVersion, 1u);
-  EXPECT_EQ(file->header().minorVersion, 3u);
+  EXPECT_EQ(file->header().minorVersion, 4u);
   EXPECT_EQ(file->header().programOffset, 64u);
   EXPECT_EQ(file->header().weightsOffset % 64, 0u);
   const dsp::program::Program &program = file->program();
@@ -91,7 +91,7 @@ TEST(FormatTest, HeaderChecks) {
   bytes[8] = 2; // major version 2
   writeBytes(broken, bytes);
   std::string error = openError(broken);
-  EXPECT_NE(error.find("format version 2.3 is not supported"),
+  EXPECT_NE(error.find("format version 2.4 is not supported"),
             std::string::npos)
       << error;
   EXPECT_EQ(error.rfind(broken, 0), 0u) << "names the file: " << error;
@@ -336,6 +336,27 @@ TEST(FormatTest, ValidatorDtypeFamilies) {
   EXPECT_EQ(validateDtypes("and", {{BOOL, v}, {BF16, v}}, {BOOL, v}),
             "instruction 0 (and at 'node_1'): input 1 has dtype bf16, "
             "expected bool");
+}
+
+TEST(FormatTest, ValidatorChecksRingAttention) {
+  auto ring = [](int64_t keyCount) {
+    return validateDtypes(
+        "ring_attention",
+        {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 8}}},
+        {F32, {1, 2, 3, 8}},
+        {floats("scale", {0.5}), ints("key_count", {keyCount})});
+  };
+  EXPECT_EQ(ring(3), "");
+  EXPECT_NE(ring(4).find("attribute 'key_count' is 4, expected a value in "
+                         "[1, 3] (1 blocks of 3 keys)"),
+            std::string::npos);
+  EXPECT_NE(ring(0).find("'key_count'"), std::string::npos);
+  EXPECT_NE(validateDtypes(
+                "ring_attention",
+                {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 8}}},
+                {F32, {1, 2, 3, 8}}, {floats("scale", {0.5})})
+                .find("'key_count'"),
+            std::string::npos);
 }
 
 TEST(FormatTest, ValidatorRejectsHostileNumbers) {

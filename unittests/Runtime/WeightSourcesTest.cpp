@@ -134,7 +134,7 @@ TEST(WeightSourcesTest, LoaderFillsTheLoadedBlob) {
   std::shared_ptr<const ProgramFile> file =
       ProgramFile::open(folder + "/p.dspx", error);
   ASSERT_TRUE(file) << error;
-  EXPECT_EQ(file->header().minorVersion, 3u);
+  EXPECT_EQ(file->header().minorVersion, 4u);
   EXPECT_EQ(file->header().weightsSize, 0u);
   EXPECT_TRUE(file->hasGeneratedWeights());
   EXPECT_EQ(file->weightsBytes(), file->program().loaded_weights_bytes());

@@ -572,6 +572,7 @@ private:
       return cuda::createPadKernel;
     case KernelFamily::ScatterElements:
       return cuda::createScatterElementsKernel;
+    case KernelFamily::RingAttention:
     case KernelFamily::Launch:
       return nullptr;
     }
