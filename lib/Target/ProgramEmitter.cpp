@@ -46,6 +46,14 @@ struct GlobalView {
   SmallVector<int64_t> shape;
 };
 
+/// An attention that reads its keys in blocks of the key sequence: the ranks
+/// pass the key and value blocks around (ring_attention).
+bool isRingAttention(Operation *op) {
+  auto attention = dyn_cast<AttentionOp>(op);
+  ShardingAttr keys = attention ? getSharding(attention.getKey()) : nullptr;
+  return keys && keys.isSplit() && keys.getDim() == 2;
+}
+
 FailureOr<GlobalView> globalViewOf(Value value, int64_t ranks) {
   auto type = cast<RankedTensorType>(value.getType());
   ShardingAttr sharding = getShardingOrReplicated(value);
@@ -386,7 +394,9 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   program::Instruction *instruction = program.add_instructions();
   instruction->set_op(isa<LaunchOp>(op)   ? "kernel"
                       : isa<LinearOp>(op) ? "matmul"
-                                          : op->getName().stripDialect().str());
+                      : isRingAttention(op)
+                          ? "ring_attention"
+                          : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
   for (Value operand : op->getOperands()) {
     uint32_t id = ids.at(operand);
@@ -407,6 +417,13 @@ LogicalResult Serializer::addInstruction(Operation *op) {
     return addLayoutAttributes(op, instruction);
   if (auto launch = dyn_cast<LaunchOp>(op))
     return addLaunchAttributes(launch, instruction);
+  // The last key blocks may end in padding, which the ring leaves out.
+  if (isRingAttention(op)) {
+    FailureOr<GlobalView> keys = globalViewOf(op->getOperand(1), ranks);
+    if (failed(keys))
+      return failure();
+    setInts(instruction, "key_count", {keys->shape[2]});
+  }
   return addInherentAttributes(op, instruction);
 }
 

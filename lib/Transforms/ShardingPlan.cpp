@@ -58,6 +58,17 @@ std::optional<Reshard> mlir::dsp::reshardFor(RankedTensorType type,
   return Reshard{*kind, collectiveBytes(type, from, to, ranks)};
 }
 
+uint64_t mlir::dsp::ringStepBytes(RankedTensorType key, RankedTensorType value,
+                                  ShardingAttr blocks, int64_t ranks) {
+  uint64_t bytes = 0;
+  for (RankedTensorType type : {key, value}) {
+    RankedTensorType block = blocks.getLocalType(type, ranks);
+    bytes += static_cast<uint64_t>(block.getNumElements()) *
+             std::max(block.getElementTypeBitWidth(), 8u) / 8;
+  }
+  return bytes;
+}
+
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
                                         const CostModel &model) {
   Builder builder(context);
