@@ -42,6 +42,7 @@ bool communicates(Op op) {
   case Op::AllGather:
   case Op::ReduceScatter:
   case Op::AllReduce:
+  case Op::RingAttention:
     return true;
   default:
     return false;

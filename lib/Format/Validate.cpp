@@ -529,6 +529,20 @@ bool checkAttention(InstructionChecker &c) {
   return c.outputShapeIs({q[0], q[1], q[2], v[3]});
 }
 
+bool checkRingAttention(InstructionChecker &c) {
+  int64_t keyCount = 0;
+  if (!checkAttention(c) || !c.singleInt("key_count", keyCount))
+    return false;
+  int64_t blockKeys = c.inputShape(1)[2];
+  if (keyCount >= 1 && keyCount <= blockKeys * c.ranks())
+    return true;
+  return c.fail("attribute 'key_count' is " + std::to_string(keyCount) +
+                ", expected a value in [1, " +
+                std::to_string(blockKeys * c.ranks()) + "] (" +
+                std::to_string(c.ranks()) + " blocks of " +
+                std::to_string(blockKeys) + " keys)");
+}
+
 int64_t elementCount(const Shape &shape) {
   int64_t count = 1;
   for (int64_t dim : shape)

@@ -153,6 +153,7 @@ enum class KernelFamily {
   LayerNorm,
   Softmax,
   Attention,
+  RingAttention,
   Conv,
   Reduce,
   Reshape,
@@ -219,6 +220,8 @@ inline KernelFamily kernelFamily(format::Op op) {
     return KernelFamily::Softmax;
   case Op::Attention:
     return KernelFamily::Attention;
+  case Op::RingAttention:
+    return KernelFamily::RingAttention;
   case Op::Conv:
     return KernelFamily::Conv;
   case Op::ReduceSum:

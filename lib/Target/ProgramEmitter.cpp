@@ -53,6 +53,14 @@ struct GlobalView {
   }
 };
 
+/// An attention that reads its keys in blocks of the key sequence: the ranks
+/// pass the key and value blocks around (ring_attention).
+bool isRingAttention(Operation *op) {
+  auto attention = dyn_cast<AttentionOp>(op);
+  ShardingAttr keys = attention ? getSharding(attention.getKey()) : nullptr;
+  return keys && keys.isSplit() && keys.getDim() == 2;
+}
+
 FailureOr<GlobalView> globalViewOf(RankedTensorType type, ShardingAttr sharding,
                                    Location loc, ArrayRef<int64_t> mesh) {
   FailureOr<RankedTensorType> global =
@@ -434,7 +442,9 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   }
   instruction->set_op(isa<LaunchOp>(op)   ? "kernel"
                       : isa<LinearOp>(op) ? "matmul"
-                                          : op->getName().stripDialect().str());
+                      : isRingAttention(op)
+                          ? "ring_attention"
+                          : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
   for (Value operand : op->getOperands())
     instruction->add_inputs(ids.at(operand));
@@ -450,6 +460,13 @@ LogicalResult Serializer::addInstruction(Operation *op) {
     return addLayoutAttributes(op, instruction);
   if (auto launch = dyn_cast<LaunchOp>(op))
     return addLaunchAttributes(launch, instruction);
+  // The last key blocks may end in padding, which the ring leaves out.
+  if (isRingAttention(op)) {
+    FailureOr<GlobalView> keys = globalViewOf(op->getOperand(1), ranks);
+    if (failed(keys))
+      return failure();
+    setInts(instruction, "key_count", {keys->shape[2]});
+  }
   return addInherentAttributes(op, instruction);
 }
 

@@ -123,6 +123,14 @@ double CostModel::collectiveSeconds(CollectiveKind kind, uint64_t bytes) const {
          static_cast<double>(bytesPerRank(kind, bytes)) / busBandwidth;
 }
 
+double CostModel::ringSeconds(double computeSeconds, uint64_t stepBytes) const {
+  if (ranks <= 1)
+    return computeSeconds;
+  double step = computeSeconds / static_cast<double>(ranks);
+  double transfer = latency + static_cast<double>(stepBytes) / busBandwidth;
+  return step + static_cast<double>(ranks - 1) * std::max(step, transfer);
+}
+
 double CostModel::opSeconds(double flops, double bytes,
                             Type elementType) const {
   double peak = isa<Float16Type, BFloat16Type>(elementType)

@@ -147,6 +147,30 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   int64_t kernels = 0;
   uint64_t weightBytes = 0, weightBytesPerRank = 0;
   std::map<std::string, int64_t> counts;
+  // An entry of the collectives: a reshard, or the steps of a ring.
+  auto addCommunication = [&](StringRef kind, Operation *op,
+                              RankedTensorType type, ShardingAttr from,
+                              ShardingAttr to, uint64_t bytes, uint64_t perRank,
+                              double seconds) -> llvm::json::Object & {
+    llvm::json::Array shape;
+    for (int64_t d : type.getShape())
+      shape.push_back(d);
+    collectives.push_back(llvm::json::Object{
+        {"kind", kind},
+        {"location", locationText(op->getLoc())},
+        {"shape", std::move(shape)},
+        {"dtype", typeText(type.getElementType())},
+        {"from", attrText(from)},
+        {"to", attrText(to)},
+        {"bytes", static_cast<int64_t>(bytes)},
+        {"bytes_per_rank", static_cast<int64_t>(perRank)},
+        {"seconds", seconds},
+    });
+    totalBytes += perRank;
+    commSeconds += seconds;
+    ++counts[kind.str()];
+    return *collectives.back().getAsObject();
+  };
   module.walk([&](Operation *op) {
     if (isa<ConstantOp, WeightOp>(op)) {
       weightBytes +=
@@ -163,29 +187,13 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       auto [bytes, axisModel] = collectiveOnGroup(op, model);
       uint64_t perRank = axisModel.bytesPerRank(*kind, bytes);
       double seconds = axisModel.collectiveSeconds(*kind, bytes);
-      llvm::json::Array shape;
-      for (int64_t d : type.getShape())
-        shape.push_back(d);
       // The gathers of the function results happen once per run, outside
       // the model's stages.
       bool output = feedsOnlyResults(op);
       if (output)
         outputBytes += perRank;
-      collectives.push_back(llvm::json::Object{
-          {"kind", stringifyCollectiveKind(*kind)},
-          {"location", locationText(op->getLoc())},
-          {"shape", std::move(shape)},
-          {"dtype", typeText(type.getElementType())},
-          {"from", attrText(from)},
-          {"to", attrText(to)},
-          {"bytes", static_cast<int64_t>(bytes)},
-          {"bytes_per_rank", static_cast<int64_t>(perRank)},
-          {"seconds", seconds},
-          {"output", output},
-      });
-      totalBytes += perRank;
-      commSeconds += seconds;
-      ++counts[stringifyCollectiveKind(*kind).str()];
+      addCommunication(stringifyCollectiveKind(*kind), op, type, from, to,
+                       bytes, perRank, seconds)["output"] = output;
       return;
     }
     if (!isComputeOp(op) || op->getNumResults() != 1)
@@ -195,12 +203,31 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
     flopsBusiest += flops;
     SmallVector<ShardingAttr> operandShardings = llvm::map_to_vector(
         op->getOperands(), [](Value operand) { return getSharding(operand); });
-    computeSeconds +=
+    double seconds =
         model.opSeconds(flops,
                         opBytesPerRank(op, operandShardings,
                                        getResultSharding(op, 0), model.ranks),
                         getElementTypeOrSelf(op->getResult(0)));
+    computeSeconds += seconds;
     ++kernels;
+    // An attention that reads its keys in blocks of the key sequence runs as
+    // a ring: each rank passes its key and value blocks on ranks - 1 times,
+    // and the part of the transfers that its compute does not hide is
+    // communication.
+    auto attention = dyn_cast<AttentionOp>(op);
+    if (attention && model.ranks > 1 && operandShardings[1] &&
+        operandShardings[1].isSplit() && operandShardings[1].getDim() == 2) {
+      RankedTensorType key = attention.getKey().getType();
+      uint64_t step = ringStepBytes(key, attention.getValue().getType(),
+                                    operandShardings[1], model.ranks);
+      uint64_t perRank = step * static_cast<uint64_t>(model.ranks - 1);
+      double exposed = model.ringSeconds(seconds, step) - seconds;
+      llvm::json::Object &entry =
+          addCommunication("ring_attention", op, key, operandShardings[1],
+                           operandShardings[1], step, perRank, exposed);
+      entry["steps"] = model.ranks - 1;
+      entry["output"] = false;
+    }
     if (isa<AttentionOp, MatMulOp, ConvOp>(op)) {
       ShardingAttr sharding = getResultSharding(op, 0);
       llvm::json::Array operands;

@@ -138,8 +138,9 @@ void PropagateSharding::runOnOperation() {
   }
   std::optional<Strategy> mode = parseStrategy(strategy);
   if (!mode) {
-    module.emitError() << "unknown strategy '" << strategy
-                       << "'; use auto, dsp, ulysses, megatron-sp or none";
+    module.emitError()
+        << "unknown strategy '" << strategy
+        << "'; use auto, dsp, ulysses, megatron-sp, ring or none";
     return signalPassFailure();
   }
   if (isPerRank(module)) {

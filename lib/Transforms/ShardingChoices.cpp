@@ -107,6 +107,32 @@ double ShardingChoices::meshReshardSeconds(Value value, ShardingAttr from,
   return seconds;
 }
 
+ShardingChoices::OpStrategy ShardingChoices::ringStrategy(AttentionOp attention,
+                                                          double flops) const {
+  auto sequenceBlocks = [&](Value value) {
+    int64_t length = cast<RankedTensorType>(value.getType()).getDimSize(2);
+    return placeSharding(value, FactorPlace{2, 1, length, 1}, false,
+                         costModel.ranks);
+  };
+  OpStrategy ring;
+  for (Value operand : attention->getOperands())
+    ring.operands.push_back(sequenceBlocks(operand));
+  ring.result = sequenceBlocks(attention.getOutput());
+  // Each rank computes its query rows against every key but the padding.
+  int64_t ranks = costModel.ranks;
+  int64_t queries = attention.getQuery().getType().getDimSize(2);
+  double share = double((queries + ranks - 1) / ranks) / double(queries);
+  double computeSeconds = costModel.opSeconds(
+      flops * share,
+      opBytesPerRank(attention, ring.operands, ring.result, ranks),
+      getElementTypeOrSelf(attention.getOutput()));
+  ring.seconds = costModel.ringSeconds(
+      computeSeconds,
+      ringStepBytes(attention.getKey().getType(),
+                    attention.getValue().getType(), ring.operands[1], ranks));
+  return ring;
+}
+
 SmallVector<ShardingChoices::OpStrategy>
 ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
                               FactorClasses &classes,
@@ -140,9 +166,12 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
                                          hasSequenceFactor));
     strategies = meshStrategies(op, perAxis);
   }
+  OpConstraint constraint = constraints.constraintOf(op);
+  if (constraint.ring)
+    return {ringStrategy(cast<AttentionOp>(op), flops)};
   // Distribute every op that has a sequence or batch factor; the
   // restricted ops of the classic strategies have no other choice.
-  bool forced = constraints.constraintOf(op).only.has_value() ||
+  bool forced = constraint.only.has_value() ||
                 (hasSequenceFactor && !isSideStream(op->getResult(0)) &&
                  !allowReplication);
   if (!forced || strategies.empty())

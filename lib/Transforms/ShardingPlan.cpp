@@ -132,6 +132,17 @@ AxisView mlir::dsp::viewOnAxis(RankedTensorType type, ShardingAttr from,
           mesh[axis]};
 }
 
+uint64_t mlir::dsp::ringStepBytes(RankedTensorType key, RankedTensorType value,
+                                  ShardingAttr blocks, int64_t ranks) {
+  uint64_t bytes = 0;
+  for (RankedTensorType type : {key, value}) {
+    RankedTensorType block = blocks.getLocalType(type, ranks);
+    bytes += static_cast<uint64_t>(block.getNumElements()) *
+             std::max(block.getElementTypeBitWidth(), 8u) / 8;
+  }
+  return bytes;
+}
+
 DictionaryAttr mlir::dsp::costModelAttr(MLIRContext *context,
                                         const CostModel &model) {
   Builder builder(context);

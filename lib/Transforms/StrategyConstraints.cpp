@@ -13,6 +13,7 @@ std::optional<Strategy> mlir::dsp::parseStrategy(StringRef name) {
       .Case("dsp", Strategy::Dsp)
       .Case("ulysses", Strategy::Ulysses)
       .Case("megatron-sp", Strategy::MegatronSP)
+      .Case("ring", Strategy::Ring)
       .Case("none", Strategy::None)
       .Default(std::nullopt);
 }
@@ -35,6 +36,15 @@ StrategyConstraints::StrategyConstraints(Strategy strategy,
 bool StrategyConstraints::hasRole(Operation *op, FactorRole role) const {
   const ShardingRule *rule = planned.ruleOf(op);
   return rule && rule->hasRole(role);
+}
+
+bool StrategyConstraints::mixesEveryToken(Operation *op) const {
+  auto attention = dyn_cast<AttentionOp>(op);
+  if (!attention || attention.getMask())
+    return false;
+  ArrayRef<int64_t> query = attention.getQuery().getType().getShape();
+  return query[0] == 1 &&
+         query[2] == attention.getKey().getType().getDimSize(2);
 }
 
 DataMovement StrategyConstraints::movementOf(Operation *op) const {
@@ -177,5 +187,6 @@ OpConstraint StrategyConstraints::constraintOf(Operation *op) const {
   // heads happens is the solver's choice.
   constraint.modelFactors =
       strategy == Strategy::Auto || modelPath.contains(op);
+  constraint.ring = strategy == Strategy::Ring && mixesEveryToken(op);
   return constraint;
 }

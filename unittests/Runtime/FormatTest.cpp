@@ -340,6 +340,27 @@ TEST(FormatTest, ValidatorDtypeFamilies) {
             "expected bool");
 }
 
+TEST(FormatTest, ValidatorChecksRingAttention) {
+  auto ring = [](int64_t keyCount) {
+    return validateDtypes(
+        "ring_attention",
+        {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 8}}},
+        {F32, {1, 2, 3, 8}},
+        {floats("scale", {0.5}), ints("key_count", {keyCount})});
+  };
+  EXPECT_EQ(ring(3), "");
+  EXPECT_NE(ring(4).find("attribute 'key_count' is 4, expected a value in "
+                         "[1, 3] (1 blocks of 3 keys)"),
+            std::string::npos);
+  EXPECT_NE(ring(0).find("'key_count'"), std::string::npos);
+  EXPECT_NE(validateDtypes(
+                "ring_attention",
+                {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 8}}},
+                {F32, {1, 2, 3, 8}}, {floats("scale", {0.5})})
+                .find("'key_count'"),
+            std::string::npos);
+}
+
 TEST(FormatTest, ValidatorRejectsHostileNumbers) {
   ProgramBuilder builder;
   uint32_t x = builder.input("x", F32, {4});

@@ -440,6 +440,33 @@ TEST(KernelTest, AttentionMatchesNaiveSoftmax) {
     EXPECT_EQ(got[7 * dv + c], 0.0f);
 }
 
+TEST(KernelTest, RingAttentionLeavesOutThePaddedKeys) {
+  // On one rank the ring is the block in hand: keys past key_count are
+  // padding, here of huge scores, and must not count.
+  const int64_t heads = 2, lq = 70, lk = 300, keyCount = 290, d = 16, dv = 8;
+  std::vector<float> q = randomFloats(heads * lq * d, 40),
+                     k = randomFloats(heads * lk * d, 41),
+                     v = randomFloats(heads * lk * dv, 42);
+  std::vector<float> kValid, vValid;
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t j = keyCount; j < lk; ++j)
+      std::fill_n(k.begin() + (h * lk + j) * d, d, 1e6f);
+    kValid.insert(kValid.end(), k.begin() + h * lk * d,
+                  k.begin() + (h * lk + keyCount) * d);
+    vValid.insert(vValid.end(), v.begin() + h * lk * dv,
+                  v.begin() + (h * lk + keyCount) * dv);
+  }
+  expectNear(runOp("ring_attention",
+                   {f32({1, heads, lq, d}, q), f32({1, heads, lk, d}, k),
+                    f32({1, heads, lk, dv}, v)},
+                   F32, {1, heads, lq, dv},
+                   {floats("scale", {0.25}), ints("key_count", {keyCount})})
+                 .floats(),
+             referenceAttention(q, kValid, vValid, nullptr, {}, 1, heads, lq,
+                                keyCount, d, dv, 0.25f),
+             1e-4f);
+}
+
 TEST(KernelTest, AttentionLongSequence) {
   const int64_t lq = 64, lk = 4100, d = 8, dv = 4;
   std::vector<float> q = randomFloats(lq * d, 30, -3, 3),

@@ -51,6 +51,11 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
       into it and the MLP's first matmul shard their columns (all-gathering
       the sequence), the projection out of it and the MLP's second matmul
       their rows (reduce-scattering the partial sums);
+    - `ring`: ring attention: like `dsp`, except that every self-attention
+      over one sequence (batch 1, no mask) keeps Q, K and V in blocks of
+      the sequence and passes the K and V blocks around the ranks in N - 1
+      point-to-point steps, each overlapped with the attention of the block
+      in hand;
     - `none`: everything replicated.
     An op that has a sequence or batch factor (one not linked to weights or
     heads) is always distributed unless `allow-replication` is set: that is
@@ -68,7 +73,7 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     Option<"ranks", "ranks", "int64_t", /*default=*/"1",
            "Number of ranks in the device group">,
     Option<"strategy", "strategy", "std::string", /*default=*/"\"auto\"",
-           "auto, dsp, ulysses, megatron-sp or none">,
+           "auto, dsp, ulysses, megatron-sp, ring or none">,
     Option<"profile", "profile", "std::string", /*default=*/"\"h100\"",
            "Device profile of each rank: h100, h200, or a profile file "
            "(scripts/calibrate.py writes one)">,

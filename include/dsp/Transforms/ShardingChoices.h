@@ -12,7 +12,7 @@
 #ifndef DSP_TRANSFORMS_SHARDINGCHOICES_H
 #define DSP_TRANSFORMS_SHARDINGCHOICES_H
 
-#include "dsp/Dialect/DSP/IR/DSPAttrs.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Transforms/CostModel.h"
 #include "dsp/Transforms/ExactSolver.h"
 #include "dsp/Transforms/StrategyConstraints.h"
@@ -77,6 +77,9 @@ private:
   /// `to` on `value` (meshReshardSteps).
   double meshReshardSeconds(Value value, ShardingAttr from,
                             ShardingAttr to) const;
+  /// `attention` as a ring: queries, keys and values in blocks of their
+  /// sequences, the key and value blocks passed around the ranks.
+  OpStrategy ringStrategy(AttentionOp attention, double flops) const;
   /// The cost of turning `from` into `to` on `value`.
   double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to) const;
   /// Values many times smaller than the largest activation (text tokens, a

@@ -4,8 +4,10 @@
 // factors; `ulysses` and `megatron-sp` shard attention heads and, under
 // Megatron, the columns of the QKV projections and the MLP's first matmul
 // and the rows of the output projection and the MLP's second, all read off
-// the roles that the ops' sharding rules declare; `none` distributes
-// nothing.
+// the roles that the ops' sharding rules declare; `ring` shards sequence and
+// batch factors as `dsp` does and runs each self-attention over one sequence
+// as a ring (query blocks stay, key and value blocks travel); `none`
+// distributes nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +18,7 @@
 
 namespace mlir::dsp {
 
-enum class Strategy { Auto, Dsp, Ulysses, MegatronSP, None };
+enum class Strategy { Auto, Dsp, Ulysses, MegatronSP, Ring, None };
 
 std::optional<Strategy> parseStrategy(StringRef name);
 
@@ -27,6 +29,8 @@ struct OpConstraint {
   std::optional<FactorRole> only;
   /// Whether the op may shard factors of the model (weights, heads).
   bool modelFactors = true;
+  /// Whether an attention runs as a ring, its only choice.
+  bool ring = false;
 
   bool allows(FactorRole role, bool model) const {
     if (only)
@@ -45,6 +49,9 @@ public:
 
 private:
   bool hasRole(Operation *op, FactorRole role) const;
+  /// An attention of a sequence with itself, one sequence in the batch, no
+  /// mask: it mixes every token.
+  bool mixesEveryToken(Operation *op) const;
   DataMovement movementOf(Operation *op) const;
   /// The data-movement ops between attention and the projections into and
   /// out of it: ulysses and megatron-sp may shard heads there.

@@ -59,6 +59,8 @@ KernelMaker kernelMaker(Op op) {
     return {cpu::createSoftmaxKernel, true};
   case KernelFamily::Attention:
     return {cpu::createAttentionKernel, true};
+  case KernelFamily::RingAttention:
+    return {cpu::createRingAttentionKernel, false};
   case KernelFamily::Conv:
     return {cpu::createConvKernel, true};
   case KernelFamily::Reduce:

@@ -56,9 +56,10 @@ createScatterElementsKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
-// Linear.cpp: matmul, attention, conv.
+// Linear.cpp: matmul, attention, ring_attention, conv.
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);
+std::unique_ptr<Kernel> createRingAttentionKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context);
 
 /// Widened.cpp: the kernel of an instruction with f16 or bf16 operands, for

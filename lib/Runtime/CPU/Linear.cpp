@@ -10,9 +10,12 @@
 #include "Gemm.h"
 #include "StridedLoop.h"
 
+#include "dsp/Runtime/Communicator.h"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 namespace dsp {
 namespace runtime {
@@ -199,6 +202,75 @@ std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
   });
 }
 
+namespace {
+
+/// The running state of a block of query rows in online softmax: per row,
+/// the accumulated values, the largest score so far and the sum of the
+/// exponentials relative to it.
+struct SoftmaxRows {
+  float *accumulator;
+  float *rowMax;
+  float *rowSum;
+
+  void reset(int64_t rows, int64_t valueDepth) {
+    std::fill(accumulator, accumulator + rows * valueDepth, 0.0f);
+    std::fill(rowMax, rowMax + rows, -std::numeric_limits<float>::infinity());
+    std::fill(rowSum, rowSum + rows, 0.0f);
+  }
+
+  /// The result rows: the accumulated values over the sum; a fully masked
+  /// row has no mass and yields zeros.
+  void finish(int64_t rows, int64_t valueDepth, float *out) const {
+    for (int64_t r = 0; r < rows; ++r) {
+      float inverse = rowSum[r] > 0 ? 1.0f / rowSum[r] : 0.0f;
+      for (int64_t c = 0; c < valueDepth; ++c)
+        out[r * valueDepth + c] = accumulator[r * valueDepth + c] * inverse;
+    }
+  }
+};
+
+/// Where an additive mask's element of (query row, key column) lies relative
+/// to that of the first row and column of a block.
+struct MaskView {
+  const float *first = nullptr;
+  int64_t rowStride = 0, columnStride = 0;
+};
+
+/// Takes `columns` keys (and their values) into the state of `rows` query
+/// rows: scores = scale * q . k^T (+ mask), then the running max, sum and
+/// accumulator of each row are rescaled to the new max and add the block.
+/// `scores` holds rows x scoreStride floats.
+void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
+                    const float *keys, const float *values, int64_t columns,
+                    int64_t valueDepth, float scale, MaskView mask,
+                    float *scores, int64_t scoreStride, SoftmaxRows state) {
+  gemm(true, rows, columns, depth, scale, queries, depth, keys, depth, 0.0f,
+       scores, scoreStride);
+  onlineSoftmaxStep(scores, scoreStride, rows, columns, mask.first,
+                    mask.rowStride, mask.columnStride, state.rowMax,
+                    state.rowSum, state.accumulator, valueDepth);
+  gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
+       valueDepth, 1.0f, state.accumulator, valueDepth);
+}
+
+/// How attention splits its work: tasks of up to `queryBlock` query rows of
+/// one (batch, head), each streaming keys `keyBlock` at a time.
+struct AttentionTiling {
+  int64_t keyBlock, queryBlock, queryBlocks;
+
+  AttentionTiling(int64_t batchHeads, int64_t queries, int64_t keys,
+                  unsigned workers) {
+    keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
+    queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
+    while (queryBlock > 16 &&
+           batchHeads * ceilDiv(queries, queryBlock) < 2 * workers)
+      queryBlock /= 2;
+    queryBlocks = ceilDiv(queries, queryBlock);
+  }
+};
+
+} // namespace
+
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
   // Flash-attention style: each task owns a block of query rows and streams
   // over blocks of keys, keeping a running max and sum per row (online
@@ -219,12 +291,9 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
   }
 
   ThreadPool &pool = context.pool;
-  const int64_t keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
-  int64_t queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
-  while (queryBlock > 16 &&
-         batch * heads * ceilDiv(queries, queryBlock) < 2 * pool.size())
-    queryBlock /= 2;
-  const int64_t queryBlocks = ceilDiv(queries, queryBlock);
+  const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
+  const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
+  const int64_t queryBlocks = tiling.queryBlocks;
   // Per worker: scores/probabilities, accumulator, running max and sum.
   const size_t workerFloats =
       queryBlock * keyBlock + queryBlock * valueDepth + 2 * queryBlock;
@@ -238,14 +307,13 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
             hasMask ? static_cast<const float *>(args.inputs[3]) : nullptr;
         float *outData = static_cast<float *>(args.output);
         float *workspace = static_cast<float *>(args.workspace);
-        const float negativeInfinity = -std::numeric_limits<float>::infinity();
         pool.parallelFor(
             batch * heads * queryBlocks, 1,
             [&](int64_t begin, int64_t end, unsigned worker) {
               float *scores = workspace + worker * workerFloats;
               float *accumulator = scores + queryBlock * keyBlock;
               float *rowMax = accumulator + queryBlock * valueDepth;
-              float *rowSum = rowMax + queryBlock;
+              SoftmaxRows state{accumulator, rowMax, rowMax + queryBlock};
               for (int64_t task = begin; task < end; ++task) {
                 int64_t bh = task / queryBlocks;
                 int64_t b = bh / heads, h = bh % heads;
@@ -255,41 +323,152 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                     qData + (bh * queries + firstQuery) * depth;
                 const float *kHead = kData + bh * keys * depth;
                 const float *vHead = vData + bh * keys * valueDepth;
-                std::fill(accumulator, accumulator + rows * valueDepth, 0.0f);
-                std::fill(rowMax, rowMax + rows, negativeInfinity);
-                std::fill(rowSum, rowSum + rows, 0.0f);
+                state.reset(rows, valueDepth);
                 for (int64_t firstKey = 0; firstKey < keys;
                      firstKey += keyBlock) {
-                  int64_t columns = std::min(keyBlock, keys - firstKey);
-                  gemm(true, rows, columns, depth, scale, qBlock, depth,
-                       kHead + firstKey * depth, depth, 0.0f, scores, keyBlock);
-                  const float *maskBlock =
-                      maskData
-                          ? maskData + b * maskStrides[0] + h * maskStrides[1] +
+                  MaskView mask;
+                  if (maskData)
+                    mask = {maskData + b * maskStrides[0] + h * maskStrides[1] +
                                 firstQuery * maskStrides[2] +
-                                firstKey * maskStrides[3]
-                          : nullptr;
-                  onlineSoftmaxStep(scores, keyBlock, rows, columns, maskBlock,
-                                    maskStrides[2], maskStrides[3], rowMax,
-                                    rowSum, accumulator, valueDepth);
-                  gemm(false, rows, valueDepth, columns, 1.0f, scores, keyBlock,
-                       vHead + firstKey * valueDepth, valueDepth, 1.0f,
-                       accumulator, valueDepth);
+                                firstKey * maskStrides[3],
+                            maskStrides[2], maskStrides[3]};
+                  attendKeyBlock(qBlock, rows, depth, kHead + firstKey * depth,
+                                 vHead + firstKey * valueDepth,
+                                 std::min(keyBlock, keys - firstKey),
+                                 valueDepth, scale, mask, scores, keyBlock,
+                                 state);
                 }
-                float *outBlock =
-                    outData + (bh * queries + firstQuery) * valueDepth;
-                for (int64_t r = 0; r < rows; ++r) {
-                  // A fully masked row has no mass and yields zeros.
-                  float inverse = rowSum[r] > 0 ? 1.0f / rowSum[r] : 0.0f;
-                  for (int64_t c = 0; c < valueDepth; ++c)
-                    outBlock[r * valueDepth + c] =
-                        accumulator[r * valueDepth + c] * inverse;
-                }
+                state.finish(rows, valueDepth,
+                             outData +
+                                 (bh * queries + firstQuery) * valueDepth);
               }
             });
         return Status::success();
       },
       workspaceBytes({pool.size(), workerFloats, sizeof(float)}));
+}
+
+std::unique_ptr<Kernel>
+createRingAttentionKernel(const KernelContext &context) {
+  // Each rank holds a block of the queries and one of the keys and values.
+  // The key and value blocks travel around the ring (to rank + 1, from
+  // rank - 1) in N - 1 steps; every rank takes each block into the online
+  // softmax state of its query rows, which holds the log-sum-exp of all
+  // blocks so far in f32. A step's transfer runs on the rank's thread while
+  // a helper thread computes on the block in hand.
+  // The blocks travel in the program's dtype, as planned: f32 only for now.
+  if (context.output().dtype() != dsp::program::F32)
+    return nullptr;
+  Shape q = context.inputShape(0), v = context.inputShape(2);
+  const int64_t batch = q[0], heads = q[1], queries = q[2], depth = q[3];
+  const int64_t keys = context.inputShape(1)[2], valueDepth = v[3];
+  const float scale = static_cast<float>(
+      format::floatAttribute(context.instruction, "scale", 1.0));
+  const int64_t keyCount =
+      format::intsAttribute(context.instruction, "key_count")[0];
+
+  ThreadPool &pool = context.pool;
+  Communicator &communicator = context.communicator;
+  const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
+  const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
+  const int64_t queryBlocks = tiling.queryBlocks;
+  const size_t keyFloats = batch * heads * keys * depth;
+  const size_t valueFloats = batch * heads * keys * valueDepth;
+  const size_t rowCount = batch * heads * queries;
+  // Two received key and value blocks (the one in hand, the next), the
+  // state of every query row, and each worker's scores.
+  const size_t blockFloats = keyFloats + valueFloats;
+  const size_t stateFloats = rowCount * (valueDepth + 2);
+  const size_t scoreFloats = queryBlock * keyBlock;
+
+  return makeKernel(
+      [=, &pool, &communicator](const KernelArgs &args) -> Status {
+        if (Status begun = communicator.beginCollective("ring_attention");
+            !begun)
+          return begun;
+        const float *qData = static_cast<const float *>(args.inputs[0]);
+        float *outData = static_cast<float *>(args.output);
+        float *workspace = static_cast<float *>(args.workspace);
+        float *received[2] = {workspace, workspace + blockFloats};
+        float *accumulator = workspace + 2 * blockFloats;
+        float *rowMax = accumulator + rowCount * valueDepth;
+        float *rowSum = rowMax + rowCount;
+        float *scores = rowSum + rowCount;
+        auto rowsOf = [&](int64_t firstRow) {
+          return SoftmaxRows{accumulator + firstRow * valueDepth,
+                             rowMax + firstRow, rowSum + firstRow};
+        };
+        SoftmaxRows{accumulator, rowMax, rowSum}.reset(rowCount, valueDepth);
+
+        // Takes key block `block` (keys [block * keys, ...) of the whole)
+        // into every query row's state; the padding past keyCount is left
+        // out.
+        auto attend = [&](const float *kData, const float *vData,
+                          int64_t block) {
+          int64_t valid = std::clamp<int64_t>(keyCount - block * keys, 0, keys);
+          if (valid == 0)
+            return;
+          pool.parallelFor(
+              batch * heads * queryBlocks, 1,
+              [&](int64_t begin, int64_t end, unsigned worker) {
+                for (int64_t task = begin; task < end; ++task) {
+                  int64_t bh = task / queryBlocks;
+                  int64_t firstQuery = task % queryBlocks * queryBlock;
+                  int64_t firstRow = bh * queries + firstQuery;
+                  int64_t rows = std::min(queryBlock, queries - firstQuery);
+                  for (int64_t firstKey = 0; firstKey < valid;
+                       firstKey += keyBlock)
+                    attendKeyBlock(qData + firstRow * depth, rows, depth,
+                                   kData + (bh * keys + firstKey) * depth,
+                                   vData + (bh * keys + firstKey) * valueDepth,
+                                   std::min(keyBlock, valid - firstKey),
+                                   valueDepth, scale, MaskView(),
+                                   scores + worker * scoreFloats, keyBlock,
+                                   rowsOf(firstRow));
+                }
+              });
+        };
+
+        const int ranks = communicator.size(), rank = communicator.rank();
+        const int next = (rank + 1) % ranks,
+                  previous = (rank + ranks - 1) % ranks;
+        const float *kData = static_cast<const float *>(args.inputs[1]);
+        const float *vData = static_cast<const float *>(args.inputs[2]);
+        for (int step = 0; step < ranks; ++step) {
+          int64_t block = (rank - step + ranks) % ranks;
+          if (step + 1 == ranks) {
+            attend(kData, vData, block);
+            break;
+          }
+          float *kNext = received[step % 2], *vNext = kNext + keyFloats;
+          std::thread compute(attend, kData, vData, block);
+          Status moved = communicator.exchange(
+              {{next, kData, keyFloats * sizeof(float)},
+               {next, vData, valueFloats * sizeof(float)}},
+              {{previous, kNext, keyFloats * sizeof(float)},
+               {previous, vNext, valueFloats * sizeof(float)}});
+          compute.join();
+          if (!moved)
+            return moved;
+          kData = kNext;
+          vData = vNext;
+        }
+        pool.parallelFor(batch * heads * queryBlocks, 1,
+                         [&](int64_t begin, int64_t end, unsigned) {
+                           for (int64_t task = begin; task < end; ++task) {
+                             int64_t bh = task / queryBlocks;
+                             int64_t firstQuery =
+                                 task % queryBlocks * queryBlock;
+                             int64_t firstRow = bh * queries + firstQuery;
+                             rowsOf(firstRow).finish(
+                                 std::min(queryBlock, queries - firstQuery),
+                                 valueDepth, outData + firstRow * valueDepth);
+                           }
+                         });
+        return Status::success();
+      },
+      workspaceBytes({2 * blockFloats + stateFloats + pool.size() * scoreFloats,
+                      sizeof(float)}));
 }
 
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {

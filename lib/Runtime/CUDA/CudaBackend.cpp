@@ -663,6 +663,7 @@ private:
       return cuda::createPadKernel;
     case KernelFamily::ScatterElements:
       return cuda::createScatterElementsKernel;
+    case KernelFamily::RingAttention:
     case KernelFamily::Launch:
     case KernelFamily::Wait:
       return nullptr;
