@@ -7,12 +7,13 @@ line per case.
 Usage: check-newer-onnx.py DSP_OPT DSP_RUN WORK_DIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_run import compile_model, run
 
 IR_VERSION = 14
 OPSET = 28
@@ -32,32 +33,6 @@ def with_metadata(node):
     entry = node.metadata_props.add()
     entry.key, entry.value = "pkg.torch.onnx.stack_trace", "model.py:12"
     return node
-
-
-def compile_model(model, work, name):
-    path = os.path.join(work, name + ".onnx")
-    onnx.save(model, path)
-    program = os.path.join(work, name + ".dspx")
-    result = subprocess.run([sys.argv[1], path, "--emit=program", "-o",
-                             program], capture_output=True, text=True)
-    return program, result
-
-
-def run(model, inputs, expected, work, name):
-    program, compiled = compile_model(model, work, name)
-    if compiled.returncode != 0:
-        return f"dsp-opt failed: {compiled.stderr.strip()}"
-    flags = []
-    for key, value in inputs.items():
-        np.save(os.path.join(work, f"{name}.{key}.npy"), value)
-        flags.append(f"--input={key}=@{os.path.join(work, name)}.{key}.npy")
-    np.save(os.path.join(work, name + ".expected.npy"), expected)
-    result = subprocess.run([sys.argv[2], program, *flags,
-                             f"--expected-output=@{work}/{name}.expected.npy",
-                             "--atol=1e-5", "--rtol=1e-5"],
-                            capture_output=True, text=True)
-    return (result.stdout.strip() if result.returncode == 0 else
-            f"dsp-run failed: {(result.stderr or result.stdout).strip()}")
 
 
 def refusal(model, work, name):

@@ -7,12 +7,12 @@ compared with ONNX Runtime. Prints one line per case.
 Usage: check-onnx-numerics.py DSP_OPT DSP_RUN WORK_DIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from onnx_run import run
 
 EINSUM = [
     ("nhwpqc->nchpwq", [(1, 2, 3, 2, 2, 4)]),  # Latte's unpatchify
@@ -73,29 +73,6 @@ def scatter_model(shape, indices, update_shape, reduction):
         [numpy_helper.from_array(np.array(indices, np.int64), "indices")])
     return helper.make_model(graph, opset_imports=[
         helper.make_opsetid("", 18)], ir_version=8)
-
-
-def run(model, inputs, expected, work, name, ranks=1):
-    path = os.path.join(work, name + ".onnx")
-    onnx.save(model, path)
-    program = os.path.join(work, name + ".dspx")
-    compiled = subprocess.run([sys.argv[1], path,
-                               f"--dsp-pipeline=ranks={ranks}",
-                               "--emit=program", "-o", program],
-                              capture_output=True, text=True)
-    if compiled.returncode != 0:
-        return f"dsp-opt failed: {compiled.stderr.strip()}"
-    flags = []
-    for key, value in inputs.items():
-        np.save(os.path.join(work, f"{name}.{key}.npy"), value)
-        flags.append(f"--input={key}=@{os.path.join(work, name)}.{key}.npy")
-    np.save(os.path.join(work, name + ".expected.npy"), expected)
-    result = subprocess.run([sys.argv[2], program, *flags,
-                             f"--expected-output=@{work}/{name}.expected.npy",
-                             "--atol=1e-5", "--rtol=1e-5"],
-                            capture_output=True, text=True)
-    return (result.stdout.strip() if result.returncode == 0 else
-            f"dsp-run failed: {(result.stderr or result.stdout).strip()}")
 
 
 def main():
