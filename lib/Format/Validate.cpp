@@ -1006,11 +1006,12 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   std::string problem = decodeTensorLayout(
       program, Shape(tensor.layout().begin(), tensor.layout().end()),
       meshLayout);
+  if (!problem.empty())
+    return "layout: " + problem;
   // Six ints are a layout over all ranks, more a compound one.
   bool compound = meshLayout.axes.size() > 1;
   const Layout &layout = meshLayout.axes[0];
-  if (problem.empty() &&
-      global.size() != static_cast<size_t>(tensor.shape_size()))
+  if (global.size() != static_cast<size_t>(tensor.shape_size()))
     problem = "global_shape " + shapeString(global) +
               " does not have the rank of shape " +
               shapeString(tensorShape(tensor));
