@@ -656,19 +656,6 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
   return success();
 }
 
-/// Whether `perm` is a permutation of `rank` dims.
-static bool isPermutationOf(ArrayRef<int64_t> perm, int64_t rank) {
-  if (static_cast<int64_t>(perm.size()) != rank)
-    return false;
-  SmallVector<bool> used(rank, false);
-  for (int64_t dim : perm) {
-    if (dim < 0 || dim >= rank || used[dim])
-      return false;
-    used[dim] = true;
-  }
-  return true;
-}
-
 /// `type` transposed by `perm` (dim d of the result is dim perm[d]).
 static RankedTensorType transposedType(RankedTensorType type,
                                        ArrayRef<int64_t> perm) {
@@ -708,7 +695,7 @@ static SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
 RankedTensorType AllToAllOp::getSwitchedInputType() {
   auto type = cast<RankedTensorType>(getInput().getType());
   std::optional<ArrayRef<int64_t>> perm = getInputPerm();
-  if (!perm || !isPermutationOf(*perm, type.getRank()))
+  if (!perm || !isPermutation(*perm, type.getRank()))
     return type;
   return transposedType(type, *perm);
 }
@@ -717,7 +704,7 @@ ShardingAttr AllToAllOp::getSwitchedInputSharding() {
   ShardingAttr sharding = getShardingOrReplicated(getInput());
   std::optional<ArrayRef<int64_t>> perm = getInputPerm();
   int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
-  if (!perm || !isPermutationOf(*perm, rank))
+  if (!perm || !isPermutation(*perm, rank))
     return sharding;
   return transposedSharding(sharding, rank,
                             [&](int64_t d) { return (*perm)[d]; });
@@ -726,7 +713,7 @@ ShardingAttr AllToAllOp::getSwitchedInputSharding() {
 RankedTensorType AllToAllOp::getSwitchedResultType() {
   auto type = cast<RankedTensorType>(getOutput().getType());
   std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
-  if (!perm || !isPermutationOf(*perm, type.getRank()))
+  if (!perm || !isPermutation(*perm, type.getRank()))
     return type;
   return transposedType(type, invertPermutation(*perm));
 }
@@ -735,7 +722,7 @@ ShardingAttr AllToAllOp::getSwitchedResultSharding() {
   ShardingAttr sharding = getResultSharding(*this, 0);
   std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
   int64_t rank = cast<RankedTensorType>(getOutput().getType()).getRank();
-  if (!perm || !isPermutationOf(*perm, rank))
+  if (!perm || !isPermutation(*perm, rank))
     return sharding;
   SmallVector<int64_t> inverse = invertPermutation(*perm);
   return transposedSharding(sharding, rank,
@@ -752,7 +739,7 @@ LogicalResult AllToAllOp::verify() {
                                << "--dsp-fold-collective-transposes after "
                                << "--dsp-localize)";
     int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
-    if (!isPermutationOf(*perm, rank))
+    if (!isPermutation(*perm, rank))
       return emitOpError(name)
              << " " << shapeString(*perm) << " is not a permutation of " << rank
              << " dims";
