@@ -20,3 +20,7 @@ for model in latte cogvideox cogvideox15 hunyuan mochi allegro wan ltx \
   "$root/.venv/bin/python" "$root/scripts/export_zoo.py" --model "$model" \
     --size small --seed 0 -o "$root/examples/${model}_small.onnx"
 done
+# Latte with a symbolic latent size, specialized by dsp-opt --input-shape.
+"$root/.venv/bin/python" "$root/scripts/export_zoo.py" --model latte \
+  --layers 2 --symbolic --size small --seed 0 \
+  -o "$root/examples/latte_symbolic.onnx"

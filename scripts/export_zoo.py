@@ -58,6 +58,12 @@ difference from it is printed). ``--size full`` writes the weights as
 external data (NAME.onnx.data) and, with ``--reference``, the same files.
 ``--layers`` overrides the number of layers (for planning at full width).
 
+``--symbolic`` (latte only) exports one model for every square latent size:
+the latent's height and width are one symbolic dim of the ONNX input, and
+the spatial positional embedding is a table for the largest size cropped to
+the input's (as in Stable Diffusion 3) instead of a table computed for one
+size. ``dsp-opt --input-shape`` specializes it to a size.
+
 Needs torch, transformers, diffusers and onnxscript in the project's
 virtual environment: ``scripts/export-zoo.sh`` installs them and runs this.
 """
@@ -496,6 +502,23 @@ def drop_noop_squeezes(path):
         onnx.save(model, path)
 
 
+def resolution_free_latte(model):
+    """Makes Latte `model` take square latents of any even side up to 4
+    times its sample size; returns the dynamic shapes of its export."""
+    from diffusers.models.embeddings import PatchEmbed
+    config = model.config
+    largest = 4 * config.sample_size // config.patch_size
+    model.pos_embed = PatchEmbed(
+        height=config.sample_size, width=config.sample_size,
+        patch_size=config.patch_size, in_channels=config.in_channels,
+        embed_dim=model.pos_embed.proj.out_channels,
+        pos_embed_max_size=largest)
+    side = torch.export.Dim("side", min=2, max=largest)
+    patches = config.patch_size * side
+    # One entry for Call's *inputs: hidden_states [B, C, F, H, W].
+    return (({3: patches, 4: patches}, None, None),)
+
+
 def randomize(model, std):
     """Random weights with a spread that keeps activations lively: the
     libraries zero-initialize some projections (AdaLN, output layers), which
@@ -530,12 +553,20 @@ def main():
     parser.add_argument("--reference", action="store_true",
                         help="also write inputs and torch's output for a "
                         "full-size model")
+    parser.add_argument("--symbolic", action="store_true",
+                        help="latte only: the latent's height and width "
+                        "symbolic, for any square size")
     parser.add_argument("-o", "--output", required=True,
                         help="the .onnx file to write")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
     model, inputs, extra, pick = MODELS[args.model](args.size, args.layers)
+    dynamic_shapes = None
+    if args.symbolic:
+        if args.model != "latte":
+            parser.error("--symbolic is for --model latte")
+        dynamic_shapes = resolution_free_latte(model)
     model.eval()
     if args.size == "small":
         randomize(model, 0.2)
@@ -553,7 +584,8 @@ def main():
         program = torch.onnx.export(call, values, dynamo=True,
                                     opset_version=OPSET,
                                     input_names=list(inputs),
-                                    output_names=["output"])
+                                    output_names=["output"],
+                                    dynamic_shapes=dynamic_shapes)
     program.save(args.output, external_data=not small)
     strip_metadata(args.output)
     drop_noop_squeezes(args.output)
