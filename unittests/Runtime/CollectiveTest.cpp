@@ -1381,7 +1381,7 @@ TEST(RankGroupTest, CApiMatchesOneRank) {
   std::vector<float> x = randomFloats(count(kPipelineShape), 9);
   std::vector<std::vector<float>> reference = runCGroup(1, x);
   ASSERT_EQ(reference.size(), 2u);
-  for (int ranks : {2, 3}) {
+  for (int ranks : {2, 3, 4}) {
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
     std::vector<std::vector<float>> outputs = runCGroup(ranks, x);
     ASSERT_EQ(outputs.size(), reference.size());
