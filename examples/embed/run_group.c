@@ -1,9 +1,11 @@
 /* Runs a program compiled for any number of ranks through the C API, every
- * rank a thread of this process, with made-up f32 inputs; prints each
- * output's checksum and the statistics.
+ * rank a thread of this process (or, with "mpi", a process of an MPI job),
+ * with made-up f32 inputs; prints each output's checksum and the
+ * statistics.
  *
  *   cc run_group.c $(pkg-config --cflags --libs dsp-runtime) -o run_group
  *   ./run_group stdit_tiny_4.dspx
+ *   mpirun -np 4 ./run_group stdit_tiny_4.dspx mpi
  */
 
 #include "dsp/Runtime/dsp_runtime.h"
@@ -61,19 +63,20 @@ static int printOutputs(const dsp_group *group) {
     for (size_t i = 0; i < info.bytes / sizeof(float); ++i)
       sum += values[i];
     free(values);
-    printf("output %zu '%s': %zu values, sum %.9g\n", index, info.name,
-           info.bytes / sizeof(float), sum);
+    if (dsp_group_rank(group) == 0) /* one process prints under mpi */
+      printf("output %zu '%s': %zu values, sum %.9g\n", index, info.name,
+             info.bytes / sizeof(float), sum);
   }
   return 1;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s PROGRAM.dspx\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: %s PROGRAM.dspx [local|mpi]\n", argv[0]);
     return 2;
   }
-  /* cpu backend, 1 thread per rank, ranks as threads, 60 s timeout. */
-  dsp_group_options options = {"cpu", 1, "local", 60, 0};
+  /* cpu backend, 1 thread per rank, 60 s timeout. */
+  dsp_group_options options = {"cpu", 1, argc == 3 ? argv[2] : "local", 60, 0};
   dsp_group *group = NULL;
   if (dsp_group_open(argv[1], &options, &group) != DSP_OK) {
     fprintf(stderr, "error: %s\n", dsp_last_error());
@@ -83,12 +86,13 @@ int main(int argc, char **argv) {
            printOutputs(group);
   dsp_statistics statistics;
   ok = ok && dsp_group_statistics(group, &statistics) == DSP_OK;
-  if (ok)
-    printf("ranks: %d, runs: %llu, peak memory per rank: %llu bytes\n",
+  if (!ok && *dsp_last_error())
+    fprintf(stderr, "error: %s\n", dsp_last_error());
+  else if (ok && dsp_group_rank(group) == 0)
+    printf("ranks: %d, runs: %llu, peak memory: %llu bytes (the most of any "
+           "rank)\n",
            dsp_group_ranks(group), (unsigned long long)statistics.runs,
            (unsigned long long)statistics.peak_memory_bytes);
-  else if (*dsp_last_error())
-    fprintf(stderr, "error: %s\n", dsp_last_error());
   dsp_group_close(group);
   return ok ? 0 : 1;
 }
