@@ -12,7 +12,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
   libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin libgtest-dev
-  clang-22 libfuzzer-22-dev libclang-rt-22-dev llvm-22
+  clang-22 libfuzzer-22-dev libclang-rt-22-dev llvm-22 pkg-config
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -55,11 +55,20 @@ cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
 if os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
     config.available_features.add("cuda-toolkit")
 
+def cmake_true(value):
+    return value.upper() in ("ON", "1", "TRUE", "YES")
+
+
 # A GPU, which nvidia-smi lists, runs the programs of a runtime built with
 # the cuda backend.
 import subprocess
-if (config.dsp_enable_cuda.upper() in ("ON", "1", "TRUE", "YES") and
+if (cmake_true(config.dsp_enable_cuda) and
         shutil.which("nvidia-smi") and
         subprocess.call(["nvidia-smi", "-L"], stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL) == 0):
     config.available_features.add("cuda-device")
+
+# The sanitized build (DSP_BUILD_FUZZERS): its libraries link only into
+# programs built with the same sanitizers.
+if cmake_true(config.dsp_build_fuzzers):
+    config.available_features.add("sanitizers")
