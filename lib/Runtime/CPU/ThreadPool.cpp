@@ -77,14 +77,33 @@ template <typename Ready> static bool spinUntil(Ready ready) {
   return true;
 }
 
-void ThreadPool::runChunks(unsigned worker) {
+/// The claim word of chunk `chunk` of loop `loop`.
+static uint64_t claimWord(uint64_t loop, int64_t chunk) {
+  return (loop << 32) | static_cast<uint32_t>(chunk);
+}
+
+void ThreadPool::runChunks(unsigned worker, uint64_t loop) {
+  uint64_t claim = claim_.load(std::memory_order_acquire);
   while (true) {
-    int64_t chunk = nextChunk_.fetch_add(1, std::memory_order_relaxed);
-    if (chunk >= numChunks_)
+    int64_t chunk = static_cast<uint32_t>(claim);
+    if (claim >> 32 != (loop & 0xffffffffu) ||
+        chunk >= numChunks_.load(std::memory_order_relaxed))
       return;
-    int64_t begin = count_ * chunk / numChunks_;
-    int64_t end = count_ * (chunk + 1) / numChunks_;
-    (*body_)(begin, end, worker);
+    if (!claim_.compare_exchange_weak(claim, claim + 1,
+                                      std::memory_order_acq_rel))
+      continue;
+    // The loop cannot end, nor its fields change, before this chunk is done.
+    int64_t count = count_.load(std::memory_order_relaxed);
+    int64_t chunks = numChunks_.load(std::memory_order_relaxed);
+    (*body_.load(std::memory_order_relaxed))(
+        count * chunk / chunks, count * (chunk + 1) / chunks, worker);
+    if (finishedChunks_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
+      // The caller may be asleep: notify under the lock it checks under.
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.notify_one();
+      return;
+    }
+    claim = claim_.load(std::memory_order_acquire);
   }
 }
 
@@ -93,7 +112,7 @@ void ThreadPool::workerLoop(unsigned worker) {
   uint64_t seen = 0;
   auto hasNews = [&] {
     return stopping_.load(std::memory_order_acquire) ||
-           generation_.load(std::memory_order_acquire) != seen;
+           loop_.load(std::memory_order_acquire) != seen;
   };
   while (true) {
     if (!spinUntil(hasNews)) {
@@ -104,13 +123,8 @@ void ThreadPool::workerLoop(unsigned worker) {
     }
     if (stopping_.load(std::memory_order_acquire))
       return;
-    seen = generation_.load(std::memory_order_acquire);
-    runChunks(worker);
-    if (busyWorkers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      // The caller may be asleep: notify under the lock it checks under.
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_.notify_one();
-    }
+    seen = loop_.load(std::memory_order_acquire);
+    runChunks(worker, seen);
   }
 }
 
@@ -123,30 +137,30 @@ void ThreadPool::parallelFor(int64_t count, int64_t grain, const Body &body) {
     return;
   }
   insideParallelLoop = true;
-  body_ = &body;
-  count_ = count;
   // A few chunks per thread balance uneven work without much contention.
-  numChunks_ = std::min<int64_t>(maxChunks, 4 * int64_t(size()));
-  nextChunk_.store(0, std::memory_order_relaxed);
-  busyWorkers_.store(static_cast<unsigned>(workers_.size()),
-                     std::memory_order_relaxed);
+  const int64_t chunks = std::min<int64_t>(maxChunks, 4 * int64_t(size()));
+  body_.store(&body, std::memory_order_relaxed);
+  count_.store(count, std::memory_order_relaxed);
+  numChunks_.store(chunks, std::memory_order_relaxed);
+  finishedChunks_.store(0, std::memory_order_relaxed);
+  const uint64_t loop = loop_.load(std::memory_order_relaxed) + 1;
+  claim_.store(claimWord(loop, 0), std::memory_order_release);
   bool anyAsleep;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    loop_.store(loop, std::memory_order_release);
     anyAsleep = sleepingWorkers_ > 0;
   }
   if (anyAsleep)
     wake_.notify_all();
-  runChunks(0);
+  runChunks(0, loop);
   auto allDone = [&] {
-    return busyWorkers_.load(std::memory_order_acquire) == 0;
+    return finishedChunks_.load(std::memory_order_acquire) == chunks;
   };
   if (!spinUntil(allDone)) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, allDone);
   }
-  body_ = nullptr;
   insideParallelLoop = false;
 }
 

@@ -49,23 +49,27 @@ public:
 private:
   void stop();
   void workerLoop(unsigned worker);
-  void runChunks(unsigned worker);
+  /// Runs chunks of loop `loop` until none is left to claim.
+  void runChunks(unsigned worker, uint64_t loop);
 
   std::vector<std::thread> workers_;
-  // Guards sleeping and waking; the counters below are atomic so that
-  // spinning threads read them without it.
+  // Guards sleeping and waking; the state below is atomic so that spinning
+  // threads read it without the lock.
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<unsigned> busyWorkers_{0};
   unsigned sleepingWorkers_ = 0;
 
-  // The current loop, written before generation_ is bumped.
-  const Body *body_ = nullptr;
-  int64_t count_ = 0;
-  int64_t numChunks_ = 0;
-  std::atomic<int64_t> nextChunk_{0};
+  // The current loop. A thread claims a chunk by advancing `claim_`, the
+  // loop's number (low 32 bits) shifted up 32 bits plus the next chunk, so
+  // that a thread late for a finished loop claims nothing of the next. The
+  // caller waits for `finishedChunks_` only, not for every thread to come.
+  std::atomic<uint64_t> loop_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<const Body *> body_{nullptr};
+  std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> numChunks_{0};
+  std::atomic<int64_t> finishedChunks_{0};
 };
 
 } // namespace cpu
