@@ -248,7 +248,7 @@ def machine_description(bin_dir):
         cpu += f", family {family} model {model}"
         generation = XEON_GENERATIONS.get((family, model))
         if "Intel" in cpu and generation:
-            cpu += f" ({generation} class)"
+            cpu += f", {generation} class"
     simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
             if f in flags]
     with open("/proc/meminfo") as f:
