@@ -218,6 +218,16 @@ def time_dsp(model, dspx, bin_dir, threads, warmup, runs, work):
     return statistics.median(times), min(times), error, per_op
 
 
+# Server generations of Intel's family 6, by CPUID model.
+XEON_GENERATIONS = {
+    ("6", "85"): "Skylake-SP / Cascade Lake",
+    ("6", "106"): "Ice Lake-SP",
+    ("6", "143"): "Sapphire Rapids",
+    ("6", "207"): "Emerald Rapids",
+    ("6", "173"): "Granite Rapids",
+}
+
+
 def machine_description(bin_dir):
     """CPU, cores, memory, OS, compiler and library versions."""
     cpu, flags, cpuid = "unknown", set(), {}
@@ -234,8 +244,11 @@ def machine_description(bin_dir):
     # Some virtual machines name only the vendor and product line; the
     # CPUID family and model tell the generation.
     if cpuid:
-        cpu += (f", family {cpuid.get('cpu family', '?')} "
-                f"model {cpuid.get('model', '?')}")
+        family, model = cpuid.get("cpu family", "?"), cpuid.get("model", "?")
+        cpu += f", family {family} model {model}"
+        generation = XEON_GENERATIONS.get((family, model))
+        if "Intel" in cpu and generation:
+            cpu += f", {generation} class"
     simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
             if f in flags]
     with open("/proc/meminfo") as f:
@@ -291,7 +304,8 @@ def gemm_library(bin_dir):
             capture_output=True, text=True).stdout or version
     except OSError:
         pass
-    return f"{name} {version} (one thread per GEMM tile)"
+    return (f"{name} {version} (one thread per GEMM tile; products of at "
+            f"most 4096 multiply-adds in dsp's own loop)")
 
 
 def markdown(results, machine, settings):

@@ -307,6 +307,12 @@ TEST(KernelTest, Matmul) {
       {{37, 1}, {1, 29}, {37, 29}},     // k = 1: an outer product
       {{1, 130}, {130, 97}, {1, 97}},   // m = 1
       {{131, 67}, {67, 97}, {131, 97}}, // no size a multiple of a tile
+      // Around the size where GEMMs leave the small-product loop: the
+      // largest product it takes, one row more, and ragged blocks.
+      {{16, 16}, {16, 16}, {16, 16}},
+      {{17, 16}, {16, 16}, {17, 16}},
+      {{1, 256}, {256, 16}, {1, 16}},
+      {{5, 7}, {7, 33}, {5, 33}},
   };
   unsigned seed = 10;
   for (const Case &c : cases) {
@@ -438,6 +444,33 @@ TEST(KernelTest, AttentionMatchesNaiveSoftmax) {
   expectNear(got, expected, 1e-4f);
   for (int64_t c = 0; c < dv; ++c)
     EXPECT_EQ(got[7 * dv + c], 0.0f);
+}
+
+// Many small heads, whose GEMMs take the small-product loop, at sizes that
+// fill its row and column blocks and sizes that leave ragged ones.
+TEST(KernelTest, AttentionOverManySmallHeads) {
+  struct Case {
+    int64_t batch, heads, lq, lk, d, dv;
+  };
+  const Case cases[] = {
+      {16, 4, 8, 8, 8, 8}, {3, 2, 17, 17, 16, 16}, {2, 3, 5, 7, 3, 9}};
+  unsigned seed = 24;
+  for (const Case &c : cases) {
+    std::vector<float> q = randomFloats(c.batch * c.heads * c.lq * c.d, seed++),
+                       k = randomFloats(c.batch * c.heads * c.lk * c.d, seed++),
+                       v = randomFloats(c.batch * c.heads * c.lk * c.dv,
+                                        seed++);
+    expectNear(runOp("attention",
+                     {f32({c.batch, c.heads, c.lq, c.d}, q),
+                      f32({c.batch, c.heads, c.lk, c.d}, k),
+                      f32({c.batch, c.heads, c.lk, c.dv}, v)},
+                     F32, {c.batch, c.heads, c.lq, c.dv},
+                     {floats("scale", {0.3})})
+                   .floats(),
+               referenceAttention(q, k, v, nullptr, {}, c.batch, c.heads, c.lq,
+                                  c.lk, c.d, c.dv, 0.3f),
+               1e-4f);
+  }
 }
 
 TEST(KernelTest, RingAttentionLeavesOutThePaddedKeys) {
@@ -773,6 +806,35 @@ TEST(KernelTest, LayerNorm) {
       runOp("layer_norm", {f32(in, x), f32({2, 8}, scale)}, F32, in, attrs)
           .floats(),
       noBias, 1e-4f);
+}
+
+// Strided loops split into chunks that start and end inside runs along the
+// innermost dim: the transpose's runs are 7 elements, the broadcast's 5.
+TEST(KernelTest, StridedLoopsSplitInsideRuns) {
+  const Shape in = {2999, 7, 5};
+  std::vector<float> x(count(in));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i);
+  std::vector<float> transposed;
+  for (int64_t a = 0; a < in[0]; ++a)
+    for (int64_t c = 0; c < in[2]; ++c)
+      for (int64_t b = 0; b < in[1]; ++b)
+        transposed.push_back(x[(a * in[1] + b) * in[2] + c]);
+  for (unsigned threads : {1u, 2u, 3u}) {
+    SCOPED_TRACE(threads);
+    expectNear(runOp("transpose", {f32(in, x)}, F32, {in[0], in[2], in[1]},
+                     {ints("perm", {0, 2, 1})}, threads)
+                   .floats(),
+               transposed);
+    std::vector<float> bias = randomFloats(in[1], 5);
+    std::vector<float> sum(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      sum[i] = x[i] + bias[i / in[2] % in[1]];
+    expectNear(
+        runOp("add", {f32(in, x), f32({in[1], 1}, bias)}, F32, in, {}, threads)
+            .floats(),
+        sum);
+  }
 }
 
 TEST(KernelTest, DataMovement) {

@@ -15,8 +15,9 @@
 /// Marks a function whose loops call these functions: the project is
 /// compiled for baseline x86-64 (SSE2), so on x86-64 the function is also
 /// compiled for AVX2 and AVX-512 and the widest the CPU has runs. The
-/// operations per element are the same, so the results are too (none of
-/// these targets implies FMA, so no multiply-add is fused).
+/// operations per element are the same; only the AVX-512 variant may fuse
+/// a multiply and an add (GCC's avx512f implies FMA), which can change the
+/// last bit.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DSP_WIDEST_VECTORS                                                     \
   __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -65,34 +65,43 @@ DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
   }
 }
 
-/// One key block of the attention's online softmax for `rows` query rows:
+/// Score rows are this many floats apart, a multiple of the widest vector:
+/// a short row (8 keys) is then padded to one whole vector of -inf, whose
+/// exponentials are 0, instead of running the loops' scalar remainders.
+constexpr int64_t kScoreLanes = 16;
+
+int64_t roundUpToScoreLanes(int64_t columns) {
+  return ceilDiv(columns, kScoreLanes) * kScoreLanes;
+}
+
+/// One key block of the attention's online softmax for `rows` query rows
+/// whose scores are `scoreStride` floats apart (a multiple of kScoreLanes):
 /// adds the mask block (`mask` may be null; its rows and columns are
 /// `maskRowStride` and `maskColumnStride` apart), updates each row's running
 /// max and sum, turns the row's scores into exp(score - max) and rescales
 /// its accumulator row to the new max.
 DSP_WIDEST_VECTORS void
-onlineSoftmaxStep(float *scores, int64_t keyBlock, int64_t rows,
+onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
                   int64_t columns, const float *mask, int64_t maskRowStride,
                   int64_t maskColumnStride, float *rowMax, float *rowSum,
                   float *accumulator, int64_t valueDepth) {
   const float negativeInfinity = -std::numeric_limits<float>::infinity();
+  const int64_t padded = roundUpToScoreLanes(columns);
   for (int64_t r = 0; r < rows; ++r) {
-    float *s = scores + r * keyBlock;
+    float *s = scores + r * scoreStride;
     if (mask) {
       const float *maskRow = mask + r * maskRowStride;
       for (int64_t c = 0; c < columns; ++c)
         s[c] += maskRow[c * maskColumnStride];
     }
+    std::fill(s + columns, s + padded, negativeInfinity);
     float blockMax = negativeInfinity;
     {
-      float partialMax[8];
-      std::fill(partialMax, partialMax + 8, negativeInfinity);
-      int64_t c = 0;
-      for (; c + 8 <= columns; c += 8)
-        for (int lane = 0; lane < 8; ++lane)
+      float partialMax[kScoreLanes];
+      std::fill(partialMax, partialMax + kScoreLanes, negativeInfinity);
+      for (int64_t c = 0; c < padded; c += kScoreLanes)
+        for (int64_t lane = 0; lane < kScoreLanes; ++lane)
           partialMax[lane] = std::max(partialMax[lane], s[c + lane]);
-      for (; c < columns; ++c)
-        blockMax = std::max(blockMax, s[c]);
       for (float m : partialMax)
         blockMax = std::max(blockMax, m);
     }
@@ -103,9 +112,9 @@ onlineSoftmaxStep(float *scores, int64_t keyBlock, int64_t rows,
       continue;
     }
     float correction = expOrZero(rowMax[r] - newMax);
-    for (int64_t c = 0; c < columns; ++c)
+    for (int64_t c = 0; c < padded; ++c)
       s[c] = expOrZero(s[c] - newMax);
-    float sum = sumInLanes<float>(columns, [&](int64_t c) { return s[c]; });
+    float sum = sumInLanes<float>(padded, [&](int64_t c) { return s[c]; });
     rowSum[r] = rowSum[r] * correction + sum;
     rowMax[r] = newMax;
     float *acc = accumulator + r * valueDepth;
@@ -254,13 +263,15 @@ void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
 }
 
 /// How attention splits its work: tasks of up to `queryBlock` query rows of
-/// one (batch, head), each streaming keys `keyBlock` at a time.
+/// one (batch, head), each streaming keys `keyBlock` at a time, with score
+/// rows `scoreStride` floats apart.
 struct AttentionTiling {
-  int64_t keyBlock, queryBlock, queryBlocks;
+  int64_t keyBlock, scoreStride, queryBlock, queryBlocks;
 
   AttentionTiling(int64_t batchHeads, int64_t queries, int64_t keys,
                   unsigned workers) {
     keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
+    scoreStride = roundUpToScoreLanes(keyBlock);
     queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
     while (queryBlock > 16 &&
            batchHeads * ceilDiv(queries, queryBlock) < 2 * workers)
@@ -294,9 +305,10 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
   const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
   const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
   const int64_t queryBlocks = tiling.queryBlocks;
+  const int64_t scoreStride = tiling.scoreStride;
   // Per worker: scores/probabilities, accumulator, running max and sum.
   const size_t workerFloats =
-      queryBlock * keyBlock + queryBlock * valueDepth + 2 * queryBlock;
+      queryBlock * scoreStride + queryBlock * valueDepth + 2 * queryBlock;
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
@@ -311,7 +323,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
             batch * heads * queryBlocks, 1,
             [&](int64_t begin, int64_t end, unsigned worker) {
               float *scores = workspace + worker * workerFloats;
-              float *accumulator = scores + queryBlock * keyBlock;
+              float *accumulator = scores + queryBlock * scoreStride;
               float *rowMax = accumulator + queryBlock * valueDepth;
               SoftmaxRows state{accumulator, rowMax, rowMax + queryBlock};
               for (int64_t task = begin; task < end; ++task) {
@@ -335,7 +347,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                   attendKeyBlock(qBlock, rows, depth, kHead + firstKey * depth,
                                  vHead + firstKey * valueDepth,
                                  std::min(keyBlock, keys - firstKey),
-                                 valueDepth, scale, mask, scores, keyBlock,
+                                 valueDepth, scale, mask, scores, scoreStride,
                                  state);
                 }
                 state.finish(rows, valueDepth,
@@ -379,7 +391,7 @@ createRingAttentionKernel(const KernelContext &context) {
   // state of every query row, and each worker's scores.
   const size_t blockFloats = keyFloats + valueFloats;
   const size_t stateFloats = rowCount * (valueDepth + 2);
-  const size_t scoreFloats = queryBlock * keyBlock;
+  const size_t scoreFloats = queryBlock * tiling.scoreStride;
 
   return makeKernel(
       [=, &pool, &communicator](const KernelArgs &args) -> Status {
@@ -423,8 +435,8 @@ createRingAttentionKernel(const KernelContext &context) {
                                    vData + (bh * keys + firstKey) * valueDepth,
                                    std::min(keyBlock, valid - firstKey),
                                    valueDepth, scale, MaskView(),
-                                   scores + worker * scoreFloats, keyBlock,
-                                   rowsOf(firstRow));
+                                   scores + worker * scoreFloats,
+                                   tiling.scoreStride, rowsOf(firstRow));
                 }
               });
         };

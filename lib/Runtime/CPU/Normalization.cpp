@@ -11,6 +11,33 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
+namespace {
+
+/// One row of layer norm; `bias` may be null.
+DSP_WIDEST_VECTORS void normalizeRow(const float *x, const float *scale,
+                                     const float *bias, float epsilon,
+                                     int64_t columns, float *y) {
+  // Two passes in double: stable for large rows with a large mean.
+  double mean =
+      sumInLanes<double>(columns, [&](int64_t c) { return double(x[c]); }) /
+      columns;
+  double squares = sumInLanes<double>(columns, [&](int64_t c) {
+    double d = x[c] - mean;
+    return d * d;
+  });
+  float inverse =
+      static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
+  float meanF = static_cast<float>(mean);
+  if (bias)
+    for (int64_t c = 0; c < columns; ++c)
+      y[c] = (x[c] - meanF) * inverse * scale[c] + bias[c];
+  else
+    for (int64_t c = 0; c < columns; ++c)
+      y[c] = (x[c] - meanF) * inverse * scale[c];
+}
+
+} // namespace
+
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
   int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
   Shape x = context.inputShape(0);
@@ -28,27 +55,9 @@ std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
     float *out = static_cast<float *>(args.output);
     int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(columns, 1));
     pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
-      for (int64_t row = begin; row < end; ++row) {
-        const float *x = in + row * columns;
-        float *y = out + row * columns;
-        // Two passes in double: stable for large rows with a large mean.
-        double mean = sumInLanes<double>(
-                          columns, [&](int64_t c) { return double(x[c]); }) /
-                      columns;
-        double squares = sumInLanes<double>(columns, [&](int64_t c) {
-          double d = x[c] - mean;
-          return d * d;
-        });
-        float inverse =
-            static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
-        float meanF = static_cast<float>(mean);
-        if (bias)
-          for (int64_t c = 0; c < columns; ++c)
-            y[c] = (x[c] - meanF) * inverse * scale[c] + bias[c];
-        else
-          for (int64_t c = 0; c < columns; ++c)
-            y[c] = (x[c] - meanF) * inverse * scale[c];
-      }
+      for (int64_t row = begin; row < end; ++row)
+        normalizeRow(in + row * columns, scale, bias, epsilon, columns,
+                     out + row * columns);
     });
     return Status::success();
   });

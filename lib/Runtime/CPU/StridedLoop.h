@@ -90,21 +90,41 @@ void forEachRun(ThreadPool &pool, const StridedPlan &plan, Fn &&fn) {
   const int64_t inner = plan.shape.back();
   pool.parallelFor(
       plan.total, 1 << 14, [&](int64_t begin, int64_t end, unsigned) {
+        // The coordinates of `begin` are decoded once; each run after it
+        // steps them like an odometer, as runs are often only a few
+        // elements long and a division per dim would cost more than the
+        // copy.
+        Shape coordinates(rank);
+        int64_t in[kMaxStridedInputs];
+        for (int k = 0; k < plan.numInputs; ++k)
+          in[k] = plan.offsets[k];
+        int64_t rest = begin;
+        for (int d = rank - 1; d >= 0; --d) {
+          coordinates[d] = rest % plan.shape[d];
+          rest /= plan.shape[d];
+          for (int k = 0; k < plan.numInputs; ++k)
+            in[k] += coordinates[d] * plan.strides[k][d];
+        }
         int64_t index = begin;
         while (index < end) {
-          int64_t in[kMaxStridedInputs];
-          for (int k = 0; k < plan.numInputs; ++k)
-            in[k] = plan.offsets[k];
-          int64_t rest = index;
-          for (int d = rank - 1; d >= 0; --d) {
-            int64_t coordinate = rest % plan.shape[d];
-            rest /= plan.shape[d];
-            for (int k = 0; k < plan.numInputs; ++k)
-              in[k] += coordinate * plan.strides[k][d];
-          }
-          int64_t length = std::min(end - index, inner - index % inner);
+          int64_t length = std::min(end - index, inner - coordinates[rank - 1]);
           fn(index, in, length);
           index += length;
+          if (index == end)
+            return;
+          // The run ended at the end of the innermost dim: carry.
+          for (int k = 0; k < plan.numInputs; ++k)
+            in[k] -= coordinates[rank - 1] * plan.strides[k][rank - 1];
+          coordinates[rank - 1] = 0;
+          for (int d = rank - 2; d >= 0; --d) {
+            for (int k = 0; k < plan.numInputs; ++k)
+              in[k] += plan.strides[k][d];
+            if (++coordinates[d] < plan.shape[d])
+              break;
+            for (int k = 0; k < plan.numInputs; ++k)
+              in[k] -= plan.shape[d] * plan.strides[k][d];
+            coordinates[d] = 0;
+          }
         }
       });
 }

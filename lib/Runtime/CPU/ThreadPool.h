@@ -5,6 +5,7 @@
 
 #include "dsp/Runtime/Status.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,11 @@ namespace cpu {
 /// A fixed set of worker threads owned by one session. The calling thread
 /// takes part in every loop, so a pool of size N starts N - 1 threads.
 /// Until start() succeeds, loops run serially on the caller.
+///
+/// A program runs hundreds of loops of a few microseconds each, one after
+/// the other, so waking sleeping threads for each would cost as much as the
+/// work: workers and the caller spin for a while on the loop's
+/// counters before they sleep (kSpin in ThreadPool.cpp).
 class ThreadPool {
 public:
   /// Body of a parallel loop: items [begin, end), run by worker `worker` in
@@ -43,20 +49,27 @@ public:
 private:
   void stop();
   void workerLoop(unsigned worker);
-  void runChunks(unsigned worker);
+  /// Runs chunks of loop `loop` until none is left to claim.
+  void runChunks(unsigned worker, uint64_t loop);
 
   std::vector<std::thread> workers_;
+  // Guards sleeping and waking; the state below is atomic so that spinning
+  // threads read it without the lock.
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
-  unsigned busyWorkers_ = 0;
+  std::atomic<bool> stopping_{false};
+  unsigned sleepingWorkers_ = 0;
 
-  // The current loop.
-  const Body *body_ = nullptr;
-  int64_t count_ = 0;
-  int64_t numChunks_ = 0;
-  int64_t nextChunk_ = 0;
+  // The current loop. A thread claims a chunk by advancing `claim_`, the
+  // loop's number (low 32 bits) shifted up 32 bits plus the next chunk, so
+  // that a thread late for a finished loop claims nothing of the next. The
+  // caller waits for `finishedChunks_` only, not for every thread to come.
+  std::atomic<uint64_t> loop_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<const Body *> body_{nullptr};
+  std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> numChunks_{0};
+  std::atomic<int64_t> finishedChunks_{0};
 };
 
 } // namespace cpu
