@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Driver/CompileSteps.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Import/OnnxImporter.h"
@@ -16,7 +17,6 @@
 #include "dsp/Transforms/PlanReport.h"
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Debug/CLOptionsSetup.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -209,25 +209,21 @@ std::string Driver::renderPlan(
 }
 
 LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
-  MLIRContext &context = *module.getContext();
   if (config.shouldVerifyRoundtrip() && failed(verifyRoundtrip(module)))
     return failure();
-  auto newPassManager = [&]() -> FailureOr<std::unique_ptr<PassManager>> {
-    auto pm =
-        std::make_unique<PassManager>(&context, ModuleOp::getOperationName(),
-                                      OpPassManager::Nesting::Implicit);
-    pm->enableVerifier(config.shouldVerifyPasses());
-    if (failed(applyPassManagerCLOptions(*pm)))
+  auto setup = [&](PassManager &pm) -> LogicalResult {
+    pm.enableVerifier(config.shouldVerifyPasses());
+    if (failed(applyPassManagerCLOptions(pm)))
       return failure();
-    applyDefaultTimingPassManagerCLOptions(*pm);
-    return pm;
+    applyDefaultTimingPassManagerCLOptions(pm);
+    return success();
   };
-  FailureOr<std::unique_ptr<PassManager>> pm = newPassManager();
-  if (failed(pm))
-    return failure();
-  if (isOnnxFile(options.inputFilename) && !options.noImportCleanup)
-    mlir::dsp::buildImportCleanupPipeline(**pm);
-  if (failed(config.setupPassPipeline(**pm)) || failed((*pm)->run(module)))
+  bool importCleanup =
+      isOnnxFile(options.inputFilename) && !options.noImportCleanup;
+  if (failed(mlir::dsp::planModule(
+          module, importCleanup,
+          [&](PassManager &pm) { return config.setupPassPipeline(pm); },
+          setup)))
     return failure();
   std::vector<std::pair<std::string, std::string>> files;
   std::string summary = renderPlan(module, files);
@@ -237,16 +233,8 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
     errs() << "dsp-opt: note: no --dsp-pipeline given, so nothing planned "
               "a sharding: the program runs on 1 rank (shard it with "
               "--dsp-pipeline=\"ranks=N\")\n";
-  if (program) {
-    FailureOr<std::unique_ptr<PassManager>> lowering = newPassManager();
-    if (failed(lowering))
-      return failure();
-    mlir::dsp::buildProgramLoweringPipeline(
-        **lowering, mlir::dsp::getTarget(module),
-        mlir::dsp::getOverlapChunks(module));
-    if (failed((*lowering)->run(module)))
-      return failure();
-  }
+  if (program && failed(mlir::dsp::lowerForProgram(module, setup)))
+    return failure();
   LogicalResult emitted = success();
   mlir::dsp::ProgramOptions programOptions;
   programOptions.weights = options.weights;
@@ -276,37 +264,11 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   return success();
 }
 
-/// Prints ONNX import diagnostics as `file: node 'name': message`; the
-/// model is binary, so there is no source line to show.
-void printOnnxDiagnostic(Diagnostic &diagnostic) {
-  raw_ostream &os = errs();
-  Location loc = diagnostic.getLocation();
-  if (auto name = dyn_cast<NameLoc>(loc))
-    os << "'" << name.getName().getValue() << "': ";
-  else if (auto file = dyn_cast<FileLineColLoc>(loc))
-    os << file.getFilename().getValue() << ": ";
-  switch (diagnostic.getSeverity()) {
-  case DiagnosticSeverity::Error:
-    os << "error: ";
-    break;
-  case DiagnosticSeverity::Warning:
-    os << "warning: ";
-    break;
-  case DiagnosticSeverity::Note:
-    os << "note: ";
-    break;
-  case DiagnosticSeverity::Remark:
-    os << "remark: ";
-    break;
-  }
-  os << diagnostic << "\n";
-}
-
 LogicalResult Driver::processOnnx(raw_ostream &os) const {
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(&context, [](Diagnostic &diagnostic) {
-    printOnnxDiagnostic(diagnostic);
+    mlir::dsp::printOnnxDiagnostic(diagnostic, errs());
     return success();
   });
   mlir::dsp::OnnxImportOptions importOptions;
@@ -476,11 +438,10 @@ std::string commandLineMistake(int argc, char **argv) {
 int main(int argc, char **argv) {
   InitLLVM initLLVM(argc, argv);
   DialectRegistry registry;
-  registry.insert<mlir::dsp::DSPDialect, func::FuncDialect>();
+  mlir::dsp::registerCompilerDialects(registry);
   registerTransformsPasses();
   mlir::dsp::registerDSPPasses();
   mlir::dsp::registerPipelines();
-  mlir::dsp::registerGpuCodegen(registry);
 
   MlirOptMainConfig::registerCLOptions(registry);
   registerAsmPrinterCLOptions();

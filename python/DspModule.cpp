@@ -1,0 +1,262 @@
+//===- DspModule.cpp - The dsp package's extension module -----------------===//
+//
+// The compiler behind one call (when it was built), and a rank group that
+// runs a program on arrays. Inputs are read where numpy or a DLPack
+// producer keeps them; each output is returned in the memory the runtime's
+// read wrote it into, owned by the numpy array.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dsp/Format/Float16.h"
+#include "dsp/Format/ProgramFile.h"
+#include "dsp/Runtime/RankGroup.h"
+#ifdef DSP_HAVE_COMPILER
+#include "dsp/Driver/Compiler.h"
+#endif
+
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+
+namespace nb = nanobind;
+using dsp::program::DType;
+using dsp::runtime::RankGroup;
+using dsp::runtime::Status;
+using dsp::runtime::TensorInfo;
+
+namespace {
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct CompileFailure : Failure {
+  using Failure::Failure;
+};
+struct RunFailure : Failure {
+  using Failure::Failure;
+};
+
+void check(const Status &status) {
+  if (!status)
+    throw RunFailure(status.message());
+}
+
+/// A program dtype and the DLPack dtype of the same elements.
+struct DTypeMapping {
+  DType dtype;
+  nb::dlpack::dtype dlpack;
+};
+constexpr uint8_t code(nb::dlpack::dtype_code code) {
+  return static_cast<uint8_t>(code);
+}
+const DTypeMapping kDTypes[] = {
+    {dsp::program::F32, {code(nb::dlpack::dtype_code::Float), 32, 1}},
+    {dsp::program::F16, {code(nb::dlpack::dtype_code::Float), 16, 1}},
+    {dsp::program::BF16, {code(nb::dlpack::dtype_code::Bfloat), 16, 1}},
+    {dsp::program::I64, {code(nb::dlpack::dtype_code::Int), 64, 1}},
+    {dsp::program::I32, {code(nb::dlpack::dtype_code::Int), 32, 1}},
+    {dsp::program::BOOL, {code(nb::dlpack::dtype_code::Bool), 8, 1}},
+};
+
+DType programDType(nb::dlpack::dtype dlpack) {
+  for (const DTypeMapping &mapping : kDTypes)
+    if (mapping.dlpack == dlpack)
+      return mapping.dtype;
+  return dsp::program::DTYPE_UNSPECIFIED;
+}
+
+nb::dlpack::dtype dlpackDType(DType dtype) {
+  for (const DTypeMapping &mapping : kDTypes)
+    if (mapping.dtype == dtype)
+      return mapping.dlpack;
+  throw RunFailure(std::string("no array dtype for program dtype ") +
+                   dsp::format::dtypeName(dtype));
+}
+
+/// numpy has no bf16: bf16 outputs are returned widened to f32, as dsp-run
+/// writes them.
+DType returnedDType(DType dtype) {
+  return dtype == dsp::program::BF16 ? dsp::program::F32 : dtype;
+}
+
+std::string quotedNames(const std::vector<std::string> &names) {
+  std::string text;
+  for (const std::string &name : names)
+    text += (text.empty() ? "'" : ", '") + name + "'";
+  return text.empty() ? "none" : text;
+}
+
+/// An input or output as Python sees it: (name, dtype, global shape).
+using TensorDescription =
+    std::tuple<std::string, std::string, std::vector<int64_t>>;
+
+TensorDescription describe(const TensorInfo &info) {
+  return {info.name, dsp::format::dtypeName(info.dtype),
+          info.globalShape.empty() ? info.shape : info.globalShape};
+}
+
+using InputArray = nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu>;
+
+class Group {
+public:
+  Group(const std::string &path, const std::string &backend,
+        const std::string &comm, unsigned threads) {
+    std::string error;
+    std::shared_ptr<const dsp::format::ProgramFile> file =
+        dsp::format::ProgramFile::open(path, error);
+    if (!file)
+      throw RunFailure(error);
+    dsp::runtime::RankGroupOptions options;
+    options.backend = backend;
+    options.comm = comm;
+    options.threads = threads;
+    group_ = RankGroup::create(std::move(file), options, error);
+    if (!group_)
+      throw RunFailure(error);
+  }
+
+  int ranks() const { return group_->ranks(); }
+
+  std::vector<TensorDescription> inputs() const {
+    std::vector<TensorDescription> descriptions;
+    for (size_t i = 0; i < group_->numInputs(); ++i)
+      descriptions.push_back(describe(group_->inputInfo(i)));
+    return descriptions;
+  }
+
+  std::vector<TensorDescription> outputs() const {
+    std::vector<TensorDescription> descriptions;
+    for (size_t i = 0; i < group_->numOutputs(); ++i)
+      descriptions.push_back(describe(group_->outputInfo(i)));
+    return descriptions;
+  }
+
+  nb::dict run(nb::dict feeds) {
+    for (auto [key, value] : feeds)
+      bind(nb::cast<std::string>(key), value);
+    {
+      nb::gil_scoped_release release;
+      check(group_->run());
+    }
+    nb::dict results;
+    for (size_t i = 0; i < group_->numOutputs(); ++i)
+      results[group_->outputInfo(i).name.c_str()] = readOutput(i);
+    return results;
+  }
+
+  std::string statisticsJson() {
+    dsp::runtime::GroupStatistics statistics;
+    check(group_->gatherStatistics(statistics));
+    return dsp::runtime::statisticsJson(statistics);
+  }
+
+private:
+  /// Binds `value` as the input called `name`, read where it lies.
+  void bind(const std::string &name, nb::handle value) {
+    int index = group_->findInput(name);
+    if (index < 0) {
+      std::vector<std::string> names;
+      for (size_t i = 0; i < group_->numInputs(); ++i)
+        names.push_back(group_->inputInfo(i).name);
+      throw RunFailure("the program has no input named '" + name +
+                       "' (inputs: " + quotedNames(names) + ")");
+    }
+    InputArray array;
+    if (!nb::try_cast(value, array))
+      throw RunFailure(
+          "input '" + name + "': expected a numpy array or a DLPack tensor " +
+          "in CPU memory, got " +
+          nb::cast<std::string>(nb::str(value.type().attr("__name__"))));
+    DType dtype = programDType(array.dtype());
+    if (dtype == dsp::program::DTYPE_UNSPECIFIED)
+      throw RunFailure("input '" + name + "': the array's dtype has no " +
+                       "program dtype (use f32, f16, bf16, i64, i32 or bool)");
+    std::vector<int64_t> shape(array.shape_ptr(),
+                               array.shape_ptr() + array.ndim());
+    nb::gil_scoped_release release;
+    check(group_->bindInput(index, dtype, shape, array.data(), array.nbytes()));
+  }
+
+  /// Output `index` of the last run, in memory the returned array owns.
+  nb::object readOutput(size_t index) {
+    const TensorInfo &info = group_->outputInfo(index);
+    DType dtype = returnedDType(info.dtype);
+    size_t count = info.bytes / dsp::format::elementSize(info.dtype);
+    size_t bytes = count * dsp::format::elementSize(dtype);
+    std::unique_ptr<void, decltype(&std::free)> data(std::malloc(bytes + 1),
+                                                     &std::free);
+    if (!data)
+      throw std::bad_alloc();
+    if (dtype == info.dtype) {
+      check(group_->readOutput(index, data.get(), info.bytes));
+    } else {
+      std::vector<uint8_t> narrow(info.bytes);
+      check(group_->readOutput(index, narrow.data(), narrow.size()));
+      dsp::format::widenToFloat(info.dtype, narrow.data(),
+                                static_cast<float *>(data.get()), count);
+    }
+    std::vector<size_t> shape(info.shape.begin(), info.shape.end());
+    void *address = data.get();
+    nb::capsule owner(data.release(), [](void *p) noexcept { std::free(p); });
+    return nb::cast(nb::ndarray<nb::numpy>(address, shape.size(), shape.data(),
+                                           owner, nullptr, dlpackDType(dtype)));
+  }
+
+  std::unique_ptr<RankGroup> group_;
+};
+
+} // namespace
+
+NB_MODULE(_dsp, m) {
+  m.doc() = "The dsp package's compiled part; use the dsp package.";
+  nb::exception<Failure> error(m, "Error", PyExc_RuntimeError);
+  nb::exception<CompileFailure>(m, "CompileError", error);
+  nb::exception<RunFailure>(m, "RunError", error);
+
+#ifdef DSP_HAVE_COMPILER
+  m.attr("has_compiler") = true;
+  m.def(
+      "compile_program",
+      [](std::string model, std::string output, std::string pipeline,
+         std::vector<std::string> inputShapes,
+         std::vector<std::string> frozenInputs, bool loadWeights) {
+        dsp::driver::CompileRequest request{
+            model, output, pipeline, inputShapes, frozenInputs, loadWeights};
+        dsp::driver::CompileResult result;
+        {
+          nb::gil_scoped_release release;
+          result = dsp::driver::compileProgram(request);
+        }
+        if (!result.succeeded) {
+          std::string &message = result.diagnostics;
+          while (!message.empty() && message.back() == '\n')
+            message.pop_back();
+          throw CompileFailure(
+              message.empty() ? "compiling " + model + " failed" : message);
+        }
+        return std::make_tuple(result.reportJson, result.summary,
+                               result.diagnostics);
+      },
+      "Compiles an ONNX model into a program file: returns the plan's "
+      "JSON, its summary and any warnings.");
+#else
+  m.attr("has_compiler") = false;
+#endif
+
+  nb::class_<Group>(m, "RankGroup")
+      .def(nb::init<const std::string &, const std::string &,
+                    const std::string &, unsigned>(),
+           nb::arg("path"), nb::arg("backend"), nb::arg("comm"),
+           nb::arg("threads"))
+      .def_prop_ro("ranks", &Group::ranks)
+      .def("inputs", &Group::inputs)
+      .def("outputs", &Group::outputs)
+      .def("run", &Group::run)
+      .def("statistics_json", &Group::statisticsJson);
+}

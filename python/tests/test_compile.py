@@ -1,0 +1,81 @@
+"""dsp.compile, dsp.export and the Program they give."""
+
+import numpy as np
+import pytest
+
+import dsp
+from conftest import MODEL, example_program, torch_or_skip
+
+needs_compiler = pytest.mark.skipif(
+    not dsp.has_compiler,
+    reason="this dsp package has no compiler (runtime-only build)")
+
+
+@needs_compiler
+def test_plan_and_summary():
+    program = dsp.compile(MODEL, ranks=4, strategy="dsp")
+    assert program.plan["ranks"] == 4
+    assert program.plan["collectives"]
+    assert program.plan["totals"]["bytes_per_rank"] > 0
+    assert "all_to_all" in program.summary()
+
+
+@needs_compiler
+def test_save_and_bytes(tmp_path, inputs, reference):
+    program = example_program(1)
+    path = tmp_path / "stdit.dspx"
+    program.save(path)
+    assert path.read_bytes() == bytes(program)
+    outputs = dsp.Session(path).run(inputs)
+    np.testing.assert_allclose(outputs["out"], reference, atol=1e-4)
+
+
+@needs_compiler
+def test_model_proto(inputs, reference):
+    onnx = pytest.importorskip("onnx")
+    program = dsp.compile(onnx.load(MODEL), ranks=2)
+    outputs = dsp.Session(program).run(inputs)
+    np.testing.assert_allclose(outputs["out"], reference, atol=1e-4)
+
+
+@needs_compiler
+def test_missing_model_names_the_file(tmp_path):
+    with pytest.raises(dsp.CompileError, match="missing.onnx"):
+        dsp.compile(tmp_path / "missing.onnx")
+
+
+@needs_compiler
+def test_bad_strategy_is_named():
+    with pytest.raises(dsp.CompileError, match="sideways"):
+        dsp.compile(MODEL, ranks=2, strategy="sideways")
+
+
+@needs_compiler
+def test_unknown_pipeline_option_is_named():
+    with pytest.raises(dsp.CompileError, match="unknown option .frobnicate. of --dsp-pipeline"):
+        dsp.compile(MODEL, frobnicate=3)
+
+
+def test_compile_without_compiler_says_so():
+    if dsp.has_compiler:
+        pytest.skip("this dsp package has the compiler")
+    with pytest.raises(dsp.CompileError, match="built without the compiler"):
+        dsp.compile(MODEL)
+
+
+@needs_compiler
+def test_export_from_torch(tmp_path):
+    torch = torch_or_skip()
+    pytest.importorskip("onnxscript")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(),
+                                 torch.nn.Linear(32, 16)).eval()
+    x = torch.randn(2, 8, 16)
+    path = dsp.export(module, (x,), tmp_path / "mlp.onnx")
+    program = dsp.compile(path, ranks=2)
+    (name, _, _), = dsp.Session(program).inputs
+    outputs = dsp.Session(program).run({name: x})
+    with torch.no_grad():
+        expected = module(x).numpy()
+    np.testing.assert_allclose(next(iter(outputs.values())), expected,
+                               atol=1e-4)
