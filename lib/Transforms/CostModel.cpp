@@ -141,15 +141,14 @@ double CostModel::opSeconds(double flops, double bytes,
 }
 
 double mlir::dsp::opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
-                                 ShardingAttr result, int64_t ranks) {
+                                 ShardingAttr result,
+                                 ArrayRef<int64_t> meshShape) {
   auto bytesOf = [&](Value value, ShardingAttr sharding) {
     auto type = dyn_cast<RankedTensorType>(value.getType());
     if (!type)
       return 0.0;
-    if (sharding && sharding.isCompound())
-      type = sharding.getLocalType(type, getGroup(op).getMeshShape());
-    else if (sharding && sharding.isSplit())
-      type = sharding.getLocalType(type, ranks);
+    if (sharding)
+      type = sharding.getLocalType(type, meshShape);
     unsigned bits = type.getElementTypeBitWidth();
     return static_cast<double>(type.getNumElements()) *
            static_cast<double>(std::max(bits, 8u) / 8);

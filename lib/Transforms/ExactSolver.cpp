@@ -207,7 +207,6 @@ CostGraph::Solution CostGraph::eliminate(const std::vector<int> &fixed,
   std::vector<Step> steps;
   std::vector<bool> tableAlive(tables.size(), true);
   bool split = false;
-  std::vector<int> assignment(n, 0);
 
   for (int v : order.variables) {
     std::vector<size_t> involved;
@@ -254,20 +253,41 @@ CostGraph::Solution CostGraph::eliminate(const std::vector<int> &fixed,
       std::vector<int> scope = scopeOf(bucket);
       uint64_t entries = entriesOf(scope, sizes, maxTableEntries);
       Table combined{scope, std::vector<double>(entries)};
+      // Where each table of the bucket reads: the stride of each variable
+      // of the scope in it (0 where it has none), and that of v.
+      std::vector<std::vector<size_t>> strides(bucket.size());
+      std::vector<size_t> strideOfV(bucket.size(), 0);
+      for (size_t b = 0; b < bucket.size(); ++b) {
+        const std::vector<int> &tableScope = tables[bucket[b]].scope;
+        strides[b].assign(scope.size(), 0);
+        size_t stride = 1;
+        for (int k = static_cast<int>(tableScope.size()) - 1; k >= 0; --k) {
+          int u = tableScope[k];
+          if (u == v)
+            strideOfV[b] = stride;
+          else
+            strides[b][std::lower_bound(scope.begin(), scope.end(), u) -
+                       scope.begin()] = stride;
+          stride *= sizes[u];
+        }
+      }
+      std::vector<size_t> bases(bucket.size());
       for (uint64_t index = 0; index < entries; ++index) {
-        // Decode `index` into the scope's assignment.
+        // Decode `index` into the scope's assignment, and each table's
+        // entry for it with v at 0.
+        std::fill(bases.begin(), bases.end(), 0);
         uint64_t rest = index;
         for (int k = static_cast<int>(scope.size()) - 1; k >= 0; --k) {
-          assignment[scope[k]] = static_cast<int>(rest % sizes[scope[k]]);
+          size_t choice = rest % sizes[scope[k]];
           rest /= sizes[scope[k]];
+          for (size_t b = 0; b < bucket.size(); ++b)
+            bases[b] += choice * strides[b][k];
         }
         double bestCost = std::numeric_limits<double>::infinity();
         for (int x = 0; x < sizes[v]; ++x) {
-          assignment[v] = x;
           double cost = 0;
-          for (size_t t : bucket)
-            cost +=
-                tables[t].values[indexOf(tables[t].scope, sizes, assignment)];
+          for (size_t b = 0; b < bucket.size(); ++b)
+            cost += tables[bucket[b]].values[bases[b] + x * strideOfV[b]];
           bestCost = std::min(bestCost, cost);
         }
         combined.values[index] = bestCost;

@@ -161,7 +161,8 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<std::string> mesh{
       *this, "mesh",
       llvm::cl::desc("The ranks as a mesh, e.g. 2x4: one factor per mesh "
-                     "axis (default: one axis of all ranks)"),
+                     "axis; 8 pins one axis of 8 ranks (default: auto "
+                     "chooses among one axis and two, others use one)"),
       llvm::cl::init("")};
 };
 } // namespace

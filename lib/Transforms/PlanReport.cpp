@@ -140,6 +140,9 @@ static std::pair<uint64_t, CostModel> collectiveOnGroup(Operation *op,
 
 llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   CostModel model = costModelOf(module);
+  GroupAttr group = getGroup(module);
+  SmallVector<int64_t> meshShape =
+      group ? group.getMeshShape() : SmallVector<int64_t>{model.ranks};
   llvm::json::Array collectives;
   llvm::json::Array stages;
   uint64_t totalBytes = 0, outputBytes = 0;
@@ -206,7 +209,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
     double seconds =
         model.opSeconds(flops,
                         opBytesPerRank(op, operandShardings,
-                                       getResultSharding(op, 0), model.ranks),
+                                       getResultSharding(op, 0), meshShape),
                         getElementTypeOrSelf(op->getResult(0)));
     computeSeconds += seconds;
     ++kernels;
@@ -293,7 +296,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   if (approximate)
     report["approximation"] = llvm::json::Object{
         {"modeled_seconds", modeled}, {"lower_bound_seconds", lowerBound}};
-  if (GroupAttr group = getGroup(module); group && !group.getMesh().empty())
+  if (group && !group.getMesh().empty())
     report["mesh"] = llvm::json::Array(group.getMesh());
   return report;
 }

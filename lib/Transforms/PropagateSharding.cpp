@@ -4,7 +4,9 @@
 // propagation: the planned ops and their rules (FactorClasses.h), what the
 // strategy allows (StrategyConstraints.h), the graph of choices and costs
 // (ShardingChoices.h) and its minimum (ExactSolver.h), exact or, past the
-// solver's table limit, marked with its lower bound.
+// solver's table limit, marked with its lower bound. Unless a mesh is
+// pinned, `auto` plans on each mesh of candidateMeshes and keeps the
+// cheapest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,28 @@ namespace mlir::dsp {
 #include "dsp/Transforms/Passes.h.inc"
 
 namespace {
+/// What propagation knows of one function whatever the mesh: its planned
+/// ops, their factor classes and what the strategy allows them.
+struct FunctionUnits {
+  FunctionUnits(func::FuncOp function, PlannedOps planned, Strategy mode)
+      : function(function), planned(std::move(planned)),
+        classes(FactorClasses::build(this->planned)),
+        constraints(mode, this->planned) {}
+
+  func::FuncOp function;
+  PlannedOps planned;
+  FactorClasses classes;
+  StrategyConstraints constraints;
+};
+
+/// The plan of every function on one mesh, and its modeled cost.
+struct ModulePlan {
+  SmallVector<int64_t> mesh;
+  SmallVector<std::unique_ptr<ShardingChoices>> choices;
+  SmallVector<CostGraph::Solution> solutions;
+  double seconds = 0;
+};
+
 struct PropagateSharding : impl::PropagateShardingBase<PropagateSharding> {
   using PropagateShardingBase::PropagateShardingBase;
 
@@ -29,9 +53,13 @@ struct PropagateSharding : impl::PropagateShardingBase<PropagateSharding> {
 
 private:
   LogicalResult setUpCostModel(ModuleOp module);
-  /// Reads the mesh option into `meshSizes` (empty: no mesh).
+  /// Reads the mesh option into `meshSizes` (empty: no mesh pinned).
   LogicalResult parseMesh(ModuleOp module);
-  LogicalResult plan(func::FuncOp function, Strategy mode);
+  /// The meshes to plan on: the pinned one, or those `auto` chooses among.
+  SmallVector<SmallVector<int64_t>> candidateMeshes(Strategy mode) const;
+  ModulePlan plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
+                  ArrayRef<int64_t> mesh);
+  void apply(const ModulePlan &plan);
 
   CostModel costModel;
   SmallVector<int64_t> meshSizes;
@@ -93,30 +121,65 @@ LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
     product *= size;
     meshSizes.push_back(size);
   }
-  if (meshSizes.size() < 2 || product != ranks)
+  if (product != ranks)
     return module.emitError("mesh '")
            << mesh << "' is not sizes such as 2x4 that multiply to the "
            << int64_t(ranks) << " ranks";
+  // One axis of all ranks is the plan without a mesh.
+  if (meshSizes.size() == 1)
+    meshSizes.clear();
   return success();
 }
 
-LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
-  if (!function.getBody().hasOneBlock())
-    return function.emitError(
-        "sharding propagation needs a single-block function");
-  FailureOr<PlannedOps> planned =
-      PlannedOps::collect(function.getBody().front());
-  if (failed(planned))
-    return failure();
-  FactorClasses classes = FactorClasses::build(*planned);
-  StrategyConstraints constraints(mode, *planned);
-  ShardingChoices choices(function, *planned, classes, constraints, costModel,
-                          meshSizes, allowReplication);
-  CostGraph::Solution solution = choices.getGraph().solve();
-  choices.apply(solution);
-  if (!solution.optimal) {
-    Builder builder(function.getContext());
-    function->setAttr(
+SmallVector<SmallVector<int64_t>>
+PropagateSharding::candidateMeshes(Strategy mode) const {
+  SmallVector<SmallVector<int64_t>> meshes = {{}};
+  if (!mesh.empty()) {
+    meshes.front() = meshSizes;
+    return meshes;
+  }
+  // The classic strategies are defined on one axis of all ranks. `auto`
+  // also tries every split of the ranks into two axes, the smaller first
+  // (the cost model is symmetric in the order of the axes): one axis more
+  // lets an op shard two factors whose product reaches N, which covers the
+  // models' [B x T], [T x S] and [T x heads]; a third axis would multiply
+  // the choices of every op again for factors that two axes already cover.
+  if (mode != Strategy::Auto)
+    return meshes;
+  for (int64_t first = 2; first * first <= ranks; ++first)
+    if (ranks % first == 0)
+      meshes.push_back({first, ranks / first});
+  return meshes;
+}
+
+ModulePlan
+PropagateSharding::plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
+                        ArrayRef<int64_t> mesh) {
+  ModulePlan plan;
+  plan.mesh.assign(mesh.begin(), mesh.end());
+  for (const std::unique_ptr<FunctionUnits> &units : functions) {
+    plan.choices.push_back(std::make_unique<ShardingChoices>(
+        units->function, units->planned, units->classes, units->constraints,
+        costModel, mesh, allowReplication));
+    plan.solutions.push_back(plan.choices.back()->getGraph().solve());
+    plan.seconds += plan.solutions.back().cost;
+  }
+  return plan;
+}
+
+void PropagateSharding::apply(const ModulePlan &plan) {
+  MLIRContext *context = &getContext();
+  ModuleOp module = getOperation();
+  module->setAttr(DSPDialect::kGroupAttrName,
+                  GroupAttr::get(context, ranks, plan.mesh, false));
+  module->setAttr(DSPDialect::kCostModelAttrName,
+                  costModelAttr(context, costModel));
+  Builder builder(context);
+  for (auto [choices, solution] : llvm::zip(plan.choices, plan.solutions)) {
+    choices->apply(solution);
+    if (solution.optimal)
+      continue;
+    choices->getFunction()->setAttr(
         DSPDialect::kApproximatePlanAttrName,
         builder.getDictionaryAttr({
             builder.getNamedAttr("modeled_s",
@@ -125,7 +188,6 @@ LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
                                  builder.getF64FloatAttr(solution.lowerBound)),
         }));
   }
-  return success();
 }
 
 void PropagateSharding::runOnOperation() {
@@ -157,13 +219,35 @@ void PropagateSharding::runOnOperation() {
   }
   if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
-  MLIRContext *context = &getContext();
-  module->setAttr(DSPDialect::kGroupAttrName,
-                  GroupAttr::get(context, ranks, meshSizes, false));
-  module->setAttr(DSPDialect::kCostModelAttrName,
-                  costModelAttr(context, costModel));
-  for (auto function : module.getOps<func::FuncOp>())
-    if (!function.isExternal() && failed(plan(function, *mode)))
+  SmallVector<std::unique_ptr<FunctionUnits>> functions;
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.isExternal())
+      continue;
+    if (!function.getBody().hasOneBlock()) {
+      function.emitError("sharding propagation needs a single-block function");
       return signalPassFailure();
+    }
+    FailureOr<PlannedOps> planned =
+        PlannedOps::collect(function.getBody().front());
+    if (failed(planned))
+      return signalPassFailure();
+    functions.push_back(
+        std::make_unique<FunctionUnits>(function, std::move(*planned), *mode));
+  }
+  // The cheapest mesh wins, but a mesh of more axes must be cheaper by more
+  // than kMeshMargin of the time: sub-group communicators and the views
+  // of compound blocks cost what the model does not see, so among nearly
+  // equal plans the one of fewer axes stays.
+  constexpr double kMeshMargin = 0.01;
+  std::optional<ModulePlan> best;
+  for (ArrayRef<int64_t> candidate : candidateMeshes(*mode)) {
+    ModulePlan next = plan(functions, candidate);
+    double margin = best && next.mesh.size() > best->mesh.size()
+                        ? kMeshMargin * best->seconds
+                        : 0;
+    if (!best || next.seconds < best->seconds - margin)
+      best = std::move(next);
+  }
+  apply(*best);
 }
 } // namespace mlir::dsp

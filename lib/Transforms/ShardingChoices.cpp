@@ -67,6 +67,15 @@ ShardingAttr ShardingChoices::placeSharding(Value value,
 
 double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
                                        ShardingAttr to) const {
+  auto [it, inserted] =
+      reshardCosts.try_emplace({value.getType(), from, to}, 0.0);
+  if (inserted)
+    it->second = uncachedReshardSeconds(value, from, to);
+  return it->second;
+}
+
+double ShardingChoices::uncachedReshardSeconds(Value value, ShardingAttr from,
+                                               ShardingAttr to) const {
   if (from.isCompound() || to.isCompound())
     return meshReshardSeconds(value, from, to);
   auto type = cast<RankedTensorType>(value.getType());
@@ -105,6 +114,24 @@ double ShardingChoices::meshReshardSeconds(Value value, ShardingAttr from,
     seconds += axisModel.collectiveSeconds(reshard->kind, reshard->bytes);
   }
   return seconds;
+}
+
+const std::vector<double> &
+ShardingChoices::edgeCosts(Value value, ArrayRef<ShardingAttr> from,
+                           ArrayRef<ShardingAttr> to) {
+  auto pointers = [](ArrayRef<ShardingAttr> shardings) {
+    std::vector<const void *> result;
+    for (ShardingAttr sharding : shardings)
+      result.push_back(sharding.getAsOpaquePointer());
+    return result;
+  };
+  auto [it, inserted] = edgeTables.try_emplace(EdgeKey{
+      value.getType().getAsOpaquePointer(), pointers(from), pointers(to)});
+  if (inserted)
+    for (ShardingAttr source : from)
+      for (ShardingAttr target : to)
+        it->second.push_back(reshardSeconds(value, source, target));
+  return it->second;
 }
 
 ShardingChoices::OpStrategy ShardingChoices::ringStrategy(AttentionOp attention,
@@ -251,6 +278,31 @@ ShardingChoices::factorStrategies(Operation *op, const ShardingRule &rule,
 SmallVector<ShardingChoices::OpStrategy>
 ShardingChoices::meshStrategies(Operation *op,
                                 ArrayRef<SmallVector<OpStrategy>> perAxis) {
+  // The op's kind, attributes and types fix its FLOPs and bytes; with the
+  // strategies of each axis they fix the combinations and their costs.
+  std::vector<const void *> key = {
+      op->getName().getAsOpaquePointer(),
+      op->getAttrDictionary().getAsOpaquePointer()};
+  for (Type type : op->getOperandTypes())
+    key.push_back(type.getAsOpaquePointer());
+  key.push_back(op->getResult(0).getType().getAsOpaquePointer());
+  for (ArrayRef<OpStrategy> axis : perAxis) {
+    key.push_back(nullptr);
+    for (const OpStrategy &s : axis) {
+      for (ShardingAttr operand : s.operands)
+        key.push_back(operand.getAsOpaquePointer());
+      key.push_back(s.result.getAsOpaquePointer());
+    }
+  }
+  auto [it, inserted] = meshStrategyCache.try_emplace(std::move(key));
+  if (inserted)
+    it->second = combineAxes(op, perAxis);
+  return it->second;
+}
+
+SmallVector<ShardingChoices::OpStrategy>
+ShardingChoices::combineAxes(Operation *op,
+                             ArrayRef<SmallVector<OpStrategy>> perAxis) const {
   MLIRContext *context = op->getContext();
   // Per axis, its part of each operand and of the result, and the share.
   struct Parts {
@@ -303,7 +355,7 @@ ShardingChoices::meshStrategies(Operation *op,
     strategy.share = parts.share;
     strategy.seconds = costModel.opSeconds(
         flops * strategy.share,
-        opBytesPerRank(op, strategy.operands, strategy.result, costModel.ranks),
+        opBytesPerRank(op, strategy.operands, strategy.result, mesh),
         elementType);
     strategies.push_back(std::move(strategy));
   }
@@ -368,11 +420,11 @@ void ShardingChoices::addReads() {
   };
   auto addRead = [&](Value value, int fromVariable, ArrayRef<ShardingAttr> from,
                      OpOperand *operand) {
-    std::vector<double> costs;
-    for (ShardingAttr source : from)
-      for (const OpStrategy &s : opStrategies[operand->getOwner()])
-        costs.push_back(reshardSeconds(value, source, needOf(operand, s)));
-    graph.addEdge(fromVariable, opVariable[operand->getOwner()], costs);
+    SmallVector<ShardingAttr> needs;
+    for (const OpStrategy &s : opStrategies[operand->getOwner()])
+      needs.push_back(needOf(operand, s));
+    graph.addEdge(fromVariable, opVariable[operand->getOwner()],
+                  edgeCosts(value, from, needs));
   };
   for (auto &[value, operands] : readers) {
     SmallVector<ShardingAttr> from = producerChoices(value);
@@ -388,11 +440,8 @@ void ShardingChoices::addReads() {
     int layoutVariable =
         graph.addVariable(std::vector<double>(layoutList.size(), 0.0));
     layoutVariables.push_back({value, layoutVariable, layoutList});
-    std::vector<double> costs;
-    for (ShardingAttr source : from)
-      for (ShardingAttr layout : layoutList)
-        costs.push_back(reshardSeconds(value, source, layout));
-    graph.addEdge(producerVariable(value), layoutVariable, costs);
+    graph.addEdge(producerVariable(value), layoutVariable,
+                  edgeCosts(value, from, layoutList));
     for (OpOperand *operand : operands)
       addRead(value, layoutVariable, layoutList, operand);
   }

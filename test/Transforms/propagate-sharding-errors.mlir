@@ -9,9 +9,9 @@
 // PRESET: error: unknown link preset 'ethernet'; use nvlink or infiniband
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 mesh=3x2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MESH
-// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 mesh=4" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MESH-ONE
+// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 mesh=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MESH-ONE
 // MESH: error: mesh '3x2' is not sizes such as 2x4 that multiply to the 4 ranks
-// MESH-ONE: error: mesh '4' is not sizes such as 2x4 that multiply to the 4 ranks
+// MESH-ONE: error: mesh '2' is not sizes such as 2x4 that multiply to the 4 ranks
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=ZERO
 // ZERO: error: ranks must be between 1 and 65536, got 0{{$}}

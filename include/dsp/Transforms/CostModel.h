@@ -85,9 +85,10 @@ struct CostModel {
 
 /// The memory traffic of `op` on the busiest rank, in bytes: each operand
 /// and result whole, or its block where it is split (`operands` and
-/// `result` are the op's shardings; null or replicated means whole).
+/// `result` are the op's shardings; null or replicated means whole) over a
+/// mesh of `meshShape` sizes (one axis: the ranks).
 double opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
-                      ShardingAttr result, int64_t ranks);
+                      ShardingAttr result, ArrayRef<int64_t> meshShape);
 
 /// FLOPs of `op` on its global shapes (multiply-adds count 2).
 double opFlops(Operation *op);

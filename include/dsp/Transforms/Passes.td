@@ -67,7 +67,10 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     cost model finds that cheaper.
 
     The `ranks` option creates the module's device group; a module that has
-    a group of another size is an error.
+    a group of another size is an error. Under `auto`, unless `mesh` pins
+    one, the group's mesh is chosen: one axis of all ranks, or the split
+    into two axes (the smaller first) whose exact plan is cheapest, by more
+    than 1 % of the modeled time for a mesh of more axes.
   }];
   let options = [
     Option<"ranks", "ranks", "int64_t", /*default=*/"1",
@@ -93,8 +96,10 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
            "distributed, so each rank holds and computes 1/N of them)">,
     Option<"mesh", "mesh", "std::string", /*default=*/"\"\"",
            "The ranks as a mesh, e.g. 2x4 (the sizes multiply to ranks): each "
-           "op may shard one factor per mesh axis (compound shardings); "
-           "default: one axis of all ranks">
+           "op may shard one factor per mesh axis (compound shardings); a "
+           "single size pins one axis of all ranks; default: auto plans on "
+           "one axis and on every split into two axes and keeps the "
+           "cheapest, the other strategies use one axis">
   ];
 }
 

@@ -18,6 +18,8 @@
 #include "dsp/Transforms/StrategyConstraints.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <map>
+
 namespace mlir::dsp {
 
 class ShardingChoices {
@@ -33,6 +35,7 @@ public:
                   bool allowReplication);
 
   const CostGraph &getGraph() const { return graph; }
+  func::FuncOp getFunction() const { return function; }
 
   /// Records the chosen shardings: each op's result and operand needs, each
   /// argument's block, and where a value is converted before its readers.
@@ -66,9 +69,13 @@ private:
                    const StrategyConstraints &constraints, int64_t ranks,
                    bool &hasSequenceFactor);
   /// Every combination of one strategy of `perAxis[k]` (or none) per mesh
-  /// axis k that shards something and whose compound shardings are valid.
+  /// axis k that shards something and whose compound shardings are valid;
+  /// computed once per kind of op, types and strategies: the layers of a
+  /// model repeat them.
   SmallVector<OpStrategy>
   meshStrategies(Operation *op, ArrayRef<SmallVector<OpStrategy>> perAxis);
+  SmallVector<OpStrategy>
+  combineAxes(Operation *op, ArrayRef<SmallVector<OpStrategy>> perAxis) const;
   void addArguments();
   void addReads();
   ShardingAttr placeSharding(Value value, std::optional<FactorPlace> place,
@@ -80,8 +87,15 @@ private:
   /// `attention` as a ring: queries, keys and values in blocks of their
   /// sequences, the key and value blocks passed around the ranks.
   OpStrategy ringStrategy(AttentionOp attention, double flops) const;
-  /// The cost of turning `from` into `to` on `value`.
+  /// The cost of turning `from` into `to` on `value`, computed once per
+  /// type and pair of shardings: the layers of a model repeat them.
   double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to) const;
+  double uncachedReshardSeconds(Value value, ShardingAttr from,
+                                ShardingAttr to) const;
+  /// reshardSeconds from each of `from` (rows) to each of `to`, computed
+  /// once per type and pair of lists: the layers repeat them.
+  const std::vector<double> &edgeCosts(Value value, ArrayRef<ShardingAttr> from,
+                                       ArrayRef<ShardingAttr> to);
   /// Values many times smaller than the largest activation (text tokens, a
   /// CLS token): distributing them is the cost model's choice, not a rule.
   bool isSideStream(Value value) const;
@@ -102,6 +116,13 @@ private:
   DenseMap<Value, SmallVector<ShardingAttr>> argumentChoices;
   DenseMap<Value, int> argumentVariable;
   SmallVector<LayoutVariable> layoutVariables;
+  mutable DenseMap<std::tuple<Type, Attribute, Attribute>, double> reshardCosts;
+  /// edgeCosts by the type and the lists, as the uniqued pointers.
+  using EdgeKey = std::tuple<const void *, std::vector<const void *>,
+                             std::vector<const void *>>;
+  std::map<EdgeKey, std::vector<double>> edgeTables;
+  std::map<std::vector<const void *>, SmallVector<OpStrategy>>
+      meshStrategyCache;
 };
 
 } // namespace mlir::dsp
