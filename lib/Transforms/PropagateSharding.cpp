@@ -109,7 +109,7 @@ LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   if (failed(planned))
     return failure();
   FactorClasses classes = FactorClasses::build(*planned);
-  StrategyConstraints constraints(mode, *planned);
+  StrategyConstraints constraints(mode, *planned, ranks, meshSizes);
   ShardingChoices choices(function, *planned, classes, constraints, costModel,
                           meshSizes, allowReplication);
   CostGraph::Solution solution = choices.getGraph().solve();
@@ -140,7 +140,7 @@ void PropagateSharding::runOnOperation() {
   if (!mode) {
     module.emitError()
         << "unknown strategy '" << strategy
-        << "'; use auto, dsp, ulysses, megatron-sp, ring or none";
+        << "'; use auto, dsp, ulysses, megatron-sp, ring, usp or none";
     return signalPassFailure();
   }
   if (isPerRank(module)) {
@@ -157,6 +157,13 @@ void PropagateSharding::runOnOperation() {
   }
   if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
+  if (*mode == Strategy::Usp && mesh.empty())
+    meshSizes = uspMesh(module, ranks);
+  if (*mode == Strategy::Usp && meshSizes.size() > 2) {
+    module.emitError("usp runs Ulysses on one mesh axis and the ring on "
+                     "another; give a mesh of two axes, such as 2x4");
+    return signalPassFailure();
+  }
   MLIRContext *context = &getContext();
   module->setAttr(DSPDialect::kGroupAttrName,
                   GroupAttr::get(context, ranks, meshSizes, false));
