@@ -473,9 +473,9 @@ TEST(KernelTest, RingAttentionKeepsSixteenBitBlocks) {
   const int64_t heads = 2, lq = 20, lk = 24, keyCount = 21, d = 16, dv = 8;
   const Shape qShape = {1, heads, lq, d}, kShape = {1, heads, lk, d},
               vShape = {1, heads, lk, dv}, out = {1, heads, lq, dv};
-  std::vector<program::Attribute> attributes = {floats("scale", {0.25}),
-                                                ints("key_count", {keyCount})};
-  for (DType dtype : {program::F16, program::BF16}) {
+  std::vector<dsp::program::Attribute> attributes = {
+      floats("scale", {0.25}), ints("key_count", {keyCount})};
+  for (dsp::program::DType dtype : {dsp::program::F16, dsp::program::BF16}) {
     HostTensor q = float16(dtype, qShape, randomFloats(heads * lq * d, 43)),
                k = float16(dtype, kShape, randomFloats(heads * lk * d, 44)),
                v = float16(dtype, vShape, randomFloats(heads * lk * dv, 45));
