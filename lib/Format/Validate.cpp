@@ -529,17 +529,32 @@ bool checkAttention(InstructionChecker &c) {
   return c.outputShapeIs({q[0], q[1], q[2], v[3]});
 }
 
+/// The ranks an instruction runs among: all of them, or with an `axis` the
+/// sub-groups of that mesh axis.
+bool groupRanks(InstructionChecker &c, int64_t &ranks) {
+  ranks = c.ranks();
+  if (!c.attribute("axis", false, Attribute::kInts))
+    return c.problem.empty();
+  Shape mesh = programMesh(c.programOf());
+  int64_t axis = 0;
+  if (!c.axis("axis", mesh.size(), axis))
+    return false;
+  ranks = mesh[axis];
+  return true;
+}
+
 bool checkRingAttention(InstructionChecker &c) {
-  int64_t keyCount = 0;
-  if (!checkAttention(c) || !c.singleInt("key_count", keyCount))
+  int64_t keyCount = 0, ranks = 0;
+  if (!checkAttention(c) || !c.singleInt("key_count", keyCount) ||
+      !groupRanks(c, ranks))
     return false;
   int64_t blockKeys = c.inputShape(1)[2];
-  if (keyCount >= 1 && keyCount <= blockKeys * c.ranks())
+  if (keyCount >= 1 && keyCount <= blockKeys * ranks)
     return true;
   return c.fail("attribute 'key_count' is " + std::to_string(keyCount) +
                 ", expected a value in [1, " +
-                std::to_string(blockKeys * c.ranks()) + "] (" +
-                std::to_string(c.ranks()) + " blocks of " +
+                std::to_string(blockKeys * ranks) + "] (" +
+                std::to_string(ranks) + " blocks of " +
                 std::to_string(blockKeys) + " keys)");
 }
 
@@ -868,16 +883,8 @@ bool checkCollective(InstructionChecker &c) {
   std::string problem = checkGlobalShape(global);
   if (!problem.empty())
     return c.fail("attribute 'global_shape': " + problem);
-  // On a mesh axis the group is that axis's sub-group.
-  int64_t ranks = c.ranks();
-  if (c.attribute("axis", false, Attribute::kInts)) {
-    Shape mesh = programMesh(c.programOf());
-    int64_t axis = 0;
-    if (!c.axis("axis", mesh.size(), axis))
-      return false;
-    ranks = mesh[axis];
-  }
-  if (!c.problem.empty())
+  int64_t ranks = 0;
+  if (!groupRanks(c, ranks))
     return false;
   Layout from, to;
   if (!layoutAttribute(c, "from", global, ranks, from) ||

@@ -408,6 +408,20 @@ public:
 
 } // namespace
 
+InstructionGroup instructionGroup(const dsp::program::Program &program,
+                                  const dsp::program::Instruction &instruction,
+                                  const Communicator &communicator) {
+  format::MeshLayout mesh;
+  mesh.mesh = format::programMesh(program);
+  std::vector<int64_t> axis = format::intsAttribute(instruction, "axis");
+  size_t onAxis = axis.empty() ? 0 : axis[0];
+  // Without an axis the group is every rank: a mesh of one axis.
+  if (axis.empty())
+    mesh.mesh = {communicator.size()};
+  return {mesh.subGroup(communicator.rank(), onAxis),
+          static_cast<int>(mesh.coordinate(communicator.rank(), onAxis))};
+}
+
 std::shared_ptr<CollectiveMemory> hostCollectiveMemory() {
   static const std::shared_ptr<CollectiveMemory> memory =
       std::make_shared<HostMemory>();
@@ -420,18 +434,13 @@ createCollectiveKernel(const dsp::program::Program &program,
                        format::Op op, Communicator &communicator,
                        std::shared_ptr<CollectiveMemory> memory) {
   const dsp::program::Tensor &input = program.tensors(instruction.inputs(0));
-  format::MeshLayout mesh;
-  mesh.mesh = format::programMesh(program);
-  std::vector<int64_t> axis = format::intsAttribute(instruction, "axis");
-  size_t onAxis = axis.empty() ? 0 : axis[0];
-  // Without an axis the group is every rank: a mesh of one axis.
-  if (axis.empty())
-    mesh.mesh = {communicator.size()};
+  InstructionGroup group = instructionGroup(program, instruction, communicator);
+  int groupSize = static_cast<int>(group.members.size());
   Geometry g{communicator,
              std::move(memory),
-             static_cast<int>(mesh.coordinate(communicator.rank(), onAxis)),
-             static_cast<int>(mesh.mesh[onAxis]),
-             mesh.subGroup(communicator.rank(), onAxis),
+             group.position,
+             groupSize,
+             std::move(group.members),
              format::elementSize(input.dtype()),
              input.dtype(),
              contiguousView(format::intsAttribute(instruction, "global_shape")),

@@ -54,6 +54,17 @@ public:
                               int first, size_t count, bool max) = 0;
 };
 
+/// The ranks an instruction of a validated program runs among: every rank,
+/// or with an `axis` attribute the sub-group of that mesh axis, ordered by
+/// their coordinate on it; `position` is this rank's place among them.
+struct InstructionGroup {
+  std::vector<int> members;
+  int position;
+};
+InstructionGroup instructionGroup(const dsp::program::Program &program,
+                                  const dsp::program::Instruction &instruction,
+                                  const Communicator &communicator);
+
 /// Host memory, for the cpu backend.
 std::shared_ptr<CollectiveMemory> hostCollectiveMemory();
 

@@ -109,7 +109,13 @@ Backend::createCommunicationLane(size_t slots,
 
 Status createThreadLane(size_t slots,
                         std::unique_ptr<CommunicationLane> &lane) {
-  lane = std::make_unique<ThreadLane>(slots);
+  try {
+    lane = std::make_unique<ThreadLane>(slots);
+  } catch (const std::exception &exception) {
+    // A thread limit or memory.
+    return Status::error(std::string("cannot start a lane's thread: ") +
+                         exception.what());
+  }
   return Status::success();
 }
 

@@ -1,6 +1,7 @@
 //===- ProgramEmitter.cpp - dsp IR to .dspx programs ----------------------===//
 
 #include "dsp/Target/ProgramEmitter.h"
+#include "dsp/Dialect/DSP/IR/AttentionRing.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Dialect/DSP/IR/ProgramDType.h"
 #include "dsp/Format/FileIO.h"
@@ -52,14 +53,6 @@ struct GlobalView {
                                  : sharding.getLayout(shape).encode();
   }
 };
-
-/// An attention that reads its keys in blocks of the key sequence: the ranks
-/// pass the key and value blocks around (ring_attention).
-bool isRingAttention(Operation *op) {
-  auto attention = dyn_cast<AttentionOp>(op);
-  ShardingAttr keys = attention ? getSharding(attention.getKey()) : nullptr;
-  return keys && keys.isSplit() && keys.getDim() == 2;
-}
 
 FailureOr<GlobalView> globalViewOf(RankedTensorType type, ShardingAttr sharding,
                                    Location loc, ArrayRef<int64_t> mesh) {
@@ -442,7 +435,7 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   }
   instruction->set_op(isa<LaunchOp>(op)   ? "kernel"
                       : isa<LinearOp>(op) ? "matmul"
-                      : isRingAttention(op)
+                      : getAttentionRing(op)
                           ? "ring_attention"
                           : op->getName().stripDialect().str());
   instruction->set_location(locationName(op->getLoc()));
@@ -461,11 +454,13 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   if (auto launch = dyn_cast<LaunchOp>(op))
     return addLaunchAttributes(launch, instruction);
   // The last key blocks may end in padding, which the ring leaves out.
-  if (isRingAttention(op)) {
-    FailureOr<GlobalView> keys = globalViewOf(op->getOperand(1), ranks);
+  if (std::optional<AttentionRing> ring = getAttentionRing(op)) {
+    FailureOr<GlobalView> keys = globalViewOf(op->getOperand(1), mesh);
     if (failed(keys))
       return failure();
     setInts(instruction, "key_count", {keys->shape[2]});
+    if (ring->axis)
+      setInts(instruction, "axis", {*ring->axis});
   }
   return addInherentAttributes(op, instruction);
 }

@@ -123,12 +123,13 @@ double CostModel::collectiveSeconds(CollectiveKind kind, uint64_t bytes) const {
          static_cast<double>(bytesPerRank(kind, bytes)) / busBandwidth;
 }
 
-double CostModel::ringSeconds(double computeSeconds, uint64_t stepBytes) const {
-  if (ranks <= 1)
+double CostModel::ringSeconds(double computeSeconds, uint64_t stepBytes,
+                              int64_t ringRanks) const {
+  if (ringRanks <= 1)
     return computeSeconds;
-  double step = computeSeconds / static_cast<double>(ranks);
+  double step = computeSeconds / static_cast<double>(ringRanks);
   double transfer = latency + static_cast<double>(stepBytes) / busBandwidth;
-  return step + static_cast<double>(ranks - 1) * std::max(step, transfer);
+  return step + static_cast<double>(ringRanks - 1) * std::max(step, transfer);
 }
 
 double CostModel::opSeconds(double flops, double bytes,

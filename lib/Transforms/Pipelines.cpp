@@ -111,7 +111,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                         llvm::cl::init(1)};
   Option<std::string> strategy{
       *this, "strategy",
-      llvm::cl::desc("auto, dsp, ulysses, megatron-sp, ring or none"),
+      llvm::cl::desc("auto, dsp, ulysses, megatron-sp, ring, usp or none"),
       llvm::cl::init("auto")};
   Option<std::string> profile{
       *this, "profile",

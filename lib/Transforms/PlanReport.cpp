@@ -1,6 +1,7 @@
 //===- PlanReport.cpp - The plan as JSON, text and Graphviz ---------------===//
 
 #include "dsp/Transforms/PlanReport.h"
+#include "dsp/Dialect/DSP/IR/AttentionRing.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Transforms/ShardingPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -217,19 +218,21 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
     // a ring: each rank passes its key and value blocks on ranks - 1 times,
     // and the part of the transfers that its compute does not hide is
     // communication.
-    auto attention = dyn_cast<AttentionOp>(op);
-    if (attention && model.ranks > 1 && operandShardings[1] &&
-        operandShardings[1].isSplit() && operandShardings[1].getDim() == 2) {
+    if (std::optional<AttentionRing> ring = getAttentionRing(op)) {
+      auto attention = cast<AttentionOp>(op);
       RankedTensorType key = attention.getKey().getType();
-      uint64_t step = ringStepBytes(key, attention.getValue().getType(),
-                                    operandShardings[1], model.ranks);
-      uint64_t perRank = step * static_cast<uint64_t>(model.ranks - 1);
-      double exposed = model.ringSeconds(seconds, step) - seconds;
+      uint64_t step =
+          ringStepBytes(key, attention.getValue().getType(),
+                        operandShardings[1], getGroup(op).getMeshShape());
+      uint64_t perRank = step * static_cast<uint64_t>(ring->ranks - 1);
+      double exposed = model.ringSeconds(seconds, step, ring->ranks) - seconds;
       llvm::json::Object &entry =
           addCommunication("ring_attention", op, key, operandShardings[1],
                            operandShardings[1], step, perRank, exposed);
-      entry["steps"] = model.ranks - 1;
+      entry["steps"] = ring->ranks - 1;
       entry["output"] = false;
+      if (ring->axis)
+        entry["axis"] = *ring->axis;
     }
     if (isa<AttentionOp, MatMulOp, ConvOp>(op)) {
       ShardingAttr sharding = getResultSharding(op, 0);

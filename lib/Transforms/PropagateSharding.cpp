@@ -25,22 +25,23 @@ namespace mlir::dsp {
 
 namespace {
 /// What propagation knows of one function whatever the mesh: its planned
-/// ops, their factor classes and what the strategy allows them.
+/// ops and their factor classes.
 struct FunctionUnits {
-  FunctionUnits(func::FuncOp function, PlannedOps planned, Strategy mode)
+  FunctionUnits(func::FuncOp function, PlannedOps planned)
       : function(function), planned(std::move(planned)),
-        classes(FactorClasses::build(this->planned)),
-        constraints(mode, this->planned) {}
+        classes(FactorClasses::build(this->planned)) {}
 
   func::FuncOp function;
   PlannedOps planned;
   FactorClasses classes;
-  StrategyConstraints constraints;
 };
 
 /// The plan of every function on one mesh, and its modeled cost.
 struct ModulePlan {
   SmallVector<int64_t> mesh;
+  /// What the strategy allows each function's ops on this mesh (a ring
+  /// needs at most two axes).
+  SmallVector<std::unique_ptr<StrategyConstraints>> constraints;
   SmallVector<std::unique_ptr<ShardingChoices>> choices;
   SmallVector<CostGraph::Solution> solutions;
   double seconds = 0;
@@ -56,9 +57,10 @@ private:
   /// Reads the mesh option into `meshSizes` (empty: no mesh pinned).
   LogicalResult parseMesh(ModuleOp module);
   /// The meshes to plan on: the pinned one, or those `auto` chooses among.
-  SmallVector<SmallVector<int64_t>> candidateMeshes(Strategy mode) const;
+  SmallVector<SmallVector<int64_t>> candidateMeshes(ModuleOp module,
+                                                    Strategy mode) const;
   ModulePlan plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
-                  ArrayRef<int64_t> mesh);
+                  Strategy mode, ArrayRef<int64_t> mesh);
   void apply(const ModulePlan &plan);
 
   CostModel costModel;
@@ -132,10 +134,14 @@ LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
 }
 
 SmallVector<SmallVector<int64_t>>
-PropagateSharding::candidateMeshes(Strategy mode) const {
+PropagateSharding::candidateMeshes(ModuleOp module, Strategy mode) const {
   SmallVector<SmallVector<int64_t>> meshes = {{}};
   if (!mesh.empty()) {
     meshes.front() = meshSizes;
+    return meshes;
+  }
+  if (mode == Strategy::Usp) {
+    meshes.front() = uspMesh(module, ranks);
     return meshes;
   }
   // The classic strategies are defined on one axis of all ranks. `auto`
@@ -154,13 +160,15 @@ PropagateSharding::candidateMeshes(Strategy mode) const {
 
 ModulePlan
 PropagateSharding::plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
-                        ArrayRef<int64_t> mesh) {
+                        Strategy mode, ArrayRef<int64_t> mesh) {
   ModulePlan plan;
   plan.mesh.assign(mesh.begin(), mesh.end());
   for (const std::unique_ptr<FunctionUnits> &units : functions) {
+    plan.constraints.push_back(std::make_unique<StrategyConstraints>(
+        mode, units->planned, ranks, mesh));
     plan.choices.push_back(std::make_unique<ShardingChoices>(
-        units->function, units->planned, units->classes, units->constraints,
-        costModel, mesh, allowReplication));
+        units->function, units->planned, units->classes,
+        *plan.constraints.back(), costModel, mesh, allowReplication));
     plan.solutions.push_back(plan.choices.back()->getGraph().solve());
     plan.seconds += plan.solutions.back().cost;
   }
@@ -202,7 +210,7 @@ void PropagateSharding::runOnOperation() {
   if (!mode) {
     module.emitError()
         << "unknown strategy '" << strategy
-        << "'; use auto, dsp, ulysses, megatron-sp, ring or none";
+        << "'; use auto, dsp, ulysses, megatron-sp, ring, usp or none";
     return signalPassFailure();
   }
   if (isPerRank(module)) {
@@ -219,6 +227,11 @@ void PropagateSharding::runOnOperation() {
   }
   if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
+  if (*mode == Strategy::Usp && meshSizes.size() > 2) {
+    module.emitError("usp runs Ulysses on one mesh axis and the ring on "
+                     "another; give a mesh of two axes, such as 2x4");
+    return signalPassFailure();
+  }
   SmallVector<std::unique_ptr<FunctionUnits>> functions;
   for (auto function : module.getOps<func::FuncOp>()) {
     if (function.isExternal())
@@ -232,7 +245,7 @@ void PropagateSharding::runOnOperation() {
     if (failed(planned))
       return signalPassFailure();
     functions.push_back(
-        std::make_unique<FunctionUnits>(function, std::move(*planned), *mode));
+        std::make_unique<FunctionUnits>(function, std::move(*planned)));
   }
   // The cheapest mesh wins, but a mesh of more axes must be cheaper by more
   // than kMeshMargin of the time: sub-group communicators and the views
@@ -240,8 +253,8 @@ void PropagateSharding::runOnOperation() {
   // equal plans the one of fewer axes stays.
   constexpr double kMeshMargin = 0.01;
   std::optional<ModulePlan> best;
-  for (ArrayRef<int64_t> candidate : candidateMeshes(*mode)) {
-    ModulePlan next = plan(functions, candidate);
+  for (ArrayRef<int64_t> candidate : candidateMeshes(module, *mode)) {
+    ModulePlan next = plan(functions, *mode, candidate);
     double margin = best && next.mesh.size() > best->mesh.size()
                         ? kMeshMargin * best->seconds
                         : 0;

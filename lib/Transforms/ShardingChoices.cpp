@@ -136,27 +136,44 @@ ShardingChoices::edgeCosts(Value value, ArrayRef<ShardingAttr> from,
 
 ShardingChoices::OpStrategy ShardingChoices::ringStrategy(AttentionOp attention,
                                                           double flops) const {
-  auto sequenceBlocks = [&](Value value) {
-    int64_t length = cast<RankedTensorType>(value.getType()).getDimSize(2);
-    return placeSharding(value, FactorPlace{2, 1, length, 1}, false,
-                         costModel.ranks);
+  // Over all ranks, or over the first mesh axis while the second splits the
+  // heads (usp).
+  bool onMesh = mesh.size() >= 2;
+  int64_t ringRanks = onMesh ? mesh[0] : costModel.ranks;
+  int64_t headRanks = onMesh ? mesh[1] : 1;
+  auto blocksOf = [&](Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    ShardingAttr sequence = placeSharding(
+        value, FactorPlace{2, 1, type.getDimSize(2), 1}, false, ringRanks);
+    if (!onMesh)
+      return sequence;
+    ShardingAttr heads = placeSharding(
+        value, FactorPlace{1, 1, type.getDimSize(1), 1}, false, headRanks);
+    return ShardingAttr::getCompound(value.getContext(), {sequence, heads});
   };
   OpStrategy ring;
   for (Value operand : attention->getOperands())
-    ring.operands.push_back(sequenceBlocks(operand));
-  ring.result = sequenceBlocks(attention.getOutput());
-  // Each rank computes its query rows against every key but the padding.
-  int64_t ranks = costModel.ranks;
-  int64_t queries = attention.getQuery().getType().getDimSize(2);
-  double share = double((queries + ranks - 1) / ranks) / double(queries);
+    ring.operands.push_back(blocksOf(operand));
+  ring.result = blocksOf(attention.getOutput());
+  // Each rank computes its query rows of its heads against every key but
+  // the padding.
+  auto shareOf = [](int64_t size, int64_t ranks) {
+    return double((size + ranks - 1) / ranks) / double(size);
+  };
+  ArrayRef<int64_t> query = attention.getQuery().getType().getShape();
+  ring.share = shareOf(query[2], ringRanks) * shareOf(query[1], headRanks);
+  SmallVector<int64_t> groupMesh =
+      onMesh ? SmallVector<int64_t>(mesh) : SmallVector<int64_t>{ringRanks};
   double computeSeconds = costModel.opSeconds(
-      flops * share,
-      opBytesPerRank(attention, ring.operands, ring.result, ranks),
+      flops * ring.share,
+      opBytesPerRank(attention, ring.operands, ring.result, groupMesh),
       getElementTypeOrSelf(attention.getOutput()));
-  ring.seconds = costModel.ringSeconds(
-      computeSeconds,
-      ringStepBytes(attention.getKey().getType(),
-                    attention.getValue().getType(), ring.operands[1], ranks));
+  ring.seconds =
+      costModel.ringSeconds(computeSeconds,
+                            ringStepBytes(attention.getKey().getType(),
+                                          attention.getValue().getType(),
+                                          ring.operands[1], groupMesh),
+                            ringRanks);
   return ring;
 }
 
@@ -194,8 +211,10 @@ ShardingChoices::strategiesOf(Operation *op, const ShardingRule &rule,
     strategies = meshStrategies(op, perAxis);
   }
   OpConstraint constraint = constraints.constraintOf(op);
-  if (constraint.ring)
+  if (constraint.ring == OpConstraint::Ring::Only)
     return {ringStrategy(cast<AttentionOp>(op), flops)};
+  if (constraint.ring == OpConstraint::Ring::Choice)
+    strategies.push_back(ringStrategy(cast<AttentionOp>(op), flops));
   // Distribute every op that has a sequence or batch factor; the
   // restricted ops of the classic strategies have no other choice.
   bool forced = constraint.only.has_value() ||

@@ -133,10 +133,10 @@ AxisView mlir::dsp::viewOnAxis(RankedTensorType type, ShardingAttr from,
 }
 
 uint64_t mlir::dsp::ringStepBytes(RankedTensorType key, RankedTensorType value,
-                                  ShardingAttr blocks, int64_t ranks) {
+                                  ShardingAttr blocks, ArrayRef<int64_t> mesh) {
   uint64_t bytes = 0;
   for (RankedTensorType type : {key, value}) {
-    RankedTensorType block = blocks.getLocalType(type, ranks);
+    RankedTensorType block = blocks.getLocalType(type, mesh);
     bytes += static_cast<uint64_t>(block.getNumElements()) *
              std::max(block.getElementTypeBitWidth(), 8u) / 8;
   }

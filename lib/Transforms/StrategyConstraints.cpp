@@ -3,6 +3,7 @@
 #include "dsp/Transforms/StrategyConstraints.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "llvm/ADT/StringSwitch.h"
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::dsp;
@@ -14,6 +15,7 @@ std::optional<Strategy> mlir::dsp::parseStrategy(StringRef name) {
       .Case("ulysses", Strategy::Ulysses)
       .Case("megatron-sp", Strategy::MegatronSP)
       .Case("ring", Strategy::Ring)
+      .Case("usp", Strategy::Usp)
       .Case("none", Strategy::None)
       .Default(std::nullopt);
 }
@@ -25,9 +27,10 @@ static bool shardsHeads(Strategy strategy) {
 }
 
 StrategyConstraints::StrategyConstraints(Strategy strategy,
-                                         const PlannedOps &planned)
-    : strategy(strategy), planned(planned) {
-  if (shardsHeads(strategy))
+                                         const PlannedOps &planned,
+                                         int64_t ranks, ArrayRef<int64_t> mesh)
+    : strategy(strategy), planned(planned), ranks(ranks), mesh(mesh) {
+  if (shardsHeads(strategy) || strategy == Strategy::Usp)
     modelPath = attentionPaths();
   if (strategy == Strategy::MegatronSP)
     findMlps();
@@ -38,13 +41,49 @@ bool StrategyConstraints::hasRole(Operation *op, FactorRole role) const {
   return rule && rule->hasRole(role);
 }
 
-bool StrategyConstraints::mixesEveryToken(Operation *op) const {
+bool mlir::dsp::mixesEveryToken(Operation *op) {
   auto attention = dyn_cast<AttentionOp>(op);
   if (!attention || attention.getMask())
     return false;
   ArrayRef<int64_t> query = attention.getQuery().getType().getShape();
   return query[0] == 1 &&
          query[2] == attention.getKey().getType().getDimSize(2);
+}
+
+SmallVector<int64_t> mlir::dsp::uspMesh(ModuleOp module, int64_t ranks) {
+  int64_t heads = 0;
+  module.walk([&](AttentionOp attention) {
+    if (mixesEveryToken(attention))
+      heads = std::gcd(heads, attention.getQuery().getType().getDimSize(1));
+  });
+  int64_t ulysses = std::gcd(heads, ranks);
+  if (ulysses <= 1 || ulysses == ranks)
+    return {};
+  return {ranks / ulysses, ulysses};
+}
+
+OpConstraint::Ring StrategyConstraints::ringOf(Operation *attention) const {
+  switch (strategy) {
+  case Strategy::Ring:
+    return OpConstraint::Ring::Only;
+  case Strategy::Usp: {
+    // On one axis whose ranks divide the heads, usp is Ulysses.
+    int64_t heads =
+        cast<AttentionOp>(attention).getQuery().getType().getDimSize(1);
+    return mesh.size() < 2 && heads % ranks == 0 ? OpConstraint::Ring::No
+                                                 : OpConstraint::Ring::Only;
+  }
+  case Strategy::Auto: {
+    // Only the cpu backend has the kernel so far; a ring on a mesh takes its
+    // first axis and splits the heads over the second.
+    TargetAttr target = getTarget(attention);
+    bool hasKernel = !target || !target.isCuda();
+    return hasKernel && mesh.size() <= 2 ? OpConstraint::Ring::Choice
+                                         : OpConstraint::Ring::No;
+  }
+  default:
+    return OpConstraint::Ring::No;
+  }
 }
 
 DataMovement StrategyConstraints::movementOf(Operation *op) const {
@@ -62,7 +101,10 @@ static bool takesPart(Operation *op) {
 DenseSet<Operation *> StrategyConstraints::attentionPaths() const {
   DenseSet<Operation *> path;
   for (Operation *attention : planned.getOps()) {
-    if (!hasRole(attention, FactorRole::Heads))
+    // usp switches to heads only the attention it does not run as a ring
+    // whole.
+    if (!hasRole(attention, FactorRole::Heads) ||
+        (strategy == Strategy::Usp && !mixesEveryToken(attention)))
       continue;
     SmallVector<Value> worklist(attention->getOperands());
     while (!worklist.empty()) {
@@ -70,7 +112,7 @@ DenseSet<Operation *> StrategyConstraints::attentionPaths() const {
       // Ulysses switches Q, K and V each to heads: a fused QKV tensor is
       // split into them before the switch.
       if (movementOf(def) == DataMovement::None ||
-          (strategy == Strategy::Ulysses && takesPart(def)) ||
+          (strategy != Strategy::MegatronSP && takesPart(def)) ||
           !path.insert(def).second)
         continue;
       llvm::append_range(worklist, def->getOperands());
@@ -187,6 +229,10 @@ OpConstraint StrategyConstraints::constraintOf(Operation *op) const {
   // heads happens is the solver's choice.
   constraint.modelFactors =
       strategy == Strategy::Auto || modelPath.contains(op);
-  constraint.ring = strategy == Strategy::Ring && mixesEveryToken(op);
+  if (mixesEveryToken(op)) {
+    constraint.ring = ringOf(op);
+    if (strategy == Strategy::Usp && constraint.ring == OpConstraint::Ring::No)
+      constraint.only = FactorRole::Heads;
+  }
   return constraint;
 }

@@ -3,7 +3,7 @@
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 strategy=fsdp" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STRATEGY
 // RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 strategy=fsdp" -o /dev/null 2>&1 | FileCheck %s --check-prefix=STRATEGY
-// STRATEGY: error: unknown strategy 'fsdp'; use auto, dsp, ulysses, megatron-sp, ring or none
+// STRATEGY: error: unknown strategy 'fsdp'; use auto, dsp, ulysses, megatron-sp, ring, usp or none
 
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 preset=ethernet" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRESET
 // PRESET: error: unknown link preset 'ethernet'; use nvlink or infiniband

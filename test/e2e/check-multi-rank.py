@@ -81,7 +81,12 @@ def check(args, model, ranks, strategy, mesh=None):
                                         args.overlap_chunks != 1)
     if problem:
         return f"{tag}: {problem}"
-    print(f"{tag}: {result.stdout.strip()}; {total} bytes per rank as planned")
+    problem, steps = plan_bytes.ring_steps(plan, stats)
+    if problem:
+        return f"{tag}: {problem}"
+    rings = f"; ring steps {steps} as planned" if steps else ""
+    print(f"{tag}: {result.stdout.strip()}; {total} bytes per rank as planned"
+          f"{rings}")
     return None
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks that the bytes each collective moved, as dsp-run counted them
-(--stats-json), equal the plan's figures (dsp-opt --dsp-report).
+(--stats-json), equal the plan's figures (dsp-opt --dsp-report), and that
+each ring attention took the steps the plan models.
 
 Usage: plan_bytes.py PLAN.json STATS.json
 """
@@ -41,12 +42,36 @@ def compare(plan, stats, pieces=False):
     return None, total
 
 
+def ring_steps(plan, stats):
+    """None and the steps of each ring attention, measured as the bytes a
+    rank sent over the bytes of one step (its key and value blocks), if
+    they equal the plan's steps; else a description of the difference."""
+    with open(plan) as f:
+        planned = [c for c in json.load(f)["collectives"]
+                   if c["kind"] == "ring_attention"]
+    with open(stats) as f:
+        measured = [c["bytes_per_rank"] for c in json.load(f)["collectives"]
+                    if c["kind"] == "ring_attention"]
+    if len(planned) != len(measured):
+        return (f"planned {len(planned)} ring attentions but ran "
+                f"{len(measured)}"), []
+    steps = [sent / ring["bytes"] for ring, sent in zip(planned, measured)]
+    want = [ring["steps"] for ring in planned]
+    if steps != want:
+        return f"planned ring steps {want} but measured {steps}", steps
+    return None, want
+
+
 def main():
     problem, total = compare(sys.argv[1], sys.argv[2])
+    if not problem:
+        problem, steps = ring_steps(sys.argv[1], sys.argv[2])
     if problem:
         print(f"error: {problem}")
         return 1
     print(f"{total} bytes per rank as planned")
+    if steps:
+        print(f"ring steps {steps} as planned")
     return 0
 
 

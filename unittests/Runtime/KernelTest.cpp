@@ -500,6 +500,29 @@ TEST(KernelTest, RingAttentionLeavesOutThePaddedKeys) {
              1e-4f);
 }
 
+TEST(KernelTest, RingAttentionKeepsSixteenBitBlocks) {
+  // In f16 and bf16 the blocks stay 16-bit and are widened as they are taken
+  // in: the result is the f32 ring's on the rounded inputs, rounded once.
+  const int64_t heads = 2, lq = 20, lk = 24, keyCount = 21, d = 16, dv = 8;
+  const Shape qShape = {1, heads, lq, d}, kShape = {1, heads, lk, d},
+              vShape = {1, heads, lk, dv}, out = {1, heads, lq, dv};
+  std::vector<dsp::program::Attribute> attributes = {
+      floats("scale", {0.25}), ints("key_count", {keyCount})};
+  for (dsp::program::DType dtype : {dsp::program::F16, dsp::program::BF16}) {
+    HostTensor q = float16(dtype, qShape, randomFloats(heads * lq * d, 43)),
+               k = float16(dtype, kShape, randomFloats(heads * lk * d, 44)),
+               v = float16(dtype, vShape, randomFloats(heads * lk * dv, 45));
+    std::vector<float> wide =
+        runOp("ring_attention",
+              {f32(qShape, q.floats()), f32(kShape, k.floats()),
+               f32(vShape, v.floats())},
+              F32, out, attributes)
+            .floats();
+    EXPECT_EQ(runOp("ring_attention", {q, k, v}, dtype, out, attributes).bytes,
+              float16(dtype, out, wide).bytes);
+  }
+}
+
 TEST(KernelTest, AttentionLongSequence) {
   const int64_t lq = 64, lk = 4100, d = 8, dv = 4;
   std::vector<float> q = randomFloats(lq * d, 30, -3, 3),

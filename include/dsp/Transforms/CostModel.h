@@ -73,11 +73,12 @@ struct CostModel {
   /// included).
   uint64_t bytesPerRank(CollectiveKind kind, uint64_t bytes) const;
   double collectiveSeconds(CollectiveKind kind, uint64_t bytes) const;
-  /// A ring attention whose whole computation takes `computeSeconds` on a
-  /// rank: `ranks` steps of an equal share each, the transfer of the next
-  /// key and value blocks (`stepBytes` point to point) overlapping every
-  /// step but the last.
-  double ringSeconds(double computeSeconds, uint64_t stepBytes) const;
+  /// A ring attention among `ringRanks` ranks whose whole computation takes
+  /// `computeSeconds` on a rank: `ringRanks` steps of an equal share each,
+  /// the transfer of the next key and value blocks (`stepBytes` point to
+  /// point) overlapping every step but the last.
+  double ringSeconds(double computeSeconds, uint64_t stepBytes,
+                     int64_t ringRanks) const;
   /// The roofline of one kernel doing `flops` on `bytes` of memory traffic,
   /// at the peak rate of `elementType`.
   double opSeconds(double flops, double bytes, Type elementType) const;

@@ -38,7 +38,9 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     rank count are padded.
 
     Strategies restrict the choices:
-    - `auto`: any factor that is not mixing, heads included;
+    - `auto`: any factor that is not mixing, heads included, and for a
+      self-attention over one sequence on the cpu target also the
+      ring of `ring` (`usp`'s on a mesh of two axes);
     - `dsp`: sequence and batch factors only: no factor linked to a weight
       dim (contractions, projections' columns) or to attention heads;
       attention may still shard its query sequence with K and V gathered;
@@ -56,6 +58,13 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
       the sequence and passes the K and V blocks around the ranks in N - 1
       point-to-point steps, each overlapped with the attention of the block
       in hand;
+    - `usp`: Ulysses inside groups and a ring across them (USP, as in
+      xDiT): on a mesh of two axes, every such attention splits its heads
+      over the second axis (Q, K and V switch to heads within its groups)
+      and runs as a ring over the first; elsewhere like `dsp` on the mesh.
+      Without `mesh` the mesh is (N / U) x U, U the largest divisor of N
+      that divides the heads; where U is 1 that is `ring`, where U is N
+      `ulysses` for those attentions;
     - `none`: everything replicated.
     An op that has a sequence or batch factor (one not linked to weights or
     heads) is always distributed unless `allow-replication` is set: that is
@@ -76,7 +85,7 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     Option<"ranks", "ranks", "int64_t", /*default=*/"1",
            "Number of ranks in the device group">,
     Option<"strategy", "strategy", "std::string", /*default=*/"\"auto\"",
-           "auto, dsp, ulysses, megatron-sp, ring or none">,
+           "auto, dsp, ulysses, megatron-sp, ring, usp or none">,
     Option<"profile", "profile", "std::string", /*default=*/"\"h100\"",
            "Device profile of each rank: h100, h200, or a profile file "
            "(scripts/calibrate.py writes one)">,

@@ -85,7 +85,8 @@ private:
   double meshReshardSeconds(Value value, ShardingAttr from,
                             ShardingAttr to) const;
   /// `attention` as a ring: queries, keys and values in blocks of their
-  /// sequences, the key and value blocks passed around the ranks.
+  /// sequences, the key and value blocks passed around the ranks; on a mesh
+  /// (usp) around those of the first axis, the heads split over the second.
   OpStrategy ringStrategy(AttentionOp attention, double flops) const;
   /// The cost of turning `from` into `to` on `value`, computed once per
   /// type and pair of shardings: the layers of a model repeat them.

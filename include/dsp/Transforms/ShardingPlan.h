@@ -67,10 +67,10 @@ AxisView viewOnAxis(RankedTensorType type, ShardingAttr from, ShardingAttr to,
                     ArrayRef<int64_t> mesh, int64_t axis);
 
 /// Bytes each rank sends in one step of a ring attention: its blocks of the
-/// keys and values (of types `key` and `value`, split as `blocks`). A ring
-/// takes ranks - 1 steps.
+/// keys and values (of types `key` and `value`, split as `blocks` over a
+/// group of mesh sizes `mesh`). A ring of R ranks takes R - 1 steps.
 uint64_t ringStepBytes(RankedTensorType key, RankedTensorType value,
-                       ShardingAttr blocks, int64_t ranks);
+                       ShardingAttr blocks, ArrayRef<int64_t> mesh);
 
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);

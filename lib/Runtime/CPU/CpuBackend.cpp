@@ -159,8 +159,13 @@ public:
     if (!maker.factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
+    // Ring attention overlaps its compute with its transfers on a thread
+    // started once per session, with the first ring.
+    if (op == Op::RingAttention && !computeLane_)
+      if (Status status = createThreadLane(1, computeLane_); !status)
+        return status;
     cpu::KernelContext context{
-        {program, instruction, *op}, pool_, communicator_};
+        {program, instruction, *op}, pool_, communicator_, computeLane_.get()};
     kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
                  ? cpu::createWidenedKernel(context, maker.factory)
                  : maker.factory(context);
@@ -185,6 +190,8 @@ public:
 private:
   cpu::ThreadPool pool_;
   Communicator &communicator_;
+  // After the pool: its tasks use the pool, so it stops first.
+  std::unique_ptr<CommunicationLane> computeLane_;
 };
 
 } // namespace

@@ -30,7 +30,13 @@ struct KernelContext : InstructionContext {
   ThreadPool &pool;
   /// The rank's communicator (a group of one for single-rank programs).
   Communicator &communicator;
+  /// A thread of the session's own on which ring_attention computes a block
+  /// while the calling thread moves the next; null for every other op.
+  CommunicationLane *computeLane = nullptr;
 };
+
+/// The fewest elements a thread converts between f32 and f16 or bf16.
+constexpr int64_t kConversionGrain = 1 << 14;
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 

@@ -10,12 +10,13 @@
 #include "Gemm.h"
 #include "StridedLoop.h"
 
+#include "../Collectives.h"
+#include "dsp/Format/Float16.h"
 #include "dsp/Runtime/Communicator.h"
 
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <thread>
 
 namespace dsp {
 namespace runtime {
@@ -363,14 +364,19 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
 std::unique_ptr<Kernel>
 createRingAttentionKernel(const KernelContext &context) {
   // Each rank holds a block of the queries and one of the keys and values.
-  // The key and value blocks travel around the ring (to rank + 1, from
-  // rank - 1) in N - 1 steps; every rank takes each block into the online
-  // softmax state of its query rows, which holds the log-sum-exp of all
-  // blocks so far in f32. A step's transfer runs on the rank's thread while
-  // a helper thread computes on the block in hand.
-  // The blocks travel in the program's dtype, as planned: f32 only for now.
-  if (context.output().dtype() != dsp::program::F32)
+  // The key and value blocks travel around the ring (to the next rank of
+  // the group, from the previous) in N - 1 steps; every rank takes each
+  // block into the online softmax state of its query rows, which holds the
+  // log-sum-exp of all blocks so far in f32. A step's transfer runs on the
+  // calling thread, so that one thread reaches the communicator, while the
+  // session's compute lane takes the block in hand. The blocks travel in
+  // the program's dtype, as planned; f16 and bf16 ones are widened to f32 as
+  // they are taken in, and the result is rounded once.
+  const dsp::program::DType dtype = context.output().dtype();
+  const bool narrow = format::isFloat16(dtype);
+  if (!narrow && dtype != dsp::program::F32)
     return nullptr;
+  const size_t elementBytes = narrow ? sizeof(uint16_t) : sizeof(float);
   Shape q = context.inputShape(0), v = context.inputShape(2);
   const int64_t batch = q[0], heads = q[1], queries = q[2], depth = q[3];
   const int64_t keys = context.inputShape(1)[2], valueDepth = v[3];
@@ -378,31 +384,47 @@ createRingAttentionKernel(const KernelContext &context) {
       format::floatAttribute(context.instruction, "scale", 1.0));
   const int64_t keyCount =
       format::intsAttribute(context.instruction, "key_count")[0];
+  // Every rank, or the sub-group of the mesh axis `axis`.
+  const InstructionGroup ring = instructionGroup(
+      context.program, context.instruction, context.communicator);
 
   ThreadPool &pool = context.pool;
   Communicator &communicator = context.communicator;
+  CommunicationLane &computeLane = *context.computeLane;
   const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
   const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
   const int64_t queryBlocks = tiling.queryBlocks;
-  const size_t keyFloats = batch * heads * keys * depth;
-  const size_t valueFloats = batch * heads * keys * valueDepth;
   const size_t rowCount = batch * heads * queries;
-  // Two received key and value blocks (the one in hand, the next), the
-  // state of every query row, and each worker's scores.
-  const size_t blockFloats = keyFloats + valueFloats;
+  const size_t queryElements = rowCount * depth;
+  const size_t keyElements = batch * heads * keys * depth;
+  const size_t valueElements = batch * heads * keys * valueDepth;
+  const size_t blockElements = keyElements + valueElements;
+  const size_t outputElements = rowCount * valueDepth;
+  // In floats: two received key and value blocks (the one in hand, the
+  // next) in the program's dtype; of a 16-bit program, f32 copies of the
+  // queries, of the block in hand and of the result; the state of every
+  // query row; each worker's scores.
+  const size_t receivedFloats =
+      (blockElements * elementBytes + sizeof(float) - 1) / sizeof(float);
+  const size_t wideFloats =
+      narrow ? queryElements + blockElements + outputElements : 0;
   const size_t stateFloats = rowCount * (valueDepth + 2);
   const size_t scoreFloats = queryBlock * tiling.scoreStride;
 
   return makeKernel(
-      [=, &pool, &communicator](const KernelArgs &args) -> Status {
+      [=, &pool, &communicator,
+       &computeLane](const KernelArgs &args) -> Status {
         if (Status begun = communicator.beginCollective("ring_attention");
             !begun)
           return begun;
-        const float *qData = static_cast<const float *>(args.inputs[0]);
-        float *outData = static_cast<float *>(args.output);
         float *workspace = static_cast<float *>(args.workspace);
-        float *received[2] = {workspace, workspace + blockFloats};
-        float *accumulator = workspace + 2 * blockFloats;
+        uint8_t *received[2] = {
+            reinterpret_cast<uint8_t *>(workspace),
+            reinterpret_cast<uint8_t *>(workspace + receivedFloats)};
+        float *wideQuery = workspace + 2 * receivedFloats;
+        float *wideBlock = wideQuery + queryElements;
+        float *wideOutput = wideBlock + blockElements;
+        float *accumulator = workspace + 2 * receivedFloats + wideFloats;
         float *rowMax = accumulator + rowCount * valueDepth;
         float *rowSum = rowMax + rowCount;
         float *scores = rowSum + rowCount;
@@ -411,15 +433,34 @@ createRingAttentionKernel(const KernelContext &context) {
                              rowMax + firstRow, rowSum + firstRow};
         };
         SoftmaxRows{accumulator, rowMax, rowSum}.reset(rowCount, valueDepth);
+        // `count` elements of this program's dtype at `in` as f32.
+        auto widen = [&](const void *in, float *out, size_t count) {
+          pool.parallelFor(static_cast<int64_t>(count), kConversionGrain,
+                           [&](int64_t begin, int64_t end, unsigned) {
+                             format::widenToFloat(
+                                 dtype,
+                                 static_cast<const uint16_t *>(in) + begin,
+                                 out + begin, end - begin);
+                           });
+          return out;
+        };
+        const float *qData =
+            narrow ? widen(args.inputs[0], wideQuery, queryElements)
+                   : static_cast<const float *>(args.inputs[0]);
 
         // Takes key block `block` (keys [block * keys, ...) of the whole)
         // into every query row's state; the padding past keyCount is left
         // out.
-        auto attend = [&](const float *kData, const float *vData,
+        auto attend = [&](const void *kBlock, const void *vBlock,
                           int64_t block) {
           int64_t valid = std::clamp<int64_t>(keyCount - block * keys, 0, keys);
           if (valid == 0)
             return;
+          const float *kData = narrow ? widen(kBlock, wideBlock, keyElements)
+                                      : static_cast<const float *>(kBlock);
+          const float *vData =
+              narrow ? widen(vBlock, wideBlock + keyElements, valueElements)
+                     : static_cast<const float *>(vBlock);
           pool.parallelFor(
               batch * heads * queryBlocks, 1,
               [&](int64_t begin, int64_t end, unsigned worker) {
@@ -441,30 +482,38 @@ createRingAttentionKernel(const KernelContext &context) {
               });
         };
 
-        const int ranks = communicator.size(), rank = communicator.rank();
-        const int next = (rank + 1) % ranks,
-                  previous = (rank + ranks - 1) % ranks;
-        const float *kData = static_cast<const float *>(args.inputs[1]);
-        const float *vData = static_cast<const float *>(args.inputs[2]);
+        const int ranks = static_cast<int>(ring.members.size());
+        const int position = ring.position;
+        const int next = ring.members[(position + 1) % ranks],
+                  previous = ring.members[(position + ranks - 1) % ranks];
+        const size_t keyBytes = keyElements * elementBytes,
+                     valueBytes = valueElements * elementBytes;
+        const void *kData = args.inputs[1];
+        const void *vData = args.inputs[2];
         for (int step = 0; step < ranks; ++step) {
-          int64_t block = (rank - step + ranks) % ranks;
+          int64_t block = (position - step + ranks) % ranks;
           if (step + 1 == ranks) {
             attend(kData, vData, block);
             break;
           }
-          float *kNext = received[step % 2], *vNext = kNext + keyFloats;
-          std::thread compute(attend, kData, vData, block);
+          uint8_t *kNext = received[step % 2], *vNext = kNext + keyBytes;
+          Status started = computeLane.start(0, [&, kData, vData, block] {
+            attend(kData, vData, block);
+            return Status::success();
+          });
+          if (!started)
+            return started;
           Status moved = communicator.exchange(
-              {{next, kData, keyFloats * sizeof(float)},
-               {next, vData, valueFloats * sizeof(float)}},
-              {{previous, kNext, keyFloats * sizeof(float)},
-               {previous, vNext, valueFloats * sizeof(float)}});
-          compute.join();
+              {{next, kData, keyBytes}, {next, vData, valueBytes}},
+              {{previous, kNext, keyBytes}, {previous, vNext, valueBytes}});
+          static_cast<void>(computeLane.wait(0));
           if (!moved)
             return moved;
           kData = kNext;
           vData = vNext;
         }
+        float *outData =
+            narrow ? wideOutput : static_cast<float *>(args.output);
         pool.parallelFor(batch * heads * queryBlocks, 1,
                          [&](int64_t begin, int64_t end, unsigned) {
                            for (int64_t task = begin; task < end; ++task) {
@@ -477,9 +526,18 @@ createRingAttentionKernel(const KernelContext &context) {
                                  valueDepth, outData + firstRow * valueDepth);
                            }
                          });
+        if (narrow)
+          pool.parallelFor(
+              static_cast<int64_t>(outputElements), kConversionGrain,
+              [&](int64_t begin, int64_t end, unsigned) {
+                format::narrowFromFloat(
+                    dtype, wideOutput + begin,
+                    static_cast<uint16_t *>(args.output) + begin, end - begin);
+              });
         return Status::success();
       },
-      workspaceBytes({2 * blockFloats + stateFloats + pool.size() * scoreFloats,
+      workspaceBytes({2 * receivedFloats + wideFloats + stateFloats +
+                          pool.size() * scoreFloats,
                       sizeof(float)}));
 }
 

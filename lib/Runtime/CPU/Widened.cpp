@@ -23,8 +23,6 @@ namespace cpu {
 
 namespace {
 
-constexpr int64_t kConversionGrain = 1 << 14;
-
 /// An f16 or bf16 operand and its f32 copy in the workspace.
 struct WidenedOperand {
   /// The input index, or -1 for the output.
