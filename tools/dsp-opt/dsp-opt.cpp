@@ -9,6 +9,7 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/ProgramFile.h"
+#include "dsp/GitRevision.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
@@ -488,10 +489,13 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   DriverOptions options;
-  cl::AddExtraVersionPrinter([](raw_ostream &os) {
-    os << "dsp-opt " DSP_VERSION ", writes program format "
+  // The DSP line first, then the LLVM that dsp-opt was built with.
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "dsp-opt " DSP_VERSION " (git " DSP_GIT_REVISION
+          "), writes program format "
        << ::dsp::format::kMajorVersion << "." << ::dsp::format::kMinorVersion
        << "\n";
+    cl::PrintVersionMessage();
   });
   organizeHelp();
   if (std::string mistake = commandLineMistake(argc, argv); !mistake.empty()) {
