@@ -160,8 +160,11 @@ void PropagateSharding::runOnOperation() {
   MLIRContext *context = &getContext();
   module->setAttr(DSPDialect::kGroupAttrName,
                   GroupAttr::get(context, ranks, meshSizes, false));
+  // The report names the strategy next to the cost model it priced.
+  NamedAttrList costModelEntries(costModelAttr(context, costModel));
+  costModelEntries.set("strategy", StringAttr::get(context, strategy));
   module->setAttr(DSPDialect::kCostModelAttrName,
-                  costModelAttr(context, costModel));
+                  costModelEntries.getDictionary(context));
   for (auto function : module.getOps<func::FuncOp>())
     if (!function.isExternal() && failed(plan(function, *mode)))
       return signalPassFailure();

@@ -107,8 +107,14 @@ struct DriverOptions {
                         cl::init(false)};
   cl::opt<std::string> dotFile{
       "dsp-plan-dot", cl::cat(dspCategory),
-      cl::desc("Write the sharding plan as a Graphviz graph"),
+      cl::desc("Write the sharding plan as a Graphviz graph (render it with "
+               "dot -Tsvg)"),
       cl::value_desc("filename"), cl::init("")};
+  cl::opt<bool> compactDot{
+      "dsp-plan-dot-compact", cl::cat(dspCategory),
+      cl::desc("Draw one node per group of stages split alike in "
+               "--dsp-plan-dot, and repeated blocks once"),
+      cl::init(false)};
   cl::opt<bool> noImportCleanup{
       "no-import-cleanup", cl::cat(dspCategory),
       cl::desc("Keep the ONNX import as read: no folding or fusion"),
@@ -199,7 +205,7 @@ std::string Driver::renderPlan(
   if (!options.dotFile.empty()) {
     std::string dot;
     raw_string_ostream os(dot);
-    mlir::dsp::printPlanDot(module, os);
+    mlir::dsp::printPlanDot(module, os, options.compactDot);
     files.emplace_back(options.dotFile, std::move(dot));
   }
   if (!options.reportFile.empty())
