@@ -20,6 +20,8 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
   // The classes of the query sequences and heads of every attention.
   llvm::SetVector<unsigned> heads;
   SmallVector<std::pair<unsigned, int64_t>> sequences;
+  // The batch of each attention with its query sequence.
+  SmallVector<std::pair<unsigned, unsigned>> batches;
   SmallVector<unsigned> model;
   SmallVector<Operation *> collectives;
   for (Operation &op : function.getBody().front()) {
@@ -58,9 +60,12 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
       heads.insert(idOf(attention.getQuery(), 1, 1, query[1]));
       sequences.push_back(
           {idOf(attention.getQuery(), 2, 1, query[2]), query[2]});
+      batches.push_back(
+          {idOf(attention.getQuery(), 0, 1, query[0]), sequences.back().first});
     }
   }
-  // Collectives whose results feed others come later in program order.
+  // Last first, so that the places a collective copies onto its operand
+  // reach the collective that produced it.
   for (Operation *op : llvm::reverse(collectives)) {
     Value from = op->getOperand(0), to = op->getResult(0);
     for (int64_t d = 0, e = cast<RankedTensorType>(to.getType()).getRank();
@@ -69,8 +74,6 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
         for (Place place : SmallVector<Place>(places.lookup({value, d})))
           classes.unionSets(place.id, idOf(other, d, place.outer, place.size));
   }
-  for (unsigned id : heads)
-    name(id, "H");
   // A query sequence that another one splits ([B, T*S, C] in cross
   // attention) is no sequence of its own.
   auto splits = [&](unsigned part, unsigned whole) {
@@ -112,6 +115,8 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
     }
     bases = std::move(merged);
   }
+  for (unsigned id : heads)
+    name(id, "H");
   if (bases.size() == 1) {
     name(bases[0], "S");
   } else if (bases.size() == 2) {
@@ -148,6 +153,18 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
     bool firstIsFrames = order.value_or(true);
     name(bases[firstIsFrames ? 0 : 1], "T");
     name(bases[firstIsFrames ? 1 : 0], "S");
+    // With a batch of one, attention over frames batches the tokens of a
+    // frame and the other way round, also where a class token parts them
+    // from the sequence of the other attention.
+    bool unitBatch = llvm::all_of(function.getArguments(), [](Value value) {
+      auto type = dyn_cast<RankedTensorType>(value.getType());
+      return !type || type.getRank() < 3 || type.getDimSize(0) == 1;
+    });
+    for (auto [batch, sequence] : batches) {
+      std::string axis = classNameOf(sequence);
+      if (unitBatch && (axis == "T" || axis == "S"))
+        name(batch, axis == "T" ? "S" : "T");
+    }
   }
   for (Value argument : function.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(argument.getType());

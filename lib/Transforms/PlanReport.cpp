@@ -98,6 +98,22 @@ llvm::json::Array namesArray(ArrayRef<std::string> names) {
   return array;
 }
 
+/// The axes the dims of each function's values hold, built when first
+/// asked for.
+class FunctionAxes {
+public:
+  const LogicalAxes &operator()(Operation *op) {
+    auto function = op->getParentOfType<func::FuncOp>();
+    std::unique_ptr<LogicalAxes> &axes = byFunction[function];
+    if (!axes)
+      axes = std::make_unique<LogicalAxes>(function);
+    return *axes;
+  }
+
+private:
+  DenseMap<Operation *, std::unique_ptr<LogicalAxes>> byFunction;
+};
+
 bool isComputeOp(Operation *op) {
   return isa<DSPDialect>(op->getDialect()) && !kindOf(op) &&
          !isa<ConstantOp, WeightOp, LocalSliceOp>(op);
@@ -176,15 +192,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   int64_t kernels = 0;
   uint64_t weightBytes = 0, weightBytesPerRank = 0;
   std::map<std::string, int64_t> counts;
-  // The axes each function's dims hold, built when first asked for.
-  DenseMap<Operation *, std::unique_ptr<LogicalAxes>> axesByFunction;
-  auto axesOf = [&](Operation *op) -> const LogicalAxes & {
-    auto function = op->getParentOfType<func::FuncOp>();
-    std::unique_ptr<LogicalAxes> &axes = axesByFunction[function];
-    if (!axes)
-      axes = std::make_unique<LogicalAxes>(function);
-    return *axes;
-  };
+  FunctionAxes axesOf;
   // Where each entry of the stages and collectives is in program order.
   int64_t order = 0;
   // An entry of the collectives: a reshard, or the steps of a ring, of
@@ -681,14 +689,7 @@ static void printFullPlanDot(ModuleOp module, raw_ostream &os) {
     if (isComputeOp(op) && op->getNumResults() == 1)
       ops.push_back(op);
   });
-  DenseMap<Operation *, std::unique_ptr<LogicalAxes>> axesByFunction;
-  auto axesOf = [&](Operation *op) -> const LogicalAxes & {
-    auto function = op->getParentOfType<func::FuncOp>();
-    std::unique_ptr<LogicalAxes> &axes = axesByFunction[function];
-    if (!axes)
-      axes = std::make_unique<LogicalAxes>(function);
-    return *axes;
-  };
+  FunctionAxes axesOf;
   DenseMap<Operation *, int> ids;
   std::vector<std::string> locations, keys;
   for (auto [id, op] : llvm::enumerate(ops)) {
