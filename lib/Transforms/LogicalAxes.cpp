@@ -268,8 +268,11 @@ SmallVector<std::string> LogicalAxes::dimNames(Value value) const {
   SmallVector<std::string> result;
   auto type = cast<RankedTensorType>(value.getType());
   for (auto [d, size] : llvm::enumerate(type.getShape())) {
-    Pieces pieces = piecesOf(value, d, 1, size);
-    result.push_back(!pieces.empty() ? joined(pieces) : size == 1 ? "1" : "?");
+    // A dim of size 1 is never split: only the batch is worth naming there.
+    std::string name = joined(piecesOf(value, d, 1, size));
+    if (size == 1 && name != "B")
+      name = "1";
+    result.push_back(!name.empty() ? name : "?");
   }
   return result;
 }

@@ -505,6 +505,9 @@ static std::vector<int> signaturesOf(ArrayRef<PlanStep> steps) {
 static std::optional<int64_t>
 firstBlockNumber(const Repeat &run,
                  llvm::function_ref<StringRef(size_t)> locationOf) {
+  // A step repeated alone is no block.
+  if (run.length < 2)
+    return std::nullopt;
   auto firstOf = [&](size_t repeat) {
     return locationOf(run.start + repeat * run.length);
   };
@@ -709,8 +712,9 @@ static void printFullPlanDot(ModuleOp module, raw_ostream &os) {
   };
   auto locationOf = [&](size_t id) -> StringRef { return locations[id]; };
   for (const Repeat &run : findRepeats(signaturesOf(keys))) {
-    if (run.repeats == 1) {
-      printNode(run.start);
+    if (run.repeats == 1 || run.length == 1) {
+      for (size_t id = run.start; id < run.start + run.repeats; ++id)
+        printNode(id);
       continue;
     }
     std::optional<int64_t> first = firstBlockNumber(run, locationOf);
