@@ -3,8 +3,10 @@
 #include "dsp/Transforms/PlanReport.h"
 #include "dsp/Dialect/DSP/IR/AttentionRing.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/LogicalAxes.h"
 #include "dsp/Transforms/ShardingPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include <map>
 
@@ -69,6 +71,49 @@ bool feedsOnlyResults(Operation *op) {
            feedsOnlyResults(user);
   });
 }
+
+/// `<output 0 'out'>`: the first function result that `op` reaches through
+/// data movement, for an op that feeds only results.
+std::string outputName(Operation *op) {
+  for (OpOperand &use : op->getUses()) {
+    Operation *user = use.getOwner();
+    if (!isa<func::ReturnOp>(user)) {
+      if (std::string name = outputName(user); !name.empty())
+        return name;
+      continue;
+    }
+    unsigned index = use.getOperandNumber();
+    auto function = user->getParentOfType<func::FuncOp>();
+    auto name = function.getResultAttrOfType<StringAttr>(
+        index, DSPDialect::kNameAttrName);
+    return "<output " + std::to_string(index) +
+           (name ? " '" + name.str() + "'" : std::string()) + ">";
+  }
+  return "";
+}
+
+llvm::json::Array namesArray(ArrayRef<std::string> names) {
+  llvm::json::Array array;
+  for (const std::string &name : names)
+    array.push_back(name);
+  return array;
+}
+
+/// The axes the dims of each function's values hold, built when first
+/// asked for.
+class FunctionAxes {
+public:
+  const LogicalAxes &operator()(Operation *op) {
+    auto function = op->getParentOfType<func::FuncOp>();
+    std::unique_ptr<LogicalAxes> &axes = byFunction[function];
+    if (!axes)
+      axes = std::make_unique<LogicalAxes>(function);
+    return *axes;
+  }
+
+private:
+  DenseMap<Operation *, std::unique_ptr<LogicalAxes>> byFunction;
+};
 
 bool isComputeOp(Operation *op) {
   return isa<DSPDialect>(op->getDialect()) && !kindOf(op) &&
@@ -151,21 +196,37 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   int64_t kernels = 0;
   uint64_t weightBytes = 0, weightBytesPerRank = 0;
   std::map<std::string, int64_t> counts;
-  // An entry of the collectives: a reshard, or the steps of a ring.
-  auto addCommunication = [&](StringRef kind, Operation *op,
-                              RankedTensorType type, ShardingAttr from,
-                              ShardingAttr to, uint64_t bytes, uint64_t perRank,
+  FunctionAxes axesOf;
+  // Where each entry of the stages and collectives is in program order.
+  int64_t order = 0;
+  // An entry of the collectives: a reshard, or the steps of a ring, of
+  // `value`.
+  auto addCommunication = [&](StringRef kind, Operation *op, Value value,
+                              ShardingAttr from, ShardingAttr to,
+                              uint64_t bytes, uint64_t perRank,
                               double seconds) -> llvm::json::Object & {
+    auto type = cast<RankedTensorType>(value.getType());
     llvm::json::Array shape;
     for (int64_t d : type.getShape())
       shape.push_back(d);
+    const LogicalAxes &axes = axesOf(op);
+    std::string fromSplit = axes.splitName(value, from);
+    std::string toSplit = axes.splitName(value, to);
+    std::string output = feedsOnlyResults(op) ? outputName(op) : "";
     collectives.push_back(llvm::json::Object{
         {"kind", kind},
-        {"location", locationText(op->getLoc())},
+        {"location", output.empty() ? locationText(op->getLoc()) : output},
         {"shape", std::move(shape)},
+        {"axes", namesArray(axes.dimNames(value))},
         {"dtype", typeText(type.getElementType())},
         {"from", attrText(from)},
         {"to", attrText(to)},
+        {"from_split", fromSplit},
+        {"to_split", toSplit},
+        {"layout",
+         (fromSplit == toSplit ? fromSplit : fromSplit + " → " + toSplit) +
+             " of " + axes.shapeText(value)},
+        {"order", order},
         {"bytes", static_cast<int64_t>(bytes)},
         {"bytes_per_rank", static_cast<int64_t>(perRank)},
         {"seconds", seconds},
@@ -176,6 +237,7 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
     return *collectives.back().getAsObject();
   };
   module.walk([&](Operation *op) {
+    ++order;
     if (isa<ConstantOp, WeightOp>(op)) {
       weightBytes +=
           bytesOf(cast<RankedTensorType>(op->getResult(0).getType()));
@@ -183,7 +245,6 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       return;
     }
     if (std::optional<CollectiveKind> kind = kindOf(op)) {
-      auto type = cast<RankedTensorType>(op->getResult(0).getType());
       ShardingAttr from = getSharding(op->getOperand(0));
       ShardingAttr to = getResultSharding(op, 0);
       if (!from || !to)
@@ -196,8 +257,8 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
       bool output = feedsOnlyResults(op);
       if (output)
         outputBytes += perRank;
-      addCommunication(stringifyCollectiveKind(*kind), op, type, from, to,
-                       bytes, perRank, seconds)["output"] = output;
+      addCommunication(stringifyCollectiveKind(*kind), op, op->getResult(0),
+                       from, to, bytes, perRank, seconds)["output"] = output;
       return;
     }
     if (!isComputeOp(op) || op->getNumResults() != 1)
@@ -226,9 +287,9 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
                         operandShardings[1], getGroup(op).getMeshShape());
       uint64_t perRank = step * static_cast<uint64_t>(ring->ranks - 1);
       double exposed = model.ringSeconds(seconds, step, ring->ranks) - seconds;
-      llvm::json::Object &entry =
-          addCommunication("ring_attention", op, key, operandShardings[1],
-                           operandShardings[1], step, perRank, exposed);
+      llvm::json::Object &entry = addCommunication(
+          "ring_attention", op, attention.getKey(), operandShardings[1],
+          operandShardings[1], step, perRank, exposed);
       entry["steps"] = ring->ranks - 1;
       entry["output"] = false;
       if (ring->axis)
@@ -241,11 +302,21 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
         ShardingAttr s = getSharding(operand);
         operands.push_back(s ? attrText(s) : std::string("constant"));
       }
+      Value result = op->getResult(0);
+      llvm::json::Array shape;
+      for (int64_t d : cast<RankedTensorType>(result.getType()).getShape())
+        shape.push_back(d);
+      const LogicalAxes &axes = axesOf(op);
       stages.push_back(llvm::json::Object{
           {"op", op->getName().stripDialect()},
           {"location", locationText(op->getLoc())},
           {"result", sharding ? attrText(sharding) : std::string("none")},
           {"operands", std::move(operands)},
+          {"shape", std::move(shape)},
+          {"axes", namesArray(axes.dimNames(result))},
+          {"split", axes.splitName(result, sharding)},
+          {"layout", axes.describe(result, sharding)},
+          {"order", order},
       });
     }
   });
@@ -301,7 +372,223 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
         {"modeled_seconds", modeled}, {"lower_bound_seconds", lowerBound}};
   if (group && !group.getMesh().empty())
     report["mesh"] = llvm::json::Array(group.getMesh());
+  if (auto costModel =
+          module->getAttrOfType<DictionaryAttr>(DSPDialect::kCostModelAttrName))
+    if (auto strategy = costModel.getAs<StringAttr>("strategy"))
+      (*report.getObject("cost_model"))["strategy"] = strategy.str();
   return report;
+}
+
+/// 520224768 as "496 MiB": three significant digits, binary units.
+static std::string bytesText(int64_t bytes) {
+  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  double value = bytes;
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  int decimals = value < 10 ? 2 : value < 100 ? 1 : 0;
+  return llvm::formatv("{0} {1}", llvm::format("%.*f", decimals, value),
+                       units[unit])
+      .str();
+}
+
+/// A modeled time in us, ms or s.
+static std::string secondsText(double seconds) {
+  if (seconds < 1e-3)
+    return llvm::formatv("{0:F2} us", seconds * 1e6).str();
+  if (seconds < 1)
+    return llvm::formatv("{0:F3} ms", seconds * 1e3).str();
+  return llvm::formatv("{0:F3} s", seconds).str();
+}
+
+namespace {
+/// One line of the plan: a stage or a collective.
+struct PlanStep {
+  int64_t order;
+  const llvm::json::Object *entry;
+  bool collective;
+};
+} // namespace
+
+namespace {
+/// Steps [start, start + length) and the same steps repeated `repeats - 1`
+/// times right after them.
+struct Repeat {
+  size_t start, length, repeats;
+};
+} // namespace
+
+/// Cuts a sequence of steps, given by their signatures, into runs: from
+/// each step on, the group that repeats to cover the most steps, else the
+/// step alone.
+static std::vector<Repeat> findRepeats(ArrayRef<int> signature) {
+  auto alike = [&](size_t a, size_t b, size_t length) {
+    return std::equal(signature.begin() + a, signature.begin() + a + length,
+                      signature.begin() + b);
+  };
+  std::vector<Repeat> runs;
+  for (size_t i = 0; i < signature.size();) {
+    Repeat best{i, 1, 1};
+    for (size_t length = 1; i + 2 * length <= signature.size(); ++length) {
+      size_t repeats = 1;
+      while (i + (repeats + 1) * length <= signature.size() &&
+             alike(i, i + repeats * length, length))
+        ++repeats;
+      if (repeats >= 2 && length * repeats > best.length * best.repeats)
+        best = {i, length, repeats};
+    }
+    runs.push_back(best);
+    i += best.length * best.repeats;
+  }
+  return runs;
+}
+
+/// The number that tells two repeats of a group of steps apart in their
+/// first locations ("blocks.3.attn" against "blocks.4.attn"), if any.
+static std::optional<int64_t> blockNumber(StringRef location, StringRef next) {
+  size_t at = 0;
+  while (at < location.size() && at < next.size() && location[at] == next[at])
+    ++at;
+  while (at > 0 && llvm::isDigit(location[at - 1]))
+    --at;
+  StringRef digits = location.drop_front(at).take_while(
+      [](char c) { return llvm::isDigit(c); });
+  int64_t number;
+  if (digits.empty() || digits.getAsInteger(10, number))
+    return std::nullopt;
+  return number;
+}
+
+/// The stages and collectives of `report` in program order.
+static std::vector<PlanStep> planSteps(const llvm::json::Object &report) {
+  std::vector<PlanStep> steps;
+  for (auto [name, collective] :
+       {std::pair{"stages", false}, std::pair{"collectives", true}})
+    for (const llvm::json::Value &entry : *report.getArray(name))
+      steps.push_back({entry.getAsObject()->getInteger("order").value_or(0),
+                       entry.getAsObject(), collective});
+  llvm::stable_sort(steps, [](const PlanStep &a, const PlanStep &b) {
+    return a.order < b.order;
+  });
+  return steps;
+}
+
+/// Numbers `keys` so that equal keys get equal numbers, ignoring the digits
+/// of the location each key starts with (up to the first '|'): steps are
+/// alike when only the numbers in their locations differ.
+static std::vector<int> signaturesOf(ArrayRef<std::string> keys) {
+  std::map<std::string, int> ids;
+  std::vector<int> signatures;
+  for (const std::string &key : keys) {
+    auto [location, rest] = StringRef(key).split('|');
+    std::string masked = location.str();
+    llvm::erase_if(masked, [](char c) { return llvm::isDigit(c); });
+    masked += "|" + rest.str();
+    signatures.push_back(ids.try_emplace(masked, ids.size()).first->second);
+  }
+  return signatures;
+}
+
+static std::vector<int> signaturesOf(ArrayRef<PlanStep> steps) {
+  std::vector<std::string> keys;
+  for (const PlanStep &step : steps) {
+    std::string key;
+    for (StringRef field : {"location", "kind", "op", "layout"})
+      key += step.entry->getString(field).value_or("").str() + "|";
+    if (step.collective)
+      key += std::to_string(*step.entry->getInteger("bytes_per_rank"));
+    keys.push_back(key);
+  }
+  return signaturesOf(keys);
+}
+
+/// The number the locations give the first repeat of `run` where they
+/// number its repeats one by one; `locationOf` gives the location of a step.
+static std::optional<int64_t>
+firstBlockNumber(const Repeat &run,
+                 llvm::function_ref<StringRef(size_t)> locationOf) {
+  // A step repeated alone is no block.
+  if (run.length < 2)
+    return std::nullopt;
+  auto firstOf = [&](size_t repeat) {
+    return locationOf(run.start + repeat * run.length);
+  };
+  std::optional<int64_t> first = blockNumber(firstOf(0), firstOf(1));
+  std::optional<int64_t> last =
+      blockNumber(firstOf(run.repeats - 1), firstOf(run.repeats - 2));
+  if (first && last && *last - *first + 1 == int64_t(run.repeats))
+    return first;
+  return std::nullopt;
+}
+
+/// "blocks 1–27" where the locations number the repeats of `run`, else "27
+/// repeats"; `locationOf` gives the location of a step.
+static std::string
+repeatsTitle(const Repeat &run,
+             llvm::function_ref<StringRef(size_t)> locationOf) {
+  if (std::optional<int64_t> first = firstBlockNumber(run, locationOf))
+    return "blocks " + std::to_string(*first) + "–" +
+           std::to_string(*first + run.repeats - 1);
+  return std::to_string(run.repeats) + " repeats";
+}
+
+/// Where the columns of the plan's lines are: the locations take the width
+/// of the longest one, up to a bound past which a line overflows.
+struct StepColumns {
+  int location;
+};
+
+/// One line of the plan; a step of a repeated group is indented within the
+/// width of the kind column, so that the columns stay aligned.
+static void printPlanStep(const PlanStep &step, bool repeated,
+                          StepColumns columns, raw_ostream &os) {
+  const llvm::json::Object &entry = *step.entry;
+  StringRef kind = entry.getString(step.collective ? "kind" : "op").value();
+  std::string bytes, time;
+  if (step.collective) {
+    bytes = bytesText(*entry.getInteger("bytes_per_rank"));
+    time = secondsText(*entry.getNumber("seconds"));
+  }
+  os << (repeated ? "    " : "  ")
+     << llvm::format("%-*s %-*s %10s %10s  ", repeated ? 14 : 16,
+                     kind.str().c_str(), columns.location,
+                     entry.getString("location")->str().c_str(), bytes.c_str(),
+                     time.c_str())
+     << entry.getString("layout").value_or("") << "\n";
+}
+
+/// The stages and collectives in program order, each run of repeats of a
+/// group of steps shown once ("blocks 1–27: same plan").
+static void printPlanSteps(const llvm::json::Object &report, StringRef profile,
+                           raw_ostream &os) {
+  std::vector<PlanStep> steps = planSteps(report);
+  std::vector<int> signature = signaturesOf(steps);
+  auto locationOf = [&](size_t step) {
+    return steps[step].entry->getString("location").value_or("");
+  };
+  StepColumns columns{8};
+  for (size_t step = 0; step < steps.size(); ++step)
+    columns.location =
+        std::max(columns.location, static_cast<int>(locationOf(step).size()));
+  columns.location = std::min(columns.location, 64);
+  os << "\nStages (the axis each result is split on) and collectives, in "
+        "program order; times modeled on "
+     << profile << "\n"
+     << llvm::format("  %-16s %-*s %10s %10s  %s\n", "kind", columns.location,
+                     "location", "bytes/rank", "time", "layout");
+  for (const Repeat &run : findRepeats(signature)) {
+    if (run.repeats == 1) {
+      printPlanStep(steps[run.start], false, columns, os);
+      continue;
+    }
+    os << "  " << repeatsTitle(run, locationOf) << ": same plan\n";
+    for (size_t j = run.start; j < run.start + run.length; ++j)
+      printPlanStep(steps[j], true, columns, os);
+  }
 }
 
 void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
@@ -313,32 +600,15 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
     llvm::interleave(
         *mesh, os, [&](const llvm::json::Value &size) { os << size; }, "x");
   }
-  os << "\n\nStages\n";
-  for (const llvm::json::Value &entry : *report.getArray("stages")) {
-    const llvm::json::Object &stage = *entry.getAsObject();
-    os << llvm::format("  %-10s %-44s %s\n",
-                       stage.getString("op")->str().c_str(),
-                       stage.getString("location")->str().c_str(),
-                       stage.getString("result")->str().c_str());
-  }
-  os << "\nCollectives\n";
-  os << llvm::format("  %-14s %-40s %-20s %14s %10s\n", "kind", "location",
-                     "shape", "bytes/rank", "time(us)");
-  for (const llvm::json::Value &entry : *report.getArray("collectives")) {
-    const llvm::json::Object &c = *entry.getAsObject();
-    std::string shape;
-    for (const llvm::json::Value &d : *c.getArray("shape"))
-      shape += (shape.empty() ? "" : "x") + std::to_string(*d.getAsInteger());
-    os << llvm::format("  %-14s %-40s %-20s %14lld %10.2f\n",
-                       c.getString("kind")->str().c_str(),
-                       c.getString("location")->str().c_str(), shape.c_str(),
-                       static_cast<long long>(*c.getInteger("bytes_per_rank")),
-                       *c.getNumber("seconds") * 1e6);
-  }
+  const llvm::json::Object &costModel = *report.getObject("cost_model");
+  StringRef profile = costModel.getString("profile").value_or("");
+  if (std::optional<StringRef> strategy = costModel.getString("strategy"))
+    os << ", strategy " << *strategy;
+  os << "\n";
+  printPlanSteps(report, profile, os);
   const llvm::json::Object &totals = *report.getObject("totals");
   const llvm::json::Object &compute = *report.getObject("compute");
-  const llvm::json::Object &costModel = *report.getObject("cost_model");
-  os << "\nTotals (modeled on " << *costModel.getString("profile") << ": "
+  os << "\nTotals (modeled on " << profile << ": "
      << llvm::format("%.4g", *costModel.getNumber("latency_s") * 1e6)
      << " us + bytes / "
      << llvm::format("%.4g",
@@ -353,72 +623,137 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
     os << "  " << kind << ": " << count << "\n";
   double flopsTotal = *compute.getNumber("flops_total");
   double flopsRank = *compute.getNumber("flops_per_rank");
-  os << llvm::format(
-      "  bytes per rank: %lld (gathering the results: %lld)\n"
-      "  communication: %.2f us, compute: %.2f us\n"
-      "  FLOPs: %.4g total, %.4g on the busiest rank (%.2f of total/ranks)\n",
-      static_cast<long long>(*totals.getInteger("bytes_per_rank")),
-      static_cast<long long>(*totals.getInteger("output_bytes_per_rank")),
-      *totals.getNumber("communication_seconds") * 1e6,
-      *totals.getNumber("compute_seconds") * 1e6, flopsTotal, flopsRank,
-      flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
+  os << "  bytes per rank: " << bytesText(*totals.getInteger("bytes_per_rank"))
+     << " (gathering the results: "
+     << bytesText(*totals.getInteger("output_bytes_per_rank")) << ")\n"
+     << "  communication: "
+     << secondsText(*totals.getNumber("communication_seconds"))
+     << ", compute: " << secondsText(*totals.getNumber("compute_seconds"))
+     << "\n"
+     << llvm::format("  FLOPs: %.4g total, %.4g on the busiest rank (%.2f of "
+                     "total/ranks)\n",
+                     flopsTotal, flopsRank,
+                     flopsTotal > 0 ? flopsRank * ranks / flopsTotal : 1.0);
   const llvm::json::Object &weights = *report.getObject("weights");
   int64_t weightBytes = *weights.getInteger("bytes_total");
   int64_t weightBytesPerRank = *weights.getInteger("bytes_per_rank");
-  os << llvm::format("  weights: %lld bytes per rank of %lld (%.2f of "
-                     "total)\n",
-                     static_cast<long long>(weightBytesPerRank),
-                     static_cast<long long>(weightBytes),
+  os << "  weights: " << bytesText(weightBytesPerRank) << " per rank of "
+     << bytesText(weightBytes)
+     << llvm::format(" (%.2f of total)\n",
                      weightBytes > 0 ? double(weightBytesPerRank) / weightBytes
                                      : 1.0);
   if (const llvm::json::Object *approximation =
           report.getObject("approximation")) {
     double modeled = *approximation->getNumber("modeled_seconds");
     double lowerBound = *approximation->getNumber("lower_bound_seconds");
-    os << llvm::format("  not proven optimal (the exact solver's tables "
-                       "would be too large): modeled %.2f us, lower bound "
-                       "%.2f us, gap at most %.1f %%\n",
-                       modeled * 1e6, lowerBound * 1e6,
+    os << "  not proven optimal (the exact solver's tables would be too "
+          "large): modeled "
+       << secondsText(modeled) << ", lower bound " << secondsText(lowerBound)
+       << llvm::format(", gap at most %.1f %%\n",
                        modeled > 0 ? (modeled - lowerBound) / modeled * 100
                                    : 0.0);
   }
 }
 
-void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {
-  static const char *colours[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072",
-                                  "#80b1d3", "#fdb462", "#b3de69", "#fccde5"};
+/// The fill colour of a value split on `split` (LogicalAxes::splitName): one
+/// per axis, so that a value keeps its colour through reshapes.
+static StringRef splitColour(StringRef split) {
+  static const std::pair<StringRef, StringRef> axes[] = {
+      {"replicated", "#d9d9d9"}, {"partial sums", "#fdae61"},
+      {"B", "#8dd3c7"},          {"T", "#80b1d3"},
+      {"S", "#b3de69"},          {"H", "#fb8072"},
+      {"C", "#bebada"}};
+  static const StringRef others[] = {"#ffffb3", "#fccde5", "#bc80bd", "#ccebc5",
+                                     "#ffed6f"};
+  for (auto [axis, colour] : axes)
+    if (split == axis)
+      return colour;
+  return others[llvm::hash_value(split) % std::size(others)];
+}
+
+/// `text` as the inside of a quoted DOT string.
+static std::string dotEscaped(StringRef text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
+}
+
+static void printDotHeader(raw_ostream &os) {
+  os << "digraph plan {\n  rankdir=TB;\n"
+     << "  node [shape=box, style=filled, fontname=\"Helvetica\"];\n"
+     << "  edge [fontname=\"Helvetica\"];\n";
+}
+
+/// Every compute op, in a cluster per block, labelled with its location and
+/// layout; collectives label the edges they sit on.
+static void printFullPlanDot(ModuleOp module, raw_ostream &os) {
   CostModel model = costModelOf(module);
-  os << "digraph plan {\n  rankdir=TB;\n  node [shape=box, style=filled];\n";
-  DenseMap<Operation *, int> ids;
+  printDotHeader(os);
+  SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
-    if (!isComputeOp(op) || op->getNumResults() != 1)
-      return;
-    int id = ids.size();
-    ids[op] = id;
-    ShardingAttr sharding = getResultSharding(op, 0);
-    std::string colour = "#d9d9d9";
-    std::string label = "replicated";
-    if (sharding && sharding.isSplit()) {
-      colour = colours[sharding.getDim() % 8];
-      label = attrText(sharding);
-    } else if (sharding && sharding.isPartial()) {
-      colour = "#fdae61";
-      label = "partial";
-    }
-    os << "  n" << id << " [label=\"" << op->getName().stripDialect() << "\\n"
-       << label << "\", fillcolor=\"" << colour << "\"];\n";
+    if (isComputeOp(op) && op->getNumResults() == 1)
+      ops.push_back(op);
   });
+  FunctionAxes axesOf;
+  DenseMap<Operation *, int> ids;
+  std::vector<std::string> locations, keys;
+  for (auto [id, op] : llvm::enumerate(ops)) {
+    ids[op] = id;
+    locations.push_back(locationText(op->getLoc()));
+    keys.push_back(locations.back() + "|" + op->getName().getStringRef().str());
+  }
+  auto printNode = [&](size_t id) {
+    Operation *op = ops[id];
+    Value result = op->getResult(0);
+    ShardingAttr sharding = getResultSharding(op, 0);
+    const LogicalAxes &axes = axesOf(op);
+    os << "  n" << id << " [label=\"" << op->getName().stripDialect() << "\\n"
+       << dotEscaped(locations[id]) << "\\n"
+       << dotEscaped(axes.describe(result, sharding)) << "\", fillcolor=\""
+       << splitColour(axes.splitName(result, sharding)) << "\"];\n";
+  };
+  auto locationOf = [&](size_t id) -> StringRef { return locations[id]; };
+  for (const Repeat &run : findRepeats(signaturesOf(keys))) {
+    if (run.repeats == 1 || run.length == 1) {
+      for (size_t id = run.start; id < run.start + run.repeats; ++id)
+        printNode(id);
+      continue;
+    }
+    std::optional<int64_t> first = firstBlockNumber(run, locationOf);
+    for (size_t repeat = 0; repeat < run.repeats; ++repeat) {
+      size_t start = run.start + repeat * run.length;
+      os << "  subgraph cluster_" << start << " {\n  label=\"";
+      if (first)
+        os << "block " << *first + int64_t(repeat);
+      else
+        os << "repeat " << repeat + 1 << " of " << run.repeats;
+      os << "\";\n  style=rounded;\n";
+      for (size_t id = start; id < start + run.length; ++id)
+        printNode(id);
+      os << "  }\n";
+    }
+  }
   // Edges from each op's real producer; collectives on the way label them.
-  for (auto &[op, id] : ids) {
+  for (auto [id, op] : llvm::enumerate(ops)) {
+    const LogicalAxes &axes = axesOf(op);
     for (Value operand : op->getOperands()) {
       std::string label;
       Operation *producer = operand.getDefiningOp();
       while (producer && (kindOf(producer) || isa<LocalSliceOp>(producer))) {
         if (std::optional<CollectiveKind> kind = kindOf(producer)) {
           auto [bytes, axisModel] = collectiveOnGroup(producer, model);
-          label = (stringifyCollectiveKind(*kind) + "\\n" +
-                   Twine(axisModel.bytesPerRank(*kind, bytes)) + " B/rank")
-                      .str();
+          Value moved = producer->getResult(0);
+          label =
+              (stringifyCollectiveKind(*kind) + "\\n" +
+               axes.splitName(moved, getSharding(producer->getOperand(0))) +
+               " → " + axes.splitName(moved, getResultSharding(producer, 0)) +
+               "\\n" + bytesText(axisModel.bytesPerRank(*kind, bytes)) +
+               "/rank")
+                  .str();
         }
         producer = producer->getOperand(0).getDefiningOp();
       }
@@ -432,4 +767,85 @@ void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os) {
     }
   }
   os << "}\n";
+}
+
+/// One node per group of consecutive stages split alike, a run of repeated
+/// blocks drawn once; collectives label the edges between groups.
+static void printCompactPlanDot(ModuleOp module, raw_ostream &os) {
+  llvm::json::Object report = buildPlanReport(module);
+  std::vector<PlanStep> steps = planSteps(report);
+  printDotHeader(os);
+  struct Group {
+    std::string split, first, last;
+    int stages = 0;
+  };
+  std::optional<Group> group;
+  int groups = 0;
+  std::string edges, pending;
+  auto flush = [&]() {
+    if (!group)
+      return;
+    os << "  g" << groups << " [label=\"" << dotEscaped(group->split) << ": "
+       << group->stages << (group->stages == 1 ? " stage" : " stages") << "\\n"
+       << dotEscaped(group->first);
+    if (group->stages > 1)
+      os << "\\n… " << dotEscaped(group->last);
+    os << "\", fillcolor=\"" << splitColour(group->split) << "\"];\n";
+    if (groups > 0) {
+      edges +=
+          "  g" + std::to_string(groups - 1) + " -> g" + std::to_string(groups);
+      if (!pending.empty())
+        edges += " [label=\"" + pending + "\", color=red, penwidth=2]";
+      edges += ";\n";
+    }
+    pending.clear();
+    ++groups;
+    group.reset();
+  };
+  auto add = [&](const PlanStep &step) {
+    const llvm::json::Object &entry = *step.entry;
+    if (step.collective) {
+      flush();
+      pending +=
+          (pending.empty() ? "" : "\\n") + entry.getString("kind")->str() +
+          " " + dotEscaped(entry.getString("from_split").value_or("")) + " → " +
+          dotEscaped(entry.getString("to_split").value_or("")) + ", " +
+          bytesText(*entry.getInteger("bytes_per_rank")) + "/rank";
+      return;
+    }
+    std::string split = entry.getString("split").value_or("").str();
+    std::string location = entry.getString("location").value_or("").str();
+    if (group && group->split != split)
+      flush();
+    if (!group)
+      group = Group{split, location, location, 0};
+    group->last = location;
+    ++group->stages;
+  };
+  auto locationOf = [&](size_t step) -> StringRef {
+    return steps[step].entry->getString("location").value_or("");
+  };
+  for (const Repeat &run : findRepeats(signaturesOf(steps))) {
+    if (run.repeats > 1) {
+      flush();
+      os << "  subgraph cluster_" << run.start << " {\n  label=\""
+         << repeatsTitle(run, locationOf)
+         << ": same plan\";\n  style=rounded;\n";
+    }
+    for (size_t step = run.start; step < run.start + run.length; ++step)
+      add(steps[step]);
+    if (run.repeats > 1) {
+      flush();
+      os << "  }\n";
+    }
+  }
+  flush();
+  os << edges << "}\n";
+}
+
+void mlir::dsp::printPlanDot(ModuleOp module, raw_ostream &os, bool compact) {
+  if (compact)
+    printCompactPlanDot(module, os);
+  else
+    printFullPlanDot(module, os);
 }

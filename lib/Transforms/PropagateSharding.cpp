@@ -180,8 +180,11 @@ void PropagateSharding::apply(const ModulePlan &plan) {
   ModuleOp module = getOperation();
   module->setAttr(DSPDialect::kGroupAttrName,
                   GroupAttr::get(context, ranks, plan.mesh, false));
+  // The report names the strategy next to the cost model it priced.
+  NamedAttrList costModelEntries(costModelAttr(context, costModel));
+  costModelEntries.set("strategy", StringAttr::get(context, strategy));
   module->setAttr(DSPDialect::kCostModelAttrName,
-                  costModelAttr(context, costModel));
+                  costModelEntries.getDictionary(context));
   Builder builder(context);
   for (auto [choices, solution] : llvm::zip(plan.choices, plan.solutions)) {
     choices->apply(solution);

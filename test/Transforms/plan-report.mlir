@@ -48,7 +48,7 @@
 // SUMMARY:      Totals
 // SUMMARY-NEXT:   {{^}}  all_gather: 1{{$}}
 // SUMMARY-NEXT:   {{^}}  all_to_all: 1{{$}}
-// SUMMARY-NEXT:   {{^}}  bytes per rank: 30720 (gathering the results: 24576){{$}}
+// SUMMARY-NEXT:   {{^}}  bytes per rank: 30.0 KiB (gathering the results: 24.0 KiB){{$}}
 
 // auto, 2 ranks: 32768 * 1/4 + 32768 * 1/2 = 8192 + 16384 = 24576.
 // AUTO2:      "bytes": 32768,

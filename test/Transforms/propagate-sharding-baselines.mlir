@@ -55,9 +55,9 @@
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=2 strategy=megatron-sp" --dsp-insert-reshards --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=WEIGHTS2
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=megatron-sp" --dsp-insert-reshards --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=WEIGHTS4
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=ulysses" --dsp-insert-reshards --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=WHOLE
-// WEIGHTS2: weights: 100760 bytes per rank of 199960 (0.50 of total)
-// WEIGHTS4: weights: 51160 bytes per rank of 199960 (0.26 of total)
-// WHOLE:    weights: 199960 bytes per rank of 199960 (1.00 of total)
+// WEIGHTS2: weights: 98.4 KiB per rank of 195 KiB (0.50 of total)
+// WEIGHTS4: weights: 50.0 KiB per rank of 195 KiB (0.26 of total)
+// WHOLE:    weights: 195 KiB per rank of 195 KiB (1.00 of total)
 
 func.func @vit_block(%x: tensor<1x16x64xf32>) -> tensor<1x16x64xf32> {
   %g1 = dsp.constant dense<1.0> : tensor<64xf32>

@@ -10,12 +10,12 @@
 // rank. The result [1, 6, 16, 64] is split on S (even): 24576 * 3/4 =
 // 18432. The mean's all_reduce of [1, 64] f32 (256 B): 2 * 256 * 3/4 = 384.
 // BYTES-LABEL: Plan for 4 ranks
-// BYTES:       all_to_all {{.*}} 1x6x16x64 6144
-// BYTES-NEXT:  all_gather {{.*}} 1x6x16x64 18432
-// BYTES:       bytes per rank: 24576 (gathering the results: 18432){{$}}
+// BYTES:       all_to_all {{.*}} 6.00 KiB {{.*}} T → S of [B,T,S,C] = [1,6,16,64]
+// BYTES:       all_gather {{.*}} 18.0 KiB {{.*}} S → replicated of [B,T,S,C] = [1,6,16,64]
+// BYTES:       bytes per rank: 24.0 KiB (gathering the results: 18.0 KiB){{$}}
 // BYTES-LABEL: Plan for 4 ranks
-// BYTES:       all_reduce {{.*}} 1x64 384
-// BYTES:       bytes per rank: 384 (gathering the results: 0){{$}}
+// BYTES:       all_reduce {{.*}} 384 B {{.*}} partial sums → replicated of {{.*}}[1,64]
+// BYTES:       bytes per rank: 384 B (gathering the results: 0 B){{$}}
 
 // The ST-DiT block with T = 6: each rank reads its block of x split on T,
 // padded to 8; spatial attention shards its batch B*T the same way, one

@@ -39,7 +39,7 @@
 // The summary names the profile and the link.
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=1 profile=%t.cpu.json" --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=SUMMARY
 // SUMMARY: Totals (modeled on cpu: test: 20 us + bytes / 3 GB/s per collective, a roofline plus 1000 us per kernel)
-// SUMMARY: communication: 0.00 us, compute: 13288.00 us
+// SUMMARY: communication: 0.00 us, compute: 13.288 ms
 
 // An unknown profile, and a file that is not one, are errors.
 // RUN: not dsp-opt %s --dsp-propagate-sharding="ranks=1 profile=a100" -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNKNOWN

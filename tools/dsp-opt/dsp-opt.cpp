@@ -10,6 +10,7 @@
 #include "dsp/Driver/CompileSteps.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/ProgramFile.h"
+#include "dsp/GitRevision.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Passes.h"
@@ -106,8 +107,14 @@ struct DriverOptions {
                         cl::init(false)};
   cl::opt<std::string> dotFile{
       "dsp-plan-dot", cl::cat(dspCategory),
-      cl::desc("Write the sharding plan as a Graphviz graph"),
+      cl::desc("Write the sharding plan as a Graphviz graph (render it with "
+               "dot -Tsvg)"),
       cl::value_desc("filename"), cl::init("")};
+  cl::opt<bool> compactDot{
+      "dsp-plan-dot-compact", cl::cat(dspCategory),
+      cl::desc("Draw one node per group of stages split alike in "
+               "--dsp-plan-dot, and repeated blocks once"),
+      cl::init(false)};
   cl::opt<bool> noImportCleanup{
       "no-import-cleanup", cl::cat(dspCategory),
       cl::desc("Keep the ONNX import as read: no folding or fusion"),
@@ -198,7 +205,7 @@ std::string Driver::renderPlan(
   if (!options.dotFile.empty()) {
     std::string dot;
     raw_string_ostream os(dot);
-    mlir::dsp::printPlanDot(module, os);
+    mlir::dsp::printPlanDot(module, os, options.compactDot);
     files.emplace_back(options.dotFile, std::move(dot));
   }
   if (!options.reportFile.empty())
@@ -449,10 +456,13 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   DriverOptions options;
-  cl::AddExtraVersionPrinter([](raw_ostream &os) {
-    os << "dsp-opt " DSP_VERSION ", writes program format "
+  // The DSP line first, then the LLVM that dsp-opt was built with.
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "dsp-opt " DSP_VERSION " (git " DSP_GIT_REVISION
+          "), writes program format "
        << ::dsp::format::kMajorVersion << "." << ::dsp::format::kMinorVersion
        << "\n";
+    cl::PrintVersionMessage();
   });
   organizeHelp();
   if (std::string mistake = commandLineMistake(argc, argv); !mistake.empty()) {

@@ -19,6 +19,7 @@
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/Npy.h"
 #include "dsp/Format/ProgramFile.h"
+#include "dsp/GitRevision.h"
 #include "dsp/Runtime/RankGroup.h"
 
 #include <algorithm>
@@ -77,8 +78,8 @@ const char kUsage[] =
     "  --stats-json=FILE   write the statistics as JSON\n"
     "  --trace=FILE      write every rank's instructions with their start\n"
     "                    and end times (Chrome trace JSON, for Perfetto)\n"
-    "  --version         print the versions of dsp-run and of the program\n"
-    "                    format it reads\n"
+    "  --version         print the version and git revision of dsp-run\n"
+    "                    and the version of the program format it reads\n"
     "  --help            show this help\n";
 
 /// A FILE or NAME=FILE argument; positional ones have an empty name.
@@ -217,7 +218,8 @@ Options parseOptions(int argc, char **argv) {
     std::string argument = argv[i];
     if (argument == "--help" || argument == "-h" || argument == "--version") {
       if (argument == "--version")
-        std::cout << "dsp-run " DSP_VERSION ", program format "
+        std::cout << "dsp-run " DSP_VERSION " (git " DSP_GIT_REVISION
+                     "), program format "
                   << dsp::format::kMajorVersion << "."
                   << dsp::format::kMinorVersion << "\n";
       else

@@ -16,9 +16,12 @@ namespace mlir::dsp {
 llvm::json::Object buildPlanReport(ModuleOp module);
 /// A readable table of the report.
 void printPlanSummary(const llvm::json::Object &report, raw_ostream &os);
-/// The plan as a Graphviz graph: stages coloured by sharded dim,
-/// collectives as labelled edges.
-void printPlanDot(ModuleOp module, raw_ostream &os);
+/// The plan as a Graphviz graph: compute ops labelled with location and
+/// layout, coloured by the axis they are split on, a cluster per repeated
+/// block, collectives as labelled edges. `compact` draws a node per group
+/// of consecutive stages split alike, and a run of blocks with the same
+/// plan once.
+void printPlanDot(ModuleOp module, raw_ostream &os, bool compact = false);
 
 } // namespace mlir::dsp
 
