@@ -163,6 +163,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("The ranks as a mesh, e.g. 2x4: one factor per mesh "
                      "axis (default: one axis of all ranks)"),
       llvm::cl::init("")};
+  ListOption<std::string> keepSharded{
+      *this, "keep-sharded",
+      llvm::cl::desc("OUTPUT:INPUT pairs of names: each output keeps the "
+                     "input's sharding instead of being gathered, so that it "
+                     "can become that input of the next run on every rank")};
 };
 } // namespace
 
@@ -206,6 +211,8 @@ void mlir::dsp::registerPipelines() {
         propagation.tflops = options.tflops;
         propagation.allowReplication = options.allowReplication;
         propagation.mesh = options.mesh;
+        propagation.keepSharded.assign(options.keepSharded.begin(),
+                                       options.keepSharded.end());
         pm.addPass(createPropagateSharding(propagation));
         pm.addPass(createInsertReshards());
       });

@@ -295,6 +295,26 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
         {"modeled_seconds", modeled}, {"lower_bound_seconds", lowerBound}};
   if (GroupAttr group = getGroup(module); group && !group.getMesh().empty())
     report["mesh"] = llvm::json::Array(group.getMesh());
+  // Outputs held in their input's blocks between runs, never gathered.
+  llvm::json::Array kept;
+  module.walk([&](func::FuncOp function) {
+    for (unsigned i = 0; i < function.getNumResults(); ++i) {
+      auto input = function.getResultAttrOfType<StringAttr>(
+          i, DSPDialect::kKeptShardedAttrName);
+      if (!input)
+        continue;
+      auto output = function.getResultAttrOfType<StringAttr>(
+          i, DSPDialect::kNameAttrName);
+      auto sharding = function.getResultAttrOfType<ShardingAttr>(
+          i, DSPDialect::kShardingAttrName);
+      kept.push_back(llvm::json::Object{
+          {"output", output ? output.str() : "output" + std::to_string(i)},
+          {"input", input.str()},
+          {"sharding", sharding ? attrText(sharding) : std::string("none")}});
+    }
+  });
+  if (!kept.empty())
+    report["kept_sharded"] = std::move(kept);
   return report;
 }
 
@@ -314,6 +334,16 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
                        stage.getString("op")->str().c_str(),
                        stage.getString("location")->str().c_str(),
                        stage.getString("result")->str().c_str());
+  }
+  if (const llvm::json::Array *kept = report.getArray("kept_sharded")) {
+    os << "\nKept sharded (not gathered: each rank's block becomes the "
+          "input's)\n";
+    for (const llvm::json::Value &entry : *kept) {
+      const llvm::json::Object &pin = *entry.getAsObject();
+      os << "  " << *pin.getString("output") << " -> "
+         << *pin.getString("input") << "  " << *pin.getString("sharding")
+         << "\n";
+    }
   }
   os << "\nCollectives\n";
   os << llvm::format("  %-14s %-40s %-20s %14s %10s\n", "kind", "location",

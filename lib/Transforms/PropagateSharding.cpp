@@ -31,6 +31,8 @@ private:
   LogicalResult setUpCostModel(ModuleOp module);
   /// Reads the mesh option into `meshSizes` (empty: no mesh).
   LogicalResult parseMesh(ModuleOp module);
+  /// Records the keep-sharded option's pins on `function`'s results.
+  LogicalResult markKeptResults(func::FuncOp function);
   LogicalResult plan(func::FuncOp function, Strategy mode);
 
   CostModel costModel;
@@ -100,6 +102,81 @@ LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
   return success();
 }
 
+/// The index of `function`'s argument (or result) whose `dsp.name` is
+/// `name`, and the names there are, quoted, for an error.
+static std::optional<unsigned> findNamed(func::FuncOp function, bool results,
+                                         StringRef name, std::string &names) {
+  unsigned count =
+      results ? function.getNumResults() : function.getNumArguments();
+  std::optional<unsigned> found;
+  for (unsigned i = 0; i < count; ++i) {
+    auto named = results ? function.getResultAttrOfType<StringAttr>(
+                               i, DSPDialect::kNameAttrName)
+                         : function.getArgAttrOfType<StringAttr>(
+                               i, DSPDialect::kNameAttrName);
+    if (!named)
+      continue;
+    if (named.getValue() == name && !found)
+      found = i;
+    names += (names.empty() ? "'" : ", '") + named.str() + "'";
+  }
+  if (names.empty())
+    names = "none";
+  return found;
+}
+
+LogicalResult PropagateSharding::markKeptResults(func::FuncOp function) {
+  for (const std::string &pin : keepSharded) {
+    auto [output, input] = StringRef(pin).split(':');
+    if (output.empty() || input.empty())
+      return function.emitError("keep-sharded '")
+             << pin << "' is not OUTPUT:INPUT, an output's and an input's name";
+    std::string names;
+    std::optional<unsigned> result =
+        findNamed(function, /*results=*/true, output, names);
+    if (!result)
+      return function.emitError("keep-sharded '")
+             << pin << "': the model has no output named '" << output
+             << "' (outputs: " << names << ")";
+    function.setResultAttr(*result, DSPDialect::kKeptShardedAttrName,
+                           StringAttr::get(function.getContext(), input));
+  }
+  return success();
+}
+
+/// The results of `function` that keep an argument's sharding, checked.
+static FailureOr<SmallVector<KeptResult>> keptResults(func::FuncOp function) {
+  SmallVector<KeptResult> kept;
+  for (unsigned result = 0; result < function.getNumResults(); ++result) {
+    auto input = function.getResultAttrOfType<StringAttr>(
+        result, DSPDialect::kKeptShardedAttrName);
+    if (!input)
+      continue;
+    auto output = function.getResultAttrOfType<StringAttr>(
+        result, DSPDialect::kNameAttrName);
+    std::string what = output ? "output '" + output.str() + "'"
+                              : "result " + std::to_string(result);
+    std::string names;
+    std::optional<unsigned> argument =
+        findNamed(function, /*results=*/false, input.getValue(), names);
+    if (!argument)
+      return function.emitError()
+             << what << " is to keep the sharding of input '"
+             << input.getValue() << "', but the model has no input named so "
+             << "(inputs: " << names << ")";
+    Type resultType = function.getResultTypes()[result];
+    Type argumentType = function.getArgumentTypes()[*argument];
+    if (resultType != argumentType)
+      return function.emitError()
+             << what << " of type " << resultType
+             << " cannot keep the sharding of input '" << input.getValue()
+             << "' of type " << argumentType
+             << ": a kept output has its input's shape and element type";
+    kept.push_back({result, *argument});
+  }
+  return kept;
+}
+
 LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
   if (!function.getBody().hasOneBlock())
     return function.emitError(
@@ -108,10 +185,13 @@ LogicalResult PropagateSharding::plan(func::FuncOp function, Strategy mode) {
       PlannedOps::collect(function.getBody().front());
   if (failed(planned))
     return failure();
+  FailureOr<SmallVector<KeptResult>> kept = keptResults(function);
+  if (failed(kept))
+    return failure();
   FactorClasses classes = FactorClasses::build(*planned);
   StrategyConstraints constraints(mode, *planned);
   ShardingChoices choices(function, *planned, classes, constraints, costModel,
-                          meshSizes, allowReplication);
+                          meshSizes, allowReplication, *kept);
   CostGraph::Solution solution = choices.getGraph().solve();
   choices.apply(solution);
   if (!solution.optimal) {
@@ -163,7 +243,8 @@ void PropagateSharding::runOnOperation() {
   module->setAttr(DSPDialect::kCostModelAttrName,
                   costModelAttr(context, costModel));
   for (auto function : module.getOps<func::FuncOp>())
-    if (!function.isExternal() && failed(plan(function, *mode)))
+    if (!function.isExternal() &&
+        (failed(markKeptResults(function)) || failed(plan(function, *mode))))
       return signalPassFailure();
 }
 } // namespace mlir::dsp
