@@ -3,10 +3,10 @@
 // are errors that say so.
 
 // RUN: dsp-opt %s -split-input-file -verify-diagnostics --dsp-propagate-sharding="ranks=4 keep-sharded=out:x"
-// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 keep-sharded=output:x" -o /dev/null 2>&1 | FileCheck %s --check-prefix=OUTPUT
-// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 keep-sharded=out" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PAIR
-// OUTPUT: error: keep-sharded 'output:x': the model has no output named 'output' (outputs: 'out')
-// PAIR: error: keep-sharded 'out' is not OUTPUT:INPUT, an output's and an input's name
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 keep-sharded=output:x" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOOUT
+// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 keep-sharded=out" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NOTPAIR
+// NOOUT: error: keep-sharded 'output:x': the model has no output named 'output' (outputs: 'out')
+// NOTPAIR: error: keep-sharded 'out' is not OUTPUT:INPUT, an output's and an input's name
 
 func.func @same(%x: tensor<4x8xf32> {dsp.name = "x"}) -> (tensor<4x8xf32> {dsp.name = "out"}) {
   %0 = dsp.neg %x : tensor<4x8xf32>

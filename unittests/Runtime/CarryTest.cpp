@@ -215,7 +215,7 @@ TEST(CarryTest, CarryNeedsTheSameBlockAndARun) {
   EXPECT_NE(status.message().find("rank 0: output 'all_gather_out"),
             std::string::npos)
       << status.message();
-  EXPECT_NE(status.message().find("cannot become input 'x' (F32 [6,4], "
+  EXPECT_NE(status.message().find("cannot become input 'x' (f32 [6,4], "
                                   "split(dim=0"),
             std::string::npos)
       << status.message();
