@@ -523,10 +523,23 @@ Status Session::carry(size_t output, size_t input) {
   if (statistics_.runs == 0)
     return Status::error("no output to carry: the program has not run");
   const void *source = tensorAddress(file_->program().outputs(output));
+  // The program leaves what it likes in an output's pad; an input's pad is
+  // zero, as binding makes it.
+  format::Layout layout;
+  bool padded = to.layout.size() == 6 &&
+                format::Layout::decode(to.layout, layout).empty() &&
+                layout.kind == format::Layout::Split && layout.pad > 0;
+  void *bound = boundInputs_[input].data();
   Status status =
-      deviceInputs_.empty()
-          ? backend_->copyToHost(boundInputs_[input].data(), source, to.bytes)
+      deviceInputs_.empty() || padded
+          ? backend_->copyToHost(bound, source, to.bytes)
           : backend_->copyOnDevice(deviceInputs_[input], source, to.bytes);
+  if (status && padded) {
+    format::zeroBlockPad(bound, to.globalShape, format::elementSize(to.dtype),
+                         layout, communicator_->size(), communicator_->rank());
+    if (!deviceInputs_.empty())
+      status = backend_->copyToDevice(deviceInputs_[input], bound, to.bytes);
+  }
   if (!status)
     return status;
   inputBound_[input] = true;

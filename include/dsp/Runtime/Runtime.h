@@ -173,7 +173,8 @@ public:
   /// copy in this rank's memory, as for a denoising step whose output is the
   /// next step's latent. Both must hold the same block: one dtype, shape,
   /// layout and global shape (an output compiled to keep the input's
-  /// layout, or both replicated).
+  /// layout, or both replicated). The pad of a split block becomes zero, as
+  /// binding makes it (through host memory on a GPU, where there is one).
   Status carry(size_t output, size_t input);
 
   const Statistics &statistics() const { return statistics_; }
