@@ -46,6 +46,24 @@ TensorInfo globalValue(TensorInfo block) {
   return block;
 }
 
+/// How the ranks of `file` hold graph input or output `value`.
+format::MeshLayout layoutOf(const format::ProgramFile &file,
+                            const TensorInfo &value) {
+  // Validated: the layout decodes.
+  format::MeshLayout layout;
+  format::decodeTensorLayout(file.program(), value.layout, layout);
+  return layout;
+}
+
+/// Whether every rank holds the whole value of `layout`: replicated on
+/// every mesh axis.
+bool isWhole(const format::MeshLayout &layout) {
+  return std::all_of(layout.axes.begin(), layout.axes.end(),
+                     [](const format::Layout &axis) {
+                       return axis.kind == format::Layout::Replicated;
+                     });
+}
+
 /// `kind` ("input" or "output") `index` and its name, for an error.
 std::string describe(const char *kind, size_t index, const TensorInfo &info) {
   return std::string(kind) + " " + std::to_string(index) + " ('" + info.name +
@@ -296,13 +314,8 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
   if (index >= inputs_.size())
     return sessions_[0]->bindInput(index, dtype, shape, data, bytes);
   const TensorInfo &global = inputs_[index];
-  // Validated: the layout decodes.
-  format::MeshLayout layout;
-  format::decodeTensorLayout(file_->program(), global.layout, layout);
-  if (std::all_of(layout.axes.begin(), layout.axes.end(),
-                  [](const format::Layout &axis) {
-                    return axis.kind == format::Layout::Replicated;
-                  })) {
+  format::MeshLayout layout = layoutOf(*file_, global);
+  if (isWhole(layout)) {
     for (auto &session : sessions_) {
       Status status = session->bindInput(index, dtype, shape, data, bytes);
       if (!status)
@@ -431,13 +444,8 @@ Status RankGroup::readOutput(size_t index, void *data, size_t bytes) const {
   if (index >= outputs_.size() || outputs_[index].keepsLayoutOf.empty())
     return sessions_[0]->readOutput(index, data, bytes);
   const TensorInfo &global = outputs_[index];
-  // Validated: the layout decodes.
-  format::MeshLayout layout;
-  format::decodeTensorLayout(file_->program(), global.layout, layout);
-  if (std::all_of(layout.axes.begin(), layout.axes.end(),
-                  [](const format::Layout &axis) {
-                    return axis.kind == format::Layout::Replicated;
-                  }))
+  format::MeshLayout layout = layoutOf(*file_, global);
+  if (isWhole(layout))
     return sessions_[0]->readOutput(index, data, bytes);
   if (mpi_ || layout.axes.size() != 1)
     return Status::error(

@@ -298,18 +298,13 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
   // Outputs held in their input's blocks between runs, never gathered.
   llvm::json::Array kept;
   module.walk([&](func::FuncOp function) {
-    for (unsigned i = 0; i < function.getNumResults(); ++i) {
-      auto input = function.getResultAttrOfType<StringAttr>(
-          i, DSPDialect::kKeptShardedAttrName);
-      if (!input)
-        continue;
-      auto output = function.getResultAttrOfType<StringAttr>(
-          i, DSPDialect::kNameAttrName);
+    for (const KeptOutput &pin : keptOutputs(function)) {
       auto sharding = function.getResultAttrOfType<ShardingAttr>(
-          i, DSPDialect::kShardingAttrName);
+          pin.result, DSPDialect::kShardingAttrName);
       kept.push_back(llvm::json::Object{
-          {"output", output ? output.str() : "output" + std::to_string(i)},
-          {"input", input.str()},
+          {"output", pin.output.empty() ? "output" + std::to_string(pin.result)
+                                        : pin.output.str()},
+          {"input", pin.input.str()},
           {"sharding", sharding ? attrText(sharding) : std::string("none")}});
     }
   });

@@ -147,32 +147,27 @@ LogicalResult PropagateSharding::markKeptResults(func::FuncOp function) {
 /// The results of `function` that keep an argument's sharding, checked.
 static FailureOr<SmallVector<KeptResult>> keptResults(func::FuncOp function) {
   SmallVector<KeptResult> kept;
-  for (unsigned result = 0; result < function.getNumResults(); ++result) {
-    auto input = function.getResultAttrOfType<StringAttr>(
-        result, DSPDialect::kKeptShardedAttrName);
-    if (!input)
-      continue;
-    auto output = function.getResultAttrOfType<StringAttr>(
-        result, DSPDialect::kNameAttrName);
-    std::string what = output ? "output '" + output.str() + "'"
-                              : "result " + std::to_string(result);
+  for (const KeptOutput &pin : keptOutputs(function)) {
+    std::string what = pin.output.empty()
+                           ? "result " + std::to_string(pin.result)
+                           : "output '" + pin.output.str() + "'";
     std::string names;
     std::optional<unsigned> argument =
-        findNamed(function, /*results=*/false, input.getValue(), names);
+        findNamed(function, /*results=*/false, pin.input, names);
     if (!argument)
       return function.emitError()
-             << what << " is to keep the sharding of input '"
-             << input.getValue() << "', but the model has no input named so "
-             << "(inputs: " << names << ")";
-    Type resultType = function.getResultTypes()[result];
+             << what << " is to keep the sharding of input '" << pin.input
+             << "', but the model has no input named so (inputs: " << names
+             << ")";
+    Type resultType = function.getResultTypes()[pin.result];
     Type argumentType = function.getArgumentTypes()[*argument];
     if (resultType != argumentType)
       return function.emitError()
              << what << " of type " << resultType
-             << " cannot keep the sharding of input '" << input.getValue()
+             << " cannot keep the sharding of input '" << pin.input
              << "' of type " << argumentType
              << ": a kept output has its input's shape and element type";
-    kept.push_back({result, *argument});
+    kept.push_back({pin.result, *argument});
   }
   return kept;
 }
