@@ -71,7 +71,8 @@ writeStepModel(int ranks, const std::string &path,
   return builder.write(path);
 }
 
-std::unique_ptr<RankGroup> openStepGroup(int ranks) {
+std::unique_ptr<RankGroup> openStepGroup(int ranks,
+                                         const std::string &backend = "cpu") {
   std::string path =
       temporaryPath("carry_step" + std::to_string(ranks) + ".dspx");
   EXPECT_EQ(writeStepModel(ranks, path), "");
@@ -79,6 +80,7 @@ std::unique_ptr<RankGroup> openStepGroup(int ranks) {
   std::shared_ptr<const dsp::format::ProgramFile> file =
       dsp::format::ProgramFile::open(path, error);
   RankGroupOptions options;
+  options.backend = backend;
   options.threads = 1;
   std::unique_ptr<RankGroup> group =
       file ? RankGroup::create(file, options, error) : nullptr;
@@ -110,14 +112,16 @@ void bindTimestep(RankGroup &group, float t) {
   ASSERT_TRUE(status.ok()) << status.message();
 }
 
-TEST(CarryTest, KeptOutputBecomesTheNextInputOnEveryRank) {
+/// Three steps on 1 to 4 ranks of `backend`, the output carried into the
+/// next step's input, read whole and per rank.
+void expectStepsCarried(const std::string &backend) {
   const int kSteps = 3;
   const float t = 0.5f;
   std::vector<float> x = randomFloats(count(kLatentShape), 11);
   std::vector<float> expected = stepsOnHost(x, t, kSteps);
   for (int ranks = 1; ranks <= 4; ++ranks) {
     SCOPED_TRACE(std::to_string(ranks) + " ranks");
-    std::unique_ptr<RankGroup> group = openStepGroup(ranks);
+    std::unique_ptr<RankGroup> group = openStepGroup(ranks, backend);
     ASSERT_TRUE(group);
     EXPECT_EQ(group->outputInfo(0).shape, kLatentShape);
     EXPECT_EQ(group->outputInfo(0).keepsLayoutOf, "x");
@@ -162,6 +166,16 @@ TEST(CarryTest, KeptOutputBecomesTheNextInputOnEveryRank) {
               std::string::npos)
         << json;
   }
+}
+
+TEST(CarryTest, KeptOutputBecomesTheNextInputOnEveryRank) {
+  expectStepsCarried("cpu");
+}
+
+TEST(CarryTest, KeptOutputBecomesTheNextInputOnTheGpu) {
+  if (!hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
+  expectStepsCarried("cuda");
 }
 
 TEST(CarryTest, RanksBindAndReadTheirOwnBlocks) {
