@@ -1001,7 +1001,8 @@ std::string describeTensor(const Program &program, uint32_t index) {
 
 /// The optional layout of a graph input or output: `shape` must be the
 /// block of `global_shape` one rank holds. Outputs are replicated, so the
-/// caller can read any rank's copy.
+/// caller can read any rank's copy, unless they keep an input's layout
+/// (checked with the signature).
 std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   if (tensor.layout_size() == 0 && tensor.global_shape_size() == 0)
     return "";
@@ -1031,6 +1032,7 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
     return "layout: " + problem;
   std::string text = meshLayout.str();
   if (tensor.kind() == dsp::program::OUTPUT &&
+      tensor.keeps_layout_of().empty() &&
       (compound || layout.kind != Layout::Replicated))
     return "an OUTPUT tensor must be replicated, its layout is " + text +
            " (gather it in the program)";
@@ -1145,6 +1147,9 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
     problem = checkTensorLayout(program, tensor);
     if (!problem.empty())
       return what + ": " + problem;
+    if (!tensor.keeps_layout_of().empty() &&
+        tensor.kind() != dsp::program::OUTPUT)
+      return what + ": only an OUTPUT tensor keeps an input's layout";
     if (tensor.kind() == dsp::program::WEIGHT) {
       problem = checkWeight(program, i, weightsSize, loadedBytes, sourced);
       if (!problem.empty())
@@ -1185,6 +1190,28 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
   return "";
 }
 
+/// An output that keeps the layout of the input `keeps_layout_of` names
+/// holds what that input holds on every rank.
+std::string checkKeptLayout(const Program &program, const Tensor &output) {
+  const std::string &name = output.keeps_layout_of();
+  for (uint32_t index : program.inputs()) {
+    const Tensor &input = program.tensors(index);
+    if (input.name() != name)
+      continue;
+    if (input.dtype() != output.dtype() ||
+        tensorShape(input) != tensorShape(output) ||
+        !std::equal(input.layout().begin(), input.layout().end(),
+                    output.layout().begin(), output.layout().end()) ||
+        !std::equal(input.global_shape().begin(), input.global_shape().end(),
+                    output.global_shape().begin(), output.global_shape().end()))
+      return "keeps the layout of input '" + name +
+             "', but its dtype, shape, layout or global shape differ from "
+             "the input's";
+    return "";
+  }
+  return "keeps the layout of input '" + name + "', which is not a graph input";
+}
+
 std::string checkSignature(const Program &program) {
   const uint32_t numTensors = program.tensors_size();
   std::set<uint32_t> listedInputs, listedOutputs;
@@ -1212,9 +1239,16 @@ std::string checkSignature(const Program &program) {
       return "graph output " + describeTensor(program, index) +
              " is listed twice or shares its name with another output";
     const Tensor &tensor = program.tensors(index);
-    if (tensor.layout_size() > 0 && tensor.layout(0) != Layout::Replicated)
+    if (!tensor.keeps_layout_of().empty()) {
+      std::string problem = checkKeptLayout(program, tensor);
+      if (!problem.empty())
+        return "graph output " + describeTensor(program, index) + ": " +
+               problem;
+    } else if (tensor.layout_size() > 0 &&
+               tensor.layout(0) != Layout::Replicated) {
       return "graph output " + describeTensor(program, index) +
              " must be replicated (gather it in the program)";
+    }
   }
   for (uint32_t i = 0; i < numTensors; ++i) {
     TensorKind kind = program.tensors(i).kind();

@@ -33,8 +33,41 @@ namespace {
 /// communication timeout plus this margin.
 constexpr double kStopGraceSeconds = 0.5;
 
-std::string describe(size_t index, const TensorInfo &info) {
-  return "input " + std::to_string(index) + " ('" + info.name + "')";
+/// The global value of a graph input or output of which `block` is one
+/// rank's.
+TensorInfo globalValue(TensorInfo block) {
+  // Validated: the global shape has at most 2^48 elements.
+  int64_t elements = 1;
+  for (int64_t dim : block.globalShape)
+    elements *= dim;
+  block.shape = block.globalShape;
+  block.bytes =
+      static_cast<size_t>(elements) * format::elementSize(block.dtype);
+  return block;
+}
+
+/// How the ranks of `file` hold graph input or output `value`.
+format::MeshLayout layoutOf(const format::ProgramFile &file,
+                            const TensorInfo &value) {
+  // Validated: the layout decodes.
+  format::MeshLayout layout;
+  format::decodeTensorLayout(file.program(), value.layout, layout);
+  return layout;
+}
+
+/// Whether every rank holds the whole value of `layout`: replicated on
+/// every mesh axis.
+bool isWhole(const format::MeshLayout &layout) {
+  return std::all_of(layout.axes.begin(), layout.axes.end(),
+                     [](const format::Layout &axis) {
+                       return axis.kind == format::Layout::Replicated;
+                     });
+}
+
+/// `kind` ("input" or "output") `index` and its name, for an error.
+std::string describe(const char *kind, size_t index, const TensorInfo &info) {
+  return std::string(kind) + " " + std::to_string(index) + " ('" + info.name +
+         "')";
 }
 
 /// Runs `session` `repeat` times, timing each run into `milliseconds`.
@@ -153,7 +186,14 @@ std::string statisticsJson(const GroupStatistics &group) {
          << "}";
   json << (stats.collectives.empty() ? "" : "\n  ")
        << "],\n  \"totals\": {\"bytes_per_rank\": " << stats.bytesPerRank
-       << "}\n}\n";
+       << "}";
+  // Outputs carried into the next run's inputs: local copies, so the
+  // collectives above (one run's) are all that crosses ranks per step.
+  if (stats.carries)
+    json << ",\n  \"carry\": {\"count\": " << stats.carries
+         << ", \"local_bytes_per_rank\": " << stats.carriedBytes
+         << ", \"bytes_between_ranks\": 0}";
+  json << "\n}\n";
   return json.str();
 }
 
@@ -238,18 +278,20 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
     sessions_.push_back(std::move(session));
   }
 
-  for (size_t i = 0; i < sessions_[0]->numInputs(); ++i) {
-    TensorInfo input = sessions_[0]->inputInfo(i);
-    // Validated: the global shape has at most 2^48 elements.
-    int64_t elements = 1;
-    for (int64_t dim : input.globalShape)
-      elements *= dim;
-    input.shape = input.globalShape;
-    input.bytes =
-        static_cast<size_t>(elements) * format::elementSize(input.dtype);
-    inputs_.push_back(std::move(input));
-  }
+  for (size_t i = 0; i < sessions_[0]->numInputs(); ++i)
+    inputs_.push_back(globalValue(sessions_[0]->inputInfo(i)));
+  for (size_t i = 0; i < sessions_[0]->numOutputs(); ++i)
+    outputs_.push_back(globalValue(sessions_[0]->outputInfo(i)));
   return Status::success();
+}
+
+Status RankGroup::checkLocal(size_t local, const char *what) const {
+  if (local < sessions_.size())
+    return Status::success();
+  return Status::error(std::string(what) + " of local rank " +
+                       std::to_string(local) + ": this process runs " +
+                       std::to_string(sessions_.size()) + " rank" +
+                       (sessions_.size() == 1 ? "" : "s"));
 }
 
 int RankGroup::rank(size_t local) const {
@@ -272,13 +314,8 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
   if (index >= inputs_.size())
     return sessions_[0]->bindInput(index, dtype, shape, data, bytes);
   const TensorInfo &global = inputs_[index];
-  // Validated: the layout decodes.
-  format::MeshLayout layout;
-  format::decodeTensorLayout(file_->program(), global.layout, layout);
-  if (std::all_of(layout.axes.begin(), layout.axes.end(),
-                  [](const format::Layout &axis) {
-                    return axis.kind == format::Layout::Replicated;
-                  })) {
+  format::MeshLayout layout = layoutOf(*file_, global);
+  if (isWhole(layout)) {
     for (auto &session : sessions_) {
       Status status = session->bindInput(index, dtype, shape, data, bytes);
       if (!status)
@@ -287,7 +324,7 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
     return Status::success();
   }
   if (shape != global.shape)
-    return Status::error(describe(index, global) + " expects shape " +
+    return Status::error(describe("input", index, global) + " expects shape " +
                          format::shapeString(global.shape) + " (each of the " +
                          std::to_string(ranks_) + " ranks reads its " +
                          layout.str() + " block), got " +
@@ -299,7 +336,7 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
   size_t expected =
       global.bytes / format::elementSize(global.dtype) * elementSize;
   if (extract && (bytes != expected || !data))
-    return Status::error(describe(index, global) + " expects " +
+    return Status::error(describe("input", index, global) + " expects " +
                          std::to_string(expected) + " bytes of data, got " +
                          std::to_string(bytes));
   const TensorInfo &local = sessions_[0]->inputInfo(index);
@@ -315,6 +352,15 @@ Status RankGroup::bindInput(size_t index, dsp::program::DType dtype,
       return status;
   }
   return Status::success();
+}
+
+Status RankGroup::bindInputBlock(size_t local, size_t index,
+                                 dsp::program::DType dtype,
+                                 const std::vector<int64_t> &shape,
+                                 const void *data, size_t bytes) {
+  Status status = checkLocal(local, "cannot bind a block");
+  return status ? sessions_[local]->bindInput(index, dtype, shape, data, bytes)
+                : status;
 }
 
 Status RankGroup::run(uint64_t repeat) {
@@ -395,7 +441,52 @@ Status RankGroup::runLocalRanks(uint64_t repeat) {
 }
 
 Status RankGroup::readOutput(size_t index, void *data, size_t bytes) const {
-  return sessions_[0]->readOutput(index, data, bytes);
+  if (index >= outputs_.size() || outputs_[index].keepsLayoutOf.empty())
+    return sessions_[0]->readOutput(index, data, bytes);
+  const TensorInfo &global = outputs_[index];
+  format::MeshLayout layout = layoutOf(*file_, global);
+  if (isWhole(layout))
+    return sessions_[0]->readOutput(index, data, bytes);
+  if (mpi_ || layout.axes.size() != 1)
+    return Status::error(
+        describe("output", index, global) + " is kept " + layout.str() +
+        (mpi_ ? " and this process holds one rank's block" : " over a mesh") +
+        ": read each rank's block (readOutputBlock)");
+  if (bytes != global.bytes)
+    return Status::error(describe("output", index, global) + " has " +
+                         std::to_string(global.bytes) + " bytes, the buffer " +
+                         std::to_string(bytes));
+  const TensorInfo &block = outputBlockInfo(index);
+  std::vector<uint8_t> blockData(block.bytes);
+  for (size_t local = 0; local < sessions_.size(); ++local) {
+    Status status =
+        sessions_[local]->readOutput(index, blockData.data(), block.bytes);
+    if (!status)
+      return status;
+    format::insertBlock(blockData.data(), global.shape,
+                        format::contiguousStrides(global.shape),
+                        format::elementSize(global.dtype), layout.axes[0],
+                        ranks_, rank(local), data);
+  }
+  return Status::success();
+}
+
+Status RankGroup::readOutputBlock(size_t local, size_t index, void *data,
+                                  size_t bytes) const {
+  Status status = checkLocal(local, "cannot read a block");
+  return status ? sessions_[local]->readOutput(index, data, bytes) : status;
+}
+
+Status RankGroup::carry(size_t output, size_t input) {
+  if (!failure_.empty())
+    return Status::error("the group stopped after a failure: " + failure_);
+  for (size_t local = 0; local < sessions_.size(); ++local) {
+    Status status = sessions_[local]->carry(output, input);
+    if (!status)
+      return Status::error("rank " + std::to_string(rank(local)) + ": " +
+                           status.message());
+  }
+  return Status::success();
 }
 
 Status RankGroup::gather(const std::vector<std::vector<uint64_t>> &mine,

@@ -12,6 +12,7 @@
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 #include "dsp/Runtime/Communicator.h"
@@ -43,7 +44,17 @@ TensorInfo describe(const Tensor &tensor) {
                           tensor.global_shape().end());
   if (info.globalShape.empty())
     info.globalShape = info.shape;
+  info.keepsLayoutOf = tensor.keeps_layout_of();
   return info;
+}
+
+/// How the ranks hold a graph input or output, for an error.
+std::string layoutText(const TensorInfo &info) {
+  format::Layout layout;
+  if (info.layout.size() != 6 ||
+      !format::Layout::decode(info.layout, layout).empty())
+    return info.layout.empty() ? "replicated" : "a mesh layout";
+  return layout.str();
 }
 
 std::string location(size_t index, const Instruction &instruction) {
@@ -488,6 +499,53 @@ Status Session::readOutput(size_t index, void *data, size_t bytes) const {
     return Status::error("no output to read: the program has not run");
   return backend_->copyToHost(
       data, tensorAddress(file_->program().outputs(index)), bytes);
+}
+
+Status Session::carry(size_t output, size_t input) {
+  if (output >= outputs_.size() || input >= inputs_.size())
+    return Status::error("cannot carry output " + std::to_string(output) +
+                         " into input " + std::to_string(input) +
+                         ": the program has " +
+                         std::to_string(outputs_.size()) + " outputs and " +
+                         std::to_string(inputs_.size()) + " inputs");
+  const TensorInfo &from = outputs_[output];
+  const TensorInfo &to = inputs_[input];
+  if (from.dtype != to.dtype || from.shape != to.shape ||
+      from.layout != to.layout || from.globalShape != to.globalShape)
+    return Status::error(
+        "output '" + from.name + "' (" + format::dtypeName(from.dtype) + " " +
+        format::shapeString(from.globalShape) + ", " + layoutText(from) +
+        ") cannot become input '" + to.name + "' (" +
+        format::dtypeName(to.dtype) + " " +
+        format::shapeString(to.globalShape) + ", " + layoutText(to) +
+        ") on every rank: compile with keep-sharded=" + from.name + ":" +
+        to.name);
+  if (statistics_.runs == 0)
+    return Status::error("no output to carry: the program has not run");
+  const void *source = tensorAddress(file_->program().outputs(output));
+  // The program leaves what it likes in an output's pad; an input's pad is
+  // zero, as binding makes it.
+  format::Layout layout;
+  bool padded = to.layout.size() == 6 &&
+                format::Layout::decode(to.layout, layout).empty() &&
+                layout.kind == format::Layout::Split && layout.pad > 0;
+  void *bound = boundInputs_[input].data();
+  Status status =
+      deviceInputs_.empty() || padded
+          ? backend_->copyToHost(bound, source, to.bytes)
+          : backend_->copyOnDevice(deviceInputs_[input], source, to.bytes);
+  if (status && padded) {
+    format::zeroBlockPad(bound, to.globalShape, format::elementSize(to.dtype),
+                         layout, communicator_->size(), communicator_->rank());
+    if (!deviceInputs_.empty())
+      status = backend_->copyToDevice(deviceInputs_[input], bound, to.bytes);
+  }
+  if (!status)
+    return status;
+  inputBound_[input] = true;
+  statistics_.carries += 1;
+  statistics_.carriedBytes += to.bytes;
+  return Status::success();
 }
 
 } // namespace runtime

@@ -474,11 +474,15 @@ LogicalResult Serializer::addOutputs(func::ReturnOp ret) {
              << index << " needs a value of its own (an op's result that no "
              << "other result is); run --dsp-materialize-results first";
     tensor->set_kind(program::OUTPUT);
+    auto keptFrom = function.getResultAttrOfType<StringAttr>(
+        index, DSPDialect::kKeptShardedAttrName);
+    if (keptFrom)
+      tensor->set_keeps_layout_of(keptFrom.str());
     if (ranks > 1) {
       FailureOr<GlobalView> global = globalViewOf(value, mesh);
       if (failed(global))
         return failure();
-      if (!global->sharding.isReplicated())
+      if (!global->sharding.isReplicated() && !keptFrom)
         return ret.emitError("result ")
                << index << " must be replicated; run --dsp-insert-reshards "
                << "(or --dsp-pipeline) first";

@@ -148,11 +148,16 @@ void InsertReshards::runOnOperation() {
     mesh = group.getMeshShape();
   WalkResult result = module.walk([&](Operation *op) {
     if (isa<func::ReturnOp>(op)) {
+      auto function = op->getParentOfType<FunctionOpInterface>();
       for (OpOperand &operand : op->getOpOperands()) {
-        Value whole = convert(operand.get(), replicated, op->getLoc());
-        if (!whole)
+        // Gathered, unless the result keeps a sharding of its own.
+        auto kept = function.getResultAttrOfType<ShardingAttr>(
+            operand.getOperandNumber(), DSPDialect::kShardingAttrName);
+        Value held =
+            convert(operand.get(), kept ? kept : replicated, op->getLoc());
+        if (!held)
           return WalkResult::interrupt();
-        operand.set(whole);
+        operand.set(held);
       }
       return WalkResult::advance();
     }

@@ -164,6 +164,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                      "axis; 8 pins one axis of 8 ranks (default: auto "
                      "chooses among one axis and two, others use one)"),
       llvm::cl::init("")};
+  ListOption<std::string> keepSharded{
+      *this, "keep-sharded",
+      llvm::cl::desc("OUTPUT:INPUT pairs of names: each output keeps the "
+                     "input's sharding instead of being gathered, so that it "
+                     "can become that input of the next run on every rank")};
 };
 } // namespace
 
@@ -207,6 +212,8 @@ void mlir::dsp::registerPipelines() {
         propagation.tflops = options.tflops;
         propagation.allowReplication = options.allowReplication;
         propagation.mesh = options.mesh;
+        propagation.keepSharded.assign(options.keepSharded.begin(),
+                                       options.keepSharded.end());
         pm.addPass(createPropagateSharding(propagation));
         pm.addPass(createInsertReshards());
       });

@@ -376,6 +376,21 @@ llvm::json::Object mlir::dsp::buildPlanReport(ModuleOp module) {
           module->getAttrOfType<DictionaryAttr>(DSPDialect::kCostModelAttrName))
     if (auto strategy = costModel.getAs<StringAttr>("strategy"))
       (*report.getObject("cost_model"))["strategy"] = strategy.str();
+  // Outputs held in their input's blocks between runs, never gathered.
+  llvm::json::Array kept;
+  module.walk([&](func::FuncOp function) {
+    for (const KeptOutput &pin : keptOutputs(function)) {
+      auto sharding = function.getResultAttrOfType<ShardingAttr>(
+          pin.result, DSPDialect::kShardingAttrName);
+      kept.push_back(llvm::json::Object{
+          {"output", pin.output.empty() ? "output" + std::to_string(pin.result)
+                                        : pin.output.str()},
+          {"input", pin.input.str()},
+          {"sharding", sharding ? attrText(sharding) : std::string("none")}});
+    }
+  });
+  if (!kept.empty())
+    report["kept_sharded"] = std::move(kept);
   return report;
 }
 
@@ -606,6 +621,16 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
     os << ", strategy " << *strategy;
   os << "\n";
   printPlanSteps(report, profile, os);
+  if (const llvm::json::Array *kept = report.getArray("kept_sharded")) {
+    os << "\nKept sharded (not gathered: each rank's block becomes the "
+          "input's)\n";
+    for (const llvm::json::Value &entry : *kept) {
+      const llvm::json::Object &pin = *entry.getAsObject();
+      os << "  " << *pin.getString("output") << " -> "
+         << *pin.getString("input") << "  " << *pin.getString("sharding")
+         << "\n";
+    }
+  }
   const llvm::json::Object &totals = *report.getObject("totals");
   const llvm::json::Object &compute = *report.getObject("compute");
   os << "\nTotals (modeled on " << profile << ": "

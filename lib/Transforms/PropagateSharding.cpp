@@ -25,15 +25,18 @@ namespace mlir::dsp {
 
 namespace {
 /// What propagation knows of one function whatever the mesh: its planned
-/// ops and their factor classes.
+/// ops, their factor classes and the results pinned to an argument's
+/// sharding.
 struct FunctionUnits {
-  FunctionUnits(func::FuncOp function, PlannedOps planned)
+  FunctionUnits(func::FuncOp function, PlannedOps planned,
+                SmallVector<KeptResult> kept)
       : function(function), planned(std::move(planned)),
-        classes(FactorClasses::build(this->planned)) {}
+        classes(FactorClasses::build(this->planned)), kept(std::move(kept)) {}
 
   func::FuncOp function;
   PlannedOps planned;
   FactorClasses classes;
+  SmallVector<KeptResult> kept;
 };
 
 /// The plan of every function on one mesh, and its modeled cost.
@@ -62,6 +65,8 @@ private:
   ModulePlan plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
                   Strategy mode, ArrayRef<int64_t> mesh);
   void apply(const ModulePlan &plan);
+  /// Records the keep-sharded option's pins on `function`'s results.
+  LogicalResult markKeptResults(func::FuncOp function);
 
   CostModel costModel;
   SmallVector<int64_t> meshSizes;
@@ -133,6 +138,76 @@ LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
   return success();
 }
 
+/// The index of `function`'s argument (or result) whose `dsp.name` is
+/// `name`, and the names there are, quoted, for an error.
+static std::optional<unsigned> findNamed(func::FuncOp function, bool results,
+                                         StringRef name, std::string &names) {
+  unsigned count =
+      results ? function.getNumResults() : function.getNumArguments();
+  std::optional<unsigned> found;
+  for (unsigned i = 0; i < count; ++i) {
+    auto named = results ? function.getResultAttrOfType<StringAttr>(
+                               i, DSPDialect::kNameAttrName)
+                         : function.getArgAttrOfType<StringAttr>(
+                               i, DSPDialect::kNameAttrName);
+    if (!named)
+      continue;
+    if (named.getValue() == name && !found)
+      found = i;
+    names += (names.empty() ? "'" : ", '") + named.str() + "'";
+  }
+  if (names.empty())
+    names = "none";
+  return found;
+}
+
+LogicalResult PropagateSharding::markKeptResults(func::FuncOp function) {
+  for (const std::string &pin : keepSharded) {
+    auto [output, input] = StringRef(pin).split(':');
+    if (output.empty() || input.empty())
+      return function.emitError("keep-sharded '")
+             << pin << "' is not OUTPUT:INPUT, an output's and an input's name";
+    std::string names;
+    std::optional<unsigned> result =
+        findNamed(function, /*results=*/true, output, names);
+    if (!result)
+      return function.emitError("keep-sharded '")
+             << pin << "': the model has no output named '" << output
+             << "' (outputs: " << names << ")";
+    function.setResultAttr(*result, DSPDialect::kKeptShardedAttrName,
+                           StringAttr::get(function.getContext(), input));
+  }
+  return success();
+}
+
+/// The results of `function` that keep an argument's sharding, checked.
+static FailureOr<SmallVector<KeptResult>> keptResults(func::FuncOp function) {
+  SmallVector<KeptResult> kept;
+  for (const KeptOutput &pin : keptOutputs(function)) {
+    std::string what = pin.output.empty()
+                           ? "result " + std::to_string(pin.result)
+                           : "output '" + pin.output.str() + "'";
+    std::string names;
+    std::optional<unsigned> argument =
+        findNamed(function, /*results=*/false, pin.input, names);
+    if (!argument)
+      return function.emitError()
+             << what << " is to keep the sharding of input '" << pin.input
+             << "', but the model has no input named so (inputs: " << names
+             << ")";
+    Type resultType = function.getResultTypes()[pin.result];
+    Type argumentType = function.getArgumentTypes()[*argument];
+    if (resultType != argumentType)
+      return function.emitError()
+             << what << " of type " << resultType
+             << " cannot keep the sharding of input '" << pin.input
+             << "' of type " << argumentType
+             << ": a kept output has its input's shape and element type";
+    kept.push_back({pin.result, *argument});
+  }
+  return kept;
+}
+
 SmallVector<SmallVector<int64_t>>
 PropagateSharding::candidateMeshes(ModuleOp module, Strategy mode) const {
   SmallVector<SmallVector<int64_t>> meshes = {{}};
@@ -168,7 +243,8 @@ PropagateSharding::plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
         mode, units->planned, ranks, mesh));
     plan.choices.push_back(std::make_unique<ShardingChoices>(
         units->function, units->planned, units->classes,
-        *plan.constraints.back(), costModel, mesh, allowReplication));
+        *plan.constraints.back(), costModel, mesh, allowReplication,
+        units->kept));
     plan.solutions.push_back(plan.choices.back()->getGraph().solve());
     plan.seconds += plan.solutions.back().cost;
   }
@@ -239,16 +315,19 @@ void PropagateSharding::runOnOperation() {
   for (auto function : module.getOps<func::FuncOp>()) {
     if (function.isExternal())
       continue;
+    if (failed(markKeptResults(function)))
+      return signalPassFailure();
     if (!function.getBody().hasOneBlock()) {
       function.emitError("sharding propagation needs a single-block function");
       return signalPassFailure();
     }
     FailureOr<PlannedOps> planned =
         PlannedOps::collect(function.getBody().front());
-    if (failed(planned))
+    FailureOr<SmallVector<KeptResult>> kept = keptResults(function);
+    if (failed(planned) || failed(kept))
       return signalPassFailure();
-    functions.push_back(
-        std::make_unique<FunctionUnits>(function, std::move(*planned)));
+    functions.push_back(std::make_unique<FunctionUnits>(
+        function, std::move(*planned), std::move(*kept)));
   }
   // The cheapest mesh wins, but a mesh of more axes must be cheaper by more
   // than kMeshMargin of the time: sub-group communicators and the views

@@ -13,14 +13,12 @@ using namespace mlir::dsp;
 /// streams.
 constexpr int64_t kSideStreamRatio = 16;
 
-ShardingChoices::ShardingChoices(func::FuncOp function,
-                                 const PlannedOps &planned,
-                                 FactorClasses &classes,
-                                 const StrategyConstraints &constraints,
-                                 const CostModel &costModel,
-                                 ArrayRef<int64_t> mesh, bool allowReplication)
+ShardingChoices::ShardingChoices(
+    func::FuncOp function, const PlannedOps &planned, FactorClasses &classes,
+    const StrategyConstraints &constraints, const CostModel &costModel,
+    ArrayRef<int64_t> mesh, bool allowReplication, ArrayRef<KeptResult> kept)
     : function(function), planned(planned), costModel(costModel), mesh(mesh),
-      allowReplication(allowReplication) {
+      allowReplication(allowReplication), kept(kept) {
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
@@ -39,6 +37,7 @@ ShardingChoices::ShardingChoices(func::FuncOp function,
   }
   addArguments();
   addReads();
+  addResults();
 }
 
 bool ShardingChoices::isSideStream(Value value) const {
@@ -427,8 +426,8 @@ void ShardingChoices::addReads() {
   // need and the conversions are shared, so it gets a variable of its own:
   // the layout it is converted to, which every consumer reads from. Its
   // edges charge one conversion from the producer and one more for a
-  // consumer that needs yet another layout. Values read once, and the
-  // gather of the results, connect to the producer directly.
+  // consumer that needs yet another layout. Values read once connect to
+  // the producer directly.
   llvm::MapVector<Value, SmallVector<OpOperand *>> readers;
   for (Operation *op : planned.getOps())
     for (OpOperand &operand : op->getOpOperands())
@@ -464,18 +463,39 @@ void ShardingChoices::addReads() {
     for (OpOperand *operand : operands)
       addRead(value, layoutVariable, layoutList, operand);
   }
-  // Results are gathered once at the end.
+}
+
+void ShardingChoices::addResults() {
   auto replicated = ShardingAttr::getReplicated(function.getContext());
-  for (Value value :
-       function.getBody().front().getTerminator()->getOperands()) {
+  Block &body = function.getBody().front();
+  for (OpOperand &returned : body.getTerminator()->getOpOperands()) {
+    Value value = returned.get();
     if (planned.isFromModelData(value))
       continue;
     SmallVector<ShardingAttr> from = producerChoices(value);
+    int variable = producerVariable(value);
+    const KeptResult *pin = llvm::find_if(kept, [&](const KeptResult &k) {
+      return k.result == returned.getOperandNumber();
+    });
+    if (pin != kept.end()) {
+      BlockArgument argument = body.getArgument(pin->argument);
+      int target = argumentVariable[argument];
+      // An argument returned as it is keeps its own sharding.
+      if (target == variable)
+        continue;
+      ArrayRef<ShardingAttr> to = argumentChoices[argument];
+      std::vector<double> costs;
+      for (ShardingAttr source : from)
+        for (ShardingAttr layout : to)
+          costs.push_back(reshardSeconds(value, source, layout));
+      graph.addEdge(variable, target, costs);
+      continue;
+    }
+    // Gathered once at the end.
     std::vector<double> diagonal(from.size() * from.size(), 0.0);
     for (size_t i = 0; i < from.size(); ++i)
       diagonal[i * from.size() + i] =
           reshardSeconds(value, from[i], replicated);
-    int variable = producerVariable(value);
     graph.addEdge(variable, variable, diagonal);
   }
 }
@@ -491,11 +511,17 @@ void ShardingChoices::apply(const CostGraph::Solution &solution) {
     op->setAttr(DSPDialect::kOperandShardingsAttrName,
                 ArrayAttr::get(context, needs));
   }
+  auto argumentSharding = [&](BlockArgument argument) {
+    return argumentChoices[argument]
+                          [solution.choices[argumentVariable[argument]]];
+  };
   for (BlockArgument argument : function.getBody().getArguments())
-    function.setArgAttr(
-        argument.getArgNumber(), DSPDialect::kShardingAttrName,
-        argumentChoices[argument]
-                       [solution.choices[argumentVariable[argument]]]);
+    function.setArgAttr(argument.getArgNumber(), DSPDialect::kShardingAttrName,
+                        argumentSharding(argument));
+  for (const KeptResult &pin : kept)
+    function.setResultAttr(
+        pin.result, DSPDialect::kShardingAttrName,
+        argumentSharding(function.getArgument(pin.argument)));
   // Where the solution converts a value before its readers, insertion must
   // take the same route.
   for (const LayoutVariable &layout : layoutVariables) {

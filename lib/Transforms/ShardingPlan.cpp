@@ -186,3 +186,18 @@ CostModel mlir::dsp::costModelOf(ModuleOp module) {
     model.device.name = name.str();
   return model;
 }
+
+SmallVector<KeptOutput> mlir::dsp::keptOutputs(func::FuncOp function) {
+  SmallVector<KeptOutput> kept;
+  for (unsigned result = 0; result < function.getNumResults(); ++result) {
+    auto input = function.getResultAttrOfType<StringAttr>(
+        result, DSPDialect::kKeptShardedAttrName);
+    if (!input)
+      continue;
+    auto output = function.getResultAttrOfType<StringAttr>(
+        result, DSPDialect::kNameAttrName);
+    kept.push_back(
+        {result, output ? output.getValue() : StringRef(), input.getValue()});
+  }
+  return kept;
+}

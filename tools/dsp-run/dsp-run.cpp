@@ -10,7 +10,9 @@
 // are threads of this process (--comm=local) or one per MPI process
 // (--comm=mpi or --comm=nccl under mpirun). Each rank binds its own block of
 // every input; rank 0's copy of the (replicated) outputs is written and
-// checked.
+// checked, and the blocks of an output kept sharded are put together.
+// --steps=K runs the program K times, --carry making an output each step's
+// input of the next on every rank.
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,6 +62,13 @@ const char kUsage[] =
     "  --atol=X          absolute tolerance (default 1e-4)\n"
     "  --rtol=X          relative tolerance (default 0)\n"
     "  --repeat=N        run N times, 1 to 1000000 (default 1)\n"
+    "  --steps=K         run K steps, 1 to 1000000, each output named by\n"
+    "                    --carry becoming an input of the next step; the\n"
+    "                    outputs of the last step are written and checked\n"
+    "  --carry=OUTPUT:INPUT  after each step, every rank binds its block of\n"
+    "                    OUTPUT as its block of INPUT, moving nothing\n"
+    "                    between ranks (compile with\n"
+    "                    keep-sharded=OUTPUT:INPUT); repeatable\n"
     "  --threads=N       threads per rank, 1 to 1024 (default: the cores\n"
     "                    divided by the ranks on this host, at least 1)\n"
     "  --backend=NAME    backend: cpu (default), or cuda when built in\n"
@@ -95,6 +104,9 @@ struct Options {
   std::vector<FileArgument> inputs, outputs, expected;
   double atol = 1e-4, rtol = 0;
   uint64_t repeat = 1;
+  uint64_t steps = 1;
+  /// OUTPUT:INPUT names of --carry.
+  std::vector<std::pair<std::string, std::string>> carries;
   unsigned threads = 0;
   std::string backend = "cpu";
   int device = dsp::runtime::kDeviceOfLocalRank;
@@ -259,6 +271,14 @@ Options parseOptions(int argc, char **argv) {
       options.rtol = parseNumber(flag, value);
     else if (flag == "--repeat")
       options.repeat = parseCount(flag, value, kMaxRepeat);
+    else if (flag == "--steps")
+      options.steps = parseCount(flag, value, kMaxRepeat);
+    else if (flag == "--carry" && value.find(':') != std::string::npos &&
+             value.front() != ':' && value.back() != ':')
+      options.carries.push_back({value.substr(0, value.find(':')),
+                                 value.substr(value.find(':') + 1)});
+    else if (flag == "--carry")
+      reject("--carry expects OUTPUT:INPUT, got '" + value + "'");
     else if (flag == "--threads")
       options.threads = static_cast<unsigned>(
           parseCount(flag, value, dsp::runtime::kMaxThreads));
@@ -291,6 +311,11 @@ Options parseOptions(int argc, char **argv) {
   if (options.model.empty())
     reject("no program given (usage: dsp-run MODEL.dspx [options], see "
            "--help)");
+  if (options.steps > 1 && options.repeat > 1)
+    reject("--steps and --repeat exclude each other: each step runs once");
+  if (!options.carries.empty() && options.steps < 2)
+    reject("--carry feeds one step's output to the next: give --steps=K "
+           "with K >= 2");
   return options;
 }
 
@@ -445,6 +470,12 @@ void printStatistics(const GroupStatistics &statistics) {
               static_cast<unsigned long long>(stats.arenaBytes),
               static_cast<unsigned long long>(stats.workspaceBytes),
               static_cast<unsigned long long>(stats.inputBytes));
+  if (stats.carries)
+    std::printf("carries: %llu (%llu bytes copied per rank, none between "
+                "ranks); %llu bytes per rank sent per step\n",
+                static_cast<unsigned long long>(stats.carries),
+                static_cast<unsigned long long>(stats.carriedBytes),
+                static_cast<unsigned long long>(stats.bytesPerRank));
   std::printf("%-16s %10s %14s %14s\n", "op", "count", "total ms",
               "ms per run");
   for (const auto &[op, opStats] : stats.ops)
@@ -501,6 +532,10 @@ void run(const Options &options) {
     fail(error);
   if (options.comm != "local")
     mpiGroup = group.get();
+  std::vector<std::pair<size_t, size_t>> carries;
+  for (const auto &[output, input] : options.carries)
+    carries.push_back({resolve({{output, ""}}, *group, false, "--carry")[0],
+                       resolve({{input, ""}}, *group, true, "--carry")[0]});
 
   std::vector<size_t> inputIndices =
       resolve(options.inputs, *group, true, "--input");
@@ -533,7 +568,13 @@ void run(const Options &options) {
   std::vector<size_t> expectedIndices =
       resolve(options.expected, *group, false, "--expected-output");
 
-  Status status = group->run(options.repeat);
+  Status status;
+  for (uint64_t step = 0; step < options.steps && status; ++step) {
+    for (const auto &[output, input] : carries)
+      if (step > 0 && !(status = group->carry(output, input)))
+        die("--carry: " + status.message());
+    status = group->run(options.repeat);
+  }
   if (!status)
     fail(status.message());
 

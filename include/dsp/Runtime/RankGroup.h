@@ -4,7 +4,10 @@
 // either every rank as a thread of this process ("local") or this process's
 // rank of an MPI job ("mpi" or "nccl", one process per rank under mpirun). The
 // caller binds each input's global value once; every rank binds its own block
-// of it. A rank that fails stops the others (see Communicator.h): the run
+// of it. Outputs are replicated, except those compiled to keep an input's
+// layout: each rank holds its block, which `carry` makes that input of the
+// next run in place, so a value kept sharded between runs never crosses
+// ranks. A rank that fails stops the others (see Communicator.h): the run
 // returns the first failure, naming the rank.
 //
 // Statistics and the timeline are gathered from every rank: under mpi that
@@ -85,12 +88,17 @@ public:
   const char *commName() const;
 
   size_t numInputs() const { return inputs_.size(); }
-  size_t numOutputs() const { return sessions_[0]->numOutputs(); }
-  /// An input's global value: `shape` is the global shape and `bytes` its
-  /// size; `layout` says how the ranks split it.
+  size_t numOutputs() const { return outputs_.size(); }
+  /// An input's or output's global value: `shape` is the global shape and
+  /// `bytes` its size; `layout` says how the ranks hold it.
   const TensorInfo &inputInfo(size_t index) const { return inputs_[index]; }
-  /// Outputs are replicated: every rank holds the whole value.
-  const TensorInfo &outputInfo(size_t index) const {
+  const TensorInfo &outputInfo(size_t index) const { return outputs_[index]; }
+  /// The block of an input or output one rank binds or holds; every rank's
+  /// has this shape (pads included).
+  const TensorInfo &inputBlockInfo(size_t index) const {
+    return sessions_[0]->inputInfo(index);
+  }
+  const TensorInfo &outputBlockInfo(size_t index) const {
     return sessions_[0]->outputInfo(index);
   }
   int findInput(const std::string &name) const;
@@ -102,14 +110,31 @@ public:
                    const std::vector<int64_t> &shape, const void *data,
                    size_t bytes);
 
+  /// Binds `data` as local rank `local`'s block of input `index` (the shape
+  /// of inputBlockInfo), for a caller that holds the value in blocks.
+  Status bindInputBlock(size_t local, size_t index, dsp::program::DType dtype,
+                        const std::vector<int64_t> &shape, const void *data,
+                        size_t bytes);
+
   /// Runs every local rank `repeat` times. The first failure of any rank
   /// stops the others and is returned as "rank R: PROGRAM: message". After
   /// a failure the group cannot run again: its communicators are aborted.
   Status run(uint64_t repeat = 1);
 
-  /// Copies output `index` of the last run (this process's first rank's
-  /// copy) into `data`.
+  /// Copies output `index` of the last run, the global value, into `data`:
+  /// this process's first rank's copy of a replicated output, the blocks of
+  /// every rank put together for a kept one (local ranks, one split; under
+  /// mpi each process reads its rank's block with readOutputBlock).
   Status readOutput(size_t index, void *data, size_t bytes) const;
+  /// Copies local rank `local`'s block of output `index` of the last run
+  /// (outputBlockInfo(index).bytes bytes) into `data`.
+  Status readOutputBlock(size_t local, size_t index, void *data,
+                         size_t bytes) const;
+
+  /// Makes output `output` of the last run input `input` of the next on
+  /// every local rank, each its own block (Session::carry): no byte moves
+  /// between ranks.
+  Status carry(size_t output, size_t input);
 
   /// Gathers every rank's statistics (collective under mpi: every process
   /// calls it; only rank 0's process gets every rank's figures).
@@ -129,6 +154,8 @@ private:
   RankGroup() = default;
   Status initialize(const RankGroupOptions &options);
   Status runLocalRanks(uint64_t repeat);
+  /// Local rank `local`'s session, or an error naming what `what` needs.
+  Status checkLocal(size_t local, const char *what) const;
   /// The words of `mine` from every rank, in rank order (rank 0's process
   /// gets all of them; under mpi the others get their own only).
   Status gather(const std::vector<std::vector<uint64_t>> &mine,
@@ -142,7 +169,8 @@ private:
   std::vector<std::shared_ptr<Communicator>> communicators_;
   /// Shared with rank threads, which a stalled rank may outlive the run.
   std::vector<std::shared_ptr<Session>> sessions_;
-  std::vector<TensorInfo> inputs_;
+  /// The global values of the inputs and outputs.
+  std::vector<TensorInfo> inputs_, outputs_;
   std::vector<double> runMilliseconds_;
   /// The first failure; once set, the group does not run again.
   std::string failure_;

@@ -64,6 +64,9 @@ struct TensorInfo {
   /// replicated) and its global shape (equal to `shape` if replicated).
   std::vector<int64_t> layout;
   std::vector<int64_t> globalShape;
+  /// An output kept in the layout of an input (dsp-opt keep-sharded): that
+  /// input's name; empty otherwise.
+  std::string keepsLayoutOf;
 };
 
 struct OpStatistics {
@@ -101,6 +104,10 @@ struct Statistics {
   /// bytes per rank (one run).
   std::vector<CollectiveStatistics> collectives;
   uint64_t bytesPerRank = 0;
+  /// Outputs made inputs of the next run (Session::carry), and the bytes
+  /// this rank copied for them in its own memory: none cross ranks.
+  uint64_t carries = 0;
+  uint64_t carriedBytes = 0;
 };
 
 /// One execution of one instruction, recorded when SessionOptions::trace is
@@ -161,6 +168,14 @@ public:
   /// Copies graph output `index` of the last run into `data` (exactly
   /// outputInfo(index).bytes bytes).
   Status readOutput(size_t index, void *data, size_t bytes) const;
+
+  /// Binds output `output` of the last run as input `input` of the next: a
+  /// copy in this rank's memory, as for a denoising step whose output is the
+  /// next step's latent. Both must hold the same block: one dtype, shape,
+  /// layout and global shape (an output compiled to keep the input's
+  /// layout, or both replicated). The pad of a split block becomes zero, as
+  /// binding makes it (through host memory on a GPU, where there is one).
+  Status carry(size_t output, size_t input);
 
   const Statistics &statistics() const { return statistics_; }
   /// Every instruction executed since creation, in order, when tracing.

@@ -80,6 +80,16 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     one, the group's mesh is chosen: one axis of all ranks, or the split
     into two axes (the smaller first) whose exact plan is cheapest, by more
     than 1 % of the modeled time for a mesh of more axes.
+
+    `keep-sharded=OUTPUT:INPUT` (several allowed) pins the sharding of the
+    function result named OUTPUT to that of the argument named INPUT (their
+    `dsp.name`s), as a denoising loop needs that feeds each step's output
+    back as the next step's input: the result is not gathered at the end
+    but converted to the argument's block (free where they already agree),
+    which the solver chooses with that cost counted. The result gets the
+    argument's sharding as its `dsp.sharding` and the argument's name as its
+    `dsp.kept_sharded`; a result that already has a `dsp.kept_sharded` is
+    pinned the same way. The two must have one shape and element type.
   }];
   let options = [
     Option<"ranks", "ranks", "int64_t", /*default=*/"1",
@@ -108,7 +118,11 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
            "op may shard one factor per mesh axis (compound shardings); a "
            "single size pins one axis of all ranks; default: auto plans on "
            "one axis and on every split into two axes and keeps the "
-           "cheapest, the other strategies use one axis">
+           "cheapest, the other strategies use one axis">,
+    ListOption<"keepSharded", "keep-sharded", "std::string",
+               "OUTPUT:INPUT pairs of names: each output keeps the input's "
+               "sharding instead of being gathered, so that it can become "
+               "that input of the next run on every rank">
   ];
 }
 
@@ -123,7 +137,8 @@ def InsertReshards : Pass<"dsp-insert-reshards", "::mlir::ModuleOp"> {
     `reduce_scatter`. A value with a `dsp.read_sharding` is converted to it
     first, and an op that needs yet another sharding converts from there
     (one that needs the producer's own sharding reads the producer).
-    Function results are made replicated. Equal conversions of one value
+    Function results are made replicated, or converted to their own
+    `dsp.sharding` where they keep one. Equal conversions of one value
     are shared. Removes `dsp.operand_shardings` and `dsp.read_sharding`.
   }];
 }

@@ -22,23 +22,32 @@
 
 namespace mlir::dsp {
 
+/// A function result that keeps the sharding of an argument.
+struct KeptResult {
+  unsigned result;
+  unsigned argument;
+};
+
 class ShardingChoices {
 public:
   /// Builds the choices of `function`, whose ops are `planned`. Ops that
   /// have a sequence or batch factor are always distributed unless
   /// `allowReplication`. On a `mesh` of two or more axes an op shards one
-  /// factor (or none) per mesh axis: compound shardings.
+  /// factor (or none) per mesh axis: compound shardings. Results are
+  /// gathered at the end, except the `kept` ones, which are converted to
+  /// their argument's sharding.
   ShardingChoices(func::FuncOp function, const PlannedOps &planned,
                   FactorClasses &classes,
                   const StrategyConstraints &constraints,
                   const CostModel &costModel, ArrayRef<int64_t> mesh,
-                  bool allowReplication);
+                  bool allowReplication, ArrayRef<KeptResult> kept);
 
   const CostGraph &getGraph() const { return graph; }
   func::FuncOp getFunction() const { return function; }
 
   /// Records the chosen shardings: each op's result and operand needs, each
-  /// argument's block, and where a value is converted before its readers.
+  /// argument's block (and each kept result's), and where a value is
+  /// converted before its readers.
   void apply(const CostGraph::Solution &solution);
 
 private:
@@ -78,6 +87,9 @@ private:
   combineAxes(Operation *op, ArrayRef<SmallVector<OpStrategy>> perAxis) const;
   void addArguments();
   void addReads();
+  /// The cost of what becomes of the results at the end: a gather, or the
+  /// conversion of a kept result to its argument's sharding.
+  void addResults();
   ShardingAttr placeSharding(Value value, std::optional<FactorPlace> place,
                              bool partial, int64_t ranks) const;
   /// The cost of the collectives, one per mesh axis, that turn `from` into
@@ -108,6 +120,7 @@ private:
   const CostModel &costModel;
   SmallVector<int64_t> mesh;
   bool allowReplication;
+  SmallVector<KeptResult> kept;
   /// Elements of the largest activation of the function.
   int64_t largestActivation = 0;
 

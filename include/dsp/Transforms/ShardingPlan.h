@@ -5,6 +5,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "dsp/Transforms/CostModel.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::dsp {
@@ -71,6 +72,16 @@ AxisView viewOnAxis(RankedTensorType type, ShardingAttr from, ShardingAttr to,
 /// group of mesh sizes `mesh`). A ring of R ranks takes R - 1 steps.
 uint64_t ringStepBytes(RankedTensorType key, RankedTensorType value,
                        ShardingAttr blocks, ArrayRef<int64_t> mesh);
+
+/// A function result pinned to the sharding of the argument whose name
+/// `input` is (`dsp.kept_sharded`), and the result's own name (empty if it
+/// has none).
+struct KeptOutput {
+  unsigned result;
+  StringRef output;
+  StringRef input;
+};
+SmallVector<KeptOutput> keptOutputs(func::FuncOp function);
 
 /// The cost model as a module attribute, and back.
 DictionaryAttr costModelAttr(MLIRContext *context, const CostModel &model);

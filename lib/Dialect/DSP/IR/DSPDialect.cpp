@@ -113,15 +113,34 @@ LogicalResult DSPDialect::verifyOperationAttribute(Operation *op,
                          << attribute.getName().getValue() << "'";
 }
 
-static LogicalResult verifyNameAttribute(Operation *op,
-                                         NamedAttribute attribute) {
-  if (attribute.getName() != DSPDialect::kNameAttrName)
+static LogicalResult verifyStringAttribute(Operation *op,
+                                           NamedAttribute attribute) {
+  if (attribute.getName() != DSPDialect::kNameAttrName &&
+      attribute.getName() != DSPDialect::kKeptShardedAttrName)
     return op->emitError() << "unknown dsp argument or result attribute '"
                            << attribute.getName().getValue() << "'";
   if (!isa<StringAttr>(attribute.getValue()))
-    return op->emitError() << "'" << DSPDialect::kNameAttrName
+    return op->emitError() << "'" << attribute.getName().getValue()
                            << "' must be a string";
   return success();
+}
+
+/// An argument's or result's `dsp.sharding` (or an argument's
+/// `dsp.read_sharding`): one #dsp.shard that fits its type.
+static LogicalResult verifyValueSharding(Operation *op, Type type,
+                                         StringRef what, unsigned index,
+                                         NamedAttribute attribute) {
+  auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
+  if (!sharding || !isa<FunctionOpInterface>(op))
+    return op->emitError() << "an " << what << "'s '"
+                           << attribute.getName().getValue()
+                           << "' must be one #dsp.shard";
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return op->emitError() << what << " " << index << " is not a ranked tensor";
+  return sharding.verifyFor(tensor, getGroup(op), [&] {
+    return op->emitError() << what << " " << index << ": ";
+  });
 }
 
 LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
@@ -131,28 +150,27 @@ LogicalResult DSPDialect::verifyRegionArgAttribute(Operation *op, unsigned,
   // sharding: what it is converted to first.
   if (attribute.getName() == kShardingAttrName ||
       attribute.getName() == kReadShardingAttrName) {
-    auto sharding = dyn_cast<ShardingAttr>(attribute.getValue());
     auto function = dyn_cast<FunctionOpInterface>(op);
-    if (!sharding || !function)
-      return op->emitError()
-             << "an argument's '" << attribute.getName().getValue()
-             << "' must be one #dsp.shard";
-    auto type =
-        dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
-    if (!type)
-      return op->emitError()
-             << "argument " << argIndex << " is not a ranked tensor";
-    return sharding.verifyFor(type, getGroup(op), [&] {
-      return op->emitError() << "argument " << argIndex << ": ";
-    });
+    return verifyValueSharding(
+        op, function ? function.getArgumentTypes()[argIndex] : Type(),
+        "argument", argIndex, attribute);
   }
-  return verifyNameAttribute(op, attribute);
+  if (attribute.getName() == kKeptShardedAttrName)
+    return op->emitError() << "'" << kKeptShardedAttrName
+                           << "' is a result attribute";
+  return verifyStringAttribute(op, attribute);
 }
 
-LogicalResult
-DSPDialect::verifyRegionResultAttribute(Operation *op, unsigned, unsigned,
-                                        NamedAttribute attribute) {
-  return verifyNameAttribute(op, attribute);
+LogicalResult DSPDialect::verifyRegionResultAttribute(
+    Operation *op, unsigned, unsigned resultIndex, NamedAttribute attribute) {
+  // A kept result's sharding: the block of it that each rank holds.
+  if (attribute.getName() == kShardingAttrName) {
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    return verifyValueSharding(
+        op, function ? function.getResultTypes()[resultIndex] : Type(),
+        "result", resultIndex, attribute);
+  }
+  return verifyStringAttribute(op, attribute);
 }
 
 namespace mlir::dsp {

@@ -45,6 +45,14 @@ def DSP_Dialect : Dialect {
     /// Name of the argument and result attribute that keeps the model's
     /// input and output names.
     static constexpr ::llvm::StringLiteral kNameAttrName = "dsp.name";
+    /// Name of the result attribute that pins a function result's sharding
+    /// to that of the argument whose `dsp.name` it holds (pipeline option
+    /// keep-sharded): propagation gives both one sharding, which the result
+    /// keeps as its `dsp.sharding` instead of being gathered, so that a
+    /// caller can make the result the argument of the next run on every
+    /// rank without moving it.
+    static constexpr ::llvm::StringLiteral kKeptShardedAttrName =
+        "dsp.kept_sharded";
     /// Name of the op attribute that holds, after sharding propagation, the
     /// sharding each operand must have (one `#dsp.shard` per operand); reshard
     /// insertion makes the producers match and removes it.
