@@ -12,9 +12,10 @@
 // On the cpu target auto may also run the attention as a ring, whose
 // transfers then hide behind its compute: nothing moves but the result.
 // With 5 us per transfer the ring's 3 steps expose more than the switch to
-// heads costs, and auto switches.
+// heads costs, and auto switches (on one axis of the ranks; mesh=4 keeps
+// auto from splitting them into a 2x2 mesh).
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto latency-us=0" --dsp-insert-reshards | FileCheck %s --check-prefix=AUTO-RING
-// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto latency-us=5" --dsp-insert-reshards | FileCheck %s --check-prefix=AUTO-HEADS
+// RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto latency-us=5 mesh=4" --dsp-insert-reshards | FileCheck %s --check-prefix=AUTO-HEADS
 
 // dsp never shards heads: attention shards its query sequence and K and V
 // are gathered; there is no all_to_all.
