@@ -175,10 +175,13 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
 static void registerGpuBinaryPipeline();
 
 std::vector<std::string> mlir::dsp::pipelineOptionNames() {
-  // The options print as "{name=value name=value ...}".
+  // The options print as "{name=value name=value ...}", a list only when
+  // it holds a value.
+  PipelineOptions options;
+  options.keepSharded.push_back("");
   std::string printed;
   llvm::raw_string_ostream os(printed);
-  PipelineOptions().print(os);
+  options.print(os);
   std::vector<std::string> names;
   for (StringRef item : llvm::split(StringRef(printed).trim("{}"), ' '))
     if (!item.empty())
