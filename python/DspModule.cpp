@@ -137,7 +137,9 @@ public:
     return descriptions;
   }
 
-  nb::dict run(nb::dict feeds) {
+  /// Binds `feeds`, runs every rank and returns the outputs; with
+  /// `gather` false, outputs compiled with keep-sharded stay on the ranks.
+  nb::dict run(nb::dict feeds, bool gather) {
     for (auto [key, value] : feeds)
       bind(nb::cast<std::string>(key), value);
     {
@@ -145,9 +147,51 @@ public:
       check(group_->run());
     }
     nb::dict results;
-    for (size_t i = 0; i < group_->numOutputs(); ++i)
-      results[group_->outputInfo(i).name.c_str()] = readOutput(i);
+    for (size_t i = 0; i < group_->numOutputs(); ++i) {
+      const TensorInfo &info = group_->outputInfo(i);
+      if (!gather && !info.keepsLayoutOf.empty())
+        continue;
+      results[info.name.c_str()] = readOutput(i);
+    }
     return results;
+  }
+
+  /// Every local rank's block of output `name` of the last run.
+  std::vector<nb::object> readBlocks(const std::string &name) {
+    size_t index = outputIndex(name);
+    std::vector<nb::object> blocks;
+    for (size_t local = 0; local < group_->localRanks(); ++local)
+      blocks.push_back(
+          newArray(group_->outputBlockInfo(index), [&](void *data) {
+            return group_->readOutputBlock(
+                local, index, data, group_->outputBlockInfo(index).bytes);
+          }));
+    return blocks;
+  }
+
+  /// Binds `blocks[local]` as local rank `local`'s block of input `name`.
+  void bindBlocks(const std::string &name, std::vector<nb::object> blocks) {
+    size_t index = inputIndex(name);
+    if (blocks.size() != group_->localRanks())
+      throw RunFailure("input '" + name + "': expected one block per rank (" +
+                       std::to_string(group_->localRanks()) + "), got " +
+                       std::to_string(blocks.size()));
+    for (size_t local = 0; local < blocks.size(); ++local) {
+      BoundArray bound = boundArray(name, blocks[local]);
+      nb::gil_scoped_release release;
+      check(group_->bindInputBlock(local, index, bound.dtype, bound.shape,
+                                   bound.array.data(), bound.array.nbytes()));
+    }
+  }
+
+  void carry(const std::string &output, const std::string &input) {
+    check(group_->carry(outputIndex(output), inputIndex(input)));
+  }
+
+  /// Bytes moved between the caller's whole values and the ranks' blocks:
+  /// split inputs bound whole, kept-sharded outputs read whole.
+  std::tuple<uint64_t, uint64_t> splitBytes() const {
+    return {scatteredBytes_, gatheredBytes_};
   }
 
   std::string statisticsJson() {
@@ -157,35 +201,82 @@ public:
   }
 
 private:
-  /// Binds `value` as the input called `name`, read where it lies.
-  void bind(const std::string &name, nb::handle value) {
-    int index = group_->findInput(name);
-    if (index < 0) {
-      std::vector<std::string> names;
-      for (size_t i = 0; i < group_->numInputs(); ++i)
-        names.push_back(group_->inputInfo(i).name);
-      throw RunFailure("the program has no input named '" + name +
-                       "' (inputs: " + quotedNames(names) + ")");
-    }
+  /// The index of the input (`input` true) or output called `name`.
+  size_t indexOf(bool input, const std::string &name) const {
+    int index = input ? group_->findInput(name) : group_->findOutput(name);
+    if (index >= 0)
+      return index;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < (input ? group_->numInputs() : group_->numOutputs());
+         ++i)
+      names.push_back(
+          (input ? group_->inputInfo(i) : group_->outputInfo(i)).name);
+    std::string kind = input ? "input" : "output";
+    throw RunFailure("the program has no " + kind + " named '" + name + "' (" +
+                     kind + "s: " + quotedNames(names) + ")");
+  }
+  size_t inputIndex(const std::string &name) const {
+    return indexOf(true, name);
+  }
+  size_t outputIndex(const std::string &name) const {
+    return indexOf(false, name);
+  }
+
+  /// An array read where it lies, with its program dtype and shape.
+  struct BoundArray {
     InputArray array;
-    if (!nb::try_cast(value, array))
+    DType dtype;
+    std::vector<int64_t> shape;
+  };
+
+  static BoundArray boundArray(const std::string &name, nb::handle value) {
+    BoundArray bound;
+    if (!nb::try_cast(value, bound.array))
       throw RunFailure(
           "input '" + name + "': expected a numpy array or a DLPack tensor " +
           "in CPU memory, got " +
           nb::cast<std::string>(nb::str(value.type().attr("__name__"))));
-    DType dtype = programDType(array.dtype());
-    if (dtype == dsp::program::DTYPE_UNSPECIFIED)
+    bound.dtype = programDType(bound.array.dtype());
+    if (bound.dtype == dsp::program::DTYPE_UNSPECIFIED)
       throw RunFailure("input '" + name + "': the array's dtype has no " +
                        "program dtype (use f32, f16, bf16, i64, i32 or bool)");
-    std::vector<int64_t> shape(array.shape_ptr(),
-                               array.shape_ptr() + array.ndim());
-    nb::gil_scoped_release release;
-    check(group_->bindInput(index, dtype, shape, array.data(), array.nbytes()));
+    bound.shape.assign(bound.array.shape_ptr(),
+                       bound.array.shape_ptr() + bound.array.ndim());
+    return bound;
+  }
+
+  /// Binds `value` as the input called `name`, read where it lies.
+  void bind(const std::string &name, nb::handle value) {
+    size_t index = inputIndex(name);
+    BoundArray bound = boundArray(name, value);
+    {
+      nb::gil_scoped_release release;
+      check(group_->bindInput(index, bound.dtype, bound.shape,
+                              bound.array.data(), bound.array.nbytes()));
+    }
+    if (isSplit(group_->inputInfo(index), group_->inputBlockInfo(index)))
+      scatteredBytes_ += bound.array.nbytes();
+  }
+
+  /// Whether the ranks hold `global` in blocks smaller than it.
+  static bool isSplit(const TensorInfo &global, const TensorInfo &block) {
+    return block.shape != global.shape;
   }
 
   /// Output `index` of the last run, in memory the returned array owns.
   nb::object readOutput(size_t index) {
     const TensorInfo &info = group_->outputInfo(index);
+    if (isSplit(info, group_->outputBlockInfo(index)))
+      gatheredBytes_ += info.bytes;
+    return newArray(info, [&](void *data) {
+      return group_->readOutput(index, data, info.bytes);
+    });
+  }
+
+  /// A numpy array of `info`'s shape that owns its memory, filled by
+  /// `read` (which writes info.bytes bytes of info.dtype); bf16 is widened.
+  template <typename Read>
+  static nb::object newArray(const TensorInfo &info, Read read) {
     DType dtype = returnedDType(info.dtype);
     size_t count = info.bytes / dsp::format::elementSize(info.dtype);
     size_t bytes = count * dsp::format::elementSize(dtype);
@@ -194,10 +285,10 @@ private:
     if (!data)
       throw std::bad_alloc();
     if (dtype == info.dtype) {
-      check(group_->readOutput(index, data.get(), info.bytes));
+      check(read(data.get()));
     } else {
       std::vector<uint8_t> narrow(info.bytes);
-      check(group_->readOutput(index, narrow.data(), narrow.size()));
+      check(read(narrow.data()));
       dsp::format::widenToFloat(info.dtype, narrow.data(),
                                 static_cast<float *>(data.get()), count);
     }
@@ -209,6 +300,7 @@ private:
   }
 
   std::unique_ptr<RankGroup> group_;
+  uint64_t scatteredBytes_ = 0, gatheredBytes_ = 0;
 };
 
 } // namespace
@@ -257,6 +349,10 @@ NB_MODULE(_dsp, m) {
       .def_prop_ro("ranks", &Group::ranks)
       .def("inputs", &Group::inputs)
       .def("outputs", &Group::outputs)
-      .def("run", &Group::run)
+      .def("run", &Group::run, nb::arg("feeds"), nb::arg("gather"))
+      .def("read_blocks", &Group::readBlocks)
+      .def("bind_blocks", &Group::bindBlocks)
+      .def("carry", &Group::carry)
+      .def("split_bytes", &Group::splitBytes)
       .def("statistics_json", &Group::statisticsJson);
 }

@@ -217,12 +217,39 @@ class Session:
     def outputs(self):
         return self._group.outputs()
 
-    def run(self, inputs):
+    def run(self, inputs, gather=True):
         """Binds `inputs` ({name: array}; an input bound before keeps its
-        value when left out), runs every rank, returns {name: array}."""
-        return self._group.run(dict(inputs))
+        value when left out), runs every rank, returns {name: array}.
+        With gather=False, the outputs compiled with keep-sharded stay on
+        the ranks, left out of the result: read_blocks reads them, carry
+        makes them the next run's inputs."""
+        return self._group.run(dict(inputs), gather)
+
+    def read_blocks(self, output):
+        """Each rank's block of `output` of the last run, [numpy array] in
+        rank order (a replicated output: one whole copy per rank)."""
+        return self._group.read_blocks(output)
+
+    def bind_blocks(self, input, blocks):
+        """Binds blocks[r] as rank r's block of `input`: the blocks of
+        read_blocks, of the same shapes, for an input whose layout the
+        output kept."""
+        self._group.bind_blocks(input, list(blocks))
+
+    def carry(self, output, input):
+        """Makes each rank's block of `output` of the last run its block of
+        `input` for the next: nothing crosses ranks or comes to Python."""
+        self._group.carry(output, input)
 
     @property
     def statistics(self):
-        """The statistics of dsp-run --stats-json as a dict."""
-        return json.loads(self._group.statistics_json())
+        """The statistics of dsp-run --stats-json as a dict, and under
+        "split" the bytes this session moved between whole values and the
+        ranks' blocks: "scattered_bytes" (split inputs bound whole, each
+        rank taking its block) and "gathered_bytes" (kept-sharded outputs
+        returned whole, the blocks put together)."""
+        statistics = json.loads(self._group.statistics_json())
+        scattered, gathered = self._group.split_bytes()
+        statistics["split"] = {"scattered_bytes": scattered,
+                               "gathered_bytes": gathered}
+        return statistics
