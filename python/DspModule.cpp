@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/RankGroup.h"
 #ifdef DSP_HAVE_COMPILER
@@ -21,6 +22,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -116,6 +118,7 @@ public:
     options.backend = backend;
     options.comm = comm;
     options.threads = threads;
+    file_ = file;
     group_ = RankGroup::create(std::move(file), options, error);
     if (!group_)
       throw RunFailure(error);
@@ -169,13 +172,96 @@ public:
     return blocks;
   }
 
+  /// The block of input `name` each local rank takes of its whole value
+  /// `value`, in the array's dtype.
+  std::vector<nb::object> splitBlocks(const std::string &name,
+                                      nb::handle value) {
+    size_t index = inputIndex(name);
+    const TensorInfo &global = group_->inputInfo(index);
+    BoundArray bound = boundArray(name, value);
+    if (bound.shape != global.shape ||
+        !dsp::runtime::bindsTo(bound.dtype, global.dtype))
+      throw RunFailure("input '" + name + "' is " +
+                       dsp::format::dtypeName(global.dtype) + " " +
+                       dsp::format::shapeString(global.shape) + ", got " +
+                       dsp::format::dtypeName(bound.dtype) + " " +
+                       dsp::format::shapeString(bound.shape));
+    dsp::format::MeshLayout layout;
+    dsp::format::decodeTensorLayout(file_->program(), global.layout, layout);
+    TensorInfo block = group_->inputBlockInfo(index);
+    size_t elementSize = dsp::format::elementSize(bound.dtype);
+    block.bytes =
+        block.bytes / dsp::format::elementSize(block.dtype) * elementSize;
+    block.dtype = bound.dtype;
+    std::vector<nb::object> blocks;
+    for (size_t local = 0; local < group_->localRanks(); ++local)
+      blocks.push_back(newArray(block, [&](void *data) {
+        dsp::format::extractMeshBlock(bound.array.data(), bound.shape,
+                                      elementSize, layout, group_->rank(local),
+                                      data);
+        return Status::success();
+      }));
+    if (isSplit(global, block))
+      scatteredBytes_ += bound.array.nbytes();
+    return blocks;
+  }
+
+  /// The whole value of input `name` whose local ranks' blocks are
+  /// `blocks` (as split_blocks returns them), in their dtype.
+  nb::object joinBlocks(const std::string &name,
+                        std::vector<nb::object> blocks) {
+    size_t index = inputIndex(name);
+    checkBlockCount(name, blocks.size());
+    const TensorInfo &global = group_->inputInfo(index);
+    const TensorInfo &block = group_->inputBlockInfo(index);
+    std::vector<BoundArray> bound;
+    for (nb::handle value : blocks) {
+      bound.push_back(boundArray(name, value));
+      if (bound.back().shape != block.shape ||
+          bound.back().dtype != bound.front().dtype)
+        throw RunFailure("input '" + name + "': expected blocks of " +
+                         dsp::format::dtypeName(bound.front().dtype) + " " +
+                         dsp::format::shapeString(block.shape) + ", got " +
+                         dsp::format::dtypeName(bound.back().dtype) + " " +
+                         dsp::format::shapeString(bound.back().shape));
+    }
+    dsp::format::MeshLayout layout;
+    dsp::format::decodeTensorLayout(file_->program(), global.layout, layout);
+    // Each block position's global element, found by splitting the
+    // element numbers (from 1: a pad position holds 0) as the values.
+    size_t count = global.bytes / dsp::format::elementSize(global.dtype);
+    std::vector<int64_t> numbers(count);
+    for (size_t i = 0; i < count; ++i)
+      numbers[i] = i + 1;
+    std::vector<int64_t> blockNumbers(block.bytes /
+                                      dsp::format::elementSize(block.dtype));
+    TensorInfo whole = global;
+    size_t elementSize = dsp::format::elementSize(bound.front().dtype);
+    whole.dtype = bound.front().dtype;
+    whole.bytes = count * elementSize;
+    if (isSplit(global, block))
+      gatheredBytes_ += whole.bytes;
+    return newArray(whole, [&](void *data) {
+      for (size_t local = 0; local < bound.size(); ++local) {
+        dsp::format::extractMeshBlock(numbers.data(), global.shape,
+                                      sizeof(int64_t), layout,
+                                      group_->rank(local), blockNumbers.data());
+        const auto *from =
+            static_cast<const uint8_t *>(bound[local].array.data());
+        for (size_t position = 0; position < blockNumbers.size(); ++position)
+          if (blockNumbers[position])
+            std::memcpy(static_cast<uint8_t *>(data) +
+                            (blockNumbers[position] - 1) * elementSize,
+                        from + position * elementSize, elementSize);
+      }
+      return Status::success();
+    });
+  }
+
   /// Binds `blocks[local]` as local rank `local`'s block of input `name`.
   void bindBlocks(const std::string &name, std::vector<nb::object> blocks) {
     size_t index = inputIndex(name);
-    if (blocks.size() != group_->localRanks())
-      throw RunFailure("input '" + name + "': expected one block per rank (" +
-                       std::to_string(group_->localRanks()) + "), got " +
-                       std::to_string(blocks.size()));
+    checkBlockCount(name, blocks.size());
     for (size_t local = 0; local < blocks.size(); ++local) {
       BoundArray bound = boundArray(name, blocks[local]);
       nb::gil_scoped_release release;
@@ -189,7 +275,8 @@ public:
   }
 
   /// Bytes moved between the caller's whole values and the ranks' blocks:
-  /// split inputs bound whole, kept-sharded outputs read whole.
+  /// split inputs bound whole or split, kept-sharded outputs read whole and
+  /// blocks joined.
   std::tuple<uint64_t, uint64_t> splitBytes() const {
     return {scatteredBytes_, gatheredBytes_};
   }
@@ -220,6 +307,13 @@ private:
   }
   size_t outputIndex(const std::string &name) const {
     return indexOf(false, name);
+  }
+
+  void checkBlockCount(const std::string &name, size_t count) const {
+    if (count != group_->localRanks())
+      throw RunFailure("input '" + name + "': expected one block per rank (" +
+                       std::to_string(group_->localRanks()) + "), got " +
+                       std::to_string(count));
   }
 
   /// An array read where it lies, with its program dtype and shape.
@@ -299,6 +393,7 @@ private:
                                            owner, nullptr, dlpackDType(dtype)));
   }
 
+  std::shared_ptr<const dsp::format::ProgramFile> file_;
   std::unique_ptr<RankGroup> group_;
   uint64_t scatteredBytes_ = 0, gatheredBytes_ = 0;
 };
@@ -351,6 +446,8 @@ NB_MODULE(_dsp, m) {
       .def("outputs", &Group::outputs)
       .def("run", &Group::run, nb::arg("feeds"), nb::arg("gather"))
       .def("read_blocks", &Group::readBlocks)
+      .def("split_blocks", &Group::splitBlocks)
+      .def("join_blocks", &Group::joinBlocks)
       .def("bind_blocks", &Group::bindBlocks)
       .def("carry", &Group::carry)
       .def("split_bytes", &Group::splitBytes)

@@ -230,6 +230,17 @@ class Session:
         rank order (a replicated output: one whole copy per rank)."""
         return self._group.read_blocks(output)
 
+    def split_blocks(self, input, array):
+        """The block of `input` each rank takes of its whole value `array`
+        (what run binds), [numpy array] in rank order: the start of a
+        value that then stays in blocks."""
+        return self._group.split_blocks(input, array)
+
+    def join_blocks(self, input, blocks):
+        """The whole value of `input` whose per-rank blocks are `blocks`,
+        the inverse of split_blocks."""
+        return self._group.join_blocks(input, list(blocks))
+
     def bind_blocks(self, input, blocks):
         """Binds blocks[r] as rank r's block of `input`: the blocks of
         read_blocks, of the same shapes, for an input whose layout the
@@ -245,9 +256,9 @@ class Session:
     def statistics(self):
         """The statistics of dsp-run --stats-json as a dict, and under
         "split" the bytes this session moved between whole values and the
-        ranks' blocks: "scattered_bytes" (split inputs bound whole, each
-        rank taking its block) and "gathered_bytes" (kept-sharded outputs
-        returned whole, the blocks put together)."""
+        ranks' blocks: "scattered_bytes" (split inputs bound whole or
+        split_blocks) and "gathered_bytes" (kept-sharded outputs returned
+        whole, join_blocks)."""
         statistics = json.loads(self._group.statistics_json())
         scattered, gathered = self._group.split_bytes()
         statistics["split"] = {"scattered_bytes": scattered,
