@@ -3,7 +3,8 @@
 // The compiler behind one call (when it was built), and a rank group that
 // runs a program on arrays. Inputs are read where numpy or a DLPack
 // producer keeps them; each output is returned in the memory the runtime's
-// read wrote it into, owned by the numpy array.
+// read wrote it into, owned by the numpy array. A value kept sharded
+// between runs also moves as one array per rank, each rank's block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -212,6 +213,11 @@ public:
                         std::vector<nb::object> blocks) {
     size_t index = inputIndex(name);
     checkBlockCount(name, blocks.size());
+    if (group_->localRanks() != static_cast<size_t>(group_->ranks()))
+      throw RunFailure("input '" + name + "': this process runs " +
+                       std::to_string(group_->localRanks()) + " of the " +
+                       std::to_string(group_->ranks()) +
+                       " ranks; joining needs every rank's block");
     const TensorInfo &global = group_->inputInfo(index);
     const TensorInfo &block = group_->inputBlockInfo(index);
     std::vector<BoundArray> bound;
