@@ -448,8 +448,7 @@ LogicalResult Serializer::addInstruction(Operation *op) {
   }
   // Collectives carry the layouts they convert between instead of their
   // dims, which the layouts imply.
-  if (isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp, LocalSliceOp,
-          ZeroPadOp>(op))
+  if (isCollective(op) || isa<ZeroPadOp>(op))
     return addLayoutAttributes(op, instruction);
   if (auto launch = dyn_cast<LaunchOp>(op))
     return addLaunchAttributes(launch, instruction);
@@ -547,8 +546,7 @@ FailureOr<SerializedProgram> Serializer::run() {
     }
     if (!isa<DSPDialect>(op.getDialect()))
       return op.emitError("cannot emit an op outside the dsp dialect");
-    if (ranks == 1 && isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
-                          LocalSliceOp, ZeroPadOp, WaitOp>(op))
+    if (ranks == 1 && (isCollective(&op) || isa<ZeroPadOp, WaitOp>(op)))
       return op.emitError("collectives need a multi-rank program");
     if (failed(addInstruction(&op)))
       return failure();
@@ -565,7 +563,8 @@ mlir::dsp::serializeProgram(ModuleOp module, const ProgramOptions &options) {
       group ? group.getMeshShape() : SmallVector<int64_t>{1};
   auto function = module.lookupSymbol<func::FuncOp>("main");
   if (!function || function.getBody().getBlocks().size() != 1)
-    return module.emitError("a program needs a func.func @main with one block");
+    return emitError(module.getLoc(),
+                     "a program needs a func.func @main with one block");
   return Serializer(module, function, mesh, options).run();
 }
 
@@ -578,7 +577,7 @@ LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path,
   std::string error = format::writeProgramFile(path.str(), serialized->program,
                                                serialized->weights);
   if (!error.empty())
-    return module.emitError("cannot write the program: ") << error;
+    return emitError(module.getLoc(), "cannot write the program: ") << error;
   return success();
 }
 

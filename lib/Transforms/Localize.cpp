@@ -189,9 +189,7 @@ LogicalResult Localize::localizeOp(Operation *op) {
     return viewFactorSwitch(allToAll);
 
   // An op that sums over a split factor must find zeros in its pads.
-  bool collective =
-      isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp, LocalSliceOp>(
-          op);
+  bool collective = isCollective(op);
   if (!collective && holdsPartials(getResultSharding(op, 0)))
     for (OpOperand &operand : op->getOpOperands())
       if (llvm::any_of(splitsOf(getSharding(operand.get())),

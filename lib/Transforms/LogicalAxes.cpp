@@ -27,8 +27,7 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
   for (Operation &op : function.getBody().front()) {
     // A collective changes where a value is, not the value: its rule keeps
     // every dim to itself, and its result's dims hold its operand's.
-    if (isa<AllToAllOp, AllGatherOp, AllReduceOp, ReduceScatterOp,
-            LocalSliceOp>(op)) {
+    if (isCollective(&op)) {
       collectives.push_back(&op);
       continue;
     }

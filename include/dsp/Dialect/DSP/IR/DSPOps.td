@@ -500,9 +500,14 @@ def DSP_ScatterElementsOp : DSP_Op<"scatter_elements", [Pure,
 // operand and result shardings differ in what that axis holds, and the
 // collective moves data within each sub-group only. Without `axis` it runs
 // among all ranks.
+def DSP_Collective : NativeOpTrait<"Collective"> {
+  let cppNamespace = "::mlir::OpTrait::dsp";
+}
+
 class DSP_CollectiveOp<string mnemonic, list<Trait> traits = []>
     : DSP_Op<mnemonic, traits # [SameOperandsAndResultElementType,
-                                 DSP_ShardingRuleOpInterface]> {
+                                 DSP_ShardingRuleOpInterface,
+                                 DSP_Collective]> {
   let results = (outs DSP_Tensor:$output);
   let hasVerifier = 1;
 }

@@ -14,6 +14,23 @@ template <typename ConcreteType>
 class Elementwise
     : public ::mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
 
+/// Marks the ops that move a value between ranks or between layouts without
+/// computing on it (all-to-all, all-gather, all-reduce, reduce-scatter,
+/// local slice): what the planner inserts and the runtime runs as
+/// collectives.
+template <typename ConcreteType>
+class Collective : public ::mlir::OpTrait::TraitBase<ConcreteType, Collective> {
+};
+
 } // namespace mlir::OpTrait::dsp
+
+namespace mlir::dsp {
+
+/// Whether `op` is one of the collectives.
+inline bool isCollective(Operation *op) {
+  return op->hasTrait<OpTrait::dsp::Collective>();
+}
+
+} // namespace mlir::dsp
 
 #endif // DSP_DIALECT_DSP_IR_DSPTRAITS_H
