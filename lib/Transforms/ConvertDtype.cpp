@@ -75,8 +75,9 @@ void ConvertDtype::runOnOperation() {
   else if (dtype == "f16")
     narrow = Float16Type::get(context);
   else if (dtype != "f32") {
-    module.emitError("unknown dtype '") << dtype << "', expected f32, bf16 "
-                                        << "or f16";
+    emitError(module.getLoc(), "unknown dtype '")
+        << dtype << "', expected f32, bf16 "
+        << "or f16";
     return signalPassFailure();
   }
   if (!narrow)

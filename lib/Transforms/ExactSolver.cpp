@@ -4,20 +4,35 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <limits>
 #include <set>
 #include <tuple>
 
 using namespace mlir::dsp;
 
+/// `cost` rounded to a multiple of 2^-40 (about a picosecond): sums of such
+/// costs up to 2^13 are exact in a double, so that plans of equal cost tie
+/// exactly, whatever the order they are summed in, and the tie-break by
+/// choice index treats alike blocks alike.
+static double quantized(double cost) {
+  return std::isfinite(cost)
+             ? std::ldexp(std::nearbyint(std::ldexp(cost, 40)), -40)
+             : cost;
+}
+
 int CostGraph::addVariable(std::vector<double> unaryCosts) {
   assert(!unaryCosts.empty() && "a variable needs at least one choice");
+  for (double &cost : unaryCosts)
+    cost = quantized(cost);
   unary.push_back(std::move(unaryCosts));
   return static_cast<int>(unary.size()) - 1;
 }
 
 void CostGraph::addEdge(int a, int b, std::vector<double> costs) {
   assert(costs.size() == unary[a].size() * unary[b].size());
+  for (double &cost : costs)
+    cost = quantized(cost);
   edges.push_back({a, b, std::move(costs)});
 }
 

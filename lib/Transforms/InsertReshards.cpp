@@ -138,8 +138,9 @@ Value InsertReshards::convertOnMesh(Value value, ShardingAttr target,
 void InsertReshards::runOnOperation() {
   ModuleOp module = getOperation();
   if (isPerRank(module)) {
-    module.emitError("reshards are inserted into global IR, and this module "
-                     "is per-rank IR (--dsp-localize ran)");
+    emitError(module.getLoc(),
+              "reshards are inserted into global IR, and this module "
+              "is per-rank IR (--dsp-localize ran)");
     return signalPassFailure();
   }
   MLIRContext *context = &getContext();

@@ -761,7 +761,7 @@ LogicalResult LowerFusedToGpu::lowerOne(FusedOp fused, StringRef name) {
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToEnd(module.getBody());
   auto scratch = ModuleOp::create(b, fused.getLoc());
-  auto eraseScratch = llvm::make_scope_exit([&] { scratch.erase(); });
+  llvm::scope_exit eraseScratch([&] { scratch.erase(); });
   OpPassManager pipeline(ModuleOp::getOperationName());
   Block &body = fused.getBody().front();
   auto rowOp = llvm::find_if(body, [](Operation &op) { return isRowOp(&op); });

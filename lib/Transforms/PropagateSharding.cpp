@@ -81,20 +81,20 @@ LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
     llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
         llvm::MemoryBuffer::getFile(profile, /*IsText=*/true);
     if (!file)
-      return module.emitError("device profile '")
+      return emitError(module.getLoc(), "device profile '")
              << profile << "' is neither h100 nor h200, and reading it as a "
              << "file failed: " << file.getError().message();
     std::string problem =
         DeviceProfile::parse((*file)->getBuffer(), costModel.device);
     if (!problem.empty())
-      return module.emitError("device profile file '")
+      return emitError(module.getLoc(), "device profile file '")
              << profile << "': " << problem;
   }
   const DeviceProfile &device = costModel.device;
   if (!preset.empty() || !device.linkBusBandwidth) {
     StringRef link = preset.empty() ? StringRef("nvlink") : StringRef(preset);
     if (!costModel.applyPreset(link))
-      return module.emitError("unknown link preset '")
+      return emitError(module.getLoc(), "unknown link preset '")
              << link << "'; use nvlink or infiniband";
   } else {
     costModel.latency = device.linkLatency;
@@ -106,7 +106,7 @@ LogicalResult PropagateSharding::setUpCostModel(ModuleOp module) {
     costModel.busBandwidth = busBandwidthGBs * 1e9;
   // -1 stands for the profile's rates.
   if (tflops != -1 && !(tflops > 0 && std::isfinite(tflops)))
-    return module.emitError("tflops must be positive");
+    return emitError(module.getLoc(), "tflops must be positive");
   if (tflops > 0)
     costModel.device.f32FlopsPerSecond = costModel.device.halfFlopsPerSecond =
         tflops * 1e12;
@@ -122,14 +122,14 @@ LogicalResult PropagateSharding::parseMesh(ModuleOp module) {
   for (StringRef text : sizes) {
     int64_t size = 0;
     if (text.getAsInteger(10, size) || size < 1 || size > ranks)
-      return module.emitError("mesh '")
+      return emitError(module.getLoc(), "mesh '")
              << mesh << "' is not sizes such as 2x4 that multiply to the "
              << int64_t(ranks) << " ranks";
     product *= size;
     meshSizes.push_back(size);
   }
   if (product != ranks)
-    return module.emitError("mesh '")
+    return emitError(module.getLoc(), "mesh '")
            << mesh << "' is not sizes such as 2x4 that multiply to the "
            << int64_t(ranks) << " ranks";
   // One axis of all ranks is the plan without a mesh.
@@ -280,35 +280,51 @@ void PropagateSharding::apply(const ModulePlan &plan) {
 void PropagateSharding::runOnOperation() {
   ModuleOp module = getOperation();
   if (ranks < 1 || ranks > ::dsp::format::kMaxRanks) {
-    module.emitError() << "ranks must be between 1 and "
-                       << ::dsp::format::kMaxRanks << ", got "
-                       << int64_t(ranks);
+    emitError(module.getLoc())
+        << "ranks must be between 1 and " << ::dsp::format::kMaxRanks
+        << ", got " << int64_t(ranks);
     return signalPassFailure();
   }
   std::optional<Strategy> mode = parseStrategy(strategy);
   if (!mode) {
-    module.emitError()
+    emitError(module.getLoc())
         << "unknown strategy '" << strategy
         << "'; use auto, dsp, ulysses, megatron-sp, ring, usp or none";
     return signalPassFailure();
   }
   if (isPerRank(module)) {
-    module.emitError("a plan is made on global IR, and this module is "
-                     "per-rank IR (--dsp-localize ran)");
+    emitError(module.getLoc(),
+              "a plan is made on global IR, and this module is "
+              "per-rank IR (--dsp-localize ran)");
+    return signalPassFailure();
+  }
+  // A planned module's shardings and collectives would be planned over
+  // again as if they were the model's own ops.
+  WalkResult planned = module.walk([](Operation *op) {
+    if (isCollective(op) || op->hasAttr(DSPDialect::kShardingAttrName))
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (planned.wasInterrupted()) {
+    emitError(module.getLoc(),
+              "this module is planned already (it has shardings and "
+              "collectives); plan the imported model instead, such as "
+              "`dsp-opt model.onnx --dsp-pipeline=ranks=N`");
     return signalPassFailure();
   }
   int64_t existing = getGroupRanks(module);
   if (existing != 0 && existing != ranks) {
-    module.emitError() << "the module already has a device group of "
-                       << existing << " ranks; cannot plan it for "
-                       << int64_t(ranks);
+    emitError(module.getLoc())
+        << "the module already has a device group of " << existing
+        << " ranks; cannot plan it for " << int64_t(ranks);
     return signalPassFailure();
   }
   if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
   if (*mode == Strategy::Usp && meshSizes.size() > 2) {
-    module.emitError("usp runs Ulysses on one mesh axis and the ring on "
-                     "another; give a mesh of two axes, such as 2x4");
+    emitError(module.getLoc(),
+              "usp runs Ulysses on one mesh axis and the ring on "
+              "another; give a mesh of two axes, such as 2x4");
     return signalPassFailure();
   }
   SmallVector<std::unique_ptr<FunctionUnits>> functions;

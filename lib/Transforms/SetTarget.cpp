@@ -18,25 +18,26 @@ void SetTarget::runOnOperation() {
   ModuleOp module = getOperation();
   std::optional<TargetKind> kind = symbolizeTargetKind(target);
   if (!kind) {
-    module.emitError("unknown target '") << target << "', expected cpu or cuda";
+    emitError(module.getLoc(), "unknown target '")
+        << target << "', expected cpu or cuda";
     return signalPassFailure();
   }
   StringAttr chipName = *kind == TargetKind::Cuda
                             ? StringAttr::get(module.getContext(), chip)
                             : StringAttr();
-  auto emitError = [&] { return module.emitError(); };
-  if (failed(TargetAttr::verifyInvariants(emitError, *kind, chipName)))
+  auto emitTargetError = [&] { return emitError(module.getLoc()); };
+  if (failed(TargetAttr::verifyInvariants(emitTargetError, *kind, chipName)))
     return signalPassFailure();
   auto attr = TargetAttr::get(module.getContext(), *kind, chipName);
   TargetAttr existing = getTarget(module);
   if (existing && existing != attr) {
-    module.emitError("the module is compiled for ")
+    emitError(module.getLoc(), "the module is compiled for ")
         << existing << " already, not " << attr;
     return signalPassFailure();
   }
   module->setAttr(DSPDialect::kTargetAttrName, attr);
   if (overlapChunks < 1) {
-    module.emitError("overlap-chunks is ")
+    emitError(module.getLoc(), "overlap-chunks is ")
         << static_cast<int64_t>(overlapChunks) << ", expected 1 or more";
     return signalPassFailure();
   }

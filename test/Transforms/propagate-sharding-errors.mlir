@@ -29,8 +29,9 @@
 // TFLOPS: error: tflops must be positive
 
 // The second module was planned for 2 ranks already; the first has no
-// group and is planned.
-// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4" 2>&1 >/dev/null | FileCheck %s --check-prefix=GROUP
+// group and is planned. The error shows the module's first line, not the
+// module.
+// RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4" 2>&1 >/dev/null | FileCheck %s --check-prefix=GROUP --implicit-check-not=func.func
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4" 2>/dev/null | FileCheck %s --check-prefix=PLANNED
 // GROUP:      error: the module already has a device group of 2 ranks; cannot plan it for 4{{$}}
 // GROUP-NEXT: module attributes {dsp.group = #dsp.group<ranks = 2>}
@@ -38,6 +39,13 @@
 // PLANNED:     module attributes {{{.*}}dsp.group = #dsp.group<ranks = 4>}
 // PLANNED:     func.func @f
 // PLANNED-NOT: func.func @planned
+
+// A planned module is not planned again, whatever its group: the error
+// says what to plan instead, and prints none of the planned IR.
+// RUN: dsp-opt %dsp_src/examples/stdit_tiny.onnx --no-weights --dsp-propagate-sharding="ranks=4" -o %t.planned.mlir
+// RUN: not dsp-opt %t.planned.mlir --dsp-propagate-sharding="ranks=4" 2>&1 | FileCheck %s --check-prefix=REPLAN --implicit-check-not=func.func
+// RUN: not dsp-opt %t.planned.mlir --dsp-propagate-sharding="ranks=2" 2>&1 | FileCheck %s --check-prefix=REPLAN --implicit-check-not=func.func
+// REPLAN: error: this module is planned already (it has shardings and collectives); plan the imported model instead, such as `dsp-opt model.onnx --dsp-pipeline=ranks=N`
 
 // The same group size is accepted.
 // RUN: dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=2" | FileCheck %s --check-prefix=SAME

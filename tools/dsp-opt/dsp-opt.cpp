@@ -173,12 +173,13 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   OwningOpRef<Operation *> reparsed =
       parseSourceString<Operation *>(custom, parserConfig, "roundtrip");
   if (!reparsed || generic(*reparsed) != expected)
-    return module->emitError("the textual round trip changed the IR");
+    return emitError(module->getLoc(), "the textual round trip changed the IR");
   std::string bytecode;
   {
     raw_string_ostream os(bytecode);
     if (failed(writeBytecodeToFile(module, os)))
-      return module->emitError("could not write bytecode for the round trip");
+      return emitError(module->getLoc(),
+                       "could not write bytecode for the round trip");
   }
   MLIRContext bytecodeContext(registry);
   bytecodeContext.allowUnregisteredDialects(
@@ -187,7 +188,8 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   OwningOpRef<Operation *> decoded =
       parseSourceString<Operation *>(bytecode, bytecodeConfig, "roundtrip");
   if (!decoded || generic(*decoded) != expected)
-    return module->emitError("the bytecode round trip changed the IR");
+    return emitError(module->getLoc(),
+                     "the bytecode round trip changed the IR");
   return success();
 }
 
