@@ -28,7 +28,8 @@
 // AUTO:         %[[K:.*]] = dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<1x4x128x16xf32>
 // AUTO:         %[[V:.*]] = dsp.all_to_all %{{.*}} split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<1x4x128x16xf32>
 // AUTO-NEXT:    %[[A:.*]] = dsp.attention %[[Q]], %[[K]], %[[V]] {dsp.sharding = [#dsp.shard<dim = 1>]
-// AUTO-NEXT:    dsp.all_to_all %[[A]] split 2 concat 1 {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<1x4x128x16xf32>
+// AUTO-NEXT:    %[[AT:.*]] = dsp.transpose %[[A]] perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 2>]}
+// AUTO-NEXT:    dsp.all_to_all %[[AT]] split 1 concat 2 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<1x128x4x16xf32>
 // AUTO:         dsp.matmul %{{.*}}, %{{.*}} {dsp.sharding = [#dsp.shard<dim = 1>]}
 // AUTO-NOT:     dsp.all_to_all
 // AUTO:         %[[OUT:.*]] = dsp.all_gather %{{.*}} dim 1

@@ -26,6 +26,8 @@ namespace mlir::dsp {
 
 class CostGraph {
 public:
+  /// Costs are kept rounded to multiples of 2^-40 (a picosecond where they
+  /// are seconds), so that costs that are equal up to rounding tie exactly.
   /// Adds a variable with one cost per choice; returns its index.
   int addVariable(std::vector<double> unaryCosts);
   /// Adds a pairwise cost, `costs[i * choices(b) + j]` for choices (i, j);
