@@ -44,6 +44,8 @@ def numerics_models():
     """The Einsum and ScatterND models of test/Import/onnx-numerics.test,
     whose converters no textual import test reaches: name -> model."""
     path = ROOT / "test" / "Import" / "check-onnx-numerics.py"
+    # It imports its neighbour onnx_run.
+    sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location("numerics", path)
     numerics = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(numerics)
@@ -311,8 +313,9 @@ def weight_file():
 
 def sourced_programs(dsp_opt, scratch):
     """Programs whose weights are not in the file: one that references
-    weights.bin (f32, and rounded to bf16 at load) and one whose weights
-    are generated at load: name -> bytes."""
+    weights.bin (f32, and rounded to bf16 at load) and those whose weights
+    are generated at load (one keeping its output sharded, two with ring
+    attention): name -> bytes."""
     folder = pathlib.Path(scratch) / "sourced"
     folder.mkdir()
     (folder / "weights.bin").write_bytes(weight_file())
@@ -344,7 +347,18 @@ def sourced_programs(dsp_opt, scratch):
              ["--dsp-pipeline=ranks=1 dtype=bf16", "--weights=reference",
               str(folder / "m.onnx")]),
             ("generated.r2", ["--dsp-pipeline=ranks=2", "--no-weights",
-                              str(ROOT / "examples" / "stdit_tiny.onnx")])):
+                              str(ROOT / "examples" / "stdit_tiny.onnx")]),
+            # An output kept in the blocks of an input (keeps_layout_of).
+            ("kept.r2", ["--dsp-pipeline=ranks=2 keep-sharded=out:x",
+                         "--no-weights",
+                         str(ROOT / "examples" / "stdit_tiny.onnx")]),
+            # Ring attention steps, on all ranks and on a mesh axis.
+            ("ring.r2", ["--dsp-pipeline=ranks=2 strategy=ring",
+                         "--no-weights",
+                         str(ROOT / "examples" / "cogvideox_small.onnx")]),
+            ("usp.r4", ["--dsp-pipeline=ranks=4 strategy=usp mesh=2x2",
+                        "--no-weights",
+                        str(ROOT / "examples" / "cogvideox_small.onnx")])):
         out = folder / "p.dspx"
         subprocess.run([dsp_opt, *options, "--emit=program", "-o", str(out)],
                        check=True)
