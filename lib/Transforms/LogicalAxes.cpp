@@ -22,6 +22,18 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
   SmallVector<std::pair<unsigned, int64_t>> sequences;
   // The batch of each attention with its query sequence.
   SmallVector<std::pair<unsigned, unsigned>> batches;
+  // The key sequences of every attention.
+  SmallVector<unsigned> keySequences;
+  // A dim with most of another's elements, where a concat adds to it or a
+  // slice takes from it (a class token): (whole, part).
+  SmallVector<std::pair<unsigned, unsigned>> bulkParts;
+  auto addBulkPart = [&](Value whole, Value part, int64_t dim) {
+    int64_t wholeSize = cast<RankedTensorType>(whole.getType()).getDimSize(dim);
+    int64_t partSize = cast<RankedTensorType>(part.getType()).getDimSize(dim);
+    if (partSize < wholeSize && 2 * partSize > wholeSize)
+      bulkParts.push_back(
+          {idOf(whole, dim, 1, wholeSize), idOf(part, dim, 1, partSize)});
+  };
   SmallVector<unsigned> model;
   SmallVector<Operation *> collectives;
   for (Operation &op : function.getBody().front()) {
@@ -31,6 +43,12 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
       collectives.push_back(&op);
       continue;
     }
+    if (auto concat = dyn_cast<ConcatOp>(op))
+      for (Value input : concat.getInputs())
+        addBulkPart(concat.getResult(), input, concat.getAxis());
+    if (auto slice = dyn_cast<SliceOp>(op))
+      for (int64_t d = 0, e = slice.getResult().getType().getRank(); d < e; ++d)
+        addBulkPart(slice.getInput(), slice.getResult(), d);
     auto ruleOp = dyn_cast<ShardingRuleOpInterface>(op);
     if (!ruleOp || op.getNumResults() != 1)
       continue;
@@ -61,6 +79,8 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
           {idOf(attention.getQuery(), 2, 1, query[2]), query[2]});
       batches.push_back(
           {idOf(attention.getQuery(), 0, 1, query[0]), sequences.back().first});
+      ArrayRef<int64_t> key = attention.getKey().getType().getShape();
+      keySequences.push_back(idOf(attention.getKey(), 2, 1, key[2]));
     }
   }
   // Last first, so that the places a collective copies onto its operand
@@ -116,11 +136,10 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
   }
   for (unsigned id : heads)
     name(id, "H");
-  if (bases.size() == 1) {
-    name(bases[0], "S");
-  } else if (bases.size() == 2) {
-    // Frames come before the tokens of a frame: in the inputs first, else
-    // in the first value that holds both.
+  // Frames come before the tokens of a frame: in the inputs first, else in
+  // the first value that holds both.
+  std::optional<bool> order;
+  if (bases.size() == 2) {
     auto position =
         [&](Value value,
             unsigned id) -> std::optional<std::pair<int64_t, int64_t>> {
@@ -140,7 +159,6 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
         return std::nullopt;
       return *first < *second;
     };
-    std::optional<bool> order;
     for (Value argument : function.getArguments())
       if (!order)
         order = framesFirst(argument);
@@ -149,6 +167,16 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
         if (!order)
           order = framesFirst(result);
     });
+    // Two sequences of one length that no value holds together are one
+    // sequence that a slice or a concat parts (ViViT's class token).
+    if (!order && lengthOf(bases[0]) == lengthOf(bases[1])) {
+      classes.unionSets(bases[0], bases[1]);
+      bases.pop_back();
+    }
+  }
+  if (bases.size() == 1) {
+    name(bases[0], "S");
+  } else if (bases.size() == 2) {
     bool firstIsFrames = order.value_or(true);
     name(bases[firstIsFrames ? 0 : 1], "T");
     name(bases[firstIsFrames ? 1 : 0], "S");
@@ -170,8 +198,15 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
     if (type && type.getRank() >= 3)
       name(idOf(argument, 0, 1, type.getDimSize(0)), "B");
   }
+  // Keys that are no query sequence: the tokens a cross attention reads
+  // (text).
+  for (unsigned id : keySequences)
+    name(id, "L");
   for (unsigned id : model)
     name(id, "C");
+  for (auto [whole, part] : bulkParts)
+    if (std::string axis = classNameOf(whole); !axis.empty())
+      name(part, axis);
   for (auto &[key, id] : ids)
     members[classes.getLeaderValue(id)].push_back(key);
   // A class no axis names may hold named ones in some value ("T×S").
@@ -184,6 +219,54 @@ LogicalAxes::LogicalAxes(func::FuncOp function) {
       if (!pieces.empty())
         compounds[leader] = pieces;
     }
+  nameParts();
+}
+
+/// "S₁": `axis` with the subscript `index` (1 to 9), or "" past 9.
+static std::string partName(StringRef axis, unsigned index) {
+  if (index < 1 || index > 9)
+    return "";
+  // U+2081 SUBSCRIPT ONE and on, in UTF-8.
+  return axis.str() + "\xE2\x82" + char(0x80 + index);
+}
+
+void LogicalAxes::nameParts() {
+  // A class no axis names whose places are major-first parts of a dim that
+  // holds one named axis (S reshaped into the rows and columns of a frame)
+  // is named after that axis and its position: S₁, S₂.
+  DenseMap<unsigned, std::string> parts;
+  for (auto &[leader, keys] : members) {
+    if (names.count(leader) || compounds.count(leader))
+      continue;
+    for (auto [value, dim, outer, size] : keys) {
+      const SmallVector<Place> &dimPlaces = places.lookup({value, dim});
+      const Place *whole = llvm::find_if(dimPlaces, [&](const Place &w) {
+        return w.size > size && outer % w.outer == 0 &&
+               outer * size <= w.outer * w.size && !classNameOf(w.id).empty();
+      });
+      if (whole == dimPlaces.end())
+        continue;
+      // The parts before this one, each starting where the last ended.
+      unsigned index = 1;
+      for (int64_t at = whole->outer; at < outer; ++index) {
+        const Place *next = llvm::find_if(dimPlaces, [&](const Place &p) {
+          return p.outer == at && p.size > 1 && p.size < whole->size;
+        });
+        if (next == dimPlaces.end()) {
+          index = 0;
+          break;
+        }
+        at *= next->size;
+      }
+      if (std::string part = partName(classNameOf(whole->id), index);
+          !part.empty()) {
+        parts.try_emplace(leader, part);
+        break;
+      }
+    }
+  }
+  for (auto &[leader, part] : parts)
+    names.try_emplace(leader, part);
 }
 
 unsigned LogicalAxes::idOf(Value value, int64_t dim, int64_t outer,

@@ -11,6 +11,15 @@
 // RUN: dsp-opt %s --dsp-propagate-sharding="ranks=4 strategy=auto" --dsp-insert-reshards --dsp-plan-dot=%t.compact.dot --dsp-plan-dot-compact -o /dev/null
 // RUN: FileCheck %s --check-prefix=COMPACT < %t.compact.dot
 
+// The text a cross attention reads is L; where a reshape parts the patches
+// of a frame into rows and columns, they are S₁ and S₂, and no dim of the
+// TimeSformer is left unnamed.
+// RUN: dsp-opt %dsp_src/examples/stdit_tiny.onnx --no-weights --dsp-pipeline="ranks=4" --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=TEXT
+// TEXT: matmul /blocks.0.cross_attn.kv_linear/MatMul replicated [B,L,C] = [1,8,64]
+// RUN: dsp-opt %dsp_src/examples/timesformer_small.onnx --no-weights --dsp-pipeline="ranks=4" --dsp-summary -o /dev/null 2>&1 | FileCheck %s --check-prefix=PARTS --implicit-check-not="?"
+// PARTS: conv node_conv2d S₁ of [T,C,S₁,S₂] = [8,32,4,4]
+// PARTS: all_to_all node_view_12 3.00 KiB 5.01 us S₁ → T of [1,T,S₁,S₂,C] = [1,8,4,4,32]
+
 // SUMMARY-LABEL: Plan for 4 ranks, strategy auto
 // SUMMARY:       Stages (the axis each result is split on) and collectives, in program order; times modeled on h100
 // SUMMARY-NEXT:  kind location bytes/rank time layout

@@ -3,8 +3,12 @@
 // The plan report names the dims of values after the axes of a video
 // transformer: B (batch), T (frames), S (the tokens of a frame, or of the
 // whole sequence where attention mixes one sequence only), H (attention
-// heads) and C (channels: the other dims a weight has). A dim that holds
-// several of them in row-major order is named by their product ("T×S").
+// heads), C (channels: the other dims a weight has) and L (the tokens a
+// cross attention reads, not a query sequence: text). A dim that holds
+// several of them in row-major order is named by their product ("T×S"); one
+// that holds a part of one, as a reshape parts S into the rows and columns
+// of a frame, by the axis and the part's position, major first ("S₁",
+// "S₂").
 //
 // The places of each factor of each op's rule are linked across the values
 // the op touches, as propagation links them; attention tells the heads and
@@ -57,6 +61,8 @@ private:
 
   unsigned idOf(Value value, int64_t dim, int64_t outer, int64_t size);
   void name(unsigned id, StringRef axis);
+  /// Names the unnamed parts of a named axis after it (S₁, S₂).
+  void nameParts();
   /// The axes a piece holds, major first, by name and size: one, or the
   /// named pieces that tile it ([T, S]); none when unknown.
   Pieces piecesOf(Value value, int64_t dim, int64_t outer, int64_t size) const;
