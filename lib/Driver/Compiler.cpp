@@ -2,6 +2,7 @@
 
 #include "dsp/Driver/Compiler.h"
 #include "dsp/Driver/CompileSteps.h"
+#include "dsp/Format/FileIO.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Pipelines.h"
@@ -77,12 +78,20 @@ CompileResult compileProgram(const CompileRequest &request) {
                                    noSetup)))
     return result;
   llvm::json::Object report = mlir::dsp::buildPlanReport(*module);
+  if (failed(mlir::dsp::lowerForProgram(*module, noSetup)))
+    return result;
+  mlir::dsp::ProgramOptions options;
+  options.folder = ::dsp::format::parentFolder(request.output);
+  FailureOr<mlir::dsp::SerializedProgram> program =
+      mlir::dsp::serializeProgram(*module, options);
+  if (failed(program))
+    return result;
+  report["memory"] = mlir::dsp::programMemory(program->program);
   llvm::raw_string_ostream summary(result.summary);
   mlir::dsp::printPlanSummary(report, summary);
   result.reportJson =
       llvm::formatv("{0:2}\n", llvm::json::Value(std::move(report))).str();
-  if (failed(mlir::dsp::lowerForProgram(*module, noSetup)) ||
-      failed(mlir::dsp::emitProgram(*module, request.output)))
+  if (failed(mlir::dsp::writeProgram(*module, *program, request.output)))
     return result;
   result.succeeded = true;
   return result;

@@ -568,17 +568,36 @@ mlir::dsp::serializeProgram(ModuleOp module, const ProgramOptions &options) {
   return Serializer(module, function, mesh, options).run();
 }
 
+llvm::json::Object mlir::dsp::programMemory(const program::Program &program) {
+  // The emitter's buffer plan keeps the arena under 2^56 bytes, and the
+  // inputs are tensors of it.
+  uint64_t inputBytes = 0;
+  for (uint32_t input : program.inputs())
+    inputBytes += program.tensors(static_cast<int>(input)).bytes();
+  uint64_t arenaBytes = program.arena_bytes();
+  return llvm::json::Object{
+      {"arena_bytes", static_cast<int64_t>(arenaBytes)},
+      {"input_bytes", static_cast<int64_t>(inputBytes)},
+      {"bytes_per_rank", static_cast<int64_t>(arenaBytes + inputBytes)}};
+}
+
+LogicalResult mlir::dsp::writeProgram(ModuleOp module,
+                                      SerializedProgram &serialized,
+                                      StringRef path) {
+  std::string error = format::writeProgramFile(path.str(), serialized.program,
+                                               serialized.weights);
+  if (!error.empty())
+    return emitError(module.getLoc(), "cannot write the program: ") << error;
+  return success();
+}
+
 LogicalResult mlir::dsp::emitProgram(ModuleOp module, StringRef path,
                                      ProgramOptions options) {
   options.folder = format::parentFolder(path.str());
   FailureOr<SerializedProgram> serialized = serializeProgram(module, options);
   if (failed(serialized))
     return failure();
-  std::string error = format::writeProgramFile(path.str(), serialized->program,
-                                               serialized->weights);
-  if (!error.empty())
-    return emitError(module.getLoc(), "cannot write the program: ") << error;
-  return success();
+  return writeProgram(module, *serialized, path);
 }
 
 LogicalResult mlir::dsp::emitProgramText(ModuleOp module, raw_ostream &os,

@@ -667,6 +667,12 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
      << llvm::format(" (%.2f of total)\n",
                      weightBytes > 0 ? double(weightBytesPerRank) / weightBytes
                                      : 1.0);
+  if (const llvm::json::Object *memory = report.getObject("memory"))
+    os << "  memory: " << bytesText(*memory->getInteger("bytes_per_rank"))
+       << " per rank (activation arena "
+       << bytesText(*memory->getInteger("arena_bytes")) << ", inputs "
+       << bytesText(*memory->getInteger("input_bytes"))
+       << "; the runtime adds its kernels' workspace)\n";
   if (const llvm::json::Object *approximation =
           report.getObject("approximation")) {
     double modeled = *approximation->getNumber("modeled_seconds");

@@ -38,6 +38,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace llvm;
 
@@ -139,12 +141,17 @@ struct Driver {
   /// Runs the pass pipeline on `module` and writes it as asked.
   LogicalResult compile(ModuleOp module, raw_ostream &os) const;
   LogicalResult verifyRoundtrip(ModuleOp module) const;
-  /// Renders the plan summary, report and graph that were asked for from
-  /// the planned (global) IR: returns the summary and adds the files to
-  /// `files` as (path, contents).
+  /// The plan report of the planned (global) IR, if a summary or a report
+  /// was asked for; adds the plan's graph to `files` as (path, contents)
+  /// if it was asked for.
+  std::optional<json::Object>
+  describePlan(ModuleOp module,
+               std::vector<std::pair<std::string, std::string>> &files) const;
+  /// Renders `report` as the summary and the report file that were asked
+  /// for: returns the summary and adds the file to `files`.
   std::string
-  renderPlan(ModuleOp module,
-             std::vector<std::pair<std::string, std::string>> &files) const;
+  renderReport(json::Object report,
+               std::vector<std::pair<std::string, std::string>> &files) const;
 
   /// Files to write after the main output: (path, contents).
   mutable std::vector<std::pair<std::string, std::string>> planFiles;
@@ -193,22 +200,27 @@ LogicalResult Driver::verifyRoundtrip(ModuleOp module) const {
   return success();
 }
 
-std::string Driver::renderPlan(
+std::optional<json::Object> Driver::describePlan(
     ModuleOp module,
     std::vector<std::pair<std::string, std::string>> &files) const {
-  std::string summary;
-  if (options.reportFile.empty() && !options.summary && options.dotFile.empty())
-    return summary;
-  json::Object report = mlir::dsp::buildPlanReport(module);
-  if (options.summary) {
-    raw_string_ostream os(summary);
-    mlir::dsp::printPlanSummary(report, os);
-  }
   if (!options.dotFile.empty()) {
     std::string dot;
     raw_string_ostream os(dot);
     mlir::dsp::printPlanDot(module, os, options.compactDot);
     files.emplace_back(options.dotFile, std::move(dot));
+  }
+  if (options.reportFile.empty() && !options.summary)
+    return std::nullopt;
+  return mlir::dsp::buildPlanReport(module);
+}
+
+std::string Driver::renderReport(
+    json::Object report,
+    std::vector<std::pair<std::string, std::string>> &files) const {
+  std::string summary;
+  if (options.summary) {
+    raw_string_ostream os(summary);
+    mlir::dsp::printPlanSummary(report, os);
   }
   if (!options.reportFile.empty())
     files.emplace_back(
@@ -235,7 +247,7 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
           setup)))
     return failure();
   std::vector<std::pair<std::string, std::string>> files;
-  std::string summary = renderPlan(module, files);
+  std::optional<json::Object> report = describePlan(module, files);
   bool program = options.emit == EmitKind::Program ||
                  options.emit == EmitKind::ProgramText;
   if (program && !mlir::dsp::getGroup(module))
@@ -258,17 +270,26 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
   case EmitKind::Bytecode:
     emitted = writeBytecodeToFile(module, os);
     break;
-  case EmitKind::Program:
+  case EmitKind::Program: {
+    FailureOr<mlir::dsp::SerializedProgram> serialized =
+        mlir::dsp::serializeProgram(module, programOptions);
+    if (failed(serialized))
+      return failure();
+    // What a rank allocates, from the program the plan lowered to.
+    if (report)
+      (*report)["memory"] = mlir::dsp::programMemory(serialized->program);
     emitted =
-        mlir::dsp::emitProgram(module, options.outputFilename, programOptions);
+        mlir::dsp::writeProgram(module, *serialized, options.outputFilename);
     break;
+  }
   case EmitKind::ProgramText:
     emitted = mlir::dsp::emitProgramText(module, os, programOptions);
     break;
   }
   if (failed(emitted))
     return failure();
-  errs() << summary;
+  if (report)
+    errs() << renderReport(std::move(*report), files);
   planFiles.insert(planFiles.end(), files.begin(), files.end());
   return success();
 }

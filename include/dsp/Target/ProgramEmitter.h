@@ -12,6 +12,7 @@
 
 #include "dsp/Format/ProgramFile.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
 
 #include <list>
 #include <string>
@@ -53,10 +54,20 @@ struct ProgramOptions {
 FailureOr<SerializedProgram>
 serializeProgram(ModuleOp module, const ProgramOptions &options = {});
 
+/// What each rank of `program` allocates for it, as the plan report's
+/// "memory": its activation arena and its bound inputs, which the runtime
+/// holds beside the arena. The runtime adds its kernels' workspace, which
+/// depends on the thread count.
+llvm::json::Object programMemory(const ::dsp::program::Program &program);
+
 /// Writes the program of `module` to `path` (`options.folder` is taken from
 /// it). Reports problems as diagnostics.
 LogicalResult emitProgram(ModuleOp module, StringRef path,
                           ProgramOptions options = {});
+/// Writes `serialized` to `path` (placing its weights, which sets their
+/// offsets in it). Reports problems as diagnostics on `module`.
+LogicalResult writeProgram(ModuleOp module, SerializedProgram &serialized,
+                           StringRef path);
 
 /// Prints the program of `module` without its weights' bytes, in protobuf
 /// text format, to read or to test.
