@@ -85,7 +85,7 @@ def export_full(work):
 
 def model(build, path, work):
     """{(N, strategy): (modeled seconds, the busiest rank's FLOPs over
-    total/N)}."""
+    total/N, the mesh as AxB)}."""
     dsp_opt = os.path.join(build, "bin", "dsp-opt")
     results = {}
     for ranks in MODELED_RANKS:
@@ -97,8 +97,9 @@ def model(build, path, work):
                 sys.exit(f"N={ranks} {strategy}: {error}")
             compute = report["compute"]
             balance = compute["flops_per_rank"] * ranks / compute["flops_total"]
+            mesh = "x".join(str(n) for n in report.get("mesh", [ranks]))
             results[ranks, strategy] = (report["totals"]["modeled_seconds"],
-                                        balance)
+                                        balance, mesh)
             print(f"N={ranks} {strategy}: "
                   f"{results[ranks, strategy][0] * 1e3:.1f} ms, "
                   f"balance {balance:.2f}", flush=True)
@@ -112,10 +113,9 @@ def section(times, modeled, repeat):
              "CogVideoX (`examples/cogvideox_small.onnx`: 2 heads, 70 tokens, "
              "2 layers) on N ranks, threads of one process with one thread "
              f"each (`dsp-run --threads=1 --repeat={repeat}`, median run time "
-             f"in ms), on {machine()}. With only 2 cores, N ranks share them: "
-             "these figures show the overheads of each plan (steps, "
-             "switches, pads), not a speed-up; they were taken while other "
-             "builds shared the cores, so single figures are noisy.", "",
+             f"in ms), on {machine()}, otherwise idle. With only 2 cores, N "
+             "ranks share them: these figures show the overheads of each plan "
+             "(steps, switches, pads), not a speed-up.", "",
              "| N | " + " | ".join(STRATEGIES) + " | auto's plan vs the best |",
              "| ---: |" + " ---: |" * (len(STRATEGIES) + 1)]
     for ranks in MEASURED_RANKS:
@@ -130,29 +130,43 @@ def section(times, modeled, repeat):
               "shape-only, NVLink within a node up to N = 8 and InfiniBand "
               "across nodes beyond; the ring's steps overlap its compute "
               "(docs/sharding.md). In brackets: the busiest rank's FLOPs "
-              "over total/N.", "",
-              "| N | " + " | ".join(STRATEGIES) + " | fastest |",
-              "| ---: |" + " ---: |" * len(STRATEGIES) + " --- |"]
+              "over total/N; auto's mesh (`AxB`: Ulysses over the heads on "
+              "one axis, a ring or a switch on the other) where it chose "
+              "one.", "",
+              "| N | " + " | ".join(STRATEGIES) + " | auto's mesh | fastest |",
+              "| ---: |" + " ---: |" * len(STRATEGIES) + " --- | --- |"]
     for ranks in MODELED_RANKS:
         cells = [modeled[ranks, s] for s in STRATEGIES]
-        winner = min(STRATEGIES[1:], key=lambda s: modeled[ranks, s][0])
+        winner = min(STRATEGIES, key=lambda s: modeled[ranks, s][0])
         lines.append(f"| {ranks} | " + " | ".join(
-            f"{t * 1e3:.1f} ({b:.2f})" for t, b in cells) + f" | {winner} |")
+            f"{t * 1e3:.1f} ({b:.2f})" for t, b, _ in cells) +
+            f" | {modeled[ranks, 'auto'][2]} | {winner} |")
+    fixed = STRATEGIES[1:]
     winners = ", ".join(
-        f"N = {n}: {min(STRATEGIES[1:], key=lambda s: modeled[n, s][0])}"
+        f"N = {n}: {min(fixed, key=lambda s: modeled[n, s][0])}"
         for n in MODELED_RANKS)
+    worst = max(modeled[n, "auto"][1] for n in MODELED_RANKS)
+    meshes = ", ".join(f"{modeled[n, 'auto'][2]} at N = {n}"
+                       for n in MODELED_RANKS if "x" in modeled[n, "auto"][2])
+    padded = ", ".join(f"{modeled[n, 'ulysses'][1]:.2f} at N = {n}"
+                       for n in MODELED_RANKS
+                       if modeled[n, "ulysses"][1] > 1.15)
     lines += ["", "The published USP results (Fang and Zhao, 2024: "
               "yunchang, xDiT) find Ulysses fastest within a node up to the "
               "head count, and the ring or USP (Ulysses inside a node, the "
-              "ring across nodes) beyond the heads and across nodes. The "
-              f"model's winners here: {winners}. It agrees within the node; "
-              "beyond it, it still prefers Ulysses with padded heads (its "
-              "busiest rank does the bracketed multiple of total/N) to rings "
-              "whose InfiniBand steps cost more than their compute, unlike "
-              "the published measurements, which also see the ring's "
-              "communication hidden better than an alpha-beta step model "
-              "assumes. USP keeps the busiest rank within 1.15 x total/N at "
-              "every N.", END]
+              "ring across nodes) beyond the heads and across nodes. Among "
+              f"the fixed strategies the model's winners are {winners}. "
+              "Beyond the 30 heads Ulysses pads them (its busiest rank does "
+              "the bracketed multiple of total/N, "
+              f"{padded}),"
+              " while the ring alone pays InfiniBand steps that cost more "
+              "than their compute; auto instead splits the ranks into a mesh "
+              f"({meshes}: Ulysses on one axis, the ring on the other), as "
+              "fast as the fastest fixed strategy or faster at every N, with "
+              f"its busiest rank at most {worst:.2f} x total/N. The published "
+              "measurements see the ring's communication hidden better than "
+              "this alpha-beta step model assumes, so they favour the ring "
+              "earlier.", END]
     return "\n".join(lines)
 
 
