@@ -23,6 +23,7 @@
 
 #include "KernelSupport.h"
 
+#include "dsp/Format/CollectiveStaging.h"
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Communicator.h"
@@ -95,6 +96,12 @@ struct Geometry {
 
 size_t bytesOf(const Shape &shape, size_t elementSize) {
   return static_cast<size_t>(elementCount(shape)) * elementSize;
+}
+
+/// The workspace of `op`'s kernel, by the rule the compiler reports too.
+size_t stagingBytes(format::Op op, const Geometry &g) {
+  return format::collectiveStagingBytes(op, g.global.shape, g.elementSize,
+                                        g.from, g.to, g.ranks);
 }
 
 /// Stops the enclosing kernel at the first failed memory operation.
@@ -184,7 +191,7 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
                 g.elementSize, g.from, g.ranks, peer, out));
         return Status::success();
       },
-      workspaceBytes({2, ranks, chunk}));
+      stagingBytes(format::Op::AllToAll, g));
 }
 
 /// Every rank sends its padded block to every other; each block lands at
@@ -220,7 +227,7 @@ std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
               g.elementSize, g.from, g.ranks, peer, out));
         return Status::success();
       },
-      workspaceBytes({static_cast<size_t>(g.ranks), block}));
+      stagingBytes(format::Op::AllGather, g));
 }
 
 /// Rank j receives every rank's B-chunk j of its summand and adds them, in
@@ -252,7 +259,7 @@ std::unique_ptr<Kernel> createReduceScatter(const Geometry &g) {
         return g.memory->reduceBlocks(g.dtype, args.output, receivePack, block,
                                       g.ranks, 0, elements, false);
       },
-      workspaceBytes({2, ranks, block}));
+      stagingBytes(format::Op::ReduceScatter, g));
 }
 
 /// The tensor, padded to N chunks, is reduced chunk by chunk: rank r gets
@@ -292,7 +299,7 @@ std::unique_ptr<Kernel> createAllReduce(const Geometry &g, bool max) {
         DSP_TRY(exchange(g, sends, receives));
         return g.memory->copy(args.output, buffer, bytes);
       },
-      workspaceBytes({2 * static_cast<size_t>(g.ranks), chunk}));
+      stagingBytes(format::Op::AllReduce, g));
 }
 
 /// Reduces `n` blocks of `count` elements, `stride` bytes apart, into

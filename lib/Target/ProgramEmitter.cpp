@@ -4,6 +4,8 @@
 #include "dsp/Dialect/DSP/IR/AttentionRing.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Dialect/DSP/IR/ProgramDType.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/CollectiveStaging.h"
 #include "dsp/Format/FileIO.h"
 #include "dsp/Format/WeightSources.h"
 #include "dsp/Target/BufferPlan.h"
@@ -14,7 +16,9 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace mlir;
@@ -574,11 +578,20 @@ llvm::json::Object mlir::dsp::programMemory(const program::Program &program) {
   uint64_t inputBytes = 0;
   for (uint32_t input : program.inputs())
     inputBytes += program.tensors(static_cast<int>(input)).bytes();
+  // One workspace serves every collective of a stream, one at a time.
+  uint64_t stagingBytes = 0;
+  for (const program::Instruction &instruction : program.instructions())
+    stagingBytes = std::max<uint64_t>(
+        stagingBytes, format::instructionStagingBytes(program, instruction));
   uint64_t arenaBytes = program.arena_bytes();
+  uint64_t total = format::checkedAdd(arenaBytes + inputBytes, stagingBytes)
+                       .value_or(UINT64_MAX);
   return llvm::json::Object{
       {"arena_bytes", static_cast<int64_t>(arenaBytes)},
       {"input_bytes", static_cast<int64_t>(inputBytes)},
-      {"bytes_per_rank", static_cast<int64_t>(arenaBytes + inputBytes)}};
+      {"collective_workspace_bytes", static_cast<int64_t>(stagingBytes)},
+      {"bytes_per_rank", static_cast<int64_t>(std::min<uint64_t>(
+                             total, std::numeric_limits<int64_t>::max()))}};
 }
 
 LogicalResult mlir::dsp::writeProgram(ModuleOp module,

@@ -672,7 +672,9 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
        << " per rank (activation arena "
        << bytesText(*memory->getInteger("arena_bytes")) << ", inputs "
        << bytesText(*memory->getInteger("input_bytes"))
-       << "; the runtime adds its kernels' workspace)\n";
+       << ", collective workspace "
+       << bytesText(*memory->getInteger("collective_workspace_bytes"))
+       << "; compute kernels may add scratch)\n";
   if (const llvm::json::Object *approximation =
           report.getObject("approximation")) {
     double modeled = *approximation->getNumber("modeled_seconds");

@@ -18,10 +18,13 @@ def test_plan_and_summary():
     assert program.plan["collectives"]
     assert program.plan["totals"]["bytes_per_rank"] > 0
     assert "all_to_all" in program.summary()
-    # What a rank allocates for the program: its arena and its inputs.
+    # What a rank allocates for the program: its arena, its inputs and its
+    # collectives' workspace.
     memory = program.plan["memory"]
     assert memory["bytes_per_rank"] == (memory["arena_bytes"] +
-                                        memory["input_bytes"])
+                                        memory["input_bytes"] +
+                                        memory["collective_workspace_bytes"])
+    assert memory["collective_workspace_bytes"] > 0
     assert 0 < memory["input_bytes"] < memory["arena_bytes"]
     assert "memory:" in program.summary()
 

@@ -2,6 +2,8 @@
 
 #include "TestUtil.h"
 
+#include "dsp/Format/CollectiveStaging.h"
+
 #include <fstream>
 #include <iterator>
 
@@ -577,3 +579,37 @@ TEST(FormatTest, WeightsBeyondTwoGiB) {
 }
 
 } // namespace
+
+TEST(FormatTest, CollectiveStaging) {
+  using dsp::format::collectiveStagingBytes;
+  using dsp::format::Layout;
+  using dsp::format::Op;
+  // [8, 6] f32 on 4 ranks, from rows (dim 0) to columns padded to 8 (dim 1).
+  Layout rows, columns;
+  rows.kind = columns.kind = Layout::Split;
+  rows.dim = 0;
+  rows.size = 8;
+  columns.dim = 1;
+  columns.size = 6;
+  columns.pad = 2;
+  std::vector<int64_t> global = {8, 6};
+  // A chunk is 2 rows of 2 columns; a pack to send and one to receive.
+  EXPECT_EQ(collectiveStagingBytes(Op::AllToAll, global, 4, rows, columns, 4),
+            2u * 4 * 4 * 4);
+  // Every member's block of 2 rows.
+  EXPECT_EQ(collectiveStagingBytes(Op::AllGather, global, 4, rows, Layout(), 4),
+            4u * 12 * 4);
+  // 48 elements in chunks of 12, twice.
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::AllReduce, global, 4, Layout(), Layout(), 4),
+      2u * 4 * 12 * 4);
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::LocalSlice, global, 4, Layout(), rows, 4), 0u);
+  // A size past size_t saturates, so that the session refuses it.
+  std::vector<int64_t> huge = {int64_t(1) << 40, int64_t(1) << 24};
+  Layout hugeRows = rows;
+  hugeRows.size = huge[0];
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::AllGather, huge, 8, hugeRows, Layout(), 2),
+      SIZE_MAX);
+}

@@ -55,9 +55,9 @@ FailureOr<SerializedProgram>
 serializeProgram(ModuleOp module, const ProgramOptions &options = {});
 
 /// What each rank of `program` allocates for it, as the plan report's
-/// "memory": its activation arena and its bound inputs, which the runtime
-/// holds beside the arena. The runtime adds its kernels' workspace, which
-/// depends on the thread count.
+/// "memory": its activation arena, its bound inputs, which the runtime holds
+/// beside the arena, and its collectives' workspace. The runtime may add
+/// scratch of its compute kernels, which depends on the thread count.
 llvm::json::Object programMemory(const ::dsp::program::Program &program);
 
 /// Writes the program of `module` to `path` (`options.folder` is taken from

@@ -1,0 +1,90 @@
+//===- CollectiveStaging.cpp - Collectives' bytes beside the arena --------===//
+
+#include "dsp/Format/CollectiveStaging.h"
+#include "dsp/Format/Checked.h"
+
+#include <initializer_list>
+#include <optional>
+
+namespace dsp {
+namespace format {
+
+namespace {
+
+/// The product of `factors`, or SIZE_MAX past it.
+size_t product(std::initializer_list<uint64_t> factors) {
+  uint64_t result = 1;
+  for (uint64_t factor : factors) {
+    std::optional<uint64_t> next = checkedMul(result, factor);
+    if (!next || *next > SIZE_MAX)
+      return SIZE_MAX;
+    result = *next;
+  }
+  return static_cast<size_t>(result);
+}
+
+/// The elements of `shape` (validated: each extent fits, the count too).
+uint64_t elementsOf(const std::vector<int64_t> &shape) {
+  uint64_t count = 1;
+  for (int64_t extent : shape)
+    count *= static_cast<uint64_t>(extent);
+  return count;
+}
+
+} // namespace
+
+size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
+                              size_t elementSize, const Layout &from,
+                              const Layout &to, int64_t ranks) {
+  uint64_t n = static_cast<uint64_t>(ranks);
+  switch (op) {
+  case Op::AllToAll:
+    // A pack to send and one to receive, a chunk per member: the chunk is
+    // the block of `from` within the block of `to`.
+    return product(
+        {2, n, elementsOf(from.localShape(to.localShape(global, ranks), ranks)),
+         elementSize});
+  case Op::AllGather:
+    // Each member's block of `from`, where it does not land in place.
+    return product(
+        {n, elementsOf(from.localShape(global, ranks)), elementSize});
+  case Op::ReduceScatter:
+    // The summands packed by block of `to`, and the blocks received.
+    return product(
+        {2, n, elementsOf(to.localShape(global, ranks)), elementSize});
+  case Op::AllReduce: {
+    // The tensor padded to a chunk per member, and the chunks received.
+    uint64_t chunk = (elementsOf(global) + n - 1) / n;
+    return product({2, n, chunk, elementSize});
+  }
+  default:
+    return 0;
+  }
+}
+
+int64_t collectiveGroupSize(const dsp::program::Program &program,
+                            const dsp::program::Instruction &instruction) {
+  std::vector<int64_t> axis = intsAttribute(instruction, "axis");
+  if (axis.empty())
+    return program.ranks();
+  return programMesh(program)[static_cast<size_t>(axis[0])];
+}
+
+size_t instructionStagingBytes(const dsp::program::Program &program,
+                               const dsp::program::Instruction &instruction) {
+  std::optional<Op> op = findOp(instruction.op());
+  if (!op || !communicates(*op) || *op == Op::RingAttention)
+    return 0;
+  Layout from, to;
+  // Validated: both layouts decode and fit the global shape.
+  Layout::decode(intsAttribute(instruction, "from"), from);
+  Layout::decode(intsAttribute(instruction, "to"), to);
+  return collectiveStagingBytes(
+      *op, intsAttribute(instruction, "global_shape"),
+      elementSize(
+          program.tensors(static_cast<int>(instruction.inputs(0))).dtype()),
+      from, to, collectiveGroupSize(program, instruction));
+}
+
+} // namespace format
+} // namespace dsp
