@@ -33,9 +33,22 @@ uint64_t elementsOf(const std::vector<int64_t> &shape) {
 
 } // namespace
 
+std::vector<int64_t> allGatherStagingSlots(const std::vector<int64_t> &global,
+                                           size_t elementSize,
+                                           const Layout &from, int64_t ranks,
+                                           int64_t rank) {
+  std::vector<int64_t> slots(static_cast<size_t>(ranks), -1);
+  int64_t next = 0;
+  for (int64_t peer = 0; peer < ranks; ++peer)
+    if (peer != rank &&
+        contiguousBlockOffset(global, elementSize, from, ranks, peer) < 0)
+      slots[static_cast<size_t>(peer)] = next++;
+  return slots;
+}
+
 size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
                               size_t elementSize, const Layout &from,
-                              const Layout &to, int64_t ranks) {
+                              const Layout &to, int64_t ranks, int64_t rank) {
   uint64_t n = static_cast<uint64_t>(ranks);
   switch (op) {
   case Op::AllToAll:
@@ -44,10 +57,25 @@ size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
     return product(
         {2, n, elementsOf(from.localShape(to.localShape(global, ranks), ranks)),
          elementSize});
-  case Op::AllGather:
-    // Each member's block of `from`, where it does not land in place.
+  case Op::AllGather: {
+    // Each other member's block of `from` that does not land in place.
+    uint64_t staged = 0;
+    if (rank >= 0) {
+      for (int64_t slot :
+           allGatherStagingSlots(global, elementSize, from, ranks, rank))
+        staged += slot >= 0;
+    } else {
+      // The most any member stages: every block that does not land in
+      // place but its own, where no block does.
+      for (int64_t peer = 0; peer < ranks; ++peer)
+        staged +=
+            contiguousBlockOffset(global, elementSize, from, ranks, peer) < 0;
+      if (staged == n)
+        --staged;
+    }
     return product(
-        {n, elementsOf(from.localShape(global, ranks)), elementSize});
+        {staged, elementsOf(from.localShape(global, ranks)), elementSize});
+  }
   case Op::ReduceScatter:
     // The summands packed by block of `to`, and the blocks received.
     return product(
@@ -83,7 +111,7 @@ size_t instructionStagingBytes(const dsp::program::Program &program,
       *op, intsAttribute(instruction, "global_shape"),
       elementSize(
           program.tensors(static_cast<int>(instruction.inputs(0))).dtype()),
-      from, to, collectiveGroupSize(program, instruction));
+      from, to, collectiveGroupSize(program, instruction), -1);
 }
 
 } // namespace format

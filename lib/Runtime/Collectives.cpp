@@ -101,7 +101,7 @@ size_t bytesOf(const Shape &shape, size_t elementSize) {
 /// The workspace of `op`'s kernel, by the rule the compiler reports too.
 size_t stagingBytes(format::Op op, const Geometry &g) {
   return format::collectiveStagingBytes(op, g.global.shape, g.elementSize,
-                                        g.from, g.to, g.ranks);
+                                        g.from, g.to, g.ranks, g.rank);
 }
 
 /// Stops the enclosing kernel at the first failed memory operation.
@@ -198,33 +198,39 @@ std::unique_ptr<Kernel> createAllToAll(const Geometry &g) {
 /// its place in the global tensor, pad dropped.
 std::unique_ptr<Kernel> createAllGather(const Geometry &g) {
   size_t block = bytesOf(g.in.shape, g.elementSize);
+  // Only the blocks that cannot land in place take a workspace slot.
+  std::vector<int64_t> slots = format::allGatherStagingSlots(
+      g.global.shape, g.elementSize, g.from, g.ranks, g.rank);
   return makeKernel(
-      [g, block](const KernelArgs &args) {
+      [g, block, slots](const KernelArgs &args) {
         DSP_TRY(g.communicator.beginCollective("all_gather"));
         uint8_t *out = static_cast<uint8_t *>(args.output);
         std::vector<SendBuffer> sends;
         std::vector<ReceiveBuffer> receives;
         std::vector<int> unpack;
+        auto staged = [&](int peer) {
+          return g.workspace(args, static_cast<size_t>(slots[peer]) * block);
+        };
         for (int peer = 0; peer < g.ranks; ++peer) {
           if (peer == g.rank)
             continue;
           sends.push_back({peer, args.inputs[0], block});
-          int64_t target = blockInPlace(g, g.global, g.from, peer);
-          if (target < 0)
+          if (slots[peer] >= 0) {
             unpack.push_back(peer);
-          receives.push_back(
-              {peer,
-               target < 0 ? g.workspace(args, peer * block) : out + target,
-               block});
+            receives.push_back({peer, staged(peer), block});
+          } else {
+            receives.push_back(
+                {peer, out + blockInPlace(g, g.global, g.from, peer), block});
+          }
         }
         DSP_TRY(exchange(g, sends, receives));
         DSP_TRY(g.memory->insertBlock(args.inputs[0], g.global.shape,
                                       g.global.strides, g.elementSize, g.from,
                                       g.ranks, g.rank, out));
         for (int peer : unpack)
-          DSP_TRY(g.memory->insertBlock(
-              g.workspace(args, peer * block), g.global.shape, g.global.strides,
-              g.elementSize, g.from, g.ranks, peer, out));
+          DSP_TRY(g.memory->insertBlock(staged(peer), g.global.shape,
+                                        g.global.strides, g.elementSize, g.from,
+                                        g.ranks, peer, out));
         return Status::success();
       },
       stagingBytes(format::Op::AllGather, g));

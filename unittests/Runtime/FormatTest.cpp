@@ -581,6 +581,7 @@ TEST(FormatTest, WeightsBeyondTwoGiB) {
 } // namespace
 
 TEST(FormatTest, CollectiveStaging) {
+  using dsp::format::allGatherStagingSlots;
   using dsp::format::collectiveStagingBytes;
   using dsp::format::Layout;
   using dsp::format::Op;
@@ -594,22 +595,38 @@ TEST(FormatTest, CollectiveStaging) {
   columns.pad = 2;
   std::vector<int64_t> global = {8, 6};
   // A chunk is 2 rows of 2 columns; a pack to send and one to receive.
-  EXPECT_EQ(collectiveStagingBytes(Op::AllToAll, global, 4, rows, columns, 4),
-            2u * 4 * 4 * 4);
-  // Every member's block of 2 rows.
-  EXPECT_EQ(collectiveStagingBytes(Op::AllGather, global, 4, rows, Layout(), 4),
-            4u * 12 * 4);
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::AllToAll, global, 4, rows, columns, 4, 0),
+      2u * 4 * 4 * 4);
+  // Blocks of whole rows land in place in the gathered tensor: no staging.
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::AllGather, global, 4, rows, Layout(), 4, 1),
+      0u);
+  EXPECT_EQ(allGatherStagingSlots(global, 4, rows, 4, 1),
+            std::vector<int64_t>({-1, -1, -1, -1}));
+  // Blocks of columns do not: each other member's 8 x 2 block is staged,
+  // in slots numbered past the gathering member.
+  EXPECT_EQ(allGatherStagingSlots(global, 4, columns, 4, 1),
+            std::vector<int64_t>({0, -1, 1, 2}));
+  EXPECT_EQ(
+      collectiveStagingBytes(Op::AllGather, global, 4, columns, Layout(), 4, 1),
+      3u * 16 * 4);
+  EXPECT_EQ(collectiveStagingBytes(Op::AllGather, global, 4, columns, Layout(),
+                                   4, -1),
+            3u * 16 * 4);
   // 48 elements in chunks of 12, twice.
+  EXPECT_EQ(collectiveStagingBytes(Op::AllReduce, global, 4, Layout(), Layout(),
+                                   4, 0),
+            2u * 4 * 12 * 4);
   EXPECT_EQ(
-      collectiveStagingBytes(Op::AllReduce, global, 4, Layout(), Layout(), 4),
-      2u * 4 * 12 * 4);
-  EXPECT_EQ(
-      collectiveStagingBytes(Op::LocalSlice, global, 4, Layout(), rows, 4), 0u);
+      collectiveStagingBytes(Op::LocalSlice, global, 4, Layout(), rows, 4, 0),
+      0u);
   // A size past size_t saturates, so that the session refuses it.
-  std::vector<int64_t> huge = {int64_t(1) << 40, int64_t(1) << 24};
-  Layout hugeRows = rows;
-  hugeRows.size = huge[0];
-  EXPECT_EQ(
-      collectiveStagingBytes(Op::AllGather, huge, 8, hugeRows, Layout(), 2),
-      SIZE_MAX);
+  std::vector<int64_t> huge = {int64_t(1) << 24, int64_t(1) << 40};
+  Layout hugeColumns = columns;
+  hugeColumns.size = huge[1];
+  hugeColumns.pad = 0;
+  EXPECT_EQ(collectiveStagingBytes(Op::AllGather, huge, 8, hugeColumns,
+                                   Layout(), 2, 0),
+            SIZE_MAX);
 }
