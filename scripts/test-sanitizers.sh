@@ -4,7 +4,7 @@
 #  - build-sanitize/: the full build with clang-22 under AddressSanitizer
 #    and UndefinedBehaviorSanitizer, every test of ctest (lit suite, gtest
 #    units, ONNX conformance, the fuzz corpora replayed), then every fuzz
-#    target fuzzed for DSP_FUZZ_SECONDS (default 30) from its corpus, with
+#    target fuzzed for DSP_FUZZ_SECONDS (default 60) from its corpus, with
 #    libFuzzer's seed DSP_FUZZ_SEED (default 1), so that a finding replays
 #    (scripts/fuzz.sh alone explores with random seeds);
 #  - build-tsan/: the runtime-only build under ThreadSanitizer (the thread
@@ -28,7 +28,7 @@ cmake -G Ninja -S "$root" -B "$root/build-sanitize" "${clang[@]}" \
 ninja -C "$root/build-sanitize" -j"$jobs"
 ctest --test-dir "$root/build-sanitize" --output-on-failure -j"$jobs"
 DSP_FUZZ_BUILD="$root/build-sanitize" \
-  "$root/scripts/fuzz.sh" -t "${DSP_FUZZ_SECONDS:-30}" -- \
+  "$root/scripts/fuzz.sh" -t "${DSP_FUZZ_SECONDS:-60}" -- \
   -seed="${DSP_FUZZ_SEED:-1}"
 
 tsan=(-fsanitize=thread -fno-omit-frame-pointer)
