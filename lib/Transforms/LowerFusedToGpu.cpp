@@ -745,6 +745,45 @@ LogicalResult LowerFusedToGpu::buildRowKernel(FusedOp fused, Operation *rowOp,
   return success();
 }
 
+/// Gives the kernel that `launch` calls the parameters of `function`, in
+/// its order (the fused op's inputs, then its results), which is the order
+/// the runtime passes them in: outlining orders them by first use instead.
+/// Fails if the kernel takes a value that is not one of them.
+static LogicalResult orderKernelArguments(func::FuncOp function,
+                                          gpu::LaunchFuncOp launch,
+                                          gpu::GPUModuleOp kernelModule) {
+  auto kernel =
+      kernelModule.lookupSymbol<gpu::GPUFuncOp>(launch.getKernelName());
+  Block &entry = function.getBody().front();
+  SmallVector<unsigned> positions;
+  for (Value operand : launch.getKernelOperands()) {
+    auto argument = dyn_cast<BlockArgument>(operand);
+    if (!kernel || !argument || argument.getOwner() != &entry)
+      return failure();
+    positions.push_back(argument.getArgNumber());
+  }
+  if (kernel.getNumWorkgroupAttributions() != 0 ||
+      kernel.getNumPrivateAttributions() != 0 ||
+      kernel.getNumArguments() != positions.size())
+    return failure();
+  unsigned used = positions.size();
+  unsigned all = entry.getNumArguments();
+  // The parameters in order after the used ones; then each used one's uses
+  // move to its place there, and the used ones go.
+  SmallVector<Type> types(entry.getArgumentTypes());
+  SmallVector<DictionaryAttr> attributes(all);
+  SmallVector<Location> locations(all, kernel.getLoc());
+  if (failed(kernel.insertArguments(SmallVector<unsigned>(all, used), types,
+                                    attributes, locations)))
+    return failure();
+  for (auto [index, position] : llvm::enumerate(positions))
+    kernel.getArgument(index).replaceAllUsesWith(
+        kernel.getArgument(used + position));
+  llvm::BitVector erased(used + all);
+  erased.set(0, used);
+  return kernel.eraseArguments(erased);
+}
+
 /// A symbol name that `symbols` does not hold, nor with "_kernel" appended.
 static std::string freshName(SymbolTable &symbols, unsigned &counter) {
   while (true) {
@@ -780,6 +819,9 @@ LogicalResult LowerFusedToGpu::lowerOne(FusedOp fused, StringRef name) {
           : gpu::GPUModuleOp();
   if (!kernelModule)
     return fused.emitOpError("was not mapped to one GPU kernel");
+  if (failed(orderKernelArguments(function, launch, kernelModule)))
+    return fused.emitOpError("has a kernel that reads a value other than its "
+                             "inputs and results");
   auto extents = [](gpu::KernelDim3 dims) {
     return SmallVector<int64_t>{getConstantIntValue(dims.x).value_or(-1),
                                 getConstantIntValue(dims.y).value_or(-1),

@@ -164,3 +164,32 @@ func.func @softmax(%x: tensor<2x12x1000xf32>) -> tensor<2x12x1000xf32> {
   }
   return %0 : tensor<2x12x1000xf32>
 }
+
+// -----
+
+// The kernel takes the fused op's inputs and then its results, in order,
+// as the runtime passes them, even where its body reads a later input
+// first: here the row, in the passes that reduce it.
+// CHECK-LABEL: func.func @parameter_order(
+// CHECK-NEXT:      dsp.launch @fused_0_kernel::@fused_0_kernel grid [64, 1, 1] block [32, 1, 1](%arg0, %arg1)
+// CHECK:         gpu.func @fused_0_kernel(%[[SHIFT:.*]]: memref<1x32xf32>, %[[X:.*]]: memref<64x32xf32>, %[[OUT:.*]]: memref<64x32xf32>) kernel
+// CHECK:           scf.for
+// CHECK:             memref.load %[[X]]
+// CHECK:           gpu.all_reduce  add
+// CHECK:           scf.for
+// CHECK:             memref.load %[[X]]
+// CHECK:           gpu.all_reduce  add
+// CHECK:           scf.for
+// CHECK-DAG:         memref.load %[[SHIFT]]
+// CHECK-DAG:         memref.load %[[X]]
+// CHECK:             memref.store %{{.*}}, %[[OUT]]
+func.func @parameter_order(%shift: tensor<1x32xf32>, %x: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %0 = dsp.fused(%shift, %x) : (tensor<1x32xf32>, tensor<64x32xf32>) -> tensor<64x32xf32> {
+  ^bb0(%a0: tensor<1x32xf32>, %a1: tensor<64x32xf32>):
+    %1 = dsp.constant dense<1.0> : tensor<32xf32>
+    %2 = dsp.layer_norm %a1, %1 {axis = 1 : i64, epsilon = 1.0e-6 : f64} : (tensor<64x32xf32>, tensor<32xf32>) -> tensor<64x32xf32>
+    %3 = dsp.add %2, %a0 : tensor<64x32xf32>, tensor<1x32xf32> -> tensor<64x32xf32>
+    dsp.yield %3 : tensor<64x32xf32>
+  }
+  return %0 : tensor<64x32xf32>
+}
