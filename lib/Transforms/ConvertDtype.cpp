@@ -64,6 +64,67 @@ ElementsAttr narrowConstant(ElementsAttr value, FloatType narrow) {
   return DenseResourceElementsAttr::get(type, resource.getRawHandle().getKey(),
                                         std::move(blob));
 }
+/// Whether `op` carries the angle of a sinusoidal embedding from its
+/// operands to its result: element-wise arithmetic and moving data.
+bool carriesAngles(Operation *op) {
+  return op->hasTrait<OpTrait::dsp::Elementwise>() ||
+         isa<ConstantOp, ReshapeOp, ExpandOp, TransposeOp, SliceOp, ConcatOp>(
+             op);
+}
+
+/// The f32 values that stay f32: the angles that sin and cos read, and
+/// what they are computed from through ops that carry them, up to function
+/// arguments and constants; sin and cos compute in f32 too. bf16 keeps 8
+/// bits of mantissa: a timestep of 500 times a frequency would be off by
+/// radians.
+DenseSet<Value> anglesOf(ModuleOp module) {
+  DenseSet<Value> kept;
+  SmallVector<Value> worklist;
+  module.walk([&](Operation *op) {
+    if (isa<SinOp, CosOp>(op))
+      worklist.append({op->getOperand(0), op->getResult(0)});
+  });
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    auto tensor = dyn_cast<RankedTensorType>(value.getType());
+    Operation *producer = value.getDefiningOp();
+    // A value another op makes (a matmul's, say) narrows as usual.
+    if (!tensor || !tensor.getElementType().isF32() ||
+        (producer && !carriesAngles(producer) &&
+         !isa<SinOp, CosOp>(producer)) ||
+        !kept.insert(value).second)
+      continue;
+    if (producer)
+      worklist.append(producer->operand_begin(), producer->operand_end());
+  }
+  return kept;
+}
+
+/// Casts where a kept f32 value and a narrowed one meet: an op that makes
+/// kept values reads narrowed ones widened, and any other op reads kept
+/// ones narrowed.
+void castAtBoundaries(ModuleOp module, const DenseSet<Value> &kept,
+                      FloatType narrow) {
+  Type f32 = Float32Type::get(module.getContext());
+  module.walk([&](Operation *user) {
+    if (isa<func::FuncOp, ModuleOp>(user))
+      return;
+    bool keptUser = llvm::any_of(user->getResults(), [&](Value result) {
+      return kept.contains(result);
+    });
+    for (OpOperand &operand : user->getOpOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type || !isa<FloatType>(type.getElementType()))
+        continue;
+      Type wanted = type.clone(keptUser ? f32 : narrow);
+      if (wanted == type)
+        continue;
+      OpBuilder builder(user);
+      operand.set(
+          CastOp::create(builder, user->getLoc(), wanted, operand.get()));
+    }
+  });
+}
 } // namespace
 
 void ConvertDtype::runOnOperation() {
@@ -83,19 +144,26 @@ void ConvertDtype::runOnOperation() {
   if (!narrow)
     return;
 
+  DenseSet<Value> kept = anglesOf(module);
+  auto narrowUnlessKept = [&](Value value) {
+    if (!kept.contains(value))
+      value.setType(narrowType(value.getType(), narrow));
+  };
   WalkResult walk = module.walk([&](Operation *op) {
     if (auto function = dyn_cast<func::FuncOp>(op)) {
       auto convert = [&](TypeRange types) {
         return llvm::map_to_vector(
             types, [&](Type type) { return narrowType(type, narrow); });
       };
-      function.setType(FunctionType::get(context,
-                                         convert(function.getArgumentTypes()),
-                                         convert(function.getResultTypes())));
       for (BlockArgument argument : function.getArguments())
-        argument.setType(narrowType(argument.getType(), narrow));
+        narrowUnlessKept(argument);
+      function.setType(FunctionType::get(
+          context, function.getBody().front().getArgumentTypes(),
+          convert(function.getResultTypes())));
       return WalkResult::advance();
     }
+    if (kept.contains(op->getNumResults() == 1 ? op->getResult(0) : Value()))
+      return WalkResult::advance();
     if (auto constant = dyn_cast<ConstantOp>(op)) {
       if (!cast<ShapedType>(constant.getType()).getElementType().isF32())
         return WalkResult::advance();
@@ -108,11 +176,13 @@ void ConvertDtype::runOnOperation() {
       constant.setValueAttr(value);
     }
     for (Value result : op->getResults())
-      result.setType(narrowType(result.getType(), narrow));
+      narrowUnlessKept(result);
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
-    signalPassFailure();
+    return signalPassFailure();
+  if (!kept.empty())
+    castAtBoundaries(module, kept, narrow);
 }
 
 } // namespace mlir::dsp

@@ -52,3 +52,34 @@ func.func @blob(%x: tensor<2xf32>) -> tensor<2xf32> {
     }
   }
 #-}
+
+// -----
+
+// A sinusoidal embedding keeps its angles in f32: the timestep's cast, the
+// frequencies and their product, sin and cos. bf16 would put 500 * freq off
+// by radians. Casts narrow where they leave (the concat) and widen a
+// narrowed value that joins them (the matmul's result).
+// BF16-LABEL: func.func @angles(
+// BF16-SAME:      %{{.*}}: tensor<1x1xi64>, %{{.*}}: tensor<1x4xbf16>, %{{.*}}: tensor<4x4xbf16>) -> tensor<1x8xbf16>
+// BF16-DAG:     %[[FREQ:.*]] = dsp.constant dense<{{.*}}> : tensor<1x4xf32>
+// BF16-DAG:     %[[T:.*]] = dsp.cast %{{.*}} : tensor<1x1xi64> -> tensor<1x1xf32>
+// BF16:         %[[ARG:.*]] = dsp.mul %[[T]], %[[FREQ]] : tensor<1x1xf32>, tensor<1x4xf32> -> tensor<1x4xf32>
+// BF16:         %[[P:.*]] = dsp.matmul %{{.*}} : tensor<1x4xbf16>, tensor<4x4xbf16> -> tensor<1x4xbf16>
+// BF16:         %[[WIDE:.*]] = dsp.cast %[[P]] : tensor<1x4xbf16> -> tensor<1x4xf32>
+// BF16:         %[[SHIFTED:.*]] = dsp.add %[[ARG]], %[[WIDE]] : tensor<1x4xf32>, tensor<1x4xf32> -> tensor<1x4xf32>
+// BF16:         %[[SIN:.*]] = dsp.sin %[[SHIFTED]] : tensor<1x4xf32>
+// BF16:         %[[COS:.*]] = dsp.cos %[[SHIFTED]] : tensor<1x4xf32>
+// BF16-DAG:     %[[NSIN:.*]] = dsp.cast %[[SIN]] : tensor<1x4xf32> -> tensor<1x4xbf16>
+// BF16-DAG:     %[[NCOS:.*]] = dsp.cast %[[COS]] : tensor<1x4xf32> -> tensor<1x4xbf16>
+// BF16:         dsp.concat %[[NSIN]], %[[NCOS]] {axis = 1 : i64} : (tensor<1x4xbf16>, tensor<1x4xbf16>) -> tensor<1x8xbf16>
+func.func @angles(%t: tensor<1x1xi64>, %x: tensor<1x4xf32>, %w: tensor<4x4xf32>) -> tensor<1x8xf32> {
+  %freq = dsp.constant dense<[[1.0, 0.1, 0.01, 0.001]]> : tensor<1x4xf32>
+  %0 = dsp.cast %t : tensor<1x1xi64> -> tensor<1x1xf32>
+  %1 = dsp.mul %0, %freq : tensor<1x1xf32>, tensor<1x4xf32> -> tensor<1x4xf32>
+  %2 = dsp.matmul %x, %w : tensor<1x4xf32>, tensor<4x4xf32> -> tensor<1x4xf32>
+  %3 = dsp.add %1, %2 : tensor<1x4xf32>, tensor<1x4xf32> -> tensor<1x4xf32>
+  %4 = dsp.sin %3 : tensor<1x4xf32>
+  %5 = dsp.cos %3 : tensor<1x4xf32>
+  %6 = dsp.concat %4, %5 {axis = 1 : i64} : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x8xf32>
+  return %6 : tensor<1x8xf32>
+}
