@@ -69,16 +69,21 @@ public:
     return check(cudaMemsetAsync(target, 0, bytes, stream_), "cudaMemsetAsync");
   }
 
-  // Folding f16 and bf16 in f32 with one rounding takes a kernel of its
-  // own; element-wise adds in the dtype would round at every step.
+  // Floats fold in f32 and round once; integers add in their type.
   bool reduces(dsp::program::DType dtype) const override {
-    return dtype == dsp::program::F32 || dtype == dsp::program::I64;
+    return dtype == dsp::program::F32 || dtype == dsp::program::F16 ||
+           dtype == dsp::program::BF16 || dtype == dsp::program::I64;
   }
 
   Status reduceBlocks(dsp::program::DType dtype, void *out, const void *blocks,
                       size_t stride, int n, int first, size_t count,
                       bool max) override {
     ElementType type = *elementType(dtype);
+    if (type != ElementType::I64)
+      return check(launchReduceBlocks(type, blocks, stride, n, first,
+                                      static_cast<int64_t>(count), max, out,
+                                      stream_),
+                   "the reduction kernel launch");
     StridedGeometry<3> geometry;
     geometry.count = static_cast<int64_t>(count);
     geometry.rank = 1;

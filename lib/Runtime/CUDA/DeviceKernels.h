@@ -99,6 +99,13 @@ cudaError_t launchBinary(BinaryOp op, ElementType in, ElementType out,
                          const StridedGeometry<3> &geometry, const void *a,
                          const void *b, void *y, cudaStream_t stream);
 
+/// out[i] = the sum (or maximum) of block[(first + k) % n][i] over k =
+/// 0..n-1 in that order, blocks `stride` bytes apart, accumulated in f32
+/// and rounded once to the float type `type`.
+cudaError_t launchReduceBlocks(ElementType type, const void *blocks,
+                               size_t stride, int n, int first, int64_t count,
+                               bool max, void *out, cudaStream_t stream);
+
 /// The part of a matmul's epilogue cuBLASLt leaves to a kernel, applied in
 /// place to the product: y = activation(y + bias) + residual, each part
 /// optional.

@@ -455,6 +455,38 @@ cudaError_t launchBinary(BinaryOp op, ElementType in, ElementType out,
   return cudaErrorInvalidValue;
 }
 
+template <typename T>
+__global__ void reduceBlocksKernel(const uint8_t *blocks, size_t stride, int n,
+                                   int first, int64_t count, bool max, T *out) {
+  for (int64_t i = globalThread(); i < count; i += gridThreads()) {
+    auto element = [&](int k) {
+      return toFloat(reinterpret_cast<const T *>(
+          blocks + static_cast<size_t>((first + k) % n) * stride)[i]);
+    };
+    float accumulated = element(0);
+    for (int k = 1; k < n; ++k) {
+      float value = element(k);
+      // As the max op: the first unless the second compares greater.
+      accumulated = max ? (value > accumulated ? value : accumulated)
+                        : accumulated + value;
+    }
+    out[i] = fromFloat<T>(accumulated);
+  }
+}
+
+cudaError_t launchReduceBlocks(ElementType type, const void *blocks,
+                               size_t stride, int n, int first, int64_t count,
+                               bool max, void *out, cudaStream_t stream) {
+  if (count == 0)
+    return cudaSuccess;
+  const uint8_t *bytes = static_cast<const uint8_t *>(blocks);
+  DSP_DISPATCH_FLOAT(type, reduceBlocksKernel<<<gridFor(count), kThreads, 0,
+                                                stream>>>(
+                               bytes, stride, n, first, count, max,
+                               static_cast<T *>(out)));
+  return cudaGetLastError();
+}
+
 cudaError_t launchWhere(const StridedGeometry<4> &geometry, size_t elementSize,
                         const void *condition, const void *x, const void *y,
                         void *out, cudaStream_t stream) {
