@@ -260,6 +260,7 @@ Status RankGroup::initialize(const RankGroupOptions &options) {
   sessionOptions.backend = options.backend;
   sessionOptions.device = options.device;
   sessionOptions.trace = options.trace;
+  sessionOptions.dumpFolder = options.dumpFolder;
   sessionOptions.threads =
       options.threads ? options.threads
                       : std::clamp(std::thread::hardware_concurrency() /

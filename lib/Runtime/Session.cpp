@@ -13,12 +13,17 @@
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/Layout.h"
+#include "dsp/Format/Npy.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Runtime/Backend.h"
 #include "dsp/Runtime/Communicator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <new>
 #include <system_error>
@@ -103,6 +108,15 @@ Status Session::initialize(const SessionOptions &options) {
   const Program &program = file_->program();
   communicator_ = options.communicator;
   tracing_ = options.trace;
+  if (!options.dumpFolder.empty()) {
+    dumpFolder_ = options.dumpFolder + "/rank" +
+                  std::to_string(communicator_ ? communicator_->rank() : 0);
+    std::error_code error;
+    std::filesystem::create_directories(dumpFolder_, error);
+    if (error)
+      return Status::error("cannot create the dump folder '" + dumpFolder_ +
+                           "': " + error.message());
+  }
   if (!communicator_) {
     if (program.ranks() != 1)
       return Status::error(
@@ -445,6 +459,54 @@ Status Session::finishOnLane(size_t index) {
                          ": " + status.message());
   const Step &step = steps_[index];
   record(index, step.laneStart, step.laneEnd, step.laneBytes);
+  if (!dumpFolder_.empty() && statistics_.runs == 0)
+    return dumpOutputs(index);
+  return Status::success();
+}
+
+Status Session::dumpOutputs(size_t index) {
+  const Program &program = file_->program();
+  const Instruction &instruction = program.instructions(index);
+  Status status = backend_->synchronize();
+  if (!status)
+    return status;
+  // Names keep to letters, digits, '.', '_' and '-'.
+  std::string name = instruction.op() + "-" + instruction.location();
+  for (char &c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
+        c != '-')
+      c = '_';
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%05zu-", index);
+  for (int k = 0; k < instruction.outputs_size(); ++k) {
+    const Tensor &tensor = program.tensors(instruction.outputs(k));
+    std::vector<uint8_t> bytes(tensor.bytes());
+    if (!(status = backend_->copyToHost(bytes.data(),
+                                        tensorAddress(instruction.outputs(k)),
+                                        bytes.size())))
+      return status;
+    dsp::program::DType dtype = tensor.dtype();
+    if (dtype == dsp::program::F16 || dtype == dsp::program::BF16) {
+      std::vector<uint8_t> widened(bytes.size() * 2);
+      for (size_t i = 0; i < bytes.size() / 2; ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, bytes.data() + 2 * i, 2);
+        float value = dtype == dsp::program::F16
+                          ? format::halfToFloat(bits)
+                          : format::bfloat16ToFloat(bits);
+        std::memcpy(widened.data() + 4 * i, &value, 4);
+      }
+      bytes.swap(widened);
+      dtype = dsp::program::F32;
+    }
+    std::string path =
+        dumpFolder_ + "/" + prefix + name + "-" + std::to_string(k) + ".npy";
+    std::vector<int64_t> shape(tensor.shape().begin(), tensor.shape().end());
+    std::string error =
+        npy::write(path, dtype, shape, bytes.data(), bytes.size());
+    if (!error.empty())
+      return Status::error(error);
+  }
   return Status::success();
 }
 
@@ -474,6 +536,8 @@ Status Session::runSteps() {
     else
       record(i, start, nanosecondsNow(),
              communicator_->bytesSent() - bytesBefore);
+    if (status && !dumpFolder_.empty() && statistics_.runs == 0)
+      status = dumpOutputs(i);
   }
   // After a failure, the lane's transfers in flight end before their
   // buffers may be used again.

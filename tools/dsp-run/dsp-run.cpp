@@ -87,6 +87,9 @@ const char kUsage[] =
     "  --stats-json=FILE   write the statistics as JSON\n"
     "  --trace=FILE      write every rank's instructions with their start\n"
     "                    and end times (Chrome trace JSON, for Perfetto)\n"
+    "  --dump-tensors=DIR  write every instruction's outputs of the first\n"
+    "                    run to DIR/rankR/INDEX-OP-NODE-K.npy (f16 and bf16\n"
+    "                    as f32), to find where two programs part (slow)\n"
     "  --version         print the version and git revision of dsp-run\n"
     "                    and the version of the program format it reads\n"
     "  --help            show this help\n";
@@ -115,6 +118,7 @@ struct Options {
   bool printStatistics = false;
   std::string statsJson;
   std::string trace;
+  std::string dumpTensors;
 };
 
 /// Under mpi and nccl, this process's rank: a failure names it and ends the
@@ -305,6 +309,10 @@ Options parseOptions(int argc, char **argv) {
       options.trace = value;
     else if (flag == "--trace")
       reject("--trace expects a file name");
+    else if (flag == "--dump-tensors" && !value.empty())
+      options.dumpTensors = value;
+    else if (flag == "--dump-tensors")
+      reject("--dump-tensors expects a folder");
     else
       reject("unknown option '" + argument + "' (see --help)");
   }
@@ -520,6 +528,7 @@ void run(const Options &options) {
   groupOptions.comm = options.comm;
   groupOptions.communicator.timeoutSeconds = options.commTimeout;
   groupOptions.trace = !options.trace.empty();
+  groupOptions.dumpFolder = options.dumpTensors;
   const char *fault = std::getenv("DSP_FAULT");
   error = dsp::runtime::FaultPlan::parse(fault ? fault : "",
                                          groupOptions.communicator.fault);

@@ -48,6 +48,8 @@ struct RankGroupOptions {
   CommunicatorOptions communicator;
   /// Record every instruction's start and end (see gatherTrace).
   bool trace = false;
+  /// SessionOptions::dumpFolder of every rank.
+  std::string dumpFolder;
 };
 
 /// What a group's ranks report, together.

@@ -51,6 +51,10 @@ struct SessionOptions {
   std::shared_ptr<Communicator> communicator;
   /// Record when each instruction starts and ends (Session::trace).
   bool trace = false;
+  /// When set, the first run writes every instruction's outputs to
+  /// DUMP/rankR/INDEX-OP-LOCATION-K.npy (f16 and bf16 as f32), to find
+  /// where two programs or backends part: slow, for debugging.
+  std::string dumpFolder;
 };
 
 /// A graph input or output as the caller sees it.
@@ -240,6 +244,10 @@ private:
   std::vector<OpStatistics> opStatistics_;
   Statistics statistics_;
   bool tracing_ = false;
+  /// SessionOptions::dumpFolder with this rank's folder; empty: no dump.
+  std::string dumpFolder_;
+  /// Writes the outputs of instruction `index` to dumpFolder_.
+  Status dumpOutputs(size_t index);
   std::vector<TraceEvent> trace_;
 };
 
