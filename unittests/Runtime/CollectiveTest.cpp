@@ -152,8 +152,7 @@ RankResults runProgram(ProgramBuilder &builder, const std::string &name,
                        const CommunicatorOptions &options = {}, int skip = -1,
                        dsp::program::DType dtype = F32) {
   // Per process: ctest runs tests in parallel.
-  std::string path =
-      temporaryPath(name + "_" + std::to_string(::getpid()) + ".dspx");
+  std::string path = temporaryPath(name + ".dspx");
   std::string error = builder.write(path);
   EXPECT_EQ(error, "");
   auto file = dsp::format::ProgramFile::open(path, error);

@@ -227,8 +227,10 @@ private:
   int counter = 0;
 };
 
+/// A path of this process alone: ctest runs tests in parallel processes.
 inline std::string temporaryPath(const std::string &name) {
-  return ::testing::TempDir() + "dsp_" + name;
+  return ::testing::TempDir() + "dsp_" + std::to_string(::getpid()) + "_" +
+         name;
 }
 
 inline void writeBytes(const std::string &path,
@@ -273,8 +275,7 @@ inline std::string readText(const std::string &path) {
 /// ended it) and sets `output` to what it printed on stdout and stderr.
 inline int runCommand(const std::string &command, std::string &output) {
   // Per process: ctest runs tests in parallel.
-  std::string path =
-      temporaryPath("command_output_" + std::to_string(::getpid()) + ".txt");
+  std::string path = temporaryPath("command_output.txt");
   int status = std::system((command + " > " + path + " 2>&1").c_str());
   output = readText(path);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -295,8 +296,7 @@ inline HostTensor runOp(const std::string &op,
                                      inputs[i].shape));
   builder.output(builder.op(op, operands, dtype, shape, attributes));
   // Per process: ctest runs tests in parallel.
-  std::string path =
-      temporaryPath(op + "_" + std::to_string(::getpid()) + ".dspx");
+  std::string path = temporaryPath(op + ".dspx");
   std::string error = builder.write(path);
   EXPECT_EQ(error, "");
   runtime::SessionOptions options;

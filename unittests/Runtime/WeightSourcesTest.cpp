@@ -112,7 +112,7 @@ struct SourcedProgram {
 };
 
 std::string folderFor(const std::string &name) {
-  std::string folder = temporaryPath(name + std::to_string(::getpid()));
+  std::string folder = temporaryPath(name);
   ::mkdir(folder.c_str(), 0755);
   return folder;
 }
