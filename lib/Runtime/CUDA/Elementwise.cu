@@ -28,6 +28,85 @@ __global__ void stridedCopyKernel(CopyGeometry geometry, const Element *source,
   }
 }
 
+/// Side of the square tiles that a transposing copy moves through shared
+/// memory, and the rows of threads that move one.
+constexpr int kTile = 32;
+constexpr int kTileRows = 8;
+
+/// A copy whose source and target are contiguous along different dims:
+/// `rest` walks the other dims; each block moves 32 x 32 tiles of (dim T,
+/// contiguous in the target) x (dim S, contiguous in the source), reading
+/// along S and writing along T, so that both sides are coalesced.
+struct TransposeGeometry {
+  CopyGeometry rest;
+  int64_t extentT, extentS;
+  /// The source's stride along T and the target's along S.
+  int64_t sourceStrideT, targetStrideS;
+  int64_t tilesT, tilesS;
+};
+
+template <typename Element>
+__global__ void transposeCopyKernel(TransposeGeometry geometry,
+                                    const Element *source, Element *target) {
+  __shared__ Element tile[kTile][kTile + 1];
+  int64_t tiles = geometry.tilesT * geometry.tilesS * geometry.rest.count;
+  for (int64_t block = blockIdx.x; block < tiles; block += gridDim.x) {
+    int64_t tileT = block % geometry.tilesT;
+    int64_t tileS = block / geometry.tilesT % geometry.tilesS;
+    int64_t offsets[2];
+    stridedOffsets(geometry.rest,
+                   block / geometry.tilesT / geometry.tilesS, offsets);
+    int64_t firstT = tileT * kTile, firstS = tileS * kTile;
+    for (int row = threadIdx.y; row < kTile; row += kTileRows) {
+      int64_t t = firstT + row, s = firstS + threadIdx.x;
+      if (t < geometry.extentT && s < geometry.extentS)
+        tile[row][threadIdx.x] =
+            source[offsets[1] + t * geometry.sourceStrideT + s];
+    }
+    __syncthreads();
+    for (int row = threadIdx.y; row < kTile; row += kTileRows) {
+      int64_t s = firstS + row, t = firstT + threadIdx.x;
+      if (t < geometry.extentT && s < geometry.extentS)
+        target[offsets[0] + s * geometry.targetStrideS + t] =
+            tile[threadIdx.x][row];
+    }
+    __syncthreads();
+  }
+}
+
+/// `geometry` as a tiled transpose, if its source and target are
+/// contiguous along different dims of at least a tile's width each.
+bool asTranspose(const CopyGeometry &geometry, TransposeGeometry &transpose) {
+  int dimT = -1, dimS = -1;
+  for (int d = 0; d < geometry.rank; ++d) {
+    if (geometry.strides[0][d] == 1)
+      dimT = d;
+    if (geometry.strides[1][d] == 1)
+      dimS = d;
+  }
+  if (dimT < 0 || dimS < 0 || dimT == dimS ||
+      geometry.shape[dimT] < kTile || geometry.shape[dimS] < kTile)
+    return false;
+  transpose.extentT = geometry.shape[dimT];
+  transpose.extentS = geometry.shape[dimS];
+  transpose.sourceStrideT = geometry.strides[1][dimT];
+  transpose.targetStrideS = geometry.strides[0][dimS];
+  transpose.tilesT = (transpose.extentT + kTile - 1) / kTile;
+  transpose.tilesS = (transpose.extentS + kTile - 1) / kTile;
+  CopyGeometry &rest = transpose.rest;
+  rest.count = 1;
+  for (int d = 0; d < geometry.rank; ++d) {
+    if (d == dimT || d == dimS)
+      continue;
+    rest.shape[rest.rank] = geometry.shape[d];
+    for (int o = 0; o < 2; ++o)
+      rest.strides[o][rest.rank] = geometry.strides[o][d];
+    rest.count *= geometry.shape[d];
+    ++rest.rank;
+  }
+  return true;
+}
+
 // Values as computed: f32 for every float storage, int64 and bool as is.
 template <typename T> struct Compute { using Type = float; };
 template <> struct Compute<int64_t> { using Type = int64_t; };
@@ -402,6 +481,18 @@ cudaError_t launchStridedCopy(const CopyGeometry &geometry, size_t elementSize,
                               cudaStream_t stream) {
   if (geometry.count == 0)
     return cudaSuccess;
+  TransposeGeometry transpose;
+  if (asTranspose(geometry, transpose)) {
+    unsigned grid = gridFor(transpose.tilesT * transpose.tilesS *
+                                transpose.rest.count,
+                            1);
+    DSP_DISPATCH_SIZE(elementSize,
+                      transposeCopyKernel<<<grid, dim3(kTile, kTileRows), 0,
+                                            stream>>>(
+                          transpose, static_cast<const T *>(source),
+                          static_cast<T *>(target)));
+    return cudaGetLastError();
+  }
   unsigned grid = gridFor(geometry.count);
   DSP_DISPATCH_SIZE(
       elementSize,
