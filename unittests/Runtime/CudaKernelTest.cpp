@@ -112,6 +112,11 @@ TEST(CudaKernelTest, Matmul) {
                    F32, {2, 3, 4, 5});
   expectSameOnCuda("matmul", {f32({2, 3, 0}, {}), f32({2, 0, 4}, {})}, F32,
                    {2, 3, 4});
+  // One weight for batches of whole rows: one GEMM over all of them.
+  expectSameOnCuda("matmul",
+                   {f32({2, 3, 5, 7}, randomFloats(210, 9)),
+                    f32({1, 7, 4}, randomFloats(28, 10))},
+                   F32, {2, 3, 5, 4});
 }
 
 // Every split of the epilogue between cuBLASLt and the epilogue kernel:
@@ -191,6 +196,18 @@ TEST(CudaKernelTest, DataMovement) {
   HostTensor x = f32({2, 3, 4}, randomFloats(24, 16));
   expectSameOnCuda("reshape", {x}, F32, {6, 4});
   expectSameOnCuda("transpose", {x}, F32, {4, 2, 3}, {ints("perm", {2, 0, 1})});
+  // Source and target contiguous along different dims of a tile (32) or
+  // more: the tiled transpose, with partial tiles and a batch dim.
+  HostTensor wide = f32({3, 40, 67}, randomFloats(3 * 40 * 67, 30));
+  expectSameOnCuda("transpose", {wide}, F32, {3, 67, 40},
+                   {ints("perm", {0, 2, 1})});
+  expectSameOnCuda("transpose", {wide}, F32, {67, 40, 3},
+                   {ints("perm", {2, 1, 0})});
+  std::vector<int64_t> counting(33 * 70);
+  for (size_t i = 0; i < counting.size(); ++i)
+    counting[i] = static_cast<int64_t>(i) - 1000;
+  expectSameOnCuda("transpose", {i64({33, 70}, counting)}, I64, {70, 33},
+                   {ints("perm", {1, 0})});
   expectSameOnCuda("slice", {x}, F32, {2, 2, 2},
                    {ints("starts", {0, 2, 3}), ints("limits", {2, 0, 0}),
                     ints("strides", {1, -1, -2})});

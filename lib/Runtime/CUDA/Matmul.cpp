@@ -127,8 +127,19 @@ Status createMatmulKernel(const KernelContext &context,
                           std::unique_ptr<Kernel> &kernel) {
   Shape a = context.inputShape(0), b = context.inputShape(1),
         out = context.outputShape();
-  const int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+  const int64_t k = a.back(), n = b.back();
+  int64_t m = a[a.size() - 2];
   Shape batch(out.begin(), out.end() - 2);
+  // One weight for every batch of whole rows (a linear layer over
+  // [B, T, S, C]) is one GEMM over all the rows: cuBLASLt's batched
+  // kernels for many small batches run several times slower.
+  if (elementCount(Shape(b.begin(), b.end() - 2)) == 1 &&
+      Shape(a.begin(), a.end() - 2) == batch) {
+    m *= elementCount(batch);
+    batch.clear();
+    a = {m, k};
+    b = {k, n};
+  }
   auto batchStrides = [&](const Shape &operand, int64_t matrix) {
     Shape dims(operand.begin(), operand.end() - 2);
     Shape strides = broadcastStrides(dims, batch);
