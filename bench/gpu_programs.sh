@@ -23,7 +23,9 @@
 # Open-Sora samples with classifier-free guidance) for 2 ranks, target
 # cuda, with its switches in order (stdit_b2.chunks1.dspx) and pipelined
 # with their GEMMs in 2 pieces (stdit_b2.chunks2.dspx), and its inputs and
-# reference output: gpu_check.sh's nccl stage times both.
+# reference output; like the block's, its programs name the weight file,
+# which the nccl stage regenerates from stdit_b2.options and then times
+# both.
 # Usage: bench/gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,21 +33,35 @@ out=${1:?usage: gpu_programs.sh OUTPUT_FOLDER [DSP_OPT]}
 dsp_opt=${2:-$root/build/bin/dsp-opt}
 python=${DSP_PYTHON:-$root/.venv/bin/python}
 block_options=${DSP_BLOCK_OPTIONS:---preset opensora --layers 1 --seed 0}
+# The integer masks that these models sum are compiled in as constants (as
+# test/e2e/zoo.test does): they are not inputs of the programs.
+declare -A frozen=([hunyuan_small]=encoder_attention_mask
+  [mochi_small]=encoder_attention_mask)
+# Static shapes for the models exported with symbolic dims, as their inputs.
+declare -A shapes=([latte_symbolic]=hidden_states:1x4x8x8x8)
 mkdir -p "$out"
 for model in "$root"/examples/*.onnx; do
   name=$(basename "$model" .onnx)
+  freeze=() mask=${frozen[$name]:-}
+  [ -n "$mask" ] &&
+    freeze=("--freeze-input=$mask=@$root/examples/$name.input.$mask.npy")
+  [ -n "${shapes[$name]:-}" ] && freeze+=("--input-shape=${shapes[$name]}")
   for ranks in 1 4; do
-    "$dsp_opt" "$model" --dsp-pipeline="ranks=$ranks strategy=auto" \
+    "$dsp_opt" "$model" "${freeze[@]}" \
+      --dsp-pipeline="ranks=$ranks strategy=auto" \
       --dsp-report="$out/$name.r$ranks.plan.json" \
       --emit=program -o "$out/$name.r$ranks.dspx"
-    "$dsp_opt" "$model" --dsp-pipeline="ranks=$ranks strategy=auto target=cuda" \
+    "$dsp_opt" "$model" "${freeze[@]}" \
+      --dsp-pipeline="ranks=$ranks strategy=auto target=cuda" \
       --emit=program -o "$out/$name.r$ranks.cuda.dspx"
-    "$dsp_opt" "$model" \
+    "$dsp_opt" "$model" "${freeze[@]}" \
       --dsp-pipeline="ranks=$ranks strategy=auto target=cuda dtype=bf16" \
       --emit=program -o "$out/$name.r$ranks.cuda-bf16.dspx"
   done
-  cp "$root/examples/$name".input.*.npy "$root/examples/$name.output.npy" \
-    "$out/"
+  for input in "$root/examples/$name".input.*.npy; do
+    [ "$input" = "$root/examples/$name.input.$mask.npy" ] || cp "$input" "$out/"
+  done
+  cp "$root/examples/$name.output.npy" "$out/"
 done
 
 block=$out/block
@@ -63,14 +79,17 @@ done
 rm "$block/stdit_block.onnx" "$block/stdit_block.onnx.data"
 overlap=$out/overlap
 rm -rf "$overlap" && mkdir -p "$overlap"
-"$python" "$root/scripts/gen_stdit.py" --preset bench --batch 2 --reference \
-  -o "$overlap/stdit_b2.onnx"
+overlap_options="--preset bench --batch 2 --seed 0"
+echo "$overlap_options" >"$overlap/stdit_b2.options"
+# shellcheck disable=SC2086 # the options are words
+"$python" "$root/scripts/gen_stdit.py" $overlap_options --reference \
+  --external-data -o "$overlap/stdit_b2.onnx"
 for chunks in 1 2; do
-  "$dsp_opt" "$overlap/stdit_b2.onnx" \
+  "$dsp_opt" "$overlap/stdit_b2.onnx" --weights=reference \
     --dsp-pipeline="ranks=2 strategy=auto target=cuda overlap-chunks=$chunks" \
     --emit=program -o "$overlap/stdit_b2.chunks$chunks.dspx"
 done
-rm "$overlap/stdit_b2.onnx"
+rm "$overlap/stdit_b2.onnx" "$overlap/stdit_b2.onnx.data"
 frontend=${DSP_CUDNN_FRONTEND_INCLUDE:-$("$python" -c \
   'import sysconfig; print(sysconfig.get_paths()["purelib"])')/include}
 rm -rf "$out/cudnn-frontend"

@@ -202,8 +202,9 @@ def op_kind(name):
         return "attention"
     if "layer_norm" in lower:
         return "layer_norm"
+    # cuBLAS's Hopper kernels are named nvjet_*.
     if any(key in lower for key in ("gemm", "mm", "matmul", "cutlass",
-                                    "xmma", "linear")):
+                                    "xmma", "linear", "nvjet")):
         return "matmul"
     return "other"
 

@@ -15,8 +15,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" --component runtime >/dev/null
+# The package's folder first; protobuf's may be on the caller's path.
 export PKG_CONFIG_PATH
-PKG_CONFIG_PATH=$(dirname "$(find "$work/prefix" -name dsp-runtime.pc)")
+PKG_CONFIG_PATH=$(dirname "$(find "$work/prefix" -name dsp-runtime.pc)")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 # shellcheck disable=SC2046 # pkg-config prints several flags
 # shellcheck disable=SC2086 # FLAGS holds several flags
 "$cc" -std=c99 -Wall -Werror $flags "$here/run_group.c" \
