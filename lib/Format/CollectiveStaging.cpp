@@ -11,18 +11,6 @@ namespace format {
 
 namespace {
 
-/// The product of `factors`, or SIZE_MAX past it.
-size_t product(std::initializer_list<uint64_t> factors) {
-  uint64_t result = 1;
-  for (uint64_t factor : factors) {
-    std::optional<uint64_t> next = checkedMul(result, factor);
-    if (!next || *next > SIZE_MAX)
-      return SIZE_MAX;
-    result = *next;
-  }
-  return static_cast<size_t>(result);
-}
-
 /// The elements of `shape` (validated: each extent fits, the count too).
 uint64_t elementsOf(const std::vector<int64_t> &shape) {
   uint64_t count = 1;
@@ -54,36 +42,36 @@ size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
   case Op::AllToAll:
     // A pack to send and one to receive, a chunk per member: the chunk is
     // the block of `from` within the block of `to`.
-    return product(
+    return saturatingSize(
         {2, n, elementsOf(from.localShape(to.localShape(global, ranks), ranks)),
          elementSize});
   case Op::AllGather: {
-    // Each other member's block of `from` that does not land in place.
-    uint64_t staged = 0;
-    if (rank >= 0) {
-      for (int64_t slot :
-           allGatherStagingSlots(global, elementSize, from, ranks, rank))
-        staged += slot >= 0;
-    } else {
-      // The most any member stages: every block that does not land in
-      // place but its own, where no block does.
-      for (int64_t peer = 0; peer < ranks; ++peer)
-        staged +=
-            contiguousBlockOffset(global, elementSize, from, ranks, peer) < 0;
-      if (staged == n)
-        --staged;
+    // Each other member's block of `from` that does not land in place. A
+    // member whose own block lands in place stages the most, if any does.
+    if (rank < 0) {
+      rank = 0;
+      for (int64_t member = 0; member < ranks; ++member)
+        if (contiguousBlockOffset(global, elementSize, from, ranks, member) >=
+            0) {
+          rank = member;
+          break;
+        }
     }
-    return product(
+    uint64_t staged = 0;
+    for (int64_t slot :
+         allGatherStagingSlots(global, elementSize, from, ranks, rank))
+      staged += slot >= 0;
+    return saturatingSize(
         {staged, elementsOf(from.localShape(global, ranks)), elementSize});
   }
   case Op::ReduceScatter:
     // The summands packed by block of `to`, and the blocks received.
-    return product(
+    return saturatingSize(
         {2, n, elementsOf(to.localShape(global, ranks)), elementSize});
   case Op::AllReduce: {
     // The tensor padded to a chunk per member, and the chunks received.
     uint64_t chunk = (elementsOf(global) + n - 1) / n;
-    return product({2, n, chunk, elementSize});
+    return saturatingSize({2, n, chunk, elementSize});
   }
   default:
     return 0;

@@ -130,20 +130,6 @@ withImplementation(std::unique_ptr<Kernel> kernel, std::string implementation) {
                                        std::move(implementation));
 }
 
-/// The product of `factors`, a workspace size in bytes, or SIZE_MAX if it
-/// overflows: the session refuses a workspace that large, where a wrapped
-/// product would be a small buffer that kernels overrun.
-inline size_t workspaceBytes(std::initializer_list<size_t> factors) {
-  size_t product = 1;
-  for (size_t factor : factors) {
-    std::optional<size_t> next = format::checkedMul(product, factor);
-    if (!next)
-      return SIZE_MAX;
-    product = *next;
-  }
-  return product;
-}
-
 /// The ops one kernel factory of a backend builds.
 enum class KernelFamily {
   Unary,

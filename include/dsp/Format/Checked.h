@@ -11,7 +11,9 @@
 #ifndef DSP_FORMAT_CHECKED_H
 #define DSP_FORMAT_CHECKED_H
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string_view>
@@ -53,6 +55,20 @@ template <typename T> std::optional<T> checkedMul(T a, T b) {
   if (__builtin_mul_overflow(a, b, &result))
     return std::nullopt;
   return result;
+}
+
+/// The product of `factors` as a size in bytes, or SIZE_MAX if it
+/// overflows: a buffer that large is refused, where a wrapped product would
+/// be a small one that its users overrun.
+inline size_t saturatingSize(std::initializer_list<uint64_t> factors) {
+  uint64_t product = 1;
+  for (uint64_t factor : factors) {
+    std::optional<uint64_t> next = checkedMul(product, factor);
+    if (!next || *next > SIZE_MAX)
+      return SIZE_MAX;
+    product = *next;
+  }
+  return static_cast<size_t>(product);
 }
 
 /// a + b, or nullopt on overflow.

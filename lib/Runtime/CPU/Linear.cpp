@@ -358,7 +358,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
             });
         return Status::success();
       },
-      workspaceBytes({pool.size(), workerFloats, sizeof(float)}));
+      format::saturatingSize({pool.size(), workerFloats, sizeof(float)}));
 }
 
 std::unique_ptr<Kernel>
@@ -536,9 +536,9 @@ createRingAttentionKernel(const KernelContext &context) {
               });
         return Status::success();
       },
-      workspaceBytes({2 * receivedFloats + wideFloats + stateFloats +
-                          pool.size() * scoreFloats,
-                      sizeof(float)}));
+      format::saturatingSize({2 * receivedFloats + wideFloats + stateFloats +
+                                  pool.size() * scoreFloats,
+                              sizeof(float)}));
 }
 
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
@@ -582,9 +582,10 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
   const bool hasBias = context.numInputs() == 3;
   ThreadPool &pool = context.pool;
   size_t columnBytes =
-      pointwise ? 0
-                : workspaceBytes({pool.size(), static_cast<size_t>(patch),
-                                  static_cast<size_t>(block), sizeof(float)});
+      pointwise
+          ? 0
+          : format::saturatingSize({pool.size(), static_cast<size_t>(patch),
+                                    static_cast<size_t>(block), sizeof(float)});
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
