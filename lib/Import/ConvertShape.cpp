@@ -585,6 +585,10 @@ static Value convertConstantOfShape(ImportContext &ctx,
         RankedTensorType::get({1}, ctx.builder.getF32Type()), 0.0f);
   }
   auto dense = cast<DenseElementsAttr>(value);
+  // ONNX fills the shape with the value's one element.
+  if (dense.getNumElements() != 1)
+    fail("attribute 'value' must hold one element, got " +
+         Twine(dense.getNumElements()));
   auto type = RankedTensorType::get(shape, dense.getElementType());
   return ctx.constant(
       DenseElementsAttr::get(type, dense.getSplatValue<Attribute>()));
