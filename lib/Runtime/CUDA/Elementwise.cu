@@ -54,8 +54,8 @@ __global__ void transposeCopyKernel(TransposeGeometry geometry,
     int64_t tileT = block % geometry.tilesT;
     int64_t tileS = block / geometry.tilesT % geometry.tilesS;
     int64_t offsets[2];
-    stridedOffsets(geometry.rest,
-                   block / geometry.tilesT / geometry.tilesS, offsets);
+    stridedOffsets(geometry.rest, block / geometry.tilesT / geometry.tilesS,
+                   offsets);
     int64_t firstT = tileT * kTile, firstS = tileS * kTile;
     for (int row = threadIdx.y; row < kTile; row += kTileRows) {
       int64_t t = firstT + row, s = firstS + threadIdx.x;
@@ -84,8 +84,8 @@ bool asTranspose(const CopyGeometry &geometry, TransposeGeometry &transpose) {
     if (geometry.strides[1][d] == 1)
       dimS = d;
   }
-  if (dimT < 0 || dimS < 0 || dimT == dimS ||
-      geometry.shape[dimT] < kTile || geometry.shape[dimS] < kTile)
+  if (dimT < 0 || dimS < 0 || dimT == dimS || geometry.shape[dimT] < kTile ||
+      geometry.shape[dimS] < kTile)
     return false;
   transpose.extentT = geometry.shape[dimT];
   transpose.extentS = geometry.shape[dimS];
@@ -483,14 +483,13 @@ cudaError_t launchStridedCopy(const CopyGeometry &geometry, size_t elementSize,
     return cudaSuccess;
   TransposeGeometry transpose;
   if (asTranspose(geometry, transpose)) {
-    unsigned grid = gridFor(transpose.tilesT * transpose.tilesS *
-                                transpose.rest.count,
-                            1);
-    DSP_DISPATCH_SIZE(elementSize,
-                      transposeCopyKernel<<<grid, dim3(kTile, kTileRows), 0,
-                                            stream>>>(
-                          transpose, static_cast<const T *>(source),
-                          static_cast<T *>(target)));
+    unsigned grid =
+        gridFor(transpose.tilesT * transpose.tilesS * transpose.rest.count, 1);
+    DSP_DISPATCH_SIZE(
+        elementSize,
+        transposeCopyKernel<<<grid, dim3(kTile, kTileRows), 0, stream>>>(
+            transpose, static_cast<const T *>(source),
+            static_cast<T *>(target)));
     return cudaGetLastError();
   }
   unsigned grid = gridFor(geometry.count);
@@ -571,10 +570,9 @@ cudaError_t launchReduceBlocks(ElementType type, const void *blocks,
   if (count == 0)
     return cudaSuccess;
   const uint8_t *bytes = static_cast<const uint8_t *>(blocks);
-  DSP_DISPATCH_FLOAT(type, reduceBlocksKernel<<<gridFor(count), kThreads, 0,
-                                                stream>>>(
-                               bytes, stride, n, first, count, max,
-                               static_cast<T *>(out)));
+  DSP_DISPATCH_FLOAT(
+      type, reduceBlocksKernel<<<gridFor(count), kThreads, 0, stream>>>(
+                bytes, stride, n, first, count, max, static_cast<T *>(out)));
   return cudaGetLastError();
 }
 
