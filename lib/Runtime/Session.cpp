@@ -22,7 +22,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <new>
@@ -486,16 +485,11 @@ Status Session::dumpOutputs(size_t index) {
                                         bytes.size())))
       return status;
     dsp::program::DType dtype = tensor.dtype();
-    if (dtype == dsp::program::F16 || dtype == dsp::program::BF16) {
+    if (format::isFloat16(dtype)) {
       std::vector<uint8_t> widened(bytes.size() * 2);
-      for (size_t i = 0; i < bytes.size() / 2; ++i) {
-        uint16_t bits;
-        std::memcpy(&bits, bytes.data() + 2 * i, 2);
-        float value = dtype == dsp::program::F16
-                          ? format::halfToFloat(bits)
-                          : format::bfloat16ToFloat(bits);
-        std::memcpy(widened.data() + 4 * i, &value, 4);
-      }
+      format::widenToFloat(dtype, bytes.data(),
+                           reinterpret_cast<float *>(widened.data()),
+                           bytes.size() / 2);
       bytes.swap(widened);
       dtype = dsp::program::F32;
     }
