@@ -90,9 +90,7 @@ DenseSet<Value> anglesOf(ModuleOp module) {
     Operation *producer = value.getDefiningOp();
     // A value another op makes (a matmul's, say) narrows as usual.
     if (!tensor || !tensor.getElementType().isF32() ||
-        (producer && !carriesAngles(producer) &&
-         !isa<SinOp, CosOp>(producer)) ||
-        !kept.insert(value).second)
+        (producer && !carriesAngles(producer)) || !kept.insert(value).second)
       continue;
     if (producer)
       worklist.append(producer->operand_begin(), producer->operand_end());
