@@ -171,6 +171,46 @@ TEST(CudaKernelTest, Attention) {
                    {2, 3, 37, 40}, {scale});
 }
 
+/// f32 attention of the given sizes with a per-head mask, against the cpu.
+/// Row 3 is masked in its first 70 keys only, so its maximum starts at -inf
+/// and is found in a later key tile; row 4 is masked entirely.
+void expectMaskedAttentionOnCuda(int64_t heads, int64_t queries, int64_t keys,
+                                 int64_t depth, int64_t valueDepth,
+                                 uint32_t seed) {
+  SCOPED_TRACE("L " + std::to_string(queries) + "x" + std::to_string(keys) +
+               ", D " + std::to_string(depth) + "/" +
+               std::to_string(valueDepth));
+  HostTensor q = f32({1, heads, queries, depth},
+                     randomFloats(heads * queries * depth, seed));
+  HostTensor k = f32({1, heads, keys, depth},
+                     randomFloats(heads * keys * depth, seed + 1));
+  HostTensor v = f32({1, heads, keys, valueDepth},
+                     randomFloats(heads * keys * valueDepth, seed + 2));
+  std::vector<float> mask =
+      randomFloats(heads * queries * keys, seed + 3, -2, 2);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t key = 0; key < keys; ++key) {
+      if (key < 70)
+        mask[(h * queries + 3) * keys + key] = -INFINITY;
+      mask[(h * queries + 4) * keys + key] = -INFINITY;
+    }
+  auto scale = floats("scale", {1 / std::sqrt(static_cast<float>(depth))});
+  expectSameOnCuda("attention", {q, k, v, f32({heads, queries, keys}, mask)},
+                   F32, {1, heads, queries, valueDepth}, {scale});
+}
+
+TEST(CudaKernelTest, TiledAttention) {
+  REQUIRE_CUDA();
+  // Query and key tiles of 64 with partial last tiles, at the head dims of
+  // the common models and at the largest (256: the tiles take 197 KiB of
+  // shared memory); keys up to 32 take the per-row kernel.
+  expectMaskedAttentionOnCuda(2, 130, 150, 72, 72, 70);
+  expectMaskedAttentionOnCuda(1, 64, 200, 64, 64, 74);
+  expectMaskedAttentionOnCuda(1, 90, 100, 128, 100, 78);
+  expectMaskedAttentionOnCuda(1, 70, 80, 256, 256, 82);
+  expectMaskedAttentionOnCuda(3, 20, 16, 72, 72, 86);
+}
+
 TEST(CudaKernelTest, Normalization) {
   REQUIRE_CUDA();
   HostTensor x = f32({4, 3, 50}, randomFloats(600, 13, -2, 5));
