@@ -200,9 +200,22 @@ std::string writeProgramFile(const std::string &path, Program &program,
   return file->commit();
 }
 
+/// The machine's physical memory in bytes, or the largest buffer where the
+/// system does not say.
+static uint64_t physicalMemoryBytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageBytes = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageBytes <= 0)
+    return kMaxBufferBytes;
+  return checkedMul(static_cast<uint64_t>(pages),
+                    static_cast<uint64_t>(pageBytes))
+      .value_or(kMaxBufferBytes);
+}
+
 std::shared_ptr<const ProgramFile>
 ProgramFile::open(const std::string &path, std::string &error,
-                  uint64_t maxLoadedWeightBytes) {
+                  uint64_t maxLoadedWeightBytes, bool *overBudget) {
+  if (overBudget)
+    *overBudget = false;
   uint64_t fileSize = 0;
   int fd = openRegularFile(path, std::numeric_limits<uint64_t>::max(), fileSize,
                            error);
@@ -304,10 +317,17 @@ ProgramFile::open(const std::string &path, std::string &error,
   if (loadedBytes > header.weightsSize) {
     // Some weights come from files next to the program or a generator: the
     // loaded blob is the file's blob followed by them.
-    if (loadedBytes > maxLoadedWeightBytes)
-      return reject("its weights take " + std::to_string(loadedBytes) +
-                    " bytes once loaded, more than the limit of " +
-                    std::to_string(maxLoadedWeightBytes));
+    uint64_t memory = physicalMemoryBytes();
+    if (loadedBytes > maxLoadedWeightBytes || loadedBytes > memory) {
+      if (overBudget)
+        *overBudget = true;
+      return reject(
+          "its weights take " + std::to_string(loadedBytes) +
+          " bytes once loaded, more than " +
+          (loadedBytes > memory
+               ? "this machine's memory of " + std::to_string(memory)
+               : "the limit of " + std::to_string(maxLoadedWeightBytes)));
+    }
     void *loaded = nullptr;
     if (::posix_memalign(&loaded, kWeightAlignment, loadedBytes) != 0)
       return reject("cannot allocate " + std::to_string(loadedBytes) +

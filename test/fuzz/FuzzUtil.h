@@ -22,6 +22,11 @@
 namespace dsp {
 namespace fuzz {
 
+/// The budget for a program's loaded weights: generated weights of a mutated
+/// shape could ask for any size, and a budget far below libFuzzer's memory
+/// limit keeps them an error rather than an out-of-memory abort.
+constexpr uint64_t kLoadedWeightBudget = uint64_t(64) << 20;
+
 /// A folder of this process's own, removed (with the files written through
 /// it) when the process exits normally.
 class ScratchFolder {

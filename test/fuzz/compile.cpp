@@ -86,9 +86,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   std::string error;
-  if (!dsp::format::ProgramFile::open(programPath, error))
+  bool overBudget = false;
+  if (dsp::format::ProgramFile::open(programPath, error, kLoadedWeightBudget,
+                                     &overBudget))
+    fuzz.outcome("emitted a program that loads");
+  else if (overBudget)
+    fuzz.outcome("emitted a program whose weights exceed the budget");
+  else
     fuzz.fail("the emitted program does not load: " + error);
-  fuzz.outcome("emitted a program that loads");
   folder.remove("program.dspx");
   return 0;
 }

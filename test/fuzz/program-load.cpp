@@ -39,9 +39,6 @@ extern "C" size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t maxSize);
 namespace {
 
 constexpr size_t kWeightFileBytes = 4096;
-/// Generated weights of a mutated shape could ask for any size: a budget
-/// far below libFuzzer's memory limit keeps them an error, not an OOM.
-constexpr uint64_t kMaxLoadedWeightBytes = uint64_t(64) << 20;
 
 /// The bytes of `weights.bin`; test/fuzz/make_seeds.py writes the same.
 std::vector<uint8_t> weightFile() {
@@ -70,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string path = ScratchFolder::get().write("program.dspx", data, size);
   std::string error;
   std::shared_ptr<const dsp::format::ProgramFile> file =
-      dsp::format::ProgramFile::open(path, error, kMaxLoadedWeightBytes);
+      dsp::format::ProgramFile::open(path, error, kLoadedWeightBudget);
   if (!file)
     return 0;
   volatile uint8_t sink = 0;

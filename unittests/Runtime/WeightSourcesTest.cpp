@@ -210,12 +210,38 @@ TEST(WeightSourcesTest, LoaderRefusesWhatItCannotTrust) {
   writeWeightFile(folder + "/w.bin", sourced.values);
   EXPECT_TRUE(ProgramFile::open(folder + "/p.dspx", error)) << error;
   // A caller's memory budget for the loaded weights.
-  EXPECT_FALSE(ProgramFile::open(folder + "/p.dspx", error, 64));
+  bool overBudget = false;
+  EXPECT_FALSE(ProgramFile::open(folder + "/p.dspx", error, 64, &overBudget));
   EXPECT_NE(error.find("its weights take 80 bytes once loaded, more than "
                        "the limit of 64"),
             std::string::npos)
       << error;
+  EXPECT_TRUE(overBudget);
+  EXPECT_FALSE(
+      ProgramFile::open(folder + "/p.dspx.missing", error, 64, &overBudget));
+  EXPECT_FALSE(overBudget) << "a missing file is no budget problem";
   std::remove(outside.c_str());
+}
+
+TEST(WeightSourcesTest, GeneratedWeightsBeyondTheMachinesMemory) {
+  // 8 TiB of generated weights: refused before any allocation.
+  ProgramBuilder builder;
+  Shape shape = {int64_t(1) << 20, int64_t(1) << 21};
+  uint32_t x = builder.input("x", F32, shape);
+  uint32_t g = builder.sourcedWeight("g", F32, shape);
+  builder.program.mutable_tensors(g)->mutable_generated()->set_bound(0.5);
+  builder.output(builder.op("add", {x, g}, F32, shape));
+  std::string path = temporaryPath("huge_generated.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  std::string error;
+  bool overBudget = false;
+  EXPECT_FALSE(ProgramFile::open(path, error, dsp::format::kMaxBufferBytes,
+                                 &overBudget));
+  EXPECT_NE(error.find("its weights take 8796093022208 bytes once loaded, "
+                       "more than this machine's memory of "),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(overBudget);
 }
 
 TEST(WeightSourcesTest, ValidatorChecksSources) {

@@ -136,11 +136,14 @@ class ProgramFile {
 public:
   /// Maps and validates `path`, and loads its external and generated
   /// weights, which may take at most `maxLoadedWeightBytes` (a caller's
-  /// memory budget; the fuzzer's is small). On failure returns null and sets
-  /// `error` to a message that starts with the file name.
+  /// memory budget; the fuzzer's is small) and at most the machine's
+  /// physical memory. On failure returns null and sets `error` to a message
+  /// that starts with the file name; `overBudget` (if given) tells a valid
+  /// program whose weights exceed either limit from a program that is wrong.
   static std::shared_ptr<const ProgramFile>
   open(const std::string &path, std::string &error,
-       uint64_t maxLoadedWeightBytes = kMaxBufferBytes);
+       uint64_t maxLoadedWeightBytes = kMaxBufferBytes,
+       bool *overBudget = nullptr);
   ~ProgramFile();
   ProgramFile(const ProgramFile &) = delete;
   ProgramFile &operator=(const ProgramFile &) = delete;
