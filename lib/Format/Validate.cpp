@@ -938,6 +938,10 @@ bool checkCollective(InstructionChecker &c) {
                              outputPerm)))
     return false;
   Shape in = from.localShape(global, ranks);
+  if (!inputPerm.empty() && c.inputShape(0).size() != inputPerm.size())
+    return c.fail("input 0 has shape " + shapeString(c.inputShape(0)) +
+                  ", but input_perm " + shapeString(inputPerm) + " permutes " +
+                  std::to_string(inputPerm.size()) + " dims");
   if (transposed(c.inputShape(0), inputPerm) != in)
     return c.fail(
         "input 0 has shape " + shapeString(c.inputShape(0)) +

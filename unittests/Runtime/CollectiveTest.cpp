@@ -638,6 +638,13 @@ TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {
       ints("input_perm", {1, 0, 2});
   expectProblem(unreadable, "input 0 has shape [4,2,8], transposed by "
                             "input_perm [1,0,2], expected [4,2,8]");
+  // An input of another rank than the global shape's, read through a
+  // permutation of the global dims.
+  ProgramBuilder otherRank = unreadable;
+  otherRank.program.mutable_tensors(0)->clear_shape();
+  otherRank.program.mutable_tensors(0)->add_shape(64);
+  expectProblem(otherRank, "input 0 has shape [64], but input_perm [1,0,2] "
+                           "permutes 3 dims");
   ProgramBuilder transposedOutput = builder;
   *transposedOutput.program.mutable_instructions(0)->add_attributes() =
       ints("output_perm", {2, 0, 1});
