@@ -360,12 +360,18 @@ ShardingChoices::combineAxes(Operation *op,
   double flops = opFlops(op);
   Type elementType = getElementTypeOrSelf(op->getResult(0));
   SmallVector<OpStrategy> strategies;
+  auto compound = [&](Value value, ArrayRef<ShardingAttr> axes) {
+    return ShardingAttr::getCompound(
+        context,
+        nestEvenSplits(axes, cast<RankedTensorType>(value.getType()).getShape(),
+                       mesh));
+  };
   for (const Parts &parts : combinations) {
     OpStrategy strategy;
-    strategy.result = ShardingAttr::getCompound(context, parts.result);
+    strategy.result = compound(op->getResult(0), parts.result);
     bool ok = valid(op->getResult(0), strategy.result);
     for (auto [i, operand] : llvm::enumerate(parts.operands)) {
-      strategy.operands.push_back(ShardingAttr::getCompound(context, operand));
+      strategy.operands.push_back(compound(op->getOperand(i), operand));
       ok &= valid(op->getOperand(i), strategy.operands.back());
     }
     if (!ok || parts.share == 1)

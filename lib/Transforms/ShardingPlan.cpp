@@ -58,6 +58,36 @@ std::optional<Reshard> mlir::dsp::reshardFor(RankedTensorType type,
   return Reshard{*kind, collectiveBytes(type, from, to, ranks)};
 }
 
+SmallVector<ShardingAttr> mlir::dsp::nestEvenSplits(ArrayRef<ShardingAttr> axes,
+                                                    ArrayRef<int64_t> shape,
+                                                    ArrayRef<int64_t> mesh) {
+  SmallVector<ShardingAttr> nested(axes);
+  for (size_t a = 0; a < axes.size(); ++a) {
+    if (!axes[a] || !axes[a].isSplit())
+      continue;
+    ::dsp::format::Layout whole = axes[a].getLayout(shape);
+    if (whole.pad != 0 || whole.inner != 1)
+      continue;
+    for (size_t b = 0; b < axes.size(); ++b) {
+      if (b == a || !axes[b] || !axes[b].isSplit())
+        continue;
+      ::dsp::format::Layout part = axes[b].getLayout(shape);
+      if (part.dim != whole.dim || part.outer % whole.outer != 0)
+        continue;
+      // The whole split's blocks hold whole outer indices of the part.
+      int64_t outerPart = part.outer / whole.outer;
+      if (outerPart < 2 || whole.size % outerPart != 0 ||
+          outerPart % mesh[a] != 0)
+        continue;
+      nested[a] =
+          ShardingAttr::getSplit(axes[a].getContext(), whole.dim, whole.outer,
+                                 outerPart, whole.size / outerPart, 0);
+      break;
+    }
+  }
+  return nested;
+}
+
 FailureOr<SmallVector<MeshStep>>
 mlir::dsp::meshReshardSteps(RankedTensorType type, ShardingAttr from,
                             ShardingAttr to, ArrayRef<int64_t> mesh) {
@@ -85,8 +115,11 @@ mlir::dsp::meshReshardSteps(RankedTensorType type, ShardingAttr from,
   };
   SmallVector<size_t> deferred;
   for (size_t k = 0; k < mesh.size(); ++k) {
-    if (parts[k] == goal[k])
+    // Another name of the same blocks needs no collective.
+    if (parts[k].holdsSameBlocks(goal[k])) {
+      parts[k] = goal[k];
       continue;
+    }
     SmallVector<ShardingAttr> next(parts);
     next[k] = goal[k];
     if (valid(next)) {

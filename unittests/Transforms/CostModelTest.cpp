@@ -304,6 +304,44 @@ TEST_F(ShardingTest, CollectiveForEachPair) {
   expect(factor, otherFactor, CollectiveKind::AllToAll);
 }
 
+TEST_F(ShardingTest, EvenSplitsNestAsTheOuterPart) {
+  // [T x S] = [16 x 1024] merged in dim 1, on a 4 x 16 mesh: S's part on
+  // axis 0, and on axis 1 the whole dim split 16 ways, which is T's part.
+  std::vector<int64_t> shape = {1, 16384, 64};
+  SmallVector<int64_t> mesh = {4, 16};
+  ShardingAttr whole = split(1);
+  ShardingAttr framePart = ShardingAttr::getSplit(&context, 1, 1, 16, 1024, 0);
+  ShardingAttr patchPart = ShardingAttr::getSplit(&context, 1, 16, 1024, 1, 0);
+  EXPECT_TRUE(whole.holdsSameBlocks(framePart));
+  EXPECT_FALSE(whole.holdsSameBlocks(patchPart));
+  EXPECT_FALSE(split(1, 16).holdsSameBlocks(framePart)) << "a padded split";
+  EXPECT_FALSE(ShardingAttr::getCompound(&context, {patchPart, whole})
+                   .getMeshLayout(shape, mesh)
+                   .check(shape)
+                   .empty());
+  SmallVector<ShardingAttr> nested =
+      nestEvenSplits({patchPart, whole}, shape, mesh);
+  EXPECT_EQ(nested[0], patchPart);
+  EXPECT_EQ(nested[1], framePart);
+  EXPECT_TRUE(ShardingAttr::getCompound(&context, nested)
+                  .getMeshLayout(shape, mesh)
+                  .check(shape)
+                  .empty());
+  // The outer part of 16 cannot be split evenly over 32 ranks: unchanged.
+  EXPECT_EQ(nestEvenSplits({patchPart, whole}, shape, {4, 32})[1], whole);
+
+  // Adding S's part to a value split on T alone is one step on axis 0; the
+  // renamed axis 1 moves nothing.
+  RankedTensorType type = tensor(shape, Float32Type::get(&context));
+  ShardingAttr framesOnly =
+      ShardingAttr::getCompound(&context, {replicated, whole});
+  FailureOr<SmallVector<MeshStep>> steps = meshReshardSteps(
+      type, framesOnly, ShardingAttr::getCompound(&context, nested), mesh);
+  ASSERT_TRUE(succeeded(steps));
+  ASSERT_EQ(steps->size(), 1u);
+  EXPECT_EQ((*steps)[0].axis, 0);
+}
+
 TEST_F(ShardingTest, ReshardBytesWithoutPads) {
   Builder b(&context);
   RankedTensorType f32 = tensor({8, 6, 16}, b.getF32Type());

@@ -37,6 +37,16 @@ struct Reshard {
 std::optional<Reshard> reshardFor(RankedTensorType type, ShardingAttr from,
                                   ShardingAttr to, int64_t ranks);
 
+/// `axes` (one sharding per axis of `mesh`, of a value of `shape`) with
+/// each even split of a whole dim renamed as the outer part of that dim it
+/// is, where another axis splits an inner part: the blocks stay the same,
+/// and the two splits then nest as a compound sharding needs. A dim that
+/// merges [T, S] split evenly over T's ranks is T's part, so that S's part
+/// can be split on the other axis.
+SmallVector<ShardingAttr> nestEvenSplits(ArrayRef<ShardingAttr> axes,
+                                         ArrayRef<int64_t> shape,
+                                         ArrayRef<int64_t> mesh);
+
 /// One collective of a reshard on a mesh: among the sub-groups of mesh axis
 /// `axis`, it turns the value into `result`.
 struct MeshStep {

@@ -225,6 +225,13 @@ ShardingAttr ShardingAttr::getCompound(MLIRContext *context,
   return get(context, ShardKind::Mesh, -1, {}, 0, 0, axes);
 }
 
+bool ShardingAttr::holdsSameBlocks(ShardingAttr other) const {
+  if (*this == other)
+    return true;
+  return isSplit() && other.isSplit() && getDim() == other.getDim() &&
+         getPad() == 0 && other.getPad() == 0 && getOuter() == other.getOuter();
+}
+
 ShardingAttr ShardingAttr::getAxis(size_t axis) const {
   if (isCompound())
     return getAxes()[axis];

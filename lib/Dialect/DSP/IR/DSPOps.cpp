@@ -605,7 +605,7 @@ static LogicalResult verifyMeshAxis(Operation *op, std::optional<uint64_t> axis,
     if (!before || !after)
       return op->emitOpError("on mesh axis ")
              << *axis << " needs shardings that each mesh axis describes";
-    if (k != *axis && before != after)
+    if (k != *axis && !before.holdsSameBlocks(after))
       return op->emitOpError("on mesh axis ")
              << *axis << " must hold mesh axis " << k << " alike, but turns "
              << before << " into " << after;

@@ -196,6 +196,11 @@ def DSP_ShardingAttr : DSP_Attr<"Sharding", "shard"> {
     bool isReplicated() const { return getKind() == ShardKind::Replicated; }
     bool isPartial() const { return getKind() == ShardKind::Partial; }
     bool isSplit() const { return getKind() == ShardKind::Split; }
+    /// Whether every rank holds the same block under `other` as under this
+    /// sharding: they are equal, or both split one dim evenly from the same
+    /// outer factor (a whole dim, and its outer part split evenly, name the
+    /// same blocks).
+    bool holdsSameBlocks(ShardingAttr other) const;
     /// Size of the split extent (the factor, or the whole dim) before
     /// padding, for a value of `type`.
     int64_t getSplitExtent(::mlir::RankedTensorType type) const;
