@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -289,10 +290,15 @@ LogicalResult Serializer::addWeight(ConstantOp op) {
   if (type.getElementType().isInteger(1)) {
     for (bool b : dense.getValues<bool>())
       data.push_back(b ? 1 : 0);
-  } else {
+  } else if (bytes > 0) {
+    // The splat's element, then copies of what is filled so far: a few
+    // large copies rather than one small one per element.
     size_t width = bytes / std::max<int64_t>(type.getNumElements(), 1);
-    for (int64_t i = 0; i < type.getNumElements(); ++i)
-      data.insert(data.end(), raw.begin(), raw.begin() + width);
+    data.resize(bytes);
+    std::memcpy(data.data(), raw.data(), width);
+    for (size_t filled = width; filled < bytes; filled *= 2)
+      std::memcpy(data.data() + filled, data.data(),
+                  std::min<size_t>(filled, bytes - filled));
   }
   result.expanded.push_back(std::move(data));
   result.weights.push_back({id, result.expanded.back().data(), bytes});
