@@ -22,6 +22,8 @@
 
 #include "DeviceCommon.cuh"
 
+#include <type_traits>
+
 namespace dsp {
 namespace runtime {
 namespace cuda {
@@ -288,18 +290,25 @@ cudaError_t launchPerRow(const AttentionGeometry &g, const void *q,
   return cudaGetLastError();
 }
 
+/// Calls `launch` with std::integral_constant<int, W> for the first width W
+/// of the list that holds `chunks` (the last one otherwise).
+template <int Width, int... Wider, typename Launch>
+cudaError_t withWidth(int64_t chunks, const Launch &launch) {
+  if constexpr (sizeof...(Wider) == 0)
+    return launch(std::integral_constant<int, Width>());
+  else
+    return chunks <= Width ? launch(std::integral_constant<int, Width>())
+                           : withWidth<Wider...>(chunks, launch);
+}
+
 template <typename T>
 cudaError_t launchPerRowTyped(const AttentionGeometry &g, const void *q,
                               const void *k, const void *v, const void *mask,
                               void *out, cudaStream_t stream) {
-  int64_t chunks = (g.valueDepth + 31) / 32;
-  if (chunks <= 1)
-    return launchPerRow<T, 1>(g, q, k, v, mask, out, stream);
-  if (chunks <= 2)
-    return launchPerRow<T, 2>(g, q, k, v, mask, out, stream);
-  if (chunks <= 4)
-    return launchPerRow<T, 4>(g, q, k, v, mask, out, stream);
-  return launchPerRow<T, 8>(g, q, k, v, mask, out, stream);
+  return withWidth<1, 2, 4, 8>((g.valueDepth + 31) / 32, [&](auto chunks) {
+    return launchPerRow<T, decltype(chunks)::value>(g, q, k, v, mask, out,
+                                                    stream);
+  });
 }
 
 /// The largest shared memory a block of the current device may opt in to.
@@ -347,24 +356,11 @@ cudaError_t launchTyped(const AttentionGeometry &g, const void *q,
     return launchPerRowTyped<T>(g, q, k, v, mask, out, stream);
   // Instantiated output widths: the common head dims (64, 72, 80, 96, 128)
   // fit without a wasted chunk.
-  int64_t chunks = (g.valueDepth + kTileSide - 1) / kTileSide;
-  if (chunks <= 1)
-    return launchTiled<T, 1>(g, q, k, v, mask, out, stream);
-  if (chunks <= 2)
-    return launchTiled<T, 2>(g, q, k, v, mask, out, stream);
-  if (chunks <= 3)
-    return launchTiled<T, 3>(g, q, k, v, mask, out, stream);
-  if (chunks <= 4)
-    return launchTiled<T, 4>(g, q, k, v, mask, out, stream);
-  if (chunks <= 5)
-    return launchTiled<T, 5>(g, q, k, v, mask, out, stream);
-  if (chunks <= 6)
-    return launchTiled<T, 6>(g, q, k, v, mask, out, stream);
-  if (chunks <= 8)
-    return launchTiled<T, 8>(g, q, k, v, mask, out, stream);
-  if (chunks <= 12)
-    return launchTiled<T, 12>(g, q, k, v, mask, out, stream);
-  return launchTiled<T, 16>(g, q, k, v, mask, out, stream);
+  return withWidth<1, 2, 3, 4, 5, 6, 8, 12, 16>(
+      (g.valueDepth + kTileSide - 1) / kTileSide, [&](auto chunks) {
+        return launchTiled<T, decltype(chunks)::value>(g, q, k, v, mask, out,
+                                                       stream);
+      });
 }
 
 } // namespace
