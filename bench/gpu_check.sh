@@ -28,14 +28,18 @@
 #              implementation ran the attention (cuDNN or the own kernel);
 #              the results go to $OUT/block.json and $OUT/block.md as they
 #              are measured;
-#   7. python_package  pip install . (runtime-only, CUDA) and the pytest
+#   7. kernels Nsight Compute's duration of every kernel of the block's
+#              first run in f32 and bf16, summed per kind of kernel (own
+#              or cuDNN attention, GEMMs, transposing copies, fused
+#              kernels, ...) by bench/kernel_times.py into $OUT/kernels.md;
+#   8. python_package  pip install . (runtime-only, CUDA) and the pytest
 #              suite of python/tests on PROGRAMS' programs: numpy, DLPack,
 #              PyTorch and CUDA paths.
 # Each stage's log goes to WORK/logs (WORK is $DSP_GPU_WORK, default
 # /tmp/dsp-gpu-check, which also holds the build, the unpacked programs and
 # the dependencies' prefix) and, as soon as the stage ends, into
-# $OUT/logs.tar.gz with a line in $OUT/summary.txt; the block and overlap
-# tables go to $OUT too: $OUT (default ./gpu-check) gets a few files only.
+# $OUT/logs.tar.gz with a line in $OUT/summary.txt; the block, kernels and
+# overlap tables go to $OUT too: $OUT (default ./gpu-check) gets a few files only.
 # PROGRAMS is the folder bench/gpu_programs.sh wrote, or a .tar.xz of it.
 # DEBS is a folder of the Debian packages of bench/gpu-debs.txt (from
 # bench/gpu_deps.sh): each part of the build that this machine lacks
@@ -62,7 +66,7 @@ build=${DSP_GPU_BUILD:-$work/build}
 jobs=${DSP_BUILD_JOBS:-$(nproc)}
 parallel=${DSP_GPU_JOBS:-8}
 slow=${DSP_GPU_SLOW:-1}
-stages=${DSP_GPU_STAGES:-probe build units models nccl block python_package}
+stages=${DSP_GPU_STAGES:-probe build units models nccl block kernels python_package}
 python=${DSP_PYTHON:-python3}
 block_device=${DSP_BLOCK_DEVICE:-cuda}
 block_repeat=${DSP_BLOCK_REPEAT:-20}
@@ -386,6 +390,31 @@ PYTHON
   [ "$failed" -eq 0 ]
 }
 
+# Nsight Compute's duration of every kernel of the block's first run (not
+# replayed as a graph), summed per kind of kernel by bench/kernel_times.py
+# into $OUT/kernels.md.
+kernels() {
+  local dir=$programs/block work=$work/kernels ncu
+  ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null) ||
+    { echo "no ncu (Nsight Compute) on this machine"; return 0; }
+  if [ "$block_device" != cuda ] || [ ! -f "$dir/stdit_block.input.x.npy" ]; then
+    echo "no cuda block programs with their data (the block stage writes it)"
+    return 0
+  fi
+  rm -rf "$work" && mkdir -p "$work"
+  for dtype in f32 bf16; do
+    local target=cuda
+    [ "$dtype" = bf16 ] && target+=-bf16
+    "$ncu" --clock-control none --metrics gpu__time_duration.sum --csv \
+      "$build/bin/dsp-run" "$dir/stdit_block.$target.dspx" --backend=cuda \
+      --input=x=@"$dir/stdit_block.input.x.npy" \
+      --input=y=@"$dir/stdit_block.input.y.npy" --repeat=1 \
+      >"$work/$dtype.csv" || return 1
+  done
+  "$python" "$root/bench/kernel_times.py" "$work/f32.csv" "$work/bf16.csv" \
+    --out "$out/kernels.md"
+}
+
 # The Python package as a user without LLVM installs it (pip install .,
 # runtime-only, with CUDA), and its pytest suite on the programs of
 # PROGRAMS: the numpy, DLPack, PyTorch and CUDA paths.
@@ -467,6 +496,7 @@ stage units 60
 stage models 90
 stage nccl 60
 stage block 150
+stage kernels 90
 stage python_package 150
 echo "summary: $summary"
 cat "$summary"
