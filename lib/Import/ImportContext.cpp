@@ -68,6 +68,13 @@ SmallVector<int64_t> onnx_import::constantInts(Value value, StringRef what) {
   if (!matchPattern(value, m_Constant(&attr)) ||
       !attr.getElementType().isInteger())
     fail(what + " must be a constant integer tensor once shapes are static");
+  // A splat stores one element whatever its shape: read out, a splat of a
+  // huge shape would take any amount of memory.
+  constexpr int64_t kMaxReadElements = int64_t(1) << 24;
+  if (attr.getNumElements() > kMaxReadElements)
+    fail(what + " has " + Twine(attr.getNumElements()) +
+         " elements, more than the " + Twine(kMaxReadElements) +
+         " a constant integer input may have");
   SmallVector<int64_t> result;
   for (const APInt &v : attr.getValues<APInt>())
     result.push_back(v.getSExtValue());
