@@ -47,9 +47,9 @@ def machine():
     return f"{name}, {os.cpu_count()} cores"
 
 
-def input_flags():
+def input_flags(model=MODEL):
     """dsp-run's --input flags for the model's NAME.input.INPUT.npy files."""
-    prefix = os.path.splitext(MODEL)[0] + ".input."
+    prefix = os.path.splitext(model)[0] + ".input."
     return [f"--input={path[len(prefix):-len('.npy')]}=@{path}"
             for path in sorted(glob.glob(glob.escape(prefix) + "*.npy"))]
 

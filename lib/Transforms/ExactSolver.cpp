@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -351,6 +352,24 @@ CostGraph::Solution CostGraph::eliminate(const std::vector<int> &fixed,
     solution.lowerBound = solution.cost;
   solution.lowerBound = std::min(solution.lowerBound, solution.cost);
   return solution;
+}
+
+CostGraph::Solution
+CostGraph::solveSecondBest(const Solution &best, uint64_t maxTableEntries,
+                           double maxConditioningWork) const {
+  std::optional<Solution> second;
+  for (int v = 0; v < numVariables(); ++v) {
+    if (numChoices(v) < 2)
+      continue;
+    CostGraph excluded = *this;
+    excluded.unary[v][best.choices[v]] =
+        std::numeric_limits<double>::infinity();
+    Solution candidate = excluded.solve(maxTableEntries, maxConditioningWork);
+    if (std::isfinite(candidate.cost) &&
+        (!second || candidate.cost < second->cost))
+      second = std::move(candidate);
+  }
+  return second ? *second : best;
 }
 
 CostGraph::Solution CostGraph::solve(uint64_t maxTableEntries,

@@ -164,6 +164,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                      "axis; 8 pins one axis of 8 ranks (default: auto "
                      "chooses among one axis and two, others use one)"),
       llvm::cl::init("")};
+  Option<bool> secondBest{
+      *this, "second-best",
+      llvm::cl::desc("Apply the solver's second-best plan (for benchmarks "
+                     "of the cost model's ranking)"),
+      llvm::cl::init(false)};
   ListOption<std::string> keepSharded{
       *this, "keep-sharded",
       llvm::cl::desc("OUTPUT:INPUT pairs of names: each output keeps the "
@@ -214,6 +219,7 @@ void mlir::dsp::registerPipelines() {
         propagation.busBandwidthGBs = options.busBandwidth;
         propagation.tflops = options.tflops;
         propagation.allowReplication = options.allowReplication;
+        propagation.secondBest = options.secondBest;
         propagation.mesh = options.mesh;
         propagation.keepSharded.assign(options.keepSharded.begin(),
                                        options.keepSharded.end());

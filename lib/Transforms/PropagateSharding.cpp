@@ -258,7 +258,10 @@ void PropagateSharding::apply(const ModulePlan &plan) {
                   GroupAttr::get(context, ranks, plan.mesh, false));
   // The report names the strategy next to the cost model it priced.
   NamedAttrList costModelEntries(costModelAttr(context, costModel));
-  costModelEntries.set("strategy", StringAttr::get(context, strategy));
+  costModelEntries.set(
+      "strategy",
+      StringAttr::get(context, secondBest ? strategy + " (second-best plan)"
+                                          : std::string(strategy)));
   module->setAttr(DSPDialect::kCostModelAttrName,
                   costModelEntries.getDictionary(context));
   Builder builder(context);
@@ -358,6 +361,13 @@ void PropagateSharding::runOnOperation() {
                         : 0;
     if (!best || next.seconds < best->seconds - margin)
       best = std::move(next);
+  }
+  if (secondBest) {
+    best->seconds = 0;
+    for (auto [choices, solution] : llvm::zip(best->choices, best->solutions)) {
+      solution = choices->getGraph().solveSecondBest(solution);
+      best->seconds += solution.cost;
+    }
   }
   apply(*best);
 }

@@ -253,6 +253,41 @@ TEST(ExactSolverTest, CyclesMatchBruteForce) { checkShape(cycles, 3000); }
 
 TEST(ExactSolverTest, MixedGraphsMatchBruteForce) { checkShape(mixed, 4000); }
 
+TEST(ExactSolverTest, SecondBestMatchesBruteForce) {
+  for (unsigned seed = 5000; seed < 5000 + kGraphsPerShape; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Random random(seed);
+    Model model = mixed(random);
+    CostGraph graph = model.build();
+    CostGraph::Solution best = graph.solve();
+    CostGraph::Solution second = graph.solveSecondBest(best);
+    // The cheapest assignment other than the best one, by enumeration.
+    std::vector<int> assignment(model.size(), 0);
+    double expected = std::numeric_limits<double>::infinity();
+    while (true) {
+      if (assignment != best.choices)
+        expected = std::min(expected, model.evaluate(assignment));
+      int v = 0;
+      while (v < model.size() && ++assignment[v] == model.choices(v))
+        assignment[v++] = 0;
+      if (v == model.size())
+        break;
+    }
+    EXPECT_NE(second.choices, best.choices);
+    EXPECT_GE(second.cost, best.cost);
+    EXPECT_NEAR(second.cost, expected, 1e-9);
+    EXPECT_NEAR(model.evaluate(second.choices), second.cost, 1e-9);
+  }
+}
+
+TEST(ExactSolverTest, SecondBestOfOneAssignmentIsTheBest) {
+  CostGraph graph;
+  graph.addVariable({1.0});
+  graph.addVariable({2.0, std::numeric_limits<double>::infinity()});
+  CostGraph::Solution best = graph.solve();
+  EXPECT_EQ(graph.solveSecondBest(best).choices, best.choices);
+}
+
 TEST(ExactSolverTest, EvaluateMatchesDefinition) {
   for (unsigned seed = 0; seed < 50; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

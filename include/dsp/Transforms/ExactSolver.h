@@ -57,6 +57,14 @@ public:
   /// smallest choices in elimination order.
   Solution solve(uint64_t maxTableEntries = 1u << 24,
                  double maxConditioningWork = 1u << 26) const;
+  /// The cheapest assignment that differs from `best` (this graph's
+  /// solve()) in at least one variable: the minimum over the variables of
+  /// the solve with that variable's choice in `best` excluded, under the
+  /// same limits; `best` where no other assignment has a finite cost. For
+  /// benchmarks that check the cost model's ranking against measurement.
+  Solution solveSecondBest(const Solution &best,
+                           uint64_t maxTableEntries = 1u << 24,
+                           double maxConditioningWork = 1u << 26) const;
 
 private:
   struct Edge {

@@ -122,7 +122,12 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     ListOption<"keepSharded", "keep-sharded", "std::string",
                "OUTPUT:INPUT pairs of names: each output keeps the input's "
                "sharding instead of being gathered, so that it can become "
-               "that input of the next run on every rank">
+               "that input of the next run on every rank">,
+    Option<"secondBest", "second-best", "bool", /*default=*/"false",
+           "Apply the solver's second-best plan on the chosen mesh (the "
+           "cheapest that differs from the best in a choice), which the "
+           "report names as such: for benchmarks that check the cost "
+           "model's ranking against measured times">
   ];
 }
 
