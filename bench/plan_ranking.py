@@ -68,10 +68,10 @@ def median_ms(build, model, program, repeat):
     return float(re.search(r"run time: median ([0-9.]+) ms", out).group(1))
 
 
-def measure(build, ranks, profile, repeat, rounds, work):
+def measure(build, models, ranks, profile, repeat, rounds, work):
     """{(model, N): {label: fastest round's median ms}}."""
     times = {}
-    for model in MODELS:
+    for model in models:
         for n in ranks:
             programs = compile_plans(build, model, n, profile, work)
             best = {}
@@ -125,6 +125,9 @@ def main(argv=None):
                         help="a profile file (default: calibrate one here)")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--models", nargs="+", default=MODELS,
+                        help="names of examples/NAME.onnx (default: all "
+                        "committed models without frozen inputs)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="dsp-plan-ranking-") as work:
         profile = args.profile
@@ -132,8 +135,8 @@ def main(argv=None):
             profile = os.path.join(work, "cpu.json")
             run([sys.executable, os.path.join(ROOT, "scripts", "calibrate.py"),
                  "--build-dir", args.build, "--threads", "1", "-o", profile])
-        times = measure(args.build, args.ranks, profile, args.repeat,
-                        args.rounds, work)
+        times = measure(args.build, args.models, args.ranks, profile,
+                        args.repeat, args.rounds, work)
         name = os.path.basename(profile) if args.profile else \
             "cpu, calibrated here by scripts/calibrate.py --threads 1"
         text = section(times, name, args.repeat, args.rounds)
