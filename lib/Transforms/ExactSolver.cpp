@@ -373,10 +373,15 @@ CostGraph::solveSecondBest(const Solution &best, uint64_t maxTableEntries,
 }
 
 CostGraph::Solution CostGraph::solve(uint64_t maxTableEntries,
-                                     double maxConditioningWork) const {
+                                     double maxConditioningWork,
+                                     double maxEliminationWork) const {
   std::vector<int> fixed(numVariables(), kFree);
   Order order = eliminationOrder(fixed, maxTableEntries);
-  if (order.widestEntries <= maxTableEntries)
+  auto affordable = [&] {
+    return order.widestEntries <= maxTableEntries &&
+           order.work <= maxEliminationWork;
+  };
+  if (affordable())
     return eliminate(fixed, order, maxTableEntries);
   // A variable with one choice has it: fixed, its edges leave the graph
   // and no longer tie its neighbours together.
@@ -384,7 +389,7 @@ CostGraph::Solution CostGraph::solve(uint64_t maxTableEntries,
     if (numChoices(v) == 1)
       fixed[v] = 0;
   order = eliminationOrder(fixed, maxTableEntries);
-  if (order.widestEntries <= maxTableEntries)
+  if (affordable())
     return eliminate(fixed, order, maxTableEntries);
   return solveByConditioning(std::move(fixed), maxTableEntries,
                              maxConditioningWork);

@@ -253,6 +253,26 @@ TEST(ExactSolverTest, CyclesMatchBruteForce) { checkShape(cycles, 3000); }
 
 TEST(ExactSolverTest, MixedGraphsMatchBruteForce) { checkShape(mixed, 4000); }
 
+TEST(ExactSolverTest, PastTheWorkBudgetTheBoundHolds) {
+  // Tables that fit but more cells in all than the budget allows: the
+  // solver conditions instead, and its cost and bound bracket the minimum.
+  for (unsigned seed = 6000; seed < 6000 + kGraphsPerShape; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Random random(seed);
+    Model model = mixed(random);
+    CostGraph graph = model.build();
+    CostGraph::Solution solution =
+        graph.solve(1u << 24, /*maxConditioningWork=*/64,
+                    /*maxEliminationWork=*/16);
+    double best = model.bruteForce();
+    EXPECT_NEAR(graph.evaluate(solution.choices), solution.cost, 1e-9);
+    EXPECT_GE(solution.cost, best - 1e-9);
+    EXPECT_LE(solution.lowerBound, best + 1e-9);
+    if (solution.optimal)
+      EXPECT_NEAR(solution.cost, best, 1e-9);
+  }
+}
+
 TEST(ExactSolverTest, SecondBestMatchesBruteForce) {
   for (unsigned seed = 5000; seed < 5000 + kGraphsPerShape; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));

@@ -49,14 +49,17 @@ public:
     bool optimal = true;
   };
   /// The minimum, exact whenever elimination fits tables of
-  /// `maxTableEntries` entries, directly or after conditioning on a cutset
-  /// whose every choice it can afford to try; the best assignment found and
-  /// a lower bound otherwise. Conditioning computes at most
+  /// `maxTableEntries` entries and computes at most `maxEliminationWork`
+  /// table cells in all, directly or after conditioning on a cutset whose
+  /// every choice it can afford to try; the best assignment found and a
+  /// lower bound otherwise. Conditioning computes at most
   /// `maxConditioningWork` table cells in all (about a second's worth by
-  /// default). Deterministic: among equal exact minima, ties go to the
-  /// smallest choices in elimination order.
+  /// default; direct elimination may take about 16 times that, which the
+  /// committed models stay well inside). Deterministic: among equal exact
+  /// minima, ties go to the smallest choices in elimination order.
   Solution solve(uint64_t maxTableEntries = 1u << 24,
-                 double maxConditioningWork = 1u << 26) const;
+                 double maxConditioningWork = 1u << 26,
+                 double maxEliminationWork = 1u << 30) const;
   /// The cheapest assignment that differs from `best` (this graph's
   /// solve()) in at least one variable: the minimum over the variables of
   /// the solve with that variable's choice in `best` excluded, under the
