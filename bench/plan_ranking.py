@@ -60,6 +60,11 @@ def compile_plans(build, model, ranks, profile, work):
     return programs
 
 
+def same_program(a, b):
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        return fa.read() == fb.read()
+
+
 def median_ms(build, model, program, repeat):
     path = os.path.join(ROOT, "examples", model + ".onnx")
     _, out = run([os.path.join(build, "bin", "dsp-run"), program,
@@ -74,14 +79,22 @@ def measure(build, models, ranks, profile, repeat, rounds, work):
     for model in models:
         for n in ranks:
             programs = compile_plans(build, model, n, profile, work)
+            # A plan whose program is auto's own is auto's plan: it is
+            # marked, not timed, since its time differs by noise alone.
+            same = {label for label, program in programs.items()
+                    if label != "auto" and "auto" in programs
+                    and same_program(program, programs["auto"])}
             best = {}
             for _ in range(rounds):
                 for label, program in programs.items():
+                    if label in same:
+                        continue
                     ms = median_ms(build, model, program, repeat)
                     best[label] = min(best.get(label, ms), ms)
-            times[model, n] = best
+            times[model, n] = (best, same)
             print(f"{model} N={n}: " + ", ".join(
-                f"{label} {ms:.3f}" for label, ms in best.items()),
+                f"{label} {ms:.3f}" for label, ms in best.items()) +
+                "".join(f", {label} = auto" for label in sorted(same)),
                 flush=True)
     return times
 
@@ -95,18 +108,21 @@ def section(times, profile_name, repeat, rounds):
              f"{rounds} interleaved rounds' medians, in ms. Every plan is "
              f"priced by the profile `{profile_name}`; `second-best` is the "
              "solver's cheapest plan other than auto's (it may tie with "
-             "auto's in modeled time). The last column is auto's time over "
-             "the fastest other plan's; the cost model's ranking holds "
-             f"where it is at most {1 + TOLERANCE:.2f}.", "",
+             "auto's in modeled time). `= auto` marks a plan whose program "
+             "is byte for byte auto's, which is not timed again. The last "
+             "column is auto's time over the fastest other plan's; the cost "
+             f"model's ranking holds where it is at most "
+             f"{1 + TOLERANCE:.2f}.", "",
              "| model | N | " + " | ".join(labels) + " | auto / best other |",
              "| --- | ---: |" + " ---: |" * (len(labels) + 1)]
     held = 0
-    for (model, n), best in times.items():
+    for (model, n), (best, same) in times.items():
         others = [ms for label, ms in best.items() if label != "auto"]
         ratio = best["auto"] / min(others) if others and "auto" in best \
-            else float("nan")
+            else 1.0
         held += ratio <= 1 + TOLERANCE
-        cells = [f"{best[l]:.3f}" if l in best else "" for l in labels]
+        cells = [f"{best[l]:.3f}" if l in best else
+                 "= auto" if l in same else "" for l in labels]
         lines.append(f"| {model} | {n} | " + " | ".join(cells) +
                      f" | {ratio:.2f} |")
     lines += ["", f"auto's plan is within {TOLERANCE:.0%} of the fastest "
@@ -123,7 +139,7 @@ def main(argv=None):
                         default=[min(os.cpu_count() or 2, 8)])
     parser.add_argument("--profile",
                         help="a profile file (default: calibrate one here)")
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--models", nargs="+", default=MODELS,
                         help="names of examples/NAME.onnx (default: all "
