@@ -268,8 +268,9 @@ TEST(ExactSolverTest, PastTheWorkBudgetTheBoundHolds) {
     EXPECT_NEAR(graph.evaluate(solution.choices), solution.cost, 1e-9);
     EXPECT_GE(solution.cost, best - 1e-9);
     EXPECT_LE(solution.lowerBound, best + 1e-9);
-    if (solution.optimal)
+    if (solution.optimal) {
       EXPECT_NEAR(solution.cost, best, 1e-9);
+    }
   }
 }
 

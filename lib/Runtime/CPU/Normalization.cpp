@@ -117,15 +117,17 @@ std::unique_ptr<Kernel> makeReduce(const KernelContext &context,
                                    Reduction kind) {
   Shape in = context.inputShape(0);
   Shape axes = format::intsAttribute(context.instruction, "axes");
-  auto [keptShape, keptStrides, reducedShape, reducedStrides] =
-      reductionDims(in, axes);
+  // Named copies rather than structured bindings: C++17 lambdas cannot
+  // capture those.
+  ReductionDims dims = reductionDims(in, axes);
+  const Shape keptShape = dims.keptShape, keptStrides = dims.keptStrides;
   StridedPlan reduction;
-  reduction.shape = reducedShape;
+  reduction.shape = dims.reducedShape;
   reduction.numInputs = 1;
-  reduction.strides[0] = reducedStrides;
+  reduction.strides[0] = dims.reducedStrides;
   coalesce(reduction);
   int64_t outputs = elementCount(keptShape);
-  int64_t reducedCount = elementCount(reducedShape);
+  int64_t reducedCount = elementCount(dims.reducedShape);
   using Sum = std::conditional_t<std::is_floating_point_v<T>, double, T>;
   // The mean's divisor is a parameter so padded dims can override it.
   double divisor = static_cast<double>(reducedCount);
