@@ -23,6 +23,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+import cpu_vs_ort  # noqa: E402
 from ring_usp import input_flags, machine  # noqa: E402
 from run_all import run  # noqa: E402
 
@@ -156,15 +157,8 @@ def main(argv=None):
         name = os.path.basename(profile) if args.profile else \
             "cpu, calibrated here by scripts/calibrate.py --threads 1"
         text = section(times, name, args.repeat, args.rounds)
-    path = os.path.join(ROOT, "docs", "benchmarks.md")
-    with open(path) as f:
-        doc = f.read()
-    if BEGIN in doc:
-        doc = doc[:doc.index(BEGIN)] + text + doc[doc.index(END) + len(END):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    with open(path, "w") as f:
-        f.write(doc)
+    cpu_vs_ort.write_doc(os.path.join(ROOT, "docs", "benchmarks.md"), text,
+                         BEGIN, END)
     print(text)
     return 0
 

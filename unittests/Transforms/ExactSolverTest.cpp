@@ -50,17 +50,25 @@ struct Model {
   }
 
   /// The minimum over every assignment.
-  double bruteForce() const {
+  /// Calls `visit` with every assignment.
+  template <typename Visit> void forEachAssignment(Visit visit) const {
     std::vector<int> assignment(size(), 0);
-    double best = std::numeric_limits<double>::infinity();
     while (true) {
-      best = std::min(best, evaluate(assignment));
+      visit(assignment);
       int v = 0;
       while (v < size() && ++assignment[v] == choices(v))
         assignment[v++] = 0;
       if (v == size())
-        return best;
+        return;
     }
+  }
+
+  double bruteForce() const {
+    double best = std::numeric_limits<double>::infinity();
+    forEachAssignment([&](const std::vector<int> &assignment) {
+      best = std::min(best, evaluate(assignment));
+    });
+    return best;
   }
 
   /// Each variable in index order takes its cheapest choice given the
@@ -253,14 +261,21 @@ TEST(ExactSolverTest, CyclesMatchBruteForce) { checkShape(cycles, 3000); }
 
 TEST(ExactSolverTest, MixedGraphsMatchBruteForce) { checkShape(mixed, 4000); }
 
-TEST(ExactSolverTest, PastTheWorkBudgetTheBoundHolds) {
-  // Tables that fit but more cells in all than the budget allows: the
-  // solver conditions instead, and its cost and bound bracket the minimum.
-  for (unsigned seed = 6000; seed < 6000 + kGraphsPerShape; ++seed) {
+/// Runs `check` on the mixed graph of each of kGraphsPerShape seeds from
+/// `seedBase`.
+template <typename Check> void forMixedGraphs(unsigned seedBase, Check check) {
+  for (unsigned seed = seedBase; seed < seedBase + kGraphsPerShape; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Random random(seed);
     Model model = mixed(random);
-    CostGraph graph = model.build();
+    check(model, model.build());
+  }
+}
+
+TEST(ExactSolverTest, PastTheWorkBudgetTheBoundHolds) {
+  // Tables that fit but more cells in all than the budget allows: the
+  // solver conditions instead, and its cost and bound bracket the minimum.
+  forMixedGraphs(6000, [](const Model &model, const CostGraph &graph) {
     CostGraph::Solution solution =
         graph.solve(1u << 24, /*maxConditioningWork=*/64,
                     /*maxEliminationWork=*/16);
@@ -271,34 +286,24 @@ TEST(ExactSolverTest, PastTheWorkBudgetTheBoundHolds) {
     if (solution.optimal) {
       EXPECT_NEAR(solution.cost, best, 1e-9);
     }
-  }
+  });
 }
 
 TEST(ExactSolverTest, SecondBestMatchesBruteForce) {
-  for (unsigned seed = 5000; seed < 5000 + kGraphsPerShape; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    Random random(seed);
-    Model model = mixed(random);
-    CostGraph graph = model.build();
+  forMixedGraphs(5000, [](const Model &model, const CostGraph &graph) {
     CostGraph::Solution best = graph.solve();
     CostGraph::Solution second = graph.solveSecondBest(best);
     // The cheapest assignment other than the best one, by enumeration.
-    std::vector<int> assignment(model.size(), 0);
     double expected = std::numeric_limits<double>::infinity();
-    while (true) {
+    model.forEachAssignment([&](const std::vector<int> &assignment) {
       if (assignment != best.choices)
         expected = std::min(expected, model.evaluate(assignment));
-      int v = 0;
-      while (v < model.size() && ++assignment[v] == model.choices(v))
-        assignment[v++] = 0;
-      if (v == model.size())
-        break;
-    }
+    });
     EXPECT_NE(second.choices, best.choices);
     EXPECT_GE(second.cost, best.cost);
     EXPECT_NEAR(second.cost, expected, 1e-9);
     EXPECT_NEAR(model.evaluate(second.choices), second.cost, 1e-9);
-  }
+  });
 }
 
 TEST(ExactSolverTest, SecondBestOfOneAssignmentIsTheBest) {
