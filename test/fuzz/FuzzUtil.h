@@ -38,8 +38,7 @@ public:
 
   /// Writes `size` bytes to `name` in the folder and returns its path;
   /// aborts if the file cannot be written, as nothing could be tested.
-  std::string write(const std::string &name, const uint8_t *data,
-                    size_t size) {
+  std::string write(const std::string &name, const uint8_t *data, size_t size) {
     std::string path = path_ + "/" + name;
     std::FILE *file = std::fopen(path.c_str(), "wb");
     if (!file || (size && std::fwrite(data, 1, size, file) != size) ||
@@ -51,14 +50,10 @@ public:
   }
 
   /// The path a file called `name` has in the folder.
-  std::string path(const std::string &name) const {
-    return path_ + "/" + name;
-  }
+  std::string path(const std::string &name) const { return path_ + "/" + name; }
 
   /// Removes `name` from the folder if it is there.
-  void remove(const std::string &name) {
-    ::unlink(path(name).c_str());
-  }
+  void remove(const std::string &name) { ::unlink(path(name).c_str()); }
 
   ~ScratchFolder() {
     // Only this process writes here, and only plain files.

@@ -33,9 +33,10 @@ namespace {
 constexpr int kWarpsPerBlock = 4;
 constexpr int kMaxDepth = 256;
 
-constexpr int kTile = 64;      // query rows and keys per tile
-constexpr int kTileSide = 16;  // the thread grid is kTileSide x kTileSide
-constexpr int kPerThread = kTile / kTileSide; // rows (and columns) a thread owns
+constexpr int kTile = 64;     // query rows and keys per tile
+constexpr int kTileSide = 16; // the thread grid is kTileSide x kTileSide
+constexpr int kPerThread =
+    kTile / kTileSide; // rows (and columns) a thread owns
 constexpr int kTileThreads = kTileSide * kTileSide;
 
 /// Row stride of the q and k tiles: odd, so that the 16 key rows a
@@ -316,8 +317,8 @@ cudaError_t sharedMemoryLimit(int &bytes) {
   int device = 0;
   if (cudaError_t error = cudaGetDevice(&device); error != cudaSuccess)
     return error;
-  return cudaDeviceGetAttribute(
-      &bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  return cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                device);
 }
 
 /// Launches the tiled kernel with OutputChunks * 16 output columns per row,
