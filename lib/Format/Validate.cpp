@@ -1049,8 +1049,21 @@ std::string checkTensorLayout(const Program &program, const Tensor &tensor) {
   return "";
 }
 
-/// The rules of an external or generated weight's source fields.
+/// The rules of an external, generated or splat weight's source fields.
 std::string checkWeightSource(const Tensor &tensor) {
+  if (tensor.has_splat()) {
+    const std::string &element = tensor.splat().element();
+    if (element.size() != elementSize(tensor.dtype()))
+      return "a splat weight's element has " + std::to_string(element.size()) +
+             " bytes, expected " + std::to_string(elementSize(tensor.dtype())) +
+             " for " + dtypeName(tensor.dtype());
+    if (tensor.dtype() == dsp::program::BOOL && element[0] != 0 &&
+        element[0] != 1)
+      return "a splat weight's BOOL element is " +
+             std::to_string(static_cast<uint8_t>(element[0])) +
+             ", expected 0 or 1";
+    return "";
+  }
   if (tensor.has_generated()) {
     const dsp::program::GeneratedWeight &generated = tensor.generated();
     if (tensor.dtype() != dsp::program::F32 && !isFloat16(tensor.dtype()))
@@ -1089,8 +1102,9 @@ std::string checkWeightSource(const Tensor &tensor) {
   return "";
 }
 
-/// WEIGHT tensors: those in the file's blob lie inside it; external and
-/// generated ones lie past it, inside the loaded blob, without overlapping.
+/// WEIGHT tensors: those in the file's blob lie inside it; external,
+/// generated and splat ones lie past it, inside the loaded blob, without
+/// overlapping.
 std::string checkWeight(const Program &program, uint32_t index,
                         uint64_t weightsSize, uint64_t loadedBytes,
                         std::vector<std::pair<uint64_t, uint32_t>> &sourced) {
@@ -1161,8 +1175,8 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
       continue;
     }
     if (tensor.source_case() != Tensor::SOURCE_NOT_SET)
-      return what + ": only a WEIGHT tensor may have an external or generated "
-                    "source";
+      return what + ": only a WEIGHT tensor may have an external, generated "
+                    "or splat source";
     if (tensor.offset() % elementSize(tensor.dtype()) != 0)
       return what + ": arena offset " + std::to_string(tensor.offset()) +
              " is not aligned to its element size";
@@ -1173,7 +1187,7 @@ std::string checkTensors(const Program &program, uint64_t weightsSize) {
              ") lie outside the arena (" +
              std::to_string(program.arena_bytes()) + " bytes)";
   }
-  // The loader writes external and generated weights: two that overlap
+  // The loader writes external, generated and splat weights: two that overlap
   // would overwrite each other.
   std::sort(sourced.begin(), sourced.end());
   uint64_t end = weightsSize;

@@ -207,6 +207,17 @@ void generateWeight(const dsp::program::GeneratedWeight &generated, DType dtype,
   writeFloats(dtype, elements, static_cast<uint8_t *>(out), value);
 }
 
+void fillSplat(const void *element, size_t width, size_t bytes, void *out) {
+  if (bytes == 0)
+    return;
+  // The element, then copies of what is filled so far: a few large copies
+  // rather than one small one per element.
+  auto *data = static_cast<uint8_t *>(out);
+  std::memcpy(data, element, width);
+  for (size_t filled = width; filled < bytes; filled *= 2)
+    std::memcpy(data + filled, data, std::min(filled, bytes - filled));
+}
+
 std::string externalWeightChecksum(const std::string &path, uint64_t offset,
                                    uint64_t bytes, uint64_t &checksum) {
   MappedFiles files;
@@ -253,6 +264,9 @@ std::string loadWeightSources(const Program &program,
     } else if (tensor.has_generated()) {
       generateWeight(tensor.generated(), tensor.dtype(),
                      tensor.bytes() / elementSize(tensor.dtype()), out);
+    } else if (tensor.has_splat()) {
+      fillSplat(tensor.splat().element().data(), elementSize(tensor.dtype()),
+                tensor.bytes(), out);
     }
   }
   return "";

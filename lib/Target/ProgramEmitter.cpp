@@ -272,34 +272,37 @@ LogicalResult Serializer::addWeight(ConstantOp op) {
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
   if (!dense)
     return op.emitError("cannot emit constant of kind ") << op.getValue();
-  ArrayRef<char> raw = dense.getRawData();
-  if (!dense.isSplat() && !type.getElementType().isInteger(1) &&
-      raw.size() == bytes) {
+  // A splat is one element in the program, filled at load.
+  if (dense.isSplat()) {
+    std::string element;
+    if (type.getElementType().isInteger(1))
+      element.push_back(dense.getSplatValue<bool>() ? 1 : 0);
+    else
+      element.assign(dense.getRawData().data(),
+                     bytesOf(RankedTensorType::get({}, type.getElementType())));
+    program.mutable_tensors(id)->mutable_splat()->set_element(
+        std::move(element));
+    return success();
+  }
+  if (!type.getElementType().isInteger(1)) {
+    ArrayRef<char> raw = dense.getRawData();
+    if (raw.size() != bytes)
+      return op.emitError("constant data has ")
+             << raw.size() << " bytes, expected " << bytes;
     result.weights.push_back({id, raw.data(), bytes});
     return success();
   }
-  // Splats and booleans (bit-packed in MLIR) are expanded to one element
-  // (one byte for booleans) each, in memory: bounded, so that a constant of
-  // a huge shape is an error rather than a failed allocation.
+  // Booleans, bit-packed in MLIR, are expanded to one byte each, in memory:
+  // bounded, so that a constant of a huge shape is an error rather than a
+  // failed allocation.
   if (bytes > kMaxExpandedConstantBytes)
-    return op.emitError("a splat or boolean constant of ")
+    return op.emitError("a boolean constant of ")
            << bytes << " bytes is too large to expand into a program (at most "
            << kMaxExpandedConstantBytes << ")";
   std::vector<char> data;
   data.reserve(bytes);
-  if (type.getElementType().isInteger(1)) {
-    for (bool b : dense.getValues<bool>())
-      data.push_back(b ? 1 : 0);
-  } else if (bytes > 0) {
-    // The splat's element, then copies of what is filled so far: a few
-    // large copies rather than one small one per element.
-    size_t width = bytes / std::max<int64_t>(type.getNumElements(), 1);
-    data.resize(bytes);
-    std::memcpy(data.data(), raw.data(), width);
-    for (size_t filled = width; filled < bytes; filled *= 2)
-      std::memcpy(data.data() + filled, data.data(),
-                  std::min<size_t>(filled, bytes - filled));
-  }
+  for (bool b : dense.getValues<bool>())
+    data.push_back(b ? 1 : 0);
   result.expanded.push_back(std::move(data));
   result.weights.push_back({id, result.expanded.back().data(), bytes});
   return success();

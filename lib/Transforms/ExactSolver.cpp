@@ -15,11 +15,10 @@ using namespace mlir::dsp;
 /// `cost` rounded to a multiple of 2^-40 (about a picosecond): sums of such
 /// costs up to 2^13 are exact in a double, so that plans of equal cost tie
 /// exactly, whatever the order they are summed in, and the tie-break by
-/// choice index treats alike blocks alike.
+/// choice index treats alike blocks alike. (Scaling by powers of two is
+/// exact: the products are ldexp's, at a fraction of its price.)
 static double quantized(double cost) {
-  return std::isfinite(cost)
-             ? std::ldexp(std::nearbyint(std::ldexp(cost, 40)), -40)
-             : cost;
+  return std::isfinite(cost) ? std::nearbyint(cost * 0x1p40) * 0x1p-40 : cost;
 }
 
 int CostGraph::addVariable(std::vector<double> unaryCosts) {

@@ -164,6 +164,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
                      "axis; 8 pins one axis of 8 ranks (default: auto "
                      "chooses among one axis and two, others use one)"),
       llvm::cl::init("")};
+  Option<int64_t> meshPricingLimit{
+      *this, "mesh-pricing-limit",
+      llvm::cl::desc("Distinct conversions auto may price for a mesh of two "
+                     "axes before it gives that mesh up with a warning"),
+      llvm::cl::init(262144)};
   Option<bool> secondBest{
       *this, "second-best",
       llvm::cl::desc("Apply the solver's second-best plan (for benchmarks "
@@ -221,6 +226,7 @@ void mlir::dsp::registerPipelines() {
         propagation.allowReplication = options.allowReplication;
         propagation.secondBest = options.secondBest;
         propagation.mesh = options.mesh;
+        propagation.meshPricingLimit = options.meshPricingLimit;
         propagation.keepSharded.assign(options.keepSharded.begin(),
                                        options.keepSharded.end());
         pm.addPass(createPropagateSharding(propagation));

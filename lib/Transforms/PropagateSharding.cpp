@@ -62,8 +62,12 @@ private:
   /// The meshes to plan on: the pinned one, or those `auto` chooses among.
   SmallVector<SmallVector<int64_t>> candidateMeshes(ModuleOp module,
                                                     Strategy mode) const;
-  ModulePlan plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
-                  Strategy mode, ArrayRef<int64_t> mesh);
+  /// The plan on `mesh`; none when pricing its choices passes
+  /// `maxPricedReshards` (ShardingChoices).
+  std::optional<ModulePlan>
+  plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions, Strategy mode,
+       ArrayRef<int64_t> mesh,
+       std::optional<uint64_t> maxPricedReshards = std::nullopt);
   void apply(const ModulePlan &plan);
   /// Records the keep-sharded option's pins on `function`'s results.
   LogicalResult markKeptResults(func::FuncOp function);
@@ -233,9 +237,10 @@ PropagateSharding::candidateMeshes(ModuleOp module, Strategy mode) const {
   return meshes;
 }
 
-ModulePlan
+std::optional<ModulePlan>
 PropagateSharding::plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
-                        Strategy mode, ArrayRef<int64_t> mesh) {
+                        Strategy mode, ArrayRef<int64_t> mesh,
+                        std::optional<uint64_t> maxPricedReshards) {
   ModulePlan plan;
   plan.mesh.assign(mesh.begin(), mesh.end());
   for (const std::unique_ptr<FunctionUnits> &units : functions) {
@@ -244,7 +249,9 @@ PropagateSharding::plan(ArrayRef<std::unique_ptr<FunctionUnits>> functions,
     plan.choices.push_back(std::make_unique<ShardingChoices>(
         units->function, units->planned, units->classes,
         *plan.constraints.back(), costModel, mesh, allowReplication,
-        units->kept));
+        units->kept, maxPricedReshards));
+    if (plan.choices.back()->isIncomplete())
+      return std::nullopt;
     plan.solutions.push_back(plan.choices.back()->getGraph().solve());
     plan.seconds += plan.solutions.back().cost;
   }
@@ -324,6 +331,11 @@ void PropagateSharding::runOnOperation() {
   }
   if (failed(setUpCostModel(module)) || failed(parseMesh(module)))
     return signalPassFailure();
+  if (meshPricingLimit < 0) {
+    emitError(module.getLoc()) << "mesh-pricing-limit must be at least 0, got "
+                               << int64_t(meshPricingLimit);
+    return signalPassFailure();
+  }
   if (*mode == Strategy::Usp && meshSizes.size() > 2) {
     emitError(module.getLoc(),
               "usp runs Ulysses on one mesh axis and the ring on "
@@ -353,13 +365,30 @@ void PropagateSharding::runOnOperation() {
   // of compound blocks cost what the model does not see, so among nearly
   // equal plans the one of fewer axes stays.
   constexpr double kMeshMargin = 0.01;
+  // The first mesh (one axis, or the pinned one) is always planned; a split
+  // that auto tries besides is given up where its choices are too many to
+  // price in bounded time.
   std::optional<ModulePlan> best;
   for (ArrayRef<int64_t> candidate : candidateMeshes(module, *mode)) {
-    ModulePlan next = plan(functions, *mode, candidate);
-    double margin = best && next.mesh.size() > best->mesh.size()
+    std::optional<uint64_t> limit;
+    if (best)
+      limit = static_cast<uint64_t>(meshPricingLimit);
+    std::optional<ModulePlan> next = plan(functions, *mode, candidate, limit);
+    if (!next) {
+      std::string sizes;
+      llvm::raw_string_ostream os(sizes);
+      llvm::interleave(candidate, os, "x");
+      emitWarning(module.getLoc())
+          << "the mesh " << sizes
+          << " was not planned: its choices need more than "
+          << int64_t(meshPricingLimit)
+          << " distinct conversions priced (mesh-pricing-limit)";
+      continue;
+    }
+    double margin = best && next->mesh.size() > best->mesh.size()
                         ? kMeshMargin * best->seconds
                         : 0;
-    if (!best || next.seconds < best->seconds - margin)
+    if (!best || next->seconds < best->seconds - margin)
       best = std::move(next);
   }
   if (secondBest) {

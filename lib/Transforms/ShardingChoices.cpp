@@ -16,9 +16,11 @@ constexpr int64_t kSideStreamRatio = 16;
 ShardingChoices::ShardingChoices(
     func::FuncOp function, const PlannedOps &planned, FactorClasses &classes,
     const StrategyConstraints &constraints, const CostModel &costModel,
-    ArrayRef<int64_t> mesh, bool allowReplication, ArrayRef<KeptResult> kept)
+    ArrayRef<int64_t> mesh, bool allowReplication, ArrayRef<KeptResult> kept,
+    std::optional<uint64_t> maxPricedReshards)
     : function(function), planned(planned), costModel(costModel), mesh(mesh),
-      allowReplication(allowReplication), kept(kept) {
+      allowReplication(allowReplication), kept(kept),
+      maxPricedReshards(maxPricedReshards) {
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
@@ -37,7 +39,8 @@ ShardingChoices::ShardingChoices(
   }
   addArguments();
   addReads();
-  addResults();
+  if (!pricingStopped)
+    addResults();
 }
 
 bool ShardingChoices::isSideStream(Value value) const {
@@ -68,8 +71,14 @@ double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
                                        ShardingAttr to) const {
   auto [it, inserted] =
       reshardCosts.try_emplace({value.getType(), from, to}, 0.0);
-  if (inserted)
-    it->second = uncachedReshardSeconds(value, from, to);
+  if (!inserted)
+    return it->second;
+  // Past the budget nothing more is priced: the choices are dropped.
+  if (maxPricedReshards && reshardCosts.size() > *maxPricedReshards) {
+    pricingStopped = true;
+    return 0;
+  }
+  it->second = uncachedReshardSeconds(value, from, to);
   return it->second;
 }
 
@@ -451,6 +460,8 @@ void ShardingChoices::addReads() {
                   edgeCosts(value, from, needs));
   };
   for (auto &[value, operands] : readers) {
+    if (pricingStopped)
+      return;
     SmallVector<ShardingAttr> from = producerChoices(value);
     if (operands.size() == 1) {
       addRead(value, producerVariable(value), from, operands.front());

@@ -25,6 +25,9 @@
 // HUGE: error: ranks must be between 1 and 65536, got 4294967296{{$}}
 // RUN: dsp-opt %dsp_src/examples/stdit_tiny.onnx --no-weights --dsp-pipeline="ranks=4096" -o /dev/null
 
+// RUN: not dsp-opt %s -split-input-file --dsp-pipeline="ranks=4 mesh-pricing-limit=-1" -o /dev/null 2>&1 | FileCheck %s --check-prefix=PRICING
+// PRICING: error: mesh-pricing-limit must be at least 0, got -1{{$}}
+
 // RUN: not dsp-opt %s -split-input-file --dsp-propagate-sharding="ranks=4 tflops=0" -o /dev/null 2>&1 | FileCheck %s --check-prefix=TFLOPS
 // TFLOPS: error: tflops must be positive
 

@@ -244,6 +244,52 @@ TEST(WeightSourcesTest, GeneratedWeightsBeyondTheMachinesMemory) {
   EXPECT_TRUE(overBudget);
 }
 
+TEST(WeightSourcesTest, SplatWeightsAreFilledAtLoad) {
+  // y = x + s + b: s a 1000-element f32 splat of 2.5, b a bool splat of 1,
+  // each one element in the file.
+  ProgramBuilder builder;
+  uint32_t x = builder.input("x", F32, {1000});
+  uint32_t s = builder.sourcedWeight("s", F32, {1000});
+  uint32_t b = builder.sourcedWeight("b", dsp::program::BOOL, {1000});
+  float value = 2.5f;
+  builder.program.mutable_tensors(s)->mutable_splat()->set_element(
+      std::string(reinterpret_cast<const char *>(&value), sizeof(value)));
+  builder.program.mutable_tensors(b)->mutable_splat()->set_element(
+      std::string(1, '\1'));
+  uint32_t y = builder.op("add", {x, s}, F32, {1000});
+  builder.output(y);
+  builder.output(b);
+  std::string path = temporaryPath("splat_weights.dspx");
+  ASSERT_EQ(builder.write(path), "");
+  struct stat status;
+  ASSERT_EQ(::stat(path.c_str(), &status), 0);
+  EXPECT_LT(status.st_size, 1000) << "a splat costs the file one element";
+  std::string error;
+  std::shared_ptr<const ProgramFile> file = ProgramFile::open(path, error);
+  ASSERT_TRUE(file) << error;
+  const float *values = static_cast<const float *>(file->weightData(s));
+  EXPECT_EQ(std::vector<float>(values, values + 1000),
+            std::vector<float>(1000, 2.5f));
+  const uint8_t *flags = static_cast<const uint8_t *>(file->weightData(b));
+  EXPECT_EQ(std::vector<uint8_t>(flags, flags + 1000),
+            std::vector<uint8_t>(1000, 1));
+
+  auto problem = [&](uint32_t tensor, std::string element) {
+    dsp::program::Program program = file->program();
+    program.mutable_tensors(tensor)->mutable_splat()->set_element(element);
+    return dsp::format::validateProgram(program, 0);
+  };
+  EXPECT_NE(problem(s, "ab").find("a splat weight's element has 2 bytes, "
+                                  "expected 4 for f32"),
+            std::string::npos);
+  EXPECT_NE(problem(b, "").find("a splat weight's element has 0 bytes, "
+                                "expected 1 for bool"),
+            std::string::npos);
+  EXPECT_NE(problem(b, std::string(1, '\2'))
+                .find("a splat weight's BOOL element is 2, expected 0 or 1"),
+            std::string::npos);
+}
+
 TEST(WeightSourcesTest, ValidatorChecksSources) {
   SourcedProgram sourced;
   ASSERT_EQ(sourced.builder.write(temporaryPath("valid_sources.dspx")), "");
@@ -302,8 +348,8 @@ TEST(WeightSourcesTest, ValidatorChecksSources) {
                     *p.mutable_tensors(0)->mutable_generated() =
                         p.tensors(g).generated();
                   }),
-                  "only a WEIGHT tensor may have an external or generated "
-                  "source"));
+                  "only a WEIGHT tensor may have an external, generated "
+                  "or splat source"));
 }
 
 } // namespace

@@ -2,9 +2,10 @@
 //
 // A WEIGHT tensor's bytes come from the program's own blob, from a file next
 // to the program (a model's external weight file, referenced instead of
-// copied), or from a seeded generator (a model compiled without weights, for
-// benchmarks). These are the rules for the last two, shared by the compiler
-// that records them and the loader that resolves them.
+// copied), from a seeded generator (a model compiled without weights, for
+// benchmarks), or from one element repeated (a splat constant). These are the
+// rules for the last three, shared by the compiler that records them and the
+// loader that resolves them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,11 @@ uint64_t weightChecksum(const void *data, size_t bytes);
 void generateWeight(const dsp::program::GeneratedWeight &generated,
                     dsp::program::DType dtype, uint64_t elements, void *out);
 
+/// Fills `bytes` bytes at `out` with copies of the `width` bytes at
+/// `element` (`bytes` a multiple of `width`): a splat weight, or a splat
+/// constant expanded by the compiler.
+void fillSplat(const void *element, size_t width, size_t bytes, void *out);
+
 /// The checksum of `bytes` bytes at `offset` of the regular file `path`.
 /// Returns "" or an error.
 std::string externalWeightChecksum(const std::string &path, uint64_t offset,
@@ -44,9 +50,9 @@ bool canLoadWeightAs(dsp::program::DType from, dsp::program::DType to);
 /// `..` component, a NUL byte. "" if none; the file is not touched.
 std::string externalPathProblem(const std::string &path);
 
-/// Loads every external and generated WEIGHT tensor of a validated `program`
-/// into `blob` (the loaded weight blob) at its offset. External paths are
-/// resolved against `programFolder` and must stay inside it, name regular
+/// Loads every external, generated and splat WEIGHT tensor of a validated
+/// `program` into `blob` (the loaded weight blob) at its offset. External paths
+/// are resolved against `programFolder` and must stay inside it, name regular
 /// files, hold the bytes at their offsets and match their checksums. Returns
 /// "" or an error naming the tensor and the file.
 std::string loadWeightSources(const dsp::program::Program &program,

@@ -79,7 +79,9 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
     a group of another size is an error. Under `auto`, unless `mesh` pins
     one, the group's mesh is chosen: one axis of all ranks, or the split
     into two axes (the smaller first) whose exact plan is cheapest, by more
-    than 1 % of the modeled time for a mesh of more axes.
+    than 1 % of the modeled time for a mesh of more axes. A split whose
+    choices need more than `mesh-pricing-limit` distinct conversions priced
+    is given up with a warning.
 
     `keep-sharded=OUTPUT:INPUT` (several allowed) pins the sharding of the
     function result named OUTPUT to that of the argument named INPUT (their
@@ -119,6 +121,13 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
            "single size pins one axis of all ranks; default: auto plans on "
            "one axis and on every split into two axes and keeps the "
            "cheapest, the other strategies use one axis">,
+    Option<"meshPricingLimit", "mesh-pricing-limit", "int64_t",
+           /*default=*/"262144",
+           "Distinct conversions (by type and pair of shardings) auto may "
+           "price for a mesh of two axes that was not pinned before it gives "
+           "that mesh up with a warning: planning time stays bounded on "
+           "graphs of many distinct shapes (real models price at most tens "
+           "of thousands)">,
     ListOption<"keepSharded", "keep-sharded", "std::string",
                "OUTPUT:INPUT pairs of names: each output keeps the input's "
                "sharding instead of being gathered, so that it can become "

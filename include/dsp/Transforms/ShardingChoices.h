@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <map>
+#include <optional>
 
 namespace mlir::dsp {
 
@@ -35,14 +36,21 @@ public:
   /// `allowReplication`. On a `mesh` of two or more axes an op shards one
   /// factor (or none) per mesh axis: compound shardings. Results are
   /// gathered at the end, except the `kept` ones, which are converted to
-  /// their argument's sharding.
+  /// their argument's sharding. Pricing stops after `maxPricedReshards`
+  /// distinct conversions (by type and pair of shardings), when given:
+  /// the choices are then incomplete and must not be solved.
   ShardingChoices(func::FuncOp function, const PlannedOps &planned,
                   FactorClasses &classes,
                   const StrategyConstraints &constraints,
                   const CostModel &costModel, ArrayRef<int64_t> mesh,
-                  bool allowReplication, ArrayRef<KeptResult> kept);
+                  bool allowReplication, ArrayRef<KeptResult> kept,
+                  std::optional<uint64_t> maxPricedReshards = std::nullopt);
 
   const CostGraph &getGraph() const { return graph; }
+  /// Whether pricing stopped at `maxPricedReshards`.
+  bool isIncomplete() const { return pricingStopped; }
+  /// The distinct conversions priced.
+  size_t numPricedReshards() const { return reshardCosts.size(); }
   func::FuncOp getFunction() const { return function; }
 
   /// Records the chosen shardings: each op's result and operand needs, each
@@ -131,6 +139,8 @@ private:
   DenseMap<Value, int> argumentVariable;
   SmallVector<LayoutVariable> layoutVariables;
   mutable DenseMap<std::tuple<Type, Attribute, Attribute>, double> reshardCosts;
+  std::optional<uint64_t> maxPricedReshards;
+  mutable bool pricingStopped = false;
   /// edgeCosts by the type and the lists, as the uniqued pointers.
   using EdgeKey = std::tuple<const void *, std::vector<const void *>,
                              std::vector<const void *>>;
