@@ -325,9 +325,10 @@ def weight_file():
 
 def sourced_programs(dsp_opt, scratch):
     """Programs whose weights are not in the file: one that references
-    weights.bin (f32, and rounded to bf16 at load) and those whose weights
+    weights.bin (f32, and rounded to bf16 at load), those whose weights
     are generated at load (one keeping its output sharded, two with ring
-    attention): name -> bytes."""
+    attention) and one with splat constants filled at load: name ->
+    bytes."""
     folder = pathlib.Path(scratch) / "sourced"
     folder.mkdir()
     (folder / "weights.bin").write_bytes(weight_file())
@@ -351,6 +352,26 @@ def sourced_programs(dsp_opt, scratch):
         graph, opset_imports=[onnx.helper.make_opsetid("", 18)])
     model.ir_version = 8
     (folder / "m.onnx").write_bytes(model.SerializeToString())
+    # y = where(ConstantOfShape(true), x + ConstantOfShape(2), x): an f32
+    # and a bool splat.
+    shape = onnx.helper.make_tensor("shape", onnx.TensorProto.INT64, [2],
+                                    [2, 4])
+    splat = onnx.helper.make_graph(
+        [onnx.helper.make_node(
+            "ConstantOfShape", ["shape"], ["two"],
+            value=onnx.helper.make_tensor("v", onnx.TensorProto.FLOAT, [1],
+                                          [2.0])),
+         onnx.helper.make_node(
+             "ConstantOfShape", ["shape"], ["yes"],
+             value=onnx.helper.make_tensor("v", onnx.TensorProto.BOOL, [1],
+                                           [True])),
+         onnx.helper.make_node("Add", ["x", "two"], ["t"]),
+         onnx.helper.make_node("Where", ["yes", "t", "x"], ["y"])],
+        "splat", [x], [y], [shape])
+    model = onnx.helper.make_model(
+        splat, opset_imports=[onnx.helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    (folder / "splat.onnx").write_bytes(model.SerializeToString())
     programs = {}
     for name, options in (
             ("external.r2", ["--dsp-pipeline=ranks=2", "--weights=reference",
@@ -370,7 +391,9 @@ def sourced_programs(dsp_opt, scratch):
                          str(ROOT / "examples" / "cogvideox_small.onnx")]),
             ("usp.r4", ["--dsp-pipeline=ranks=4 strategy=usp mesh=2x2",
                         "--no-weights",
-                        str(ROOT / "examples" / "cogvideox_small.onnx")])):
+                        str(ROOT / "examples" / "cogvideox_small.onnx")]),
+            ("splat.r2", ["--dsp-pipeline=ranks=2",
+                          str(folder / "splat.onnx")])):
         out = folder / "p.dspx"
         subprocess.run([dsp_opt, *options, "--emit=program", "-o", str(out)],
                        check=True)
