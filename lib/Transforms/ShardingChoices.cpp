@@ -3,6 +3,7 @@
 #include "dsp/Transforms/ShardingChoices.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Transforms/ShardingPlan.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -71,14 +72,8 @@ double ShardingChoices::reshardSeconds(Value value, ShardingAttr from,
                                        ShardingAttr to) const {
   auto [it, inserted] =
       reshardCosts.try_emplace({value.getType(), from, to}, 0.0);
-  if (!inserted)
-    return it->second;
-  // Past the budget nothing more is priced: the choices are dropped.
-  if (maxPricedReshards && reshardCosts.size() > *maxPricedReshards) {
-    pricingStopped = true;
-    return 0;
-  }
-  it->second = uncachedReshardSeconds(value, from, to);
+  if (inserted)
+    it->second = uncachedReshardSeconds(value, from, to);
   return it->second;
 }
 
@@ -451,17 +446,23 @@ void ShardingChoices::addReads() {
   auto needOf = [&](OpOperand *operand, const OpStrategy &s) {
     return s.operands[operand->getOperandNumber()];
   };
+  // The edges are listed first and priced after: past the budget, the
+  // conversions they need are counted, never priced.
+  struct Read {
+    Value value;
+    int from, to;
+    SmallVector<ShardingAttr> fromLayouts, toLayouts;
+  };
+  SmallVector<Read> reads;
   auto addRead = [&](Value value, int fromVariable, ArrayRef<ShardingAttr> from,
                      OpOperand *operand) {
     SmallVector<ShardingAttr> needs;
     for (const OpStrategy &s : opStrategies[operand->getOwner()])
       needs.push_back(needOf(operand, s));
-    graph.addEdge(fromVariable, opVariable[operand->getOwner()],
-                  edgeCosts(value, from, needs));
+    reads.push_back({value, fromVariable, opVariable[operand->getOwner()],
+                     SmallVector<ShardingAttr>(from), std::move(needs)});
   };
   for (auto &[value, operands] : readers) {
-    if (pricingStopped)
-      return;
     SmallVector<ShardingAttr> from = producerChoices(value);
     if (operands.size() == 1) {
       addRead(value, producerVariable(value), from, operands.front());
@@ -475,11 +476,25 @@ void ShardingChoices::addReads() {
     int layoutVariable =
         graph.addVariable(std::vector<double>(layoutList.size(), 0.0));
     layoutVariables.push_back({value, layoutVariable, layoutList});
-    graph.addEdge(producerVariable(value), layoutVariable,
-                  edgeCosts(value, from, layoutList));
+    reads.push_back(
+        {value, producerVariable(value), layoutVariable, from, layoutList});
     for (OpOperand *operand : operands)
       addRead(value, layoutVariable, layoutList, operand);
   }
+  if (maxPricedReshards) {
+    DenseSet<std::tuple<Type, Attribute, Attribute>> needed;
+    for (const Read &read : reads)
+      for (ShardingAttr source : read.fromLayouts)
+        for (ShardingAttr target : read.toLayouts)
+          if (needed.insert({read.value.getType(), source, target}).second &&
+              needed.size() > *maxPricedReshards) {
+            pricingStopped = true;
+            return;
+          }
+  }
+  for (const Read &read : reads)
+    graph.addEdge(read.from, read.to,
+                  edgeCosts(read.value, read.fromLayouts, read.toLayouts));
 }
 
 void ShardingChoices::addResults() {

@@ -36,9 +36,10 @@ public:
   /// `allowReplication`. On a `mesh` of two or more axes an op shards one
   /// factor (or none) per mesh axis: compound shardings. Results are
   /// gathered at the end, except the `kept` ones, which are converted to
-  /// their argument's sharding. Pricing stops after `maxPricedReshards`
-  /// distinct conversions (by type and pair of shardings), when given:
-  /// the choices are then incomplete and must not be solved.
+  /// their argument's sharding. Nothing is priced when the reads of
+  /// values need more than `maxPricedReshards` distinct conversions (by
+  /// type and pair of shardings), when given: the choices are then
+  /// incomplete and must not be solved.
   ShardingChoices(func::FuncOp function, const PlannedOps &planned,
                   FactorClasses &classes,
                   const StrategyConstraints &constraints,
@@ -49,8 +50,6 @@ public:
   const CostGraph &getGraph() const { return graph; }
   /// Whether pricing stopped at `maxPricedReshards`.
   bool isIncomplete() const { return pricingStopped; }
-  /// The distinct conversions priced.
-  size_t numPricedReshards() const { return reshardCosts.size(); }
   func::FuncOp getFunction() const { return function; }
 
   /// Records the chosen shardings: each op's result and operand needs, each
@@ -140,7 +139,7 @@ private:
   SmallVector<LayoutVariable> layoutVariables;
   mutable DenseMap<std::tuple<Type, Attribute, Attribute>, double> reshardCosts;
   std::optional<uint64_t> maxPricedReshards;
-  mutable bool pricingStopped = false;
+  bool pricingStopped = false;
   /// edgeCosts by the type and the lists, as the uniqued pointers.
   using EdgeKey = std::tuple<const void *, std::vector<const void *>,
                              std::vector<const void *>>;
