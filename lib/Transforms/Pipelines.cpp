@@ -168,7 +168,7 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "mesh-pricing-limit",
       llvm::cl::desc("Distinct conversions auto may price for a mesh of two "
                      "axes before it gives that mesh up with a warning"),
-      llvm::cl::init(262144)};
+      llvm::cl::init(kDefaultMeshPricingLimit)};
   Option<bool> secondBest{
       *this, "second-best",
       llvm::cl::desc("Apply the solver's second-best plan (for benchmarks "

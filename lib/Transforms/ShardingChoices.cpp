@@ -20,8 +20,7 @@ ShardingChoices::ShardingChoices(
     ArrayRef<int64_t> mesh, bool allowReplication, ArrayRef<KeptResult> kept,
     std::optional<uint64_t> maxPricedReshards)
     : function(function), planned(planned), costModel(costModel), mesh(mesh),
-      allowReplication(allowReplication), kept(kept),
-      maxPricedReshards(maxPricedReshards) {
+      allowReplication(allowReplication), kept(kept) {
   function.getBody().front().walk([&](Operation *op) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
@@ -39,7 +38,7 @@ ShardingChoices::ShardingChoices(
     opStrategies[op] = std::move(strategies);
   }
   addArguments();
-  addReads();
+  addReads(maxPricedReshards);
   if (!pricingStopped)
     addResults();
 }
@@ -431,7 +430,7 @@ int ShardingChoices::producerVariable(Value value) {
   return opVariable[value.getDefiningOp()];
 }
 
-void ShardingChoices::addReads() {
+void ShardingChoices::addReads(std::optional<uint64_t> maxPricedReshards) {
   // A value read by several consumers is converted once per layout they
   // need and the conversions are shared, so it gets a variable of its own:
   // the layout it is converted to, which every consumer reads from. Its

@@ -33,8 +33,7 @@ void generateWeight(const dsp::program::GeneratedWeight &generated,
                     dsp::program::DType dtype, uint64_t elements, void *out);
 
 /// Fills `bytes` bytes at `out` with copies of the `width` bytes at
-/// `element` (`bytes` a multiple of `width`): a splat weight, or a splat
-/// constant expanded by the compiler.
+/// `element` (`bytes` a multiple of `width`): a splat weight at load.
 void fillSplat(const void *element, size_t width, size_t bytes, void *out);
 
 /// The checksum of `bytes` bytes at `offset` of the regular file `path`.

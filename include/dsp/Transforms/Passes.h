@@ -7,6 +7,10 @@
 
 namespace mlir::dsp {
 
+/// The default of --dsp-propagate-sharding's mesh-pricing-limit (and of
+/// --dsp-pipeline's).
+constexpr int64_t kDefaultMeshPricingLimit = 262144;
+
 #define GEN_PASS_DECL
 #include "dsp/Transforms/Passes.h.inc"
 

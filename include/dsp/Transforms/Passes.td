@@ -122,7 +122,7 @@ def PropagateSharding : Pass<"dsp-propagate-sharding", "::mlir::ModuleOp"> {
            "one axis and on every split into two axes and keeps the "
            "cheapest, the other strategies use one axis">,
     Option<"meshPricingLimit", "mesh-pricing-limit", "int64_t",
-           /*default=*/"262144",
+           /*default=*/"::mlir::dsp::kDefaultMeshPricingLimit",
            "Distinct conversions (by type and pair of shardings) auto may "
            "price for a mesh of two axes that was not pinned before it gives "
            "that mesh up with a warning: planning time stays bounded on "

@@ -93,7 +93,9 @@ private:
   SmallVector<OpStrategy>
   combineAxes(Operation *op, ArrayRef<SmallVector<OpStrategy>> perAxis) const;
   void addArguments();
-  void addReads();
+  /// Sets pricingStopped, and adds no edge, where the reads need more than
+  /// `maxPricedReshards` distinct conversions.
+  void addReads(std::optional<uint64_t> maxPricedReshards);
   /// The cost of what becomes of the results at the end: a gather, or the
   /// conversion of a kept result to its argument's sharding.
   void addResults();
@@ -138,7 +140,6 @@ private:
   DenseMap<Value, int> argumentVariable;
   SmallVector<LayoutVariable> layoutVariables;
   mutable DenseMap<std::tuple<Type, Attribute, Attribute>, double> reshardCosts;
-  std::optional<uint64_t> maxPricedReshards;
   bool pricingStopped = false;
   /// edgeCosts by the type and the lists, as the uniqued pointers.
   using EdgeKey = std::tuple<const void *, std::vector<const void *>,
