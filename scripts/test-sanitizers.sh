@@ -16,8 +16,13 @@ clang=(-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22)
 
 # Debian's MLIR is not instrumented: LLVM headers compiled into the project
 # poison memory (BumpPtrAllocator) that the libraries then use legitimately.
-# Open MPI keeps allocations until exit (test/sanitizers/lsan.supp).
-export ASAN_OPTIONS="allow_user_poisoning=0:detect_leaks=1:fast_unwind_on_malloc=0"
+# Open MPI keeps allocations until exit (test/sanitizers/lsan.supp), made in
+# components it has unloaded by then: only the slow unwinder reaches the
+# frames of Open MPI that the suppressions name, and it slows every
+# allocation several times, so the processes mpirun starts use it and no
+# others do (mca_base_env_list sets their environment).
+export ASAN_OPTIONS="allow_user_poisoning=0:detect_leaks=1"
+export OMPI_MCA_mca_base_env_list="ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 export LSAN_OPTIONS="suppressions=$root/test/sanitizers/lsan.supp"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1"

@@ -40,7 +40,12 @@ if config.dsp_python and os.access(config.dsp_python, os.X_OK):
                        stderr=subprocess.DEVNULL) == 0:
         config.available_features.add("torch")
 
-# Open MPI runs as root only when told so; tests use loopback transports.
+# Open MPI's settings from the caller reach the ranks (the sanitizer builds
+# pass options to them this way). It runs as root only when told so; tests
+# use loopback transports.
+for name, value in os.environ.items():
+    if name.startswith("OMPI_MCA_"):
+        config.environment[name] = value
 for name, value in (("OMPI_ALLOW_RUN_AS_ROOT", "1"),
                     ("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"),
                     ("OMPI_MCA_btl", "self,vader")):
