@@ -141,26 +141,37 @@ double CostModel::opSeconds(double flops, double bytes,
          device.kernelSeconds;
 }
 
+double mlir::dsp::valueBytesPerRank(Value value, ShardingAttr sharding,
+                                    ArrayRef<int64_t> meshShape) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type)
+    return 0.0;
+  if (sharding)
+    type = sharding.getLocalType(type, meshShape);
+  unsigned bits = type.getElementTypeBitWidth();
+  return static_cast<double>(type.getNumElements()) *
+         static_cast<double>(std::max(bits, 8u) / 8);
+}
+
+double mlir::dsp::opBytesPerRank(
+    Operation *op, ArrayRef<ShardingAttr> operands, ShardingAttr result,
+    llvm::function_ref<double(Value, ShardingAttr)> valueBytes) {
+  double bytes = 0;
+  for (auto [index, operand] : llvm::enumerate(op->getOperands()))
+    bytes += valueBytes(operand,
+                        index < operands.size() ? operands[index] : nullptr);
+  for (Value value : op->getResults())
+    bytes += valueBytes(value, result);
+  return bytes;
+}
+
 double mlir::dsp::opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
                                  ShardingAttr result,
                                  ArrayRef<int64_t> meshShape) {
-  auto bytesOf = [&](Value value, ShardingAttr sharding) {
-    auto type = dyn_cast<RankedTensorType>(value.getType());
-    if (!type)
-      return 0.0;
-    if (sharding)
-      type = sharding.getLocalType(type, meshShape);
-    unsigned bits = type.getElementTypeBitWidth();
-    return static_cast<double>(type.getNumElements()) *
-           static_cast<double>(std::max(bits, 8u) / 8);
-  };
-  double bytes = 0;
-  for (auto [index, operand] : llvm::enumerate(op->getOperands()))
-    bytes +=
-        bytesOf(operand, index < operands.size() ? operands[index] : nullptr);
-  for (Value value : op->getResults())
-    bytes += bytesOf(value, result);
-  return bytes;
+  return opBytesPerRank(op, operands, result,
+                        [&](Value value, ShardingAttr sharding) {
+                          return valueBytesPerRank(value, sharding, meshShape);
+                        });
 }
 
 static double elements(Value value) {

@@ -118,22 +118,40 @@ double ShardingChoices::meshReshardSeconds(Value value, ShardingAttr from,
   return seconds;
 }
 
-const std::vector<double> &
-ShardingChoices::edgeCosts(Value value, ArrayRef<ShardingAttr> from,
-                           ArrayRef<ShardingAttr> to) {
-  auto pointers = [](ArrayRef<ShardingAttr> shardings) {
+const std::vector<double> &ShardingChoices::edgeCosts(Value value,
+                                                      const ChoiceLayouts &from,
+                                                      const ChoiceLayouts &to) {
+  auto key = [](const ChoiceLayouts &layouts) {
     std::vector<const void *> result;
-    for (ShardingAttr sharding : shardings)
-      result.push_back(sharding.getAsOpaquePointer());
+    for (unsigned index : layouts.ofChoice)
+      result.push_back(layouts.distinct[index].getAsOpaquePointer());
     return result;
   };
-  auto [it, inserted] = edgeTables.try_emplace(EdgeKey{
-      value.getType().getAsOpaquePointer(), pointers(from), pointers(to)});
-  if (inserted)
-    for (ShardingAttr source : from)
-      for (ShardingAttr target : to)
-        it->second.push_back(reshardSeconds(value, source, target));
-  return it->second;
+  auto [it, inserted] = edgeTables.try_emplace(
+      EdgeKey{value.getType().getAsOpaquePointer(), key(from), key(to)});
+  if (!inserted)
+    return it->second;
+  std::vector<double> distinctCosts;
+  for (ShardingAttr source : from.distinct)
+    for (ShardingAttr target : to.distinct)
+      distinctCosts.push_back(reshardSeconds(value, source, target));
+  std::vector<double> &costs = it->second;
+  costs.reserve(from.ofChoice.size() * to.ofChoice.size());
+  for (unsigned source : from.ofChoice)
+    for (unsigned target : to.ofChoice)
+      costs.push_back(distinctCosts[source * to.distinct.size() + target]);
+  return costs;
+}
+
+ShardingChoices::ChoiceLayouts::ChoiceLayouts(
+    ArrayRef<ShardingAttr> perChoice) {
+  DenseMap<ShardingAttr, unsigned> indexOf;
+  for (ShardingAttr layout : perChoice) {
+    auto [it, inserted] = indexOf.try_emplace(layout, distinct.size());
+    if (inserted)
+      distinct.push_back(layout);
+    ofChoice.push_back(it->second);
+  }
 }
 
 ShardingChoices::OpStrategy ShardingChoices::ringStrategy(AttentionOp attention,
@@ -353,36 +371,55 @@ ShardingChoices::combineAxes(Operation *op,
       }
     combinations = std::move(extended);
   }
-  auto valid = [&](Value value, ShardingAttr sharding) {
-    if (!sharding.isCompound())
-      return true;
+  // Combinations share the parts of each value: each value's compound
+  // sharding, its check and its bytes are worked out once per parts.
+  struct Placed {
+    ShardingAttr sharding;
+    bool valid;
+  };
+  std::map<std::vector<const void *>, Placed> placedValues;
+  auto place = [&](Value value, ArrayRef<ShardingAttr> axes) -> const Placed & {
+    std::vector<const void *> key = {value.getAsOpaquePointer()};
+    for (ShardingAttr axis : axes)
+      key.push_back(axis.getAsOpaquePointer());
+    auto [it, inserted] = placedValues.try_emplace(std::move(key));
+    if (!inserted)
+      return it->second;
     auto type = cast<RankedTensorType>(value.getType());
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
-    return sharding.getMeshLayout(shape, mesh).check(shape).empty();
+    ShardingAttr sharding = ShardingAttr::getCompound(
+        context, nestEvenSplits(axes, type.getShape(), mesh));
+    it->second = {sharding,
+                  !sharding.isCompound() ||
+                      sharding.getMeshLayout(shape, mesh).check(shape).empty()};
+    return it->second;
+  };
+  DenseMap<std::pair<Value, Attribute>, double> valueBytes;
+  auto bytesOf = [&](Value value, ShardingAttr sharding) {
+    auto [it, inserted] = valueBytes.try_emplace({value, sharding}, 0.0);
+    if (inserted)
+      it->second = valueBytesPerRank(value, sharding, mesh);
+    return it->second;
   };
   double flops = opFlops(op);
   Type elementType = getElementTypeOrSelf(op->getResult(0));
   SmallVector<OpStrategy> strategies;
-  auto compound = [&](Value value, ArrayRef<ShardingAttr> axes) {
-    return ShardingAttr::getCompound(
-        context,
-        nestEvenSplits(axes, cast<RankedTensorType>(value.getType()).getShape(),
-                       mesh));
-  };
   for (const Parts &parts : combinations) {
     OpStrategy strategy;
-    strategy.result = compound(op->getResult(0), parts.result);
-    bool ok = valid(op->getResult(0), strategy.result);
+    const Placed &result = place(op->getResult(0), parts.result);
+    strategy.result = result.sharding;
+    bool ok = result.valid;
     for (auto [i, operand] : llvm::enumerate(parts.operands)) {
-      strategy.operands.push_back(compound(op->getOperand(i), operand));
-      ok &= valid(op->getOperand(i), strategy.operands.back());
+      const Placed &placed = place(op->getOperand(i), operand);
+      strategy.operands.push_back(placed.sharding);
+      ok &= placed.valid;
     }
     if (!ok || parts.share == 1)
       continue;
     strategy.share = parts.share;
     strategy.seconds = costModel.opSeconds(
         flops * strategy.share,
-        opBytesPerRank(op, strategy.operands, strategy.result, mesh),
+        opBytesPerRank(op, strategy.operands, strategy.result, bytesOf),
         elementType);
     strategies.push_back(std::move(strategy));
   }
@@ -450,16 +487,16 @@ void ShardingChoices::addReads(std::optional<uint64_t> maxPricedReshards) {
   struct Read {
     Value value;
     int from, to;
-    SmallVector<ShardingAttr> fromLayouts, toLayouts;
+    ChoiceLayouts fromLayouts, toLayouts;
   };
-  SmallVector<Read> reads;
+  std::vector<Read> reads;
   auto addRead = [&](Value value, int fromVariable, ArrayRef<ShardingAttr> from,
                      OpOperand *operand) {
     SmallVector<ShardingAttr> needs;
     for (const OpStrategy &s : opStrategies[operand->getOwner()])
       needs.push_back(needOf(operand, s));
     reads.push_back({value, fromVariable, opVariable[operand->getOwner()],
-                     SmallVector<ShardingAttr>(from), std::move(needs)});
+                     ChoiceLayouts(from), ChoiceLayouts(needs)});
   };
   for (auto &[value, operands] : readers) {
     SmallVector<ShardingAttr> from = producerChoices(value);
@@ -475,16 +512,16 @@ void ShardingChoices::addReads(std::optional<uint64_t> maxPricedReshards) {
     int layoutVariable =
         graph.addVariable(std::vector<double>(layoutList.size(), 0.0));
     layoutVariables.push_back({value, layoutVariable, layoutList});
-    reads.push_back(
-        {value, producerVariable(value), layoutVariable, from, layoutList});
+    reads.push_back({value, producerVariable(value), layoutVariable,
+                     ChoiceLayouts(from), ChoiceLayouts(layoutList)});
     for (OpOperand *operand : operands)
       addRead(value, layoutVariable, layoutList, operand);
   }
   if (maxPricedReshards) {
     DenseSet<std::tuple<Type, Attribute, Attribute>> needed;
     for (const Read &read : reads)
-      for (ShardingAttr source : read.fromLayouts)
-        for (ShardingAttr target : read.toLayouts)
+      for (ShardingAttr source : read.fromLayouts.distinct)
+        for (ShardingAttr target : read.toLayouts.distinct)
           if (needed.insert({read.value.getType(), source, target}).second &&
               needed.size() > *maxPricedReshards) {
             pricingStopped = true;

@@ -23,6 +23,7 @@
 
 #include "dsp/Dialect/DSP/IR/DSPAttrs.h"
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
@@ -90,6 +91,16 @@ struct CostModel {
 /// mesh of `meshShape` sizes (one axis: the ranks).
 double opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
                       ShardingAttr result, ArrayRef<int64_t> meshShape);
+/// The same, with the bytes of one value under one sharding given by
+/// `valueBytes` (valueBytesPerRank, or a memo of it).
+double
+opBytesPerRank(Operation *op, ArrayRef<ShardingAttr> operands,
+               ShardingAttr result,
+               llvm::function_ref<double(Value, ShardingAttr)> valueBytes);
+/// The bytes of `value`'s block under `sharding` (null: whole) over a mesh
+/// of `meshShape` sizes; 0 for what is not a ranked tensor.
+double valueBytesPerRank(Value value, ShardingAttr sharding,
+                         ArrayRef<int64_t> meshShape);
 
 /// FLOPs of `op` on its global shapes (multiply-adds count 2).
 double opFlops(Operation *op);

@@ -114,10 +114,18 @@ private:
   double reshardSeconds(Value value, ShardingAttr from, ShardingAttr to) const;
   double uncachedReshardSeconds(Value value, ShardingAttr from,
                                 ShardingAttr to) const;
-  /// reshardSeconds from each of `from` (rows) to each of `to`, computed
-  /// once per type and pair of lists: the layers repeat them.
-  const std::vector<double> &edgeCosts(Value value, ArrayRef<ShardingAttr> from,
-                                       ArrayRef<ShardingAttr> to);
+  /// The layout of each choice of a variable, kept as the distinct layouts
+  /// and the index of each choice's among them: hundreds of choices share a
+  /// few layouts, and each pair of layouts is priced once.
+  struct ChoiceLayouts {
+    explicit ChoiceLayouts(ArrayRef<ShardingAttr> perChoice);
+    SmallVector<ShardingAttr> distinct;
+    SmallVector<unsigned> ofChoice;
+  };
+  /// reshardSeconds from each choice of `from` (rows) to each of `to`,
+  /// computed once per type and pair of lists: the layers repeat them.
+  const std::vector<double> &edgeCosts(Value value, const ChoiceLayouts &from,
+                                       const ChoiceLayouts &to);
   /// Values many times smaller than the largest activation (text tokens, a
   /// CLS token): distributing them is the cost model's choice, not a rule.
   bool isSideStream(Value value) const;
