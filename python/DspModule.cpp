@@ -418,9 +418,11 @@ NB_MODULE(_dsp, m) {
       "compile_program",
       [](std::string model, std::string output, std::string pipeline,
          std::vector<std::string> inputShapes,
-         std::vector<std::string> frozenInputs, bool loadWeights) {
+         std::vector<std::string> frozenInputs, bool loadWeights,
+         unsigned reportThreads) {
         dsp::driver::CompileRequest request{
-            model, output, pipeline, inputShapes, frozenInputs, loadWeights};
+            model,        output,      pipeline,     inputShapes,
+            frozenInputs, loadWeights, reportThreads};
         dsp::driver::CompileResult result;
         {
           nb::gil_scoped_release release;

@@ -3,6 +3,7 @@
 #include "dsp/Driver/Compiler.h"
 #include "dsp/Driver/CompileSteps.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/HostWorkspace.h"
 #include "dsp/Import/OnnxImporter.h"
 #include "dsp/Target/ProgramEmitter.h"
 #include "dsp/Transforms/Pipelines.h"
@@ -37,6 +38,11 @@ CompileResult compileProgram(const CompileRequest &request) {
     return result;
   };
 
+  if (request.reportThreads < 1 ||
+      request.reportThreads > ::dsp::format::kMaxHostThreads)
+    return fail("report threads " + std::to_string(request.reportThreads) +
+                " is out of range: 1 to " +
+                std::to_string(::dsp::format::kMaxHostThreads));
   mlir::dsp::OnnxImportOptions importOptions;
   importOptions.loadWeights = request.loadWeights;
   std::string error;
@@ -86,7 +92,8 @@ CompileResult compileProgram(const CompileRequest &request) {
       mlir::dsp::serializeProgram(*module, options);
   if (failed(program))
     return result;
-  report["memory"] = mlir::dsp::programMemory(program->program);
+  report["memory"] =
+      mlir::dsp::programMemory(program->program, request.reportThreads);
   llvm::raw_string_ostream summary(result.summary);
   mlir::dsp::printPlanSummary(report, summary);
   result.reportJson =

@@ -10,6 +10,7 @@
 #define DSP_RUNTIME_KERNELSUPPORT_H
 
 #include "dsp/Format/Checked.h"
+#include "dsp/Format/KernelFamily.h"
 #include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/ProgramFile.h"
@@ -130,122 +131,8 @@ withImplementation(std::unique_ptr<Kernel> kernel, std::string implementation) {
                                        std::move(implementation));
 }
 
-/// The ops one kernel factory of a backend builds.
-enum class KernelFamily {
-  Unary,
-  Binary,
-  Where,
-  Matmul,
-  LayerNorm,
-  Softmax,
-  Attention,
-  RingAttention,
-  Conv,
-  Reduce,
-  Reshape,
-  Transpose,
-  Concat,
-  Slice,
-  Gather,
-  Expand,
-  Tile,
-  Pad,
-  ScatterElements,
-  Collective,
-  /// Generated GPU code (the `kernel` op).
-  Launch,
-  /// The `wait` of an async collective: the session's, no kernel.
-  Wait
-};
-
-inline KernelFamily kernelFamily(format::Op op) {
-  using format::Op;
-  switch (op) {
-  case Op::Neg:
-  case Op::Exp:
-  case Op::Log:
-  case Op::Sqrt:
-  case Op::Reciprocal:
-  case Op::Abs:
-  case Op::Erf:
-  case Op::Tanh:
-  case Op::Sigmoid:
-  case Op::Relu:
-  case Op::Sin:
-  case Op::Cos:
-  case Op::Silu:
-  case Op::Gelu:
-  case Op::IsNan:
-  case Op::Not:
-  case Op::Cast:
-    return KernelFamily::Unary;
-  case Op::Add:
-  case Op::Sub:
-  case Op::Mul:
-  case Op::Div:
-  case Op::Pow:
-  case Op::Max:
-  case Op::Min:
-  case Op::Mod:
-  case Op::Equal:
-  case Op::Less:
-  case Op::LessEqual:
-  case Op::Greater:
-  case Op::GreaterEqual:
-  case Op::And:
-  case Op::Or:
-  case Op::Xor:
-    return KernelFamily::Binary;
-  case Op::Where:
-    return KernelFamily::Where;
-  case Op::Matmul:
-    return KernelFamily::Matmul;
-  case Op::LayerNorm:
-    return KernelFamily::LayerNorm;
-  case Op::Softmax:
-    return KernelFamily::Softmax;
-  case Op::Attention:
-    return KernelFamily::Attention;
-  case Op::RingAttention:
-    return KernelFamily::RingAttention;
-  case Op::Conv:
-    return KernelFamily::Conv;
-  case Op::ReduceSum:
-  case Op::ReduceMean:
-  case Op::ReduceMax:
-    return KernelFamily::Reduce;
-  case Op::Reshape:
-    return KernelFamily::Reshape;
-  case Op::Transpose:
-    return KernelFamily::Transpose;
-  case Op::Concat:
-    return KernelFamily::Concat;
-  case Op::Slice:
-    return KernelFamily::Slice;
-  case Op::Gather:
-    return KernelFamily::Gather;
-  case Op::Expand:
-    return KernelFamily::Expand;
-  case Op::Tile:
-    return KernelFamily::Tile;
-  case Op::Pad:
-    return KernelFamily::Pad;
-  case Op::ScatterElements:
-    return KernelFamily::ScatterElements;
-  case Op::AllToAll:
-  case Op::AllGather:
-  case Op::ReduceScatter:
-  case Op::AllReduce:
-  case Op::LocalSlice:
-  case Op::ZeroPad:
-    return KernelFamily::Collective;
-  case Op::Kernel:
-    return KernelFamily::Launch;
-  case Op::Wait:
-    return KernelFamily::Wait;
-  }
-  return KernelFamily::Launch;
-}
+using format::KernelFamily;
+using format::kernelFamily;
 
 } // namespace runtime
 } // namespace dsp

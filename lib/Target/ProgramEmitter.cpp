@@ -7,6 +7,7 @@
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/CollectiveStaging.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/HostWorkspace.h"
 #include "dsp/Format/WeightSources.h"
 #include "dsp/Target/BufferPlan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -581,26 +582,47 @@ mlir::dsp::serializeProgram(ModuleOp module, const ProgramOptions &options) {
   return Serializer(module, function, mesh, options).run();
 }
 
-llvm::json::Object mlir::dsp::programMemory(const program::Program &program) {
+llvm::json::Object mlir::dsp::programMemory(const program::Program &program,
+                                            unsigned threads) {
   // The emitter's buffer plan keeps the arena under 2^56 bytes, and the
   // inputs are tensors of it.
   uint64_t inputBytes = 0;
   for (uint32_t input : program.inputs())
     inputBytes += program.tensors(static_cast<int>(input)).bytes();
-  // One workspace serves every collective of a stream, one at a time.
-  uint64_t stagingBytes = 0;
-  for (const program::Instruction &instruction : program.instructions())
-    stagingBytes = std::max<uint64_t>(
-        stagingBytes, format::instructionStagingBytes(program, instruction));
-  uint64_t arenaBytes = program.arena_bytes();
-  uint64_t total = format::checkedAdd(arenaBytes + inputBytes, stagingBytes)
-                       .value_or(UINT64_MAX);
-  return llvm::json::Object{
-      {"arena_bytes", static_cast<int64_t>(arenaBytes)},
-      {"input_bytes", static_cast<int64_t>(inputBytes)},
-      {"collective_workspace_bytes", static_cast<int64_t>(stagingBytes)},
-      {"bytes_per_rank", static_cast<int64_t>(std::min<uint64_t>(
-                             total, std::numeric_limits<int64_t>::max()))}};
+  uint64_t stagingBytes = 0, scratchBytes = 0;
+  for (const program::Instruction &instruction : program.instructions()) {
+    uint64_t staging = format::instructionStagingBytes(program, instruction);
+    stagingBytes = std::max(stagingBytes, staging);
+    if (!staging)
+      scratchBytes = std::max<uint64_t>(
+          scratchBytes,
+          format::hostKernelWorkspaceBytes(program, instruction, threads));
+  }
+  bool hostKernels = program.code_objects_size() == 0;
+  format::HostWorkspace workspace =
+      hostKernels ? format::hostWorkspace(program, threads)
+                  : format::HostWorkspace{stagingBytes, 0};
+  auto toJson = [](uint64_t bytes) {
+    return static_cast<int64_t>(
+        std::min<uint64_t>(bytes, std::numeric_limits<int64_t>::max()));
+  };
+  uint64_t total = 0;
+  for (uint64_t part :
+       {program.arena_bytes(), inputBytes, workspace.kernels, workspace.lane})
+    total = format::checkedAdd(total, part).value_or(UINT64_MAX);
+  llvm::json::Object memory{
+      {"arena_bytes", toJson(program.arena_bytes())},
+      {"input_bytes", toJson(inputBytes)},
+      {"collective_workspace_bytes", toJson(stagingBytes)},
+      {"workspace_bytes",
+       toJson(format::checkedAdd(workspace.kernels, workspace.lane)
+                  .value_or(UINT64_MAX))},
+      {"bytes_per_rank", toJson(total)}};
+  if (hostKernels) {
+    memory["threads"] = static_cast<int64_t>(threads);
+    memory["kernel_scratch_bytes"] = toJson(scratchBytes);
+  }
+  return memory;
 }
 
 LogicalResult mlir::dsp::writeProgram(ModuleOp module,

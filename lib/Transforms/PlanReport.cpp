@@ -667,14 +667,21 @@ void mlir::dsp::printPlanSummary(const llvm::json::Object &report,
      << llvm::format(" (%.2f of total)\n",
                      weightBytes > 0 ? double(weightBytesPerRank) / weightBytes
                                      : 1.0);
-  if (const llvm::json::Object *memory = report.getObject("memory"))
+  if (const llvm::json::Object *memory = report.getObject("memory")) {
     os << "  memory: " << bytesText(*memory->getInteger("bytes_per_rank"))
-       << " per rank (activation arena "
-       << bytesText(*memory->getInteger("arena_bytes")) << ", inputs "
-       << bytesText(*memory->getInteger("input_bytes"))
+       << " per rank";
+    if (std::optional<int64_t> threads = memory->getInteger("threads"))
+      os << " at " << *threads << (*threads == 1 ? " thread" : " threads");
+    os << " (activation arena " << bytesText(*memory->getInteger("arena_bytes"))
+       << ", inputs " << bytesText(*memory->getInteger("input_bytes"))
        << ", collective workspace "
-       << bytesText(*memory->getInteger("collective_workspace_bytes"))
-       << "; compute kernels may add scratch)\n";
+       << bytesText(*memory->getInteger("collective_workspace_bytes"));
+    if (std::optional<int64_t> scratch =
+            memory->getInteger("kernel_scratch_bytes"))
+      os << ", kernel scratch " << bytesText(*scratch) << ")\n";
+    else
+      os << "; GPU kernels may add scratch)\n";
+  }
   if (const llvm::json::Object *approximation =
           report.getObject("approximation")) {
     double modeled = *approximation->getNumber("modeled_seconds");

@@ -107,6 +107,7 @@ def compile(
     input_shapes=None,
     freeze_inputs=None,
     load_weights=True,
+    report_threads=1,
     **pipeline_options,
 ):
     """Compiles an ONNX model (a path or an onnx.ModelProto) into a Program.
@@ -116,8 +117,9 @@ def compile(
     dsp-opt's --dsp-pipeline, with '_' for '-'. `input_shapes` gives shapes
     to inputs with symbolic dims ({name: shape}); `freeze_inputs` imports
     inputs as constants ({name: array or .npy path}); `load_weights=False`
-    plans the model without reading its weights (--no-weights). Raises
-    CompileError with dsp-opt's messages.
+    plans the model without reading its weights (--no-weights);
+    `report_threads` is the threads per rank that the plan's memory is for
+    (--dsp-report-threads). Raises CompileError with dsp-opt's messages.
     """
     if not has_compiler:
         raise CompileError(
@@ -162,7 +164,8 @@ def compile(
         frozen.append(f"{name}=@{os.fspath(value)}")
     output = os.path.join(workdir.name, "program.dspx")
     report, summary, diagnostics = _compile_program(
-        model_path, output, pipeline, shapes, frozen, load_weights
+        model_path, output, pipeline, shapes, frozen, load_weights,
+        report_threads
     )
     for line in diagnostics.splitlines():
         warnings.warn(line, stacklevel=2)

@@ -18,15 +18,36 @@ def test_plan_and_summary():
     assert program.plan["collectives"]
     assert program.plan["totals"]["bytes_per_rank"] > 0
     assert "all_to_all" in program.summary()
-    # What a rank allocates for the program: its arena, its inputs and its
-    # collectives' workspace.
+    # What a rank allocates for the program: its arena, its inputs and one
+    # workspace for its collectives' staging and its kernels' scratch, at 1
+    # thread unless asked.
     memory = program.plan["memory"]
+    assert memory["threads"] == 1
+    assert memory["workspace_bytes"] == max(
+        memory["collective_workspace_bytes"], memory["kernel_scratch_bytes"])
     assert memory["bytes_per_rank"] == (memory["arena_bytes"] +
                                         memory["input_bytes"] +
-                                        memory["collective_workspace_bytes"])
+                                        memory["workspace_bytes"])
     assert memory["collective_workspace_bytes"] > 0
     assert 0 < memory["input_bytes"] < memory["arena_bytes"]
     assert "memory:" in program.summary()
+
+
+@needs_compiler
+def test_memory_for_the_session_threads(inputs):
+    # Attention keeps a tile per thread: the plan's memory for 4 threads is
+    # what a session of 4 threads allocates.
+    one = dsp.compile(MODEL, ranks=1)
+    four = dsp.compile(MODEL, ranks=1, report_threads=4)
+    assert four.plan["memory"]["threads"] == 4
+    assert (four.plan["memory"]["kernel_scratch_bytes"] >
+            one.plan["memory"]["kernel_scratch_bytes"])
+    session = dsp.Session(four, threads=4)
+    session.run(inputs)
+    peak = session.statistics["peak_memory_bytes"]
+    assert max(peak) == four.plan["memory"]["bytes_per_rank"]
+    with pytest.raises(dsp.CompileError, match="out of range: 1 to 1024"):
+        dsp.compile(MODEL, ranks=1, report_threads=1025)
 
 
 @needs_compiler

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Compiles models for N ranks under each strategy, runs them with dsp-run
-and checks that they match their reference output and that the bytes each
-collective moved, as counted by the transport, equal the plan's figures.
+and checks that they match their reference output, that the bytes each
+collective moved, as counted by the transport, equal the plan's figures,
+and that the busiest rank's peak memory is the plan's (at --threads per
+rank, 1 by default).
 
 Usage: check-multi-rank.py DSP_OPT DSP_RUN WORK_DIR --model NAME.onnx
          [--ranks 1 2 ...] [--strategies auto ...] [--dtype bf16] [--mpi]
@@ -63,7 +65,8 @@ def check(args, model, ranks, strategy, mesh=None):
     compile_ = subprocess.run(
         [args.dsp_opt, model,
          f"--dsp-pipeline={pipeline}",
-         f"--dsp-report={plan}", *freeze_flags(stem, args.freeze_input),
+         f"--dsp-report={plan}", f"--dsp-report-threads={args.threads}",
+         *freeze_flags(stem, args.freeze_input),
          "--emit=program", "-o", program],
         capture_output=True, text=True)
     if compile_.returncode != 0:
@@ -71,7 +74,8 @@ def check(args, model, ranks, strategy, mesh=None):
     run = [args.dsp_run, program, *input_flags(stem, args.freeze_input),
            f"--expected-output=@{stem}.output.npy", f"--atol={args.atol}",
            f"--rtol={args.rtol}",
-           f"--stats-json={stats}", "--comm-timeout=60"]
+           f"--stats-json={stats}", "--comm-timeout=60",
+           f"--threads={args.threads}"]
     if args.mpi:
         run = ["mpirun", "--oversubscribe", "-np", str(ranks)] + run + ["--comm=mpi"]
     result = subprocess.run(run, capture_output=True, text=True)
@@ -84,9 +88,12 @@ def check(args, model, ranks, strategy, mesh=None):
     problem, steps = plan_bytes.ring_steps(plan, stats)
     if problem:
         return f"{tag}: {problem}"
+    problem, peak = plan_bytes.memory(plan, stats)
+    if problem:
+        return f"{tag}: {problem}"
     rings = f"; ring steps {steps} as planned" if steps else ""
     print(f"{tag}: {result.stdout.strip()}; {total} bytes per rank as planned"
-          f"{rings}")
+          f"{rings}; peak memory {peak} bytes as planned")
     return None
 
 
@@ -104,6 +111,8 @@ def main():
     parser.add_argument("--atol", default="1e-4")
     parser.add_argument("--rtol", default="0")
     parser.add_argument("--overlap-chunks", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per rank, in dsp-run and the plan")
     parser.add_argument("--freeze-input", nargs="+", default=[],
                         help="inputs compiled into the programs as constants")
     parser.add_argument("--mesh", nargs="+", default=[],

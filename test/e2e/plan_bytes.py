@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checks that the bytes each collective moved, as dsp-run counted them
-(--stats-json), equal the plan's figures (dsp-opt --dsp-report), and that
-each ring attention took the steps the plan models.
+(--stats-json), equal the plan's figures (dsp-opt --dsp-report), that
+each ring attention took the steps the plan models, and that the memory of
+the busiest rank is the plan's (compiled with --dsp-report-threads=N, run
+with --threads=N on the cpu backend).
 
 Usage: plan_bytes.py PLAN.json STATS.json
 """
@@ -62,16 +64,41 @@ def ring_steps(plan, stats):
     return None, want
 
 
+def memory(plan, stats):
+    """None and the busiest rank's peak memory if the arena, the inputs,
+    the workspace and that peak are the plan's memory (a collective may
+    stage less on the other ranks, never more), else a description of the
+    difference."""
+    with open(plan) as f:
+        planned = json.load(f)["memory"]
+    with open(stats) as f:
+        measured = json.load(f)
+    peak = max(measured["peak_memory_bytes"])
+    for name, want, got in (
+            ("arena", planned["arena_bytes"], measured["arena_bytes"]),
+            ("inputs", planned["input_bytes"], measured["input_bytes"]),
+            ("workspace", planned["workspace_bytes"],
+             measured["workspace_bytes"]),
+            ("busiest rank's peak", planned["bytes_per_rank"], peak)):
+        if want != got:
+            return (f"planned {name} of {want} bytes but measured {got} "
+                    f"(peaks {measured['peak_memory_bytes']})"), peak
+    return None, peak
+
+
 def main():
     problem, total = compare(sys.argv[1], sys.argv[2])
     if not problem:
         problem, steps = ring_steps(sys.argv[1], sys.argv[2])
+    if not problem:
+        problem, peak = memory(sys.argv[1], sys.argv[2])
     if problem:
         print(f"error: {problem}")
         return 1
     print(f"{total} bytes per rank as planned")
     if steps:
         print(f"ring steps {steps} as planned")
+    print(f"peak memory {peak} bytes as planned")
     return 0
 
 

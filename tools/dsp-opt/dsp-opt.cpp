@@ -9,6 +9,7 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Driver/CompileSteps.h"
 #include "dsp/Format/FileIO.h"
+#include "dsp/Format/HostWorkspace.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/GitRevision.h"
 #include "dsp/Import/OnnxImporter.h"
@@ -103,6 +104,12 @@ struct DriverOptions {
   cl::opt<std::string> reportFile{"dsp-report", cl::cat(dspCategory),
                                   cl::desc("Write the sharding plan as JSON"),
                                   cl::value_desc("filename"), cl::init("")};
+  cl::opt<unsigned> reportThreads{
+      "dsp-report-threads", cl::cat(dspCategory),
+      cl::desc("Threads per rank (dsp-run --threads) that the report's "
+               "memory is for: the cpu kernels' scratch grows with them "
+               "(1 to 1024, default 1)"),
+      cl::value_desc("n"), cl::init(1)};
   cl::opt<bool> summary{"dsp-summary", cl::cat(dspCategory),
                         cl::desc("Print the sharding plan as a table on "
                                  "stderr"),
@@ -277,7 +284,8 @@ LogicalResult Driver::compile(ModuleOp module, raw_ostream &os) const {
       return failure();
     // What a rank allocates, from the program the plan lowered to.
     if (report)
-      (*report)["memory"] = mlir::dsp::programMemory(serialized->program);
+      (*report)["memory"] =
+          mlir::dsp::programMemory(serialized->program, options.reportThreads);
     emitted =
         mlir::dsp::writeProgram(module, *serialized, options.outputFilename);
     break;
@@ -507,6 +515,13 @@ int main(int argc, char **argv) {
     return EXIT_SUCCESS;
   }
 
+  if (options.reportThreads < 1 ||
+      options.reportThreads > ::dsp::format::kMaxHostThreads) {
+    errs() << "dsp-opt: --dsp-report-threads expects an integer from 1 to "
+           << ::dsp::format::kMaxHostThreads << ", got '"
+           << options.reportThreads << "'\n";
+    return EXIT_FAILURE;
+  }
   Driver driver{options, config, registry};
   if (options.emit == EmitKind::Program) {
     // The program writer streams weights to the file itself.

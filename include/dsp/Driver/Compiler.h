@@ -28,6 +28,9 @@ struct CompileRequest {
   std::vector<std::string> frozenInputs;
   /// False: as dsp-opt's --no-weights.
   bool loadWeights = true;
+  /// As dsp-opt's --dsp-report-threads: the threads per rank the report's
+  /// memory is for.
+  unsigned reportThreads = 1;
 };
 
 struct CompileResult {

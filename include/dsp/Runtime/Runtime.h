@@ -13,6 +13,7 @@
 #ifndef DSP_RUNTIME_RUNTIME_H
 #define DSP_RUNTIME_RUNTIME_H
 
+#include "dsp/Format/HostWorkspace.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Status.h"
 
@@ -31,7 +32,7 @@ class Communicator;
 class Kernel;
 
 /// The most threads one session may use.
-constexpr unsigned kMaxThreads = 1024;
+constexpr unsigned kMaxThreads = format::kMaxHostThreads;
 
 /// A device number that picks the GPU of this process's node-local rank
 /// under an MPI launcher (modulo the GPUs), GPU 0 without one.

@@ -56,9 +56,12 @@ serializeProgram(ModuleOp module, const ProgramOptions &options = {});
 
 /// What each rank of `program` allocates for it, as the plan report's
 /// "memory": its activation arena, its bound inputs, which the runtime holds
-/// beside the arena, and its collectives' workspace. The runtime may add
-/// scratch of its compute kernels, which depends on the thread count.
-llvm::json::Object programMemory(const ::dsp::program::Program &program);
+/// beside the arena, and its workspaces: the collectives' staging and, on
+/// the cpu backend with `threads` threads per rank, the compute kernels'
+/// scratch (format::hostWorkspace). A program with GPU code leaves the
+/// kernels' scratch out: the GPU libraries size it at run time.
+llvm::json::Object programMemory(const ::dsp::program::Program &program,
+                                 unsigned threads);
 
 /// Writes the program of `module` to `path` (`options.folder` is taken from
 /// it). Reports problems as diagnostics.

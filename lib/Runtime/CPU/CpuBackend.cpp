@@ -11,6 +11,7 @@
 
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/HostWorkspace.h"
 #ifdef DSP_HAVE_CUDA
 #include "../CUDA/CudaBackend.h"
 #endif
@@ -26,16 +27,6 @@ namespace {
 
 using cpu::Op;
 
-/// How the backend makes the kernel of an op: its factory (null if it has
-/// none), and whether f16 and bf16 operands reach that kernel widened to
-/// f32 (Widened.cpp), because its float math is f32 only. Data movement and
-/// the collectives take every dtype as it is; the reducing collectives
-/// reduce 16-bit floats in f32 themselves.
-struct KernelMaker {
-  cpu::KernelFactory factory;
-  bool widensFloat16;
-};
-
 std::unique_ptr<Kernel>
 createHostCollectiveKernel(const cpu::KernelContext &context) {
   return createCollectiveKernel(context.program, context.instruction,
@@ -43,54 +34,59 @@ createHostCollectiveKernel(const cpu::KernelContext &context) {
                                 hostCollectiveMemory());
 }
 
-KernelMaker kernelMaker(Op op) {
+/// The factory of `op`'s kernel, null if the backend has none. The f16 and
+/// bf16 operands of the float kernels reach them widened to f32
+/// (format::hostWidensFloat16, Widened.cpp); data movement and the
+/// collectives take every dtype as it is, and the reducing collectives
+/// reduce 16-bit floats in f32 themselves.
+cpu::KernelFactory kernelFactory(Op op) {
   switch (kernelFamily(op)) {
   case KernelFamily::Unary:
-    return {cpu::createUnaryKernel, true};
+    return cpu::createUnaryKernel;
   case KernelFamily::Binary:
-    return {cpu::createBinaryKernel, true};
+    return cpu::createBinaryKernel;
   case KernelFamily::Where:
-    return {cpu::createWhereKernel, false};
+    return cpu::createWhereKernel;
   case KernelFamily::Matmul:
-    return {cpu::createMatmulKernel, true};
+    return cpu::createMatmulKernel;
   case KernelFamily::LayerNorm:
-    return {cpu::createLayerNormKernel, true};
+    return cpu::createLayerNormKernel;
   case KernelFamily::Softmax:
-    return {cpu::createSoftmaxKernel, true};
+    return cpu::createSoftmaxKernel;
   case KernelFamily::Attention:
-    return {cpu::createAttentionKernel, true};
+    return cpu::createAttentionKernel;
   case KernelFamily::RingAttention:
-    return {cpu::createRingAttentionKernel, false};
+    return cpu::createRingAttentionKernel;
   case KernelFamily::Conv:
-    return {cpu::createConvKernel, true};
+    return cpu::createConvKernel;
   case KernelFamily::Reduce:
-    return {cpu::createReduceKernel, true};
+    return cpu::createReduceKernel;
   case KernelFamily::Reshape:
-    return {cpu::createReshapeKernel, false};
+    return cpu::createReshapeKernel;
   case KernelFamily::Transpose:
-    return {cpu::createTransposeKernel, false};
+    return cpu::createTransposeKernel;
   case KernelFamily::Concat:
-    return {cpu::createConcatKernel, false};
+    return cpu::createConcatKernel;
   case KernelFamily::Slice:
-    return {cpu::createSliceKernel, false};
+    return cpu::createSliceKernel;
   case KernelFamily::Gather:
-    return {cpu::createGatherKernel, false};
+    return cpu::createGatherKernel;
   case KernelFamily::Expand:
-    return {cpu::createExpandKernel, false};
+    return cpu::createExpandKernel;
   case KernelFamily::Tile:
-    return {cpu::createTileKernel, false};
+    return cpu::createTileKernel;
   case KernelFamily::Pad:
-    return {cpu::createPadKernel, false};
+    return cpu::createPadKernel;
   case KernelFamily::ScatterElements:
-    return {cpu::createScatterElementsKernel, false};
+    return cpu::createScatterElementsKernel;
   case KernelFamily::Collective:
-    return {createHostCollectiveKernel, false};
+    return createHostCollectiveKernel;
   case KernelFamily::Launch:
     // Generated GPU code: createKernel says which backend runs it.
   case KernelFamily::Wait:
-    return {nullptr, false};
+    return nullptr;
   }
-  return {nullptr, false};
+  return nullptr;
 }
 
 bool hasFloat16Operand(const dsp::program::Program &program,
@@ -155,8 +151,8 @@ public:
     if (op == Op::Kernel)
       return Status::error("the program was compiled for target cuda; run it "
                            "with --backend=cuda");
-    KernelMaker maker = op ? kernelMaker(*op) : KernelMaker{nullptr, false};
-    if (!maker.factory)
+    cpu::KernelFactory factory = op ? kernelFactory(*op) : nullptr;
+    if (!factory)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "'");
     // Ring attention overlaps its compute with its transfers on a thread
@@ -166,9 +162,10 @@ public:
         return status;
     cpu::KernelContext context{
         {program, instruction, *op}, pool_, communicator_, computeLane_.get()};
-    kernel = maker.widensFloat16 && hasFloat16Operand(program, instruction)
-                 ? cpu::createWidenedKernel(context, maker.factory)
-                 : maker.factory(context);
+    kernel = format::hostWidensFloat16(kernelFamily(*op)) &&
+                     hasFloat16Operand(program, instruction)
+                 ? cpu::createWidenedKernel(context, factory)
+                 : factory(context);
     if (!kernel)
       return Status::error("the cpu backend has no kernel for op '" +
                            instruction.op() + "' with these dtypes");
@@ -176,7 +173,7 @@ public:
   }
 
   bool hasKernel(format::Op op) const override {
-    return kernelMaker(op).factory != nullptr;
+    return kernelFactory(op) != nullptr;
   }
 
   Status synchronize() override { return Status::success(); }

@@ -12,6 +12,7 @@
 
 #include "../Collectives.h"
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/HostWorkspace.h"
 #include "dsp/Runtime/Communicator.h"
 
 #include <cmath>
@@ -66,10 +67,10 @@ DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
   }
 }
 
-/// Score rows are this many floats apart, a multiple of the widest vector:
+/// Score rows are a multiple of this many floats apart, the widest vector:
 /// a short row (8 keys) is then padded to one whole vector of -inf, whose
 /// exponentials are 0, instead of running the loops' scalar remainders.
-constexpr int64_t kScoreLanes = 16;
+constexpr int64_t kScoreLanes = format::kAttentionScoreLanes;
 
 int64_t roundUpToScoreLanes(int64_t columns) {
   return ceilDiv(columns, kScoreLanes) * kScoreLanes;
@@ -263,24 +264,6 @@ void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
        valueDepth, 1.0f, state.accumulator, valueDepth);
 }
 
-/// How attention splits its work: tasks of up to `queryBlock` query rows of
-/// one (batch, head), each streaming keys `keyBlock` at a time, with score
-/// rows `scoreStride` floats apart.
-struct AttentionTiling {
-  int64_t keyBlock, scoreStride, queryBlock, queryBlocks;
-
-  AttentionTiling(int64_t batchHeads, int64_t queries, int64_t keys,
-                  unsigned workers) {
-    keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
-    scoreStride = roundUpToScoreLanes(keyBlock);
-    queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
-    while (queryBlock > 16 &&
-           batchHeads * ceilDiv(queries, queryBlock) < 2 * workers)
-      queryBlock /= 2;
-    queryBlocks = ceilDiv(queries, queryBlock);
-  }
-};
-
 } // namespace
 
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
@@ -303,13 +286,12 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
   }
 
   ThreadPool &pool = context.pool;
-  const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
+  const format::AttentionTiling tiling(batch * heads, queries, keys,
+                                       pool.size());
   const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
   const int64_t queryBlocks = tiling.queryBlocks;
   const int64_t scoreStride = tiling.scoreStride;
-  // Per worker: scores/probabilities, accumulator, running max and sum.
-  const size_t workerFloats =
-      queryBlock * scoreStride + queryBlock * valueDepth + 2 * queryBlock;
+  const size_t workerFloats = tiling.workerFloats(valueDepth);
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
@@ -391,7 +373,8 @@ createRingAttentionKernel(const KernelContext &context) {
   ThreadPool &pool = context.pool;
   Communicator &communicator = context.communicator;
   CommunicationLane &computeLane = *context.computeLane;
-  const AttentionTiling tiling(batch * heads, queries, keys, pool.size());
+  const format::AttentionTiling tiling(batch * heads, queries, keys,
+                                       pool.size());
   const int64_t keyBlock = tiling.keyBlock, queryBlock = tiling.queryBlock;
   const int64_t queryBlocks = tiling.queryBlocks;
   const size_t rowCount = batch * heads * queries;
@@ -400,16 +383,11 @@ createRingAttentionKernel(const KernelContext &context) {
   const size_t valueElements = batch * heads * keys * valueDepth;
   const size_t blockElements = keyElements + valueElements;
   const size_t outputElements = rowCount * valueDepth;
-  // In floats: two received key and value blocks (the one in hand, the
-  // next) in the program's dtype; of a 16-bit program, f32 copies of the
-  // queries, of the block in hand and of the result; the state of every
-  // query row; each worker's scores.
-  const size_t receivedFloats =
-      (blockElements * elementBytes + sizeof(float) - 1) / sizeof(float);
-  const size_t wideFloats =
-      narrow ? queryElements + blockElements + outputElements : 0;
-  const size_t stateFloats = rowCount * (valueDepth + 2);
-  const size_t scoreFloats = queryBlock * tiling.scoreStride;
+  const format::RingAttentionScratch scratch(q, context.inputShape(1), v, dtype,
+                                             tiling);
+  const size_t receivedFloats = scratch.receivedFloats;
+  const size_t wideFloats = scratch.wideFloats;
+  const size_t workspaceBytes = scratch.bytes(pool.size());
 
   return makeKernel(
       [=, &pool, &communicator,
@@ -476,7 +454,7 @@ createRingAttentionKernel(const KernelContext &context) {
                                    vData + (bh * keys + firstKey) * valueDepth,
                                    std::min(keyBlock, valid - firstKey),
                                    valueDepth, scale, MaskView(),
-                                   scores + worker * scoreFloats,
+                                   scores + worker * scratch.scoreFloats,
                                    tiling.scoreStride, rowsOf(firstRow));
                 }
               });
@@ -536,66 +514,40 @@ createRingAttentionKernel(const KernelContext &context) {
               });
         return Status::success();
       },
-      format::saturatingSize({2 * receivedFloats + wideFloats + stateFloats +
-                                  pool.size() * scoreFloats,
-                              sizeof(float)}));
+      workspaceBytes);
 }
 
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
   // im2col + GEMM per (image, group, block of output positions). Inputs with
   // fewer than 3 spatial dims are treated as 3-D with leading size-1 dims.
-  Shape x = context.inputShape(0), w = context.inputShape(1);
-  Shape out = context.outputShape();
-  const size_t spatial = x.size() - 2;
-  Shape stridesAttr = format::intsAttribute(context.instruction, "strides");
-  Shape dilationsAttr = format::intsAttribute(context.instruction, "dilations");
-  Shape padsAttr = format::intsAttribute(context.instruction, "pads");
-  const int64_t group = format::intsAttribute(context.instruction, "group")[0];
-  int64_t in[3], kernel[3], output[3], stride[3], dilation[3], pad[3];
-  for (int d = 0; d < 3; ++d) {
-    int source = d - (3 - static_cast<int>(spatial));
-    bool present = source >= 0;
-    in[d] = present ? x[2 + source] : 1;
-    kernel[d] = present ? w[2 + source] : 1;
-    output[d] = present ? out[2 + source] : 1;
-    stride[d] = present ? stridesAttr[source] : 1;
-    dilation[d] = present ? dilationsAttr[source] : 1;
-    pad[d] = present ? padsAttr[source] : 0;
-  }
-  const int64_t images = x[0], channels = x[1], filters = w[0];
-  const int64_t groupChannels = channels / group,
-                groupFilters = filters / group;
-  const int64_t kernelVolume = kernel[0] * kernel[1] * kernel[2];
-  const int64_t patch = groupChannels * kernelVolume;
-  const int64_t inputVolume = in[0] * in[1] * in[2];
-  const int64_t positions = output[0] * output[1] * output[2];
-  // A 1x1 conv with unit strides and no padding reads the input directly.
-  bool pointwise = kernelVolume == 1;
-  for (size_t d = 0; d < spatial; ++d)
-    pointwise = pointwise && stridesAttr[d] == 1 && padsAttr[d] == 0 &&
-                padsAttr[d + spatial] == 0;
-  // Keep each worker's column buffer around 4 MiB.
-  const int64_t block =
-      std::clamp<int64_t>((int64_t(1) << 20) / std::max<int64_t>(patch, 1), 16,
-                          std::max<int64_t>(positions, 1));
-  const int64_t blocks = ceilDiv(positions, block);
-  const bool hasBias = context.numInputs() == 3;
   ThreadPool &pool = context.pool;
-  size_t columnBytes =
-      pointwise
-          ? 0
-          : format::saturatingSize({pool.size(), static_cast<size_t>(patch),
-                                    static_cast<size_t>(block), sizeof(float)});
+  const format::ConvGeometry geometry(
+      context.inputShape(0), context.inputShape(1), context.outputShape(),
+      context.instruction, pool.size());
+  const bool hasBias = context.numInputs() == 3;
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
+        const int64_t *in = geometry.in, *kernel = geometry.kernel,
+                      *output = geometry.output, *stride = geometry.stride,
+                      *dilation = geometry.dilation, *pad = geometry.pad;
+        const int64_t channels = geometry.channels, group = geometry.group,
+                      filters = geometry.filters;
+        const int64_t groupChannels = geometry.groupChannels,
+                      groupFilters = geometry.groupFilters;
+        const int64_t kernelVolume = geometry.kernelVolume,
+                      patch = geometry.patch,
+                      inputVolume = geometry.inputVolume,
+                      positions = geometry.positions;
+        const int64_t block = geometry.block, blocks = geometry.blocks;
+        const bool pointwise = geometry.pointwise;
         const float *xData = static_cast<const float *>(args.inputs[0]);
         const float *wData = static_cast<const float *>(args.inputs[1]);
         const float *bias =
             hasBias ? static_cast<const float *>(args.inputs[2]) : nullptr;
         float *outData = static_cast<float *>(args.output);
         pool.parallelFor(
-            images * group * blocks, 1,
+            geometry.images * group * blocks, 1,
             [&](int64_t begin, int64_t end, unsigned worker) {
               float *columns =
                   static_cast<float *>(args.workspace) + worker * patch * block;
@@ -655,7 +607,7 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
             });
         return Status::success();
       },
-      columnBytes);
+      geometry.columnBytes);
 }
 
 } // namespace cpu

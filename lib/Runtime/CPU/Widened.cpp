@@ -12,6 +12,7 @@
 #include "Kernels.h"
 
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/HostWorkspace.h"
 
 #include <algorithm>
 #include <optional>
@@ -118,7 +119,7 @@ std::unique_ptr<Kernel> createWidenedKernel(const KernelContext &context,
       copy.set_bytes(count * sizeof(float));
       operands.push_back({index, tensor.dtype(), count, offset});
       // Validated: at most 2^48 elements per operand, so no overflow.
-      offset = (offset + count * sizeof(float) + 63) / 64 * 64;
+      offset += format::widenedCopyBytes(count);
     }
     return static_cast<uint32_t>(program.tensors_size() - 1);
   };

@@ -1,0 +1,200 @@
+//===- HostWorkspace.cpp - CPU kernels' scratch beside the arena ----------===//
+
+#include "dsp/Format/HostWorkspace.h"
+#include "dsp/Format/Checked.h"
+#include "dsp/Format/CollectiveStaging.h"
+#include "dsp/Format/Float16.h"
+
+#include <algorithm>
+
+namespace dsp {
+namespace format {
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+uint64_t elementsOf(const std::vector<int64_t> &shape) {
+  uint64_t count = 1;
+  for (int64_t extent : shape)
+    count *= static_cast<uint64_t>(extent);
+  return count;
+}
+
+} // namespace
+
+AttentionTiling::AttentionTiling(int64_t batchHeads, int64_t queries,
+                                 int64_t keys, unsigned workers) {
+  keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
+  scoreStride = ceilDiv(keyBlock, kAttentionScoreLanes) * kAttentionScoreLanes;
+  queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
+  while (queryBlock > 16 &&
+         batchHeads * ceilDiv(queries, queryBlock) < 2 * int64_t(workers))
+    queryBlock /= 2;
+  queryBlocks = ceilDiv(queries, queryBlock);
+}
+
+size_t AttentionTiling::workerFloats(int64_t valueDepth) const {
+  return static_cast<size_t>(queryBlock * scoreStride +
+                             queryBlock * valueDepth + 2 * queryBlock);
+}
+
+RingAttentionScratch::RingAttentionScratch(const std::vector<int64_t> &q,
+                                           const std::vector<int64_t> &k,
+                                           const std::vector<int64_t> &v,
+                                           dsp::program::DType dtype,
+                                           const AttentionTiling &tiling) {
+  const bool narrow = isFloat16(dtype);
+  const size_t elementBytes = narrow ? sizeof(uint16_t) : sizeof(float);
+  const size_t rows = static_cast<size_t>(q[0] * q[1] * q[2]);
+  const size_t queryElements = elementsOf(q);
+  const size_t blockElements = elementsOf(k) + elementsOf(v);
+  const size_t outputElements = rows * static_cast<size_t>(v[3]);
+  receivedFloats =
+      (blockElements * elementBytes + sizeof(float) - 1) / sizeof(float);
+  wideFloats = narrow ? queryElements + blockElements + outputElements : 0;
+  stateFloats = rows * static_cast<size_t>(v[3] + 2);
+  scoreFloats = static_cast<size_t>(tiling.queryBlock * tiling.scoreStride);
+}
+
+size_t RingAttentionScratch::bytes(unsigned workers) const {
+  return saturatingSize(
+      {2 * receivedFloats + wideFloats + stateFloats + workers * scoreFloats,
+       sizeof(float)});
+}
+
+ConvGeometry::ConvGeometry(const std::vector<int64_t> &x,
+                           const std::vector<int64_t> &w,
+                           const std::vector<int64_t> &out,
+                           const dsp::program::Instruction &instruction,
+                           unsigned workers) {
+  std::vector<int64_t> strides = intsAttribute(instruction, "strides");
+  std::vector<int64_t> dilations = intsAttribute(instruction, "dilations");
+  std::vector<int64_t> pads = intsAttribute(instruction, "pads");
+  const int spatial = static_cast<int>(x.size()) - 2;
+  pointwise = true;
+  for (int d = 0; d < 3; ++d) {
+    int source = d - (3 - spatial);
+    bool present = source >= 0;
+    in[d] = present ? x[2 + source] : 1;
+    kernel[d] = present ? w[2 + source] : 1;
+    output[d] = present ? out[2 + source] : 1;
+    stride[d] = present ? strides[source] : 1;
+    dilation[d] = present ? dilations[source] : 1;
+    pad[d] = present ? pads[source] : 0;
+    pointwise = pointwise && kernel[d] == 1 && stride[d] == 1 && pad[d] == 0 &&
+                (!present || pads[source + spatial] == 0);
+  }
+  images = x[0];
+  channels = x[1];
+  filters = w[0];
+  group = intsAttribute(instruction, "group")[0];
+  groupChannels = channels / group;
+  groupFilters = filters / group;
+  kernelVolume = kernel[0] * kernel[1] * kernel[2];
+  patch = groupChannels * kernelVolume;
+  inputVolume = in[0] * in[1] * in[2];
+  positions = output[0] * output[1] * output[2];
+  block = std::min(
+      std::max<int64_t>((int64_t(1) << 20) / std::max<int64_t>(patch, 1), 16),
+      std::max<int64_t>(positions, 1));
+  blocks = ceilDiv(positions, block);
+  columnBytes =
+      pointwise ? 0
+                : saturatingSize({workers, static_cast<size_t>(patch),
+                                  static_cast<size_t>(block), sizeof(float)});
+}
+
+bool hostWidensFloat16(KernelFamily family) {
+  switch (family) {
+  case KernelFamily::Unary:
+  case KernelFamily::Binary:
+  case KernelFamily::Matmul:
+  case KernelFamily::LayerNorm:
+  case KernelFamily::Softmax:
+  case KernelFamily::Attention:
+  case KernelFamily::Conv:
+  case KernelFamily::Reduce:
+    return true;
+  default:
+    return false;
+  }
+}
+
+size_t widenedCopyBytes(size_t count) {
+  return saturatingSize({(count * sizeof(float) + 63) / 64, 64});
+}
+
+size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
+                                const dsp::program::Instruction &instruction,
+                                unsigned threads) {
+  std::optional<Op> op = findOp(instruction.op());
+  if (!op)
+    return 0;
+  auto tensor = [&](uint32_t index) -> const dsp::program::Tensor & {
+    return program.tensors(static_cast<int>(index));
+  };
+  auto input = [&](int i) {
+    return tensorShape(tensor(instruction.inputs(i)));
+  };
+  KernelFamily family = kernelFamily(*op);
+  uint64_t copies = 0;
+  if (hostWidensFloat16(family)) {
+    std::vector<uint32_t> operands(instruction.inputs().begin(),
+                                   instruction.inputs().end());
+    operands.push_back(instruction.outputs(0));
+    for (uint32_t index : operands)
+      if (isFloat16(tensor(index).dtype()))
+        copies = checkedAdd<uint64_t>(
+                     copies, widenedCopyBytes(tensor(index).bytes() / 2))
+                     .value_or(UINT64_MAX);
+  }
+  size_t own = 0;
+  switch (family) {
+  case KernelFamily::Attention: {
+    std::vector<int64_t> q = input(0), v = input(2);
+    AttentionTiling tiling(q[0] * q[1], q[2], input(1)[2], threads);
+    own = saturatingSize({threads, tiling.workerFloats(v[3]), sizeof(float)});
+    break;
+  }
+  case KernelFamily::RingAttention: {
+    std::vector<int64_t> q = input(0), k = input(1);
+    AttentionTiling tiling(q[0] * q[1], q[2], k[2], threads);
+    own = RingAttentionScratch(q, k, input(2),
+                               tensor(instruction.outputs(0)).dtype(), tiling)
+              .bytes(threads);
+    break;
+  }
+  case KernelFamily::Conv:
+    own = ConvGeometry(input(0), input(1),
+                       tensorShape(tensor(instruction.outputs(0))), instruction,
+                       threads)
+              .columnBytes;
+    break;
+  case KernelFamily::Collective:
+    own = instructionStagingBytes(program, instruction);
+    break;
+  default:
+    break;
+  }
+  std::optional<uint64_t> total = checkedAdd<uint64_t>(copies, own);
+  return total && *total <= SIZE_MAX ? static_cast<size_t>(*total) : SIZE_MAX;
+}
+
+HostWorkspace hostWorkspace(const dsp::program::Program &program,
+                            unsigned threads) {
+  bool hasAsync = std::any_of(program.instructions().begin(),
+                              program.instructions().end(), startsAsync);
+  HostWorkspace workspace;
+  for (const dsp::program::Instruction &instruction : program.instructions()) {
+    std::optional<Op> op = findOp(instruction.op());
+    bool onLane = hasAsync && op && communicates(*op);
+    uint64_t &largest = onLane ? workspace.lane : workspace.kernels;
+    largest = std::max<uint64_t>(
+        largest, hostKernelWorkspaceBytes(program, instruction, threads));
+  }
+  return workspace;
+}
+
+} // namespace format
+} // namespace dsp
