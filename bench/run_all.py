@@ -585,17 +585,22 @@ def section(args, models, skipped, compile_results, overhead, machine):
 # Hand-written observations, checked against the numbers this script prints
 # (rerun and reread them if the planner changes).
 NOTES_VOLUME = [
-    "How to read the bends: DSP switches the sharded sequence dim between "
-    "frames (T) and patches (S) twice per layer, and an all-to-all costs "
-    "M (N−1)/N² per rank, so its volume per rank falls about as 1/N while N "
-    "divides the dims it shards. Once N exceeds the frame count (T = 16 "
-    "for stdit_xl and Latte, 8 for the TimeSformer), the frame-sharded "
-    "stages pad T up to a multiple of N: the padded stream travels, so the "
-    "volume per rank stops falling, and the ranks that hold only padding "
-    "idle (FLOPs balance above 1). Ulysses pads the heads the same way once "
-    "N exceeds the head count (16 for stdit_xl and Latte, 12 for the "
-    "TimeSformer and the axial model, 30 for CogVideoX), so at large N the "
-    "ratio compares two padded plans.",
+    "How to read the bends: the `dsp` strategy shards one dim at a time, "
+    "switching the sequence between frames (T) and patches (S) twice per "
+    "layer, and an all-to-all costs M (N−1)/N² per rank, so its volume per "
+    "rank falls about as 1/N while N divides the dims it shards. Once N "
+    "exceeds the frame count (T = 16 for stdit_xl and Latte, 8 for the "
+    "TimeSformer), its frame-sharded stages pad T up to a multiple of N: "
+    "the padded stream travels, so its volume per rank stops falling. "
+    "`auto` also shards a stage on two dims at once over a mesh of the "
+    "ranks (T over one axis, S over the other), so its volume keeps "
+    "falling past the frame count (a tenth of Ulysses' or less at N = 128 "
+    "for stdit_xl and Latte); where the dims are too small for N (the "
+    "TimeSformer's 8 frames of 16 patches from N = 16) it pads too, and "
+    "its busiest rank's FLOPs rise above total/N (FLOPs balance above 1). "
+    "Ulysses pads the heads the same way once N exceeds the head count (16 "
+    "for stdit_xl and Latte, 12 for the TimeSformer and the axial model, "
+    "30 for CogVideoX), so at large N the ratio compares two padded plans.",
     "",
     "- **Latte** has ST-DiT's communication per layer (a spatial and a "
     "temporal block, cross attention to replicated text tokens): auto "
