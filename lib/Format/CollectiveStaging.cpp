@@ -9,18 +9,6 @@
 namespace dsp {
 namespace format {
 
-namespace {
-
-/// The elements of `shape` (validated: each extent fits, the count too).
-uint64_t elementsOf(const std::vector<int64_t> &shape) {
-  uint64_t count = 1;
-  for (int64_t extent : shape)
-    count *= static_cast<uint64_t>(extent);
-  return count;
-}
-
-} // namespace
-
 std::vector<int64_t> allGatherStagingSlots(const std::vector<int64_t> &global,
                                            size_t elementSize,
                                            const Layout &from, int64_t ranks,
@@ -43,7 +31,8 @@ size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
     // A pack to send and one to receive, a chunk per member: the chunk is
     // the block of `from` within the block of `to`.
     return saturatingSize(
-        {2, n, elementsOf(from.localShape(to.localShape(global, ranks), ranks)),
+        {2, n,
+         shapeElements(from.localShape(to.localShape(global, ranks), ranks)),
          elementSize});
   case Op::AllGather: {
     // Each other member's block of `from` that does not land in place. A
@@ -62,15 +51,15 @@ size_t collectiveStagingBytes(Op op, const std::vector<int64_t> &global,
          allGatherStagingSlots(global, elementSize, from, ranks, rank))
       staged += slot >= 0;
     return saturatingSize(
-        {staged, elementsOf(from.localShape(global, ranks)), elementSize});
+        {staged, shapeElements(from.localShape(global, ranks)), elementSize});
   }
   case Op::ReduceScatter:
     // The summands packed by block of `to`, and the blocks received.
     return saturatingSize(
-        {2, n, elementsOf(to.localShape(global, ranks)), elementSize});
+        {2, n, shapeElements(to.localShape(global, ranks)), elementSize});
   case Op::AllReduce: {
     // The tensor padded to a chunk per member, and the chunks received.
-    uint64_t chunk = (elementsOf(global) + n - 1) / n;
+    uint64_t chunk = (shapeElements(global) + n - 1) / n;
     return saturatingSize({2, n, chunk, elementSize});
   }
   default:

@@ -14,13 +14,6 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-uint64_t elementsOf(const std::vector<int64_t> &shape) {
-  uint64_t count = 1;
-  for (int64_t extent : shape)
-    count *= static_cast<uint64_t>(extent);
-  return count;
-}
-
 } // namespace
 
 AttentionTiling::AttentionTiling(int64_t batchHeads, int64_t queries,
@@ -47,8 +40,8 @@ RingAttentionScratch::RingAttentionScratch(const std::vector<int64_t> &q,
   const bool narrow = isFloat16(dtype);
   const size_t elementBytes = narrow ? sizeof(uint16_t) : sizeof(float);
   const size_t rows = static_cast<size_t>(q[0] * q[1] * q[2]);
-  const size_t queryElements = elementsOf(q);
-  const size_t blockElements = elementsOf(k) + elementsOf(v);
+  const size_t queryElements = shapeElements(q);
+  const size_t blockElements = shapeElements(k) + shapeElements(v);
   const size_t outputElements = rows * static_cast<size_t>(v[3]);
   receivedFloats =
       (blockElements * elementBytes + sizeof(float) - 1) / sizeof(float);
@@ -105,22 +98,6 @@ ConvGeometry::ConvGeometry(const std::vector<int64_t> &x,
                                   static_cast<size_t>(block), sizeof(float)});
 }
 
-bool hostWidensFloat16(KernelFamily family) {
-  switch (family) {
-  case KernelFamily::Unary:
-  case KernelFamily::Binary:
-  case KernelFamily::Matmul:
-  case KernelFamily::LayerNorm:
-  case KernelFamily::Softmax:
-  case KernelFamily::Attention:
-  case KernelFamily::Conv:
-  case KernelFamily::Reduce:
-    return true;
-  default:
-    return false;
-  }
-}
-
 size_t widenedCopyBytes(size_t count) {
   return saturatingSize({(count * sizeof(float) + 63) / 64, 64});
 }
@@ -139,7 +116,7 @@ size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
   };
   KernelFamily family = kernelFamily(*op);
   uint64_t copies = 0;
-  if (hostWidensFloat16(family)) {
+  if (computesOnValues(family)) {
     std::vector<uint32_t> operands(instruction.inputs().begin(),
                                    instruction.inputs().end());
     operands.push_back(instruction.outputs(0));

@@ -42,6 +42,13 @@ std::vector<int64_t> tensorShape(const Tensor &tensor) {
   return Shape(tensor.shape().begin(), tensor.shape().end());
 }
 
+uint64_t shapeElements(const std::vector<int64_t> &shape) {
+  uint64_t count = 1;
+  for (int64_t extent : shape)
+    count *= static_cast<uint64_t>(extent);
+  return count;
+}
+
 std::vector<int64_t> programMesh(const Program &program) {
   if (program.mesh_size() == 0)
     return {program.ranks()};

@@ -1,8 +1,9 @@
 //===- HostWorkspace.h - CPU kernels' scratch beside the arena -*- C++ -*-===//
 //
 // The CPU backend's attention, ring attention and convolution kernels keep
-// tiles in a workspace, a tile per thread, and its float kernels run f16
-// and bf16 operands on f32 copies kept there too. The runtime sizes the
+// tiles in a workspace, a tile per thread, and its kernels that compute on
+// values (computesOnValues) run f16 and bf16 operands on f32 copies kept
+// there too: their float math is f32 only. The runtime sizes the
 // workspaces with these rules and the compiler reports them with a
 // program's memory, for a number of threads, so the two agree.
 //
@@ -76,10 +77,6 @@ struct ConvGeometry {
   /// Every worker's column buffer; 0 when pointwise.
   size_t columnBytes;
 };
-
-/// Whether the CPU kernels of `family` take f16 and bf16 operands as f32
-/// copies (their float math is f32 only).
-bool hostWidensFloat16(KernelFamily family);
 
 /// The bytes of the f32 copy of a 16-bit operand of `count` elements: the
 /// copies follow each other at 64-byte boundaries.

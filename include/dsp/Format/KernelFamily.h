@@ -130,6 +130,27 @@ inline KernelFamily kernelFamily(Op op) {
   return KernelFamily::Launch;
 }
 
+/// Whether the kernels of `family` compute on element values (they need
+/// element types; data movement and collectives copy bytes), and whether
+/// on floating-point ones only.
+inline bool computesOnFloats(KernelFamily family) {
+  switch (family) {
+  case KernelFamily::Matmul:
+  case KernelFamily::LayerNorm:
+  case KernelFamily::Softmax:
+  case KernelFamily::Attention:
+  case KernelFamily::Conv:
+  case KernelFamily::Reduce:
+    return true;
+  default:
+    return false;
+  }
+}
+inline bool computesOnValues(KernelFamily family) {
+  return computesOnFloats(family) || family == KernelFamily::Unary ||
+         family == KernelFamily::Binary;
+}
+
 } // namespace format
 } // namespace dsp
 

@@ -101,6 +101,8 @@ std::string shapeString(const std::vector<int64_t> &shape);
 
 /// The shape of a tensor as a vector.
 std::vector<int64_t> tensorShape(const dsp::program::Tensor &tensor);
+/// The elements of a validated shape (its extents and their product fit).
+uint64_t shapeElements(const std::vector<int64_t> &shape);
 /// The sizes of the program's mesh axes: `mesh`, or one axis of all ranks.
 std::vector<int64_t> programMesh(const dsp::program::Program &program);
 /// The `layout` ints of a graph input or output of `program` as a layout

@@ -358,14 +358,14 @@ public:
     KernelFamily family = kernelFamily(*op);
     if (family == KernelFamily::Launch)
       return createLaunch(context, kernel);
-    if (cuda::computesOnValues(family)) {
+    if (format::computesOnValues(family)) {
       for (const dsp::program::Tensor *tensor :
            {&context.input(0), &context.output()}) {
         std::optional<cuda::ElementType> type =
             cuda::elementType(tensor->dtype());
         bool isFloat = type && *type != cuda::ElementType::I64 &&
                        *type != cuda::ElementType::Bool;
-        if (!type || (cuda::computesOnFloats(family) && !isFloat))
+        if (!type || (format::computesOnFloats(family) && !isFloat))
           return Status::error("the cuda backend has no kernel for op '" +
                                instruction.op() + "' on dtype " +
                                format::dtypeName(tensor->dtype()));

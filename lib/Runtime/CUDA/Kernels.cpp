@@ -57,25 +57,6 @@ std::optional<ElementType> elementType(DType dtype) {
   }
 }
 
-bool computesOnFloats(KernelFamily family) {
-  switch (family) {
-  case KernelFamily::Matmul:
-  case KernelFamily::LayerNorm:
-  case KernelFamily::Softmax:
-  case KernelFamily::Attention:
-  case KernelFamily::Conv:
-  case KernelFamily::Reduce:
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool computesOnValues(KernelFamily family) {
-  return computesOnFloats(family) || family == KernelFamily::Unary ||
-         family == KernelFamily::Binary;
-}
-
 template <int Operands>
 Status makeGeometry(const Shape &shape,
                     const std::vector<Shape> &operandStrides,

@@ -65,11 +65,6 @@ struct KernelContext : InstructionContext {
   ElementType inputType, outputType;
 };
 
-/// Whether the kernels of `family` need element types (they compute on the
-/// values), and floating-point ones.
-bool computesOnValues(KernelFamily family);
-bool computesOnFloats(KernelFamily family);
-
 /// The element type of `dtype`, or nullopt for one the kernels lack (i32).
 std::optional<ElementType> elementType(dsp::program::DType dtype);
 
