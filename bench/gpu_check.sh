@@ -8,7 +8,8 @@
 #              cuDNN attention built against PROGRAMS/cudnn-frontend;
 #   3. units   the gtest units, whose GPU tests run here;
 #   4. models  every program of PROGRAMS (made by bench/gpu_programs.sh:
-#              targets cpu and cuda, f32 and bf16, 1 and 4 ranks) on
+#              targets cpu and cuda, f32 and bf16, 1 and 4 ranks, and
+#              CogVideoX's ring and usp plans for ring attention) on
 #              --backend=cuda with local ranks, checked against its
 #              reference output;
 #   5. nccl    multi-process runs under mpirun: every 1-rank program of

@@ -6,7 +6,10 @@
 # kernels) and NAME.rN.cuda-bf16.dspx (the same in bf16), next to copies of
 # its inputs (NAME.input.INPUT.npy) and reference output (NAME.output.npy),
 # and the plan of the cpu-target program (NAME.rN.plan.json, dsp-opt's
-# --dsp-report), whose bytes the measured ones must equal.
+# --dsp-report), whose bytes the measured ones must equal. For
+# cogvideox_small, whose joint attention mixes every token, also
+# NAME.r4.cuda-STRATEGY.dspx and NAME.r4.cuda-STRATEGY-bf16.dspx for
+# strategies ring and usp: the cuda backend's ring attention.
 # In OUTPUT_FOLDER/block, the ST-DiT block that gpu_check.sh's block stage
 # times (scripts/gen_stdit.py with the options in $DSP_BLOCK_OPTIONS, by
 # default the Open-Sora-size block) as stdit_block.TARGET.dspx for targets
@@ -62,6 +65,14 @@ for model in "$root"/examples/*.onnx; do
     [ "$input" = "$root/examples/$name.input.$mask.npy" ] || cp "$input" "$out/"
   done
   cp "$root/examples/$name.output.npy" "$out/"
+done
+for strategy in ring usp; do
+  "$dsp_opt" "$root/examples/cogvideox_small.onnx" \
+    --dsp-pipeline="ranks=4 strategy=$strategy target=cuda" \
+    --emit=program -o "$out/cogvideox_small.r4.cuda-$strategy.dspx"
+  "$dsp_opt" "$root/examples/cogvideox_small.onnx" \
+    --dsp-pipeline="ranks=4 strategy=$strategy target=cuda dtype=bf16" \
+    --emit=program -o "$out/cogvideox_small.r4.cuda-$strategy-bf16.dspx"
 done
 
 block=$out/block

@@ -8,6 +8,7 @@
 #include "dsp/Runtime/RankGroup.h"
 #include "dsp/Runtime/dsp_runtime.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -584,6 +585,121 @@ TEST(CollectiveTest, Float16SumsRoundOnce) {
       EXPECT_EQ(scattered.outputs[r], block(expected, kShape, to, ranks, r));
     }
   }
+}
+
+/// ring_attention of 2 heads on 1 to 4 local ranks of `backend` in `dtype`:
+/// rank r holds query block r (9 queries) and key and value block r (7
+/// keys); the last block ends in 3 keys of padding, whose huge scores must
+/// not count. Each rank's output is its queries' attention over every valid
+/// key (within `tolerance` of the f32 reference on the rounded inputs), and
+/// each rank sends N - 1 key and value blocks.
+void expectRingAttention(const std::string &backend, dsp::program::DType dtype,
+                         float tolerance) {
+  const int64_t heads = 2, queries = 9, keys = 7, depth = 16, valueDepth = 8;
+  const Shape qShape = {1, heads, queries, depth},
+              kShape = {1, heads, keys, depth},
+              vShape = {1, heads, keys, valueDepth},
+              outShape = {1, heads, queries, valueDepth};
+  const size_t elementBytes = dsp::format::elementSize(dtype);
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    SCOPED_TRACE(backend + ", " + std::to_string(ranks) + " ranks");
+    const int64_t keyCount = ranks * keys - 3;
+    ProgramBuilder builder;
+    builder.program.set_ranks(ranks);
+    builder.output(builder.op(
+        "ring_attention",
+        {builder.input("q", dtype, qShape), builder.input("k", dtype, kShape),
+         builder.input("v", dtype, vShape)},
+        dtype, outShape,
+        {floats("scale", {0.25}), ints("key_count", {keyCount})}));
+    std::string path = temporaryPath("ring_attention.dspx");
+    ASSERT_EQ(builder.write(path), "");
+    std::string error;
+    auto file = dsp::format::ProgramFile::open(path, error);
+    ASSERT_TRUE(file) << error;
+    std::vector<std::shared_ptr<Communicator>> communicators;
+    ASSERT_TRUE(
+        dsp::runtime::createLocalCommunicators(ranks, {}, communicators).ok());
+    // Every rank's blocks, and the valid keys and values of all, per head.
+    std::vector<HostTensor> blocks[3];
+    std::vector<float> validKeys[heads], validValues[heads];
+    for (int r = 0; r < ranks; ++r) {
+      std::vector<float> k = randomFloats(count(kShape), 10 * r + 1),
+                         v = randomFloats(count(vShape), 10 * r + 2);
+      for (int64_t h = 0; h < heads; ++h)
+        for (int64_t j = 0; j < keys; ++j)
+          if (r * keys + j >= keyCount) {
+            std::fill_n(k.begin() + (h * keys + j) * depth, depth, 1e4f);
+            std::fill_n(v.begin() + (h * keys + j) * valueDepth, valueDepth,
+                        1e3f);
+          }
+      blocks[0].push_back(
+          ofDtype(dtype, qShape, randomFloats(count(qShape), 10 * r)));
+      blocks[1].push_back(ofDtype(dtype, kShape, k));
+      blocks[2].push_back(ofDtype(dtype, vShape, v));
+      std::vector<float> rounded[2] = {blocks[1].back().floats(),
+                                       blocks[2].back().floats()};
+      for (int64_t h = 0; h < heads; ++h) {
+        int64_t valid = std::clamp<int64_t>(keyCount - r * keys, 0, keys);
+        auto append = [&](const std::vector<float> &from, int64_t width,
+                          std::vector<float> &to) {
+          to.insert(to.end(), from.begin() + h * keys * width,
+                    from.begin() + (h * keys + valid) * width);
+        };
+        append(rounded[0], depth, validKeys[h]);
+        append(rounded[1], valueDepth, validValues[h]);
+      }
+    }
+    std::vector<float> allKeys, allValues;
+    for (int64_t h = 0; h < heads; ++h) {
+      allKeys.insert(allKeys.end(), validKeys[h].begin(), validKeys[h].end());
+      allValues.insert(allValues.end(), validValues[h].begin(),
+                       validValues[h].end());
+    }
+    std::vector<std::unique_ptr<Session>> sessions;
+    for (int r = 0; r < ranks; ++r) {
+      dsp::runtime::SessionOptions options;
+      options.threads = 1;
+      options.backend = backend;
+      options.communicator = communicators[r];
+      sessions.push_back(Session::create(file, options, error));
+      ASSERT_TRUE(sessions.back()) << error;
+      for (int i = 0; i < 3; ++i) {
+        const HostTensor &input = blocks[i][r];
+        ASSERT_TRUE(sessions.back()
+                        ->bindInput(i, dtype, input.shape, input.bytes.data(),
+                                    input.bytes.size())
+                        .ok());
+      }
+    }
+    RankResults results = runRanks(sessions, communicators);
+    for (int r = 0; r < ranks; ++r) {
+      ASSERT_EQ(results.errors[r], "");
+      expectNear(results.outputs[r],
+                 referenceAttention(blocks[0][r].floats(), allKeys, allValues,
+                                    nullptr, {}, 1, heads, queries, keyCount,
+                                    depth, valueDepth, 0.25f),
+                 tolerance);
+      EXPECT_EQ(results.bytes[r],
+                uint64_t((ranks - 1) * (count(kShape) + count(vShape)) *
+                         elementBytes));
+    }
+  }
+}
+
+TEST(CollectiveTest, RingAttentionMatchesTheGlobalReference) {
+  expectRingAttention("cpu", F32, 1e-5f);
+  expectRingAttention("cpu", dsp::program::BF16, 1e-2f);
+}
+
+// The cuda backend's ring: the flash kernel's log-sum-exp merges the blocks,
+// which move between streams of one GPU.
+TEST(CollectiveTest, RingAttentionOnOneGpu) {
+  if (!hasCudaDevice())
+    GTEST_SKIP() << "no CUDA device";
+  expectRingAttention("cuda", F32, 1e-5f);
+  expectRingAttention("cuda", dsp::program::F16, 1e-2f);
+  expectRingAttention("cuda", dsp::program::BF16, 1e-2f);
 }
 
 TEST(CollectiveTest, ValidationChecksLayoutsAndShapes) {

@@ -57,11 +57,10 @@ TEST_P(BackendKernelTest, EveryRegistryOpHasAKernel) {
   ASSERT_TRUE(backend);
   for (const OpSpec &spec : opSpecs()) {
     // `kernel` launches generated GPU code: GPU backends only; `wait` is
-    // the session's; `ring_attention` runs on the cpu backend only, so far.
-    bool expected = spec.op == Op::Wait            ? false
-                    : spec.op == Op::Kernel        ? gpu
-                    : spec.op == Op::RingAttention ? !gpu
-                                                   : true;
+    // the session's.
+    bool expected = spec.op == Op::Wait     ? false
+                    : spec.op == Op::Kernel ? gpu
+                                            : true;
     EXPECT_EQ(backend->hasKernel(spec.op), expected)
         << "the " << GetParam() << " backend and op '" << spec.name << "'";
   }

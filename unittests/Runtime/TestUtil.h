@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -369,6 +370,62 @@ inline void expectRunsRestartFromTheBoundInputs(const std::string &backend) {
     for (size_t i = 0; i < got.size(); ++i)
       ASSERT_NEAR(got[i], expected[i], 1e-5f) << "at element " << i;
   }
+}
+
+/// Flat index into `in` of output element `flat` under numpy broadcasting.
+inline int64_t broadcastIndex(int64_t flat, const Shape &out, const Shape &in) {
+  int64_t index = 0, stride = 1;
+  for (size_t d = 0; d < out.size(); ++d) {
+    size_t od = out.size() - 1 - d;
+    int64_t coordinate = flat % out[od];
+    flat /= out[od];
+    if (d < in.size()) {
+      int64_t dim = in[in.size() - 1 - d];
+      index += (dim == 1 ? 0 : coordinate) * stride;
+      stride *= dim;
+    }
+  }
+  return index;
+}
+
+/// softmax(q k^T * scale + mask) v in double precision, for
+/// [batch, heads, lq, d] queries, [.., lk, d] keys and [.., lk, dv] values;
+/// `mask` (may be null) broadcasts from `maskShape`; fully masked rows are
+/// zeros.
+inline std::vector<float>
+referenceAttention(const std::vector<float> &q, const std::vector<float> &k,
+                   const std::vector<float> &v, const std::vector<float> *mask,
+                   const Shape &maskShape, int64_t batch, int64_t heads,
+                   int64_t lq, int64_t lk, int64_t d, int64_t dv, float scale) {
+  std::vector<float> out(batch * heads * lq * dv);
+  Shape scores = {batch, heads, lq, lk};
+  for (int64_t bh = 0; bh < batch * heads; ++bh)
+    for (int64_t i = 0; i < lq; ++i) {
+      std::vector<double> s(lk);
+      double maximum = -INFINITY;
+      for (int64_t j = 0; j < lk; ++j) {
+        double dot = 0;
+        for (int64_t c = 0; c < d; ++c)
+          dot += q[(bh * lq + i) * d + c] * k[(bh * lk + j) * d + c];
+        s[j] = dot * scale;
+        if (mask)
+          s[j] += (*mask)[broadcastIndex((bh * lq + i) * lk + j, scores,
+                                         maskShape)];
+        maximum = std::max(maximum, s[j]);
+      }
+      if (maximum == -INFINITY)
+        continue; // fully masked: zeros
+      double sum = 0;
+      for (double &value : s)
+        sum += value = std::exp(value - maximum);
+      for (int64_t c = 0; c < dv; ++c) {
+        double acc = 0;
+        for (int64_t j = 0; j < lk; ++j)
+          acc += s[j] * v[(bh * lk + j) * dv + c];
+        out[(bh * lq + i) * dv + c] = static_cast<float>(acc / sum);
+      }
+    }
+  return out;
 }
 
 inline void expectNear(const std::vector<float> &got,

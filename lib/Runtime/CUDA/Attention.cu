@@ -6,6 +6,10 @@
 // accumulation are f32 whatever the storage. A row whose scores are all -inf
 // (fully masked) yields zeros, as on the CPU.
 //
+// Both kernels can also take in one block of a ring's keys (AttentionCarry):
+// the row's log-sum-exp, maximum + log(sum), weighs the block's output
+// against the state of the blocks before it.
+//
 // Two kernels:
 // - tiled: a block of 256 threads takes 64 query rows and walks the keys 64 at
 //   a time through shared memory, so every key and value is read from memory
@@ -53,6 +57,50 @@ inline int64_t tiledSharedBytes(int64_t depth, int outputChunks) {
          static_cast<int64_t>(sizeof(float));
 }
 
+/// How a query row's result is written: its f32 accumulator times
+/// `blockWeight`, plus the prior state's output times `priorWeight`, into the
+/// next state or the output.
+struct RowMerge {
+  float priorWeight, blockWeight, lse;
+};
+
+/// The merge of a row whose scores have running `maximum` and `sum` with the
+/// carry's prior state of row `row`. Without a prior state the output is
+/// the accumulator over the sum, as in one launch over all keys.
+__device__ __forceinline__ RowMerge mergeRow(float maximum, float sum,
+                                             const AttentionCarry &carry,
+                                             int64_t row) {
+  const float blockLse = sum > 0 ? maximum + logf(sum) : -INFINITY;
+  if (!carry.priorLse)
+    return {0.0f, sum > 0 ? 1.0f / sum : 0.0f, blockLse};
+  const float prior = carry.priorLse[row];
+  const float top = fmaxf(prior, blockLse);
+  // Every score so far is -inf (masked or padding): zeros, as without a ring.
+  if (top == -INFINITY)
+    return {0.0f, 0.0f, -INFINITY};
+  const float lse = top + logf(expf(prior - top) + expf(blockLse - top));
+  return {expf(prior - lse), sum > 0 ? expf(maximum - lse) : 0.0f, lse};
+}
+
+/// Writes element `column` of row `row` (of `valueDepth`) as `merge` says;
+/// `writesLse`: this thread also writes the row's log-sum-exp.
+template <typename T>
+__device__ __forceinline__ void
+writeMerged(const AttentionCarry &carry, const RowMerge &merge, int64_t row,
+            int64_t valueDepth, int64_t column, float accumulator, T *out,
+            bool writesLse) {
+  const int64_t index = row * valueDepth + column;
+  float value = accumulator * merge.blockWeight;
+  if (carry.priorOutput)
+    value += carry.priorOutput[index] * merge.priorWeight;
+  if (carry.nextOutput)
+    carry.nextOutput[index] = value;
+  else
+    out[index] = fromFloat<T>(value);
+  if (writesLse && carry.nextLse)
+    carry.nextLse[row] = merge.lse;
+}
+
 /// Sum (or max) over the 16 lanes of a half-warp; all 32 lanes take part.
 template <bool Max> __device__ __forceinline__ float halfWarpReduce(float v) {
   for (int offset = kTileSide / 2; offset > 0; offset /= 2) {
@@ -64,8 +112,9 @@ template <bool Max> __device__ __forceinline__ float halfWarpReduce(float v) {
 
 template <typename T, int OutputChunks>
 __global__ void __launch_bounds__(kTileThreads)
-    tiledAttentionKernel(AttentionGeometry g, const T *q, const T *k,
-                         const T *v, const T *mask, T *out, int64_t blocks) {
+    tiledAttentionKernel(AttentionGeometry g, AttentionCarry carry, const T *q,
+                         const T *k, const T *v, const T *mask, T *out,
+                         int64_t blocks) {
   extern __shared__ float tiles[];
   const int64_t depthStride = tileDepthStride(g.depth);
   constexpr int valueStride = kTileSide * OutputChunks;
@@ -98,8 +147,8 @@ __global__ void __launch_bounds__(kTileThreads)
       for (int c = 0; c < OutputChunks; ++c)
         accumulator[i][c] = 0;
     }
-    const T *keys = k + bh * g.keys * g.depth;
-    const T *values = v + bh * g.keys * g.valueDepth;
+    const T *keys = k + bh * g.keyRows * g.depth;
+    const T *values = v + bh * g.keyRows * g.valueDepth;
     for (int64_t firstKey = 0; firstKey < g.keys; firstKey += kTile) {
       __syncthreads(); // everyone is done with the previous key tile
       for (int64_t e = threadIdx.x; e < kTile * g.depth; e += kTileThreads) {
@@ -190,22 +239,23 @@ __global__ void __launch_bounds__(kTileThreads)
       const int64_t query = firstQuery + ty + kTileSide * i;
       if (query >= g.queries)
         continue;
-      const float inverse = sum[i] > 0 ? 1.0f / sum[i] : 0.0f;
-      T *outRow = out + (bh * g.queries + query) * g.valueDepth;
+      const int64_t row = bh * g.queries + query;
+      const RowMerge merge = mergeRow(maximum[i], sum[i], carry, row);
 #pragma unroll
       for (int c = 0; c < OutputChunks; ++c) {
         const int64_t d = tx + kTileSide * c;
         if (d < g.valueDepth)
-          outRow[d] = fromFloat<T>(accumulator[i][c] * inverse);
+          writeMerged(carry, merge, row, g.valueDepth, d, accumulator[i][c],
+                      out, d == 0);
       }
     }
   }
 }
 
 template <typename T, int Chunks>
-__global__ void attentionKernel(AttentionGeometry g, const T *q, const T *k,
-                                const T *v, const T *mask, T *out,
-                                int64_t blocks) {
+__global__ void attentionKernel(AttentionGeometry g, AttentionCarry carry,
+                                const T *q, const T *k, const T *v,
+                                const T *mask, T *out, int64_t blocks) {
   __shared__ float queryRows[kWarpsPerBlock][kMaxDepth];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int64_t queryBlocks = (g.queries + kWarpsPerBlock - 1) / kWarpsPerBlock;
@@ -224,8 +274,8 @@ __global__ void attentionKernel(AttentionGeometry g, const T *q, const T *k,
     float accumulator[Chunks];
     for (int i = 0; i < Chunks; ++i)
       accumulator[i] = 0;
-    const T *keys = k + bh * g.keys * g.depth;
-    const T *values = v + bh * g.keys * g.valueDepth;
+    const T *keys = k + bh * g.keyRows * g.depth;
+    const T *values = v + bh * g.keyRows * g.valueDepth;
     const T *maskRow = mask ? mask + b * g.maskStrides[0] +
                                   h * g.maskStrides[1] +
                                   (active ? query : 0) * g.maskStrides[2]
@@ -264,12 +314,13 @@ __global__ void attentionKernel(AttentionGeometry g, const T *q, const T *k,
       }
     }
     if (active) {
-      float inverse = sum > 0 ? 1.0f / sum : 0.0f;
-      T *outRow = out + (bh * g.queries + query) * g.valueDepth;
+      const int64_t row = bh * g.queries + query;
+      const RowMerge merge = mergeRow(maximum, sum, carry, row);
       for (int i = 0; i < Chunks; ++i) {
         int64_t d = lane + 32 * i;
         if (d < g.valueDepth)
-          outRow[d] = fromFloat<T>(accumulator[i] * inverse);
+          writeMerged(carry, merge, row, g.valueDepth, d, accumulator[i], out,
+                      d == 0);
       }
     }
     __syncwarp();
@@ -277,7 +328,8 @@ __global__ void attentionKernel(AttentionGeometry g, const T *q, const T *k,
 }
 
 template <typename T, int Chunks>
-cudaError_t launchPerRow(const AttentionGeometry &g, const void *q,
+cudaError_t launchPerRow(const AttentionGeometry &g,
+                         const AttentionCarry &carry, const void *q,
                          const void *k, const void *v, const void *mask,
                          void *out, cudaStream_t stream) {
   int64_t blocks =
@@ -285,7 +337,7 @@ cudaError_t launchPerRow(const AttentionGeometry &g, const void *q,
   unsigned grid =
       static_cast<unsigned>(blocks > INT32_MAX ? INT32_MAX : blocks);
   attentionKernel<T, Chunks><<<grid, kWarpsPerBlock * 32, 0, stream>>>(
-      g, static_cast<const T *>(q), static_cast<const T *>(k),
+      g, carry, static_cast<const T *>(q), static_cast<const T *>(k),
       static_cast<const T *>(v), static_cast<const T *>(mask),
       static_cast<T *>(out), blocks);
   return cudaGetLastError();
@@ -303,12 +355,13 @@ cudaError_t withWidth(int64_t chunks, const Launch &launch) {
 }
 
 template <typename T>
-cudaError_t launchPerRowTyped(const AttentionGeometry &g, const void *q,
+cudaError_t launchPerRowTyped(const AttentionGeometry &g,
+                              const AttentionCarry &carry, const void *q,
                               const void *k, const void *v, const void *mask,
                               void *out, cudaStream_t stream) {
   return withWidth<1, 2, 4, 8>((g.valueDepth + 31) / 32, [&](auto chunks) {
-    return launchPerRow<T, decltype(chunks)::value>(g, q, k, v, mask, out,
-                                                    stream);
+    return launchPerRow<T, decltype(chunks)::value>(g, carry, q, k, v, mask,
+                                                    out, stream);
   });
 }
 
@@ -324,15 +377,15 @@ cudaError_t sharedMemoryLimit(int &bytes) {
 /// Launches the tiled kernel with OutputChunks * 16 output columns per row,
 /// or the per-row kernel where the tiles do not fit in shared memory.
 template <typename T, int OutputChunks>
-cudaError_t launchTiled(const AttentionGeometry &g, const void *q,
-                        const void *k, const void *v, const void *mask,
-                        void *out, cudaStream_t stream) {
+cudaError_t launchTiled(const AttentionGeometry &g, const AttentionCarry &carry,
+                        const void *q, const void *k, const void *v,
+                        const void *mask, void *out, cudaStream_t stream) {
   int limit = 0;
   if (cudaError_t error = sharedMemoryLimit(limit); error != cudaSuccess)
     return error;
   int64_t bytes = tiledSharedBytes(g.depth, OutputChunks);
   if (bytes > limit)
-    return launchPerRowTyped<T>(g, q, k, v, mask, out, stream);
+    return launchPerRowTyped<T>(g, carry, q, k, v, mask, out, stream);
   auto kernel = tiledAttentionKernel<T, OutputChunks>;
   if (cudaError_t error = cudaFuncSetAttribute(
           kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -343,24 +396,24 @@ cudaError_t launchTiled(const AttentionGeometry &g, const void *q,
   unsigned grid =
       static_cast<unsigned>(blocks > INT32_MAX ? INT32_MAX : blocks);
   kernel<<<grid, kTileThreads, static_cast<size_t>(bytes), stream>>>(
-      g, static_cast<const T *>(q), static_cast<const T *>(k),
+      g, carry, static_cast<const T *>(q), static_cast<const T *>(k),
       static_cast<const T *>(v), static_cast<const T *>(mask),
       static_cast<T *>(out), blocks);
   return cudaGetLastError();
 }
 
 template <typename T>
-cudaError_t launchTyped(const AttentionGeometry &g, const void *q,
-                        const void *k, const void *v, const void *mask,
-                        void *out, cudaStream_t stream) {
+cudaError_t launchTyped(const AttentionGeometry &g, const AttentionCarry &carry,
+                        const void *q, const void *k, const void *v,
+                        const void *mask, void *out, cudaStream_t stream) {
   if (g.keys <= 32)
-    return launchPerRowTyped<T>(g, q, k, v, mask, out, stream);
+    return launchPerRowTyped<T>(g, carry, q, k, v, mask, out, stream);
   // Instantiated output widths: the common head dims (64, 72, 80, 96, 128)
   // fit without a wasted chunk.
   return withWidth<1, 2, 3, 4, 5, 6, 8, 12, 16>(
       (g.valueDepth + kTileSide - 1) / kTileSide, [&](auto chunks) {
-        return launchTiled<T, decltype(chunks)::value>(g, q, k, v, mask, out,
-                                                       stream);
+        return launchTiled<T, decltype(chunks)::value>(g, carry, q, k, v, mask,
+                                                       out, stream);
       });
 }
 
@@ -372,11 +425,12 @@ bool attentionSupports(int64_t depth, int64_t valueDepth) {
 
 cudaError_t launchAttention(ElementType type, const AttentionGeometry &g,
                             const void *q, const void *k, const void *v,
-                            const void *mask, void *out, cudaStream_t stream) {
+                            const void *mask, void *out, cudaStream_t stream,
+                            const AttentionCarry &carry) {
   if (g.batch * g.heads * g.queries == 0 || g.valueDepth == 0)
     return cudaSuccess;
-  DSP_DISPATCH_FLOAT(type,
-                     return launchTyped<T>(g, q, k, v, mask, out, stream));
+  DSP_DISPATCH_FLOAT(
+      type, return launchTyped<T>(g, carry, q, k, v, mask, out, stream));
   return cudaErrorInvalidValue;
 }
 

@@ -187,6 +187,8 @@ public:
 
   ~CudaBackend() override {
     cudaSetDevice(resources_.device);
+    // Its transfers go before the communicator loses the hooks.
+    transferLane_.reset();
     if (hooked_) {
       Communicator &communicator = resources_.communicator;
       communicator.setDeviceTransport(nullptr);
@@ -358,6 +360,13 @@ public:
     KernelFamily family = kernelFamily(*op);
     if (family == KernelFamily::Launch)
       return createLaunch(context, kernel);
+    // Ring attention moves its blocks on a stream of its own, created once
+    // per session, with the first ring.
+    if (family == KernelFamily::RingAttention && !transferLane_) {
+      if (Status created = createCommunicationLane(1, transferLane_); !created)
+        return created;
+      resources_.transferLane = transferLane_.get();
+    }
     if (format::computesOnValues(family)) {
       for (const dsp::program::Tensor *tensor :
            {&context.input(0), &context.output()}) {
@@ -664,6 +673,7 @@ private:
     case KernelFamily::ScatterElements:
       return cuda::createScatterElementsKernel;
     case KernelFamily::RingAttention:
+      return cuda::createRingAttentionKernel;
     case KernelFamily::Launch:
     case KernelFamily::Wait:
       return nullptr;
@@ -769,6 +779,7 @@ private:
   bool capturing_ = false;
   uint64_t runs_ = 0;
   cudaGraphExec_t graph_ = nullptr;
+  std::unique_ptr<CommunicationLane> transferLane_;
 };
 
 } // namespace

@@ -208,13 +208,26 @@ cudaError_t launchReduce(ReduceKind kind, ElementType type,
                          void *y, cudaStream_t stream);
 
 /// Attention over [batch, heads, queries, depth] queries, keys of
-/// [.., keys, depth] and values of [.., keys, valueDepth]; `mask` (may be
+/// [.., keys, depth] and values of [.., keys, valueDepth], the first `keys`
+/// of the `keyRows` rows each batch and head holds; `mask` (may be
 /// null) is added to the scaled scores with the given element strides per
 /// [batch, head, query, key] (0 broadcasts).
 struct AttentionGeometry {
-  int64_t batch, heads, queries, keys, depth, valueDepth;
+  int64_t batch, heads, queries, keys, keyRows, depth, valueDepth;
   float scale;
   int64_t maskStrides[4];
+};
+
+/// The state of an attention whose keys come in blocks (ring attention), per
+/// query row: the output over the blocks taken in so far, normalized, in
+/// f32, and the log-sum-exp of their scores. A launch takes one block in:
+/// it merges the `prior` state (null before the first block) with the
+/// block's own result and writes the merged state to `next` (null for the
+/// last block, whose launch writes the output instead). Prior and next may
+/// be the same memory.
+struct AttentionCarry {
+  const float *priorOutput = nullptr, *priorLse = nullptr;
+  float *nextOutput = nullptr, *nextLse = nullptr;
 };
 
 /// Whether launchAttention handles these head sizes.
@@ -222,7 +235,8 @@ bool attentionSupports(int64_t depth, int64_t valueDepth);
 
 cudaError_t launchAttention(ElementType type, const AttentionGeometry &geometry,
                             const void *q, const void *k, const void *v,
-                            const void *mask, void *out, cudaStream_t stream);
+                            const void *mask, void *out, cudaStream_t stream,
+                            const AttentionCarry &carry = {});
 
 /// Direct convolution of NC(D)(H)W input with 3 spatial dims (missing ones
 /// of extent 1, stride 1, no pad).

@@ -566,6 +566,7 @@ AttentionGeometry attentionGeometry(const KernelContext &context) {
                              q[1],
                              q[2],
                              k[2],
+                             k[2],
                              q[3],
                              v[3],
                              static_cast<float>(format::floatAttribute(

@@ -24,6 +24,7 @@
 namespace dsp {
 namespace runtime {
 
+class CommunicationLane;
 class Communicator;
 
 namespace cuda {
@@ -56,6 +57,9 @@ struct Resources {
   /// The rank's cuDNN handle and attention graphs (CudnnAttention.cpp),
   /// created by the first attention that uses them.
   std::shared_ptr<CudnnState> cudnn;
+  /// The lane of a stream of its own that ring attention moves its key and
+  /// value blocks on, created with the first ring.
+  CommunicationLane *transferLane = nullptr;
 };
 
 struct KernelContext : InstructionContext {
@@ -127,6 +131,9 @@ Status createMatmulKernel(const KernelContext &, std::unique_ptr<Kernel> &);
 // Collectives.cpp: all_to_all, all_gather, reduce_scatter, all_reduce,
 // local_slice, zero_pad.
 Status createCollectiveKernel(const KernelContext &, std::unique_ptr<Kernel> &);
+// RingAttention.cpp: ring_attention.
+Status createRingAttentionKernel(const KernelContext &,
+                                 std::unique_ptr<Kernel> &);
 
 } // namespace cuda
 } // namespace runtime
