@@ -1,6 +1,8 @@
 //===- HostWorkspace.cpp - CPU kernels' scratch beside the arena ----------===//
 
 #include "dsp/Format/HostWorkspace.h"
+
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/CollectiveStaging.h"
 #include "dsp/Format/Float16.h"
@@ -129,9 +131,13 @@ size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
   size_t own = 0;
   switch (family) {
   case KernelFamily::Attention: {
-    std::vector<int64_t> q = input(0), v = input(2);
-    AttentionTiling tiling(q[0] * q[1], q[2], input(1)[2], threads);
-    own = saturatingSize({threads, tiling.workerFloats(v[3]), sizeof(float)});
+    AttentionLayout layout = attentionLayout(program, instruction);
+    const std::vector<int64_t> &q = layout.views[0].shape;
+    AttentionTiling tiling(q[0] * q[1], q[2], layout.views[1].shape[2],
+                           threads);
+    own =
+        saturatingSize({threads, tiling.workerFloats(layout.views[2].shape[3]),
+                        sizeof(float)});
     break;
   }
   case KernelFamily::RingAttention: {

@@ -8,6 +8,7 @@
 
 #include "dsp/Format/ProgramFile.h"
 
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/Layout.h"
@@ -509,33 +510,6 @@ bool checkSoftmax(InstructionChecker &c) {
          c.outputShapeIs(c.inputShape(0));
 }
 
-bool checkAttention(InstructionChecker &c) {
-  double scale = 0;
-  if (!c.singleFloat("scale", true, scale) || !sameDtypes(c, kFloatDtypes) ||
-      !c.rankIs(0, 4) || !c.rankIs(1, 4) || !c.rankIs(2, 4))
-    return false;
-  Shape q = c.inputShape(0), k = c.inputShape(1), v = c.inputShape(2);
-  if (k[0] != q[0] || k[1] != q[1] || k[3] != q[3])
-    return c.fail("input 1 (keys) has shape " + shapeString(k) +
-                  ", expected [" + std::to_string(q[0]) + "," +
-                  std::to_string(q[1]) + ",Lk," + std::to_string(q[3]) + "]");
-  if (v[0] != q[0] || v[1] != q[1] || v[2] != k[2])
-    return c.fail("input 2 (values) has shape " + shapeString(v) +
-                  ", expected [" + std::to_string(q[0]) + "," +
-                  std::to_string(q[1]) + "," + std::to_string(k[2]) + ",Dv]");
-  if (c.numInputs() == 4) {
-    Shape mask = c.inputShape(3);
-    Shape scores = {q[0], q[1], q[2], k[2]};
-    Shape broadcast;
-    if (mask.size() > 4 || !broadcastShapes(mask, scores, broadcast) ||
-        broadcast != scores)
-      return c.fail("input 3 (mask) has shape " + shapeString(mask) +
-                    ", which does not broadcast to the scores " +
-                    shapeString(scores));
-  }
-  return c.outputShapeIs({q[0], q[1], q[2], v[3]});
-}
-
 /// The ranks an instruction runs among: all of them, or with an `axis` the
 /// sub-groups of that mesh axis.
 bool groupRanks(InstructionChecker &c, int64_t &ranks) {
@@ -549,6 +523,8 @@ bool groupRanks(InstructionChecker &c, int64_t &ranks) {
   ranks = mesh[axis];
   return true;
 }
+
+bool checkAttention(InstructionChecker &c);
 
 bool checkRingAttention(InstructionChecker &c) {
   int64_t keyCount = 0, ranks = 0;
@@ -611,6 +587,45 @@ Shape transposed(const Shape &shape, const Shape &perm) {
   for (size_t d = 0; d < perm.size(); ++d)
     out[d] = shape[perm[d]];
   return out;
+}
+
+bool checkAttention(InstructionChecker &c) {
+  double scale = 0;
+  if (!c.singleFloat("scale", true, scale) || !sameDtypes(c, kFloatDtypes) ||
+      !c.rankIs(0, 4) || !c.rankIs(1, 4) || !c.rankIs(2, 4))
+    return false;
+  // The operands and the result may lie transposed, the head dim last.
+  Shape perms[4];
+  for (int i = 0; i < 4; ++i) {
+    if (!permutationAttribute(c, kAttentionPermNames[i], 4, false, perms[i]))
+      return false;
+    if (!perms[i].empty() && perms[i][3] != 3)
+      return c.fail("attribute '" + std::string(kAttentionPermNames[i]) + "' " +
+                    shapeString(perms[i]) +
+                    " moves the head dim, which must stay last");
+  }
+  Shape q = transposed(c.inputShape(0), perms[0]),
+        k = transposed(c.inputShape(1), perms[1]),
+        v = transposed(c.inputShape(2), perms[2]);
+  if (k[0] != q[0] || k[1] != q[1] || k[3] != q[3])
+    return c.fail("input 1 (keys) is attended as " + shapeString(k) +
+                  ", expected [" + std::to_string(q[0]) + "," +
+                  std::to_string(q[1]) + ",Lk," + std::to_string(q[3]) + "]");
+  if (v[0] != q[0] || v[1] != q[1] || v[2] != k[2])
+    return c.fail("input 2 (values) is attended as " + shapeString(v) +
+                  ", expected [" + std::to_string(q[0]) + "," +
+                  std::to_string(q[1]) + "," + std::to_string(k[2]) + ",Dv]");
+  if (c.numInputs() == 4) {
+    Shape mask = c.inputShape(3);
+    Shape scores = {q[0], q[1], q[2], k[2]};
+    Shape broadcast;
+    if (mask.size() > 4 || !broadcastShapes(mask, scores, broadcast) ||
+        broadcast != scores)
+      return c.fail("input 3 (mask) has shape " + shapeString(mask) +
+                    ", which does not broadcast to the scores " +
+                    shapeString(scores));
+  }
+  return c.outputShapeIs(transposed({q[0], q[1], q[2], v[3]}, perms[3]));
 }
 
 bool checkTranspose(InstructionChecker &c) {

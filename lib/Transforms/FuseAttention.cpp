@@ -201,7 +201,9 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
     };
     Value fused = AttentionOp::create(
         rewriter, loc, addHeads(query), addHeads(key), addHeads(value),
-        mask ? addHeads(mask) : Value(), rewriter.getF64FloatAttr(scale));
+        mask ? addHeads(mask) : Value(), rewriter.getF64FloatAttr(scale),
+        /*query_perm=*/nullptr, /*key_perm=*/nullptr, /*value_perm=*/nullptr,
+        /*output_perm=*/nullptr);
     if (rank == 3)
       fused = rewriter.createOrFold<ReshapeOp>(loc, output.getType(), fused);
     rewriter.replaceOp(output, fused);

@@ -95,8 +95,10 @@ void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
   // After the chunking, which follows a switch through the transposes
   // around it.
   pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
-  if (!target || !target.isCuda())
+  if (!target || !target.isCuda()) {
+    pm.addNestedPass<func::FuncOp>(createFoldAttentionTransposes());
     return;
+  }
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
   pm.addPass(createLowerFusedToGpu());
   // The fatbin holds the cubin of the chip and its PTX, which the driver

@@ -171,6 +171,19 @@ TEST(CudaKernelTest, Attention) {
                    {2, 3, 37, 40}, {scale});
 }
 
+// A program compiled for the cpu reads attention's operands and writes its
+// result through transposes: the cuda backend copies them contiguous.
+TEST(CudaKernelTest, AttentionThroughTransposes) {
+  REQUIRE_CUDA();
+  HostTensor q = f32({2, 37, 3, 16}, randomFloats(2 * 37 * 3 * 16, 13));
+  HostTensor k = f32({3, 2, 45, 16}, randomFloats(3 * 2 * 45 * 16, 14));
+  HostTensor v = f32({2, 3, 45, 40}, randomFloats(2 * 3 * 45 * 40, 15));
+  expectSameOnCuda("attention", {q, k, v}, F32, {2, 37, 3, 40},
+                   {floats("scale", {0.25}), ints("query_perm", {0, 2, 1, 3}),
+                    ints("key_perm", {1, 0, 2, 3}),
+                    ints("output_perm", {0, 2, 1, 3})});
+}
+
 /// f32 attention of the given sizes with a per-head mask, against the cpu.
 /// Row 3 is masked in its first 70 keys only, so its maximum starts at -inf
 /// and is found in a later key tile; row 4 is masked entirely.

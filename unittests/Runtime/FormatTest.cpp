@@ -363,6 +363,43 @@ TEST(FormatTest, ValidatorChecksRingAttention) {
             std::string::npos);
 }
 
+TEST(FormatTest, ValidatorChecksAttentionPerms) {
+  // Query [B, Lq, H, D], key [H, B, Lk, D], value contiguous, result
+  // [B, Lq, H, Dv]: B 1, H 2, Lq 3, Lk 5, D 4, Dv 8.
+  auto attention = [](const Shape &keyPerm, const Shape &result) {
+    return validateDtypes(
+        "attention",
+        {{F32, {1, 3, 2, 4}}, {F32, {2, 1, 5, 4}}, {F32, {1, 2, 5, 8}}},
+        {F32, result},
+        {floats("scale", {0.5}), ints("query_perm", {0, 2, 1, 3}),
+         ints("key_perm", keyPerm), ints("output_perm", {0, 2, 1, 3})});
+  };
+  EXPECT_EQ(attention({1, 0, 2, 3}, {1, 3, 2, 8}), "");
+  EXPECT_NE(attention({1, 0, 3, 2}, {1, 3, 2, 8})
+                .find("attribute 'key_perm' [1,0,3,2] moves the head dim, "
+                      "which must stay last"),
+            std::string::npos);
+  EXPECT_NE(attention({1, 1, 2, 3}, {1, 3, 2, 8})
+                .find("attribute 'key_perm' [1,1,2,3] is not a permutation "
+                      "of 4 dims"),
+            std::string::npos);
+  EXPECT_NE(attention({0, 1, 2, 3}, {1, 3, 2, 8})
+                .find("input 1 (keys) is attended as [2,1,5,4], expected "
+                      "[1,2,Lk,4]"),
+            std::string::npos);
+  EXPECT_NE(attention({1, 0, 2, 3}, {1, 2, 3, 8}).find("output"),
+            std::string::npos);
+  // A ring passes contiguous blocks: it takes no perms.
+  EXPECT_NE(validateDtypes(
+                "ring_attention",
+                {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 4}}, {F32, {1, 2, 3, 8}}},
+                {F32, {1, 2, 3, 8}},
+                {floats("scale", {0.5}), ints("key_count", {3}),
+                 ints("query_perm", {0, 1, 2, 3})})
+                .find("unknown attribute 'query_perm'"),
+            std::string::npos);
+}
+
 TEST(FormatTest, ValidatorRejectsHostileNumbers) {
   ProgramBuilder builder;
   uint32_t x = builder.input("x", F32, {4});

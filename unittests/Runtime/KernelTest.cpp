@@ -394,6 +394,51 @@ TEST(KernelTest, AttentionMatchesNaiveSoftmax) {
     EXPECT_EQ(got[7 * dv + c], 0.0f);
 }
 
+// Operands and result read and written where they lie, through transposes
+// that keep the head dim last: the attention of the transposed tensors,
+// transposed, with and without a mask, in f32 and through bf16's f32
+// copies.
+TEST(KernelTest, AttentionThroughTransposes) {
+  const int64_t batch = 2, heads = 3, lq = 37, lk = 45, d = 16, dv = 8;
+  const Shape headsSplit = {0, 2, 1, 3}, headsFirst = {1, 0, 2, 3};
+  for (DType dtype : {F32, dsp::program::BF16}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    auto tensor = [&](const Shape &shape, unsigned seed) {
+      std::vector<float> values = randomFloats(count(shape), seed, -2, 2);
+      return dtype == F32 ? f32(shape, values) : float16(dtype, shape, values);
+    };
+    auto transpose = [&](const HostTensor &x, const Shape &perm,
+                         const Shape &shape) {
+      return runOp("transpose", {x}, dtype, shape, {ints("perm", perm)});
+    };
+    HostTensor q = tensor({batch, lq, heads, d}, 24),
+               k = tensor({heads, batch, lk, d}, 25),
+               v = tensor({batch, heads, lk, dv}, 26),
+               mask = tensor({lq, lk}, 27);
+    for (bool masked : {false, true}) {
+      std::vector<HostTensor> operands = {q, k, v},
+                              contiguous = {transpose(q, headsSplit,
+                                                      {batch, heads, lq, d}),
+                                            transpose(k, headsFirst,
+                                                      {batch, heads, lk, d}),
+                                            v};
+      if (masked) {
+        operands.push_back(mask);
+        contiguous.push_back(mask);
+      }
+      HostTensor expected =
+          transpose(runOp("attention", contiguous, dtype,
+                          {batch, heads, lq, dv}, {floats("scale", {0.25})}),
+                    headsSplit, {batch, lq, heads, dv});
+      HostTensor got = runOp(
+          "attention", operands, dtype, {batch, lq, heads, dv},
+          {floats("scale", {0.25}), ints("query_perm", headsSplit),
+           ints("key_perm", headsFirst), ints("output_perm", headsSplit)});
+      expectNear(got.floats(), expected.floats(), 1e-6f);
+    }
+  }
+}
+
 // Many small heads, whose GEMMs take the small-product loop, at sizes that
 // fill its row and column blocks and sizes that leave ragged ones.
 TEST(KernelTest, AttentionOverManySmallHeads) {

@@ -422,6 +422,34 @@ def FoldCollectiveTransposes : Pass<"dsp-fold-collective-transposes",
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Folds the transposes around an attention into its operands";
+  let description = [{
+    Per-rank IR, for target cpu. Exported models split the heads with a
+    transpose before every attention operand, `[B, L, H, D]` to
+    `[B, H, L, D]`, and merge them with one after it: each a pass over
+    memory of its own, while the attention's GEMMs can read the rows of a
+    head where they lie, at a row stride of their own. A `dsp.transpose`
+    that keeps the head dim innermost and whose single use is an attention
+    operand becomes that operand's `query_perm`, `key_perm` or `value_perm`;
+    one that is the single use of an attention's result becomes its
+    `output_perm`:
+
+    ```mlir
+    %1 = dsp.transpose %0 perm [0, 2, 1, 3] : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    %2 = dsp.attention %1, %k, %v {scale = 0.25 : f64} : ...
+    ```
+
+    becomes `dsp.attention %0, %k, %v query_perm [0, 2, 1, 3]`. A transpose
+    whose result a reshape only drops or inserts unit dims of (the
+    `[L, 1, H, D]` slices of a fused QKV projection) folds the same way:
+    the operand becomes a 4-D reshape of the transpose's input, which costs
+    nothing. Attentions that run as a ring keep their transposes.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def OverlapCollectives : Pass<"dsp-overlap-collectives",
                               "::mlir::func::FuncOp"> {
   let summary = "Pipelines each all_to_all with the GEMM that feeds or reads it";

@@ -11,6 +11,7 @@
 #include "StridedLoop.h"
 
 #include "../Collectives.h"
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/HostWorkspace.h"
 #include "dsp/Runtime/Communicator.h"
@@ -229,13 +230,14 @@ struct SoftmaxRows {
     std::fill(rowSum, rowSum + rows, 0.0f);
   }
 
-  /// The result rows: the accumulated values over the sum; a fully masked
-  /// row has no mass and yields zeros.
-  void finish(int64_t rows, int64_t valueDepth, float *out) const {
+  /// The result rows, `outStride` elements apart: the accumulated values
+  /// over the sum; a fully masked row has no mass and yields zeros.
+  void finish(int64_t rows, int64_t valueDepth, float *out,
+              int64_t outStride) const {
     for (int64_t r = 0; r < rows; ++r) {
       float inverse = rowSum[r] > 0 ? 1.0f / rowSum[r] : 0.0f;
       for (int64_t c = 0; c < valueDepth; ++c)
-        out[r * valueDepth + c] = accumulator[r * valueDepth + c] * inverse;
+        out[r * outStride + c] = accumulator[r * valueDepth + c] * inverse;
     }
   }
 };
@@ -247,21 +249,28 @@ struct MaskView {
   int64_t rowStride = 0, columnStride = 0;
 };
 
+/// How many elements apart the rows of a head lie in the query, key and
+/// value operands (their depths where they are contiguous).
+struct RowStrides {
+  int64_t query, key, value;
+};
+
 /// Takes `columns` keys (and their values) into the state of `rows` query
 /// rows: scores = scale * q . k^T (+ mask), then the running max, sum and
 /// accumulator of each row are rescaled to the new max and add the block.
 /// `scores` holds rows x scoreStride floats.
 void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
                     const float *keys, const float *values, int64_t columns,
-                    int64_t valueDepth, float scale, MaskView mask,
-                    float *scores, int64_t scoreStride, SoftmaxRows state) {
-  gemm(true, rows, columns, depth, scale, queries, depth, keys, depth, 0.0f,
-       scores, scoreStride);
+                    int64_t valueDepth, RowStrides strides, float scale,
+                    MaskView mask, float *scores, int64_t scoreStride,
+                    SoftmaxRows state) {
+  gemm(true, rows, columns, depth, scale, queries, strides.query, keys,
+       strides.key, 0.0f, scores, scoreStride);
   onlineSoftmaxStep(scores, scoreStride, rows, columns, mask.first,
                     mask.rowStride, mask.columnStride, state.rowMax,
                     state.rowSum, state.accumulator, valueDepth);
   gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
-       valueDepth, 1.0f, state.accumulator, valueDepth);
+       strides.value, 1.0f, state.accumulator, valueDepth);
 }
 
 } // namespace
@@ -270,9 +279,16 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
   // Flash-attention style: each task owns a block of query rows and streams
   // over blocks of keys, keeping a running max and sum per row (online
   // softmax), so only a queryBlock x keyBlock tile of scores ever exists.
-  Shape q = context.inputShape(0), v = context.inputShape(2);
-  const int64_t batch = q[0], heads = q[1], queries = q[2], depth = q[3];
-  const int64_t keys = context.inputShape(1)[2], valueDepth = v[3];
+  // The operands and the result may lie transposed: the GEMMs read and the
+  // rows are written where they lie, at their row strides.
+  const format::AttentionLayout layout =
+      format::attentionLayout(context.program, context.instruction);
+  const format::AttentionView query = layout.views[0], key = layout.views[1],
+                              value = layout.views[2], out = layout.views[3];
+  const int64_t batch = query.shape[0], heads = query.shape[1],
+                queries = query.shape[2], depth = query.shape[3];
+  const int64_t keys = key.shape[2], valueDepth = value.shape[3];
+  const RowStrides strides{query.rowStride, key.rowStride, value.rowStride};
   const float scale = static_cast<float>(
       format::floatAttribute(context.instruction, "scale", 1.0));
   const bool hasMask = context.numInputs() == 4;
@@ -314,10 +330,13 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                 int64_t b = bh / heads, h = bh % heads;
                 int64_t firstQuery = task % queryBlocks * queryBlock;
                 int64_t rows = std::min(queryBlock, queries - firstQuery);
-                const float *qBlock =
-                    qData + (bh * queries + firstQuery) * depth;
-                const float *kHead = kData + bh * keys * depth;
-                const float *vHead = vData + bh * keys * valueDepth;
+                const float *qBlock = qData + b * query.batchStride +
+                                      h * query.headStride +
+                                      firstQuery * query.rowStride;
+                const float *kHead =
+                    kData + b * key.batchStride + h * key.headStride;
+                const float *vHead =
+                    vData + b * value.batchStride + h * value.headStride;
                 state.reset(rows, valueDepth);
                 for (int64_t firstKey = 0; firstKey < keys;
                      firstKey += keyBlock) {
@@ -327,15 +346,17 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                                 firstQuery * maskStrides[2] +
                                 firstKey * maskStrides[3],
                             maskStrides[2], maskStrides[3]};
-                  attendKeyBlock(qBlock, rows, depth, kHead + firstKey * depth,
-                                 vHead + firstKey * valueDepth,
-                                 std::min(keyBlock, keys - firstKey),
-                                 valueDepth, scale, mask, scores, scoreStride,
-                                 state);
+                  attendKeyBlock(
+                      qBlock, rows, depth, kHead + firstKey * key.rowStride,
+                      vHead + firstKey * value.rowStride,
+                      std::min(keyBlock, keys - firstKey), valueDepth, strides,
+                      scale, mask, scores, scoreStride, state);
                 }
                 state.finish(rows, valueDepth,
-                             outData +
-                                 (bh * queries + firstQuery) * valueDepth);
+                             outData + b * out.batchStride +
+                                 h * out.headStride +
+                                 firstQuery * out.rowStride,
+                             out.rowStride);
               }
             });
         return Status::success();
@@ -453,7 +474,8 @@ createRingAttentionKernel(const KernelContext &context) {
                                    kData + (bh * keys + firstKey) * depth,
                                    vData + (bh * keys + firstKey) * valueDepth,
                                    std::min(keyBlock, valid - firstKey),
-                                   valueDepth, scale, MaskView(),
+                                   valueDepth, {depth, depth, valueDepth},
+                                   scale, MaskView(),
                                    scores + worker * scratch.scoreFloats,
                                    tiling.scoreStride, rowsOf(firstRow));
                 }
@@ -492,18 +514,18 @@ createRingAttentionKernel(const KernelContext &context) {
         }
         float *outData =
             narrow ? wideOutput : static_cast<float *>(args.output);
-        pool.parallelFor(batch * heads * queryBlocks, 1,
-                         [&](int64_t begin, int64_t end, unsigned) {
-                           for (int64_t task = begin; task < end; ++task) {
-                             int64_t bh = task / queryBlocks;
-                             int64_t firstQuery =
-                                 task % queryBlocks * queryBlock;
-                             int64_t firstRow = bh * queries + firstQuery;
-                             rowsOf(firstRow).finish(
-                                 std::min(queryBlock, queries - firstQuery),
-                                 valueDepth, outData + firstRow * valueDepth);
-                           }
-                         });
+        pool.parallelFor(
+            batch * heads * queryBlocks, 1,
+            [&](int64_t begin, int64_t end, unsigned) {
+              for (int64_t task = begin; task < end; ++task) {
+                int64_t bh = task / queryBlocks;
+                int64_t firstQuery = task % queryBlocks * queryBlock;
+                int64_t firstRow = bh * queries + firstQuery;
+                rowsOf(firstRow).finish(
+                    std::min(queryBlock, queries - firstQuery), valueDepth,
+                    outData + firstRow * valueDepth, valueDepth);
+              }
+            });
         if (narrow)
           pool.parallelFor(
               static_cast<int64_t>(outputElements), kConversionGrain,

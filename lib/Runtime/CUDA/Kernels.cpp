@@ -11,6 +11,7 @@
 
 #include "CudnnAttention.h"
 
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Padding.h"
 
 #include "dsp/Format/ProgramFile.h"
@@ -560,8 +561,10 @@ Status createReduceKernel(const KernelContext &context,
 }
 
 AttentionGeometry attentionGeometry(const KernelContext &context) {
-  Shape q = context.inputShape(0), k = context.inputShape(1),
-        v = context.inputShape(2);
+  const format::AttentionLayout layout =
+      format::attentionLayout(context.program, context.instruction);
+  const Shape &q = layout.views[0].shape, &k = layout.views[1].shape,
+              &v = layout.views[2].shape;
   AttentionGeometry geometry{q[0],
                              q[1],
                              q[2],
@@ -605,8 +608,9 @@ Status createOwnAttentionKernel(const KernelContext &context,
 
 } // namespace
 
-Status createAttentionKernel(const KernelContext &context,
-                             std::unique_ptr<Kernel> &kernel) {
+/// The attention of contiguous operands and result.
+static Status createContiguousAttentionKernel(const KernelContext &context,
+                                              std::unique_ptr<Kernel> &kernel) {
   // DSP_CUDA_ATTENTION: cuDNN where it applies, else the own kernel (auto,
   // the default); always the own kernel (own); cuDNN or an error (cudnn).
   const char *variable = std::getenv("DSP_CUDA_ATTENTION");
@@ -628,6 +632,113 @@ Status createAttentionKernel(const KernelContext &context,
   Status status = createOwnAttentionKernel(context, kernel);
   if (status)
     kernel = withImplementation(std::move(kernel), "own kernel: " + reason);
+  return status;
+}
+
+namespace {
+
+/// An attention whose operands or result lie transposed (a program compiled
+/// for the cpu, whose kernel reads them in place): the transposed ones are
+/// copied contiguous into the workspace first, or out of it after, around
+/// the kernel of the contiguous attention.
+class TransposedAttention : public Kernel {
+public:
+  TransposedAttention(std::unique_ptr<Kernel> attention,
+                      const format::AttentionLayout &layout, int inputCount,
+                      size_t elementSize, cudaStream_t stream)
+      : attention_(std::move(attention)), inputCount_(inputCount),
+        elementSize_(elementSize), stream_(stream) {
+    for (int i = 0; i < 4; ++i) {
+      const format::AttentionView &view = layout.views[i];
+      if (view.contiguous())
+        continue;
+      Operand &operand = operands_[i];
+      operand.copied = true;
+      operand.shape = view.shape;
+      operand.strides = {view.batchStride, view.headStride, view.rowStride, 1};
+      operand.offset = workspaceBytes_;
+      workspaceBytes_ +=
+          (static_cast<size_t>(elementCount(view.shape)) * elementSize + 255) /
+          256 * 256;
+    }
+  }
+
+  size_t workspaceBytes() const override {
+    return workspaceBytes_ + attention_->workspaceBytes();
+  }
+
+  std::string implementation() const override {
+    return attention_->implementation();
+  }
+
+  Status run(const KernelArgs &args) override {
+    uint8_t *workspace = static_cast<uint8_t *>(args.workspace);
+    const void *inputs[4] = {};
+    std::copy_n(args.inputs, inputCount_, inputs);
+    for (int i = 0; i < 3; ++i)
+      if (operands_[i].copied) {
+        void *copy = workspace + operands_[i].offset;
+        if (Status status = copyView(operands_[i], inputs[i], copy, true);
+            !status)
+          return status;
+        inputs[i] = copy;
+      }
+    const Operand &out = operands_[3];
+    void *output = out.copied ? workspace + out.offset : args.output;
+    KernelArgs inner{inputs, output, &output, workspace + workspaceBytes_};
+    Status status = attention_->run(inner);
+    if (status && out.copied)
+      status = copyView(out, output, args.output, false);
+    return status;
+  }
+
+private:
+  struct Operand {
+    bool copied = false;
+    Shape shape, strides;
+    size_t offset = 0;
+  };
+
+  /// Copies between the view of `operand` and its contiguous copy: from the
+  /// view at `source` into `target` (`intoCopy`), or back.
+  Status copyView(const Operand &operand, const void *source, void *target,
+                  bool intoCopy) const {
+    Shape contiguous = {0, 0, 0, 1};
+    for (int d = 2; d >= 0; --d)
+      contiguous[d] = contiguous[d + 1] * operand.shape[d + 1];
+    CopyGeometry geometry;
+    Status status = makeGeometry<2>(operand.shape,
+                                    {intoCopy ? contiguous : operand.strides,
+                                     intoCopy ? operand.strides : contiguous},
+                                    geometry);
+    if (!status)
+      return status;
+    return stridedCopy(geometry, elementSize_, source, target, stream_);
+  }
+
+  std::unique_ptr<Kernel> attention_;
+  int inputCount_;
+  size_t elementSize_;
+  cudaStream_t stream_;
+  Operand operands_[4];
+  size_t workspaceBytes_ = 0;
+};
+
+} // namespace
+
+Status createAttentionKernel(const KernelContext &context,
+                             std::unique_ptr<Kernel> &kernel) {
+  Status status = createContiguousAttentionKernel(context, kernel);
+  const format::AttentionLayout layout =
+      format::attentionLayout(context.program, context.instruction);
+  bool transposed = false;
+  for (const format::AttentionView &view : layout.views)
+    transposed = transposed || !view.contiguous();
+  if (status && transposed)
+    kernel = std::make_unique<TransposedAttention>(
+        std::move(kernel), layout, context.numInputs(),
+        format::elementSize(context.output().dtype()),
+        context.resources.stream);
   return status;
 }
 

@@ -1038,3 +1038,32 @@ module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
     return %0 : tensor<8x4xf32>
   }
 }
+
+// -----
+
+func.func @attention_perm_in_global_ir(%q: tensor<2x16x4x8xf32>, %k: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+  // expected-error @below {{'dsp.attention' op query_perm is per-rank IR only (run --dsp-fold-attention-transposes after --dsp-localize)}}
+  %0 = dsp.attention %q, %k, %k query_perm [0, 2, 1, 3] {scale = 1.0 : f64} : (tensor<2x16x4x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+  return %0 : tensor<2x4x16x8xf32>
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @attention_perm_moves_head_dim(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+    // expected-error @below {{'dsp.attention' op failed to infer returned types}}
+    // expected-error @below {{key_perm [0, 1, 3, 2] is not a permutation of 4 dims that keeps the head dim last}}
+    %0 = dsp.attention %k, %q, %k key_perm [0, 1, 3, 2] {scale = 1.0 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x8x16xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+    return %0 : tensor<2x4x16x8xf32>
+  }
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @attention_perm_on_a_ring(%q: tensor<1x8x4x8xf32> {dsp.sharding = #dsp.shard<dim = 1>}, %k: tensor<1x4x8x8xf32> {dsp.sharding = #dsp.shard<dim = 2>}) -> tensor<1x4x8x8xf32> {
+    // expected-error @below {{'dsp.attention' op query_perm on an attention that runs as a ring}}
+    %0 = dsp.attention %q, %k, %k query_perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 2>], scale = 1.0 : f64} : (tensor<1x8x4x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    return %0 : tensor<1x4x8x8xf32>
+  }
+}

@@ -9,7 +9,7 @@ using namespace mlir::dsp;
 std::optional<AttentionRing> mlir::dsp::getAttentionRing(Operation *op) {
   auto attention = dyn_cast<AttentionOp>(op);
   GroupAttr group = attention ? getGroup(op) : nullptr;
-  ShardingAttr keys = group ? getSharding(attention.getKey()) : nullptr;
+  ShardingAttr keys = group ? attention.getAttendedSharding(1) : nullptr;
   if (!keys)
     return std::nullopt;
   auto inBlocks = [](ShardingAttr part) {

@@ -1,6 +1,8 @@
 //===- DSPOps.cpp - dsp operations: type inference and verifiers ----------===//
 
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Dialect/DSP/IR/AttentionRing.h"
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/Padding.h"
@@ -74,6 +76,41 @@ bool isPermutation(ArrayRef<int64_t> values, int64_t rank) {
   return true;
 }
 } // namespace
+
+static RankedTensorType transposedType(RankedTensorType type,
+                                       ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> shape;
+  for (int64_t dim : perm)
+    shape.push_back(type.getDimSize(dim));
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// `sharding` of a value seen through a transpose in which dim d of the
+/// view is dim `dimOf(d)` of the value (`rank` dims).
+static ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
+                                       function_ref<int64_t(int64_t)> dimOf) {
+  if (sharding && sharding.isCompound()) {
+    SmallVector<ShardingAttr> axes;
+    for (ShardingAttr axis : sharding.getAxes())
+      axes.push_back(transposedSharding(axis, rank, dimOf));
+    return ShardingAttr::getCompound(sharding.getContext(), axes);
+  }
+  if (!sharding || !sharding.isSplit())
+    return sharding;
+  for (int64_t d = 0; d < rank; ++d)
+    if (dimOf(d) == sharding.getDim())
+      return ShardingAttr::get(sharding.getContext(), sharding.getKind(), d,
+                               sharding.getFactors(), sharding.getFactor(),
+                               sharding.getPad(), {});
+  return sharding;
+}
+
+static SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [d, dim] : llvm::enumerate(perm))
+    inverse[dim] = d;
+  return inverse;
+}
 
 std::optional<double> mlir::dsp::getSplatFloat(Value value) {
   DenseElementsAttr attr;
@@ -237,15 +274,30 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> location,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &inferred) {
-  auto query = tensorType(adaptor.getQuery());
-  auto key = tensorType(adaptor.getKey());
-  auto value = tensorType(adaptor.getValue());
-  if (query.getRank() != 4 || key.getRank() != 4 || value.getRank() != 4)
+  RankedTensorType operands[3] = {tensorType(adaptor.getQuery()),
+                                  tensorType(adaptor.getKey()),
+                                  tensorType(adaptor.getValue())};
+  if (operands[0].getRank() != 4 || operands[1].getRank() != 4 ||
+      operands[2].getRank() != 4)
     return emitOptionalError(
         location, "query, key and value must be [batch, heads, sequence, "
                   "head_dim] tensors");
-  ArrayRef<int64_t> q = query.getShape(), k = key.getShape(),
-                    v = value.getShape();
+  std::optional<ArrayRef<int64_t>> perms[4] = {
+      adaptor.getQueryPerm(), adaptor.getKeyPerm(), adaptor.getValuePerm(),
+      adaptor.getOutputPerm()};
+  for (int i = 0; i < 4; ++i) {
+    if (!perms[i])
+      continue;
+    if (!isPermutation(*perms[i], 4) || (*perms[i])[3] != 3)
+      return emitOptionalError(location, ::dsp::format::kAttentionPermNames[i],
+                               " ", shapeString(*perms[i]),
+                               " is not a permutation of 4 dims that keeps "
+                               "the head dim last");
+    if (i < 3)
+      operands[i] = transposedType(operands[i], *perms[i]);
+  }
+  ArrayRef<int64_t> q = operands[0].getShape(), k = operands[1].getShape(),
+                    v = operands[2].getShape();
   if (q[0] != k[0] || q[0] != v[0] || q[1] != k[1] || q[1] != v[1])
     return emitOptionalError(location, "batch and heads differ: query ",
                              shapeString(q), ", key ", shapeString(k),
@@ -266,8 +318,60 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
                                " does not broadcast to the scores ",
                                shapeString(scores));
   }
-  inferred.push_back(
-      RankedTensorType::get({q[0], q[1], q[2], v[3]}, query.getElementType()));
+  auto result = RankedTensorType::get({q[0], q[1], q[2], v[3]},
+                                      operands[0].getElementType());
+  inferred.push_back(perms[3] ? transposedType(result, *perms[3]) : result);
+  return success();
+}
+
+/// The perm of operand `operand` (0 query, 1 key, 2 value, 3 the output).
+static std::optional<ArrayRef<int64_t>> attentionPerm(AttentionOp op,
+                                                      unsigned operand) {
+  switch (operand) {
+  case 0:
+    return op.getQueryPerm();
+  case 1:
+    return op.getKeyPerm();
+  case 2:
+    return op.getValuePerm();
+  default:
+    return op.getOutputPerm();
+  }
+}
+
+RankedTensorType AttentionOp::getAttendedType(unsigned operand) {
+  auto type = cast<RankedTensorType>(getOperand(operand).getType());
+  std::optional<ArrayRef<int64_t>> perm = attentionPerm(*this, operand);
+  return perm ? transposedType(type, *perm) : type;
+}
+
+ShardingAttr AttentionOp::getAttendedSharding(unsigned operand) {
+  ShardingAttr sharding = getShardingOrReplicated(getOperand(operand));
+  std::optional<ArrayRef<int64_t>> perm = attentionPerm(*this, operand);
+  if (!perm)
+    return sharding;
+  return transposedSharding(sharding, 4, [&](int64_t d) { return (*perm)[d]; });
+}
+
+RankedTensorType AttentionOp::getAttendedResultType() {
+  auto type = cast<RankedTensorType>(getOutput().getType());
+  std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
+  return perm ? transposedType(type, invertPermutation(*perm)) : type;
+}
+
+LogicalResult AttentionOp::verify() {
+  for (unsigned operand = 0; operand < 4; ++operand) {
+    if (!attentionPerm(*this, operand))
+      continue;
+    if (!isPerRank(*this))
+      return emitOpError(::dsp::format::kAttentionPermNames[operand])
+             << " is per-rank IR only (run --dsp-fold-attention-transposes "
+                "after --dsp-localize)";
+    // The ring's kernels pass whole contiguous blocks around.
+    if (getAttentionRing(*this))
+      return emitOpError(::dsp::format::kAttentionPermNames[operand])
+             << " on an attention that runs as a ring";
+  }
   return success();
 }
 
@@ -657,41 +761,6 @@ static LogicalResult verifyCollective(Operation *op, ArrayRef<int64_t> dims,
 }
 
 /// `type` transposed by `perm` (dim d of the result is dim perm[d]).
-static RankedTensorType transposedType(RankedTensorType type,
-                                       ArrayRef<int64_t> perm) {
-  SmallVector<int64_t> shape;
-  for (int64_t dim : perm)
-    shape.push_back(type.getDimSize(dim));
-  return RankedTensorType::get(shape, type.getElementType());
-}
-
-/// `sharding` of a value seen through a transpose in which dim d of the
-/// view is dim `dimOf(d)` of the value (`rank` dims).
-static ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
-                                       function_ref<int64_t(int64_t)> dimOf) {
-  if (sharding && sharding.isCompound()) {
-    SmallVector<ShardingAttr> axes;
-    for (ShardingAttr axis : sharding.getAxes())
-      axes.push_back(transposedSharding(axis, rank, dimOf));
-    return ShardingAttr::getCompound(sharding.getContext(), axes);
-  }
-  if (!sharding || !sharding.isSplit())
-    return sharding;
-  for (int64_t d = 0; d < rank; ++d)
-    if (dimOf(d) == sharding.getDim())
-      return ShardingAttr::get(sharding.getContext(), sharding.getKind(), d,
-                               sharding.getFactors(), sharding.getFactor(),
-                               sharding.getPad(), {});
-  return sharding;
-}
-
-static SmallVector<int64_t> invertPermutation(ArrayRef<int64_t> perm) {
-  SmallVector<int64_t> inverse(perm.size());
-  for (auto [d, dim] : llvm::enumerate(perm))
-    inverse[dim] = d;
-  return inverse;
-}
-
 RankedTensorType AllToAllOp::getSwitchedInputType() {
   auto type = cast<RankedTensorType>(getInput().getType());
   std::optional<ArrayRef<int64_t>> perm = getInputPerm();

@@ -296,15 +296,46 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
     between the two products is not linear, so neither leaves a partial
     sum): sharding the heads is the Ulysses switch, sharding the batch or
     query sequence is local.
+
+    In per-rank IR the op may read its operands and write its result
+    through transposes that keep the head dim innermost
+    (`--dsp-fold-attention-transposes`): with `query_perm` P it attends
+    `transpose(query, P)`, likewise `key_perm` and `value_perm`, and with
+    `output_perm` Q its result is `transpose(attended, Q)`. The attended
+    operands and result (`getAttendedType`, `getAttendedSharding`,
+    `getAttendedResultType`) are then the `[B, H, L, D]` tensors above:
+
+    ```mlir
+    %1 = dsp.attention %0, %0, %0 query_perm [0, 2, 1, 3]
+        key_perm [0, 2, 1, 3] value_perm [0, 2, 1, 3]
+        output_perm [0, 2, 1, 3] {scale = 0.25 : f64}
+        : (tensor<2x16x4x8xf32>, tensor<2x16x4x8xf32>, tensor<2x16x4x8xf32>)
+        -> tensor<2x16x4x8xf32>
+    ```
   }];
   let arguments = (ins DSP_FloatTensor:$query, DSP_FloatTensor:$key,
                        DSP_FloatTensor:$value, Optional<DSP_FloatTensor>:$mask,
-                       F64Attr:$scale);
+                       F64Attr:$scale,
+                       OptionalAttr<DenseI64ArrayAttr>:$query_perm,
+                       OptionalAttr<DenseI64ArrayAttr>:$key_perm,
+                       OptionalAttr<DenseI64ArrayAttr>:$value_perm,
+                       OptionalAttr<DenseI64ArrayAttr>:$output_perm);
   let results = (outs DSP_FloatTensor:$output);
   let assemblyFormat = [{
-    $query `,` $key `,` $value (`mask` $mask^)? attr-dict `:`
+    $query `,` $key `,` $value (`mask` $mask^)? (`query_perm` $query_perm^)?
+    (`key_perm` $key_perm^)? (`value_perm` $value_perm^)?
+    (`output_perm` $output_perm^)? attr-dict `:`
     functional-type(operands, results)
   }];
+  let extraClassDeclaration = [{
+    /// Operand `operand` (0 query, 1 key, 2 value) as attended: transposed
+    /// by its perm, if any.
+    ::mlir::RankedTensorType getAttendedType(unsigned operand);
+    ::mlir::dsp::ShardingAttr getAttendedSharding(unsigned operand);
+    /// The result before output_perm transposes it: [B, H, Lq, Dv].
+    ::mlir::RankedTensorType getAttendedResultType();
+  }];
+  let hasVerifier = 1;
 }
 
 def DSP_ConvOp : DSP_Op<"conv", [Pure, InferTypeOpAdaptor, DSP_RuleInterface]> {

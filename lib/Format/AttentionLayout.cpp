@@ -1,0 +1,54 @@
+//===- AttentionLayout.cpp - Where attention's operands lie ---------------===//
+
+#include "dsp/Format/AttentionLayout.h"
+#include "dsp/Format/ProgramFile.h"
+
+namespace dsp {
+namespace format {
+
+const char *const kAttentionPermNames[4] = {"query_perm", "key_perm",
+                                            "value_perm", "output_perm"};
+
+bool AttentionView::contiguous() const {
+  return rowStride == shape[3] && headStride == shape[2] * rowStride &&
+         batchStride == shape[1] * headStride;
+}
+
+AttentionView attentionView(const std::vector<int64_t> &shape,
+                            const std::vector<int64_t> &perm, bool output) {
+  int64_t stored[4];
+  stored[3] = 1;
+  for (int d = 2; d >= 0; --d)
+    stored[d] = stored[d + 1] * shape[d + 1];
+  // The stored dim of each attended dim.
+  int64_t storedDim[4] = {0, 1, 2, 3};
+  for (size_t d = 0; d < perm.size(); ++d) {
+    if (output)
+      storedDim[perm[d]] = static_cast<int64_t>(d);
+    else
+      storedDim[d] = perm[d];
+  }
+  AttentionView view;
+  for (int64_t dim : storedDim)
+    view.shape.push_back(shape[dim]);
+  view.batchStride = stored[storedDim[0]];
+  view.headStride = stored[storedDim[1]];
+  view.rowStride = stored[storedDim[2]];
+  return view;
+}
+
+AttentionLayout attentionLayout(const dsp::program::Program &program,
+                                const dsp::program::Instruction &instruction) {
+  AttentionLayout layout;
+  for (int i = 0; i < 4; ++i) {
+    int tensor = i < 3 ? static_cast<int>(instruction.inputs(i))
+                       : static_cast<int>(instruction.outputs(0));
+    layout.views[i] = attentionView(
+        tensorShape(program.tensors(tensor)),
+        intsAttribute(instruction, kAttentionPermNames[i]), i == 3);
+  }
+  return layout;
+}
+
+} // namespace format
+} // namespace dsp

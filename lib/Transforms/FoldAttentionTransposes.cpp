@@ -1,0 +1,176 @@
+//===- FoldAttentionTransposes.cpp - Transposes into attention ------------===//
+
+#include "dsp/Dialect/DSP/IR/AttentionRing.h"
+#include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::dsp {
+#define GEN_PASS_DEF_FOLDATTENTIONTRANSPOSES
+#include "dsp/Transforms/Passes.h.inc"
+
+namespace {
+struct FoldAttentionTransposes
+    : impl::FoldAttentionTransposesBase<FoldAttentionTransposes> {
+  void runOnOperation() override;
+};
+
+/// Whether `perm` keeps the head dim innermost: the kernels then read rows
+/// of the head dim in place, at strides of their own.
+bool keepsHeadDim(ArrayRef<int64_t> perm) {
+  return perm.size() == 4 && perm[3] == 3;
+}
+
+/// `value` as a 4-D transpose `transpose(source, perm)` that keeps the head
+/// dim innermost, where `value` is a transpose's single-use result or a
+/// reshape of one that only drops and inserts unit dims (the head splits
+/// of exported models: [L, 1, H, D] -> [1, H, L, D] -> [H, L, D] ...). The
+/// transposed value is then a 4-D reshape of the transpose's input (its
+/// dims in order, unit dims first), which is made before the transpose.
+struct TransposedOperand {
+  Value source;
+  SmallVector<int64_t> perm;
+};
+
+/// `sharding` (not null) of a value of `shape` seen through a reshape that
+/// moves each dim d of extent > 1 to dim `dimOf[d]`; null where that is
+/// not a sharding of one dim (a split dim of extent 1, a compound one).
+ShardingAttr movedSharding(ShardingAttr sharding, ArrayRef<int64_t> shape,
+                           ArrayRef<int64_t> dimOf) {
+  if (sharding.isCompound())
+    return nullptr;
+  if (!sharding.isSplit())
+    return sharding;
+  int64_t dim = sharding.getDim();
+  if (shape[dim] == 1)
+    return nullptr;
+  return ShardingAttr::get(sharding.getContext(), sharding.getKind(),
+                           dimOf[dim], sharding.getFactors(),
+                           sharding.getFactor(), sharding.getPad(), {});
+}
+
+std::optional<TransposedOperand> asTransposed(Value value) {
+  if (!value.hasOneUse())
+    return std::nullopt;
+  if (auto transpose = value.getDefiningOp<TransposeOp>()) {
+    if (!keepsHeadDim(transpose.getPerm()))
+      return std::nullopt;
+    return TransposedOperand{transpose.getInput(),
+                             SmallVector<int64_t>(transpose.getPerm())};
+  }
+  auto reshape = value.getDefiningOp<ReshapeOp>();
+  auto transpose =
+      reshape ? reshape.getInput().getDefiningOp<TransposeOp>() : nullptr;
+  if (!transpose || !transpose->hasOneUse())
+    return std::nullopt;
+  auto input = cast<RankedTensorType>(transpose.getInput().getType());
+  ArrayRef<int64_t> in = input.getShape(), perm = transpose.getPerm();
+  ArrayRef<int64_t> out = cast<RankedTensorType>(value.getType()).getShape();
+  // The dims of extent > 1 of the transposed value, as dims of the input,
+  // must be those of the reshape's result.
+  SmallVector<int64_t> moved;
+  for (int64_t dim : perm)
+    if (in[dim] != 1)
+      moved.push_back(dim);
+  SmallVector<int64_t> kept;
+  for (int64_t extent : out)
+    if (extent != 1)
+      kept.push_back(extent);
+  if (moved.size() != kept.size() || kept.size() > 4)
+    return std::nullopt;
+  for (auto [dim, extent] : llvm::zip(moved, kept))
+    if (in[dim] != extent)
+      return std::nullopt;
+  // The source: the input's dims of extent > 1 in order, after unit dims.
+  const int64_t units = 4 - static_cast<int64_t>(kept.size());
+  SmallVector<int64_t> sourceShape(units, 1), dimOf(in.size(), -1);
+  for (auto [d, extent] : llvm::enumerate(in))
+    if (extent != 1) {
+      dimOf[d] = static_cast<int64_t>(sourceShape.size());
+      sourceShape.push_back(extent);
+    }
+  // The perm over the source: each dim of extent > 1 of the result reads
+  // its input dim, each unit dim the next unit dim of the source.
+  SmallVector<int64_t> sourcePerm;
+  int64_t nextUnit = 0, nextMoved = 0;
+  for (int64_t extent : out)
+    sourcePerm.push_back(extent == 1 ? nextUnit++ : dimOf[moved[nextMoved++]]);
+  if (out.size() != 4 || nextUnit > units || !keepsHeadDim(sourcePerm))
+    return std::nullopt;
+  ShardingAttr sharding = getSharding(transpose.getInput());
+  ShardingAttr sourceSharding =
+      sharding ? movedSharding(sharding, in, dimOf) : nullptr;
+  if (sharding && !sourceSharding)
+    return std::nullopt;
+  OpBuilder builder(transpose);
+  auto source = ReshapeOp::create(
+      builder, transpose.getLoc(),
+      RankedTensorType::get(sourceShape, input.getElementType()),
+      transpose.getInput());
+  if (sourceSharding)
+    setShardings(source, {sourceSharding});
+  return TransposedOperand{source, sourcePerm};
+}
+
+/// Erases `value`'s defining transpose, and the reshape of it, once the
+/// attention no longer reads them.
+void eraseUnused(Value value) {
+  Operation *op = value.getDefiningOp();
+  while (op && op->use_empty() && isa<TransposeOp, ReshapeOp>(op)) {
+    Operation *input = op->getOperand(0).getDefiningOp();
+    op->erase();
+    op = input;
+  }
+}
+
+void foldOperands(AttentionOp op) {
+  for (unsigned operand = 0; operand < 3; ++operand) {
+    Value value = op->getOperand(operand);
+    std::optional<TransposedOperand> transposed = asTransposed(value);
+    if (!transposed)
+      continue;
+    op->setOperand(operand, transposed->source);
+    auto perm = DenseI64ArrayAttr::get(op.getContext(), transposed->perm);
+    if (operand == 0)
+      op.setQueryPermAttr(perm);
+    else if (operand == 1)
+      op.setKeyPermAttr(perm);
+    else
+      op.setValuePermAttr(perm);
+    eraseUnused(value);
+  }
+}
+
+/// The attention writes its result through the transpose that is its only
+/// use, and takes over the transpose's type and sharding.
+void foldOutput(AttentionOp op) {
+  if (!op->hasOneUse())
+    return;
+  auto transpose = dyn_cast<TransposeOp>(*op->getUsers().begin());
+  if (!transpose || !keepsHeadDim(transpose.getPerm()))
+    return;
+  op.getOutput().setType(transpose.getType());
+  op.setOutputPermAttr(transpose.getPermAttr());
+  if (ShardingAttr sharding = getResultSharding(transpose, 0))
+    setShardings(op, {sharding});
+  transpose.replaceAllUsesWith(op.getOutput());
+  transpose.erase();
+}
+} // namespace
+
+void FoldAttentionTransposes::runOnOperation() {
+  if (!isPerRank(getOperation()))
+    return;
+  // Folding erases the ops around each attention, which a walk may be at.
+  SmallVector<AttentionOp> attentions;
+  getOperation().walk([&](AttentionOp op) {
+    // The ring's kernels pass whole contiguous key blocks around.
+    if (!getAttentionRing(op))
+      attentions.push_back(op);
+  });
+  for (AttentionOp op : attentions) {
+    foldOperands(op);
+    foldOutput(op);
+  }
+}
+} // namespace mlir::dsp

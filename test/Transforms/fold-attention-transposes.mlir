@@ -1,0 +1,78 @@
+// RUN: dsp-opt %s -split-input-file --dsp-fold-attention-transposes | FileCheck %s
+
+// The head splits [B, L, H, D] -> [B, H, L, D] of query, key and value and
+// the merge after the attention become its perms.
+// CHECK-LABEL: func.func @head_splits(
+// CHECK-SAME:      %[[Q:[^:]*]]: tensor<2x16x4x8xf32>{{[^%]*}}%[[K:[^:]*]]: tensor<2x16x4x8xf32>{{[^%]*}}%[[V:[^:]*]]: tensor<2x16x4x8xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[Q]], %[[K]], %[[V]] query_perm [0, 2, 1, 3] key_perm [0, 2, 1, 3] value_perm [0, 2, 1, 3] output_perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>], scale = 2.500000e-01 : f64} : (tensor<2x16x4x8xf32>, tensor<2x16x4x8xf32>, tensor<2x16x4x8xf32>) -> tensor<2x16x4x8xf32>
+// CHECK-NEXT:    return %[[A]]
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @head_splits(%q: tensor<2x16x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}, %k: tensor<2x16x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}, %v: tensor<2x16x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<2x16x4x8xf32> {
+    %0 = dsp.transpose %q perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    %1 = dsp.transpose %k perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    %2 = dsp.transpose %v perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    %3 = dsp.attention %0, %1, %2 {dsp.sharding = [#dsp.shard<dim = 0>], scale = 0.25 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+    %4 = dsp.transpose %3 perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x16x8xf32> -> tensor<2x16x4x8xf32>
+    return %4 : tensor<2x16x4x8xf32>
+  }
+}
+
+// -----
+
+// A slice of a fused QKV projection, [L, 1, H, D] with the heads split by a
+// 5-D transpose and the unit dim dropped by a reshape: the operand becomes
+// a free 4-D reshape of the slice, read through the 4-D perm.
+// CHECK-LABEL: func.func @unit_dims(
+// CHECK-SAME:      %[[S:[^:]*]]: tensor<8x16x1x4x8xf32>
+// CHECK-NEXT:    %[[R:.*]] = dsp.reshape %[[S]] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<8x16x1x4x8xf32> -> tensor<8x16x4x8xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[R]], %{{.*}}, %{{.*}} query_perm [0, 2, 1, 3] {
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @unit_dims(%s: tensor<8x16x1x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}, %k: tensor<8x4x16x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}, %v: tensor<8x4x16x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x4x16x8xf32> {
+    %0 = dsp.transpose %s perm [2, 0, 3, 1, 4] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x16x1x4x8xf32> -> tensor<1x8x4x16x8xf32>
+    %1 = dsp.reshape %0 {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x8x4x16x8xf32> -> tensor<8x4x16x8xf32>
+    %2 = dsp.attention %1, %k, %v {dsp.sharding = [#dsp.shard<dim = 0>], scale = 0.25 : f64} : (tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>) -> tensor<8x4x16x8xf32>
+    return %2 : tensor<8x4x16x8xf32>
+  }
+}
+
+// -----
+
+// What stays: a transpose that moves the head dim (a key already
+// transposed for q k^T), a transpose with another use, and a reshape that
+// merges dims.
+// CHECK-LABEL: func.func @kept(
+// CHECK:         dsp.transpose %{{.*}} perm [0, 1, 3, 2]
+// CHECK:         dsp.transpose %{{.*}} perm [0, 2, 1, 3]
+// CHECK:         dsp.transpose %{{.*}} perm [1, 0, 2]
+// CHECK:         dsp.reshape
+// CHECK:         dsp.attention
+// CHECK-NOT:     _perm
+// CHECK:         return
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @kept(%q: tensor<2x4x8x16xf32>, %k: tensor<2x16x4x8xf32>, %v: tensor<4x2x128xf32>) -> (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) {
+    %0 = dsp.transpose %q perm [0, 1, 3, 2] : tensor<2x4x8x16xf32> -> tensor<2x4x16x8xf32>
+    %1 = dsp.transpose %k perm [0, 2, 1, 3] : tensor<2x16x4x8xf32> -> tensor<2x4x16x8xf32>
+    %2 = dsp.transpose %v perm [1, 0, 2] : tensor<4x2x128xf32> -> tensor<2x4x128xf32>
+    %3 = dsp.reshape %2 : tensor<2x4x128xf32> -> tensor<2x4x16x8xf32>
+    %4 = dsp.attention %0, %1, %3 {scale = 0.25 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+    return %4, %1 : tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>
+  }
+}
+
+// -----
+
+// An attention that runs as a ring (its keys split on the sequence) passes
+// whole contiguous key blocks around: its transposes stay.
+// CHECK-LABEL: func.func @ring(
+// CHECK-COUNT-3: dsp.transpose
+// CHECK:         dsp.attention
+// CHECK-NOT:     _perm
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @ring(%q: tensor<1x8x4x8xf32> {dsp.sharding = #dsp.shard<dim = 1>}, %k: tensor<1x8x4x8xf32> {dsp.sharding = #dsp.shard<dim = 1>}, %v: tensor<1x8x4x8xf32> {dsp.sharding = #dsp.shard<dim = 1>}) -> tensor<1x4x8x8xf32> {
+    %0 = dsp.transpose %q perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<1x8x4x8xf32> -> tensor<1x4x8x8xf32>
+    %1 = dsp.transpose %k perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<1x8x4x8xf32> -> tensor<1x4x8x8xf32>
+    %2 = dsp.transpose %v perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 2>]} : tensor<1x8x4x8xf32> -> tensor<1x4x8x8xf32>
+    %3 = dsp.attention %0, %1, %2 {dsp.sharding = [#dsp.shard<dim = 2>], scale = 0.25 : f64} : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+    return %3 : tensor<1x4x8x8xf32>
+  }
+}
