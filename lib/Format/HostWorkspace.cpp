@@ -12,12 +12,6 @@
 namespace dsp {
 namespace format {
 
-namespace {
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-} // namespace
-
 AttentionTiling::AttentionTiling(int64_t batchHeads, int64_t queries,
                                  int64_t keys, unsigned workers) {
   keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
@@ -32,6 +26,11 @@ AttentionTiling::AttentionTiling(int64_t batchHeads, int64_t queries,
 size_t AttentionTiling::workerFloats(int64_t valueDepth) const {
   return static_cast<size_t>(queryBlock * scoreStride +
                              queryBlock * valueDepth + 2 * queryBlock);
+}
+
+size_t AttentionTiling::workspaceBytes(int64_t valueDepth,
+                                       unsigned workers) const {
+  return saturatingSize({workers, workerFloats(valueDepth), sizeof(float)});
 }
 
 RingAttentionScratch::RingAttentionScratch(const std::vector<int64_t> &q,
@@ -101,7 +100,11 @@ ConvGeometry::ConvGeometry(const std::vector<int64_t> &x,
 }
 
 size_t widenedCopyBytes(size_t count) {
-  return saturatingSize({(count * sizeof(float) + 63) / 64, 64});
+  std::optional<uint64_t> bytes = checkedMul<uint64_t>(count, sizeof(float));
+  std::optional<uint64_t> aligned =
+      bytes ? checkedAlignUp(*bytes, 64) : std::nullopt;
+  return aligned && *aligned <= SIZE_MAX ? static_cast<size_t>(*aligned)
+                                         : SIZE_MAX;
 }
 
 size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
@@ -135,9 +138,7 @@ size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
     const std::vector<int64_t> &q = layout.views[0].shape;
     AttentionTiling tiling(q[0] * q[1], q[2], layout.views[1].shape[2],
                            threads);
-    own =
-        saturatingSize({threads, tiling.workerFloats(layout.views[2].shape[3]),
-                        sizeof(float)});
+    own = tiling.workspaceBytes(layout.views[2].shape[3], threads);
     break;
   }
   case KernelFamily::RingAttention: {

@@ -22,6 +22,9 @@
 namespace dsp {
 namespace format {
 
+/// a / b rounded up, for positive a and b.
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 /// The most threads one CPU session may use.
 constexpr unsigned kMaxHostThreads = 1024;
 
@@ -38,6 +41,8 @@ struct AttentionTiling {
   /// Floats of one worker's tile: scores, an accumulator, and a running
   /// max and sum per row.
   size_t workerFloats(int64_t valueDepth) const;
+  /// Bytes of the workspace of `workers` workers (saturated).
+  size_t workspaceBytes(int64_t valueDepth, unsigned workers) const;
 
   int64_t keyBlock, scoreStride, queryBlock, queryBlocks;
 };

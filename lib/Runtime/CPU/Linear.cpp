@@ -24,9 +24,9 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-namespace {
+using format::ceilDiv;
 
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+namespace {
 
 /// out = activation(out + bias) + residual on `rows` x `columns` of
 /// row-major matrices with leading dim `ld`; `residual` may be null.
@@ -361,7 +361,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
             });
         return Status::success();
       },
-      format::saturatingSize({pool.size(), workerFloats, sizeof(float)}));
+      tiling.workspaceBytes(valueDepth, pool.size()));
 }
 
 std::unique_ptr<Kernel>
