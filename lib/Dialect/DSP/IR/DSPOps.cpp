@@ -339,24 +339,12 @@ static std::optional<ArrayRef<int64_t>> attentionPerm(AttentionOp op,
   }
 }
 
-RankedTensorType AttentionOp::getAttendedType(unsigned operand) {
-  auto type = cast<RankedTensorType>(getOperand(operand).getType());
-  std::optional<ArrayRef<int64_t>> perm = attentionPerm(*this, operand);
-  return perm ? transposedType(type, *perm) : type;
-}
-
 ShardingAttr AttentionOp::getAttendedSharding(unsigned operand) {
   ShardingAttr sharding = getShardingOrReplicated(getOperand(operand));
   std::optional<ArrayRef<int64_t>> perm = attentionPerm(*this, operand);
   if (!perm)
     return sharding;
   return transposedSharding(sharding, 4, [&](int64_t d) { return (*perm)[d]; });
-}
-
-RankedTensorType AttentionOp::getAttendedResultType() {
-  auto type = cast<RankedTensorType>(getOutput().getType());
-  std::optional<ArrayRef<int64_t>> perm = getOutputPerm();
-  return perm ? transposedType(type, invertPermutation(*perm)) : type;
 }
 
 LogicalResult AttentionOp::verify() {

@@ -302,8 +302,8 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
     (`--dsp-fold-attention-transposes`): with `query_perm` P it attends
     `transpose(query, P)`, likewise `key_perm` and `value_perm`, and with
     `output_perm` Q its result is `transpose(attended, Q)`. The attended
-    operands and result (`getAttendedType`, `getAttendedSharding`,
-    `getAttendedResultType`) are then the `[B, H, L, D]` tensors above:
+    operands and result are then the `[B, H, L, D]` tensors above, and
+    `getAttendedSharding` gives an operand's sharding as attended:
 
     ```mlir
     %1 = dsp.attention %0, %0, %0 query_perm [0, 2, 1, 3]
@@ -328,12 +328,9 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
     functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
-    /// Operand `operand` (0 query, 1 key, 2 value) as attended: transposed
-    /// by its perm, if any.
-    ::mlir::RankedTensorType getAttendedType(unsigned operand);
+    /// The sharding of operand `operand` (0 query, 1 key, 2 value) as
+    /// attended: transposed by its perm, if any.
     ::mlir::dsp::ShardingAttr getAttendedSharding(unsigned operand);
-    /// The result before output_perm transposes it: [B, H, Lq, Dv].
-    ::mlir::RankedTensorType getAttendedResultType();
   }];
   let hasVerifier = 1;
 }
