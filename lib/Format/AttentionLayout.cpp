@@ -1,6 +1,7 @@
 //===- AttentionLayout.cpp - Where attention's operands lie ---------------===//
 
 #include "dsp/Format/AttentionLayout.h"
+#include "dsp/Format/Layout.h"
 #include "dsp/Format/ProgramFile.h"
 
 namespace dsp {
@@ -16,10 +17,7 @@ bool AttentionView::contiguous() const {
 
 AttentionView attentionView(const std::vector<int64_t> &shape,
                             const std::vector<int64_t> &perm, bool output) {
-  int64_t stored[4];
-  stored[3] = 1;
-  for (int d = 2; d >= 0; --d)
-    stored[d] = stored[d + 1] * shape[d + 1];
+  const std::vector<int64_t> stored = contiguousStrides(shape);
   // The stored dim of each attended dim.
   int64_t storedDim[4] = {0, 1, 2, 3};
   for (size_t d = 0; d < perm.size(); ++d) {

@@ -626,7 +626,7 @@ private:
     }
     staged = static_cast<uint8_t *>(staging_) + stagingUsed_;
     // Keep every staged copy 256-byte aligned.
-    stagingUsed_ += (bytes + 255) / 256 * 256;
+    stagingUsed_ += cuda::deviceAligned(bytes);
     return Status::success();
   }
 

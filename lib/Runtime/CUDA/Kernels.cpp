@@ -657,9 +657,8 @@ public:
       operand.shape = view.shape;
       operand.strides = {view.batchStride, view.headStride, view.rowStride, 1};
       operand.offset = workspaceBytes_;
-      workspaceBytes_ +=
-          (static_cast<size_t>(elementCount(view.shape)) * elementSize + 255) /
-          256 * 256;
+      workspaceBytes_ += deviceAligned(
+          static_cast<size_t>(elementCount(view.shape)) * elementSize);
     }
   }
 
@@ -703,9 +702,7 @@ private:
   /// view at `source` into `target` (`intoCopy`), or back.
   Status copyView(const Operand &operand, const void *source, void *target,
                   bool intoCopy) const {
-    Shape contiguous = {0, 0, 0, 1};
-    for (int d = 2; d >= 0; --d)
-      contiguous[d] = contiguous[d + 1] * operand.shape[d + 1];
+    const Shape contiguous = format::contiguousStrides(operand.shape);
     CopyGeometry geometry;
     Status status = makeGeometry<2>(operand.shape,
                                     {intoCopy ? contiguous : operand.strides,

@@ -33,6 +33,10 @@ using format::Op;
 
 struct CudnnState;
 
+/// `bytes` rounded up to 256: the buffers the backend carves out of one
+/// allocation (workspaces, pinned staging) start 256-byte aligned.
+inline size_t deviceAligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
+
 /// "CALL failed: REASON", or success.
 Status check(cudaError_t error, const char *call);
 Status check(cublasStatus_t status, const char *call);

@@ -27,13 +27,6 @@ namespace dsp {
 namespace runtime {
 namespace cuda {
 
-namespace {
-
-/// Device workspace offsets are kept 256-byte aligned.
-size_t aligned(size_t bytes) { return (bytes + 255) / 256 * 256; }
-
-} // namespace
-
 Status createRingAttentionKernel(const KernelContext &context,
                                  std::unique_ptr<Kernel> &kernel) {
   const dsp::program::DType dtype = context.output().dtype();
@@ -62,9 +55,9 @@ Status createRingAttentionKernel(const KernelContext &context,
   const size_t valueBytes = blockRows * geometry.valueDepth * elementBytes;
   const size_t queryRows =
       static_cast<size_t>(geometry.batch * geometry.heads * geometry.queries);
-  const size_t receivedBytes = aligned(keyBytes + valueBytes);
+  const size_t receivedBytes = deviceAligned(keyBytes + valueBytes);
   const size_t stateOutputBytes =
-      aligned(queryRows * geometry.valueDepth * sizeof(float));
+      deviceAligned(queryRows * geometry.valueDepth * sizeof(float));
   const size_t workspaceBytes =
       2 * receivedBytes + stateOutputBytes + queryRows * sizeof(float);
 
