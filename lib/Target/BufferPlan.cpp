@@ -12,20 +12,31 @@ using namespace mlir::dsp;
 std::optional<BufferPlan>
 mlir::dsp::planBuffers(const std::vector<BufferLifetime> &lifetimes,
                        uint64_t alignment) {
+  // Largest first: the small tensors fill the gaps the large ones leave,
+  // where in program order a small early tensor can split the space a
+  // large later one needs.
+  std::vector<size_t> order(lifetimes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return lifetimes[a].bytes > lifetimes[b].bytes;
+  });
   BufferPlan plan;
-  std::vector<uint64_t> ends;
+  plan.offsets.assign(lifetimes.size(), 0);
+  std::vector<uint64_t> ends(lifetimes.size(), 0);
   std::vector<std::pair<uint64_t, uint64_t>> busy;
-  for (size_t i = 0; i < lifetimes.size(); ++i) {
-    const BufferLifetime &tensor = lifetimes[i];
+  for (size_t placed = 0; placed < order.size(); ++placed) {
+    const BufferLifetime &tensor = lifetimes[order[placed]];
     std::optional<uint64_t> size =
         ::dsp::format::checkedAlignUp(tensor.bytes, alignment);
     if (!size)
       return std::nullopt;
     busy.clear();
-    for (size_t j = 0; j < i; ++j)
+    for (size_t earlier = 0; earlier < placed; ++earlier) {
+      size_t j = order[earlier];
       if (lifetimes[j].first <= tensor.last &&
           tensor.first <= lifetimes[j].last)
         busy.push_back({plan.offsets[j], ends[j]});
+    }
     std::sort(busy.begin(), busy.end());
     uint64_t offset = 0;
     for (auto [start, stop] : busy) {
@@ -36,8 +47,8 @@ mlir::dsp::planBuffers(const std::vector<BufferLifetime> &lifetimes,
     std::optional<uint64_t> end = ::dsp::format::checkedAdd(offset, *size);
     if (!end || *end > ::dsp::format::kMaxBufferBytes)
       return std::nullopt;
-    plan.offsets.push_back(offset);
-    ends.push_back(*end);
+    plan.offsets[order[placed]] = offset;
+    ends[order[placed]] = *end;
     plan.arenaBytes = std::max(plan.arenaBytes, *end);
   }
   return plan;

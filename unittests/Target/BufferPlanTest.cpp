@@ -30,6 +30,16 @@ TEST(BufferPlanTest, FirstFitTakesTheLowestGap) {
   EXPECT_EQ(plan->arenaBytes, 192u);
 }
 
+TEST(BufferPlanTest, LargestFirst) {
+  // In program order the small s would take offset 0 and push c above b;
+  // placed after the large ones it fills the gap c leaves beside b.
+  std::optional<BufferPlan> plan =
+      planBuffers({{64, 0, 1}, {128, 0, 2}, {128, 2, 3}}, 64);
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->offsets, (std::vector<uint64_t>{128, 0, 128}));
+  EXPECT_EQ(plan->arenaBytes, 256u);
+}
+
 TEST(BufferPlanTest, TouchingLifetimesOverlap) {
   // b is defined by the instruction that last reads a: both are live there.
   std::optional<BufferPlan> plan = planBuffers({{8, 0, 1}, {8, 1, 2}}, 64);

@@ -30,9 +30,10 @@ struct BufferPlan {
   uint64_t arenaBytes = 0;
 };
 
-/// First fit in order: each tensor takes the lowest aligned offset that
-/// overlaps no tensor placed before it whose lifetime overlaps its own.
-/// Nullopt if the arena would exceed 2^56 bytes.
+/// First fit, largest first: each tensor, in order of decreasing size
+/// (ties in order), takes the lowest aligned offset that overlaps no tensor
+/// placed before it whose lifetime overlaps its own. Nullopt if the arena
+/// would exceed 2^56 bytes.
 std::optional<BufferPlan>
 planBuffers(const std::vector<BufferLifetime> &lifetimes, uint64_t alignment);
 
