@@ -6,6 +6,7 @@
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/CollectiveStaging.h"
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/FusedBody.h"
 
 #include <algorithm>
 
@@ -121,7 +122,8 @@ size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
   };
   KernelFamily family = kernelFamily(*op);
   uint64_t copies = 0;
-  if (computesOnValues(family)) {
+  // Element-wise kernels read 16-bit floats themselves.
+  if (computesOnFloats(family)) {
     std::vector<uint32_t> operands(instruction.inputs().begin(),
                                    instruction.inputs().end());
     operands.push_back(instruction.outputs(0));
@@ -158,6 +160,17 @@ size_t hostKernelWorkspaceBytes(const dsp::program::Program &program,
   case KernelFamily::Collective:
     own = instructionStagingBytes(program, instruction);
     break;
+  case KernelFamily::Unary:
+  case KernelFamily::Binary:
+  case KernelFamily::Where:
+  case KernelFamily::Fused: {
+    std::vector<int64_t> space = tensorShape(tensor(instruction.outputs(0)));
+    own = ElementwiseTiling(elementwiseBody(program, instruction),
+                            instruction.inputs_size(), shapeElements(space),
+                            space.empty() ? 1 : space.back())
+              .workspaceBytes(threads);
+    break;
+  }
   default:
     break;
   }

@@ -11,6 +11,7 @@
 #include "dsp/Format/AttentionLayout.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Float16.h"
+#include "dsp/Format/KernelFamily.h"
 #include "dsp/Format/Layout.h"
 #include "dsp/Format/OpRegistry.h"
 #include "dsp/Format/Padding.h"
@@ -191,9 +192,11 @@ public:
   const Tensor &input(int i) const {
     return program.tensors(instruction.inputs(i));
   }
-  const Tensor &output() const {
-    return program.tensors(instruction.outputs(0));
+  const Tensor &output() const { return outputAt(0); }
+  const Tensor &outputAt(int i) const {
+    return program.tensors(instruction.outputs(i));
   }
+  const Instruction &instructionOf() const { return instruction; }
   Shape inputShape(int i) const { return tensorShape(input(i)); }
   Shape outputShape() const { return tensorShape(output()); }
 
@@ -1013,12 +1016,157 @@ bool checkKernel(InstructionChecker &c) {
   return true;
 }
 
+bool checkFused(InstructionChecker &c);
+std::string checkWeightSource(const Tensor &tensor);
+
 /// The rule of each op, indexed by Op.
 constexpr Checker kCheckers[] = {
 #define DSP_OP(Name, Spelling, MinInputs, MaxInputs, Check, Attributes)        \
   check##Check,
 #include "dsp/Format/Ops.def"
 };
+
+/// Whether `op` may be a step of a fused body: an element-wise op, or a row
+/// op (layer_norm, softmax), which must also reduce the last dim alone.
+bool isFusedStepOp(Op op, bool &rowOp) {
+  KernelFamily family = kernelFamily(op);
+  rowOp = family == KernelFamily::LayerNorm || family == KernelFamily::Softmax;
+  return rowOp || isElementwise(family);
+}
+
+/// The body of a `fused` instruction (Program.proto's FusedBody): its
+/// values, steps and results, each step checked by its op's own rule on
+/// the body's values.
+bool checkFused(InstructionChecker &c) {
+  const Instruction &instruction = c.instructionOf();
+  if (!instruction.has_body())
+    return c.fail("has no body");
+  const dsp::program::FusedBody &body = instruction.body();
+  const int inputs = c.numInputs();
+  const int values = body.values_size(), steps = body.steps_size();
+  if (steps < 1 || values > kMaxFusedValues)
+    return c.fail("body has " + std::to_string(steps) + " steps and " +
+                  std::to_string(values) + " values, expected at least 1 " +
+                  "step and at most " + std::to_string(kMaxFusedValues) +
+                  " values");
+  const int constants = values - inputs - steps;
+  if (constants < 0)
+    return c.fail("body has " + std::to_string(values) +
+                  " values, fewer than its " + std::to_string(inputs) +
+                  " inputs and " + std::to_string(steps) + " steps");
+  if (body.results_size() != instruction.outputs_size())
+    return c.fail("body has " + std::to_string(body.results_size()) +
+                  " results for " + std::to_string(instruction.outputs_size()) +
+                  " outputs");
+  // The iteration space is the shape of the outputs; every value
+  // broadcasts to it.
+  const Shape space = c.outputShape();
+  Program scope;
+  scope.set_ranks(1);
+  for (int v = 0; v < values; ++v) {
+    const Tensor &value = body.values(v);
+    std::string what = "body value " + std::to_string(v);
+    if (!dsp::program::DType_IsValid(value.dtype()) ||
+        value.dtype() == dsp::program::DTYPE_UNSPECIFIED)
+      return c.fail(what + ": dtype is not set");
+    Shape shape = tensorShape(value);
+    std::string problem = shapeProblem(shape, "shape");
+    if (!problem.empty())
+      return c.fail(what + ": " + problem);
+    Shape broadcast;
+    if (!broadcastShapes(shape, space, broadcast) || broadcast != space)
+      return c.fail(what + " has shape " + shapeString(shape) +
+                    ", which does not broadcast to the outputs' " +
+                    shapeString(space));
+    bool isInput = v < inputs, isConstant = !isInput && v < inputs + constants;
+    dsp::program::TensorKind kind = isInput      ? dsp::program::INPUT
+                                    : isConstant ? dsp::program::WEIGHT
+                                                 : dsp::program::INTERMEDIATE;
+    if (value.kind() != kind)
+      return c.fail(what + " has kind " +
+                    dsp::program::TensorKind_Name(value.kind()) +
+                    ", expected " + dsp::program::TensorKind_Name(kind));
+    if (isInput &&
+        (value.dtype() != c.input(v).dtype() || shape != c.inputShape(v)))
+      return c.fail(what + " is " + dtypeName(value.dtype()) + " " +
+                    shapeString(shape) + ", but input " + std::to_string(v) +
+                    " is " + dtypeName(c.input(v).dtype()) + " " +
+                    shapeString(c.inputShape(v)));
+    if (isConstant && !value.has_splat())
+      return c.fail(what + " is a constant without a splat element");
+    problem = isConstant ? checkWeightSource(value) : "";
+    if (!isConstant && value.source_case() != Tensor::SOURCE_NOT_SET)
+      problem = "only a constant has a source";
+    if (!problem.empty())
+      return c.fail(what + ": " + problem);
+    *scope.add_tensors() = value;
+  }
+  bool hasRowOp = false;
+  for (int k = 0; k < steps; ++k) {
+    const Instruction &step = body.steps(k);
+    std::string where =
+        "body step " + std::to_string(k) + " (" + step.op() + "): ";
+    std::optional<Op> op = findOp(step.op());
+    bool rowOp = false;
+    if (!op || !isFusedStepOp(*op, rowOp))
+      return c.fail(where + "is not an element-wise op, layer_norm or "
+                            "softmax");
+    if (rowOp && hasRowOp)
+      return c.fail(where + "is a second row op; a body has at most one");
+    hasRowOp |= rowOp;
+    const OpSpec &spec = opSpec(*op);
+    const uint32_t written = static_cast<uint32_t>(inputs + constants + k);
+    if (step.inputs_size() < spec.minInputs ||
+        step.inputs_size() > spec.maxInputs || step.outputs_size() != 1 ||
+        step.outputs(0) != written)
+      return c.fail(where + "has " + std::to_string(step.inputs_size()) +
+                    " inputs and " + std::to_string(step.outputs_size()) +
+                    " outputs, expected one output, value " +
+                    std::to_string(written));
+    for (uint32_t read : step.inputs())
+      if (read >= written)
+        return c.fail(where + "reads value " + std::to_string(read) +
+                      ", which no earlier step or input holds");
+    if (step.has_body())
+      return c.fail(where + "has a body of its own");
+    InstructionChecker checker(scope, step, *op);
+    if (!checker.attributesKnown(spec.attributes) ||
+        !kCheckers[static_cast<size_t>(*op)](checker))
+      return c.fail(where + checker.problem);
+    if (rowOp) {
+      Shape in = checker.inputShape(0);
+      int64_t axis = intsAttribute(step, "axis")[0];
+      if (static_cast<size_t>(axis) + 1 != in.size() || in != space)
+        return c.fail(where + "reduces axis " + std::to_string(axis) + " of " +
+                      shapeString(in) +
+                      ", expected the last dim of the outputs' " +
+                      shapeString(space));
+    }
+  }
+  std::set<uint32_t> yielded;
+  for (int r = 0; r < body.results_size(); ++r) {
+    uint32_t result = body.results(r);
+    std::string what = "body result " + std::to_string(r);
+    if (result < static_cast<uint32_t>(inputs + constants) ||
+        result >= static_cast<uint32_t>(values) ||
+        !yielded.insert(result).second)
+      return c.fail(what + " is value " + std::to_string(result) +
+                    ", expected a step output not yielded before");
+    const Tensor &value = body.values(result);
+    const Tensor &output = c.outputAt(r);
+    if (tensorShape(output) != space)
+      return c.fail("output " + std::to_string(r) + " has shape " +
+                    shapeString(tensorShape(output)) +
+                    ", expected output 0's " + shapeString(space));
+    if (value.dtype() != output.dtype() ||
+        tensorShape(value) != tensorShape(output))
+      return c.fail(what + " is " + dtypeName(value.dtype()) + " " +
+                    shapeString(tensorShape(value)) + ", but output " +
+                    std::to_string(r) + " is " + dtypeName(output.dtype()) +
+                    " " + shapeString(tensorShape(output)));
+  }
+  return true;
+}
 
 std::string describeTensor(const Program &program, uint32_t index) {
   return "tensor " + std::to_string(index) + " ('" +
@@ -1461,11 +1609,14 @@ std::string validateProgram(const Program &program, uint64_t weightsSize) {
                   : std::to_string(op.minInputs) + " to " +
                         std::to_string(op.maxInputs));
     int outputs = op.op == Op::Wait ? 0 : 1;
-    if (op.op == Op::Kernel ? instruction.outputs_size() < 1
-                            : instruction.outputs_size() != outputs)
+    bool severalOutputs = op.op == Op::Kernel || op.op == Op::Fused;
+    if (severalOutputs ? instruction.outputs_size() < 1
+                       : instruction.outputs_size() != outputs)
       return where + "has " + std::to_string(instruction.outputs_size()) +
              " outputs, expected " +
-             (op.op == Op::Kernel ? "at least 1" : std::to_string(outputs));
+             (severalOutputs ? "at least 1" : std::to_string(outputs));
+    if (op.op != Op::Fused && instruction.has_body())
+      return where + "has a body, which only a fused instruction has";
     for (int j = 0; j < instruction.inputs_size(); ++j) {
       uint32_t index = instruction.inputs(j);
       if (index >= numTensors)

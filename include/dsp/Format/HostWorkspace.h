@@ -1,9 +1,10 @@
 //===- HostWorkspace.h - CPU kernels' scratch beside the arena -*- C++ -*-===//
 //
-// The CPU backend's attention, ring attention and convolution kernels keep
-// tiles in a workspace, a tile per thread, and its kernels that compute on
-// values (computesOnValues) run f16 and bf16 operands on f32 copies kept
-// there too: their float math is f32 only. The runtime sizes the
+// The CPU backend's attention, ring attention, convolution and element-wise
+// kernels keep tiles in a workspace, a tile per thread (FusedBody.h states
+// the element-wise tiles), and its kernels that compute on floats
+// (computesOnFloats) run f16 and bf16 operands on f32 copies kept there
+// too: their float math is f32 only. The runtime sizes the
 // workspaces with these rules and the compiler reports them with a
 // program's memory, for a number of threads, so the two agree.
 //

@@ -36,6 +36,8 @@ enum class KernelFamily {
   Pad,
   ScatterElements,
   Collective,
+  /// Element-wise ops and a row op in one pass (the `fused` op).
+  Fused,
   /// Generated GPU code (the `kernel` op).
   Launch,
   /// The `wait` of an async collective: the session's, no kernel.
@@ -122,6 +124,8 @@ inline KernelFamily kernelFamily(Op op) {
   case Op::LocalSlice:
   case Op::ZeroPad:
     return KernelFamily::Collective;
+  case Op::Fused:
+    return KernelFamily::Fused;
   case Op::Kernel:
     return KernelFamily::Launch;
   case Op::Wait:
@@ -129,6 +133,17 @@ inline KernelFamily kernelFamily(Op op) {
   }
   return KernelFamily::Launch;
 }
+
+/// Whether the ops of `family` compute each element from the elements at
+/// the same position of their (broadcast) operands.
+inline bool isElementwise(KernelFamily family) {
+  return family == KernelFamily::Unary || family == KernelFamily::Binary ||
+         family == KernelFamily::Where;
+}
+
+/// The most values a `fused` body may hold (inputs, constants and step
+/// outputs): a bound on the CPU kernel's tiles.
+constexpr int kMaxFusedValues = 1024;
 
 /// Whether the kernels of `family` compute on element values (they need
 /// element types; data movement and collectives copy bytes), and whether

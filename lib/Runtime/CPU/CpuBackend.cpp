@@ -35,18 +35,18 @@ createHostCollectiveKernel(const cpu::KernelContext &context) {
 }
 
 /// The factory of `op`'s kernel, null if the backend has none. The f16 and
-/// bf16 operands of the kernels that compute on values reach them widened
-/// to f32 (Widened.cpp), because their float math is f32 only; data
-/// movement and the collectives take every dtype as it is, and the
-/// reducing collectives reduce 16-bit floats in f32 themselves.
+/// bf16 operands of the kernels that compute on floats reach them widened
+/// to f32 (Widened.cpp), because their float math is f32 only; the
+/// element-wise kernels widen what they read themselves, data movement and
+/// the collectives take every dtype as it is, and the reducing collectives
+/// reduce 16-bit floats in f32 themselves.
 cpu::KernelFactory kernelFactory(Op op) {
   switch (kernelFamily(op)) {
   case KernelFamily::Unary:
-    return cpu::createUnaryKernel;
   case KernelFamily::Binary:
-    return cpu::createBinaryKernel;
   case KernelFamily::Where:
-    return cpu::createWhereKernel;
+  case KernelFamily::Fused:
+    return cpu::createElementwiseKernel;
   case KernelFamily::Matmul:
     return cpu::createMatmulKernel;
   case KernelFamily::LayerNorm:
@@ -162,7 +162,7 @@ public:
         return status;
     cpu::KernelContext context{
         {program, instruction, *op}, pool_, communicator_, computeLane_.get()};
-    kernel = format::computesOnValues(kernelFamily(*op)) &&
+    kernel = format::computesOnFloats(kernelFamily(*op)) &&
                      hasFloat16Operand(program, instruction)
                  ? cpu::createWidenedKernel(context, factory)
                  : factory(context);

@@ -24,6 +24,13 @@
 #else
 #define DSP_WIDEST_VECTORS
 #endif
+/// The same for a function template, where the compiler supports it (GCC;
+/// Clang does not clone templates).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define DSP_WIDEST_VECTORS_TEMPLATE DSP_WIDEST_VECTORS
+#else
+#define DSP_WIDEST_VECTORS_TEMPLATE
+#endif
 
 namespace dsp {
 namespace runtime {

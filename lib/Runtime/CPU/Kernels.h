@@ -42,10 +42,9 @@ using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelContext &);
 
 // Factories, grouped by source file. Each handles the ops listed and
 // returns null for dtypes it does not handle.
-// Elementwise.cpp: unary ops, cast, isnan, not, binary ops, where.
-std::unique_ptr<Kernel> createUnaryKernel(const KernelContext &context);
-std::unique_ptr<Kernel> createBinaryKernel(const KernelContext &context);
-std::unique_ptr<Kernel> createWhereKernel(const KernelContext &context);
+// Elementwise.cpp: fused, and alone the unary ops, cast, isnan, not, the
+// binary ops and where.
+std::unique_ptr<Kernel> createElementwiseKernel(const KernelContext &context);
 // DataMovement.cpp: reshape, transpose, slice, expand, tile, concat, gather,
 // pad, scatter_elements.
 std::unique_ptr<Kernel> createReshapeKernel(const KernelContext &context);
@@ -62,6 +61,12 @@ createScatterElementsKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
+/// One row of layer norm over `columns` contiguous elements; `bias` may be
+/// null.
+void normalizeRow(const float *x, const float *scale, const float *bias,
+                  float epsilon, int64_t columns, float *y);
+/// One softmax over `length` elements `stride` apart.
+void softmaxRow(const float *x, int64_t length, int64_t stride, float *y);
 // Linear.cpp: matmul, attention, ring_attention, conv.
 std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context);

@@ -11,9 +11,6 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-namespace {
-
-/// One row of layer norm; `bias` may be null.
 DSP_WIDEST_VECTORS void normalizeRow(const float *x, const float *scale,
                                      const float *bias, float epsilon,
                                      int64_t columns, float *y) {
@@ -36,7 +33,25 @@ DSP_WIDEST_VECTORS void normalizeRow(const float *x, const float *scale,
       y[c] = (x[c] - meanF) * inverse * scale[c];
 }
 
-} // namespace
+void softmaxRow(const float *x, int64_t length, int64_t stride, float *y) {
+  float maximum = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < length; ++i)
+    maximum = std::max(maximum, x[i * stride]);
+  if (maximum == -std::numeric_limits<float>::infinity()) {
+    // Every element is masked out: no probability mass anywhere.
+    for (int64_t i = 0; i < length; ++i)
+      y[i * stride] = 0.0f;
+    return;
+  }
+  float sum = 0;
+  for (int64_t i = 0; i < length; ++i) {
+    y[i * stride] = expOrZero(x[i * stride] - maximum);
+    sum += y[i * stride];
+  }
+  float inverse = 1.0f / sum;
+  for (int64_t i = 0; i < length; ++i)
+    y[i * stride] *= inverse;
+}
 
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
   int64_t axis = format::intsAttribute(context.instruction, "axis")[0];
@@ -80,25 +95,7 @@ std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context) {
         outer * inner, grain, [&](int64_t begin, int64_t end, unsigned) {
           for (int64_t task = begin; task < end; ++task) {
             int64_t base = (task / inner) * length * inner + task % inner;
-            const float *x = in + base;
-            float *y = out + base;
-            float maximum = -std::numeric_limits<float>::infinity();
-            for (int64_t i = 0; i < length; ++i)
-              maximum = std::max(maximum, x[i * inner]);
-            if (maximum == -std::numeric_limits<float>::infinity()) {
-              // Every element is masked out: no probability mass anywhere.
-              for (int64_t i = 0; i < length; ++i)
-                y[i * inner] = 0.0f;
-              continue;
-            }
-            float sum = 0;
-            for (int64_t i = 0; i < length; ++i) {
-              y[i * inner] = expOrZero(x[i * inner] - maximum);
-              sum += y[i * inner];
-            }
-            float inverse = 1.0f / sum;
-            for (int64_t i = 0; i < length; ++i)
-              y[i * inner] *= inverse;
+            softmaxRow(in + base, length, inner, out + base);
           }
         });
     return Status::success();

@@ -29,6 +29,7 @@
 
 #include "CudaBackend.h"
 
+#include "../FusedSteps.h"
 #include "Kernels.h"
 #include "dsp/Format/ProgramFile.h"
 #include "dsp/Runtime/Communicator.h"
@@ -337,7 +338,7 @@ public:
   }
 
   bool hasKernel(format::Op op) const override {
-    return op == Op::Kernel || kernelFactory(op) != nullptr;
+    return op == Op::Kernel || op == Op::Fused || kernelFactory(op) != nullptr;
   }
 
   Status createKernel(const dsp::program::Program &program,
@@ -360,6 +361,9 @@ public:
     KernelFamily family = kernelFamily(*op);
     if (family == KernelFamily::Launch)
       return createLaunch(context, kernel);
+    // A body of a program compiled for target cpu, a kernel per step.
+    if (family == KernelFamily::Fused)
+      return createFusedStepsKernel(*this, program, instruction, kernel);
     // Ring attention moves its blocks on a stream of its own, created once
     // per session, with the first ring.
     if (family == KernelFamily::RingAttention && !transferLane_) {
@@ -674,6 +678,7 @@ private:
       return cuda::createScatterElementsKernel;
     case KernelFamily::RingAttention:
       return cuda::createRingAttentionKernel;
+    case KernelFamily::Fused:
     case KernelFamily::Launch:
     case KernelFamily::Wait:
       return nullptr;
