@@ -6,7 +6,8 @@ file that `dsp-opt --dsp-pipeline="... profile=FILE"` reads:
 
 - f32 and bf16 peak rates: a 1024 x 1024 x 1024 matmul;
 - memory bandwidth: an add of two 8 Mi-element f32 vectors (96 MiB moved);
-- the fixed cost of a kernel: a chain of 64 negations of 16 elements;
+- the fixed cost of a kernel: a chain of 64 softmaxes of 16 elements
+  (element-wise ops fuse, but a kernel holds one softmax);
 - the link between local ranks (threads of one process): the all_to_all
   that switches a [T, T] f32 value between its two dims on 2 ranks, at two
   sizes, fitted to latency + bytes per rank / bus bandwidth.
@@ -69,7 +70,7 @@ def add_model(path):
 
 def chain_model(path):
     names = ["x"] + [f"t{i}" for i in range(CHAIN - 1)] + ["y"]
-    nodes = [helper.make_node("Neg", [a], [b])
+    nodes = [helper.make_node("Softmax", [a], [b], axis=-1)
              for a, b in zip(names, names[1:])]
     return save(path, nodes, [tensor("x", [16])], [16])
 
@@ -167,9 +168,9 @@ def main(argv=None):
         f32 = flops / runner.median(matmul, "matmul")
         half = flops / runner.median(matmul, "matmul", dtype="bf16")
         add = add_model(os.path.join(work, "add.onnx"))
-        bandwidth = 3.0 * VECTOR * 4 / runner.median(add, "add")
+        bandwidth = 3.0 * VECTOR * 4 / runner.median(add, "fused")
         chain = chain_model(os.path.join(work, "chain.onnx"))
-        kernel = runner.median(chain, "neg")
+        kernel = runner.median(chain, "fused")
         # all_to_all on 2 ranks: each rank sends a quarter of the value.
         points = []
         for size in SWITCH_SIZES:

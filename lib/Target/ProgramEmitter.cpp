@@ -106,6 +106,9 @@ private:
   LogicalResult addLaunchAttributes(LaunchOp launch,
                                     program::Instruction *instruction);
   LogicalResult addCodeObjects();
+  /// The body of a `fused` instruction: its block's arguments, splat
+  /// constants and ops as values and steps.
+  LogicalResult addFusedBody(FusedOp fused, program::Instruction *instruction);
   LogicalResult addOutputs(func::ReturnOp ret);
   LogicalResult planBuffers();
 
@@ -170,7 +173,20 @@ static std::string locationName(Location loc) {
 static std::pair<double, double> generatedWeightRange(WeightOp op) {
   ArrayRef<int64_t> shape = op.getType().getShape();
   int64_t fanIn = shape.empty() ? 1 : shape.back();
+  // A fused op's reader is in its body, where its block argument is read.
+  SmallVector<OpOperand *> uses;
   for (OpOperand &use : op->getUses()) {
+    auto fused = dyn_cast<FusedOp>(use.getOwner());
+    if (!fused) {
+      uses.push_back(&use);
+      continue;
+    }
+    for (OpOperand &inner :
+         fused.getBody().getArgument(use.getOperandNumber()).getUses())
+      uses.push_back(&inner);
+  }
+  for (OpOperand *reader : uses) {
+    OpOperand &use = *reader;
     Operation *user = use.getOwner();
     if (auto norm = dyn_cast<LayerNormOp>(user);
         norm && use.get() == norm.getScale())
@@ -251,6 +267,18 @@ LogicalResult Serializer::addExternalWeight(ConstantOp op,
   return success();
 }
 
+/// The one element of a splat constant, in the program's encoding.
+static void setSplat(program::Tensor *tensor, DenseElementsAttr dense) {
+  Type element = dense.getElementType();
+  std::string bytes;
+  if (element.isInteger(1))
+    bytes.push_back(dense.getSplatValue<bool>() ? 1 : 0);
+  else
+    bytes.assign(dense.getRawData().data(),
+                 bytesOf(RankedTensorType::get({}, element)));
+  tensor->mutable_splat()->set_element(std::move(bytes));
+}
+
 LogicalResult Serializer::addWeight(ConstantOp op) {
   if (failed(addTensor(op.getOutput(), program::WEIGHT,
                        locationName(op.getLoc()))))
@@ -275,14 +303,7 @@ LogicalResult Serializer::addWeight(ConstantOp op) {
     return op.emitError("cannot emit constant of kind ") << op.getValue();
   // A splat is one element in the program, filled at load.
   if (dense.isSplat()) {
-    std::string element;
-    if (type.getElementType().isInteger(1))
-      element.push_back(dense.getSplatValue<bool>() ? 1 : 0);
-    else
-      element.assign(dense.getRawData().data(),
-                     bytesOf(RankedTensorType::get({}, type.getElementType())));
-    program.mutable_tensors(id)->mutable_splat()->set_element(
-        std::move(element));
+    setSplat(program.mutable_tensors(id), dense);
     return success();
   }
   if (!type.getElementType().isInteger(1)) {
@@ -452,6 +473,9 @@ LogicalResult Serializer::addInstruction(Operation *op) {
                       : getAttentionRing(op)
                           ? "ring_attention"
                           : op->getName().stripDialect().str());
+  if (auto fused = dyn_cast<FusedOp>(op))
+    if (failed(addFusedBody(fused, instruction)))
+      return failure();
   instruction->set_location(locationName(op->getLoc()));
   for (Value operand : op->getOperands())
     instruction->add_inputs(ids.at(operand));
@@ -476,6 +500,63 @@ LogicalResult Serializer::addInstruction(Operation *op) {
       setInts(instruction, "axis", {*ring->axis});
   }
   return addInherentAttributes(op, instruction);
+}
+
+LogicalResult Serializer::addFusedBody(FusedOp fused,
+                                       program::Instruction *instruction) {
+  program::FusedBody *body = instruction->mutable_body();
+  DenseMap<Value, uint32_t> values;
+  auto addValue = [&](Value value,
+                      program::TensorKind kind) -> program::Tensor * {
+    auto type = cast<RankedTensorType>(value.getType());
+    std::optional<program::DType> dtype = programDType(type.getElementType());
+    if (!dtype) {
+      emitError(value.getLoc())
+          << "a program cannot hold a value of type " << value.getType();
+      return nullptr;
+    }
+    values[value] = body->values_size();
+    program::Tensor *tensor = body->add_values();
+    tensor->set_dtype(*dtype);
+    for (int64_t d : type.getShape())
+      tensor->add_shape(d);
+    tensor->set_kind(kind);
+    return tensor;
+  };
+  Block &block = fused.getBody().front();
+  for (BlockArgument argument : block.getArguments())
+    if (!addValue(argument, program::INPUT))
+      return failure();
+  // The constants come before the steps' values.
+  for (ConstantOp constant : block.getOps<ConstantOp>()) {
+    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (!dense || !dense.isSplat())
+      return constant.emitError("a fused body holds splat constants only");
+    program::Tensor *tensor = addValue(constant.getOutput(), program::WEIGHT);
+    if (!tensor)
+      return failure();
+    setSplat(tensor, dense);
+  }
+  for (Operation &op : block) {
+    if (isa<ConstantOp>(op))
+      continue;
+    if (auto yield = dyn_cast<YieldOp>(op)) {
+      for (Value value : yield.getValues())
+        body->add_results(values.at(value));
+      continue;
+    }
+    program::Instruction *step = body->add_steps();
+    step->set_op(op.getName().stripDialect().str());
+    step->set_location(locationName(op.getLoc()));
+    for (Value operand : op.getOperands())
+      step->add_inputs(values.at(operand));
+    if (!addValue(op.getResult(0), program::INTERMEDIATE))
+      return failure();
+    step->add_outputs(values.at(op.getResult(0)));
+    if (failed(addInherentAttributes(&op, step)))
+      return failure();
+  }
+  return success();
 }
 
 LogicalResult Serializer::addOutputs(func::ReturnOp ret) {

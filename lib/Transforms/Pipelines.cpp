@@ -95,11 +95,13 @@ void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
   // After the chunking, which follows a switch through the transposes
   // around it.
   pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
-  if (!target || !target.isCuda()) {
+  if (!target || !target.isCuda())
     pm.addNestedPass<func::FuncOp>(createFoldAttentionTransposes());
-    return;
-  }
+  // One fuser for both targets: the cpu runtime interprets the bodies, the
+  // cuda lowering generates a kernel of each.
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());
+  if (!target || !target.isCuda())
+    return;
   pm.addPass(createLowerFusedToGpu());
   // The fatbin holds the cubin of the chip and its PTX, which the driver
   // compiles for newer GPUs.

@@ -24,14 +24,32 @@
 // CHECK-NEXT:    name: "same"
 // CHECK:         kind: OUTPUT
 // CHECK-NEXT:    bytes: 24
+// The softmax is a fused instruction whose body holds it as a step: its
+// input is value 0, its output value 1, the body's result.
 // CHECK:       instructions {
-// CHECK-NEXT:    op: "softmax"
+// CHECK-NEXT:    op: "fused"
 // CHECK-NEXT:    inputs: 0
 // CHECK-NEXT:    outputs: 1
-// CHECK-NEXT:    attributes {
-// CHECK-NEXT:      name: "axis"
-// CHECK-NEXT:      ints {
-// CHECK-NEXT:        values: 1
+// CHECK:         body {
+// CHECK-NEXT:      values {
+// CHECK-NEXT:        dtype: F32
+// CHECK-NEXT:        shape: 2
+// CHECK-NEXT:        shape: 3
+// CHECK-NEXT:        kind: INPUT
+// CHECK-NEXT:      }
+// CHECK-NEXT:      values {
+// CHECK:             kind: INTERMEDIATE
+// CHECK-NEXT:      }
+// CHECK-NEXT:      steps {
+// CHECK-NEXT:        op: "softmax"
+// CHECK-NEXT:        inputs: 0
+// CHECK-NEXT:        outputs: 1
+// CHECK-NEXT:        attributes {
+// CHECK-NEXT:          name: "axis"
+// CHECK-NEXT:          ints {
+// CHECK-NEXT:            values: 1
+// CHECK:           results: 1
+// CHECK-NEXT:    }
 // CHECK:       instructions {
 // CHECK-NEXT:    op: "reshape"
 // CHECK-NEXT:    inputs: 0
@@ -49,8 +67,8 @@ func.func @main(%x: tensor<2x3xf32> {dsp.name = "x"}) -> (tensor<2x3xf32> {dsp.n
 
 // Four ranks: the input is each rank's block with its layout
 // [kind, dim, outer, size, inner, pad] and global shape; the partial mean is
-// a zero_pad, a reduce_sum and a mul by a weight of 1/6; the all_reduce and
-// the output carry their layouts.
+// a zero_pad, a reduce_sum and a mul by 1/6, a splat constant of the fused
+// body; the all_reduce and the output carry their layouts.
 // CHECK-LABEL: format_version:
 // CHECK:       ranks: 4
 // CHECK:       tensors {
@@ -70,7 +88,7 @@ func.func @main(%x: tensor<2x3xf32> {dsp.name = "x"}) -> (tensor<2x3xf32> {dsp.n
 // CHECK-NEXT:    global_shape: 2
 // CHECK-NEXT:    global_shape: 6
 // CHECK-NEXT:    global_shape: 4
-// CHECK:       kind: WEIGHT
+// CHECK-NOT:     kind: WEIGHT
 // CHECK:       instructions {
 // CHECK-NEXT:    op: "zero_pad"
 // CHECK:           name: "from"
@@ -78,7 +96,19 @@ func.func @main(%x: tensor<2x3xf32> {dsp.name = "x"}) -> (tensor<2x3xf32> {dsp.n
 // CHECK:       instructions {
 // CHECK-NEXT:    op: "reduce_sum"
 // CHECK:       instructions {
-// CHECK-NEXT:    op: "mul"
+// CHECK-NEXT:    op: "fused"
+// CHECK:             kind: INPUT
+// CHECK-NEXT:      }
+// CHECK-NEXT:      values {
+// CHECK-NEXT:        dtype: F32
+// CHECK-NEXT:        kind: WEIGHT
+// CHECK-NEXT:        splat {
+// CHECK-NEXT:          element: "\253\252*>"
+// CHECK:           steps {
+// CHECK-NEXT:        op: "mul"
+// CHECK-NEXT:        inputs: 0
+// CHECK-NEXT:        inputs: 1
+// CHECK-NEXT:        outputs: 2
 // CHECK:       instructions {
 // CHECK-NEXT:    op: "all_reduce"
 // CHECK:           name: "from"

@@ -487,7 +487,10 @@ def OverlapCollectives : Pass<"dsp-overlap-collectives",
 def FuseElementwise : Pass<"dsp-fuse-elementwise", "::mlir::func::FuncOp"> {
   let summary = "Groups chains of element-wise ops into dsp.fused ops";
   let description = [{
-    Per-rank IR. Starting from the last op of each chain, an element-wise
+    Per-rank IR, for both targets: cuda generates a kernel of each group
+    (`--dsp-lower-fused-to-gpu`), cpu programs carry the groups as `fused`
+    instructions that the runtime runs in one pass over memory. Starting
+    from the last op of each chain, an element-wise
     op takes in the element-wise ops that produce its operands, as long as
     their results broadcast to its shape (a bias `[C]`, an adaLN scale
     `[B, 1, C]`), and so on up the chain. A producer read outside the group

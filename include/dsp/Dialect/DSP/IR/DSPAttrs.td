@@ -84,9 +84,10 @@ def DSP_TargetAttr : DSP_Attr<"Target", "target"> {
   let summary = "The device kind a module is compiled for";
   let description = [{
     Attached to the module as `dsp.target` by `--dsp-set-target`; the
-    lowering to a program follows it. `cpu` runs every op as a kernel of the
-    runtime's cpu backend; `cuda` fuses element-wise chains into GPU kernels
-    generated for `chip` (an NVIDIA SM architecture such as `sm_90`):
+    lowering to a program follows it. Both fuse element-wise chains: `cpu`
+    runs every op, and each chain's body, as a kernel of the runtime's cpu
+    backend; `cuda` turns the chains into GPU kernels generated for `chip`
+    (an NVIDIA SM architecture such as `sm_90`):
 
     ```mlir
     module attributes {dsp.target = #dsp.target<cuda, chip = "sm_90">} { ... }

@@ -745,8 +745,9 @@ def DSP_FusedOp : DSP_Op<"fused", [IsolatedFromAbove, SingleBlock,
     inputs; `dsp.yield` names the results. Every result has the shape of
     the iteration space and every other value of the body broadcasts to
     it, so one loop over the results' elements computes them all and
-    writes nothing else to memory. The target lowering turns the body into
-    one kernel (`--dsp-lower-fused-to-gpu` for cuda).
+    writes nothing else to memory. For target cuda the lowering turns the
+    body into one kernel (`--dsp-lower-fused-to-gpu`); for target cpu the
+    program carries the body, which the runtime runs in one pass.
 
     The body may also hold one row op: a `dsp.layer_norm` or `dsp.softmax`
     over the last dim alone, whose result has the shape of the iteration
