@@ -824,6 +824,34 @@ TEST(KernelTest, LayerNorm) {
       noBias, 1e-4f);
 }
 
+// Rows of a large mean and a small spread (an unnormalized residual
+// stream): the statistics must not lose the spread to the mean's rounding.
+TEST(KernelTest, LayerNormOfALargeMean) {
+  const int64_t rows = 3, columns = 1000;
+  std::vector<float> x = randomFloats(rows * columns, 83, -1, 1);
+  for (int64_t i = 0; i < rows * columns; ++i)
+    x[i] += 3e4f * static_cast<float>(i / columns + 1);
+  std::vector<float> expected(rows * columns);
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t c = 0; c < columns; ++c)
+      mean += x[r * columns + c];
+    mean /= columns;
+    for (int64_t c = 0; c < columns; ++c)
+      var += (x[r * columns + c] - mean) * (x[r * columns + c] - mean);
+    var /= columns;
+    for (int64_t c = 0; c < columns; ++c)
+      expected[r * columns + c] = static_cast<float>(
+          (x[r * columns + c] - mean) / std::sqrt(var + 1e-5));
+  }
+  std::vector<float> ones(columns, 1.0f);
+  expectNear(
+      runOp("layer_norm", {f32({rows, columns}, x), f32({columns}, ones)}, F32,
+            {rows, columns}, {ints("axis", {1}), floats("epsilon", {1e-5})})
+          .floats(),
+      expected, 2e-3f);
+}
+
 // Strided loops split into chunks that start and end inside runs along the
 // innermost dim: the transpose's runs are 7 elements, the broadcast's 5.
 TEST(KernelTest, StridedLoopsSplitInsideRuns) {
