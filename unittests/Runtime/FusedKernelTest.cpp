@@ -110,30 +110,9 @@ std::vector<std::vector<float>> run(const program::Program &program,
   std::string error = format::writeProgramFile(
       path, const_cast<program::Program &>(program), {});
   EXPECT_EQ(error, "");
-  runtime::SessionOptions options;
-  options.threads = threads;
-  std::unique_ptr<runtime::Session> session =
-      runtime::Session::open(path, options, error);
-  EXPECT_TRUE(session) << error;
-  if (!session)
-    return {};
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    runtime::Status status =
-        session->bindInput(i, inputs[i].dtype, inputs[i].shape,
-                           inputs[i].bytes.data(), inputs[i].bytes.size());
-    EXPECT_TRUE(status.ok()) << status.message();
-  }
-  runtime::Status status = session->run();
-  EXPECT_TRUE(status.ok()) << status.message();
   std::vector<std::vector<float>> outputs;
-  for (int o = 0; o < program.outputs_size(); ++o) {
-    const program::Tensor &tensor = program.tensors(program.outputs(o));
-    HostTensor result{tensor.dtype(), format::tensorShape(tensor), {}};
-    result.bytes.resize(tensor.bytes());
-    EXPECT_TRUE(
-        session->readOutput(o, result.bytes.data(), result.bytes.size()).ok());
-    outputs.push_back(result.floats());
-  }
+  for (const HostTensor &output : runProgramFile(path, inputs, threads))
+    outputs.push_back(output.floats());
   return outputs;
 }
 

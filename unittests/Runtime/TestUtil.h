@@ -282,6 +282,39 @@ inline int runCommand(const std::string &command, std::string &output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Runs the program file at `path` once on `inputs`; its outputs, empty if
+/// it cannot be opened. Fails the test on any error.
+inline std::vector<HostTensor>
+runProgramFile(const std::string &path, const std::vector<HostTensor> &inputs,
+               unsigned threads, const std::string &backend = "cpu") {
+  runtime::SessionOptions options;
+  options.threads = threads;
+  options.backend = backend;
+  std::string error;
+  std::unique_ptr<runtime::Session> session =
+      runtime::Session::open(path, options, error);
+  EXPECT_TRUE(session) << error;
+  if (!session)
+    return {};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    runtime::Status status =
+        session->bindInput(i, inputs[i].dtype, inputs[i].shape,
+                           inputs[i].bytes.data(), inputs[i].bytes.size());
+    EXPECT_TRUE(status.ok()) << status.message();
+  }
+  runtime::Status status = session->run();
+  EXPECT_TRUE(status.ok()) << status.message();
+  std::vector<HostTensor> outputs;
+  for (size_t o = 0; o < session->numOutputs(); ++o) {
+    const runtime::TensorInfo &info = session->outputInfo(o);
+    HostTensor result{info.dtype, info.shape, std::vector<uint8_t>(info.bytes)};
+    status = session->readOutput(o, result.bytes.data(), result.bytes.size());
+    EXPECT_TRUE(status.ok()) << status.message();
+    outputs.push_back(std::move(result));
+  }
+  return outputs;
+}
+
 /// Runs a one-instruction program: `inputs` become graph inputs, the op's
 /// result the only output. Fails the test on any error.
 inline HostTensor runOp(const std::string &op,
@@ -300,27 +333,11 @@ inline HostTensor runOp(const std::string &op,
   std::string path = temporaryPath(op + ".dspx");
   std::string error = builder.write(path);
   EXPECT_EQ(error, "");
-  runtime::SessionOptions options;
-  options.threads = threads;
-  options.backend = backend;
-  std::unique_ptr<runtime::Session> session =
-      runtime::Session::open(path, options, error);
-  EXPECT_TRUE(session) << error;
-  HostTensor result{dtype, shape, {}};
-  if (!session)
-    return result;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    runtime::Status status =
-        session->bindInput(i, inputs[i].dtype, inputs[i].shape,
-                           inputs[i].bytes.data(), inputs[i].bytes.size());
-    EXPECT_TRUE(status.ok()) << status.message();
-  }
-  runtime::Status status = session->run();
-  EXPECT_TRUE(status.ok()) << status.message();
-  result.bytes.resize(session->outputInfo(0).bytes);
-  status = session->readOutput(0, result.bytes.data(), result.bytes.size());
-  EXPECT_TRUE(status.ok()) << status.message();
-  return result;
+  std::vector<HostTensor> outputs =
+      runProgramFile(path, inputs, threads, backend);
+  if (outputs.empty())
+    return HostTensor{dtype, shape, {}};
+  return outputs[0];
 }
 
 /// Whether the runtime has the cuda backend and this machine a GPU for it.
