@@ -80,6 +80,7 @@ ConvGeometry::ConvGeometry(const std::vector<int64_t> &x,
     pointwise = pointwise && kernel[d] == 1 && stride[d] == 1 && pad[d] == 0 &&
                 (!present || pads[source + spatial] == 0);
   }
+  transposedColumns = !pointwise && stride[2] > 1 && dilation[2] == 1;
   images = x[0];
   channels = x[1];
   filters = w[0];
@@ -90,9 +91,13 @@ ConvGeometry::ConvGeometry(const std::vector<int64_t> &x,
   patch = groupChannels * kernelVolume;
   inputVolume = in[0] * in[1] * in[2];
   positions = output[0] * output[1] * output[2];
+  // Column buffers of about 4 MiB, and blocks small enough that every
+  // worker has one where the images and groups alone are too few.
+  const int64_t perImage = ceilDiv(static_cast<int64_t>(std::max(workers, 1u)),
+                                   std::max<int64_t>(images * group, 1));
   block = std::min(
       std::max<int64_t>((int64_t(1) << 20) / std::max<int64_t>(patch, 1), 16),
-      std::max<int64_t>(positions, 1));
+      std::max<int64_t>(ceilDiv(positions, perImage), 1));
   blocks = ceilDiv(positions, block);
   columnBytes =
       pointwise ? 0

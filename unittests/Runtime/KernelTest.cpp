@@ -620,6 +620,28 @@ TEST(KernelTest, Conv2D) {
              true,
              {2, 6, 3, 7}},
             40);
+  // Stride, dilation and pads along the innermost dim, whose runs the
+  // column gather copies; blocks of positions (one per thread) that start
+  // inside an output row. Dilated: a column per position.
+  checkConv({{1, 2, 9, 10},
+             {3, 2, 3, 3},
+             {2, 3},
+             {1, 2},
+             {2, 3, 1, 2},
+             1,
+             true,
+             {1, 3, 5, 4}},
+            44);
+  // Undilated: a row per position (transposed columns).
+  checkConv({{1, 2, 9, 10},
+             {3, 2, 3, 2},
+             {1, 2},
+             {2, 1},
+             {1, 1, 2, 1},
+             1,
+             true,
+             {1, 3, 8, 6}},
+            45);
   // Pointwise, depthwise.
   checkConv({{1, 3, 5, 5},
              {4, 3, 1, 1},

@@ -79,6 +79,10 @@ struct ConvGeometry {
   int64_t kernelVolume, patch, inputVolume, positions;
   /// A 1x1 conv with unit strides and no padding reads its input directly.
   bool pointwise;
+  /// Whether the columns are gathered transposed, a row per output position:
+  /// where the innermost stride exceeds 1 (as in patch embeddings), the
+  /// kernel's innermost run is what lies contiguous in the input.
+  bool transposedColumns;
   int64_t block, blocks;
   /// Every worker's column buffer; 0 when pointwise.
   size_t columnBytes;

@@ -539,6 +539,119 @@ createRingAttentionKernel(const KernelContext &context) {
       workspaceBytes);
 }
 
+namespace {
+
+/// Copies `length` elements of `source`, `stride` apart from index `start`,
+/// to `destination`; those whose index falls outside [0, limit) are the
+/// zero padding.
+void gatherRun(float *destination, const float *source, int64_t start,
+               int64_t stride, int64_t length, int64_t limit) {
+  // The steps t whose index start + t * stride lies inside: [lo, hi).
+  int64_t lo = 0, hi = length;
+  if (start < 0 || start + (length - 1) * stride >= limit) {
+    lo = std::min(start >= 0 ? 0 : (-start + stride - 1) / stride, length);
+    hi = start >= limit ? 0 : (limit - start + stride - 1) / stride;
+    hi = std::clamp(hi, lo, length);
+  }
+  std::fill(destination, destination + lo, 0.0f);
+  const float *first = source + start;
+  if (stride == 1)
+    for (int64_t t = lo; t < hi; ++t)
+      destination[t] = first[t];
+  else
+    for (int64_t t = lo; t < hi; ++t)
+      destination[t] = first[t * stride];
+  std::fill(destination + hi, destination + length, 0.0f);
+}
+
+/// The output position `first` as (z, y, x), stepped along the positions
+/// that follow it.
+struct OutputPosition {
+  const int64_t *output;
+  int64_t z, y, x;
+
+  OutputPosition(const int64_t *output, int64_t first)
+      : output(output), z(first / (output[1] * output[2])),
+        y(first / output[2] % output[1]), x(first % output[2]) {}
+
+  /// Moves to the start of the next output row.
+  void nextRow() {
+    x = 0;
+    if (++y == output[1]) {
+      y = 0;
+      ++z;
+    }
+  }
+  void next() {
+    if (++x == output[2])
+      nextRow();
+  }
+};
+
+/// Where the (kz, ky) tap of the kernel at output position `at` lies in one
+/// channel: the input row it reads, or null where that row is padding.
+const float *inputRow(const format::ConvGeometry &g, const float *channel,
+                      const OutputPosition &at, int64_t kz, int64_t ky) {
+  int64_t iz = at.z * g.stride[0] - g.pad[0] + kz * g.dilation[0];
+  int64_t iy = at.y * g.stride[1] - g.pad[1] + ky * g.dilation[1];
+  if (iz < 0 || iz >= g.in[0] || iy < 0 || iy >= g.in[1])
+    return nullptr;
+  return channel + (iz * g.in[1] + iy) * g.in[2];
+}
+
+/// The im2col matrix of output positions [first, first + count) of one
+/// image and group (`xGroup`): row r = (channel, kz, ky, kx) of the patch,
+/// `count` columns. Each row is filled a run of output x positions at a
+/// time, so that the index arithmetic is per run, not per element.
+void gatherColumns(const format::ConvGeometry &g, const float *xGroup,
+                   int64_t first, int64_t count, float *columns) {
+  const int64_t *kernel = g.kernel;
+  for (int64_t r = 0; r < g.patch; ++r) {
+    int64_t c = r / g.kernelVolume, kk = r % g.kernelVolume;
+    int64_t kz = kk / (kernel[1] * kernel[2]);
+    int64_t ky = kk / kernel[2] % kernel[1];
+    int64_t kx = kk % kernel[2];
+    const float *channel = xGroup + c * g.inputVolume;
+    float *row = columns + r * count;
+    OutputPosition at(g.output, first);
+    for (int64_t j = 0; j < count;) {
+      int64_t run = std::min(g.output[2] - at.x, count - j);
+      if (const float *input = inputRow(g, channel, at, kz, ky))
+        gatherRun(row + j, input,
+                  at.x * g.stride[2] - g.pad[2] + kx * g.dilation[2],
+                  g.stride[2], run, g.in[2]);
+      else
+        std::fill(row + j, row + j + run, 0.0f);
+      j += run;
+      at.nextRow();
+    }
+  }
+}
+
+/// The same matrix transposed: a row of `patch` elements per output
+/// position, filled a run of the kernel's kx taps at a time.
+void gatherTransposedColumns(const format::ConvGeometry &g, const float *xGroup,
+                             int64_t first, int64_t count, float *columns) {
+  const int64_t *kernel = g.kernel;
+  OutputPosition at(g.output, first);
+  for (int64_t j = 0; j < count; ++j, at.next()) {
+    float *row = columns + j * g.patch;
+    int64_t x = at.x * g.stride[2] - g.pad[2];
+    for (int64_t c = 0; c < g.groupChannels; ++c) {
+      const float *channel = xGroup + c * g.inputVolume;
+      for (int64_t kz = 0; kz < kernel[0]; ++kz)
+        for (int64_t ky = 0; ky < kernel[1]; ++ky, row += kernel[2]) {
+          if (const float *input = inputRow(g, channel, at, kz, ky))
+            gatherRun(row, input, x, g.dilation[2], kernel[2], g.in[2]);
+          else
+            std::fill(row, row + kernel[2], 0.0f);
+        }
+    }
+  }
+}
+
+} // namespace
+
 std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
   // im2col + GEMM per (image, group, block of output positions). Inputs with
   // fewer than 3 spatial dims are treated as 3-D with leading size-1 dims.
@@ -550,15 +663,11 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
-        const int64_t *in = geometry.in, *kernel = geometry.kernel,
-                      *output = geometry.output, *stride = geometry.stride,
-                      *dilation = geometry.dilation, *pad = geometry.pad;
         const int64_t channels = geometry.channels, group = geometry.group,
                       filters = geometry.filters;
         const int64_t groupChannels = geometry.groupChannels,
                       groupFilters = geometry.groupFilters;
-        const int64_t kernelVolume = geometry.kernelVolume,
-                      patch = geometry.patch,
+        const int64_t patch = geometry.patch,
                       inputVolume = geometry.inputVolume,
                       positions = geometry.positions;
         const int64_t block = geometry.block, blocks = geometry.blocks;
@@ -583,44 +692,22 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
                     (image * channels + g * groupChannels) * inputVolume;
                 const float *matrix = xGroup + first;
                 int64_t ldb = positions;
-                if (!pointwise) {
-                  for (int64_t r = 0; r < patch; ++r) {
-                    int64_t c = r / kernelVolume, kk = r % kernelVolume;
-                    int64_t kz = kk / (kernel[1] * kernel[2]);
-                    int64_t ky = kk / kernel[2] % kernel[1];
-                    int64_t kx = kk % kernel[2];
-                    const float *channel = xGroup + c * inputVolume;
-                    float *row = columns + r * count;
-                    int64_t p = first;
-                    int64_t oz = p / (output[1] * output[2]);
-                    int64_t oy = p / output[2] % output[1];
-                    int64_t ox = p % output[2];
-                    for (int64_t j = 0; j < count; ++j) {
-                      int64_t iz = oz * stride[0] - pad[0] + kz * dilation[0];
-                      int64_t iy = oy * stride[1] - pad[1] + ky * dilation[1];
-                      int64_t ix = ox * stride[2] - pad[2] + kx * dilation[2];
-                      bool inside = iz >= 0 && iz < in[0] && iy >= 0 &&
-                                    iy < in[1] && ix >= 0 && ix < in[2];
-                      row[j] = inside ? channel[(iz * in[1] + iy) * in[2] + ix]
-                                      : 0.0f;
-                      if (++ox == output[2]) {
-                        ox = 0;
-                        if (++oy == output[1]) {
-                          oy = 0;
-                          ++oz;
-                        }
-                      }
-                    }
-                  }
+                if (geometry.transposedColumns) {
+                  gatherTransposedColumns(geometry, xGroup, first, count,
+                                          columns);
+                  matrix = columns;
+                  ldb = patch;
+                } else if (!pointwise) {
+                  gatherColumns(geometry, xGroup, first, count, columns);
                   matrix = columns;
                   ldb = count;
                 }
                 float *result =
                     outData + (image * filters + g * groupFilters) * positions +
                     first;
-                gemm(false, groupFilters, count, patch, 1.0f,
-                     wData + g * groupFilters * patch, patch, matrix, ldb, 0.0f,
-                     result, positions);
+                gemm(geometry.transposedColumns, groupFilters, count, patch,
+                     1.0f, wData + g * groupFilters * patch, patch, matrix, ldb,
+                     0.0f, result, positions);
                 if (bias)
                   for (int64_t f = 0; f < groupFilters; ++f)
                     for (int64_t j = 0; j < count; ++j)
