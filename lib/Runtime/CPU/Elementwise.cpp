@@ -18,6 +18,7 @@
 
 #include "FastMath.h"
 #include "Kernels.h"
+#include "StridedLoop.h"
 
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/FusedBody.h"
@@ -390,36 +391,6 @@ StepFunction rowStepFunction(Op op, const dsp::program::Instruction &step) {
   };
 }
 
-/// Coalesces the dims of `shape` that every operand walks alike (drops
-/// those of extent 1, merges neighbors whose strides chain); never empty.
-void coalesceDims(Shape &shape, std::vector<Shape> &strides) {
-  Shape merged;
-  std::vector<Shape> mergedStrides(strides.size());
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1)
-      continue;
-    bool chains = !merged.empty();
-    for (size_t k = 0; chains && k < strides.size(); ++k)
-      chains = mergedStrides[k].back() == strides[k][d] * shape[d];
-    if (chains) {
-      merged.back() *= shape[d];
-      for (size_t k = 0; k < strides.size(); ++k)
-        mergedStrides[k].back() = strides[k][d];
-      continue;
-    }
-    merged.push_back(shape[d]);
-    for (size_t k = 0; k < strides.size(); ++k)
-      mergedStrides[k].push_back(strides[k][d]);
-  }
-  if (merged.empty()) {
-    merged.push_back(1);
-    for (Shape &s : mergedStrides)
-      s.push_back(0);
-  }
-  shape = merged;
-  strides = mergedStrides;
-}
-
 /// A body's values as one chunk sees them.
 struct Value {
   enum Kind { Input, Constant, Step } kind;
@@ -463,15 +434,9 @@ public:
     // The runs: a row with a row op, else the innermost dim once the dims
     // are coalesced; the dims before them index the runs.
     std::vector<Shape> strides;
-    for (int i = 0; i < numInputs; ++i) {
-      Shape in = format::tensorShape(*inputs[i]);
-      Shape own = contiguousStrides(in);
-      Shape broadcast(space.size(), 0);
-      size_t lead = space.size() - in.size();
-      for (size_t d = 0; d < in.size(); ++d)
-        broadcast[lead + d] = in[d] == 1 ? 0 : own[d];
-      strides.push_back(broadcast);
-    }
+    for (int i = 0; i < numInputs; ++i)
+      strides.push_back(
+          broadcastStrides(format::tensorShape(*inputs[i]), space.size()));
     Shape runDims = space;
     std::vector<int64_t> inner(numInputs, 0);
     if (rowMode_ && !runDims.empty()) {
@@ -509,6 +474,7 @@ public:
       } else if (v < numInputs + constants) {
         value.kind = Value::Constant;
         setConstant(value, tensor);
+        constantValues_.push_back(v);
       } else {
         value.kind = Value::Step;
       }
@@ -698,9 +664,8 @@ private:
     for (int v : inputValues_)
       operands[v] = inputOperand(args, values_[v], chunk, base,
                                  tiles + tiling_.tileOffsets[v]);
-    for (size_t v = 0; v < values_.size(); ++v)
-      if (values_[v].kind == Value::Constant)
-        operands[v] = {values_[v].element, 0, 0, true};
+    for (int v : constantValues_)
+      operands[v] = {values_[v].element, 0, 0, true};
     for (auto [index, row] : expanded_)
       operands[index] = {reinterpret_cast<const uint8_t *>(row), 1, 0,
                          chunk.runs == 1};
@@ -720,7 +685,8 @@ private:
     for (int v : narrowedResults_)
       format::narrowFromFloat(
           values_[v].dtype, reinterpret_cast<const float *>(operands[v].data),
-          static_cast<uint8_t *>(args.outputs[values_[v].output]) + base * 2,
+          static_cast<uint8_t *>(args.outputs[values_[v].output]) +
+              base * format::elementSize(values_[v].dtype),
           n);
   }
 
@@ -732,7 +698,7 @@ private:
   int64_t runLength_ = 1;
   Shape runDims_;
   std::vector<Value> values_;
-  std::vector<int> inputValues_, narrowedResults_;
+  std::vector<int> inputValues_, constantValues_, narrowedResults_;
   std::vector<Step> steps_;
   /// Constants a row op reads, a row each, by value index.
   std::vector<std::vector<float>> expandedRows_;

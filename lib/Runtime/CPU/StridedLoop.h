@@ -32,35 +32,53 @@ struct StridedPlan {
   int64_t innerStride(int input) const { return strides[input].back(); }
 };
 
-/// Drops size-1 dims and merges dims every operand walks contiguously.
-inline void coalesce(StridedPlan &plan) {
-  Shape shape;
-  Shape strides[kMaxStridedInputs];
-  for (size_t d = 0; d < plan.shape.size(); ++d) {
-    if (plan.shape[d] == 1)
+/// Drops the size-1 dims of `shape` and merges the dims that every operand
+/// (`strides[k]`: its element stride per dim) walks contiguously; where no
+/// dim is left, the shape is [1] with stride 0.
+inline void coalesceDims(Shape &shape, std::vector<Shape> &strides) {
+  Shape merged;
+  std::vector<Shape> mergedStrides(strides.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
       continue;
-    bool mergeable = !shape.empty();
-    for (int k = 0; mergeable && k < plan.numInputs; ++k)
-      mergeable = strides[k].back() == plan.strides[k][d] * plan.shape[d];
-    if (mergeable) {
-      shape.back() *= plan.shape[d];
-      for (int k = 0; k < plan.numInputs; ++k)
-        strides[k].back() = plan.strides[k][d];
+    bool chains = !merged.empty();
+    for (size_t k = 0; chains && k < strides.size(); ++k)
+      chains = mergedStrides[k].back() == strides[k][d] * shape[d];
+    if (chains) {
+      merged.back() *= shape[d];
+      for (size_t k = 0; k < strides.size(); ++k)
+        mergedStrides[k].back() = strides[k][d];
       continue;
     }
-    shape.push_back(plan.shape[d]);
-    for (int k = 0; k < plan.numInputs; ++k)
-      strides[k].push_back(plan.strides[k][d]);
+    merged.push_back(shape[d]);
+    for (size_t k = 0; k < strides.size(); ++k)
+      mergedStrides[k].push_back(strides[k][d]);
   }
-  if (shape.empty()) {
-    shape.push_back(1);
-    for (int k = 0; k < plan.numInputs; ++k)
-      strides[k].push_back(0);
+  if (merged.empty()) {
+    merged.push_back(1);
+    for (Shape &operand : mergedStrides)
+      operand.push_back(0);
   }
-  plan.shape = shape;
-  for (int k = 0; k < plan.numInputs; ++k)
-    plan.strides[k] = strides[k];
-  plan.total = elementCount(shape);
+  shape = std::move(merged);
+  strides = std::move(mergedStrides);
+}
+
+inline void coalesce(StridedPlan &plan) {
+  std::vector<Shape> strides(plan.strides, plan.strides + plan.numInputs);
+  coalesceDims(plan.shape, strides);
+  std::copy(strides.begin(), strides.end(), plan.strides);
+  plan.total = elementCount(plan.shape);
+}
+
+/// The element strides that read a tensor of shape `in` broadcast (numpy
+/// rules) to a space of `rank` dims: 0 along its size-1 and missing dims.
+inline Shape broadcastStrides(const Shape &in, size_t rank) {
+  Shape own = contiguousStrides(in);
+  Shape strides(rank, 0);
+  size_t lead = rank - in.size();
+  for (size_t d = 0; d < in.size(); ++d)
+    strides[lead + d] = in[d] == 1 ? 0 : own[d];
+  return strides;
 }
 
 /// A plan reading each input broadcast (numpy rules) to `outShape`.
@@ -69,14 +87,8 @@ inline StridedPlan makeBroadcastPlan(const Shape &outShape,
   StridedPlan plan;
   plan.shape = outShape;
   plan.numInputs = static_cast<int>(inShapes.size());
-  for (int k = 0; k < plan.numInputs; ++k) {
-    const Shape &in = inShapes[k];
-    Shape inStrides = contiguousStrides(in);
-    plan.strides[k].assign(outShape.size(), 0);
-    size_t lead = outShape.size() - in.size();
-    for (size_t d = 0; d < in.size(); ++d)
-      plan.strides[k][lead + d] = in[d] == 1 ? 0 : inStrides[d];
-  }
+  for (int k = 0; k < plan.numInputs; ++k)
+    plan.strides[k] = broadcastStrides(inShapes[k], outShape.size());
   coalesce(plan);
   return plan;
 }
