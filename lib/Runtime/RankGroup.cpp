@@ -367,7 +367,10 @@ Status RankGroup::bindInputBlock(size_t local, size_t index,
 Status RankGroup::run(uint64_t repeat) {
   if (!failure_.empty())
     return Status::error("the group stopped after a failure: " + failure_);
-  if (!mpi_)
+  // Several ranks of this process run together, a thread each; a single
+  // one (an MPI process's, or a group of one) runs on the calling thread,
+  // which spares starting a thread per run.
+  if (sessions_.size() > 1)
     return runLocalRanks(repeat);
   std::string message =
       runRepeatedly(*sessions_[0], repeat, file_->path(), runMilliseconds_);
