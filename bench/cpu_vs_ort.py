@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""Benchmark single-rank dsp-run against ONNX Runtime on the CPU.
+"""Benchmark single-rank dsp against ONNX Runtime on the CPU.
 
 For every model and every thread count, both runtimes execute the same model
-on the same input with the same number of intra-op threads:
+on the same input with the same number of intra-op threads, each through its
+Python API in a process of its own:
 
 * ONNX Runtime: one ``InferenceSession`` (CPU provider, all graph
-  optimizations, sequential execution, ``intra_op_num_threads`` = N); each
-  run is timed around ``session.run``.
-* dsp-run: the model compiled once by ``dsp-opt --dsp-pipeline=ranks=1``,
-  then ``dsp-run --threads=N --repeat=W+R``; each run's wall time comes from
-  its ``--stats-json`` (``run_ms``), which covers the instructions and the
-  copy of the bound inputs, not process start or file loading.
+  optimizations, sequential execution, ``intra_op_num_threads`` = N);
+* dsp: the model compiled once by ``dsp-opt --dsp-pipeline=ranks=1``, then
+  one ``dsp.Session(program, threads=N)``;
 
-Both take W warm-up runs (dropped) and R timed runs, all in one process, and
-report the median. dsp-run also checks its output against the model's
-reference output. A per-op-kind breakdown comes from dsp-run's statistics
-(steady-state runs only: the totals of a W-run invocation are subtracted)
-and from ONNX Runtime's profiler (per node type, after its own fusions).
+each run is timed around ``session.run``, which in both binds the inputs and
+returns the outputs. After W warm-up runs in each, blocks of timed runs
+alternate between the two processes, the order flipping every block, so
+that both runtimes see the same machine (this one is shared: its speed
+drifts over seconds); the first run of a block, which follows the other
+runtime's, is dropped, and the medians over all blocks are reported.
+dsp-run also checks the output against the model's reference output. A
+per-op-kind breakdown comes from dsp-run's trace and from ONNX Runtime's
+profiler (per node type, after its own fusions), in separate runs.
 
 The script waits until the 1-minute load average is below ``--max-load``
 before it measures, records the load before and after, and rewrites the
@@ -38,6 +40,7 @@ import argparse
 import datetime
 import glob
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -159,9 +162,9 @@ class Model:
                       for path in sorted(glob.glob(base + ".input.*.npy"))}
         return Model(name, base + ".onnx", inputs, base + ".output.npy")
 
-    def feeds(self, session):
-        """The ONNX Runtime feeds (positional inputs in graph order)."""
-        names = [i.name for i in session.get_inputs()]
+    def feeds(self, names):
+        """The feeds of a session whose inputs are `names` (positional
+        inputs in graph order)."""
         feeds = {}
         for position, (name, path) in enumerate(self.inputs.items()):
             feeds[name or names[position]] = np.load(path)
@@ -172,36 +175,107 @@ class Model:
                 for name, path in self.inputs.items()]
 
 
-def time_ort(model, threads, warmup, runs, profile_dir, profile):
-    """Median ms per run of ONNX Runtime, and (if `profile`) ms per run per
-    node type."""
+def ort_options(threads):
+    """ONNX Runtime's session options at `threads` intra-op threads."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = (
         ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
-    session = ort.InferenceSession(model.onnx_path, options,
-                                   providers=["CPUExecutionProvider"])
-    feeds = model.feeds(session)
-    times = []
-    for i in range(warmup + runs):
-        start = time.perf_counter()
-        session.run(None, feeds)
-        elapsed = (time.perf_counter() - start) * 1e3
-        if i >= warmup:
-            times.append(elapsed)
-    if not profile:
-        return statistics.median(times), min(times), {}
+    return options
 
-    # Per node type, from a separate profiled session (profiling slows the
-    # runs, so it does not feed the medians).
+
+def timing_worker(kind, model, dspx, python_dir, threads, warmup,
+                  connection):
+    """A child process holding one runtime's session of `model`: after
+    `warmup` runs it says "ready", then answers each request of n runs with
+    their times in ms; a request of 0 ends it. Errors are sent as text."""
+    try:
+        if kind == "ort":
+            session = ort.InferenceSession(model.onnx_path,
+                                           ort_options(threads),
+                                           providers=["CPUExecutionProvider"])
+            feeds = model.feeds(
+                [i.name for i in session.get_inputs()])
+
+            def call():
+                session.run(None, feeds)
+        else:
+            sys.path.insert(0, python_dir)
+            import dsp
+            session = dsp.Session(dspx, threads=threads)
+            feeds = model.feeds([name for name, _, _ in session.inputs])
+
+            def call():
+                session.run(feeds)
+        for _ in range(warmup):
+            call()
+        connection.send("ready")
+        while True:
+            count = connection.recv()
+            if count == 0:
+                return
+            times = []
+            for _ in range(count):
+                start = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - start) * 1e3)
+            connection.send(times)
+    except Exception as error:  # reported by the parent, which exits
+        connection.send(f"{kind}: {type(error).__name__}: {error}")
+
+
+def time_paired(model, dspx, python_dir, threads, warmup, blocks,
+                block_runs):
+    """Median ms per run of ONNX Runtime and of dsp, measured in turns: each
+    runtime in a process of its own, blocks of runs alternating between
+    them (the order flipping every block), so that both see the same
+    machine; the first run of each block is dropped, as it follows the
+    other runtime's block."""
+    context = multiprocessing.get_context("spawn")
+    workers = {}
+    for kind in ("ort", "dsp"):
+        mine, theirs = context.Pipe()
+        process = context.Process(
+            target=timing_worker,
+            args=(kind, model, dspx, python_dir, threads, warmup, theirs))
+        process.start()
+        workers[kind] = (process, mine)
+
+    def receive(kind):
+        message = workers[kind][1].recv()
+        if isinstance(message, str) and message != "ready":
+            sys.exit(f"{model.name}, {threads} threads: {message}")
+        return message
+
+    try:
+        for kind in workers:
+            receive(kind)
+        times = {kind: [] for kind in workers}
+        for block in range(blocks):
+            order = ("ort", "dsp") if block % 2 == 0 else ("dsp", "ort")
+            for kind in order:
+                workers[kind][1].send(block_runs + 1)
+                times[kind] += receive(kind)[1:]
+    finally:
+        for process, connection in workers.values():
+            if process.is_alive():
+                connection.send(0)
+            process.join()
+    return statistics.median(times["ort"]), statistics.median(times["dsp"])
+
+
+def ort_profile(model, threads, warmup, runs, profile_dir):
+    """ONNX Runtime's ms per run per node type, from its profiler (which
+    slows the runs, so it does not feed the timings)."""
+    options = ort_options(threads)
     options.enable_profiling = True
     options.profile_file_prefix = os.path.join(profile_dir, "ort")
     session = ort.InferenceSession(model.onnx_path, options,
                                    providers=["CPUExecutionProvider"])
-    profiled = max(3, runs // 4)
-    for _ in range(warmup + profiled):
+    feeds = model.feeds([i.name for i in session.get_inputs()])
+    for _ in range(warmup + runs):
         session.run(None, feeds)
     with open(session.end_profiling()) as f:
         events = json.load(f)
@@ -214,33 +288,29 @@ def time_ort(model, threads, warmup, runs, profile_dir, profile):
         if (event.get("cat") == "Node" and event["ts"] >= cutoff and
                 event["name"].endswith("_kernel_time")):
             op = event["args"]["op_name"]
-            per_op[op] = per_op.get(op, 0.0) + event["dur"] / 1e3 / profiled
-    return statistics.median(times), min(times), per_op
+            per_op[op] = per_op.get(op, 0.0) + event["dur"] / 1e3 / runs
+    return per_op
 
 
-def time_dsp(model, dspx, bin_dir, threads, warmup, runs, work):
-    """Median ms per run of dsp-run, its max abs error against the
-    reference, and steady-state ms per run per op kind."""
-    def invoke(repeat, tag):
-        stats = os.path.join(work, f"{tag}.json")
-        out = run([os.path.join(bin_dir, "dsp-run"), dspx,
-                   *model.dsp_run_inputs(),
-                   f"--expected-output=@{model.output}", "--atol=1e-4",
-                   "--rtol=1e-4",
-                   f"--threads={threads}", f"--repeat={repeat}",
-                   f"--stats-json={stats}"])
-        with open(stats) as f:
-            return json.load(f), out
-
-    warm, _ = invoke(warmup, "warm")
-    full, out = invoke(warmup + runs, "full")
-    times = full["run_ms"][warmup:]
+def dsp_run_check(model, dspx, bin_dir, threads, warmup, runs, work):
+    """dsp-run's max abs error against the reference output, and its ms per
+    run per op kind (from its trace, the runs after the warm-up ones)."""
+    trace = os.path.join(work, "trace.json")
+    out = run([os.path.join(bin_dir, "dsp-run"), dspx,
+               *model.dsp_run_inputs(),
+               f"--expected-output=@{model.output}", "--atol=1e-4",
+               "--rtol=1e-4",
+               f"--threads={threads}", f"--repeat={warmup + runs}",
+               f"--trace={trace}"])
+    with open(trace) as f:
+        events = json.load(f)["traceEvents"]
     error = float(re.search(r"max abs error ([0-9.e+-]+)", out).group(1))
     per_op = {}
-    for op, entry in full["ops"].items():
-        before = warm["ops"].get(op, {}).get("total_ms", 0.0)
-        per_op[op] = max(0.0, entry["total_ms"] - before) / runs
-    return statistics.median(times), min(times), error, per_op
+    for event in events:
+        if event.get("ph") == "X" and event["args"]["run"] >= warmup:
+            per_op[event["name"]] = (per_op.get(event["name"], 0.0) +
+                                     event["dur"] / 1000.0 / runs)
+    return error, per_op
 
 
 # Server generations of Intel's family 6, by CPUID model.
@@ -341,15 +411,15 @@ def markdown(results, machine, settings, kind):
     lines += ["", f"#### Settings ({kind})", ""]
     lines += [f"- {line}" for line in settings]
     lines += ["", f"#### Median time per run (ms, {kind})", "",
-              "| model | threads | ONNX Runtime | dsp-run | dsp-run / ORT | "
-              "dsp-run max abs error |",
+              "| model | threads | ONNX Runtime | dsp | dsp / ORT | "
+              "dsp max abs error |",
               "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         lines.append(
             f"| {r['model']} | {r['threads']} | {r['ort_ms']:.3f} | "
             f"{r['dsp_ms']:.3f} | {r['dsp_ms'] / r['ort_ms']:.2f} | "
             f"{r['error']:.1e} |")
-    lines += ["", "Ratio below 1: dsp-run is faster.", "",
+    lines += ["", "Ratio below 1: dsp is faster.", "",
               f"#### Time per op kind (ms per run, {kind})", "",
               "dsp-run ops are the compiled program's instructions (attention "
               "and GELU fused); ONNX Runtime's are its node types after its "
@@ -430,10 +500,10 @@ def parse_args(argv):
     parser.add_argument("--threads", default="1,2",
                         help="comma-separated intra-op thread counts "
                              "(default: 1,2)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measure each model and thread count this many "
-                             "times and report the fastest round's median "
-                             "(default 3)")
+    parser.add_argument("--blocks", type=int, default=20,
+                        help="blocks the timed runs of each runtime are "
+                             "split into, alternating between the runtimes "
+                             "(default 20)")
     parser.add_argument("--models", default=None,
                         help="comma-separated subset of model names")
     parser.add_argument("--no-stdit-bench", action="store_true",
@@ -443,6 +513,7 @@ def parse_args(argv):
                              "this (default 1.5)")
     parser.add_argument("--no-doc", action="store_true",
                         help="print the section instead of writing --doc")
+    parser.set_defaults(runs=200)
     return parser.parse_args(argv)
 
 
@@ -489,29 +560,26 @@ def main(argv=None):
         load_before = wait_for_low_load(args.max_load, args.max_wait)
         results = []
         busy_seen = []
+        python_dir = os.path.join(args.build_dir, "python")
+        block_runs = max(1, -(-args.runs // args.blocks))
         for model in models:
             for threads in thread_counts:
-                # Each round measures both runtimes back to back; other work
-                # on the machine can only add time, so the fastest round's
-                # median is the least disturbed.
-                ort_ms = dsp_ms = float("inf")
-                for round_index in range(args.rounds):
-                    busy_seen.append(
-                        wait_for_idle(args.max_busy, args.max_wait))
-                    first = round_index == 0
-                    ort = time_ort(model, threads, args.warmup, args.runs,
-                                   work, profile=first)
-                    dsp = time_dsp(model, programs[model.name], bin_dir,
-                                   threads, args.warmup, args.runs, work)
-                    if first:
-                        ort_ops, error, dsp_ops = ort[2], dsp[2], dsp[3]
-                    ort_ms, dsp_ms = min(ort_ms, ort[0]), min(dsp_ms, dsp[0])
+                busy_seen.append(wait_for_idle(args.max_busy, args.max_wait))
+                ort_ms, dsp_ms = time_paired(
+                    model, programs[model.name], python_dir, threads,
+                    args.warmup, args.blocks, block_runs)
+                profile_runs = max(3, args.runs // 10)
+                ort_ops = ort_profile(model, threads, args.warmup,
+                                      profile_runs, work)
+                error, dsp_ops = dsp_run_check(
+                    model, programs[model.name], bin_dir, threads,
+                    args.warmup, profile_runs, work)
                 results.append(dict(model=model.name, threads=threads,
                                     ort_ms=ort_ms, dsp_ms=dsp_ms,
                                     error=error, ort_ops=ort_ops,
                                     dsp_ops=dsp_ops))
                 print(f"{model.name:26} threads {threads}: ORT "
-                      f"{ort_ms:9.3f} ms, dsp-run {dsp_ms:9.3f} ms "
+                      f"{ort_ms:9.3f} ms, dsp {dsp_ms:9.3f} ms "
                       f"({dsp_ms / ort_ms:.2f}x), max abs error {error:.1e}",
                       flush=True)
         load_after = os.getloadavg()[0]
@@ -528,18 +596,21 @@ def main(argv=None):
         f"model and thread count, other processes used at most "
         f"{max(busy_seen):.2f} cores (sampled over 1 s; the machine is "
         f"shared, so expect a few percent of noise)",
-        f"{args.warmup} warm-up runs then {args.runs} timed runs per "
-        f"runtime, model and thread count, in one process; the median is "
-        f"taken; {args.rounds} such rounds, each measuring both runtimes "
-        f"back to back, and the fastest round's median is reported (other "
-        f"work on the machine only adds time); the per-op breakdown is "
-        f"from the first round",
+        f"both runtimes through their Python APIs, each in a process of "
+        f"its own with its session loaded and {args.warmup} warm-up runs; "
+        f"then {args.blocks} blocks of {block_runs} timed runs alternate "
+        f"between them (the order flipping every block; each block's first "
+        f"run, after the other runtime's, is dropped), so that both see the "
+        f"same machine; the median over the blocks is reported; the "
+        f"per-op breakdowns come from separate runs",
         "ONNX Runtime: `intra_op_num_threads` = threads, "
         "`inter_op_num_threads` = 1, sequential, ORT_ENABLE_ALL; time "
         "around `session.run` (inputs already in memory)",
-        "dsp-run: `dsp-opt --dsp-pipeline=ranks=1 --emit=program`, then "
-        "`dsp-run --threads=N --repeat=W+R --stats-json`; per-run wall time "
-        "(`run_ms`) of `Session::run`, inputs already bound",
+        "dsp: `dsp-opt --dsp-pipeline=ranks=1 --emit=program`, then "
+        "`dsp.Session(program, threads=N)`; time around `session.run` "
+        "(which binds the inputs and returns the outputs, as ORT's does); "
+        "the output is checked against the reference by `dsp-run "
+        "--expected-output`, whose `--trace` gives the breakdown",
         "`stdit_bench`: `scripts/gen_stdit.py " + stdit_settings +
         "` (4 layers, x 1×16×64×256, y 1×32×256, 8 heads, MLP 1024)",
         "regenerate: `.venv/bin/python bench/cpu_vs_ort.py`",
