@@ -256,6 +256,9 @@ def time_paired(model, dspx, python_dir, threads, warmup, blocks,
         for block in range(blocks):
             order = ("ort", "dsp") if block % 2 == 0 else ("dsp", "ort")
             for kind in order:
+                # The other runtime's threads may spin for a while after its
+                # block: they settle first.
+                time.sleep(0.05)
                 workers[kind][1].send(block_runs + 1)
                 times[kind] += receive(kind)[1:]
     finally:
@@ -400,7 +403,7 @@ def gemm_library(bin_dir):
     except OSError:
         pass
     return (f"{name} {version} (one thread per GEMM tile; products of at "
-            f"most 4096 multiply-adds in dsp's own loop)")
+            f"most 2^17 multiply-adds in dsp's own kernel)")
 
 
 def markdown(results, machine, settings, kind):
