@@ -14,13 +14,13 @@
 
 /// Marks a function whose loops call these functions: the project is
 /// compiled for baseline x86-64 (SSE2), so on x86-64 the function is also
-/// compiled for AVX2 and AVX-512 and the widest the CPU has runs. The
-/// operations per element are the same; only the AVX-512 variant may fuse
-/// a multiply and an add (GCC's avx512f implies FMA), which can change the
-/// last bit.
+/// compiled for x86-64-v3 (AVX2 with FMA) and AVX-512 and the widest the
+/// CPU has runs. The operations per element are the same, except that those
+/// two variants may fuse a multiply and an add, which can change the last
+/// bit.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DSP_WIDEST_VECTORS                                                     \
-  __attribute__((target_clones("avx512f", "avx2", "default")))
+  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define DSP_WIDEST_VECTORS
 #endif
