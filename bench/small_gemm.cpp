@@ -1,9 +1,9 @@
 //===- small_gemm.cpp - Small GEMMs: gemm() against dnnl_sgemm ------------===//
 //
 // Times dsp's single-threaded gemm() (lib/Runtime/CPU/Gemm.h), which takes
-// products of at most 4096 multiply-adds itself and hands larger ones to
-// oneDNN, against dnnl_sgemm called directly, on the sizes of small
-// attention heads and tiles around that bound. Build and run, with
+// products of at most 2^17 multiply-adds itself and hands larger ones to
+// oneDNN, against dnnl_sgemm called directly, on the sizes of attention
+// heads and tiles up to that bound. Build and run, with
 // libdnnl-dev installed (-O3 as in the project's Release build, whose loop
 // vectorizer the small-product loop relies on):
 //
@@ -46,9 +46,9 @@ double microseconds(const std::function<void()> &run, int64_t flops) {
 } // namespace
 
 int main() {
-  const int64_t sizes[][3] = {{8, 8, 8},    {16, 8, 8},   {16, 16, 16},
-                              {17, 17, 16}, {16, 16, 32}, {16, 128, 8},
-                              {32, 32, 32}, {64, 64, 32}};
+  const int64_t sizes[][3] = {
+      {8, 8, 8},    {16, 16, 16}, {17, 17, 16}, {16, 16, 32}, {16, 32, 16},
+      {16, 128, 8}, {32, 32, 32}, {64, 32, 32}, {64, 32, 64}, {64, 64, 32}};
   std::vector<float> a(1 << 16, 0.5f), b(1 << 16, 0.25f), c(1 << 16);
   omp_set_num_threads(1);
   std::printf("| m | n | k | B | dnnl_sgemm (us) | gemm() (us) |\n");

@@ -5,9 +5,10 @@
 // session's pool alone decides how many cores are busy and no idle library
 // thread spins next to the pool's or another rank's.
 //
-// Products of a few thousand multiply-adds (the scores and values of a small
-// attention head, 8x8x8) take a loop of our own: a library call costs a
-// fixed 0.3-0.5 us there, several times the arithmetic.
+// Products of up to 2^17 multiply-adds (the scores and values of an
+// attention tile, 64 queries by 64 keys of depth 32) take a kernel of our
+// own: a library call costs a fixed 0.3-1 us, allocates its packing buffers
+// and, inside attention, runs thousands of times per op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,53 +35,106 @@ namespace {
 // The loop of our own: blocks of kSmallRows rows x kSmallLanes columns of C,
 // whose accumulators stay in vector registers, over B packed row-major with
 // its columns padded to a multiple of kSmallLanes.
-constexpr int64_t kSmallRows = 4, kSmallLanes = 16;
-// Measured against oneDNN 2.6 on AVX-512 (bench/small_gemm.cpp, figures in
-// docs/benchmarks.md): 2-5x as fast at 8x8x8, 1.3-2x at 16x16x16, even or
-// slower beyond.
-constexpr int64_t kSmallGemmMaxProduct = 4096;
-constexpr int64_t kSmallGemmMaxPacked = 4096;
+constexpr int64_t kSmallRows = 6, kSmallLanes = 16;
+constexpr int64_t kSmallGemmMaxProduct = int64_t(1) << 17;
+constexpr int64_t kSmallGemmMaxPacked = 8192;
 
 int64_t paddedColumns(int64_t n) {
   return (n + kSmallLanes - 1) / kSmallLanes * kSmallLanes;
 }
 
+/// Eight floats (GCC's and Clang's vector extension): one register in the
+/// AVX2 and AVX-512 variants, two in the baseline one.
+typedef float Lanes __attribute__((vector_size(32)));
+
+/// B as `k` rows of `width` floats (n padded with zeros to whole tiles).
+DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
+                              const float *b, int64_t ldb, int64_t width,
+                              float *packed) {
+  if (transposeB) {
+    // Eight rows of B^T read in order, written eight columns at a time.
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t t = 0; t < 8; ++t)
+          packed[p * width + j + t] = b[(j + t) * ldb + p];
+    for (; j < n; ++j)
+      for (int64_t p = 0; p < k; ++p)
+        packed[p * width + j] = b[j * ldb + p];
+  } else {
+    for (int64_t p = 0; p < k; ++p)
+      std::memcpy(packed + p * width, b + p * ldb, n * sizeof(float));
+  }
+  for (int64_t p = 0; p < k; ++p)
+    std::fill(packed + p * width + n, packed + (p + 1) * width, 0.0f);
+}
+
+/// C = alpha A B + beta C for k * paddedColumns(n) <= kSmallGemmMaxPacked, a
+/// tile of 6 rows by 16 columns at a time: 12 accumulators held in
+/// registers, each step of k one broadcast of A per row and a fused
+/// multiply-add per accumulator.
 DSP_WIDEST_VECTORS void smallGemm(bool transposeB, int64_t m, int64_t n,
                                   int64_t k, float alpha, const float *a,
                                   int64_t lda, const float *b, int64_t ldb,
                                   float beta, float *c, int64_t ldc) {
-  const int64_t width = paddedColumns(n);
-  float packed[kSmallGemmMaxPacked];
-  for (int64_t p = 0; p < k; ++p) {
-    float *row = packed + p * width;
-    if (transposeB)
-      for (int64_t j = 0; j < n; ++j)
-        row[j] = b[j * ldb + p];
-    else
-      std::memcpy(row, b + p * ldb, n * sizeof(float));
-    std::fill(row + n, row + width, 0.0f);
-  }
+  // B's rows are read where they lie when they hold whole tiles.
+  const bool inPlace = !transposeB && n % kSmallLanes == 0;
+  const int64_t width = inPlace ? ldb : paddedColumns(n);
+  alignas(64) float packed[kSmallGemmMaxPacked];
+  if (!inPlace)
+    packB(transposeB, n, k, b, ldb, width, packed);
+  const float *bRows = inPlace ? b : packed;
   for (int64_t firstRow = 0; firstRow < m; firstRow += kSmallRows) {
     const int64_t rows = std::min(kSmallRows, m - firstRow);
-    // A last block of fewer rows repeats its last row, whose sums it drops.
-    const float *aRows[kSmallRows];
-    for (int64_t r = 0; r < kSmallRows; ++r)
-      aRows[r] = a + (firstRow + std::min(r, rows - 1)) * lda;
-    for (int64_t firstColumn = 0; firstColumn < width;
-         firstColumn += kSmallLanes) {
-      float sums[kSmallRows][kSmallLanes] = {};
-      for (int64_t p = 0; p < k; ++p) {
-        const float *bRow = packed + p * width + firstColumn;
-        for (int64_t r = 0; r < kSmallRows; ++r)
-          for (int64_t lane = 0; lane < kSmallLanes; ++lane)
-            sums[r][lane] += aRows[r][p] * bRow[lane];
+    // A last tile of fewer rows repeats its last row, whose sums it drops.
+    const float *a0 = a + firstRow * lda;
+    const float *a1 = a + (firstRow + std::min<int64_t>(1, rows - 1)) * lda;
+    const float *a2 = a + (firstRow + std::min<int64_t>(2, rows - 1)) * lda;
+    const float *a3 = a + (firstRow + std::min<int64_t>(3, rows - 1)) * lda;
+    const float *a4 = a + (firstRow + std::min<int64_t>(4, rows - 1)) * lda;
+    const float *a5 = a + (firstRow + std::min<int64_t>(5, rows - 1)) * lda;
+    for (int64_t firstColumn = 0; firstColumn < n; firstColumn += kSmallLanes) {
+      // Separate variables, not an array: GCC keeps these in registers.
+      Lanes s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {};
+      Lanes s30 = {}, s31 = {}, s40 = {}, s41 = {}, s50 = {}, s51 = {};
+      const float *bTile = bRows + firstColumn;
+      for (int64_t p = 0; p < k; ++p, bTile += width) {
+        Lanes b0, b1;
+        std::memcpy(&b0, bTile, sizeof(b0));
+        std::memcpy(&b1, bTile + 8, sizeof(b1));
+        s00 += a0[p] * b0;
+        s01 += a0[p] * b1;
+        s10 += a1[p] * b0;
+        s11 += a1[p] * b1;
+        s20 += a2[p] * b0;
+        s21 += a2[p] * b1;
+        s30 += a3[p] * b0;
+        s31 += a3[p] * b1;
+        s40 += a4[p] * b0;
+        s41 += a4[p] * b1;
+        s50 += a5[p] * b0;
+        s51 += a5[p] * b1;
       }
+      const Lanes sums[kSmallRows][2] = {{s00, s01}, {s10, s11}, {s20, s21},
+                                         {s30, s31}, {s40, s41}, {s50, s51}};
       const int64_t columns = std::min(kSmallLanes, n - firstColumn);
       for (int64_t r = 0; r < rows; ++r) {
         float *out = c + (firstRow + r) * ldc + firstColumn;
-        for (int64_t lane = 0; lane < columns; ++lane)
-          out[lane] =
-              alpha * sums[r][lane] + (beta == 0 ? 0.0f : beta * out[lane]);
+        if (columns < kSmallLanes) {
+          for (int64_t lane = 0; lane < columns; ++lane)
+            out[lane] = alpha * sums[r][lane / 8][lane % 8] +
+                        (beta == 0 ? 0.0f : beta * out[lane]);
+          continue;
+        }
+        for (int half = 0; half < 2; ++half) {
+          Lanes result = alpha * sums[r][half];
+          if (beta != 0) {
+            Lanes old;
+            std::memcpy(&old, out + 8 * half, sizeof(old));
+            result += beta * old;
+          }
+          std::memcpy(out + 8 * half, &result, sizeof(result));
+        }
       }
     }
   }

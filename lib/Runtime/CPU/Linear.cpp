@@ -114,15 +114,28 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
       std::fill(s, s + columns, 0.0f);
       continue;
     }
-    float correction = expOrZero(rowMax[r] - newMax);
-    for (int64_t c = 0; c < padded; ++c)
-      s[c] = expOrZero(s[c] - newMax);
-    float sum = sumInLanes<float>(padded, [&](int64_t c) { return s[c]; });
-    rowSum[r] = rowSum[r] * correction + sum;
+    // The exponentials and their sum in one pass, in lanes.
+    float partialSum[kScoreLanes] = {};
+    for (int64_t c = 0; c < padded; c += kScoreLanes)
+      for (int64_t lane = 0; lane < kScoreLanes; ++lane) {
+        float e = expOrZero(s[c + lane] - newMax);
+        s[c + lane] = e;
+        partialSum[lane] += e;
+      }
+    float sum = 0;
+    for (float partial : partialSum)
+      sum += partial;
+    // The state so far moves to the new max; a row's first unmasked block
+    // finds it empty and an unchanged max leaves it as it is.
+    if (newMax != rowMax[r] && rowMax[r] != negativeInfinity) {
+      float correction = expOrZero(rowMax[r] - newMax);
+      rowSum[r] *= correction;
+      float *acc = accumulator + r * valueDepth;
+      for (int64_t c = 0; c < valueDepth; ++c)
+        acc[c] *= correction;
+    }
+    rowSum[r] += sum;
     rowMax[r] = newMax;
-    float *acc = accumulator + r * valueDepth;
-    for (int64_t c = 0; c < valueDepth; ++c)
-      acc[c] *= correction;
   }
 }
 
