@@ -102,18 +102,16 @@ DSP_WIDEST_VECTORS void smallGemm(bool transposeB, int64_t m, int64_t n,
         Lanes b0, b1;
         std::memcpy(&b0, bTile, sizeof(b0));
         std::memcpy(&b1, bTile + 8, sizeof(b1));
-        s00 += a0[p] * b0;
-        s01 += a0[p] * b1;
-        s10 += a1[p] * b0;
-        s11 += a1[p] * b1;
-        s20 += a2[p] * b0;
-        s21 += a2[p] * b1;
-        s30 += a3[p] * b0;
-        s31 += a3[p] * b1;
-        s40 += a4[p] * b0;
-        s41 += a4[p] * b1;
-        s50 += a5[p] * b0;
-        s51 += a5[p] * b1;
+        auto accumulate = [&](Lanes &left, Lanes &right, float element) {
+          left += element * b0;
+          right += element * b1;
+        };
+        accumulate(s00, s01, a0[p]);
+        accumulate(s10, s11, a1[p]);
+        accumulate(s20, s21, a2[p]);
+        accumulate(s30, s31, a3[p]);
+        accumulate(s40, s41, a4[p]);
+        accumulate(s50, s51, a5[p]);
       }
       const Lanes sums[kSmallRows][2] = {{s00, s01}, {s10, s11}, {s20, s21},
                                          {s30, s31}, {s40, s41}, {s50, s51}};
