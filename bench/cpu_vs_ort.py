@@ -603,8 +603,9 @@ def main(argv=None):
         f"its own with its session loaded and {args.warmup} warm-up runs; "
         f"then {args.blocks} blocks of {block_runs} timed runs alternate "
         f"between them (the order flipping every block; each block's first "
-        f"run, after the other runtime's, is dropped), so that both see the "
-        f"same machine; the median over the blocks is reported; the "
+        f"run, after the other runtime's, is dropped; a block starts 50 ms "
+        f"after the last one ended), so that both see the same machine; "
+        f"the median over the blocks is reported; the "
         f"per-op breakdowns come from separate runs",
         "ONNX Runtime: `intra_op_num_threads` = threads, "
         "`inter_op_num_threads` = 1, sequential, ORT_ENABLE_ALL; time "

@@ -118,7 +118,8 @@ public:
                         const std::vector<int64_t> &shape, const void *data,
                         size_t bytes);
 
-  /// Runs every local rank `repeat` times. The first failure of any rank
+  /// Runs every local rank `repeat` times, several ranks a thread each, a
+  /// single one on the calling thread. The first failure of any rank
   /// stops the others and is returned as "rank R: PROGRAM: message". After
   /// a failure the group cannot run again: its communicators are aborted.
   Status run(uint64_t repeat = 1);
