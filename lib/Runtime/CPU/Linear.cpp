@@ -693,8 +693,11 @@ std::unique_ptr<Kernel> createConvKernel(const KernelContext &context) {
         pool.parallelFor(
             geometry.images * group * blocks, 1,
             [&](int64_t begin, int64_t end, unsigned worker) {
-              float *columns =
-                  static_cast<float *>(args.workspace) + worker * patch * block;
+              // A pointwise conv has no column buffer (no workspace).
+              float *columns = pointwise
+                                   ? nullptr
+                                   : static_cast<float *>(args.workspace) +
+                                         worker * patch * block;
               for (int64_t task = begin; task < end; ++task) {
                 int64_t image = task / (group * blocks);
                 int64_t g = task / blocks % group;
