@@ -567,13 +567,14 @@ void gatherRun(float *destination, const float *source, int64_t start,
     hi = std::clamp(hi, lo, length);
   }
   std::fill(destination, destination + lo, 0.0f);
-  const float *first = source + start;
+  // Indexed from `source` itself: with left padding, source + start would
+  // point before the row.
   if (stride == 1)
     for (int64_t t = lo; t < hi; ++t)
-      destination[t] = first[t];
+      destination[t] = source[start + t];
   else
     for (int64_t t = lo; t < hi; ++t)
-      destination[t] = first[t * stride];
+      destination[t] = source[start + t * stride];
   std::fill(destination + hi, destination + length, 0.0f);
 }
 
