@@ -551,6 +551,9 @@ def main(argv=None):
         if args.models:
             wanted = set(args.models.split(","))
             models = [m for m in models if m.name.split()[0] in wanted]
+            if not models:
+                sys.exit(f"--models {args.models}: no such model (names "
+                         "are the first word of a row, e.g. stdit_bench)")
 
         programs = {}
         for model in models:

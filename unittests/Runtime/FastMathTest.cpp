@@ -11,9 +11,12 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 using dsp::runtime::cpu::expClamped;
 using dsp::runtime::cpu::expOrZero;
+using dsp::runtime::cpu::kVectorLanes;
+using dsp::runtime::cpu::Lanes;
 
 namespace {
 
@@ -40,6 +43,33 @@ TEST(FastMathTest, ExpSaturatesAndPropagatesNan) {
   EXPECT_EQ(expOrZero(-kInf), 0.0f);
   EXPECT_EQ(expOrZero(-88.0f), 0.0f);
   EXPECT_EQ(expOrZero(0.0f), 1.0f);
+}
+
+/// Whether a and b are the same float, or both NaN.
+bool sameFloat(float a, float b) {
+  return a == b || (std::isnan(a) && std::isnan(b));
+}
+
+TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
+  std::vector<float> inputs = {kInf,   -kInf, kNan,  -kNan, 87.0f, -87.0f,
+                               -88.0f, 88.0f, 0.0f,  -0.0f, 1e30f, -1e30f};
+  for (float x = -90.0f; x <= 90.0f; x += 0.37f)
+    inputs.push_back(x);
+  while (inputs.size() % kVectorLanes != 0)
+    inputs.push_back(1.0f);
+  for (size_t first = 0; first < inputs.size(); first += kVectorLanes) {
+    Lanes x;
+    for (int lane = 0; lane < kVectorLanes; ++lane)
+      x[lane] = inputs[first + lane];
+    Lanes clamped = expClamped(x), orZero = expOrZero(x);
+    for (int lane = 0; lane < kVectorLanes; ++lane) {
+      float input = inputs[first + lane];
+      EXPECT_TRUE(sameFloat(clamped[lane], expClamped(input)))
+          << "x = " << input << ": " << clamped[lane];
+      EXPECT_TRUE(sameFloat(orZero[lane], expOrZero(input)))
+          << "x = " << input << ": " << orZero[lane];
+    }
+  }
 }
 
 } // namespace

@@ -65,43 +65,66 @@ inline float blend(bool c, float a, float b) {
   return result;
 }
 
+/// Eight floats (GCC's and Clang's vector extension): one register in the
+/// AVX2 and AVX-512 variants, two in the baseline one. Loops too short for
+/// the vectorizer (a score row of 16 keys) use them directly.
+typedef float Lanes __attribute__((vector_size(32)));
+typedef uint32_t LaneBits __attribute__((vector_size(32)));
+typedef int32_t LaneMask __attribute__((vector_size(32)));
+constexpr int kVectorLanes = sizeof(Lanes) / sizeof(float);
+
+/// `c ? a : b`, element-wise for vectors; branch-free for scalars.
+inline float select(bool c, float a, float b) { return blend(c, a, b); }
+inline Lanes select(LaneMask c, Lanes a, Lanes b) { return c ? a : b; }
+
+/// `value` in every lane.
+inline Lanes splat(float value) { return Lanes{} + value; }
+
 /// exp(x) for x clamped to [-87, 87] (larger |x|, infinities included,
 /// saturates to e^+-87; NaN stays NaN): the classic range reduction
 /// x = n ln2 + r, |r| <= ln2 / 2, and a degree-6 polynomial for e^r
 /// (relative error below 1e-7). Branch-free and without library calls, so
-/// loops over it vectorize.
-inline float expClamped(float x) {
+/// loops over it vectorize; `Float` is a float or Lanes and `Bits` the
+/// unsigned integers of the same size.
+template <typename Float, typename Bits> inline Float expClampedOf(Float x) {
   // Comparisons with NaN are false: a NaN passes the clamps unchanged.
-  x = blend(x < -87.0f, -87.0f, x);
-  x = blend(x > 87.0f, 87.0f, x);
+  const Float low = Float{} - 87.0f, high = Float{} + 87.0f;
+  x = select(x < low, low, x);
+  x = select(x > high, high, x);
   // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
   const float kRound = 12582912.0f;
   const uint32_t kRoundBits = 0x4B400000;
-  float shifted = x * 1.44269504088896341f + kRound;
-  float fn = shifted - kRound;
-  uint32_t shiftedBits;
+  Float shifted = x * 1.44269504088896341f + kRound;
+  Float fn = shifted - kRound;
+  Bits shiftedBits;
   std::memcpy(&shiftedBits, &shifted, sizeof(shiftedBits));
   // Unsigned, so that a NaN (whose bits make no sensible n) wraps instead
   // of shifting a negative value; its r and the result are NaN anyway.
-  uint32_t n = shiftedBits - kRoundBits;
+  Bits n = shiftedBits - kRoundBits;
   // r = x - n ln2, with ln2 split in two for precision.
-  float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
+  Float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+  Float p = Float{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  float er = p * r * r + r + 1.0f;
-  uint32_t bits = (n + 127) << 23; // 2^n, n in [-126, 126]
-  float scale;
+  Float er = p * r * r + r + 1.0f;
+  Bits bits = (n + 127) << 23; // 2^n, n in [-126, 126]
+  Float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return er * scale;
 }
 
+inline float expClamped(float x) { return expClampedOf<float, uint32_t>(x); }
+inline Lanes expClamped(Lanes x) { return expClampedOf<Lanes, LaneBits>(x); }
+
 /// e^x, and exactly 0 for x below -87 (and for -inf), as softmax needs.
 inline float expOrZero(float x) {
   return blend(x < -87.0f, 0.0f, expClamped(x));
+}
+inline Lanes expOrZero(Lanes x) {
+  return select(x < splat(-87.0f), Lanes{}, expClamped(x));
 }
 
 /// 1 / (1 + e^-x) with the branch-free exp, so sigmoid and SiLU loops

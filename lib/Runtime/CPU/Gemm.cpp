@@ -43,10 +43,6 @@ int64_t paddedColumns(int64_t n) {
   return (n + kSmallLanes - 1) / kSmallLanes * kSmallLanes;
 }
 
-/// Eight floats (GCC's and Clang's vector extension): one register in the
-/// AVX2 and AVX-512 variants, two in the baseline one.
-typedef float Lanes __attribute__((vector_size(32)));
-
 /// B as `k` rows of `width` floats (n padded with zeros to whole tiles).
 DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
                               const float *b, int64_t ldb, int64_t width,

@@ -72,6 +72,7 @@ DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
 /// a short row (8 keys) is then padded to one whole vector of -inf, whose
 /// exponentials are 0, instead of running the loops' scalar remainders.
 constexpr int64_t kScoreLanes = format::kAttentionScoreLanes;
+static_assert(kScoreLanes % kVectorLanes == 0);
 
 int64_t roundUpToScoreLanes(int64_t columns) {
   return ceilDiv(columns, kScoreLanes) * kScoreLanes;
@@ -98,33 +99,36 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
         s[c] += maskRow[c * maskColumnStride];
     }
     std::fill(s + columns, s + padded, negativeInfinity);
-    float blockMax = negativeInfinity;
-    {
-      float partialMax[kScoreLanes];
-      std::fill(partialMax, partialMax + kScoreLanes, negativeInfinity);
-      for (int64_t c = 0; c < padded; c += kScoreLanes)
-        for (int64_t lane = 0; lane < kScoreLanes; ++lane)
-          partialMax[lane] = std::max(partialMax[lane], s[c + lane]);
-      for (float m : partialMax)
-        blockMax = std::max(blockMax, m);
+    // Rows are short (16 keys in a temporal attention): whole vectors, no
+    // remainder loops.
+    Lanes partialMax = splat(negativeInfinity);
+    for (int64_t c = 0; c < padded; c += kVectorLanes) {
+      Lanes chunk;
+      std::memcpy(&chunk, s + c, sizeof(chunk));
+      partialMax = select(chunk > partialMax, chunk, partialMax);
     }
+    float blockMax = negativeInfinity;
+    for (int lane = 0; lane < kVectorLanes; ++lane)
+      blockMax = std::max(blockMax, partialMax[lane]);
     float newMax = std::max(rowMax[r], blockMax);
     if (newMax == negativeInfinity) {
       // Everything so far is masked: contribute nothing.
       std::fill(s, s + columns, 0.0f);
       continue;
     }
-    // The exponentials and their sum in one pass, in lanes.
-    float partialSum[kScoreLanes] = {};
-    for (int64_t c = 0; c < padded; c += kScoreLanes)
-      for (int64_t lane = 0; lane < kScoreLanes; ++lane) {
-        float e = expOrZero(s[c + lane] - newMax);
-        s[c + lane] = e;
-        partialSum[lane] += e;
-      }
+    // The exponentials and their sum in one pass.
+    const Lanes shift = splat(newMax);
+    Lanes partialSum = {};
+    for (int64_t c = 0; c < padded; c += kVectorLanes) {
+      Lanes chunk;
+      std::memcpy(&chunk, s + c, sizeof(chunk));
+      chunk = expOrZero(chunk - shift);
+      std::memcpy(s + c, &chunk, sizeof(chunk));
+      partialSum += chunk;
+    }
     float sum = 0;
-    for (float partial : partialSum)
-      sum += partial;
+    for (int lane = 0; lane < kVectorLanes; ++lane)
+      sum += partialSum[lane];
     // The state so far moves to the new max; a row's first unmasked block
     // finds it empty and an unchanged max leaves it as it is.
     if (newMax != rowMax[r] && rowMax[r] != negativeInfinity) {
