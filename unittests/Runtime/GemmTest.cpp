@@ -61,7 +61,7 @@ TEST(GemmTest, SmallProductsAroundTheTileEdges) {
   for (bool transposeB : {false, true})
     for (int64_t m : {1, 5, 6, 7, 13})
       for (int64_t n : {1, 15, 16, 17, 32, 33})
-        for (int64_t k : {1, 7, 32})
+        for (int64_t k : {1, 7, 19, 32})
           for (float beta : {0.0f, 0.5f})
             checkGemm({transposeB, m, n, k, 0.75f, beta});
 }

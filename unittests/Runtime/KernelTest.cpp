@@ -358,40 +358,46 @@ TEST(KernelTest, MatmulEpilogue) {
   }
 }
 
+// Keys in several blocks of the online softmax (300) and in one (100), the
+// single block's path.
 TEST(KernelTest, AttentionMatchesNaiveSoftmax) {
-  const int64_t batch = 2, heads = 2, lq = 150, lk = 300, d = 16, dv = 8;
-  const float scale = 0.25f;
-  std::vector<float> q = randomFloats(batch * heads * lq * d, 20),
-                     k = randomFloats(batch * heads * lk * d, 21),
-                     v = randomFloats(batch * heads * lk * dv, 22);
-  Shape out = {batch, heads, lq, dv};
-  HostTensor qt = f32({batch, heads, lq, d}, q),
-             kt = f32({batch, heads, lk, d}, k),
-             vt = f32({batch, heads, lk, dv}, v);
-  expectNear(
-      runOp("attention", {qt, kt, vt}, F32, out, {floats("scale", {scale})})
-          .floats(),
-      referenceAttention(q, k, v, nullptr, {}, batch, heads, lq, lk, d, dv,
-                         scale),
-      1e-4f);
+  for (int64_t lk : {300, 100}) {
+    SCOPED_TRACE(lk);
+    const int64_t batch = 2, heads = 2, lq = 150, d = 16, dv = 8;
+    const float scale = 0.25f;
+    std::vector<float> q = randomFloats(batch * heads * lq * d, 20),
+                       k = randomFloats(batch * heads * lk * d, 21),
+                       v = randomFloats(batch * heads * lk * dv, 22);
+    Shape out = {batch, heads, lq, dv};
+    HostTensor qt = f32({batch, heads, lq, d}, q),
+               kt = f32({batch, heads, lk, d}, k),
+               vt = f32({batch, heads, lk, dv}, v);
+    expectNear(
+        runOp("attention", {qt, kt, vt}, F32, out, {floats("scale", {scale})})
+            .floats(),
+        referenceAttention(q, k, v, nullptr, {}, batch, heads, lq, lk, d, dv,
+                           scale),
+        1e-4f);
 
-  // A mask broadcast over batch and heads: causal-ish with random values, a
-  // fully masked row 7, and a row masked everywhere but the last key block.
-  Shape maskShape = {lq, lk};
-  std::vector<float> mask = randomFloats(lq * lk, 23, -2, 2);
-  for (int64_t i = 0; i < lq; ++i)
-    for (int64_t j = 0; j < lk; ++j)
-      if (j > 2 * i + 5 || i == 7 || (i == 9 && j < 290))
-        mask[i * lk + j] = -kInf;
-  std::vector<float> expected = referenceAttention(
-      q, k, v, &mask, maskShape, batch, heads, lq, lk, d, dv, scale);
-  std::vector<float> got =
-      runOp("attention", {qt, kt, vt, f32(maskShape, mask)}, F32, out,
-            {floats("scale", {scale})})
-          .floats();
-  expectNear(got, expected, 1e-4f);
-  for (int64_t c = 0; c < dv; ++c)
-    EXPECT_EQ(got[7 * dv + c], 0.0f);
+    // A mask broadcast over batch and heads: causal-ish with random values,
+    // a fully masked row 7, and a row masked everywhere but the last ten
+    // keys (of 300: their key block).
+    Shape maskShape = {lq, lk};
+    std::vector<float> mask = randomFloats(lq * lk, 23, -2, 2);
+    for (int64_t i = 0; i < lq; ++i)
+      for (int64_t j = 0; j < lk; ++j)
+        if (j > 2 * i + 5 || i == 7 || (i == 9 && j < lk - 10))
+          mask[i * lk + j] = -kInf;
+    std::vector<float> expected = referenceAttention(
+        q, k, v, &mask, maskShape, batch, heads, lq, lk, d, dv, scale);
+    std::vector<float> got =
+        runOp("attention", {qt, kt, vt, f32(maskShape, mask)}, F32, out,
+              {floats("scale", {scale})})
+            .floats();
+    expectNear(got, expected, 1e-4f);
+    for (int64_t c = 0; c < dv; ++c)
+      EXPECT_EQ(got[7 * dv + c], 0.0f);
+  }
 }
 
 // Operands and result read and written where they lie, through transposes

@@ -43,17 +43,53 @@ int64_t paddedColumns(int64_t n) {
   return (n + kSmallLanes - 1) / kSmallLanes * kSmallLanes;
 }
 
+/// Transposes the 8 x 8 block whose rows are `rows` in place: three rounds
+/// of shuffles (pairs of elements, pairs of pairs, halves), which compile to
+/// the unpack, shuffle and lane-permute instructions of the vector variants.
+inline void transpose8x8(Lanes rows[8]) {
+  Lanes pairs[8], quads[8];
+  for (int i = 0; i < 8; i += 2) {
+    pairs[i] =
+        __builtin_shufflevector(rows[i], rows[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    pairs[i + 1] = __builtin_shufflevector(rows[i], rows[i + 1], 2, 10, 3, 11,
+                                           6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int half = 0; half < 2; ++half) {
+      quads[i + 2 * half] = __builtin_shufflevector(
+          pairs[i + half], pairs[i + half + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      quads[i + 2 * half + 1] = __builtin_shufflevector(
+          pairs[i + half], pairs[i + half + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int i = 0; i < 4; ++i) {
+    rows[i] = __builtin_shufflevector(quads[i], quads[i + 4], 0, 1, 2, 3, 8, 9,
+                                      10, 11);
+    rows[i + 4] = __builtin_shufflevector(quads[i], quads[i + 4], 4, 5, 6, 7,
+                                          12, 13, 14, 15);
+  }
+}
+
 /// B as `k` rows of `width` floats (n padded with zeros to whole tiles).
 DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
                               const float *b, int64_t ldb, int64_t width,
                               float *packed) {
   if (transposeB) {
-    // Eight rows of B^T read in order, written eight columns at a time.
+    // Blocks of 8 rows of B^T by 8 of its columns go through registers.
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-      for (int64_t p = 0; p < k; ++p)
+    for (; j + 8 <= n; j += 8) {
+      int64_t p = 0;
+      for (; p + 8 <= k; p += 8) {
+        Lanes block[8];
+        for (int t = 0; t < 8; ++t)
+          std::memcpy(&block[t], b + (j + t) * ldb + p, sizeof(Lanes));
+        transpose8x8(block);
+        for (int t = 0; t < 8; ++t)
+          std::memcpy(packed + (p + t) * width + j, &block[t], sizeof(Lanes));
+      }
+      for (; p < k; ++p)
         for (int64_t t = 0; t < 8; ++t)
           packed[p * width + j + t] = b[(j + t) * ldb + p];
+    }
     for (; j < n; ++j)
       for (int64_t p = 0; p < k; ++p)
         packed[p * width + j] = b[j * ldb + p];

@@ -290,6 +290,34 @@ void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
        strides.value, 1.0f, state.accumulator, valueDepth);
 }
 
+/// attendKeyBlock for a head whose `columns` keys all fit one block: the
+/// softmax is complete after one step, so the scores are normalized in place
+/// and P V goes straight to the output rows (`outStride` apart), without the
+/// accumulator and its rescaling. Uses the state's max and sum only.
+void attendAllKeys(const float *queries, int64_t rows, int64_t depth,
+                   const float *keys, const float *values, int64_t columns,
+                   int64_t valueDepth, RowStrides strides, float scale,
+                   MaskView mask, float *scores, int64_t scoreStride,
+                   SoftmaxRows state, float *out, int64_t outStride) {
+  std::fill(state.rowMax, state.rowMax + rows,
+            -std::numeric_limits<float>::infinity());
+  std::fill(state.rowSum, state.rowSum + rows, 0.0f);
+  gemm(true, rows, columns, depth, scale, queries, strides.query, keys,
+       strides.key, 0.0f, scores, scoreStride);
+  onlineSoftmaxStep(scores, scoreStride, rows, columns, mask.first,
+                    mask.rowStride, mask.columnStride, state.rowMax,
+                    state.rowSum, state.accumulator, valueDepth);
+  // A fully masked row has no mass: its scores are zeros already.
+  for (int64_t r = 0; r < rows; ++r) {
+    float inverse = state.rowSum[r] > 0 ? 1.0f / state.rowSum[r] : 0.0f;
+    float *row = scores + r * scoreStride;
+    for (int64_t c = 0; c < columns; ++c)
+      row[c] *= inverse;
+  }
+  gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
+       strides.value, 0.0f, out, outStride);
+}
+
 } // namespace
 
 std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
@@ -354,26 +382,33 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                     kData + b * key.batchStride + h * key.headStride;
                 const float *vHead =
                     vData + b * value.batchStride + h * value.headStride;
+                float *outRows = outData + b * out.batchStride +
+                                 h * out.headStride +
+                                 firstQuery * out.rowStride;
+                auto maskAt = [&](int64_t firstKey) {
+                  if (!maskData)
+                    return MaskView();
+                  return MaskView{maskData + b * maskStrides[0] +
+                                      h * maskStrides[1] +
+                                      firstQuery * maskStrides[2] +
+                                      firstKey * maskStrides[3],
+                                  maskStrides[2], maskStrides[3]};
+                };
+                if (keys <= keyBlock) {
+                  attendAllKeys(qBlock, rows, depth, kHead, vHead, keys,
+                                valueDepth, strides, scale, maskAt(0), scores,
+                                scoreStride, state, outRows, out.rowStride);
+                  continue;
+                }
                 state.reset(rows, valueDepth);
                 for (int64_t firstKey = 0; firstKey < keys;
-                     firstKey += keyBlock) {
-                  MaskView mask;
-                  if (maskData)
-                    mask = {maskData + b * maskStrides[0] + h * maskStrides[1] +
-                                firstQuery * maskStrides[2] +
-                                firstKey * maskStrides[3],
-                            maskStrides[2], maskStrides[3]};
+                     firstKey += keyBlock)
                   attendKeyBlock(
                       qBlock, rows, depth, kHead + firstKey * key.rowStride,
                       vHead + firstKey * value.rowStride,
                       std::min(keyBlock, keys - firstKey), valueDepth, strides,
-                      scale, mask, scores, scoreStride, state);
-                }
-                state.finish(rows, valueDepth,
-                             outData + b * out.batchStride +
-                                 h * out.headStride +
-                                 firstQuery * out.rowStride,
-                             out.rowStride);
+                      scale, maskAt(firstKey), scores, scoreStride, state);
+                state.finish(rows, valueDepth, outRows, out.rowStride);
               }
             });
         return Status::success();
