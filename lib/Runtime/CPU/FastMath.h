@@ -36,20 +36,27 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-/// The sum over c in [0, n) of term(c) in `Sum` precision, kept as 8
-/// partial sums so that it is no single dependency chain and vectorizes.
-template <typename Sum, typename Term>
-inline Sum sumInLanes(int64_t n, Term term) {
-  Sum partial[8] = {};
-  int64_t c = 0;
-  for (; c + 8 <= n; c += 8)
-    for (int lane = 0; lane < 8; ++lane)
-      partial[lane] += term(c + lane);
-  Sum sum = 0;
-  for (; c < n; ++c)
-    sum += term(c);
-  for (Sum p : partial)
-    sum += p;
+/// The sum over c in [0, n) of float term(c): 16 partial sums in float
+/// (two vector registers of AVX2, so two dependency chains) over blocks of 1024
+/// terms, the blocks' sums added in double, so that long rows keep their
+/// precision while each block runs at float's vector width.
+template <typename Term> inline double sumInBlocks(int64_t n, Term term) {
+  constexpr int64_t kBlock = 1024;
+  double sum = 0;
+  for (int64_t first = 0; first < n; first += kBlock) {
+    const int64_t count = n - first < kBlock ? n - first : kBlock;
+    float partial[16] = {};
+    int64_t c = 0;
+    for (; c + 16 <= count; c += 16)
+      for (int lane = 0; lane < 16; ++lane)
+        partial[lane] += term(first + c + lane);
+    float block = 0;
+    for (; c < count; ++c)
+      block += term(first + c);
+    for (float p : partial)
+      block += p;
+    sum += block;
+  }
   return sum;
 }
 

@@ -14,23 +14,24 @@ namespace cpu {
 DSP_WIDEST_VECTORS void normalizeRow(const float *x, const float *scale,
                                      const float *bias, float epsilon,
                                      int64_t columns, float *y) {
-  // Two passes in double: stable for large rows with a large mean.
-  double mean =
-      sumInLanes<double>(columns, [&](int64_t c) { return double(x[c]); }) /
-      columns;
-  double squares = sumInLanes<double>(columns, [&](int64_t c) {
-    double d = x[c] - mean;
+  // Two passes, both on the deviations from the row's first element: a
+  // large common offset (an unnormalized residual stream) then costs no
+  // precision in float, where the mean itself would be rounded to its ulp.
+  const float shift = x[0];
+  const float offset = static_cast<float>(
+      sumInBlocks(columns, [&](int64_t c) { return x[c] - shift; }) / columns);
+  const double squares = sumInBlocks(columns, [&](int64_t c) {
+    float d = (x[c] - shift) - offset;
     return d * d;
   });
   float inverse =
       static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
-  float meanF = static_cast<float>(mean);
   if (bias)
     for (int64_t c = 0; c < columns; ++c)
-      y[c] = (x[c] - meanF) * inverse * scale[c] + bias[c];
+      y[c] = ((x[c] - shift) - offset) * inverse * scale[c] + bias[c];
   else
     for (int64_t c = 0; c < columns; ++c)
-      y[c] = (x[c] - meanF) * inverse * scale[c];
+      y[c] = ((x[c] - shift) - offset) * inverse * scale[c];
 }
 
 void softmaxRow(const float *x, int64_t length, int64_t stride, float *y) {
