@@ -9,15 +9,25 @@ namespace format {
 
 const char *const kAttentionPermNames[4] = {"query_perm", "key_perm",
                                             "value_perm", "output_perm"};
+const char *const kAttentionSelectNames[3] = {"query_select", "key_select",
+                                              "value_select"};
 
 bool AttentionView::contiguous() const {
-  return rowStride == shape[3] && headStride == shape[2] * rowStride &&
+  return offset == 0 && rowStride == shape[3] &&
+         headStride == shape[2] * rowStride &&
          batchStride == shape[1] * headStride;
 }
 
 AttentionView attentionView(const std::vector<int64_t> &shape,
-                            const std::vector<int64_t> &perm, bool output) {
-  const std::vector<int64_t> stored = contiguousStrides(shape);
+                            const std::vector<int64_t> &perm, bool output,
+                            const std::vector<int64_t> &select) {
+  std::vector<int64_t> dims = shape, stored = contiguousStrides(shape);
+  int64_t offset = 0;
+  if (!select.empty()) {
+    offset = select[1] * stored[select[0]];
+    dims.erase(dims.begin() + select[0]);
+    stored.erase(stored.begin() + select[0]);
+  }
   // The stored dim of each attended dim.
   int64_t storedDim[4] = {0, 1, 2, 3};
   for (size_t d = 0; d < perm.size(); ++d) {
@@ -28,10 +38,11 @@ AttentionView attentionView(const std::vector<int64_t> &shape,
   }
   AttentionView view;
   for (int64_t dim : storedDim)
-    view.shape.push_back(shape[dim]);
+    view.shape.push_back(dims[dim]);
   view.batchStride = stored[storedDim[0]];
   view.headStride = stored[storedDim[1]];
   view.rowStride = stored[storedDim[2]];
+  view.offset = offset;
   return view;
 }
 
@@ -43,7 +54,9 @@ AttentionLayout attentionLayout(const dsp::program::Program &program,
                        : static_cast<int>(instruction.outputs(0));
     layout.views[i] = attentionView(
         tensorShape(program.tensors(tensor)),
-        intsAttribute(instruction, kAttentionPermNames[i]), i == 3);
+        intsAttribute(instruction, kAttentionPermNames[i]), i == 3,
+        i < 3 ? intsAttribute(instruction, kAttentionSelectNames[i])
+              : std::vector<int64_t>());
   }
   return layout;
 }

@@ -594,9 +594,30 @@ Shape transposed(const Shape &shape, const Shape &perm) {
 
 bool checkAttention(InstructionChecker &c) {
   double scale = 0;
-  if (!c.singleFloat("scale", true, scale) || !sameDtypes(c, kFloatDtypes) ||
-      !c.rankIs(0, 4) || !c.rankIs(1, 4) || !c.rankIs(2, 4))
+  if (!c.singleFloat("scale", true, scale) || !sameDtypes(c, kFloatDtypes))
     return false;
+  // An operand may be read at one index of a dim of a rank-5 tensor.
+  Shape operands[3];
+  for (int i = 0; i < 3; ++i) {
+    Shape select;
+    if (c.attribute(kAttentionSelectNames[i], false, Attribute::kInts)) {
+      if (!c.intsOfLength(kAttentionSelectNames[i], 2, select) ||
+          !c.rankIs(i, 5))
+        return false;
+      operands[i] = c.inputShape(i);
+      if (select[0] < 0 || select[0] >= 5 || select[1] < 0 ||
+          select[1] >= operands[i][select[0]])
+        return c.fail("attribute '" + std::string(kAttentionSelectNames[i]) +
+                      "' " + shapeString(select) +
+                      " is not [dim, index] of a dim of input " +
+                      std::to_string(i) + " " + shapeString(operands[i]));
+      operands[i].erase(operands[i].begin() + select[0]);
+    } else if (!c.problem.empty() || !c.rankIs(i, 4)) {
+      return false;
+    } else {
+      operands[i] = c.inputShape(i);
+    }
+  }
   // The operands and the result may lie transposed, the head dim last.
   Shape perms[4];
   for (int i = 0; i < 4; ++i) {
@@ -607,9 +628,9 @@ bool checkAttention(InstructionChecker &c) {
                     shapeString(perms[i]) +
                     " moves the head dim, which must stay last");
   }
-  Shape q = transposed(c.inputShape(0), perms[0]),
-        k = transposed(c.inputShape(1), perms[1]),
-        v = transposed(c.inputShape(2), perms[2]);
+  Shape q = transposed(operands[0], perms[0]),
+        k = transposed(operands[1], perms[1]),
+        v = transposed(operands[2], perms[2]);
   if (k[0] != q[0] || k[1] != q[1] || k[3] != q[3])
     return c.fail("input 1 (keys) is attended as " + shapeString(k) +
                   ", expected [" + std::to_string(q[0]) + "," +

@@ -2,6 +2,7 @@
 
 #include "dsp/Dialect/DSP/IR/AttentionRing.h"
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
+#include "dsp/Format/AttentionLayout.h"
 #include "dsp/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -123,21 +124,61 @@ void eraseUnused(Value value) {
   }
 }
 
+/// Where operand `operand` of `op` is a slice of one index of a dim of a
+/// rank-5 tensor, reshaped to drop that dim (a fused QKV projection's
+/// result, `[L, 3, H, D]` split three ways), the attention reads the tensor
+/// at that index in place (`*_select`) and the slice, a copy, goes.
+void foldSelect(AttentionOp op, unsigned operand) {
+  Value value = op->getOperand(operand);
+  auto reshape = value.getDefiningOp<ReshapeOp>();
+  auto slice =
+      reshape ? reshape.getInput().getDefiningOp<SliceOp>() : SliceOp();
+  if (!slice || !value.hasOneUse() || !slice->hasOneUse())
+    return;
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(slice.getInput().getType()).getShape();
+  if (shape.size() != 5)
+    return;
+  std::optional<int64_t> selected;
+  for (int64_t d = 0; d < 5; ++d) {
+    int64_t start = slice.getStarts()[d], limit = slice.getLimits()[d];
+    if (slice.getStrides()[d] != 1)
+      return;
+    if (start == 0 && limit == shape[d])
+      continue;
+    if (limit - start != 1 || selected)
+      return;
+    selected = d;
+  }
+  if (!selected)
+    return;
+  SmallVector<int64_t> kept(shape);
+  kept.erase(kept.begin() + *selected);
+  if (cast<RankedTensorType>(value.getType()).getShape() != ArrayRef(kept))
+    return;
+  // The attended sharding must not lie along the dim that drops out.
+  ShardingAttr sharding = getSharding(slice.getInput());
+  if (sharding && (sharding.isCompound() ||
+                   (sharding.isSplit() && sharding.getDim() == *selected)))
+    return;
+  op->setOperand(operand, slice.getInput());
+  op->setAttr(::dsp::format::kAttentionSelectNames[operand],
+              DenseI64ArrayAttr::get(
+                  op.getContext(), {*selected, slice.getStarts()[*selected]}));
+  reshape.erase();
+  slice.erase();
+}
+
 void foldOperands(AttentionOp op) {
   for (unsigned operand = 0; operand < 3; ++operand) {
     Value value = op->getOperand(operand);
-    std::optional<TransposedOperand> transposed = asTransposed(value);
-    if (!transposed)
-      continue;
-    op->setOperand(operand, transposed->source);
-    auto perm = DenseI64ArrayAttr::get(op.getContext(), transposed->perm);
-    if (operand == 0)
-      op.setQueryPermAttr(perm);
-    else if (operand == 1)
-      op.setKeyPermAttr(perm);
-    else
-      op.setValuePermAttr(perm);
-    eraseUnused(value);
+    if (std::optional<TransposedOperand> transposed = asTransposed(value)) {
+      op->setOperand(operand, transposed->source);
+      op->setAttr(::dsp::format::kAttentionPermNames[operand],
+                  DenseI64ArrayAttr::get(op.getContext(), transposed->perm));
+      eraseUnused(value);
+    }
+    foldSelect(op, operand);
   }
 }
 

@@ -203,7 +203,8 @@ struct FuseAttentionPattern : OpRewritePattern<MatMulOp> {
         rewriter, loc, addHeads(query), addHeads(key), addHeads(value),
         mask ? addHeads(mask) : Value(), rewriter.getF64FloatAttr(scale),
         /*query_perm=*/nullptr, /*key_perm=*/nullptr, /*value_perm=*/nullptr,
-        /*output_perm=*/nullptr);
+        /*output_perm=*/nullptr, /*query_select=*/nullptr,
+        /*key_select=*/nullptr, /*value_select=*/nullptr);
     if (rank == 3)
       fused = rewriter.createOrFold<ReshapeOp>(loc, output.getType(), fused);
     rewriter.replaceOp(output, fused);

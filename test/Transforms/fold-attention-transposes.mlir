@@ -37,6 +37,54 @@ module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
 
 // -----
 
+// Query, key and value sliced out of one fused projection's [B, L, 3, H, D]
+// result: after the transposes fold, each attention operand reads the
+// projection's result in place at its index of dim 2, and the slices (three
+// copies) go.
+// CHECK-LABEL: func.func @qkv_selects(
+// CHECK-SAME:      %[[P:[^:]*]]: tensor<8x16x3x4x8xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[P]], %[[P]], %[[P]] query_perm [0, 2, 1, 3] key_perm [0, 2, 1, 3] value_perm [0, 2, 1, 3] query_select [2, 0] key_select [2, 1] value_select [2, 2] {dsp.sharding = [#dsp.shard<dim = 0>], scale = 2.500000e-01 : f64} : (tensor<8x16x3x4x8xf32>, tensor<8x16x3x4x8xf32>, tensor<8x16x3x4x8xf32>) -> tensor<8x4x16x8xf32>
+// CHECK-NEXT:    return %[[A]]
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @qkv_selects(%p: tensor<8x16x3x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x4x16x8xf32> {
+    %q0 = dsp.slice %p {dsp.sharding = [#dsp.shard<dim = 0>], starts = array<i64: 0, 0, 0, 0, 0>, limits = array<i64: 8, 16, 1, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<8x16x3x4x8xf32> -> tensor<8x16x1x4x8xf32>
+    %q1 = dsp.transpose %q0 perm [2, 0, 3, 1, 4] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x16x1x4x8xf32> -> tensor<1x8x4x16x8xf32>
+    %q = dsp.reshape %q1 {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x8x4x16x8xf32> -> tensor<8x4x16x8xf32>
+    %k0 = dsp.slice %p {dsp.sharding = [#dsp.shard<dim = 0>], starts = array<i64: 0, 0, 1, 0, 0>, limits = array<i64: 8, 16, 2, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<8x16x3x4x8xf32> -> tensor<8x16x1x4x8xf32>
+    %k1 = dsp.transpose %k0 perm [2, 0, 3, 1, 4] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x16x1x4x8xf32> -> tensor<1x8x4x16x8xf32>
+    %k = dsp.reshape %k1 {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x8x4x16x8xf32> -> tensor<8x4x16x8xf32>
+    %v0 = dsp.slice %p {dsp.sharding = [#dsp.shard<dim = 0>], starts = array<i64: 0, 0, 2, 0, 0>, limits = array<i64: 8, 16, 3, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<8x16x3x4x8xf32> -> tensor<8x16x1x4x8xf32>
+    %v1 = dsp.transpose %v0 perm [2, 0, 3, 1, 4] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x16x1x4x8xf32> -> tensor<1x8x4x16x8xf32>
+    %v = dsp.reshape %v1 {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x8x4x16x8xf32> -> tensor<8x4x16x8xf32>
+    %a = dsp.attention %q, %k, %v {dsp.sharding = [#dsp.shard<dim = 0>], scale = 0.25 : f64} : (tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>) -> tensor<8x4x16x8xf32>
+    return %a : tensor<8x4x16x8xf32>
+  }
+}
+
+// -----
+
+// Slices that stay: one whose input is sharded along the selected dim, one
+// with another use, and one of two indices.
+// CHECK-LABEL: func.func @slices_kept(
+// CHECK-COUNT-3: dsp.slice
+// CHECK-NOT:     _select
+// CHECK:         return
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @slices_kept(%p: tensor<8x16x2x4x8xf32> {dsp.sharding = #dsp.shard<dim = 2>}, %r: tensor<8x16x3x4x8xf32>, %t: tensor<4x16x3x4x8xf32>) -> (tensor<8x4x16x8xf32>, tensor<8x16x1x4x8xf32>) {
+    %q0 = dsp.slice %p {dsp.sharding = [#dsp.shard<replicated>], starts = array<i64: 0, 0, 0, 0, 0>, limits = array<i64: 8, 16, 1, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<8x16x2x4x8xf32> -> tensor<8x16x1x4x8xf32>
+    %q = dsp.reshape %q0 : tensor<8x16x1x4x8xf32> -> tensor<8x16x4x8xf32>
+    %k0 = dsp.slice %r {starts = array<i64: 0, 0, 1, 0, 0>, limits = array<i64: 8, 16, 2, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<8x16x3x4x8xf32> -> tensor<8x16x1x4x8xf32>
+    %k = dsp.reshape %k0 : tensor<8x16x1x4x8xf32> -> tensor<8x16x4x8xf32>
+    %v0 = dsp.slice %t {starts = array<i64: 0, 0, 1, 0, 0>, limits = array<i64: 4, 16, 3, 4, 8>, strides = array<i64: 1, 1, 1, 1, 1>} : tensor<4x16x3x4x8xf32> -> tensor<4x16x2x4x8xf32>
+    %v = dsp.reshape %v0 : tensor<4x16x2x4x8xf32> -> tensor<8x16x4x8xf32>
+    %a = dsp.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<8x16x4x8xf32>, tensor<8x16x4x8xf32>, tensor<8x16x4x8xf32>) -> tensor<8x16x4x8xf32>
+    %b = dsp.transpose %a perm [0, 2, 1, 3] : tensor<8x16x4x8xf32> -> tensor<8x4x16x8xf32>
+    return %b, %k0 : tensor<8x4x16x8xf32>, tensor<8x16x1x4x8xf32>
+  }
+}
+
+// -----
+
 // What stays: a transpose that moves the head dim (a key already
 // transposed for q k^T), a transpose with another use, and a reshape that
 // merges dims.

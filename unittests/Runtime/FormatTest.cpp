@@ -389,6 +389,28 @@ TEST(FormatTest, ValidatorChecksAttentionPerms) {
             std::string::npos);
   EXPECT_NE(attention({1, 0, 2, 3}, {1, 2, 3, 8}).find("output"),
             std::string::npos);
+  // Value read at index 1 of dim 2 of a [B, H, 3, Lk, Dv] tensor.
+  auto selected = [](const Shape &value, const Shape &select) {
+    return validateDtypes(
+        "attention", {{F32, {1, 2, 3, 4}}, {F32, {1, 2, 5, 4}}, {F32, value}},
+        {F32, {1, 2, 3, 8}},
+        {floats("scale", {0.5}), ints("value_select", select)});
+  };
+  EXPECT_EQ(selected({1, 2, 3, 5, 8}, {2, 1}), "");
+  EXPECT_NE(selected({1, 2, 3, 5, 8}, {2, 3})
+                .find("attribute 'value_select' [2,3] is not [dim, index] of "
+                      "a dim of input 2 [1,2,3,5,8]"),
+            std::string::npos);
+  EXPECT_NE(selected({1, 2, 3, 5, 8}, {5, 0}).find("'value_select' [5,0]"),
+            std::string::npos);
+  EXPECT_NE(selected({1, 2, 3, 5, 8}, {-1, 0}).find("'value_select' [-1,0]"),
+            std::string::npos);
+  EXPECT_NE(selected({1, 2, 5, 8}, {2, 1}).find("expected rank 5"),
+            std::string::npos);
+  EXPECT_NE(selected({1, 2, 3, 5, 8}, {2}).find("'value_select'"),
+            std::string::npos);
+  EXPECT_NE(selected({1, 2, 3, 5, 8}, {1, 1}).find("input 2 (values)"),
+            std::string::npos);
   // A ring passes contiguous blocks: it takes no perms.
   EXPECT_NE(validateDtypes(
                 "ring_attention",

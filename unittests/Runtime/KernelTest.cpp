@@ -445,6 +445,46 @@ TEST(KernelTest, AttentionThroughTransposes) {
   }
 }
 
+// Query, key and value read in place out of one [B, L, 3, H, D] tensor, a
+// fused projection's result: each at its index of dim 2, through the head
+// split, in f32 and through bf16's f32 copies; against the attention of
+// the same operands copied out contiguous.
+TEST(KernelTest, AttentionReadsSelectedOperands) {
+  const int64_t batch = 2, length = 9, heads = 3, d = 8;
+  const Shape stored = {batch, length, 3, heads, d},
+              attended = {batch, heads, length, d};
+  for (DType dtype : {F32, dsp::program::BF16}) {
+    SCOPED_TRACE(dsp::format::dtypeName(dtype));
+    std::vector<float> projected = randomFloats(count(stored), 60, -2, 2);
+    auto tensor = [&](const Shape &shape, const std::vector<float> &values) {
+      return dtype == F32 ? f32(shape, values) : float16(dtype, shape, values);
+    };
+    std::vector<HostTensor> contiguous;
+    for (int64_t part = 0; part < 3; ++part) {
+      std::vector<float> values;
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t l = 0; l < length; ++l)
+            for (int64_t c = 0; c < d; ++c)
+              values.push_back(
+                  projected[(((b * length + l) * 3 + part) * heads + h) * d +
+                            c]);
+      contiguous.push_back(tensor(attended, values));
+    }
+    HostTensor expected = runOp("attention", contiguous, dtype, attended,
+                                {floats("scale", {0.3})});
+    HostTensor whole = tensor(stored, projected);
+    const Shape headsSplit = {0, 2, 1, 3};
+    HostTensor got =
+        runOp("attention", {whole, whole, whole}, dtype, attended,
+              {floats("scale", {0.3}), ints("query_perm", headsSplit),
+               ints("key_perm", headsSplit), ints("value_perm", headsSplit),
+               ints("query_select", {2, 0}), ints("key_select", {2, 1}),
+               ints("value_select", {2, 2})});
+    expectNear(got.floats(), expected.floats(), 1e-6f);
+  }
+}
+
 // Many small heads, whose GEMMs take the small-product loop, at sizes that
 // fill its row and column blocks and sizes that leave ragged ones.
 TEST(KernelTest, AttentionOverManySmallHeads) {

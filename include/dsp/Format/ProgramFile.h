@@ -32,7 +32,7 @@ namespace format {
 
 constexpr char kMagic[8] = {'D', 'S', 'P', 'X', 0, 0, 0, 0};
 constexpr uint32_t kMajorVersion = 1;
-constexpr uint32_t kMinorVersion = 8;
+constexpr uint32_t kMinorVersion = 9;
 constexpr uint64_t kHeaderBytes = 64;
 /// Alignment of the weight blob in the file and of every weight in the blob.
 constexpr uint64_t kWeightAlignment = 64;

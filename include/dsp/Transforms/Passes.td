@@ -445,7 +445,12 @@ def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
     whose result a reshape only drops or inserts unit dims of (the
     `[L, 1, H, D]` slices of a fused QKV projection) folds the same way:
     the operand becomes a 4-D reshape of the transpose's input, which costs
-    nothing. Attentions that run as a ring keep their transposes.
+    nothing. Where that input is itself a slice of one index of a dim of a
+    rank-5 tensor (the query, key and value of a fused projection's
+    `[B, L, 3, H, D]` result), the attention reads the tensor at that index
+    in place (`query_select [2, 0]`, ...) and the slice, a copy, goes; not
+    where the tensor is sharded along that dim. Attentions that run as a
+    ring keep their transposes.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }

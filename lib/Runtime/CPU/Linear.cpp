@@ -356,9 +356,12 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
 
   return makeKernel(
       [=, &pool](const KernelArgs &args) {
-        const float *qData = static_cast<const float *>(args.inputs[0]);
-        const float *kData = static_cast<const float *>(args.inputs[1]);
-        const float *vData = static_cast<const float *>(args.inputs[2]);
+        const float *qData =
+            static_cast<const float *>(args.inputs[0]) + query.offset;
+        const float *kData =
+            static_cast<const float *>(args.inputs[1]) + key.offset;
+        const float *vData =
+            static_cast<const float *>(args.inputs[2]) + value.offset;
         const float *maskData =
             hasMask ? static_cast<const float *>(args.inputs[3]) : nullptr;
         float *outData = static_cast<float *>(args.output);

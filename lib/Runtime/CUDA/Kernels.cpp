@@ -656,6 +656,7 @@ public:
       operand.copied = true;
       operand.shape = view.shape;
       operand.strides = {view.batchStride, view.headStride, view.rowStride, 1};
+      operand.viewBytes = static_cast<size_t>(view.offset) * elementSize;
       operand.offset = workspaceBytes_;
       workspaceBytes_ += deviceAligned(
           static_cast<size_t>(elementCount(view.shape)) * elementSize);
@@ -677,8 +678,9 @@ public:
     for (int i = 0; i < 3; ++i)
       if (operands_[i].copied) {
         void *copy = workspace + operands_[i].offset;
-        if (Status status = copyView(operands_[i], inputs[i], copy, true);
-            !status)
+        const void *view =
+            static_cast<const uint8_t *>(inputs[i]) + operands_[i].viewBytes;
+        if (Status status = copyView(operands_[i], view, copy, true); !status)
           return status;
         inputs[i] = copy;
       }
@@ -695,7 +697,9 @@ private:
   struct Operand {
     bool copied = false;
     Shape shape, strides;
-    size_t offset = 0;
+    /// Bytes from the stored tensor to the view (a selected index); where
+    /// the copy lies in the workspace.
+    size_t viewBytes = 0, offset = 0;
   };
 
   /// Copies between the view of `operand` and its contiguous copy: from the

@@ -1060,6 +1060,36 @@ module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
 
 // -----
 
+func.func @attention_select_in_global_ir(%p: tensor<2x4x3x16x8xf32>, %k: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+  // expected-error @below {{'dsp.attention' op value_select is per-rank IR only (run --dsp-fold-attention-transposes after --dsp-localize)}}
+  %0 = dsp.attention %k, %k, %p value_select [2, 1] {scale = 1.0 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x3x16x8xf32>) -> tensor<2x4x16x8xf32>
+  return %0 : tensor<2x4x16x8xf32>
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @attention_select_out_of_range(%p: tensor<2x4x3x16x8xf32>, %k: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+    // expected-error @below {{'dsp.attention' op failed to infer returned types}}
+    // expected-error @below {{key_select [2, 3] is not [dim, index] of a dim of a rank-5 operand [2, 4, 3, 16, 8]}}
+    %0 = dsp.attention %k, %p, %k key_select [2, 3] {scale = 1.0 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x3x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+    return %0 : tensor<2x4x16x8xf32>
+  }
+}
+
+// -----
+
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @attention_select_of_rank_4(%k: tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32> {
+    // expected-error @below {{'dsp.attention' op failed to infer returned types}}
+    // expected-error @below {{query_select [0, 1] is not [dim, index] of a dim of a rank-5 operand [2, 4, 16, 8]}}
+    %0 = dsp.attention %k, %k, %k query_select [0, 1] {scale = 1.0 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x16x8xf32>
+    return %0 : tensor<2x4x16x8xf32>
+  }
+}
+
+// -----
+
 module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
   func.func @attention_perm_on_a_ring(%q: tensor<1x8x4x8xf32> {dsp.sharding = #dsp.shard<dim = 1>}, %k: tensor<1x4x8x8xf32> {dsp.sharding = #dsp.shard<dim = 2>}) -> tensor<1x4x8x8xf32> {
     // expected-error @below {{'dsp.attention' op query_perm on an attention that runs as a ring}}

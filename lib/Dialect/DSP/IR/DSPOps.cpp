@@ -277,6 +277,23 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   RankedTensorType operands[3] = {tensorType(adaptor.getQuery()),
                                   tensorType(adaptor.getKey()),
                                   tensorType(adaptor.getValue())};
+  std::optional<ArrayRef<int64_t>> selects[3] = {adaptor.getQuerySelect(),
+                                                 adaptor.getKeySelect(),
+                                                 adaptor.getValueSelect()};
+  for (int i = 0; i < 3; ++i) {
+    if (!selects[i])
+      continue;
+    ArrayRef<int64_t> select = *selects[i], shape = operands[i].getShape();
+    if (select.size() != 2 || shape.size() != 5 || select[0] < 0 ||
+        select[0] >= 5 || select[1] < 0 || select[1] >= shape[select[0]])
+      return emitOptionalError(
+          location, ::dsp::format::kAttentionSelectNames[i], " ",
+          shapeString(select), " is not [dim, index] of a dim of a rank-5 ",
+          "operand ", shapeString(shape));
+    SmallVector<int64_t> kept(shape);
+    kept.erase(kept.begin() + select[0]);
+    operands[i] = operands[i].clone(kept);
+  }
   if (operands[0].getRank() != 4 || operands[1].getRank() != 4 ||
       operands[2].getRank() != 4)
     return emitOptionalError(
@@ -339,26 +356,49 @@ static std::optional<ArrayRef<int64_t>> attentionPerm(AttentionOp op,
   }
 }
 
+/// The select of operand `operand` (0 query, 1 key, 2 value).
+static std::optional<ArrayRef<int64_t>> attentionSelect(AttentionOp op,
+                                                        unsigned operand) {
+  switch (operand) {
+  case 0:
+    return op.getQuerySelect();
+  case 1:
+    return op.getKeySelect();
+  case 2:
+    return op.getValueSelect();
+  default:
+    return std::nullopt;
+  }
+}
+
 ShardingAttr AttentionOp::getAttendedSharding(unsigned operand) {
   ShardingAttr sharding = getShardingOrReplicated(getOperand(operand));
   std::optional<ArrayRef<int64_t>> perm = attentionPerm(*this, operand);
-  if (!perm)
+  std::optional<ArrayRef<int64_t>> select = attentionSelect(*this, operand);
+  if (!perm && !select)
     return sharding;
-  return transposedSharding(sharding, 4, [&](int64_t d) { return (*perm)[d]; });
+  return transposedSharding(sharding, 4, [&](int64_t d) {
+    int64_t dim = perm ? (*perm)[d] : d;
+    return select && dim >= (*select)[0] ? dim + 1 : dim;
+  });
 }
 
 LogicalResult AttentionOp::verify() {
   for (unsigned operand = 0; operand < 4; ++operand) {
-    if (!attentionPerm(*this, operand))
-      continue;
-    if (!isPerRank(*this))
-      return emitOpError(::dsp::format::kAttentionPermNames[operand])
-             << " is per-rank IR only (run --dsp-fold-attention-transposes "
-                "after --dsp-localize)";
-    // The ring's kernels pass whole contiguous blocks around.
-    if (getAttentionRing(*this))
-      return emitOpError(::dsp::format::kAttentionPermNames[operand])
-             << " on an attention that runs as a ring";
+    for (bool select : {false, true}) {
+      if (!(select ? attentionSelect(*this, operand)
+                   : attentionPerm(*this, operand)))
+        continue;
+      const char *name = select ? ::dsp::format::kAttentionSelectNames[operand]
+                                : ::dsp::format::kAttentionPermNames[operand];
+      if (!isPerRank(*this))
+        return emitOpError(name)
+               << " is per-rank IR only (run --dsp-fold-attention-transposes "
+                  "after --dsp-localize)";
+      // The ring's kernels pass whole contiguous blocks around.
+      if (getAttentionRing(*this))
+        return emitOpError(name) << " on an attention that runs as a ring";
+    }
   }
   return success();
 }

@@ -303,7 +303,11 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
     `transpose(query, P)`, likewise `key_perm` and `value_perm`, and with
     `output_perm` Q its result is `transpose(attended, Q)`. The attended
     operands and result are then the `[B, H, L, D]` tensors above, and
-    `getAttendedSharding` gives an operand's sharding as attended:
+    `getAttendedSharding` gives an operand's sharding as attended. With
+    `query_select` [d, i] (likewise `key_select`, `value_select`) the query
+    is a rank-5 tensor read at index i of its dim d, which drops out before
+    the perm applies: the query of a fused QKV projection's result, read in
+    place instead of sliced out:
 
     ```mlir
     %1 = dsp.attention %0, %0, %0 query_perm [0, 2, 1, 3]
@@ -319,17 +323,22 @@ def DSP_AttentionOp : DSP_Op<"attention", [Pure, InferTypeOpAdaptor,
                        OptionalAttr<DenseI64ArrayAttr>:$query_perm,
                        OptionalAttr<DenseI64ArrayAttr>:$key_perm,
                        OptionalAttr<DenseI64ArrayAttr>:$value_perm,
-                       OptionalAttr<DenseI64ArrayAttr>:$output_perm);
+                       OptionalAttr<DenseI64ArrayAttr>:$output_perm,
+                       OptionalAttr<DenseI64ArrayAttr>:$query_select,
+                       OptionalAttr<DenseI64ArrayAttr>:$key_select,
+                       OptionalAttr<DenseI64ArrayAttr>:$value_select);
   let results = (outs DSP_FloatTensor:$output);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` $mask^)? (`query_perm` $query_perm^)?
     (`key_perm` $key_perm^)? (`value_perm` $value_perm^)?
-    (`output_perm` $output_perm^)? attr-dict `:`
-    functional-type(operands, results)
+    (`output_perm` $output_perm^)? (`query_select` $query_select^)?
+    (`key_select` $key_select^)? (`value_select` $value_select^)? attr-dict
+    `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The sharding of operand `operand` (0 query, 1 key, 2 value) as
-    /// attended: transposed by its perm, if any.
+    /// attended: without its selected dim and transposed by its perm, if
+    /// any.
     ::mlir::dsp::ShardingAttr getAttendedSharding(unsigned operand);
   }];
   let hasVerifier = 1;
