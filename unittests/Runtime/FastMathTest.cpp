@@ -14,7 +14,9 @@
 #include <vector>
 
 using dsp::runtime::cpu::expClamped;
+using dsp::runtime::cpu::expClampedInPlace;
 using dsp::runtime::cpu::expOrZero;
+using dsp::runtime::cpu::expOrZeroInPlace;
 using dsp::runtime::cpu::kVectorLanes;
 using dsp::runtime::cpu::Lanes;
 
@@ -61,7 +63,9 @@ TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
     Lanes x;
     for (int lane = 0; lane < kVectorLanes; ++lane)
       x[lane] = inputs[first + lane];
-    Lanes clamped = expClamped(x), orZero = expOrZero(x);
+    Lanes clamped = x, orZero = x;
+    expClampedInPlace(clamped);
+    expOrZeroInPlace(orZero);
     for (int lane = 0; lane < kVectorLanes; ++lane) {
       float input = inputs[first + lane];
       EXPECT_TRUE(sameFloat(clamped[lane], expClamped(input)))

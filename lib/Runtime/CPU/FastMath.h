@@ -74,30 +74,33 @@ inline float blend(bool c, float a, float b) {
 
 /// Eight floats (GCC's and Clang's vector extension): one register in the
 /// AVX2 and AVX-512 variants, two in the baseline one. Loops too short for
-/// the vectorizer (a score row of 16 keys) use them directly.
+/// the vectorizer (a score row of 16 keys) use them directly. Functions take
+/// them by reference and change them in place: passed by value, they would
+/// cross calls in AVX registers in one variant and in memory in the other,
+/// which Clang rejects between the variants of `DSP_WIDEST_VECTORS`.
 typedef float Lanes __attribute__((vector_size(32)));
 typedef uint32_t LaneBits __attribute__((vector_size(32)));
 typedef int32_t LaneMask __attribute__((vector_size(32)));
 constexpr int kVectorLanes = sizeof(Lanes) / sizeof(float);
 
-/// `c ? a : b`, element-wise for vectors; branch-free for scalars.
-inline float select(bool c, float a, float b) { return blend(c, a, b); }
-inline Lanes select(LaneMask c, Lanes a, Lanes b) { return c ? a : b; }
+/// x = c ? value : x, element-wise for vectors; branch-free for scalars.
+inline void blendInto(float &x, bool c, float value) { x = blend(c, value, x); }
+inline void blendInto(Lanes &x, const LaneMask &c, const Lanes &value) {
+  x = c ? value : x;
+}
 
-/// `value` in every lane.
-inline Lanes splat(float value) { return Lanes{} + value; }
-
-/// exp(x) for x clamped to [-87, 87] (larger |x|, infinities included,
+/// x = exp(x) for x clamped to [-87, 87] (larger |x|, infinities included,
 /// saturates to e^+-87; NaN stays NaN): the classic range reduction
 /// x = n ln2 + r, |r| <= ln2 / 2, and a degree-6 polynomial for e^r
 /// (relative error below 1e-7). Branch-free and without library calls, so
 /// loops over it vectorize; `Float` is a float or Lanes and `Bits` the
 /// unsigned integers of the same size.
-template <typename Float, typename Bits> inline Float expClampedOf(Float x) {
+template <typename Float, typename Bits>
+inline void expClampedInPlace(Float &x) {
   // Comparisons with NaN are false: a NaN passes the clamps unchanged.
   const Float low = Float{} - 87.0f, high = Float{} + 87.0f;
-  x = select(x < low, low, x);
-  x = select(x > high, high, x);
+  blendInto(x, x < low, low);
+  blendInto(x, x > high, high);
   // n = round(x / ln2): adding 1.5 * 2^23 leaves n in the low mantissa bits.
   const float kRound = 12582912.0f;
   const uint32_t kRoundBits = 0x4B400000;
@@ -120,18 +123,25 @@ template <typename Float, typename Bits> inline Float expClampedOf(Float x) {
   Bits bits = (n + 127) << 23; // 2^n, n in [-126, 126]
   Float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
-  return er * scale;
+  x = er * scale;
 }
 
-inline float expClamped(float x) { return expClampedOf<float, uint32_t>(x); }
-inline Lanes expClamped(Lanes x) { return expClampedOf<Lanes, LaneBits>(x); }
+inline float expClamped(float x) {
+  expClampedInPlace<float, uint32_t>(x);
+  return x;
+}
+inline void expClampedInPlace(Lanes &x) {
+  expClampedInPlace<Lanes, LaneBits>(x);
+}
 
 /// e^x, and exactly 0 for x below -87 (and for -inf), as softmax needs.
 inline float expOrZero(float x) {
   return blend(x < -87.0f, 0.0f, expClamped(x));
 }
-inline Lanes expOrZero(Lanes x) {
-  return select(x < splat(-87.0f), Lanes{}, expClamped(x));
+inline void expOrZeroInPlace(Lanes &x) {
+  const LaneMask underflows = x < -87.0f;
+  expClampedInPlace(x);
+  blendInto(x, underflows, Lanes{});
 }
 
 /// 1 / (1 + e^-x) with the branch-free exp, so sigmoid and SiLU loops

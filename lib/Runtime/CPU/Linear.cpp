@@ -101,11 +101,11 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
     std::fill(s + columns, s + padded, negativeInfinity);
     // Rows are short (16 keys in a temporal attention): whole vectors, no
     // remainder loops.
-    Lanes partialMax = splat(negativeInfinity);
+    Lanes partialMax = Lanes{} + negativeInfinity;
     for (int64_t c = 0; c < padded; c += kVectorLanes) {
       Lanes chunk;
       std::memcpy(&chunk, s + c, sizeof(chunk));
-      partialMax = select(chunk > partialMax, chunk, partialMax);
+      blendInto(partialMax, chunk > partialMax, chunk);
     }
     float blockMax = negativeInfinity;
     for (int lane = 0; lane < kVectorLanes; ++lane)
@@ -117,12 +117,12 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
       continue;
     }
     // The exponentials and their sum in one pass.
-    const Lanes shift = splat(newMax);
     Lanes partialSum = {};
     for (int64_t c = 0; c < padded; c += kVectorLanes) {
       Lanes chunk;
       std::memcpy(&chunk, s + c, sizeof(chunk));
-      chunk = expOrZero(chunk - shift);
+      chunk -= newMax;
+      expOrZeroInPlace(chunk);
       std::memcpy(s + c, &chunk, sizeof(chunk));
       partialSum += chunk;
     }
