@@ -53,8 +53,8 @@ bool sameFloat(float a, float b) {
 }
 
 TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
-  std::vector<float> inputs = {kInf,   -kInf, kNan,  -kNan, 87.0f, -87.0f,
-                               -88.0f, 88.0f, 0.0f,  -0.0f, 1e30f, -1e30f};
+  std::vector<float> inputs = {kInf,   -kInf, kNan, -kNan, 87.0f, -87.0f,
+                               -88.0f, 88.0f, 0.0f, -0.0f, 1e30f, -1e30f};
   for (float x = -90.0f; x <= 90.0f; x += 0.37f)
     inputs.push_back(x);
   while (inputs.size() % kVectorLanes != 0)
