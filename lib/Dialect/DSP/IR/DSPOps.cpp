@@ -341,34 +341,27 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The ints attribute `name` of `op` (a perm or a select, by the program
+/// format's name of it), if present.
+static std::optional<ArrayRef<int64_t>> attentionInts(AttentionOp op,
+                                                      const char *name) {
+  if (auto ints = op->getAttrOfType<DenseI64ArrayAttr>(name))
+    return ints.asArrayRef();
+  return std::nullopt;
+}
+
 /// The perm of operand `operand` (0 query, 1 key, 2 value, 3 the output).
 static std::optional<ArrayRef<int64_t>> attentionPerm(AttentionOp op,
                                                       unsigned operand) {
-  switch (operand) {
-  case 0:
-    return op.getQueryPerm();
-  case 1:
-    return op.getKeyPerm();
-  case 2:
-    return op.getValuePerm();
-  default:
-    return op.getOutputPerm();
-  }
+  return attentionInts(op, ::dsp::format::kAttentionPermNames[operand]);
 }
 
 /// The select of operand `operand` (0 query, 1 key, 2 value).
 static std::optional<ArrayRef<int64_t>> attentionSelect(AttentionOp op,
                                                         unsigned operand) {
-  switch (operand) {
-  case 0:
-    return op.getQuerySelect();
-  case 1:
-    return op.getKeySelect();
-  case 2:
-    return op.getValueSelect();
-  default:
+  if (operand >= 3)
     return std::nullopt;
-  }
+  return attentionInts(op, ::dsp::format::kAttentionSelectNames[operand]);
 }
 
 ShardingAttr AttentionOp::getAttendedSharding(unsigned operand) {
