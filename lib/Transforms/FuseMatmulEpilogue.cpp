@@ -64,12 +64,22 @@ void fuse(MatMulOp matmul) {
     chain.push_back(soleUser(current));
     current = chain.back()->getResult(0);
   }
+  // The residual add may see the product through a reshape (an exporter's
+  // merge of batch dims): the residual is then read in the product's shape
+  // and the sum reshaped back, both views of the same elements.
   Value residual;
-  if (AddOp residualAdd = soleAdd(current);
-      residualAdd && otherOperand(residualAdd, current).getType() == type) {
-    residual = otherOperand(residualAdd, current);
+  auto view = dyn_cast_or_null<ReshapeOp>(soleUser(current));
+  Value viewed = view ? view.getOutput() : current;
+  if (AddOp residualAdd = soleAdd(viewed);
+      residualAdd &&
+      otherOperand(residualAdd, viewed).getType() == viewed.getType()) {
+    residual = otherOperand(residualAdd, viewed);
+    if (view)
+      chain.push_back(view);
     chain.push_back(residualAdd);
     current = residualAdd.getOutput();
+  } else {
+    view = ReshapeOp();
   }
 
   // Every operand dominates the last op of the chain, where the linear op
@@ -82,6 +92,16 @@ void fuse(MatMulOp matmul) {
         bias.getLoc(),
         RankedTensorType::get({type.getShape().back()}, type.getElementType()),
         bias);
+  // The ops in the product's shape take the sharding of the bias add; the
+  // sum reshaped back that of the residual add it replaces.
+  auto shardLike = [](Operation *op, Operation *like) {
+    if (Attribute sharding = like->getAttr(DSPDialect::kShardingAttrName))
+      op->setAttr(DSPDialect::kShardingAttrName, sharding);
+  };
+  if (view) {
+    residual = ReshapeOp::create(builder, view.getLoc(), type, residual);
+    shardLike(residual.getDefiningOp(), biasAdd);
+  }
   SmallVector<Location> locations;
   for (Operation *op : chain)
     locations.push_back(op->getLoc());
@@ -89,9 +109,14 @@ void fuse(MatMulOp matmul) {
       LinearOp::create(builder, builder.getFusedLoc(locations), type,
                        matmul.getLhs(), matmul.getRhs(), bias, residual,
                        ::dsp::format::activationName(activation));
-  if (Attribute sharding = last->getAttr(DSPDialect::kShardingAttrName))
-    linear->setAttr(DSPDialect::kShardingAttrName, sharding);
-  current.replaceAllUsesWith(linear.getOutput());
+  shardLike(linear, biasAdd);
+  Value result = linear.getOutput();
+  if (view) {
+    result =
+        ReshapeOp::create(builder, view.getLoc(), current.getType(), result);
+    shardLike(result.getDefiningOp(), last);
+  }
+  current.replaceAllUsesWith(result);
   for (Operation *op : llvm::reverse(chain))
     op->erase();
   // A constant bias reshaped by folding leaves its first form unread.

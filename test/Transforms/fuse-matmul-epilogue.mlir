@@ -48,7 +48,7 @@ func.func @silu_constant_bias(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>) -> ten
 // -----
 
 // A projection and residual without activation; the fused op keeps the
-// sharding of the last op it replaces.
+// sharding of the ops it replaces.
 // CHECK-LABEL: func.func @bias_residual(
 // CHECK-SAME:      %[[X:.*]]: tensor<8x16xf32>, %[[W:.*]]: tensor<16x4xf32>, %[[B:.*]]: tensor<4xf32>, %[[R:.*]]: tensor<8x4xf32>)
 // CHECK-NEXT:    %[[L:.*]] = dsp.linear %[[X]], %[[W]] bias %[[B]] residual %[[R]] {dsp.sharding = [#dsp.shard<dim = 0>]} : (tensor<8x16xf32>, tensor<16x4xf32>, tensor<4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
@@ -151,4 +151,52 @@ func.func @global_ir(%x: tensor<8x16xf32>, %w: tensor<16x4xf32>, %b: tensor<4xf3
   %1 = dsp.add %0, %b : tensor<8x4xf32>, tensor<4xf32> -> tensor<8x4xf32>
   return %1 : tensor<8x4xf32>
 }
+}
+
+// -----
+
+// The residual add sees the product through a reshape that adds a leading
+// dim: the residual is read in the product's shape and the sum reshaped
+// back. Each reshape keeps the sharding of the shape it is in.
+// CHECK-LABEL: func.func @residual_through_reshape(
+// CHECK-SAME:      %[[X:.*]]: tensor<2x4x8xf32>, %[[W:.*]]: tensor<8x8xf32>, %[[B:.*]]: tensor<8xf32>, %[[R:.*]]: tensor<1x2x4x8xf32>)
+// CHECK-NEXT:    %[[R3:.*]] = dsp.reshape %[[R]] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<1x2x4x8xf32> -> tensor<2x4x8xf32>
+// CHECK-NEXT:    %[[L:.*]] = dsp.linear %[[X]], %[[W]] bias %[[B]] residual %[[R3]] {activation = "gelu", dsp.sharding = [#dsp.shard<dim = 0>]} : (tensor<2x4x8xf32>, tensor<8x8xf32>, tensor<8xf32>, tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+// CHECK-NEXT:    %[[S:.*]] = dsp.reshape %[[L]] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<2x4x8xf32> -> tensor<1x2x4x8xf32>
+// CHECK-NEXT:    return %[[S]]
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+func.func @residual_through_reshape(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>, %r: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %0 = dsp.matmul %x, %w {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %1 = dsp.add %0, %b {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x8xf32>, tensor<8xf32> -> tensor<2x4x8xf32>
+  %2 = dsp.gelu %1 {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x8xf32>
+  %3 = dsp.reshape %2 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<2x4x8xf32> -> tensor<1x2x4x8xf32>
+  %4 = dsp.add %r, %3 {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %4 : tensor<1x2x4x8xf32>
+}
+}
+
+// -----
+
+// A reshaped product read elsewhere too, or reshaped and then added to
+// something that broadcasts, keeps its reshape and add: the bias alone
+// folds.
+// CHECK-LABEL: func.func @reshape_not_into_a_residual(
+// CHECK-SAME:      %[[X:.*]]: tensor<2x4x8xf32>, %[[W:.*]]: tensor<8x8xf32>, %[[B:.*]]: tensor<8xf32>, %[[R:.*]]: tensor<1x2x4x8xf32>, %[[C:.*]]: tensor<1x1x1x8xf32>)
+// CHECK-NEXT:    %[[L0:.*]] = dsp.linear %[[X]], %[[W]] bias %[[B]] :
+// CHECK-NEXT:    %[[V0:.*]] = dsp.reshape %[[L0]]
+// CHECK-NEXT:    %[[A0:.*]] = dsp.add %[[R]], %[[V0]]
+// CHECK-NEXT:    %[[L1:.*]] = dsp.linear %[[X]], %[[W]] bias %[[B]] :
+// CHECK-NEXT:    %[[V1:.*]] = dsp.reshape %[[L1]]
+// CHECK-NEXT:    %[[A1:.*]] = dsp.add %[[V1]], %[[C]]
+// CHECK-NEXT:    return %[[V0]], %[[A0]], %[[A1]]
+func.func @reshape_not_into_a_residual(%x: tensor<2x4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>, %r: tensor<1x2x4x8xf32>, %c: tensor<1x1x1x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) {
+  %0 = dsp.matmul %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %1 = dsp.add %0, %b : tensor<2x4x8xf32>, tensor<8xf32> -> tensor<2x4x8xf32>
+  %2 = dsp.reshape %1 : tensor<2x4x8xf32> -> tensor<1x2x4x8xf32>
+  %3 = dsp.add %r, %2 : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  %4 = dsp.matmul %x, %w : tensor<2x4x8xf32>, tensor<8x8xf32> -> tensor<2x4x8xf32>
+  %5 = dsp.add %4, %b : tensor<2x4x8xf32>, tensor<8xf32> -> tensor<2x4x8xf32>
+  %6 = dsp.reshape %5 : tensor<2x4x8xf32> -> tensor<1x2x4x8xf32>
+  %7 = dsp.add %6, %c : tensor<1x2x4x8xf32>, tensor<1x1x1x8xf32> -> tensor<1x2x4x8xf32>
+  return %2, %3, %7 : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
 }

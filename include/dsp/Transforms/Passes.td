@@ -393,7 +393,11 @@ def FuseMatmulEpilogue : Pass<"dsp-fuse-matmul-epilogue",
     ```
 
     becomes `dsp.linear %x, %w bias %b residual %r {activation = "gelu"}`.
-    A bias of rank above 1 is reshaped to `[N]`.
+    A bias of rank above 1 is reshaped to `[N]`. The residual add may take
+    the product through a `dsp.reshape` (exporters merge and split batch
+    dims around a projection); the residual is then reshaped to the
+    product's shape and the sum back, both views of the same elements, so
+    the add costs no pass of its own.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
