@@ -78,6 +78,50 @@ int64_t roundUpToScoreLanes(int64_t columns) {
   return ceilDiv(columns, kScoreLanes) * kScoreLanes;
 }
 
+/// Adds the mask row (`maskRow` may be null; its columns are
+/// `maskColumnStride` apart) to a row of `columns` scores, pads the row
+/// with -inf to `padded` (whole vectors) and returns its largest score.
+__attribute__((always_inline)) inline float
+maskedRowMax(float *s, int64_t columns, int64_t padded, const float *maskRow,
+             int64_t maskColumnStride) {
+  const float negativeInfinity = -std::numeric_limits<float>::infinity();
+  if (maskRow)
+    for (int64_t c = 0; c < columns; ++c)
+      s[c] += maskRow[c * maskColumnStride];
+  std::fill(s + columns, s + padded, negativeInfinity);
+  // Rows are short (16 keys in a temporal attention): whole vectors, no
+  // remainder loops.
+  Lanes partialMax = Lanes{} + negativeInfinity;
+  for (int64_t c = 0; c < padded; c += kVectorLanes) {
+    Lanes chunk;
+    std::memcpy(&chunk, s + c, sizeof(chunk));
+    blendInto(partialMax, chunk > partialMax, chunk);
+  }
+  float max = negativeInfinity;
+  for (int lane = 0; lane < kVectorLanes; ++lane)
+    max = std::max(max, partialMax[lane]);
+  return max;
+}
+
+/// s = exp(s - max) over a padded row, in one pass with their sum, which it
+/// returns.
+__attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
+                                                      float max) {
+  Lanes partialSum = {};
+  for (int64_t c = 0; c < padded; c += kVectorLanes) {
+    Lanes chunk;
+    std::memcpy(&chunk, s + c, sizeof(chunk));
+    chunk -= max;
+    expOrZeroInPlace(chunk);
+    std::memcpy(s + c, &chunk, sizeof(chunk));
+    partialSum += chunk;
+  }
+  float sum = 0;
+  for (int lane = 0; lane < kVectorLanes; ++lane)
+    sum += partialSum[lane];
+  return sum;
+}
+
 /// One key block of the attention's online softmax for `rows` query rows
 /// whose scores are `scoreStride` floats apart (a multiple of kScoreLanes):
 /// adds the mask block (`mask` may be null; its rows and columns are
@@ -93,42 +137,16 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
   const int64_t padded = roundUpToScoreLanes(columns);
   for (int64_t r = 0; r < rows; ++r) {
     float *s = scores + r * scoreStride;
-    if (mask) {
-      const float *maskRow = mask + r * maskRowStride;
-      for (int64_t c = 0; c < columns; ++c)
-        s[c] += maskRow[c * maskColumnStride];
-    }
-    std::fill(s + columns, s + padded, negativeInfinity);
-    // Rows are short (16 keys in a temporal attention): whole vectors, no
-    // remainder loops.
-    Lanes partialMax = Lanes{} + negativeInfinity;
-    for (int64_t c = 0; c < padded; c += kVectorLanes) {
-      Lanes chunk;
-      std::memcpy(&chunk, s + c, sizeof(chunk));
-      blendInto(partialMax, chunk > partialMax, chunk);
-    }
-    float blockMax = negativeInfinity;
-    for (int lane = 0; lane < kVectorLanes; ++lane)
-      blockMax = std::max(blockMax, partialMax[lane]);
-    float newMax = std::max(rowMax[r], blockMax);
+    float newMax = std::max(
+        rowMax[r], maskedRowMax(s, columns, padded,
+                                mask ? mask + r * maskRowStride : nullptr,
+                                maskColumnStride));
     if (newMax == negativeInfinity) {
       // Everything so far is masked: contribute nothing.
       std::fill(s, s + columns, 0.0f);
       continue;
     }
-    // The exponentials and their sum in one pass.
-    Lanes partialSum = {};
-    for (int64_t c = 0; c < padded; c += kVectorLanes) {
-      Lanes chunk;
-      std::memcpy(&chunk, s + c, sizeof(chunk));
-      chunk -= newMax;
-      expOrZeroInPlace(chunk);
-      std::memcpy(s + c, &chunk, sizeof(chunk));
-      partialSum += chunk;
-    }
-    float sum = 0;
-    for (int lane = 0; lane < kVectorLanes; ++lane)
-      sum += partialSum[lane];
+    float sum = expAndSum(s, padded, newMax);
     // The state so far moves to the new max; a row's first unmasked block
     // finds it empty and an unchanged max leaves it as it is.
     if (newMax != rowMax[r] && rowMax[r] != negativeInfinity) {
@@ -140,6 +158,33 @@ onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
     }
     rowSum[r] += sum;
     rowMax[r] = newMax;
+  }
+}
+
+/// The softmax of `rows` rows of scores that hold all their keys, in place:
+/// as onlineSoftmaxStep's first step, then each row over its sum. A fully
+/// masked row has no mass and becomes zeros.
+DSP_WIDEST_VECTORS void softmaxRows(float *scores, int64_t scoreStride,
+                                    int64_t rows, int64_t columns,
+                                    const float *mask, int64_t maskRowStride,
+                                    int64_t maskColumnStride) {
+  const int64_t padded = roundUpToScoreLanes(columns);
+  for (int64_t r = 0; r < rows; ++r) {
+    float *s = scores + r * scoreStride;
+    float max = maskedRowMax(s, columns, padded,
+                             mask ? mask + r * maskRowStride : nullptr,
+                             maskColumnStride);
+    if (max == -std::numeric_limits<float>::infinity()) {
+      std::fill(s, s + columns, 0.0f);
+      continue;
+    }
+    const float inverse = 1.0f / expAndSum(s, padded, max);
+    for (int64_t c = 0; c < padded; c += kVectorLanes) {
+      Lanes chunk;
+      std::memcpy(&chunk, s + c, sizeof(chunk));
+      chunk *= inverse;
+      std::memcpy(s + c, &chunk, sizeof(chunk));
+    }
   }
 }
 
@@ -293,27 +338,16 @@ void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
 /// attendKeyBlock for a head whose `columns` keys all fit one block: the
 /// softmax is complete after one step, so the scores are normalized in place
 /// and P V goes straight to the output rows (`outStride` apart), without the
-/// accumulator and its rescaling. Uses the state's max and sum only.
+/// accumulator and its rescaling.
 void attendAllKeys(const float *queries, int64_t rows, int64_t depth,
                    const float *keys, const float *values, int64_t columns,
                    int64_t valueDepth, RowStrides strides, float scale,
                    MaskView mask, float *scores, int64_t scoreStride,
-                   SoftmaxRows state, float *out, int64_t outStride) {
-  std::fill(state.rowMax, state.rowMax + rows,
-            -std::numeric_limits<float>::infinity());
-  std::fill(state.rowSum, state.rowSum + rows, 0.0f);
+                   float *out, int64_t outStride) {
   gemm(true, rows, columns, depth, scale, queries, strides.query, keys,
        strides.key, 0.0f, scores, scoreStride);
-  onlineSoftmaxStep(scores, scoreStride, rows, columns, mask.first,
-                    mask.rowStride, mask.columnStride, state.rowMax,
-                    state.rowSum, state.accumulator, valueDepth);
-  // A fully masked row has no mass: its scores are zeros already.
-  for (int64_t r = 0; r < rows; ++r) {
-    float inverse = state.rowSum[r] > 0 ? 1.0f / state.rowSum[r] : 0.0f;
-    float *row = scores + r * scoreStride;
-    for (int64_t c = 0; c < columns; ++c)
-      row[c] *= inverse;
-  }
+  softmaxRows(scores, scoreStride, rows, columns, mask.first, mask.rowStride,
+              mask.columnStride);
   gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
        strides.value, 0.0f, out, outStride);
 }
@@ -400,7 +434,7 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                 if (keys <= keyBlock) {
                   attendAllKeys(qBlock, rows, depth, kHead, vHead, keys,
                                 valueDepth, strides, scale, maskAt(0), scores,
-                                scoreStride, state, outRows, out.rowStride);
+                                scoreStride, outRows, out.rowStride);
                   continue;
                 }
                 state.reset(rows, valueDepth);
