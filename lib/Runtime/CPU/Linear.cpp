@@ -304,6 +304,16 @@ struct SoftmaxRows {
   }
 };
 
+/// Asks for the cache lines of `rows` rows of `rowFloats` floats, `stride`
+/// floats apart.
+void prefetchRows(const float *first, int64_t rows, int64_t stride,
+                  int64_t rowFloats) {
+  constexpr int64_t kLineFloats = 64 / sizeof(float);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < rowFloats; c += kLineFloats)
+      __builtin_prefetch(first + r * stride + c);
+}
+
 /// Where an additive mask's element of (query row, key column) lies relative
 /// to that of the first row and column of a block.
 struct MaskView {
@@ -407,21 +417,50 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
               float *accumulator = scores + queryBlock * scoreStride;
               float *rowMax = accumulator + queryBlock * valueDepth;
               SoftmaxRows state{accumulator, rowMax, rowMax + queryBlock};
-              for (int64_t task = begin; task < end; ++task) {
+              // A task: a block of query rows of one (batch, head).
+              struct Task {
+                int64_t b, h, firstQuery, rows;
+                const float *qBlock, *kHead, *vHead;
+                float *outRows;
+              };
+              auto taskAt = [&](int64_t task) {
                 int64_t bh = task / queryBlocks;
                 int64_t b = bh / heads, h = bh % heads;
                 int64_t firstQuery = task % queryBlocks * queryBlock;
-                int64_t rows = std::min(queryBlock, queries - firstQuery);
-                const float *qBlock = qData + b * query.batchStride +
-                                      h * query.headStride +
-                                      firstQuery * query.rowStride;
-                const float *kHead =
-                    kData + b * key.batchStride + h * key.headStride;
-                const float *vHead =
-                    vData + b * value.batchStride + h * value.headStride;
-                float *outRows = outData + b * out.batchStride +
-                                 h * out.headStride +
-                                 firstQuery * out.rowStride;
+                return Task{
+                    b,
+                    h,
+                    firstQuery,
+                    std::min(queryBlock, queries - firstQuery),
+                    qData + b * query.batchStride + h * query.headStride +
+                        firstQuery * query.rowStride,
+                    kData + b * key.batchStride + h * key.headStride,
+                    vData + b * value.batchStride + h * value.headStride,
+                    outData + b * out.batchStride + h * out.headStride +
+                        firstQuery * out.rowStride};
+              };
+              Task next = taskAt(begin);
+              for (int64_t task = begin; task < end; ++task) {
+                const int64_t b = next.b, h = next.h;
+                const int64_t firstQuery = next.firstQuery, rows = next.rows;
+                const float *qBlock = next.qBlock, *kHead = next.kHead,
+                            *vHead = next.vHead;
+                float *outRows = next.outRows;
+                // The next task's rows load while this one computes: in a
+                // model they lie strided in a projection's result that has
+                // left the cache, and each small GEMM would wait on them.
+                if (task + 1 < end) {
+                  next = taskAt(task + 1);
+                  prefetchRows(next.qBlock, next.rows, query.rowStride, depth);
+                  prefetchRows(next.outRows, next.rows, out.rowStride,
+                               valueDepth);
+                  if (next.kHead != kHead || next.vHead != vHead) {
+                    int64_t firstKeys = std::min(keys, keyBlock);
+                    prefetchRows(next.kHead, firstKeys, key.rowStride, depth);
+                    prefetchRows(next.vHead, firstKeys, value.rowStride,
+                                 valueDepth);
+                  }
+                }
                 auto maskAt = [&](int64_t firstKey) {
                   if (!maskData)
                     return MaskView();
