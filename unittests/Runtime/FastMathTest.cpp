@@ -17,8 +17,9 @@ using dsp::runtime::cpu::expClamped;
 using dsp::runtime::cpu::expClampedInPlace;
 using dsp::runtime::cpu::expOrZero;
 using dsp::runtime::cpu::expOrZeroInPlace;
-using dsp::runtime::cpu::kVectorLanes;
-using dsp::runtime::cpu::Lanes;
+using dsp::runtime::cpu::Floats16;
+using dsp::runtime::cpu::Floats8;
+using dsp::runtime::cpu::VectorLanes;
 
 namespace {
 
@@ -52,28 +53,34 @@ bool sameFloat(float a, float b) {
   return a == b || (std::isnan(a) && std::isnan(b));
 }
 
-TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
+template <typename Vector> void expectVectorExpMatchesScalar() {
+  constexpr int kLanes = VectorLanes<Vector>::kCount;
   std::vector<float> inputs = {kInf,   -kInf, kNan, -kNan, 87.0f, -87.0f,
                                -88.0f, 88.0f, 0.0f, -0.0f, 1e30f, -1e30f};
   for (float x = -90.0f; x <= 90.0f; x += 0.37f)
     inputs.push_back(x);
-  while (inputs.size() % kVectorLanes != 0)
+  while (inputs.size() % kLanes != 0)
     inputs.push_back(1.0f);
-  for (size_t first = 0; first < inputs.size(); first += kVectorLanes) {
-    Lanes x;
-    for (int lane = 0; lane < kVectorLanes; ++lane)
+  for (size_t first = 0; first < inputs.size(); first += kLanes) {
+    Vector x;
+    for (int lane = 0; lane < kLanes; ++lane)
       x[lane] = inputs[first + lane];
-    Lanes clamped = x, orZero = x;
+    Vector clamped = x, orZero = x;
     expClampedInPlace(clamped);
     expOrZeroInPlace(orZero);
-    for (int lane = 0; lane < kVectorLanes; ++lane) {
+    for (int lane = 0; lane < kLanes; ++lane) {
       float input = inputs[first + lane];
       EXPECT_TRUE(sameFloat(clamped[lane], expClamped(input)))
-          << "x = " << input << ": " << clamped[lane];
+          << kLanes << " lanes, x = " << input << ": " << clamped[lane];
       EXPECT_TRUE(sameFloat(orZero[lane], expOrZero(input)))
-          << "x = " << input << ": " << orZero[lane];
+          << kLanes << " lanes, x = " << input << ": " << orZero[lane];
     }
   }
+}
+
+TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
+  expectVectorExpMatchesScalar<Floats8>();
+  expectVectorExpMatchesScalar<Floats16>();
 }
 
 } // namespace

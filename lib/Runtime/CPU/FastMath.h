@@ -72,20 +72,70 @@ inline float blend(bool c, float a, float b) {
   return result;
 }
 
-/// Eight floats (GCC's and Clang's vector extension): one register in the
-/// AVX2 and AVX-512 variants, two in the baseline one. Loops too short for
-/// the vectorizer (a score row of 16 keys) use them directly. Functions take
+/// Vectors of GCC's and Clang's vector extension: eight floats fill an AVX2
+/// register, sixteen an AVX-512 one. Loops too short for the vectorizer (a
+/// score row of 16 keys) are written in them, as templates over the vector
+/// type that `runWidest` instantiates per instruction set. Functions take
 /// them by reference and change them in place: passed by value, they would
-/// cross calls in AVX registers in one variant and in memory in the other,
-/// which Clang rejects between the variants of `DSP_WIDEST_VECTORS`.
-typedef float Lanes __attribute__((vector_size(32)));
-typedef uint32_t LaneBits __attribute__((vector_size(32)));
-typedef int32_t LaneMask __attribute__((vector_size(32)));
-constexpr int kVectorLanes = sizeof(Lanes) / sizeof(float);
+/// cross calls in registers in one variant and in memory in another, which
+/// Clang rejects between variants.
+typedef float Floats8 __attribute__((vector_size(32)));
+typedef float Floats16 __attribute__((vector_size(64)));
+
+/// A float vector's lane count and its integer vectors of the same lanes:
+/// `Bits` for bit tricks, `Mask` for comparison results.
+template <typename Vector> struct VectorLanes;
+template <> struct VectorLanes<Floats8> {
+  typedef uint32_t Bits __attribute__((vector_size(32)));
+  typedef int32_t Mask __attribute__((vector_size(32)));
+  static constexpr int kCount = 8;
+};
+template <> struct VectorLanes<Floats16> {
+  typedef uint32_t Bits __attribute__((vector_size(64)));
+  typedef int32_t Mask __attribute__((vector_size(64)));
+  static constexpr int kCount = 16;
+};
+
+/// The widest vector of any variant: rows padded to a multiple of this many
+/// floats are whole vectors in every variant.
+constexpr int kWidestLanes = VectorLanes<Floats16>::kCount;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+template <typename Kernel, typename... Args>
+__attribute__((target("avx512f"))) void runWithAvx512(Args... args) {
+  Kernel::template run<Floats16>(args...);
+}
+template <typename Kernel, typename... Args>
+__attribute__((target("arch=x86-64-v3"))) void runWithAvx2(Args... args) {
+  Kernel::template run<Floats8>(args...);
+}
+#endif
+template <typename Kernel, typename... Args>
+void runWithBaseline(Args... args) {
+  Kernel::template run<Floats8>(args...);
+}
+
+/// Runs `Kernel::run<Vector>(args...)`, an always-inline function template
+/// written in vectors, compiled for the widest instruction set the CPU has:
+/// AVX-512 with Floats16, x86-64-v3 (AVX2 with FMA) with Floats8, else the
+/// baseline with Floats8. The choice is made once per kernel.
+template <typename Kernel, typename... Args> void runWidest(Args... args) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static void (*const variant)(Args...) =
+      __builtin_cpu_supports("avx512f")     ? runWithAvx512<Kernel, Args...>
+      : __builtin_cpu_supports("x86-64-v3") ? runWithAvx2<Kernel, Args...>
+                                            : runWithBaseline<Kernel, Args...>;
+  variant(args...);
+#else
+  runWithBaseline<Kernel>(args...);
+#endif
+}
 
 /// x = c ? value : x, element-wise for vectors; branch-free for scalars.
 inline void blendInto(float &x, bool c, float value) { x = blend(c, value, x); }
-inline void blendInto(Lanes &x, const LaneMask &c, const Lanes &value) {
+template <typename Vector>
+inline void blendInto(Vector &x, const typename VectorLanes<Vector>::Mask &c,
+                      const Vector &value) {
   x = c ? value : x;
 }
 
@@ -93,8 +143,8 @@ inline void blendInto(Lanes &x, const LaneMask &c, const Lanes &value) {
 /// saturates to e^+-87; NaN stays NaN): the classic range reduction
 /// x = n ln2 + r, |r| <= ln2 / 2, and a degree-6 polynomial for e^r
 /// (relative error below 1e-7). Branch-free and without library calls, so
-/// loops over it vectorize; `Float` is a float or Lanes and `Bits` the
-/// unsigned integers of the same size.
+/// loops over it vectorize; `Float` is a float or a float vector and `Bits`
+/// the unsigned integers of the same size.
 template <typename Float, typename Bits>
 inline void expClampedInPlace(Float &x) {
   // Comparisons with NaN are false: a NaN passes the clamps unchanged.
@@ -130,18 +180,18 @@ inline float expClamped(float x) {
   expClampedInPlace<float, uint32_t>(x);
   return x;
 }
-inline void expClampedInPlace(Lanes &x) {
-  expClampedInPlace<Lanes, LaneBits>(x);
+template <typename Vector> inline void expClampedInPlace(Vector &x) {
+  expClampedInPlace<Vector, typename VectorLanes<Vector>::Bits>(x);
 }
 
 /// e^x, and exactly 0 for x below -87 (and for -inf), as softmax needs.
 inline float expOrZero(float x) {
   return blend(x < -87.0f, 0.0f, expClamped(x));
 }
-inline void expOrZeroInPlace(Lanes &x) {
-  const LaneMask underflows = x < -87.0f;
+template <typename Vector> inline void expOrZeroInPlace(Vector &x) {
+  const typename VectorLanes<Vector>::Mask underflows = x < -87.0f;
   expClampedInPlace(x);
-  blendInto(x, underflows, Lanes{});
+  blendInto(x, underflows, Vector{});
 }
 
 /// 1 / (1 + e^-x) with the branch-free exp, so sigmoid and SiLU loops

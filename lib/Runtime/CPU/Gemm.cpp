@@ -43,11 +43,14 @@ int64_t paddedColumns(int64_t n) {
   return (n + kSmallLanes - 1) / kSmallLanes * kSmallLanes;
 }
 
+/// A row of the 8 x 8 blocks that packB transposes.
+typedef float EightFloats __attribute__((vector_size(32)));
+
 /// Transposes the 8 x 8 block whose rows are `rows` in place: three rounds
 /// of shuffles (pairs of elements, pairs of pairs, halves), which compile to
 /// the unpack, shuffle and lane-permute instructions of the vector variants.
-inline void transpose8x8(Lanes rows[8]) {
-  Lanes pairs[8], quads[8];
+inline void transpose8x8(EightFloats rows[8]) {
+  EightFloats pairs[8], quads[8];
   for (int i = 0; i < 8; i += 2) {
     pairs[i] =
         __builtin_shufflevector(rows[i], rows[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
@@ -79,12 +82,13 @@ DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
     for (; j + 8 <= n; j += 8) {
       int64_t p = 0;
       for (; p + 8 <= k; p += 8) {
-        Lanes block[8];
+        EightFloats block[8];
         for (int t = 0; t < 8; ++t)
-          std::memcpy(&block[t], b + (j + t) * ldb + p, sizeof(Lanes));
+          std::memcpy(&block[t], b + (j + t) * ldb + p, sizeof(EightFloats));
         transpose8x8(block);
         for (int t = 0; t < 8; ++t)
-          std::memcpy(packed + (p + t) * width + j, &block[t], sizeof(Lanes));
+          std::memcpy(packed + (p + t) * width + j, &block[t],
+                      sizeof(EightFloats));
       }
       for (; p < k; ++p)
         for (int64_t t = 0; t < 8; ++t)
@@ -102,73 +106,83 @@ DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
 }
 
 /// C = alpha A B + beta C for k * paddedColumns(n) <= kSmallGemmMaxPacked, a
-/// tile of 6 rows by 16 columns at a time: 12 accumulators held in
-/// registers, each step of k one broadcast of A per row and a fused
-/// multiply-add per accumulator.
-DSP_WIDEST_VECTORS void smallGemm(bool transposeB, int64_t m, int64_t n,
-                                  int64_t k, float alpha, const float *a,
-                                  int64_t lda, const float *b, int64_t ldb,
-                                  float beta, float *c, int64_t ldc) {
-  // B's rows are read where they lie when they hold whole tiles.
-  const bool inPlace = !transposeB && n % kSmallLanes == 0;
-  const int64_t width = inPlace ? ldb : paddedColumns(n);
-  alignas(64) float packed[kSmallGemmMaxPacked];
-  if (!inPlace)
-    packB(transposeB, n, k, b, ldb, width, packed);
-  const float *bRows = inPlace ? b : packed;
-  for (int64_t firstRow = 0; firstRow < m; firstRow += kSmallRows) {
-    const int64_t rows = std::min(kSmallRows, m - firstRow);
-    // A last tile of fewer rows repeats its last row, whose sums it drops.
-    const float *a0 = a + firstRow * lda;
-    const float *a1 = a + (firstRow + std::min<int64_t>(1, rows - 1)) * lda;
-    const float *a2 = a + (firstRow + std::min<int64_t>(2, rows - 1)) * lda;
-    const float *a3 = a + (firstRow + std::min<int64_t>(3, rows - 1)) * lda;
-    const float *a4 = a + (firstRow + std::min<int64_t>(4, rows - 1)) * lda;
-    const float *a5 = a + (firstRow + std::min<int64_t>(5, rows - 1)) * lda;
-    for (int64_t firstColumn = 0; firstColumn < n; firstColumn += kSmallLanes) {
-      // Separate variables, not an array: GCC keeps these in registers.
-      Lanes s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {};
-      Lanes s30 = {}, s31 = {}, s40 = {}, s41 = {}, s50 = {}, s51 = {};
-      const float *bTile = bRows + firstColumn;
-      for (int64_t p = 0; p < k; ++p, bTile += width) {
-        Lanes b0, b1;
-        std::memcpy(&b0, bTile, sizeof(b0));
-        std::memcpy(&b1, bTile + 8, sizeof(b1));
-        auto accumulate = [&](Lanes &left, Lanes &right, float element) {
-          left += element * b0;
-          right += element * b1;
-        };
-        accumulate(s00, s01, a0[p]);
-        accumulate(s10, s11, a1[p]);
-        accumulate(s20, s21, a2[p]);
-        accumulate(s30, s31, a3[p]);
-        accumulate(s40, s41, a4[p]);
-        accumulate(s50, s51, a5[p]);
-      }
-      const Lanes sums[kSmallRows][2] = {{s00, s01}, {s10, s11}, {s20, s21},
-                                         {s30, s31}, {s40, s41}, {s50, s51}};
-      const int64_t columns = std::min(kSmallLanes, n - firstColumn);
-      for (int64_t r = 0; r < rows; ++r) {
-        float *out = c + (firstRow + r) * ldc + firstColumn;
-        if (columns < kSmallLanes) {
-          for (int64_t lane = 0; lane < columns; ++lane)
-            out[lane] = alpha * sums[r][lane / 8][lane % 8] +
-                        (beta == 0 ? 0.0f : beta * out[lane]);
-          continue;
+/// tile of 6 rows by 16 columns at a time: the tile's sums held in
+/// registers (12 AVX2 or 6 AVX-512 ones), each step of k one broadcast of A
+/// per row and a fused multiply-add per register.
+struct SmallGemm {
+  template <typename Vector>
+  __attribute__((always_inline)) static inline void
+  run(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
+      const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+      float *c, int64_t ldc) {
+    constexpr int kLanes = VectorLanes<Vector>::kCount;
+    constexpr int kPerRow = kSmallLanes / kLanes;
+    static_assert(kPerRow == 1 || kPerRow == 2);
+    // B's rows are read where they lie when they hold whole tiles.
+    const bool inPlace = !transposeB && n % kSmallLanes == 0;
+    const int64_t width = inPlace ? ldb : paddedColumns(n);
+    alignas(64) float packed[kSmallGemmMaxPacked];
+    if (!inPlace)
+      packB(transposeB, n, k, b, ldb, width, packed);
+    const float *bRows = inPlace ? b : packed;
+    for (int64_t firstRow = 0; firstRow < m; firstRow += kSmallRows) {
+      const int64_t rows = std::min(kSmallRows, m - firstRow);
+      // A last tile of fewer rows repeats its last row, whose sums it drops.
+      const float *a0 = a + firstRow * lda;
+      const float *a1 = a + (firstRow + std::min<int64_t>(1, rows - 1)) * lda;
+      const float *a2 = a + (firstRow + std::min<int64_t>(2, rows - 1)) * lda;
+      const float *a3 = a + (firstRow + std::min<int64_t>(3, rows - 1)) * lda;
+      const float *a4 = a + (firstRow + std::min<int64_t>(4, rows - 1)) * lda;
+      const float *a5 = a + (firstRow + std::min<int64_t>(5, rows - 1)) * lda;
+      for (int64_t firstColumn = 0; firstColumn < n;
+           firstColumn += kSmallLanes) {
+        // Separate variables, not an array: GCC keeps these in registers.
+        // With 16-float vectors a row needs only the first of its two.
+        Vector s00 = {}, s01 = {}, s10 = {}, s11 = {}, s20 = {}, s21 = {};
+        Vector s30 = {}, s31 = {}, s40 = {}, s41 = {}, s50 = {}, s51 = {};
+        const float *bTile = bRows + firstColumn;
+        for (int64_t p = 0; p < k; ++p, bTile += width) {
+          Vector b0, b1;
+          std::memcpy(&b0, bTile, sizeof(b0));
+          if constexpr (kPerRow == 2)
+            std::memcpy(&b1, bTile + kLanes, sizeof(b1));
+          auto accumulate = [&](Vector &left, Vector &right, float element) {
+            left += element * b0;
+            if constexpr (kPerRow == 2)
+              right += element * b1;
+          };
+          accumulate(s00, s01, a0[p]);
+          accumulate(s10, s11, a1[p]);
+          accumulate(s20, s21, a2[p]);
+          accumulate(s30, s31, a3[p]);
+          accumulate(s40, s41, a4[p]);
+          accumulate(s50, s51, a5[p]);
         }
-        for (int half = 0; half < 2; ++half) {
-          Lanes result = alpha * sums[r][half];
-          if (beta != 0) {
-            Lanes old;
-            std::memcpy(&old, out + 8 * half, sizeof(old));
-            result += beta * old;
+        const Vector sums[kSmallRows][2] = {{s00, s01}, {s10, s11}, {s20, s21},
+                                            {s30, s31}, {s40, s41}, {s50, s51}};
+        const int64_t columns = std::min(kSmallLanes, n - firstColumn);
+        for (int64_t r = 0; r < rows; ++r) {
+          float *out = c + (firstRow + r) * ldc + firstColumn;
+          if (columns < kSmallLanes) {
+            for (int64_t lane = 0; lane < columns; ++lane)
+              out[lane] = alpha * sums[r][lane / kLanes][lane % kLanes] +
+                          (beta == 0 ? 0.0f : beta * out[lane]);
+            continue;
           }
-          std::memcpy(out + 8 * half, &result, sizeof(result));
+          for (int v = 0; v < kPerRow; ++v) {
+            Vector result = alpha * sums[r][v];
+            if (beta != 0) {
+              Vector old;
+              std::memcpy(&old, out + v * kLanes, sizeof(old));
+              result += beta * old;
+            }
+            std::memcpy(out + v * kLanes, &result, sizeof(result));
+          }
         }
       }
     }
   }
-}
+};
 
 } // namespace
 
@@ -185,7 +199,8 @@ void gemm(bool transposeB, int64_t m, int64_t n, int64_t k, float alpha,
   }
   if (m * n * k <= kSmallGemmMaxProduct &&
       k * paddedColumns(n) <= kSmallGemmMaxPacked)
-    return smallGemm(transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return runWidest<SmallGemm>(transposeB, m, n, k, alpha, a, lda, b, ldb,
+                                beta, c, ldc);
 #ifdef DSP_HAVE_ONEDNN
   // OpenMP's thread count is a setting of the calling thread: at one,
   // oneDNN starts no team. The caller's own setting (a host application's

@@ -72,7 +72,7 @@ DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
 /// a short row (8 keys) is then padded to one whole vector of -inf, whose
 /// exponentials are 0, instead of running the loops' scalar remainders.
 constexpr int64_t kScoreLanes = format::kAttentionScoreLanes;
-static_assert(kScoreLanes % kVectorLanes == 0);
+static_assert(kScoreLanes % kWidestLanes == 0);
 
 int64_t roundUpToScoreLanes(int64_t columns) {
   return ceilDiv(columns, kScoreLanes) * kScoreLanes;
@@ -81,9 +81,11 @@ int64_t roundUpToScoreLanes(int64_t columns) {
 /// Adds the mask row (`maskRow` may be null; its columns are
 /// `maskColumnStride` apart) to a row of `columns` scores, pads the row
 /// with -inf to `padded` (whole vectors) and returns its largest score.
+template <typename Vector>
 __attribute__((always_inline)) inline float
 maskedRowMax(float *s, int64_t columns, int64_t padded, const float *maskRow,
              int64_t maskColumnStride) {
+  constexpr int kLanes = VectorLanes<Vector>::kCount;
   const float negativeInfinity = -std::numeric_limits<float>::infinity();
   if (maskRow)
     for (int64_t c = 0; c < columns; ++c)
@@ -91,25 +93,27 @@ maskedRowMax(float *s, int64_t columns, int64_t padded, const float *maskRow,
   std::fill(s + columns, s + padded, negativeInfinity);
   // Rows are short (16 keys in a temporal attention): whole vectors, no
   // remainder loops.
-  Lanes partialMax = Lanes{} + negativeInfinity;
-  for (int64_t c = 0; c < padded; c += kVectorLanes) {
-    Lanes chunk;
+  Vector partialMax = Vector{} + negativeInfinity;
+  for (int64_t c = 0; c < padded; c += kLanes) {
+    Vector chunk;
     std::memcpy(&chunk, s + c, sizeof(chunk));
     blendInto(partialMax, chunk > partialMax, chunk);
   }
   float max = negativeInfinity;
-  for (int lane = 0; lane < kVectorLanes; ++lane)
+  for (int lane = 0; lane < kLanes; ++lane)
     max = std::max(max, partialMax[lane]);
   return max;
 }
 
 /// s = exp(s - max) over a padded row, in one pass with their sum, which it
 /// returns.
+template <typename Vector>
 __attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
                                                       float max) {
-  Lanes partialSum = {};
-  for (int64_t c = 0; c < padded; c += kVectorLanes) {
-    Lanes chunk;
+  constexpr int kLanes = VectorLanes<Vector>::kCount;
+  Vector partialSum = {};
+  for (int64_t c = 0; c < padded; c += kLanes) {
+    Vector chunk;
     std::memcpy(&chunk, s + c, sizeof(chunk));
     chunk -= max;
     expOrZeroInPlace(chunk);
@@ -117,7 +121,7 @@ __attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
     partialSum += chunk;
   }
   float sum = 0;
-  for (int lane = 0; lane < kVectorLanes; ++lane)
+  for (int lane = 0; lane < kLanes; ++lane)
     sum += partialSum[lane];
   return sum;
 }
@@ -128,65 +132,71 @@ __attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
 /// `maskRowStride` and `maskColumnStride` apart), updates each row's running
 /// max and sum, turns the row's scores into exp(score - max) and rescales
 /// its accumulator row to the new max.
-DSP_WIDEST_VECTORS void
-onlineSoftmaxStep(float *scores, int64_t scoreStride, int64_t rows,
-                  int64_t columns, const float *mask, int64_t maskRowStride,
-                  int64_t maskColumnStride, float *rowMax, float *rowSum,
-                  float *accumulator, int64_t valueDepth) {
-  const float negativeInfinity = -std::numeric_limits<float>::infinity();
-  const int64_t padded = roundUpToScoreLanes(columns);
-  for (int64_t r = 0; r < rows; ++r) {
-    float *s = scores + r * scoreStride;
-    float newMax = std::max(
-        rowMax[r], maskedRowMax(s, columns, padded,
-                                mask ? mask + r * maskRowStride : nullptr,
-                                maskColumnStride));
-    if (newMax == negativeInfinity) {
-      // Everything so far is masked: contribute nothing.
-      std::fill(s, s + columns, 0.0f);
-      continue;
+struct OnlineSoftmaxStep {
+  template <typename Vector>
+  __attribute__((always_inline)) static inline void
+  run(float *scores, int64_t scoreStride, int64_t rows, int64_t columns,
+      const float *mask, int64_t maskRowStride, int64_t maskColumnStride,
+      float *rowMax, float *rowSum, float *accumulator, int64_t valueDepth) {
+    const float negativeInfinity = -std::numeric_limits<float>::infinity();
+    const int64_t padded = roundUpToScoreLanes(columns);
+    for (int64_t r = 0; r < rows; ++r) {
+      float *s = scores + r * scoreStride;
+      float newMax = std::max(
+          rowMax[r],
+          maskedRowMax<Vector>(s, columns, padded,
+                               mask ? mask + r * maskRowStride : nullptr,
+                               maskColumnStride));
+      if (newMax == negativeInfinity) {
+        // Everything so far is masked: contribute nothing.
+        std::fill(s, s + columns, 0.0f);
+        continue;
+      }
+      float sum = expAndSum<Vector>(s, padded, newMax);
+      // The state so far moves to the new max; a row's first unmasked block
+      // finds it empty and an unchanged max leaves it as it is.
+      if (newMax != rowMax[r] && rowMax[r] != negativeInfinity) {
+        float correction = expOrZero(rowMax[r] - newMax);
+        rowSum[r] *= correction;
+        float *acc = accumulator + r * valueDepth;
+        for (int64_t c = 0; c < valueDepth; ++c)
+          acc[c] *= correction;
+      }
+      rowSum[r] += sum;
+      rowMax[r] = newMax;
     }
-    float sum = expAndSum(s, padded, newMax);
-    // The state so far moves to the new max; a row's first unmasked block
-    // finds it empty and an unchanged max leaves it as it is.
-    if (newMax != rowMax[r] && rowMax[r] != negativeInfinity) {
-      float correction = expOrZero(rowMax[r] - newMax);
-      rowSum[r] *= correction;
-      float *acc = accumulator + r * valueDepth;
-      for (int64_t c = 0; c < valueDepth; ++c)
-        acc[c] *= correction;
-    }
-    rowSum[r] += sum;
-    rowMax[r] = newMax;
   }
-}
+};
 
 /// The softmax of `rows` rows of scores that hold all their keys, in place:
-/// as onlineSoftmaxStep's first step, then each row over its sum. A fully
+/// as OnlineSoftmaxStep's first step, then each row over its sum. A fully
 /// masked row has no mass and becomes zeros.
-DSP_WIDEST_VECTORS void softmaxRows(float *scores, int64_t scoreStride,
-                                    int64_t rows, int64_t columns,
-                                    const float *mask, int64_t maskRowStride,
-                                    int64_t maskColumnStride) {
-  const int64_t padded = roundUpToScoreLanes(columns);
-  for (int64_t r = 0; r < rows; ++r) {
-    float *s = scores + r * scoreStride;
-    float max = maskedRowMax(s, columns, padded,
-                             mask ? mask + r * maskRowStride : nullptr,
-                             maskColumnStride);
-    if (max == -std::numeric_limits<float>::infinity()) {
-      std::fill(s, s + columns, 0.0f);
-      continue;
-    }
-    const float inverse = 1.0f / expAndSum(s, padded, max);
-    for (int64_t c = 0; c < padded; c += kVectorLanes) {
-      Lanes chunk;
-      std::memcpy(&chunk, s + c, sizeof(chunk));
-      chunk *= inverse;
-      std::memcpy(s + c, &chunk, sizeof(chunk));
+struct CompleteSoftmax {
+  template <typename Vector>
+  __attribute__((always_inline)) static inline void
+  run(float *scores, int64_t scoreStride, int64_t rows, int64_t columns,
+      const float *mask, int64_t maskRowStride, int64_t maskColumnStride) {
+    constexpr int kLanes = VectorLanes<Vector>::kCount;
+    const int64_t padded = roundUpToScoreLanes(columns);
+    for (int64_t r = 0; r < rows; ++r) {
+      float *s = scores + r * scoreStride;
+      float max = maskedRowMax<Vector>(
+          s, columns, padded, mask ? mask + r * maskRowStride : nullptr,
+          maskColumnStride);
+      if (max == -std::numeric_limits<float>::infinity()) {
+        std::fill(s, s + columns, 0.0f);
+        continue;
+      }
+      const float inverse = 1.0f / expAndSum<Vector>(s, padded, max);
+      for (int64_t c = 0; c < padded; c += kLanes) {
+        Vector chunk;
+        std::memcpy(&chunk, s + c, sizeof(chunk));
+        chunk *= inverse;
+        std::memcpy(s + c, &chunk, sizeof(chunk));
+      }
     }
   }
-}
+};
 
 } // namespace
 
@@ -338,9 +348,9 @@ void attendKeyBlock(const float *queries, int64_t rows, int64_t depth,
                     SoftmaxRows state) {
   gemm(true, rows, columns, depth, scale, queries, strides.query, keys,
        strides.key, 0.0f, scores, scoreStride);
-  onlineSoftmaxStep(scores, scoreStride, rows, columns, mask.first,
-                    mask.rowStride, mask.columnStride, state.rowMax,
-                    state.rowSum, state.accumulator, valueDepth);
+  runWidest<OnlineSoftmaxStep>(scores, scoreStride, rows, columns, mask.first,
+                               mask.rowStride, mask.columnStride, state.rowMax,
+                               state.rowSum, state.accumulator, valueDepth);
   gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
        strides.value, 1.0f, state.accumulator, valueDepth);
 }
@@ -356,8 +366,8 @@ void attendAllKeys(const float *queries, int64_t rows, int64_t depth,
                    float *out, int64_t outStride) {
   gemm(true, rows, columns, depth, scale, queries, strides.query, keys,
        strides.key, 0.0f, scores, scoreStride);
-  softmaxRows(scores, scoreStride, rows, columns, mask.first, mask.rowStride,
-              mask.columnStride);
+  runWidest<CompleteSoftmax>(scores, scoreStride, rows, columns, mask.first,
+                             mask.rowStride, mask.columnStride);
   gemm(false, rows, valueDepth, columns, 1.0f, scores, scoreStride, values,
        strides.value, 0.0f, out, outStride);
 }
