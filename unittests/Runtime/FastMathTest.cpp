@@ -18,7 +18,10 @@ using dsp::runtime::cpu::expClampedInPlace;
 using dsp::runtime::cpu::expOrZero;
 using dsp::runtime::cpu::expOrZeroInPlace;
 using dsp::runtime::cpu::Floats16;
+using dsp::runtime::cpu::Floats4;
 using dsp::runtime::cpu::Floats8;
+using dsp::runtime::cpu::laneSum;
+using dsp::runtime::cpu::largestLane;
 using dsp::runtime::cpu::VectorLanes;
 
 namespace {
@@ -81,6 +84,30 @@ template <typename Vector> void expectVectorExpMatchesScalar() {
 TEST(FastMathTest, VectorExpMatchesScalarInEveryLane) {
   expectVectorExpMatchesScalar<Floats8>();
   expectVectorExpMatchesScalar<Floats16>();
+}
+
+/// Every lane in turn holds the largest value, so that a reduction that
+/// drops a lane or a half fails.
+template <typename Vector> void expectLaneReductions() {
+  constexpr int kLanes = sizeof(Vector) / sizeof(float);
+  for (int peak = 0; peak < kLanes; ++peak) {
+    Vector v;
+    float sum = 0;
+    for (int lane = 0; lane < kLanes; ++lane) {
+      v[lane] = lane == peak ? 100.0f + lane : -static_cast<float>(lane);
+      sum += v[lane];
+    }
+    EXPECT_EQ(largestLane(v), 100.0f + peak) << kLanes << " lanes";
+    EXPECT_EQ(laneSum(v), sum) << kLanes << " lanes, peak " << peak;
+  }
+  Vector allNegativeInfinity = Vector{} - kInf;
+  EXPECT_EQ(largestLane(allNegativeInfinity), -kInf) << kLanes << " lanes";
+}
+
+TEST(FastMathTest, LaneReductionsSeeEveryLane) {
+  expectLaneReductions<Floats4>();
+  expectLaneReductions<Floats8>();
+  expectLaneReductions<Floats16>();
 }
 
 } // namespace

@@ -139,6 +139,39 @@ inline void blendInto(Vector &x, const typename VectorLanes<Vector>::Mask &c,
   x = c ? value : x;
 }
 
+/// The largest lane and the sum of the lanes of a vector, by halving it:
+/// log2(lanes) dependent steps instead of one per lane, which short score
+/// rows (16 keys, one vector) would wait on.
+typedef float Floats4 __attribute__((vector_size(16)));
+__attribute__((always_inline)) inline float largestLane(const Floats4 &v) {
+  Floats4 swapped = __builtin_shufflevector(v, v, 2, 3, 0, 1);
+  Floats4 pairs = v > swapped ? v : swapped;
+  swapped = __builtin_shufflevector(pairs, pairs, 1, 0, 3, 2);
+  return (pairs > swapped ? pairs : swapped)[0];
+}
+__attribute__((always_inline)) inline float largestLane(const Floats8 &v) {
+  Floats4 low = __builtin_shufflevector(v, v, 0, 1, 2, 3);
+  Floats4 high = __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  return largestLane(low > high ? low : high);
+}
+__attribute__((always_inline)) inline float largestLane(const Floats16 &v) {
+  Floats8 low = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+  Floats8 high = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return largestLane(low > high ? low : high);
+}
+__attribute__((always_inline)) inline float laneSum(const Floats4 &v) {
+  Floats4 pairs = v + __builtin_shufflevector(v, v, 2, 3, 0, 1);
+  return (pairs + __builtin_shufflevector(pairs, pairs, 1, 0, 3, 2))[0];
+}
+__attribute__((always_inline)) inline float laneSum(const Floats8 &v) {
+  return laneSum(__builtin_shufflevector(v, v, 0, 1, 2, 3) +
+                 __builtin_shufflevector(v, v, 4, 5, 6, 7));
+}
+__attribute__((always_inline)) inline float laneSum(const Floats16 &v) {
+  return laneSum(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                 __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+
 /// x = exp(x) for x clamped to [-87, 87] (larger |x|, infinities included,
 /// saturates to e^+-87; NaN stays NaN): the classic range reduction
 /// x = n ln2 + r, |r| <= ln2 / 2, and a degree-6 polynomial for e^r

@@ -99,10 +99,7 @@ maskedRowMax(float *s, int64_t columns, int64_t padded, const float *maskRow,
     std::memcpy(&chunk, s + c, sizeof(chunk));
     blendInto(partialMax, chunk > partialMax, chunk);
   }
-  float max = negativeInfinity;
-  for (int lane = 0; lane < kLanes; ++lane)
-    max = std::max(max, partialMax[lane]);
-  return max;
+  return largestLane(partialMax);
 }
 
 /// s = exp(s - max) over a padded row, in one pass with their sum, which it
@@ -120,10 +117,7 @@ __attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
     std::memcpy(s + c, &chunk, sizeof(chunk));
     partialSum += chunk;
   }
-  float sum = 0;
-  for (int lane = 0; lane < kLanes; ++lane)
-    sum += partialSum[lane];
-  return sum;
+  return laneSum(partialSum);
 }
 
 /// One key block of the attention's online softmax for `rows` query rows
