@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "VectorVariant.h"
 
 #include "../Collectives.h"
 
@@ -196,6 +197,8 @@ private:
 Status createBackend(const std::string &name, const BackendOptions &options,
                      std::unique_ptr<Backend> &backend) {
   if (name == "cpu") {
+    if (Status setting = cpu::checkVectorSetting(); !setting)
+      return setting;
     auto cpu = std::make_unique<CpuBackend>(*options.communicator);
     Status status = cpu->startThreads(std::max(options.threads, 1u));
     if (status)

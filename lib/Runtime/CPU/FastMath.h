@@ -75,10 +75,10 @@ inline float blend(bool c, float a, float b) {
 /// Vectors of GCC's and Clang's vector extension: eight floats fill an AVX2
 /// register, sixteen an AVX-512 one. Loops too short for the vectorizer (a
 /// score row of 16 keys) are written in them, as templates over the vector
-/// type that `runWidest` instantiates per instruction set. Functions take
-/// them by reference and change them in place: passed by value, they would
-/// cross calls in registers in one variant and in memory in another, which
-/// Clang rejects between variants.
+/// type that `runWidest` (VectorVariant.h) instantiates per instruction set.
+/// Functions take them by reference and change them in place: passed by value,
+/// they would cross calls in registers in one variant and in memory in another,
+/// which Clang rejects between variants.
 typedef float Floats8 __attribute__((vector_size(32)));
 typedef float Floats16 __attribute__((vector_size(64)));
 
@@ -99,37 +99,6 @@ template <> struct VectorLanes<Floats16> {
 /// The widest vector of any variant: rows padded to a multiple of this many
 /// floats are whole vectors in every variant.
 constexpr int kWidestLanes = VectorLanes<Floats16>::kCount;
-
-#if defined(__x86_64__) && defined(__GNUC__)
-template <typename Kernel, typename... Args>
-__attribute__((target("avx512f"))) void runWithAvx512(Args... args) {
-  Kernel::template run<Floats16>(args...);
-}
-template <typename Kernel, typename... Args>
-__attribute__((target("arch=x86-64-v3"))) void runWithAvx2(Args... args) {
-  Kernel::template run<Floats8>(args...);
-}
-#endif
-template <typename Kernel, typename... Args>
-void runWithBaseline(Args... args) {
-  Kernel::template run<Floats8>(args...);
-}
-
-/// Runs `Kernel::run<Vector>(args...)`, an always-inline function template
-/// written in vectors, compiled for the widest instruction set the CPU has:
-/// AVX-512 with Floats16, x86-64-v3 (AVX2 with FMA) with Floats8, else the
-/// baseline with Floats8. The choice is made once per kernel.
-template <typename Kernel, typename... Args> void runWidest(Args... args) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static void (*const variant)(Args...) =
-      __builtin_cpu_supports("avx512f")     ? runWithAvx512<Kernel, Args...>
-      : __builtin_cpu_supports("x86-64-v3") ? runWithAvx2<Kernel, Args...>
-                                            : runWithBaseline<Kernel, Args...>;
-  variant(args...);
-#else
-  runWithBaseline<Kernel>(args...);
-#endif
-}
 
 /// x = c ? value : x, element-wise for vectors; branch-free for scalars.
 inline void blendInto(float &x, bool c, float value) { x = blend(c, value, x); }

@@ -14,6 +14,7 @@
 
 #include "Gemm.h"
 #include "FastMath.h"
+#include "VectorVariant.h"
 
 #include <algorithm>
 #include <cstring>

@@ -9,6 +9,7 @@
 #include "FastMath.h"
 #include "Gemm.h"
 #include "StridedLoop.h"
+#include "VectorVariant.h"
 
 #include "../Collectives.h"
 #include "dsp/Format/AttentionLayout.h"
