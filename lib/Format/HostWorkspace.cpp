@@ -17,7 +17,8 @@ AttentionTiling::AttentionTiling(int64_t batchHeads, int64_t queries,
                                  int64_t keys, unsigned workers) {
   keyBlock = std::min<int64_t>(std::max<int64_t>(keys, 1), 128);
   scoreStride = ceilDiv(keyBlock, kAttentionScoreLanes) * kAttentionScoreLanes;
-  queryBlock = std::min<int64_t>(std::max<int64_t>(queries, 1), 64);
+  queryBlock =
+      std::min<int64_t>(std::max<int64_t>(queries, 1), kAttentionMaxQueryBlock);
   while (queryBlock > 16 &&
          batchHeads * ceilDiv(queries, queryBlock) < 2 * int64_t(workers))
     queryBlock /= 2;

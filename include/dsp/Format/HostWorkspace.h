@@ -32,6 +32,9 @@ constexpr unsigned kMaxHostThreads = 1024;
 /// Score rows of CPU attention are padded to a multiple of this many floats.
 constexpr int64_t kAttentionScoreLanes = 16;
 
+/// The most query rows of one CPU attention task.
+constexpr int64_t kAttentionMaxQueryBlock = 64;
+
 /// How CPU attention splits its work: tasks of up to `queryBlock` query rows
 /// of one (batch, head), each streaming keys `keyBlock` at a time, with
 /// score rows `scoreStride` floats apart. Query blocks shrink until there

@@ -163,30 +163,43 @@ struct OnlineSoftmaxStep {
   }
 };
 
-/// The softmax of `rows` rows of scores that hold all their keys, in place:
-/// as OnlineSoftmaxStep's first step, then each row over its sum. A fully
-/// masked row has no mass and becomes zeros.
+/// The softmax of `rows` (at most kAttentionMaxQueryBlock) rows of scores
+/// that hold all their keys, in place: as OnlineSoftmaxStep's first step,
+/// then each row over its sum. A fully masked row has no mass and becomes
+/// zeros.
 struct CompleteSoftmax {
   template <typename Vector>
   __attribute__((always_inline)) static inline void
   run(float *scores, int64_t scoreStride, int64_t rows, int64_t columns,
       const float *mask, int64_t maskRowStride, int64_t maskColumnStride) {
     constexpr int kLanes = VectorLanes<Vector>::kCount;
+    const float negativeInfinity = -std::numeric_limits<float>::infinity();
     const int64_t padded = roundUpToScoreLanes(columns);
+    // A pass per step over the task's rows, not all steps per row: a row's
+    // steps form one long dependency chain (max, exponentials, sum,
+    // reciprocal), while the rows of a pass are independent and the CPU
+    // overlaps them.
+    float maxes[format::kAttentionMaxQueryBlock];
+    float inverses[format::kAttentionMaxQueryBlock];
+    for (int64_t r = 0; r < rows; ++r)
+      maxes[r] = maskedRowMax<Vector>(scores + r * scoreStride, columns, padded,
+                                      mask ? mask + r * maskRowStride : nullptr,
+                                      maskColumnStride);
     for (int64_t r = 0; r < rows; ++r) {
       float *s = scores + r * scoreStride;
-      float max = maskedRowMax<Vector>(
-          s, columns, padded, mask ? mask + r * maskRowStride : nullptr,
-          maskColumnStride);
-      if (max == -std::numeric_limits<float>::infinity()) {
+      if (maxes[r] == negativeInfinity)
         std::fill(s, s + columns, 0.0f);
+      else
+        inverses[r] = 1.0f / expAndSum<Vector>(s, padded, maxes[r]);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      if (maxes[r] == negativeInfinity)
         continue;
-      }
-      const float inverse = 1.0f / expAndSum<Vector>(s, padded, max);
+      float *s = scores + r * scoreStride;
       for (int64_t c = 0; c < padded; c += kLanes) {
         Vector chunk;
         std::memcpy(&chunk, s + c, sizeof(chunk));
-        chunk *= inverse;
+        chunk *= inverses[r];
         std::memcpy(s + c, &chunk, sizeof(chunk));
       }
     }
