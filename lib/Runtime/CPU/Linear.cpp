@@ -121,12 +121,12 @@ __attribute__((always_inline)) inline float expAndSum(float *s, int64_t padded,
   return laneSum(partialSum);
 }
 
-/// One key block of the attention's online softmax for `rows` query rows
-/// whose scores are `scoreStride` floats apart (a multiple of kScoreLanes):
-/// adds the mask block (`mask` may be null; its rows and columns are
-/// `maskRowStride` and `maskColumnStride` apart), updates each row's running
-/// max and sum, turns the row's scores into exp(score - max) and rescales
-/// its accumulator row to the new max.
+/// One key block of the attention's online softmax for `rows` (at most
+/// kAttentionMaxQueryBlock) query rows whose scores are `scoreStride` floats
+/// apart (a multiple of kScoreLanes): adds the mask block (`mask` may be
+/// null; its rows and columns are `maskRowStride` and `maskColumnStride`
+/// apart), updates each row's running max and sum, turns the row's scores
+/// into exp(score - max) and rescales its accumulator row to the new max.
 struct OnlineSoftmaxStep {
   template <typename Vector>
   __attribute__((always_inline)) static inline void
@@ -135,13 +135,16 @@ struct OnlineSoftmaxStep {
       float *rowMax, float *rowSum, float *accumulator, int64_t valueDepth) {
     const float negativeInfinity = -std::numeric_limits<float>::infinity();
     const int64_t padded = roundUpToScoreLanes(columns);
+    // The block's maxes in a pass of their own, as CompleteSoftmax does, so
+    // that the rows' chains overlap.
+    float blockMaxes[format::kAttentionMaxQueryBlock];
+    for (int64_t r = 0; r < rows; ++r)
+      blockMaxes[r] = maskedRowMax<Vector>(
+          scores + r * scoreStride, columns, padded,
+          mask ? mask + r * maskRowStride : nullptr, maskColumnStride);
     for (int64_t r = 0; r < rows; ++r) {
       float *s = scores + r * scoreStride;
-      float newMax = std::max(
-          rowMax[r],
-          maskedRowMax<Vector>(s, columns, padded,
-                               mask ? mask + r * maskRowStride : nullptr,
-                               maskColumnStride));
+      float newMax = std::max(rowMax[r], blockMaxes[r]);
       if (newMax == negativeInfinity) {
         // Everything so far is masked: contribute nothing.
         std::fill(s, s + columns, 0.0f);
