@@ -1,9 +1,8 @@
 //===- VectorVariantTest.cpp - DSP_CPU_VECTORS and the variant it picks ---===//
 //
-// CTest runs this file's tests, the GEMM tests and the attention and matmul
-// kernel tests again under DSP_CPU_VECTORS=avx2 and =baseline, so that a CPU
-// with AVX-512 checks the narrower variants of the explicit-vector kernels
-// too.
+// CTest runs this file's tests, the GEMM tests and the CPU kernel tests
+// again under DSP_CPU_VECTORS=avx2 and =baseline, so that a CPU with AVX-512
+// checks the narrower variants of the kernels too.
 //
 //===----------------------------------------------------------------------===//
 

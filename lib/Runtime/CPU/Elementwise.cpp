@@ -19,6 +19,7 @@
 #include "FastMath.h"
 #include "Kernels.h"
 #include "StridedLoop.h"
+#include "VectorVariant.h"
 
 #include "dsp/Format/Float16.h"
 #include "dsp/Format/FusedBody.h"
@@ -92,46 +93,53 @@ void forEachRunOf(const Operand *in, int64_t runs, int64_t length, Body body) {
   }
 }
 
-template <typename In, typename Out, typename Fn>
-DSP_WIDEST_VECTORS_TEMPLATE void applyUnary(Fn fn, const Operand &x, Out *out,
-                                            int64_t n) {
-  const In *a = reinterpret_cast<const In *>(x.data);
-  if (x.stride == 0) {
-    std::fill(out, out + n, static_cast<Out>(fn(*a)));
-    return;
+/// out[i] = fn(x[i]) for n elements, x broadcast where its stride is 0.
+template <typename In, typename Out> struct ApplyUnary {
+  template <typename Vector, typename Fn>
+  __attribute__((always_inline)) static inline void run(Fn fn, const Operand *x,
+                                                        Out *out, int64_t n) {
+    const In *a = reinterpret_cast<const In *>(x->data);
+    if (x->stride == 0) {
+      std::fill(out, out + n, static_cast<Out>(fn(*a)));
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = fn(a[i]);
   }
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = fn(a[i]);
-}
+};
 
-template <typename In, typename Out, typename Fn>
-DSP_WIDEST_VECTORS_TEMPLATE void
-applyBinary(Fn fn, const Operand &x, const Operand &y, Out *out, int64_t n) {
-  const In *a = reinterpret_cast<const In *>(x.data);
-  const In *b = reinterpret_cast<const In *>(y.data);
-  // A loop per stride pattern, so that each vectorizes.
-  if (x.stride && y.stride) {
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = fn(a[i], b[i]);
-  } else if (x.stride) {
-    const In bv = *b;
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = fn(a[i], bv);
-  } else if (y.stride) {
-    const In av = *a;
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = fn(av, b[i]);
-  } else {
-    std::fill(out, out + n, static_cast<Out>(fn(*a, *b)));
+/// out[i] = fn(x[i], y[i]) for n elements, either broadcast where its
+/// stride is 0.
+template <typename In, typename Out> struct ApplyBinary {
+  template <typename Vector, typename Fn>
+  __attribute__((always_inline)) static inline void
+  run(Fn fn, const Operand *x, const Operand *y, Out *out, int64_t n) {
+    const In *a = reinterpret_cast<const In *>(x->data);
+    const In *b = reinterpret_cast<const In *>(y->data);
+    // A loop per stride pattern, so that each vectorizes.
+    if (x->stride && y->stride) {
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = fn(a[i], b[i]);
+    } else if (x->stride) {
+      const In bv = *b;
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = fn(a[i], bv);
+    } else if (y->stride) {
+      const In av = *a;
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = fn(av, b[i]);
+    } else {
+      std::fill(out, out + n, static_cast<Out>(fn(*a, *b)));
+    }
   }
-}
+};
 
 template <typename In, typename Out, typename Fn> StepFunction unary(Fn fn) {
   return [fn](const Operand *in, void *out, int64_t runs, int64_t length) {
     forEachRunOf<1>(in, runs, length,
                     [&](const Operand *x, int64_t run, int64_t n) {
-                      applyUnary<In, Out>(
-                          fn, x[0], static_cast<Out *>(out) + run * length, n);
+                      runWidest<ApplyUnary<In, Out>>(
+                          fn, x, static_cast<Out *>(out) + run * length, n);
                     });
   };
 }
@@ -140,8 +148,8 @@ template <typename In, typename Out, typename Fn> StepFunction binary(Fn fn) {
   return [fn](const Operand *in, void *out, int64_t runs, int64_t length) {
     forEachRunOf<2>(
         in, runs, length, [&](const Operand *xy, int64_t run, int64_t n) {
-          applyBinary<In, Out>(fn, xy[0], xy[1],
-                               static_cast<Out *>(out) + run * length, n);
+          runWidest<ApplyBinary<In, Out>>(
+              fn, xy, xy + 1, static_cast<Out *>(out) + run * length, n);
         });
   };
 }
@@ -382,12 +390,18 @@ StepFunction rowStepFunction(Op op, const dsp::program::Instruction &step) {
   float epsilon =
       static_cast<float>(format::floatAttribute(step, "epsilon", 0));
   bool hasBias = step.inputs_size() == 3;
-  return [row, epsilon, hasBias](const Operand *in, void *out, int64_t runs,
-                                 int64_t length) {
-    for (int64_t r = 0; r < runs; ++r)
-      normalizeRow(row(in[0], r), row(in[1], r),
-                   hasBias ? row(in[2], r) : nullptr, epsilon, length,
-                   static_cast<float *>(out) + r * length);
+  return [epsilon, hasBias](const Operand *in, void *out, int64_t runs,
+                            int64_t length) {
+    auto floats = [](const Operand &operand) {
+      return reinterpret_cast<const float *>(operand.data);
+    };
+    auto rowStride = [](const Operand &operand) {
+      return operand.runBytes / static_cast<int64_t>(sizeof(float));
+    };
+    normalizeRows(floats(in[0]), rowStride(in[0]), floats(in[1]),
+                  rowStride(in[1]), hasBias ? floats(in[2]) : nullptr,
+                  hasBias ? rowStride(in[2]) : 0, epsilon, runs, length,
+                  static_cast<float *>(out));
   };
 }
 

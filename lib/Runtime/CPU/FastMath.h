@@ -12,26 +12,6 @@
 #include <cstdint>
 #include <cstring>
 
-/// Marks a function whose loops call these functions: the project is
-/// compiled for baseline x86-64 (SSE2), so on x86-64 the function is also
-/// compiled for x86-64-v3 (AVX2 with FMA) and AVX-512 and the widest the
-/// CPU has runs. The operations per element are the same, except that those
-/// two variants may fuse a multiply and an add, which can change the last
-/// bit.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define DSP_WIDEST_VECTORS                                                     \
-  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
-#else
-#define DSP_WIDEST_VECTORS
-#endif
-/// The same for a function template, where the compiler supports it (GCC;
-/// Clang does not clone templates).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DSP_WIDEST_VECTORS_TEMPLATE DSP_WIDEST_VECTORS
-#else
-#define DSP_WIDEST_VECTORS_TEMPLATE
-#endif
-
 namespace dsp {
 namespace runtime {
 namespace cpu {

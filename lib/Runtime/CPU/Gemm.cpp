@@ -73,10 +73,12 @@ inline void transpose8x8(EightFloats rows[8]) {
   }
 }
 
-/// B as `k` rows of `width` floats (n padded with zeros to whole tiles).
-DSP_WIDEST_VECTORS void packB(bool transposeB, int64_t n, int64_t k,
-                              const float *b, int64_t ldb, int64_t width,
-                              float *packed) {
+/// B as `k` rows of `width` floats (n padded with zeros to whole tiles);
+/// part of SmallGemm's variants.
+__attribute__((always_inline)) inline void packB(bool transposeB, int64_t n,
+                                                 int64_t k, const float *b,
+                                                 int64_t ldb, int64_t width,
+                                                 float *packed) {
   if (transposeB) {
     // Blocks of 8 rows of B^T by 8 of its columns go through registers.
     int64_t j = 0;

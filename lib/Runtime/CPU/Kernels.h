@@ -61,10 +61,12 @@ createScatterElementsKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createSoftmaxKernel(const KernelContext &context);
 std::unique_ptr<Kernel> createReduceKernel(const KernelContext &context);
-/// One row of layer norm over `columns` contiguous elements; `bias` may be
-/// null.
-void normalizeRow(const float *x, const float *scale, const float *bias,
-                  float epsilon, int64_t columns, float *y);
+/// Layer norm of `rows` rows of `columns` contiguous elements, the rows of
+/// x, scale and bias `xStride`, `scaleStride` and `biasStride` floats apart
+/// (0: the same row for all) and those of y contiguous; `bias` may be null.
+void normalizeRows(const float *x, int64_t xStride, const float *scale,
+                   int64_t scaleStride, const float *bias, int64_t biasStride,
+                   float epsilon, int64_t rows, int64_t columns, float *y);
 /// One softmax over `length` elements `stride` apart.
 void softmaxRow(const float *x, int64_t length, int64_t stride, float *y);
 // Linear.cpp: matmul, attention, ring_attention, conv.

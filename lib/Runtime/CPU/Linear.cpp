@@ -49,25 +49,27 @@ applyEpilogue(Function activation, const float *bias, const float *residual,
 }
 
 /// The same, with the scalar functions of the gelu and silu kernels.
-DSP_WIDEST_VECTORS void applyEpilogue(format::Activation activation,
-                                      const float *bias, const float *residual,
-                                      float *out, int64_t rows, int64_t columns,
-                                      int64_t ld) {
-  switch (activation) {
-  case format::Activation::None:
-    return applyEpilogue([](float x) { return x; }, bias, residual, out, rows,
-                         columns, ld);
-  case format::Activation::Gelu:
-    return applyEpilogue([](float x) { return geluErf(x); }, bias, residual,
-                         out, rows, columns, ld);
-  case format::Activation::GeluTanh:
-    return applyEpilogue([](float x) { return geluTanh(x); }, bias, residual,
-                         out, rows, columns, ld);
-  case format::Activation::Silu:
-    return applyEpilogue([](float x) { return silu(x); }, bias, residual, out,
-                         rows, columns, ld);
+struct Epilogue {
+  template <typename Vector>
+  __attribute__((always_inline)) static inline void
+  run(format::Activation activation, const float *bias, const float *residual,
+      float *out, int64_t rows, int64_t columns, int64_t ld) {
+    switch (activation) {
+    case format::Activation::None:
+      return applyEpilogue([](float x) { return x; }, bias, residual, out, rows,
+                           columns, ld);
+    case format::Activation::Gelu:
+      return applyEpilogue([](float x) { return geluErf(x); }, bias, residual,
+                           out, rows, columns, ld);
+    case format::Activation::GeluTanh:
+      return applyEpilogue([](float x) { return geluTanh(x); }, bias, residual,
+                           out, rows, columns, ld);
+    case format::Activation::Silu:
+      return applyEpilogue([](float x) { return silu(x); }, bias, residual, out,
+                           rows, columns, ld);
+    }
   }
-}
+};
 
 /// Score rows are a multiple of this many floats apart, the widest vector:
 /// a short row (8 keys) is then padded to one whole vector of -inf, whose
@@ -288,9 +290,9 @@ std::unique_ptr<Kernel> createMatmulKernel(const KernelContext &context) {
              aData + aOffsets[batchIndex] + row * k, k,
              bData + bOffsets[batchIndex] + column, n, 0.0f, cData + block, n);
         if (bias)
-          applyEpilogue(activation, bias + column,
-                        residual ? residual + block : nullptr, cData + block,
-                        rowCount, columnCount, n);
+          runWidest<Epilogue>(activation, bias + column,
+                              residual ? residual + block : nullptr,
+                              cData + block, rowCount, columnCount, n);
       }
     });
     return Status::success();

@@ -2,6 +2,7 @@
 
 #include "FastMath.h"
 #include "StridedLoop.h"
+#include "VectorVariant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,27 +12,52 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-DSP_WIDEST_VECTORS void normalizeRow(const float *x, const float *scale,
-                                     const float *bias, float epsilon,
-                                     int64_t columns, float *y) {
-  // Two passes, both on the deviations from the row's first element: a
-  // large common offset (an unnormalized residual stream) then costs no
-  // precision in float, where the mean itself would be rounded to its ulp.
-  const float shift = x[0];
-  const float offset = static_cast<float>(
-      sumInBlocks(columns, [&](int64_t c) { return x[c] - shift; }) / columns);
-  const double squares = sumInBlocks(columns, [&](int64_t c) {
-    float d = (x[c] - shift) - offset;
-    return d * d;
-  });
-  float inverse =
-      static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
-  if (bias)
-    for (int64_t c = 0; c < columns; ++c)
-      y[c] = ((x[c] - shift) - offset) * inverse * scale[c] + bias[c];
-  else
-    for (int64_t c = 0; c < columns; ++c)
-      y[c] = ((x[c] - shift) - offset) * inverse * scale[c];
+namespace {
+
+struct NormalizeRows {
+  template <typename Vector>
+  __attribute__((always_inline)) static inline void
+  run(const float *x, int64_t xStride, const float *scale, int64_t scaleStride,
+      const float *bias, int64_t biasStride, float epsilon, int64_t rows,
+      int64_t columns, float *y) {
+    for (int64_t r = 0; r < rows; ++r)
+      normalizeRow(x + r * xStride, scale + r * scaleStride,
+                   bias ? bias + r * biasStride : nullptr, epsilon, columns,
+                   y + r * columns);
+  }
+
+  /// Two passes, both on the deviations from the row's first element: a
+  /// large common offset (an unnormalized residual stream) then costs no
+  /// precision in float, where the mean itself would be rounded to its ulp.
+  __attribute__((always_inline)) static inline void
+  normalizeRow(const float *x, const float *scale, const float *bias,
+               float epsilon, int64_t columns, float *y) {
+    const float shift = x[0];
+    const float offset = static_cast<float>(
+        sumInBlocks(columns, [&](int64_t c) { return x[c] - shift; }) /
+        columns);
+    const double squares = sumInBlocks(columns, [&](int64_t c) {
+      float d = (x[c] - shift) - offset;
+      return d * d;
+    });
+    float inverse =
+        static_cast<float>(1.0 / std::sqrt(squares / columns + epsilon));
+    if (bias)
+      for (int64_t c = 0; c < columns; ++c)
+        y[c] = ((x[c] - shift) - offset) * inverse * scale[c] + bias[c];
+    else
+      for (int64_t c = 0; c < columns; ++c)
+        y[c] = ((x[c] - shift) - offset) * inverse * scale[c];
+  }
+};
+
+} // namespace
+
+void normalizeRows(const float *x, int64_t xStride, const float *scale,
+                   int64_t scaleStride, const float *bias, int64_t biasStride,
+                   float epsilon, int64_t rows, int64_t columns, float *y) {
+  runWidest<NormalizeRows>(x, xStride, scale, scaleStride, bias, biasStride,
+                           epsilon, rows, columns, y);
 }
 
 void softmaxRow(const float *x, int64_t length, int64_t stride, float *y) {
@@ -71,9 +97,8 @@ std::unique_ptr<Kernel> createLayerNormKernel(const KernelContext &context) {
     float *out = static_cast<float *>(args.output);
     int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(columns, 1));
     pool.parallelFor(rows, grain, [&](int64_t begin, int64_t end, unsigned) {
-      for (int64_t row = begin; row < end; ++row)
-        normalizeRow(in + row * columns, scale, bias, epsilon, columns,
-                     out + row * columns);
+      normalizeRows(in + begin * columns, columns, scale, 0, bias, 0, epsilon,
+                    end - begin, columns, out + begin * columns);
     });
     return Status::success();
   });

@@ -1,9 +1,11 @@
 //===- VectorVariant.h - Kernels compiled once per vector width -*- C++ -*-===//
 //
-// A kernel written in explicit vectors (FastMath.h's Floats8 and Floats16)
-// cannot be a target clone, since its vector type differs between the
-// instruction sets. runWidest compiles it once per instruction set, each
-// with the vector that fills its registers, and runs the one the CPU has.
+// The project is compiled for baseline x86-64 (SSE2). A CPU kernel with
+// vector loops, written in explicit vectors (FastMath.h's Floats8 and
+// Floats16) or left to the vectorizer, is a struct with an always-inline
+// `run<Vector>`; runWidest compiles it once per instruction set, each with
+// the vector type that fills its registers, and runs the one the CPU has.
+// (Target clones could not vary the vector type between variants.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,8 +19,7 @@ namespace dsp {
 namespace runtime {
 namespace cpu {
 
-/// The instruction sets the explicit-vector kernels are compiled for,
-/// narrowest first.
+/// The instruction sets the kernels are compiled for, narrowest first.
 enum class VectorVariant { Baseline, Avx2, Avx512 };
 
 /// The variant runWidest runs: the widest the CPU has (AVX-512F, then
@@ -48,10 +49,10 @@ void runWithBaseline(Args... args) {
   Kernel::template run<Floats8>(args...);
 }
 
-/// Runs `Kernel::run<Vector>(args...)`, an always-inline function template
-/// written in vectors, compiled for vectorVariant(): AVX-512 with Floats16,
-/// x86-64-v3 with Floats8, or the baseline with Floats8. The variant is
-/// looked up once per kernel.
+/// Runs `Kernel::run<Vector>(args...)`, an always-inline function template,
+/// compiled for vectorVariant(): AVX-512 with Floats16, x86-64-v3 with
+/// Floats8, or the baseline with Floats8 (a kernel left to the vectorizer
+/// ignores `Vector`). The variant is looked up once per kernel.
 template <typename Kernel, typename... Args> void runWidest(Args... args) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static void (*const variant)(Args...) = [] {
