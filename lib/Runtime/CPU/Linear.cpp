@@ -469,14 +469,14 @@ std::unique_ptr<Kernel> createAttentionKernel(const KernelContext &context) {
                 const float *qBlock = next.qBlock, *kHead = next.kHead,
                             *vHead = next.vHead;
                 float *outRows = next.outRows;
-                // The next task's rows load while this one computes: in a
-                // model they lie strided in a projection's result that has
-                // left the cache, and each small GEMM would wait on them.
+                // The next task's operand rows load while this one
+                // computes: in a model they lie strided in a projection's
+                // result that has left the cache, and each small GEMM would
+                // wait on them. Its output rows are only written: asking for
+                // them too cost more than it saved.
                 if (task + 1 < end) {
                   next = taskAt(task + 1);
                   prefetchRows(next.qBlock, next.rows, query.rowStride, depth);
-                  prefetchRows(next.outRows, next.rows, out.rowStride,
-                               valueDepth);
                   if (next.kHead != kHead || next.vHead != vHead) {
                     int64_t firstKeys = std::min(keys, keyBlock);
                     prefetchRows(next.kHead, firstKeys, key.rowStride, depth);
