@@ -105,6 +105,20 @@ maskedRowMax(float *s, int64_t columns, int64_t padded, const float *maskRow,
   return largestLane(partialMax);
 }
 
+/// maskedRowMax of `rows` rows `scoreStride` floats apart (the mask's
+/// `maskRowStride`), into `maxes`: a pass of its own, so that the rows'
+/// chains overlap instead of each row's exponentials waiting on its max.
+template <typename Vector>
+__attribute__((always_inline)) inline void
+maskedRowMaxes(float *scores, int64_t scoreStride, int64_t rows,
+               int64_t columns, int64_t padded, const float *mask,
+               int64_t maskRowStride, int64_t maskColumnStride, float *maxes) {
+  for (int64_t r = 0; r < rows; ++r)
+    maxes[r] = maskedRowMax<Vector>(scores + r * scoreStride, columns, padded,
+                                    mask ? mask + r * maskRowStride : nullptr,
+                                    maskColumnStride);
+}
+
 /// s = exp(s - max) over a padded row, in one pass with their sum, which it
 /// returns.
 template <typename Vector>
@@ -137,13 +151,9 @@ struct OnlineSoftmaxStep {
       float *rowMax, float *rowSum, float *accumulator, int64_t valueDepth) {
     const float negativeInfinity = -std::numeric_limits<float>::infinity();
     const int64_t padded = roundUpToScoreLanes(columns);
-    // The block's maxes in a pass of their own, as CompleteSoftmax does, so
-    // that the rows' chains overlap.
     float blockMaxes[format::kAttentionMaxQueryBlock];
-    for (int64_t r = 0; r < rows; ++r)
-      blockMaxes[r] = maskedRowMax<Vector>(
-          scores + r * scoreStride, columns, padded,
-          mask ? mask + r * maskRowStride : nullptr, maskColumnStride);
+    maskedRowMaxes<Vector>(scores, scoreStride, rows, columns, padded, mask,
+                           maskRowStride, maskColumnStride, blockMaxes);
     for (int64_t r = 0; r < rows; ++r) {
       float *s = scores + r * scoreStride;
       float newMax = std::max(rowMax[r], blockMaxes[r]);
@@ -186,10 +196,8 @@ struct CompleteSoftmax {
     // overlaps them.
     float maxes[format::kAttentionMaxQueryBlock];
     float inverses[format::kAttentionMaxQueryBlock];
-    for (int64_t r = 0; r < rows; ++r)
-      maxes[r] = maskedRowMax<Vector>(scores + r * scoreStride, columns, padded,
-                                      mask ? mask + r * maskRowStride : nullptr,
-                                      maskColumnStride);
+    maskedRowMaxes<Vector>(scores, scoreStride, rows, columns, padded, mask,
+                           maskRowStride, maskColumnStride, maxes);
     for (int64_t r = 0; r < rows; ++r) {
       float *s = scores + r * scoreStride;
       if (maxes[r] == negativeInfinity)
