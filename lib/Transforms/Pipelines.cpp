@@ -95,8 +95,10 @@ void mlir::dsp::buildProgramLoweringPipeline(OpPassManager &pm,
   // After the chunking, which follows a switch through the transposes
   // around it.
   pm.addNestedPass<func::FuncOp>(createFoldCollectiveTransposes());
-  if (!target || !target.isCuda())
+  if (!target || !target.isCuda()) {
     pm.addNestedPass<func::FuncOp>(createFoldAttentionTransposes());
+    pm.addNestedPass<func::FuncOp>(createFoldProjectionTransposes());
+  }
   // One fuser for both targets: the cpu runtime interprets the bodies, the
   // cuda lowering generates a kernel of each.
   pm.addNestedPass<func::FuncOp>(createFuseElementwise());

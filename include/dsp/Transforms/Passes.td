@@ -459,6 +459,34 @@ def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
 
+def FoldProjectionTransposes : Pass<"dsp-fold-projection-transposes",
+                                    "::mlir::func::FuncOp"> {
+  let summary = "Folds transposes across projections into attention perms";
+  let description = [{
+    Per-rank IR, for target cpu, after --dsp-fold-attention-transposes.
+    The temporal block of a factorized video transformer transposes its
+    `[B, T, S, C]` activations to `[B, S, T, C]` before the QKV projection
+    and back after the output projection. A projection (`dsp.linear` by a
+    matrix, without a residual) works on each row alone, so the chain of
+    projections and reshapes between such a transpose and an attention can
+    run in the untransposed layout:
+
+    - a transpose that keeps the last dim, followed by row-wise ops whose
+      result only attention operands read, goes: the ops run on its input
+      and the operands' perms (`query_perm`, ...) read the other order;
+    - an attention whose result row-wise ops carry to a transpose that keeps
+      the last dim writes its result through an `output_perm` that takes
+      the transpose over, and the ops run in the transpose's layout.
+
+    A reshape in the chain may move unit dims and split or merge the dims
+    of a row, but must keep the sequence dims (those of extent > 1 in front
+    of the row) in order. The chain holds at least one projection (a
+    transpose next to an attention is --dsp-fold-attention-transposes'), and
+    the attentions' perms must keep the head dim innermost.
+  }];
+  let dependentDialects = ["::mlir::dsp::DSPDialect"];
+}
+
 def OverlapCollectives : Pass<"dsp-overlap-collectives",
                               "::mlir::func::FuncOp"> {
   let summary = "Pipelines each all_to_all with the GEMM that feeds or reads it";

@@ -85,10 +85,9 @@ static RankedTensorType transposedType(RankedTensorType type,
   return RankedTensorType::get(shape, type.getElementType());
 }
 
-/// `sharding` of a value seen through a transpose in which dim d of the
-/// view is dim `dimOf(d)` of the value (`rank` dims).
-static ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
-                                       function_ref<int64_t(int64_t)> dimOf) {
+ShardingAttr
+mlir::dsp::transposedSharding(ShardingAttr sharding, int64_t rank,
+                              function_ref<int64_t(int64_t)> dimOf) {
   if (sharding && sharding.isCompound()) {
     SmallVector<ShardingAttr> axes;
     for (ShardingAttr axis : sharding.getAxes())

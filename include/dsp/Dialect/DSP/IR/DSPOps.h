@@ -34,6 +34,10 @@ ShardingAttr getSharding(Value value);
 /// Returns the sharding of `value`, or replicated if its definition carries
 /// none (a constant is whole on every rank).
 ShardingAttr getShardingOrReplicated(Value value);
+/// `sharding` of a value seen through a transpose in which dim d of the
+/// view is dim `dimOf(d)` of the value (`rank` dims).
+ShardingAttr transposedSharding(ShardingAttr sharding, int64_t rank,
+                                function_ref<int64_t(int64_t)> dimOf);
 /// Sets the `dsp.sharding` attribute of `op`, one entry per result.
 void setShardings(Operation *op, ArrayRef<ShardingAttr> shardings);
 /// The value of `value` if it is a constant float splat.
