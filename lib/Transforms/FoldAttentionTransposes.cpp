@@ -5,6 +5,8 @@
 #include "dsp/Format/AttentionLayout.h"
 #include "dsp/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::dsp {
 #define GEN_PASS_DEF_FOLDATTENTIONTRANSPOSES
@@ -169,8 +171,61 @@ void foldSelect(AttentionOp op, unsigned operand) {
   slice.erase();
 }
 
+/// Where operand `operand` of `op` is one index of a dim of a transpose of
+/// a rank-5 tensor (a fused QKV projection's `[B, L, 3, H, D]` result
+/// transposed to `[3, B, H, L, D]` and split by gathers of constant
+/// indices, as TimeSformer exports it), the attention reads the tensor at
+/// that index in place (`*_select` and `*_perm`) and the gather, a copy,
+/// goes; the transpose too once no gather reads it.
+bool foldGatheredTranspose(AttentionOp op, unsigned operand) {
+  Value value = op->getOperand(operand);
+  auto gather = value.getDefiningOp<GatherOp>();
+  auto transpose =
+      gather ? gather.getData().getDefiningOp<TransposeOp>() : TransposeOp();
+  DenseIntElementsAttr index;
+  if (!transpose || !value.hasOneUse() || transpose.getPerm().size() != 5 ||
+      cast<RankedTensorType>(gather.getIndices().getType()).getRank() != 0 ||
+      !matchPattern(gather.getIndices(), m_Constant(&index)))
+    return false;
+  const int64_t axis = gather.getAxis();
+  const int64_t extent = transpose.getType().getDimSize(axis);
+  int64_t position = (*index.value_begin<APInt>()).getSExtValue();
+  // An index out of range stays a gather, whose kernel reports it.
+  if (position < -extent || position >= extent)
+    return false;
+  if (position < 0)
+    position += extent;
+  // The perm of the other dims, as dims of the tensor without the selected
+  // one.
+  const int64_t selected = transpose.getPerm()[axis];
+  SmallVector<int64_t> perm;
+  for (auto [d, dim] : llvm::enumerate(transpose.getPerm()))
+    if (static_cast<int64_t>(d) != axis)
+      perm.push_back(dim - (dim > selected));
+  if (!keepsHeadDim(perm))
+    return false;
+  ShardingAttr sharding = getSharding(transpose.getInput());
+  if (sharding && (sharding.isCompound() ||
+                   (sharding.isSplit() && sharding.getDim() == selected)))
+    return false;
+  op->setOperand(operand, transpose.getInput());
+  op->setAttr(::dsp::format::kAttentionPermNames[operand],
+              DenseI64ArrayAttr::get(op.getContext(), perm));
+  op->setAttr(::dsp::format::kAttentionSelectNames[operand],
+              DenseI64ArrayAttr::get(op.getContext(), {selected, position}));
+  Operation *indices = gather.getIndices().getDefiningOp();
+  gather.erase();
+  if (transpose->use_empty())
+    transpose.erase();
+  if (isOpTriviallyDead(indices))
+    indices->erase();
+  return true;
+}
+
 void foldOperands(AttentionOp op) {
   for (unsigned operand = 0; operand < 3; ++operand) {
+    if (foldGatheredTranspose(op, operand))
+      continue;
     Value value = op->getOperand(operand);
     if (std::optional<TransposedOperand> transposed = asTransposed(value)) {
       op->setOperand(operand, transposed->source);

@@ -124,3 +124,42 @@ module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
     return %3 : tensor<1x4x8x8xf32>
   }
 }
+
+// -----
+
+// TimeSformer's split of a fused QKV projection: [B, L, 3, H, D] transposed
+// to [3, B, H, L, D] and gathered at constant indices (the last one counted
+// from the end). The attention reads the projection's result at each index
+// through its selects and perms; gathers and transpose go.
+// CHECK-LABEL: func.func @qkv_gathers(
+// CHECK-SAME:      %[[P:[^:]*]]: tensor<8x16x3x4x8xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[P]], %[[P]], %[[P]] query_perm [0, 2, 1, 3] key_perm [0, 2, 1, 3] value_perm [0, 2, 1, 3] query_select [2, 0] key_select [2, 1] value_select [2, 2] {dsp.sharding = [#dsp.shard<dim = 0>], scale = 2.500000e-01 : f64} : (tensor<8x16x3x4x8xf32>, tensor<8x16x3x4x8xf32>, tensor<8x16x3x4x8xf32>) -> tensor<8x4x16x8xf32>
+// CHECK-NEXT:    return %[[A]]
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @qkv_gathers(%p: tensor<8x16x3x4x8xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> tensor<8x4x16x8xf32> {
+    %i0 = dsp.constant dense<0> : tensor<i64>
+    %i1 = dsp.constant dense<1> : tensor<i64>
+    %i2 = dsp.constant dense<-1> : tensor<i64>
+    %t = dsp.transpose %p perm [2, 0, 3, 1, 4] {dsp.sharding = [#dsp.shard<dim = 1>]} : tensor<8x16x3x4x8xf32> -> tensor<3x8x4x16x8xf32>
+    %q = dsp.gather %t, %i0 {axis = 0 : i64, dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<3x8x4x16x8xf32>, tensor<i64> -> tensor<8x4x16x8xf32>
+    %k = dsp.gather %t, %i1 {axis = 0 : i64, dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<3x8x4x16x8xf32>, tensor<i64> -> tensor<8x4x16x8xf32>
+    %v = dsp.gather %t, %i2 {axis = 0 : i64, dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<3x8x4x16x8xf32>, tensor<i64> -> tensor<8x4x16x8xf32>
+    %a = dsp.attention %q, %k, %v {dsp.sharding = [#dsp.shard<dim = 0>], scale = 0.25 : f64} : (tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>) -> tensor<8x4x16x8xf32>
+    return %a : tensor<8x4x16x8xf32>
+  }
+}
+
+// -----
+
+// A gather at an index known only at run time stays.
+// CHECK-LABEL: func.func @runtime_index(
+// CHECK:         dsp.transpose
+// CHECK:         dsp.gather
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @runtime_index(%p: tensor<8x16x3x4x8xf32>, %i: tensor<i64>) -> tensor<8x4x16x8xf32> {
+    %t = dsp.transpose %p perm [2, 0, 3, 1, 4] : tensor<8x16x3x4x8xf32> -> tensor<3x8x4x16x8xf32>
+    %q = dsp.gather %t, %i {axis = 0 : i64} : tensor<3x8x4x16x8xf32>, tensor<i64> -> tensor<8x4x16x8xf32>
+    %a = dsp.attention %q, %q, %q {scale = 0.25 : f64} : (tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>, tensor<8x4x16x8xf32>) -> tensor<8x4x16x8xf32>
+    return %a : tensor<8x4x16x8xf32>
+  }
+}

@@ -453,8 +453,10 @@ def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
     rank-5 tensor (the query, key and value of a fused projection's
     `[B, L, 3, H, D]` result), the attention reads the tensor at that index
     in place (`query_select [2, 0]`, ...) and the slice, a copy, goes; not
-    where the tensor is sharded along that dim. Attentions that run as a
-    ring keep their transposes.
+    where the tensor is sharded along that dim. The same holds where the
+    operand is a gather at a constant index of a transpose of such a tensor
+    (TimeSformer splits `[3, B, H, L, D]` that way). Attentions that run as
+    a ring keep their transposes.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
