@@ -171,28 +171,44 @@ void foldSelect(AttentionOp op, unsigned operand) {
   slice.erase();
 }
 
-/// Where operand `operand` of `op` is one index of a dim of a transpose of
-/// a rank-5 tensor (a fused QKV projection's `[B, L, 3, H, D]` result
-/// transposed to `[3, B, H, L, D]` and split by gathers of constant
-/// indices, as TimeSformer exports it), the attention reads the tensor at
-/// that index in place (`*_select` and `*_perm`) and the gather, a copy,
-/// goes; the transpose too once no gather reads it.
-bool foldGatheredTranspose(AttentionOp op, unsigned operand) {
-  Value value = op->getOperand(operand);
+/// How an attention operand can read a tensor in place: through `perm` and,
+/// for a rank-5 `source`, at index `select[1]` of its dim `select[0]`.
+/// `copy` is the op whose result the view replaces.
+struct OperandView {
+  Value source;
+  SmallVector<int64_t> perm;
+  SmallVector<int64_t> select;
+  Operation *copy;
+};
+
+/// `value` as an OperandView, where it is a transpose that keeps the head
+/// dim innermost, or one index of a dim of a transpose of a rank-5 tensor:
+/// a gather at a constant index (TimeSformer splits a fused QKV
+/// projection's `[B, L, 3, H, D]` result, transposed to `[3, B, H, L, D]`,
+/// that way). The view may not drop a sharded dim.
+std::optional<OperandView> viewOf(Value value) {
+  if (auto transpose = value.getDefiningOp<TransposeOp>()) {
+    if (!keepsHeadDim(transpose.getPerm()))
+      return std::nullopt;
+    return OperandView{transpose.getInput(),
+                       SmallVector<int64_t>(transpose.getPerm()),
+                       {},
+                       transpose};
+  }
   auto gather = value.getDefiningOp<GatherOp>();
   auto transpose =
       gather ? gather.getData().getDefiningOp<TransposeOp>() : TransposeOp();
   DenseIntElementsAttr index;
-  if (!transpose || !value.hasOneUse() || transpose.getPerm().size() != 5 ||
+  if (!transpose || transpose.getPerm().size() != 5 ||
       cast<RankedTensorType>(gather.getIndices().getType()).getRank() != 0 ||
       !matchPattern(gather.getIndices(), m_Constant(&index)))
-    return false;
+    return std::nullopt;
   const int64_t axis = gather.getAxis();
   const int64_t extent = transpose.getType().getDimSize(axis);
   int64_t position = (*index.value_begin<APInt>()).getSExtValue();
   // An index out of range stays a gather, whose kernel reports it.
   if (position < -extent || position >= extent)
-    return false;
+    return std::nullopt;
   if (position < 0)
     position += extent;
   // The perm of the other dims, as dims of the tensor without the selected
@@ -203,28 +219,117 @@ bool foldGatheredTranspose(AttentionOp op, unsigned operand) {
     if (static_cast<int64_t>(d) != axis)
       perm.push_back(dim - (dim > selected));
   if (!keepsHeadDim(perm))
-    return false;
+    return std::nullopt;
   ShardingAttr sharding = getSharding(transpose.getInput());
   if (sharding && (sharding.isCompound() ||
                    (sharding.isSplit() && sharding.getDim() == selected)))
-    return false;
-  op->setOperand(operand, transpose.getInput());
+    return std::nullopt;
+  return OperandView{transpose.getInput(), perm, {selected, position}, gather};
+}
+
+/// Erases `copy`, a transpose or gather that nothing reads any more, and
+/// what it read that nothing else does.
+void eraseCopy(Operation *copy) {
+  SmallVector<Operation *> inputs;
+  for (Value operand : copy->getOperands())
+    if (Operation *def = operand.getDefiningOp())
+      inputs.push_back(def);
+  copy->erase();
+  for (Operation *input : inputs)
+    if (isa<TransposeOp, ConstantOp>(input) && isOpTriviallyDead(input))
+      input->erase();
+}
+
+void readThrough(AttentionOp op, unsigned operand, const OperandView &view,
+                 Value source) {
+  op->setOperand(operand, source);
   op->setAttr(::dsp::format::kAttentionPermNames[operand],
-              DenseI64ArrayAttr::get(op.getContext(), perm));
-  op->setAttr(::dsp::format::kAttentionSelectNames[operand],
-              DenseI64ArrayAttr::get(op.getContext(), {selected, position}));
-  Operation *indices = gather.getIndices().getDefiningOp();
-  gather.erase();
-  if (transpose->use_empty())
-    transpose.erase();
-  if (isOpTriviallyDead(indices))
-    indices->erase();
+              DenseI64ArrayAttr::get(op.getContext(), view.perm));
+  if (!view.select.empty())
+    op->setAttr(::dsp::format::kAttentionSelectNames[operand],
+                DenseI64ArrayAttr::get(op.getContext(), view.select));
+}
+
+/// Where operand `operand` of `op` is a gather of a transpose (viewOf), the
+/// attention reads the transposed tensor in place and the gather, a copy,
+/// goes; the transpose too once no gather reads it.
+bool foldGather(AttentionOp op, unsigned operand) {
+  Value value = op->getOperand(operand);
+  std::optional<OperandView> view = viewOf(value);
+  if (!isa_and_nonnull<GatherOp>(value.getDefiningOp()) || !view ||
+      !value.hasOneUse())
+    return false;
+  readThrough(op, operand, *view, view->source);
+  eraseCopy(view->copy);
+  return true;
+}
+
+/// Where operand `operand` of `op` is a concat of views of several tensors
+/// alike (viewOf: the class token's and the patches' parts of a sequence,
+/// split by --dsp-sink-concat), the tensors are concatenated instead and
+/// the attention reads the result in place: one copy where there were the
+/// views and the concat. Query, key and value of one projection share that
+/// concat (`joined`).
+bool foldConcat(AttentionOp op, unsigned operand,
+                SmallVectorImpl<ConcatOp> &joined) {
+  Value value = op->getOperand(operand);
+  auto concat = value.getDefiningOp<ConcatOp>();
+  if (!concat || !value.hasOneUse())
+    return false;
+  SmallVector<OperandView> views;
+  for (Value piece : concat.getInputs()) {
+    std::optional<OperandView> view = viewOf(piece);
+    if (!view || !piece.hasOneUse() ||
+        (!views.empty() && (view->perm != views.front().perm ||
+                            view->select != views.front().select)))
+      return false;
+    views.push_back(std::move(*view));
+  }
+  const OperandView &first = views.front();
+  // The source dim that the concat's axis reads.
+  int64_t dim = first.perm[concat.getAxis()];
+  if (!first.select.empty() && dim >= first.select[0])
+    ++dim;
+  auto type = cast<RankedTensorType>(first.source.getType());
+  ShardingAttr sharding = getSharding(first.source);
+  if (sharding && (sharding.isCompound() ||
+                   (sharding.isSplit() && sharding.getDim() == dim)))
+    return false;
+  SmallVector<Value> sources;
+  for (const OperandView &view : views) {
+    auto piece = cast<RankedTensorType>(view.source.getType());
+    if (piece.getRank() != type.getRank() ||
+        piece.getElementType() != type.getElementType() ||
+        getSharding(view.source) != sharding)
+      return false;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (d != dim && piece.getDimSize(d) != type.getDimSize(d))
+        return false;
+    sources.push_back(view.source);
+  }
+  ConcatOp source;
+  for (ConcatOp candidate : joined)
+    if (candidate.getAxis() == static_cast<uint64_t>(dim) &&
+        llvm::equal(candidate.getInputs(), sources))
+      source = candidate;
+  if (!source) {
+    OpBuilder builder(concat);
+    source = ConcatOp::create(builder, concat.getLoc(), sources, dim);
+    if (sharding)
+      setShardings(source, {sharding});
+    joined.push_back(source);
+  }
+  readThrough(op, operand, first, source.getOutput());
+  concat.erase();
+  for (const OperandView &view : views)
+    eraseCopy(view.copy);
   return true;
 }
 
 void foldOperands(AttentionOp op) {
+  SmallVector<ConcatOp> joined;
   for (unsigned operand = 0; operand < 3; ++operand) {
-    if (foldGatheredTranspose(op, operand))
+    if (foldGather(op, operand) || foldConcat(op, operand, joined))
       continue;
     Value value = op->getOperand(operand);
     if (std::optional<TransposedOperand> transposed = asTransposed(value)) {

@@ -163,3 +163,72 @@ module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
     return %a : tensor<8x4x16x8xf32>
   }
 }
+
+// -----
+
+// The class token's and the patches' heads, split apart by
+// --dsp-sink-concat and transposed one by one, joined along the sequence:
+// the untransposed parts are joined instead, and the attention reads the
+// result through the perm.
+// CHECK-LABEL: func.func @concat_of_transposes(
+// CHECK-SAME:      %[[C:[^:]*]]: tensor<1x1x4x16xf32>{{[^%]*}}%[[P:[^:]*]]: tensor<1x64x4x16xf32>
+// CHECK-NEXT:    %[[J:.*]] = dsp.concat %[[C]], %[[P]] {axis = 1 : i64} : (tensor<1x1x4x16xf32>, tensor<1x64x4x16xf32>) -> tensor<1x65x4x16xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[J]], %{{.*}}, %{{.*}} query_perm [0, 2, 1, 3] {
+// CHECK-NEXT:    return %[[A]]
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @concat_of_transposes(%c: tensor<1x1x4x16xf32>, %p: tensor<1x64x4x16xf32>, %k: tensor<1x4x65x16xf32>) -> tensor<1x4x65x16xf32> {
+    %0 = dsp.transpose %c perm [0, 2, 1, 3] : tensor<1x1x4x16xf32> -> tensor<1x4x1x16xf32>
+    %1 = dsp.transpose %p perm [0, 2, 1, 3] : tensor<1x64x4x16xf32> -> tensor<1x4x64x16xf32>
+    %2 = dsp.concat %0, %1 {axis = 2 : i64} : (tensor<1x4x1x16xf32>, tensor<1x4x64x16xf32>) -> tensor<1x4x65x16xf32>
+    %3 = dsp.attention %2, %k, %k {scale = 0.25 : f64} : (tensor<1x4x65x16xf32>, tensor<1x4x65x16xf32>, tensor<1x4x65x16xf32>) -> tensor<1x4x65x16xf32>
+    return %3 : tensor<1x4x65x16xf32>
+  }
+}
+
+// -----
+
+// TimeSformer's spatial attention: query, key and value each join the
+// class token's and the patches' gathers of their transposed projections.
+// One concat of the two projections serves all three operands.
+// CHECK-LABEL: func.func @concat_of_gathers(
+// CHECK-SAME:      %[[C:[^:]*]]: tensor<8x1x3x2x16xf32>{{[^%]*}}%[[P:[^:]*]]: tensor<8x16x3x2x16xf32>
+// CHECK-NEXT:    %[[J:.*]] = dsp.concat %[[C]], %[[P]] {axis = 1 : i64} : (tensor<8x1x3x2x16xf32>, tensor<8x16x3x2x16xf32>) -> tensor<8x17x3x2x16xf32>
+// CHECK-NEXT:    %[[A:.*]] = dsp.attention %[[J]], %[[J]], %[[J]] query_perm [0, 2, 1, 3] key_perm [0, 2, 1, 3] value_perm [0, 2, 1, 3] query_select [2, 0] key_select [2, 1] value_select [2, 2] {scale = 2.500000e-01 : f64} : (tensor<8x17x3x2x16xf32>, tensor<8x17x3x2x16xf32>, tensor<8x17x3x2x16xf32>) -> tensor<8x2x17x16xf32>
+// CHECK-NEXT:    return %[[A]]
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @concat_of_gathers(%c: tensor<8x1x3x2x16xf32>, %p: tensor<8x16x3x2x16xf32>) -> tensor<8x2x17x16xf32> {
+    %i0 = dsp.constant dense<0> : tensor<i64>
+    %i1 = dsp.constant dense<1> : tensor<i64>
+    %i2 = dsp.constant dense<2> : tensor<i64>
+    %tc = dsp.transpose %c perm [2, 0, 3, 1, 4] : tensor<8x1x3x2x16xf32> -> tensor<3x8x2x1x16xf32>
+    %tp = dsp.transpose %p perm [2, 0, 3, 1, 4] : tensor<8x16x3x2x16xf32> -> tensor<3x8x2x16x16xf32>
+    %qc = dsp.gather %tc, %i0 {axis = 0 : i64} : tensor<3x8x2x1x16xf32>, tensor<i64> -> tensor<8x2x1x16xf32>
+    %qp = dsp.gather %tp, %i0 {axis = 0 : i64} : tensor<3x8x2x16x16xf32>, tensor<i64> -> tensor<8x2x16x16xf32>
+    %q = dsp.concat %qc, %qp {axis = 2 : i64} : (tensor<8x2x1x16xf32>, tensor<8x2x16x16xf32>) -> tensor<8x2x17x16xf32>
+    %kc = dsp.gather %tc, %i1 {axis = 0 : i64} : tensor<3x8x2x1x16xf32>, tensor<i64> -> tensor<8x2x1x16xf32>
+    %kp = dsp.gather %tp, %i1 {axis = 0 : i64} : tensor<3x8x2x16x16xf32>, tensor<i64> -> tensor<8x2x16x16xf32>
+    %k = dsp.concat %kc, %kp {axis = 2 : i64} : (tensor<8x2x1x16xf32>, tensor<8x2x16x16xf32>) -> tensor<8x2x17x16xf32>
+    %vc = dsp.gather %tc, %i2 {axis = 0 : i64} : tensor<3x8x2x1x16xf32>, tensor<i64> -> tensor<8x2x1x16xf32>
+    %vp = dsp.gather %tp, %i2 {axis = 0 : i64} : tensor<3x8x2x16x16xf32>, tensor<i64> -> tensor<8x2x16x16xf32>
+    %v = dsp.concat %vc, %vp {axis = 2 : i64} : (tensor<8x2x1x16xf32>, tensor<8x2x16x16xf32>) -> tensor<8x2x17x16xf32>
+    %a = dsp.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<8x2x17x16xf32>, tensor<8x2x17x16xf32>, tensor<8x2x17x16xf32>) -> tensor<8x2x17x16xf32>
+    return %a : tensor<8x2x17x16xf32>
+  }
+}
+
+// -----
+
+// Parts transposed by different perms (the heads and batch of the second
+// swapped) are not one view of their concat: all stays.
+// CHECK-LABEL: func.func @concat_of_unlike_parts(
+// CHECK-COUNT-2: dsp.transpose
+// CHECK:         dsp.concat
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @concat_of_unlike_parts(%c: tensor<4x1x4x16xf32>, %p: tensor<4x64x4x16xf32>, %k: tensor<4x4x65x16xf32>) -> tensor<4x4x65x16xf32> {
+    %0 = dsp.transpose %c perm [0, 2, 1, 3] : tensor<4x1x4x16xf32> -> tensor<4x4x1x16xf32>
+    %1 = dsp.transpose %p perm [2, 0, 1, 3] : tensor<4x64x4x16xf32> -> tensor<4x4x64x16xf32>
+    %2 = dsp.concat %0, %1 {axis = 2 : i64} : (tensor<4x4x1x16xf32>, tensor<4x4x64x16xf32>) -> tensor<4x4x65x16xf32>
+    %3 = dsp.attention %2, %k, %k {scale = 0.25 : f64} : (tensor<4x4x65x16xf32>, tensor<4x4x65x16xf32>, tensor<4x4x65x16xf32>) -> tensor<4x4x65x16xf32>
+    return %3 : tensor<4x4x65x16xf32>
+  }
+}

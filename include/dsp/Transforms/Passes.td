@@ -455,8 +455,12 @@ def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
     in place (`query_select [2, 0]`, ...) and the slice, a copy, goes; not
     where the tensor is sharded along that dim. The same holds where the
     operand is a gather at a constant index of a transpose of such a tensor
-    (TimeSformer splits `[3, B, H, L, D]` that way). Attentions that run as
-    a ring keep their transposes.
+    (TimeSformer splits `[3, B, H, L, D]` that way). An operand that
+    concatenates such views alike (the class token's and the patches' part
+    of a sequence, which --dsp-sink-concat splits) becomes a concat of the
+    viewed tensors, read in place: one copy where there were the views and
+    the concat, and one concat serves query, key and value where they view
+    the same tensors. Attentions that run as a ring keep their transposes.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
