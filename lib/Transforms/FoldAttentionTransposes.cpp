@@ -357,6 +357,53 @@ void foldOutput(AttentionOp op) {
   transpose.replaceAllUsesWith(op.getOutput());
   transpose.erase();
 }
+
+/// The attention's result read only in parts (the class token's and the
+/// patches' rows, which --dsp-sink-concat splits), each part's only use a
+/// transpose by one perm that keeps the head dim: the attention writes its
+/// result through that perm, and the parts are cut from that instead.
+void foldSlicedOutput(AttentionOp op) {
+  if (op->use_empty() || op.getOutputPermAttr())
+    return;
+  SmallVector<std::pair<SliceOp, TransposeOp>> parts;
+  SmallVector<int64_t> perm;
+  for (Operation *user : op->getUsers()) {
+    auto slice = dyn_cast<SliceOp>(user);
+    auto transpose = slice && slice->hasOneUse()
+                         ? dyn_cast<TransposeOp>(*slice->getUsers().begin())
+                         : TransposeOp();
+    if (!transpose || !keepsHeadDim(transpose.getPerm()) ||
+        (!perm.empty() && transpose.getPerm() != ArrayRef(perm)))
+      return;
+    perm.assign(transpose.getPerm().begin(), transpose.getPerm().end());
+    parts.push_back({slice, transpose});
+  }
+  auto type = cast<RankedTensorType>(op.getOutput().getType());
+  SmallVector<int64_t> shape;
+  for (int64_t dim : perm)
+    shape.push_back(type.getDimSize(dim));
+  op.getOutput().setType(RankedTensorType::get(shape, type.getElementType()));
+  op.setOutputPermAttr(DenseI64ArrayAttr::get(op.getContext(), perm));
+  if (ShardingAttr sharding = getResultSharding(op, 0))
+    setShardings(op, {transposedSharding(sharding, 4,
+                                         [&](int64_t d) { return perm[d]; })});
+  for (auto [slice, transpose] : parts) {
+    SmallVector<int64_t> starts, limits, strides;
+    for (int64_t dim : perm) {
+      starts.push_back(slice.getStarts()[dim]);
+      limits.push_back(slice.getLimits()[dim]);
+      strides.push_back(slice.getStrides()[dim]);
+    }
+    OpBuilder builder(transpose);
+    auto part = SliceOp::create(builder, slice.getLoc(), op.getOutput(), starts,
+                                limits, strides);
+    if (ShardingAttr sharding = getResultSharding(transpose, 0))
+      setShardings(part, {sharding});
+    transpose.replaceAllUsesWith(part.getOutput());
+    transpose.erase();
+    slice.erase();
+  }
+}
 } // namespace
 
 void FoldAttentionTransposes::runOnOperation() {
@@ -372,6 +419,7 @@ void FoldAttentionTransposes::runOnOperation() {
   for (AttentionOp op : attentions) {
     foldOperands(op);
     foldOutput(op);
+    foldSlicedOutput(op);
   }
 }
 } // namespace mlir::dsp

@@ -232,3 +232,39 @@ module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
     return %3 : tensor<4x4x65x16xf32>
   }
 }
+
+// -----
+
+// The result read in two parts, the class token's row and the patches',
+// each merged back to [B, L, H, D] by a transpose of its own: the attention
+// writes [B, L, H, D] and the parts are cut from it.
+// CHECK-LABEL: func.func @sliced_output(
+// CHECK:         %[[A:.*]] = dsp.attention {{.*}} output_perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>], scale = 2.500000e-01 : f64} : {{.*}} -> tensor<2x65x4x16xf32>
+// CHECK-NEXT:    %[[C:.*]] = dsp.slice %[[A]] {dsp.sharding = [#dsp.shard<dim = 0>], limits = array<i64: 2, 1, 4, 16>, starts = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x65x4x16xf32> -> tensor<2x1x4x16xf32>
+// CHECK-NEXT:    %[[P:.*]] = dsp.slice %[[A]] {dsp.sharding = [#dsp.shard<dim = 0>], limits = array<i64: 2, 65, 4, 16>, starts = array<i64: 0, 1, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x65x4x16xf32> -> tensor<2x64x4x16xf32>
+// CHECK-NEXT:    return %[[C]], %[[P]]
+module attributes {dsp.group = #dsp.group<ranks = 2, per_rank = true>} {
+  func.func @sliced_output(%q: tensor<2x4x65x16xf32> {dsp.sharding = #dsp.shard<dim = 0>}) -> (tensor<2x1x4x16xf32>, tensor<2x64x4x16xf32>) {
+    %0 = dsp.attention %q, %q, %q {dsp.sharding = [#dsp.shard<dim = 0>], scale = 0.25 : f64} : (tensor<2x4x65x16xf32>, tensor<2x4x65x16xf32>, tensor<2x4x65x16xf32>) -> tensor<2x4x65x16xf32>
+    %1 = dsp.slice %0 {dsp.sharding = [#dsp.shard<dim = 0>], starts = array<i64: 0, 0, 0, 0>, limits = array<i64: 2, 4, 1, 16>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x4x65x16xf32> -> tensor<2x4x1x16xf32>
+    %2 = dsp.transpose %1 perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x1x16xf32> -> tensor<2x1x4x16xf32>
+    %3 = dsp.slice %0 {dsp.sharding = [#dsp.shard<dim = 0>], starts = array<i64: 0, 0, 1, 0>, limits = array<i64: 2, 4, 65, 16>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x4x65x16xf32> -> tensor<2x4x64x16xf32>
+    %4 = dsp.transpose %3 perm [0, 2, 1, 3] {dsp.sharding = [#dsp.shard<dim = 0>]} : tensor<2x4x64x16xf32> -> tensor<2x64x4x16xf32>
+    return %2, %4 : tensor<2x1x4x16xf32>, tensor<2x64x4x16xf32>
+  }
+}
+
+// -----
+
+// One part read without a transpose keeps the result as it is.
+// CHECK-LABEL: func.func @part_read_as_is(
+// CHECK:         dsp.transpose
+module attributes {dsp.group = #dsp.group<ranks = 1, per_rank = true>} {
+  func.func @part_read_as_is(%q: tensor<2x4x65x16xf32>) -> (tensor<2x1x4x16xf32>, tensor<2x4x64x16xf32>) {
+    %0 = dsp.attention %q, %q, %q {scale = 0.25 : f64} : (tensor<2x4x65x16xf32>, tensor<2x4x65x16xf32>, tensor<2x4x65x16xf32>) -> tensor<2x4x65x16xf32>
+    %1 = dsp.slice %0 {starts = array<i64: 0, 0, 0, 0>, limits = array<i64: 2, 4, 1, 16>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x4x65x16xf32> -> tensor<2x4x1x16xf32>
+    %2 = dsp.transpose %1 perm [0, 2, 1, 3] : tensor<2x4x1x16xf32> -> tensor<2x1x4x16xf32>
+    %3 = dsp.slice %0 {starts = array<i64: 0, 0, 1, 0>, limits = array<i64: 2, 4, 65, 16>, strides = array<i64: 1, 1, 1, 1>} : tensor<2x4x65x16xf32> -> tensor<2x4x64x16xf32>
+    return %2, %3 : tensor<2x1x4x16xf32>, tensor<2x4x64x16xf32>
+  }
+}

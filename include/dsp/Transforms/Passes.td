@@ -460,7 +460,10 @@ def FoldAttentionTransposes : Pass<"dsp-fold-attention-transposes",
     of a sequence, which --dsp-sink-concat splits) becomes a concat of the
     viewed tensors, read in place: one copy where there were the views and
     the concat, and one concat serves query, key and value where they view
-    the same tensors. Attentions that run as a ring keep their transposes.
+    the same tensors. An attention whose result is read only in such
+    parts, each through a transpose by one perm, writes its result through
+    that perm and the parts are cut from it. Attentions that run as a ring
+    keep their transposes.
   }];
   let dependentDialects = ["::mlir::dsp::DSPDialect"];
 }
