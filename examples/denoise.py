@@ -10,7 +10,9 @@ being the model's output. The latent is split once, at the start; every
 step reads the velocity as one block per rank, updates each block in numpy
 (the update is elementwise, so a block needs nothing from another rank)
 and binds it back as that rank's block of hidden_states. Only the final
-latent is put together. The same loop at 1 rank is the reference.
+latent is put together. The conditions are bound whole at the first step
+(split then, if the plan splits them) and keep their blocks after it. The
+same loop at 1 rank is the reference.
 
     PYTHONPATH=build/python .venv/bin/python examples/denoise.py --steps 10
 """
@@ -46,8 +48,9 @@ def timestep(sigma):
 def denoise(session, noise, conditions, steps):
     """Runs `steps` Euler steps from `noise` with the other inputs
     `conditions`; returns the final latent (whole) and, per step, the
-    collective bytes per rank and the bytes of whole latents split or put
-    together during it."""
+    collective bytes per rank and the bytes of whole values split or put
+    together during it (at the first step, the conditions' where the plan
+    splits them)."""
     sigmas = np.linspace(1.0, 0.0, steps + 1)
     latent = session.split_blocks(LATENT, noise)
     # Bound at the first step, the conditions keep their values after it.
@@ -83,17 +86,19 @@ def main():
     latent, per_step = denoise(session, noise, inputs, args.steps)
     for step, figures in enumerate(per_step):
         print(f"step {step}: {figures['collective_bytes_per_rank']} bytes "
-              f"per rank in collectives, {figures['split_bytes']} bytes of "
-              f"latent split or gathered")
+              f"per rank in collectives, {figures['split_bytes']} bytes "
+              f"split or gathered")
     split = session.statistics["split"]
-    print(f"latent split once ({split['scattered_bytes']} bytes) and "
-          f"gathered once ({split['gathered_bytes']} bytes)")
+    print(f"split: {split['scattered_bytes']} bytes (the latent once, the "
+          f"conditions if the plan splits them); gathered: "
+          f"{split['gathered_bytes']} bytes (the final latent)")
 
     reference, _ = denoise(dsp.Session(compile_model(1)), noise, inputs,
                            args.steps)
     difference = float(np.max(np.abs(latent - reference)))
     print(f"{args.ranks} ranks against 1 rank: max abs diff {difference:.3g}")
-    assert all(figures["split_bytes"] == 0 for figures in per_step)
+    assert per_step[0]["split_bytes"] <= sum(a.nbytes for a in inputs.values())
+    assert all(figures["split_bytes"] == 0 for figures in per_step[1:])
     assert difference < 1e-4, difference
 
 

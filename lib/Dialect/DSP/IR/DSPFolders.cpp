@@ -9,12 +9,15 @@
 #include "dsp/Dialect/DSP/IR/DSPOps.h"
 #include "dsp/Format/Checked.h"
 #include "dsp/Format/Padding.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 using namespace mlir;
@@ -38,6 +41,20 @@ SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
   return strides;
 }
 
+/// Calls `visit` with each index of `type`, in row-major order.
+void forEachIndex(RankedTensorType type,
+                  function_ref<void(ArrayRef<int64_t>)> visit) {
+  SmallVector<int64_t> index(type.getRank(), 0);
+  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+    visit(index);
+    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+      if (++index[d] < type.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
 /// Builds a constant of `type` whose element at each result index is the
 /// input element at `sourceIndex(resultIndex)` (a flat index), or `fill`
 /// where that is negative.
@@ -52,17 +69,41 @@ mapElements(DenseElementsAttr input, RankedTensorType type,
   SmallVector<Attribute> source(input.getValues<Attribute>());
   SmallVector<Attribute> result;
   result.reserve(type.getNumElements());
-  SmallVector<int64_t> index(type.getRank(), 0);
-  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+  forEachIndex(type, [&](ArrayRef<int64_t> index) {
     int64_t flat = sourceIndex(index);
     result.push_back(flat < 0 ? fill : source[flat]);
-    for (int64_t d = type.getRank() - 1; d >= 0; --d) {
-      if (++index[d] < type.getDimSize(d))
-        break;
-      index[d] = 0;
-    }
-  }
+  });
   return DenseElementsAttr::get(type, result);
+}
+
+/// A weight (a resource constant, `value`) rearranged into `type` the way
+/// mapElements does, when that moves the weight rather than copying it:
+/// every op that reads it is a transpose or slice, which fold alike, and
+/// the weight goes once none reads it. A transposed weight is then stored
+/// transposed instead of being transposed by every run.
+Attribute mapWeight(Attribute attr, Value value, RankedTensorType type,
+                    function_ref<int64_t(ArrayRef<int64_t>)> sourceIndex) {
+  auto resource = dyn_cast_if_present<DenseResourceElementsAttr>(attr);
+  AsmResourceBlob *blob =
+      resource ? resource.getRawHandle().getBlob() : nullptr;
+  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+  if (!blob || bits % 8 != 0 ||
+      !llvm::all_of(value.getUsers(), [](Operation *user) {
+        return isa<TransposeOp, SliceOp>(user);
+      }))
+    return nullptr;
+  const size_t elementBytes = bits / 8;
+  ArrayRef<char> source = blob->getData();
+  AsmResourceBlob result = HeapAsmResourceBlob::allocate(
+      type.getNumElements() * elementBytes, blob->getDataAlignment());
+  char *out = result.getMutableData().data();
+  forEachIndex(type, [&](ArrayRef<int64_t> index) {
+    std::memcpy(out, source.data() + sourceIndex(index) * elementBytes,
+                elementBytes);
+    out += elementBytes;
+  });
+  return DenseResourceElementsAttr::get(type, resource.getRawHandle().getKey(),
+                                        std::move(result));
 }
 
 /// Flat index into `shape` of the element that broadcasts to `index` of a
@@ -491,18 +532,18 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> perm = getPerm();
   if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
     return getInput();
-  DenseElementsAttr input = foldable(adaptor.getInput());
-  if (!input)
-    return {};
   SmallVector<int64_t> strides =
       rowMajorStrides(getInput().getType().getShape());
-  return mapElements(input, getOutput().getType(),
-                     [&](ArrayRef<int64_t> index) {
-                       int64_t flat = 0;
-                       for (size_t d = 0; d < perm.size(); ++d)
-                         flat += index[d] * strides[perm[d]];
-                       return flat;
-                     });
+  auto sourceIndex = [&](ArrayRef<int64_t> index) {
+    int64_t flat = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      flat += index[d] * strides[perm[d]];
+    return flat;
+  };
+  if (DenseElementsAttr input = foldable(adaptor.getInput()))
+    return mapElements(input, getOutput().getType(), sourceIndex);
+  return mapWeight(adaptor.getInput(), getInput(), getOutput().getType(),
+                   sourceIndex);
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
@@ -608,18 +649,18 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   // The adaptor still holds the attribute of the former input.
   if (updated)
     return getOutput();
-  DenseElementsAttr input = foldable(adaptor.getInput());
-  if (!input)
-    return {};
   SmallVector<int64_t> strides =
       rowMajorStrides(getInput().getType().getShape());
-  return mapElements(
-      input, getOutput().getType(), [&](ArrayRef<int64_t> index) {
-        int64_t flat = 0;
-        for (size_t d = 0; d < index.size(); ++d)
-          flat += (getStarts()[d] + index[d] * getStrides()[d]) * strides[d];
-        return flat;
-      });
+  auto sourceIndex = [&](ArrayRef<int64_t> index) {
+    int64_t flat = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      flat += (getStarts()[d] + index[d] * getStrides()[d]) * strides[d];
+    return flat;
+  };
+  if (DenseElementsAttr input = foldable(adaptor.getInput()))
+    return mapElements(input, getOutput().getType(), sourceIndex);
+  return mapWeight(adaptor.getInput(), getInput(), getOutput().getType(),
+                   sourceIndex);
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
