@@ -179,9 +179,14 @@ SmallVector<Operation *> rowWiseChain(Value value) {
   return chain;
 }
 
-/// Relays each of `values` by `sequence`; none if one does not fit it.
-std::optional<SmallVector<Relaid>> relayAll(ArrayRef<Value> values,
-                                            const SequenceOrder &sequence) {
+/// Relays `head` and the results of `chain`, the ops after it, by
+/// `sequence`; none if one does not fit it.
+std::optional<SmallVector<Relaid>> relayChain(Value head,
+                                              ArrayRef<Operation *> chain,
+                                              const SequenceOrder &sequence) {
+  SmallVector<Value> values = {head};
+  for (Operation *op : chain)
+    values.push_back(op->getResult(0));
   SmallVector<Relaid> relaid;
   for (Value value : values) {
     std::optional<Relaid> one =
@@ -226,10 +231,8 @@ void foldIntoOperands(TransposeOp transpose) {
       source.getShape(), transpose.getPerm(), transpose.getType().getShape());
   if (!sequence)
     return;
-  SmallVector<Value> values = {transpose.getOutput()};
-  for (Operation *op : chain)
-    values.push_back(op->getResult(0));
-  std::optional<SmallVector<Relaid>> relaid = relayAll(values, *sequence);
+  std::optional<SmallVector<Relaid>> relaid =
+      relayChain(transpose.getOutput(), chain, *sequence);
   if (!relaid)
     return;
   SmallVector<SmallVector<int64_t>> perms;
@@ -279,10 +282,8 @@ void foldIntoOutput(AttentionOp attention) {
       cast<RankedTensorType>(transpose.getInput().getType()).getShape());
   if (!sequence)
     return;
-  SmallVector<Value> values = {attention.getOutput()};
-  for (Operation *op : chain)
-    values.push_back(op->getResult(0));
-  std::optional<SmallVector<Relaid>> relaid = relayAll(values, *sequence);
+  std::optional<SmallVector<Relaid>> relaid =
+      relayChain(attention.getOutput(), chain, *sequence);
   if (!relaid)
     return;
   // The result is transpose(transpose(attended, perm), relaid perm) before;
