@@ -45,6 +45,16 @@ func.func @weight_read_twice(%x: tensor<3x3xf32>) -> (tensor<3x3xf32>, tensor<3x
   return %a, %b : tensor<3x3xf32>, tensor<3x3xf32>
 }
 
+// A blob shorter than its type (hostile input) is left for the program
+// writer to report, never read past its end.
+// CHECK-LABEL: func.func @short_blob(
+// CHECK:         dsp.transpose
+func.func @short_blob() -> tensor<3x2xf32> {
+  %w = dsp.constant dense_resource<s> : tensor<2x3xf32>
+  %t = dsp.transpose %w perm [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %t : tensor<3x2xf32>
+}
+
 // 1 2 3 / 4 5 6 becomes 1 4 / 2 5 / 3 6; 1 2 / 3 4 / 5 6 / 7 8 becomes
 // 1 3 / 2 4 and 5 7 / 6 8.
 // CHECK:      dialect_resources
@@ -56,6 +66,7 @@ func.func @weight_read_twice(%x: tensor<3x3xf32>) -> (tensor<3x3xf32>, tensor<3x
     builtin: {
       w: "0x040000000000803F0000004000004040000080400000A0400000C040",
       v: "0x040000000000803F0000004000004040000080400000A0400000C0400000E04000000041",
+      s: "0x040000000000803F",
       u: "0x040000000000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F0000803F"
     }
   }

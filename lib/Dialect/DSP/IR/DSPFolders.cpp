@@ -86,14 +86,22 @@ Attribute mapWeight(Attribute attr, Value value, RankedTensorType type,
   auto resource = dyn_cast_if_present<DenseResourceElementsAttr>(attr);
   AsmResourceBlob *blob =
       resource ? resource.getRawHandle().getBlob() : nullptr;
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  if (!blob || bits % 8 != 0 ||
+  Type elementType = type.getElementType();
+  if (!blob || !elementType.isIntOrFloat() ||
+      elementType.getIntOrFloatBitWidth() % 8 != 0 ||
       !llvm::all_of(value.getUsers(), [](Operation *user) {
         return isa<TransposeOp, SliceOp>(user);
       }))
     return nullptr;
-  const size_t elementBytes = bits / 8;
+  const size_t elementBytes = elementType.getIntOrFloatBitWidth() / 8;
+  // A blob that does not fill its type stays, for the program writer to
+  // report.
   ArrayRef<char> source = blob->getData();
+  if (source.size() !=
+      static_cast<size_t>(
+          cast<RankedTensorType>(value.getType()).getNumElements()) *
+          elementBytes)
+    return nullptr;
   AsmResourceBlob result = HeapAsmResourceBlob::allocate(
       type.getNumElements() * elementBytes, blob->getDataAlignment());
   char *out = result.getMutableData().data();
