@@ -903,6 +903,36 @@ func.func @view_round_trip_heads(%x: tensor<2x12xf32>) -> tensor<2x12xf32> {
 
 // -----
 
+// Two transposes that cancel through reshapes, in a chain that ends in
+// another shape (a key transposed to [B*H, D, L] for a product, then split
+// and transposed back): a reshape of the start.
+// CHECK-LABEL: func.func @view_round_trip_reshaped(
+// CHECK-SAME:      %[[X:[^:]*]]: tensor<1x8x2x16x4xf32>)
+// CHECK-NEXT:    %[[R:.*]] = dsp.reshape %[[X]] : tensor<1x8x2x16x4xf32> -> tensor<8x2x16x4xf32>
+// CHECK-NEXT:    return %[[R]] : tensor<8x2x16x4xf32>
+func.func @view_round_trip_reshaped(%x: tensor<1x8x2x16x4xf32>) -> tensor<8x2x16x4xf32> {
+  %0 = dsp.reshape %x : tensor<1x8x2x16x4xf32> -> tensor<16x16x4xf32>
+  %1 = dsp.transpose %0 perm [0, 2, 1] : tensor<16x16x4xf32> -> tensor<16x4x16xf32>
+  %2 = dsp.reshape %1 : tensor<16x4x16xf32> -> tensor<8x2x4x16xf32>
+  %3 = dsp.transpose %2 perm [0, 1, 3, 2] : tensor<8x2x4x16xf32> -> tensor<8x2x16x4xf32>
+  return %3 : tensor<8x2x16x4xf32>
+}
+
+// -----
+
+// A lone transpose of a unit dim and a reshape keep their form, which the
+// attention folds read through.
+// CHECK-LABEL: func.func @unit_transpose_reshaped(
+// CHECK:         dsp.transpose
+// CHECK:         dsp.reshape
+func.func @unit_transpose_reshaped(%x: tensor<1x4x1x16xf32>) -> tensor<1x64xf32> {
+  %0 = dsp.transpose %x perm [0, 2, 1, 3] : tensor<1x4x1x16xf32> -> tensor<1x1x4x16xf32>
+  %1 = dsp.reshape %0 : tensor<1x1x4x16xf32> -> tensor<1x64xf32>
+  return %1 : tensor<1x64xf32>
+}
+
+// -----
+
 // ... but a chain that ends in its start's type with the elements moved
 // stays.
 // CHECK-LABEL: func.func @view_round_trip_moved(

@@ -915,9 +915,11 @@ bool keepsElementsInPlace(ArrayRef<int64_t> shape, ArrayRef<Operation *> ops) {
   return flatten() == order;
 }
 
-/// A chain of reshapes and transposes that ends in its start's type with
-/// every element in place (e.g. reshape, transpose, reshape, transpose
-/// back) is its start.
+/// A chain of reshapes and transposes that leaves every element in place
+/// (e.g. reshape, transpose, reshape, transpose back) is its start; one
+/// that ends in another shape is a reshape of its start where at least two
+/// transposes in it cancel (a lone transpose of unit dims stays, for the
+/// attention folds that read through it).
 template <typename OpTy> struct RemoveViewRoundTrip : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
@@ -928,9 +930,17 @@ template <typename OpTy> struct RemoveViewRoundTrip : OpRewritePattern<OpTy> {
            isa_and_present<ReshapeOp, TransposeOp>(current)) {
       chain.insert(chain.begin(), current);
       Value start = current->getOperand(0);
-      if (chain.size() > 1 && start.getType() == op.getType() &&
-          keepsElementsInPlace(op.getType().getShape(), chain)) {
-        rewriter.replaceOp(op, start);
+      auto type = cast<RankedTensorType>(start.getType());
+      if (chain.size() > 1 &&
+          (type == op.getType() ||
+           llvm::count_if(
+               chain, [](Operation *view) { return isa<TransposeOp>(view); }) >=
+               2) &&
+          keepsElementsInPlace(type.getShape(), chain)) {
+        if (type == op.getType())
+          rewriter.replaceOp(op, start);
+        else
+          rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), start);
         return success();
       }
       current = start.getDefiningOp();
