@@ -24,6 +24,13 @@ bool keepsHeadDim(ArrayRef<int64_t> perm) {
   return perm.size() == 4 && perm[3] == 3;
 }
 
+/// Whether a view that drops dim `dim` of a value sharded by `sharding`
+/// (null: unsharded) would drop, or cannot tell it keeps, a sharded dim.
+bool dropsShardedDim(ShardingAttr sharding, int64_t dim) {
+  return sharding && (sharding.isCompound() ||
+                      (sharding.isSplit() && sharding.getDim() == dim));
+}
+
 /// `value` as a 4-D transpose `transpose(source, perm)` that keeps the head
 /// dim innermost, where `value` is a transpose's single-use result or a
 /// reshape of one that only drops and inserts unit dims (the head splits
@@ -160,8 +167,7 @@ void foldSelect(AttentionOp op, unsigned operand) {
     return;
   // The attended sharding must not lie along the dim that drops out.
   ShardingAttr sharding = getSharding(slice.getInput());
-  if (sharding && (sharding.isCompound() ||
-                   (sharding.isSplit() && sharding.getDim() == *selected)))
+  if (dropsShardedDim(sharding, *selected))
     return;
   op->setOperand(operand, slice.getInput());
   op->setAttr(::dsp::format::kAttentionSelectNames[operand],
@@ -221,8 +227,7 @@ std::optional<OperandView> viewOf(Value value) {
   if (!keepsHeadDim(perm))
     return std::nullopt;
   ShardingAttr sharding = getSharding(transpose.getInput());
-  if (sharding && (sharding.isCompound() ||
-                   (sharding.isSplit() && sharding.getDim() == selected)))
+  if (dropsShardedDim(sharding, selected))
     return std::nullopt;
   return OperandView{transpose.getInput(), perm, {selected, position}, gather};
 }
@@ -292,8 +297,7 @@ bool foldConcat(AttentionOp op, unsigned operand,
     ++dim;
   auto type = cast<RankedTensorType>(first.source.getType());
   ShardingAttr sharding = getSharding(first.source);
-  if (sharding && (sharding.isCompound() ||
-                   (sharding.isSplit() && sharding.getDim() == dim)))
+  if (dropsShardedDim(sharding, dim))
     return false;
   SmallVector<Value> sources;
   for (const OperandView &view : views) {

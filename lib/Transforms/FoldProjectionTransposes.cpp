@@ -102,16 +102,21 @@ RankedTensorType relaidType(Value value, const Relaid &relaid) {
       relaid.shape, cast<RankedTensorType>(value.getType()).getElementType());
 }
 
+/// `sharding` (null: none) of a chain value, for its relaid value.
+ShardingAttr relaidSharding(ShardingAttr sharding, const Relaid &relaid) {
+  if (!sharding)
+    return nullptr;
+  SmallVector<int64_t> dimOf = invertPermutationVector(relaid.perm);
+  return transposedSharding(sharding, dimOf.size(),
+                            [&](int64_t d) { return dimOf[d]; });
+}
+
 /// Gives `op`'s result the relaid type, and its sharding where it has one.
 void relayResult(Operation *op, const Relaid &relaid) {
   Value result = op->getResult(0);
   result.setType(relaidType(result, relaid));
-  ShardingAttr sharding = getResultSharding(op, 0);
-  if (!sharding)
-    return;
-  SmallVector<int64_t> dimOf = invertPermutationVector(relaid.perm);
-  setShardings(op, {transposedSharding(sharding, dimOf.size(),
-                                       [&](int64_t d) { return dimOf[d]; })});
+  if (ShardingAttr sharding = getResultSharding(op, 0))
+    setShardings(op, {relaidSharding(sharding, relaid)});
 }
 
 /// Whether `op` works on each row of its chain operand `value` alone and
@@ -245,14 +250,10 @@ void foldIntoOperands(TransposeOp transpose) {
   }
 
   OpBuilder builder(transpose);
-  ShardingAttr sharding = getResultSharding(transpose, 0);
-  SmallVector<int64_t> dimOf = invertPermutationVector(relaid->front().perm);
   Value input = reshapedTo(
       builder, transpose.getLoc(), transpose.getInput(),
       relaidType(transpose.getOutput(), relaid->front()),
-      sharding ? transposedSharding(sharding, dimOf.size(),
-                                    [&](int64_t d) { return dimOf[d]; })
-               : nullptr);
+      relaidSharding(getResultSharding(transpose, 0), relaid->front()));
   chain.front()->setOperand(0, input);
   for (auto [op, one] : llvm::zip(chain, ArrayRef(*relaid).drop_front()))
     relayResult(op, one);
